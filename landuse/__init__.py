@@ -1,0 +1,67 @@
+"""landuse: village land-use planning and land allocation for the uplands of northern Laos.
+
+The public names of every module listed in ``_MODULES`` (their ``__all__``) are
+available from the top-level package, loaded on first use so that ``import landuse``
+stays fast and does not import folium, matplotlib or the PDF stack.
+
+>>> import landuse
+>>> landuse.to_projected is landuse.crs.to_projected
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("landuse")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+#: Public modules whose ``__all__`` names are re-exported here.
+_MODULES = (
+    "errors", "crs", "raster", "io", "datasets", "check", "topology", "terrain", "hydrology",
+    "parcels", "zoning", "entitlements", "allocation", "fallow", "irrigation", "canal",
+    "maps", "certificates", "plan",
+)
+
+_index: dict[str, str] | None = None
+
+
+def _build_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for mod in _MODULES:
+        try:
+            module = importlib.import_module(f"landuse.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"landuse.{mod}":
+                continue
+            raise
+        for name in getattr(module, "__all__", ()):
+            index.setdefault(name, mod)
+    return index
+
+
+def __getattr__(name: str):
+    global _index
+    if name in _MODULES:
+        return importlib.import_module(f"landuse.{name}")
+    if _index is None or name not in _index:
+        # (re)build: a module imported half-way (import cycle) may have been missed before
+        if name.startswith("__"):
+            raise AttributeError(f"module 'landuse' has no attribute {name!r}")
+        _index = _build_index()
+    if name in _index:
+        return getattr(importlib.import_module(f"landuse.{_index[name]}"), name)
+    raise AttributeError(f"module 'landuse' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    global _index
+    if _index is None:
+        _index = _build_index()
+    return sorted(set(globals()) | set(_index) | set(_MODULES))

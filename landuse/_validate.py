@@ -1,0 +1,251 @@
+"""Input validation at the boundary of public functions (private).
+
+All checks of user inputs live here so that every public function reports bad
+input the same way: a :class:`~landuse.errors.LanduseError` subclass naming the
+layer, the feature, the column, what was found and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse.errors import CRSError, GeometryError, SchemaError
+
+#: Land-type vocabulary of parcels (``docs/data-contracts.md``).
+LAND_TYPES = ("paddy", "upland", "permanent", "grazing", "residential", "forest", "other")
+#: Status vocabulary of plot cultivation histories.
+HISTORY_STATUSES = ("cultivated", "fallow", "other")
+
+
+def layer_name(obj: Any, default: str) -> str:
+    """Return the name used in messages: the source file if known, else *default*."""
+    attrs = getattr(obj, "attrs", None) or {}
+    src = attrs.get("source")
+    return f"{default} ({src})" if src else default
+
+
+def check_option(value: Any, allowed: Iterable[Any], *, name: str) -> Any:
+    """Return *value* if it is one of *allowed*, else raise ``ValueError`` listing them."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise SchemaError(
+            f"{name}={value!r} is not a valid option",
+            hint=f"use one of {', '.join(repr(a) for a in allowed)}",
+        )
+    return value
+
+
+def require_geodataframe(obj: Any, *, layer: str) -> None:
+    """Raise ``SchemaError`` unless *obj* is a GeoDataFrame with an active geometry."""
+    import geopandas as gpd
+
+    if not isinstance(obj, gpd.GeoDataFrame):
+        raise SchemaError(
+            f"expected a GeoDataFrame, got {type(obj).__name__}",
+            source=layer,
+            hint="read the layer with landuse.io or geopandas.read_file",
+        )
+    try:
+        obj.geometry  # noqa: B018 - raises when there is no active geometry column
+    except AttributeError as exc:
+        raise SchemaError(
+            "the GeoDataFrame has no active geometry column",
+            source=layer,
+            hint="call .set_geometry('<column>') first",
+        ) from exc
+
+
+def require_crs(gdf: Any, *, layer: str) -> None:
+    """Raise ``CRSError`` if *gdf* has no CRS."""
+    if getattr(gdf, "crs", None) is None:
+        raise CRSError(
+            "the layer has no coordinate reference system",
+            source=layer,
+            hint="set it with gdf.set_crs('EPSG:32647') if the coordinates are UTM 47N, "
+            "or fix the file's .prj / metadata",
+        )
+
+
+def require_projected(gdf: Any, *, layer: str) -> None:
+    """Raise ``CRSError`` unless *gdf* has a projected CRS (metres)."""
+    require_crs(gdf, layer=layer)
+    crs = gdf.crs
+    if not crs.is_projected:
+        raise CRSError(
+            f"the layer is in a geographic CRS ({crs.to_string()}); areas, lengths and "
+            "slopes need a projected CRS in metres",
+            source=layer,
+            hint="reproject with landuse.crs.to_projected(gdf) (UTM 47N, EPSG:32647, "
+            "for Oudomxay)",
+        )
+    unit = (crs.axis_info[0].unit_name or "").lower() if crs.axis_info else "metre"
+    if unit not in ("metre", "meter", "m"):
+        raise CRSError(
+            f"the layer's CRS uses {unit!r} units; landuse measures in metres",
+            source=layer,
+            hint="reproject to a metric CRS such as UTM (landuse.crs.to_projected)",
+        )
+
+
+def require_same_crs(layers: Mapping[str, Any]) -> None:
+    """Raise ``CRSError`` if the named layers (GeoDataFrames or rasters) differ in CRS."""
+    from pyproj import CRS
+
+    items = [(name, getattr(obj, "crs", None)) for name, obj in layers.items() if obj is not None]
+    if len(items) < 2:
+        return
+    name0, crs0 = items[0]
+    for name, crs in items[1:]:
+        if crs0 is None or crs is None:
+            continue
+        if not CRS.from_user_input(crs0).equals(CRS.from_user_input(crs), ignore_axis_order=True):
+            raise CRSError(
+                f"layer {name!r} is in {CRS.from_user_input(crs).to_string()} but layer "
+                f"{name0!r} is in {CRS.from_user_input(crs0).to_string()}; layers with "
+                "different CRSs are never combined silently",
+                source=name,
+                hint=f"reproject {name!r} with .to_crs({CRS.from_user_input(crs0).to_string()!r})",
+            )
+
+
+def require_columns(df: pd.DataFrame, required: Sequence[str], *, layer: str) -> None:
+    """Raise ``SchemaError`` naming the first missing column and the columns found."""
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        found = ", ".join(map(str, [c for c in df.columns if c != "geometry"])) or "none"
+        raise SchemaError(
+            f"required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} missing (found: {found})",
+            source=layer,
+            column=missing[0],
+            hint="add the column, or rename the source column to it "
+            "(docs/data-contracts.md lists the accepted aliases)",
+        )
+
+
+def require_unique(df: pd.DataFrame, column: str, *, layer: str) -> None:
+    """Raise ``SchemaError`` if *column* has duplicate values."""
+    dup = df[column][df[column].duplicated(keep=False)]
+    if len(dup):
+        first = dup.iloc[0]
+        raise SchemaError(
+            f"id {first!r} occurs {int((df[column] == first).sum())} times "
+            f"({dup.nunique()} duplicated ids in all)",
+            source=layer,
+            feature_id=first,
+            column=column,
+            hint="give every feature a unique id",
+        )
+
+
+def require_no_nulls(df: pd.DataFrame, column: str, *, layer: str, id_column: str | None = None) -> None:
+    """Raise ``SchemaError`` naming the first row whose *column* is empty."""
+    null = df[column].isna()
+    if null.any():
+        pos = int(np.flatnonzero(null.to_numpy())[0])
+        fid = df[id_column].iloc[pos] if id_column and id_column in df else f"row {pos + 1}"
+        raise SchemaError(
+            f"{int(null.sum())} empty value(s)",
+            source=layer,
+            feature_id=fid,
+            column=column,
+            hint="fill in the value",
+        )
+
+
+def require_vocabulary(
+    df: pd.DataFrame, column: str, allowed: Iterable[str], *, layer: str, id_column: str | None = None
+) -> None:
+    """Raise ``SchemaError`` naming the first value of *column* not in *allowed*."""
+    allowed = tuple(allowed)
+    values = df[column]
+    bad = ~values.isin(allowed)
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        fid = df[id_column].iloc[pos] if id_column and id_column in df else f"row {pos + 1}"
+        raise SchemaError(
+            f"value {values.iloc[pos]!r} is not allowed ({int(bad.sum())} such rows)",
+            source=layer,
+            feature_id=fid,
+            column=column,
+            hint=f"use one of {', '.join(allowed)}",
+        )
+
+
+def require_numeric(
+    df: pd.DataFrame,
+    column: str,
+    *,
+    layer: str,
+    id_column: str | None = None,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    allow_null: bool = False,
+) -> pd.Series:
+    """Return *column* as float, raising ``SchemaError`` for text or out-of-range values."""
+    raw = df[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & (raw.notna() | (not allow_null))
+    if min_value is not None:
+        bad |= values < min_value
+    if max_value is not None:
+        bad |= values > max_value
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        fid = df[id_column].iloc[pos] if id_column and id_column in df else f"row {pos + 1}"
+        rng = []
+        if min_value is not None:
+            rng.append(f">= {min_value}")
+        if max_value is not None:
+            rng.append(f"<= {max_value}")
+        raise SchemaError(
+            f"value {raw.iloc[pos]!r} is not a number{' ' + ' and '.join(rng) if rng else ''}",
+            source=layer,
+            feature_id=fid,
+            column=column,
+            hint="correct the value",
+        )
+    return values.astype(float)
+
+
+def require_geom_types(gdf: Any, allowed: Iterable[str], *, layer: str, id_column: str | None = None) -> None:
+    """Raise ``GeometryError`` for null, empty or wrongly typed geometries."""
+    allowed = tuple(allowed)
+    geoms = gdf.geometry
+    null = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
+    types = geoms.geom_type.to_numpy()
+    wrong = ~null & ~np.isin(types, allowed)
+    for mask, what in ((null, "empty or missing geometry"), (wrong, "wrong geometry type")):
+        if mask.any():
+            pos = int(np.flatnonzero(mask)[0])
+            fid = gdf[id_column].iloc[pos] if id_column and id_column in gdf else f"row {pos + 1}"
+            found = "" if what.startswith("empty") else f" {types[pos]}"
+            raise GeometryError(
+                f"{what}{found} ({int(mask.sum())} features); expected {' or '.join(allowed)}",
+                source=layer,
+                feature_id=fid,
+                column=gdf.geometry.name,
+                hint="remove the feature or redraw its geometry",
+            )
+
+
+def require_valid_geometries(gdf: Any, *, layer: str, id_column: str | None = None) -> None:
+    """Raise ``GeometryError`` naming the first invalid geometry and GEOS's reason."""
+    import shapely
+
+    geoms = gdf.geometry.to_numpy()
+    valid = shapely.is_valid(geoms)
+    if not valid.all():
+        pos = int(np.flatnonzero(~valid)[0])
+        fid = gdf[id_column].iloc[pos] if id_column and id_column in gdf else f"row {pos + 1}"
+        raise GeometryError(
+            f"invalid geometry: {shapely.is_valid_reason(geoms[pos])} "
+            f"({int((~valid).sum())} invalid features)",
+            source=layer,
+            feature_id=fid,
+            hint="repair with gdf.make_valid() or in QGIS (Fix geometries)",
+        )
