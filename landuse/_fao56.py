@@ -1,0 +1,674 @@
+"""FAO-56 building blocks of the Penman-Monteith reference evapotranspiration (private).
+
+Every function implements one numbered equation of FAO Irrigation and Drainage
+Paper 56 [1]_ (chapters 3 and 4) and takes scalars, :class:`numpy.ndarray` or
+:class:`pandas.Series`, returning the same kind. The public entry points,
+:func:`landuse.irrigation.et0_penman_monteith` and
+:func:`landuse.irrigation.et0_hargreaves`, validate their inputs and chain these
+blocks; the blocks themselves are re-exported from :mod:`landuse.irrigation`.
+
+Constants follow the paper: 273 K in Eq. 6, 273.16 K in Eq. 39, the
+Stefan-Boltzmann constant 4.903e-9 MJ K⁻⁴ m⁻² day⁻¹, the solar constant
+0.0820 MJ m⁻² min⁻¹, albedo 0.23, and 1 MJ m⁻² day⁻¹ = 0.408 mm day⁻¹.
+
+References
+----------
+.. [1] R. G. Allen, L. S. Pereira, D. Raes and M. Smith, "Crop evapotranspiration:
+   guidelines for computing crop water requirements", FAO Irrigation and Drainage
+   Paper 56, FAO, Rome, 1998. http://www.fao.org/3/x0490e/x0490e00.htm
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ALBEDO_GRASS",
+    "GSC_MJ_M2_MIN",
+    "MJ_TO_MM",
+    "SIGMA_MJ_K4_M2_DAY",
+    "actual_vapour_pressure_kpa",
+    "atmospheric_pressure_kpa",
+    "clear_sky_radiation_mj_m2_day",
+    "daylight_hours_h",
+    "extraterrestrial_radiation_mj_m2_day",
+    "inverse_relative_distance",
+    "mean_saturation_vapour_pressure_kpa",
+    "net_longwave_radiation_mj_m2_day",
+    "net_radiation_mj_m2_day",
+    "net_shortwave_radiation_mj_m2_day",
+    "psychrometric_constant_kpa_c",
+    "saturation_vapour_pressure_kpa",
+    "slope_vapour_pressure_curve_kpa_c",
+    "soil_heat_flux_monthly_mj_m2_day",
+    "solar_declination_rad",
+    "solar_radiation_angstrom_mj_m2_day",
+    "solar_radiation_hargreaves_mj_m2_day",
+    "sunset_hour_angle_rad",
+    "vapour_pressure_psychrometer_kpa",
+    "wind_speed_2m_m_s",
+]
+
+#: Solar constant. [MJ m⁻² min⁻¹] (FAO-56 Eq. 21)
+GSC_MJ_M2_MIN = 0.0820
+#: Stefan-Boltzmann constant per day. [MJ K⁻⁴ m⁻² day⁻¹] (FAO-56 Eq. 39)
+SIGMA_MJ_K4_M2_DAY = 4.903e-9
+#: Albedo of the hypothetical grass reference crop. [-] (FAO-56 Eq. 38)
+ALBEDO_GRASS = 0.23
+#: Conversion of an energy flux to an equivalent evaporation, 1/λ. [mm day⁻¹ per MJ m⁻² day⁻¹] (FAO-56 Eq. 20)
+MJ_TO_MM = 0.408
+
+
+# -- kind handling -----------------------------------------------------------------------
+def _like(result: Any, *inputs: Any) -> Any:
+    """Return *result* as the kind of the inputs: Series if any is one, float if all are scalars."""
+    for x in inputs:
+        if isinstance(x, pd.Series):
+            return pd.Series(np.asarray(result, dtype=float) * np.ones(len(x)), index=x.index)
+    if all(np.ndim(x) == 0 for x in inputs if x is not None):
+        return float(np.asarray(result))
+    return np.asarray(result, dtype=float)
+
+
+def _a(x: Any) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+# -- atmosphere ---------------------------------------------------------------------------
+def atmospheric_pressure_kpa(elevation_m: Any) -> Any:
+    r"""Atmospheric pressure from elevation (FAO-56 Eq. 7).
+
+    .. math:: P = 101.3 \left(\frac{293 - 0.0065 z}{293}\right)^{5.26}
+
+    Parameters
+    ----------
+    elevation_m : numeric
+        Elevation above sea level. [m]
+
+    Returns
+    -------
+    numeric
+        Atmospheric pressure. [kPa]
+
+    Examples
+    --------
+    >>> round(atmospheric_pressure_kpa(1800.0), 1)  # FAO-56 Example 2
+    81.8
+    """
+    z = _a(elevation_m)
+    return _like(101.3 * ((293.0 - 0.0065 * z) / 293.0) ** 5.26, elevation_m)
+
+
+def psychrometric_constant_kpa_c(pressure_kpa: Any) -> Any:
+    r"""Psychrometric constant (FAO-56 Eq. 8).
+
+    .. math:: \gamma = \frac{c_p P}{\varepsilon \lambda} = 0.665 \times 10^{-3} P
+
+    Parameters
+    ----------
+    pressure_kpa : numeric
+        Atmospheric pressure. [kPa]
+
+    Returns
+    -------
+    numeric
+        Psychrometric constant γ. [kPa °C⁻¹]
+
+    Examples
+    --------
+    >>> round(psychrometric_constant_kpa_c(81.8), 3)  # FAO-56 Example 2
+    0.054
+    """
+    return _like(0.665e-3 * _a(pressure_kpa), pressure_kpa)
+
+
+# -- humidity -----------------------------------------------------------------------------
+def saturation_vapour_pressure_kpa(t_c: Any) -> Any:
+    r"""Saturation vapour pressure at air temperature *T* (FAO-56 Eq. 11).
+
+    .. math:: e^\circ(T) = 0.6108 \exp\left(\frac{17.27 T}{T + 237.3}\right)
+
+    Parameters
+    ----------
+    t_c : numeric
+        Air temperature. [°C]
+
+    Returns
+    -------
+    numeric
+        Saturation vapour pressure. [kPa]
+
+    Examples
+    --------
+    >>> round(saturation_vapour_pressure_kpa(24.5), 3)  # FAO-56 Example 3
+    3.075
+    """
+    t = _a(t_c)
+    return _like(0.6108 * np.exp(17.27 * t / (t + 237.3)), t_c)
+
+
+def mean_saturation_vapour_pressure_kpa(tmax_c: Any, tmin_c: Any) -> Any:
+    r"""Mean saturation vapour pressure of a day or month (FAO-56 Eq. 12).
+
+    .. math:: e_s = \frac{e^\circ(T_{max}) + e^\circ(T_{min})}{2}
+
+    Using :math:`e^\circ(T_{mean})` instead underestimates *es* (Example 3: 2.30 instead
+    of 2.39 kPa) and is not done here.
+
+    Parameters
+    ----------
+    tmax_c, tmin_c : numeric
+        Daily (or mean daily, for a month) maximum and minimum air temperature. [°C]
+
+    Returns
+    -------
+    numeric
+        Mean saturation vapour pressure es. [kPa]
+
+    Examples
+    --------
+    >>> round(mean_saturation_vapour_pressure_kpa(24.5, 15.0), 2)  # FAO-56 Example 3
+    2.39
+    """
+    es = (_a(saturation_vapour_pressure_kpa(_a(tmax_c))) + _a(saturation_vapour_pressure_kpa(_a(tmin_c)))) / 2.0
+    return _like(es, tmax_c, tmin_c)
+
+
+def slope_vapour_pressure_curve_kpa_c(t_c: Any) -> Any:
+    r"""Slope of the saturation vapour pressure curve (FAO-56 Eq. 13).
+
+    .. math:: \Delta = \frac{4098\, e^\circ(T)}{(T + 237.3)^2}
+
+    Parameters
+    ----------
+    t_c : numeric
+        Air temperature; FAO-56 uses the mean of Tmax and Tmin. [°C]
+
+    Returns
+    -------
+    numeric
+        Δ. [kPa °C⁻¹]
+
+    Examples
+    --------
+    >>> round(slope_vapour_pressure_curve_kpa_c(25.0), 3)  # FAO-56 Annex 2, Table 2.4
+    0.189
+    """
+    t = _a(t_c)
+    return _like(4098.0 * _a(saturation_vapour_pressure_kpa(t)) / (t + 237.3) ** 2, t_c)
+
+
+def vapour_pressure_psychrometer_kpa(*, t_dry_c: Any, t_wet_c: Any, pressure_kpa: Any,
+                                     a_psy: float = 0.000662) -> Any:
+    r"""Actual vapour pressure from psychrometer readings (FAO-56 Eqs. 15 and 16).
+
+    .. math:: e_a = e^\circ(T_{wet}) - \gamma_{psy} (T_{dry} - T_{wet}), \quad \gamma_{psy} = a_{psy} P
+
+    Parameters
+    ----------
+    t_dry_c, t_wet_c : numeric
+        Dry- and wet-bulb temperature. [°C]
+    pressure_kpa : numeric
+        Atmospheric pressure. [kPa]
+    a_psy : float, default 0.000662
+        Psychrometer coefficient: 0.000662 ventilated (Asmann, ~5 m s⁻¹), 0.000800
+        naturally ventilated (~1 m s⁻¹), 0.001200 non-ventilated indoors. [°C⁻¹]
+
+    Returns
+    -------
+    numeric
+        Actual vapour pressure ea. [kPa]
+
+    Examples
+    --------
+    >>> p = atmospheric_pressure_kpa(1200.0)  # FAO-56 Example 4
+    >>> round(vapour_pressure_psychrometer_kpa(t_dry_c=25.6, t_wet_c=19.5, pressure_kpa=p), 2)
+    1.91
+    """
+    ea = _a(saturation_vapour_pressure_kpa(_a(t_wet_c))) - a_psy * _a(pressure_kpa) * (_a(t_dry_c) - _a(t_wet_c))
+    return _like(ea, t_dry_c, t_wet_c, pressure_kpa)
+
+
+def actual_vapour_pressure_kpa(*, tmax_c: Any, tmin_c: Any, tdew_c: Any = None, rh_max_pct: Any = None,
+                               rh_min_pct: Any = None, rh_mean_pct: Any = None) -> Any:
+    r"""Actual vapour pressure from the best humidity data available (FAO-56 Eqs. 14, 17-19, 48).
+
+    In FAO-56's order of preference:
+
+    1. dew point: :math:`e_a = e^\circ(T_{dew})` (Eq. 14);
+    2. RHmax and RHmin: :math:`e_a = [e^\circ(T_{min}) RH_{max} + e^\circ(T_{max}) RH_{min}]/200` (Eq. 17);
+    3. RHmax only: :math:`e_a = e^\circ(T_{min}) RH_{max}/100` (Eq. 18);
+    4. RHmean only: :math:`e_a = RH_{mean}/100 \cdot e_s` (Eq. 19; less reliable);
+    5. none: :math:`T_{dew} \approx T_{min}`, :math:`e_a = e^\circ(T_{min})` (ch. 3, "missing humidity data").
+
+    Parameters
+    ----------
+    tmax_c, tmin_c : numeric
+        Maximum and minimum air temperature. [°C]
+    tdew_c : numeric, optional
+        Dew-point temperature. [°C]
+    rh_max_pct, rh_min_pct, rh_mean_pct : numeric, optional
+        Maximum, minimum and mean relative humidity. [%]
+
+    Returns
+    -------
+    numeric
+        Actual vapour pressure ea. [kPa]
+
+    Examples
+    --------
+    >>> round(actual_vapour_pressure_kpa(tmax_c=25.0, tmin_c=18.0, rh_max_pct=82.0, rh_min_pct=54.0), 2)
+    1.7
+    >>> round(actual_vapour_pressure_kpa(tmax_c=25.0, tmin_c=18.0, rh_mean_pct=68.0), 2)  # FAO-56 Ex. 5
+    1.78
+    """
+    e_tmin = _a(saturation_vapour_pressure_kpa(_a(tmin_c)))
+    e_tmax = _a(saturation_vapour_pressure_kpa(_a(tmax_c)))
+    inputs = (tmax_c, tmin_c, tdew_c, rh_max_pct, rh_min_pct, rh_mean_pct)
+    if tdew_c is not None:
+        ea = _a(saturation_vapour_pressure_kpa(_a(tdew_c)))
+    elif rh_max_pct is not None and rh_min_pct is not None:
+        ea = (e_tmin * _a(rh_max_pct) + e_tmax * _a(rh_min_pct)) / 200.0
+    elif rh_max_pct is not None:
+        ea = e_tmin * _a(rh_max_pct) / 100.0
+    elif rh_mean_pct is not None:
+        ea = _a(rh_mean_pct) / 100.0 * (e_tmin + e_tmax) / 2.0
+    else:
+        ea = e_tmin
+    return _like(ea, *inputs)
+
+
+# -- radiation ----------------------------------------------------------------------------
+def inverse_relative_distance(doy: Any) -> Any:
+    r"""Inverse relative distance Earth-Sun (FAO-56 Eq. 23).
+
+    .. math:: d_r = 1 + 0.033 \cos\left(\frac{2\pi}{365} J\right)
+
+    Parameters
+    ----------
+    doy : numeric
+        Day of the year J, 1 (1 January) to 365 or 366. [-]
+
+    Returns
+    -------
+    numeric
+        dr. [-]
+
+    Examples
+    --------
+    >>> round(inverse_relative_distance(246), 3)  # FAO-56 Example 8
+    0.985
+    """
+    return _like(1.0 + 0.033 * np.cos(2.0 * np.pi / 365.0 * _a(doy)), doy)
+
+
+def solar_declination_rad(doy: Any) -> Any:
+    r"""Solar declination (FAO-56 Eq. 24).
+
+    .. math:: \delta = 0.409 \sin\left(\frac{2\pi}{365} J - 1.39\right)
+
+    Parameters
+    ----------
+    doy : numeric
+        Day of the year J. [-]
+
+    Returns
+    -------
+    numeric
+        δ. [rad]
+
+    Examples
+    --------
+    >>> round(solar_declination_rad(246), 3)  # FAO-56 Example 8
+    0.12
+    """
+    return _like(0.409 * np.sin(2.0 * np.pi / 365.0 * _a(doy) - 1.39), doy)
+
+
+def sunset_hour_angle_rad(lat_rad: Any, decl_rad: Any) -> Any:
+    r"""Sunset hour angle (FAO-56 Eq. 25).
+
+    .. math:: \omega_s = \arccos(-\tan\varphi \tan\delta)
+
+    The argument is clipped to [-1, 1] so that polar day (ωs = π) and polar night
+    (ωs = 0) are returned instead of NaN.
+
+    Parameters
+    ----------
+    lat_rad : numeric
+        Latitude φ, positive north (FAO-56 Eq. 22 converts degrees). [rad]
+    decl_rad : numeric
+        Solar declination δ. [rad]
+
+    Returns
+    -------
+    numeric
+        ωs. [rad]
+
+    Examples
+    --------
+    >>> round(sunset_hour_angle_rad(-0.35, 0.120), 3)  # FAO-56 Example 8 (20° S)
+    1.527
+    """
+    x = np.clip(-np.tan(_a(lat_rad)) * np.tan(_a(decl_rad)), -1.0, 1.0)
+    return _like(np.arccos(x), lat_rad, decl_rad)
+
+
+def extraterrestrial_radiation_mj_m2_day(*, lat_deg: Any, doy: Any) -> Any:
+    r"""Daily extraterrestrial radiation (FAO-56 Eqs. 21-25).
+
+    .. math::
+
+        R_a = \frac{24 \cdot 60}{\pi} G_{sc} d_r
+              [\omega_s \sin\varphi \sin\delta + \cos\varphi \cos\delta \sin\omega_s]
+
+    For monthly values FAO-56 uses the day of the year of the 15th of the month
+    (Annex 2, Table 2.5); :func:`landuse.irrigation.mid_month_doy` gives it.
+
+    Parameters
+    ----------
+    lat_deg : numeric
+        Latitude, positive north. [degrees]
+    doy : numeric
+        Day of the year. [-]
+
+    Returns
+    -------
+    numeric
+        Ra. [MJ m⁻² day⁻¹]
+
+    Examples
+    --------
+    >>> round(extraterrestrial_radiation_mj_m2_day(lat_deg=-20.0, doy=246), 1)  # FAO-56 Ex. 8
+    32.2
+    """
+    phi = np.deg2rad(_a(lat_deg))
+    dr = _a(inverse_relative_distance(_a(doy)))
+    delta = _a(solar_declination_rad(_a(doy)))
+    ws = _a(sunset_hour_angle_rad(phi, delta))
+    ra = 24.0 * 60.0 / np.pi * GSC_MJ_M2_MIN * dr * (
+        ws * np.sin(phi) * np.sin(delta) + np.cos(phi) * np.cos(delta) * np.sin(ws)
+    )
+    return _like(np.maximum(ra, 0.0), lat_deg, doy)
+
+
+def daylight_hours_h(*, lat_deg: Any, doy: Any) -> Any:
+    r"""Maximum possible duration of sunshine, the day length N (FAO-56 Eq. 34).
+
+    .. math:: N = \frac{24}{\pi} \omega_s
+
+    Parameters
+    ----------
+    lat_deg : numeric
+        Latitude, positive north. [degrees]
+    doy : numeric
+        Day of the year. [-]
+
+    Returns
+    -------
+    numeric
+        N. [h]
+
+    Examples
+    --------
+    >>> round(daylight_hours_h(lat_deg=-20.0, doy=246), 1)  # FAO-56 Example 9
+    11.7
+    """
+    ws = _a(sunset_hour_angle_rad(np.deg2rad(_a(lat_deg)), _a(solar_declination_rad(_a(doy)))))
+    return _like(24.0 / np.pi * ws, lat_deg, doy)
+
+
+def solar_radiation_angstrom_mj_m2_day(*, sunshine_h: Any, daylight_h: Any, ra_mj_m2_day: Any,
+                                       a_s: float = 0.25, b_s: float = 0.50) -> Any:
+    r"""Solar radiation from sunshine hours, Angström's formula (FAO-56 Eq. 35).
+
+    .. math:: R_s = \left(a_s + b_s \frac{n}{N}\right) R_a
+
+    Parameters
+    ----------
+    sunshine_h : numeric
+        Actual duration of sunshine n. [h]
+    daylight_h : numeric
+        Maximum possible duration of sunshine N (Eq. 34). [h]
+    ra_mj_m2_day : numeric
+        Extraterrestrial radiation. [MJ m⁻² day⁻¹]
+    a_s, b_s : float, default 0.25, 0.50
+        Angström coefficients recommended by FAO-56 without local calibration. [-]
+
+    Returns
+    -------
+    numeric
+        Rs. [MJ m⁻² day⁻¹]
+
+    Examples
+    --------
+    >>> round(solar_radiation_angstrom_mj_m2_day(sunshine_h=7.1, daylight_h=10.9, ra_mj_m2_day=25.1), 1)
+    14.5
+    """
+    n_over_n = np.divide(_a(sunshine_h), _a(daylight_h), out=np.zeros(np.broadcast(_a(sunshine_h),
+                         _a(daylight_h)).shape), where=_a(daylight_h) > 0)
+    return _like((a_s + b_s * n_over_n) * _a(ra_mj_m2_day), sunshine_h, daylight_h, ra_mj_m2_day)
+
+
+def solar_radiation_hargreaves_mj_m2_day(*, tmax_c: Any, tmin_c: Any, ra_mj_m2_day: Any,
+                                         k_rs: float = 0.16) -> Any:
+    r"""Solar radiation from the temperature range, Hargreaves' formula (FAO-56 Eq. 50).
+
+    .. math:: R_s = k_{Rs} \sqrt{T_{max} - T_{min}}\, R_a
+
+    Parameters
+    ----------
+    tmax_c, tmin_c : numeric
+        Maximum and minimum air temperature. [°C]
+    ra_mj_m2_day : numeric
+        Extraterrestrial radiation. [MJ m⁻² day⁻¹]
+    k_rs : float, default 0.16
+        Adjustment coefficient: 0.16 for interior locations, 0.19 for coastal ones. [°C⁻⁰·⁵]
+
+    Returns
+    -------
+    numeric
+        Rs. [MJ m⁻² day⁻¹]
+
+    Examples
+    --------
+    >>> round(solar_radiation_hargreaves_mj_m2_day(tmax_c=26.6, tmin_c=14.8, ra_mj_m2_day=40.6), 1)
+    22.3
+    """
+    dt = np.maximum(_a(tmax_c) - _a(tmin_c), 0.0)
+    return _like(k_rs * np.sqrt(dt) * _a(ra_mj_m2_day), tmax_c, tmin_c, ra_mj_m2_day)
+
+
+def clear_sky_radiation_mj_m2_day(*, ra_mj_m2_day: Any, elevation_m: Any) -> Any:
+    r"""Clear-sky solar radiation (FAO-56 Eq. 37).
+
+    .. math:: R_{so} = (0.75 + 2 \times 10^{-5} z) R_a
+
+    Parameters
+    ----------
+    ra_mj_m2_day : numeric
+        Extraterrestrial radiation. [MJ m⁻² day⁻¹]
+    elevation_m : numeric
+        Station elevation. [m]
+
+    Returns
+    -------
+    numeric
+        Rso. [MJ m⁻² day⁻¹]
+
+    Examples
+    --------
+    >>> round(clear_sky_radiation_mj_m2_day(ra_mj_m2_day=41.09, elevation_m=100.0), 1)  # Ex. 18
+    30.9
+    """
+    return _like((0.75 + 2e-5 * _a(elevation_m)) * _a(ra_mj_m2_day), ra_mj_m2_day, elevation_m)
+
+
+def net_shortwave_radiation_mj_m2_day(rs_mj_m2_day: Any, *, albedo: float = ALBEDO_GRASS) -> Any:
+    r"""Net solar (shortwave) radiation (FAO-56 Eq. 38).
+
+    .. math:: R_{ns} = (1 - \alpha) R_s
+
+    Parameters
+    ----------
+    rs_mj_m2_day : numeric
+        Incoming solar radiation. [MJ m⁻² day⁻¹]
+    albedo : float, default 0.23
+        Albedo α of the grass reference crop. [-]
+
+    Returns
+    -------
+    numeric
+        Rns. [MJ m⁻² day⁻¹]
+
+    Examples
+    --------
+    >>> round(net_shortwave_radiation_mj_m2_day(22.07), 2)  # FAO-56 Example 18
+    16.99
+    """
+    return _like((1.0 - albedo) * _a(rs_mj_m2_day), rs_mj_m2_day)
+
+
+def net_longwave_radiation_mj_m2_day(*, tmax_c: Any, tmin_c: Any, ea_kpa: Any, rs_mj_m2_day: Any,
+                                     rso_mj_m2_day: Any) -> Any:
+    r"""Net outgoing longwave radiation (FAO-56 Eq. 39).
+
+    .. math::
+
+        R_{nl} = \sigma \frac{T_{max,K}^4 + T_{min,K}^4}{2} (0.34 - 0.14\sqrt{e_a})
+                 \left(1.35 \frac{R_s}{R_{so}} - 0.35\right)
+
+    with :math:`T_K = T + 273.16` as in the paper; Rs/Rso is limited to 1.0 (and
+    taken as 1.0 where Rso is 0).
+
+    Parameters
+    ----------
+    tmax_c, tmin_c : numeric
+        Maximum and minimum air temperature. [°C]
+    ea_kpa : numeric
+        Actual vapour pressure. [kPa]
+    rs_mj_m2_day, rso_mj_m2_day : numeric
+        Measured or calculated solar radiation and clear-sky radiation. [MJ m⁻² day⁻¹]
+
+    Returns
+    -------
+    numeric
+        Rnl. [MJ m⁻² day⁻¹]
+
+    Examples
+    --------
+    >>> round(net_longwave_radiation_mj_m2_day(tmax_c=25.1, tmin_c=19.1, ea_kpa=2.1,
+    ...                                        rs_mj_m2_day=14.5, rso_mj_m2_day=18.8), 1)  # Ex. 11
+    3.5
+    """
+    rs, rso = np.broadcast_arrays(_a(rs_mj_m2_day), _a(rso_mj_m2_day))
+    ratio = np.divide(rs, rso, out=np.ones(rs.shape), where=rso > 0)
+    ratio = np.clip(ratio, 0.0, 1.0)
+    tk4 = ((_a(tmax_c) + 273.16) ** 4 + (_a(tmin_c) + 273.16) ** 4) / 2.0
+    rnl = SIGMA_MJ_K4_M2_DAY * tk4 * (0.34 - 0.14 * np.sqrt(np.maximum(_a(ea_kpa), 0.0))) * (1.35 * ratio - 0.35)
+    return _like(rnl, tmax_c, tmin_c, ea_kpa, rs_mj_m2_day, rso_mj_m2_day)
+
+
+def net_radiation_mj_m2_day(rns_mj_m2_day: Any, rnl_mj_m2_day: Any) -> Any:
+    r"""Net radiation (FAO-56 Eq. 40).
+
+    .. math:: R_n = R_{ns} - R_{nl}
+
+    Parameters
+    ----------
+    rns_mj_m2_day, rnl_mj_m2_day : numeric
+        Net shortwave and net outgoing longwave radiation. [MJ m⁻² day⁻¹]
+
+    Returns
+    -------
+    numeric
+        Rn. [MJ m⁻² day⁻¹]
+
+    Examples
+    --------
+    >>> round(net_radiation_mj_m2_day(11.1, 3.5), 1)  # FAO-56 Example 12
+    7.6
+    """
+    return _like(_a(rns_mj_m2_day) - _a(rnl_mj_m2_day), rns_mj_m2_day, rnl_mj_m2_day)
+
+
+def soil_heat_flux_monthly_mj_m2_day(*, t_prev_c: Any, t_next_c: Any = None, t_this_c: Any = None) -> Any:
+    r"""Soil heat flux of a month from mean monthly temperatures (FAO-56 Eqs. 43 and 44).
+
+    .. math:: G_i = 0.07 (T_{i+1} - T_{i-1}) \quad \text{or, without } T_{i+1}, \quad G_i = 0.14 (T_i - T_{i-1})
+
+    Parameters
+    ----------
+    t_prev_c : numeric
+        Mean air temperature of the previous month. [°C]
+    t_next_c : numeric, optional
+        Mean air temperature of the next month (Eq. 43). [°C]
+    t_this_c : numeric, optional
+        Mean air temperature of the month itself, used when *t_next_c* is not given
+        (Eq. 44). [°C]
+
+    Returns
+    -------
+    numeric
+        G. [MJ m⁻² day⁻¹]
+
+    Examples
+    --------
+    >>> round(soil_heat_flux_monthly_mj_m2_day(t_prev_c=14.1, t_next_c=18.8), 2)  # FAO-56 Ex. 13
+    0.33
+    >>> round(soil_heat_flux_monthly_mj_m2_day(t_prev_c=14.1, t_this_c=16.1), 2)
+    0.28
+    """
+    if t_next_c is not None:
+        return _like(0.07 * (_a(t_next_c) - _a(t_prev_c)), t_prev_c, t_next_c)
+    if t_this_c is None:
+        raise TypeError("give t_next_c (FAO-56 Eq. 43) or t_this_c (Eq. 44)")
+    return _like(0.14 * (_a(t_this_c) - _a(t_prev_c)), t_prev_c, t_this_c)
+
+
+def wind_speed_2m_m_s(uz_m_s: Any, *, height_m: Any) -> Any:
+    r"""Wind speed at 2 m from a measurement at height *z* (FAO-56 Eq. 47).
+
+    .. math:: u_2 = u_z \frac{4.87}{\ln(67.8 z - 5.42)}
+
+    Parameters
+    ----------
+    uz_m_s : numeric
+        Wind speed measured at *height_m* above the ground. [m s⁻¹]
+    height_m : numeric
+        Measurement height (> 0.08 m). [m]
+
+    Returns
+    -------
+    numeric
+        u2. [m s⁻¹]
+
+    Examples
+    --------
+    >>> round(wind_speed_2m_m_s(3.2, height_m=10.0), 1)  # FAO-56 Example 14
+    2.4
+    """
+    return _like(_a(uz_m_s) * 4.87 / np.log(67.8 * _a(height_m) - 5.42), uz_m_s, height_m)
+
+
+def penman_monteith_eq6_mm_day(*, delta_kpa_c: Any, rn_mj_m2_day: Any, g_mj_m2_day: Any, gamma_kpa_c: Any,
+                               tmean_c: Any, u2_m_s: Any, es_kpa: Any, ea_kpa: Any) -> Any:
+    r"""FAO Penman-Monteith reference evapotranspiration from its terms (FAO-56 Eq. 6).
+
+    .. math::
+
+        ET_0 = \frac{0.408 \Delta (R_n - G) + \gamma \frac{900}{T + 273} u_2 (e_s - e_a)}
+                    {\Delta + \gamma (1 + 0.34 u_2)}
+
+    Returns
+    -------
+    numeric
+        ET0. [mm day⁻¹]
+    """
+    num = MJ_TO_MM * _a(delta_kpa_c) * (_a(rn_mj_m2_day) - _a(g_mj_m2_day)) + _a(gamma_kpa_c) * 900.0 / (
+        _a(tmean_c) + 273.0) * _a(u2_m_s) * (_a(es_kpa) - _a(ea_kpa))
+    den = _a(delta_kpa_c) + _a(gamma_kpa_c) * (1.0 + 0.34 * _a(u2_m_s))
+    return num / den
