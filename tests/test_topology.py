@@ -1,0 +1,297 @@
+"""Tests of landuse.topology on hand-made 100 m (1 ha) squares in UTM 47N."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Polygon, box
+
+from landuse.errors import CRSError, GeometryError, SchemaError
+from landuse.topology import SIDES, adjacency, gaps, neighbours, outside_village, overlaps
+
+UTM47 = "EPSG:32647"
+X0, Y0 = 500_000.0, 2_290_000.0
+
+
+def sq(ix, iy, size=100.0, dx=0.0, dy=0.0):
+    return box(X0 + ix * size + dx, Y0 + iy * size + dy, X0 + (ix + 1) * size + dx, Y0 + (iy + 1) * size + dy)
+
+
+def layer(geoms, ids=None, crs=UTM47, **cols):
+    ids = ids or [f"P{k}" for k in range(len(geoms))]
+    return gpd.GeoDataFrame({"parcel_id": ids, **cols}, geometry=list(geoms), crs=crs)
+
+
+def village(geom, vid="V1"):
+    return gpd.GeoDataFrame({"village_id": [vid]}, geometry=[geom], crs=UTM47)
+
+
+def grid(nx, ny, size=100.0):
+    geoms, ids = [], []
+    for iy in range(ny):
+        for ix in range(nx):
+            geoms.append(sq(ix, iy, size))
+            ids.append(f"r{iy}c{ix}")
+    return layer(geoms, ids)
+
+
+# -- overlaps --------------------------------------------------------------------------
+def test_two_squares_overlapping_by_10_by_100_m_give_exactly_1000_m2():
+    p = layer([sq(0, 0), sq(0, 0, dx=90.0)], ["A", "B"])
+    out = overlaps(p)
+    assert list(out.columns) == ["parcel_id_a", "parcel_id_b", "overlap_m2", "share_a", "share_b", "geometry"]
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert (row.parcel_id_a, row.parcel_id_b) == ("A", "B")
+    assert row.overlap_m2 == pytest.approx(1000.0, abs=1e-6)
+    assert row.share_a == pytest.approx(0.1) and row.share_b == pytest.approx(0.1)
+    assert out.geometry.iloc[0].equals(box(X0 + 90, Y0, X0 + 100, Y0 + 100))
+    assert out.crs == p.crs
+
+
+def test_touching_and_corner_parcels_do_not_overlap():
+    assert overlaps(grid(3, 3)).empty
+
+
+def test_duplicate_and_contained_parcels():
+    small = box(X0 + 10, Y0 + 10, X0 + 30, Y0 + 30)
+    p = layer([sq(0, 0), sq(0, 0), small], ["A", "A2", "S"])
+    out = overlaps(p).set_index(["parcel_id_a", "parcel_id_b"])
+    assert out.loc[("A", "A2"), "overlap_m2"] == pytest.approx(10_000)
+    assert out.loc[("A", "A2"), ["share_a", "share_b"]].tolist() == pytest.approx([1.0, 1.0])
+    assert out.loc[("A", "S"), "overlap_m2"] == pytest.approx(400)
+    assert out.loc[("A", "S"), "share_b"] == pytest.approx(1.0)
+    assert len(out) == 3
+
+
+def test_overlaps_min_area_filters_noise():
+    p = layer([sq(0, 0), sq(0, 0, dx=99.999)], ["A", "B"])  # 0.001 m x 100 m = 0.1 m2
+    assert overlaps(p, min_area_m2=1.0).empty
+    assert overlaps(p, min_area_m2=0.01).overlap_m2.iloc[0] == pytest.approx(0.1, rel=1e-3)
+
+
+def test_overlap_of_multipolygon_parcels():
+    mp = sq(0, 0).union(sq(2, 0))
+    p = layer([mp, box(X0 + 50, Y0, X0 + 250, Y0 + 100)], ["M", "B"])
+    assert overlaps(p).overlap_m2.iloc[0] == pytest.approx(5000 + 5000)
+
+
+def test_overlaps_rejects_geographic_missing_crs_and_bad_input():
+    p = layer([sq(0, 0), sq(1, 0)], ["A", "B"])
+    with pytest.raises(CRSError, match="geographic CRS.*to_projected"):
+        overlaps(p.to_crs("EPSG:4326"))
+    with pytest.raises(CRSError, match="no coordinate reference system"):
+        overlaps(p.set_crs(None, allow_override=True))
+    with pytest.raises(SchemaError, match="id 'A' occurs 2 times"):
+        overlaps(layer([sq(0, 0), sq(1, 0)], ["A", "A"]))
+    with pytest.raises(SchemaError, match="'parcel_id' missing"):
+        overlaps(p.drop(columns="parcel_id"))
+    bow = Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
+    with pytest.raises(GeometryError, match="Self-intersection.*make_valid"):
+        overlaps(layer([sq(0, 0), bow], ["A", "B"]))
+    with pytest.raises(GeometryError, match="wrong geometry type LineString"):
+        overlaps(layer([sq(0, 0), LineString([(X0, Y0), (X0 + 1, Y0)])], ["A", "B"]))
+    with pytest.raises(SchemaError, match="min_area_m2=-1.0 must be"):
+        overlaps(p, min_area_m2=-1)
+    with pytest.raises(SchemaError, match="expected a GeoDataFrame"):
+        overlaps(pd.DataFrame({"parcel_id": ["A"]}))
+
+
+# -- gaps and slivers ------------------------------------------------------------------
+def test_half_metre_sliver_between_parcels_is_a_sliver_with_its_area():
+    p = layer([sq(0, 0), sq(0, 0, dx=100.5)], ["A", "B"])
+    v = village(box(X0, Y0, X0 + 200.5, Y0 + 100))
+    out = gaps(p, v)
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert row.kind == "sliver"
+    assert row.gap_m2 == pytest.approx(50.0)
+    assert row.width_m == pytest.approx(0.5, rel=0.01)
+    assert row.parcel_ids == "A, B"
+    assert row.village_id == "V1"
+
+
+def test_sliver_opening_into_open_land_is_still_found():
+    # village extends 300 m north of the two parcels (forest): the sliver joins the forest
+    p = layer([sq(0, 0), sq(0, 0, dx=100.5)], ["A", "B"])
+    v = village(box(X0, Y0, X0 + 200.5, Y0 + 400))
+    out = gaps(p, v)
+    assert out.kind.tolist() == ["sliver"]
+    assert out.gap_m2.iloc[0] == pytest.approx(50.0, rel=1e-6)
+
+
+def test_enclosed_hole_is_a_gap_and_open_land_is_not_reported():
+    p = grid(3, 3)
+    hole = box(X0 + 140, Y0 + 140, X0 + 160, Y0 + 160)
+    p.loc[4, "geometry"] = p.geometry.iloc[4].difference(hole)
+    v = village(box(X0 - 500, Y0 - 500, X0 + 800, Y0 + 800))  # lots of forest around
+    out = gaps(p, v)
+    assert out.kind.tolist() == ["gap"]
+    assert out.gap_m2.iloc[0] == pytest.approx(400.0)
+    assert out.parcel_ids.iloc[0] == "r1c1"
+    assert out.geometry.iloc[0].equals(hole)
+
+
+def test_clean_partition_and_thin_corridor_without_parcels_give_nothing():
+    p = grid(3, 2)
+    assert gaps(p, village(box(X0, Y0, X0 + 300, Y0 + 200))).empty
+    # a 1 m wide corridor of village land along the east, away from the parcels
+    corridor = box(X0 + 400, Y0, X0 + 401, Y0 + 200)
+    v = village(box(X0, Y0, X0 + 300, Y0 + 200).union(corridor))
+    assert gaps(p, v).empty
+
+
+def test_strip_between_parcel_and_village_boundary_is_a_sliver():
+    p = grid(3, 2)
+    v = village(box(X0, Y0, X0 + 300, Y0 + 201))  # boundary 1 m north of the parcels
+    out = gaps(p, v)
+    assert out.kind.tolist() == ["sliver"]
+    assert out.gap_m2.iloc[0] == pytest.approx(300.0)
+    assert out.parcel_ids.iloc[0] == "r1c0, r1c1, r1c2"
+
+
+def test_gaps_are_found_per_village_and_options_are_validated():
+    p = layer([sq(0, 0), sq(0, 0, dx=100.5), sq(5, 0), sq(5, 0, dx=101.0)], ["A", "B", "C", "D"])
+    v = gpd.GeoDataFrame({"village_id": ["V1", "V2"]},
+                         geometry=[box(X0, Y0, X0 + 200.5, Y0 + 100), box(X0 + 500, Y0, X0 + 701, Y0 + 100)],
+                         crs=UTM47)
+    out = gaps(p, v)
+    assert out.village_id.tolist() == ["V1", "V2"]
+    assert out.gap_m2.tolist() == pytest.approx([50.0, 100.0])
+    assert gaps(p, v, sliver_max_width_m=0.8).village_id.tolist() == ["V1"]
+    with pytest.raises(CRSError, match="layers with different CRSs"):
+        gaps(p, v.to_crs("EPSG:32648"))
+    with pytest.raises(SchemaError, match="sliver_max_width_m"):
+        gaps(p, v, sliver_max_width_m=float("nan"))
+
+
+# -- outside the village ---------------------------------------------------------------
+def test_outside_and_crossing_parcels():
+    p = layer([sq(0, 0), sq(1, 0, dx=50), sq(5, 0), sq(6, 0)], ["IN", "CROSS", "OUT", "NOVILL"],
+              village_id=["V1", "V1", "V1", "V9"])
+    v = village(box(X0, Y0, X0 + 200, Y0 + 100))
+    out = outside_village(p, v)
+    assert out.parcel_id.tolist() == ["CROSS", "OUT"]
+    assert out.index.tolist() == [1, 2]
+    assert out.area_outside_m2.tolist() == pytest.approx([5000.0, 10_000.0])
+    assert out.share_outside.tolist() == pytest.approx([0.5, 1.0])
+    assert out.kind.tolist() == ["crossing", "outside"]
+    assert out.geometry.iloc[0].equals(box(X0 + 200, Y0, X0 + 250, Y0 + 100))
+
+
+def test_outside_village_uses_the_parcels_own_village():
+    # P sits inside V2's territory but claims V1
+    p = layer([sq(3, 0)], ["P"], village_id=["V1"])
+    v = gpd.GeoDataFrame({"village_id": ["V1", "V2"]},
+                         geometry=[box(X0, Y0, X0 + 300, Y0 + 100), box(X0 + 300, Y0, X0 + 600, Y0 + 100)],
+                         crs=UTM47)
+    assert outside_village(p, v).kind.tolist() == ["outside"]
+    with pytest.raises(SchemaError, match="'village_id' missing"):
+        outside_village(p.drop(columns="village_id"), v)
+
+
+# -- adjacency -------------------------------------------------------------------------
+def test_adjacency_of_3_by_2_grid_has_seven_pairs_of_100_m():
+    out = adjacency(grid(3, 2))
+    pairs = set(zip(out.parcel_id_a, out.parcel_id_b))
+    assert pairs == {
+        ("r0c0", "r0c1"), ("r0c1", "r0c2"), ("r1c0", "r1c1"), ("r1c1", "r1c2"),
+        ("r0c0", "r1c0"), ("r0c1", "r1c1"), ("r0c2", "r1c2"),
+    }
+    assert out.shared_m.tolist() == pytest.approx([100.0] * 7)
+    both = adjacency(grid(3, 2), symmetric=True)
+    assert len(both) == 14
+    assert set(zip(both.parcel_id_b, both.parcel_id_a)) == set(zip(both.parcel_id_a, both.parcel_id_b))
+
+
+def test_adjacency_partial_edge_min_length_and_tolerance():
+    p = layer([sq(0, 0), box(X0 + 100, Y0 + 60, X0 + 200, Y0 + 160), box(X0 + 100.3, Y0 - 100, X0 + 200, Y0)],
+              ["A", "B", "C"])
+    out = adjacency(p)
+    assert out[["parcel_id_a", "parcel_id_b"]].values.tolist() == [["A", "B"]]
+    assert out.shared_m.iloc[0] == pytest.approx(40.0)
+    assert adjacency(p, min_shared_m=50).empty
+    # C is 0.3 m away from A's corner only; B and C share nothing. With a 0.5 m tolerance:
+    snap = layer([sq(0, 0), sq(0, 0, dx=100.3)], ["A", "B"])
+    assert adjacency(snap).empty
+    near = adjacency(snap, tolerance_m=0.5)
+    assert near.shared_m.iloc[0] == pytest.approx(100.0, abs=1.0)
+
+
+# -- neighbours ------------------------------------------------------------------------
+def test_neighbours_of_middle_square_of_3_by_3_grid():
+    p = grid(3, 3)
+    out = neighbours(p)
+    assert list(out.columns) == list(SIDES) == ["north", "east", "south", "west"]
+    assert out.index.equals(p.index)
+    middle = out.loc[4]
+    assert middle.to_dict() == {"north": "r2c1", "east": "r1c2", "south": "r0c1", "west": "r1c0"}
+    corner = out.loc[0]  # r0c0: only north and east neighbours, no diagonal
+    assert corner.to_dict() == {"north": "r1c0", "east": "r0c1", "south": None, "west": None}
+
+
+def test_neighbours_labels_others_and_several_per_side():
+    # A (200 m wide) has two parcels along its north side and a stream along its south
+    a = box(X0, Y0, X0 + 200, Y0 + 100)
+    p = layer([a, sq(0, 1), sq(1, 1), sq(2, 0, dx=0)], ["A", "N1", "N2", "E"],
+              holder=["ບຸນມີ", "Khamla", None, "Noy"])
+    others = gpd.GeoDataFrame(
+        {"label": ["stream", "forest"]},
+        geometry=[LineString([(X0 - 10, Y0 - 1), (X0 + 300, Y0 - 1)]), box(X0 - 100, Y0, X0, Y0 + 100)],
+        crs=UTM47,
+    )
+    out = neighbours(p, others=others, label_column="holder", tolerance_m=2.0)
+    assert out.loc[0, "north"] in ("Khamla, N2", "N2, Khamla")
+    assert out.loc[0, "east"] == "Noy"
+    assert out.loc[0, "south"] == "stream"
+    assert out.loc[0, "west"] == "forest"
+    assert out.loc[3, "west"] == "ບຸນມີ"  # Lao label kept
+    with pytest.raises(SchemaError, match="'name' missing"):
+        neighbours(p, others=others, others_label_column="name")
+    with pytest.raises(SchemaError, match="'owner' missing"):
+        neighbours(p, label_column="owner")
+    with pytest.raises(CRSError, match="different CRSs"):
+        neighbours(p, others=others.to_crs("EPSG:4326"))
+
+
+def test_neighbour_side_follows_bearing_sectors():
+    # a neighbour whose shared edge midpoint is at bearing 60 degrees is east, at 30 north
+    c = sq(0, 0)
+    ne = box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200)  # corner only
+    p = layer([c, ne], ["C", "NE"])
+    assert neighbours(p, tolerance_m=0).loc[0].isna().all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    widths=st.lists(st.integers(5, 120), min_size=1, max_size=5),
+    heights=st.lists(st.integers(5, 120), min_size=1, max_size=4),
+    seed=st.integers(0, 1000),
+)
+def test_random_grids_have_no_overlaps_and_symmetric_adjacency(widths, heights, seed):
+    xs = X0 + np.concatenate([[0], np.cumsum(widths)])
+    ys = Y0 + np.concatenate([[0], np.cumsum(heights)])
+    geoms, ids = [], []
+    for j in range(len(heights)):
+        for i in range(len(widths)):
+            geoms.append(box(xs[i], ys[j], xs[i + 1], ys[j + 1]))
+            ids.append(f"{i}-{j}")
+    p = layer(geoms, ids)
+    shuffled = p.sample(frac=1.0, random_state=seed)
+    assert overlaps(p).empty
+    a1 = adjacency(p)
+    a2 = adjacency(shuffled)
+    key = lambda df: {frozenset(r[:2]): round(r[2], 6) for r in df.itertuples(index=False)}  # noqa: E731
+    assert key(a1) == key(a2)
+    nx, ny = len(widths), len(heights)
+    assert len(a1) == (nx - 1) * ny + nx * (ny - 1)
+    # total shared length = internal grid lines
+    assert a1.shared_m.sum() == pytest.approx((nx - 1) * sum(heights) + (ny - 1) * sum(widths))
+    v = village(box(xs[0], ys[0], xs[-1], ys[-1]))
+    assert gaps(p, v).empty
+    p2 = p.assign(village_id="V1")
+    assert outside_village(p2, v).empty
