@@ -1,0 +1,299 @@
+"""The per-sequence fallow-cycle kernel shared by the table and raster paths (private).
+
+Both :func:`landuse.fallow.plot_summary` (plot histories) and
+:func:`landuse.fallow.fallow_raster` (annual land-cover stacks) reduce every annual
+status sequence with the same compiled function, so a plot and a pixel with the same
+sequence give the same figures bit for bit.
+
+Status codes along the time axis (one step = one year, contiguous years):
+
+====  ===========  ==========================================================
+code  name         meaning
+====  ===========  ==========================================================
+0     missing      no observation (absent plot-year, raster nodata)
+1     cultivated   cropped that year
+2     fallow       resting after cropping
+3     other        forest or any other cover (see ``other_as``)
+====  ===========  ==========================================================
+
+Rules (documented in :mod:`landuse.fallow`):
+
+* ``other`` counts as fallow when ``other_as_fallow`` is true (old fallow is often
+  mapped as forest); otherwise it ends the rotation (a fallow run followed by
+  ``other`` is censored) while still marking the next cultivation as a clearing.
+* A run of missing years is filled with fallow only when the nearest observed years
+  on both sides are fallow; any other missing run stays missing and censors the
+  cycles it touches, like the start and end of the record.
+* A clearing is a cultivated year whose previous year is observed and not
+  cultivated. A cycle runs from one clearing to the next: ``C`` cultivated years then
+  ``F`` fallow years; ``L = C + F``. A cycle whose start is not an observed clearing
+  (record start or missing year before it) is left-censored; one not ended by the
+  next clearing (record end, missing year, ``other`` in break mode) is right-censored.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+MISSING, CULTIVATED, FALLOW, OTHER = 0, 1, 2, 3
+
+#: Names of the per-sequence outputs, in the order of the kernel's first axis.
+OUTPUTS = (
+    "n_clearings",
+    "n_cycles",
+    "mean_fallow_years",
+    "last_fallow_years",
+    "mean_cropping_years",
+    "mean_rotation_years",
+    "current_fallow_age_years",
+    "r_value_pct",
+    "fallow_trend_years_per_decade",
+    "mk_p_value",
+    "shortening",
+)
+N_OUT = len(OUTPUTS)
+
+
+@njit(cache=True, nogil=True)
+def _prepare(raw, other_as_fallow, seq):
+    """Copy one raw sequence into *seq* applying the ``other`` and missing-fill rules."""
+    T = raw.shape[0]
+    for t in range(T):
+        v = raw[t]
+        if v == OTHER and other_as_fallow:
+            v = FALLOW
+        seq[t] = v
+    t = 0
+    while t < T:
+        if seq[t] == MISSING:
+            a = t
+            while t < T and seq[t] == MISSING:
+                t += 1
+            # run a..t-1 is missing; fill only when both neighbours are fallow
+            if a > 0 and t < T and seq[a - 1] == FALLOW and seq[t] == FALLOW:
+                for k in range(a, t):
+                    seq[k] = FALLOW
+        else:
+            t += 1
+
+
+@njit(cache=True, nogil=True)
+def _scan(seq, starts, crop, fall, lcens, rcens):
+    """Extract the cycles of a prepared sequence; return their number."""
+    T = seq.shape[0]
+    n = 0
+    t = 0
+    while t < T:
+        if seq[t] == CULTIVATED:
+            start = t
+            left = t == 0 or seq[t - 1] == MISSING
+            while t < T and seq[t] == CULTIVATED:
+                t += 1
+            c = t - start
+            f0 = t
+            while t < T and seq[t] == FALLOW:
+                t += 1
+            f = t - f0
+            right = not (t < T and seq[t] == CULTIVATED)
+            starts[n] = start
+            crop[n] = c
+            fall[n] = f
+            lcens[n] = left
+            rcens[n] = right
+            n += 1
+        else:
+            t += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _mk_pvalue(x, n):
+    """Two-sided Mann-Kendall p-value with tie correction (Mann 1945; Kendall 1975)."""
+    s = 0.0
+    for i in range(n - 1):
+        for j in range(i + 1, n):
+            d = x[j] - x[i]
+            if d > 0:
+                s += 1.0
+            elif d < 0:
+                s -= 1.0
+    var = n * (n - 1.0) * (2.0 * n + 5.0)
+    # tie groups: count equal values
+    done = np.zeros(n, np.bool_)
+    for i in range(n):
+        if done[i]:
+            continue
+        tcount = 0
+        for j in range(i, n):
+            if x[j] == x[i]:
+                tcount += 1
+                done[j] = True
+        if tcount > 1:
+            var -= tcount * (tcount - 1.0) * (2.0 * tcount + 5.0)
+    var /= 18.0
+    if var <= 0.0:
+        return 1.0
+    if s > 0:
+        z = (s - 1.0) / math.sqrt(var)
+    elif s < 0:
+        z = (s + 1.0) / math.sqrt(var)
+    else:
+        z = 0.0
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+@njit(cache=True, nogil=True)
+def _theil_sen(xs, ys, n, buf):
+    """Median of the pairwise slopes (Theil 1950; Sen 1968); xs strictly increasing."""
+    m = 0
+    for i in range(n - 1):
+        for j in range(i + 1, n):
+            buf[m] = (ys[j] - ys[i]) / (xs[j] - xs[i])
+            m += 1
+    return np.median(buf[:m])
+
+
+@njit(cache=True, nogil=True)
+def _reduce_one(raw, out, p, other_as_fallow, alpha, window, min_drop, min_trend,
+                seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf):
+    """Reduce one raw sequence into column *p* of *out* (see :data:`OUTPUTS`)."""
+    T = raw.shape[0]
+    nan = np.nan
+    _prepare(raw, other_as_fallow, seq)
+    first = -1
+    last = -1
+    n_obs = 0
+    n_cult = 0
+    last_cult = -1
+    for t in range(T):
+        if seq[t] != MISSING:
+            if first < 0:
+                first = t
+            last = t
+            n_obs += 1
+            if seq[t] == CULTIVATED:
+                n_cult += 1
+                last_cult = t
+    if n_obs == 0:
+        for k in range(out.shape[0]):
+            out[k, p] = nan
+        return
+    n = _scan(seq, starts, crop, fall, lcens, rcens)
+    n_clear = 0
+    m = 0
+    sum_f = 0.0
+    sum_c = 0.0
+    last_f = nan
+    for i in range(n):
+        if not lcens[i]:
+            n_clear += 1
+        if not lcens[i] and not rcens[i]:
+            xs[m] = starts[i]
+            ys[m] = fall[i]
+            ls[m] = crop[i] + fall[i]
+            sum_f += fall[i]
+            sum_c += crop[i]
+            last_f = fall[i]
+            m += 1
+    out[0, p] = n_clear
+    out[1, p] = m
+    if m > 0:
+        out[2, p] = sum_f / m
+        out[3, p] = last_f
+        out[4, p] = sum_c / m
+        out[5, p] = (sum_c + sum_f) / m
+    else:
+        out[2, p] = nan
+        out[3, p] = nan
+        out[4, p] = nan
+        out[5, p] = nan
+    out[6, p] = (last - last_cult) if last_cult >= 0 else nan
+    out[7, p] = 100.0 * n_cult / n_obs
+    slope = nan
+    pval = nan
+    if m >= min_trend:
+        slope = 10.0 * _theil_sen(xs, ys, m, buf)
+        pval = _mk_pvalue(ys, m)
+    out[8, p] = slope
+    out[9, p] = pval
+    # shortening: mean rotation length of cycles cleared in the last `window` years of
+    # the record at least `min_drop` shorter than in the previous `window` years, or a
+    # significant negative Mann-Kendall trend of fallow length.
+    s_new = 0.0
+    n_new = 0
+    s_old = 0.0
+    n_old = 0
+    for i in range(m):
+        age = last - xs[i]
+        L = ls[i]
+        if age < window:
+            s_new += L
+            n_new += 1
+        elif age < 2 * window:
+            s_old += L
+            n_old += 1
+    short = 0.0
+    if n_new > 0 and n_old > 0 and (s_old / n_old - s_new / n_new) >= min_drop:
+        short = 1.0
+    if m >= min_trend and pval < alpha and slope < 0:
+        short = 1.0
+    out[10, p] = short
+
+
+@njit(cache=True, nogil=True)
+def reduce_sequences(codes, other_as_fallow, alpha, window, min_drop, min_trend):
+    """Reduce a ``(T, N)`` array of status codes to a ``(N_OUT, N)`` float64 array."""
+    T, N = codes.shape
+    out = np.empty((N_OUT, N), np.float64)
+    seq = np.empty(T, np.uint8)
+    starts = np.empty(T, np.int64)
+    crop = np.empty(T, np.int64)
+    fall = np.empty(T, np.int64)
+    lcens = np.empty(T, np.bool_)
+    rcens = np.empty(T, np.bool_)
+    xs = np.empty(T, np.float64)
+    ys = np.empty(T, np.float64)
+    ls = np.empty(T, np.float64)
+    buf = np.empty(max(1, T * T), np.float64)
+    for p in range(N):
+        _reduce_one(codes[:, p], out, p, other_as_fallow, alpha, window, min_drop, min_trend,
+                    seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def cycles_of_sequences(codes, other_as_fallow):
+    """Return the cycles of every column of a ``(T, N)`` code array as flat arrays.
+
+    Returns ``(seq_index, start_index, cropping, fallow, left_censored, right_censored)``.
+    """
+    T, N = codes.shape
+    cap = N * (T // 2 + 1)
+    r_seq = np.empty(cap, np.int64)
+    r_start = np.empty(cap, np.int64)
+    r_c = np.empty(cap, np.int64)
+    r_f = np.empty(cap, np.int64)
+    r_l = np.empty(cap, np.bool_)
+    r_r = np.empty(cap, np.bool_)
+    seq = np.empty(T, np.uint8)
+    starts = np.empty(T, np.int64)
+    crop = np.empty(T, np.int64)
+    fall = np.empty(T, np.int64)
+    lcens = np.empty(T, np.bool_)
+    rcens = np.empty(T, np.bool_)
+    k = 0
+    for p in range(N):
+        _prepare(codes[:, p], other_as_fallow, seq)
+        n = _scan(seq, starts, crop, fall, lcens, rcens)
+        for i in range(n):
+            r_seq[k] = p
+            r_start[k] = starts[i]
+            r_c[k] = crop[i]
+            r_f[k] = fall[i]
+            r_l[k] = lcens[i]
+            r_r[k] = rcens[i]
+            k += 1
+    return r_seq[:k], r_start[:k], r_c[:k], r_f[:k], r_l[:k], r_r[:k]

@@ -1,0 +1,1100 @@
+"""Fallow cycles of rotational upland plots: from plot histories and annual land-cover rasters.
+
+The shortening of fallow periods in upland rotational farming lowers soil fertility,
+yields and food security: in northern Laos mean fallows fell from about 38 years
+(1950s) to 20 (1970s) to about 5 (1992) [1]_, and land allocation that limited
+households to three rotational plots pushed them to 2-3 years. This module measures,
+per plot, per pixel and per village, how long fallows are, how fast they shorten,
+and how much rotational land a sustainable cycle needs.
+
+Definitions (``docs``: domain reference §7.1, §7.3, §7.4)
+------------------------------------------------------------
+clearing
+    A cultivated year whose previous year is observed and not cultivated.
+cropping years ``C``
+    The consecutive cultivated years that start at a clearing.
+fallow years ``F``
+    Years from the last harvest to the next clearing.
+rotation length ``L``
+    ``L = C + F``, the interval between two clearings.
+Ruthenberg's ``R``
+    ``R = 100 C / (C + F)`` [2]_; for a plot or pixel, ``r_value_pct`` is the share of
+    observed years that were cultivated (the same ratio over the whole record).
+
+How gaps are treated
+--------------------
+* ``other`` (forest or any other cover) counts as fallow by default
+  (``other_as="fallow"``): old fallow regrows to forest and is often mapped as forest.
+  With ``other_as="break"`` it ends the rotation: a fallow run followed by ``other``
+  is censored, and cultivation after ``other`` still counts as a clearing.
+* A run of missing years (an absent plot-year, or raster nodata in that year) is
+  assumed fallow only when the nearest observed years on both sides are fallow;
+  otherwise it stays unknown and censors the cycles that touch it.
+* Cycles cut by the start or end of the record or by an unknown gap are flagged
+  ``censored`` and kept out of every mean, the last fallow, the trend and the cycle
+  count ``n_cycles`` (``n_clearings`` counts every observed clearing).
+* Trends need at least ``min_trend_cycles`` (3) complete cycles: the Theil-Sen slope
+  [3]_ [4]_ of ``F`` against the clearing year, in years per decade, and the two-sided
+  Mann-Kendall p-value [5]_ [6]_ with tie correction and continuity correction, no
+  autocorrelation correction.
+* ``shortening`` is true when the mean rotation length of the cycles cleared in the
+  last ``window_years`` (10) of the record is at least ``min_drop_years`` (2) shorter
+  than in the ``window_years`` before, or when the Mann-Kendall trend of fallow length
+  is negative and significant at ``alpha`` (0.05).
+
+Bad histories are reported, not guessed: :func:`history_problems` lists unknown
+statuses, empty ids or years, non-integer years and duplicate plot-years (identical or
+contradictory) in a table; :func:`cycles` and :func:`plot_summary` raise
+:class:`~landuse.errors.SchemaError` for the first of them.
+
+The table path and the raster path share one compiled kernel, so a pixel and a plot
+with the same annual sequence give exactly the same figures.
+
+References
+----------
+.. [1] Roder, W., Phengchanh, S., Keoboulapha, B., Maniphone, S. (1995). Chromolaena
+   odorata in slash-and-burn rice systems of northern Laos. / Weeds in slash-and-burn
+   rice fields in northern Laos (domain reference §7.2).
+.. [2] Ruthenberg, H. (1980). Farming Systems in the Tropics, 3rd ed. Clarendon Press
+   (R after Joosten 1962).
+.. [3] Theil, H. (1950). A rank-invariant method of linear and polynomial regression
+   analysis. Proc. KNAW 53.
+.. [4] Sen, P. K. (1968). Estimates of the regression coefficient based on Kendall's
+   tau. J. Am. Stat. Assoc. 63(324), 1379-1389. :doi:`10.1080/01621459.1968.10480934`
+.. [5] Mann, H. B. (1945). Nonparametric tests against trend. Econometrica 13, 245-259.
+.. [6] Kendall, M. G. (1975). Rank Correlation Methods, 4th ed. Charles Griffin.
+
+Examples
+--------
+>>> import pandas as pd
+>>> h = pd.DataFrame({"plot_id": "A", "year": range(2000, 2010),
+...                   "status": list("CFFCCFFFCF")})
+>>> h["status"] = h["status"].map({"C": "cultivated", "F": "fallow"})
+>>> cycles(h)[["clearing_year", "cropping_years", "fallow_years", "censored"]]
+   clearing_year  cropping_years  fallow_years  censored
+0           2000               1             2      True
+1           2003               2             3     False
+2           2008               1             1      True
+>>> s = plot_summary(h).iloc[0]
+>>> s[["mean_fallow_years", "r_value_pct", "current_fallow_age_years"]].tolist()
+[3.0, 40.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse import _validate
+from landuse._fallow_kernel import (
+    CULTIVATED,
+    FALLOW,
+    MISSING,
+    OTHER,
+    OUTPUTS,
+    cycles_of_sequences,
+    reduce_sequences,
+)
+from landuse.errors import SchemaError
+
+__all__ = [
+    "FallowClasses",
+    "RASTER_OUTPUTS",
+    "cropped_area_from_histories",
+    "cycles",
+    "decade_summary",
+    "fallow_metrics_array",
+    "fallow_raster",
+    "history_problems",
+    "mann_kendall_pvalue",
+    "parcel_fallow",
+    "plot_fallow_by_clearing_year",
+    "plot_fallow_histogram",
+    "plot_summary",
+    "rotation_land_demand",
+    "rotational_area_from_parcels",
+    "sustainable_fallow_years",
+    "village_land_demand",
+    "village_summary",
+    "year_fallow_becomes_critical",
+]
+
+#: Per-pixel outputs of :func:`fallow_raster` and :func:`fallow_metrics_array`.
+RASTER_OUTPUTS = OUTPUTS
+
+_STATUS_CODES = {"cultivated": CULTIVATED, "fallow": FALLOW, "other": OTHER}
+_STATUS_ALIASES = {"cropped": "cultivated", "crop": "cultivated", "forest": "other"}
+_LAYER = "histories"
+
+
+# -- status classes ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FallowClasses:
+    """Upper bounds of the fallow status classes. [years]
+
+    A fallow of ``F`` years is ``critical`` when ``F <= critical_max``, ``short`` when
+    ``F <= short_max``, ``adequate`` when ``F <= adequate_max`` and ``long`` above.
+    The defaults (3, 7, 11) are the project's derived defaults (domain reference
+    §7.3): three years is the three-plot regime, forest-like regrowth needs more than
+    8 years and useful-plant richness peaks at 11-12 years.
+
+    Examples
+    --------
+    >>> FallowClasses().classify([2, 3, 4, 7.5, 11, 12, float("nan")]).tolist()
+    ['critical', 'critical', 'short', 'adequate', 'adequate', 'long', 'unknown']
+    >>> FallowClasses(critical_max=2, short_max=5, adequate_max=9).classify([3]).tolist()
+    ['short']
+    """
+
+    critical_max: float = 3.0
+    short_max: float = 7.0
+    adequate_max: float = 11.0
+
+    def __post_init__(self) -> None:
+        bounds = (self.critical_max, self.short_max, self.adequate_max)
+        if not all(np.isfinite(b) and b >= 0 for b in bounds) or not (
+            bounds[0] < bounds[1] < bounds[2]
+        ):
+            raise SchemaError(
+                f"fallow class bounds {bounds} must be finite, >= 0 and increasing",
+                source="FallowClasses",
+                hint="e.g. FallowClasses(critical_max=3, short_max=7, adequate_max=11)",
+            )
+
+    def classify(self, fallow_years: Any) -> np.ndarray:
+        """Return the class name of each fallow length (``'unknown'`` for NaN)."""
+        f = np.asarray(fallow_years, dtype=float)
+        return np.select(
+            [np.isnan(f), f <= self.critical_max, f <= self.short_max, f <= self.adequate_max],
+            ["unknown", "critical", "short", "adequate"],
+            default="long",
+        ).astype(object)
+
+
+# -- statistics -------------------------------------------------------------------------
+def mann_kendall_pvalue(values: Any) -> float:
+    """Two-sided Mann-Kendall trend test p-value of a series in time order.
+
+    Parameters
+    ----------
+    values : array-like
+        Observations in time order (NaN not allowed).
+
+    Returns
+    -------
+    float
+        p-value; NaN for fewer than 2 values.
+
+    Notes
+    -----
+    .. math::
+
+        S = \\sum_{i<j} \\operatorname{sgn}(x_j - x_i), \\qquad
+        \\operatorname{Var}(S) = \\frac{n(n-1)(2n+5) - \\sum_t t(t-1)(2t+5)}{18}
+
+    with ``t`` the sizes of tied groups; :math:`Z = (S - \\operatorname{sgn} S)/\\sqrt{\\operatorname{Var} S}`
+    and :math:`p = 2(1 - \\Phi(|Z|))`. No correction for serial correlation [1]_ [2]_.
+
+    References
+    ----------
+    .. [1] Mann, H. B. (1945). Nonparametric tests against trend. Econometrica 13, 245-259.
+    .. [2] Kendall, M. G. (1975). Rank Correlation Methods, 4th ed. Charles Griffin.
+
+    Examples
+    --------
+    >>> round(mann_kendall_pvalue([20, 15, 9, 5]), 4)
+    0.0894
+    """
+    from landuse._fallow_kernel import _mk_pvalue
+
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1 or np.isnan(x).any():
+        raise SchemaError("mann_kendall_pvalue needs a 1-D series without NaN",
+                          hint="drop missing values first")
+    if x.size < 2:
+        return float("nan")
+    return float(_mk_pvalue(x, x.size))
+
+
+# -- histories --------------------------------------------------------------------------
+def history_problems(histories: pd.DataFrame) -> pd.DataFrame:
+    """List every fault of a plot-history table instead of stopping at the first.
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        Columns ``plot_id``, ``year``, ``status`` (``cultivated``, ``fallow``,
+        ``other``; ``cropped``/``crop`` and ``forest`` accepted, any case).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``plot_id``, ``year``, ``problem`` (``empty_plot_id``, ``bad_year``,
+        ``unknown_status``, ``duplicate``, ``contradictory``) and ``detail``; empty
+        when the table is clean. Sorted by plot, year and problem.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"plot_id": ["A", "A", "A", "B"], "year": [2000, 2000, 2001, 2000],
+    ...                   "status": ["fallow", "cultivated", "burnt", "fallow"]})
+    >>> history_problems(h)[["plot_id", "year", "problem"]]
+      plot_id  year        problem
+    0       A  2000  contradictory
+    1       A  2001 unknown_status
+    """
+    _validate.require_columns(histories, ("plot_id", "year", "status"), layer=_LAYER)
+    rows: list[dict[str, Any]] = []
+    df = histories[["plot_id", "year", "status"]].copy()
+    ids = df["plot_id"]
+    years = pd.to_numeric(df["year"], errors="coerce")
+    status = _normalise_status(df["status"])
+    for pos in np.flatnonzero(ids.isna().to_numpy() | (ids.astype(str).str.strip() == "")):
+        rows.append(dict(plot_id=None, year=years.iloc[pos], problem="empty_plot_id",
+                         detail=f"row {pos + 1} has no plot_id"))
+    bad_year = years.isna() | (years != np.round(years)) | (years < 1800) | (years > 2200)
+    for pos in np.flatnonzero(bad_year.to_numpy()):
+        rows.append(dict(plot_id=ids.iloc[pos], year=None, problem="bad_year",
+                         detail=f"row {pos + 1}: year {df['year'].iloc[pos]!r} is not a whole "
+                         "year between 1800 and 2200"))
+    unknown = ~status.isin(list(_STATUS_CODES))
+    for pos in np.flatnonzero(unknown.to_numpy()):
+        rows.append(dict(plot_id=ids.iloc[pos], year=years.iloc[pos], problem="unknown_status",
+                         detail=f"status {df['status'].iloc[pos]!r} is not cultivated, fallow "
+                         "or other"))
+    ok = ~bad_year & ids.notna() & ~unknown
+    sub = pd.DataFrame({"plot_id": ids[ok].astype(str), "year": years[ok], "status": status[ok]})
+    dup = sub[sub.duplicated(["plot_id", "year"], keep=False)]
+    for (pid, yr), grp in dup.groupby(["plot_id", "year"], sort=True):
+        kinds = sorted(set(grp["status"]))
+        if len(kinds) > 1:
+            rows.append(dict(plot_id=pid, year=yr, problem="contradictory",
+                             detail=f"{len(grp)} rows with statuses {', '.join(kinds)}"))
+        else:
+            rows.append(dict(plot_id=pid, year=yr, problem="duplicate",
+                             detail=f"{len(grp)} identical rows ({kinds[0]})"))
+    out = pd.DataFrame(rows, columns=["plot_id", "year", "problem", "detail"])
+    if len(out):
+        out["year"] = out["year"].astype("Int64")
+        out = out.sort_values(["plot_id", "year", "problem"], na_position="first", kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _normalise_status(values: pd.Series) -> pd.Series:
+    s = values.astype("string").str.strip().str.lower()
+    return s.replace(_STATUS_ALIASES).astype(object)
+
+
+def _check_option(value: str, allowed: tuple[str, ...], name: str) -> str:
+    return _validate.check_option(value, allowed, name=name)
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """Histories as a contiguous (year, plot) code array."""
+
+    plot_ids: np.ndarray
+    years: np.ndarray
+    codes: np.ndarray  # (T, N) uint8
+    first_year: np.ndarray
+    last_year: np.ndarray
+    n_observed: np.ndarray
+
+
+def _history_stack(histories: pd.DataFrame) -> _Stack:
+    problems = history_problems(histories)
+    if len(problems):
+        p = problems.iloc[0]
+        more = f" ({len(problems)} problems in all)" if len(problems) > 1 else ""
+        year = "" if pd.isna(p["year"]) else f", year {int(p['year'])}"
+        raise SchemaError(
+            f"{p['problem'].replace('_', ' ')}{year}: {p['detail']}{more}",
+            source=_validate.layer_name(histories, _LAYER),
+            feature_id=p["plot_id"],
+            column="status" if p["problem"] in ("unknown_status", "contradictory") else
+            ("year" if p["problem"] == "bad_year" else "plot_id"),
+            hint="landuse.fallow.history_problems(histories) lists every problem; keep one "
+            "row per plot and year with status cultivated, fallow or other",
+        )
+    if len(histories) == 0:
+        raise SchemaError("the history table has no rows", source=_LAYER,
+                          hint="give at least one plot-year")
+    ids = histories["plot_id"].astype(str).to_numpy()
+    years = pd.to_numeric(histories["year"]).to_numpy().astype(np.int64)
+    codes_1d = _normalise_status(histories["status"]).map(_STATUS_CODES).to_numpy().astype(np.uint8)
+    plot_ids, inv = np.unique(ids, return_inverse=True)
+    y0, y1 = int(years.min()), int(years.max())
+    T, N = y1 - y0 + 1, plot_ids.size
+    codes = np.full((T, N), MISSING, np.uint8)
+    codes[years - y0, inv] = codes_1d
+    first = np.full(N, np.iinfo(np.int64).max)
+    last = np.full(N, np.iinfo(np.int64).min)
+    np.minimum.at(first, inv, years)
+    np.maximum.at(last, inv, years)
+    n_obs = np.bincount(inv, minlength=N)
+    return _Stack(plot_ids, np.arange(y0, y1 + 1), codes, first, last, n_obs)
+
+
+def cycles(histories: pd.DataFrame, *, other_as: str = "fallow",
+           include_censored: bool = True) -> pd.DataFrame:
+    """Cut each plot's history into fallow cycles.
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        ``plot_id``, ``year``, ``status`` (see :func:`history_problems`); years may be
+        missing.
+    other_as : {'fallow', 'break'}, default 'fallow'
+        How ``other`` years count (module notes).
+    include_censored : bool, default True
+        Keep the cycles cut by the record edges or unknown gaps (flagged ``censored``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cycle, sorted by plot and clearing year: ``plot_id``,
+        ``clearing_year`` (first cultivated year; for a left-censored cycle the first
+        cultivated year observed), ``cropping_years`` C [years], ``fallow_years`` F
+        [years], ``rotation_years`` L = C + F [years], ``r_value_pct`` = 100 C / L [%],
+        ``left_censored``, ``right_censored``, ``censored`` (either).
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, unknown statuses, bad years or duplicate plot-years.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"plot_id": "P", "year": [1990, 1991, 1992, 1994, 1995],
+    ...                   "status": ["fallow", "cultivated", "fallow", "fallow", "cultivated"]})
+    >>> cycles(h)[["clearing_year", "cropping_years", "fallow_years", "censored"]]
+       clearing_year  cropping_years  fallow_years  censored
+    0           1991               1             3     False
+    1           1995               1             0      True
+    """
+    _check_option(other_as, ("fallow", "break"), "other_as")
+    st = _history_stack(histories)
+    seq, start, c, f, lc, rc = cycles_of_sequences(st.codes, other_as == "fallow")
+    out = pd.DataFrame({
+        "plot_id": st.plot_ids[seq],
+        "clearing_year": st.years[start].astype(np.int64),
+        "cropping_years": c.astype(np.int64),
+        "fallow_years": f.astype(np.int64),
+        "rotation_years": (c + f).astype(np.int64),
+        "r_value_pct": 100.0 * c / (c + f),
+        "left_censored": lc,
+        "right_censored": rc,
+        "censored": lc | rc,
+    })
+    if not include_censored:
+        out = out[~out["censored"]]
+    return out.sort_values(["plot_id", "clearing_year"], kind="stable").reset_index(drop=True)
+
+
+def _kernel_options(other_as: str, alpha: float, window_years: int, min_drop_years: float,
+                    min_trend_cycles: int) -> tuple[bool, float, int, float, int]:
+    _check_option(other_as, ("fallow", "break"), "other_as")
+    if not 0 < alpha < 1:
+        raise SchemaError(f"alpha={alpha!r} must be between 0 and 1", hint="e.g. alpha=0.05")
+    if int(window_years) < 1:
+        raise SchemaError(f"window_years={window_years!r} must be >= 1", hint="e.g. 10")
+    if int(min_trend_cycles) < 2:
+        raise SchemaError(f"min_trend_cycles={min_trend_cycles!r} must be >= 2",
+                          hint="a trend needs at least two cycles; the default is 3")
+    return (other_as == "fallow", float(alpha), int(window_years), float(min_drop_years),
+            int(min_trend_cycles))
+
+
+def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = None,
+                 other_as: str = "fallow", alpha: float = 0.05, window_years: int = 10,
+                 min_drop_years: float = 2.0, min_trend_cycles: int = 3) -> pd.DataFrame:
+    """Summarise the fallow cycles of each plot.
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        ``plot_id``, ``year``, ``status``.
+    classes : FallowClasses, optional
+        Class bounds for ``status_class`` (default 3 / 7 / 11 years).
+    other_as : {'fallow', 'break'}, default 'fallow'
+        How ``other`` years count.
+    alpha : float, default 0.05
+        Significance level of the Mann-Kendall test for ``shortening``.
+    window_years : int, default 10
+        Length of the two windows compared for ``shortening``. [years]
+    min_drop_years : float, default 2.0
+        Drop of the mean rotation length that counts as shortening. [years]
+    min_trend_cycles : int, default 3
+        Complete cycles needed for the trend and its p-value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per plot (sorted): ``plot_id``, ``first_year``, ``last_year``,
+        ``n_years_observed``, ``n_clearings``, ``n_cycles`` (complete cycles),
+        ``mean_fallow_years``, ``last_fallow_years``, ``mean_cropping_years``,
+        ``mean_rotation_years`` (complete cycles) [years], ``current_fallow_age_years``
+        (last record year minus last cultivated year; NaN if never cultivated)
+        [years], ``r_value_pct`` (100 x cultivated / observed years) [%],
+        ``fallow_trend_years_per_decade`` (Theil-Sen) [years decade⁻¹],
+        ``mk_p_value``, ``shortening`` (bool) and ``status_class`` of the last complete
+        fallow (``critical``, ``short``, ``adequate``, ``long``; ``permanent`` for a
+        plot cultivated every observed year; ``unknown`` otherwise).
+
+    Raises
+    ------
+    SchemaError
+        Bad histories (see :func:`history_problems`) or options.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"plot_id": "P", "year": range(1990, 2000), "status": "cultivated"})
+    >>> plot_summary(h)[["n_cycles", "r_value_pct", "status_class"]]
+       n_cycles  r_value_pct status_class
+    0         0        100.0    permanent
+    """
+    opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
+    classes = classes or FallowClasses()
+    st = _history_stack(histories)
+    res = reduce_sequences(st.codes, *opts)
+    out = pd.DataFrame({"plot_id": st.plot_ids, "first_year": st.first_year,
+                        "last_year": st.last_year, "n_years_observed": st.n_observed})
+    for k, name in enumerate(OUTPUTS):
+        out[name] = res[k]
+    for name in ("n_clearings", "n_cycles"):
+        out[name] = out[name].astype(np.int64)
+    out["shortening"] = out["shortening"].astype(bool)
+    cls = classes.classify(out["last_fallow_years"])
+    cls[(cls == "unknown") & (out["r_value_pct"].to_numpy() == 100.0)] = "permanent"
+    out["status_class"] = cls
+    return out.reset_index(drop=True)
+
+
+# -- roll-ups ---------------------------------------------------------------------------
+def _village_map(plot_ids: Any, histories: pd.DataFrame, villages: Any) -> pd.Series:
+    """Return village_id per plot id from *villages* or a ``village_id`` column."""
+    if villages is None:
+        if "village_id" not in histories.columns:
+            raise SchemaError(
+                "no village for the plots: the histories have no village_id column and no "
+                "villages mapping was given",
+                source=_LAYER, column="village_id",
+                hint="pass villages=parcels (parcel_id, village_id) or a Series plot_id -> "
+                "village_id, or add a village_id column to the histories",
+            )
+        m = histories.assign(plot_id=histories["plot_id"].astype(str)).drop_duplicates(
+            ["plot_id", "village_id"])
+        dup = m["plot_id"].duplicated(keep=False)
+        if dup.any():
+            pid = m.loc[dup, "plot_id"].iloc[0]
+            raise SchemaError("the plot is listed in more than one village", source=_LAYER,
+                              feature_id=pid, column="village_id",
+                              hint="give each plot one village_id")
+        mapping = m.set_index("plot_id")["village_id"]
+    elif isinstance(villages, pd.DataFrame):
+        key = "plot_id" if "plot_id" in villages.columns else "parcel_id"
+        _validate.require_columns(villages, (key, "village_id"), layer="villages mapping")
+        mapping = pd.Series(villages["village_id"].to_numpy(),
+                            index=villages[key].astype(str).to_numpy())
+    else:
+        mapping = pd.Series(villages)
+        mapping.index = mapping.index.astype(str)
+    mapping = mapping[~mapping.index.duplicated()]
+    ids = pd.Index(np.asarray(plot_ids).astype(str))
+    out = mapping.reindex(ids)
+    if out.isna().any():
+        pid = ids[np.flatnonzero(out.isna().to_numpy())[0]]
+        raise SchemaError(
+            f"{int(out.isna().sum())} plot(s) have no village in the mapping",
+            source="villages mapping", feature_id=pid, column="village_id",
+            hint="add the plots to the parcels layer or the plot -> village mapping",
+        )
+    return pd.Series(out.to_numpy(), index=ids, name="village_id")
+
+
+def _trend(years: np.ndarray, values: np.ndarray, min_n: int) -> tuple[float, float]:
+    if len(values) < min_n:
+        return float("nan"), float("nan")
+    from scipy.stats import theilslopes
+
+    slope = theilslopes(values, years).slope
+    return 10.0 * float(slope), mann_kendall_pvalue(values)
+
+
+def village_summary(histories: pd.DataFrame, *, villages: Any = None,
+                    classes: FallowClasses | None = None, other_as: str = "fallow",
+                    alpha: float = 0.05, window_years: int = 10, min_drop_years: float = 2.0,
+                    min_trend_cycles: int = 3) -> pd.DataFrame:
+    """Aggregate the fallow figures of the plots of each village.
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        ``plot_id``, ``year``, ``status`` (and ``village_id`` if *villages* is not given).
+    villages : pandas.DataFrame or Series, optional
+        Plot to village mapping: a table with ``parcel_id`` (or ``plot_id``) and
+        ``village_id`` (e.g. the parcels layer), or a Series indexed by plot id.
+    classes, other_as, alpha, window_years, min_drop_years, min_trend_cycles
+        As in :func:`plot_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``village_id`` (sorted): ``n_plots``, ``n_cycles``,
+        ``mean_fallow_years`` and ``median_fallow_years`` over the complete cycles
+        [years], ``mean_r_value_pct`` (plot mean) [%], ``n_critical``, ``n_short``,
+        ``n_adequate``, ``n_long`` (plots by class of their last fallow),
+        ``fallow_trend_years_per_decade`` (Theil-Sen of the yearly mean fallow against
+        clearing year) [years decade⁻¹], ``mk_p_value`` (of that yearly series),
+        ``shortening`` (the plot rule applied to the pooled cycles).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"plot_id": ["A"] * 6 + ["B"] * 6, "year": list(range(6)) * 2,
+    ...                   "status": ["fallow", "cultivated", "fallow", "fallow", "cultivated",
+    ...                              "fallow"] * 2, "village_id": "V1"})
+    >>> h["year"] += 2000
+    >>> village_summary(h)[["n_plots", "n_cycles", "mean_fallow_years"]]
+                n_plots  n_cycles  mean_fallow_years
+    village_id
+    V1                2         2                2.0
+    """
+    summ = plot_summary(histories, classes=classes, other_as=other_as, alpha=alpha,
+                        window_years=window_years, min_drop_years=min_drop_years,
+                        min_trend_cycles=min_trend_cycles)
+    cyc = cycles(histories, other_as=other_as, include_censored=False)
+    vmap = _village_map(summ["plot_id"], histories, villages)
+    summ["village_id"] = vmap.reindex(summ["plot_id"].astype(str)).to_numpy()
+    cyc["village_id"] = vmap.reindex(cyc["plot_id"].astype(str)).to_numpy()
+    rec_end = summ.groupby("village_id")["last_year"].max()
+    rows = []
+    for vid, grp in summ.groupby("village_id", sort=True):
+        vc = cyc[cyc["village_id"] == vid]
+        yearly = vc.groupby("clearing_year")["fallow_years"].mean()
+        slope, p = _trend(yearly.index.to_numpy(float), yearly.to_numpy(float),
+                          min_trend_cycles)
+        age = rec_end[vid] - vc["clearing_year"]
+        new = vc.loc[age < window_years, "rotation_years"]
+        old = vc.loc[(age >= window_years) & (age < 2 * window_years), "rotation_years"]
+        short = bool(len(new) and len(old) and old.mean() - new.mean() >= min_drop_years)
+        short |= bool(np.isfinite(p) and p < alpha and slope < 0)
+        counts = grp["status_class"].value_counts()
+        rows.append({
+            "village_id": vid, "n_plots": len(grp), "n_cycles": len(vc),
+            "mean_fallow_years": vc["fallow_years"].mean() if len(vc) else np.nan,
+            "median_fallow_years": vc["fallow_years"].median() if len(vc) else np.nan,
+            "mean_r_value_pct": grp["r_value_pct"].mean(),
+            **{f"n_{k}": int(counts.get(k, 0)) for k in ("critical", "short", "adequate", "long")},
+            "fallow_trend_years_per_decade": slope, "mk_p_value": p, "shortening": short,
+        })
+    return pd.DataFrame(rows).set_index("village_id")
+
+
+def decade_summary(histories: pd.DataFrame, *, villages: Any = None,
+                   other_as: str = "fallow") -> pd.DataFrame:
+    """Mean fallow length per village and decade of clearing (complete cycles only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``village_id``, ``decade`` (e.g. 1990), ``n_cycles``,
+        ``mean_fallow_years``, ``median_fallow_years``, ``mean_rotation_years``
+        [years]; sorted by village and decade. Without any village information
+        (no *villages*, no ``village_id`` column) all plots form the village ``"all"``.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"plot_id": "A", "year": range(1988, 2014),
+    ...                   "status": ["fallow", "cultivated"] + ["fallow"] * 11 + ["cultivated"]
+    ...                   + ["fallow"] * 5 + ["cultivated"] + ["fallow"] * 2 + ["cultivated"]
+    ...                   + ["fallow"] * 3})
+    >>> decade_summary(h)[["decade", "n_cycles", "mean_fallow_years"]]
+       decade  n_cycles  mean_fallow_years
+    0    1980         1               11.0
+    1    2000         2                3.5
+    """
+    cyc = cycles(histories, other_as=other_as, include_censored=False)
+    if villages is None and "village_id" not in histories.columns:
+        cyc["village_id"] = "all"
+    else:
+        vmap = _village_map(cyc["plot_id"].unique(), histories, villages)
+        cyc["village_id"] = vmap.reindex(cyc["plot_id"].astype(str)).to_numpy()
+    cyc["decade"] = (cyc["clearing_year"] // 10) * 10
+    g = cyc.groupby(["village_id", "decade"], sort=True)
+    out = pd.DataFrame({
+        "n_cycles": g.size(),
+        "mean_fallow_years": g["fallow_years"].mean(),
+        "median_fallow_years": g["fallow_years"].median(),
+        "mean_rotation_years": g["rotation_years"].mean(),
+    })
+    return out.reset_index()
+
+
+def parcel_fallow(parcels: Any, summary: pd.DataFrame) -> Any:
+    """Join per-plot fallow figures to parcel geometries (for maps).
+
+    Parameters
+    ----------
+    parcels : geopandas.GeoDataFrame
+        Parcels with ``parcel_id`` (matching the histories' ``plot_id``).
+    summary : pandas.DataFrame
+        Output of :func:`plot_summary`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new GeoDataFrame: the parcels (same index and order) with the summary
+        columns; parcels without a history get NaN figures and ``status_class``
+        ``'no_history'``.
+    """
+    _validate.require_geodataframe(parcels, layer="parcels")
+    _validate.require_columns(parcels, ("parcel_id",), layer="parcels")
+    _validate.require_columns(summary, ("plot_id", "status_class"), layer="plot summary")
+    s = summary.assign(plot_id=summary["plot_id"].astype(str)).set_index("plot_id")
+    s = s.drop(columns=[c for c in s.columns if c in parcels.columns])
+    joined = s.reindex(parcels["parcel_id"].astype(str).to_numpy())
+    joined.index = parcels.index
+    out = parcels.copy()
+    for col in joined.columns:
+        out[col] = joined[col].to_numpy()
+    out["status_class"] = out["status_class"].fillna("no_history")
+    return out
+
+
+# -- land demand ------------------------------------------------------------------------
+def rotation_land_demand(cropped_area_ha: Any, *, cropping_years: float = 1.0,
+                         target_fallow_years: float = 8.0) -> Any:
+    """Rotational land needed to crop a yearly area with a target fallow.
+
+    Parameters
+    ----------
+    cropped_area_ha : numeric
+        Area cropped each year. [ha]
+    cropping_years : numeric, default 1
+        Cropping years per cycle ``C``. [years]
+    target_fallow_years : numeric, default 8
+        Target fallow ``F*``. [years]
+
+    Returns
+    -------
+    numeric
+        Rotational land ``A = A_crop (C + F*) / C``. [ha]
+
+    Notes
+    -----
+    .. math:: A_{rot} = A_{crop} \\frac{C + F^*}{C}
+
+    Each plot is cropped ``C`` years out of every ``C + F*`` (a steady rotation), so
+    the village needs ``(C + F*) / C`` times the yearly cropped area.
+
+    Examples
+    --------
+    >>> rotation_land_demand(10.0, cropping_years=1, target_fallow_years=9)
+    100.0
+    """
+    c = np.asarray(cropping_years, dtype=float)
+    f = np.asarray(target_fallow_years, dtype=float)
+    if np.any(c <= 0) or np.any(f < 0):
+        raise SchemaError("cropping_years must be > 0 and target_fallow_years >= 0",
+                          source="rotation_land_demand", hint="e.g. cropping_years=1, "
+                          "target_fallow_years=8")
+    out = cropped_area_ha * ((c + f) / c)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def sustainable_fallow_years(rotational_area_ha: Any, cropped_area_ha: Any, *,
+                             cropping_years: float = 1.0) -> Any:
+    """Longest fallow the rotational land can sustain at the current cropped area.
+
+    Notes
+    -----
+    .. math:: F_{max} = C \\left(\\frac{A_{rot}}{A_{crop}} - 1\\right)
+
+    Returns ``F_max`` [years]; negative when the cropped area exceeds the land.
+
+    Examples
+    --------
+    >>> sustainable_fallow_years(100.0, 10.0)
+    9.0
+    """
+    out = cropping_years * (rotational_area_ha / cropped_area_ha - 1.0)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def year_fallow_becomes_critical(rotational_area_ha: float, cropped_area_ha: float, *,
+                                 growth_rate: float, base_year: int,
+                                 cropping_years: float = 1.0,
+                                 critical_fallow_years: float = 3.0) -> float:
+    """First year in which the sustainable fallow falls into the critical class.
+
+    The cropped area grows with the population: ``A_crop(t) = A_crop (1 + g)^t``.
+
+    Parameters
+    ----------
+    rotational_area_ha, cropped_area_ha : float
+        Rotational land and area cropped in *base_year*. [ha]
+    growth_rate : float
+        Yearly growth rate of the population and cropped area ``g``. [year⁻¹]
+    base_year : int
+        Year of the cropped area.
+    cropping_years : float, default 1
+        ``C``. [years]
+    critical_fallow_years : float, default 3
+        Upper bound of the critical class. [years]
+
+    Returns
+    -------
+    float
+        The first whole year with ``F_max <= critical_fallow_years``: *base_year* if
+        already critical; NaN if it never happens (``g <= 0``).
+
+    Notes
+    -----
+    .. math::
+
+        F_{max}(t) = C \\left(\\frac{A_{rot}}{A_{crop}(1+g)^t} - 1\\right) \\le F_c
+        \\iff t \\ge \\frac{\\ln\\left(A_{rot} / (A_{crop}(1 + F_c/C))\\right)}{\\ln(1+g)}
+
+    Examples
+    --------
+    >>> year_fallow_becomes_critical(100.0, 10.0, growth_rate=0.02, base_year=2020)
+    2067.0
+    """
+    if cropped_area_ha <= 0 or rotational_area_ha <= 0 or cropping_years <= 0 or growth_rate <= -1:
+        raise SchemaError("areas and cropping_years must be > 0 and growth_rate > -1",
+                          source="year_fallow_becomes_critical",
+                          hint="check the village's cropped and rotational areas")
+    ratio = rotational_area_ha / (cropped_area_ha * (1.0 + critical_fallow_years / cropping_years))
+    if ratio <= 1.0:
+        return float(base_year)
+    if growth_rate <= 0:
+        return float("nan")
+    t = math.log(ratio) / math.log1p(growth_rate)
+    return float(base_year + math.ceil(t - 1e-9))
+
+
+def cropped_area_from_histories(histories: pd.DataFrame, parcels: Any, *,
+                                last_years: int = 5) -> pd.Series:
+    """Mean yearly cropped area per village over the last years of the record.
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        ``plot_id``, ``year``, ``status``.
+    parcels : geopandas.GeoDataFrame
+        ``parcel_id`` (= plot id), ``village_id``, polygons in a projected CRS.
+    last_years : int, default 5
+        Number of final record years averaged. [years]
+
+    Returns
+    -------
+    pandas.Series
+        ``cropped_area_ha`` indexed by ``village_id``. [ha]
+    """
+    _validate.require_geodataframe(parcels, layer="parcels")
+    _validate.require_projected(parcels, layer="parcels")
+    _validate.require_columns(parcels, ("parcel_id", "village_id"), layer="parcels")
+    st = _history_stack(histories)
+    area = pd.Series(parcels.geometry.area.to_numpy() / 1e4,
+                     index=parcels["parcel_id"].astype(str).to_numpy())
+    area = area[~area.index.duplicated()]
+    vmap = _village_map(st.plot_ids, histories, parcels)
+    plot_area = area.reindex(st.plot_ids).fillna(0.0).to_numpy()
+    sel = st.codes[-int(last_years):] == CULTIVATED
+    per_year = pd.DataFrame(sel * plot_area[None, :]).T.groupby(vmap.to_numpy()).sum()
+    out = per_year.mean(axis=1)
+    out.index.name = "village_id"
+    return out.rename("cropped_area_ha").sort_index()
+
+
+def rotational_area_from_parcels(parcels: Any, *, land_type: str = "upland") -> pd.Series:
+    """Area of the rotational upland parcels of each village. [ha]
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> p = gpd.GeoDataFrame({"village_id": ["V", "V"], "land_type": ["upland", "paddy"]},
+    ...                      geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+    ...                      crs="EPSG:32647")
+    >>> rotational_area_from_parcels(p).to_dict()
+    {'V': 1.0}
+    """
+    _validate.require_geodataframe(parcels, layer="parcels")
+    _validate.require_projected(parcels, layer="parcels")
+    _validate.require_columns(parcels, ("village_id", "land_type"), layer="parcels")
+    sel = parcels[parcels["land_type"] == land_type]
+    out = (sel.geometry.area / 1e4).groupby(sel["village_id"]).sum()
+    out.index.name = "village_id"
+    return out.rename("rotational_area_ha").sort_index()
+
+
+def village_land_demand(cropped_area_ha: pd.Series, rotational_area_ha: pd.Series, *,
+                        cropping_years: float = 1.0, target_fallow_years: float = 8.0,
+                        growth_rate: float | None = None, base_year: int | None = None,
+                        classes: FallowClasses | None = None) -> pd.DataFrame:
+    """Compare each village's rotational land with the land a sustainable rotation needs.
+
+    Parameters
+    ----------
+    cropped_area_ha : pandas.Series
+        Area cropped per year, by village (e.g. :func:`cropped_area_from_histories`, or
+        households x plot size). [ha]
+    rotational_area_ha : pandas.Series
+        Rotational upland zone area, by village (e.g.
+        :func:`rotational_area_from_parcels` or the zoning table). [ha]
+    cropping_years : float, default 1
+        ``C``. [years]
+    target_fallow_years : float, default 8
+        ``F*``. [years]
+    growth_rate : float, optional
+        Yearly population growth; with *base_year*, adds ``year_critical``.
+    base_year : int, optional
+        Year of the cropped area.
+    classes : FallowClasses, optional
+        ``critical_max`` bounds the critical class for the projection.
+
+    Returns
+    -------
+    pandas.DataFrame
+        By village (union of both indexes, sorted): ``cropped_area_ha``,
+        ``rotational_area_ha``, ``land_needed_ha``, ``surplus_ha`` (negative = deficit),
+        ``sustainable_fallow_years`` ``F_max`` and ``sustainable_class``; plus
+        ``year_critical`` with a growth rate.
+
+    Examples
+    --------
+    >>> d = village_land_demand(pd.Series({"V1": 10.0}), pd.Series({"V1": 80.0}),
+    ...                         target_fallow_years=9)
+    >>> d[["land_needed_ha", "surplus_ha", "sustainable_fallow_years"]]
+                land_needed_ha  surplus_ha  sustainable_fallow_years
+    village_id
+    V1                   100.0       -20.0                       7.0
+    """
+    classes = classes or FallowClasses()
+    idx = cropped_area_ha.index.union(rotational_area_ha.index).sort_values()
+    crop = cropped_area_ha.reindex(idx).astype(float)
+    rot = rotational_area_ha.reindex(idx).fillna(0.0).astype(float)
+    if crop.isna().any():
+        vid = idx[np.flatnonzero(crop.isna().to_numpy())[0]]
+        raise SchemaError("the village has rotational land but no cropped area",
+                          source="cropped_area_ha", feature_id=vid,
+                          hint="give a cropped area (0 if nothing is cropped)")
+    out = pd.DataFrame({"cropped_area_ha": crop, "rotational_area_ha": rot})
+    out["land_needed_ha"] = rotation_land_demand(crop, cropping_years=cropping_years,
+                                                 target_fallow_years=target_fallow_years)
+    out["surplus_ha"] = rot - out["land_needed_ha"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fmax = sustainable_fallow_years(rot, crop.where(crop > 0), cropping_years=cropping_years)
+    out["sustainable_fallow_years"] = fmax
+    out["sustainable_class"] = classes.classify(fmax)
+    if growth_rate is not None:
+        if base_year is None:
+            raise SchemaError("a growth_rate needs a base_year", source="village_land_demand",
+                              hint="pass base_year=<year of the cropped area>")
+        out["year_critical"] = [
+            year_fallow_becomes_critical(r, c, growth_rate=growth_rate, base_year=base_year,
+                                         cropping_years=cropping_years,
+                                         critical_fallow_years=classes.critical_max)
+            if c > 0 and r > 0 else (float(base_year) if c > 0 else np.nan)
+            for r, c in zip(rot, crop, strict=True)
+        ]
+    out.index.name = "village_id"
+    return out
+
+
+# -- rasters ----------------------------------------------------------------------------
+def fallow_metrics_array(codes: Any, *, other_as: str = "fallow", alpha: float = 0.05,
+                         window_years: int = 10, min_drop_years: float = 2.0,
+                         min_trend_cycles: int = 3) -> Any:
+    """Per-pixel fallow metrics of an in-memory stack of status codes.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray or dask.array.Array
+        ``(years, rows, cols)`` unsigned integers: 0 missing, 1 cultivated, 2 fallow,
+        3 other (one band per contiguous year, oldest first).
+    other_as, alpha, window_years, min_drop_years, min_trend_cycles
+        As in :func:`plot_summary`.
+
+    Returns
+    -------
+    numpy.ndarray or dask.array.Array
+        ``float32`` array ``(len(RASTER_OUTPUTS), rows, cols)`` in the order of
+        :data:`RASTER_OUTPUTS`; NaN where undefined or where every year is missing.
+        A dask input gives a lazy dask result (the time axis is rechunked to one chunk
+        and the kernel mapped over the blocks with ``map_blocks``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seq = np.array([1, 2, 2, 1, 2, 2, 2, 1, 2], np.uint8)
+    >>> out = fallow_metrics_array(seq[:, None, None])
+    >>> dict(zip(RASTER_OUTPUTS[:4], out[:4, 0, 0].tolist()))
+    {'n_clearings': 2.0, 'n_cycles': 1.0, 'mean_fallow_years': 3.0, 'last_fallow_years': 3.0}
+    """
+    opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
+    if getattr(codes, "ndim", None) != 3:
+        raise SchemaError("codes must be a 3-D (years, rows, cols) array",
+                          source="fallow_metrics_array", hint="stack one band per year")
+    if type(codes).__module__.startswith("dask"):
+        codes = codes.rechunk({0: -1})
+        return codes.map_blocks(_block_kernel, *opts, dtype=np.float32,
+                                chunks=((len(OUTPUTS),), *codes.chunks[1:]))
+    return _block_kernel(np.asarray(codes), *opts)
+
+
+def _block_kernel(codes: np.ndarray, *opts: Any) -> np.ndarray:
+    T, rows, cols = codes.shape
+    flat = np.ascontiguousarray(codes, dtype=np.uint8).reshape(T, rows * cols)
+    res = reduce_sequences(flat, *opts)
+    return res.astype(np.float32).reshape(len(OUTPUTS), rows, cols)
+
+
+def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
+                  years: Any = None, use_dask: bool = False, overwrite: bool = False,
+                  block_rows: int | None = None, other_as: str = "fallow", alpha: float = 0.05,
+                  window_years: int = 10, min_drop_years: float = 2.0,
+                  min_trend_cycles: int = 3) -> dict[str, Any]:
+    """Per-pixel fallow metrics of an annual land-cover stack, streamed in windows.
+
+    The stack is read in row windows (block-aligned) with every year of a window in
+    memory at once, reduced with the same kernel as :func:`plot_summary` and written
+    window by window, so memory stays bounded whatever the stack size. With
+    ``use_dask=True`` the windows are dask tasks run by the current scheduler (a
+    ``dask.distributed`` client if one is active), and results are written as they
+    arrive.
+
+    Parameters
+    ----------
+    stack : path, or sequence of paths
+        One single-band GeoTIFF per year (year taken from the last 4-digit number in
+        the file name unless *years* is given), or one multi-band GeoTIFF whose band
+        descriptions are years. All on the same grid. Years missing from the stack
+        count as missing years.
+    classes : mapping
+        Raster value -> ``'cultivated'``, ``'fallow'`` or ``'other'`` (or the reverse:
+        status -> list of values). Unlisted values other than nodata raise.
+    out_dir : path
+        Folder for one GeoTIFF per output (``<name>.tif``, see :data:`RASTER_OUTPUTS`),
+        float32 with NaN nodata on the input grid; cells that are nodata in every year,
+        and cells where a figure is undefined, are NaN.
+    years : sequence of int, optional
+        Year of each file or band.
+    use_dask : bool, default False
+        Run the windows as dask tasks.
+    overwrite : bool, default False
+        Replace existing outputs.
+    block_rows : int, optional
+        Rows per window (default: a multiple of 256 keeping a window near 64 MB).
+    other_as, alpha, window_years, min_drop_years, min_trend_cycles
+        As in :func:`plot_summary`.
+
+    Returns
+    -------
+    dict
+        Output name -> path of the written GeoTIFF.
+
+    Raises
+    ------
+    RasterError
+        Grids that differ, unknown class values, bad years.
+    OutputExistsError
+        An output exists and *overwrite* is false.
+    """
+    from landuse import _fallow_raster
+
+    opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
+    return _fallow_raster.run(stack, classes=classes, out_dir=out_dir, years=years,
+                              use_dask=use_dask, overwrite=overwrite, block_rows=block_rows,
+                              opts=opts)
+
+
+# -- plots ------------------------------------------------------------------------------
+def plot_fallow_by_clearing_year(cycles_df: pd.DataFrame, *, villages: Any = None,
+                                 ax: Any = None) -> Any:
+    """Scatter of fallow length by clearing year with each village's Theil-Sen line.
+
+    Parameters
+    ----------
+    cycles_df : pandas.DataFrame
+        Output of :func:`cycles` (censored cycles are left out) with ``village_id``
+        or a *villages* mapping (as in :func:`village_summary`).
+    villages : optional
+        Plot to village mapping.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from scipy.stats import theilslopes
+
+    cyc = cycles_df[~cycles_df["censored"]].copy()
+    if "village_id" not in cyc.columns:
+        if villages is None:
+            cyc["village_id"] = "all"
+        else:
+            cyc["village_id"] = _village_map(cyc["plot_id"].unique(), cyc, villages).reindex(
+                cyc["plot_id"].astype(str)).to_numpy()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    else:
+        fig = ax.figure
+    colours = plt.get_cmap("tab10")
+    for k, (vid, grp) in enumerate(cyc.groupby("village_id", sort=True)):
+        col = colours(k % 10)
+        ax.scatter(grp["clearing_year"], grp["fallow_years"], s=12, alpha=0.5, color=col,
+                   label=f"{vid}")
+        if grp["clearing_year"].nunique() >= 2:
+            res = theilslopes(grp["fallow_years"], grp["clearing_year"])
+            xs = np.array([grp["clearing_year"].min(), grp["clearing_year"].max()], float)
+            ax.plot(xs, res.intercept + res.slope * xs, color=col, lw=2,
+                    label=f"{vid}: {10 * res.slope:+.1f} years/decade")
+    ax.set_xlabel("Clearing year")
+    ax.set_ylabel("Fallow length [years]")
+    ax.set_title("Fallow length by clearing year (Theil-Sen trend)")
+    if len(cyc):
+        ax.legend(fontsize="small", ncol=2)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_fallow_histogram(cycles_df: pd.DataFrame, *, ax: Any = None) -> Any:
+    """Histogram of complete-cycle fallow lengths, one series per decade of clearing.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    cyc = cycles_df[~cycles_df["censored"]]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    else:
+        fig = ax.figure
+    decades = (cyc["clearing_year"] // 10) * 10
+    top = int(cyc["fallow_years"].max()) if len(cyc) else 1
+    bins = np.arange(0, top + 2) - 0.5
+    groups = [(d, cyc.loc[decades == d, "fallow_years"]) for d in sorted(decades.unique())]
+    if groups:
+        ax.hist([g for _, g in groups], bins=bins, label=[f"{d}s" for d, _ in groups])
+        ax.legend(title="Cleared in", fontsize="small")
+    ax.set_xlabel("Fallow length [years]")
+    ax.set_ylabel("Number of cycles")
+    ax.set_title("Fallow lengths per decade")
+    return fig
+
