@@ -1,0 +1,237 @@
+/* landuse map runtime: compact layers, popups, legend, search (no dependencies but Leaflet).
+ *
+ * Layers arrive as JSON built by landuse.maps: geometries as polyline-encoded rings
+ * (precision 1e-6 degree, Google's encoded polyline algorithm), attributes column by
+ * column. Every attribute value is written into the page with textContent, never
+ * innerHTML, so a name such as "<img src=x onerror=...>" is shown as text.
+ */
+(function () {
+  "use strict";
+  var LU = window.landuse = window.landuse || {};
+  LU.maps = LU.maps || [];
+
+  // Decode one polyline-encoded ring into [[lat, lng], ...] (precision 1e-6).
+  function decode(str) {
+    var pts = [], i = 0, lat = 0, lng = 0, n = str.length, b, shift, result;
+    while (i < n) {
+      shift = 0; result = 0;
+      do { b = str.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
+      lat += (result & 1) ? ~(result >>> 1) : (result >>> 1);
+      shift = 0; result = 0;
+      do { b = str.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
+      lng += (result & 1) ? ~(result >>> 1) : (result >>> 1);
+      pts.push([lat / 1e6, lng / 1e6]);
+    }
+    return pts;
+  }
+  LU.decode = decode;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+
+  function value(col, i) {
+    // Columns are plain arrays or dictionary encoded {d: [...values], c: [...codes]}.
+    if (Array.isArray(col)) { return col[i]; }
+    var code = col.c[i];
+    return code < 0 ? null : col.d[code];
+  }
+
+  function state(map) {
+    for (var k = 0; k < LU.maps.length; k++) {
+      if (LU.maps[k].map === map) { return LU.maps[k]; }
+    }
+    var s = {map: map, layers: []};
+    LU.maps.push(s);
+    return s;
+  }
+
+  function popupNode(spec, i) {
+    var box = el("div", "lu-popup");
+    box.appendChild(el("div", "lu-popup-title", spec.title[0] + (spec.title[1] ? " · " + spec.title[1] : "")));
+    var table = el("table");
+    for (var c = 0; c < spec.cols.length; c++) {
+      var v = value(spec.data[c], i);
+      if (v === null || v === undefined || v === "") { continue; }
+      var meta = spec.cols[c];
+      var tr = el("tr");
+      var th = el("th");
+      th.appendChild(el("span", "lu-en", meta[1]));
+      if (meta[2]) { th.appendChild(el("span", "lu-lo", meta[2])); }
+      tr.appendChild(th);
+      tr.appendChild(el("td", null, v));
+      table.appendChild(tr);
+    }
+    box.appendChild(table);
+    return box;
+  }
+
+  function tooltipNode(spec, i) {
+    var text = spec.tip >= 0 ? value(spec.data[spec.tip], i) : "";
+    var cls = spec.classes[spec.cls[i]];
+    var parts = [];
+    if (text !== null && text !== undefined && text !== "") { parts.push(String(text)); }
+    if (cls && spec.legendInTip) { parts.push(cls[1] + (cls[2] ? " · " + cls[2] : "")); }
+    return el("span", null, parts.join(" — "));
+  }
+
+  // Add one compact layer to a Leaflet FeatureGroup.
+  LU.addLayer = function (map, group, spec) {
+    var st = state(map);
+    var renderer = st.renderer || (st.renderer = L.canvas({padding: 0.3, tolerance: 3}));
+    var n = spec.geoms.length;
+    var styles = spec.classes.map(function (c) {
+      var s = {renderer: renderer, color: spec.stroke || c[0], weight: spec.weight,
+               opacity: 1, fillColor: c[0], fillOpacity: spec.fillOpacity};
+      if (spec.kind === "line") { s.color = c[0]; s.fill = false; }
+      return s;
+    });
+    var features = new Array(n);
+    var tipFn = function (layer) { return tooltipNode(spec, layer._luIndex); };
+    var popFn = function (layer) { return popupNode(spec, layer._luIndex); };
+    for (var i = 0; i < n; i++) {
+      var g = spec.geoms[i];
+      if (g === null) { continue; }
+      var style = styles[spec.cls[i]], layer;
+      if (g[0] === 0) {
+        layer = L.polygon(g[1].map(function (poly) { return poly.map(decode); }), style);
+      } else if (g[0] === 1) {
+        layer = L.polyline(g[1].map(decode), style);
+      } else {
+        var pt = L.extend({}, style, {radius: spec.radius, fillOpacity: 0.9, color: "#222", weight: 1});
+        layer = L.circleMarker([g[1][0] / 1e6, g[1][1] / 1e6], pt);
+      }
+      layer._luIndex = i;
+      layer.bindTooltip(tipFn, {sticky: true});
+      layer.bindPopup(popFn, {maxWidth: 360});
+      group.addLayer(layer);
+      features[i] = layer;
+    }
+    st.layers.push({spec: spec, group: group, features: features});
+    return group;
+  };
+
+  function legendSection(entry) {
+    var spec = entry.spec;
+    var sec = el("div", "lu-legend-section");
+    sec.appendChild(el("div", "lu-legend-title", spec.title[0] + (spec.title[1] ? " · " + spec.title[1] : "")));
+    if (spec.legendCaption) { sec.appendChild(el("div", "lu-legend-caption", spec.legendCaption)); }
+    for (var k = 0; k < spec.classes.length; k++) {
+      var c = spec.classes[k];
+      var row = el("div", "lu-legend-row");
+      var sw = el("span", "lu-swatch lu-swatch-" + spec.kind);
+      sw.style.background = spec.kind === "line" ? "transparent" : c[0];
+      sw.style.borderColor = spec.kind === "line" ? c[0] : (spec.stroke || c[0]);
+      row.appendChild(sw);
+      row.appendChild(el("span", "lu-en", c[1]));
+      if (c[2]) { row.appendChild(el("span", "lu-lo", c[2])); }
+      sec.appendChild(row);
+    }
+    return sec;
+  }
+
+  function legendControl(st) {
+    var Legend = L.Control.extend({
+      options: {position: "bottomright"},
+      onAdd: function () {
+        var box = L.DomUtil.create("div", "lu-legend leaflet-bar");
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        this._box = box;
+        this.update();
+        return box;
+      },
+      update: function () {
+        var box = this._box;
+        while (box.firstChild) { box.removeChild(box.firstChild); }
+        st.layers.forEach(function (entry) {
+          if (st.map.hasLayer(entry.group) && entry.spec.classes.length) { box.appendChild(legendSection(entry)); }
+        });
+        box.style.display = box.firstChild ? "" : "none";
+      }
+    });
+    var legend = new Legend();
+    legend.addTo(st.map);
+    st.map.on("overlayadd overlayremove layeradd layerremove", function () { legend.update(); });
+    return legend;
+  }
+
+  function normalise(text) { return String(text).trim().toLowerCase(); }
+
+  // Find features whose id columns equal the query (case-insensitive).
+  LU.search = function (map, query) {
+    var st = state(map), q = normalise(query), found = [];
+    if (!q) { return found; }
+    st.layers.forEach(function (entry) {
+      var spec = entry.spec;
+      spec.search.forEach(function (c) {
+        for (var i = 0; i < spec.geoms.length; i++) {
+          var v = value(spec.data[c], i);
+          if (v !== null && v !== undefined && entry.features[i] && normalise(v) === q) {
+            found.push({entry: entry, layer: entry.features[i]});
+          }
+        }
+      });
+    });
+    if (found.length) {
+      var bounds = L.latLngBounds([]);
+      found.forEach(function (f) {
+        if (!map.hasLayer(f.entry.group)) { map.addLayer(f.entry.group); }
+        bounds.extend(f.layer.getBounds ? f.layer.getBounds() : L.latLngBounds([f.layer.getLatLng()]));
+      });
+      map.fitBounds(bounds, {maxZoom: 18, padding: [40, 40], animate: false});
+      found[0].layer.openPopup(bounds.getCenter());
+    }
+    return found;
+  };
+
+  function searchControl(st, labels) {
+    var Search = L.Control.extend({
+      options: {position: "topleft"},
+      onAdd: function (map) {
+        var box = L.DomUtil.create("div", "lu-search leaflet-bar");
+        L.DomEvent.disableClickPropagation(box);
+        var input = el("input");
+        input.type = "search";
+        input.placeholder = labels[0];
+        input.title = labels[0] + " · " + labels[1];
+        input.setAttribute("aria-label", labels[0]);
+        var msg = el("div", "lu-search-msg");
+        box.appendChild(input);
+        box.appendChild(msg);
+        var run = function () {
+          var hits = LU.search(map, input.value);
+          if (!input.value.trim()) { msg.textContent = ""; return; }
+          msg.textContent = hits.length ? hits.length + " found · ພົບ " + hits.length
+                                        : "Not found · ບໍ່ພົບ";
+        };
+        input.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { run(); } });
+        input.addEventListener("search", run);
+        return box;
+      }
+    });
+    new Search().addTo(st.map);
+  }
+
+  function titleControl(st, title) {
+    var Title = L.Control.extend({
+      options: {position: "topright"},
+      onAdd: function () { return el("div", "lu-title", title); }
+    });
+    new Title().addTo(st.map);
+  }
+
+  // Called once after all layers: bounds, legend, search box, title.
+  LU.finish = function (map, opts) {
+    var st = state(map);
+    L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
+    if (opts.bounds) { map.fitBounds(opts.bounds, {animate: false}); }
+    if (opts.title) { titleControl(st, opts.title); }
+    if (opts.search) { searchControl(st, opts.searchLabels); }
+    st.legend = legendControl(st);
+    map.getContainer().setAttribute("data-landuse-ready", "1");
+  };
+})();

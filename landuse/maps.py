@@ -1,0 +1,835 @@
+"""Maps for village plans: offline interactive HTML and print-quality static maps.
+
+District officers review village plans on laptops that are often offline, so an
+interactive map is one HTML file that makes no network request at all:
+:func:`interactive_map` builds a :class:`folium.Map` (which also shows inline in
+Jupyter) and :func:`save_html` writes it with Leaflet inlined from the installed
+``django-js-lib-leaflet`` wheel, a hillshade of the DEM as an embedded background
+image, and every layer stored compactly (coordinates rounded to 1e-6 degree, about
+0.1 m, display-only coverage simplification that keeps shared borders shared, only
+the attributes the popup shows). Every attribute value is put into the page as text,
+never as markup, so names such as ``<img src=x onerror=alert(1)>`` cannot run script.
+
+Static maps (matplotlib) for reports and certificates are :func:`plan_map` (zones,
+parcels, streams, legend, north arrow, scale bar, UTM grid labels, title block) and
+:func:`parcel_sketch` (one parcel, its numbered corners and its neighbours), written
+with :func:`save_figure`.
+
+folium and matplotlib are imported only when a map is made.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> parcels = gpd.GeoDataFrame(
+...     {"parcel_id": ["P1", "P2"], "village_id": "V1", "land_type": ["paddy", "upland"]},
+...     geometry=[box(500000, 2290000, 500100, 2290100), box(500100, 2290000, 500200, 2290100)],
+...     crs="EPSG:32647")
+>>> m = interactive_map({"parcels": parcels}, title="Ban Pasak")
+>>> type(m).__mro__[1].__module__
+'folium.folium'
+>>> html = render_html(m)
+>>> "Leaflet 1.9.4" in html, "<script src=" in html
+(True, False)
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html as _html
+import io as _io
+import math
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse import _offline_html, _validate
+from landuse.errors import GeometryError, LanduseError, SchemaError
+
+__all__ = [
+    "STYLES",
+    "interactive_map",
+    "map_layer_data",
+    "parcel_sketch",
+    "plan_map",
+    "render_html",
+    "save_figure",
+    "save_html",
+]
+
+#: Decimal places kept in longitude/latitude: 1e-6 degree is 0.11 m north-south.
+COORD_DECIMALS = 6
+#: Display-only simplification tolerance in metres (projected CRS). [m]
+SIMPLIFY_M = 0.5
+#: Search columns: a household or parcel id typed in the search box.
+SEARCH_COLUMNS = ("parcel_id", "household_id", "certificate_no", "plot_id")
+#: Columns tried in order as the tooltip of a feature.
+TOOLTIP_COLUMNS = ("parcel_id", "certificate_no", "name_en", "name", "zone", "scheme_id",
+                   "canal_id", "stream_id", "conflict", "household_id", "village_id")
+#: Columns coloured with a fixed palette, tried in order when ``color_by`` is not given.
+AUTO_COLOR_COLUMNS = ("status_class", "zone", "land_type")
+
+# Default look of the usual planning layers: (kind hint, colour, fill opacity, weight).
+_LAYER_LOOK: dict[str, tuple[str, float, float]] = {
+    "villages": ("#222222", 0.0, 2.5),
+    "zones": ("#555555", 0.55, 0.6),
+    "parcels": ("#333333", 0.7, 0.6),
+    "allocation": ("#333333", 0.7, 0.6),
+    "fallow": ("#333333", 0.7, 0.6),
+    "schemes": ("#1f78b4", 0.9, 1.0),
+    "commands": ("#6baed6", 0.35, 1.5),
+    "canals": ("#08519c", 1.0, 2.5),
+    "streams": ("#2c7fb8", 1.0, 1.8),
+    "conflicts": ("#e7298a", 0.45, 2.0),
+}
+_DEFAULT_LOOK = ("#3f3f9f", 0.5, 1.2)
+
+# 20 distinguishable colours for categories without a fixed palette (then golden-angle hues).
+_QUALITATIVE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+)
+# Viridis at 7 stops (perceptually uniform, colour-blind safe) for numeric columns.
+_RAMP = ("#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
+_MISSING_COLOUR = "#d9d9d9"
+
+
+# -- styles ----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _styles() -> dict[str, Any]:
+    path = resources.files("landuse").joinpath("data/styles/colours.toml")
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+class _Styles(Mapping):
+    """Read-only view of ``landuse/data/styles/colours.toml``."""
+
+    def __getitem__(self, key: str) -> Any:
+        return _styles()[key]
+
+    def __iter__(self):
+        return iter(_styles())
+
+    def __len__(self) -> int:
+        return len(_styles())
+
+    def __repr__(self) -> str:
+        return f"STYLES({', '.join(self)})"
+
+
+#: Colours and English/Lao labels of land types, zones and fallow classes, column and
+#: layer labels (``landuse/data/styles/colours.toml``).
+STYLES: Mapping[str, Any] = _Styles()
+
+
+def _column_label(col: str) -> tuple[str, str]:
+    known = STYLES["columns"].get(col)
+    return (known[0], known[1]) if known else (col, "")
+
+
+def _layer_title(name: str) -> tuple[str, str]:
+    known = STYLES["layers"].get(name)
+    return (known[0], known[1]) if known else (name, "")
+
+
+def _hue_colour(k: int) -> str:
+    """Deterministic distinct colour number *k* (golden-angle hue steps)."""
+    import colorsys
+
+    h = (k * 0.381966) % 1.0
+    r, g, b = colorsys.hls_to_rgb(h, 0.5, 0.6)
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+
+
+def _format_value(v: Any, col: str) -> str | None:
+    """The text shown in a popup for one attribute value (None: not shown)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float | np.floating):
+        if not np.isfinite(v):
+            return None
+        return f"{float(v):.2f}" if not float(v).is_integer() or col.endswith("_ha") else str(int(v))
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if isinstance(v, np.integer):
+        return str(int(v))
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    vocab = STYLES[col] if col in AUTO_COLOR_COLUMNS else None
+    text = str(v)
+    if vocab and text in vocab:
+        entry = vocab[text]
+        return f"{entry['en']} · {entry['lo']}"
+    return text
+
+
+# -- classification --------------------------------------------------------------------
+def _classify(values: pd.Series, col: str | None, layer: str, default_colour: str
+              ) -> tuple[list[list[str]], np.ndarray, str | None]:
+    """Colour classes ``[[colour, label_en, label_lo], ...]``, class per feature, caption."""
+    n = len(values)
+    if col is None:
+        title = _layer_title(layer)
+        return [[default_colour, title[0], title[1]]], np.zeros(n, dtype=np.int64), None
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        vocab = STYLES[col] if col in AUTO_COLOR_COLUMNS else {}
+        texts = values.astype(object).where(~missing, None)
+        present = sorted({str(v) for v in texts if v is not None})
+        order = [v for v in vocab if v in present] + [v for v in present if v not in vocab]
+        classes: list[list[str]] = []
+        extra = 0
+        for v in order:
+            if v in vocab:
+                classes.append([vocab[v]["colour"], vocab[v]["en"], vocab[v]["lo"]])
+            else:
+                colour = _QUALITATIVE[extra] if extra < len(_QUALITATIVE) else _hue_colour(extra)
+                classes.append([colour, v, ""])
+                extra += 1
+        index = {v: k for k, v in enumerate(order)}
+        cls = np.array([index[str(v)] if v is not None else len(order) for v in texts], dtype=np.int64)
+        caption = None
+    else:
+        x = values.to_numpy(dtype="float64", na_value=np.nan)
+        finite = np.isfinite(x)
+        missing = ~finite
+        if not finite.any():
+            classes, cls, caption = [], np.zeros(n, dtype=np.int64), None
+        else:
+            edges = np.unique(np.quantile(x[finite], np.linspace(0, 1, 6)))
+            if len(edges) == 1:
+                edges = np.array([edges[0], edges[0]])
+            k = len(edges) - 1
+            stops = [_RAMP[round(i * (len(_RAMP) - 1) / max(k - 1, 1))] for i in range(k)]
+            classes = [[stops[i], f"{edges[i]:.4g} – {edges[i + 1]:.4g}", ""] for i in range(k)]
+            cls = np.clip(np.searchsorted(edges, np.where(finite, x, edges[0]), side="right") - 1, 0, k - 1)
+            cls = cls.astype(np.int64)
+            cls[missing] = k
+        label = _column_label(col)
+        caption = label[0] + (f" · {label[1]}" if label[1] else "") + " (quantiles)"
+    if missing.any():
+        classes.append([_MISSING_COLOUR, "no value", "ບໍ່ມີຂໍ້ມູນ"])
+    return classes, cls, caption
+
+
+# -- geometry encoding ------------------------------------------------------------------
+def _polyline_encode(values: np.ndarray) -> tuple[str, np.ndarray]:
+    """Encode integers with Google's encoded polyline algorithm (vectorised).
+
+    Each value is zig-zag mapped to a non-negative integer, split into 5-bit chunks
+    (least significant first), every chunk but the last flagged with 0x20, and offset
+    by 63 into printable ASCII (``?`` .. ``~``). Returns the text and the number of
+    characters of each value.
+
+    References
+    ----------
+    Google, "Encoded Polyline Algorithm Format",
+    https://developers.google.com/maps/documentation/utilities/polylinealgorithm
+
+    >>> _polyline_encode(np.array([3850000, -12020000, 220000, -75000]))[0]
+    '_p~iF~ps|U_ulLnnqC'
+    """
+    v = np.asarray(values, dtype=np.int64)
+    z = (v << 1) ^ (v >> 63)
+    shifts = 5 * np.arange(7, dtype=np.int64)
+    sh = z[:, None] >> shifts[None, :]
+    n = np.maximum(1, (sh > 0).sum(axis=1))
+    k = np.arange(7)[None, :]
+    chars = (sh & 31) | ((k < (n - 1)[:, None]).astype(np.int64) << 5)
+    chars += 63
+    flat = chars[k < n[:, None]].astype(np.uint8)
+    return flat.tobytes().decode("ascii"), n
+
+
+def _encode_rings(latlon: np.ndarray, offsets: np.ndarray, *, closed: bool, min_vertices: int
+                  ) -> list[str | None]:
+    """Polyline-encode each ring/line of ``latlon[offsets[i]:offsets[i+1]]`` (integers).
+
+    Closed rings lose their repeated last vertex; consecutive duplicates (from rounding)
+    are dropped; parts left with fewer than *min_vertices* vertices become None.
+    """
+    counts = np.diff(offsets)
+    nr = len(counts)
+    if nr == 0:
+        return []
+    ring_of = np.repeat(np.arange(nr), counts)
+    pos = np.arange(len(latlon)) - np.repeat(offsets[:-1], counts)
+    keep = pos < (counts[ring_of] - 1 if closed else counts[ring_of])
+    pts, ring_of, pos = latlon[keep], ring_of[keep], pos[keep]
+    delta = np.diff(pts, axis=0, prepend=np.zeros((1, 2), dtype=pts.dtype))
+    first = pos == 0
+    delta[first] = pts[first]
+    dup = ~first & (delta == 0).all(axis=1)
+    delta, ring_of = delta[~dup], ring_of[~dup]
+    kept = np.bincount(ring_of, minlength=nr)
+    text, nchar = _polyline_encode(delta.reshape(-1))
+    per_vertex = nchar[0::2] + nchar[1::2]
+    char_off = np.concatenate([[0], np.cumsum(per_vertex)])
+    vert_off = np.concatenate([[0], np.cumsum(kept)])
+    return [
+        text[char_off[vert_off[r]]:char_off[vert_off[r + 1]]] if kept[r] >= min_vertices else None
+        for r in range(nr)
+    ]
+
+
+def _encode_geometries(geoms: np.ndarray) -> list[Any]:
+    """Compact per-feature geometries ``[kind, parts]`` (kind 0 polygon, 1 line, 2 points)."""
+    import shapely
+
+    out: list[Any] = [None] * len(geoms)
+    tid = shapely.get_type_id(geoms)
+    families = {0: np.isin(tid, (3, 6)), 1: np.isin(tid, (1, 2, 5)), 2: np.isin(tid, (0, 4))}
+    for kind, mask in families.items():
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            continue
+        sub = geoms[idx]
+        if kind == 2:
+            coords, which = shapely.get_coordinates(sub, return_index=True)
+            ints = np.rint(coords[:, ::-1] * 10**COORD_DECIMALS).astype(np.int64)
+            for j in range(len(idx)):
+                out[idx[j]] = [2, ints[which == j].reshape(-1).tolist()]
+            continue
+        gtype, coords, offsets = shapely.to_ragged_array(sub)
+        offsets = [o.astype(np.int64) for o in offsets]
+        if int(gtype) in (1, 3):  # single parts: one part per feature
+            offsets.append(np.arange(len(sub) + 1, dtype=np.int64))
+        ints = np.rint(coords[:, ::-1] * 10**COORD_DECIMALS).astype(np.int64)
+        rings = _encode_rings(ints, offsets[0], closed=kind == 0,
+                              min_vertices=3 if kind == 0 else 2)
+        if kind == 0:
+            _, part_off, geom_off = offsets
+            for j in range(len(idx)):
+                polys = []
+                for p in range(geom_off[j], geom_off[j + 1]):
+                    shell = rings[part_off[p]]
+                    if shell is None:
+                        continue
+                    polys.append([shell] + [h for h in rings[part_off[p] + 1:part_off[p + 1]] if h])
+                out[idx[j]] = [0, polys] if polys else None
+        else:
+            _, geom_off = offsets
+            for j in range(len(idx)):
+                parts = [r for r in rings[geom_off[j]:geom_off[j + 1]] if r]
+                out[idx[j]] = [1, parts] if parts else None
+    return out
+
+
+def _display_geometries(gdf: Any, *, simplify_m: float, layer: str) -> np.ndarray:
+    """Simplify for display in metres, keeping shared borders shared, then to EPSG:4326."""
+    import geopandas as gpd
+    import shapely
+
+    from landuse.crs import is_projected, to_projected
+
+    geoms = gdf.geometry.to_numpy()
+    tid = shapely.get_type_id(geoms)
+    if (tid == 7).any():
+        pos = int(np.flatnonzero(tid == 7)[0])
+        raise GeometryError(
+            "geometry collections cannot be drawn",
+            source=layer, feature_id=gdf.index[pos],
+            hint="explode the layer (gdf.explode()) or keep one geometry type per layer",
+        )
+    series = gpd.GeoSeries(geoms, crs=gdf.crs)
+    if simplify_m > 0:
+        proj = series if is_projected(series.crs) else to_projected(series)
+        g = proj.to_numpy()
+        invalid = ~shapely.is_valid(g)
+        if invalid.any():
+            g = g.copy()
+            g[invalid] = shapely.make_valid(g[invalid])
+        poly = np.isin(shapely.get_type_id(g), (3, 6))
+        if poly.all() and len(g) and shapely.coverage_is_valid(g):
+            g = shapely.coverage_simplify(g, simplify_m)
+        else:
+            g = shapely.simplify(g, simplify_m, preserve_topology=True)
+        series = gpd.GeoSeries(g, crs=proj.crs)
+    return series.to_crs("EPSG:4326").to_numpy()
+
+
+def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None,
+                   popup_columns: Sequence[str] | None = None, simplify_m: float = SIMPLIFY_M
+                   ) -> dict[str, Any]:
+    """The compact description of one layer that the offline map runtime draws.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features with a CRS (any; projected input is simplified in metres).
+    name : str, default "layer"
+        Layer name; the usual planning names (``"parcels"``, ``"zones"``, ...) get
+        bilingual titles and default colours.
+    color_by : str, optional
+        Column that colours the features: ``land_type``, ``zone`` and ``status_class``
+        use the fixed palettes of :data:`STYLES`; other text columns get a
+        deterministic palette; numeric columns five quantile classes on a viridis ramp.
+        By default the first of ``status_class``, ``zone``, ``land_type`` present.
+    popup_columns : sequence of str, optional
+        Attributes shown in the popup (and the only ones stored in the file). By
+        default the known planning columns present (ids, names, land type, area ...).
+    simplify_m : float, default 0.5
+        Display-only simplification tolerance. [m]
+
+    Returns
+    -------
+    dict
+        JSON-ready dict: ``geoms`` (per feature ``[kind, parts]``, polyline-encoded at
+        1e-6 degree), ``cols``/``data`` (column labels and values as text), ``classes``
+        (``[colour, label_en, label_lo]``), ``cls`` (class per feature), ``bounds``.
+
+    Raises
+    ------
+    SchemaError
+        If *gdf* is not a GeoDataFrame or a named column is missing.
+    CRSError
+        If *gdf* has no CRS.
+    GeometryError
+        For geometry collections.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> gdf = gpd.GeoDataFrame({"parcel_id": ["A"], "land_type": ["paddy"]},
+    ...                        geometry=[box(500000, 2290000, 500100, 2290100)], crs="EPSG:32647")
+    >>> d = map_layer_data(gdf, name="parcels")
+    >>> d["classes"], d["cls"], d["data"]
+    ([['#f2d64b', 'Paddy', 'ນາ']], [0], [['A'], ['Paddy · ນາ']])
+    """
+    import shapely
+
+    layer = _validate.layer_name(gdf, f"layer {name!r}")
+    _validate.require_geodataframe(gdf, layer=layer)
+    _validate.require_crs(gdf, layer=layer)
+    if simplify_m < 0 or not np.isfinite(simplify_m):
+        raise SchemaError(f"simplify_m={simplify_m!r} must be a finite tolerance >= 0",
+                          source=layer, hint="use e.g. 0.5 (metres), or 0 to keep every vertex")
+    geom_col = gdf.geometry.name
+    attrs = [c for c in gdf.columns if c != geom_col]
+    if color_by is None:
+        color_by = next((c for c in AUTO_COLOR_COLUMNS if c in attrs), None)
+    elif color_by not in attrs:
+        raise SchemaError(f"color_by column {color_by!r} is not in the layer", source=layer,
+                          column=color_by, hint=f"use one of {', '.join(map(str, attrs)) or '(none)'}")
+    if popup_columns is None:
+        known = [c for c in STYLES["columns"] if c in attrs]
+        cols = known or list(attrs[:10])
+        if color_by is not None and color_by not in cols:
+            cols.append(color_by)
+    else:
+        cols = list(popup_columns)
+        for c in cols:
+            if c not in attrs:
+                raise SchemaError(f"popup column {c!r} is not in the layer", source=layer, column=c,
+                                  hint=f"use some of {', '.join(map(str, attrs)) or '(none)'}")
+    present = ~(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
+    sub = gdf.loc[present]
+    look = _LAYER_LOOK.get(name, _DEFAULT_LOOK)
+    classes, cls, caption = _classify(sub[color_by] if color_by else pd.Series(index=sub.index),
+                                      color_by, name, look[0])
+    geoms4326 = _display_geometries(sub, simplify_m=simplify_m, layer=layer)
+    encoded = _encode_geometries(geoms4326)
+    data: list[Any] = []
+    for c in cols:
+        texts = [_format_value(v, c) for v in sub[c].tolist()]
+        uniques = {t for t in texts if t is not None}
+        if len(texts) > 8 and 2 * len(uniques) < len(texts):
+            order = sorted(uniques)
+            code = {t: k for k, t in enumerate(order)}
+            data.append({"d": order, "c": [code[t] if t is not None else -1 for t in texts]})
+        else:
+            data.append(texts)
+    kinds = {g[0] for g in encoded if g is not None}
+    kind = "polygon" if kinds <= {0} else ("line" if kinds <= {1} else ("point" if kinds <= {2} else "mixed"))
+    tip = next((cols.index(c) for c in TOOLTIP_COLUMNS if c in cols), 0 if cols else -1)
+    if len(sub):
+        x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms4326))
+        bounds = [[round(y0, COORD_DECIMALS), round(x0, COORD_DECIMALS)],
+                  [round(y1, COORD_DECIMALS), round(x1, COORD_DECIMALS)]]
+    else:
+        bounds = None
+    return {
+        "name": name,
+        "title": list(_layer_title(name)),
+        "kind": kind,
+        "cols": [[c, *_column_label(c)] for c in cols],
+        "data": data,
+        "geoms": encoded,
+        "classes": classes,
+        "cls": cls.tolist(),
+        "legendCaption": caption,
+        "legendInTip": color_by is not None,
+        "tip": tip,
+        "search": [cols.index(c) for c in SEARCH_COLUMNS if c in cols],
+        "stroke": look[0] if name in ("villages", "parcels", "allocation", "fallow", "zones") else None,
+        "fillOpacity": look[1],
+        "weight": look[2],
+        "radius": 6,
+        "bounds": bounds,
+    }
+
+
+# -- hillshade background -----------------------------------------------------------------
+def _hillshade_raster(dem: Any) -> Any:
+    """Hillshade of *dem* (0-255, float, NaN outside): landuse.terrain's when available."""
+    from landuse.raster import Raster
+
+    raster = Raster.from_any(dem)
+    raster.require_projected()
+    try:
+        from landuse.terrain import hillshade as _terrain_hillshade
+    except ImportError:
+        _terrain_hillshade = None
+    if _terrain_hillshade is not None:
+        out = _terrain_hillshade(raster)
+        return Raster.from_any(out) if not isinstance(out, Raster) else out
+    return Raster(_horn_hillshade(raster.as_float(), *raster.res), raster.transform, raster.crs,
+                  None, raster.source)
+
+
+def _horn_hillshade(z: np.ndarray, dx: float, dy: float, *, azimuth_deg: float = 315.0,
+                    altitude_deg: float = 45.0) -> np.ndarray:
+    r"""Analytical hillshade with Horn's (1981) 3x3 gradient.
+
+    .. math::
+        H = 255 \, \max\left(0, \cos z_s \cos s + \sin z_s \sin s \cos(\phi_s - a)\right)
+
+    with the solar zenith :math:`z_s = 90° - \text{altitude}`, slope :math:`s`, aspect
+    :math:`a` and solar azimuth :math:`\phi_s` (clockwise from north). Edge cells repeat
+    their neighbours; NaN cells stay NaN.
+
+    References
+    ----------
+    B. K. P. Horn, "Hill shading and the reflectance map", Proc. IEEE 69(1), 14-47,
+    1981, :doi:`10.1109/PROC.1981.11918`; P. A. Burrough and R. A. McDonnell,
+    *Principles of GIS*, Oxford University Press, 1998, pp. 190-193.
+
+    >>> zz = np.tile(np.arange(4.0), (3, 1)) * 10.0   # rises to the east, 10 m per 10 m cell
+    >>> float(np.round(_horn_hillshade(zz, 10.0, 10.0)[1, 1], 1))  # 45° slope facing west: 255 (cos²45° + sin²45° cos 45°)
+    217.7
+    """
+    p = np.pad(z, 1, mode="edge")
+    a, b, c = p[:-2, :-2], p[:-2, 1:-1], p[:-2, 2:]
+    d, f = p[1:-1, :-2], p[1:-1, 2:]
+    g, h, i = p[2:, :-2], p[2:, 1:-1], p[2:, 2:]
+    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * dx)
+    dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * dy)  # positive southwards
+    slope = np.arctan(np.hypot(dzdx, dzdy))
+    aspect = np.arctan2(-dzdx, dzdy)  # direction of steepest descent, clockwise from north
+    zen = math.radians(90.0 - altitude_deg)
+    az = math.radians(azimuth_deg)
+    shade = np.cos(zen) * np.cos(slope) + np.sin(zen) * np.sin(slope) * np.cos(az - aspect)
+    return 255.0 * np.clip(shade, 0.0, 1.0)
+
+
+def _hillshade_overlay(dem: Any, *, max_px: int = 1600) -> tuple[str, list[list[float]]]:
+    """PNG data URI of the hillshade warped to Web Mercator, and its lat/lon bounds.
+
+    Leaflet places an ImageOverlay by its corner latitudes/longitudes but stretches it
+    linearly in Web Mercator pixels, so the image is warped to EPSG:3857 first.
+    """
+    from PIL import Image
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    shade = _hillshade_raster(dem)
+    src = shade.as_float().astype("float32")
+    rows, cols = src.shape
+    left, bottom, right, top = shade.bounds
+    dst_transform, width, height = calculate_default_transform(
+        shade.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top)
+    scale = max(width, height) / max_px
+    if scale > 1:
+        width, height = max(1, round(width / scale)), max(1, round(height / scale))
+        dst_transform, width, height = calculate_default_transform(
+            shade.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top,
+            dst_width=width, dst_height=height)
+    dst = np.full((height, width), np.nan, dtype="float32")
+    reproject(src, dst, src_transform=shade.transform, src_crs=shade.crs, src_nodata=np.nan,
+              dst_transform=dst_transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
+              resampling=Resampling.bilinear)
+    ok = np.isfinite(dst)
+    grey = np.where(ok, np.clip(np.rint(dst), 0, 255), 0).astype(np.uint8)
+    alpha = np.where(ok, 255, 0).astype(np.uint8)
+    buf = _io.BytesIO()
+    Image.fromarray(np.dstack([grey, alpha]), "LA").save(buf, format="PNG", optimize=True)
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    x0, y1 = dst_transform * (0, 0)
+    x1, y0 = dst_transform * (width, height)
+    to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    (lon0, lon1), (lat0, lat1) = to_ll.transform([x0, x1], [y0, y1])
+    return uri, [[round(lat0, 7), round(lon0, 7)], [round(lat1, 7), round(lon1, 7)]]
+
+
+# -- folium elements ----------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _folium() -> Any:
+    """Import folium lazily and define the landuse elements on top of it."""
+    try:
+        import folium
+        from branca.element import MacroElement
+        from folium.map import Layer
+        from jinja2 import Template
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise LanduseError("folium is needed for interactive maps",
+                           hint="pip install folium") from exc
+
+    class LanduseMap(folium.Map):
+        """A folium Map that loads only Leaflet, and shows offline inline in Jupyter."""
+
+        default_js = [("leaflet", _offline_html.LEAFLET_JS_CDN)]
+        default_css = [("leaflet_css", _offline_html.LEAFLET_CSS_CDN)]
+
+        def _repr_html_(self, **kwargs: Any) -> str:
+            page = render_html(self, offline=True)
+            return ('<div style="width:100%;"><div style="position:relative;width:100%;height:0;'
+                    'padding-bottom:60%;"><iframe srcdoc="' + _html.escape(page, quote=True)
+                    + '" style="position:absolute;width:100%;height:100%;left:0;top:0;border:none;"'
+                    ' allowfullscreen></iframe></div></div>')
+
+    class Runtime(MacroElement):
+        _template = Template(
+            "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>"
+            "<script>{{ this.js }}</script>{% endmacro %}")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._name = "LanduseRuntime"
+            self.css = _offline_html.runtime_css()
+            self.js = _offline_html.runtime_js()
+
+    class CompactLayer(Layer):
+        _template = Template(
+            "{% macro script(this, kwargs) %}var {{ this.get_name() }} = landuse.addLayer("
+            "{{ this._parent.get_name() }}, L.featureGroup(), {{ this.data_json }});"
+            "{% endmacro %}")
+
+        def __init__(self, data: dict[str, Any], *, name: str, show: bool = True) -> None:
+            super().__init__(name=name, overlay=True, control=True, show=show)
+            self._name = "LanduseLayer"
+            self.data_json = _offline_html.script_json(data)
+
+    class ImageLayer(Layer):
+        _template = Template(
+            "{% macro script(this, kwargs) %}var {{ this.get_name() }} = L.imageOverlay("
+            "{{ this.url_json }}, {{ this.bounds_json }}, {opacity: 1, interactive: false});"
+            "{% endmacro %}")
+
+        def __init__(self, url: str, bounds: list[list[float]], *, name: str,
+                     overlay: bool, show: bool) -> None:
+            super().__init__(name=name, overlay=overlay, control=True, show=show)
+            self._name = "LanduseImage"
+            self.url_json = _offline_html.script_json(url)
+            self.bounds_json = _offline_html.script_json(bounds)
+
+    class Finish(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}landuse.finish({{ this._parent.get_name() }}, "
+            "{{ this.opts_json }});{% endmacro %}")
+
+        def __init__(self, opts: dict[str, Any]) -> None:
+            super().__init__()
+            self._name = "LanduseFinish"
+            self.opts_json = _offline_html.script_json(opts)
+
+    return folium, LanduseMap, Runtime, CompactLayer, ImageLayer, Finish
+
+
+def _control_name(title: tuple[str, str]) -> str:
+    # Leaflet's layer control writes names with innerHTML: escape them here.
+    return _html.escape(title[0] + (f" · {title[1]}" if title[1] else ""), quote=True)
+
+
+def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | None = None,
+                    color_by: Mapping[str, str] | None = None,
+                    popup_columns: Mapping[str, Sequence[str]] | None = None,
+                    online: bool = False, search: bool = True,
+                    simplify_m: float = SIMPLIFY_M) -> Any:
+    """An interactive map of planning layers that works offline once saved.
+
+    Each layer becomes a toggleable overlay with its own legend, tooltips (the
+    feature's id) and popups listing its attributes with English and Lao labels.
+    The map has a metric scale bar, a search box for a parcel, household or
+    certificate number (it zooms to every match and opens the first popup) and, with
+    *dem*, a hillshade background embedded in the page.
+
+    Parameters
+    ----------
+    layers : mapping of str to geopandas.GeoDataFrame
+        Layer name to features, drawn in this order (first at the bottom). The usual
+        names ``villages``, ``zones``, ``parcels``, ``allocation``, ``fallow``,
+        ``schemes``, ``commands``, ``canals``, ``streams``, ``conflicts`` get bilingual
+        titles and default colours. Any CRS; EPSG:32647 input is typical.
+    dem : Raster, path or (array, transform, crs[, nodata]), optional
+        Elevation model (projected CRS) for the offline hillshade background.
+    title : str, optional
+        Title shown on the map and in the page's ``<title>``.
+    color_by : mapping of str to str, optional
+        Layer name to the column colouring it (see :func:`map_layer_data`).
+    popup_columns : mapping of str to sequence of str, optional
+        Layer name to the columns its popups show (the only attributes stored).
+    online : bool, default False
+        Also offer OpenStreetMap and Esri imagery tiles as base layers. They are never
+        shown first and simply stay blank offline.
+    search : bool, default True
+        Add the search box.
+    simplify_m : float, default 0.5
+        Display-only simplification tolerance. [m]
+
+    Returns
+    -------
+    folium.Map
+        Shows inline in Jupyter (offline too); save it with :func:`save_html`.
+
+    Raises
+    ------
+    SchemaError
+        If *layers* is empty or not a mapping of names to GeoDataFrames, or a named
+        column is missing.
+    CRSError
+        If a layer has no CRS or the DEM is not projected.
+    GeometryError
+        If there is nothing to draw (no feature and no DEM).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> villages = gpd.GeoDataFrame({"village_id": ["V1"], "name_en": ["Pasak"], "name_lo": ["ປ່າສັກ"]},
+    ...     geometry=[box(500000, 2290000, 500300, 2290200)], crs="EPSG:32647")
+    >>> m = interactive_map({"villages": villages}, title="Pasak")
+    >>> sorted(layer.layer_name for layer in m._children.values() if hasattr(layer, "layer_name"))
+    ['Villages · ບ້ານ']
+    """
+    if not isinstance(layers, Mapping) or not layers:
+        raise SchemaError("layers must be a non-empty mapping of layer name to GeoDataFrame",
+                          source="interactive_map",
+                          hint="pass e.g. {'parcels': parcels, 'zones': zones}")
+    color_by = dict(color_by or {})
+    popup_columns = dict(popup_columns or {})
+    for key in (*color_by, *popup_columns):
+        if key not in layers:
+            raise SchemaError(f"no layer named {key!r}", source="interactive_map",
+                              hint=f"layers are {', '.join(map(repr, layers))}")
+    specs = []
+    for name, gdf in layers.items():
+        if not isinstance(name, str) or not name:
+            raise SchemaError(f"layer names must be non-empty strings, got {name!r}",
+                              source="interactive_map", hint="use names such as 'parcels'")
+        specs.append(map_layer_data(gdf, name=name, color_by=color_by.get(name),
+                                    popup_columns=popup_columns.get(name), simplify_m=simplify_m))
+    overlay = _hillshade_overlay(dem) if dem is not None else None
+    boxes = [s["bounds"] for s in specs if s["bounds"]] + ([overlay[1]] if overlay and not any(
+        s["bounds"] for s in specs) else [])
+    if not boxes:
+        raise GeometryError("there is nothing to draw: every layer is empty and there is no DEM",
+                            source="interactive_map", hint="check the layers' geometries")
+    bounds = [[min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
+              [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)]]
+    folium, LanduseMap, Runtime, CompactLayer, ImageLayer, Finish = _folium()
+    centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    m = LanduseMap(location=centre, zoom_start=14, tiles=None, control_scale=False,
+                   prefer_canvas=True, max_zoom=20)
+    if title:
+        m.get_root().title = _html.escape(str(title), quote=True)
+    Runtime().add_to(m)
+    if overlay is not None:
+        ImageLayer(overlay[0], overlay[1], name=_control_name(_layer_title("hillshade")),
+                   overlay=False, show=True).add_to(m)
+    if online:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", overlay=False,
+                         show=overlay is None, max_zoom=20, max_native_zoom=19).add_to(m)
+        folium.TileLayer(
+            tiles="https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+            attr="Esri, Maxar, Earthstar Geographics", name="Esri imagery (online)",
+            overlay=False, show=False, max_zoom=20, max_native_zoom=18).add_to(m)
+    for spec in specs:
+        CompactLayer(spec, name=_control_name(tuple(spec["title"]))).add_to(m)
+    Finish({"bounds": bounds, "title": str(title) if title else None, "search": bool(search),
+            "searchLabels": ["Parcel or household id", "ລະຫັດຕອນດິນ ຫຼື ຄອບຄົວ"]}).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def render_html(m: Any, *, offline: bool = True) -> str:
+    """The HTML page of a folium map as a string.
+
+    With ``offline=True`` Leaflet is inlined from the installed wheel, folium's
+    jQuery/Bootstrap/Font Awesome references are dropped and any other external
+    resource raises :class:`~landuse.errors.LanduseError`. Element ids are made
+    sequential, so the same map renders to the same text.
+    """
+    try:
+        import folium
+    except ImportError as exc:  # pragma: no cover
+        raise LanduseError("folium is needed for interactive maps", hint="pip install folium") from exc
+    if not isinstance(m, folium.Map):
+        raise SchemaError(f"expected a folium.Map, got {type(m).__name__}", source="save_html",
+                          hint="build it with landuse.maps.interactive_map")
+    root = m.get_root()
+    page = root.render()
+    page = _offline_html.stable_ids(page, _offline_html.element_ids(root))
+    if offline:
+        page = _offline_html.inline_assets(page)
+    return page
+
+
+def save_html(m: Any, path: str | os.PathLike, *, offline: bool = True,
+              overwrite: bool = False) -> Path:
+    """Write a folium map as one HTML file; offline, it makes no network request at all.
+
+    Parameters
+    ----------
+    m : folium.Map
+        Typically from :func:`interactive_map`; plain folium maps work when they use
+        no plugin that needs files from the internet.
+    path : path-like
+        Output ``.html`` file, written atomically.
+    offline : bool, default True
+        Inline Leaflet (JavaScript, CSS and its images) from ``django-js-lib-leaflet``;
+        with False the page loads Leaflet from a CDN (smaller, needs internet).
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        *path*.
+
+    Raises
+    ------
+    OutputExistsError
+        If *path* exists and *overwrite* is False.
+    LanduseError
+        If the map needs an external resource that cannot be embedded.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> gdf = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[box(500000, 2290000, 500100, 2290100)],
+    ...                        crs="EPSG:32647")
+    >>> out = save_html(interactive_map({"parcels": gdf}), pathlib.Path(tempfile.mkdtemp()) / "m.html")
+    >>> text = out.read_text(encoding="utf-8")
+    >>> "<script src=" in text, "<link " in text
+    (False, False)
+    """
+    from landuse.io import atomic_output
+
+    page = render_html(m, offline=offline)
+    with atomic_output(Path(path), overwrite=overwrite) as tmp:
+        tmp.write_text(page, encoding="utf-8", newline="\n")
+    return Path(path)
+
+
+from landuse._static_maps import parcel_sketch, plan_map, save_figure  # noqa: E402
