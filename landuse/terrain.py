@@ -81,6 +81,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 
 from landuse import _validate
@@ -103,99 +104,85 @@ _UNITS = {"degrees": _MODE_SLOPE_DEG, "percent": _MODE_SLOPE_PCT}
 # --------------------------------------------------------------------------------------
 # numba kernel
 # --------------------------------------------------------------------------------------
-def _build_kernel():
-    import numba
-
-    @numba.njit(cache=True, inline="always")
-    def _get(z, r, c, nr, nc, centre, compute_edges, edge_row):
-        # value of neighbour (r, c) of a cell; out of the grid -> gdaldem -compute_edges:
-        # on the first/last row the column is clamped and the row extrapolated
-        # linearly (2 * edge - next); elsewhere the column is extrapolated linearly
-        if r < 0 or r >= nr or c < 0 or c >= nc:
-            if not compute_edges:
-                return np.nan
-            c_in = min(max(c, 0), nc - 1)
-            if edge_row:
-                c = c_in
-                if 0 <= r < nr:
-                    v = np.float64(z[r, c])
-                else:
-                    r_in = min(max(r, 0), nr - 1)
-                    r_in2 = r_in + (r_in - r) if nr > 1 else r_in
-                    v = 2.0 * np.float64(z[r_in, c]) - np.float64(z[r_in2, c])
+@numba.njit(cache=True, inline="always")
+def _get(z, r, c, nr, nc, centre, compute_edges, edge_row):
+    # value of neighbour (r, c) of a cell; out of the grid -> gdaldem -compute_edges:
+    # on the first/last row the column is clamped and the row extrapolated
+    # linearly (2 * edge - next); elsewhere the column is extrapolated linearly
+    if r < 0 or r >= nr or c < 0 or c >= nc:
+        if not compute_edges:
+            return np.nan
+        c_in = min(max(c, 0), nc - 1)
+        if edge_row:
+            c = c_in
+            if 0 <= r < nr:
+                v = np.float64(z[r, c])
             else:
-                c_in2 = c_in + (c_in - c) if nc > 1 else c_in
-                v = 2.0 * np.float64(z[r, c_in]) - np.float64(z[r, c_in2])
+                r_in = min(max(r, 0), nr - 1)
+                r_in2 = r_in + (r_in - r) if nr > 1 else r_in
+                v = 2.0 * np.float64(z[r_in, c]) - np.float64(z[r_in2, c])
         else:
-            v = np.float64(z[r, c])
-        if compute_edges and v != v:
-            return centre
-        return v
+            c_in2 = c_in + (c_in - c) if nc > 1 else c_in
+            v = 2.0 * np.float64(z[r, c_in]) - np.float64(z[r, c_in2])
+    else:
+        v = np.float64(z[r, c])
+    if compute_edges and v != v:
+        return centre
+    return v
 
-    @numba.njit(parallel=True, cache=True)
-    def _kernel(z, out, row0, row1, ewres, nsres, mode, compute_edges, flat_value, p0, p1, p2):
-        # z: float32 rows with halo; out rows correspond to z rows row0..row1-1
-        nr, nc = z.shape
-        for r in numba.prange(row0, row1):
-            ew = ewres[r]
-            ns = nsres[r]
-            er = r == 0 or r == nr - 1
-            for c in range(nc):
-                e = np.float64(z[r, c])
-                res = np.nan
-                if e == e:
-                    a = _get(z, r - 1, c - 1, nr, nc, e, compute_edges, er)
-                    b = _get(z, r - 1, c, nr, nc, e, compute_edges, er)
-                    cc = _get(z, r - 1, c + 1, nr, nc, e, compute_edges, er)
-                    d = _get(z, r, c - 1, nr, nc, e, compute_edges, er)
-                    f = _get(z, r, c + 1, nr, nc, e, compute_edges, er)
-                    g = _get(z, r + 1, c - 1, nr, nc, e, compute_edges, er)
-                    h = _get(z, r + 1, c, nr, nc, e, compute_edges, er)
-                    i = _get(z, r + 1, c + 1, nr, nc, e, compute_edges, er)
-                    sx = (cc + 2.0 * f + i) - (a + 2.0 * d + g)
-                    sy = (a + 2.0 * b + cc) - (g + 2.0 * h + i)
-                    if sx == sx and sy == sy:
-                        p = sx / (8.0 * ew)  # dz/dx, east
-                        q = sy / (8.0 * ns)  # dz/dy, north
-                        if mode == 0:
-                            res = math.atan(math.sqrt(p * p + q * q)) * (180.0 / math.pi)
-                        elif mode == 1:
-                            res = 100.0 * math.sqrt(p * p + q * q)
-                        elif mode == 2:
-                            if sx == 0.0 and sy == 0.0:
-                                res = flat_value
-                            else:
-                                # azimuth of steepest descent, clockwise from north
-                                az = math.atan2(-p, -q) * (180.0 / math.pi)
-                                if az < 0.0:
-                                    az += 360.0
-                                if az >= 360.0:
-                                    az -= 360.0
-                                res = az
+
+@numba.njit(parallel=True, cache=True)
+def _horn_kernel(z, out, row0, row1, ewres, nsres, mode, compute_edges, flat_value, p0, p1, p2):
+    # z: float32 rows with halo; out rows correspond to z rows row0..row1-1
+    nr, nc = z.shape
+    for r in numba.prange(row0, row1):
+        ew = ewres[r]
+        ns = nsres[r]
+        er = r == 0 or r == nr - 1
+        for c in range(nc):
+            e = np.float64(z[r, c])
+            res = np.nan
+            if e == e:
+                a = _get(z, r - 1, c - 1, nr, nc, e, compute_edges, er)
+                b = _get(z, r - 1, c, nr, nc, e, compute_edges, er)
+                cc = _get(z, r - 1, c + 1, nr, nc, e, compute_edges, er)
+                d = _get(z, r, c - 1, nr, nc, e, compute_edges, er)
+                f = _get(z, r, c + 1, nr, nc, e, compute_edges, er)
+                g = _get(z, r + 1, c - 1, nr, nc, e, compute_edges, er)
+                h = _get(z, r + 1, c, nr, nc, e, compute_edges, er)
+                i = _get(z, r + 1, c + 1, nr, nc, e, compute_edges, er)
+                sx = (cc + 2.0 * f + i) - (a + 2.0 * d + g)
+                sy = (a + 2.0 * b + cc) - (g + 2.0 * h + i)
+                if sx == sx and sy == sy:
+                    p = sx / (8.0 * ew)  # dz/dx, east
+                    q = sy / (8.0 * ns)  # dz/dy, north
+                    if mode == 0:
+                        res = math.atan(math.sqrt(p * p + q * q)) * (180.0 / math.pi)
+                    elif mode == 1:
+                        res = 100.0 * math.sqrt(p * p + q * q)
+                    elif mode == 2:
+                        if sx == 0.0 and sy == 0.0:
+                            res = flat_value
                         else:
-                            # flat_value = zf (z factor), p0 = sin(alt),
-                            # p1 = zf sin(az) cos(alt), p2 = zf cos(az) cos(alt):
-                            # cosine of the sun's incidence on the surface normal
-                            den = math.sqrt(1.0 + flat_value * flat_value * (p * p + q * q))
-                            cang = (p0 - p * p1 - q * p2) / den
-                            if cang <= 0.0:
-                                res = 1.0
-                            else:
-                                res = 1.0 + 254.0 * cang
-                out[r - row0, c] = res
-        return out
-
-    return _kernel
-
-
-_KERNEL = None
-
-
-def _kernel():
-    global _KERNEL
-    if _KERNEL is None:
-        _KERNEL = _build_kernel()
-    return _KERNEL
+                            # azimuth of steepest descent, clockwise from north
+                            az = math.atan2(-p, -q) * (180.0 / math.pi)
+                            if az < 0.0:
+                                az += 360.0
+                            if az >= 360.0:
+                                az -= 360.0
+                            res = az
+                    else:
+                        # flat_value = zf (z factor), p0 = sin(alt),
+                        # p1 = zf sin(az) cos(alt), p2 = zf cos(az) cos(alt):
+                        # cosine of the sun's incidence on the surface normal
+                        den = math.sqrt(1.0 + flat_value * flat_value * (p * p + q * q))
+                        cang = (p0 - p * p1 - q * p2) / den
+                        if cang <= 0.0:
+                            res = 1.0
+                        else:
+                            res = 1.0 + 254.0 * cang
+            out[r - row0, c] = res
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -271,9 +258,9 @@ def _check_dem(r: Raster) -> str:
 
 def _run(z: np.ndarray, row0: int, row1: int, ew: np.ndarray, ns: np.ndarray, mode: int,
          compute_edges: bool, params: tuple[float, float, float, float]) -> np.ndarray:
-    out = np.empty((row1 - row0, z.shape[1]), dtype=np.float64 if mode == _MODE_HILLSHADE else np.float32)
+    out = np.empty((row1 - row0, z.shape[1]), dtype=np.float32)
     flat, p0, p1, p2 = params
-    _kernel()(z, out, row0, row1, ew, ns, mode, compute_edges, flat, p0, p1, p2)
+    _horn_kernel(z, out, row0, row1, ew, ns, mode, compute_edges, flat, p0, p1, p2)
     return out
 
 

@@ -76,7 +76,7 @@ def test_any_plane_slope_is_atan_of_gradient(gx, gy, cell):
     for r, c in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
         s[r, c] = np.nan
     expected = math.degrees(math.atan(math.hypot(gx, gy)))
-    np.testing.assert_allclose(s[np.isfinite(s)], expected, atol=2e-4)
+    np.testing.assert_allclose(s[np.isfinite(s)], expected, atol=1e-3)  # float32 input, as gdaldem
     assert np.isfinite(s).sum() == s.size - 4
 
 
