@@ -98,7 +98,7 @@ def map_codes(arr: np.ndarray, nodata: float | None, table: tuple[np.ndarray, np
     bad = out == 255
     if bad.any():
         raise RasterError(
-            f"class value {arr[bad].flat[0]!r} is not in the class mapping "
+            f"class value {arr[bad].flat[0].item()!r} is not in the class mapping "
             f"({int(bad.sum())} cells in this window)",
             source=source,
             hint="add the value to the classes (cultivated, fallow or other) or set it as "

@@ -75,8 +75,8 @@ Examples
 0           2000               1             2      True
 1           2003               2             3     False
 2           2008               1             1      True
->>> s = plot_summary(h).iloc[0]
->>> s[["mean_fallow_years", "r_value_pct", "current_fallow_age_years"]].tolist()
+>>> s = plot_summary(h)
+>>> s.loc[0, ["mean_fallow_years", "r_value_pct", "current_fallow_age_years"]].astype(float).tolist()
 [3.0, 40.0, 1.0]
 """
 
@@ -90,7 +90,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse import _validate
+import landuse._validate as _validate
 from landuse._fallow_kernel import (
     CULTIVATED,
     FALLOW,
@@ -1006,7 +1006,7 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
     OutputExistsError
         An output exists and *overwrite* is false.
     """
-    from landuse import _fallow_raster
+    import landuse._fallow_raster as _fallow_raster
 
     opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
     return _fallow_raster.run(stack, classes=classes, out_dir=out_dir, years=years,

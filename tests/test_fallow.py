@@ -1,0 +1,558 @@
+"""Tests of landuse.fallow: hand-made histories with known answers, raster = table, land demand."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from affine import Affine
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import theilslopes
+
+from landuse import fallow as lf
+from landuse.errors import DataReadError, OutputExistsError, RasterError, SchemaError
+
+from conftest import UTM47, square
+
+STATUS = {"C": "cultivated", "F": "fallow", "O": "other"}
+
+
+def hist(seqs: dict[str, str], y0: int = 2000, **extra) -> pd.DataFrame:
+    """Histories from strings: C cultivated, F fallow, O other, '.' missing (row absent)."""
+    rows = []
+    for pid, s in seqs.items():
+        for k, ch in enumerate(s):
+            if ch != ".":
+                rows.append({"plot_id": pid, "year": y0 + k, "status": STATUS[ch], **extra})
+    return pd.DataFrame(rows)
+
+
+def cyc_tuples(df: pd.DataFrame, pid: str = "A") -> list[tuple]:
+    sub = df[df["plot_id"] == pid]
+    return [tuple(r) for r in sub[["clearing_year", "cropping_years", "fallow_years",
+                                   "left_censored", "right_censored"]].itertuples(index=False)]
+
+
+# -- cycles ------------------------------------------------------------------------------
+def test_single_complete_cycle():
+    c = lf.cycles(hist({"A": "FCFFFCF"}))
+    assert cyc_tuples(c) == [(2001, 1, 3, False, False), (2005, 1, 1, False, True)]
+    row = c.iloc[0]
+    assert row["rotation_years"] == 4 and row["r_value_pct"] == 25.0 and not row["censored"]
+
+
+def test_censored_at_both_ends_kept_out_of_means():
+    h = hist({"A": "CCFFCFFFFCCF"})
+    c = lf.cycles(h)
+    assert cyc_tuples(c) == [(2000, 2, 2, True, False), (2004, 1, 4, False, False),
+                             (2009, 2, 1, False, True)]
+    assert len(lf.cycles(h, include_censored=False)) == 1
+    s = lf.plot_summary(h).iloc[0]
+    assert s["n_clearings"] == 2  # 2004 and 2009; 2000 is the record start
+    assert s["n_cycles"] == 1
+    assert s["mean_fallow_years"] == 4.0 and s["last_fallow_years"] == 4.0
+    assert s["mean_cropping_years"] == 1.0 and s["mean_rotation_years"] == 5.0
+    assert s["current_fallow_age_years"] == 1.0
+    assert s["r_value_pct"] == pytest.approx(100 * 5 / 12)
+    assert s["status_class"] == "short"
+
+
+def test_missing_year_inside_fallow_is_filled():
+    # 2003 missing between two fallow years: assumed fallow -> F = 4
+    c = lf.cycles(hist({"A": "FCFF.FCF"}))
+    assert cyc_tuples(c)[0] == (2001, 1, 4, False, False)
+
+
+def test_missing_year_next_to_cultivation_censors():
+    # 2002 missing right after cropping: unknown whether cultivated -> that cycle is censored;
+    # the 2005 clearing follows an observed fallow year, so the next cycle is complete
+    h = hist({"A": "FC.FFCFFCF"})
+    assert cyc_tuples(lf.cycles(h)) == [(2001, 1, 0, False, True), (2005, 1, 2, False, False),
+                                        (2008, 1, 1, False, True)]
+    s = lf.plot_summary(h).iloc[0]
+    assert s["n_cycles"] == 1 and s["mean_fallow_years"] == 2.0
+    assert s["n_clearings"] == 3
+    assert s["n_years_observed"] == 9 and s["first_year"] == 2000 and s["last_year"] == 2009
+    # a missing year right after the record start: the next cultivation is not a clearing
+    h = hist({"A": "C.CFFCF"})
+    assert cyc_tuples(lf.cycles(h)) == [(2000, 1, 0, True, True), (2002, 1, 2, True, False),
+                                        (2005, 1, 1, False, True)]
+
+
+def test_missing_years_at_record_edges_and_other():
+    # plot B starts later than A: its first cultivation is still a clearing (after fallow)
+    h = hist({"A": "CFFCFF", "B": "..FCFFCO"})
+    c = lf.cycles(h)
+    assert cyc_tuples(c, "B") == [(2003, 1, 2, False, False), (2006, 1, 1, False, True)]
+    # other counts as fallow by default, ends the rotation in break mode
+    assert cyc_tuples(lf.cycles(hist({"A": "OCFOFCF"})))[0] == (2001, 1, 3, False, False)
+    assert cyc_tuples(lf.cycles(hist({"A": "OCFOFCF"}), other_as="break")) == [
+        (2001, 1, 1, False, True), (2005, 1, 1, False, True)]
+
+
+def test_38_20_5_sequence():
+    seq = "FC" + "F" * 38 + "C" + "F" * 20 + "C" + "F" * 5 + "C" + "FF"
+    h = hist({"A": seq}, y0=1900)
+    c = lf.cycles(h, include_censored=False)
+    assert c["fallow_years"].tolist() == [38, 20, 5]
+    assert c["clearing_year"].tolist() == [1901, 1940, 1961]
+    s = lf.plot_summary(h).iloc[0]
+    assert s["mean_fallow_years"] == pytest.approx(21.0)
+    assert s["last_fallow_years"] == 5.0 and s["status_class"] == "short"
+    # Theil-Sen by hand: slopes -18/39, -33/60, -15/21 -> median -0.55 per year
+    assert s["fallow_trend_years_per_decade"] == pytest.approx(-5.5)
+    ts = theilslopes([38, 20, 5], [1901, 1940, 1961]).slope
+    assert s["fallow_trend_years_per_decade"] == pytest.approx(10 * ts)
+    # MK by hand: S = -3, Var = 3*2*11/18, Z = (S+1)/sqrt(Var)
+    z = -2 / math.sqrt(66 / 18)
+    assert s["mk_p_value"] == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+    assert not s["shortening"]  # p = 0.30, and no cycle in the 10 years before the last 10
+    assert lf.plot_summary(h, alpha=0.5).iloc[0]["shortening"]
+
+
+def test_shortening_by_window_rule():
+    # record 1999-2019; cleared 2000 and 2006 (rotations of 6 years, 10-19 years before the
+    # end) vs 2012 and 2015 (rotations of 3 years, last 10 years): drop of 3 >= 2 years
+    seq = "FC" + "F" * 5 + "C" + "F" * 5 + "CFFCFFCF"
+    h = hist({"A": seq}, y0=1999)
+    c = lf.cycles(h, include_censored=False)
+    assert c["clearing_year"].tolist() == [2000, 2006, 2012, 2015]
+    assert c["rotation_years"].tolist() == [6, 6, 3, 3]
+    s = lf.plot_summary(h).iloc[0]
+    assert s["mk_p_value"] > 0.05  # so only the window rule can flag it
+    assert s["shortening"]
+    assert not lf.plot_summary(h, min_drop_years=3.5).iloc[0]["shortening"]
+
+
+def test_cultivated_every_year_and_never_cultivated():
+    s = lf.plot_summary(hist({"A": "C" * 12, "B": "F" * 12, "N": "O" * 12})).set_index("plot_id")
+    a, b = s.loc["A"], s.loc["B"]
+    assert a["r_value_pct"] == 100.0 and a["n_cycles"] == 0 and a["n_clearings"] == 0
+    assert a["current_fallow_age_years"] == 0.0 and a["status_class"] == "permanent"
+    assert b["r_value_pct"] == 0.0 and b["n_clearings"] == 0
+    assert np.isnan(b["mean_fallow_years"]) and np.isnan(b["current_fallow_age_years"])
+    assert b["status_class"] == "unknown" and s.loc["N", "r_value_pct"] == 0.0
+    assert len(lf.cycles(hist({"B": "F" * 12}))) == 0
+
+
+def test_custom_classes_and_bad_classes():
+    h = hist({"A": "FCFFFFCF"})
+    assert lf.plot_summary(h).iloc[0]["status_class"] == "short"
+    k = lf.FallowClasses(critical_max=4, short_max=6, adequate_max=10)
+    assert lf.plot_summary(h, classes=k).iloc[0]["status_class"] == "critical"
+    with pytest.raises(SchemaError, match="must be finite, >= 0 and increasing"):
+        lf.FallowClasses(critical_max=8, short_max=7)
+
+
+# -- bad histories ---------------------------------------------------------------------
+def test_duplicate_and_contradictory_plot_years():
+    h = pd.DataFrame({"plot_id": ["A", "A", "B", "B", "B"], "year": [2000, 2000, 2001, 2001, 2002],
+                      "status": ["fallow", "fallow", "fallow", "cultivated", "fallow"]})
+    p = lf.history_problems(h)
+    assert p[["plot_id", "year", "problem"]].values.tolist() == [
+        ["A", 2000, "duplicate"], ["B", 2001, "contradictory"]]
+    assert "cultivated, fallow" in p.loc[1, "detail"]
+    with pytest.raises(SchemaError, match=r"feature 'A'.*duplicate, year 2000.*2 problems"):
+        lf.cycles(h)
+
+
+def test_unknown_status_bad_year_and_empty_id():
+    h = pd.DataFrame({"plot_id": ["A", "A", None], "year": [2000, "20x1", 2002],
+                      "status": ["Cultivated", "fallow", "burnt"]})
+    p = lf.history_problems(h)
+    assert sorted(p["problem"]) == ["bad_year", "empty_plot_id", "unknown_status"]
+    with pytest.raises(SchemaError, match="burnt|bad year|no plot_id"):
+        lf.plot_summary(h)
+    with pytest.raises(SchemaError, match=r"status 'burnt' is not cultivated"):
+        lf.plot_summary(h.iloc[[0, 2]].assign(plot_id="A", year=[2000, 2001]))
+    with pytest.raises(SchemaError, match="required column 'status' missing"):
+        lf.cycles(h.drop(columns="status"))
+    with pytest.raises(SchemaError, match="no rows"):
+        lf.cycles(h.iloc[:0])
+    assert len(lf.history_problems(hist({"A": "CF"}))) == 0
+    # aliases and case are accepted
+    ok = pd.DataFrame({"plot_id": "A", "year": [2000, 2001, 2002],
+                       "status": [" Forest", "CROPPED", "fallow"]})
+    assert lf.cycles(ok)["left_censored"].tolist() == [False]
+
+
+def test_option_errors():
+    h = hist({"A": "FCF"})
+    with pytest.raises(SchemaError, match="other_as='grass' is not a valid option"):
+        lf.cycles(h, other_as="grass")
+    with pytest.raises(SchemaError, match="alpha=2"):
+        lf.plot_summary(h, alpha=2)
+    with pytest.raises(SchemaError, match="min_trend_cycles=1"):
+        lf.plot_summary(h, min_trend_cycles=1)
+    with pytest.raises(SchemaError, match="window_years=0"):
+        lf.plot_summary(h, window_years=0)
+    with pytest.raises(SchemaError, match="1-D series without NaN"):
+        lf.mann_kendall_pvalue([1, np.nan, 2])
+    assert np.isnan(lf.mann_kendall_pvalue([1.0]))
+
+
+def test_mann_kendall_ties_against_hand_value():
+    # x = [1, 2, 2, 3]: S = 5, ties: one group of 2 -> Var = (4*3*13 - 2*1*9)/18 = 7.667
+    z = (5 - 1) / math.sqrt((156 - 18) / 18)
+    assert lf.mann_kendall_pvalue([1, 2, 2, 3]) == pytest.approx(math.erfc(z / math.sqrt(2)))
+    assert lf.mann_kendall_pvalue([3, 3, 3]) == 1.0
+
+
+# -- hypothesis: invariants of the cycles ------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from("CFO."), min_size=1, max_size=40))
+def test_cycle_invariants(seq):
+    s = "".join(seq)
+    if set(s) == {"."}:
+        return
+    h = hist({"A": s})
+    c = lf.cycles(h)
+    n_years = h["year"].max() - h["year"].min() + 1
+    assert (c["cropping_years"] + c["fallow_years"] == c["rotation_years"]).all()
+    assert c["rotation_years"].sum() <= n_years
+    assert c["r_value_pct"].between(0, 100).all()
+    spans = sorted(zip(c["clearing_year"], c["clearing_year"] + c["rotation_years"], strict=True))
+    for (a0, a1), (b0, _) in zip(spans, spans[1:], strict=False):
+        assert a1 <= b0  # cycles never overlap
+    summ = lf.plot_summary(h).iloc[0]
+    assert 0 <= summ["r_value_pct"] <= 100
+    assert summ["n_cycles"] == (~c["censored"]).sum() <= summ["n_clearings"]
+    # an independent count of observed clearings: C preceded by an observed non-C year
+    full = s.strip(".")
+    filled = full
+    assert summ["n_clearings"] == sum(
+        1 for k in range(1, len(filled)) if filled[k] == "C" and filled[k - 1] in "FO")
+
+
+# -- raster path ---------------------------------------------------------------------------
+CLASSES = {"cultivated": [10], "fallow": [20, 21], "other": [30]}
+VALUE = {"C": 10, "F": 21, "O": 30, ".": 255}
+
+
+def _sequences(rows: int, cols: int, T: int, seed: int = 0) -> list[str]:
+    hand = ["FCFFFCF" + "F" * (T - 7), "C" * T, "F" * T, "O" * T, "." * T,
+            "CCFFCFFFFCCF" + "." * (T - 12), "FC.FFCFFCF" + "F" * (T - 10),
+            "..FCFFCO" + "C" * (T - 8), "FCFF.FCF" + "C" * (T - 8)]
+    rng = np.random.default_rng(seed)
+    out = list(hand)
+    while len(out) < rows * cols:
+        p = rng.choice([0.25, 0.55, 0.1, 0.1])
+        out.append("".join(rng.choice(list("CFO."), size=T, p=[p, 0.8 - p, 0.1, 0.1])))
+    return out[: rows * cols]
+
+
+def _write_stack(tmp: Path, seqs: list[str], rows: int, cols: int, y0: int = 2001) -> list[Path]:
+    T = len(seqs[0])
+    arr = np.array([[VALUE[s[t]] for s in seqs] for t in range(T)], np.uint8).reshape(T, rows, cols)
+    tr = Affine(30, 0, 500000, 0, -30, 2300000)
+    paths = []
+    for t in range(T):
+        p = tmp / f"landcover_{y0 + t}.tif"
+        with rasterio.open(p, "w", driver="GTiff", width=cols, height=rows, count=1,
+                           dtype="uint8", crs=UTM47, transform=tr, nodata=255) as ds:
+            ds.write(arr[t], 1)
+        paths.append(p)
+    return paths
+
+
+def _table(seqs: list[str], cols: int, y0: int = 2001) -> pd.DataFrame:
+    return hist({f"r{k // cols:03d}c{k % cols:03d}": s for k, s in enumerate(seqs)}, y0=y0)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    rows, cols, T = 7, 9, 25
+    seqs = _sequences(rows, cols, T)
+    return _write_stack(tmp_path, seqs, rows, cols), seqs, rows, cols
+
+
+def _read(paths: dict) -> dict[str, np.ndarray]:
+    out = {}
+    for name, p in paths.items():
+        with rasterio.open(p) as ds:
+            out[name] = ds.read(1)
+            assert np.isnan(ds.nodata)
+    return out
+
+
+def test_raster_equals_table_cell_by_cell(stack, tmp_path):
+    paths, seqs, rows, cols = stack
+    res = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "out", block_rows=3))
+    summ = lf.plot_summary(_table(seqs, cols)).set_index("plot_id")
+    for k, s in enumerate(seqs):
+        r, c = divmod(k, cols)
+        pid = f"r{r:03d}c{c:03d}"
+        for name in lf.RASTER_OUTPUTS:
+            got = res[name][r, c]
+            if set(s) == {"."}:
+                assert np.isnan(got), (name, pid)  # nodata in every year stays nodata
+                assert pid not in summ.index
+                continue
+            want = float(summ.loc[pid, name])
+            assert (np.isnan(got) and np.isnan(want)) or got == np.float32(want), (name, pid, s)
+    with rasterio.open(paths[0]) as src, rasterio.open(tmp_path / "out" / "n_cycles.tif") as dst:
+        assert dst.transform == src.transform and dst.crs == src.crs
+        assert dst.shape == src.shape and dst.dtypes[0] == "float32"
+
+
+def test_dask_path_equals_numpy_path(stack, tmp_path):
+    import dask
+
+    paths, *_ = stack
+    a = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "a", block_rows=2))
+    with dask.config.set(scheduler="threads"):
+        b = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "b", block_rows=2,
+                                   use_dask=True))
+    for name in lf.RASTER_OUTPUTS:
+        np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_fallow_metrics_array_numpy_and_dask():
+    import dask.array as da
+
+    codes = np.random.default_rng(1).integers(0, 4, (20, 6, 10)).astype(np.uint8)
+    a = lf.fallow_metrics_array(codes)
+    b = lf.fallow_metrics_array(da.from_array(codes, chunks=(5, 3, 4))).compute()
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (len(lf.RASTER_OUTPUTS), 6, 10) and a.dtype == np.float32
+    with pytest.raises(SchemaError, match="3-D"):
+        lf.fallow_metrics_array(codes[0])
+
+
+def test_multiband_stack_and_missing_year(tmp_path):
+    seqs = ["FCFFCF", "FCFFFC"]
+    T = len(seqs[0])
+    arr = np.array([[VALUE[s[t]] for s in seqs] for t in range(T)], np.uint8).reshape(T, 1, 2)
+    p = tmp_path / "stack.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=2, height=1, count=T, dtype="uint8",
+                       crs=UTM47, transform=Affine(30, 0, 0, 0, -30, 0), nodata=255) as ds:
+        ds.write(arr)
+        for b in range(T):
+            ds.set_band_description(b + 1, str(1990 + b))
+    res = _read(lf.fallow_raster(p, classes=CLASSES, out_dir=tmp_path / "o"))
+    assert res["mean_fallow_years"].tolist() == [[2.0, 3.0]]
+    # drop the 1993 band: the year becomes missing (filled as fallow between fallows)
+    files = _write_stack(tmp_path, ["FCFFFCF"], 1, 1, y0=1990)
+    files.pop(3)
+    out = _read(lf.fallow_raster(files, classes=CLASSES, out_dir=tmp_path / "m"))
+    assert out["mean_fallow_years"][0, 0] == 3.0
+    out = _read(lf.fallow_raster(files, classes={10: "cultivated", 21: "fallow", 30: "other"},
+                                 out_dir=tmp_path / "y", years=[1990, 1991, 1992, 1994, 1995, 1996]))
+    assert out["n_cycles"][0, 0] == 1.0
+
+
+def test_raster_errors(stack, tmp_path):
+    paths, *_ = stack
+    with pytest.raises(RasterError, match="class value 30 is not in the class mapping"):
+        lf.fallow_raster(paths, classes={"cultivated": [10], "fallow": [20, 21]},
+                         out_dir=tmp_path / "e1")
+    with pytest.raises(SchemaError, match="unknown status 'weeds'"):
+        lf.fallow_raster(paths, classes={10: "weeds"}, out_dir=tmp_path / "e2")
+    with pytest.raises(RasterError, match="year 2001 appears twice"):
+        lf.fallow_raster(paths[:2], classes=CLASSES, out_dir=tmp_path / "e3", years=[2001, 2001])
+    other = tmp_path / "odd.tif"
+    with rasterio.open(other, "w", driver="GTiff", width=3, height=3, count=1, dtype="uint8",
+                       crs=UTM47, transform=Affine(30, 0, 0, 0, -30, 0)) as ds:
+        ds.write(np.full((1, 3, 3), 10, np.uint8))
+    with pytest.raises(RasterError, match="grid .* differs"):
+        lf.fallow_raster([paths[0], tmp_path / "odd.tif"], classes=CLASSES, out_dir=tmp_path / "e4",
+                         years=[2000, 2001])
+    with pytest.raises(RasterError, match="no year for odd.tif"):
+        lf.fallow_raster([other], classes=CLASSES, out_dir=tmp_path / "e5")
+    with pytest.raises(DataReadError, match="does not exist"):
+        lf.fallow_raster([tmp_path / "nope_2000.tif"], classes=CLASSES, out_dir=tmp_path / "e6")
+    lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "ok")
+    with pytest.raises(OutputExistsError, match="exists already"):
+        lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "ok")
+    lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "ok", overwrite=True)
+    assert not list((tmp_path / "e1").glob("*.tif"))  # nothing half-written
+
+
+# -- land demand --------------------------------------------------------------------------
+def test_rotation_land_demand_hand_example():
+    assert lf.rotation_land_demand(10.0, cropping_years=1, target_fallow_years=9) == 100.0
+    assert lf.rotation_land_demand(10.0, cropping_years=2, target_fallow_years=8) == 50.0
+    s = lf.rotation_land_demand(pd.Series([1.0, 2.0], index=["a", "b"]), target_fallow_years=4)
+    assert s.tolist() == [5.0, 10.0] and list(s.index) == ["a", "b"]
+    assert lf.sustainable_fallow_years(100.0, 10.0, cropping_years=2) == 18.0
+    with pytest.raises(SchemaError, match="cropping_years must be > 0"):
+        lf.rotation_land_demand(1.0, cropping_years=0)
+
+
+def test_projection_year_hand_example():
+    # F_max(t) = 100 / (10 * 1.02^t) - 1 <= 3  <=>  1.02^t >= 2.5  <=>  t >= 46.27 -> 47
+    assert lf.year_fallow_becomes_critical(100, 10, growth_rate=0.02, base_year=2020) == 2067
+    f46 = lf.sustainable_fallow_years(100, 10 * 1.02**46)
+    f47 = lf.sustainable_fallow_years(100, 10 * 1.02**47)
+    assert f46 > 3 >= f47
+    assert lf.year_fallow_becomes_critical(30, 10, growth_rate=0.02, base_year=2020) == 2020
+    assert np.isnan(lf.year_fallow_becomes_critical(100, 10, growth_rate=0.0, base_year=2020))
+    with pytest.raises(SchemaError, match="areas and cropping_years must be > 0"):
+        lf.year_fallow_becomes_critical(100, 0, growth_rate=0.02, base_year=2020)
+
+
+def test_village_land_demand():
+    d = lf.village_land_demand(pd.Series({"V1": 10.0, "V2": 5.0}),
+                               pd.Series({"V1": 80.0, "V2": 60.0, "V3": 10.0}).drop("V3"),
+                               target_fallow_years=9, growth_rate=0.02, base_year=2020)
+    assert d.loc["V1", "land_needed_ha"] == 100.0 and d.loc["V1", "surplus_ha"] == -20.0
+    assert d.loc["V2", "surplus_ha"] == 10.0 and d.loc["V2", "sustainable_fallow_years"] == 11.0
+    assert d.loc["V1", "sustainable_class"] == "short"
+    assert d.loc["V2", "sustainable_class"] == "adequate"
+    # V1: 1.02^t >= 80/40 -> t >= 35.0 -> 2055
+    assert d.loc["V1", "year_critical"] == 2020 + math.ceil(math.log(2) / math.log(1.02))
+    with pytest.raises(SchemaError, match="growth_rate needs a base_year"):
+        lf.village_land_demand(pd.Series({"V": 1.0}), pd.Series({"V": 5.0}), growth_rate=0.01)
+    with pytest.raises(SchemaError, match="rotational land but no cropped area"):
+        lf.village_land_demand(pd.Series({"V": 1.0}), pd.Series({"W": 5.0}))
+
+
+@pytest.fixture
+def parcels():
+    geoms = [square(i, 0) for i in range(4)]
+    return gpd.GeoDataFrame({"parcel_id": ["A", "B", "C", "D"], "village_id": ["V1", "V1", "V2", "V2"],
+                             "land_type": ["upland", "upland", "upland", "paddy"]},
+                            geometry=geoms, crs=UTM47)
+
+
+def test_cropped_and_rotational_area(parcels):
+    h = hist({"A": "FCFFC", "B": "CFFCF", "C": "FFCCF"})
+    crop = lf.cropped_area_from_histories(h, parcels, last_years=2)
+    # last 2 years (2003, 2004): V1 has B then A cropped -> 1 ha each; V2: C in 2003 only
+    assert crop.to_dict() == {"V1": 1.0, "V2": 0.5}
+    assert lf.rotational_area_from_parcels(parcels).to_dict() == {"V1": 2.0, "V2": 1.0}
+
+
+# -- roll-ups -----------------------------------------------------------------------------
+def test_village_and_decade_summary(parcels):
+    h = hist({"A": "FC" + "F" * 9 + "C" + "F" * 4 + "CFF" + "C",
+              "B": "FC" + "F" * 7 + "C" + "F" * 3 + "CF" + "C" + "F" * 4,
+              "C": "F" * 20}, y0=1995)
+    v = lf.village_summary(h, villages=parcels)
+    assert list(v.index) == ["V1", "V2"]
+    cyc = lf.cycles(h, include_censored=False)
+    assert v.loc["V1", "n_cycles"] == len(cyc) == 6
+    assert v.loc["V1", "mean_fallow_years"] == pytest.approx(cyc["fallow_years"].mean())
+    assert v.loc["V2", "n_cycles"] == 0 and v.loc["V2", "n_plots"] == 1
+    yearly = cyc.groupby("clearing_year")["fallow_years"].mean()
+    want = 10 * theilslopes(yearly.to_numpy(), yearly.index.to_numpy()).slope
+    assert v.loc["V1", "fallow_trend_years_per_decade"] == pytest.approx(want)
+    d = lf.decade_summary(h, villages=parcels)
+    assert d[["village_id", "decade", "n_cycles"]].values.tolist() == [
+        ["V1", 1990, 2], ["V1", 2000, 3], ["V1", 2010, 1]]
+    assert d.loc[0, "mean_fallow_years"] == 8.0  # 9 and 7
+    with pytest.raises(SchemaError, match="no village for the plots"):
+        lf.village_summary(h)
+    with pytest.raises(SchemaError, match="1 plot.*no village"):
+        lf.village_summary(h, villages=pd.Series({"A": "V1", "B": "V1"}))
+    hv = h.assign(village_id=h["plot_id"].map({"A": "X", "B": "X", "C": "Y"}))
+    assert list(lf.village_summary(hv).index) == ["X", "Y"]
+    with pytest.raises(SchemaError, match="more than one village"):
+        lf.village_summary(hv.assign(village_id=np.where(hv.index == 0, "Z", hv["village_id"])))
+
+
+def test_parcel_fallow_join(parcels):
+    h = hist({"A": "FCFFFCF", "C": "FCFFCF"})
+    g = lf.parcel_fallow(parcels, lf.plot_summary(h))
+    assert isinstance(g, gpd.GeoDataFrame) and g.crs == parcels.crs
+    assert list(g.index) == list(parcels.index)
+    assert g["mean_fallow_years"].tolist()[:3] == [3.0, pytest.approx(np.nan, nan_ok=True), 2.0]
+    assert g["status_class"].tolist() == ["critical", "no_history", "critical", "no_history"]
+    assert "mean_fallow_years" not in parcels.columns
+
+
+def test_plots_return_figures(parcels):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    h = hist({"A": "FC" + "F" * 9 + "C" + "F" * 4 + "CFF" + "C",
+              "B": "FC" + "F" * 7 + "C" + "F" * 3 + "CF" + "C" + "F" * 4}, y0=1995)
+    c = lf.cycles(h)
+    fig = lf.plot_fallow_by_clearing_year(c, villages=parcels)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 1  # one village -> one Theil-Sen line
+    x, y = ax.lines[0].get_data()
+    res = theilslopes(c.loc[~c.censored, "fallow_years"], c.loc[~c.censored, "clearing_year"])
+    assert y[0] == pytest.approx(res.intercept + res.slope * x[0])
+    assert ax.collections[0].get_offsets().shape[0] == (~c["censored"]).sum()
+    plt.close(fig)
+    fig = lf.plot_fallow_histogram(c)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1990s", "2000s", "2010s"]
+    assert sum(p.get_height() for p in ax.patches) == (~c["censored"]).sum()
+    plt.close(fig)
+
+
+# -- CLI ------------------------------------------------------------------------------------
+def test_cli_fallow(tmp_path, parcels):
+    from landuse.cli.main import cli
+
+    h = hist({"A": "FC" + "F" * 9 + "C" + "F" * 4 + "CFF" + "C",
+              "B": "FC" + "F" * 7 + "C" + "F" * 3 + "CF" + "C" + "F" * 4, "C": "FCFFCF" * 3},
+             y0=1995)
+    h.to_csv(tmp_path / "h.csv", index=False)
+    parcels.to_file(tmp_path / "p.gpkg")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "h.csv"), "--parcels",
+                                 str(tmp_path / "p.gpkg"), "--out", str(out), "--growth-rate", "0.02"])
+    assert r.exit_code == 0, r.output
+    for name in ("cycles.csv", "plot_summary.csv", "village_summary.csv", "decade_summary.csv",
+                 "land_demand.csv", "parcels_fallow.gpkg", "fallow_trend.png", "fallow_histogram.png"):
+        assert (out / name).exists(), name
+    got = pd.read_csv(out / "plot_summary.csv", dtype={"plot_id": str})
+    want = lf.plot_summary(h)
+    np.testing.assert_allclose(got["mean_fallow_years"], want["mean_fallow_years"])
+    assert "3 plots" in r.output
+    r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "h.csv"), "--out", str(out)])
+    assert r.exit_code == 1 and "exists already" in r.output
+    h.iloc[[0, 0]].to_csv(tmp_path / "dup.csv", index=False)
+    r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "dup.csv"), "--out",
+                                 str(tmp_path / "o2")])
+    assert r.exit_code == 1 and "duplicate" in r.output
+
+
+def test_cli_fallow_raster(stack, tmp_path):
+    from landuse.cli.main import cli
+
+    paths, seqs, rows, cols = stack
+    (tmp_path / "classes.toml").write_text(
+        "[classes]\ncultivated = [10]\nfallow = [20, 21]\nother = [30]\n")
+    args = ["fallow-raster", *map(str, paths), "--classes", str(tmp_path / "classes.toml"),
+            "--out", str(tmp_path / "r")]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    lib = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "lib"))
+    cli_out = _read({n: tmp_path / "r" / f"{n}.tif" for n in lf.RASTER_OUTPUTS})
+    for n in lf.RASTER_OUTPUTS:
+        np.testing.assert_array_equal(lib[n], cli_out[n])
+    r = CliRunner().invoke(cli, [*args, "--dask", "--overwrite"])
+    assert r.exit_code == 0, r.output
+    (tmp_path / "bad.toml").write_text("cultivated = [10\n")
+    r = CliRunner().invoke(cli, [*args[:-4], "--classes", str(tmp_path / "bad.toml"),
+                                 "--out", str(tmp_path / "r2")])
+    assert r.exit_code == 1 and "invalid TOML" in r.output
+
+
+# -- demo ---------------------------------------------------------------------------------
+def test_demo_shows_shortening():
+    from landuse.datasets import get_path
+
+    path = get_path("histories")
+    if not path.exists():
+        pytest.skip("the bundled demo histories are not built yet (landuse/datasets/data)")
+    from landuse.io import read_histories
+
+    h = read_histories(path)
+    d = lf.decade_summary(h)
+    by_decade = d.groupby("decade").apply(
+        lambda g: np.average(g["mean_fallow_years"], weights=g["n_cycles"]))
+    assert by_decade.loc[1990] > by_decade.loc[2010]
