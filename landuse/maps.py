@@ -39,7 +39,6 @@ import base64
 import functools
 import html as _html
 import io as _io
-import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -58,6 +57,7 @@ __all__ = [
     "interactive_map",
     "map_layer_data",
     "parcel_sketch",
+    "parcel_vertices",
     "plan_map",
     "render_html",
     "save_figure",
@@ -481,55 +481,13 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
 
 # -- hillshade background -----------------------------------------------------------------
 def _hillshade_raster(dem: Any) -> Any:
-    """Hillshade of *dem* (0-255, float, NaN outside): landuse.terrain's when available."""
+    """Hillshade of *dem* (:func:`landuse.terrain.hillshade`, edges included)."""
     from landuse.raster import Raster
+    from landuse.terrain import hillshade
 
     raster = Raster.from_any(dem)
     raster.require_projected()
-    try:
-        from landuse.terrain import hillshade as _terrain_hillshade
-    except ImportError:
-        _terrain_hillshade = None
-    if _terrain_hillshade is not None:
-        out = _terrain_hillshade(raster)
-        return Raster.from_any(out) if not isinstance(out, Raster) else out
-    return Raster(_horn_hillshade(raster.as_float(), *raster.res), raster.transform, raster.crs,
-                  None, raster.source)
-
-
-def _horn_hillshade(z: np.ndarray, dx: float, dy: float, *, azimuth_deg: float = 315.0,
-                    altitude_deg: float = 45.0) -> np.ndarray:
-    r"""Analytical hillshade with Horn's (1981) 3x3 gradient.
-
-    .. math::
-        H = 255 \, \max\left(0, \cos z_s \cos s + \sin z_s \sin s \cos(\phi_s - a)\right)
-
-    with the solar zenith :math:`z_s = 90° - \text{altitude}`, slope :math:`s`, aspect
-    :math:`a` and solar azimuth :math:`\phi_s` (clockwise from north). Edge cells repeat
-    their neighbours; NaN cells stay NaN.
-
-    References
-    ----------
-    B. K. P. Horn, "Hill shading and the reflectance map", Proc. IEEE 69(1), 14-47,
-    1981, :doi:`10.1109/PROC.1981.11918`; P. A. Burrough and R. A. McDonnell,
-    *Principles of GIS*, Oxford University Press, 1998, pp. 190-193.
-
-    >>> zz = np.tile(np.arange(4.0), (3, 1)) * 10.0   # rises to the east, 10 m per 10 m cell
-    >>> float(np.round(_horn_hillshade(zz, 10.0, 10.0)[1, 1], 1))  # 45° slope facing west: 255 (cos²45° + sin²45° cos 45°)
-    217.7
-    """
-    p = np.pad(z, 1, mode="edge")
-    a, b, c = p[:-2, :-2], p[:-2, 1:-1], p[:-2, 2:]
-    d, f = p[1:-1, :-2], p[1:-1, 2:]
-    g, h, i = p[2:, :-2], p[2:, 1:-1], p[2:, 2:]
-    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * dx)
-    dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * dy)  # positive southwards
-    slope = np.arctan(np.hypot(dzdx, dzdy))
-    aspect = np.arctan2(-dzdx, dzdy)  # direction of steepest descent, clockwise from north
-    zen = math.radians(90.0 - altitude_deg)
-    az = math.radians(azimuth_deg)
-    shade = np.cos(zen) * np.cos(slope) + np.sin(zen) * np.sin(slope) * np.cos(az - aspect)
-    return 255.0 * np.clip(shade, 0.0, 1.0)
+    return hillshade(raster, compute_edges=True)
 
 
 def _hillshade_overlay(dem: Any, *, max_px: int = 1600) -> tuple[str, list[list[float]]]:
@@ -832,4 +790,9 @@ def save_html(m: Any, path: str | os.PathLike, *, offline: bool = True,
     return Path(path)
 
 
-from landuse._static_maps import parcel_sketch, plan_map, save_figure  # noqa: E402
+from landuse._static_maps import (  # noqa: E402
+    parcel_sketch,
+    parcel_vertices,
+    plan_map,
+    save_figure,
+)
