@@ -96,7 +96,7 @@ def _check(name: str, value: Any, lo: float, *, strict: bool = True, hint: str |
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         op = ">" if strict else ">="
-        raise IrrigationError(f"{name} = {arr[pos]!r} must be a finite number {op} {lo:g}", column=name,
+        raise IrrigationError(f"{name} = {float(arr[pos])!r} must be a finite number {op} {lo:g}", column=name,
                               feature_id=f"position {pos}" if arr.size > 1 else None,
                               hint=hint or f"correct {name}")
 
@@ -109,9 +109,9 @@ def _check_section(bed_width_m: Any, side_slope: Any, n: Any = None, bed_slope: 
     if bed_slope is not None:
         _check("bed_slope", bed_slope, 0.0, hint="the bed slope is a positive fraction, e.g. 0.001 (1 m per km)")
     b, z = np.broadcast_arrays(np.atleast_1d(_a(bed_width_m)), np.atleast_1d(_a(side_slope)))
-    if ((b == 0) & (z == 0)).any():
-        raise IrrigationError("a section with zero bed width and vertical sides has no area",
-                              column="bed_width_m", hint="give a bed width or a side slope")
+    if ((b < 1e-3) & (z < 1e-3)).any():
+        raise IrrigationError("a section with (almost) zero bed width and vertical sides has no area",
+                              column="bed_width_m", hint="give a bed width of at least 1 mm or a side slope")
 
 
 def section_geometry(*, depth_m: Any, bed_width_m: Any, side_slope: Any) -> dict[str, Any]:

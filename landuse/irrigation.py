@@ -162,7 +162,7 @@ def _check_range(name: str, value: Any, lo: float | None, hi: float | None, *, h
             where = f"position {pos}"
         rng = " and ".join(s for s in (f">= {lo}" if lo is not None else "", f"<= {hi}" if hi is not None else "") if s)
         raise IrrigationError(
-            f"{name} = {arr[pos]!r} is not a finite number {rng}".rstrip(),
+            f"{name} = {float(arr[pos])!r} is not a finite number {rng}".rstrip(),
             feature_id=where, column=name,
             hint=hint or f"correct {name}; it is physically impossible",
         )
