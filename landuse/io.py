@@ -10,6 +10,13 @@ reports every fault instead.
 
 Writers are atomic (a temporary file in the same folder, then a rename) and never
 overwrite an existing output unless ``overwrite=True``.
+
+Examples
+--------
+>>> from landuse.datasets import get_path
+>>> villages = read_villages(get_path("villages"))
+>>> len(villages), villages.crs.to_epsg(), villages["village_id"].iloc[0]
+(7, 32647, '0401015')
 """
 
 from __future__ import annotations
