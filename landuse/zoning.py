@@ -656,11 +656,12 @@ def zone_villages(
     slope[r0:r0 + dem_r.shape[0], c0:c0 + dem_r.shape[1]] = _slope_pct(dem_r)
 
     cell_area = grid.res[0] * grid.res[1]
-    regions = []
+    regions, touching = [], []
     any_region = np.zeros(grid.shape, bool)
     for geom in villages.geometry:
-        reg = _region(geom, grid)
+        touch, reg = _region(geom, grid)
         regions.append(reg)
+        touching.append(touch)
         any_region |= reg
 
     needs_streams = any(r.uses_streams for r in rs.rules)
@@ -692,14 +693,14 @@ def zone_villages(
     zone_grid = np.zeros(grid.shape, np.uint8)
     rule_grid = np.zeros(grid.shape, np.uint8)
     pieces = []
-    for k, (vid, geom, reg) in enumerate(zip(villages["village_id"], villages.geometry, regions)):
+    for vid, geom, reg, touch in zip(villages["village_id"], villages.geometry, regions, touching):
         win = _bbox_window(reg)
         region = reg[win]
         valid = region & np.isfinite(layers.slope[win]) & np.isfinite(layers.elev[win])
-        if not valid.any():
+        if not (valid & touch[win]).any():
             raise RasterError("the DEM has no data inside this village", source=vname,
                               feature_id=vid, hint="use a DEM that covers the village territory")
-        missing = (region & ~valid).sum() / region.sum()
+        missing = (touch[win] & ~valid).sum() / touch[win].sum()
         if missing > 0.01:
             warnings.warn(f"village {vid!r}: {missing:.1%} of the cells touching the village have "
                           "no DEM data; they take the zone of the nearest cell with data",
@@ -762,12 +763,13 @@ def _extend_grid(dem: Raster, villages: Any) -> tuple[Raster, tuple[int, int]]:
     return Raster(data, nt, dem.crs, None, dem.source), (r_lo, c_lo)
 
 
-def _region(geom: Any, grid: Raster) -> np.ndarray:
-    """Cells touching the village, dilated by one cell (so their union covers it)."""
+def _region(geom: Any, grid: Raster) -> tuple[np.ndarray, np.ndarray]:
+    """Cells touching the village, and the same dilated by one cell (their union
+    covers the village even where GEOS and GDAL disagree on a touching edge)."""
     from scipy import ndimage
 
     reg = _rasterize([geom], [1], grid.shape, grid.transform, all_touched=True) > 0
-    return ndimage.binary_dilation(reg, structure=np.ones((3, 3), bool))
+    return reg, ndimage.binary_dilation(reg, structure=np.ones((3, 3), bool))
 
 
 def _bbox_window(mask: np.ndarray) -> tuple[slice, slice]:
