@@ -21,7 +21,7 @@ Rules that need a threshold
   99.9 % of it lies outside, else ``PARCEL_CROSSES_VILLAGE``: an error when 1 % or
   more of the parcel is outside, a warning below.
 * Gaps and slivers follow :func:`landuse.topology.gaps` (``GAP``: a hole enclosed
-  by parcels; ``SLIVER``: an uncovered strip narrower than ``sliver_max_width_m``
+  by parcels, up to ``gap_max_m2``, 0.25 ha by default; ``SLIVER``: an uncovered strip narrower than ``sliver_max_width_m``
   running along parcels); both are warnings.
 * A slope raster declared in degrees *looks like percent* when at least 0.1 % of
   its cells exceed 90 (impossible in degrees; a percent raster of hilly land has
@@ -161,6 +161,16 @@ def _fid(df: pd.DataFrame, pos: int, id_column: str | None) -> str:
 
 def _fmt(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
+
+
+def _fmt_m2(x: float) -> str:
+    """Areas in messages: 2 decimals below 10 m², 1 above. [m²]"""
+    return f"{x:,.2f} m²" if x < 10 else f"{x:,.1f} m²"
+
+
+def _fmt_pct(share: float) -> str:
+    """A share as a percentage, '< 0.1 %' for tiny ones."""
+    return "< 0.1 %" if 0 < share < 0.001 else f"{100 * share:.1f} %"
 
 
 def _crs_name(crs: Any) -> str:
@@ -392,8 +402,8 @@ def _check_parcels(rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set 
         for r in topology.overlaps(sub, min_area_m2=opts["overlap_min_m2"]).itertuples():
             severity = "error" if r.overlap_m2 >= 1.0 else "warning"
             rep.add(severity, "PARCEL_OVERLAP", layer, r.parcel_id_a,
-                    f"parcels {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by {_fmt(r.overlap_m2)} m² "
-                    f"({_fmt(100 * r.share_a)} % of {r.parcel_id_a!r}, {_fmt(100 * r.share_b)} % of "
+                    f"parcels {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by {_fmt_m2(r.overlap_m2)} "
+                    f"({_fmt_pct(r.share_a)} of {r.parcel_id_a!r}, {_fmt_pct(r.share_b)} of "
                     f"{r.parcel_id_b!r})",
                     "redraw the shared boundary so that each piece of land belongs to one parcel "
                     "(snap the vertices in QGIS)")
@@ -411,13 +421,13 @@ def _check_parcels(rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set 
             severity = "error" if out or r.share_outside >= 0.01 else "warning"
             code = "PARCEL_OUTSIDE_VILLAGE" if out else "PARCEL_CROSSES_VILLAGE"
             found = (f"the parcel lies outside village {r.village_id!r} ({_fmt(r.area_m2 / 1e4, 2)} ha)" if out
-                     else f"{_fmt(r.area_outside_m2)} m² ({_fmt(100 * r.share_outside)} %) of the parcel lie "
+                     else f"{_fmt_m2(r.area_outside_m2)} ({_fmt_pct(r.share_outside)}) of the parcel lie "
                           f"outside village {r.village_id!r}")
             fix = ("correct its village_id or move the parcel into the village territory" if out
                    else "clip the parcel to the village boundary or agree a boundary change")
             rep.add(severity, code, layer, r.parcel_id, found, fix)
     if len(sub):
-        found = topology.gaps(sub, villages, min_area_m2=opts["gap_min_m2"],
+        found = topology.gaps(sub, villages, min_area_m2=opts["gap_min_m2"], max_gap_m2=opts["gap_max_m2"],
                               sliver_max_width_m=opts["sliver_max_width_m"])
         for r in found.itertuples():
             c = r.geometry.representative_point()
@@ -425,12 +435,12 @@ def _check_parcels(rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set 
             between = f" between parcels {r.parcel_ids}" if r.parcel_ids else ""
             if r.kind == "gap":
                 rep.add("warning", "GAP", layer, r.village_id,
-                        f"a hole of {_fmt(r.gap_m2)} m² enclosed by parcels{between} {where} belongs to no parcel",
+                        f"a hole of {_fmt_m2(r.gap_m2)} enclosed by parcels{between} {where} belongs to no parcel",
                         "extend a neighbouring parcel over it, or record it as its own parcel "
                         "(e.g. land_type 'other')")
             else:
                 rep.add("warning", "SLIVER", layer, r.village_id,
-                        f"an unclaimed sliver of {_fmt(r.gap_m2)} m², about {_fmt(r.width_m, 2)} m wide,"
+                        f"an unclaimed sliver of {_fmt_m2(r.gap_m2)}, about {_fmt(r.width_m, 2)} m wide,"
                         f"{between} {where}",
                         "snap the neighbouring boundaries together (QGIS snapping / 'Snap geometries to layer')")
     return state
@@ -694,6 +704,7 @@ def check_inputs(
     slope_units: str = "degrees",
     overlap_min_m2: float = 0.01,
     gap_min_m2: float = 1.0,
+    gap_max_m2: float = 2500.0,
     sliver_max_width_m: float = 2.0,
 ) -> pd.DataFrame:
     """Audit input layers and return every problem found.
@@ -712,6 +723,9 @@ def check_inputs(
         Smallest parcel overlap reported. [m²]
     gap_min_m2 : float, default 1.0
         Smallest gap or sliver reported. [m²]
+    gap_max_m2 : float, default 2500
+        Largest hole enclosed by parcels reported as a gap; larger ones are taken
+        as land left unparcelled on purpose (forest patch, commons). [m²]
     sliver_max_width_m : float, default 2.0
         Uncovered strips narrower than this are slivers. [m]
 
@@ -741,9 +755,9 @@ def check_inputs(
     _validate.check_option(slope_units, ("degrees", "percent"), name="slope_units")
     opts = {}
     for name, value in (("overlap_min_m2", overlap_min_m2), ("gap_min_m2", gap_min_m2),
-                        ("sliver_max_width_m", sliver_max_width_m)):
+                        ("gap_max_m2", gap_max_m2), ("sliver_max_width_m", sliver_max_width_m)):
         value = float(value)
-        if not np.isfinite(value) or value < 0:
+        if np.isnan(value) or value < 0 or (np.isinf(value) and name != "gap_max_m2"):
             raise SchemaError(f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more")
         opts[name] = value
     given = {k: v for k, v in dict(villages=villages, parcels=parcels, households=households, histories=histories,

@@ -244,6 +244,7 @@ def gaps(
     villages: Any,
     *,
     min_area_m2: float = 1.0,
+    max_gap_m2: float = 2500.0,
     sliver_max_width_m: float = 2.0,
     min_border_share: float = 1 / 3,
     id_column: str = "parcel_id",
@@ -261,9 +262,12 @@ def gaps(
       parcel and the village boundary it should follow. Thin strips found by a
       morphological opening, so a thin strip attached to open land is still found.
     * **gap**: an uncovered patch enclosed by parcels (it does not touch the village
-      boundary) and not thin: a hole in the parcel fabric.
-    * everything else (uncovered land reaching the village boundary) is open land
-      and is not reported.
+      boundary), not thin, and no larger than ``max_gap_m2``: a hole in the parcel
+      fabric.
+    * everything else is open land and is not reported: uncovered land reaching the
+      village boundary, and enclosed patches larger than ``max_gap_m2`` (a forest
+      patch or commons left unparcelled on purpose; their thin arms are still
+      checked for slivers).
 
     Parameters
     ----------
@@ -273,6 +277,10 @@ def gaps(
         Village territories ((Multi)Polygons) in the same CRS, unique *village_id_column*.
     min_area_m2 : float, default 1.0
         Smallest gap or sliver reported. [m²]
+    max_gap_m2 : float, default 2500
+        Largest enclosed hole reported as a gap (0.25 ha, a 50 m x 50 m block, about
+        the smallest unit mapped in participatory land-use planning at 1:10,000);
+        ``inf`` reports every enclosed hole. [m²]
     sliver_max_width_m : float, default 2.0
         Uncovered strips narrower than this are slivers. [m]
     min_border_share : float, default 1/3
@@ -324,6 +332,9 @@ def gaps(
     _validate.require_geom_types(villages, _POLYGONAL, layer=vname, id_column=village_id_column)
     _validate.require_valid_geometries(villages, layer=vname, id_column=village_id_column)
     min_area_m2 = _check_min(min_area_m2, name="min_area_m2")
+    max_gap_m2 = float(max_gap_m2)
+    if np.isnan(max_gap_m2) or max_gap_m2 < 0:
+        raise SchemaError(f"max_gap_m2={max_gap_m2!r} must be >= 0", hint="pass a positive area or float('inf')")
     width = _check_min(sliver_max_width_m, name="sliver_max_width_m")
     share = _check_min(min_border_share, name="min_border_share")
 
@@ -350,7 +361,8 @@ def gaps(
                                 join_style="mitre")
         opened = shapely.intersection(opened, comps)
         for comp, is_enclosed, op in zip(comps, enclosed, opened, strict=True):
-            if is_enclosed and not shapely.is_empty(op) and shapely.area(op) >= min_area_m2:
+            if (is_enclosed and not shapely.is_empty(op) and shapely.area(op) >= min_area_m2
+                    and shapely.area(comp) <= max_gap_m2):
                 found = [("gap", comp)]
             else:
                 thin = shapely.get_parts(
@@ -656,7 +668,7 @@ def neighbours(
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise GeometryError(
-                f"{shapely.get_type(ogeoms[pos])} cannot border a parcel "
+                f"{others.geometry.geom_type.iloc[pos]} cannot border a parcel "
                 f"({int(bad.sum())} such features); expected lines or polygons",
                 source=oname, feature_id=f"row {pos + 1}",
                 hint="drop point features from others, or buffer them into polygons",

@@ -449,12 +449,6 @@ def test_cli_slope_units_option(tmp_path):
 
 
 # -- the bundled demo ------------------------------------------------------------------
-DEMO = Path(__file__).resolve().parents[1] / "landuse" / "datasets" / "data"
-needs_demo = pytest.mark.skipif(not (DEMO / "parcels.gpkg").exists() or not (DEMO / "villages.gpkg").exists(),
-                                reason="the bundled demo data are not built yet")
-
-
-@needs_demo
 def test_demo_data_pass_the_check():
     from landuse import datasets
 

@@ -136,6 +136,17 @@ def test_enclosed_hole_is_a_gap_and_open_land_is_not_reported():
     assert out.geometry.iloc[0].equals(hole)
 
 
+def test_large_enclosed_hole_is_open_land_unless_max_gap_allows_it():
+    p = grid(3, 3, size=100.0)
+    p.loc[4, "geometry"] = p.geometry.iloc[4].difference(box(X0 + 110, Y0 + 110, X0 + 190, Y0 + 190))  # 0.64 ha
+    v = village(box(X0, Y0, X0 + 300, Y0 + 300))
+    assert gaps(p, v).empty  # above the default max_gap_m2 of 2,500 m2: a forest patch, say
+    big = gaps(p, v, max_gap_m2=float("inf"))
+    assert big.kind.tolist() == ["gap"] and big.gap_m2.iloc[0] == pytest.approx(6400.0)
+    with pytest.raises(SchemaError, match="max_gap_m2"):
+        gaps(p, v, max_gap_m2=-1)
+
+
 def test_clean_partition_and_thin_corridor_without_parcels_give_nothing():
     p = grid(3, 2)
     assert gaps(p, village(box(X0, Y0, X0 + 300, Y0 + 200))).empty
