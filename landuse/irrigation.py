@@ -83,6 +83,7 @@ __all__ = [
     "CropSeason",
     "actual_vapour_pressure_kpa",
     "aggregate_balance",
+    "check_calendar",
     "atmospheric_pressure_kpa",
     "clear_sky_radiation_mj_m2_day",
     "daylight_hours_h",
@@ -803,6 +804,31 @@ class CropSeason:
 _DAYS = pd.date_range("2001-01-01", "2001-12-31", freq="D")
 
 
+def check_calendar(crops: Sequence[CropSeason]) -> None:
+    """Raise :class:`IrrigationError` if the crops (with land preparation) cover more than the area on a day.
+
+    Examples
+    --------
+    >>> check_calendar([CropSeason("wet", 7), CropSeason("dry", 1)])  # Jul-Nov and Jan-May: fine
+    >>> check_calendar([CropSeason("a", 1), CropSeason("b", 3)])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    landuse.errors.IrrigationError: ... seasons overlap on the same land ...
+    """
+    doy = np.arange(1, 366)
+    frac = np.zeros(365)
+    for crop in crops:
+        t = (doy - crop.transplant_doy) % 365
+        before = (crop.transplant_doy - doy) % 365
+        active = (t < sum(crop.stage_days)) | ((before >= 1) & (before <= crop.land_prep_days))
+        frac += np.where(active, crop.area_fraction, 0.0)
+    if (frac > 1.0 + 1e-9).any():
+        day = _DAYS[int(np.flatnonzero(frac > 1.0 + 1e-9)[0])]
+        names = ", ".join(c.name for c in crops)
+        raise IrrigationError(
+            f"the crops ({names}) cover {frac.max():.0%} of the area on {day:%d %B}: seasons overlap on the "
+            "same land", column="crops", hint="shift the transplanting dates or lower the area fractions")
+
+
 def _decade_of(dates: pd.DatetimeIndex) -> np.ndarray:
     return (dates.month.to_numpy() - 1) * 3 + np.minimum((dates.day.to_numpy() - 1) // 10, 2) + 1
 
@@ -882,6 +908,7 @@ def scheme_water_balance(climate: pd.DataFrame, *, lat_deg: float, elevation_m: 
     if not crops:
         raise IrrigationError("no crop in the cropping calendar", column="crops",
                               hint="give at least one CropSeason (e.g. the wet-season crop)")
+    check_calendar(crops)
     et0_tab = et0_monthly(climate, lat_deg=lat_deg, elevation_m=elevation_m, method=et0_method)
     clim = _check_climate(climate)
     month = _DAYS.month.to_numpy()
@@ -931,11 +958,6 @@ def scheme_water_balance(climate: pd.DataFrame, *, lat_deg: float, elevation_m: 
         perc += f * c_perc
         lp += f * c_lp
         nir += f * c_nir
-    if (frac > 1.0 + 1e-9).any():
-        day = _DAYS[int(np.flatnonzero(frac > 1.0 + 1e-9)[0])]
-        raise IrrigationError(
-            f"the crops cover {frac.max():.0%} of the area on {day:%d %B}: seasons overlap on the same land",
-            column="crops", hint="shift the transplanting dates or lower the area fractions")
     cropped = np.where(frac > 0, frac, 1.0)
     return pd.DataFrame({
         "month": month, "decade": _decade_of(_DAYS), "et0_mm_day": et0, "rain_mm_day": rain,

@@ -113,9 +113,9 @@ OPTIONAL_KEYS: dict[str, Any] = {
     "rain_method": "usda-scs",       # effective rain (landuse.irrigation.EFFECTIVE_RAIN_METHODS)
     "measured_flow_l_s": None,       # spot dry-season flow ... [l/s]
     "measured_area_km2": None,       # ... and the catchment area where it was measured [km²]
-    "catchment_area_km2": None,      # catchment above the intake, if not from the DEM [km²]
+    "catchment_km2": None,           # catchment above the intake, if not from the DEM [km²]
     "monthly_flow_factor": None,     # 12 multipliers of the low flow (default: low flow all year)
-    "elevation_m": None,             # intake elevation if no DEM [m]
+    "intake_elev_m": None,           # intake elevation if no DEM [m]
     "intake_head_m": 0.5,            # water level at the intake above the DEM (weir height) [m]
     "sinuosity": 1.3,                # canal length / straight distance
     "elevation_stat": "mean",        # parcel elevation compared with the canal level: mean, max or min
@@ -129,7 +129,7 @@ _NUMERIC_LIMITS: dict[str, tuple[float | None, float | None]] = {
     "land_prep_days": (1, 120), "saturation_mm": (1.0, 2000.0), "percolation_mm_day": (0.0, 100.0),
     "conveyance_efficiency": (0.05, 1.0), "distribution_efficiency": (0.05, 1.0),
     "field_efficiency": (0.05, 1.0), "operating_hours": (0.5, 24.0), "measured_flow_l_s": (0.0, None),
-    "measured_area_km2": (1e-9, None), "catchment_area_km2": (1e-9, None), "elevation_m": (-500.0, 9000.0),
+    "measured_area_km2": (1e-9, None), "catchment_km2": (1e-9, None), "intake_elev_m": (-500.0, 9000.0),
     "intake_head_m": (0.0, 20.0), "sinuosity": (1.0, 5.0),
 }
 
@@ -170,9 +170,9 @@ class SchemeSpec:
     rain_method: str = "usda-scs"
     measured_flow_l_s: float | None = None
     measured_area_km2: float | None = None
-    catchment_area_km2: float | None = None
+    catchment_km2: float | None = None
     monthly_flow_factor: tuple[float, ...] | None = None
-    elevation_m: float | None = None
+    intake_elev_m: float | None = None
     intake_head_m: float = 0.5
     sinuosity: float = 1.3
     elevation_stat: str = "mean"
@@ -293,11 +293,13 @@ def _spec_from_table(table: Mapping[str, Any], *, index: int, source: str, text:
                           hint='use the UTM zone, "EPSG:32647" for Oudomxay')
     spec = SchemeSpec(**values)
     try:
-        spec.crops()
+        _irr.check_calendar(spec.crops())
     except IrrigationError as exc:
+        calendar_keys = ("dry_transplant_month", "dry_transplant_day", "wet_transplant_month", "wet_transplant_day",
+                         "land_prep_days", "dry_area_fraction", "dry_season_crop")
+        key = next((k for k in calendar_keys if k in table), "wet_transplant_month")
         raise _rule_error(f"invalid cropping calendar: {exc.message}", source=source, text=text, index=index,
-                          key=exc.column if exc.column in OPTIONAL_KEYS else "wet_transplant_month",
-                          sid=sid) from exc
+                          key=key, sid=sid) from exc
     return spec
 
 
@@ -364,7 +366,7 @@ def _sample_dem(dem: Any, x: float, y: float, *, what: str = "intake") -> float:
     from landuse.raster import Raster
 
     r = Raster.from_any(dem)
-    col, row = ~r.transform * (x, y)
+    col, row = ~r.transform @ (x, y)
     row_i, col_i = int(math.floor(row)), int(math.floor(col))
     rows, cols = r.shape
     if not (0 <= row_i < rows and 0 <= col_i < cols):
@@ -382,7 +384,8 @@ def _sample_dem(dem: Any, x: float, y: float, *, what: str = "intake") -> float:
 
 def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
     """Mean, max or min DEM value of the cells whose centres fall in each parcel (else at its inner point)."""
-    from rasterio import features, windows
+    from affine import Affine
+    from rasterio import features
 
     from landuse.raster import Raster
 
@@ -392,16 +395,15 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
     if len(parcels) == 0:
         return out
     left, bottom, right, top = parcels.total_bounds
-    win = windows.from_bounds(left, bottom, right, top, transform=r.transform).round_offsets("floor")
-    win = windows.Window(win.col_off, win.row_off, math.ceil(win.width) + 2, math.ceil(win.height) + 2)
-    try:
-        win = win.intersection(windows.Window(0, 0, r.shape[1], r.shape[0]))
-        win = windows.Window(*(int(v) for v in (win.col_off, win.row_off, win.width, win.height)))
-        tr = windows.transform(win, r.transform)
-        sub = z[win.row_off:win.row_off + win.height, win.col_off:win.col_off + win.width]
+    inv = ~r.transform
+    cols, rows = zip(*(inv @ (x, y) for x, y in ((left, top), (right, bottom), (left, bottom), (right, top))))
+    c0, c1 = max(int(math.floor(min(cols))) - 1, 0), min(int(math.ceil(max(cols))) + 1, r.shape[1])
+    r0, r1 = max(int(math.floor(min(rows))) - 1, 0), min(int(math.ceil(max(rows))) + 1, r.shape[0])
+    if c1 > c0 and r1 > r0:
+        sub = z[r0:r1, c0:c1]
         ids = features.rasterize(((g, i + 1) for i, g in enumerate(parcels.geometry)), out_shape=sub.shape,
-                                 transform=tr, fill=0, dtype="int32")
-    except Exception:  # noqa: BLE001 - parcels entirely off the DEM: no window
+                                 transform=r.transform @ Affine.translation(c0, r0), fill=0, dtype="int32")
+    else:  # parcels entirely off the DEM
         ids, sub = np.zeros((0, 0), "int32"), np.zeros((0, 0))
     lab = ids.ravel()
     val = sub.ravel()
@@ -419,7 +421,7 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
         out = np.where(cnt > 0, out, np.nan)
     for i in np.flatnonzero(np.isnan(out)):  # parcels smaller than a cell: sample the inner point
         p = parcels.geometry.iloc[i].representative_point()
-        col, row = ~r.transform * (p.x, p.y)
+        col, row = ~r.transform @ (p.x, p.y)
         ri, ci = int(math.floor(row)), int(math.floor(col))
         if 0 <= ri < r.shape[0] and 0 <= ci < r.shape[1] and r.valid[ri, ci]:
             out[i] = z[ri, ci]
@@ -540,6 +542,8 @@ def scheme_layer(reach: Any, *, intake_x_m: float, intake_y_m: float, scheme_id:
     geopandas.GeoDataFrame
         Three rows, ``feature`` in ``intake``, ``command_area``, ``canal``, with
         ``scheme_id``, ``area_ha`` (command area) and ``length_m`` (canal sketch).
+        :func:`size_scheme` appends a ``catchment`` row when it delineates the
+        catchment from the DEM.
     """
     import geopandas as gpd
     import shapely
@@ -613,17 +617,38 @@ def _lat_lon(spec: SchemeSpec) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
-def _catchment_area(spec: SchemeSpec, dem: Any) -> tuple[float | None, str]:
-    if spec.catchment_area_km2 is not None:
-        return float(spec.catchment_area_km2), "from the scheme file (catchment_area_km2)"
+def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | None, str, Any]:
+    """Catchment above the intake: from the DEM (landuse.hydrology) if possible, else from the file.
+
+    Returns the area [km²], where it came from, and the catchment polygon (GeoDataFrame) or None.
+    """
+    from landuse.errors import LanduseError
+
+    if dem is not None:
+        try:
+            from landuse.hydrology import catchment
+        except ImportError:
+            catchment = None
+        if catchment is not None:
+            try:
+                basin = catchment(dem, spec.intake_x_m, spec.intake_y_m, snap=True, min_area_km2=0.05,
+                                  max_snap_m=100.0)
+            except LanduseError as exc:
+                if spec.catchment_km2 is None:
+                    raise
+                notes.append(f"The DEM catchment could not be delineated ({exc.message}); catchment_km2 of "
+                             "the scheme file is used.")
+            else:
+                area = float(basin["area_km2"].iloc[0])
+                if spec.catchment_km2 is not None and abs(area - spec.catchment_km2) > 0.1 * spec.catchment_km2:
+                    notes.append(f"The DEM catchment ({area:.2f} km²) differs from catchment_km2 in the scheme "
+                                 f"file ({spec.catchment_km2:g} km²) by more than 10 %; check the intake position.")
+                return area, "from the DEM (D8 catchment above the intake snapped to the stream)", basin
+    if spec.catchment_km2 is not None:
+        return float(spec.catchment_km2), "from the scheme file (catchment_km2)", None
     if dem is None:
-        return None, "not assessed: no DEM and no catchment_area_km2"
-    try:
-        from landuse.hydrology import catchment
-    except ImportError:
-        return None, "not assessed: landuse.hydrology is not available"
-    basin = catchment(dem, spec.intake_x_m, spec.intake_y_m, snap=True)
-    return float(basin["area_km2"].iloc[0]), "from the DEM (D8 catchment above the snapped intake)"
+        return None, "not assessed: no DEM and no catchment_km2", None
+    return None, "not assessed: landuse.hydrology is not available and no catchment_km2 is given", None
 
 
 def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, parcels: Any = None,
@@ -631,7 +656,7 @@ def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, par
     """Size one gravity paddy scheme from climate, terrain and parcels.
 
     Steps: latitude from the intake (pyproj) and elevation from the DEM (or the
-    ``elevation_m`` key); the daily paddy balance for the scheme's cropping calendar
+    ``intake_elev_m`` key); the daily paddy balance for the scheme's cropping calendar
     (:func:`landuse.irrigation.scheme_water_balance`) summed by month and by decade;
     the design month (largest gross requirement) and its duty and flow for the
     command area; the catchment above the intake (from the DEM with
@@ -662,13 +687,13 @@ def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, par
     if dem is not None:
         elevation = _sample_dem(dem, spec.intake_x_m, spec.intake_y_m)
         elev_src = "DEM at the intake"
-    elif spec.elevation_m is not None:
-        elevation, elev_src = float(spec.elevation_m), "scheme file (elevation_m)"
+    elif spec.intake_elev_m is not None:
+        elevation, elev_src = float(spec.intake_elev_m), "scheme file (intake_elev_m)"
     else:
-        elevation, elev_src = 600.0, "assumed 600 m (no DEM, no elevation_m)"
-        warnings.warn(f"scheme {spec.scheme_id}: no DEM and no elevation_m; ET0 uses 600 m", LanduseWarning,
+        elevation, elev_src = 600.0, "assumed 600 m (no DEM, no intake_elev_m)"
+        warnings.warn(f"scheme {spec.scheme_id}: no DEM and no intake_elev_m; ET0 uses 600 m", LanduseWarning,
                       stacklevel=2)
-        notes.append("Elevation assumed 600 m (no DEM, no elevation_m); ET0 changes by < 1 % per 500 m.")
+        notes.append("Elevation assumed 600 m (no DEM, no intake_elev_m); ET0 changes by about 1 % per 500 m.")
 
     # demand
     daily = _irr.scheme_water_balance(climate, lat_deg=lat, elevation_m=elevation, crops=spec.crops(),
@@ -711,8 +736,11 @@ def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, par
     design_flow = design_duty * area_ha
 
     # source
-    cat_area, cat_src = ((float(catchment_area_km2), "given") if catchment_area_km2 is not None
-                         else _catchment_area(spec, dem))
+    basin = None
+    if catchment_area_km2 is not None:
+        cat_area, cat_src = float(catchment_area_km2), "given"
+    else:
+        cat_area, cat_src, basin = _catchment(spec, dem, notes)
     factor = np.array(spec.monthly_flow_factor if spec.monthly_flow_factor else [1.0] * 12)
     dependable = servable = fam_servable = None
     if cat_area is not None:
@@ -731,11 +759,32 @@ def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, par
         fam_servable = _irr.families_served(min(servable, area_ha) if holding else 0.0,
                                             mean_holding_ha=holding) if holding else 0
     else:
-        notes.append(f"Source {cat_src}; give catchment_area_km2 or a DEM to check it.")
+        notes.append(f"Source {cat_src}; give catchment_km2 or a DEM to check it.")
         for tab in (monthly, decades):
             tab["source_l_s"] = np.nan
             tab["deficit_l_s"] = np.nan
     deficit_months = [int(m) for m in monthly.index[monthly["deficit_l_s"] > 1e-9]] if cat_area else []
+    if layer is not None and basin is not None:
+        extra = basin[["geometry"]].assign(scheme_id=spec.scheme_id, feature="catchment",
+                                           area_ha=float(basin["area_km2"].iloc[0]) * 100.0, length_m=0.0)
+        layer = pd.concat([layer, extra[layer.columns]], ignore_index=True)
+
+    # the same scheme without the dry-season crop (supplementary wet-season irrigation)
+    wet = {"design_month": None, "duty_l_s_ha": None, "servable_area_ha": None, "servable_families": None}
+    if len(spec.crops()) > 1:
+        wet_daily = _irr.scheme_water_balance(climate, lat_deg=lat, elevation_m=elevation, crops=spec.crops()[:1],
+                                              percolation_mm_day=spec.percolation_mm_day,
+                                              efficiency=spec.efficiency, rain_method=spec.rain_method)
+        wet_monthly = _irr.aggregate_balance(wet_daily, area_ha=area_ha, operating_hours=spec.operating_hours)
+        wm = int(_irr.design_period(wet_monthly))
+        wet["design_month"], wet["duty_l_s_ha"] = wm, float(wet_monthly.loc[wm, "duty_l_s_ha"])
+        if dependable is not None and wet["duty_l_s_ha"] > 0:
+            wet["servable_area_ha"] = float(_irr.servable_area_ha(
+                source_flow_l_s=dependable * float(factor[wm - 1]), duty_l_s_ha=wet["duty_l_s_ha"],
+                diversion_fraction=spec.diversion_fraction))
+            wet["servable_families"] = (_irr.families_served(min(wet["servable_area_ha"], area_ha),
+                                                             mean_holding_ha=area_ha / families)
+                                        if families and area_ha > 0 else 0)
 
     # canal
     design = _canal.design_canal(q_m3_s=max(design_flow, 1e-4) / 1000.0, n=spec.canal_n,
@@ -764,6 +813,11 @@ def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, par
         "canal_freeboard_m": round(design.freeboard_m, 3), "canal_total_depth_m": round(design.total_depth_m, 3),
         "canal_side_slope": design.side_slope, "canal_velocity_m_s": round(design.velocity_m_s, 4),
         "canal_froude": round(design.froude, 4), "canal_ok": design.ok, "canal_issues": "; ".join(design.issues),
+        "wet_only_design_month": wet["design_month"],
+        "wet_only_duty_l_s_ha": None if wet["duty_l_s_ha"] is None else round(wet["duty_l_s_ha"], 4),
+        "wet_only_servable_area_ha": (None if wet["servable_area_ha"] is None
+                                      else round(wet["servable_area_ha"], 4)),
+        "wet_only_servable_families": wet["servable_families"],
     }
     return SchemeResult(spec=spec, monthly=monthly, decades=decades, summary=summary, canal=design,
                         parcels=reach, layer=layer, notes=tuple(notes))
@@ -832,6 +886,14 @@ def _report(res: SchemeResult) -> str:
             + (f" Months with a deficit: {', '.join(_MONTHS[int(x) - 1] for x in s['deficit_months'].split())}."
                if s["deficit_months"] else " No month has a deficit."),
         ]
+    if s["wet_only_duty_l_s_ha"] is not None:
+        txt = (f"- Without the dry-season crop (wet-season rice only) the design month is "
+               f"{_MONTHS[s['wet_only_design_month'] - 1]} with {s['wet_only_duty_l_s_ha']:.2f} l/s/ha")
+        if s["wet_only_servable_area_ha"] is not None:
+            txt += (f"; even at the dry-season low flow the source then serves "
+                    f"{min(s['wet_only_servable_area_ha'], s['area_ha']):.1f} of {s['area_ha']:.1f} ha "
+                    f"({s['wet_only_servable_families']} families); wet-season flows are usually higher")
+        lines.append(txt + ".")
     c = res.canal
     lines += [
         "",
