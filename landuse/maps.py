@@ -535,9 +535,9 @@ def _folium() -> Any:
     """Import folium lazily and define the landuse elements on top of it."""
     try:
         import folium
-        from branca.element import MacroElement
+        from branca.element import Element, MacroElement
+        from folium.elements import ElementAddToElement
         from folium.map import Layer
-        from jinja2 import Template
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise LanduseError("folium is needed for interactive maps",
                            hint="pip install folium") from exc
@@ -555,34 +555,60 @@ def _folium() -> Any:
                     + '" style="position:absolute;width:100%;height:100%;left:0;top:0;border:none;"'
                     ' allowfullscreen></iframe></div></div>')
 
-    class Runtime(MacroElement):
-        _template = Template(
-            "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>"
-            "<script>{{ this.js }}</script>{% endmacro %}")
+    class Raw(Element):
+        """Text inserted as is: branca would parse an Element's text as a Jinja template,
+        so data containing ``{{`` or ``{#`` would be evaluated or break the page."""
 
+        def __init__(self, text: str) -> None:
+            super().__init__("")
+            self.text = text
+
+        def render(self, **kwargs: Any) -> str:
+            return self.text
+
+    class RawMixin:
+        """Render ``raw_header()`` / ``raw_script()`` into the page without templating."""
+
+        def raw_header(self) -> str | None:
+            return None
+
+        def raw_script(self) -> str | None:
+            return None
+
+        def render(self, **kwargs: Any) -> None:
+            figure = self.get_root()
+            if getattr(self, "show", False) and isinstance(self, Layer):
+                self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                                   element_parent_name=self._parent.get_name()),
+                               name=self.get_name() + "_add")
+            header, script = self.raw_header(), self.raw_script()
+            if header is not None:
+                figure.header.add_child(Raw(header), name=self.get_name())
+            if script is not None:
+                figure.script.add_child(Raw(script), name=self.get_name())
+            for child in self._children.values():
+                child.render(**kwargs)
+
+    class Runtime(RawMixin, MacroElement):
         def __init__(self) -> None:
             super().__init__()
             self._name = "LanduseRuntime"
-            self.css = _offline_html.runtime_css()
-            self.js = _offline_html.runtime_js()
 
-    class CompactLayer(Layer):
-        _template = Template(
-            "{% macro script(this, kwargs) %}var {{ this.get_name() }} = landuse.addLayer("
-            "{{ this._parent.get_name() }}, L.featureGroup(), {{ this.data_json }});"
-            "{% endmacro %}")
+        def raw_header(self) -> str:
+            return ("<style>" + _offline_html.runtime_css() + "</style><script>"
+                    + _offline_html.runtime_js() + "</script>")
 
+    class CompactLayer(RawMixin, Layer):
         def __init__(self, data: dict[str, Any], *, name: str, show: bool = True) -> None:
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "LanduseLayer"
             self.data_json = _offline_html.script_json(data)
 
-    class ImageLayer(Layer):
-        _template = Template(
-            "{% macro script(this, kwargs) %}var {{ this.get_name() }} = L.imageOverlay("
-            "{{ this.url_json }}, {{ this.bounds_json }}, {opacity: 1, interactive: false});"
-            "{% endmacro %}")
+        def raw_script(self) -> str:
+            return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "
+                    f"L.featureGroup(), {self.data_json});\n")
 
+    class ImageLayer(RawMixin, Layer):
         def __init__(self, url: str, bounds: list[list[float]], *, name: str,
                      overlay: bool, show: bool) -> None:
             super().__init__(name=name, overlay=overlay, control=True, show=show)
@@ -590,22 +616,32 @@ def _folium() -> Any:
             self.url_json = _offline_html.script_json(url)
             self.bounds_json = _offline_html.script_json(bounds)
 
-    class Finish(MacroElement):
-        _template = Template(
-            "{% macro script(this, kwargs) %}landuse.finish({{ this._parent.get_name() }}, "
-            "{{ this.opts_json }});{% endmacro %}")
+        def raw_script(self) -> str:
+            return (f"var {self.get_name()} = L.imageOverlay({self.url_json}, {self.bounds_json}, "
+                    "{opacity: 1, interactive: false});\n")
 
-        def __init__(self, opts: dict[str, Any]) -> None:
+    class Finish(RawMixin, MacroElement):
+        def __init__(self, opts: dict[str, Any], *, step: str = "finish") -> None:
             super().__init__()
-            self._name = "LanduseFinish"
+            self._name = "LanduseFinish" if step == "finish" else "LanduseStart"
+            self.step = step
             self.opts_json = _offline_html.script_json(opts)
+
+        def raw_script(self) -> str:
+            return f"landuse.{self.step}({self._parent.get_name()}, {self.opts_json});\n"
 
     return folium, LanduseMap, Runtime, CompactLayer, ImageLayer, Finish
 
 
 def _control_name(title: tuple[str, str]) -> str:
-    # Leaflet's layer control writes names with innerHTML: escape them here.
-    return _html.escape(title[0] + (f" · {title[1]}" if title[1] else ""), quote=True)
+    """A layer name for folium's LayerControl, safe twice over.
+
+    Leaflet's layer control writes names with ``innerHTML`` (so markup is escaped), and
+    branca re-parses the control's script as a Jinja template (so braces become
+    character references, which the browser shows as braces).
+    """
+    text = _html.escape(title[0] + (f" · {title[1]}" if title[1] else ""), quote=True)
+    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | None = None,
@@ -701,6 +737,7 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
     if title:
         m.get_root().title = _html.escape(str(title), quote=True)
     Runtime().add_to(m)
+    Finish({"bounds": bounds}, step="start").add_to(m)
     if overlay is not None:
         ImageLayer(overlay[0], overlay[1], name=_control_name(_layer_title("hillshade")),
                    overlay=False, show=True).add_to(m)
@@ -713,7 +750,7 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
             overlay=False, show=False, max_zoom=20, max_native_zoom=18).add_to(m)
     for spec in specs:
         CompactLayer(spec, name=_control_name(tuple(spec["title"]))).add_to(m)
-    Finish({"bounds": bounds, "title": str(title) if title else None, "search": bool(search),
+    Finish({"title": str(title) if title else None, "search": bool(search),
             "searchLabels": ["Parcel or household id", "ລະຫັດຕອນດິນ ຫຼື ຄອບຄົວ"]}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

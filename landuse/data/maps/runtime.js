@@ -90,26 +90,34 @@
       return s;
     });
     var features = new Array(n);
-    var tipFn = function (layer) { return tooltipNode(spec, layer._luIndex); };
-    var popFn = function (layer) { return popupNode(spec, layer._luIndex); };
     for (var i = 0; i < n; i++) {
       var g = spec.geoms[i];
       if (g === null) { continue; }
       var style = styles[spec.cls[i]], layer;
       if (g[0] === 0) {
-        layer = L.polygon(g[1].map(function (poly) { return poly.map(decode); }), style);
+        var polys = g[1], latlngs = new Array(polys.length);
+        for (var p = 0; p < polys.length; p++) { latlngs[p] = polys[p].map(decode); }
+        layer = L.polygon(latlngs, style);
       } else if (g[0] === 1) {
         layer = L.polyline(g[1].map(decode), style);
       } else {
         var pt = L.extend({}, style, {radius: spec.radius, fillOpacity: 0.9, color: "#222", weight: 1});
-        layer = L.circleMarker([g[1][0] / 1e6, g[1][1] / 1e6], pt);
+        var pts = [];
+        for (var q = 0; q + 1 < g[1].length; q += 2) { pts.push(L.circleMarker([g[1][q] / 1e6, g[1][q + 1] / 1e6], pt)); }
+        layer = pts.length === 1 ? pts[0] : L.featureGroup(pts);
       }
       layer._luIndex = i;
-      layer.bindTooltip(tipFn, {sticky: true});
-      layer.bindPopup(popFn, {maxWidth: 360});
       group.addLayer(layer);
       features[i] = layer;
     }
+    // One tooltip and one popup for the whole layer: content is built on demand from the
+    // feature under the pointer (much faster than binding 10,000 of each).
+    // The tooltip is bound once the group is on the map: bound earlier, Leaflet would
+    // re-scan every feature each time one is added (quadratic time).
+    group.once("add", function () {
+      group.bindTooltip(function (layer) { return tooltipNode(spec, layer._luIndex); }, {sticky: true});
+    });
+    group.bindPopup(function (layer) { return popupNode(spec, layer._luIndex); }, {maxWidth: 360});
     st.layers.push({spec: spec, group: group, features: features});
     return group;
   };
@@ -123,7 +131,7 @@
       var c = spec.classes[k];
       var row = el("div", "lu-legend-row");
       var sw = el("span", "lu-swatch lu-swatch-" + spec.kind);
-      sw.style.background = spec.kind === "line" ? "transparent" : c[0];
+      sw.style.background = (spec.kind === "line" || !spec.fillOpacity) ? "transparent" : c[0];
       sw.style.borderColor = spec.kind === "line" ? c[0] : (spec.stroke || c[0]);
       row.appendChild(sw);
       row.appendChild(el("span", "lu-en", c[1]));
@@ -183,7 +191,14 @@
         bounds.extend(f.layer.getBounds ? f.layer.getBounds() : L.latLngBounds([f.layer.getLatLng()]));
       });
       map.fitBounds(bounds, {maxZoom: 18, padding: [40, 40], animate: false});
-      found[0].layer.openPopup(bounds.getCenter());
+      var first = found[0], centre = first.layer.getBounds ? first.layer.getBounds().getCenter()
+                                                                : first.layer.getLatLng();
+      if (first.layer.getBounds && first.layer.getLatLngs && first.layer.options.fill !== false) {
+        // a point inside the polygon for the popup tip (the centre may lie outside)
+        centre = first.layer.getCenter ? first.layer.getCenter() : centre;
+      }
+      L.popup({maxWidth: 360}).setLatLng(centre)
+        .setContent(popupNode(first.entry.spec, first.layer._luIndex)).openOn(map);
     }
     return found;
   };
@@ -224,11 +239,15 @@
     new Title().addTo(st.map);
   }
 
+  // Called once before the layers: set the view first, so features are projected once.
+  LU.start = function (map, opts) {
+    if (opts.bounds) { map.fitBounds(opts.bounds, {animate: false}); }
+  };
+
   // Called once after all layers: bounds, legend, search box, title.
   LU.finish = function (map, opts) {
     var st = state(map);
     L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
-    if (opts.bounds) { map.fitBounds(opts.bounds, {animate: false}); }
     if (opts.title) { titleControl(st, opts.title); }
     if (opts.search) { searchControl(st, opts.searchLabels); }
     st.legend = legendControl(st);

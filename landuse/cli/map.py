@@ -1,0 +1,140 @@
+"""``landuse map`` and ``landuse static-map``: maps of a plan's layers.
+
+``--plan`` is a GeoPackage (its layers are the map layers) or a folder of GeoPackages
+such as the pipeline's output folder (a single-layer file gives a layer named after
+the file, a multi-layer file one layer per layer name). A ``dem.tif`` in the folder
+is used as the hillshade background unless ``--dem`` is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from landuse.cli._common import overwrite_option
+
+#: Drawing order of the usual planning layers (first at the bottom); others follow, sorted.
+LAYER_ORDER = ("villages", "zones", "fallow", "parcels", "allocation", "commands", "schemes",
+               "canals", "streams", "conflicts")
+
+
+def _list_layers(path: Path) -> list[str]:
+    import pyogrio
+
+    from landuse.errors import DataReadError
+
+    try:
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many types for bad files
+        raise DataReadError("cannot list the layers of the file", source=str(path),
+                            hint="check that it is a GeoPackage") from exc
+
+
+def read_plan_layers(plan: str | Path, names: list[str] | None = None) -> dict[str, Any]:
+    """Read the layers of a plan GeoPackage or folder, in drawing order."""
+    from landuse.errors import DataReadError
+    from landuse.io import read_vector
+
+    plan = Path(plan)
+    sources: dict[str, tuple[Path, str | None]] = {}
+    if plan.is_dir():
+        for gpkg in sorted(plan.glob("*.gpkg")):
+            layer_names = _list_layers(gpkg)
+            if len(layer_names) == 1:
+                sources.setdefault(gpkg.stem, (gpkg, layer_names[0]))
+            else:
+                for name in layer_names:
+                    sources.setdefault(name, (gpkg, name))
+    elif plan.is_file():
+        for name in _list_layers(plan):
+            sources[name] = (plan, name)
+    else:
+        raise DataReadError("plan not found", source=str(plan),
+                            hint="give a GeoPackage or a folder of GeoPackages")
+    if not sources:
+        raise DataReadError("no map layers found", source=str(plan),
+                            hint="the plan folder should hold GeoPackages (.gpkg)")
+    if names:
+        unknown = [n for n in names if n not in sources]
+        if unknown:
+            raise click.BadParameter(
+                f"no layer {', '.join(map(repr, unknown))} in {plan}; available: "
+                f"{', '.join(sorted(sources))}", param_hint="--layers")
+        chosen = names
+    else:
+        chosen = [n for n in LAYER_ORDER if n in sources] + sorted(
+            n for n in sources if n not in LAYER_ORDER)
+    return {name: read_vector(sources[name][0], layer=sources[name][1], what=name) for name in chosen}
+
+
+def _default_dem(plan: Path, dem: str | None) -> str | None:
+    if dem:
+        return dem
+    cand = plan / "dem.tif" if plan.is_dir() else None
+    return str(cand) if cand is not None and cand.exists() else None
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+@click.command("map")
+@click.option("--plan", "plan", required=True, type=click.Path(exists=True),
+              help="Plan GeoPackage or folder of GeoPackages.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="Output HTML file.")
+@click.option("--layers", "layers", default=None,
+              help="Comma-separated layer names (default: all, in planning order).")
+@click.option("--dem", "dem", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="DEM for the offline hillshade background.")
+@click.option("--title", "title", default=None, help="Map title.")
+@click.option("--online", is_flag=True, help="Also offer online tile layers (blank offline).")
+@click.option("--cdn", is_flag=True, help="Load Leaflet from a CDN instead of embedding it.")
+@overwrite_option
+def map_command(plan: str, out: str, layers: str | None, dem: str | None, title: str | None,
+                online: bool, cdn: bool, overwrite: bool) -> None:
+    """Write an interactive map of a plan as one HTML file that works offline."""
+    from landuse import maps
+
+    gdfs = read_plan_layers(plan, _split(layers))
+    m = maps.interactive_map(gdfs, dem=_default_dem(Path(plan), dem), title=title, online=online)
+    path = maps.save_html(m, out, offline=not cdn, overwrite=overwrite)
+    size_kb = path.stat().st_size / 1024
+    click.echo(f"map: {', '.join(gdfs)} -> {path} ({size_kb:,.0f} KiB)")
+
+
+@click.command("static-map")
+@click.option("--plan", "plan", required=True, type=click.Path(exists=True),
+              help="Plan GeoPackage or folder of GeoPackages (needs a 'villages' layer).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="Output .pdf, .png or .svg.")
+@click.option("--dem", "dem", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="DEM for a faint hillshade.")
+@click.option("--title", "title", default=None, help="Map title.")
+@click.option("--sketch", "sketch", default=None, metavar="PARCEL_ID",
+              help="Draw the sketch of this parcel (with its neighbours) instead of the plan map.")
+@overwrite_option
+def static_map_command(plan: str, out: str, dem: str | None, title: str | None,
+                       sketch: str | None, overwrite: bool) -> None:
+    """Write a print map of a plan (or a parcel sketch) as PDF, PNG or SVG."""
+    from landuse import maps
+
+    available = read_plan_layers(plan)
+    if sketch is not None:
+        if "parcels" not in available:
+            raise click.BadParameter(f"{plan} has no 'parcels' layer", param_hint="--plan")
+        fig = maps.parcel_sketch(sketch, available["parcels"],
+                                 others={k: v for k, v in available.items() if k in ("streams",)})
+    else:
+        if "villages" not in available:
+            raise click.BadParameter(f"{plan} has no 'villages' layer", param_hint="--plan")
+        fig = maps.plan_map(available["villages"], zones=available.get("zones"),
+                            parcels=available.get("parcels"), streams=available.get("streams"),
+                            title=title, dem=_default_dem(Path(plan), dem))
+    path = maps.save_figure(fig, out, overwrite=overwrite)
+    click.echo(f"static map -> {path}")
+
+
+commands = [map_command, static_map_command]
