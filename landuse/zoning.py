@@ -21,9 +21,10 @@ from data and explains every decision:
 
 Method
 ------
-1. Slope [%] from :func:`landuse.terrain.slope`; distance [m] from each cell centre to
-   the nearest stream line (exact within the largest distance threshold of the rules,
-   a Euclidean distance transform beyond it).
+1. Slope [%] from :func:`landuse.terrain.slope` (Horn 1981, edges extrapolated);
+   distance [m] from each cell centre to the nearest stream line: a Euclidean
+   distance transform, replaced by the exact point-to-line distance near every
+   distance threshold of the rules, so each comparison with a threshold is exact.
 2. Each cell takes the zone of the first rule whose conditions all hold.
 3. A square majority filter (``smoothing_window_cells``) removes isolated cells and
    ragged edges; cells keep their zone on ties.
@@ -222,13 +223,16 @@ def _rasterize(geoms: Any, values: Any, shape: tuple[int, int], transform: Any, 
                               all_touched=all_touched, dtype=dtype)
 
 
-def _stream_distance(streams: Any, dem: Raster, *, cells: np.ndarray, exact_within_m: float,
+def _stream_distance(streams: Any, dem: Raster, *, cells: np.ndarray, thresholds_m: Any,
                      max_order: int | None = None) -> np.ndarray:
-    """Distance [m] from each cell centre to the nearest stream line.
+    """Distance [m] from each cell centre to the nearest stream line, exact where it matters.
 
-    Exact (shapely, nearest segment from an STRtree) for the cells flagged in *cells*
-    whose approximate distance is within ``exact_within_m``; elsewhere the Euclidean
-    distance transform to the rasterised stream cells (error below one cell diagonal).
+    The Euclidean distance transform to the rasterised stream cells (``all_touched``)
+    is within half a cell diagonal of the true distance, because every stream passes
+    through the cells it was burnt into. Cells of *cells* whose approximate distance is
+    within one cell diagonal of any of *thresholds_m* get the exact distance (nearest
+    two-point segment from an STRtree), so every comparison ``distance <= threshold``
+    is exact; elsewhere the approximation is kept (error below half a cell diagonal).
     """
     import shapely
     from scipy import ndimage
@@ -242,21 +246,23 @@ def _stream_distance(streams: Any, dem: Raster, *, cells: np.ndarray, exact_with
     if len(geoms) == 0:
         return np.full(shape, np.inf)
     mask = _rasterize(geoms, np.ones(len(geoms)), shape, dem.transform, all_touched=True) > 0
+    margin = float(np.hypot(*dem.res))
     if not mask.any():
         # every stream lies off the grid: measure exactly wherever needed
         dist = np.full(shape, np.inf)
-        approx_ok = np.zeros(shape, bool)
+        todo = cells.copy()
     else:
         dist = ndimage.distance_transform_edt(~mask, sampling=(dem.res[1], dem.res[0]))
-        approx_ok = dist > exact_within_m + 2 * np.hypot(*dem.res)
-    todo = cells & ~approx_ok
+        near = np.zeros(shape, bool)
+        for thr in set(float(t) for t in np.atleast_1d(thresholds_m)):
+            near |= np.abs(dist - thr) <= margin
+        todo = cells & near
     if todo.any():
         rows, cols = np.nonzero(todo)
         t = dem.transform
         xs = t.c + (cols + 0.5) * t.a
         ys = t.f + (rows + 0.5) * t.e
-        segs = _segments(geoms)
-        tree = shapely.STRtree(segs)
+        tree = shapely.STRtree(_segments(geoms))
         _, d = tree.query_nearest(shapely.points(xs, ys), return_distance=True, all_matches=False)
         dist = dist.copy()
         dist[rows, cols] = d
@@ -671,11 +677,11 @@ def zone_villages(
             streams = _derive_streams(dem_r)
         orders = {r.max_stream_order for r in rs.rules if r.uses_streams}
         _check_streams(streams, dem_r, needs_order=any(o is not None for o in orders))
-        within = max(max(r.max_stream_distance_m or 0, r.min_stream_distance_m or 0)
-                     for r in rs.rules)
         for o in sorted(orders, key=lambda v: -1 if v is None else v):
+            thresholds = [d for r in rs.rules if r.uses_streams and r.max_stream_order == o
+                          for d in (r.max_stream_distance_m, r.min_stream_distance_m) if d is not None]
             distances[o] = _stream_distance(streams, grid, cells=any_region,
-                                            exact_within_m=within, max_order=o)
+                                            thresholds_m=thresholds, max_order=o)
     forest_mask = _forest_mask(forest, grid, rs)
     lt = None
     if landuse is not None:
@@ -998,7 +1004,7 @@ def suitability(
             st = _derive_streams(dem_r) if streams is None else streams
             _check_streams(st, dem_r, needs_order=False)
             values["stream_distance_m"] = _stream_distance(
-                st, dem_r, cells=dem_r.valid, exact_within_m=lim.s3_max)
+                st, dem_r, cells=dem_r.valid, thresholds_m=(lim.s1_max, lim.s2_max, lim.s3_max))
     cls = np.zeros(dem_r.shape, np.uint8)
     valid = dem_r.valid.copy()
     for lim in limits:

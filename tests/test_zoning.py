@@ -213,14 +213,17 @@ def test_stream_distance_is_exact_near_the_stream():
     line = LineString([(X0 + 33, Y0 + 17), (X0 + 777, Y0 + 701)])
     streams = gpd.GeoDataFrame(geometry=[line], crs=UTM47)
     cells = np.ones(dem.shape, bool)
-    d = zoning._stream_distance(streams, dem, cells=cells, exact_within_m=100.0)
+    thresholds = (30.0, 100.0, 247.5)
+    d = zoning._stream_distance(streams, dem, cells=cells, thresholds_m=thresholds)
     rows, cols = np.indices(dem.shape)
     xs = X0 + (cols + 0.5) * CELL
     ys = Y0 + 40 * CELL - (rows + 0.5) * CELL
     exact = shapely.distance(shapely.points(xs, ys), line)
-    near = exact < 100
-    np.testing.assert_allclose(d[near], exact[near], atol=1e-6)
-    assert np.all(np.abs(d - exact) <= CELL * math.sqrt(2))
+    for thr in thresholds:  # every comparison with a threshold is exact
+        assert ((d <= thr) == (exact <= thr)).all()
+        band = np.abs(exact - thr) < CELL / 2
+        np.testing.assert_allclose(d[band], exact[band], atol=1e-6)
+    assert np.all(np.abs(d - exact) <= CELL * math.sqrt(2) / 2 + 1e-9)
 
 
 def _irregular_villages():
@@ -613,10 +616,17 @@ def test_demo_zoning_is_plausible():
         z = res.zones[res.zones.village_id == vid]
         assert abs(z.area.sum() - geom.area) / geom.area < 1e-4
         t = res.table[res.table.village_id == vid]
-        assert t.loc[t.category == "forest", "share_pct"].sum() > 40.0
+        assert t.loc[t.category == "forest", "share_pct"].sum() > 25.0  # even the lowland village
+    # a large forest share over the demo as a whole (Oudomxay: forest >= 40 %)
+    forest_ha = res.table.loc[res.table.category == "forest", "area_ha"].sum()
+    assert forest_ha / res.table["area_ha"].sum() > 0.40
     # paddy only on gentle slopes near streams
     paddy_cells = res.zone_raster.data == res.rules.zone_codes["PADDY"]
     slope = zoning._slope_pct(dem)
-    assert np.nanmedian(slope[paddy_cells]) <= res.rules.slope_limit_pct("paddy")
-    dist = zoning._stream_distance(streams, dem, cells=paddy_cells, exact_within_m=400)
-    assert np.median(dist[paddy_cells]) <= 300
+    limit = res.rules.slope_limit_pct("paddy")
+    assert paddy_cells.sum() > 0
+    # all but smoothing / merging artefacts lie on slopes within the paddy limit
+    assert np.mean(slope[paddy_cells] <= limit) > 0.9
+    assert np.nanmean(slope[paddy_cells]) < np.nanmean(slope[res.zone_raster.data > 0]) / 3
+    dist = zoning._stream_distance(streams, dem, cells=paddy_cells, thresholds_m=[300.0])
+    assert np.mean(dist[paddy_cells] <= 300 + 2 * 20) > 0.9
