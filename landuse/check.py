@@ -88,6 +88,7 @@ CODES: dict[str, str] = {
     "ID_DUPLICATE": "an id occurs more than once",
     "LAND_TYPE_UNKNOWN": "a parcel's land_type is empty or not in the vocabulary",
     "STATUS_UNKNOWN": "a history row's status is not cultivated, fallow or other",
+    "HISTORY_UNKNOWN_PLOT": "a history row's plot_id is not a parcel_id of the parcels layer",
     "PARCEL_OVERLAP": "two parcels overlap",
     "PARCEL_OUTSIDE_VILLAGE": "a parcel lies outside its village's territory",
     "PARCEL_CROSSES_VILLAGE": "a parcel crosses its village's boundary",
@@ -303,7 +304,9 @@ def _to_numbers(rep: _Report, df: pd.DataFrame, column: str, layer: str, id_colu
 
 
 def _text_encoding(rep: _Report, df: pd.DataFrame, column: str, layer: str, id_column: str) -> None:
-    """Warn about Lao text that was decoded with the wrong encoding or is not Lao at all."""
+    """Warn about Lao text (columns ending in ``_lo``) that was decoded with the wrong
+    encoding (UTF-8 bytes read as Latin-1 or cp1252 start with 'àº' or 'à»') or has no
+    character of the Lao Unicode block at all."""
     if column not in df.columns:
         return
     for pos, value in enumerate(df[column].to_numpy(dtype=object)):
@@ -336,7 +339,8 @@ def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
     usable = _check_ids(rep, villages, "village_id", layer) & good
     state["ids"] = set(villages["village_id"].dropna().astype(str))
     state["usable"] = villages[usable]
-    _text_encoding(rep, villages, "name_lo", layer, "village_id")
+    for col in [c for c in villages.columns if isinstance(c, str) and c.endswith("_lo")]:
+        _text_encoding(rep, villages, col, layer, "village_id")
     if state["crs_ok"] and usable.sum() > 1:
         for r in topology.overlaps(villages[usable], min_area_m2=opts["overlap_min_m2"],
                                    id_column="village_id").itertuples():
@@ -480,6 +484,8 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
         ids = set(households["household_id"].dropna().astype(str))
     else:
         rep.skipped(layer, "household ids and parcels' households", "the column 'household_id' is missing")
+    for col in [c for c in households.columns if isinstance(c, str) and c.endswith("_lo")]:
+        _text_encoding(rep, households, col, layer, id_col or "household_id")
     vids = vstate["ids"] if vstate else None
     if "village_id" in households.columns and vids is not None:
         col = households["village_id"]
@@ -510,7 +516,7 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
     return ids
 
 
-def _check_histories(rep: _Report, histories: pd.DataFrame) -> None:
+def _check_histories(rep: _Report, histories: pd.DataFrame, parcel_ids: set | None) -> None:
     from landuse.io import REQUIRED
 
     layer = "histories"
@@ -531,6 +537,14 @@ def _check_histories(rep: _Report, histories: pd.DataFrame) -> None:
                 rep.add("error", "ID_DUPLICATE", layer, _fid(histories, pos, id_col),
                         f"plot {histories['plot_id'].iloc[pos]!r} has more than one row for year "
                         f"{year.iloc[pos]:g}", "keep one status per plot and year")
+    if id_col and parcel_ids is not None:
+        col = histories["plot_id"]
+        unknown = col.notna() & ~col.astype(str).isin(parcel_ids)
+        for value in pd.unique(col[unknown]):
+            n = int((col == value).sum())
+            rep.add("warning", "HISTORY_UNKNOWN_PLOT", layer, value,
+                    f"plot_id {value!r} ({n} rows) is not a parcel_id of the parcels layer",
+                    "use the parcel_id of the plot so that its fallow cycles can be mapped")
     if "status" in histories.columns:
         status = histories["status"].astype("string").str.strip().str.lower()
         status = status.replace({"cropped": "cultivated", "crop": "cultivated", "forest": "other"})
@@ -779,7 +793,10 @@ def check_inputs(
     hh_ids = _check_households(rep, given["households"], vstate) if "households" in given else None
     pstate = _check_parcels(rep, given["parcels"], vstate, hh_ids, opts) if "parcels" in given else None
     if "histories" in given:
-        _check_histories(rep, given["histories"])
+        pids = None
+        if pstate is not None and "parcel_id" in pstate["gdf"].columns:
+            pids = set(pstate["gdf"]["parcel_id"].dropna().astype(str))
+        _check_histories(rep, given["histories"], pids)
     if "climate" in given:
         _check_climate(rep, given["climate"])
 

@@ -121,17 +121,24 @@ def _outline(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shared(a: np.ndarray, b: np.ndarray, *, tolerance_m: float) -> np.ndarray:
-    """The part of each outline in *a* that runs along the matching outline in *b*.
+def _shared(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, tolerance_m: float) -> np.ndarray:
+    """The part of outline ``a[ia[k]]`` that runs along outline ``b[ib[k]]``, for each pair k.
 
     With ``tolerance_m == 0`` this is the exact intersection of the two outlines;
     otherwise it is the part of *a*'s outline within ``tolerance_m`` of *b*'s outline
-    (which overstates a straight shared edge by at most ``2 * tolerance_m``).
+    (see :func:`_shared_length` for the overshoot at the ends). Outlines and their
+    buffers are computed once per feature, not once per pair.
     """
-    oa, ob = _outline(a), _outline(b)
+    oa = _outline(a)
+    ob = _outline(b) if b is not a else oa
     if tolerance_m > 0:
-        ob = shapely.buffer(ob, tolerance_m, quad_segs=2)
-    return _linear(shapely.intersection(oa, ob))
+        used = np.unique(ib)
+        buf = np.empty(len(b), dtype=object)
+        buf[used] = shapely.buffer(ob[used], tolerance_m, quad_segs=2)
+        ob = buf
+    if len(ia) == 0:
+        return np.array([], dtype=object)
+    return _linear(shapely.intersection(oa[ia], ob[ib]))
 
 
 def _shared_length(lines: np.ndarray, *, tolerance_m: float) -> np.ndarray:
@@ -537,10 +544,9 @@ def adjacency(
     left, right = _pairs(parcels, geoms, tolerance_m=tolerance_m)
     keep = left < right
     left, right = left[keep], right[keep]
-    shared = _shared_length(_shared(geoms[left], geoms[right], tolerance_m=tolerance_m),
-                            tolerance_m=tolerance_m)
+    shared = _shared_length(_shared(geoms, geoms, left, right, tolerance_m=tolerance_m), tolerance_m=tolerance_m)
     if tolerance_m > 0:
-        back = _shared_length(_shared(geoms[right], geoms[left], tolerance_m=tolerance_m), tolerance_m=tolerance_m)
+        back = _shared_length(_shared(geoms, geoms, right, left, tolerance_m=tolerance_m), tolerance_m=tolerance_m)
         shared = np.minimum(shared, back)
     keep = (shared >= min_shared_m) & (shared > 0)
     left, right, shared = left[keep], right[keep], shared[keep]
@@ -654,7 +660,7 @@ def neighbours(
     left, right = _pairs(parcels, geoms, tolerance_m=tolerance_m)
     keep = left != right
     src = [left[keep]]
-    lines = [_shared(geoms[left[keep]], geoms[right[keep]], tolerance_m=tolerance_m)]
+    lines = [_shared(geoms, geoms, left[keep], right[keep], tolerance_m=tolerance_m)]
     names = [labels[right[keep]]]
 
     if others is not None:
@@ -680,7 +686,7 @@ def neighbours(
         )
         q, t = _pairs(others, geoms, tolerance_m=tolerance_m)
         src.append(q)
-        lines.append(_shared(geoms[q], ogeoms[t], tolerance_m=tolerance_m))
+        lines.append(_shared(geoms, ogeoms, q, t, tolerance_m=tolerance_m))
         names.append(olabels[t])
 
     src_all = np.concatenate(src)
@@ -704,10 +710,11 @@ def neighbours(
     side_names = list(SIDES)
     values = np.full((len(parcels), 4), None, dtype=object)
     if len(src_all):
-        table = pd.DataFrame({"src": src_all, "side": side, "name": name_all, "length": length})
-        table = table.groupby(["src", "side", "name"], sort=False, as_index=False)["length"].sum()
-        table = table.sort_values(["src", "side", "length", "name"], ascending=[True, True, False, True])
-        joined = table.groupby(["src", "side"], sort=True)["name"].agg(", ".join)
-        for (s, d), text in joined.items():
-            values[int(s), int(d)] = text
+        # per (parcel, side): labels by decreasing total shared length, each label once
+        totals: dict[tuple[int, int], dict[str, float]] = {}
+        for s_, d_, n_, l_ in zip(src_all.tolist(), side.tolist(), name_all.tolist(), length.tolist(), strict=True):
+            cell = totals.setdefault((s_, d_), {})
+            cell[n_] = cell.get(n_, 0.0) + l_
+        for (s_, d_), cell in totals.items():
+            values[s_, d_] = ", ".join(sorted(cell, key=lambda n: (-cell[n], n)))
     return pd.DataFrame(values, index=parcels.index, columns=side_names, dtype=object)

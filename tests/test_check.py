@@ -50,7 +50,8 @@ def clean() -> dict:
     )
     households = pd.DataFrame({
         "household_id": ["H1", "H2", "H3"], "village_id": "V1",
-        "head_name": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ", "Noy"], "members": [5, 6, 4], "labour_units": [3, 3.5, 2],
+        "head_name": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ", "Noy"], "head_name_lo": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ", "ນ້ອຍ"],
+        "members": [5, 6, 4], "labour_units": [3, 3.5, 2],
     })
     histories = pd.DataFrame({"plot_id": ["P2", "P2", "P3", "P3"], "year": [2020, 2021, 2020, 2021],
                               "status": ["cultivated", "fallow", "fallow", "cultivated"]})
@@ -233,6 +234,10 @@ FAULTS = {
     "TEXT_ENCODING": (_set("villages", "name_lo", 0, "ປ່າສັກ".encode().decode("latin-1")), "warning",
                       r"name_lo .* looks garbled.*Fix: save the file as UTF-8"),
     "STATUS_UNKNOWN": (_set("histories", "status", 1, "burnt"), "error", r"status 'burnt' is not in the vocabulary"),
+    "HISTORY_UNKNOWN_PLOT": (_set("histories", "plot_id", 0, "U77"), "warning",
+                             r"plot_id 'U77' \(1 rows\) is not a parcel_id.*Fix: use the parcel_id"),
+    "TEXT_ENCODING-households": (_set("households", "head_name_lo", 0, "Bounmy"), "warning",
+                                 r"head_name_lo 'Bounmy' has no Lao characters"),
     "TMIN_GT_TMAX": (lambda d: (_set("climate", "tmin_c", 2, 35)(d)), "error", r"tmin_c 35 is above tmax_c 31"),
     "CLIMATE_MONTHS": (lambda d: d.update(climate=d["climate"].iloc[:11]), "error", r"months missing: \[12\]"),
     "COLUMN_MISSING": (lambda d: d.update(households=d["households"].drop(columns="labour_units")), "error",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -306,3 +308,55 @@ def test_random_grids_have_no_overlaps_and_symmetric_adjacency(widths, heights, 
     assert gaps(p, v).empty
     p2 = p.assign(village_id="V1")
     assert outside_village(p2, v).empty
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    widths=st.lists(st.integers(3, 300), min_size=1, max_size=5),
+    heights=st.lists(st.integers(3, 300), min_size=1, max_size=4),
+)
+def test_neighbours_of_random_rectangle_grids_follow_the_grid(widths, heights):
+    # long thin and wide flat rectangles alike: the cell across each edge is on that side
+    xs = X0 + np.concatenate([[0], np.cumsum(widths)])
+    ys = Y0 + np.concatenate([[0], np.cumsum(heights)])
+    geoms, ids, pos = [], [], []
+    for j in range(len(heights)):
+        for i in range(len(widths)):
+            geoms.append(box(xs[i], ys[j], xs[i + 1], ys[j + 1]))
+            ids.append(f"{i}-{j}")
+            pos.append((i, j))
+    out = neighbours(layer(geoms, ids), tolerance_m=0.5, min_shared_m=1.0)
+    nx, ny = len(widths), len(heights)
+    for k, (i, j) in enumerate(pos):
+        expect = {
+            "north": f"{i}-{j + 1}" if j + 1 < ny else None,
+            "east": f"{i + 1}-{j}" if i + 1 < nx else None,
+            "south": f"{i}-{j - 1}" if j > 0 else None,
+            "west": f"{i - 1}-{j}" if i > 0 else None,
+        }
+        assert out.iloc[k].to_dict() == expect
+
+
+DEMO_PARCELS = Path(__file__).resolve().parents[1] / "landuse" / "datasets" / "data" / "parcels.gpkg"
+
+
+def test_topology_on_the_demo_parcels():
+    from landuse import io
+
+    p = io.read_parcels(DEMO_PARCELS)
+    assert len(p) > 1000
+    nb = neighbours(p)
+    adj = adjacency(p, tolerance_m=0.5)
+    ids = p["parcel_id"].to_numpy()
+    listed = {}
+    for k, row in enumerate(nb.itertuples(index=False)):
+        for side_name, value in zip(nb.columns, row, strict=True):
+            for q in (value.split(", ") if value else []):
+                listed[(ids[k], q)] = side_name
+    both = set(zip(adj.parcel_id_a, adj.parcel_id_b)) | set(zip(adj.parcel_id_b, adj.parcel_id_a))
+    # the two functions agree on who touches whom (they differ only where the two
+    # directions of an unsnapped boundary straddle min_shared_m)
+    assert len(set(listed) ^ both) <= 0.001 * len(both)
+    opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}
+    reciprocal = np.mean([listed.get((b, a)) == opposite[s] for (a, b), s in listed.items()])
+    assert reciprocal > 0.8  # irregular parcels: mostly, B north of A means A south of B
