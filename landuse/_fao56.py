@@ -672,3 +672,84 @@ def penman_monteith_eq6_mm_day(*, delta_kpa_c: Any, rn_mj_m2_day: Any, g_mj_m2_d
         _a(tmean_c) + 273.0) * _a(u2_m_s) * (_a(es_kpa) - _a(ea_kpa))
     den = _a(delta_kpa_c) + _a(gamma_kpa_c) * (1.0 + 0.34 * _a(u2_m_s))
     return num / den
+
+
+# -- hourly -------------------------------------------------------------------------------------
+#: Stefan-Boltzmann constant per hour. [MJ K⁻⁴ m⁻² h⁻¹] (FAO-56 Eq. 39 for hourly steps)
+SIGMA_MJ_K4_M2_H = 2.043e-10
+
+
+def seasonal_correction_h(doy: Any) -> Any:
+    r"""Seasonal correction for solar time (FAO-56 Eqs. 32 and 33).
+
+    .. math:: S_c = 0.1645 \sin 2b - 0.1255 \cos b - 0.025 \sin b, \quad b = \frac{2\pi (J - 81)}{364}
+
+    Parameters
+    ----------
+    doy : numeric
+        Day of the year. [-]
+
+    Returns
+    -------
+    numeric
+        Sc. [h]
+
+    Examples
+    --------
+    >>> round(seasonal_correction_h(274), 4)  # FAO-56 Example 19 (1 October)
+    0.1889
+    """
+    b = 2.0 * np.pi * (_a(doy) - 81.0) / 364.0
+    return _like(0.1645 * np.sin(2 * b) - 0.1255 * np.cos(b) - 0.025 * np.sin(b), doy)
+
+
+def extraterrestrial_radiation_hourly_mj_m2_h(*, lat_deg: Any, doy: Any, hour_mid: Any, lon_west_deg: Any,
+                                              lz_west_deg: Any, period_h: float = 1.0) -> Any:
+    r"""Extraterrestrial radiation of an hourly (or shorter) period (FAO-56 Eqs. 28-33).
+
+    .. math::
+
+        R_a = \frac{12 \cdot 60}{\pi} G_{sc} d_r [(\omega_2 - \omega_1) \sin\varphi \sin\delta
+              + \cos\varphi \cos\delta (\sin\omega_2 - \sin\omega_1)]
+
+    with :math:`\omega = \frac{\pi}{12}[(t + 0.06667 (L_z - L_m) + S_c) - 12]`,
+    :math:`\omega_{1,2} = \omega \mp \pi t_1 / 24`; the angles are limited to
+    :math:`[-\omega_s, \omega_s]`, so the result is 0 when the sun is below the horizon.
+
+    Parameters
+    ----------
+    lat_deg : numeric
+        Latitude, positive north. [degrees]
+    doy : numeric
+        Day of the year. [-]
+    hour_mid : numeric
+        Standard clock time at the midpoint of the period, e.g. 14.5 for 14-15 h. [h]
+    lon_west_deg, lz_west_deg : numeric
+        Longitude of the site Lm and of the centre of the local time zone Lz, both in
+        degrees *west* of Greenwich as in FAO-56 (Lz = 75, 90, 105, 120 for US time zones,
+        0 for Greenwich, 330 for Cairo). [degrees]
+    period_h : float, default 1
+        Length t1 of the period. [h]
+
+    Returns
+    -------
+    numeric
+        Ra. [MJ m⁻² per period]
+
+    Examples
+    --------
+    >>> round(extraterrestrial_radiation_hourly_mj_m2_h(lat_deg=16 + 13 / 60, doy=274, hour_mid=14.5,
+    ...                                                 lon_west_deg=16.25, lz_west_deg=15.0), 3)
+    3.543
+    """
+    phi = np.deg2rad(_a(lat_deg))
+    delta = _a(solar_declination_rad(_a(doy)))
+    dr = _a(inverse_relative_distance(_a(doy)))
+    ws = _a(sunset_hour_angle_rad(phi, delta))
+    sc = _a(seasonal_correction_h(_a(doy)))
+    w = np.pi / 12.0 * ((_a(hour_mid) + 0.06667 * (_a(lz_west_deg) - _a(lon_west_deg)) + sc) - 12.0)
+    w1 = np.clip(w - np.pi * period_h / 24.0, -ws, ws)
+    w2 = np.clip(w + np.pi * period_h / 24.0, -ws, ws)
+    ra = 12.0 * 60.0 / np.pi * GSC_MJ_M2_MIN * dr * (
+        (w2 - w1) * np.sin(phi) * np.sin(delta) + np.cos(phi) * np.cos(delta) * (np.sin(w2) - np.sin(w1)))
+    return _like(np.maximum(ra, 0.0), lat_deg, doy, hour_mid, lon_west_deg, lz_west_deg)

@@ -838,6 +838,10 @@ def _report(res: SchemeResult) -> str:
     else:
         why = (f"crop evapotranspiration ({row['etc_mm_day']:.1f} mm/day) plus percolation is highest "
                f"relative to effective rain ({row['eff_rain_mm']:.0f} mm)")
+    comps = [(n, row[c]) for n, c in (("ETc", "etc_mm_day"), ("percolation", "percolation_mm_day"),
+                                      ("land preparation", "land_prep_mm_day")) if row[c] > 0.05]
+    parts = " + ".join(f"{n} {v:.1f}" for n, v in comps) or "no crop"
+    parts += f" − effective rain {row['eff_rain_mm'] / row['days']:.1f}"
     lines = [
         f"# Irrigation scheme {spec.scheme_id}: {spec.name_en} ({spec.name_lo})",
         "",
@@ -859,6 +863,9 @@ def _report(res: SchemeResult) -> str:
         f"{s['design_gir_mm_day']:.1f} mm/day = **{s['design_duty_l_s_ha']:.2f} l/s/ha**, design flow "
         f"**{s['design_flow_l_s']:.1f} l/s**. The peak 10-day period (decade {s['design_decade']}) needs "
         f"{s['peak_decade_duty_l_s_ha']:.2f} l/s/ha; staggering land preparation keeps the month's mean.",
+        f"- Why this duty: net requirement {row['nir_mm_day']:.1f} mm/day ({parts}, per ha of command area) "
+        f"÷ efficiency {spec.efficiency:.2f} = {row['gir_mm_day']:.1f} mm/day; 1 mm/day = 0.1157 l/s/ha"
+        + (f", × 24/{spec.operating_hours:g} h" if spec.operating_hours != 24 else "") + ".",
         f"- A duty of {s['design_duty_l_s_ha']:.2f} l/s/ha is "
         + ("within the 1-2.5 l/s/ha usual for paddy at the headworks (higher in land preparation and on light "
            "soils)." if 1.0 <= s["design_duty_l_s_ha"] <= 2.5 else

@@ -185,6 +185,43 @@ def test_example_18_et0():
         3.880, abs=2e-3)
 
 
+EX19 = dict(lat_deg=16 + 13 / 60, elevation_m=8.0, doy=274, lon_west_deg=16.25, lz_west_deg=15.0)
+
+
+def test_example_19_hourly():
+    """N'Diaye, Senegal, 1 October; Lz = 15 and t = 14.5 as in the openmeteo test (the UTC-1 quirk)."""
+    from landuse import _fao56
+
+    assert _fao56.seasonal_correction_h(274) == pytest.approx(0.1889, abs=1e-4)
+    ra = _fao56.extraterrestrial_radiation_hourly_mj_m2_h(hour_mid=14.5, lat_deg=EX19["lat_deg"], doy=274,
+                                                          lon_west_deg=16.25, lz_west_deg=15.0)
+    assert ra == pytest.approx(3.543, abs=1e-3)
+    assert irr.clear_sky_radiation_mj_m2_day(ra_mj_m2_day=ra, elevation_m=8.0) == pytest.approx(2.658, abs=1e-3)
+    day = irr.et0_penman_monteith_hourly(t_c=38.0, rh_pct=52.0, u2_m_s=3.3, rs_mj_m2_h=2.450, hour_mid=14.5,
+                                         **EX19)
+    assert day == pytest.approx(0.63, abs=5e-3)
+    assert day == pytest.approx(0.6269, abs=2e-4)
+    night = irr.et0_penman_monteith_hourly(t_c=28.0, rh_pct=90.0, u2_m_s=1.9, rs_mj_m2_h=0.0, hour_mid=2.5,
+                                           **EX19)
+    assert night == pytest.approx(0.0, abs=1e-2)
+    assert night == pytest.approx(0.0043, abs=2e-4)
+    # the sun is down at 02-03 h
+    assert _fao56.extraterrestrial_radiation_hourly_mj_m2_h(hour_mid=2.5, lat_deg=EX19["lat_deg"], doy=274,
+                                                            lon_west_deg=16.25, lz_west_deg=15.0) == 0.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hourly_kinds_and_errors(kind):
+    t, rh = as_kind(kind, 38.0, 52.0)
+    out = irr.et0_penman_monteith_hourly(t_c=t, rh_pct=rh, u2_m_s=3.3, rs_mj_m2_h=2.450, hour_mid=14.5, **EX19)
+    check_kind(kind, out)
+    assert first(out) == pytest.approx(0.6269, abs=2e-4)
+    with pytest.raises(IrrigationError, match="rh_pct"):
+        irr.et0_penman_monteith_hourly(t_c=38.0, rh_pct=120.0, u2_m_s=3.3, rs_mj_m2_h=2.45, hour_mid=14.5, **EX19)
+    with pytest.raises(IrrigationError, match="rs_mj_m2_h"):
+        irr.et0_penman_monteith_hourly(t_c=38.0, rh_pct=50.0, u2_m_s=3.3, rs_mj_m2_h=-1.0, hour_mid=14.5, **EX19)
+
+
 def test_example_20_lyon_missing_data():
     # Only Tmax/Tmin: ea = e°(Tmin), u2 = 2 m/s, Rs from Eq. 50 (full precision 4.5604, mark C)
     et0 = irr.et0_penman_monteith(tmax_c=26.6, tmin_c=14.8, lat_deg=45 + 43 / 60, elevation_m=200.0, doy=196,
