@@ -57,13 +57,25 @@ OUTPUTS = (
 N_OUT = len(OUTPUTS)
 
 
+#: Identity lookup table for arrays that already hold status codes.
+IDENTITY_LUT = np.full(256, 255, np.uint8)
+IDENTITY_LUT[:4] = np.arange(4, dtype=np.uint8)
+BAD = 255
+
+
 @njit(cache=True, nogil=True)
-def _prepare(raw, other_as_fallow, seq):
-    """Copy one raw sequence into *seq* applying the ``other`` and missing-fill rules."""
-    T = raw.shape[0]
+def _prepare(codes, p, lut, other_as_fallow, seq):
+    """Copy column *p* of *codes* through *lut* into *seq*, applying the ``other`` and
+    missing-fill rules; return the index of the first value the LUT does not know, or -1."""
+    T = codes.shape[0]
+    bad = -1
     for t in range(T):
-        v = raw[t]
-        if v == OTHER and other_as_fallow:
+        v = lut[codes[t, p]]
+        if v == BAD:
+            if bad < 0:
+                bad = t
+            v = MISSING
+        elif v == OTHER and other_as_fallow:
             v = FALLOW
         seq[t] = v
     t = 0
@@ -78,6 +90,7 @@ def _prepare(raw, other_as_fallow, seq):
                     seq[k] = FALLOW
         else:
             t += 1
+    return bad
 
 
 @njit(cache=True, nogil=True)
@@ -110,29 +123,47 @@ def _scan(seq, starts, crop, fall, lcens, rcens):
 
 
 @njit(cache=True, nogil=True)
-def _mk_pvalue(x, n):
-    """Two-sided Mann-Kendall p-value with tie correction (Mann 1945; Kendall 1975)."""
+def _insertion_sort(a, n):
+    """Sort ``a[:n]`` in place (n is small: a few cycles or their pairwise slopes)."""
+    for i in range(1, n):
+        v = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+@njit(cache=True, nogil=True)
+def _mk_pvalue_buf(x, n, buf):
+    """Two-sided Mann-Kendall p-value with tie correction (Mann 1945; Kendall 1975).
+
+    ``S = sum_{i<j} sgn(x_j - x_i)``; ``Var S = (n(n-1)(2n+5) - sum t(t-1)(2t+5)) / 18``
+    over tie groups of size t; ``Z = (S - sgn S) / sqrt(Var S)``; ``p = erfc(|Z| / sqrt 2)``.
+    *buf* is scratch space of at least *n* values.
+    """
     s = 0.0
     for i in range(n - 1):
+        xi = x[i]
         for j in range(i + 1, n):
-            d = x[j] - x[i]
+            d = x[j] - xi
             if d > 0:
                 s += 1.0
             elif d < 0:
                 s -= 1.0
     var = n * (n - 1.0) * (2.0 * n + 5.0)
-    # tie groups: count equal values
-    done = np.zeros(n, np.bool_)
     for i in range(n):
-        if done[i]:
-            continue
-        tcount = 0
-        for j in range(i, n):
-            if x[j] == x[i]:
-                tcount += 1
-                done[j] = True
-        if tcount > 1:
-            var -= tcount * (tcount - 1.0) * (2.0 * tcount + 5.0)
+        buf[i] = x[i]
+    _insertion_sort(buf, n)
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and buf[j] == buf[i]:
+            j += 1
+        t = j - i
+        if t > 1:
+            var -= t * (t - 1.0) * (2.0 * t + 5.0)
+        i = j
     var /= 18.0
     if var <= 0.0:
         return 1.0
@@ -146,6 +177,12 @@ def _mk_pvalue(x, n):
 
 
 @njit(cache=True, nogil=True)
+def _mk_pvalue(x, n):
+    """:func:`_mk_pvalue_buf` with its own scratch buffer."""
+    return _mk_pvalue_buf(x, n, np.empty(max(n, 1), np.float64))
+
+
+@njit(cache=True, nogil=True)
 def _theil_sen(xs, ys, n, buf):
     """Median of the pairwise slopes (Theil 1950; Sen 1968); xs strictly increasing."""
     m = 0
@@ -153,34 +190,41 @@ def _theil_sen(xs, ys, n, buf):
         for j in range(i + 1, n):
             buf[m] = (ys[j] - ys[i]) / (xs[j] - xs[i])
             m += 1
-    return np.median(buf[:m])
+    _insertion_sort(buf, m)
+    h = m // 2
+    if m % 2 == 1:
+        return buf[h]
+    return 0.5 * (buf[h - 1] + buf[h])
 
 
 @njit(cache=True, nogil=True)
-def _reduce_one(raw, out, p, other_as_fallow, alpha, window, min_drop, min_trend,
+def _reduce_one(codes, p, lut, out, other_as_fallow, alpha, window, min_drop, min_trend,
                 seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf):
-    """Reduce one raw sequence into column *p* of *out* (see :data:`OUTPUTS`)."""
-    T = raw.shape[0]
+    """Reduce column *p* of *codes* into column *p* of *out* (see :data:`OUTPUTS`).
+
+    Returns the time index of the first value unknown to *lut*, or -1."""
+    T = codes.shape[0]
     nan = np.nan
-    _prepare(raw, other_as_fallow, seq)
+    bad = _prepare(codes, p, lut, other_as_fallow, seq)
     first = -1
     last = -1
     n_obs = 0
     n_cult = 0
     last_cult = -1
     for t in range(T):
-        if seq[t] != MISSING:
+        v = seq[t]
+        if v != MISSING:
             if first < 0:
                 first = t
             last = t
             n_obs += 1
-            if seq[t] == CULTIVATED:
+            if v == CULTIVATED:
                 n_cult += 1
                 last_cult = t
     if n_obs == 0:
         for k in range(out.shape[0]):
             out[k, p] = nan
-        return
+        return bad
     n = _scan(seq, starts, crop, fall, lcens, rcens)
     n_clear = 0
     m = 0
@@ -190,14 +234,14 @@ def _reduce_one(raw, out, p, other_as_fallow, alpha, window, min_drop, min_trend
     for i in range(n):
         if not lcens[i]:
             n_clear += 1
-        if not lcens[i] and not rcens[i]:
-            xs[m] = starts[i]
-            ys[m] = fall[i]
-            ls[m] = crop[i] + fall[i]
-            sum_f += fall[i]
-            sum_c += crop[i]
-            last_f = fall[i]
-            m += 1
+            if not rcens[i]:
+                xs[m] = starts[i]
+                ys[m] = fall[i]
+                ls[m] = crop[i] + fall[i]
+                sum_f += fall[i]
+                sum_c += crop[i]
+                last_f = fall[i]
+                m += 1
     out[0, p] = n_clear
     out[1, p] = m
     if m > 0:
@@ -216,11 +260,11 @@ def _reduce_one(raw, out, p, other_as_fallow, alpha, window, min_drop, min_trend
     pval = nan
     if m >= min_trend:
         slope = 10.0 * _theil_sen(xs, ys, m, buf)
-        pval = _mk_pvalue(ys, m)
+        pval = _mk_pvalue_buf(ys, m, buf)
     out[8, p] = slope
     out[9, p] = pval
-    # shortening: mean rotation length of cycles cleared in the last `window` years of
-    # the record at least `min_drop` shorter than in the previous `window` years, or a
+    # shortening: mean rotation length of the cycles cleared in the last `window` years
+    # of the record at least `min_drop` shorter than in the `window` years before, or a
     # significant negative Mann-Kendall trend of fallow length.
     s_new = 0.0
     n_new = 0
@@ -228,12 +272,11 @@ def _reduce_one(raw, out, p, other_as_fallow, alpha, window, min_drop, min_trend
     n_old = 0
     for i in range(m):
         age = last - xs[i]
-        L = ls[i]
         if age < window:
-            s_new += L
+            s_new += ls[i]
             n_new += 1
         elif age < 2 * window:
-            s_old += L
+            s_old += ls[i]
             n_old += 1
     short = 0.0
     if n_new > 0 and n_old > 0 and (s_old / n_old - s_new / n_new) >= min_drop:
@@ -241,13 +284,18 @@ def _reduce_one(raw, out, p, other_as_fallow, alpha, window, min_drop, min_trend
     if m >= min_trend and pval < alpha and slope < 0:
         short = 1.0
     out[10, p] = short
+    return bad
 
 
 @njit(cache=True, nogil=True)
-def reduce_sequences(codes, other_as_fallow, alpha, window, min_drop, min_trend):
-    """Reduce a ``(T, N)`` array of status codes to a ``(N_OUT, N)`` float64 array."""
+def reduce_sequences(codes, lut, other_as_fallow, alpha, window, min_drop, min_trend):
+    """Reduce a ``(T, N)`` array (one sequence per column) to ``(N_OUT, N)`` float32.
+
+    *codes* holds raw values mapped to status codes by *lut* (``lut[value]``; 255 marks a
+    value that is not allowed). Returns ``(out, n_bad, first_bad_pixel, first_bad_year)``.
+    """
     T, N = codes.shape
-    out = np.empty((N_OUT, N), np.float64)
+    out = np.empty((N_OUT, N), np.float32)
     seq = np.empty(T, np.uint8)
     starts = np.empty(T, np.int64)
     crop = np.empty(T, np.int64)
@@ -258,15 +306,23 @@ def reduce_sequences(codes, other_as_fallow, alpha, window, min_drop, min_trend)
     ys = np.empty(T, np.float64)
     ls = np.empty(T, np.float64)
     buf = np.empty(max(1, T * T), np.float64)
+    n_bad = 0
+    bad_p = -1
+    bad_t = -1
     for p in range(N):
-        _reduce_one(codes[:, p], out, p, other_as_fallow, alpha, window, min_drop, min_trend,
-                    seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf)
-    return out
+        b = _reduce_one(codes, p, lut, out, other_as_fallow, alpha, window, min_drop,
+                        min_trend, seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf)
+        if b >= 0:
+            if n_bad == 0:
+                bad_p = p
+                bad_t = b
+            n_bad += 1
+    return out, n_bad, bad_p, bad_t
 
 
 @njit(cache=True, nogil=True)
 def cycles_of_sequences(codes, other_as_fallow):
-    """Return the cycles of every column of a ``(T, N)`` code array as flat arrays.
+    """Return the cycles of every column of a ``(T, N)`` status-code array as flat arrays.
 
     Returns ``(seq_index, start_index, cropping, fallow, left_censored, right_censored)``.
     """
@@ -286,7 +342,7 @@ def cycles_of_sequences(codes, other_as_fallow):
     rcens = np.empty(T, np.bool_)
     k = 0
     for p in range(N):
-        _prepare(codes[:, p], other_as_fallow, seq)
+        _prepare(codes, p, IDENTITY_LUT, other_as_fallow, seq)
         n = _scan(seq, starts, crop, fall, lcens, rcens)
         for i in range(n):
             r_seq[k] = p

@@ -182,29 +182,82 @@ def resolve(stack: Any, years: Any = None) -> StackSpec:
                      tuple(nodatas[s] if s else None for s in sources), str(dtype))
 
 
+def raw_lut(spec: StackSpec, table: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, int] | None:
+    """A lookup table raw value -> status code for 8/16-bit unsigned stacks, and the filler
+    value used for years absent from the stack; ``None`` when values must be mapped first."""
+    if spec.dtype not in ("uint8", "uint16"):
+        return None
+    nodatas = {nd for nd, src in zip(spec.nodata, spec.sources, strict=True) if src is not None}
+    if len(nodatas) > 1:
+        return None
+    size = 256 if spec.dtype == "uint8" else 65536
+    vals, codes = table
+    lut = np.full(size, 255, np.uint8)
+    ok = (vals == np.round(vals)) & (vals >= 0) & (vals < size)
+    lut[vals[ok].astype(np.int64)] = codes[ok]
+    (nodata,) = nodatas
+    if nodata is not None and not np.isnan(nodata) and 0 <= nodata < size and nodata == int(nodata):
+        lut[int(nodata)] = MISSING
+    free = np.flatnonzero(lut == 255)
+    if any(s is None for s in spec.sources):
+        if nodata is not None and not np.isnan(nodata) and 0 <= nodata < size:
+            filler = int(nodata)
+        elif free.size:
+            filler = int(free[0])
+            lut[filler] = MISSING
+        else:  # every value is a class: no room for a filler
+            return None
+    else:
+        filler = 0
+    return lut, filler
+
+
 def read_window(spec: StackSpec, table: tuple[np.ndarray, np.ndarray], row0: int, nrows: int,
-                datasets: dict[str, Any] | None = None) -> np.ndarray:
-    """Read rows ``row0 .. row0 + nrows`` of every year as a ``(T, nrows, width)`` code array."""
+                datasets: dict[str, Any] | None = None,
+                plan: tuple[np.ndarray, int] | None | str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Read rows ``row0 .. row0 + nrows`` of every year.
+
+    Returns ``(values, lut)``: raw values with their lookup table (8/16-bit stacks) or
+    status codes with the identity table.
+    """
     import rasterio
     from rasterio.windows import Window
 
+    from landuse._fallow_kernel import IDENTITY_LUT
+
+    if isinstance(plan, str):
+        plan = raw_lut(spec, table)
     win = Window(0, row0, spec.width, nrows)
-    out = np.zeros((len(spec.sources), nrows, spec.width), np.uint8)
+    T = len(spec.sources)
+    if plan is not None:
+        lut, filler = plan
+        out = np.empty((T, nrows, spec.width), spec.dtype)
+    else:
+        out = np.zeros((T, nrows, spec.width), np.uint8)
     with contextlib.ExitStack() as es:
         opened = datasets if datasets is not None else {}
         for t, src in enumerate(spec.sources):
             if src is None:
+                if plan is not None:
+                    out[t] = filler
                 continue
             path, band = src
             ds = opened.get(path)
             if ds is None:
                 ds = es.enter_context(rasterio.open(path))
                 opened[path] = ds
-            raw = ds.read(band, window=win)
-            out[t] = map_codes(raw, spec.nodata[t], table, f"{Path(path).name} band {band}")
+            if plan is not None:
+                ds.read(band, window=win, out=out[t])
+            else:
+                raw = ds.read(band, window=win)
+                out[t] = map_codes(raw, spec.nodata[t], table, f"{Path(path).name} band {band}")
         if datasets is None:
             opened.clear()
-    return out
+    return out, (lut if plan is not None else IDENTITY_LUT)
+
+
+def _source_names(spec: StackSpec) -> list[str]:
+    return [f"{Path(s[0]).name} band {s[1]}" if s else "absent year" for s in spec.sources]
 
 
 def _windows(spec: StackSpec, block_rows: int | None) -> list[tuple[int, int]]:
@@ -217,10 +270,34 @@ def _windows(spec: StackSpec, block_rows: int | None) -> list[tuple[int, int]]:
     return [(r, min(block_rows, spec.height - r)) for r in range(0, spec.height, block_rows)]
 
 
-def _process(spec: StackSpec, table: Any, row0: int, nrows: int, opts: Sequence[Any]) -> np.ndarray:
+def _process(spec: StackSpec, table: Any, plan: Any, row0: int, nrows: int,
+             opts: Sequence[Any]) -> np.ndarray:
+    """Read and reduce one window (a dask task)."""
     from landuse.fallow import _block_kernel
 
-    return _block_kernel(read_window(spec, table, row0, nrows), *opts)
+    values, lut = read_window(spec, table, row0, nrows, plan=plan)
+    return _block_kernel(values, lut, *opts, sources=_source_names(spec), row0=row0)
+
+
+_ZSTD: bool | None = None
+
+
+def _zstd_available() -> bool:
+    """True when GDAL can write ZSTD-compressed GeoTIFFs (checked once, in memory)."""
+    global _ZSTD
+    if _ZSTD is None:
+        from rasterio.io import MemoryFile
+        from affine import Affine
+
+        try:
+            with MemoryFile() as mem, mem.open(driver="GTiff", width=1, height=1, count=1,
+                                              dtype="float32", compress="zstd",
+                                              transform=Affine(1, 0, 0, 0, -1, 1)) as ds:
+                ds.write(np.zeros((1, 1, 1), np.float32))
+            _ZSTD = True
+        except Exception:  # noqa: BLE001 - any failure means: not available
+            _ZSTD = False
+    return _ZSTD
 
 
 def run(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any, years: Any, use_dask: bool,
@@ -232,17 +309,29 @@ def run(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any, years: Any, use
 
     spec = resolve(stack, years)
     table = class_table(classes)
+    plan = raw_lut(spec, table)
     windows = _windows(spec, block_rows)
     out_dir = Path(out_dir)
     paths = {name: out_dir / f"{name}.tif" for name in OUTPUTS}
+    for p in paths.values():  # fail before any work
+        if p.exists() and not overwrite:
+            from landuse.errors import OutputExistsError
+
+            raise OutputExistsError("the output exists already", source=str(p),
+                                    hint="choose another folder or pass overwrite=True "
+                                    "(--overwrite)")
     profile: dict[str, Any] = {
         "driver": "GTiff", "width": spec.width, "height": spec.height, "count": 1,
         "dtype": "float32", "transform": spec.transform, "crs": spec.crs, "nodata": np.nan,
-        "compress": "deflate", "predictor": 3,
+        "predictor": 3,
     }
+    profile.update({"compress": "zstd", "zstd_level": 1} if _zstd_available()
+                   else {"compress": "deflate", "zlevel": 1})
     if spec.width >= 256 and spec.height >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    with contextlib.ExitStack() as es:
+    names = _source_names(spec)
+    # a small GDAL block cache keeps memory bounded: every tile is written once
+    with rasterio.Env(GDAL_CACHEMAX=128), contextlib.ExitStack() as es:
         tmps = {n: es.enter_context(atomic_output(p, overwrite=overwrite)) for n, p in paths.items()}
         dsts = {n: es.enter_context(rasterio.open(t, "w", **profile)) for n, t in tmps.items()}
         for name, dst in dsts.items():
@@ -257,41 +346,65 @@ def run(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any, years: Any, use
                 dsts[name].write(res[k], 1, window=win)
 
         if use_dask:
-            _run_dask(spec, table, windows, opts, write)
+            _run_dask(spec, table, plan, windows, opts, write)
         else:
-            opened: dict[str, Any] = {}
-            with contextlib.ExitStack() as inputs:
-                for src in spec.sources:
-                    if src is not None and src[0] not in opened:
-                        opened[src[0]] = inputs.enter_context(rasterio.open(src[0]))
-                from landuse.fallow import _block_kernel
-
-                for row0, nrows in windows:
-                    codes = read_window(spec, table, row0, nrows, datasets=opened)
-                    write(row0, nrows, _block_kernel(codes, *opts))
+            _run_threads(spec, table, plan, windows, opts, write, names)
         for dst in dsts.values():
             dst.close()
     return paths
 
 
-def _run_dask(spec: StackSpec, table: Any, windows: list[tuple[int, int]], opts: Sequence[Any],
-              write: Any) -> None:
-    """Build a dask array of codes from windowed reads, map the kernel, write in order."""
+def _run_threads(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int, int]],
+                 opts: Sequence[Any], write: Any, names: list[str]) -> None:
+    """Read the next window and write the previous one while the kernel runs.
+
+    One reader thread owns the input datasets and one writer thread the outputs; GDAL
+    and the (nogil) kernel release the GIL, so reading, computing and writing overlap.
+    At most two windows are in flight, so memory stays bounded.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import rasterio
+
+    from landuse.fallow import _block_kernel
+
+    with contextlib.ExitStack() as inputs, ThreadPoolExecutor(1) as reader, \
+            ThreadPoolExecutor(1) as writer:
+        opened: dict[str, Any] = {}
+        for src in spec.sources:
+            if src is not None and src[0] not in opened:
+                opened[src[0]] = inputs.enter_context(rasterio.open(src[0]))
+
+        def read(w: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+            return read_window(spec, table, w[0], w[1], datasets=opened, plan=plan)
+
+        pending_write = None
+        nxt = reader.submit(read, windows[0]) if windows else None
+        for i, (row0, nrows) in enumerate(windows):
+            values, lut = nxt.result()
+            nxt = reader.submit(read, windows[i + 1]) if i + 1 < len(windows) else None
+            res = _block_kernel(values, lut, *opts, sources=names, row0=row0)
+            del values
+            if pending_write is not None:
+                pending_write.result()
+            pending_write = writer.submit(write, row0, nrows, res)
+        if pending_write is not None:
+            pending_write.result()
+
+
+def _run_dask(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int, int]],
+              opts: Sequence[Any], write: Any) -> None:
+    """Map the window reads and the kernel over dask blocks; write the results in order."""
     import dask
     import dask.array as da
 
-    from landuse.fallow import fallow_metrics_array
-
-    T = len(spec.sources)
+    n_out = len(OUTPUTS)
     blocks = [
-        da.from_delayed(dask.delayed(read_window)(spec, table, r0, n), shape=(T, n, spec.width),
-                        dtype=np.uint8)
+        da.from_delayed(dask.delayed(_process)(spec, table, plan, r0, n, tuple(opts)),
+                        shape=(n_out, n, spec.width), dtype=np.float32)
         for r0, n in windows
     ]
-    codes = da.concatenate(blocks, axis=1)
-    res = fallow_metrics_array(codes, other_as="fallow" if opts[0] else "break", alpha=opts[1],
-                               window_years=opts[2], min_drop_years=opts[3],
-                               min_trend_cycles=opts[4])
+    res = da.concatenate(blocks, axis=1)
     parts = res.to_delayed().ravel()
     try:
         from distributed import get_client

@@ -96,6 +96,7 @@ from landuse._fallow_kernel import (
     FALLOW,
     MISSING,
     OTHER,
+    IDENTITY_LUT,
     OUTPUTS,
     cycles_of_sequences,
     reduce_sequences,
@@ -460,7 +461,7 @@ def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = Non
     opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
     classes = classes or FallowClasses()
     st = _history_stack(histories)
-    res = reduce_sequences(st.codes, *opts)
+    res = reduce_sequences(st.codes, IDENTITY_LUT, *opts)[0]
     out = pd.DataFrame({"plot_id": st.plot_ids, "first_year": st.first_year,
                         "last_year": st.last_year, "n_years_observed": st.n_observed})
     for k, name in enumerate(OUTPUTS):
@@ -943,16 +944,39 @@ def fallow_metrics_array(codes: Any, *, other_as: str = "fallow", alpha: float =
                           source="fallow_metrics_array", hint="stack one band per year")
     if type(codes).__module__.startswith("dask"):
         codes = codes.rechunk({0: -1})
-        return codes.map_blocks(_block_kernel, *opts, dtype=np.float32,
+        return codes.map_blocks(_block_kernel, IDENTITY_LUT, *opts, dtype=np.float32,
                                 chunks=((len(OUTPUTS),), *codes.chunks[1:]))
-    return _block_kernel(np.asarray(codes), *opts)
+    return _block_kernel(np.asarray(codes), IDENTITY_LUT, *opts)
 
 
-def _block_kernel(codes: np.ndarray, *opts: Any) -> np.ndarray:
+def _block_kernel(codes: np.ndarray, lut: np.ndarray, *opts: Any,
+                  sources: Any = None, row0: int = 0) -> np.ndarray:
+    """Run the kernel on a ``(T, rows, cols)`` block; raise for values *lut* does not know."""
     T, rows, cols = codes.shape
-    flat = np.ascontiguousarray(codes, dtype=np.uint8).reshape(T, rows * cols)
-    res = reduce_sequences(flat, *opts)
-    return res.astype(np.float32).reshape(len(OUTPUTS), rows, cols)
+    if codes.dtype not in (np.uint8, np.uint16) or (codes.dtype == np.uint16 and lut.size < 65536):
+        if codes.size and (np.nanmin(codes) < 0 or np.nanmax(codes) > 3):
+            raise SchemaError("status codes must be 0 (missing), 1 (cultivated), 2 (fallow) or "
+                              "3 (other)", source="codes", hint="map class values first")
+        codes = codes.astype(np.uint8)
+    flat = np.ascontiguousarray(codes).reshape(T, rows * cols)
+    out, n_bad, p, t = reduce_sequences(flat, lut, *opts)
+    if n_bad:
+        value = flat[t, p].item()
+        where = f"row {row0 + p // cols}, column {p % cols}"
+        if sources is None:
+            raise SchemaError(f"status code {value!r} at year index {t}, {where} is not 0-3 "
+                              f"({n_bad} such cells)", source="codes",
+                              hint="use 0 missing, 1 cultivated, 2 fallow, 3 other")
+        from landuse.errors import RasterError
+
+        raise RasterError(
+            f"class value {value!r} at {where} is not in the class mapping "
+            f"({n_bad} cells in this window)",
+            source=sources[t],
+            hint="add the value to the classes (cultivated, fallow or other) or set it as the "
+            "raster's nodata",
+        )
+    return out.reshape(len(OUTPUTS), rows, cols)
 
 
 def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,

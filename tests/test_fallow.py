@@ -350,7 +350,7 @@ def test_multiband_stack_and_missing_year(tmp_path):
 
 def test_raster_errors(stack, tmp_path):
     paths, *_ = stack
-    with pytest.raises(RasterError, match="class value 30 is not in the class mapping"):
+    with pytest.raises(RasterError, match=r"landcover_20\d\d.tif band 1: class value 30 at row \d+, column \d+ is not in"):
         lf.fallow_raster(paths, classes={"cultivated": [10], "fallow": [20, 21]},
                          out_dir=tmp_path / "e1")
     with pytest.raises(SchemaError, match="unknown status 'weeds'"):
