@@ -28,7 +28,9 @@ Rules that need a threshold
   many) — an error — or when nothing exceeds 90 but the 99th percentile is above
   60° (1 % of the land steeper than 60° is implausible for farmland, while percent
   values of 60-90 are common) — a warning. Fewer than 0.1 % of cells above 90 is
-  reported as ``VALUE_RANGE``.
+  reported as ``VALUE_RANGE``. With a DEM on the same grid, the slope raster is
+  also compared with the DEM's own slope in both units (``SLOPE_LOOKS_PERCENT``,
+  ``SLOPE_LOOKS_DEGREES``), which catches percent rasters of gentle land too.
 * DEM nodata holes are nodata cells inside the villages' footprint (inside the
   parcels when no villages are given; inside the raster, not touching its edge,
   when neither is given).
@@ -111,6 +113,7 @@ CODES: dict[str, str] = {
     "RASTER_NOT_COVERING": "a raster does not cover a village",
     "RASTER_NODATA_HOLES": "nodata cells inside the villages (or parcels) covered by a DEM",
     "SLOPE_LOOKS_PERCENT": "a slope raster declared in degrees holds percent values",
+    "SLOPE_LOOKS_DEGREES": "a slope raster declared in percent matches the DEM's slope in degrees",
     "CHECK_SKIPPED": "checks that could not run because of an earlier problem",
 }
 
@@ -705,6 +708,46 @@ def _check_slope_values(rep: _Report, raster: Any, units: str) -> None:
                 "degrees but common for percent", "check the units; declare --slope-units percent if so")
 
 
+def _check_slope_against_dem(rep: _Report, slope: Any, dem: Any, units: str) -> None:
+    """Compare a slope raster with the slope of the DEM on the same grid, in both units.
+
+    The DEM's slope is ``θ = atan(|∇z|)`` with ``∇z`` from central differences
+    (``numpy.gradient``). Over cells steeper than 2°, the median relative deviation of
+    the raster from ``θ`` [degrees] and from ``100·tan θ`` [percent] is computed; the
+    raster is taken to be in the other unit when that deviation is below 25 % and less
+    than half the deviation in the declared unit. Different slope algorithms (Horn,
+    Zevenbergen-Thorne) differ by a few per cent, far less than the factor
+    ``100·tan θ / θ`` (1.75 at 10°, 1.92 at 30°) between the units.
+    """
+    if slope.shape != dem.shape or not slope.transform.almost_equals(dem.transform):
+        return
+    if any(r["code"] == "SLOPE_LOOKS_PERCENT" for r in rep.rows):
+        return
+    z = dem.as_float()
+    with np.errstate(invalid="ignore"):
+        gy, gx = np.gradient(z, dem.res[1], dem.res[0])
+        deg = np.degrees(np.arctan(np.hypot(gx, gy)))
+    pct = 100 * np.tan(np.radians(deg))
+    given = slope.as_float()
+    ok = np.isfinite(given) & np.isfinite(deg) & (deg > 2)
+    if ok.sum() < 50:
+        return
+    dev_deg = float(np.median(np.abs(given[ok] - deg[ok]) / deg[ok]))
+    dev_pct = float(np.median(np.abs(given[ok] - pct[ok]) / pct[ok]))
+    if units == "degrees" and dev_pct < 0.25 and dev_pct < dev_deg / 2:
+        rep.add("error", "SLOPE_LOOKS_PERCENT", "slope", None,
+                f"the slope raster is declared in degrees but matches the DEM's slope in percent (median "
+                f"deviation {_fmt(100 * dev_pct)} %, against {_fmt(100 * dev_deg)} % from degrees)",
+                "declare --slope-units percent (slope_units='percent'), or recompute in degrees "
+                "(gdaldem slope without -p)")
+    elif units == "percent" and dev_deg < 0.25 and dev_deg < dev_pct / 2:
+        rep.add("error", "SLOPE_LOOKS_DEGREES", "slope", None,
+                f"the slope raster is declared in percent but matches the DEM's slope in degrees (median "
+                f"deviation {_fmt(100 * dev_deg)} %, against {_fmt(100 * dev_pct)} % from percent)",
+                "declare --slope-units degrees (slope_units='degrees'), or recompute in percent "
+                "(gdaldem slope -p)")
+
+
 # -- public ----------------------------------------------------------------------------
 def check_inputs(
     *,
@@ -824,8 +867,11 @@ def check_inputs(
                         "CRSs are never combined silently",
                         f"reproject {key} to {_crs_name(ref)} (gdf.to_crs / gdalwarp -t_srs)")
 
+    usable_rasters = {}
     for key, r in rasters.items():
         checked = _check_raster(rep, r, key, vstate, pstate)
+        if checked is not None:
+            usable_rasters[key] = checked
         if checked is not None and key == "slope":
             _check_slope_values(rep, checked, slope_units)
         if checked is not None and key == "dem":
@@ -834,6 +880,10 @@ def check_inputs(
                 rep.add("warning", "VALUE_RANGE", "dem", None,
                         f"elevations range from {z.min():g} to {z.max():g}, outside -450..9,000 m",
                         "the DEM must be in metres (not feet or centimetres); check its nodata value")
+    if {"dem", "slope"} <= set(usable_rasters):
+        dem_r, slope_r = usable_rasters["dem"], usable_rasters["slope"]
+        if dem_r.crs is not None and slope_r.crs is not None and _same_crs(dem_r.crs, slope_r.crs):
+            _check_slope_against_dem(rep, slope_r, dem_r, slope_units)
     return rep.frame()
 
 

@@ -68,7 +68,8 @@ def clean() -> dict:
     transform = Affine(CELL, 0, X0 - 100, 0, -CELL, Y0 + 300)
     yy, xx = np.mgrid[0:rows, 0:cols]
     dem = (600.0 + 2.0 * xx + 1.0 * yy).astype("float32")
-    slope = np.full((rows, cols), 12.0, dtype="float32") + (xx % 7).astype("float32")
+    # the plane's slope: atan(hypot(2/20, 1/20)) = 6.38 degrees (11.18 %), with a little noise
+    slope = (np.degrees(np.arctan(np.hypot(0.1, 0.05))) + 0.1 * (xx % 3)).astype("float32")
     return {"villages": villages, "parcels": parcels, "households": households, "histories": histories,
             "climate": climate, "dem": (dem, transform, -9999.0), "slope": (slope, transform, -9999.0)}
 
@@ -78,7 +79,7 @@ def write(d: dict, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for key, value in d.items():
-        if value is None:
+        if value is None or key.startswith("_"):
             continue
         if isinstance(value, (str, Path)):
             paths[key] = Path(value)
@@ -248,6 +249,10 @@ FAULTS = {
     "SLOPE_LOOKS_PERCENT": (_dem(_percent, "slope"), "error",
                             r"declared in degrees but \d+ cells .* exceed 90.*looks like percent.*--slope-units"),
     "SLOPE_LOOKS_PERCENT-p99": (_dem(_steep, "slope"), "warning", r"99th percentile.*common for percent"),
+    "SLOPE_LOOKS_PERCENT-dem": (_dem(lambda a, t, n: (100 * np.tan(np.radians(a)), t, n), "slope"), "error",
+                                r"matches the DEM's slope in percent.*--slope-units percent"),
+    "SLOPE_LOOKS_DEGREES": (lambda d: d.update(_options={"slope_units": "percent"}), "error",
+                            r"declared in percent but matches the DEM's slope in degrees.*--slope-units degrees"),
 }
 
 
@@ -274,7 +279,7 @@ def test_each_fault_is_reported_with_its_code_and_a_helpful_message(tmp_path, fa
     mutate, severity, pattern = FAULTS[fault]
     d = clean()
     mutate(d)
-    report = check_files(**write(d, tmp_path))
+    report = check_files(**write(d, tmp_path), **d.get("_options", {}))
     assert problems(report) == {code}, report.to_string()
     rows = report[report.code == code]
     assert set(rows.severity) == {severity}
