@@ -28,7 +28,9 @@ import argparse
 import heapq
 import json
 import math
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,7 +77,8 @@ VILLAGES = [
 TOTAL_HOUSEHOLDS = 720
 
 #: Candidate irrigation schemes: (scheme_id, families, area_ha) targets.
-SCHEME_TARGETS = [("S1", 11, 7.2), ("S2", 11, 7.5), ("S3", 10, 6.8)]
+#: The catchment ranges [km2] differ so that the schemes range from well supplied to water-short.
+SCHEME_TARGETS = [("S1", 11, 7.2, (6.0, 25.0)), ("S2", 11, 7.5, (3.5, 8.0)), ("S3", 10, 6.8, (1.5, 3.5))]
 
 #: Parcel id letters per land type.
 LETTER = {"paddy": "P", "upland": "U", "permanent": "G", "grazing": "L", "residential": "R", "other": "X"}
@@ -371,7 +374,7 @@ def make_villages(centres: np.ndarray, terrain: dict, window, district: gpd.GeoD
     for vid, hh, group, _ in VILLAGES:
         k = assignment[vid]
         reg = register.loc[vid]
-        geom = shapely.normalize(shapely.set_precision(cells[k].intersection(window), 0.01))
+        geom = shapely.normalize(cells[k].intersection(window))
         rows.append({
             "village_id": vid,
             "name_en": reg["village_en"].title(),
@@ -500,26 +503,69 @@ def make_parcels(rng, villages, terrain, window):
     vk = np.array([k for part in vill for k in part])
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(xy), extend_to=window, ordered=True))
     vgeom = villages.geometry.to_numpy()
-    pieces = shapely.intersection(cells, vgeom[vk])
-    # house plots and public plots: at most 32 m from their seed (compact plots at the settlement edge)
-    nres = len(res)
-    pieces[:nres] = shapely.intersection(pieces[:nres], shapely.buffer(shapely.points(xy[:nres]), 32.0, quad_segs=4))
-    pieces = shapely.set_precision(pieces, 0.01)
-    # a Voronoi cell clipped to a convex territory is one convex polygon; keep the largest part to be safe
-    parts = []
-    for g in pieces:
-        if g.geom_type != "Polygon":
-            g = max(shapely.get_parts(g), key=lambda q: q.area) if not g.is_empty else g
-        parts.append(g)
-    pieces = np.array(parts, dtype=object)
-    area = shapely.area(pieces)
-    is_parcel = np.array([k is not None for k in kind]) & (area > 50.0)
+    # cut every cell by the village territories: a cell reaching into the next village
+    # gives a piece there too (same land zone), so that the pieces cover the window
+    cell_i, vill_i = shapely.STRtree(vgeom).query(cells, predicate="intersects")
+    pieces = shapely.intersection(cells[cell_i], vgeom[vill_i])
+    kind, vk = kind[cell_i], vill_i
+    # split multi-part results (floating-point crumbs) so that the crumbs are absorbed below
+    pieces, src = shapely.get_parts(pieces, return_index=True)
+    kind, vk = kind[src], vk[src]
+    good = shapely.get_type_id(pieces) == 3  # polygons only (no touching lines or points)
+    pieces, kind, vk = pieces[good], kind[good], vk[good]
+    is_parcel = np.array([k is not None for k in kind])
+    pieces = absorb_small_pieces(pieces, is_parcel, vk, vgeom)
+    keep = ~shapely.is_empty(pieces)
     parcels = gpd.GeoDataFrame(
-        {"village_idx": vk[is_parcel], "land_type": kind[is_parcel]},
-        geometry=shapely.normalize(pieces[is_parcel]), crs=CRS,
+        {"village_idx": vk[is_parcel & keep], "land_type": kind[is_parcel & keep]},
+        geometry=shapely.normalize(pieces[is_parcel & keep]), crs=CRS,
     )
-    unparcelled = gpd.GeoDataFrame({"village_idx": vk[~is_parcel]}, geometry=pieces[~is_parcel], crs=CRS)
+    unparcelled = gpd.GeoDataFrame({"village_idx": vk[~is_parcel & keep]}, geometry=pieces[~is_parcel & keep], crs=CRS)
     return parcels, unparcelled, zone
+
+
+def absorb_small_pieces(pieces: np.ndarray, is_parcel: np.ndarray, vk: np.ndarray, vgeom: np.ndarray,
+                        *, tiny_m2: float = 500.0, hole_m2: float = 3000.0) -> np.ndarray:
+    """Merge slivers of parcels (< *tiny_m2*) and small unparcelled holes enclosed by
+    parcels (< *hole_m2*) into the neighbouring parcel of the same village that shares
+    the longest boundary with them, so that the demo has no gaps or slivers.
+
+    Emptied pieces are returned as empty polygons.
+    """
+    pieces = pieces.copy()
+    area = shapely.area(pieces)
+    absorb = area < tiny_m2  # parcel slivers and unparcelled crumbs
+    for k in np.unique(vk):
+        idx = np.flatnonzero(~is_parcel & (vk == k))
+        if len(idx) == 0:
+            continue
+        border = vgeom[k].boundary
+        comps = shapely.get_parts(shapely.union_all(pieces[idx]))
+        small = [c for c in comps if c.area <= hole_m2 and shapely.distance(c, border) > 0.01]
+        if not small:
+            continue
+        tree = shapely.STRtree(small)
+        inside = tree.query(shapely.point_on_surface(pieces[idx]), predicate="within")
+        absorb[idx[np.unique(inside[0])]] = True
+    tree = shapely.STRtree(pieces)
+    merged: dict[int, list[int]] = {}
+    for i in np.flatnonzero(absorb).tolist():
+        cand = [j for j in tree.query(pieces[i], predicate="intersects").tolist()
+                if j != i and is_parcel[j] and not absorb[j] and vk[j] == vk[i]]
+        if not cand:
+            continue
+        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[cand]), pieces[i].boundary))
+        if shared.max() <= 0.5:
+            continue
+        merged.setdefault(cand[int(np.argmax(shared))], []).append(i)
+    for j, members in merged.items():
+        union = shapely.union_all([pieces[j], *pieces[members]])
+        if union.geom_type != "Polygon":
+            continue
+        pieces[j] = union
+        for i in members:
+            pieces[i] = shapely.Polygon()
+    return pieces
 
 
 def make_forest(rng, unparcelled: gpd.GeoDataFrame, villages, terrain) -> gpd.GeoDataFrame:
@@ -805,7 +851,8 @@ def make_climate() -> pd.DataFrame:
 def make_schemes(rng, parcels, villages, terrain) -> list[dict]:
     """Three candidate gravity schemes: an intake on a stream and the paddies below it.
 
-    For each candidate intake (a D8 stream cell draining 2-20 km2) the paddy parcels
+    For each candidate intake (a D8 stream cell whose drainage area lies in the range
+    of the scheme, see :data:`SCHEME_TARGETS`) the paddy parcels
     within 250 m of the stream path downstream (up to 3 km) and at least 2 m below the
     intake are collected; households holding them are added nearest first until the
     target number of families is reached. The three best-matching, non-overlapping
@@ -824,10 +871,10 @@ def make_schemes(rng, parcels, villages, terrain) -> list[dict]:
     ptop = np.asarray(ptop)
     pareas = pad.area.to_numpy() / 1e4
     xx, yy = cell_centres((NY, NX), TRANSFORM)
-    cand = np.flatnonzero(((upa >= 2.0) & (upa <= 20.0)).ravel())
-    cand = cand[rng.permutation(len(cand))][:1500]
     results = []
-    for target_id, fam_target, area_target in SCHEME_TARGETS:
+    for target_id, fam_target, area_target, (amin, amax) in SCHEME_TARGETS:
+        cand = np.flatnonzero(((upa >= amin) & (upa <= amax)).ravel())
+        cand = cand[rng.permutation(len(cand))][:1500]
         best = None
         for i in cand.tolist():
             x, y, zi = xx.flat[i], yy.flat[i], float(dem.flat[i])
@@ -954,15 +1001,21 @@ def generate(out: Path, *, quiet: bool = False) -> dict:
     climate = make_climate()
     schemes = make_schemes(rng, parcels, villages, terrain)
 
-    lio.write_raster(dem, out / "dem.tif", transform=TRANSFORM, crs=CRS, nodata=NODATA, overwrite=True,
-                     creation_options={"predictor": 3, "zlevel": 9})
-    for name, gdf in (("district", district), ("villages", villages), ("parcels", parcels), ("forest", forest)):
-        lio.write_vector(gdf, out / f"{name}.gpkg", layer=name, overwrite=True)
-    lio.write_table(households, out / "households.csv", overwrite=True)
-    lio.write_table(histories, out / "histories.csv", overwrite=True)
-    lio.write_table(climate, out / "climate.csv", overwrite=True)
-    with lio.atomic_output(out / "schemes.toml", overwrite=True) as tmp:
-        tmp.write_text(schemes_toml(schemes, villages), encoding="utf-8")
+    # write everything into a fresh folder first (a GeoPackage rewritten in place would
+    # keep a different SQLite change counter), then move the files into *out*
+    with tempfile.TemporaryDirectory(prefix=".make_demo.", dir=out) as tmpdir:
+        tmp = Path(tmpdir)
+        lio.write_raster(dem, tmp / "dem.tif", transform=TRANSFORM, crs=CRS, nodata=NODATA,
+                         creation_options={"predictor": 3, "zlevel": 9})
+        for name, gdf in (("district", district), ("villages", villages), ("parcels", parcels), ("forest", forest)):
+            lio.write_vector(gdf, tmp / f"{name}.gpkg", layer=name)
+        lio.write_table(households, tmp / "households.csv")
+        lio.write_table(histories, tmp / "histories.csv")
+        lio.write_table(climate, tmp / "climate.csv")
+        with lio.atomic_output(tmp / "schemes.toml") as path:
+            path.write_text(schemes_toml(schemes, villages), encoding="utf-8")
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
 
     stats = {
         "elev_min_m": float(dem.min()), "elev_max_m": float(dem.max()), "steep_share": steep,
