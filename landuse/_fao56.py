@@ -1,11 +1,11 @@
 """FAO-56 building blocks of the Penman-Monteith reference evapotranspiration (private).
 
-Every function implements one numbered equation of FAO Irrigation and Drainage
-Paper 56 [1]_ (chapters 3 and 4) and takes scalars, :class:`numpy.ndarray` or
-:class:`pandas.Series`, returning the same kind. The public entry points,
-:func:`landuse.irrigation.et0_penman_monteith` and
-:func:`landuse.irrigation.et0_hargreaves`, validate their inputs and chain these
-blocks; the blocks themselves are re-exported from :mod:`landuse.irrigation`.
+Every building block implements one numbered equation of FAO Irrigation and
+Drainage Paper 56 [1]_ (chapters 3 and 4) and takes scalars, :class:`numpy.ndarray`
+or :class:`pandas.Series`, returning the same kind. The entry points
+:func:`et0_penman_monteith` (Eq. 6), :func:`et0_penman_monteith_hourly` (Eq. 53) and
+:func:`et0_hargreaves` (Eq. 52) validate their inputs and chain the blocks. Everything
+public here is re-exported from, and documented as part of, :mod:`landuse.irrigation`.
 
 Constants follow the paper: 273 K in Eq. 6, 273.16 K in Eq. 39, the
 Stefan-Boltzmann constant 4.903e-9 MJ K⁻⁴ m⁻² day⁻¹, the solar constant
@@ -25,6 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse._validate import check_day_of_year as _check_doy
+from landuse._validate import check_latitude as _check_lat
+from landuse._validate import check_physical_range as _check_range
+from landuse._validate import check_tmin_tmax as _check_temperatures
+from landuse.errors import IrrigationError
+
 __all__ = [
     "ALBEDO_GRASS",
     "GSC_MJ_M2_MIN",
@@ -34,6 +40,9 @@ __all__ = [
     "atmospheric_pressure_kpa",
     "clear_sky_radiation_mj_m2_day",
     "daylight_hours_h",
+    "et0_hargreaves",
+    "et0_penman_monteith",
+    "et0_penman_monteith_hourly",
     "extraterrestrial_radiation_mj_m2_day",
     "inverse_relative_distance",
     "mean_saturation_vapour_pressure_kpa",
@@ -173,7 +182,10 @@ def mean_saturation_vapour_pressure_kpa(tmax_c: Any, tmin_c: Any) -> Any:
     >>> round(mean_saturation_vapour_pressure_kpa(24.5, 15.0), 2)  # FAO-56 Example 3
     2.39
     """
-    es = (_a(saturation_vapour_pressure_kpa(_a(tmax_c))) + _a(saturation_vapour_pressure_kpa(_a(tmin_c)))) / 2.0
+    es = (
+        _a(saturation_vapour_pressure_kpa(_a(tmax_c)))
+        + _a(saturation_vapour_pressure_kpa(_a(tmin_c)))
+    ) / 2.0
     return _like(es, tmax_c, tmin_c)
 
 
@@ -201,8 +213,9 @@ def slope_vapour_pressure_curve_kpa_c(t_c: Any) -> Any:
     return _like(4098.0 * _a(saturation_vapour_pressure_kpa(t)) / (t + 237.3) ** 2, t_c)
 
 
-def vapour_pressure_psychrometer_kpa(*, t_dry_c: Any, t_wet_c: Any, pressure_kpa: Any,
-                                     a_psy: float = 0.000662) -> Any:
+def vapour_pressure_psychrometer_kpa(
+    *, t_dry_c: Any, t_wet_c: Any, pressure_kpa: Any, a_psy: float = 0.000662
+) -> Any:
     r"""Actual vapour pressure from psychrometer readings (FAO-56 Eqs. 15 and 16).
 
     .. math:: e_a = e^\circ(T_{wet}) - \gamma_{psy} (T_{dry} - T_{wet}), \quad \gamma_{psy} = a_{psy} P
@@ -228,12 +241,21 @@ def vapour_pressure_psychrometer_kpa(*, t_dry_c: Any, t_wet_c: Any, pressure_kpa
     >>> round(vapour_pressure_psychrometer_kpa(t_dry_c=25.6, t_wet_c=19.5, pressure_kpa=p), 2)
     1.91
     """
-    ea = _a(saturation_vapour_pressure_kpa(_a(t_wet_c))) - a_psy * _a(pressure_kpa) * (_a(t_dry_c) - _a(t_wet_c))
+    ea = _a(saturation_vapour_pressure_kpa(_a(t_wet_c))) - a_psy * _a(pressure_kpa) * (
+        _a(t_dry_c) - _a(t_wet_c)
+    )
     return _like(ea, t_dry_c, t_wet_c, pressure_kpa)
 
 
-def actual_vapour_pressure_kpa(*, tmax_c: Any, tmin_c: Any, tdew_c: Any = None, rh_max_pct: Any = None,
-                               rh_min_pct: Any = None, rh_mean_pct: Any = None) -> Any:
+def actual_vapour_pressure_kpa(
+    *,
+    tmax_c: Any,
+    tmin_c: Any,
+    tdew_c: Any = None,
+    rh_max_pct: Any = None,
+    rh_min_pct: Any = None,
+    rh_mean_pct: Any = None,
+) -> Any:
     r"""Actual vapour pressure from the best humidity data available (FAO-56 Eqs. 14, 17-19, 48).
 
     In FAO-56's order of preference:
@@ -389,8 +411,13 @@ def extraterrestrial_radiation_mj_m2_day(*, lat_deg: Any, doy: Any) -> Any:
     dr = _a(inverse_relative_distance(_a(doy)))
     delta = _a(solar_declination_rad(_a(doy)))
     ws = _a(sunset_hour_angle_rad(phi, delta))
-    ra = 24.0 * 60.0 / np.pi * GSC_MJ_M2_MIN * dr * (
-        ws * np.sin(phi) * np.sin(delta) + np.cos(phi) * np.cos(delta) * np.sin(ws)
+    ra = (
+        24.0
+        * 60.0
+        / np.pi
+        * GSC_MJ_M2_MIN
+        * dr
+        * (ws * np.sin(phi) * np.sin(delta) + np.cos(phi) * np.cos(delta) * np.sin(ws))
     )
     return _like(np.maximum(ra, 0.0), lat_deg, doy)
 
@@ -421,8 +448,9 @@ def daylight_hours_h(*, lat_deg: Any, doy: Any) -> Any:
     return _like(24.0 / np.pi * ws, lat_deg, doy)
 
 
-def solar_radiation_angstrom_mj_m2_day(*, sunshine_h: Any, daylight_h: Any, ra_mj_m2_day: Any,
-                                       a_s: float = 0.25, b_s: float = 0.50) -> Any:
+def solar_radiation_angstrom_mj_m2_day(
+    *, sunshine_h: Any, daylight_h: Any, ra_mj_m2_day: Any, a_s: float = 0.25, b_s: float = 0.50
+) -> Any:
     r"""Solar radiation from sunshine hours, Angström's formula (FAO-56 Eq. 35).
 
     .. math:: R_s = \left(a_s + b_s \frac{n}{N}\right) R_a
@@ -448,13 +476,18 @@ def solar_radiation_angstrom_mj_m2_day(*, sunshine_h: Any, daylight_h: Any, ra_m
     >>> round(solar_radiation_angstrom_mj_m2_day(sunshine_h=7.1, daylight_h=10.9, ra_mj_m2_day=25.1), 1)
     14.5
     """
-    n_over_n = np.divide(_a(sunshine_h), _a(daylight_h), out=np.zeros(np.broadcast(_a(sunshine_h),
-                         _a(daylight_h)).shape), where=_a(daylight_h) > 0)
+    n_over_n = np.divide(
+        _a(sunshine_h),
+        _a(daylight_h),
+        out=np.zeros(np.broadcast(_a(sunshine_h), _a(daylight_h)).shape),
+        where=_a(daylight_h) > 0,
+    )
     return _like((a_s + b_s * n_over_n) * _a(ra_mj_m2_day), sunshine_h, daylight_h, ra_mj_m2_day)
 
 
-def solar_radiation_hargreaves_mj_m2_day(*, tmax_c: Any, tmin_c: Any, ra_mj_m2_day: Any,
-                                         k_rs: float = 0.16) -> Any:
+def solar_radiation_hargreaves_mj_m2_day(
+    *, tmax_c: Any, tmin_c: Any, ra_mj_m2_day: Any, k_rs: float = 0.16
+) -> Any:
     r"""Solar radiation from the temperature range, Hargreaves' formula (FAO-56 Eq. 50).
 
     .. math:: R_s = k_{Rs} \sqrt{T_{max} - T_{min}}\, R_a
@@ -532,8 +565,9 @@ def net_shortwave_radiation_mj_m2_day(rs_mj_m2_day: Any, *, albedo: float = ALBE
     return _like((1.0 - albedo) * _a(rs_mj_m2_day), rs_mj_m2_day)
 
 
-def net_longwave_radiation_mj_m2_day(*, tmax_c: Any, tmin_c: Any, ea_kpa: Any, rs_mj_m2_day: Any,
-                                     rso_mj_m2_day: Any) -> Any:
+def net_longwave_radiation_mj_m2_day(
+    *, tmax_c: Any, tmin_c: Any, ea_kpa: Any, rs_mj_m2_day: Any, rso_mj_m2_day: Any
+) -> Any:
     r"""Net outgoing longwave radiation (FAO-56 Eq. 39).
 
     .. math::
@@ -568,7 +602,12 @@ def net_longwave_radiation_mj_m2_day(*, tmax_c: Any, tmin_c: Any, ea_kpa: Any, r
     ratio = np.divide(rs, rso, out=np.ones(rs.shape), where=rso > 0)
     ratio = np.clip(ratio, 0.0, 1.0)
     tk4 = ((_a(tmax_c) + 273.16) ** 4 + (_a(tmin_c) + 273.16) ** 4) / 2.0
-    rnl = SIGMA_MJ_K4_M2_DAY * tk4 * (0.34 - 0.14 * np.sqrt(np.maximum(_a(ea_kpa), 0.0))) * (1.35 * ratio - 0.35)
+    rnl = (
+        SIGMA_MJ_K4_M2_DAY
+        * tk4
+        * (0.34 - 0.14 * np.sqrt(np.maximum(_a(ea_kpa), 0.0)))
+        * (1.35 * ratio - 0.35)
+    )
     return _like(rnl, tmax_c, tmin_c, ea_kpa, rs_mj_m2_day, rso_mj_m2_day)
 
 
@@ -595,7 +634,9 @@ def net_radiation_mj_m2_day(rns_mj_m2_day: Any, rnl_mj_m2_day: Any) -> Any:
     return _like(_a(rns_mj_m2_day) - _a(rnl_mj_m2_day), rns_mj_m2_day, rnl_mj_m2_day)
 
 
-def soil_heat_flux_monthly_mj_m2_day(*, t_prev_c: Any, t_next_c: Any = None, t_this_c: Any = None) -> Any:
+def soil_heat_flux_monthly_mj_m2_day(
+    *, t_prev_c: Any, t_next_c: Any = None, t_this_c: Any = None
+) -> Any:
     r"""Soil heat flux of a month from mean monthly temperatures (FAO-56 Eqs. 43 and 44).
 
     .. math:: G_i = 0.07 (T_{i+1} - T_{i-1}) \quad \text{or, without } T_{i+1}, \quad G_i = 0.14 (T_i - T_{i-1})
@@ -654,8 +695,17 @@ def wind_speed_2m_m_s(uz_m_s: Any, *, height_m: Any) -> Any:
     return _like(_a(uz_m_s) * 4.87 / np.log(67.8 * _a(height_m) - 5.42), uz_m_s, height_m)
 
 
-def penman_monteith_eq6_mm_day(*, delta_kpa_c: Any, rn_mj_m2_day: Any, g_mj_m2_day: Any, gamma_kpa_c: Any,
-                               tmean_c: Any, u2_m_s: Any, es_kpa: Any, ea_kpa: Any) -> Any:
+def penman_monteith_eq6_mm_day(
+    *,
+    delta_kpa_c: Any,
+    rn_mj_m2_day: Any,
+    g_mj_m2_day: Any,
+    gamma_kpa_c: Any,
+    tmean_c: Any,
+    u2_m_s: Any,
+    es_kpa: Any,
+    ea_kpa: Any,
+) -> Any:
     r"""FAO Penman-Monteith reference evapotranspiration from its terms (FAO-56 Eq. 6).
 
     .. math::
@@ -668,8 +718,9 @@ def penman_monteith_eq6_mm_day(*, delta_kpa_c: Any, rn_mj_m2_day: Any, g_mj_m2_d
     numeric
         ET0. [mm day⁻¹]
     """
-    num = MJ_TO_MM * _a(delta_kpa_c) * (_a(rn_mj_m2_day) - _a(g_mj_m2_day)) + _a(gamma_kpa_c) * 900.0 / (
-        _a(tmean_c) + 273.0) * _a(u2_m_s) * (_a(es_kpa) - _a(ea_kpa))
+    num = MJ_TO_MM * _a(delta_kpa_c) * (_a(rn_mj_m2_day) - _a(g_mj_m2_day)) + _a(
+        gamma_kpa_c
+    ) * 900.0 / (_a(tmean_c) + 273.0) * _a(u2_m_s) * (_a(es_kpa) - _a(ea_kpa))
     den = _a(delta_kpa_c) + _a(gamma_kpa_c) * (1.0 + 0.34 * _a(u2_m_s))
     return num / den
 
@@ -703,8 +754,15 @@ def seasonal_correction_h(doy: Any) -> Any:
     return _like(0.1645 * np.sin(2 * b) - 0.1255 * np.cos(b) - 0.025 * np.sin(b), doy)
 
 
-def extraterrestrial_radiation_hourly_mj_m2_h(*, lat_deg: Any, doy: Any, hour_mid: Any, lon_west_deg: Any,
-                                              lz_west_deg: Any, period_h: float = 1.0) -> Any:
+def extraterrestrial_radiation_hourly_mj_m2_h(
+    *,
+    lat_deg: Any,
+    doy: Any,
+    hour_mid: Any,
+    lon_west_deg: Any,
+    lz_west_deg: Any,
+    period_h: float = 1.0,
+) -> Any:
     r"""Extraterrestrial radiation of an hourly (or shorter) period (FAO-56 Eqs. 28-33).
 
     .. math::
@@ -747,9 +805,358 @@ def extraterrestrial_radiation_hourly_mj_m2_h(*, lat_deg: Any, doy: Any, hour_mi
     dr = _a(inverse_relative_distance(_a(doy)))
     ws = _a(sunset_hour_angle_rad(phi, delta))
     sc = _a(seasonal_correction_h(_a(doy)))
-    w = np.pi / 12.0 * ((_a(hour_mid) + 0.06667 * (_a(lz_west_deg) - _a(lon_west_deg)) + sc) - 12.0)
+    w = (
+        np.pi
+        / 12.0
+        * ((_a(hour_mid) + 0.06667 * (_a(lz_west_deg) - _a(lon_west_deg)) + sc) - 12.0)
+    )
     w1 = np.clip(w - np.pi * period_h / 24.0, -ws, ws)
     w2 = np.clip(w + np.pi * period_h / 24.0, -ws, ws)
-    ra = 12.0 * 60.0 / np.pi * GSC_MJ_M2_MIN * dr * (
-        (w2 - w1) * np.sin(phi) * np.sin(delta) + np.cos(phi) * np.cos(delta) * (np.sin(w2) - np.sin(w1)))
+    ra = (
+        12.0
+        * 60.0
+        / np.pi
+        * GSC_MJ_M2_MIN
+        * dr
+        * (
+            (w2 - w1) * np.sin(phi) * np.sin(delta)
+            + np.cos(phi) * np.cos(delta) * (np.sin(w2) - np.sin(w1))
+        )
+    )
     return _like(np.maximum(ra, 0.0), lat_deg, doy, hour_mid, lon_west_deg, lz_west_deg)
+
+
+# -- reference evapotranspiration (public through landuse.irrigation) ----------------------
+def et0_penman_monteith(
+    *,
+    tmax_c: Any,
+    tmin_c: Any,
+    lat_deg: Any,
+    elevation_m: Any,
+    doy: Any,
+    u2_m_s: Any,
+    ea_kpa: Any = None,
+    rh_max_pct: Any = None,
+    rh_min_pct: Any = None,
+    rh_mean_pct: Any = None,
+    sunshine_h: Any = None,
+    rs_mj_m2_day: Any = None,
+    g_mj_m2_day: Any = 0.0,
+) -> Any:
+    r"""FAO Penman-Monteith reference evapotranspiration of grass (FAO-56 Eq. 6).
+
+    .. math::
+
+        ET_0 = \frac{0.408 \Delta (R_n - G) + \gamma \frac{900}{T + 273} u_2 (e_s - e_a)}
+                    {\Delta + \gamma (1 + 0.34 u_2)}
+
+    with :math:`T = (T_{max} + T_{min})/2`, Δ at T (Eq. 13), γ from the elevation
+    (Eqs. 7, 8), es from Tmax and Tmin (Eq. 12), ea from the best humidity data given
+    (:func:`actual_vapour_pressure_kpa`: *ea_kpa*, else RHmax and RHmin, RHmax, RHmean,
+    else Tdew ≈ Tmin), Rn from Eqs. 21-40 with Rs from *rs_mj_m2_day*, else from
+    *sunshine_h* (Angström, Eq. 35), else from the temperature range (Eq. 50,
+    kRs 0.16). Works for daily data and for monthly means (then pass the 15th of the
+    month as *doy* and G from Eq. 43, as :func:`et0_monthly` does).
+
+    Parameters
+    ----------
+    tmax_c, tmin_c : numeric
+        Daily maximum and minimum air temperature at 2 m. [°C]
+    lat_deg : numeric
+        Latitude, positive north. [degrees]
+    elevation_m : numeric
+        Elevation above sea level. [m]
+    doy : numeric
+        Day of the year. [-]
+    u2_m_s : numeric
+        Wind speed at 2 m (:func:`wind_speed_2m_m_s` converts other heights). [m s⁻¹]
+    ea_kpa : numeric, optional
+        Actual vapour pressure. [kPa]
+    rh_max_pct, rh_min_pct, rh_mean_pct : numeric, optional
+        Relative humidity. [%]
+    sunshine_h : numeric, optional
+        Actual sunshine duration n. [h]
+    rs_mj_m2_day : numeric, optional
+        Measured incoming solar radiation. [MJ m⁻² day⁻¹]
+    g_mj_m2_day : numeric, default 0.0
+        Soil heat flux; 0 for daily steps (Eq. 42). [MJ m⁻² day⁻¹]
+
+    Returns
+    -------
+    numeric
+        ET0, never negative (a negative value, possible only at night or in polar
+        winter, is set to 0). [mm day⁻¹]
+
+    Raises
+    ------
+    IrrigationError
+        tmin above tmax, relative humidity outside 0-100 %, negative wind, sunshine
+        longer than the day, latitude outside ±90°, or any NaN.
+
+    References
+    ----------
+    Allen et al. (1998), FAO-56, chapter 3 and Example 18 (Uccle, 6 July: 3.9 mm day⁻¹).
+
+    Examples
+    --------
+    >>> u2 = wind_speed_2m_m_s(10 / 3.6, height_m=10.0)
+    >>> et0 = et0_penman_monteith(tmax_c=21.5, tmin_c=12.3, lat_deg=50.8, elevation_m=100.0,
+    ...                           doy=187, u2_m_s=u2, rh_max_pct=84.0, rh_min_pct=63.0,
+    ...                           sunshine_h=9.25)
+    >>> round(et0, 2)  # FAO-56 Example 18: 3.9
+    3.88
+    """
+    _check_temperatures(tmax_c, tmin_c)
+    _check_lat(lat_deg)
+    _check_doy(doy)
+    _check_range("elevation_m", elevation_m, -500.0, 9000.0)
+    _check_range("u2_m_s", u2_m_s, 0.0, 60.0, hint="wind speed cannot be negative")
+    for name, v in (
+        ("rh_max_pct", rh_max_pct),
+        ("rh_min_pct", rh_min_pct),
+        ("rh_mean_pct", rh_mean_pct),
+    ):
+        _check_range(name, v, 0.0, 100.0, hint="relative humidity is between 0 and 100 %")
+    _check_range("ea_kpa", ea_kpa, 0.0, 20.0)
+    _check_range("rs_mj_m2_day", rs_mj_m2_day, 0.0, 60.0)
+    _check_range("g_mj_m2_day", g_mj_m2_day, -20.0, 20.0)
+    inputs = (
+        tmax_c,
+        tmin_c,
+        lat_deg,
+        elevation_m,
+        doy,
+        u2_m_s,
+        ea_kpa,
+        rh_max_pct,
+        rh_min_pct,
+        rh_mean_pct,
+        sunshine_h,
+        rs_mj_m2_day,
+        g_mj_m2_day,
+    )
+    tmax, tmin = _a(tmax_c), _a(tmin_c)
+    tmean = (tmax + tmin) / 2.0
+    pressure = _a(atmospheric_pressure_kpa(_a(elevation_m)))
+    gamma = _a(psychrometric_constant_kpa_c(pressure))
+    delta = _a(slope_vapour_pressure_curve_kpa_c(tmean))
+    es = _a(mean_saturation_vapour_pressure_kpa(tmax, tmin))
+    if ea_kpa is not None:
+        ea = _a(ea_kpa)
+    else:
+        ea = _a(
+            actual_vapour_pressure_kpa(
+                tmax_c=tmax,
+                tmin_c=tmin,
+                rh_max_pct=None if rh_max_pct is None else _a(rh_max_pct),
+                rh_min_pct=None if rh_min_pct is None else _a(rh_min_pct),
+                rh_mean_pct=None if rh_mean_pct is None else _a(rh_mean_pct),
+            )
+        )
+    ra = _a(extraterrestrial_radiation_mj_m2_day(lat_deg=_a(lat_deg), doy=_a(doy)))
+    if rs_mj_m2_day is not None:
+        rs = _a(rs_mj_m2_day)
+    elif sunshine_h is not None:
+        n_day = _a(daylight_hours_h(lat_deg=_a(lat_deg), doy=_a(doy)))
+        _check_range("sunshine_h", sunshine_h, 0.0, 24.0)
+        excess = np.atleast_1d(_a(sunshine_h) - n_day)
+        if (excess > 0.05).any():
+            pos = int(np.flatnonzero(excess > 0.05)[0])
+            raise IrrigationError(
+                f"sunshine_h {np.atleast_1d(_a(sunshine_h))[pos % np.atleast_1d(_a(sunshine_h)).size]:g} is longer "
+                f"than the day length N = {np.atleast_1d(n_day)[pos % np.atleast_1d(n_day).size]:.2f} h",
+                column="sunshine_h",
+                feature_id=sunshine_h.index[pos] if isinstance(sunshine_h, pd.Series) else None,
+                hint="check the sunshine column (hours per day, not per month) and the latitude / day of year",
+            )
+        rs = _a(
+            solar_radiation_angstrom_mj_m2_day(
+                sunshine_h=np.minimum(_a(sunshine_h), n_day), daylight_h=n_day, ra_mj_m2_day=ra
+            )
+        )
+    else:
+        rs = _a(solar_radiation_hargreaves_mj_m2_day(tmax_c=tmax, tmin_c=tmin, ra_mj_m2_day=ra))
+    rso = _a(clear_sky_radiation_mj_m2_day(ra_mj_m2_day=ra, elevation_m=_a(elevation_m)))
+    rns = _a(net_shortwave_radiation_mj_m2_day(rs))
+    rnl = _a(
+        net_longwave_radiation_mj_m2_day(
+            tmax_c=tmax, tmin_c=tmin, ea_kpa=ea, rs_mj_m2_day=rs, rso_mj_m2_day=rso
+        )
+    )
+    et0 = penman_monteith_eq6_mm_day(
+        delta_kpa_c=delta,
+        rn_mj_m2_day=rns - rnl,
+        g_mj_m2_day=_a(g_mj_m2_day),
+        gamma_kpa_c=gamma,
+        tmean_c=tmean,
+        u2_m_s=_a(u2_m_s),
+        es_kpa=es,
+        ea_kpa=ea,
+    )
+    return _like(np.maximum(et0, 0.0), *inputs)
+
+
+def et0_hargreaves(*, tmax_c: Any, tmin_c: Any, lat_deg: Any, doy: Any) -> Any:
+    r"""Hargreaves reference evapotranspiration from temperature only (FAO-56 Eq. 52).
+
+    .. math:: ET_0 = 0.0023 (T_{mean} + 17.8) (T_{max} - T_{min})^{0.5} \cdot 0.408 R_a
+
+    Parameters
+    ----------
+    tmax_c, tmin_c : numeric
+        Daily (or mean monthly) maximum and minimum air temperature. [°C]
+    lat_deg : numeric
+        Latitude, positive north. [degrees]
+    doy : numeric
+        Day of the year (the 15th of the month for monthly means). [-]
+
+    Returns
+    -------
+    numeric
+        ET0. [mm day⁻¹]
+
+    Raises
+    ------
+    IrrigationError
+        tmin above tmax, latitude outside ±90° or NaN.
+
+    Notes
+    -----
+    FAO-56 recommends it only where radiation, humidity and wind are missing and
+    over periods of 5 days or more. pyet's ``hargreaves`` divides Ra by a
+    temperature-dependent λ instead of multiplying by 0.408 (0.05 % apart).
+
+    Examples
+    --------
+    >>> round(et0_hargreaves(tmax_c=26.6, tmin_c=14.8, lat_deg=45 + 43 / 60, doy=196), 1)  # Lyon, July
+    5.0
+    """
+    _check_temperatures(tmax_c, tmin_c)
+    _check_lat(lat_deg)
+    _check_doy(doy)
+    tmax, tmin = _a(tmax_c), _a(tmin_c)
+    ra = _a(extraterrestrial_radiation_mj_m2_day(lat_deg=_a(lat_deg), doy=_a(doy)))
+    et0 = 0.0023 * ((tmax + tmin) / 2.0 + 17.8) * np.sqrt(tmax - tmin) * MJ_TO_MM * ra
+    return _like(et0, tmax_c, tmin_c, lat_deg, doy)
+
+
+def et0_penman_monteith_hourly(
+    *,
+    t_c: Any,
+    rh_pct: Any,
+    u2_m_s: Any,
+    rs_mj_m2_h: Any,
+    lat_deg: Any,
+    elevation_m: Any,
+    doy: Any,
+    hour_mid: Any,
+    lon_west_deg: Any,
+    lz_west_deg: Any,
+    night_rs_rso: float = 0.8,
+) -> Any:
+    r"""FAO Penman-Monteith reference evapotranspiration for an hourly step (FAO-56 Eq. 53).
+
+    .. math::
+
+        ET_0 = rac{0.408 \Delta (R_n - G) + \gamma rac{37}{T_{hr} + 273} u_2 (e^\circ(T_{hr}) - e_a)}
+                    {\Delta + \gamma (1 + 0.34 u_2)}
+
+    with :math:`e_a = e^\circ(T_{hr}) RH_{hr}/100` (Eq. 54), Ra of the hour (Eqs. 28-33,
+    :func:`landuse.extraterrestrial_radiation_hourly_mj_m2_h`), Rso (Eq. 37), Rnl
+    with σ = 2.043e-10 MJ K⁻⁴ m⁻² h⁻¹ and the hour's temperature (Eq. 39), and
+    :math:`G = 0.1 R_n` in daylight, :math:`0.5 R_n` at night (Eqs. 45, 46). At night
+    (Ra = 0) the cloudiness ratio Rs/Rso is *night_rs_rso*, the value of the hours
+    before sunset (FAO-56 uses 0.8 in Example 19; 0.4-0.6 in humid and sub-humid
+    climates, 0.7-0.8 in arid ones).
+
+    Parameters
+    ----------
+    t_c : numeric
+        Mean air temperature of the hour. [°C]
+    rh_pct : numeric
+        Mean relative humidity of the hour. [%]
+    u2_m_s : numeric
+        Mean wind speed at 2 m. [m s⁻¹]
+    rs_mj_m2_h : numeric
+        Solar radiation of the hour. [MJ m⁻² h⁻¹]
+    lat_deg, elevation_m, doy : numeric
+        Latitude [degrees], elevation [m], day of the year [-].
+    hour_mid : numeric
+        Standard clock time at the midpoint of the hour (14.5 for 14-15 h). [h]
+    lon_west_deg, lz_west_deg : numeric
+        Longitude of the site and of the time-zone centre, degrees west of Greenwich. [degrees]
+    night_rs_rso : float, default 0.8
+        Rs/Rso used when the sun is down. [-]
+
+    Returns
+    -------
+    numeric
+        ET0 of the hour, never negative. [mm h⁻¹]
+
+    Raises
+    ------
+    IrrigationError
+        RH outside 0-100 %, negative wind or radiation, latitude outside ±90° or NaN.
+
+    Examples
+    --------
+    >>> kw = dict(lat_deg=16 + 13 / 60, elevation_m=8.0, doy=274, lon_west_deg=16.25, lz_west_deg=15.0)
+    >>> round(et0_penman_monteith_hourly(t_c=38.0, rh_pct=52.0, u2_m_s=3.3, rs_mj_m2_h=2.450,
+    ...                                  hour_mid=14.5, **kw), 2)  # FAO-56 Example 19, 14-15 h
+    0.63
+    >>> round(et0_penman_monteith_hourly(t_c=28.0, rh_pct=90.0, u2_m_s=1.9, rs_mj_m2_h=0.0,
+    ...                                  hour_mid=2.5, **kw), 2)  # 02-03 h
+    0.0
+    """
+    _check_range("t_c", t_c, -60.0, 60.0)
+    _check_range("rh_pct", rh_pct, 0.0, 100.0, hint="relative humidity is between 0 and 100 %")
+    _check_range("u2_m_s", u2_m_s, 0.0, 60.0, hint="wind speed cannot be negative")
+    _check_range("rs_mj_m2_h", rs_mj_m2_h, 0.0, 6.0)
+    _check_lat(lat_deg)
+    _check_doy(doy)
+    _check_range("hour_mid", hour_mid, 0.0, 24.0)
+    _check_range("elevation_m", elevation_m, -500.0, 9000.0)
+    _check_range("night_rs_rso", night_rs_rso, 0.0, 1.0)
+    inputs = (
+        t_c,
+        rh_pct,
+        u2_m_s,
+        rs_mj_m2_h,
+        lat_deg,
+        elevation_m,
+        doy,
+        hour_mid,
+        lon_west_deg,
+        lz_west_deg,
+    )
+    t = _a(t_c)
+    e0 = _a(saturation_vapour_pressure_kpa(t))
+    ea = e0 * _a(rh_pct) / 100.0
+    delta = _a(slope_vapour_pressure_curve_kpa_c(t))
+    gamma = _a(psychrometric_constant_kpa_c(_a(atmospheric_pressure_kpa(_a(elevation_m)))))
+    ra = _a(
+        extraterrestrial_radiation_hourly_mj_m2_h(
+            lat_deg=_a(lat_deg),
+            doy=_a(doy),
+            hour_mid=_a(hour_mid),
+            lon_west_deg=_a(lon_west_deg),
+            lz_west_deg=_a(lz_west_deg),
+        )
+    )
+    rso = _a(clear_sky_radiation_mj_m2_day(ra_mj_m2_day=ra, elevation_m=_a(elevation_m)))
+    rs = _a(rs_mj_m2_h)
+    day = ra > 0
+    rs_b, rso_b = np.broadcast_arrays(rs, rso)
+    ratio = np.where(
+        day & (rso_b > 0),
+        np.clip(np.divide(rs_b, np.where(rso_b > 0, rso_b, 1.0)), 0.0, 1.0),
+        night_rs_rso,
+    )
+    rnl = (
+        SIGMA_MJ_K4_M2_H * (t + 273.16) ** 4 * (0.34 - 0.14 * np.sqrt(ea)) * (1.35 * ratio - 0.35)
+    )
+    rn = (1.0 - ALBEDO_GRASS) * rs - rnl
+    g = np.where(day, 0.1, 0.5) * rn
+    num = MJ_TO_MM * delta * (rn - g) + gamma * 37.0 / (t + 273.0) * _a(u2_m_s) * (e0 - ea)
+    et0 = num / (delta + gamma * (1.0 + 0.34 * _a(u2_m_s)))
+    return _like(np.maximum(et0, 0.0), *inputs)

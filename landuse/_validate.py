@@ -249,3 +249,104 @@ def require_valid_geometries(gdf: Any, *, layer: str, id_column: str | None = No
             feature_id=fid,
             hint="repair with gdf.make_valid() or in QGIS (Fix geometries)",
         )
+
+
+# -- physical quantities (irrigation, canal) -------------------------------------------
+def check_physical_range(
+    name: str, value: Any, lo: float | None, hi: float | None, *, hint: str | None = None
+) -> None:
+    """Raise ``IrrigationError`` for NaN or out-of-range physical values (scalar, array or Series).
+
+    The message names the quantity, the first bad value and, for a Series, its index
+    label (for an array, its position).
+    """
+    from landuse.errors import IrrigationError
+
+    if value is None:
+        return
+    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    bad = ~np.isfinite(arr)
+    if lo is not None:
+        bad |= arr < lo
+    if hi is not None:
+        bad |= arr > hi
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        where = None
+        if isinstance(value, pd.Series):
+            where = value.index[pos]
+        elif arr.size > 1:
+            where = f"position {pos}"
+        rng = " and ".join(
+            s
+            for s in (f">= {lo}" if lo is not None else "", f"<= {hi}" if hi is not None else "")
+            if s
+        )
+        raise IrrigationError(
+            f"{name} = {float(arr[pos])!r} is not a finite number {rng}".rstrip(),
+            feature_id=where,
+            column=name,
+            hint=hint or f"correct {name}; it is physically impossible",
+        )
+
+
+def check_tmin_tmax(tmax_c: Any, tmin_c: Any) -> None:
+    """Raise ``IrrigationError`` for temperatures outside -60..60 °C or tmin above tmax."""
+    from landuse.errors import IrrigationError
+
+    check_physical_range("tmax_c", tmax_c, -60.0, 60.0)
+    check_physical_range("tmin_c", tmin_c, -60.0, 60.0)
+    tmax, tmin = np.broadcast_arrays(np.atleast_1d(np.asarray(tmax_c, dtype=float)), np.atleast_1d(np.asarray(tmin_c, dtype=float)))
+    bad = tmin > tmax
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        idx = (
+            tmin_c.index[pos]
+            if isinstance(tmin_c, pd.Series)
+            else (
+                tmax_c.index[pos]
+                if isinstance(tmax_c, pd.Series)
+                else (f"position {pos}" if bad.size > 1 else None)
+            )
+        )
+        raise IrrigationError(
+            f"tmin_c {tmin[pos]:g} is above tmax_c {tmax[pos]:g}",
+            feature_id=idx,
+            column="tmin_c",
+            hint="swap the columns or correct the values",
+        )
+
+
+def check_latitude(lat_deg: Any) -> None:
+    """Raise ``IrrigationError`` for a latitude outside ±90° (or NaN)."""
+    check_physical_range(
+        "lat_deg",
+        lat_deg,
+        -90.0,
+        90.0,
+        hint="give the latitude in degrees, -90 to 90, positive north",
+    )
+
+
+def check_day_of_year(doy: Any) -> None:
+    """Raise ``IrrigationError`` for a day of the year outside 1..366 (or NaN)."""
+    check_physical_range("doy", doy, 1, 366, hint="give the day of the year, 1 to 366")
+
+
+def check_lower_bound(
+    name: str, value: Any, lo: float, *, strict: bool = True, hint: str | None = None
+) -> None:
+    """Raise ``IrrigationError`` unless every value is finite and above (or, not *strict*, at least) *lo*."""
+    from landuse.errors import IrrigationError
+
+    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    bad = ~np.isfinite(arr) | ((arr <= lo) if strict else (arr < lo))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        op = ">" if strict else ">="
+        raise IrrigationError(
+            f"{name} = {float(arr[pos])!r} must be a finite number {op} {lo:g}",
+            column=name,
+            feature_id=f"position {pos}" if arr.size > 1 else None,
+            hint=hint or f"correct {name}",
+        )

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from landuse._fao56 import _a, _like
+from landuse._validate import check_lower_bound as _check
 from landuse.errors import IrrigationError
 
 __all__ = [
@@ -90,28 +91,38 @@ SOIL_CANAL_LIMITS: dict[str, tuple[float, float, float]] = {
 }
 
 
-def _check(name: str, value: Any, lo: float, *, strict: bool = True, hint: str | None = None) -> None:
-    arr = np.atleast_1d(_a(value))
-    bad = ~np.isfinite(arr) | ((arr <= lo) if strict else (arr < lo))
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        op = ">" if strict else ">="
-        raise IrrigationError(f"{name} = {float(arr[pos])!r} must be a finite number {op} {lo:g}", column=name,
-                              feature_id=f"position {pos}" if arr.size > 1 else None,
-                              hint=hint or f"correct {name}")
-
-
-def _check_section(bed_width_m: Any, side_slope: Any, n: Any = None, bed_slope: Any = None) -> None:
+def _check_section(
+    bed_width_m: Any, side_slope: Any, n: Any = None, bed_slope: Any = None
+) -> None:
     _check("bed_width_m", bed_width_m, 0.0, strict=False)
-    _check("side_slope", side_slope, 0.0, strict=False, hint="side slope is horizontal:vertical, 0 for a rectangle")
+    _check(
+        "side_slope",
+        side_slope,
+        0.0,
+        strict=False,
+        hint="side slope is horizontal:vertical, 0 for a rectangle",
+    )
     if n is not None:
-        _check("n", n, 0.0, hint="Manning's n of earth canals is 0.016-0.035 (landuse.canal.MANNING_N)")
+        _check(
+            "n",
+            n,
+            0.0,
+            hint="Manning's n of earth canals is 0.016-0.035 (landuse.canal.MANNING_N)",
+        )
     if bed_slope is not None:
-        _check("bed_slope", bed_slope, 0.0, hint="the bed slope is a positive fraction, e.g. 0.001 (1 m per km)")
+        _check(
+            "bed_slope",
+            bed_slope,
+            0.0,
+            hint="the bed slope is a positive fraction, e.g. 0.001 (1 m per km)",
+        )
     b, z = np.broadcast_arrays(np.atleast_1d(_a(bed_width_m)), np.atleast_1d(_a(side_slope)))
     if ((b < 1e-3) & (z < 1e-3)).any():
-        raise IrrigationError("a section with (almost) zero bed width and vertical sides has no area",
-                              column="bed_width_m", hint="give a bed width of at least 1 mm or a side slope")
+        raise IrrigationError(
+            "a section with (almost) zero bed width and vertical sides has no area",
+            column="bed_width_m",
+            hint="give a bed width of at least 1 mm or a side slope",
+        )
 
 
 def section_geometry(*, depth_m: Any, bed_width_m: Any, side_slope: Any) -> dict[str, Any]:
@@ -146,8 +157,12 @@ def section_geometry(*, depth_m: Any, bed_width_m: Any, side_slope: Any) -> dict
     perim = b + 2.0 * y * np.sqrt(1.0 + z * z)
     radius = np.divide(area, perim, out=np.zeros(np.broadcast(area, perim).shape), where=perim > 0)
     ins = (depth_m, bed_width_m, side_slope)
-    return {"area_m2": _like(area, *ins), "wetted_perimeter_m": _like(perim, *ins),
-            "hydraulic_radius_m": _like(radius, *ins), "top_width_m": _like(b + 2.0 * z * y, *ins)}
+    return {
+        "area_m2": _like(area, *ins),
+        "wetted_perimeter_m": _like(perim, *ins),
+        "hydraulic_radius_m": _like(radius, *ins),
+        "top_width_m": _like(b + 2.0 * z * y, *ins),
+    }
 
 
 def _q(y: np.ndarray, b: np.ndarray, z: np.ndarray, n: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -158,7 +173,9 @@ def _q(y: np.ndarray, b: np.ndarray, z: np.ndarray, n: np.ndarray, s: np.ndarray
     return area * r ** (2.0 / 3.0) * np.sqrt(s) / n
 
 
-def manning_flow_m3_s(*, depth_m: Any, bed_width_m: Any, side_slope: Any, n: Any, bed_slope: Any) -> Any:
+def manning_flow_m3_s(
+    *, depth_m: Any, bed_width_m: Any, side_slope: Any, n: Any, bed_slope: Any
+) -> Any:
     r"""Discharge of uniform flow in a trapezoidal or rectangular channel (Manning).
 
     .. math:: Q = \frac{1}{n} A R^{2/3} S^{1/2}
@@ -197,7 +214,9 @@ def manning_flow_m3_s(*, depth_m: Any, bed_width_m: Any, side_slope: Any, n: Any
     return _like(q, depth_m, bed_width_m, side_slope, n, bed_slope)
 
 
-def manning_velocity_m_s(*, depth_m: Any, bed_width_m: Any, side_slope: Any, n: Any, bed_slope: Any) -> Any:
+def manning_velocity_m_s(
+    *, depth_m: Any, bed_width_m: Any, side_slope: Any, n: Any, bed_slope: Any
+) -> Any:
     r"""Mean velocity of uniform flow, :math:`V = R^{2/3} S^{1/2} / n`. [m s⁻¹]
 
     Examples
@@ -207,7 +226,9 @@ def manning_velocity_m_s(*, depth_m: Any, bed_width_m: Any, side_slope: Any, n: 
     """
     _check_section(bed_width_m, side_slope, n, bed_slope)
     _check("depth_m", depth_m, 0.0)
-    geo = section_geometry(depth_m=_a(depth_m), bed_width_m=_a(bed_width_m), side_slope=_a(side_slope))
+    geo = section_geometry(
+        depth_m=_a(depth_m), bed_width_m=_a(bed_width_m), side_slope=_a(side_slope)
+    )
     v = _a(geo["hydraulic_radius_m"]) ** (2.0 / 3.0) * np.sqrt(_a(bed_slope)) / _a(n)
     return _like(v, depth_m, bed_width_m, side_slope, n, bed_slope)
 
@@ -220,12 +241,18 @@ def froude_number(*, depth_m: Any, bed_width_m: Any, side_slope: Any, velocity_m
     >>> round(froude_number(depth_m=0.5, bed_width_m=1.0, side_slope=0.0, velocity_m_s=0.8366), 3)
     0.378
     """
-    geo = section_geometry(depth_m=_a(depth_m), bed_width_m=_a(bed_width_m), side_slope=_a(side_slope))
+    geo = section_geometry(
+        depth_m=_a(depth_m), bed_width_m=_a(bed_width_m), side_slope=_a(side_slope)
+    )
     hd = _a(geo["area_m2"]) / _a(geo["top_width_m"])
-    return _like(_a(velocity_m_s) / np.sqrt(G_M_S2 * hd), depth_m, bed_width_m, side_slope, velocity_m_s)
+    return _like(
+        _a(velocity_m_s) / np.sqrt(G_M_S2 * hd), depth_m, bed_width_m, side_slope, velocity_m_s
+    )
 
 
-def manning_normal_depth_m(*, q_m3_s: Any, bed_width_m: Any, side_slope: Any, n: Any, bed_slope: Any) -> Any:
+def manning_normal_depth_m(
+    *, q_m3_s: Any, bed_width_m: Any, side_slope: Any, n: Any, bed_slope: Any
+) -> Any:
     """Normal depth carrying a discharge: Manning's equation solved for the depth.
 
     Q(y) increases monotonically with y, so the root is bracketed (doubling the upper
@@ -252,8 +279,9 @@ def manning_normal_depth_m(*, q_m3_s: Any, bed_width_m: Any, side_slope: Any, n:
     """
     _check_section(bed_width_m, side_slope, n, bed_slope)
     _check("q_m3_s", q_m3_s, 0.0, strict=False, hint="a discharge cannot be negative")
-    q, b, z, nn, s = np.broadcast_arrays(*(np.atleast_1d(_a(v)) for v in (q_m3_s, bed_width_m, side_slope,
-                                                                          n, bed_slope)))
+    q, b, z, nn, s = np.broadcast_arrays(
+        *(np.atleast_1d(_a(v)) for v in (q_m3_s, bed_width_m, side_slope, n, bed_slope))
+    )
     q, b, z, nn, s = (np.array(v, dtype=float) for v in (q, b, z, nn, s))
     lo = np.zeros_like(q)
     hi = np.ones_like(q)
@@ -279,11 +307,15 @@ def manning_normal_depth_m(*, q_m3_s: Any, bed_width_m: Any, side_slope: Any, n:
             step = np.where((dq > 0) & (y > 0), (qy - q) / dq, 0.0)
         y = np.clip(y - step, lo, hi)
     y = np.where(q == 0, 0.0, y)
-    out = y.reshape(np.broadcast(*(_a(v) for v in (q_m3_s, bed_width_m, side_slope, n, bed_slope))).shape)
+    out = y.reshape(
+        np.broadcast(*(_a(v) for v in (q_m3_s, bed_width_m, side_slope, n, bed_slope))).shape
+    )
     return _like(out, q_m3_s, bed_width_m, side_slope, n, bed_slope)
 
 
-def best_hydraulic_section(*, q_m3_s: Any, side_slope: Any, n: Any, bed_slope: Any) -> dict[str, Any]:
+def best_hydraulic_section(
+    *, q_m3_s: Any, side_slope: Any, n: Any, bed_slope: Any
+) -> dict[str, Any]:
     r"""Trapezoid of least wetted perimeter (least excavation and seepage) for a flow.
 
     For a given side slope the best section has :math:`b = 2y(\sqrt{1+z^2} - z)`, so
@@ -319,10 +351,16 @@ def best_hydraulic_section(*, q_m3_s: Any, side_slope: Any, n: Any, bed_slope: A
     b = 2.0 * y * (np.sqrt(1.0 + z * z) - z)
     v = q / (k * y * y)
     ins = (q_m3_s, side_slope, n, bed_slope)
-    return {"depth_m": _like(y, *ins), "bed_width_m": _like(b, *ins), "velocity_m_s": _like(v, *ins)}
+    return {
+        "depth_m": _like(y, *ins),
+        "bed_width_m": _like(b, *ins),
+        "velocity_m_s": _like(v, *ins),
+    }
 
 
-def freeboard_m(depth_m: Any, *, q_m3_s: Any, min_m: float = 0.10, max_small_m: float = 0.30) -> Any:
+def freeboard_m(
+    depth_m: Any, *, q_m3_s: Any, min_m: float = 0.10, max_small_m: float = 0.30
+) -> Any:
     r"""Freeboard of an earth canal above the design water level.
 
     USBR (1952): :math:`F = \sqrt{C y}` in feet, with C from 1.5 (Q ≈ 0.57 m³ s⁻¹,
@@ -409,10 +447,21 @@ class CanalDesign:
         return d
 
 
-def design_canal(*, q_m3_s: float, n: float, bed_slope: float, side_slope: float | None = None,
-                 soil: str = "clay loam", min_bed_width_m: float = 0.20, max_bed_width_m: float = 3.0,
-                 width_step_m: float = 0.05, min_velocity_m_s: float | None = None,
-                 max_velocity_m_s: float | None = None, max_froude: float = 0.8, strict: bool = False) -> CanalDesign:
+def design_canal(
+    *,
+    q_m3_s: float,
+    n: float,
+    bed_slope: float,
+    side_slope: float | None = None,
+    soil: str = "clay loam",
+    min_bed_width_m: float = 0.20,
+    max_bed_width_m: float = 3.0,
+    width_step_m: float = 0.05,
+    min_velocity_m_s: float | None = None,
+    max_velocity_m_s: float | None = None,
+    max_froude: float = 0.8,
+    strict: bool = False,
+) -> CanalDesign:
     """Propose a canal section for a discharge and check it against the soil's limits.
 
     Bed widths from *min_bed_width_m* to *max_bed_width_m* in steps of *width_step_m*
@@ -470,16 +519,26 @@ def design_canal(*, q_m3_s: float, n: float, bed_slope: float, side_slope: float
     vmin = vmin_soil if min_velocity_m_s is None else float(min_velocity_m_s)
     vmax = vmax_soil if max_velocity_m_s is None else float(max_velocity_m_s)
     if vmin >= vmax:
-        raise IrrigationError(f"the minimum velocity {vmin} m/s is not below the maximum {vmax} m/s",
-                              column="min_velocity_m_s", hint="check the velocity limits")
+        raise IrrigationError(
+            f"the minimum velocity {vmin} m/s is not below the maximum {vmax} m/s",
+            column="min_velocity_m_s",
+            hint="check the velocity limits",
+        )
     _check("width_step_m", width_step_m, 0.0)
     if max_bed_width_m < min_bed_width_m:
         raise IrrigationError("max_bed_width_m is below min_bed_width_m", column="max_bed_width_m")
-    nstep = int(round((max_bed_width_m - min_bed_width_m) / width_step_m))
+    nstep = round((max_bed_width_m - min_bed_width_m) / width_step_m)
     widths = np.round(min_bed_width_m + width_step_m * np.arange(nstep + 1), 6)
     _check_section(widths, z)
-    y = _a(manning_normal_depth_m(q_m3_s=np.full(widths.shape, float(q_m3_s)), bed_width_m=widths,
-                                  side_slope=z, n=float(n), bed_slope=float(bed_slope)))
+    y = _a(
+        manning_normal_depth_m(
+            q_m3_s=np.full(widths.shape, float(q_m3_s)),
+            bed_width_m=widths,
+            side_slope=z,
+            n=float(n),
+            bed_slope=float(bed_slope),
+        )
+    )
     area = (widths + z * y) * y
     top = widths + 2.0 * z * y
     v = float(q_m3_s) / area
@@ -490,25 +549,50 @@ def design_canal(*, q_m3_s: float, n: float, bed_slope: float, side_slope: float
         cand = np.flatnonzero(feasible)
         i = int(cand[np.argmin(area[cand])])
     else:
-        dist = np.maximum(vmin - v, 0.0) + np.maximum(v - vmax, 0.0) + np.maximum(fr - max_froude, 0.0)
+        dist = (
+            np.maximum(vmin - v, 0.0)
+            + np.maximum(v - vmax, 0.0)
+            + np.maximum(fr - max_froude, 0.0)
+        )
         i = int(np.argmin(dist))
         if v[i] > vmax:
-            issues.append(f"velocity {v[i]:.2f} m/s exceeds the non-scouring limit {vmax:.2f} m/s of {soil} "
-                          "at every bed width: reduce the bed slope (drop structures) or line the canal")
+            issues.append(
+                f"velocity {v[i]:.2f} m/s exceeds the non-scouring limit {vmax:.2f} m/s of {soil} "
+                "at every bed width: reduce the bed slope (drop structures) or line the canal"
+            )
         elif v[i] < vmin:
-            issues.append(f"velocity {v[i]:.2f} m/s is below the non-silting limit {vmin:.2f} m/s even at bed "
-                          f"width {widths[i]:.2f} m: steepen the bed slope or use a smoother (lined) canal")
+            issues.append(
+                f"velocity {v[i]:.2f} m/s is below the non-silting limit {vmin:.2f} m/s even at bed "
+                f"width {widths[i]:.2f} m: steepen the bed slope or use a smoother (lined) canal"
+            )
         if fr[i] > max_froude:
-            issues.append(f"Froude number {fr[i]:.2f} is above {max_froude}: flow near critical; reduce the "
-                          "bed slope")
+            issues.append(
+                f"Froude number {fr[i]:.2f} is above {max_froude}: flow near critical; reduce the "
+                "bed slope"
+            )
     fb = float(freeboard_m(float(y[i]), q_m3_s=float(q_m3_s)))
     design = CanalDesign(
-        q_m3_s=float(q_m3_s), bed_width_m=float(widths[i]), depth_m=float(y[i]), freeboard_m=fb,
-        total_depth_m=float(y[i]) + fb, top_width_m=float(top[i]), side_slope=z, n=float(n),
-        bed_slope=float(bed_slope), velocity_m_s=float(v[i]), froude=float(fr[i]), min_velocity_m_s=vmin,
-        max_velocity_m_s=vmax, soil=soil, ok=not issues, issues=tuple(issues),
+        q_m3_s=float(q_m3_s),
+        bed_width_m=float(widths[i]),
+        depth_m=float(y[i]),
+        freeboard_m=fb,
+        total_depth_m=float(y[i]) + fb,
+        top_width_m=float(top[i]),
+        side_slope=z,
+        n=float(n),
+        bed_slope=float(bed_slope),
+        velocity_m_s=float(v[i]),
+        froude=float(fr[i]),
+        min_velocity_m_s=vmin,
+        max_velocity_m_s=vmax,
+        soil=soil,
+        ok=not issues,
+        issues=tuple(issues),
     )
     if strict and issues:
-        raise IrrigationError(f"no canal section carries {q_m3_s:g} m³/s within the limits: {issues[0]}",
-                              column="canal", hint="change the bed slope, roughness (lining) or soil limits")
+        raise IrrigationError(
+            f"no canal section carries {q_m3_s:g} m³/s within the limits: {issues[0]}",
+            column="canal",
+            hint="change the bed slope, roughness (lining) or soil limits",
+        )
     return design

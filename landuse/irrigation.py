@@ -47,7 +47,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse import _fao56
 from landuse._fao56 import (  # re-exported building blocks
     _a,
     _like,
@@ -55,6 +54,9 @@ from landuse._fao56 import (  # re-exported building blocks
     atmospheric_pressure_kpa,
     clear_sky_radiation_mj_m2_day,
     daylight_hours_h,
+    et0_hargreaves,
+    et0_penman_monteith,
+    et0_penman_monteith_hourly,
     extraterrestrial_radiation_mj_m2_day,
     inverse_relative_distance,
     mean_saturation_vapour_pressure_kpa,
@@ -72,6 +74,9 @@ from landuse._fao56 import (  # re-exported building blocks
     vapour_pressure_psychrometer_kpa,
     wind_speed_2m_m_s,
 )
+from landuse._validate import check_latitude as _check_lat
+from landuse._validate import check_physical_range as _check_range
+from landuse._validate import check_tmin_tmax as _check_temperatures
 from landuse.errors import IrrigationError
 
 __all__ = [
@@ -83,8 +88,8 @@ __all__ = [
     "CropSeason",
     "actual_vapour_pressure_kpa",
     "aggregate_balance",
-    "check_calendar",
     "atmospheric_pressure_kpa",
+    "check_calendar",
     "clear_sky_radiation_mj_m2_day",
     "daylight_hours_h",
     "dependable_flow_l_s",
@@ -137,60 +142,15 @@ RICE_STAGE_DAYS_FAO56: tuple[int, int, int, int] = (30, 30, 60, 30)
 #: *Default, configurable*: ≈3 poorly drained, ≈6 well drained (RRDI Sri Lanka);
 #: 1-5 heavy clay to 25-30 sandy loam (Bouman et al. 2007, IRRI).
 SEEPAGE_PERCOLATION_MM_DAY: dict[str, float] = {
-    "clay": 2.0, "clay loam": 3.0, "loam": 4.0, "sandy loam": 6.0, "sand": 10.0,
+    "clay": 2.0,
+    "clay loam": 3.0,
+    "loam": 4.0,
+    "sandy loam": 6.0,
+    "sand": 10.0,
 }
 
 #: Effective-rainfall methods of :func:`effective_rainfall_mm`.
 EFFECTIVE_RAIN_METHODS = ("usda-scs", "fao-dependable", "fao-tm3", "fixed")
-
-
-# -- validation ------------------------------------------------------------------------------
-def _check_range(name: str, value: Any, lo: float | None, hi: float | None, *, hint: str | None = None) -> None:
-    """Raise IrrigationError for NaN or out-of-range values, naming the first bad position."""
-    if value is None:
-        return
-    arr = np.atleast_1d(_a(value))
-    bad = ~np.isfinite(arr)
-    if lo is not None:
-        bad |= arr < lo
-    if hi is not None:
-        bad |= arr > hi
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        where = None
-        if isinstance(value, pd.Series):
-            where = value.index[pos]
-        elif arr.size > 1:
-            where = f"position {pos}"
-        rng = " and ".join(s for s in (f">= {lo}" if lo is not None else "", f"<= {hi}" if hi is not None else "") if s)
-        raise IrrigationError(
-            f"{name} = {float(arr[pos])!r} is not a finite number {rng}".rstrip(),
-            feature_id=where, column=name,
-            hint=hint or f"correct {name}; it is physically impossible",
-        )
-
-
-def _check_temperatures(tmax_c: Any, tmin_c: Any) -> None:
-    _check_range("tmax_c", tmax_c, -60.0, 60.0)
-    _check_range("tmin_c", tmin_c, -60.0, 60.0)
-    tmax, tmin = np.broadcast_arrays(np.atleast_1d(_a(tmax_c)), np.atleast_1d(_a(tmin_c)))
-    bad = tmin > tmax
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        idx = tmin_c.index[pos] if isinstance(tmin_c, pd.Series) else (
-            tmax_c.index[pos] if isinstance(tmax_c, pd.Series) else (f"position {pos}" if bad.size > 1 else None))
-        raise IrrigationError(
-            f"tmin_c {tmin[pos]:g} is above tmax_c {tmax[pos]:g}",
-            feature_id=idx, column="tmin_c", hint="swap the columns or correct the values",
-        )
-
-
-def _check_lat(lat_deg: Any) -> None:
-    _check_range("lat_deg", lat_deg, -90.0, 90.0, hint="give the latitude in degrees, -90 to 90, positive north")
-
-
-def _check_doy(doy: Any) -> None:
-    _check_range("doy", doy, 1, 366, hint="give the day of the year, 1 to 366")
 
 
 def mid_month_doy(month: Any) -> Any:
@@ -218,290 +178,58 @@ def mid_month_doy(month: Any) -> Any:
 
 
 # -- reference evapotranspiration ------------------------------------------------------------
-def et0_penman_monteith(*, tmax_c: Any, tmin_c: Any, lat_deg: Any, elevation_m: Any, doy: Any, u2_m_s: Any,
-                        ea_kpa: Any = None, rh_max_pct: Any = None, rh_min_pct: Any = None,
-                        rh_mean_pct: Any = None, sunshine_h: Any = None, rs_mj_m2_day: Any = None,
-                        g_mj_m2_day: Any = 0.0) -> Any:
-    r"""FAO Penman-Monteith reference evapotranspiration of grass (FAO-56 Eq. 6).
-
-    .. math::
-
-        ET_0 = \frac{0.408 \Delta (R_n - G) + \gamma \frac{900}{T + 273} u_2 (e_s - e_a)}
-                    {\Delta + \gamma (1 + 0.34 u_2)}
-
-    with :math:`T = (T_{max} + T_{min})/2`, Δ at T (Eq. 13), γ from the elevation
-    (Eqs. 7, 8), es from Tmax and Tmin (Eq. 12), ea from the best humidity data given
-    (:func:`actual_vapour_pressure_kpa`: *ea_kpa*, else RHmax and RHmin, RHmax, RHmean,
-    else Tdew ≈ Tmin), Rn from Eqs. 21-40 with Rs from *rs_mj_m2_day*, else from
-    *sunshine_h* (Angström, Eq. 35), else from the temperature range (Eq. 50,
-    kRs 0.16). Works for daily data and for monthly means (then pass the 15th of the
-    month as *doy* and G from Eq. 43, as :func:`et0_monthly` does).
-
-    Parameters
-    ----------
-    tmax_c, tmin_c : numeric
-        Daily maximum and minimum air temperature at 2 m. [°C]
-    lat_deg : numeric
-        Latitude, positive north. [degrees]
-    elevation_m : numeric
-        Elevation above sea level. [m]
-    doy : numeric
-        Day of the year. [-]
-    u2_m_s : numeric
-        Wind speed at 2 m (:func:`wind_speed_2m_m_s` converts other heights). [m s⁻¹]
-    ea_kpa : numeric, optional
-        Actual vapour pressure. [kPa]
-    rh_max_pct, rh_min_pct, rh_mean_pct : numeric, optional
-        Relative humidity. [%]
-    sunshine_h : numeric, optional
-        Actual sunshine duration n. [h]
-    rs_mj_m2_day : numeric, optional
-        Measured incoming solar radiation. [MJ m⁻² day⁻¹]
-    g_mj_m2_day : numeric, default 0.0
-        Soil heat flux; 0 for daily steps (Eq. 42). [MJ m⁻² day⁻¹]
-
-    Returns
-    -------
-    numeric
-        ET0, never negative (a negative value, possible only at night or in polar
-        winter, is set to 0). [mm day⁻¹]
-
-    Raises
-    ------
-    IrrigationError
-        tmin above tmax, relative humidity outside 0-100 %, negative wind, sunshine
-        longer than the day, latitude outside ±90°, or any NaN.
-
-    References
-    ----------
-    FAO-56 [1]_, chapter 3 and Example 18 (Uccle, 6 July: 3.9 mm day⁻¹).
-
-    Examples
-    --------
-    >>> u2 = wind_speed_2m_m_s(10 / 3.6, height_m=10.0)
-    >>> et0 = et0_penman_monteith(tmax_c=21.5, tmin_c=12.3, lat_deg=50.8, elevation_m=100.0,
-    ...                           doy=187, u2_m_s=u2, rh_max_pct=84.0, rh_min_pct=63.0,
-    ...                           sunshine_h=9.25)
-    >>> round(et0, 2)  # FAO-56 Example 18: 3.9
-    3.88
-    """
-    _check_temperatures(tmax_c, tmin_c)
-    _check_lat(lat_deg)
-    _check_doy(doy)
-    _check_range("elevation_m", elevation_m, -500.0, 9000.0)
-    _check_range("u2_m_s", u2_m_s, 0.0, 60.0, hint="wind speed cannot be negative")
-    for name, v in (("rh_max_pct", rh_max_pct), ("rh_min_pct", rh_min_pct), ("rh_mean_pct", rh_mean_pct)):
-        _check_range(name, v, 0.0, 100.0, hint="relative humidity is between 0 and 100 %")
-    _check_range("ea_kpa", ea_kpa, 0.0, 20.0)
-    _check_range("rs_mj_m2_day", rs_mj_m2_day, 0.0, 60.0)
-    _check_range("g_mj_m2_day", g_mj_m2_day, -20.0, 20.0)
-    inputs = (tmax_c, tmin_c, lat_deg, elevation_m, doy, u2_m_s, ea_kpa, rh_max_pct, rh_min_pct,
-              rh_mean_pct, sunshine_h, rs_mj_m2_day, g_mj_m2_day)
-    tmax, tmin = _a(tmax_c), _a(tmin_c)
-    tmean = (tmax + tmin) / 2.0
-    pressure = _a(atmospheric_pressure_kpa(_a(elevation_m)))
-    gamma = _a(psychrometric_constant_kpa_c(pressure))
-    delta = _a(slope_vapour_pressure_curve_kpa_c(tmean))
-    es = _a(mean_saturation_vapour_pressure_kpa(tmax, tmin))
-    if ea_kpa is not None:
-        ea = _a(ea_kpa)
-    else:
-        ea = _a(actual_vapour_pressure_kpa(
-            tmax_c=tmax, tmin_c=tmin, rh_max_pct=None if rh_max_pct is None else _a(rh_max_pct),
-            rh_min_pct=None if rh_min_pct is None else _a(rh_min_pct),
-            rh_mean_pct=None if rh_mean_pct is None else _a(rh_mean_pct)))
-    ra = _a(extraterrestrial_radiation_mj_m2_day(lat_deg=_a(lat_deg), doy=_a(doy)))
-    if rs_mj_m2_day is not None:
-        rs = _a(rs_mj_m2_day)
-    elif sunshine_h is not None:
-        n_day = _a(daylight_hours_h(lat_deg=_a(lat_deg), doy=_a(doy)))
-        _check_range("sunshine_h", sunshine_h, 0.0, 24.0)
-        excess = np.atleast_1d(_a(sunshine_h) - n_day)
-        if (excess > 0.05).any():
-            pos = int(np.flatnonzero(excess > 0.05)[0])
-            raise IrrigationError(
-                f"sunshine_h {np.atleast_1d(_a(sunshine_h))[pos % np.atleast_1d(_a(sunshine_h)).size]:g} is longer "
-                f"than the day length N = {np.atleast_1d(n_day)[pos % np.atleast_1d(n_day).size]:.2f} h",
-                column="sunshine_h", feature_id=sunshine_h.index[pos] if isinstance(sunshine_h, pd.Series) else None,
-                hint="check the sunshine column (hours per day, not per month) and the latitude / day of year",
-            )
-        rs = _a(solar_radiation_angstrom_mj_m2_day(sunshine_h=np.minimum(_a(sunshine_h), n_day),
-                                                   daylight_h=n_day, ra_mj_m2_day=ra))
-    else:
-        rs = _a(solar_radiation_hargreaves_mj_m2_day(tmax_c=tmax, tmin_c=tmin, ra_mj_m2_day=ra))
-    rso = _a(clear_sky_radiation_mj_m2_day(ra_mj_m2_day=ra, elevation_m=_a(elevation_m)))
-    rns = _a(net_shortwave_radiation_mj_m2_day(rs))
-    rnl = _a(net_longwave_radiation_mj_m2_day(tmax_c=tmax, tmin_c=tmin, ea_kpa=ea, rs_mj_m2_day=rs,
-                                              rso_mj_m2_day=rso))
-    et0 = _fao56.penman_monteith_eq6_mm_day(
-        delta_kpa_c=delta, rn_mj_m2_day=rns - rnl, g_mj_m2_day=_a(g_mj_m2_day), gamma_kpa_c=gamma,
-        tmean_c=tmean, u2_m_s=_a(u2_m_s), es_kpa=es, ea_kpa=ea)
-    return _like(np.maximum(et0, 0.0), *inputs)
-
-
-def et0_hargreaves(*, tmax_c: Any, tmin_c: Any, lat_deg: Any, doy: Any) -> Any:
-    r"""Hargreaves reference evapotranspiration from temperature only (FAO-56 Eq. 52).
-
-    .. math:: ET_0 = 0.0023 (T_{mean} + 17.8) (T_{max} - T_{min})^{0.5} \cdot 0.408 R_a
-
-    Parameters
-    ----------
-    tmax_c, tmin_c : numeric
-        Daily (or mean monthly) maximum and minimum air temperature. [°C]
-    lat_deg : numeric
-        Latitude, positive north. [degrees]
-    doy : numeric
-        Day of the year (the 15th of the month for monthly means). [-]
-
-    Returns
-    -------
-    numeric
-        ET0. [mm day⁻¹]
-
-    Raises
-    ------
-    IrrigationError
-        tmin above tmax, latitude outside ±90° or NaN.
-
-    Notes
-    -----
-    FAO-56 recommends it only where radiation, humidity and wind are missing and
-    over periods of 5 days or more. pyet's ``hargreaves`` divides Ra by a
-    temperature-dependent λ instead of multiplying by 0.408 (0.05 % apart).
-
-    Examples
-    --------
-    >>> round(et0_hargreaves(tmax_c=26.6, tmin_c=14.8, lat_deg=45 + 43 / 60, doy=196), 1)  # Lyon, July
-    5.0
-    """
-    _check_temperatures(tmax_c, tmin_c)
-    _check_lat(lat_deg)
-    _check_doy(doy)
-    tmax, tmin = _a(tmax_c), _a(tmin_c)
-    ra = _a(extraterrestrial_radiation_mj_m2_day(lat_deg=_a(lat_deg), doy=_a(doy)))
-    et0 = 0.0023 * ((tmax + tmin) / 2.0 + 17.8) * np.sqrt(tmax - tmin) * _fao56.MJ_TO_MM * ra
-    return _like(et0, tmax_c, tmin_c, lat_deg, doy)
-
-
-def et0_penman_monteith_hourly(*, t_c: Any, rh_pct: Any, u2_m_s: Any, rs_mj_m2_h: Any, lat_deg: Any,
-                               elevation_m: Any, doy: Any, hour_mid: Any, lon_west_deg: Any, lz_west_deg: Any,
-                               night_rs_rso: float = 0.8) -> Any:
-    r"""FAO Penman-Monteith reference evapotranspiration for an hourly step (FAO-56 Eq. 53).
-
-    .. math::
-
-        ET_0 = rac{0.408 \Delta (R_n - G) + \gamma rac{37}{T_{hr} + 273} u_2 (e^\circ(T_{hr}) - e_a)}
-                    {\Delta + \gamma (1 + 0.34 u_2)}
-
-    with :math:`e_a = e^\circ(T_{hr}) RH_{hr}/100` (Eq. 54), Ra of the hour (Eqs. 28-33,
-    :func:`landuse._fao56.extraterrestrial_radiation_hourly_mj_m2_h`), Rso (Eq. 37), Rnl
-    with σ = 2.043e-10 MJ K⁻⁴ m⁻² h⁻¹ and the hour's temperature (Eq. 39), and
-    :math:`G = 0.1 R_n` in daylight, :math:`0.5 R_n` at night (Eqs. 45, 46). At night
-    (Ra = 0) the cloudiness ratio Rs/Rso is *night_rs_rso*, the value of the hours
-    before sunset (FAO-56 uses 0.8 in Example 19; 0.4-0.6 in humid and sub-humid
-    climates, 0.7-0.8 in arid ones).
-
-    Parameters
-    ----------
-    t_c : numeric
-        Mean air temperature of the hour. [°C]
-    rh_pct : numeric
-        Mean relative humidity of the hour. [%]
-    u2_m_s : numeric
-        Mean wind speed at 2 m. [m s⁻¹]
-    rs_mj_m2_h : numeric
-        Solar radiation of the hour. [MJ m⁻² h⁻¹]
-    lat_deg, elevation_m, doy : numeric
-        Latitude [degrees], elevation [m], day of the year [-].
-    hour_mid : numeric
-        Standard clock time at the midpoint of the hour (14.5 for 14-15 h). [h]
-    lon_west_deg, lz_west_deg : numeric
-        Longitude of the site and of the time-zone centre, degrees west of Greenwich. [degrees]
-    night_rs_rso : float, default 0.8
-        Rs/Rso used when the sun is down. [-]
-
-    Returns
-    -------
-    numeric
-        ET0 of the hour, never negative. [mm h⁻¹]
-
-    Raises
-    ------
-    IrrigationError
-        RH outside 0-100 %, negative wind or radiation, latitude outside ±90° or NaN.
-
-    Examples
-    --------
-    >>> kw = dict(lat_deg=16 + 13 / 60, elevation_m=8.0, doy=274, lon_west_deg=16.25, lz_west_deg=15.0)
-    >>> round(et0_penman_monteith_hourly(t_c=38.0, rh_pct=52.0, u2_m_s=3.3, rs_mj_m2_h=2.450,
-    ...                                  hour_mid=14.5, **kw), 2)  # FAO-56 Example 19, 14-15 h
-    0.63
-    >>> round(et0_penman_monteith_hourly(t_c=28.0, rh_pct=90.0, u2_m_s=1.9, rs_mj_m2_h=0.0,
-    ...                                  hour_mid=2.5, **kw), 2)  # 02-03 h
-    0.0
-    """
-    _check_range("t_c", t_c, -60.0, 60.0)
-    _check_range("rh_pct", rh_pct, 0.0, 100.0, hint="relative humidity is between 0 and 100 %")
-    _check_range("u2_m_s", u2_m_s, 0.0, 60.0, hint="wind speed cannot be negative")
-    _check_range("rs_mj_m2_h", rs_mj_m2_h, 0.0, 6.0)
-    _check_lat(lat_deg)
-    _check_doy(doy)
-    _check_range("hour_mid", hour_mid, 0.0, 24.0)
-    _check_range("elevation_m", elevation_m, -500.0, 9000.0)
-    _check_range("night_rs_rso", night_rs_rso, 0.0, 1.0)
-    inputs = (t_c, rh_pct, u2_m_s, rs_mj_m2_h, lat_deg, elevation_m, doy, hour_mid, lon_west_deg, lz_west_deg)
-    t = _a(t_c)
-    e0 = _a(saturation_vapour_pressure_kpa(t))
-    ea = e0 * _a(rh_pct) / 100.0
-    delta = _a(slope_vapour_pressure_curve_kpa_c(t))
-    gamma = _a(psychrometric_constant_kpa_c(_a(atmospheric_pressure_kpa(_a(elevation_m)))))
-    ra = _a(_fao56.extraterrestrial_radiation_hourly_mj_m2_h(
-        lat_deg=_a(lat_deg), doy=_a(doy), hour_mid=_a(hour_mid), lon_west_deg=_a(lon_west_deg),
-        lz_west_deg=_a(lz_west_deg)))
-    rso = _a(clear_sky_radiation_mj_m2_day(ra_mj_m2_day=ra, elevation_m=_a(elevation_m)))
-    rs = _a(rs_mj_m2_h)
-    day = ra > 0
-    rs_b, rso_b = np.broadcast_arrays(rs, rso)
-    ratio = np.where(day & (rso_b > 0), np.clip(np.divide(rs_b, np.where(rso_b > 0, rso_b, 1.0)), 0.0, 1.0),
-                     night_rs_rso)
-    rnl = _fao56.SIGMA_MJ_K4_M2_H * (t + 273.16) ** 4 * (0.34 - 0.14 * np.sqrt(ea)) * (1.35 * ratio - 0.35)
-    rn = (1.0 - _fao56.ALBEDO_GRASS) * rs - rnl
-    g = np.where(day, 0.1, 0.5) * rn
-    num = _fao56.MJ_TO_MM * delta * (rn - g) + gamma * 37.0 / (t + 273.0) * _a(u2_m_s) * (e0 - ea)
-    et0 = num / (delta + gamma * (1.0 + 0.34 * _a(u2_m_s)))
-    return _like(np.maximum(et0, 0.0), *inputs)
-
-
 _CLIMATE_COLUMNS = ("tmax_c", "tmin_c", "rh_mean_pct", "u2_m_s", "sunshine_h", "rain_mm")
 
 
 def _check_climate(climate: pd.DataFrame) -> pd.DataFrame:
     """Validate a table of monthly normals (index or column ``month`` 1-12, all 12 months)."""
     if not isinstance(climate, pd.DataFrame):
-        raise IrrigationError(f"expected a DataFrame of monthly climate, got {type(climate).__name__}",
-                              hint="read it with landuse.io.read_climate")
-    missing = [c for c in _CLIMATE_COLUMNS[:2] + ("u2_m_s", "rain_mm") if c not in climate.columns]
+        raise IrrigationError(
+            f"expected a DataFrame of monthly climate, got {type(climate).__name__}",
+            hint="read it with landuse.io.read_climate",
+        )
+    missing = [c for c in (*_CLIMATE_COLUMNS[:2], "u2_m_s", "rain_mm") if c not in climate.columns]
     if missing:
-        raise IrrigationError(f"climate columns {missing} missing (found {list(climate.columns)})",
-                              source="climate", column=missing[0], hint="read it with landuse.io.read_climate")
+        raise IrrigationError(
+            f"climate columns {missing} missing (found {list(climate.columns)})",
+            source="climate",
+            column=missing[0],
+            hint="read it with landuse.io.read_climate",
+        )
     df = climate.copy()
     if "month" in df.columns:
         df = df.set_index(pd.Index(df["month"].astype(int), name="month"))
     months = sorted(int(m) for m in df.index)
     if months != list(range(1, 13)):
-        raise IrrigationError(f"the climate table must hold the 12 months once each, found {months}",
-                              source="climate", column="month", hint="give one row per month 1-12")
+        raise IrrigationError(
+            f"the climate table must hold the 12 months once each, found {months}",
+            source="climate",
+            column="month",
+            hint="give one row per month 1-12",
+        )
     df = df.sort_index()
-    for col, lo, hi in (("rain_mm", 0.0, 5000.0), ("rh_mean_pct", 0.0, 100.0), ("sunshine_h", 0.0, 24.0)):
+    for col, lo, hi in (
+        ("rain_mm", 0.0, 5000.0),
+        ("rh_mean_pct", 0.0, 100.0),
+        ("sunshine_h", 0.0, 24.0),
+    ):
         if col in df.columns:
             _check_range(col, df[col].astype(float), lo, hi)
     _check_temperatures(df["tmax_c"].astype(float), df["tmin_c"].astype(float))
-    _check_range("u2_m_s", df["u2_m_s"].astype(float), 0.0, 60.0, hint="wind speed cannot be negative")
+    _check_range(
+        "u2_m_s", df["u2_m_s"].astype(float), 0.0, 60.0, hint="wind speed cannot be negative"
+    )
     return df
 
 
-def et0_monthly(climate: pd.DataFrame, *, lat_deg: float, elevation_m: float, method: str = "penman-monteith",
-                soil_heat_flux: bool = True) -> pd.DataFrame:
+def et0_monthly(
+    climate: pd.DataFrame,
+    *,
+    lat_deg: float,
+    elevation_m: float,
+    method: str = "penman-monteith",
+    soil_heat_flux: bool = True,
+) -> pd.DataFrame:
     """ET0 of each month from a table of monthly normals (FAO-56 Eqs. 6 and 43).
 
     Parameters
@@ -549,20 +277,37 @@ def et0_monthly(climate: pd.DataFrame, *, lat_deg: float, elevation_m: float, me
     if method == "hargreaves":
         et0 = _a(et0_hargreaves(tmax_c=tmax, tmin_c=tmin, lat_deg=np.full(12, lat_deg), doy=doy))
     else:
-        et0 = _a(et0_penman_monteith(tmax_c=tmax, tmin_c=tmin, lat_deg=np.full(12, lat_deg),
-                                     elevation_m=np.full(12, elevation_m), doy=doy,
-                                     u2_m_s=df["u2_m_s"].to_numpy(float), rh_mean_pct=rh_mean,
-                                     sunshine_h=sun, g_mj_m2_day=g))
-    rh_min = (_a(rh_min_from_rh_mean_pct(rh_mean_pct=rh_mean, tmax_c=tmax, tmin_c=tmin))
-              if rh_mean is not None else np.full(12, 45.0))
-    return pd.DataFrame({
-        "doy": doy,
-        "ra_mj_m2_day": _a(extraterrestrial_radiation_mj_m2_day(lat_deg=np.full(12, lat_deg), doy=doy)),
-        "daylight_h": _a(daylight_hours_h(lat_deg=np.full(12, lat_deg), doy=doy)),
-        "g_mj_m2_day": g,
-        "rh_min_pct": rh_min,
-        "et0_mm_day": et0,
-    }, index=pd.Index(months, name="month"))
+        et0 = _a(
+            et0_penman_monteith(
+                tmax_c=tmax,
+                tmin_c=tmin,
+                lat_deg=np.full(12, lat_deg),
+                elevation_m=np.full(12, elevation_m),
+                doy=doy,
+                u2_m_s=df["u2_m_s"].to_numpy(float),
+                rh_mean_pct=rh_mean,
+                sunshine_h=sun,
+                g_mj_m2_day=g,
+            )
+        )
+    rh_min = (
+        _a(rh_min_from_rh_mean_pct(rh_mean_pct=rh_mean, tmax_c=tmax, tmin_c=tmin))
+        if rh_mean is not None
+        else np.full(12, 45.0)
+    )
+    return pd.DataFrame(
+        {
+            "doy": doy,
+            "ra_mj_m2_day": _a(
+                extraterrestrial_radiation_mj_m2_day(lat_deg=np.full(12, lat_deg), doy=doy)
+            ),
+            "daylight_h": _a(daylight_hours_h(lat_deg=np.full(12, lat_deg), doy=doy)),
+            "g_mj_m2_day": g,
+            "rh_min_pct": rh_min,
+            "et0_mm_day": et0,
+        },
+        index=pd.Index(months, name="month"),
+    )
 
 
 # -- crop coefficients -----------------------------------------------------------------------
@@ -588,7 +333,11 @@ def rh_min_from_rh_mean_pct(*, rh_mean_pct: Any, tmax_c: Any, tmin_c: Any) -> An
     >>> round(rh_min_from_rh_mean_pct(rh_mean_pct=68.0, tmax_c=25.0, tmin_c=18.0), 1)
     56.2
     """
-    ea = _a(actual_vapour_pressure_kpa(tmax_c=_a(tmax_c), tmin_c=_a(tmin_c), rh_mean_pct=_a(rh_mean_pct)))
+    ea = _a(
+        actual_vapour_pressure_kpa(
+            tmax_c=_a(tmax_c), tmin_c=_a(tmin_c), rh_mean_pct=_a(rh_mean_pct)
+        )
+    )
     rh = np.clip(100.0 * ea / _a(saturation_vapour_pressure_kpa(_a(tmax_c))), 0.0, 100.0)
     return _like(rh, rh_mean_pct, tmax_c, tmin_c)
 
@@ -638,9 +387,14 @@ def kc_adjusted(kc_table: Any, *, u2_m_s: Any, rh_min_pct: Any, crop_height_m: A
     return _like(np.where(kc < 0.45, kc, adj), kc_table, u2_m_s, rh_min_pct, crop_height_m)
 
 
-def kc_daily(days_after_planting: Any, *, stage_days: Sequence[int] = RICE_STAGE_DAYS_FAO56,
-             kc_ini: float = KC_RICE_FAO56["ini"], kc_mid: float = KC_RICE_FAO56["mid"],
-             kc_end: float = KC_RICE_FAO56["end"]) -> Any:
+def kc_daily(
+    days_after_planting: Any,
+    *,
+    stage_days: Sequence[int] = RICE_STAGE_DAYS_FAO56,
+    kc_ini: float = KC_RICE_FAO56["ini"],
+    kc_mid: float = KC_RICE_FAO56["mid"],
+    kc_end: float = KC_RICE_FAO56["end"],
+) -> Any:
     r"""Crop coefficient on a given day of the season (FAO-56 Eq. 66, Fig. 25).
 
     Constant *kc_ini* in the initial stage, linear to *kc_mid* in the development
@@ -674,15 +428,22 @@ def kc_daily(days_after_planting: Any, *, stage_days: Sequence[int] = RICE_STAGE
     e1, e2, e3, e4 = lini, lini + ldev, lini + ldev + lmid, lini + ldev + lmid + llate
     kc = np.select(
         [t < 0, t < e1, t < e2, t < e3, t < e4],
-        [0.0, kc_ini, kc_ini + (t - e1) / max(ldev, 1e-9) * (kc_mid - kc_ini), kc_mid,
-         kc_mid + (t - e3) / max(llate, 1e-9) * (kc_end - kc_mid)],
+        [
+            0.0,
+            kc_ini,
+            kc_ini + (t - e1) / max(ldev, 1e-9) * (kc_mid - kc_ini),
+            kc_mid,
+            kc_mid + (t - e3) / max(llate, 1e-9) * (kc_end - kc_mid),
+        ],
         default=0.0,
     )
     return _like(kc, days_after_planting)
 
 
 # -- paddy water ----------------------------------------------------------------------------
-def land_preparation_mm_day(*, et0_mm_day: Any, percolation_mm_day: Any, days: Any, saturation_mm: Any = 250.0) -> Any:
+def land_preparation_mm_day(
+    *, et0_mm_day: Any, percolation_mm_day: Any, days: Any, saturation_mm: Any = 250.0
+) -> Any:
     r"""Water needed during land preparation of a paddy, Van de Goor and Zijlstra (1968).
 
     .. math::
@@ -729,8 +490,9 @@ def land_preparation_mm_day(*, et0_mm_day: Any, percolation_mm_day: Any, days: A
     return _like(ir, et0_mm_day, percolation_mm_day, days, saturation_mm)
 
 
-def effective_rainfall_mm(p_mm: Any, *, method: str = "usda-scs", fraction: float = 0.8,
-                          period: str = "month") -> Any:
+def effective_rainfall_mm(
+    p_mm: Any, *, method: str = "usda-scs", fraction: float = 0.8, period: str = "month"
+) -> Any:
     r"""Effective rainfall of a month (or a 10-day period) by a CROPWAT method.
 
     * ``"usda-scs"`` (CROPWAT; Smith 1992 [4]_): :math:`P_e = P(125 - 0.2P)/125` for
@@ -822,8 +584,12 @@ def duty_l_s_ha(gross_mm_day: Any, *, operating_hours: float = 24.0) -> Any:
     >>> round(duty_l_s_ha(18.0, operating_hours=12), 4)
     4.1667
     """
-    _check_range("gross_mm_day", gross_mm_day, 0.0, None, hint="a water requirement cannot be negative")
-    _check_range("operating_hours", operating_hours, 1e-9, 24.0, hint="operating hours are in (0, 24]")
+    _check_range(
+        "gross_mm_day", gross_mm_day, 0.0, None, hint="a water requirement cannot be negative"
+    )
+    _check_range(
+        "operating_hours", operating_hours, 1e-9, 24.0, hint="operating hours are in (0, 24]"
+    )
     return _like(_a(gross_mm_day) * MM_DAY_TO_L_S_HA * 24.0 / float(operating_hours), gross_mm_day)
 
 
@@ -870,25 +636,44 @@ class CropSeason:
         except (TypeError, ValueError) as exc:
             raise IrrigationError(
                 f"transplanting date month {self.transplant_month}, day {self.transplant_day} is not a date",
-                feature_id=self.name, column="transplant_month", hint="give a month 1-12 and a valid day") from exc
+                feature_id=self.name,
+                column="transplant_month",
+                hint="give a month 1-12 and a valid day",
+            ) from exc
         if len(self.stage_days) != 4 or min(self.stage_days) < 1:
-            raise IrrigationError(f"stage_days {self.stage_days} must be four lengths of at least 1 day",
-                                  feature_id=self.name, column="stage_days")
+            raise IrrigationError(
+                f"stage_days {self.stage_days} must be four lengths of at least 1 day",
+                feature_id=self.name,
+                column="stage_days",
+            )
         if not 0 < self.area_fraction <= 1:
-            raise IrrigationError(f"area_fraction {self.area_fraction} must be in (0, 1]",
-                                  feature_id=self.name, column="area_fraction")
+            raise IrrigationError(
+                f"area_fraction {self.area_fraction} must be in (0, 1]",
+                feature_id=self.name,
+                column="area_fraction",
+            )
         if self.land_prep_days < 1 or sum(self.stage_days) + self.land_prep_days > 365:
             raise IrrigationError(
                 f"land preparation ({self.land_prep_days} days) plus the season ({sum(self.stage_days)} days) "
-                "must be 1-365 days", feature_id=self.name, column="land_prep_days")
+                "must be 1-365 days",
+                feature_id=self.name,
+                column="land_prep_days",
+            )
         if self.saturation_mm <= 0:
-            raise IrrigationError(f"saturation_mm {self.saturation_mm} must be positive",
-                                  feature_id=self.name, column="saturation_mm")
+            raise IrrigationError(
+                f"saturation_mm {self.saturation_mm} must be positive",
+                feature_id=self.name,
+                column="saturation_mm",
+            )
 
     @property
     def transplant_doy(self) -> int:
         """Day of the year of transplanting (non-leap year)."""
-        return _dt.date(2001, int(self.transplant_month), int(self.transplant_day)).timetuple().tm_yday
+        return (
+            _dt.date(2001, int(self.transplant_month), int(self.transplant_day))
+            .timetuple()
+            .tm_yday
+        )
 
 
 _DAYS = pd.date_range("2001-01-01", "2001-12-31", freq="D")
@@ -916,17 +701,28 @@ def check_calendar(crops: Sequence[CropSeason]) -> None:
         names = ", ".join(c.name for c in crops)
         raise IrrigationError(
             f"the crops ({names}) cover {frac.max():.0%} of the area on {day:%d %B}: seasons overlap on the "
-            "same land", column="crops", hint="shift the transplanting dates or lower the area fractions")
+            "same land",
+            column="crops",
+            hint="shift the transplanting dates or lower the area fractions",
+        )
 
 
 def _decade_of(dates: pd.DatetimeIndex) -> np.ndarray:
     return (dates.month.to_numpy() - 1) * 3 + np.minimum((dates.day.to_numpy() - 1) // 10, 2) + 1
 
 
-def scheme_water_balance(climate: pd.DataFrame, *, lat_deg: float, elevation_m: float,
-                         crops: Sequence[CropSeason], percolation_mm_day: float = 3.0,
-                         efficiency: float = 0.5, rain_method: str = "usda-scs",
-                         adjust_kc: bool = True, et0_method: str = "penman-monteith") -> pd.DataFrame:
+def scheme_water_balance(
+    climate: pd.DataFrame,
+    *,
+    lat_deg: float,
+    elevation_m: float,
+    crops: Sequence[CropSeason],
+    percolation_mm_day: float = 3.0,
+    efficiency: float = 0.5,
+    rain_method: str = "usda-scs",
+    adjust_kc: bool = True,
+    et0_method: str = "penman-monteith",
+) -> pd.DataFrame:
     r"""Daily paddy water balance of a scheme for a cropping calendar (365 days).
 
     For each crop and day (FAO TM3 §4.4 [2]_, CROPWAT rice mode [4]_):
@@ -994,10 +790,15 @@ def scheme_water_balance(climate: pd.DataFrame, *, lat_deg: float, elevation_m: 
 
     check_option(rain_method, EFFECTIVE_RAIN_METHODS, name="rain_method")
     _check_range("percolation_mm_day", percolation_mm_day, 0.0, 500.0)
-    _check_range("efficiency", efficiency, 1e-6, 1.0, hint="the overall efficiency is a fraction in (0, 1]")
+    _check_range(
+        "efficiency", efficiency, 1e-6, 1.0, hint="the overall efficiency is a fraction in (0, 1]"
+    )
     if not crops:
-        raise IrrigationError("no crop in the cropping calendar", column="crops",
-                              hint="give at least one CropSeason (e.g. the wet-season crop)")
+        raise IrrigationError(
+            "no crop in the cropping calendar",
+            column="crops",
+            hint="give at least one CropSeason (e.g. the wet-season crop)",
+        )
     check_calendar(crops)
     et0_tab = et0_monthly(climate, lat_deg=lat_deg, elevation_m=elevation_m, method=et0_method)
     clim = _check_climate(climate)
@@ -1029,16 +830,45 @@ def scheme_water_balance(climate: pd.DataFrame, *, lat_deg: float, elevation_m: 
             e3 = e2 + crop.stage_days[2]
             mid = in_season & (t >= e2) & (t < e3)
             late = in_season & (t >= e3)
-            kc_mid = float(kc_adjusted(kc_mid, u2_m_s=u2[mid].mean(), rh_min_pct=rhmin[mid].mean(),
-                                       crop_height_m=crop.crop_height_m))
-            kc_end = float(kc_adjusted(kc_end, u2_m_s=u2[late].mean(), rh_min_pct=rhmin[late].mean(),
-                                       crop_height_m=crop.crop_height_m))
-        kc = np.where(in_season, _a(kc_daily(t, stage_days=crop.stage_days, kc_ini=crop.kc_ini,
-                                             kc_mid=kc_mid, kc_end=kc_end)), 0.0)
+            kc_mid = float(
+                kc_adjusted(
+                    kc_mid,
+                    u2_m_s=u2[mid].mean(),
+                    rh_min_pct=rhmin[mid].mean(),
+                    crop_height_m=crop.crop_height_m,
+                )
+            )
+            kc_end = float(
+                kc_adjusted(
+                    kc_end,
+                    u2_m_s=u2[late].mean(),
+                    rh_min_pct=rhmin[late].mean(),
+                    crop_height_m=crop.crop_height_m,
+                )
+            )
+        kc = np.where(
+            in_season,
+            _a(
+                kc_daily(
+                    t, stage_days=crop.stage_days, kc_ini=crop.kc_ini, kc_mid=kc_mid, kc_end=kc_end
+                )
+            ),
+            0.0,
+        )
         c_etc = kc * et0
         c_perc = np.where(in_season, percolation_mm_day, 0.0)
-        c_lp = np.where(in_prep, _a(land_preparation_mm_day(et0_mm_day=et0, percolation_mm_day=np.full(
-            365, percolation_mm_day), days=float(crop.land_prep_days), saturation_mm=crop.saturation_mm)), 0.0)
+        c_lp = np.where(
+            in_prep,
+            _a(
+                land_preparation_mm_day(
+                    et0_mm_day=et0,
+                    percolation_mm_day=np.full(365, percolation_mm_day),
+                    days=float(crop.land_prep_days),
+                    saturation_mm=crop.saturation_mm,
+                )
+            ),
+            0.0,
+        )
         active = in_season | in_prep
         c_nir = np.where(active, np.maximum(c_etc + c_perc + c_lp - pe, 0.0), 0.0)
         f = crop.area_fraction
@@ -1049,16 +879,32 @@ def scheme_water_balance(climate: pd.DataFrame, *, lat_deg: float, elevation_m: 
         lp += f * c_lp
         nir += f * c_nir
     cropped = np.where(frac > 0, frac, 1.0)
-    return pd.DataFrame({
-        "month": month, "decade": _decade_of(_DAYS), "et0_mm_day": et0, "rain_mm_day": rain,
-        "eff_rain_mm_day": pe, "crop_area_fraction": frac, "kc": np.where(frac > 0, kc_w / cropped, 0.0),
-        "etc_mm_day": etc, "percolation_mm_day": perc, "land_prep_mm_day": lp, "nir_mm_day": nir,
-        "gir_mm_day": nir / efficiency,
-    }, index=pd.DatetimeIndex(_DAYS, name="date"))
+    return pd.DataFrame(
+        {
+            "month": month,
+            "decade": _decade_of(_DAYS),
+            "et0_mm_day": et0,
+            "rain_mm_day": rain,
+            "eff_rain_mm_day": pe,
+            "crop_area_fraction": frac,
+            "kc": np.where(frac > 0, kc_w / cropped, 0.0),
+            "etc_mm_day": etc,
+            "percolation_mm_day": perc,
+            "land_prep_mm_day": lp,
+            "nir_mm_day": nir,
+            "gir_mm_day": nir / efficiency,
+        },
+        index=pd.DatetimeIndex(_DAYS, name="date"),
+    )
 
 
-def aggregate_balance(daily: pd.DataFrame, *, period: str = "month", area_ha: float = 1.0,
-                      operating_hours: float = 24.0) -> pd.DataFrame:
+def aggregate_balance(
+    daily: pd.DataFrame,
+    *,
+    period: str = "month",
+    area_ha: float = 1.0,
+    operating_hours: float = 24.0,
+) -> pd.DataFrame:
     """Sum a daily balance by month or by 10-day period, like CROPWAT's scheme-supply table.
 
     Parameters
@@ -1094,8 +940,17 @@ def aggregate_balance(daily: pd.DataFrame, *, period: str = "month", area_ha: fl
     _check_range("area_ha", area_ha, 0.0, None)
     key = "month" if period == "month" else "decade"
     g = daily.groupby(key)
-    rates = ["et0_mm_day", "crop_area_fraction", "kc", "etc_mm_day", "percolation_mm_day", "land_prep_mm_day",
-             "eff_rain_mm_day", "nir_mm_day", "gir_mm_day"]
+    rates = [
+        "et0_mm_day",
+        "crop_area_fraction",
+        "kc",
+        "etc_mm_day",
+        "percolation_mm_day",
+        "land_prep_mm_day",
+        "eff_rain_mm_day",
+        "nir_mm_day",
+        "gir_mm_day",
+    ]
     out = g[rates].mean()
     out.insert(0, "days", g.size())
     if period == "decade":
@@ -1105,7 +960,9 @@ def aggregate_balance(daily: pd.DataFrame, *, period: str = "month", area_ha: fl
     out["nir_mm"] = g["nir_mm_day"].sum()
     out["gir_mm"] = g["gir_mm_day"].sum()
     out = out.drop(columns=["eff_rain_mm_day"])
-    out["duty_l_s_ha"] = _a(duty_l_s_ha(out["gir_mm_day"].to_numpy(), operating_hours=operating_hours))
+    out["duty_l_s_ha"] = _a(
+        duty_l_s_ha(out["gir_mm_day"].to_numpy(), operating_hours=operating_hours)
+    )
     out["flow_l_s"] = out["duty_l_s_ha"] * float(area_ha)
     return out
 
@@ -1126,8 +983,14 @@ def design_period(table: pd.DataFrame) -> Any:
 
 
 # -- water source ----------------------------------------------------------------------------
-def dependable_flow_l_s(*, catchment_area_km2: Any, low_flow_l_s_km2: Any = None, measured_flow_l_s: Any = None,
-                        measured_area_km2: Any = None, exponent: float = 1.0) -> Any:
+def dependable_flow_l_s(
+    *,
+    catchment_area_km2: Any,
+    low_flow_l_s_km2: Any = None,
+    measured_flow_l_s: Any = None,
+    measured_area_km2: Any = None,
+    exponent: float = 1.0,
+) -> Any:
     r"""Dependable dry-season flow at an ungauged intake.
 
     From a spot measurement transferred by the area ratio (preferred; USGS practice):
@@ -1164,21 +1027,38 @@ def dependable_flow_l_s(*, catchment_area_km2: Any, low_flow_l_s_km2: Any = None
     _check_range("catchment_area_km2", catchment_area_km2, 0.0, None)
     if measured_flow_l_s is not None or measured_area_km2 is not None:
         if measured_flow_l_s is None or measured_area_km2 is None:
-            raise IrrigationError("the area-ratio method needs both measured_flow_l_s and measured_area_km2",
-                                  column="measured_area_km2" if measured_area_km2 is None else "measured_flow_l_s",
-                                  hint="give both, or use low_flow_l_s_km2")
-        _check_range("measured_flow_l_s", measured_flow_l_s, 0.0, None, hint="a flow cannot be negative")
+            raise IrrigationError(
+                "the area-ratio method needs both measured_flow_l_s and measured_area_km2",
+                column="measured_area_km2" if measured_area_km2 is None else "measured_flow_l_s",
+                hint="give both, or use low_flow_l_s_km2",
+            )
+        _check_range(
+            "measured_flow_l_s", measured_flow_l_s, 0.0, None, hint="a flow cannot be negative"
+        )
         _check_range("measured_area_km2", measured_area_km2, 1e-12, None)
         q = _a(measured_flow_l_s) * (_a(catchment_area_km2) / _a(measured_area_km2)) ** exponent
         return _like(q, catchment_area_km2, measured_flow_l_s, measured_area_km2)
     if low_flow_l_s_km2 is None:
-        raise IrrigationError("no source flow given", column="low_flow_l_s_km2",
-                              hint="give low_flow_l_s_km2, or measured_flow_l_s with measured_area_km2")
-    _check_range("low_flow_l_s_km2", low_flow_l_s_km2, 0.0, None, hint="a specific discharge cannot be negative")
-    return _like(_a(low_flow_l_s_km2) * _a(catchment_area_km2), catchment_area_km2, low_flow_l_s_km2)
+        raise IrrigationError(
+            "no source flow given",
+            column="low_flow_l_s_km2",
+            hint="give low_flow_l_s_km2, or measured_flow_l_s with measured_area_km2",
+        )
+    _check_range(
+        "low_flow_l_s_km2",
+        low_flow_l_s_km2,
+        0.0,
+        None,
+        hint="a specific discharge cannot be negative",
+    )
+    return _like(
+        _a(low_flow_l_s_km2) * _a(catchment_area_km2), catchment_area_km2, low_flow_l_s_km2
+    )
 
 
-def servable_area_ha(*, source_flow_l_s: Any, duty_l_s_ha: Any, diversion_fraction: Any = 1.0) -> Any:
+def servable_area_ha(
+    *, source_flow_l_s: Any, duty_l_s_ha: Any, diversion_fraction: Any = 1.0
+) -> Any:
     r"""Area a source can irrigate at a design duty.
 
     .. math:: A = \frac{f_{div}\, Q_{source}}{q_{design}}
@@ -1205,8 +1085,12 @@ def servable_area_ha(*, source_flow_l_s: Any, duty_l_s_ha: Any, diversion_fracti
     _check_range("source_flow_l_s", source_flow_l_s, 0.0, None, hint="a flow cannot be negative")
     _check_range("duty_l_s_ha", duty_l_s_ha, 1e-12, None, hint="the design duty must be positive")
     _check_range("diversion_fraction", diversion_fraction, 0.0, 1.0)
-    return _like(_a(diversion_fraction) * _a(source_flow_l_s) / _a(duty_l_s_ha),
-                 source_flow_l_s, duty_l_s_ha, diversion_fraction)
+    return _like(
+        _a(diversion_fraction) * _a(source_flow_l_s) / _a(duty_l_s_ha),
+        source_flow_l_s,
+        duty_l_s_ha,
+        diversion_fraction,
+    )
 
 
 def families_served(area_ha: Any, *, mean_holding_ha: Any) -> Any:
@@ -1230,7 +1114,9 @@ def families_served(area_ha: Any, *, mean_holding_ha: Any) -> Any:
     29
     """
     _check_range("area_ha", area_ha, 0.0, None)
-    _check_range("mean_holding_ha", mean_holding_ha, 1e-12, None, hint="the mean holding must be positive")
+    _check_range(
+        "mean_holding_ha", mean_holding_ha, 1e-12, None, hint="the mean holding must be positive"
+    )
     n = np.floor(_a(area_ha) / _a(mean_holding_ha) + 1e-9)
     out = _like(n, area_ha, mean_holding_ha)
     return int(out) if isinstance(out, float) else out

@@ -87,50 +87,76 @@ __all__ = [
 
 #: Required keys of a ``[[scheme]]`` table and their types.
 REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
-    "scheme_id": str, "name_en": str, "name_lo": str, "village_id": str, "crs": str,
-    "intake_x_m": (int, float), "intake_y_m": (int, float), "paddy_parcel_ids": list,
-    "families": int, "area_ha": (int, float), "low_flow_l_s_km2": (int, float),
-    "diversion_fraction": (int, float), "canal_n": (int, float), "canal_bed_slope": (int, float),
+    "scheme_id": str,
+    "name_en": str,
+    "name_lo": str,
+    "village_id": str,
+    "crs": str,
+    "intake_x_m": (int, float),
+    "intake_y_m": (int, float),
+    "paddy_parcel_ids": list,
+    "families": int,
+    "area_ha": (int, float),
+    "low_flow_l_s_km2": (int, float),
+    "diversion_fraction": (int, float),
+    "canal_n": (int, float),
+    "canal_bed_slope": (int, float),
     "canal_side_slope": (int, float),
 }
 
 #: Optional keys with their defaults (*defaults, configurable*; see docs/irrigation.md).
 OPTIONAL_KEYS: dict[str, Any] = {
-    "wet_transplant_month": 7,       # wet-season transplanting (July)
+    "wet_transplant_month": 7,  # wet-season transplanting (July)
     "wet_transplant_day": 1,
-    "dry_season_crop": True,         # a dry-season crop is grown
-    "dry_transplant_month": 1,       # dry-season transplanting (1 January)
+    "dry_season_crop": True,  # a dry-season crop is grown
+    "dry_transplant_month": 1,  # dry-season transplanting (1 January)
     "dry_transplant_day": 1,
-    "dry_area_fraction": 1.0,        # share of the area under the dry-season crop
-    "land_prep_days": 30,            # Van de Goor-Zijlstra T [days]
-    "saturation_mm": 250.0,          # saturation + first water layer S [mm]
-    "percolation_mm_day": 3.0,       # seepage and percolation [mm/day]
-    "conveyance_efficiency": 0.8,    # Ec
+    "dry_area_fraction": 1.0,  # share of the area under the dry-season crop
+    "land_prep_days": 30,  # Van de Goor-Zijlstra T [days]
+    "saturation_mm": 250.0,  # saturation + first water layer S [mm]
+    "percolation_mm_day": 3.0,  # seepage and percolation [mm/day]
+    "conveyance_efficiency": 0.8,  # Ec
     "distribution_efficiency": 0.8,  # Eb (field canals)
-    "field_efficiency": 0.8,         # Ea (paddy, with percolation in the NIR)
-    "operating_hours": 24.0,         # hours of flow per day
-    "soil": "clay loam",             # canal soil, for velocity limits (landuse.canal.SOIL_CANAL_LIMITS)
-    "rain_method": "usda-scs",       # effective rain (landuse.irrigation.EFFECTIVE_RAIN_METHODS)
-    "measured_flow_l_s": None,       # spot dry-season flow ... [l/s]
-    "measured_area_km2": None,       # ... and the catchment area where it was measured [km²]
-    "catchment_km2": None,           # catchment above the intake, if not from the DEM [km²]
-    "monthly_flow_factor": None,     # 12 multipliers of the low flow (default: low flow all year)
-    "intake_elev_m": None,           # intake elevation if no DEM [m]
-    "intake_head_m": 0.5,            # water level at the intake above the DEM (weir height) [m]
-    "sinuosity": 1.3,                # canal length / straight distance
-    "elevation_stat": "mean",        # parcel elevation compared with the canal level: mean, max or min
+    "field_efficiency": 0.8,  # Ea (paddy, with percolation in the NIR)
+    "operating_hours": 24.0,  # hours of flow per day
+    "soil": "clay loam",  # canal soil, for velocity limits (landuse.canal.SOIL_CANAL_LIMITS)
+    "rain_method": "usda-scs",  # effective rain (landuse.irrigation.EFFECTIVE_RAIN_METHODS)
+    "measured_flow_l_s": None,  # spot dry-season flow ... [l/s]
+    "measured_area_km2": None,  # ... and the catchment area where it was measured [km²]
+    "catchment_km2": None,  # catchment above the intake, if not from the DEM [km²]
+    "monthly_flow_factor": None,  # 12 multipliers of the low flow (default: low flow all year)
+    "intake_elev_m": None,  # intake elevation if no DEM [m]
+    "intake_head_m": 0.5,  # water level at the intake above the DEM (weir height) [m]
+    "sinuosity": 1.3,  # canal length / straight distance
+    "elevation_stat": "mean",  # parcel elevation compared with the canal level: mean, max or min
 }
 
 _NUMERIC_LIMITS: dict[str, tuple[float | None, float | None]] = {
-    "area_ha": (0.0, None), "low_flow_l_s_km2": (0.0, None), "diversion_fraction": (0.0, 1.0),
-    "canal_n": (0.005, 0.2), "canal_bed_slope": (1e-6, 0.5), "canal_side_slope": (0.0, 10.0),
-    "families": (0, None), "wet_transplant_month": (1, 12), "wet_transplant_day": (1, 31),
-    "dry_transplant_month": (1, 12), "dry_transplant_day": (1, 31), "dry_area_fraction": (0.0, 1.0),
-    "land_prep_days": (1, 120), "saturation_mm": (1.0, 2000.0), "percolation_mm_day": (0.0, 100.0),
-    "conveyance_efficiency": (0.05, 1.0), "distribution_efficiency": (0.05, 1.0),
-    "field_efficiency": (0.05, 1.0), "operating_hours": (0.5, 24.0), "measured_flow_l_s": (0.0, None),
-    "measured_area_km2": (1e-9, None), "catchment_km2": (1e-9, None), "intake_elev_m": (-500.0, 9000.0),
-    "intake_head_m": (0.0, 20.0), "sinuosity": (1.0, 5.0),
+    "area_ha": (0.0, None),
+    "low_flow_l_s_km2": (0.0, None),
+    "diversion_fraction": (0.0, 1.0),
+    "canal_n": (0.005, 0.2),
+    "canal_bed_slope": (1e-6, 0.5),
+    "canal_side_slope": (0.0, 10.0),
+    "families": (0, None),
+    "wet_transplant_month": (1, 12),
+    "wet_transplant_day": (1, 31),
+    "dry_transplant_month": (1, 12),
+    "dry_transplant_day": (1, 31),
+    "dry_area_fraction": (0.0, 1.0),
+    "land_prep_days": (1, 120),
+    "saturation_mm": (1.0, 2000.0),
+    "percolation_mm_day": (0.0, 100.0),
+    "conveyance_efficiency": (0.05, 1.0),
+    "distribution_efficiency": (0.05, 1.0),
+    "field_efficiency": (0.05, 1.0),
+    "operating_hours": (0.5, 24.0),
+    "measured_flow_l_s": (0.0, None),
+    "measured_area_km2": (1e-9, None),
+    "catchment_km2": (1e-9, None),
+    "intake_elev_m": (-500.0, 9000.0),
+    "intake_head_m": (0.0, 20.0),
+    "sinuosity": (1.0, 5.0),
 }
 
 
@@ -180,15 +206,26 @@ class SchemeSpec:
     @property
     def efficiency(self) -> float:
         """Overall efficiency E = Ec × Eb × Ea. [-]"""
-        return round(self.conveyance_efficiency * self.distribution_efficiency * self.field_efficiency, 12)
+        return round(
+            self.conveyance_efficiency * self.distribution_efficiency * self.field_efficiency, 12
+        )
 
     def crops(self) -> list[_irr.CropSeason]:
         """The cropping calendar: the wet-season crop and, if grown, the dry-season crop."""
         common = {"land_prep_days": self.land_prep_days, "saturation_mm": self.saturation_mm}
-        out = [_irr.CropSeason("wet", self.wet_transplant_month, self.wet_transplant_day, **common)]
+        out = [
+            _irr.CropSeason("wet", self.wet_transplant_month, self.wet_transplant_day, **common)
+        ]
         if self.dry_season_crop and self.dry_area_fraction > 0:
-            out.append(_irr.CropSeason("dry", self.dry_transplant_month, self.dry_transplant_day,
-                                       area_fraction=self.dry_area_fraction, **common))
+            out.append(
+                _irr.CropSeason(
+                    "dry",
+                    self.dry_transplant_month,
+                    self.dry_transplant_day,
+                    area_fraction=self.dry_area_fraction,
+                    **common,
+                )
+            )
         return out
 
 
@@ -207,35 +244,73 @@ def _line_of(text: str | None, index: int, key: str | None) -> int | None:
         return start + 1
     for i in range(start, end):
         stripped = lines[i].strip()
-        if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
+        if stripped.startswith(key) and stripped[len(key) :].lstrip().startswith("="):
             return i + 1
     return start + 1
 
 
-def _rule_error(msg: str, *, source: str, text: str | None, index: int, key: str | None,
-                sid: Any = None, hint: str | None = None, column: str | None = None) -> RuleError:
+def _rule_error(
+    msg: str,
+    *,
+    source: str,
+    text: str | None,
+    index: int,
+    key: str | None,
+    sid: Any = None,
+    hint: str | None = None,
+    column: str | None = None,
+) -> RuleError:
     line = _line_of(text, index, key)
     where = f"{source}, line {line}" if line else source
-    return RuleError(msg, source=where, feature_id=sid if sid is not None else f"scheme #{index + 1}",
-                     column=column or key, hint=hint)
+    return RuleError(
+        msg,
+        source=where,
+        feature_id=sid if sid is not None else f"scheme #{index + 1}",
+        column=column or key,
+        hint=hint,
+    )
 
 
-def _spec_from_table(table: Mapping[str, Any], *, index: int, source: str, text: str | None) -> SchemeSpec:
+def _spec_from_table(
+    table: Mapping[str, Any], *, index: int, source: str, text: str | None
+) -> SchemeSpec:
     sid = table.get("scheme_id")
     known = set(REQUIRED_KEYS) | set(OPTIONAL_KEYS)
     for key in table:
         if key not in known:
-            raise _rule_error(f"unknown key {key!r}", source=source, text=text, index=index, key=key, sid=sid,
-                              hint="check the spelling; docs/irrigation.md lists the keys")
+            raise _rule_error(
+                f"unknown key {key!r}",
+                source=source,
+                text=text,
+                index=index,
+                key=key,
+                sid=sid,
+                hint="check the spelling; docs/irrigation.md lists the keys",
+            )
     for key, typ in REQUIRED_KEYS.items():
         if key not in table:
-            raise _rule_error(f"required key {key!r} missing", source=source, text=text, index=index, key=None,
-                              sid=sid, column=key, hint=f"add {key} = ... to this [[scheme]] table")
+            raise _rule_error(
+                f"required key {key!r} missing",
+                source=source,
+                text=text,
+                index=index,
+                key=None,
+                sid=sid,
+                column=key,
+                hint=f"add {key} = ... to this [[scheme]] table",
+            )
         val = table[key]
         if isinstance(val, bool) or not isinstance(val, typ):
             names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
-            raise _rule_error(f"value {val!r} should be {names}", source=source, text=text, index=index,
-                              key=key, sid=sid, hint="correct the value")
+            raise _rule_error(
+                f"value {val!r} should be {names}",
+                source=source,
+                text=text,
+                index=index,
+                key=key,
+                sid=sid,
+                hint="correct the value",
+            )
     values: dict[str, Any] = {}
     for f in fields(SchemeSpec):
         key = f.name
@@ -243,63 +318,158 @@ def _spec_from_table(table: Mapping[str, Any], *, index: int, source: str, text:
         default = OPTIONAL_KEYS.get(key)
         if key in OPTIONAL_KEYS and key in table:
             if isinstance(default, bool) and not isinstance(val, bool):
-                raise _rule_error(f"value {val!r} should be true or false", source=source, text=text,
-                                  index=index, key=key, sid=sid)
+                raise _rule_error(
+                    f"value {val!r} should be true or false",
+                    source=source,
+                    text=text,
+                    index=index,
+                    key=key,
+                    sid=sid,
+                )
             if isinstance(default, str) and not isinstance(val, str):
-                raise _rule_error(f"value {val!r} should be text", source=source, text=text, index=index,
-                                  key=key, sid=sid)
-            if (default is None or isinstance(default, (int, float))) and not isinstance(default, bool) and \
-                    key != "monthly_flow_factor" and (isinstance(val, bool) or not isinstance(val, (int, float))):
-                raise _rule_error(f"value {val!r} should be a number", source=source, text=text, index=index,
-                                  key=key, sid=sid)
+                raise _rule_error(
+                    f"value {val!r} should be text",
+                    source=source,
+                    text=text,
+                    index=index,
+                    key=key,
+                    sid=sid,
+                )
+            if (
+                (default is None or isinstance(default, (int, float)))
+                and not isinstance(default, bool)
+                and key != "monthly_flow_factor"
+                and (isinstance(val, bool) or not isinstance(val, (int, float)))
+            ):
+                raise _rule_error(
+                    f"value {val!r} should be a number",
+                    source=source,
+                    text=text,
+                    index=index,
+                    key=key,
+                    sid=sid,
+                )
         if key in _NUMERIC_LIMITS and val is not None:
             lo, hi = _NUMERIC_LIMITS[key]
-            if not math.isfinite(float(val)) or (lo is not None and val < lo) or (hi is not None and val > hi):
+            if (
+                not math.isfinite(float(val))
+                or (lo is not None and val < lo)
+                or (hi is not None and val > hi)
+            ):
                 rng = " to ".join(str(x) for x in (lo, hi) if x is not None)
-                raise _rule_error(f"value {val!r} is out of range ({rng})", source=source, text=text,
-                                  index=index, key=key, sid=sid, hint="correct the value")
+                raise _rule_error(
+                    f"value {val!r} is out of range ({rng})",
+                    source=source,
+                    text=text,
+                    index=index,
+                    key=key,
+                    sid=sid,
+                    hint="correct the value",
+                )
         values[key] = val
     values["paddy_parcel_ids"] = tuple(str(p) for p in table["paddy_parcel_ids"])
-    for key in ("intake_x_m", "intake_y_m", "area_ha", "low_flow_l_s_km2", "diversion_fraction", "canal_n",
-                "canal_bed_slope", "canal_side_slope"):
+    for key in (
+        "intake_x_m",
+        "intake_y_m",
+        "area_ha",
+        "low_flow_l_s_km2",
+        "diversion_fraction",
+        "canal_n",
+        "canal_bed_slope",
+        "canal_side_slope",
+    ):
         values[key] = float(values[key])
     mff = values.get("monthly_flow_factor")
     if mff is not None:
-        if not isinstance(mff, list) or len(mff) != 12 or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in mff):
-            raise _rule_error("monthly_flow_factor must be a list of 12 non-negative numbers (January first)",
-                              source=source, text=text, index=index, key="monthly_flow_factor", sid=sid)
+        if (
+            not isinstance(mff, list)
+            or len(mff) != 12
+            or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in mff
+            )
+        ):
+            raise _rule_error(
+                "monthly_flow_factor must be a list of 12 non-negative numbers (January first)",
+                source=source,
+                text=text,
+                index=index,
+                key="monthly_flow_factor",
+                sid=sid,
+            )
         values["monthly_flow_factor"] = tuple(float(v) for v in mff)
-    checks = (("soil", tuple(_canal.SOIL_CANAL_LIMITS)), ("rain_method", _irr.EFFECTIVE_RAIN_METHODS),
-              ("elevation_stat", ("mean", "max", "min")))
+    checks = (
+        ("soil", tuple(_canal.SOIL_CANAL_LIMITS)),
+        ("rain_method", _irr.EFFECTIVE_RAIN_METHODS),
+        ("elevation_stat", ("mean", "max", "min")),
+    )
     for key, allowed in checks:
         if values[key] not in allowed:
-            raise _rule_error(f"value {values[key]!r} is not allowed", source=source, text=text, index=index,
-                              key=key, sid=sid, hint=f"use one of {', '.join(allowed)}")
+            raise _rule_error(
+                f"value {values[key]!r} is not allowed",
+                source=source,
+                text=text,
+                index=index,
+                key=key,
+                sid=sid,
+                hint=f"use one of {', '.join(allowed)}",
+            )
     if (values["measured_flow_l_s"] is None) != (values["measured_area_km2"] is None):
         key = "measured_area_km2" if values["measured_area_km2"] is None else "measured_flow_l_s"
-        raise _rule_error("measured_flow_l_s and measured_area_km2 go together", source=source, text=text,
-                          index=index, key=key, sid=sid, hint="give both or neither")
+        raise _rule_error(
+            "measured_flow_l_s and measured_area_km2 go together",
+            source=source,
+            text=text,
+            index=index,
+            key=key,
+            sid=sid,
+            hint="give both or neither",
+        )
     try:
         from pyproj import CRS
 
         crs = CRS.from_user_input(values["crs"])
     except Exception as exc:  # pyproj raises CRSError
-        raise _rule_error(f"crs {values['crs']!r} is not a valid CRS", source=source, text=text, index=index,
-                          key="crs", sid=sid, hint='use an EPSG code such as "EPSG:32647"') from exc
+        raise _rule_error(
+            f"crs {values['crs']!r} is not a valid CRS",
+            source=source,
+            text=text,
+            index=index,
+            key="crs",
+            sid=sid,
+            hint='use an EPSG code such as "EPSG:32647"',
+        ) from exc
     if not crs.is_projected:
-        raise _rule_error(f"crs {values['crs']!r} is not projected; intake_x_m/intake_y_m must be metres",
-                          source=source, text=text, index=index, key="crs", sid=sid,
-                          hint='use the UTM zone, "EPSG:32647" for Oudomxay')
+        raise _rule_error(
+            f"crs {values['crs']!r} is not projected; intake_x_m/intake_y_m must be metres",
+            source=source,
+            text=text,
+            index=index,
+            key="crs",
+            sid=sid,
+            hint='use the UTM zone, "EPSG:32647" for Oudomxay',
+        )
     spec = SchemeSpec(**values)
     try:
         _irr.check_calendar(spec.crops())
     except IrrigationError as exc:
-        calendar_keys = ("dry_transplant_month", "dry_transplant_day", "wet_transplant_month", "wet_transplant_day",
-                         "land_prep_days", "dry_area_fraction", "dry_season_crop")
+        calendar_keys = (
+            "dry_transplant_month",
+            "dry_transplant_day",
+            "wet_transplant_month",
+            "wet_transplant_day",
+            "land_prep_days",
+            "dry_area_fraction",
+            "dry_season_crop",
+        )
         key = next((k for k in calendar_keys if k in table), "wet_transplant_month")
-        raise _rule_error(f"invalid cropping calendar: {exc.message}", source=source, text=text, index=index,
-                          key=key, sid=sid) from exc
+        raise _rule_error(
+            f"invalid cropping calendar: {exc.message}",
+            source=source,
+            text=text,
+            index=index,
+            key=key,
+            sid=sid,
+        ) from exc
     return spec
 
 
@@ -328,22 +498,39 @@ def parse_schemes(text: str, *, source: str = "schemes.toml") -> list[SchemeSpec
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"not valid TOML: {exc}", source=source,
-                        hint="check quotes, brackets and '=' on the line named") from exc
+        raise RuleError(
+            f"not valid TOML: {exc}",
+            source=source,
+            hint="check quotes, brackets and '=' on the line named",
+        ) from exc
     tables = data.get("scheme")
     if not isinstance(tables, list) or not tables:
-        raise RuleError("no [[scheme]] table found", source=source,
-                        hint="describe each scheme in a [[scheme]] table (docs/irrigation.md)")
+        raise RuleError(
+            "no [[scheme]] table found",
+            source=source,
+            hint="describe each scheme in a [[scheme]] table (docs/irrigation.md)",
+        )
     extra = [k for k in data if k != "scheme"]
     if extra:
-        raise RuleError(f"unknown top-level key(s) {extra}", source=source, column=extra[0],
-                        hint="put every key inside a [[scheme]] table")
+        raise RuleError(
+            f"unknown top-level key(s) {extra}",
+            source=source,
+            column=extra[0],
+            hint="put every key inside a [[scheme]] table",
+        )
     specs = [_spec_from_table(t, index=i, source=source, text=text) for i, t in enumerate(tables)]
     seen: dict[str, int] = {}
     for i, s in enumerate(specs):
         if s.scheme_id in seen:
-            raise _rule_error(f"scheme_id {s.scheme_id!r} is used twice", source=source, text=text, index=i,
-                              key="scheme_id", sid=s.scheme_id, hint="give every scheme a unique id")
+            raise _rule_error(
+                f"scheme_id {s.scheme_id!r} is used twice",
+                source=source,
+                text=text,
+                index=i,
+                key="scheme_id",
+                sid=s.scheme_id,
+                hint="give every scheme a unique id",
+            )
         seen[s.scheme_id] = i
     return specs
 
@@ -356,8 +543,11 @@ def read_schemes(path: str | os.PathLike) -> list[SchemeSpec]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise DataReadError("the scheme file is not UTF-8 text", source=str(path),
-                            hint="save it as UTF-8 so that Lao names survive") from exc
+        raise DataReadError(
+            "the scheme file is not UTF-8 text",
+            source=str(path),
+            hint="save it as UTF-8 so that Lao names survive",
+        ) from exc
     return parse_schemes(text, source=path.name)
 
 
@@ -367,18 +557,24 @@ def _sample_dem(dem: Any, x: float, y: float, *, what: str = "intake") -> float:
 
     r = Raster.from_any(dem)
     col, row = ~r.transform @ (x, y)
-    row_i, col_i = int(math.floor(row)), int(math.floor(col))
+    row_i, col_i = math.floor(row), math.floor(col)
     rows, cols = r.shape
     if not (0 <= row_i < rows and 0 <= col_i < cols):
         left, bottom, right, top = r.bounds
         raise IrrigationError(
             f"the {what} point ({x:.1f}, {y:.1f}) is off the DEM (extent {left:.0f}-{right:.0f} E, "
-            f"{bottom:.0f}-{top:.0f} N)", source=r.source or "dem", column="intake_x_m",
-            hint="check intake_x_m / intake_y_m and that the scheme and the DEM use the same CRS")
+            f"{bottom:.0f}-{top:.0f} N)",
+            source=r.source or "dem",
+            column="intake_x_m",
+            hint="check intake_x_m / intake_y_m and that the scheme and the DEM use the same CRS",
+        )
     if not r.valid[row_i, col_i]:
-        raise IrrigationError(f"the DEM has no data at the {what} point ({x:.1f}, {y:.1f})",
-                              source=r.source or "dem", column="intake_x_m",
-                              hint="move the intake onto the stream inside the DEM, or fill the DEM")
+        raise IrrigationError(
+            f"the DEM has no data at the {what} point ({x:.1f}, {y:.1f})",
+            source=r.source or "dem",
+            column="intake_x_m",
+            hint="move the intake onto the stream inside the DEM, or fill the DEM",
+        )
     return float(r.data[row_i, col_i])
 
 
@@ -396,13 +592,19 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
         return out
     left, bottom, right, top = parcels.total_bounds
     inv = ~r.transform
-    cols, rows = zip(*(inv @ (x, y) for x, y in ((left, top), (right, bottom), (left, bottom), (right, top))))
-    c0, c1 = max(int(math.floor(min(cols))) - 1, 0), min(int(math.ceil(max(cols))) + 1, r.shape[1])
-    r0, r1 = max(int(math.floor(min(rows))) - 1, 0), min(int(math.ceil(max(rows))) + 1, r.shape[0])
+    corners = ((left, top), (right, bottom), (left, bottom), (right, top))
+    cols, rows = zip(*(inv @ (x, y) for x, y in corners), strict=True)
+    c0, c1 = max(math.floor(min(cols)) - 1, 0), min(math.ceil(max(cols)) + 1, r.shape[1])
+    r0, r1 = max(math.floor(min(rows)) - 1, 0), min(math.ceil(max(rows)) + 1, r.shape[0])
     if c1 > c0 and r1 > r0:
         sub = z[r0:r1, c0:c1]
-        ids = features.rasterize(((g, i + 1) for i, g in enumerate(parcels.geometry)), out_shape=sub.shape,
-                                 transform=r.transform @ Affine.translation(c0, r0), fill=0, dtype="int32")
+        ids = features.rasterize(
+            ((g, i + 1) for i, g in enumerate(parcels.geometry)),
+            out_shape=sub.shape,
+            transform=r.transform @ Affine.translation(c0, r0),
+            fill=0,
+            dtype="int32",
+        )
     else:  # parcels entirely off the DEM
         ids, sub = np.zeros((0, 0), "int32"), np.zeros((0, 0))
     lab = ids.ravel()
@@ -422,15 +624,25 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
     for i in np.flatnonzero(np.isnan(out)):  # parcels smaller than a cell: sample the inner point
         p = parcels.geometry.iloc[i].representative_point()
         col, row = ~r.transform @ (p.x, p.y)
-        ri, ci = int(math.floor(row)), int(math.floor(col))
+        ri, ci = math.floor(row), math.floor(col)
         if 0 <= ri < r.shape[0] and 0 <= ci < r.shape[1] and r.valid[ri, ci]:
             out[i] = z[ri, ci]
     return out
 
 
-def command_area(parcels: Any, dem: Any, *, intake_x_m: float, intake_y_m: float, bed_slope: float,
-                 parcel_ids: Sequence[str] | None = None, intake_head_m: float = 0.5, sinuosity: float = 1.3,
-                 elevation_stat: str = "mean", min_head_m: float = 0.0) -> Any:
+def command_area(
+    parcels: Any,
+    dem: Any,
+    *,
+    intake_x_m: float,
+    intake_y_m: float,
+    bed_slope: float,
+    parcel_ids: Sequence[str] | None = None,
+    intake_head_m: float = 0.5,
+    sinuosity: float = 1.3,
+    elevation_stat: str = "mean",
+    min_head_m: float = 0.0,
+) -> Any:
     r"""Paddy parcels an intake can reach by gravity.
 
     A parcel is reachable when its elevation (the *elevation_stat* of the DEM cells
@@ -498,9 +710,13 @@ def command_area(parcels: Any, dem: Any, *, intake_x_m: float, intake_y_m: float
         have = set(parcels["parcel_id"].astype(str))
         missing = [p for p in ids if p not in have]
         if missing:
-            raise IrrigationError(f"{len(missing)} paddy parcel id(s) not in the parcels layer",
-                                  source="parcels", feature_id=missing[0], column="parcel_id",
-                                  hint="correct paddy_parcel_ids in the scheme file")
+            raise IrrigationError(
+                f"{len(missing)} paddy parcel id(s) not in the parcels layer",
+                source="parcels",
+                feature_id=missing[0],
+                column="parcel_id",
+                hint="correct paddy_parcel_ids in the scheme file",
+            )
         cand = parcels[parcels["parcel_id"].astype(str).isin(ids)].copy()
     else:
         _validate.require_columns(parcels, ["land_type"], layer="parcels")
@@ -562,10 +778,14 @@ def scheme_layer(reach: Any, *, intake_x_m: float, intake_y_m: float, scheme_id:
         left.remove(j)
     line = LineString(chain) if len(chain) > 1 else LineString()
     return gpd.GeoDataFrame(
-        {"scheme_id": [scheme_id] * 3, "feature": ["intake", "command_area", "canal"],
-         "area_ha": [0.0, float(area_geom.area) / 10_000.0, 0.0],
-         "length_m": [0.0, 0.0, float(line.length)]},
-        geometry=[intake, area_geom, line], crs=reach.crs,
+        {
+            "scheme_id": [scheme_id] * 3,
+            "feature": ["intake", "command_area", "canal"],
+            "area_ha": [0.0, float(area_geom.area) / 10_000.0, 0.0],
+            "length_m": [0.0, 0.0, float(line.length)],
+        },
+        geometry=[intake, area_geom, line],
+        crs=reach.crs,
     )
 
 
@@ -611,9 +831,13 @@ def _lat_lon(spec: SchemeSpec) -> tuple[float, float]:
     tr = Transformer.from_crs(spec.crs, "EPSG:4326", always_xy=True)
     lon, lat = tr.transform(spec.intake_x_m, spec.intake_y_m)
     if not (np.isfinite(lat) and np.isfinite(lon)) or abs(lat) > 90:
-        raise IrrigationError(f"the intake ({spec.intake_x_m}, {spec.intake_y_m}) has no valid latitude in "
-                              f"{spec.crs}", feature_id=spec.scheme_id, column="intake_x_m",
-                              hint="check the coordinates and the crs key")
+        raise IrrigationError(
+            f"the intake ({spec.intake_x_m}, {spec.intake_y_m}) has no valid latitude in "
+            f"{spec.crs}",
+            feature_id=spec.scheme_id,
+            column="intake_x_m",
+            hint="check the coordinates and the crs key",
+        )
     return float(lat), float(lon)
 
 
@@ -631,28 +855,55 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
             catchment = None
         if catchment is not None:
             try:
-                basin = catchment(dem, spec.intake_x_m, spec.intake_y_m, snap=True, min_area_km2=0.05,
-                                  max_snap_m=100.0)
+                basin = catchment(
+                    dem,
+                    spec.intake_x_m,
+                    spec.intake_y_m,
+                    snap=True,
+                    min_area_km2=0.05,
+                    max_snap_m=100.0,
+                )
             except LanduseError as exc:
                 if spec.catchment_km2 is None:
                     raise
-                notes.append(f"The DEM catchment could not be delineated ({exc.message}); catchment_km2 of "
-                             "the scheme file is used.")
+                notes.append(
+                    f"The DEM catchment could not be delineated ({exc.message}); catchment_km2 of "
+                    "the scheme file is used."
+                )
             else:
                 area = float(basin["area_km2"].iloc[0])
-                if spec.catchment_km2 is not None and abs(area - spec.catchment_km2) > 0.1 * spec.catchment_km2:
-                    notes.append(f"The DEM catchment ({area:.2f} km²) differs from catchment_km2 in the scheme "
-                                 f"file ({spec.catchment_km2:g} km²) by more than 10 %; check the intake position.")
-                return area, "from the DEM (D8 catchment above the intake snapped to the stream)", basin
+                if (
+                    spec.catchment_km2 is not None
+                    and abs(area - spec.catchment_km2) > 0.1 * spec.catchment_km2
+                ):
+                    notes.append(
+                        f"The DEM catchment ({area:.2f} km²) differs from catchment_km2 in the scheme "
+                        f"file ({spec.catchment_km2:g} km²) by more than 10 %; check the intake position."
+                    )
+                return (
+                    area,
+                    "from the DEM (D8 catchment above the intake snapped to the stream)",
+                    basin,
+                )
     if spec.catchment_km2 is not None:
         return float(spec.catchment_km2), "from the scheme file (catchment_km2)", None
     if dem is None:
         return None, "not assessed: no DEM and no catchment_km2", None
-    return None, "not assessed: landuse.hydrology is not available and no catchment_km2 is given", None
+    return (
+        None,
+        "not assessed: landuse.hydrology is not available and no catchment_km2 is given",
+        None,
+    )
 
 
-def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, parcels: Any = None,
-                catchment_area_km2: float | None = None) -> SchemeResult:
+def size_scheme(
+    spec: SchemeSpec,
+    climate: pd.DataFrame,
+    *,
+    dem: Any = None,
+    parcels: Any = None,
+    catchment_area_km2: float | None = None,
+) -> SchemeResult:
     """Size one gravity paddy scheme from climate, terrain and parcels.
 
     Steps: latitude from the intake (pyproj) and elevation from the DEM (or the
@@ -691,45 +942,77 @@ def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, par
         elevation, elev_src = float(spec.intake_elev_m), "scheme file (intake_elev_m)"
     else:
         elevation, elev_src = 600.0, "assumed 600 m (no DEM, no intake_elev_m)"
-        warnings.warn(f"scheme {spec.scheme_id}: no DEM and no intake_elev_m; ET0 uses 600 m", LanduseWarning,
-                      stacklevel=2)
-        notes.append("Elevation assumed 600 m (no DEM, no intake_elev_m); ET0 changes by about 1 % per 500 m.")
+        warnings.warn(
+            f"scheme {spec.scheme_id}: no DEM and no intake_elev_m; ET0 uses 600 m",
+            LanduseWarning,
+            stacklevel=2,
+        )
+        notes.append(
+            "Elevation assumed 600 m (no DEM, no intake_elev_m); ET0 changes by about 1 % per 500 m."
+        )
 
     # demand
-    daily = _irr.scheme_water_balance(climate, lat_deg=lat, elevation_m=elevation, crops=spec.crops(),
-                                      percolation_mm_day=spec.percolation_mm_day, efficiency=spec.efficiency,
-                                      rain_method=spec.rain_method)
+    daily = _irr.scheme_water_balance(
+        climate,
+        lat_deg=lat,
+        elevation_m=elevation,
+        crops=spec.crops(),
+        percolation_mm_day=spec.percolation_mm_day,
+        efficiency=spec.efficiency,
+        rain_method=spec.rain_method,
+    )
 
     # command area
     reach = layer = None
     area_ha, area_src = spec.area_ha, "scheme file (area_ha)"
     families, fam_src = spec.families, "scheme file (families)"
     if dem is not None and parcels is not None:
-        reach = command_area(parcels, dem, intake_x_m=spec.intake_x_m, intake_y_m=spec.intake_y_m,
-                             bed_slope=spec.canal_bed_slope, parcel_ids=spec.paddy_parcel_ids or None,
-                             intake_head_m=spec.intake_head_m, sinuosity=spec.sinuosity,
-                             elevation_stat=spec.elevation_stat)
-        layer = scheme_layer(reach, intake_x_m=spec.intake_x_m, intake_y_m=spec.intake_y_m,
-                             scheme_id=spec.scheme_id)
+        reach = command_area(
+            parcels,
+            dem,
+            intake_x_m=spec.intake_x_m,
+            intake_y_m=spec.intake_y_m,
+            bed_slope=spec.canal_bed_slope,
+            parcel_ids=spec.paddy_parcel_ids or None,
+            intake_head_m=spec.intake_head_m,
+            sinuosity=spec.sinuosity,
+            elevation_stat=spec.elevation_stat,
+        )
+        layer = scheme_layer(
+            reach, intake_x_m=spec.intake_x_m, intake_y_m=spec.intake_y_m, scheme_id=spec.scheme_id
+        )
         ok = reach[reach["reachable"]]
         area_ha, area_src = float(ok["area_ha"].sum()), "reachable paddy parcels (DEM)"
         not_ok = reach[~reach["reachable"]]
         if len(not_ok):
-            notes.append(f"{len(not_ok)} listed paddy parcel(s) lie above the canal level and cannot be "
-                         f"commanded by gravity: {', '.join(map(str, not_ok['parcel_id'].head(10)))}.")
+            notes.append(
+                f"{len(not_ok)} listed paddy parcel(s) lie above the canal level and cannot be "
+                f"commanded by gravity: {', '.join(map(str, not_ok['parcel_id'].head(10)))}."
+            )
         if "household_id" in ok.columns and ok["household_id"].notna().any():
-            families, fam_src = int(ok["household_id"].dropna().astype(str).nunique()), "household_id of the parcels"
+            families, fam_src = (
+                int(ok["household_id"].dropna().astype(str).nunique()),
+                "household_id of the parcels",
+            )
     elif parcels is not None and spec.paddy_parcel_ids:
         sel = parcels[parcels["parcel_id"].astype(str).isin(spec.paddy_parcel_ids)]
         if len(sel):
-            area_ha, area_src = float(sel.geometry.area.sum() / 10_000.0), "listed paddy parcels (no DEM check)"
+            area_ha, area_src = (
+                float(sel.geometry.area.sum() / 10_000.0),
+                "listed paddy parcels (no DEM check)",
+            )
             if "household_id" in sel.columns and sel["household_id"].notna().any():
-                families, fam_src = int(sel["household_id"].dropna().astype(str).nunique()), \
-                    "household_id of the parcels"
+                families, fam_src = (
+                    int(sel["household_id"].dropna().astype(str).nunique()),
+                    "household_id of the parcels",
+                )
 
-    monthly = _irr.aggregate_balance(daily, period="month", area_ha=area_ha, operating_hours=spec.operating_hours)
-    decades = _irr.aggregate_balance(daily, period="decade", area_ha=area_ha,
-                                     operating_hours=spec.operating_hours)
+    monthly = _irr.aggregate_balance(
+        daily, period="month", area_ha=area_ha, operating_hours=spec.operating_hours
+    )
+    decades = _irr.aggregate_balance(
+        daily, period="decade", area_ha=area_ha, operating_hours=spec.operating_hours
+    )
     dmonth = int(_irr.design_period(monthly))
     ddecade = int(_irr.design_period(decades))
     design_duty = float(monthly.loc[dmonth, "duty_l_s_ha"])
@@ -744,102 +1027,208 @@ def size_scheme(spec: SchemeSpec, climate: pd.DataFrame, *, dem: Any = None, par
     factor = np.array(spec.monthly_flow_factor if spec.monthly_flow_factor else [1.0] * 12)
     dependable = servable = fam_servable = None
     if cat_area is not None:
-        dependable = float(_irr.dependable_flow_l_s(
-            catchment_area_km2=cat_area, low_flow_l_s_km2=spec.low_flow_l_s_km2,
-            measured_flow_l_s=spec.measured_flow_l_s, measured_area_km2=spec.measured_area_km2))
+        dependable = float(
+            _irr.dependable_flow_l_s(
+                catchment_area_km2=cat_area,
+                low_flow_l_s_km2=spec.low_flow_l_s_km2,
+                measured_flow_l_s=spec.measured_flow_l_s,
+                measured_area_km2=spec.measured_area_km2,
+            )
+        )
         available = spec.diversion_fraction * dependable * factor
         for tab in (monthly, decades):
-            tab["source_l_s"] = available[tab["month"].to_numpy() - 1] if "month" in tab.columns \
+            tab["source_l_s"] = (
+                available[tab["month"].to_numpy() - 1]
+                if "month" in tab.columns
                 else available[tab.index.to_numpy() - 1]
+            )
             tab["deficit_l_s"] = np.maximum(tab["flow_l_s"] - tab["source_l_s"], 0.0)
-        servable = float(_irr.servable_area_ha(source_flow_l_s=dependable * float(factor[dmonth - 1]),
-                                               duty_l_s_ha=design_duty,
-                                               diversion_fraction=spec.diversion_fraction))
+        servable = float(
+            _irr.servable_area_ha(
+                source_flow_l_s=dependable * float(factor[dmonth - 1]),
+                duty_l_s_ha=design_duty,
+                diversion_fraction=spec.diversion_fraction,
+            )
+        )
         holding = area_ha / families if families else None
-        fam_servable = _irr.families_served(min(servable, area_ha) if holding else 0.0,
-                                            mean_holding_ha=holding) if holding else 0
+        fam_servable = (
+            _irr.families_served(
+                min(servable, area_ha) if holding else 0.0, mean_holding_ha=holding
+            )
+            if holding
+            else 0
+        )
     else:
         notes.append(f"Source {cat_src}; give catchment_km2 or a DEM to check it.")
         for tab in (monthly, decades):
             tab["source_l_s"] = np.nan
             tab["deficit_l_s"] = np.nan
-    deficit_months = [int(m) for m in monthly.index[monthly["deficit_l_s"] > 1e-9]] if cat_area else []
+    deficit_months = (
+        [int(m) for m in monthly.index[monthly["deficit_l_s"] > 1e-9]] if cat_area else []
+    )
     if layer is not None and basin is not None:
-        extra = basin[["geometry"]].assign(scheme_id=spec.scheme_id, feature="catchment",
-                                           area_ha=float(basin["area_km2"].iloc[0]) * 100.0, length_m=0.0)
+        extra = basin[["geometry"]].assign(
+            scheme_id=spec.scheme_id,
+            feature="catchment",
+            area_ha=float(basin["area_km2"].iloc[0]) * 100.0,
+            length_m=0.0,
+        )
         layer = pd.concat([layer, extra[layer.columns]], ignore_index=True)
 
     # the same scheme without the dry-season crop (supplementary wet-season irrigation)
-    wet = {"design_month": None, "duty_l_s_ha": None, "servable_area_ha": None, "servable_families": None}
+    wet = {
+        "design_month": None,
+        "duty_l_s_ha": None,
+        "servable_area_ha": None,
+        "servable_families": None,
+    }
     if len(spec.crops()) > 1:
-        wet_daily = _irr.scheme_water_balance(climate, lat_deg=lat, elevation_m=elevation, crops=spec.crops()[:1],
-                                              percolation_mm_day=spec.percolation_mm_day,
-                                              efficiency=spec.efficiency, rain_method=spec.rain_method)
-        wet_monthly = _irr.aggregate_balance(wet_daily, area_ha=area_ha, operating_hours=spec.operating_hours)
+        wet_daily = _irr.scheme_water_balance(
+            climate,
+            lat_deg=lat,
+            elevation_m=elevation,
+            crops=spec.crops()[:1],
+            percolation_mm_day=spec.percolation_mm_day,
+            efficiency=spec.efficiency,
+            rain_method=spec.rain_method,
+        )
+        wet_monthly = _irr.aggregate_balance(
+            wet_daily, area_ha=area_ha, operating_hours=spec.operating_hours
+        )
         wm = int(_irr.design_period(wet_monthly))
         wet["design_month"], wet["duty_l_s_ha"] = wm, float(wet_monthly.loc[wm, "duty_l_s_ha"])
         if dependable is not None and wet["duty_l_s_ha"] > 0:
-            wet["servable_area_ha"] = float(_irr.servable_area_ha(
-                source_flow_l_s=dependable * float(factor[wm - 1]), duty_l_s_ha=wet["duty_l_s_ha"],
-                diversion_fraction=spec.diversion_fraction))
-            wet["servable_families"] = (_irr.families_served(min(wet["servable_area_ha"], area_ha),
-                                                             mean_holding_ha=area_ha / families)
-                                        if families and area_ha > 0 else 0)
+            wet["servable_area_ha"] = float(
+                _irr.servable_area_ha(
+                    source_flow_l_s=dependable * float(factor[wm - 1]),
+                    duty_l_s_ha=wet["duty_l_s_ha"],
+                    diversion_fraction=spec.diversion_fraction,
+                )
+            )
+            wet["servable_families"] = (
+                _irr.families_served(
+                    min(wet["servable_area_ha"], area_ha), mean_holding_ha=area_ha / families
+                )
+                if families and area_ha > 0
+                else 0
+            )
 
     # canal
-    design = _canal.design_canal(q_m3_s=max(design_flow, 1e-4) / 1000.0, n=spec.canal_n,
-                                 bed_slope=spec.canal_bed_slope, side_slope=spec.canal_side_slope, soil=spec.soil)
+    design = _canal.design_canal(
+        q_m3_s=max(design_flow, 1e-4) / 1000.0,
+        n=spec.canal_n,
+        bed_slope=spec.canal_bed_slope,
+        side_slope=spec.canal_side_slope,
+        soil=spec.soil,
+    )
 
     summary = {
-        "scheme_id": spec.scheme_id, "name_en": spec.name_en, "name_lo": spec.name_lo,
-        "village_id": spec.village_id, "lat_deg": round(lat, 5), "lon_deg": round(lon, 5),
-        "elevation_m": round(elevation, 1), "area_ha": round(area_ha, 4), "area_source": area_src,
-        "families": int(families), "families_source": fam_src,
-        "reference_area_ha": spec.area_ha, "reference_families": spec.families,
-        "efficiency": spec.efficiency, "operating_hours": spec.operating_hours,
-        "design_month": dmonth, "design_decade": ddecade,
+        "scheme_id": spec.scheme_id,
+        "name_en": spec.name_en,
+        "name_lo": spec.name_lo,
+        "village_id": spec.village_id,
+        "lat_deg": round(lat, 5),
+        "lon_deg": round(lon, 5),
+        "elevation_m": round(elevation, 1),
+        "elevation_source": elev_src,
+        "area_ha": round(area_ha, 4),
+        "area_source": area_src,
+        "families": int(families),
+        "families_source": fam_src,
+        "reference_area_ha": spec.area_ha,
+        "reference_families": spec.families,
+        "efficiency": spec.efficiency,
+        "operating_hours": spec.operating_hours,
+        "design_month": dmonth,
+        "design_decade": ddecade,
         "design_gir_mm_day": round(float(monthly.loc[dmonth, "gir_mm_day"]), 4),
-        "design_duty_l_s_ha": round(design_duty, 4), "design_flow_l_s": round(design_flow, 3),
+        "design_duty_l_s_ha": round(design_duty, 4),
+        "design_flow_l_s": round(design_flow, 3),
         "peak_decade_duty_l_s_ha": round(float(decades.loc[ddecade, "duty_l_s_ha"]), 4),
-        "catchment_area_km2": None if cat_area is None else round(cat_area, 4), "catchment_source": cat_src,
+        "catchment_area_km2": None if cat_area is None else round(cat_area, 4),
+        "catchment_source": cat_src,
         "dependable_flow_l_s": None if dependable is None else round(dependable, 3),
         "diversion_fraction": spec.diversion_fraction,
-        "divertible_flow_l_s": None if dependable is None else round(dependable * spec.diversion_fraction, 3),
+        "divertible_flow_l_s": None
+        if dependable is None
+        else round(dependable * spec.diversion_fraction, 3),
         "servable_area_ha": None if servable is None else round(servable, 4),
         "servable_families": fam_servable,
         "source_sufficient": None if servable is None else bool(servable >= area_ha - 1e-9),
         "deficit_months": " ".join(map(str, deficit_months)),
-        "canal_bed_width_m": round(design.bed_width_m, 3), "canal_depth_m": round(design.depth_m, 4),
-        "canal_freeboard_m": round(design.freeboard_m, 3), "canal_total_depth_m": round(design.total_depth_m, 3),
-        "canal_side_slope": design.side_slope, "canal_velocity_m_s": round(design.velocity_m_s, 4),
-        "canal_froude": round(design.froude, 4), "canal_ok": design.ok, "canal_issues": "; ".join(design.issues),
+        "canal_bed_width_m": round(design.bed_width_m, 3),
+        "canal_depth_m": round(design.depth_m, 4),
+        "canal_freeboard_m": round(design.freeboard_m, 3),
+        "canal_total_depth_m": round(design.total_depth_m, 3),
+        "canal_side_slope": design.side_slope,
+        "canal_velocity_m_s": round(design.velocity_m_s, 4),
+        "canal_froude": round(design.froude, 4),
+        "canal_ok": design.ok,
+        "canal_issues": "; ".join(design.issues),
         "wet_only_design_month": wet["design_month"],
-        "wet_only_duty_l_s_ha": None if wet["duty_l_s_ha"] is None else round(wet["duty_l_s_ha"], 4),
-        "wet_only_servable_area_ha": (None if wet["servable_area_ha"] is None
-                                      else round(wet["servable_area_ha"], 4)),
+        "wet_only_duty_l_s_ha": None
+        if wet["duty_l_s_ha"] is None
+        else round(wet["duty_l_s_ha"], 4),
+        "wet_only_servable_area_ha": (
+            None if wet["servable_area_ha"] is None else round(wet["servable_area_ha"], 4)
+        ),
         "wet_only_servable_families": wet["servable_families"],
     }
-    return SchemeResult(spec=spec, monthly=monthly, decades=decades, summary=summary, canal=design,
-                        parcels=reach, layer=layer, notes=tuple(notes))
+    return SchemeResult(
+        spec=spec,
+        monthly=monthly,
+        decades=decades,
+        summary=summary,
+        canal=design,
+        parcels=reach,
+        layer=layer,
+        notes=tuple(notes),
+    )
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _report(res: SchemeResult) -> str:
     s, spec, m = res.summary, res.spec, res.monthly
     dm = s["design_month"]
     row = m.loc[dm]
-    if row["land_prep_mm_day"] > 0.5 * max(row["nir_mm_day"], 1e-9) and row["land_prep_mm_day"] > 0:
-        why = ("land preparation (saturating and puddling the fields and building the first water layer, "
-               f"{spec.saturation_mm:g} mm in {spec.land_prep_days} days) falls in this month while "
-               f"effective rain is only {row['eff_rain_mm']:.0f} mm")
+    if (
+        row["land_prep_mm_day"] > 0.5 * max(row["nir_mm_day"], 1e-9)
+        and row["land_prep_mm_day"] > 0
+    ):
+        why = (
+            "land preparation (saturating and puddling the fields and building the first water layer, "
+            f"{spec.saturation_mm:g} mm in {spec.land_prep_days} days) falls in this month while "
+            f"effective rain is only {row['eff_rain_mm']:.0f} mm"
+        )
     else:
-        why = (f"crop evapotranspiration ({row['etc_mm_day']:.1f} mm/day) plus percolation is highest "
-               f"relative to effective rain ({row['eff_rain_mm']:.0f} mm)")
-    comps = [(n, row[c]) for n, c in (("ETc", "etc_mm_day"), ("percolation", "percolation_mm_day"),
-                                      ("land preparation", "land_prep_mm_day")) if row[c] > 0.05]
+        why = (
+            f"crop evapotranspiration ({row['etc_mm_day']:.1f} mm/day) plus percolation is highest "
+            f"relative to effective rain ({row['eff_rain_mm']:.0f} mm)"
+        )
+    comps = [
+        (n, row[c])
+        for n, c in (
+            ("ETc", "etc_mm_day"),
+            ("percolation", "percolation_mm_day"),
+            ("land preparation", "land_prep_mm_day"),
+        )
+        if row[c] > 0.05
+    ]
     parts = " + ".join(f"{n} {v:.1f}" for n, v in comps) or "no crop"
     parts += f" − effective rain {row['eff_rain_mm'] / row['days']:.1f}"
     lines = [
@@ -852,10 +1241,14 @@ def _report(res: SchemeResult) -> str:
         f"- Command area {s['area_ha']:.2f} ha ({s['area_source']}), {s['families']} families "
         f"({s['families_source']}); reference {spec.area_ha:g} ha, {spec.families} families.",
         f"- Calendar: wet-season rice transplanted {spec.wet_transplant_day} {_MONTHS[spec.wet_transplant_month - 1]}"
-        + (f", dry-season rice on {spec.dry_area_fraction:.0%} of the area transplanted {spec.dry_transplant_day} "
-           f"{_MONTHS[spec.dry_transplant_month - 1]}" if spec.dry_season_crop else ", no dry-season crop")
+        + (
+            f", dry-season rice on {spec.dry_area_fraction:.0%} of the area transplanted {spec.dry_transplant_day} "
+            f"{_MONTHS[spec.dry_transplant_month - 1]}"
+            if spec.dry_season_crop
+            else ", no dry-season crop"
+        )
         + f"; FAO-56 rice Kc 1.05/1.20/0.75 (30/30/60/30 days) adjusted to the local wind and humidity; "
-          f"land preparation {spec.land_prep_days} days, S = {spec.saturation_mm:g} mm (Van de Goor-Zijlstra).",
+        f"land preparation {spec.land_prep_days} days, S = {spec.saturation_mm:g} mm (Van de Goor-Zijlstra).",
         f"- Seepage and percolation {spec.percolation_mm_day:g} mm/day; effective rain by {spec.rain_method}; "
         f"overall efficiency {spec.efficiency:.2f} (conveyance {spec.conveyance_efficiency:g} x distribution "
         f"{spec.distribution_efficiency:g} x field {spec.field_efficiency:g}); water {spec.operating_hours:g} h/day.",
@@ -865,41 +1258,57 @@ def _report(res: SchemeResult) -> str:
         f"{s['peak_decade_duty_l_s_ha']:.2f} l/s/ha; staggering land preparation keeps the month's mean.",
         f"- Why this duty: net requirement {row['nir_mm_day']:.1f} mm/day ({parts}, per ha of command area) "
         f"÷ efficiency {spec.efficiency:.2f} = {row['gir_mm_day']:.1f} mm/day; 1 mm/day = 0.1157 l/s/ha"
-        + (f", × 24/{spec.operating_hours:g} h" if spec.operating_hours != 24 else "") + ".",
+        + (f", × 24/{spec.operating_hours:g} h" if spec.operating_hours != 24 else "")
+        + ".",
         f"- A duty of {s['design_duty_l_s_ha']:.2f} l/s/ha is "
-        + ("within the 1-2.5 l/s/ha usual for paddy at the headworks (higher in land preparation and on light "
-           "soils)." if 1.0 <= s["design_duty_l_s_ha"] <= 2.5 else
-           "outside the 1-2.5 l/s/ha usual for paddy at the headworks: check percolation, efficiency and the "
-           "calendar."),
+        + (
+            "within the 1-2.5 l/s/ha usual for paddy at the headworks (higher in land preparation and on light "
+            "soils)."
+            if 1.0 <= s["design_duty_l_s_ha"] <= 2.5
+            else "outside the 1-2.5 l/s/ha usual for paddy at the headworks: check percolation, efficiency and the "
+            "calendar."
+        ),
         "",
         "## Source",
     ]
     if s["dependable_flow_l_s"] is None:
         lines.append(f"- Catchment {s['catchment_source']}.")
     else:
-        method = ("a dry-season spot measurement scaled by catchment area"
-                  if spec.measured_flow_l_s is not None else
-                  f"a specific low flow of {spec.low_flow_l_s_km2:g} l/s/km² (a derived default for northern Lao "
-                  "headwaters in March-April; measure the flow at the weir to confirm)")
+        method = (
+            "a dry-season spot measurement scaled by catchment area"
+            if spec.measured_flow_l_s is not None
+            else f"a specific low flow of {spec.low_flow_l_s_km2:g} l/s/km² (a derived default for northern Lao "
+            "headwaters in March-April; measure the flow at the weir to confirm)"
+        )
         lines += [
             f"- Catchment above the intake {s['catchment_area_km2']:.2f} km² ({s['catchment_source']}); "
             f"dependable flow {s['dependable_flow_l_s']:.1f} l/s from {method}.",
             f"- Divertible share {spec.diversion_fraction:.0%} (the rest stays for downstream users): "
             f"{s['divertible_flow_l_s']:.1f} l/s, enough for **{s['servable_area_ha']:.1f} ha** "
             f"(**{s['servable_families']} families** at the mean holding).",
-            "- The source " + ("**suffices** for the command area in the design month."
-                               if s["source_sufficient"] else
-                               "**does not suffice** for the whole command area in the design month.")
-            + (f" Months with a deficit: {', '.join(_MONTHS[int(x) - 1] for x in s['deficit_months'].split())}."
-               if s["deficit_months"] else " No month has a deficit."),
+            "- The source "
+            + (
+                "**suffices** for the command area in the design month."
+                if s["source_sufficient"]
+                else "**does not suffice** for the whole command area in the design month."
+            )
+            + (
+                f" Months with a deficit: {', '.join(_MONTHS[int(x) - 1] for x in s['deficit_months'].split())}."
+                if s["deficit_months"]
+                else " No month has a deficit."
+            ),
         ]
     if s["wet_only_duty_l_s_ha"] is not None:
-        txt = (f"- Without the dry-season crop (wet-season rice only) the design month is "
-               f"{_MONTHS[s['wet_only_design_month'] - 1]} with {s['wet_only_duty_l_s_ha']:.2f} l/s/ha")
+        txt = (
+            f"- Without the dry-season crop (wet-season rice only) the design month is "
+            f"{_MONTHS[s['wet_only_design_month'] - 1]} with {s['wet_only_duty_l_s_ha']:.2f} l/s/ha"
+        )
         if s["wet_only_servable_area_ha"] is not None:
-            txt += (f"; even at the dry-season low flow the source then serves "
-                    f"{min(s['wet_only_servable_area_ha'], s['area_ha']):.1f} of {s['area_ha']:.1f} ha "
-                    f"({s['wet_only_servable_families']} families); wet-season flows are usually higher")
+            txt += (
+                f"; even at the dry-season low flow the source then serves "
+                f"{min(s['wet_only_servable_area_ha'], s['area_ha']):.1f} of {s['area_ha']:.1f} ha "
+                f"({s['wet_only_servable_families']} families); wet-season flows are usually higher"
+            )
         lines.append(txt + ".")
     c = res.canal
     lines += [
@@ -908,7 +1317,8 @@ def _report(res: SchemeResult) -> str:
         f"- Trapezoid, bed width {c.bed_width_m:.2f} m, side slope {c.side_slope:g}:1, flow depth {c.depth_m:.2f} m "
         f"+ freeboard {c.freeboard_m:.2f} m = {c.total_depth_m:.2f} m; n = {c.n:g}, bed slope {c.bed_slope:g}; "
         f"velocity {c.velocity_m_s:.2f} m/s (limits {c.min_velocity_m_s:g}-{c.max_velocity_m_s:g} m/s for "
-        f"{c.soil}), Froude {c.froude:.2f}: " + ("**ok**." if c.ok else "**check**: " + "; ".join(c.issues) + "."),
+        f"{c.soil}), Froude {c.froude:.2f}: "
+        + ("**ok**." if c.ok else "**check**: " + "; ".join(c.issues) + "."),
     ]
     if res.notes:
         lines += ["", "## Notes"] + [f"- {n}" for n in res.notes]

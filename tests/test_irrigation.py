@@ -54,7 +54,9 @@ def test_example_2_pressure_and_psychrometric_constant():
     assert irr.psychrometric_constant_kpa_c(p) == pytest.approx(0.054, abs=5e-4)
 
 
-@pytest.mark.parametrize("z, gamma", [(500, 0.0635), (1000, 0.0599), (1500, 0.0564), (2000, 0.0531)])
+@pytest.mark.parametrize(
+    "z, gamma", [(500, 0.0635), (1000, 0.0599), (1500, 0.0564), (2000, 0.0531)]
+)
 def test_annex2_table_2_2_gamma(z, gamma):
     g = irr.psychrometric_constant_kpa_c(irr.atmospheric_pressure_kpa(float(z)))
     assert g == pytest.approx(gamma, abs=1e-4)
@@ -70,8 +72,17 @@ def test_example_3_saturation_vapour_pressure():
     assert es - irr.saturation_vapour_pressure_kpa(19.75) > 0.08
 
 
-@pytest.mark.parametrize("t, e0, delta", [(10, 1.228, 0.082), (15, 1.705, 0.110), (20, 2.338, 0.145),
-                                          (25, 3.168, 0.189), (30, 4.243, 0.243), (35, 5.623, 0.311)])
+@pytest.mark.parametrize(
+    "t, e0, delta",
+    [
+        (10, 1.228, 0.082),
+        (15, 1.705, 0.110),
+        (20, 2.338, 0.145),
+        (25, 3.168, 0.189),
+        (30, 4.243, 0.243),
+        (35, 5.623, 0.311),
+    ],
+)
 def test_annex2_tables_2_3_2_4(t, e0, delta):
     assert irr.saturation_vapour_pressure_kpa(float(t)) == pytest.approx(e0, abs=1e-3)
     assert irr.slope_vapour_pressure_curve_kpa_c(float(t)) == pytest.approx(delta, abs=1e-3)
@@ -88,12 +99,18 @@ def test_example_4_psychrometer():
 
 def test_example_5_actual_vapour_pressure():
     kw = {"tmax_c": 25.0, "tmin_c": 18.0}
-    assert irr.actual_vapour_pressure_kpa(**kw, rh_max_pct=82.0, rh_min_pct=54.0) == pytest.approx(1.70, abs=5e-3)
+    assert irr.actual_vapour_pressure_kpa(**kw, rh_max_pct=82.0, rh_min_pct=54.0) == pytest.approx(
+        1.70, abs=5e-3
+    )
     assert irr.actual_vapour_pressure_kpa(**kw, rh_max_pct=82.0) == pytest.approx(1.69, abs=5e-3)
     assert irr.actual_vapour_pressure_kpa(**kw, rh_mean_pct=68.0) == pytest.approx(1.78, abs=5e-3)
     # full-precision values
-    assert irr.actual_vapour_pressure_kpa(**kw, rh_max_pct=82.0, rh_min_pct=54.0) == pytest.approx(1.7015, abs=1e-4)
-    assert irr.actual_vapour_pressure_kpa(**kw, rh_mean_pct=68.0) == pytest.approx(1.7788, abs=1e-4)
+    assert irr.actual_vapour_pressure_kpa(**kw, rh_max_pct=82.0, rh_min_pct=54.0) == pytest.approx(
+        1.7015, abs=1e-4
+    )
+    assert irr.actual_vapour_pressure_kpa(**kw, rh_mean_pct=68.0) == pytest.approx(
+        1.7788, abs=1e-4
+    )
     # dew point and missing humidity (Tdew ≈ Tmin)
     assert irr.actual_vapour_pressure_kpa(**kw, tdew_c=18.0) == pytest.approx(2.064, abs=1e-3)
     assert irr.actual_vapour_pressure_kpa(**kw) == pytest.approx(2.064, abs=1e-3)
@@ -102,8 +119,9 @@ def test_example_5_actual_vapour_pressure():
 def test_example_8_and_9_radiation():
     assert irr.inverse_relative_distance(246) == pytest.approx(0.985, abs=5e-4)
     assert irr.solar_declination_rad(246) == pytest.approx(0.120, abs=5e-4)
-    assert irr.sunset_hour_angle_rad(math.radians(-20.0), irr.solar_declination_rad(246)) == pytest.approx(
-        1.527, abs=5e-4)
+    assert irr.sunset_hour_angle_rad(
+        math.radians(-20.0), irr.solar_declination_rad(246)
+    ) == pytest.approx(1.527, abs=5e-4)
     ra = irr.extraterrestrial_radiation_mj_m2_day(lat_deg=-20.0, doy=246)
     assert ra == pytest.approx(32.2, abs=0.05)
     assert ra == pytest.approx(32.194, abs=2e-3)
@@ -120,8 +138,9 @@ def test_example_10_11_12_radiation_balance():
     rs = irr.solar_radiation_angstrom_mj_m2_day(sunshine_h=7.1, daylight_h=10.9, ra_mj_m2_day=25.1)
     assert rs == pytest.approx(14.450, abs=1e-3)  # full precision; the paper prints 14.5
     assert abs(rs - 14.5) < 0.051
-    rnl = irr.net_longwave_radiation_mj_m2_day(tmax_c=25.1, tmin_c=19.1, ea_kpa=2.1, rs_mj_m2_day=14.5,
-                                               rso_mj_m2_day=18.8)
+    rnl = irr.net_longwave_radiation_mj_m2_day(
+        tmax_c=25.1, tmin_c=19.1, ea_kpa=2.1, rs_mj_m2_day=14.5, rso_mj_m2_day=18.8
+    )
     assert rnl == pytest.approx(3.5, abs=0.05)
     assert rnl == pytest.approx(3.5340, abs=5e-4)
     rns = irr.net_shortwave_radiation_mj_m2_day(14.5)
@@ -133,7 +152,9 @@ def test_example_13_soil_heat_flux():
     g = irr.soil_heat_flux_monthly_mj_m2_day(t_prev_c=14.1, t_next_c=18.8)
     assert g == pytest.approx(0.33, abs=5e-3)
     assert 0.408 * g == pytest.approx(0.13, abs=5e-3)
-    assert irr.soil_heat_flux_monthly_mj_m2_day(t_prev_c=14.1, t_this_c=16.1) == pytest.approx(0.28, abs=1e-9)
+    assert irr.soil_heat_flux_monthly_mj_m2_day(t_prev_c=14.1, t_this_c=16.1) == pytest.approx(
+        0.28, abs=1e-9
+    )
     with pytest.raises(TypeError, match="t_next_c"):
         irr.soil_heat_flux_monthly_mj_m2_day(t_prev_c=14.1)
 
@@ -147,9 +168,17 @@ def test_example_14_15_wind_and_rs_from_temperature():
 
 
 def ex18(**overrides):
-    kw = dict(tmax_c=21.5, tmin_c=12.3, lat_deg=50 + 48 / 60, elevation_m=100.0, doy=187,
-              u2_m_s=irr.wind_speed_2m_m_s(10 / 3.6, height_m=10.0), rh_max_pct=84.0, rh_min_pct=63.0,
-              sunshine_h=9.25)
+    kw = dict(
+        tmax_c=21.5,
+        tmin_c=12.3,
+        lat_deg=50 + 48 / 60,
+        elevation_m=100.0,
+        doy=187,
+        u2_m_s=irr.wind_speed_2m_m_s(10 / 3.6, height_m=10.0),
+        rh_max_pct=84.0,
+        rh_min_pct=63.0,
+        sunshine_h=9.25,
+    )
     kw.update(overrides)
     return kw
 
@@ -167,8 +196,9 @@ def test_example_18_intermediates():
     assert rso == pytest.approx(30.90, abs=0.005)
     ea = irr.actual_vapour_pressure_kpa(tmax_c=21.5, tmin_c=12.3, rh_max_pct=84.0, rh_min_pct=63.0)
     assert ea == pytest.approx(1.409, abs=1e-3)
-    rnl = irr.net_longwave_radiation_mj_m2_day(tmax_c=21.5, tmin_c=12.3, ea_kpa=ea, rs_mj_m2_day=rs,
-                                               rso_mj_m2_day=rso)
+    rnl = irr.net_longwave_radiation_mj_m2_day(
+        tmax_c=21.5, tmin_c=12.3, ea_kpa=ea, rs_mj_m2_day=rs, rso_mj_m2_day=rso
+    )
     assert rnl == pytest.approx(3.71, abs=0.005)
     rn = irr.net_radiation_mj_m2_day(irr.net_shortwave_radiation_mj_m2_day(rs), rnl)
     assert rn == pytest.approx(13.28, abs=0.005)
@@ -180,9 +210,12 @@ def test_example_18_et0():
     assert et0 == pytest.approx(3.9, abs=0.05)  # paper
     assert et0 == pytest.approx(3.880, abs=2e-3)  # cross-implementation (CSLSevap 3.880142)
     # same result from measured Rs (Rs = 22.07) or ea
-    assert irr.et0_penman_monteith(**ex18(sunshine_h=None, rs_mj_m2_day=22.072)) == pytest.approx(3.880, abs=2e-3)
-    assert irr.et0_penman_monteith(**ex18(rh_max_pct=None, rh_min_pct=None, ea_kpa=1.4086)) == pytest.approx(
-        3.880, abs=2e-3)
+    assert irr.et0_penman_monteith(**ex18(sunshine_h=None, rs_mj_m2_day=22.072)) == pytest.approx(
+        3.880, abs=2e-3
+    )
+    assert irr.et0_penman_monteith(
+        **ex18(rh_max_pct=None, rh_min_pct=None, ea_kpa=1.4086)
+    ) == pytest.approx(3.880, abs=2e-3)
 
 
 EX19 = dict(lat_deg=16 + 13 / 60, elevation_m=8.0, doy=274, lon_west_deg=16.25, lz_west_deg=15.0)
@@ -193,39 +226,55 @@ def test_example_19_hourly():
     from landuse import _fao56
 
     assert _fao56.seasonal_correction_h(274) == pytest.approx(0.1889, abs=1e-4)
-    ra = _fao56.extraterrestrial_radiation_hourly_mj_m2_h(hour_mid=14.5, lat_deg=EX19["lat_deg"], doy=274,
-                                                          lon_west_deg=16.25, lz_west_deg=15.0)
+    ra = _fao56.extraterrestrial_radiation_hourly_mj_m2_h(
+        hour_mid=14.5, lat_deg=EX19["lat_deg"], doy=274, lon_west_deg=16.25, lz_west_deg=15.0
+    )
     assert ra == pytest.approx(3.543, abs=1e-3)
-    assert irr.clear_sky_radiation_mj_m2_day(ra_mj_m2_day=ra, elevation_m=8.0) == pytest.approx(2.658, abs=1e-3)
-    day = irr.et0_penman_monteith_hourly(t_c=38.0, rh_pct=52.0, u2_m_s=3.3, rs_mj_m2_h=2.450, hour_mid=14.5,
-                                         **EX19)
+    assert irr.clear_sky_radiation_mj_m2_day(ra_mj_m2_day=ra, elevation_m=8.0) == pytest.approx(
+        2.658, abs=1e-3
+    )
+    day = irr.et0_penman_monteith_hourly(
+        t_c=38.0, rh_pct=52.0, u2_m_s=3.3, rs_mj_m2_h=2.450, hour_mid=14.5, **EX19
+    )
     assert day == pytest.approx(0.63, abs=5e-3)
     assert day == pytest.approx(0.6269, abs=2e-4)
-    night = irr.et0_penman_monteith_hourly(t_c=28.0, rh_pct=90.0, u2_m_s=1.9, rs_mj_m2_h=0.0, hour_mid=2.5,
-                                           **EX19)
+    night = irr.et0_penman_monteith_hourly(
+        t_c=28.0, rh_pct=90.0, u2_m_s=1.9, rs_mj_m2_h=0.0, hour_mid=2.5, **EX19
+    )
     assert night == pytest.approx(0.0, abs=1e-2)
     assert night == pytest.approx(0.0043, abs=2e-4)
     # the sun is down at 02-03 h
-    assert _fao56.extraterrestrial_radiation_hourly_mj_m2_h(hour_mid=2.5, lat_deg=EX19["lat_deg"], doy=274,
-                                                            lon_west_deg=16.25, lz_west_deg=15.0) == 0.0
+    assert (
+        _fao56.extraterrestrial_radiation_hourly_mj_m2_h(
+            hour_mid=2.5, lat_deg=EX19["lat_deg"], doy=274, lon_west_deg=16.25, lz_west_deg=15.0
+        )
+        == 0.0
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_hourly_kinds_and_errors(kind):
     t, rh = as_kind(kind, 38.0, 52.0)
-    out = irr.et0_penman_monteith_hourly(t_c=t, rh_pct=rh, u2_m_s=3.3, rs_mj_m2_h=2.450, hour_mid=14.5, **EX19)
+    out = irr.et0_penman_monteith_hourly(
+        t_c=t, rh_pct=rh, u2_m_s=3.3, rs_mj_m2_h=2.450, hour_mid=14.5, **EX19
+    )
     check_kind(kind, out)
     assert first(out) == pytest.approx(0.6269, abs=2e-4)
     with pytest.raises(IrrigationError, match="rh_pct"):
-        irr.et0_penman_monteith_hourly(t_c=38.0, rh_pct=120.0, u2_m_s=3.3, rs_mj_m2_h=2.45, hour_mid=14.5, **EX19)
+        irr.et0_penman_monteith_hourly(
+            t_c=38.0, rh_pct=120.0, u2_m_s=3.3, rs_mj_m2_h=2.45, hour_mid=14.5, **EX19
+        )
     with pytest.raises(IrrigationError, match="rs_mj_m2_h"):
-        irr.et0_penman_monteith_hourly(t_c=38.0, rh_pct=50.0, u2_m_s=3.3, rs_mj_m2_h=-1.0, hour_mid=14.5, **EX19)
+        irr.et0_penman_monteith_hourly(
+            t_c=38.0, rh_pct=50.0, u2_m_s=3.3, rs_mj_m2_h=-1.0, hour_mid=14.5, **EX19
+        )
 
 
 def test_example_20_lyon_missing_data():
     # Only Tmax/Tmin: ea = e°(Tmin), u2 = 2 m/s, Rs from Eq. 50 (full precision 4.5604, mark C)
-    et0 = irr.et0_penman_monteith(tmax_c=26.6, tmin_c=14.8, lat_deg=45 + 43 / 60, elevation_m=200.0, doy=196,
-                                  u2_m_s=2.0)
+    et0 = irr.et0_penman_monteith(
+        tmax_c=26.6, tmin_c=14.8, lat_deg=45 + 43 / 60, elevation_m=200.0, doy=196, u2_m_s=2.0
+    )
     assert et0 == pytest.approx(4.5604, abs=2e-3)
 
 
@@ -235,11 +284,14 @@ def test_hargreaves_lyon():
     assert et0 == pytest.approx(5.0331, abs=1e-3)  # Ra 40.555 from Eq. 21
 
 
-@pytest.mark.parametrize("month, ra, n_h", [(1, 26.40, 10.88), (3, 34.47, 11.86), (4, 37.90, 12.48),
-                                           (7, 39.41, 13.14)])
+@pytest.mark.parametrize(
+    "month, ra, n_h", [(1, 26.40, 10.88), (3, 34.47, 11.86), (4, 37.90, 12.48), (7, 39.41, 13.14)]
+)
 def test_oudomxay_sanity_values(month, ra, n_h):
     doy = irr.mid_month_doy(month)
-    assert irr.extraterrestrial_radiation_mj_m2_day(lat_deg=20.69, doy=doy) == pytest.approx(ra, abs=0.01)
+    assert irr.extraterrestrial_radiation_mj_m2_day(lat_deg=20.69, doy=doy) == pytest.approx(
+        ra, abs=0.01
+    )
     assert irr.daylight_hours_h(lat_deg=20.69, doy=doy) == pytest.approx(n_h, abs=0.01)
 
 
@@ -248,7 +300,9 @@ def test_polar_latitudes_give_no_nan():
     assert irr.daylight_hours_h(lat_deg=89.0, doy=355) == 0.0
     assert irr.daylight_hours_h(lat_deg=89.0, doy=172) == pytest.approx(24.0)
     assert irr.extraterrestrial_radiation_mj_m2_day(lat_deg=89.0, doy=355) == 0.0
-    et0 = irr.et0_penman_monteith(tmax_c=-20.0, tmin_c=-30.0, lat_deg=90.0, elevation_m=0.0, doy=355, u2_m_s=3.0)
+    et0 = irr.et0_penman_monteith(
+        tmax_c=-20.0, tmin_c=-30.0, lat_deg=90.0, elevation_m=0.0, doy=355, u2_m_s=3.0
+    )
     assert np.isfinite(et0) and et0 >= 0
 
 
@@ -256,8 +310,17 @@ def test_polar_latitudes_give_no_nan():
 @pytest.mark.parametrize("kind", KINDS)
 def test_et0_penman_monteith_kinds(kind):
     tmax, tmin, lat, z, doy, u2 = as_kind(kind, 21.5, 12.3, 50.8, 100.0, 187.0, 2.078)
-    out = irr.et0_penman_monteith(tmax_c=tmax, tmin_c=tmin, lat_deg=lat, elevation_m=z, doy=doy, u2_m_s=u2,
-                                  rh_max_pct=84.0, rh_min_pct=63.0, sunshine_h=9.25)
+    out = irr.et0_penman_monteith(
+        tmax_c=tmax,
+        tmin_c=tmin,
+        lat_deg=lat,
+        elevation_m=z,
+        doy=doy,
+        u2_m_s=u2,
+        rh_max_pct=84.0,
+        rh_min_pct=63.0,
+        sunshine_h=9.25,
+    )
     check_kind(kind, out)
     assert first(out) == pytest.approx(3.880, abs=2e-3)
 
@@ -271,13 +334,16 @@ def test_et0_hargreaves_kinds(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("func, args, kwargs, expected", [
-    (irr.saturation_vapour_pressure_kpa, (24.5,), {}, 3.0746),
-    (irr.atmospheric_pressure_kpa, (1800.0,), {}, 81.7558),
-    (irr.slope_vapour_pressure_curve_kpa_c, (25.0,), {}, 0.1887),
-    (irr.effective_rainfall_mm, (100.0,), {"method": "usda-scs"}, 84.0),
-    (irr.duty_l_s_ha, (10.0,), {}, 1.1574),
-])
+@pytest.mark.parametrize(
+    "func, args, kwargs, expected",
+    [
+        (irr.saturation_vapour_pressure_kpa, (24.5,), {}, 3.0746),
+        (irr.atmospheric_pressure_kpa, (1800.0,), {}, 81.7558),
+        (irr.slope_vapour_pressure_curve_kpa_c, (25.0,), {}, 0.1887),
+        (irr.effective_rainfall_mm, (100.0,), {"method": "usda-scs"}, 84.0),
+        (irr.duty_l_s_ha, (10.0,), {}, 1.1574),
+    ],
+)
 def test_unary_functions_keep_the_kind(kind, func, args, kwargs, expected):
     out = func(*as_kind(kind, *args), **kwargs)
     check_kind(kind, out)
@@ -302,8 +368,13 @@ refet = pytest.importorskip("refet", reason="refet (test-only dependency) is not
 
 @settings(max_examples=150, deadline=None)
 @given(
-    tmin=st.floats(-5.0, 30.0), dt=st.floats(2.0, 20.0), lat=st.floats(-60.0, 60.0), doy=st.integers(1, 365),
-    elev=st.floats(0.0, 3000.0), u2=st.floats(0.2, 8.0), rh=st.floats(20.0, 100.0),
+    tmin=st.floats(-5.0, 30.0),
+    dt=st.floats(2.0, 20.0),
+    lat=st.floats(-60.0, 60.0),
+    doy=st.integers(1, 365),
+    elev=st.floats(0.0, 3000.0),
+    u2=st.floats(0.2, 8.0),
+    rh=st.floats(20.0, 100.0),
     cloud=st.floats(0.35, 1.0),
 )
 def test_penman_monteith_matches_refet_asce(tmin, dt, lat, doy, elev, u2, rh, cloud):
@@ -316,62 +387,122 @@ def test_penman_monteith_matches_refet_asce(tmin, dt, lat, doy, elev, u2, rh, cl
     ea = irr.actual_vapour_pressure_kpa(tmax_c=tmax, tmin_c=tmin, rh_mean_pct=rh)
     ra = irr.extraterrestrial_radiation_mj_m2_day(lat_deg=lat, doy=doy)
     rs = cloud * irr.clear_sky_radiation_mj_m2_day(ra_mj_m2_day=ra, elevation_m=elev)
-    ours = irr.et0_penman_monteith(tmax_c=tmax, tmin_c=tmin, lat_deg=lat, elevation_m=elev, doy=doy,
-                                   u2_m_s=irr.wind_speed_2m_m_s(u2, height_m=2.0), ea_kpa=ea, rs_mj_m2_day=rs)
-    theirs = float(refet.Daily(tmin=tmin, tmax=tmax, ea=ea, rs=rs, uz=u2, zw=2.0, elev=elev, lat=lat, doy=doy,
-                               method="asce", rso_type="simple").eto()[0])
+    ours = irr.et0_penman_monteith(
+        tmax_c=tmax,
+        tmin_c=tmin,
+        lat_deg=lat,
+        elevation_m=elev,
+        doy=doy,
+        u2_m_s=irr.wind_speed_2m_m_s(u2, height_m=2.0),
+        ea_kpa=ea,
+        rs_mj_m2_day=rs,
+    )
+    theirs = float(
+        refet.Daily(
+            tmin=tmin,
+            tmax=tmax,
+            ea=ea,
+            rs=rs,
+            uz=u2,
+            zw=2.0,
+            elev=elev,
+            lat=lat,
+            doy=doy,
+            method="asce",
+            rso_type="simple",
+        ).eto()[0]
+    )
     assert ours == pytest.approx(max(theirs, 0.0), abs=1e-3)
 
 
 # -- crop coefficients ------------------------------------------------------------------------------
 def test_kc_adjusted_oracles():
-    assert irr.kc_adjusted(1.20, u2_m_s=2.0, rh_min_pct=45.0, crop_height_m=1.0) == pytest.approx(1.2, abs=1e-12)
-    assert irr.kc_adjusted(1.20, u2_m_s=1.5, rh_min_pct=65.0, crop_height_m=1.0) == pytest.approx(1.1281, abs=1e-4)
+    assert irr.kc_adjusted(1.20, u2_m_s=2.0, rh_min_pct=45.0, crop_height_m=1.0) == pytest.approx(
+        1.2, abs=1e-12
+    )
+    assert irr.kc_adjusted(1.20, u2_m_s=1.5, rh_min_pct=65.0, crop_height_m=1.0) == pytest.approx(
+        1.1281, abs=1e-4
+    )
     # below 0.45 no adjustment (Eq. 65); outside the validity range inputs are clipped
     assert irr.kc_adjusted(0.30, u2_m_s=5.0, rh_min_pct=20.0, crop_height_m=1.0) == 0.30
     assert irr.kc_adjusted(1.20, u2_m_s=0.1, rh_min_pct=95.0, crop_height_m=1.0) == pytest.approx(
-        irr.kc_adjusted(1.20, u2_m_s=1.0, rh_min_pct=80.0, crop_height_m=1.0))
+        irr.kc_adjusted(1.20, u2_m_s=1.0, rh_min_pct=80.0, crop_height_m=1.0)
+    )
 
 
 def test_kc_curve_eq66():
     t = np.array([0, 29, 30, 45, 59, 60, 119, 120, 135, 149, 150, -1])
     kc = irr.kc_daily(t)
-    expected = [1.05, 1.05, 1.05, 1.125, 1.05 + 29 / 30 * 0.15, 1.2, 1.2, 1.2, 0.975, 1.2 - 29 / 30 * 0.45, 0, 0]
+    expected = [
+        1.05,
+        1.05,
+        1.05,
+        1.125,
+        1.05 + 29 / 30 * 0.15,
+        1.2,
+        1.2,
+        1.2,
+        0.975,
+        1.2 - 29 / 30 * 0.45,
+        0,
+        0,
+    ]
     np.testing.assert_allclose(kc, expected, atol=1e-12)
 
 
 def test_rh_min_from_rh_mean():
     # ea = 1.7788 (Ex. 5, RHmean 68 %), e°(25) = 3.168 -> 56.15 %
-    assert irr.rh_min_from_rh_mean_pct(rh_mean_pct=68.0, tmax_c=25.0, tmin_c=18.0) == pytest.approx(56.15, abs=0.01)
+    assert irr.rh_min_from_rh_mean_pct(
+        rh_mean_pct=68.0, tmax_c=25.0, tmin_c=18.0
+    ) == pytest.approx(56.15, abs=0.01)
 
 
 # -- paddy water --------------------------------------------------------------------------------------
 def test_land_preparation_oracles():
-    assert irr.land_preparation_mm_day(et0_mm_day=5.0, percolation_mm_day=2.0, days=30) == pytest.approx(
-        12.638, abs=1e-3)
-    assert irr.land_preparation_mm_day(et0_mm_day=5.0, percolation_mm_day=2.0, days=45) == pytest.approx(
-        10.125, abs=1e-3)
+    assert irr.land_preparation_mm_day(
+        et0_mm_day=5.0, percolation_mm_day=2.0, days=30
+    ) == pytest.approx(12.638, abs=1e-3)
+    assert irr.land_preparation_mm_day(
+        et0_mm_day=5.0, percolation_mm_day=2.0, days=45
+    ) == pytest.approx(10.125, abs=1e-3)
     # M -> 0: the rate tends to S/T
-    assert irr.land_preparation_mm_day(et0_mm_day=0.0, percolation_mm_day=0.0, days=25) == pytest.approx(10.0)
+    assert irr.land_preparation_mm_day(
+        et0_mm_day=0.0, percolation_mm_day=0.0, days=25
+    ) == pytest.approx(10.0)
     # long preparation tends to M
-    assert irr.land_preparation_mm_day(et0_mm_day=5.0, percolation_mm_day=2.0, days=365) == pytest.approx(7.5,
-                                                                                                          rel=1e-3)
+    assert irr.land_preparation_mm_day(
+        et0_mm_day=5.0, percolation_mm_day=2.0, days=365
+    ) == pytest.approx(7.5, rel=1e-3)
 
 
-@pytest.mark.parametrize("p, usda, aglw, tm3", [
-    (10, 9.84, 0.0, 0.0), (50, 46.0, 20.0, 20.0), (70, 62.16, 32.0, 32.0), (75, 66.0, 36.0, 35.0),
-    (100, 84.0, 56.0, 55.0), (250, 150.0, 176.0, 175.0), (300, 155.0, 216.0, 215.0)])
+@pytest.mark.parametrize(
+    "p, usda, aglw, tm3",
+    [
+        (10, 9.84, 0.0, 0.0),
+        (50, 46.0, 20.0, 20.0),
+        (70, 62.16, 32.0, 32.0),
+        (75, 66.0, 36.0, 35.0),
+        (100, 84.0, 56.0, 55.0),
+        (250, 150.0, 176.0, 175.0),
+        (300, 155.0, 216.0, 215.0),
+    ],
+)
 def test_effective_rainfall_oracles(p, usda, aglw, tm3):
     assert irr.effective_rainfall_mm(float(p), method="usda-scs") == pytest.approx(usda, abs=1e-9)
-    assert irr.effective_rainfall_mm(float(p), method="fao-dependable") == pytest.approx(aglw, abs=1e-9)
+    assert irr.effective_rainfall_mm(float(p), method="fao-dependable") == pytest.approx(
+        aglw, abs=1e-9
+    )
     assert irr.effective_rainfall_mm(float(p), method="fao-tm3") == pytest.approx(tm3, abs=1e-9)
-    assert irr.effective_rainfall_mm(float(p), method="fixed", fraction=0.8) == pytest.approx(0.8 * p)
+    assert irr.effective_rainfall_mm(float(p), method="fixed", fraction=0.8) == pytest.approx(
+        0.8 * p
+    )
 
 
 def test_effective_rainfall_decades_and_continuity():
     # decadal USDA: Pd(125 - 0.6 Pd)/125 up to 250/3, then 125/3 + 0.1 Pd; continuous
     assert irr.effective_rainfall_mm(30.0, method="usda-scs", period="decade") == pytest.approx(
-        30 * (125 - 18) / 125)
+        30 * (125 - 18) / 125
+    )
     lim = 250 / 3
     lo = irr.effective_rainfall_mm(lim, method="usda-scs", period="decade")
     hi = irr.effective_rainfall_mm(lim + 1e-9, method="usda-scs", period="decade")
@@ -406,21 +537,38 @@ def test_reference_project_duty_and_source():
     assert area == pytest.approx(20.0)
     assert irr.families_served(area, mean_holding_ha=holding) == 29
     # 32.28 l/s at 2.5 l/s/km2 -> 12.9 km2
-    assert irr.dependable_flow_l_s(catchment_area_km2=12.912, low_flow_l_s_km2=2.5) == pytest.approx(32.28)
+    assert irr.dependable_flow_l_s(
+        catchment_area_km2=12.912, low_flow_l_s_km2=2.5
+    ) == pytest.approx(32.28)
 
 
 def test_dependable_flow_area_ratio():
-    assert irr.dependable_flow_l_s(catchment_area_km2=6.0, measured_flow_l_s=9.0, measured_area_km2=3.0) == 18.0
-    assert irr.dependable_flow_l_s(catchment_area_km2=6.0, measured_flow_l_s=9.0, measured_area_km2=3.0,
-                                   exponent=0.5) == pytest.approx(9.0 * math.sqrt(2.0))
-    s = irr.dependable_flow_l_s(catchment_area_km2=pd.Series([1.0, 2.0], index=["S1", "S2"]), low_flow_l_s_km2=2.5)
+    assert (
+        irr.dependable_flow_l_s(
+            catchment_area_km2=6.0, measured_flow_l_s=9.0, measured_area_km2=3.0
+        )
+        == 18.0
+    )
+    assert irr.dependable_flow_l_s(
+        catchment_area_km2=6.0, measured_flow_l_s=9.0, measured_area_km2=3.0, exponent=0.5
+    ) == pytest.approx(9.0 * math.sqrt(2.0))
+    s = irr.dependable_flow_l_s(
+        catchment_area_km2=pd.Series([1.0, 2.0], index=["S1", "S2"]), low_flow_l_s_km2=2.5
+    )
     assert list(s) == [2.5, 5.0] and list(s.index) == ["S1", "S2"]
 
 
 # -- scheme water balance --------------------------------------------------------------------------
 def flat_climate(**overrides):
-    d = {"month": list(range(1, 13)), "tmax_c": 30.0, "tmin_c": 18.0, "rh_mean_pct": 75.0, "u2_m_s": 2.0,
-         "sunshine_h": 6.0, "rain_mm": 0.0}
+    d = {
+        "month": list(range(1, 13)),
+        "tmax_c": 30.0,
+        "tmin_c": 18.0,
+        "rh_mean_pct": 75.0,
+        "u2_m_s": 2.0,
+        "sunshine_h": 6.0,
+        "rain_mm": 0.0,
+    }
     d.update(overrides)
     return pd.DataFrame(d)
 
@@ -428,8 +576,15 @@ def flat_climate(**overrides):
 def test_balance_hand_computed_without_rain_and_kc_adjustment():
     clim = flat_climate()
     crop = irr.CropSeason("dry", transplant_month=1, transplant_day=1)
-    daily = irr.scheme_water_balance(clim, lat_deg=20.7, elevation_m=600.0, crops=[crop], percolation_mm_day=3.0,
-                                     efficiency=0.5, adjust_kc=False)
+    daily = irr.scheme_water_balance(
+        clim,
+        lat_deg=20.7,
+        elevation_m=600.0,
+        crops=[crop],
+        percolation_mm_day=3.0,
+        efficiency=0.5,
+        adjust_kc=False,
+    )
     et0 = irr.et0_monthly(clim, lat_deg=20.7, elevation_m=600.0)["et0_mm_day"]
     # 15 January: initial stage, Kc 1.05
     jan15 = daily.loc["2001-01-15"]
@@ -450,10 +605,15 @@ def test_balance_hand_computed_without_rain_and_kc_adjustment():
 
 
 def test_balance_rain_reduces_and_never_negative():
-    dry = irr.scheme_water_balance(flat_climate(), lat_deg=20.7, elevation_m=600.0,
-                                   crops=[irr.CropSeason("wet", 7)])
-    wet = irr.scheme_water_balance(flat_climate(rain_mm=400.0), lat_deg=20.7, elevation_m=600.0,
-                                   crops=[irr.CropSeason("wet", 7)])
+    dry = irr.scheme_water_balance(
+        flat_climate(), lat_deg=20.7, elevation_m=600.0, crops=[irr.CropSeason("wet", 7)]
+    )
+    wet = irr.scheme_water_balance(
+        flat_climate(rain_mm=400.0),
+        lat_deg=20.7,
+        elevation_m=600.0,
+        crops=[irr.CropSeason("wet", 7)],
+    )
     assert (wet["nir_mm_day"] <= dry["nir_mm_day"] + 1e-12).all()
     assert (wet["nir_mm_day"] >= 0).all()
     # 400 mm/month -> Pe = 125 + 40 = 165 mm -> about 5.3-5.5 mm/day
@@ -462,8 +622,12 @@ def test_balance_rain_reduces_and_never_negative():
 
 def test_balance_decades_and_design_period():
     clim = flat_climate()
-    daily = irr.scheme_water_balance(clim, lat_deg=20.7, elevation_m=600.0,
-                                     crops=[irr.CropSeason("dry", 1), irr.CropSeason("wet", 7)])
+    daily = irr.scheme_water_balance(
+        clim,
+        lat_deg=20.7,
+        elevation_m=600.0,
+        crops=[irr.CropSeason("dry", 1), irr.CropSeason("wet", 7)],
+    )
     dec = irr.aggregate_balance(daily, period="decade")
     mon = irr.aggregate_balance(daily, period="month")
     assert list(dec["days"].iloc[:3]) == [10, 10, 11] and dec["days"].sum() == 365
@@ -474,18 +638,31 @@ def test_balance_decades_and_design_period():
 
 def test_area_fraction_scales_linearly():
     clim = flat_climate(rain_mm=30.0)
-    full = irr.scheme_water_balance(clim, lat_deg=20.7, elevation_m=600.0, crops=[irr.CropSeason("dry", 1)])
-    half = irr.scheme_water_balance(clim, lat_deg=20.7, elevation_m=600.0,
-                                    crops=[irr.CropSeason("dry", 1, area_fraction=0.5)])
+    full = irr.scheme_water_balance(
+        clim, lat_deg=20.7, elevation_m=600.0, crops=[irr.CropSeason("dry", 1)]
+    )
+    half = irr.scheme_water_balance(
+        clim, lat_deg=20.7, elevation_m=600.0, crops=[irr.CropSeason("dry", 1, area_fraction=0.5)]
+    )
     np.testing.assert_allclose(half["nir_mm_day"], 0.5 * full["nir_mm_day"])
 
 
 @settings(max_examples=25, deadline=None)
-@given(rain=st.lists(st.floats(0.0, 600.0), min_size=12, max_size=12), month=st.integers(1, 12),
-       perc=st.floats(0.0, 15.0), eff=st.floats(0.3, 1.0))
+@given(
+    rain=st.lists(st.floats(0.0, 600.0), min_size=12, max_size=12),
+    month=st.integers(1, 12),
+    perc=st.floats(0.0, 15.0),
+    eff=st.floats(0.3, 1.0),
+)
 def test_demand_never_negative(rain, month, perc, eff):
-    daily = irr.scheme_water_balance(flat_climate(rain_mm=rain), lat_deg=20.7, elevation_m=600.0,
-                                     crops=[irr.CropSeason("c", month)], percolation_mm_day=perc, efficiency=eff)
+    daily = irr.scheme_water_balance(
+        flat_climate(rain_mm=rain),
+        lat_deg=20.7,
+        elevation_m=600.0,
+        crops=[irr.CropSeason("c", month)],
+        percolation_mm_day=perc,
+        efficiency=eff,
+    )
     assert np.isfinite(daily.to_numpy(float)).all()
     assert (daily["gir_mm_day"] >= 0).all()
     assert (daily["gir_mm_day"] >= daily["nir_mm_day"] - 1e-12).all()
@@ -495,24 +672,30 @@ def test_et0_monthly_hargreaves_and_g():
     clim = flat_climate(tmax_c=[25, 28, 31, 33, 32, 31, 30, 30, 30, 29, 27, 24])
     t = irr.et0_monthly(clim, lat_deg=20.69, elevation_m=600.0)
     assert t.loc[4, "g_mj_m2_day"] == pytest.approx(0.07 * ((32 + 18) / 2 - (31 + 18) / 2))
-    assert t.loc[1, "g_mj_m2_day"] == pytest.approx(0.07 * ((28 + 18) / 2 - (24 + 18) / 2))  # wraps to December
+    assert t.loc[1, "g_mj_m2_day"] == pytest.approx(
+        0.07 * ((28 + 18) / 2 - (24 + 18) / 2)
+    )  # wraps to December
     h = irr.et0_monthly(clim, lat_deg=20.69, elevation_m=600.0, method="hargreaves")
-    assert h.loc[7, "et0_mm_day"] == pytest.approx(irr.et0_hargreaves(tmax_c=30.0, tmin_c=18.0, lat_deg=20.69,
-                                                                      doy=196))
+    assert h.loc[7, "et0_mm_day"] == pytest.approx(
+        irr.et0_hargreaves(tmax_c=30.0, tmin_c=18.0, lat_deg=20.69, doy=196)
+    )
 
 
 # -- bad input -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("overrides, match", [
-    ({"tmin_c": 25.0}, "tmin_c 25 is above tmax_c 21.5"),
-    ({"rh_max_pct": 104.0}, "rh_max_pct = 104.0"),
-    ({"rh_min_pct": -3.0}, "rh_min_pct = -3.0"),
-    ({"u2_m_s": -1.0}, "u2_m_s = -1.0"),
-    ({"lat_deg": 95.0}, "lat_deg = 95.0"),
-    ({"lat_deg": -91.0}, "lat_deg"),
-    ({"sunshine_h": 18.0}, "longer than the day length"),
-    ({"tmax_c": float("nan")}, "tmax_c = nan"),
-    ({"doy": 400}, "doy"),
-])
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        ({"tmin_c": 25.0}, "tmin_c 25 is above tmax_c 21.5"),
+        ({"rh_max_pct": 104.0}, "rh_max_pct = 104.0"),
+        ({"rh_min_pct": -3.0}, "rh_min_pct = -3.0"),
+        ({"u2_m_s": -1.0}, "u2_m_s = -1.0"),
+        ({"lat_deg": 95.0}, "lat_deg = 95.0"),
+        ({"lat_deg": -91.0}, "lat_deg"),
+        ({"sunshine_h": 18.0}, "longer than the day length"),
+        ({"tmax_c": float("nan")}, "tmax_c = nan"),
+        ({"doy": 400}, "doy"),
+    ],
+)
 def test_et0_bad_input(overrides, match):
     with pytest.raises(IrrigationError, match=match):
         irr.et0_penman_monteith(**ex18(**overrides))
@@ -575,8 +758,12 @@ def test_bad_climate_tables():
 
 def test_bad_calendar():
     with pytest.raises(IrrigationError, match="seasons overlap"):
-        irr.scheme_water_balance(flat_climate(), lat_deg=20.0, elevation_m=500.0,
-                                 crops=[irr.CropSeason("a", 1), irr.CropSeason("b", 3)])
+        irr.scheme_water_balance(
+            flat_climate(),
+            lat_deg=20.0,
+            elevation_m=500.0,
+            crops=[irr.CropSeason("a", 1), irr.CropSeason("b", 3)],
+        )
     with pytest.raises(IrrigationError, match="not a date"):
         irr.CropSeason("a", 2, 30)
     with pytest.raises(IrrigationError, match="area_fraction"):
@@ -584,8 +771,13 @@ def test_bad_calendar():
     with pytest.raises(IrrigationError, match="no crop"):
         irr.scheme_water_balance(flat_climate(), lat_deg=20.0, elevation_m=500.0, crops=[])
     with pytest.raises(IrrigationError, match="efficiency"):
-        irr.scheme_water_balance(flat_climate(), lat_deg=20.0, elevation_m=500.0, crops=[irr.CropSeason("a", 1)],
-                                 efficiency=0.0)
+        irr.scheme_water_balance(
+            flat_climate(),
+            lat_deg=20.0,
+            elevation_m=500.0,
+            crops=[irr.CropSeason("a", 1)],
+            efficiency=0.0,
+        )
 
 
 def test_errors_are_landuse_errors():

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from landuse import canal, irrigation as irr, scheme
+from landuse import canal, scheme
 from landuse.errors import CRSError, IrrigationError, RuleError
 from landuse.raster import Raster
 from tests.conftest import UTM47, X0, Y0, square, tilted_plane
@@ -39,34 +39,40 @@ def dem():
 def parcels():
     cells = {"P0": (0, 0), "P1": (1, 0), "P2": (2, 0), "P3": (11, 9), "P4": (5, 5)}
     return gpd.GeoDataFrame(
-        {"parcel_id": list(cells), "village_id": "V1",
-         "land_type": ["paddy", "paddy", "paddy", "paddy", "upland"],
-         "household_id": ["H1", "H1", "H2", "H3", "H4"]},
-        geometry=[square(*c) for c in cells.values()], crs=UTM47,
+        {
+            "parcel_id": list(cells),
+            "village_id": "V1",
+            "land_type": ["paddy", "paddy", "paddy", "paddy", "upland"],
+            "household_id": ["H1", "H1", "H2", "H3", "H4"],
+        },
+        geometry=[square(*c) for c in cells.values()],
+        crs=UTM47,
     )
 
 
 def climate():
-    return pd.DataFrame({
-        "month": range(1, 13),
-        "tmax_c": [24.5, 27.5, 30.5, 32.0, 31.5, 30.5, 29.5, 29.5, 29.5, 28.0, 26.0, 24.0],
-        "tmin_c": [10.5, 11.5, 14.5, 18.5, 21.0, 22.5, 22.5, 22.0, 21.0, 18.5, 14.5, 11.0],
-        "rh_mean_pct": [80, 74, 68, 70, 79, 85, 87, 88, 86, 84, 83, 82],
-        "u2_m_s": [1.0, 1.2, 1.4, 1.5, 1.3, 1.2, 1.1, 1.0, 0.9, 0.9, 0.9, 0.9],
-        "sunshine_h": [5.6, 6.5, 6.8, 6.5, 5.5, 4.2, 3.6, 3.8, 4.8, 5.2, 5.3, 5.4],
-        "rain_mm": [15, 18, 45, 110, 200, 245, 305, 300, 185, 95, 40, 17],
-    })
+    return pd.DataFrame(
+        {
+            "month": range(1, 13),
+            "tmax_c": [24.5, 27.5, 30.5, 32.0, 31.5, 30.5, 29.5, 29.5, 29.5, 28.0, 26.0, 24.0],
+            "tmin_c": [10.5, 11.5, 14.5, 18.5, 21.0, 22.5, 22.5, 22.0, 21.0, 18.5, 14.5, 11.0],
+            "rh_mean_pct": [80, 74, 68, 70, 79, 85, 87, 88, 86, 84, 83, 82],
+            "u2_m_s": [1.0, 1.2, 1.4, 1.5, 1.3, 1.2, 1.1, 1.0, 0.9, 0.9, 0.9, 0.9],
+            "sunshine_h": [5.6, 6.5, 6.8, 6.5, 5.5, 4.2, 3.6, 3.8, 4.8, 5.2, 5.3, 5.4],
+            "rain_mm": [15, 18, 45, 110, 200, 245, 305, 300, 185, 95, 40, 17],
+        }
+    )
 
 
-BASE = """
+BASE = f"""
 [[scheme]]
 scheme_id = "S1"
 name_en = "Plane weir"
 name_lo = "ຝາຍທົດລອງ"
 village_id = "V1"
 crs = "EPSG:32647"
-intake_x_m = {x}
-intake_y_m = {y}
+intake_x_m = {INTAKE[0]}
+intake_y_m = {INTAKE[1]}
 paddy_parcel_ids = ["P0", "P1", "P2", "P3"]
 families = 3
 area_ha = 4.0
@@ -77,7 +83,7 @@ canal_bed_slope = 0.01
 canal_side_slope = 1.0
 sinuosity = 1.0
 catchment_km2 = 4.0
-""".format(x=INTAKE[0], y=INTAKE[1])
+"""
 
 
 # -- scheme files --------------------------------------------------------------------------------
@@ -108,14 +114,20 @@ def _line(text: str, key: str) -> int:
     return next(i + 1 for i, ln in enumerate(text.splitlines()) if ln.startswith(key))
 
 
-@pytest.mark.parametrize("edit, match", [
-    (("canal_n = 0.025", "canal_nn = 0.025"), r"line {line}.*unknown key 'canal_nn'"),
-    (("diversion_fraction = 0.7", "diversion_fraction = 1.7"), r"line {line}.*column 'diversion_fraction'.*out of range"),
-    (("families = 3", 'families = "three"'), r"line {line}.*column 'families'.*should be int"),
-    (("canal_bed_slope = 0.01", "canal_bed_slope = -0.01"), r"line {line}.*canal_bed_slope"),
-    (('crs = "EPSG:32647"', 'crs = "EPSG:4326"'), r"line {line}.*not projected"),
-    (('crs = "EPSG:32647"', 'crs = "nonsense"'), r"line {line}.*not a valid CRS"),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (("canal_n = 0.025", "canal_nn = 0.025"), r"line {line}.*unknown key 'canal_nn'"),
+        (
+            ("diversion_fraction = 0.7", "diversion_fraction = 1.7"),
+            r"line {line}.*column 'diversion_fraction'.*out of range",
+        ),
+        (("families = 3", 'families = "three"'), r"line {line}.*column 'families'.*should be int"),
+        (("canal_bed_slope = 0.01", "canal_bed_slope = -0.01"), r"line {line}.*canal_bed_slope"),
+        (('crs = "EPSG:32647"', 'crs = "EPSG:4326"'), r"line {line}.*not projected"),
+        (('crs = "EPSG:32647"', 'crs = "nonsense"'), r"line {line}.*not a valid CRS"),
+    ],
+)
 def test_rule_errors_name_line_and_key(edit, match):
     old, new = edit
     text = BASE.replace(old, new)
@@ -141,7 +153,9 @@ def test_rule_errors_other():
         scheme.parse_schemes(BASE + 'soil = "peat"\n')
     text = BASE + "dry_transplant_month = 3\n"
     line = _line(text, "dry_transplant_month")
-    with pytest.raises(RuleError, match=f"line {line}.*invalid cropping calendar.*seasons overlap"):
+    with pytest.raises(
+        RuleError, match=f"line {line}.*invalid cropping calendar.*seasons overlap"
+    ):
         scheme.parse_schemes(text)
     with pytest.raises(RuleError, match="invalid cropping calendar.*not a date"):
         scheme.parse_schemes(BASE + "wet_transplant_month = 2\nwet_transplant_day = 30\n")
@@ -156,8 +170,15 @@ def test_read_schemes_missing_file(tmp_path):
 
 # -- command area ---------------------------------------------------------------------------------
 def test_command_area_hand_computed(parcels, dem):
-    reach = scheme.command_area(parcels, dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.01,
-                                sinuosity=1.0, intake_head_m=0.5)
+    reach = scheme.command_area(
+        parcels,
+        dem,
+        intake_x_m=INTAKE[0],
+        intake_y_m=INTAKE[1],
+        bed_slope=0.01,
+        sinuosity=1.0,
+        intake_head_m=0.5,
+    )
     assert list(reach["parcel_id"]) == ["P0", "P1", "P2", "P3"]  # paddy only
     z_intake = plane(*INTAKE)
     for _, row in reach.iterrows():
@@ -169,21 +190,37 @@ def test_command_area_hand_computed(parcels, dem):
         assert row["area_ha"] == pytest.approx(1.0)
     assert list(reach["reachable"]) == [True, True, True, False]
     # 'max' uses the highest cell centre: +0.1*40 + 0.05*40 = +6 m above the mean
-    high = scheme.command_area(parcels, dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.01,
-                               sinuosity=1.0, elevation_stat="max")
+    high = scheme.command_area(
+        parcels,
+        dem,
+        intake_x_m=INTAKE[0],
+        intake_y_m=INTAKE[1],
+        bed_slope=0.01,
+        sinuosity=1.0,
+        elevation_stat="max",
+    )
     np.testing.assert_allclose(high["elev_m"] - reach["elev_m"], 6.0)
     # a steep canal loses the far parcels; sinuosity lengthens the canal
-    steep = scheme.command_area(parcels, dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.11,
-                                sinuosity=1.0)
+    steep = scheme.command_area(
+        parcels, dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.11, sinuosity=1.0
+    )
     assert not steep["reachable"].any()
-    wind = scheme.command_area(parcels, dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.01,
-                               sinuosity=1.5)
+    wind = scheme.command_area(
+        parcels, dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.01, sinuosity=1.5
+    )
     np.testing.assert_allclose(wind["canal_length_m"], 1.5 * reach["distance_m"])
 
 
 def test_command_area_listed_ids_and_layer(parcels, dem):
-    reach = scheme.command_area(parcels, dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.01,
-                                parcel_ids=["P1", "P0"], sinuosity=1.0)
+    reach = scheme.command_area(
+        parcels,
+        dem,
+        intake_x_m=INTAKE[0],
+        intake_y_m=INTAKE[1],
+        bed_slope=0.01,
+        parcel_ids=["P1", "P0"],
+        sinuosity=1.0,
+    )
     assert sorted(reach["parcel_id"]) == ["P0", "P1"]
     layer = scheme.scheme_layer(reach, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], scheme_id="S1")
     assert list(layer["feature"]) == ["intake", "command_area", "canal"]
@@ -202,16 +239,34 @@ def test_command_area_errors(parcels, dem):
     z[4, 55] = np.nan
     holed = Raster(z, transform, UTM47)
     with pytest.raises(IrrigationError, match="no data at the intake"):
-        scheme.command_area(parcels, holed, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.01)
+        scheme.command_area(
+            parcels, holed, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.01
+        )
     with pytest.raises(IrrigationError, match="not in the parcels layer"):
-        scheme.command_area(parcels, dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], bed_slope=0.01,
-                            parcel_ids=["P0", "P99"])
+        scheme.command_area(
+            parcels,
+            dem,
+            intake_x_m=INTAKE[0],
+            intake_y_m=INTAKE[1],
+            bed_slope=0.01,
+            parcel_ids=["P0", "P99"],
+        )
     with pytest.raises(CRSError, match="different CRSs"):
-        scheme.command_area(parcels.to_crs("EPSG:32648"), dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1],
-                            bed_slope=0.01)
+        scheme.command_area(
+            parcels.to_crs("EPSG:32648"),
+            dem,
+            intake_x_m=INTAKE[0],
+            intake_y_m=INTAKE[1],
+            bed_slope=0.01,
+        )
     with pytest.raises(CRSError, match="geographic"):
-        scheme.command_area(parcels.to_crs("EPSG:4326"), dem, intake_x_m=INTAKE[0], intake_y_m=INTAKE[1],
-                            bed_slope=0.01)
+        scheme.command_area(
+            parcels.to_crs("EPSG:4326"),
+            dem,
+            intake_x_m=INTAKE[0],
+            intake_y_m=INTAKE[1],
+            bed_slope=0.01,
+        )
 
 
 # -- sizing -----------------------------------------------------------------------------------------
@@ -219,8 +274,8 @@ def test_size_scheme_synthetic(parcels, dem):
     (spec,) = scheme.parse_schemes(BASE)
     res = scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
     s = res.summary
-    assert s["area_ha"] == pytest.approx(3.0)          # P0-P2 reachable, P3 above the canal
-    assert s["families"] == 2                          # H1 (two parcels) and H2
+    assert s["area_ha"] == pytest.approx(3.0)  # P0-P2 reachable, P3 above the canal
+    assert s["families"] == 2  # H1 (two parcels) and H2
     assert s["elevation_m"] == pytest.approx(plane(*INTAKE))
     assert "P3" in " ".join(res.notes)
     m = res.monthly
@@ -237,9 +292,18 @@ def test_size_scheme_synthetic(parcels, dem):
     assert deficit == [int(k) for k in m.index[m["flow_l_s"] > 7.0 + 1e-9]]
     # canal sized for the design flow
     assert res.canal.q_m3_s == pytest.approx(s["design_flow_l_s"] / 1000, rel=1e-3)
-    assert res.canal.depth_m == pytest.approx(canal.manning_normal_depth_m(
-        q_m3_s=res.canal.q_m3_s, bed_width_m=res.canal.bed_width_m, side_slope=1.0, n=0.025, bed_slope=0.01))
-    assert len(res.decades) == 36 and res.decades["nir_mm"].sum() == pytest.approx(m["nir_mm"].sum())
+    assert res.canal.depth_m == pytest.approx(
+        canal.manning_normal_depth_m(
+            q_m3_s=res.canal.q_m3_s,
+            bed_width_m=res.canal.bed_width_m,
+            side_slope=1.0,
+            n=0.025,
+            bed_slope=0.01,
+        )
+    )
+    assert len(res.decades) == 36 and res.decades["nir_mm"].sum() == pytest.approx(
+        m["nir_mm"].sum()
+    )
     report = res.report()
     assert "Design month" in report and "l/s/ha" in report and "Plane weir" in report
 
@@ -258,12 +322,15 @@ def test_size_scheme_area_ratio_and_flow_factor():
     (spec,) = scheme.parse_schemes(text)
     res = scheme.size_scheme(spec, climate())
     assert res.summary["dependable_flow_l_s"] == pytest.approx(12.0)  # 6 l/s x 4/2
-    np.testing.assert_allclose(res.monthly["source_l_s"],
-                               0.7 * 12.0 * np.array([1, 1, 1, 1, 2, 4, 6, 6, 4, 3, 2, 1]))
+    np.testing.assert_allclose(
+        res.monthly["source_l_s"], 0.7 * 12.0 * np.array([1, 1, 1, 1, 2, 4, 6, 6, 4, 3, 2, 1])
+    )
 
 
 def test_size_scheme_no_source_information_is_flagged():
-    (spec,) = scheme.parse_schemes(BASE.replace("catchment_km2 = 4.0\n", "") + "intake_elev_m = 650.0\n")
+    (spec,) = scheme.parse_schemes(
+        BASE.replace("catchment_km2 = 4.0\n", "") + "intake_elev_m = 650.0\n"
+    )
     res = scheme.size_scheme(spec, climate())
     assert res.summary["dependable_flow_l_s"] is None and res.summary["source_sufficient"] is None
     assert "not assessed" in res.report()
@@ -279,7 +346,9 @@ def test_size_scheme_without_elevation_warns():
 
 
 def test_size_scheme_intake_off_dem(parcels, dem):
-    (spec,) = scheme.parse_schemes(BASE.replace(f"intake_x_m = {INTAKE[0]}", "intake_x_m = 400000.0"))
+    (spec,) = scheme.parse_schemes(
+        BASE.replace(f"intake_x_m = {INTAKE[0]}", "intake_x_m = 400000.0")
+    )
     with pytest.raises(IrrigationError, match="off the DEM"):
         scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
 
@@ -296,7 +365,13 @@ def valley_dem():
     xs = X0 + (np.arange(cols) + 0.5) * 20.0
     ys = Y0 + rows * 20.0 - (np.arange(rows) + 0.5) * 20.0
     xx, yy = np.meshgrid(xs, ys)
-    return Raster(500.0 + 0.05 * (yy - Y0) + 0.2 * np.abs(xx - (X0 + 610.0)), transform, UTM47, None, "valley.tif")
+    return Raster(
+        500.0 + 0.05 * (yy - Y0) + 0.2 * np.abs(xx - (X0 + 610.0)),
+        transform,
+        UTM47,
+        None,
+        "valley.tif",
+    )
 
 
 def test_dem_catchment_when_hydrology_is_available(parcels):
@@ -304,7 +379,9 @@ def test_dem_catchment_when_hydrology_is_available(parcels):
     dem = valley_dem()
     row = 39
     x, y = X0 + 610.0, Y0 + 1000.0 - (row + 0.5) * 20.0
-    text = BASE.replace("catchment_km2 = 4.0\n", "").replace(f"intake_x_m = {INTAKE[0]}", f"intake_x_m = {x}")
+    text = BASE.replace("catchment_km2 = 4.0\n", "").replace(
+        f"intake_x_m = {INTAKE[0]}", f"intake_x_m = {x}"
+    )
     text = text.replace(f"intake_y_m = {INTAKE[1]}", f"intake_y_m = {y}")
     (spec,) = scheme.parse_schemes(text)
     res = scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
@@ -355,8 +432,8 @@ def test_demo_schemes_match_reference_project(demo_paths):
     results = [scheme.size_scheme(s, clim, dem=dem, parcels=parcels) for s in specs]
     area = sum(r.summary["area_ha"] for r in results)
     families = sum(r.summary["families"] for r in results)
-    assert area == pytest.approx(21.52, abs=1.0)        # reference project: 21.52 ha
-    assert abs(families - 32) <= 2                      # ... and 32 families
+    assert area == pytest.approx(21.52, abs=1.0)  # reference project: 21.52 ha
+    assert abs(families - 32) <= 2  # ... and 32 families
     for r in results:
         assert 1.0 <= r.summary["design_duty_l_s_ha"] <= 2.5
         assert np.isfinite(r.monthly.drop(columns=[]).to_numpy(float)).all()
@@ -366,8 +443,19 @@ def test_demo_schemes_match_reference_project(demo_paths):
 def test_cli_demo(demo_paths, tmp_path):
     from landuse.cli.main import cli
 
-    args = ["irrigation", "--scheme", str(demo_paths["schemes"]), "--climate", str(demo_paths["climate"]),
-            "--dem", str(demo_paths["dem"]), "--parcels", str(demo_paths["parcels"]), "--out", str(tmp_path)]
+    args = [
+        "irrigation",
+        "--scheme",
+        str(demo_paths["schemes"]),
+        "--climate",
+        str(demo_paths["climate"]),
+        "--dem",
+        str(demo_paths["dem"]),
+        "--parcels",
+        str(demo_paths["parcels"]),
+        "--out",
+        str(tmp_path),
+    ]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert "total:" in res.output
@@ -377,7 +465,9 @@ def test_cli_demo(demo_paths, tmp_path):
     monthly = pd.read_csv(tmp_path / "irrigation_monthly.csv")
     assert len(monthly) == 36 and set(monthly["scheme_id"]) == {"S1", "S2", "S3"}
     assert len(pd.read_csv(tmp_path / "irrigation_decades.csv")) == 108
-    assert "# Irrigation scheme S1" in (tmp_path / "irrigation_report.md").read_text(encoding="utf-8")
+    assert "# Irrigation scheme S1" in (tmp_path / "irrigation_report.md").read_text(
+        encoding="utf-8"
+    )
     layer = gpd.read_file(tmp_path / "irrigation_schemes.gpkg", layer="schemes")
     assert list(layer["feature"][:3]) == ["intake", "command_area", "canal"]
     first = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -393,12 +483,24 @@ def test_cli_library_agreement_and_scheme_filter(demo_paths, tmp_path):
     from landuse import io
     from landuse.cli.main import cli
 
-    res = CliRunner().invoke(cli, ["irrigation", "--scheme", str(demo_paths["schemes"]), "--climate",
-                                   str(demo_paths["climate"]), "--scheme-id", "S2", "--out", str(tmp_path)])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "irrigation",
+            "--scheme",
+            str(demo_paths["schemes"]),
+            "--climate",
+            str(demo_paths["climate"]),
+            "--scheme-id",
+            "S2",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert res.exit_code == 0, res.output
     summary = pd.read_csv(tmp_path / "irrigation_summary.csv")
     assert list(summary["scheme_id"]) == ["S2"]
-    spec = [s for s in scheme.read_schemes(demo_paths["schemes"]) if s.scheme_id == "S2"][0]
+    spec = next(s for s in scheme.read_schemes(demo_paths["schemes"]) if s.scheme_id == "S2")
     lib = scheme.size_scheme(spec, io.read_climate(demo_paths["climate"]))
     assert summary.loc[0, "design_flow_l_s"] == pytest.approx(lib.summary["design_flow_l_s"])
     assert not (tmp_path / "irrigation_schemes.gpkg").exists()
@@ -407,19 +509,46 @@ def test_cli_library_agreement_and_scheme_filter(demo_paths, tmp_path):
 def test_cli_errors(demo_paths, tmp_path):
     from landuse.cli.main import cli
 
-    base = ["irrigation", "--scheme", str(demo_paths["schemes"]), "--climate", str(demo_paths["climate"]),
-            "--out", str(tmp_path)]
+    base = [
+        "irrigation",
+        "--scheme",
+        str(demo_paths["schemes"]),
+        "--climate",
+        str(demo_paths["climate"]),
+        "--out",
+        str(tmp_path),
+    ]
     res = CliRunner().invoke(cli, base + ["--scheme-id", "S9"])
     assert res.exit_code == 1 and "scheme_id 'S9' is not in the scheme file" in res.output
     bad = tmp_path / "bad.toml"
     bad.write_text(BASE.replace("canal_n", "canal_m"), encoding="utf-8")
-    res = CliRunner().invoke(cli, ["irrigation", "--scheme", str(bad), "--climate", str(demo_paths["climate"]),
-                                   "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "irrigation",
+            "--scheme",
+            str(bad),
+            "--climate",
+            str(demo_paths["climate"]),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert res.exit_code == 1 and "unknown key 'canal_m'" in res.output and "line" in res.output
     clim = pd.read_csv(demo_paths["climate"])
     clim.loc[0, "tmin_c"] = 40.0
     clim.to_csv(tmp_path / "clim.csv", index=False)
-    res = CliRunner().invoke(cli, ["irrigation", "--scheme", str(demo_paths["schemes"]), "--climate",
-                                   str(tmp_path / "clim.csv"), "--out", str(tmp_path / "o2")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "irrigation",
+            "--scheme",
+            str(demo_paths["schemes"]),
+            "--climate",
+            str(tmp_path / "clim.csv"),
+            "--out",
+            str(tmp_path / "o2"),
+        ],
+    )
     assert res.exit_code == 1 and "tmin_c" in res.output
     assert not Path(tmp_path / "o2" / "irrigation_summary.csv").exists()
