@@ -120,8 +120,12 @@ CODES: dict[str, str] = {
 _COLUMNS = ["severity", "code", "layer", "feature_id", "message"]
 _POLYGONAL = ("Polygon", "MultiPolygon")
 _CLIMATE_LIMITS = {
-    "tmax_c": (-40, 60), "tmin_c": (-40, 60), "rh_mean_pct": (0, 100),
-    "u2_m_s": (0, 40), "sunshine_h": (0, 24), "rain_mm": (0, 3000),
+    "tmax_c": (-40, 60),
+    "tmin_c": (-40, 60),
+    "rh_mean_pct": (0, 100),
+    "u2_m_s": (0, 40),
+    "sunshine_h": (0, 24),
+    "rain_mm": (0, 3000),
 }
 #: Lao block of Unicode (U+0E80-U+0EFF).
 _LAO = (0x0E80, 0x0EFF)
@@ -133,13 +137,17 @@ class _Report:
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
 
-    def add(self, severity: str, code: str, layer: str, feature_id: Any, found: str, fix: str | None) -> None:
+    def add(
+        self, severity: str, code: str, layer: str, feature_id: Any, found: str, fix: str | None
+    ) -> None:
         assert severity in SEVERITIES and code in CODES, (severity, code)
         msg = found.rstrip(".") + "."
         if fix:
             msg += f" Fix: {fix}"
         fid = None if feature_id is None else str(feature_id)
-        self.rows.append({"severity": severity, "code": code, "layer": layer, "feature_id": fid, "message": msg})
+        self.rows.append(
+            {"severity": severity, "code": code, "layer": layer, "feature_id": fid, "message": msg}
+        )
 
     def skipped(self, layer: str, what: str, why: str) -> None:
         self.add("info", "CHECK_SKIPPED", layer, None, f"{what} not checked: {why}", None)
@@ -149,8 +157,11 @@ class _Report:
         rank = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
         order = np.argsort(rank.to_numpy(), kind="stable")
         df = df.iloc[order].reset_index(drop=True).astype(object)
-        df["feature_id"] = pd.Series([None if v is None or v != v else str(v) for v in df["feature_id"]],
-                                     index=df.index, dtype=object)
+        df["feature_id"] = pd.Series(
+            [None if v is None or v != v else str(v) for v in df["feature_id"]],
+            index=df.index,
+            dtype=object,
+        )
         return df
 
 
@@ -190,23 +201,47 @@ def _check_crs(rep: _Report, crs: Any, layer: str, *, raster: bool = False) -> b
     from pyproj import CRS
 
     if crs is None:
-        fix = ("assign the CRS, e.g. gdal_edit.py -a_srs EPSG:32647 dem.tif" if raster else
-               "set the CRS, e.g. gdf.set_crs('EPSG:32647') for UTM 47N, or fix the .prj/metadata")
-        rep.add("error", "CRS_MISSING", layer, None, "the layer has no coordinate reference system", fix)
+        fix = (
+            "assign the CRS, e.g. gdal_edit.py -a_srs EPSG:32647 dem.tif"
+            if raster
+            else "set the CRS, e.g. gdf.set_crs('EPSG:32647') for UTM 47N, or fix the .prj/metadata"
+        )
+        rep.add(
+            "error",
+            "CRS_MISSING",
+            layer,
+            None,
+            "the layer has no coordinate reference system",
+            fix,
+        )
         return False
     crs = CRS.from_user_input(crs)
     if not crs.is_projected:
-        fix = ("reproject it, e.g. gdalwarp -t_srs EPSG:32647 in.tif out.tif" if raster else
-               "reproject with landuse.crs.to_projected(gdf) (UTM 47N, EPSG:32647, for Oudomxay)")
-        rep.add("error", "CRS_GEOGRAPHIC", layer, None,
-                f"the layer is in the geographic CRS {_crs_name(crs)}; areas, lengths and slopes need "
-                "a projected CRS in metres", fix)
+        fix = (
+            "reproject it, e.g. gdalwarp -t_srs EPSG:32647 in.tif out.tif"
+            if raster
+            else "reproject with landuse.crs.to_projected(gdf) (UTM 47N, EPSG:32647, for Oudomxay)"
+        )
+        rep.add(
+            "error",
+            "CRS_GEOGRAPHIC",
+            layer,
+            None,
+            f"the layer is in the geographic CRS {_crs_name(crs)}; areas, lengths and slopes need "
+            "a projected CRS in metres",
+            fix,
+        )
         return False
     unit = (crs.axis_info[0].unit_name or "").lower() if crs.axis_info else "metre"
     if unit not in ("metre", "meter", "m"):
-        rep.add("error", "CRS_NOT_METRIC", layer, None,
-                f"the CRS {_crs_name(crs)} measures in {unit!r}; landuse measures in metres",
-                "reproject to a metric CRS such as UTM 47N (EPSG:32647)")
+        rep.add(
+            "error",
+            "CRS_NOT_METRIC",
+            layer,
+            None,
+            f"the CRS {_crs_name(crs)} measures in {unit!r}; landuse measures in metres",
+            "reproject to a metric CRS such as UTM 47N (EPSG:32647)",
+        )
         return False
     return True
 
@@ -230,7 +265,9 @@ def _require_frame(obj: Any, layer: str, *, geo: bool) -> None:
         )
 
 
-def _missing_columns(rep: _Report, df: pd.DataFrame, required: tuple[str, ...], layer: str) -> list[str]:
+def _missing_columns(
+    rep: _Report, df: pd.DataFrame, required: tuple[str, ...], layer: str
+) -> list[str]:
     from landuse.io import ALIASES
 
     missing = [c for c in required if c not in df.columns]
@@ -238,9 +275,14 @@ def _missing_columns(rep: _Report, df: pd.DataFrame, required: tuple[str, ...], 
     for col in missing:
         alts = ALIASES.get(layer, {}).get(col, ())
         also = f" or one of its aliases ({', '.join(alts)})" if alts else ""
-        rep.add("error", "COLUMN_MISSING", layer, None,
-                f"required column {col!r} is missing (found: {found})",
-                f"add the column {col!r}{also}; see docs/data-contracts.md")
+        rep.add(
+            "error",
+            "COLUMN_MISSING",
+            layer,
+            None,
+            f"required column {col!r} is missing (found: {found})",
+            f"add the column {col!r}{also}; see docs/data-contracts.md",
+        )
     return missing
 
 
@@ -249,17 +291,28 @@ def _check_ids(rep: _Report, df: pd.DataFrame, id_column: str, layer: str) -> np
     ids = df[id_column]
     empty = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
     for pos in np.flatnonzero(empty):
-        rep.add("error", "ID_MISSING", layer, f"row {pos + 1}", f"row {pos + 1} has no {id_column}",
-                f"give every feature a unique {id_column}")
+        rep.add(
+            "error",
+            "ID_MISSING",
+            layer,
+            f"row {pos + 1}",
+            f"row {pos + 1} has no {id_column}",
+            f"give every feature a unique {id_column}",
+        )
     dup = ids.duplicated(keep=False).to_numpy() & ~empty
     if dup.any():
         counts = ids[dup].value_counts(sort=False)
         for value, n in counts.items():
             rows = np.flatnonzero((ids == value).to_numpy()) + 1
-            rep.add("error", "ID_DUPLICATE", layer, value,
-                    f"{id_column} {value!r} occurs {n} times (rows {', '.join(map(str, rows[:10]))}"
-                    f"{'...' if len(rows) > 10 else ''})",
-                    f"give every feature a unique {id_column}")
+            rep.add(
+                "error",
+                "ID_DUPLICATE",
+                layer,
+                value,
+                f"{id_column} {value!r} occurs {n} times (rows {', '.join(map(str, rows[:10]))}"
+                f"{'...' if len(rows) > 10 else ''})",
+                f"give every feature a unique {id_column}",
+            )
     return ~empty & ~ids.duplicated(keep="first").to_numpy()
 
 
@@ -275,54 +328,104 @@ def _check_geometries(rep: _Report, gdf: Any, layer: str, id_column: str | None)
     ok = ~empty & ~wrong
     valid[ok] = shapely.is_valid(geoms[ok])
     for pos in np.flatnonzero(empty):
-        rep.add("error", "GEOM_EMPTY", layer, _fid(gdf, pos, id_column),
-                "the feature has an empty or missing geometry", "draw its boundary or delete the feature")
+        rep.add(
+            "error",
+            "GEOM_EMPTY",
+            layer,
+            _fid(gdf, pos, id_column),
+            "the feature has an empty or missing geometry",
+            "draw its boundary or delete the feature",
+        )
     for pos in np.flatnonzero(wrong):
-        rep.add("error", "GEOM_TYPE", layer, _fid(gdf, pos, id_column),
-                f"the geometry is a {types[pos]}; expected a Polygon or MultiPolygon",
-                "export the layer as polygons (not points or lines), or redraw the feature")
+        rep.add(
+            "error",
+            "GEOM_TYPE",
+            layer,
+            _fid(gdf, pos, id_column),
+            f"the geometry is a {types[pos]}; expected a Polygon or MultiPolygon",
+            "export the layer as polygons (not points or lines), or redraw the feature",
+        )
     for pos in np.flatnonzero(ok & ~valid):
         reason = shapely.is_valid_reason(geoms[pos])
-        rep.add("error", "GEOM_INVALID", layer, _fid(gdf, pos, id_column),
-                f"invalid geometry: {reason}",
-                "repair it with gdf.make_valid() or QGIS 'Fix geometries', then check the result")
+        rep.add(
+            "error",
+            "GEOM_INVALID",
+            layer,
+            _fid(gdf, pos, id_column),
+            f"invalid geometry: {reason}",
+            "repair it with gdf.make_valid() or QGIS 'Fix geometries', then check the result",
+        )
     return ok & valid
 
 
-def _to_numbers(rep: _Report, df: pd.DataFrame, column: str, layer: str, id_column: str | None,
-                *, required: bool = True) -> pd.Series:
+def _to_numbers(
+    rep: _Report,
+    df: pd.DataFrame,
+    column: str,
+    layer: str,
+    id_column: str | None,
+    *,
+    required: bool = True,
+) -> pd.Series:
     """Numbers of *column*; text is reported (VALUE_NOT_NUMBER), empties if *required*."""
     raw = df[column]
     values = pd.to_numeric(raw, errors="coerce")
     empty = raw.isna() | (raw.astype(str).str.strip() == "")
     text = values.isna() & ~empty
     for pos in np.flatnonzero(text.to_numpy()):
-        rep.add("error", "VALUE_NOT_NUMBER", layer, _fid(df, pos, id_column),
-                f"{column} is {raw.iloc[pos]!r}, not a number", f"write {column} as a plain number")
+        rep.add(
+            "error",
+            "VALUE_NOT_NUMBER",
+            layer,
+            _fid(df, pos, id_column),
+            f"{column} is {raw.iloc[pos]!r}, not a number",
+            f"write {column} as a plain number",
+        )
     if required:
         for pos in np.flatnonzero(empty.to_numpy()):
-            rep.add("error", "VALUE_MISSING", layer, _fid(df, pos, id_column),
-                    f"{column} is empty", f"fill in {column}")
+            rep.add(
+                "error",
+                "VALUE_MISSING",
+                layer,
+                _fid(df, pos, id_column),
+                f"{column} is empty",
+                f"fill in {column}",
+            )
     return values.astype(float)
 
 
-def _text_encoding(rep: _Report, df: pd.DataFrame, column: str, layer: str, id_column: str) -> None:
+def _text_encoding(
+    rep: _Report, df: pd.DataFrame, column: str, layer: str, id_column: str
+) -> None:
     """Warn about Lao text (columns ending in ``_lo``) that was decoded with the wrong
     encoding (UTF-8 bytes read as Latin-1 or cp1252 start with 'àº' or 'à»') or has no
     character of the Lao Unicode block at all."""
     if column not in df.columns:
         return
     for pos, value in enumerate(df[column].to_numpy(dtype=object)):
-        if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+        if (
+            value is None
+            or (isinstance(value, float) and np.isnan(value))
+            or not str(value).strip()
+        ):
             continue
         text = str(value)
         has_lao = any(_LAO[0] <= ord(ch) <= _LAO[1] for ch in text)
         garbled = "\ufffd" in text or "àº" in text or "à»" in text
         if garbled or not has_lao:
-            what = "looks garbled (UTF-8 read as another encoding)" if garbled else "has no Lao characters"
-            rep.add("warning", "TEXT_ENCODING", layer, _fid(df, pos, id_column),
-                    f"{column} {text!r} {what}",
-                    "save the file as UTF-8 (CSV UTF-8 / GeoPackage) and type the name in Lao script")
+            what = (
+                "looks garbled (UTF-8 read as another encoding)"
+                if garbled
+                else "has no Lao characters"
+            )
+            rep.add(
+                "warning",
+                "TEXT_ENCODING",
+                layer,
+                _fid(df, pos, id_column),
+                f"{column} {text!r} {what}",
+                "save the file as UTF-8 (CSV UTF-8 / GeoPackage) and type the name in Lao script",
+            )
 
 
 # -- layer checks ----------------------------------------------------------------------
@@ -337,7 +440,11 @@ def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
     id_col = "village_id" if "village_id" not in missing else None
     good = _check_geometries(rep, villages, layer, id_col)
     if id_col is None:
-        rep.skipped(layer, "village ids, parcels' and households' villages", "the column 'village_id' is missing")
+        rep.skipped(
+            layer,
+            "village ids, parcels' and households' villages",
+            "the column 'village_id' is missing",
+        )
         return state
     usable = _check_ids(rep, villages, "village_id", layer) & good
     state["ids"] = set(villages["village_id"].dropna().astype(str))
@@ -345,16 +452,24 @@ def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
     for col in [c for c in villages.columns if isinstance(c, str) and c.endswith("_lo")]:
         _text_encoding(rep, villages, col, layer, "village_id")
     if state["crs_ok"] and usable.sum() > 1:
-        for r in topology.overlaps(villages[usable], min_area_m2=opts["overlap_min_m2"],
-                                   id_column="village_id").itertuples():
-            rep.add("warning", "VILLAGE_OVERLAP", layer, r.parcel_id_a,
-                    f"villages {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by "
-                    f"{_fmt(r.overlap_m2 / 1e4, 2)} ha",
-                    "agree the common boundary with both villages and redraw it once")
+        for r in topology.overlaps(
+            villages[usable], min_area_m2=opts["overlap_min_m2"], id_column="village_id"
+        ).itertuples():
+            rep.add(
+                "warning",
+                "VILLAGE_OVERLAP",
+                layer,
+                r.parcel_id_a,
+                f"villages {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by "
+                f"{_fmt(r.overlap_m2 / 1e4, 2)} ha",
+                "agree the common boundary with both villages and redraw it once",
+            )
     return state
 
 
-def _check_parcels(rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set | None, opts: dict) -> dict:
+def _check_parcels(
+    rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set | None, opts: dict
+) -> dict:
     from landuse import topology
     from landuse.io import REQUIRED, normalise_land_types
 
@@ -366,7 +481,11 @@ def _check_parcels(rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set 
     good = _check_geometries(rep, parcels, layer, id_col)
     usable = good.copy()
     if id_col is None:
-        rep.skipped(layer, "parcel ids, overlaps, gaps and village boundaries", "the column 'parcel_id' is missing")
+        rep.skipped(
+            layer,
+            "parcel ids, overlaps, gaps and village boundaries",
+            "the column 'parcel_id' is missing",
+        )
         usable[:] = False
     else:
         usable &= _check_ids(rep, parcels, "parcel_id", layer)
@@ -376,9 +495,19 @@ def _check_parcels(rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set 
         bad = ~lt.isin(_validate.LAND_TYPES).to_numpy()
         for pos in np.flatnonzero(bad):
             raw = parcels["land_type"].iloc[pos]
-            found = "land_type is empty" if lt.iloc[pos] is None else f"land_type {raw!r} is not in the vocabulary"
-            rep.add("error", "LAND_TYPE_UNKNOWN", layer, _fid(parcels, pos, id_col), found,
-                    f"use one of {', '.join(_validate.LAND_TYPES)} (docs/data-contracts.md lists accepted spellings)")
+            found = (
+                "land_type is empty"
+                if lt.iloc[pos] is None
+                else f"land_type {raw!r} is not in the vocabulary"
+            )
+            rep.add(
+                "error",
+                "LAND_TYPE_UNKNOWN",
+                layer,
+                _fid(parcels, pos, id_col),
+                found,
+                f"use one of {', '.join(_validate.LAND_TYPES)} (docs/data-contracts.md lists accepted spellings)",
+            )
 
     _check_area_columns(rep, parcels, layer, id_col, state["crs_ok"], good)
 
@@ -389,79 +518,136 @@ def _check_parcels(rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set 
             col = parcels["village_id"]
             for pos in np.flatnonzero((col.isna() | ~col.astype(str).isin(vids)).to_numpy()):
                 v = col.iloc[pos]
-                found = "has no village_id" if pd.isna(v) else f"village_id {v!r} is not in the villages layer"
-                rep.add("error", "PARCEL_UNKNOWN_VILLAGE", layer, _fid(parcels, pos, id_col), found,
-                        "correct the village_id or add the village to the villages layer")
+                found = (
+                    "has no village_id"
+                    if pd.isna(v)
+                    else f"village_id {v!r} is not in the villages layer"
+                )
+                rep.add(
+                    "error",
+                    "PARCEL_UNKNOWN_VILLAGE",
+                    layer,
+                    _fid(parcels, pos, id_col),
+                    found,
+                    "correct the village_id or add the village to the villages layer",
+                )
     if hh_ids is not None and "household_id" in parcels.columns:
         col = parcels["household_id"]
         for pos in np.flatnonzero((col.notna() & ~col.astype(str).isin(hh_ids)).to_numpy()):
-            rep.add("error", "PARCEL_UNKNOWN_HOUSEHOLD", layer, _fid(parcels, pos, id_col),
-                    f"household_id {col.iloc[pos]!r} is not in the households table",
-                    "correct the household_id, add the household, or leave it empty for unallocated land")
+            rep.add(
+                "error",
+                "PARCEL_UNKNOWN_HOUSEHOLD",
+                layer,
+                _fid(parcels, pos, id_col),
+                f"household_id {col.iloc[pos]!r} is not in the households table",
+                "correct the household_id, add the household, or leave it empty for unallocated land",
+            )
 
     # topology
     if not state["crs_ok"]:
-        rep.skipped(layer, "overlaps, gaps and village boundaries", "the parcels have no projected CRS")
+        rep.skipped(
+            layer, "overlaps, gaps and village boundaries", "the parcels have no projected CRS"
+        )
         return state
     sub = parcels[usable]
     state["usable"] = sub
     if len(sub) > 1:
         for r in topology.overlaps(sub, min_area_m2=opts["overlap_min_m2"]).itertuples():
             severity = "error" if r.overlap_m2 >= 1.0 else "warning"
-            rep.add(severity, "PARCEL_OVERLAP", layer, r.parcel_id_a,
-                    f"parcels {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by {_fmt_m2(r.overlap_m2)} "
-                    f"({_fmt_pct(r.share_a)} of {r.parcel_id_a!r}, {_fmt_pct(r.share_b)} of "
-                    f"{r.parcel_id_b!r})",
-                    "redraw the shared boundary so that each piece of land belongs to one parcel "
-                    "(snap the vertices in QGIS)")
+            rep.add(
+                severity,
+                "PARCEL_OVERLAP",
+                layer,
+                r.parcel_id_a,
+                f"parcels {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by {_fmt_m2(r.overlap_m2)} "
+                f"({_fmt_pct(r.share_a)} of {r.parcel_id_a!r}, {_fmt_pct(r.share_b)} of "
+                f"{r.parcel_id_b!r})",
+                "redraw the shared boundary so that each piece of land belongs to one parcel "
+                "(snap the vertices in QGIS)",
+            )
     if vstate is None or vstate.get("usable") is None or not vstate["crs_ok"]:
         if vstate is not None:
-            rep.skipped(layer, "village boundaries, gaps and slivers", "the villages layer is not usable")
+            rep.skipped(
+                layer, "village boundaries, gaps and slivers", "the villages layer is not usable"
+            )
         return state
     villages = vstate["usable"]
     if not _same_crs(parcels.crs, villages.crs):
-        rep.skipped(layer, "village boundaries, gaps and slivers", "parcels and villages are in different CRSs")
+        rep.skipped(
+            layer,
+            "village boundaries, gaps and slivers",
+            "parcels and villages are in different CRSs",
+        )
         return state
     if "village_id" in sub.columns and len(sub):
         for r in topology.outside_village(sub, villages).itertuples():
             out = r.kind == "outside"
             severity = "error" if out or r.share_outside >= 0.01 else "warning"
             code = "PARCEL_OUTSIDE_VILLAGE" if out else "PARCEL_CROSSES_VILLAGE"
-            found = (f"the parcel lies outside village {r.village_id!r} ({_fmt(r.area_m2 / 1e4, 2)} ha)" if out
-                     else f"{_fmt_m2(r.area_outside_m2)} ({_fmt_pct(r.share_outside)}) of the parcel lie "
-                          f"outside village {r.village_id!r}")
-            fix = ("correct its village_id or move the parcel into the village territory" if out
-                   else "clip the parcel to the village boundary or agree a boundary change")
+            found = (
+                f"the parcel lies outside village {r.village_id!r} ({_fmt(r.area_m2 / 1e4, 2)} ha)"
+                if out
+                else f"{_fmt_m2(r.area_outside_m2)} ({_fmt_pct(r.share_outside)}) of the parcel lie "
+                f"outside village {r.village_id!r}"
+            )
+            fix = (
+                "correct its village_id or move the parcel into the village territory"
+                if out
+                else "clip the parcel to the village boundary or agree a boundary change"
+            )
             rep.add(severity, code, layer, r.parcel_id, found, fix)
     if len(sub):
-        found = topology.gaps(sub, villages, min_area_m2=opts["gap_min_m2"], max_gap_m2=opts["gap_max_m2"],
-                              sliver_max_width_m=opts["sliver_max_width_m"])
+        found = topology.gaps(
+            sub,
+            villages,
+            min_area_m2=opts["gap_min_m2"],
+            max_gap_m2=opts["gap_max_m2"],
+            sliver_max_width_m=opts["sliver_max_width_m"],
+        )
         for r in found.itertuples():
             c = r.geometry.representative_point()
             where = f"at x={c.x:.0f} y={c.y:.0f}"
             between = f" between parcels {r.parcel_ids}" if r.parcel_ids else ""
             if r.kind == "gap":
-                rep.add("warning", "GAP", layer, r.village_id,
-                        f"a hole of {_fmt_m2(r.gap_m2)} enclosed by parcels{between} {where} belongs to no parcel",
-                        "extend a neighbouring parcel over it, or record it as its own parcel "
-                        "(e.g. land_type 'other')")
+                rep.add(
+                    "warning",
+                    "GAP",
+                    layer,
+                    r.village_id,
+                    f"a hole of {_fmt_m2(r.gap_m2)} enclosed by parcels{between} {where} belongs to no parcel",
+                    "extend a neighbouring parcel over it, or record it as its own parcel "
+                    "(e.g. land_type 'other')",
+                )
             else:
-                rep.add("warning", "SLIVER", layer, r.village_id,
-                        f"an unclaimed sliver of {_fmt_m2(r.gap_m2)}, about {_fmt(r.width_m, 2)} m wide,"
-                        f"{between} {where}",
-                        "snap the neighbouring boundaries together (QGIS snapping / 'Snap geometries to layer')")
+                rep.add(
+                    "warning",
+                    "SLIVER",
+                    layer,
+                    r.village_id,
+                    f"an unclaimed sliver of {_fmt_m2(r.gap_m2)}, about {_fmt(r.width_m, 2)} m wide,"
+                    f"{between} {where}",
+                    "snap the neighbouring boundaries together (QGIS snapping / 'Snap geometries to layer')",
+                )
     return state
 
 
-def _check_area_columns(rep: _Report, df: Any, layer: str, id_col: str | None, crs_ok: bool,
-                        good: np.ndarray) -> None:
-    cols = [c for c in df.columns if isinstance(c, str) and (c.endswith("_ha") or c.endswith("_m2"))]
+def _check_area_columns(
+    rep: _Report, df: Any, layer: str, id_col: str | None, crs_ok: bool, good: np.ndarray
+) -> None:
+    cols = [
+        c for c in df.columns if isinstance(c, str) and (c.endswith("_ha") or c.endswith("_m2"))
+    ]
     for col in cols:
         values = _to_numbers(rep, df, col, layer, id_col, required=False)
         for pos in np.flatnonzero((values < 0).to_numpy()):
-            rep.add("error", "VALUE_NEGATIVE", layer, _fid(df, pos, id_col),
-                    f"{col} is {values.iloc[pos]:g}; an area cannot be negative",
-                    f"correct {col} or drop the column (landuse computes areas from the geometry)")
+            rep.add(
+                "error",
+                "VALUE_NEGATIVE",
+                layer,
+                _fid(df, pos, id_col),
+                f"{col} is {values.iloc[pos]:g}; an area cannot be negative",
+                f"correct {col} or drop the column (landuse computes areas from the geometry)",
+            )
         if col == "area_ha" and crs_ok:
             import shapely
 
@@ -469,9 +655,14 @@ def _check_area_columns(rep: _Report, df: Any, layer: str, id_col: str | None, c
             diff = np.abs(values.to_numpy() - geom_ha)
             bad = good & (values >= 0).to_numpy() & (diff > np.maximum(0.05 * geom_ha, 0.01))
             for pos in np.flatnonzero(bad):
-                rep.add("warning", "AREA_MISMATCH", layer, _fid(df, pos, id_col),
-                        f"area_ha is {values.iloc[pos]:g} but the geometry measures {geom_ha[pos]:.3f} ha",
-                        "check the boundary or the recorded area; certificates use the geometry's area")
+                rep.add(
+                    "warning",
+                    "AREA_MISMATCH",
+                    layer,
+                    _fid(df, pos, id_col),
+                    f"area_ha is {values.iloc[pos]:g} but the geometry measures {geom_ha[pos]:.3f} ha",
+                    "check the boundary or the recorded area; certificates use the geometry's area",
+                )
 
 
 def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | None) -> set | None:
@@ -486,7 +677,9 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
         _check_ids(rep, households, "household_id", layer)
         ids = set(households["household_id"].dropna().astype(str))
     else:
-        rep.skipped(layer, "household ids and parcels' households", "the column 'household_id' is missing")
+        rep.skipped(
+            layer, "household ids and parcels' households", "the column 'household_id' is missing"
+        )
     for col in [c for c in households.columns if isinstance(c, str) and c.endswith("_lo")]:
         _text_encoding(rep, households, col, layer, id_col or "household_id")
     vids = vstate["ids"] if vstate else None
@@ -494,28 +687,53 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
         col = households["village_id"]
         for pos in np.flatnonzero((col.isna() | ~col.astype(str).isin(vids)).to_numpy()):
             v = col.iloc[pos]
-            found = "has no village_id" if pd.isna(v) else f"village_id {v!r} is not in the villages layer"
-            rep.add("error", "HOUSEHOLD_UNKNOWN_VILLAGE", layer, _fid(households, pos, id_col), found,
-                    "correct the village_id or add the village to the villages layer")
+            found = (
+                "has no village_id"
+                if pd.isna(v)
+                else f"village_id {v!r} is not in the villages layer"
+            )
+            rep.add(
+                "error",
+                "HOUSEHOLD_UNKNOWN_VILLAGE",
+                layer,
+                _fid(households, pos, id_col),
+                found,
+                "correct the village_id or add the village to the villages layer",
+            )
     members = labour = None
     if "members" in households.columns:
         members = _to_numbers(rep, households, "members", layer, id_col)
         for pos in np.flatnonzero((members < 1).to_numpy()):
-            rep.add("error", "VALUE_RANGE", layer, _fid(households, pos, id_col),
-                    f"members is {members.iloc[pos]:g}; a household has at least 1 member",
-                    "count the persons living in the household")
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                _fid(households, pos, id_col),
+                f"members is {members.iloc[pos]:g}; a household has at least 1 member",
+                "count the persons living in the household",
+            )
     if "labour_units" in households.columns:
         labour = _to_numbers(rep, households, "labour_units", layer, id_col)
         for pos in np.flatnonzero((labour < 0).to_numpy()):
-            rep.add("error", "VALUE_NEGATIVE", layer, _fid(households, pos, id_col),
-                    f"labour_units is {labour.iloc[pos]:g}; labour units cannot be negative",
-                    "count working members (adults 1.0, youths and elders 0.5)")
+            rep.add(
+                "error",
+                "VALUE_NEGATIVE",
+                layer,
+                _fid(households, pos, id_col),
+                f"labour_units is {labour.iloc[pos]:g}; labour units cannot be negative",
+                "count working members (adults 1.0, youths and elders 0.5)",
+            )
     if members is not None and labour is not None:
         for pos in np.flatnonzero(((labour > members) & (members >= 1)).to_numpy()):
-            rep.add("error", "LABOUR_GT_MEMBERS", layer, _fid(households, pos, id_col),
-                    f"labour_units {labour.iloc[pos]:g} exceed members {members.iloc[pos]:g}",
-                    "labour units count working members (adults 1.0, youths and elders 0.5), "
-                    "so they cannot exceed members")
+            rep.add(
+                "error",
+                "LABOUR_GT_MEMBERS",
+                layer,
+                _fid(households, pos, id_col),
+                f"labour_units {labour.iloc[pos]:g} exceed members {members.iloc[pos]:g}",
+                "labour units count working members (adults 1.0, youths and elders 0.5), "
+                "so they cannot exceed members",
+            )
     return ids
 
 
@@ -527,34 +745,68 @@ def _check_histories(rep: _Report, histories: pd.DataFrame, parcel_ids: set | No
     id_col = "plot_id" if "plot_id" not in missing else None
     if id_col:
         for pos in np.flatnonzero(histories["plot_id"].isna().to_numpy()):
-            rep.add("error", "ID_MISSING", layer, f"row {pos + 1}", f"row {pos + 1} has no plot_id",
-                    "fill in the plot_id")
+            rep.add(
+                "error",
+                "ID_MISSING",
+                layer,
+                f"row {pos + 1}",
+                f"row {pos + 1} has no plot_id",
+                "fill in the plot_id",
+            )
     if "year" in histories.columns:
         year = _to_numbers(rep, histories, "year", layer, id_col)
         for pos in np.flatnonzero(((year < 1800) | (year > 2200) | (year % 1 != 0)).to_numpy()):
-            rep.add("error", "VALUE_RANGE", layer, _fid(histories, pos, id_col),
-                    f"year {histories['year'].iloc[pos]!r} is not a calendar year", "write the year as e.g. 2016")
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                _fid(histories, pos, id_col),
+                f"year {histories['year'].iloc[pos]!r} is not a calendar year",
+                "write the year as e.g. 2016",
+            )
         if id_col:
-            dup = pd.DataFrame({"p": histories["plot_id"], "y": year}).duplicated(keep="first").to_numpy()
+            dup = (
+                pd.DataFrame({"p": histories["plot_id"], "y": year})
+                .duplicated(keep="first")
+                .to_numpy()
+            )
             for pos in np.flatnonzero(dup & year.notna().to_numpy()):
-                rep.add("error", "ID_DUPLICATE", layer, _fid(histories, pos, id_col),
-                        f"plot {histories['plot_id'].iloc[pos]!r} has more than one row for year "
-                        f"{year.iloc[pos]:g}", "keep one status per plot and year")
+                rep.add(
+                    "error",
+                    "ID_DUPLICATE",
+                    layer,
+                    _fid(histories, pos, id_col),
+                    f"plot {histories['plot_id'].iloc[pos]!r} has more than one row for year "
+                    f"{year.iloc[pos]:g}",
+                    "keep one status per plot and year",
+                )
     if id_col and parcel_ids is not None:
         col = histories["plot_id"]
         unknown = col.notna() & ~col.astype(str).isin(parcel_ids)
         for value in pd.unique(col[unknown]):
             n = int((col == value).sum())
-            rep.add("warning", "HISTORY_UNKNOWN_PLOT", layer, value,
-                    f"plot_id {value!r} ({n} rows) is not a parcel_id of the parcels layer",
-                    "use the parcel_id of the plot so that its fallow cycles can be mapped")
+            rep.add(
+                "warning",
+                "HISTORY_UNKNOWN_PLOT",
+                layer,
+                value,
+                f"plot_id {value!r} ({n} rows) is not a parcel_id of the parcels layer",
+                "use the parcel_id of the plot so that its fallow cycles can be mapped",
+            )
     if "status" in histories.columns:
         status = histories["status"].astype("string").str.strip().str.lower()
         status = status.replace({"cropped": "cultivated", "crop": "cultivated", "forest": "other"})
-        for pos in np.flatnonzero((~status.isin(_validate.HISTORY_STATUSES)).fillna(True).to_numpy()):
-            rep.add("error", "STATUS_UNKNOWN", layer, _fid(histories, pos, id_col),
-                    f"status {histories['status'].iloc[pos]!r} is not in the vocabulary",
-                    f"use one of {', '.join(_validate.HISTORY_STATUSES)}")
+        for pos in np.flatnonzero(
+            (~status.isin(_validate.HISTORY_STATUSES)).fillna(True).to_numpy()
+        ):
+            rep.add(
+                "error",
+                "STATUS_UNKNOWN",
+                layer,
+                _fid(histories, pos, id_col),
+                f"status {histories['status'].iloc[pos]!r} is not in the vocabulary",
+                f"use one of {', '.join(_validate.HISTORY_STATUSES)}",
+            )
 
 
 def _check_climate(rep: _Report, climate: pd.DataFrame) -> None:
@@ -568,18 +820,38 @@ def _check_climate(rep: _Report, climate: pd.DataFrame) -> None:
         month = _to_numbers(rep, df, "month", layer, None)
         ok = month.isin(range(1, 13))
         for pos in np.flatnonzero((~ok & month.notna()).to_numpy()):
-            rep.add("error", "VALUE_RANGE", layer, f"row {pos + 1}", f"month {df['month'].iloc[pos]!r} is not 1-12",
-                    "number the months 1 (January) to 12")
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                f"row {pos + 1}",
+                f"month {df['month'].iloc[pos]!r} is not 1-12",
+                "number the months 1 (January) to 12",
+            )
         present = month[ok].astype(int)
         if sorted(present) != list(range(1, 13)):
             absent = sorted(set(range(1, 13)) - set(present))
             twice = sorted(present[present.duplicated()].unique())
-            found = "; ".join(x for x in (f"months missing: {absent}" if absent else "",
-                                          f"months repeated: {twice}" if twice else "") if x)
-            rep.add("error", "CLIMATE_MONTHS", layer, None, f"the table must hold months 1-12 once each ({found})",
-                    "give one row per calendar month")
-    label = [f"month {int(m)}" if m == m else f"row {i + 1}" for i, m in
-             enumerate(month if month is not None else [np.nan] * len(df))]
+            found = "; ".join(
+                x
+                for x in (
+                    f"months missing: {absent}" if absent else "",
+                    f"months repeated: {twice}" if twice else "",
+                )
+                if x
+            )
+            rep.add(
+                "error",
+                "CLIMATE_MONTHS",
+                layer,
+                None,
+                f"the table must hold months 1-12 once each ({found})",
+                "give one row per calendar month",
+            )
+    label = [
+        f"month {int(m)}" if m == m else f"row {i + 1}"
+        for i, m in enumerate(month if month is not None else [np.nan] * len(df))
+    ]
     values = {}
     for col, (lo, hi) in _CLIMATE_LIMITS.items():
         if col not in df.columns:
@@ -587,13 +859,24 @@ def _check_climate(rep: _Report, climate: pd.DataFrame) -> None:
         v = _to_numbers(rep, df.assign(_label=label), col, layer, "_label")
         values[col] = v
         for pos in np.flatnonzero(((v < lo) | (v > hi)).to_numpy()):
-            rep.add("error", "VALUE_RANGE", layer, label[pos], f"{col} is {v.iloc[pos]:g}, outside {lo}..{hi}",
-                    f"check the unit ({col.rsplit('_', 1)[-1]}) and the value")
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                label[pos],
+                f"{col} is {v.iloc[pos]:g}, outside {lo}..{hi}",
+                f"check the unit ({col.rsplit('_', 1)[-1]}) and the value",
+            )
     if "tmin_c" in values and "tmax_c" in values:
         for pos in np.flatnonzero((values["tmin_c"] > values["tmax_c"]).to_numpy()):
-            rep.add("error", "TMIN_GT_TMAX", layer, label[pos],
-                    f"tmin_c {values['tmin_c'].iloc[pos]:g} is above tmax_c {values['tmax_c'].iloc[pos]:g}",
-                    "swap the columns or correct the values")
+            rep.add(
+                "error",
+                "TMIN_GT_TMAX",
+                layer,
+                label[pos],
+                f"tmin_c {values['tmin_c'].iloc[pos]:g} is above tmax_c {values['tmax_c'].iloc[pos]:g}",
+                "swap the columns or correct the values",
+            )
 
 
 # -- rasters ---------------------------------------------------------------------------
@@ -604,14 +887,22 @@ def _as_raster(rep: _Report, obj: Any, layer: str) -> Any:
         return Raster.from_any(obj)
     except DataReadError as exc:
         code = "FILE_NOT_FOUND" if "not found" in exc.message else "FILE_UNREADABLE"
-        rep.add("error", code, layer, None, exc.message if not exc.source else f"{exc.source}: {exc.message}",
-                exc.hint)
+        rep.add(
+            "error",
+            code,
+            layer,
+            None,
+            exc.message if not exc.source else f"{exc.source}: {exc.message}",
+            exc.hint,
+        )
     except LanduseError as exc:
         rep.add("error", "FILE_UNREADABLE", layer, None, str(exc), None)
     return None
 
 
-def _footprint(vstate: dict | None, pstate: dict | None, raster_crs: Any) -> tuple[Any, str] | None:
+def _footprint(
+    vstate: dict | None, pstate: dict | None, raster_crs: Any
+) -> tuple[Any, str] | None:
     """Villages (or parcels) usable for coverage checks in the raster's CRS, with their id column."""
     for state, id_col in ((vstate, "village_id"), (pstate, "parcel_id")):
         if state and state.get("usable") is not None and len(state["usable"]) and state["crs_ok"]:
@@ -620,7 +911,9 @@ def _footprint(vstate: dict | None, pstate: dict | None, raster_crs: Any) -> tup
     return None
 
 
-def _check_raster(rep: _Report, raster: Any, layer: str, vstate: dict | None, pstate: dict | None) -> Any:
+def _check_raster(
+    rep: _Report, raster: Any, layer: str, vstate: dict | None, pstate: dict | None
+) -> Any:
     import shapely
     from rasterio.features import geometry_mask
     from scipy import ndimage
@@ -629,8 +922,14 @@ def _check_raster(rep: _Report, raster: Any, layer: str, vstate: dict | None, ps
     crs_ok = _check_crs(rep, raster.crs, layer, raster=True)
     valid = raster.valid
     if not valid.any():
-        rep.add("error", "RASTER_EMPTY", layer, None, "the raster holds nodata only",
-                "re-export it; check the nodata value")
+        rep.add(
+            "error",
+            "RASTER_EMPTY",
+            layer,
+            None,
+            "the raster holds nodata only",
+            "re-export it; check the nodata value",
+        )
         return None
     if not crs_ok:
         rep.skipped(layer, "coverage and nodata holes", "the raster has no projected CRS")
@@ -643,9 +942,15 @@ def _check_raster(rep: _Report, raster: Any, layer: str, vstate: dict | None, ps
             edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
             holes = np.isin(labels, np.setdiff1d(np.arange(1, n + 1), edge))
             if holes.any():
-                rep.add("error", "RASTER_NODATA_HOLES", layer, None,
-                        f"{int(holes.sum())} nodata cells ({_fmt(holes.sum() * cell_ha, 2)} ha) form holes inside "
-                        "the raster", "fill them (gdal_fillnodata.py) or re-export the DEM")
+                rep.add(
+                    "error",
+                    "RASTER_NODATA_HOLES",
+                    layer,
+                    None,
+                    f"{int(holes.sum())} nodata cells ({_fmt(holes.sum() * cell_ha, 2)} ha) form holes inside "
+                    "the raster",
+                    "fill them (gdal_fillnodata.py) or re-export the DEM",
+                )
         return raster
     gdf, id_col = foot
     extent = box(*raster.bounds)
@@ -655,27 +960,49 @@ def _check_raster(rep: _Report, raster: Any, layer: str, vstate: dict | None, ps
         outside = shapely.area(shapely.difference(geom, extent))
         area = shapely.area(geom)
         if outside > 1e-6 * area:
-            rep.add("error", "RASTER_NOT_COVERING", layer, fid,
-                    f"the raster does not cover {_fmt(100 * outside / area)} % ({_fmt(outside / 1e4, 2)} ha) of "
-                    f"{id_col.split('_')[0]} {fid!r}",
-                    "use a raster whose extent covers every village (with a margin of a few cells)")
+            rep.add(
+                "error",
+                "RASTER_NOT_COVERING",
+                layer,
+                fid,
+                f"the raster does not cover {_fmt(100 * outside / area)} % ({_fmt(outside / 1e4, 2)} ha) of "
+                f"{id_col.split('_')[0]} {fid!r}",
+                "use a raster whose extent covers every village (with a margin of a few cells)",
+            )
         inner = shapely.intersection(geom, extent)
         if shapely.is_empty(inner):
             continue
-        inside = geometry_mask([inner], out_shape=raster.shape, transform=raster.transform, invert=True)
+        inside = geometry_mask(
+            [inner], out_shape=raster.shape, transform=raster.transform, invert=True
+        )
         if not inside.any():
-            inside = geometry_mask([inner], out_shape=raster.shape, transform=raster.transform, invert=True,
-                                   all_touched=True)
+            inside = geometry_mask(
+                [inner],
+                out_shape=raster.shape,
+                transform=raster.transform,
+                invert=True,
+                all_touched=True,
+            )
         holes = int((inside & ~valid).sum())
         if holes and holes == int(inside.sum()):
-            rep.add("error", "RASTER_NOT_COVERING", layer, fid,
-                    f"the raster holds only nodata over {id_col.split('_')[0]} {fid!r}",
-                    "use a raster with data over every village")
+            rep.add(
+                "error",
+                "RASTER_NOT_COVERING",
+                layer,
+                fid,
+                f"the raster holds only nodata over {id_col.split('_')[0]} {fid!r}",
+                "use a raster with data over every village",
+            )
         elif holes:
-            rep.add("error", "RASTER_NODATA_HOLES", layer, fid,
-                    f"{holes} nodata cells ({_fmt(holes * cell_ha, 2)} ha, {_fmt(100 * holes / inside.sum())} %) "
-                    f"inside {id_col.split('_')[0]} {fid!r}",
-                    "fill the holes (gdal_fillnodata.py) or use a complete DEM")
+            rep.add(
+                "error",
+                "RASTER_NODATA_HOLES",
+                layer,
+                fid,
+                f"{holes} nodata cells ({_fmt(holes * cell_ha, 2)} ha, {_fmt(100 * holes / inside.sum())} %) "
+                f"inside {id_col.split('_')[0]} {fid!r}",
+                "fill the holes (gdal_fillnodata.py) or use a complete DEM",
+            )
     return raster
 
 
@@ -685,27 +1012,49 @@ def _check_slope_values(rep: _Report, raster: Any, units: str) -> None:
         return
     neg = int((values < 0).sum())
     if neg:
-        rep.add("error", "VALUE_NEGATIVE", "slope", None, f"{neg} slope cells are negative (min {values.min():g})",
-                "slopes are >= 0; recompute the slope raster (landuse.terrain or gdaldem slope)")
+        rep.add(
+            "error",
+            "VALUE_NEGATIVE",
+            "slope",
+            None,
+            f"{neg} slope cells are negative (min {values.min():g})",
+            "slopes are >= 0; recompute the slope raster (landuse.terrain or gdaldem slope)",
+        )
     if units != "degrees":
         return
     over = int((values > 90).sum())
     share = over / values.size
     p99 = float(np.percentile(values, 99))
     if over and (share >= 0.001 or p99 > 60):
-        rep.add("error", "SLOPE_LOOKS_PERCENT", "slope", None,
-                f"the slope raster is declared in degrees but {over} cells ({_fmt(100 * share, 2)} %) exceed 90 "
-                f"(max {values.max():.1f}, 99th percentile {p99:.1f}); it looks like percent",
-                "declare --slope-units percent (slope_units='percent'), or recompute in degrees "
-                "(gdaldem slope without -p)")
+        rep.add(
+            "error",
+            "SLOPE_LOOKS_PERCENT",
+            "slope",
+            None,
+            f"the slope raster is declared in degrees but {over} cells ({_fmt(100 * share, 2)} %) exceed 90 "
+            f"(max {values.max():.1f}, 99th percentile {p99:.1f}); it looks like percent",
+            "declare --slope-units percent (slope_units='percent'), or recompute in degrees "
+            "(gdaldem slope without -p)",
+        )
     elif over:
-        rep.add("error", "VALUE_RANGE", "slope", None,
-                f"{over} cells exceed 90° (max {values.max():.1f}), impossible for a slope in degrees",
-                "recompute the slope raster; check the DEM for spikes")
+        rep.add(
+            "error",
+            "VALUE_RANGE",
+            "slope",
+            None,
+            f"{over} cells exceed 90° (max {values.max():.1f}), impossible for a slope in degrees",
+            "recompute the slope raster; check the DEM for spikes",
+        )
     elif p99 > 60:
-        rep.add("warning", "SLOPE_LOOKS_PERCENT", "slope", None,
-                f"1 % of the cells are steeper than {p99:.1f}° (99th percentile), implausible for farmland in "
-                "degrees but common for percent", "check the units; declare --slope-units percent if so")
+        rep.add(
+            "warning",
+            "SLOPE_LOOKS_PERCENT",
+            "slope",
+            None,
+            f"1 % of the cells are steeper than {p99:.1f}° (99th percentile), implausible for farmland in "
+            "degrees but common for percent",
+            "check the units; declare --slope-units percent if so",
+        )
 
 
 def _check_slope_against_dem(rep: _Report, slope: Any, dem: Any, units: str) -> None:
@@ -735,17 +1084,27 @@ def _check_slope_against_dem(rep: _Report, slope: Any, dem: Any, units: str) -> 
     dev_deg = float(np.median(np.abs(given[ok] - deg[ok]) / deg[ok]))
     dev_pct = float(np.median(np.abs(given[ok] - pct[ok]) / pct[ok]))
     if units == "degrees" and dev_pct < 0.25 and dev_pct < dev_deg / 2:
-        rep.add("error", "SLOPE_LOOKS_PERCENT", "slope", None,
-                f"the slope raster is declared in degrees but matches the DEM's slope in percent (median "
-                f"deviation {_fmt(100 * dev_pct)} %, against {_fmt(100 * dev_deg)} % from degrees)",
-                "declare --slope-units percent (slope_units='percent'), or recompute in degrees "
-                "(gdaldem slope without -p)")
+        rep.add(
+            "error",
+            "SLOPE_LOOKS_PERCENT",
+            "slope",
+            None,
+            f"the slope raster is declared in degrees but matches the DEM's slope in percent (median "
+            f"deviation {_fmt(100 * dev_pct)} %, against {_fmt(100 * dev_deg)} % from degrees)",
+            "declare --slope-units percent (slope_units='percent'), or recompute in degrees "
+            "(gdaldem slope without -p)",
+        )
     elif units == "percent" and dev_deg < 0.25 and dev_deg < dev_pct / 2:
-        rep.add("error", "SLOPE_LOOKS_DEGREES", "slope", None,
-                f"the slope raster is declared in percent but matches the DEM's slope in degrees (median "
-                f"deviation {_fmt(100 * dev_deg)} %, against {_fmt(100 * dev_pct)} % from percent)",
-                "declare --slope-units degrees (slope_units='degrees'), or recompute in percent "
-                "(gdaldem slope -p)")
+        rep.add(
+            "error",
+            "SLOPE_LOOKS_DEGREES",
+            "slope",
+            None,
+            f"the slope raster is declared in percent but matches the DEM's slope in degrees (median "
+            f"deviation {_fmt(100 * dev_deg)} %, against {_fmt(100 * dev_pct)} % from percent)",
+            "declare --slope-units degrees (slope_units='degrees'), or recompute in percent "
+            "(gdaldem slope -p)",
+        )
 
 
 # -- public ----------------------------------------------------------------------------
@@ -811,16 +1170,35 @@ def check_inputs(
 
     _validate.check_option(slope_units, ("degrees", "percent"), name="slope_units")
     opts = {}
-    for name, value in (("overlap_min_m2", overlap_min_m2), ("gap_min_m2", gap_min_m2),
-                        ("gap_max_m2", gap_max_m2), ("sliver_max_width_m", sliver_max_width_m)):
+    for name, value in (
+        ("overlap_min_m2", overlap_min_m2),
+        ("gap_min_m2", gap_min_m2),
+        ("gap_max_m2", gap_max_m2),
+        ("sliver_max_width_m", sliver_max_width_m),
+    ):
         value = float(value)
         if np.isnan(value) or value < 0 or (np.isinf(value) and name != "gap_max_m2"):
-            raise SchemaError(f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more")
+            raise SchemaError(
+                f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more"
+            )
         opts[name] = value
-    given = {k: v for k, v in dict(villages=villages, parcels=parcels, households=households, histories=histories,
-                                   climate=climate, dem=dem, slope=slope).items() if v is not None}
+    given = {
+        k: v
+        for k, v in dict(
+            villages=villages,
+            parcels=parcels,
+            households=households,
+            histories=histories,
+            climate=climate,
+            dem=dem,
+            slope=slope,
+        ).items()
+        if v is not None
+    }
     if not given:
-        raise SchemaError("nothing to check", hint="pass at least one layer (villages=..., parcels=..., ...)")
+        raise SchemaError(
+            "nothing to check", hint="pass at least one layer (villages=..., parcels=..., ...)"
+        )
     rep = _Report()
 
     for key in ("villages", "parcels"):
@@ -834,7 +1212,9 @@ def check_inputs(
 
     vstate = _check_villages(rep, given["villages"], opts) if "villages" in given else None
     hh_ids = _check_households(rep, given["households"], vstate) if "households" in given else None
-    pstate = _check_parcels(rep, given["parcels"], vstate, hh_ids, opts) if "parcels" in given else None
+    pstate = (
+        _check_parcels(rep, given["parcels"], vstate, hh_ids, opts) if "parcels" in given else None
+    )
     if "histories" in given:
         pids = None
         if pstate is not None and "parcel_id" in pstate["gdf"].columns:
@@ -862,10 +1242,15 @@ def check_inputs(
         ref_key, ref = next(iter(crs_of.items()))
         for key, crs in list(crs_of.items())[1:]:
             if not _same_crs(ref, crs):
-                rep.add("error", "CRS_MISMATCH", key, None,
-                        f"{key} is in {_crs_name(crs)} but {ref_key} is in {_crs_name(ref)}; layers in different "
-                        "CRSs are never combined silently",
-                        f"reproject {key} to {_crs_name(ref)} (gdf.to_crs / gdalwarp -t_srs)")
+                rep.add(
+                    "error",
+                    "CRS_MISMATCH",
+                    key,
+                    None,
+                    f"{key} is in {_crs_name(crs)} but {ref_key} is in {_crs_name(ref)}; layers in different "
+                    "CRSs are never combined silently",
+                    f"reproject {key} to {_crs_name(ref)} (gdf.to_crs / gdalwarp -t_srs)",
+                )
 
     usable_rasters = {}
     for key, r in rasters.items():
@@ -877,9 +1262,14 @@ def check_inputs(
         if checked is not None and key == "dem":
             z = checked.as_float()[checked.valid]
             if z.min() < -450 or z.max() > 9000:
-                rep.add("warning", "VALUE_RANGE", "dem", None,
-                        f"elevations range from {z.min():g} to {z.max():g}, outside -450..9,000 m",
-                        "the DEM must be in metres (not feet or centimetres); check its nodata value")
+                rep.add(
+                    "warning",
+                    "VALUE_RANGE",
+                    "dem",
+                    None,
+                    f"elevations range from {z.min():g} to {z.max():g}, outside -450..9,000 m",
+                    "the DEM must be in metres (not feet or centimetres); check its nodata value",
+                )
     if {"dem", "slope"} <= set(usable_rasters):
         dem_r, slope_r = usable_rasters["dem"], usable_rasters["slope"]
         if dem_r.crs is not None and slope_r.crs is not None and _same_crs(dem_r.crs, slope_r.crs):
@@ -892,8 +1282,11 @@ def _readers() -> dict[str, Callable[..., Any]]:
     from landuse import io
 
     return {
-        "villages": io.read_villages, "parcels": io.read_parcels, "households": io.read_households,
-        "histories": io.read_histories, "climate": io.read_climate,
+        "villages": io.read_villages,
+        "parcels": io.read_parcels,
+        "households": io.read_households,
+        "histories": io.read_histories,
+        "climate": io.read_climate,
     }
 
 
@@ -905,8 +1298,14 @@ def _read_rows(rep: _Report, key: str, path: Path, exc: Exception) -> None:
         rep.add("error", "FILE_UNREADABLE", key, None, str(exc), None)
     else:
         first = str(exc).splitlines()[0] if str(exc) else ""
-        rep.add("error", "FILE_UNREADABLE", key, None, f"{path}: cannot read the file ({type(exc).__name__}: {first})",
-                "check that it is a valid file of the documented format (docs/data-contracts.md)")
+        rep.add(
+            "error",
+            "FILE_UNREADABLE",
+            key,
+            None,
+            f"{path}: cannot read the file ({type(exc).__name__}: {first})",
+            "check that it is a valid file of the documented format (docs/data-contracts.md)",
+        )
 
 
 def check_files(
@@ -948,10 +1347,23 @@ def check_files(
     """
     from landuse import io
 
-    paths = {k: v for k, v in dict(villages=villages, parcels=parcels, households=households, histories=histories,
-                                   climate=climate, dem=dem, slope=slope).items() if v is not None}
+    paths = {
+        k: v
+        for k, v in dict(
+            villages=villages,
+            parcels=parcels,
+            households=households,
+            histories=histories,
+            climate=climate,
+            dem=dem,
+            slope=slope,
+        ).items()
+        if v is not None
+    }
     if not paths:
-        raise SchemaError("nothing to check", hint="pass at least one file (villages=..., parcels=..., ...)")
+        raise SchemaError(
+            "nothing to check", hint="pass at least one file (villages=..., parcels=..., ...)"
+        )
     rep = _Report()
     loaded: dict[str, Any] = {}
     readers = _readers()
@@ -960,7 +1372,7 @@ def check_files(
         if key in ("dem", "slope"):
             try:
                 loaded[key] = io.read_raster(path)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a row
+            except Exception as exc:
                 _read_rows(rep, key, path, exc)
             continue
         try:
@@ -973,16 +1385,23 @@ def check_files(
         except SchemaError:
             # a required column is missing: read the raw layer so that the other checks still run
             try:
-                raw_df = (io.read_vector(path, what=key) if key in ("villages", "parcels")
-                          else io.read_table(path, what=key))
+                raw_df = (
+                    io.read_vector(path, what=key)
+                    if key in ("villages", "parcels")
+                    else io.read_table(path, what=key)
+                )
                 loaded[key] = io._normalise_columns(raw_df, key)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 _read_rows(rep, key, path, exc)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a row
+        except Exception as exc:
             _read_rows(rep, key, path, exc)
     for key in paths:
         if key not in loaded:
-            rep.skipped(key, f"the content of {key}", "the file could not be read; checks against it were skipped")
+            rep.skipped(
+                key,
+                f"the content of {key}",
+                "the file could not be read; checks against it were skipped",
+            )
     if loaded:
         found = check_inputs(**loaded, **options)
         rep.rows.extend(found.to_dict("records"))

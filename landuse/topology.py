@@ -69,7 +69,9 @@ _EPS_M = 1e-3
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _check_parcels(parcels: Any, *, id_column: str, layer: str = "parcels") -> tuple[str, np.ndarray]:
+def _check_parcels(
+    parcels: Any, *, id_column: str, layer: str = "parcels"
+) -> tuple[str, np.ndarray]:
     """Validate a parcel layer and return (layer name, object array of geometries)."""
     _validate.require_geodataframe(parcels, layer=layer)
     name = _validate.layer_name(parcels, layer)
@@ -85,7 +87,9 @@ def _check_parcels(parcels: Any, *, id_column: str, layer: str = "parcels") -> t
 def _check_min(value: float, *, name: str) -> float:
     value = float(value)
     if not np.isfinite(value) or value < 0:
-        raise SchemaError(f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more")
+        raise SchemaError(
+            f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more"
+        )
     return value
 
 
@@ -107,7 +111,9 @@ def _linear(geoms: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(~np.isin(types, (1, 5))):
         parts = shapely.get_parts(out[i])
         lines = parts[np.isin(shapely.get_type_id(parts), (1, 2, 5))]
-        out[i] = shapely.multilinestrings(lines) if len(lines) else shapely.from_wkt("LINESTRING EMPTY")
+        out[i] = (
+            shapely.multilinestrings(lines) if len(lines) else shapely.from_wkt("LINESTRING EMPTY")
+        )
     return shapely.line_merge(out)
 
 
@@ -121,7 +127,9 @@ def _outline(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shared(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, tolerance_m: float) -> np.ndarray:
+def _shared(
+    a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, tolerance_m: float
+) -> np.ndarray:
     """The part of outline ``a[ia[k]]`` that runs along outline ``b[ib[k]]``, for each pair k.
 
     With ``tolerance_m == 0`` this is the exact intersection of the two outlines;
@@ -156,7 +164,9 @@ def _shared_length(lines: np.ndarray, *, tolerance_m: float) -> np.ndarray:
     return np.bincount(index, weights=part_len, minlength=len(lines))
 
 
-def _pairs(tree_gdf: Any, query: np.ndarray, *, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(
+    tree_gdf: Any, query: np.ndarray, *, tolerance_m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions (query, tree) of geometries that intersect or lie within *tolerance_m*."""
     if tolerance_m > 0:
         q, t = tree_gdf.sindex.query(query, predicate="dwithin", distance=tolerance_m)
@@ -306,10 +316,10 @@ def gaps(
 
     Notes
     -----
-    Within each village ``V`` the uncovered land is ``U = V − ∪ parcels`` (all parcels
+    Within each village ``V`` the uncovered land is ``U = V - union(parcels)`` (all parcels
     that intersect ``V``, whatever their ``village_id``). Each connected part ``C`` of
     ``U`` is opened with a mitred erosion and dilation by ``w/2``,
-    ``O = (C ⊖ w/2) ⊕ w/2``; ``C − O`` holds the parts narrower than ``w``. The mean
+    ``O = (C ⊖ w/2) ⊕ w/2``; ``C - O`` holds the parts narrower than ``w``. The mean
     width of a strip of area ``A`` and perimeter ``P`` is ``2A/P`` (exact for a long
     rectangle, ``A = L·w``, ``P ≈ 2L``).
 
@@ -341,7 +351,9 @@ def gaps(
     min_area_m2 = _check_min(min_area_m2, name="min_area_m2")
     max_gap_m2 = float(max_gap_m2)
     if np.isnan(max_gap_m2) or max_gap_m2 < 0:
-        raise SchemaError(f"max_gap_m2={max_gap_m2!r} must be >= 0", hint="pass a positive area or float('inf')")
+        raise SchemaError(
+            f"max_gap_m2={max_gap_m2!r} must be >= 0", hint="pass a positive area or float('inf')"
+        )
     width = _check_min(sliver_max_width_m, name="sliver_max_width_m")
     share = _check_min(min_border_share, name="min_border_share")
 
@@ -364,12 +376,17 @@ def gaps(
         cover_near = shapely.buffer(cover, _EPS_M, quad_segs=2)
         vboundary = shapely.boundary(vgeom)
         enclosed = shapely.distance(comps, vboundary) > _EPS_M
-        opened = shapely.buffer(shapely.buffer(comps, -width / 2, join_style="mitre"), width / 2,
-                                join_style="mitre")
+        opened = shapely.buffer(
+            shapely.buffer(comps, -width / 2, join_style="mitre"), width / 2, join_style="mitre"
+        )
         opened = shapely.intersection(opened, comps)
         for comp, is_enclosed, op in zip(comps, enclosed, opened, strict=True):
-            if (is_enclosed and not shapely.is_empty(op) and shapely.area(op) >= min_area_m2
-                    and shapely.area(comp) <= max_gap_m2):
+            if (
+                is_enclosed
+                and not shapely.is_empty(op)
+                and shapely.area(op) >= min_area_m2
+                and shapely.area(comp) <= max_gap_m2
+            ):
                 found = [("gap", comp)]
             else:
                 thin = shapely.get_parts(
@@ -382,23 +399,32 @@ def gaps(
             for kind, geom in found:
                 near = cand[shapely.dwithin(geoms[cand], geom, 10 * _EPS_M)]
                 area = float(shapely.area(geom))
-                rows.append({
-                    "village_id": vid,
-                    "kind": kind,
-                    "gap_m2": area,
-                    "width_m": 2 * area / float(shapely.length(geom)),
-                    "parcel_ids": ", ".join(str(i) for i in ids[near]),
-                    "geometry": geom,
-                    "_v": k,
-                    "_x": shapely.get_x(shapely.centroid(geom)),
-                    "_y": shapely.get_y(shapely.centroid(geom)),
-                })
+                rows.append(
+                    {
+                        "village_id": vid,
+                        "kind": kind,
+                        "gap_m2": area,
+                        "width_m": 2 * area / float(shapely.length(geom)),
+                        "parcel_ids": ", ".join(str(i) for i in ids[near]),
+                        "geometry": geom,
+                        "_v": k,
+                        "_x": shapely.get_x(shapely.centroid(geom)),
+                        "_y": shapely.get_y(shapely.centroid(geom)),
+                    }
+                )
     columns = ["village_id", "kind", "gap_m2", "width_m", "parcel_ids", "geometry"]
     if not rows:
-        return gpd.GeoDataFrame({c: [] for c in columns[:-1]}, geometry=gpd.GeoSeries([], crs=parcels.crs),
-                                crs=parcels.crs).astype({"gap_m2": float, "width_m": float})
-    df = pd.DataFrame(rows).sort_values(["_v", "kind", "_y", "_x"], ascending=[True, True, False, True])
-    return gpd.GeoDataFrame(df[columns].reset_index(drop=True), geometry="geometry", crs=parcels.crs)
+        return gpd.GeoDataFrame(
+            {c: [] for c in columns[:-1]},
+            geometry=gpd.GeoSeries([], crs=parcels.crs),
+            crs=parcels.crs,
+        ).astype({"gap_m2": float, "width_m": float})
+    df = pd.DataFrame(rows).sort_values(
+        ["_v", "kind", "_y", "_x"], ascending=[True, True, False, True]
+    )
+    return gpd.GeoDataFrame(
+        df[columns].reset_index(drop=True), geometry="geometry", crs=parcels.crs
+    )
 
 
 # -- village boundaries ----------------------------------------------------------------
@@ -462,8 +488,13 @@ def outside_village(
     _validate.require_valid_geometries(villages, layer=vname, id_column=village_id_column)
     min_area_m2 = _check_min(min_area_m2, name="min_area_m2")
 
-    vgeom_by_id = dict(zip(villages[village_id_column].astype(str),
-                           np.asarray(villages.geometry.array, dtype=object), strict=True))
+    vgeom_by_id = dict(
+        zip(
+            villages[village_id_column].astype(str),
+            np.asarray(villages.geometry.array, dtype=object),
+            strict=True,
+        )
+    )
     pv = parcels[village_id_column].to_numpy(dtype=object)
     known = np.array([v is not None and str(v) in vgeom_by_id for v in pv], dtype=bool)
     pos = np.flatnonzero(known)
@@ -544,9 +575,13 @@ def adjacency(
     left, right = _pairs(parcels, geoms, tolerance_m=tolerance_m)
     keep = left < right
     left, right = left[keep], right[keep]
-    shared = _shared_length(_shared(geoms, geoms, left, right, tolerance_m=tolerance_m), tolerance_m=tolerance_m)
+    shared = _shared_length(
+        _shared(geoms, geoms, left, right, tolerance_m=tolerance_m), tolerance_m=tolerance_m
+    )
     if tolerance_m > 0:
-        back = _shared_length(_shared(geoms, geoms, right, left, tolerance_m=tolerance_m), tolerance_m=tolerance_m)
+        back = _shared_length(
+            _shared(geoms, geoms, right, left, tolerance_m=tolerance_m), tolerance_m=tolerance_m
+        )
         shared = np.minimum(shared, back)
     keep = (shared >= min_shared_m) & (shared > 0)
     left, right, shared = left[keep], right[keep], shared[keep]
@@ -554,10 +589,16 @@ def adjacency(
     left, right, shared = left[order], right[order], shared[order]
     out = pd.DataFrame({"parcel_id_a": ids[left], "parcel_id_b": ids[right], "shared_m": shared})
     if symmetric:
-        back = pd.DataFrame({"parcel_id_a": ids[right], "parcel_id_b": ids[left], "shared_m": shared})
+        back = pd.DataFrame(
+            {"parcel_id_a": ids[right], "parcel_id_b": ids[left], "shared_m": shared}
+        )
         pos = np.concatenate([left, right])
         other = np.concatenate([right, left])
-        out = pd.concat([out, back], ignore_index=True).iloc[np.lexsort((other, pos))].reset_index(drop=True)
+        out = (
+            pd.concat([out, back], ignore_index=True)
+            .iloc[np.lexsort((other, pos))]
+            .reset_index(drop=True)
+        )
     return out
 
 
@@ -610,7 +651,7 @@ def neighbours(
     -----
     For parcel ``p`` and neighbour ``q`` the shared boundary ``s`` is the part of
     ``p``'s outline within ``tolerance_m`` (``t``) of ``q``'s outline; each connected
-    part of ``s`` counts ``length − 2t`` (the outline runs ``t`` past each end of the
+    part of ``s`` counts ``length - 2t`` (the outline runs ``t`` past each end of the
     common boundary, around ``p``'s corners), so parcels meeting at a corner share
     nothing. The side is decided by the direction from the centroid ``c`` of ``p`` to
     the midpoint ``m`` of ``s`` (the point halfway along it), measured after scaling
@@ -646,13 +687,17 @@ def neighbours(
     min_shared_m = _check_min(min_shared_m, name="min_shared_m")
     tolerance_m = _check_min(tolerance_m, name="tolerance_m")
     if label_column is not None:
-        _validate.require_columns(parcels, [label_column], layer=_validate.layer_name(parcels, "parcels"))
+        _validate.require_columns(
+            parcels, [label_column], layer=_validate.layer_name(parcels, "parcels")
+        )
     geoms = np.asarray(parcels.geometry.array, dtype=object)
     ids = _ids(parcels, id_column)
     labels = ids.copy()
     if label_column is not None:
         raw = parcels[label_column].to_numpy(dtype=object)
-        has = pd.notna(raw) & (pd.Series(raw, dtype=object).astype(str).str.strip() != "").to_numpy()
+        has = (
+            pd.notna(raw) & (pd.Series(raw, dtype=object).astype(str).str.strip() != "").to_numpy()
+        )
         labels = np.where(has, raw, ids)
     labels = np.array([str(v) for v in labels], dtype=object)
 
@@ -676,12 +721,15 @@ def neighbours(
             raise GeometryError(
                 f"{others.geometry.geom_type.iloc[pos]} cannot border a parcel "
                 f"({int(bad.sum())} such features); expected lines or polygons",
-                source=oname, feature_id=f"row {pos + 1}",
+                source=oname,
+                feature_id=f"row {pos + 1}",
                 hint="drop point features from others, or buffer them into polygons",
             )
         olabels = np.array(
-            [str(v) if pd.notna(v) else f"feature {i + 1}" for i, v in
-             enumerate(others[others_label_column].to_numpy(dtype=object))],
+            [
+                str(v) if pd.notna(v) else f"feature {i + 1}"
+                for i, v in enumerate(others[others_label_column].to_numpy(dtype=object))
+            ],
             dtype=object,
         )
         q, t = _pairs(others, geoms, tolerance_m=tolerance_m)
@@ -694,10 +742,17 @@ def neighbours(
     name_all = np.concatenate(names) if len(src_all) else np.array([], dtype=object)
     length = _shared_length(line_all, tolerance_m=tolerance_m) if len(src_all) else np.array([])
     keep = (length >= min_shared_m) & (length > 0)
-    src_all, line_all, name_all, length = src_all[keep], line_all[keep], name_all[keep], length[keep]
+    src_all, line_all, name_all, length = (
+        src_all[keep],
+        line_all[keep],
+        name_all[keep],
+        length[keep],
+    )
 
     centre = shapely.centroid(geoms[src_all]) if len(src_all) else np.array([], dtype=object)
-    mid = shapely.line_interpolate_point(line_all, 0.5, normalized=True) if len(src_all) else centre
+    mid = (
+        shapely.line_interpolate_point(line_all, 0.5, normalized=True) if len(src_all) else centre
+    )
     # scale by the half-extents of the parcel's bounding box: sector borders pass through its corners
     bounds = shapely.bounds(geoms[src_all]) if len(src_all) else np.zeros((0, 4))
     half_w = np.maximum((bounds[:, 2] - bounds[:, 0]) / 2, 1e-9)
@@ -712,7 +767,9 @@ def neighbours(
     if len(src_all):
         # per (parcel, side): labels by decreasing total shared length, each label once
         totals: dict[tuple[int, int], dict[str, float]] = {}
-        for s_, d_, n_, l_ in zip(src_all.tolist(), side.tolist(), name_all.tolist(), length.tolist(), strict=True):
+        for s_, d_, n_, l_ in zip(
+            src_all.tolist(), side.tolist(), name_all.tolist(), length.tolist(), strict=True
+        ):
             cell = totals.setdefault((s_, d_), {})
             cell[n_] = cell.get(n_, 0.0) + l_
         for (s_, d_), cell in totals.items():

@@ -37,7 +37,8 @@ def sq(ix, iy, size=100.0):
 def clean() -> dict:
     villages = gpd.GeoDataFrame(
         {"village_id": ["V1"], "name_en": ["Pasak"], "name_lo": ["ປ່າສັກ"]},
-        geometry=[box(X0, Y0, X0 + 300, Y0 + 200)], crs=UTM47,
+        geometry=[box(X0, Y0, X0 + 300, Y0 + 200)],
+        crs=UTM47,
     )
     parcels = gpd.GeoDataFrame(
         {
@@ -46,23 +47,37 @@ def clean() -> dict:
             "land_type": ["paddy", "paddy", "upland", "upland", "permanent", "residential"],
             "household_id": ["H1", "H2", "H3", "H1", None, "H2"],
         },
-        geometry=[sq(i, j) for j in range(2) for i in range(3)], crs=UTM47,
+        geometry=[sq(i, j) for j in range(2) for i in range(3)],
+        crs=UTM47,
     )
-    households = pd.DataFrame({
-        "household_id": ["H1", "H2", "H3"], "village_id": "V1",
-        "head_name": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ", "Noy"], "head_name_lo": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ", "ນ້ອຍ"],
-        "members": [5, 6, 4], "labour_units": [3, 3.5, 2],
-    })
-    histories = pd.DataFrame({"plot_id": ["P2", "P2", "P3", "P3"], "year": [2020, 2021, 2020, 2021],
-                              "status": ["cultivated", "fallow", "fallow", "cultivated"]})
-    climate = pd.DataFrame({
-        "month": range(1, 13),
-        "tmax_c": [25, 28, 31, 33, 32, 31, 30, 30, 30, 29, 27, 24],
-        "tmin_c": [10, 11, 14, 18, 21, 22, 22, 22, 21, 18, 14, 11],
-        "rh_mean_pct": [75, 70, 65, 68, 78, 84, 86, 87, 85, 82, 80, 78],
-        "u2_m_s": [1.0] * 12, "sunshine_h": [6.5, 7, 7, 7, 6, 4, 3.5, 3.5, 5, 6, 6.5, 6.5],
-        "rain_mm": [15, 18, 45, 110, 200, 230, 300, 320, 210, 90, 35, 15],
-    })
+    households = pd.DataFrame(
+        {
+            "household_id": ["H1", "H2", "H3"],
+            "village_id": "V1",
+            "head_name": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ", "Noy"],
+            "head_name_lo": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ", "ນ້ອຍ"],
+            "members": [5, 6, 4],
+            "labour_units": [3, 3.5, 2],
+        }
+    )
+    histories = pd.DataFrame(
+        {
+            "plot_id": ["P2", "P2", "P3", "P3"],
+            "year": [2020, 2021, 2020, 2021],
+            "status": ["cultivated", "fallow", "fallow", "cultivated"],
+        }
+    )
+    climate = pd.DataFrame(
+        {
+            "month": range(1, 13),
+            "tmax_c": [25, 28, 31, 33, 32, 31, 30, 30, 30, 29, 27, 24],
+            "tmin_c": [10, 11, 14, 18, 21, 22, 22, 22, 21, 18, 14, 11],
+            "rh_mean_pct": [75, 70, 65, 68, 78, 84, 86, 87, 85, 82, 80, 78],
+            "u2_m_s": [1.0] * 12,
+            "sunshine_h": [6.5, 7, 7, 7, 6, 4, 3.5, 3.5, 5, 6, 6.5, 6.5],
+            "rain_mm": [15, 18, 45, 110, 200, 230, 300, 320, 210, 90, 35, 15],
+        }
+    )
     # DEM: a tilted plane with a 100 m margin around the village
     rows, cols = int(400 / CELL), int(500 / CELL)
     transform = Affine(CELL, 0, X0 - 100, 0, -CELL, Y0 + 300)
@@ -70,8 +85,15 @@ def clean() -> dict:
     dem = (600.0 + 2.0 * xx + 1.0 * yy).astype("float32")
     # the plane's slope: atan(hypot(2/20, 1/20)) = 6.38 degrees (11.18 %), with a little noise
     slope = (np.degrees(np.arctan(np.hypot(0.1, 0.05))) + 0.1 * (xx % 3)).astype("float32")
-    return {"villages": villages, "parcels": parcels, "households": households, "histories": histories,
-            "climate": climate, "dem": (dem, transform, -9999.0), "slope": (slope, transform, -9999.0)}
+    return {
+        "villages": villages,
+        "parcels": parcels,
+        "households": households,
+        "histories": histories,
+        "climate": climate,
+        "dem": (dem, transform, -9999.0),
+        "slope": (slope, transform, -9999.0),
+    }
 
 
 def write(d: dict, folder: Path) -> dict:
@@ -93,7 +115,9 @@ def write(d: dict, folder: Path) -> dict:
         else:
             arr, transform, nodata = value
             crs = UTM47 if len(value) < 4 else value[3]
-            paths[key] = io.write_raster(arr, folder / f"{key}.tif", transform=transform, crs=crs, nodata=nodata)
+            paths[key] = io.write_raster(
+                arr, folder / f"{key}.tif", transform=transform, crs=crs, nodata=nodata
+            )
     return paths
 
 
@@ -118,6 +142,7 @@ def _set(layer, column, pos, value):
     def f(d):
         d[layer][column] = d[layer][column].astype(object)
         d[layer].loc[pos, column] = value
+
     return f
 
 
@@ -128,14 +153,24 @@ def _geom(pos, geom, suffix=None):
         d["parcels"] = d["parcels"].set_geometry(gpd.GeoSeries(geoms, crs=UTM47))
         if suffix:
             d["parcels"].attrs["suffix"] = suffix
+
     return f
 
 
 def _add_parcel(pid, geom):
     def f(d):
-        extra = gpd.GeoDataFrame({"parcel_id": [pid], "village_id": ["V1"], "land_type": ["upland"],
-                                  "household_id": [None]}, geometry=[geom], crs=UTM47)
+        extra = gpd.GeoDataFrame(
+            {
+                "parcel_id": [pid],
+                "village_id": ["V1"],
+                "land_type": ["upland"],
+                "household_id": [None],
+            },
+            geometry=[geom],
+            crs=UTM47,
+        )
         d["parcels"] = pd.concat([d["parcels"], extra], ignore_index=True)
+
     return f
 
 
@@ -143,6 +178,7 @@ def _area(pos, value):
     def f(d):
         d["parcels"]["area_ha"] = 1.0
         d["parcels"].loc[pos, "area_ha"] = value
+
     return f
 
 
@@ -152,6 +188,7 @@ def _dem(fn, key="dem"):
         d[key] = fn(arr.copy(), transform, nodata)
         if key == "dem":
             d["slope"] = None
+
     return f
 
 
@@ -181,78 +218,219 @@ def _steep(arr, transform, nodata):
 def _unreadable(kind):
     def f(d, folder=None):
         return kind
+
     return f
 
 
-BOWTIE = Polygon([(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 200), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200)])
-HOLED = Polygon(sq(1, 1).exterior.coords,
-                [[(X0 + 140, Y0 + 140), (X0 + 160, Y0 + 140), (X0 + 160, Y0 + 160), (X0 + 140, Y0 + 160)]])
+BOWTIE = Polygon(
+    [(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 200), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200)]
+)
+HOLED = Polygon(
+    sq(1, 1).exterior.coords,
+    [[(X0 + 140, Y0 + 140), (X0 + 160, Y0 + 140), (X0 + 160, Y0 + 160), (X0 + 140, Y0 + 160)]],
+)
 
 #: code -> (mutation of the clean inputs, severity, regex the message must match)
 FAULTS = {
-    "CRS_MISSING": (lambda d: d.update(parcels=d["parcels"].set_crs(None, allow_override=True)),
-                    "error", r"no coordinate reference system.*Fix: set the CRS.*EPSG:32647"),
-    "CRS_GEOGRAPHIC": (_geographic, "error", r"geographic CRS EPSG:4326.*Fix: reproject.*to_projected"),
+    "CRS_MISSING": (
+        lambda d: d.update(parcels=d["parcels"].set_crs(None, allow_override=True)),
+        "error",
+        r"no coordinate reference system.*Fix: set the CRS.*EPSG:32647",
+    ),
+    "CRS_GEOGRAPHIC": (
+        _geographic,
+        "error",
+        r"geographic CRS EPSG:4326.*Fix: reproject.*to_projected",
+    ),
     "CRS_NOT_METRIC": (_feet, "error", r"measures in 'us survey foot'.*Fix: reproject"),
-    "CRS_MISMATCH": (lambda d: d.update(parcels=d["parcels"].to_crs("EPSG:32648")),
-                     "error", r"parcels is in EPSG:32648.*villages is in EPSG:32647.*Fix: reproject parcels"),
+    "CRS_MISMATCH": (
+        lambda d: d.update(parcels=d["parcels"].to_crs("EPSG:32648")),
+        "error",
+        r"parcels is in EPSG:32648.*villages is in EPSG:32647.*Fix: reproject parcels",
+    ),
     "GEOM_EMPTY": (_geom(5, None), "error", r"empty or missing geometry.*Fix: draw"),
-    "GEOM_TYPE": (_geom(5, Point(X0 + 250, Y0 + 150), suffix=".geojson"), "error",
-                  r"geometry is a Point; expected a Polygon.*Fix:"),
-    "GEOM_INVALID": (_geom(4, BOWTIE), "error", r"invalid geometry: Self-intersection.*Fix: repair.*make_valid"),
-    "ID_DUPLICATE": (_set("parcels", "parcel_id", 5, "P4"), "error", r"parcel_id 'P4' occurs 2 times \(rows 5, 6\)"),
-    "ID_MISSING": (_set("parcels", "parcel_id", 5, None), "error", r"row 6 has no parcel_id.*Fix: give every"),
-    "PARCEL_OVERLAP": (_geom(1, box(X0 + 90, Y0, X0 + 200, Y0 + 100)), "error",
-                       r"parcels 'P0' and 'P1' overlap by 1,000.0 m² \(10.0 % of 'P0'.*Fix: redraw"),
-    "PARCEL_OUTSIDE_VILLAGE": (_add_parcel("P6", sq(5, 0)), "error",
-                               r"lies outside village 'V1' \(1.00 ha\).*Fix: correct its village_id"),
-    "PARCEL_CROSSES_VILLAGE": (_geom(5, box(X0 + 200, Y0 + 100, X0 + 350, Y0 + 200)), "error",
-                               r"5,000.0 m² \(33.3 %\) of the parcel lie outside village 'V1'.*Fix: clip"),
-    "GAP": (_geom(4, HOLED), "warning", r"hole of 400.0 m² enclosed by parcels between parcels P4 at x=500150"),
-    "SLIVER": (_geom(1, box(X0 + 100, Y0, X0 + 199.5, Y0 + 100)), "warning",
-               r"sliver of 50.0 m², about 0.50 m wide, between parcels P1, P2.*Fix: snap"),
-    "VILLAGE_OVERLAP": (lambda d: d.update(villages=pd.concat([d["villages"], gpd.GeoDataFrame(
-        {"village_id": ["V2"], "name_en": ["Houay"], "name_lo": ["ຫ້ວຍ"]},
-        geometry=[box(X0 + 250, Y0, X0 + 390, Y0 + 200)], crs=UTM47)], ignore_index=True)),
-        "warning", r"villages 'V1' and 'V2' overlap by 1.00 ha.*Fix: agree"),
-    "PARCEL_UNKNOWN_VILLAGE": (_set("parcels", "village_id", 3, "V9"), "error",
-                               r"village_id 'V9' is not in the villages layer.*Fix: correct"),
-    "PARCEL_UNKNOWN_HOUSEHOLD": (_set("parcels", "household_id", 0, "H99"), "error",
-                                 r"household_id 'H99' is not in the households table"),
-    "HOUSEHOLD_UNKNOWN_VILLAGE": (_set("households", "village_id", 2, "V7"), "error",
-                                  r"village_id 'V7' is not in the villages layer"),
-    "LAND_TYPE_UNKNOWN": (_set("parcels", "land_type", 2, "swamp"), "error",
-                          r"land_type 'swamp' is not in the vocabulary.*Fix: use one of paddy, upland"),
+    "GEOM_TYPE": (
+        _geom(5, Point(X0 + 250, Y0 + 150), suffix=".geojson"),
+        "error",
+        r"geometry is a Point; expected a Polygon.*Fix:",
+    ),
+    "GEOM_INVALID": (
+        _geom(4, BOWTIE),
+        "error",
+        r"invalid geometry: Self-intersection.*Fix: repair.*make_valid",
+    ),
+    "ID_DUPLICATE": (
+        _set("parcels", "parcel_id", 5, "P4"),
+        "error",
+        r"parcel_id 'P4' occurs 2 times \(rows 5, 6\)",
+    ),
+    "ID_MISSING": (
+        _set("parcels", "parcel_id", 5, None),
+        "error",
+        r"row 6 has no parcel_id.*Fix: give every",
+    ),
+    "PARCEL_OVERLAP": (
+        _geom(1, box(X0 + 90, Y0, X0 + 200, Y0 + 100)),
+        "error",
+        r"parcels 'P0' and 'P1' overlap by 1,000.0 m² \(10.0 % of 'P0'.*Fix: redraw",
+    ),
+    "PARCEL_OUTSIDE_VILLAGE": (
+        _add_parcel("P6", sq(5, 0)),
+        "error",
+        r"lies outside village 'V1' \(1.00 ha\).*Fix: correct its village_id",
+    ),
+    "PARCEL_CROSSES_VILLAGE": (
+        _geom(5, box(X0 + 200, Y0 + 100, X0 + 350, Y0 + 200)),
+        "error",
+        r"5,000.0 m² \(33.3 %\) of the parcel lie outside village 'V1'.*Fix: clip",
+    ),
+    "GAP": (
+        _geom(4, HOLED),
+        "warning",
+        r"hole of 400.0 m² enclosed by parcels between parcels P4 at x=500150",
+    ),
+    "SLIVER": (
+        _geom(1, box(X0 + 100, Y0, X0 + 199.5, Y0 + 100)),
+        "warning",
+        r"sliver of 50.0 m², about 0.50 m wide, between parcels P1, P2.*Fix: snap",
+    ),
+    "VILLAGE_OVERLAP": (
+        lambda d: d.update(
+            villages=pd.concat(
+                [
+                    d["villages"],
+                    gpd.GeoDataFrame(
+                        {"village_id": ["V2"], "name_en": ["Houay"], "name_lo": ["ຫ້ວຍ"]},
+                        geometry=[box(X0 + 250, Y0, X0 + 390, Y0 + 200)],
+                        crs=UTM47,
+                    ),
+                ],
+                ignore_index=True,
+            )
+        ),
+        "warning",
+        r"villages 'V1' and 'V2' overlap by 1.00 ha.*Fix: agree",
+    ),
+    "PARCEL_UNKNOWN_VILLAGE": (
+        _set("parcels", "village_id", 3, "V9"),
+        "error",
+        r"village_id 'V9' is not in the villages layer.*Fix: correct",
+    ),
+    "PARCEL_UNKNOWN_HOUSEHOLD": (
+        _set("parcels", "household_id", 0, "H99"),
+        "error",
+        r"household_id 'H99' is not in the households table",
+    ),
+    "HOUSEHOLD_UNKNOWN_VILLAGE": (
+        _set("households", "village_id", 2, "V7"),
+        "error",
+        r"village_id 'V7' is not in the villages layer",
+    ),
+    "LAND_TYPE_UNKNOWN": (
+        _set("parcels", "land_type", 2, "swamp"),
+        "error",
+        r"land_type 'swamp' is not in the vocabulary.*Fix: use one of paddy, upland",
+    ),
     "VALUE_NEGATIVE": (_area(0, -1.0), "error", r"area_ha is -1; an area cannot be negative"),
-    "VALUE_NEGATIVE-labour": (_set("households", "labour_units", 0, -1), "error",
-                              r"labour_units is -1; labour units cannot be negative"),
-    "VALUE_RANGE": (lambda d: (_set("households", "members", 0, 0)(d), _set("households", "labour_units", 0, 0)(d)),
-                    "error", r"members is 0; a household has at least 1 member"),
-    "VALUE_NOT_NUMBER": (_set("households", "members", 0, "five"), "error", r"members is 'five', not a number"),
-    "VALUE_MISSING": (_set("households", "labour_units", 1, None), "error", r"labour_units is empty.*Fix: fill"),
-    "LABOUR_GT_MEMBERS": (_set("households", "labour_units", 1, 8), "error", r"labour_units 8 exceed members 6"),
-    "AREA_MISMATCH": (_area(0, 1.5), "warning", r"area_ha is 1.5 but the geometry measures 1.000 ha"),
-    "TEXT_ENCODING": (_set("villages", "name_lo", 0, "ປ່າສັກ".encode().decode("latin-1")), "warning",
-                      r"name_lo .* looks garbled.*Fix: save the file as UTF-8"),
-    "STATUS_UNKNOWN": (_set("histories", "status", 1, "burnt"), "error", r"status 'burnt' is not in the vocabulary"),
-    "HISTORY_UNKNOWN_PLOT": (_set("histories", "plot_id", 0, "U77"), "warning",
-                             r"plot_id 'U77' \(1 rows\) is not a parcel_id.*Fix: use the parcel_id"),
-    "TEXT_ENCODING-households": (_set("households", "head_name_lo", 0, "Bounmy"), "warning",
-                                 r"head_name_lo 'Bounmy' has no Lao characters"),
-    "TMIN_GT_TMAX": (lambda d: (_set("climate", "tmin_c", 2, 35)(d)), "error", r"tmin_c 35 is above tmax_c 31"),
-    "CLIMATE_MONTHS": (lambda d: d.update(climate=d["climate"].iloc[:11]), "error", r"months missing: \[12\]"),
-    "COLUMN_MISSING": (lambda d: d.update(households=d["households"].drop(columns="labour_units")), "error",
-                       r"required column 'labour_units' is missing.*Fix: add the column.*aliases \(labour,"),
-    "RASTER_NODATA_HOLES": (_dem(_holes), "error", r"9 nodata cells \(0.36 ha, .*inside village 'V1'.*fillnodata"),
-    "RASTER_NOT_COVERING": (_dem(_crop), "error", r"does not cover 53.3 % \(3.20 ha\) of village 'V1'"),
+    "VALUE_NEGATIVE-labour": (
+        _set("households", "labour_units", 0, -1),
+        "error",
+        r"labour_units is -1; labour units cannot be negative",
+    ),
+    "VALUE_RANGE": (
+        lambda d: (
+            _set("households", "members", 0, 0)(d),
+            _set("households", "labour_units", 0, 0)(d),
+        ),
+        "error",
+        r"members is 0; a household has at least 1 member",
+    ),
+    "VALUE_NOT_NUMBER": (
+        _set("households", "members", 0, "five"),
+        "error",
+        r"members is 'five', not a number",
+    ),
+    "VALUE_MISSING": (
+        _set("households", "labour_units", 1, None),
+        "error",
+        r"labour_units is empty.*Fix: fill",
+    ),
+    "LABOUR_GT_MEMBERS": (
+        _set("households", "labour_units", 1, 8),
+        "error",
+        r"labour_units 8 exceed members 6",
+    ),
+    "AREA_MISMATCH": (
+        _area(0, 1.5),
+        "warning",
+        r"area_ha is 1.5 but the geometry measures 1.000 ha",
+    ),
+    "TEXT_ENCODING": (
+        _set("villages", "name_lo", 0, "ປ່າສັກ".encode().decode("latin-1")),
+        "warning",
+        r"name_lo .* looks garbled.*Fix: save the file as UTF-8",
+    ),
+    "STATUS_UNKNOWN": (
+        _set("histories", "status", 1, "burnt"),
+        "error",
+        r"status 'burnt' is not in the vocabulary",
+    ),
+    "HISTORY_UNKNOWN_PLOT": (
+        _set("histories", "plot_id", 0, "U77"),
+        "warning",
+        r"plot_id 'U77' \(1 rows\) is not a parcel_id.*Fix: use the parcel_id",
+    ),
+    "TEXT_ENCODING-households": (
+        _set("households", "head_name_lo", 0, "Bounmy"),
+        "warning",
+        r"head_name_lo 'Bounmy' has no Lao characters",
+    ),
+    "TMIN_GT_TMAX": (
+        lambda d: _set("climate", "tmin_c", 2, 35)(d),
+        "error",
+        r"tmin_c 35 is above tmax_c 31",
+    ),
+    "CLIMATE_MONTHS": (
+        lambda d: d.update(climate=d["climate"].iloc[:11]),
+        "error",
+        r"months missing: \[12\]",
+    ),
+    "COLUMN_MISSING": (
+        lambda d: d.update(households=d["households"].drop(columns="labour_units")),
+        "error",
+        r"required column 'labour_units' is missing.*Fix: add the column.*aliases \(labour,",
+    ),
+    "RASTER_NODATA_HOLES": (
+        _dem(_holes),
+        "error",
+        r"9 nodata cells \(0.36 ha, .*inside village 'V1'.*fillnodata",
+    ),
+    "RASTER_NOT_COVERING": (
+        _dem(_crop),
+        "error",
+        r"does not cover 53.3 % \(3.20 ha\) of village 'V1'",
+    ),
     "RASTER_EMPTY": (_dem(_empty), "error", r"holds nodata only"),
-    "SLOPE_LOOKS_PERCENT": (_dem(_percent, "slope"), "error",
-                            r"declared in degrees but \d+ cells .* exceed 90.*looks like percent.*--slope-units"),
-    "SLOPE_LOOKS_PERCENT-p99": (_dem(_steep, "slope"), "warning", r"99th percentile.*common for percent"),
-    "SLOPE_LOOKS_PERCENT-dem": (_dem(lambda a, t, n: (100 * np.tan(np.radians(a)), t, n), "slope"), "error",
-                                r"matches the DEM's slope in percent.*--slope-units percent"),
-    "SLOPE_LOOKS_DEGREES": (lambda d: d.update(_options={"slope_units": "percent"}), "error",
-                            r"declared in percent but matches the DEM's slope in degrees.*--slope-units degrees"),
+    "SLOPE_LOOKS_PERCENT": (
+        _dem(_percent, "slope"),
+        "error",
+        r"declared in degrees but \d+ cells .* exceed 90.*looks like percent.*--slope-units",
+    ),
+    "SLOPE_LOOKS_PERCENT-p99": (
+        _dem(_steep, "slope"),
+        "warning",
+        r"99th percentile.*common for percent",
+    ),
+    "SLOPE_LOOKS_PERCENT-dem": (
+        _dem(lambda a, t, n: (100 * np.tan(np.radians(a)), t, n), "slope"),
+        "error",
+        r"matches the DEM's slope in percent.*--slope-units percent",
+    ),
+    "SLOPE_LOOKS_DEGREES": (
+        lambda d: d.update(_options={"slope_units": "percent"}),
+        "error",
+        r"declared in percent but matches the DEM's slope in degrees.*--slope-units degrees",
+    ),
 }
 
 
@@ -266,7 +444,9 @@ def test_clean_inputs_have_no_problems(tmp_path):
     paths = write(clean(), tmp_path)
     report = check_files(**paths)
     assert report.empty, report.to_string()
-    result = CliRunner().invoke(cli, ["check", *[a for k, p in paths.items() for a in (f"--{k}", str(p))]])
+    result = CliRunner().invoke(
+        cli, ["check", *[a for k, p in paths.items() for a in (f"--{k}", str(p))]]
+    )
     assert result.exit_code == 0, result.output
     assert result.exception is None
     assert "OK: 0 errors, 0 warnings" in result.output
@@ -292,18 +472,29 @@ def test_feature_ids_and_layers_name_the_offending_feature(tmp_path):
     _set("parcels", "land_type", 2, "swamp")(d)
     _set("households", "labour_units", 1, 8)(d)
     report = check_files(**write(d, tmp_path))
-    got = set(zip(report.code, report.layer, report.feature_id))
+    got = set(zip(report.code, report.layer, report.feature_id, strict=True))
     assert ("LAND_TYPE_UNKNOWN", "parcels", "P2") in got
     assert ("LABOUR_GT_MEMBERS", "households", "H2") in got
 
 
 def test_several_faults_are_all_reported_and_errors_come_first(tmp_path):
     d = clean()
-    for code in ("PARCEL_OVERLAP", "LAND_TYPE_UNKNOWN", "LABOUR_GT_MEMBERS", "AREA_MISMATCH", "RASTER_NODATA_HOLES"):
+    for code in (
+        "PARCEL_OVERLAP",
+        "LAND_TYPE_UNKNOWN",
+        "LABOUR_GT_MEMBERS",
+        "AREA_MISMATCH",
+        "RASTER_NODATA_HOLES",
+    ):
         FAULTS[code][0](d)
     report = check_files(**write(d, tmp_path))
-    assert problems(report) == {"PARCEL_OVERLAP", "LAND_TYPE_UNKNOWN", "LABOUR_GT_MEMBERS", "AREA_MISMATCH",
-                                "RASTER_NODATA_HOLES"}
+    assert problems(report) == {
+        "PARCEL_OVERLAP",
+        "LAND_TYPE_UNKNOWN",
+        "LABOUR_GT_MEMBERS",
+        "AREA_MISMATCH",
+        "RASTER_NODATA_HOLES",
+    }
     sev = report.severity.tolist()
     assert sev == sorted(sev, key=["error", "warning", "info"].index)
 
@@ -345,12 +536,32 @@ def _empty_file(folder: Path) -> Path:
 
 
 UNREADABLE = {
-    "truncated-gpkg": ("parcels", _truncated_gpkg, "FILE_UNREADABLE", r"parcels.gpkg.*cannot read.*re-export"),
+    "truncated-gpkg": (
+        "parcels",
+        _truncated_gpkg,
+        "FILE_UNREADABLE",
+        r"parcels.gpkg.*cannot read.*re-export",
+    ),
     "text-as-gpkg": ("parcels", _text_as_gpkg, "FILE_UNREADABLE", r"parcels.gpkg.*cannot read"),
-    "png-as-tif": ("dem", _png_as_tif, "FILE_UNREADABLE", r"dem.tif.*cannot read the raster.*GeoTIFF"),
+    "png-as-tif": (
+        "dem",
+        _png_as_tif,
+        "FILE_UNREADABLE",
+        r"dem.tif.*cannot read the raster.*GeoTIFF",
+    ),
     "corrupt-tif": ("dem", _corrupt_tif, "FILE_UNREADABLE", r"dem.tif.*cannot read the raster"),
-    "empty": ("households", _empty_file, "FILE_UNREADABLE", r"households.csv.*empty.*Fix: re-export"),
-    "missing": ("villages", lambda f: f / "nope.gpkg", "FILE_NOT_FOUND", r"nope.gpkg.*not found.*Fix: check the path"),
+    "empty": (
+        "households",
+        _empty_file,
+        "FILE_UNREADABLE",
+        r"households.csv.*empty.*Fix: re-export",
+    ),
+    "missing": (
+        "villages",
+        lambda f: f / "nope.gpkg",
+        "FILE_NOT_FOUND",
+        r"nope.gpkg.*not found.*Fix: check the path",
+    ),
 }
 
 
@@ -382,9 +593,13 @@ def test_missing_column_still_runs_the_other_checks(tmp_path):
 
 def test_aliases_and_spellings_are_accepted(tmp_path):
     d = clean()
-    d["parcels"] = d["parcels"].rename(columns={"parcel_id": "Plot_ID", "land_type": "LandType", "household_id": "hh_id"})
+    d["parcels"] = d["parcels"].rename(
+        columns={"parcel_id": "Plot_ID", "land_type": "LandType", "household_id": "hh_id"}
+    )
     d["parcels"]["LandType"] = ["Rice", "paddy", "Swidden", "upland", "Orchard", "house"]
-    d["households"] = d["households"].rename(columns={"members": "persons", "labour_units": "labour"})
+    d["households"] = d["households"].rename(
+        columns={"members": "persons", "labour_units": "labour"}
+    )
     report = check_files(**write(d, tmp_path))
     assert report.empty, report.to_string()
 
@@ -396,9 +611,16 @@ def test_check_inputs_in_memory_matches_check_files(tmp_path):
     from landuse.raster import Raster
 
     dem = Raster(d["dem"][0], d["dem"][1], UTM47, d["dem"][2])
-    mem = check_inputs(villages=d["villages"], parcels=d["parcels"], households=d["households"], dem=dem)
-    files = check_files(**{k: v for k, v in write(d, tmp_path).items() if k in ("villages", "parcels", "households",
-                                                                                "dem")})
+    mem = check_inputs(
+        villages=d["villages"], parcels=d["parcels"], households=d["households"], dem=dem
+    )
+    files = check_files(
+        **{
+            k: v
+            for k, v in write(d, tmp_path).items()
+            if k in ("villages", "parcels", "households", "dem")
+        }
+    )
     pd.testing.assert_frame_equal(mem, files)
 
 
@@ -411,7 +633,7 @@ def test_usage_errors_raise():
         check_inputs(households=clean()["households"], slope_units="radians")
     with pytest.raises(SchemaError, match="expected a GeoDataFrame, got list"):
         check_inputs(parcels=[1, 2])
-    with pytest.raises(SchemaError, match="sliver_max_width_m=-1.0 must be"):
+    with pytest.raises(SchemaError, match=r"sliver_max_width_m=-1.0 must be"):
         check_inputs(households=clean()["households"], sliver_max_width_m=-1)
 
 
@@ -421,8 +643,15 @@ def test_cli_json_and_table_output(tmp_path):
     FAULTS["LABOUR_GT_MEMBERS"][0](d)
     FAULTS["SLIVER"][0](d)
     paths = write(d, tmp_path)
-    args = ["check", "--parcels", str(paths["parcels"]), "--villages", str(paths["villages"]),
-            "--households", str(paths["households"])]
+    args = [
+        "check",
+        "--parcels",
+        str(paths["parcels"]),
+        "--villages",
+        str(paths["villages"]),
+        "--households",
+        str(paths["households"]),
+    ]
     result = CliRunner().invoke(cli, [*args, "--format", "json"])
     assert result.exit_code == 1, result.output
     records = json.loads(result.output)
@@ -434,7 +663,9 @@ def test_cli_json_and_table_output(tmp_path):
     assert lines[0].startswith("Errors (1)") and "Warnings (1)" in lines
     assert "FAILED: 1 error, 1 warning (layers with problems: households, parcels)" in lines[-1]
     # warnings alone exit 0
-    ok = CliRunner().invoke(cli, ["check", "--parcels", str(paths["parcels"]), "--villages", str(paths["villages"])])
+    ok = CliRunner().invoke(
+        cli, ["check", "--parcels", str(paths["parcels"]), "--villages", str(paths["villages"])]
+    )
     assert ok.exit_code == 0 and "OK: 0 errors, 1 warning" in ok.output
 
 
@@ -454,7 +685,9 @@ def test_cli_slope_units_option(tmp_path):
     paths = write(d, tmp_path)
     deg = CliRunner().invoke(cli, ["check", "--slope", str(paths["slope"]), "--format", "json"])
     assert deg.exit_code == 1 and "SLOPE_LOOKS_PERCENT" in deg.output
-    pct = CliRunner().invoke(cli, ["check", "--slope", str(paths["slope"]), "--slope-units", "percent"])
+    pct = CliRunner().invoke(
+        cli, ["check", "--slope", str(paths["slope"]), "--slope-units", "percent"]
+    )
     assert pct.exit_code == 0, pct.output
 
 
@@ -462,8 +695,11 @@ def test_cli_slope_units_option(tmp_path):
 def test_demo_data_pass_the_check():
     from landuse import datasets
 
-    paths = {k: datasets.get_path(k) for k in ("villages", "parcels", "households", "histories", "climate", "dem")
-             if datasets.get_path(k).exists()}
+    paths = {
+        k: datasets.get_path(k)
+        for k in ("villages", "parcels", "households", "histories", "climate", "dem")
+        if datasets.get_path(k).exists()
+    }
     report = check_files(**paths)
     errors = report[report.severity == "error"]
     assert errors.empty, errors.head(20).to_string()

@@ -23,27 +23,48 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "data-contracts.md"
 
 def villages_gdf(crs=UTM47):
     return gpd.GeoDataFrame(
-        {"village_id": ["V1", "V2", "V3"], "name_en": ["Na Mo", "Pasak", "Houay Hok"], "name_lo": LAO_NAMES},
-        geometry=[box(X0 + i * 300, Y0, X0 + (i + 1) * 300, Y0 + 200) for i in range(3)], crs=crs,
+        {
+            "village_id": ["V1", "V2", "V3"],
+            "name_en": ["Na Mo", "Pasak", "Houay Hok"],
+            "name_lo": LAO_NAMES,
+        },
+        geometry=[box(X0 + i * 300, Y0, X0 + (i + 1) * 300, Y0 + 200) for i in range(3)],
+        crs=crs,
     )
 
 
 def parcels_gdf():
     return gpd.GeoDataFrame(
         {"parcel_id": ["P1", "P2"], "village_id": ["V1", "V1"], "land_type": ["paddy", "upland"]},
-        geometry=[box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 100, Y0, X0 + 200, Y0 + 100)], crs=UTM47,
+        geometry=[box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 100, Y0, X0 + 200, Y0 + 100)],
+        crs=UTM47,
     )
 
 
 def households_df():
-    return pd.DataFrame({"household_id": ["H1", "H2"], "village_id": ["V1", "V1"],
-                         "head_name": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ"], "members": [5, 6], "labour_units": [3, 3.5]})
+    return pd.DataFrame(
+        {
+            "household_id": ["H1", "H2"],
+            "village_id": ["V1", "V1"],
+            "head_name": ["ທ້າວ ບຸນມີ", "ນາງ ຄຳລາ"],
+            "members": [5, 6],
+            "labour_units": [3, 3.5],
+        }
+    )
 
 
 def climate_df():
-    return pd.DataFrame({"month": range(1, 13), "tmax_c": [30.0] * 12, "tmin_c": [18.0] * 12,
-                         "rh_mean_pct": [80] * 12, "u2_m_s": [1.0] * 12, "sunshine_h": [6.0] * 12,
-                         "rain_mm": [100] * 12})
+    return pd.DataFrame(
+        {
+            "month": range(1, 13),
+            "tmax_c": [30.0] * 12,
+            "tmin_c": [18.0] * 12,
+            "rh_mean_pct": [80] * 12,
+            "u2_m_s": [1.0] * 12,
+            "sunshine_h": [6.0] * 12,
+            "rain_mm": [100] * 12,
+        }
+    )
 
 
 # -- unreadable files ------------------------------------------------------------------
@@ -52,7 +73,9 @@ def test_truncated_geopackage(tmp_path):
     parcels_gdf().to_file(good)
     bad = tmp_path / "parcels.gpkg"
     bad.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])
-    with pytest.raises(DataReadError, match=r"parcels.gpkg.*cannot read the parcels file.*Fix: .*re-export"):
+    with pytest.raises(
+        DataReadError, match=r"parcels.gpkg.*cannot read the parcels file.*Fix: .*re-export"
+    ):
         io.read_parcels(bad)
 
 
@@ -69,7 +92,9 @@ def test_text_renamed_gpkg_and_png_renamed_tif(tmp_path):
 
 def test_corrupt_geotiff(tmp_path):
     arr = np.arange(400 * 400, dtype="float32").reshape(400, 400)
-    good = io.write_raster(arr, tmp_path / "good.tif", transform=Affine(20, 0, X0, 0, -20, Y0), crs=UTM47)
+    good = io.write_raster(
+        arr, tmp_path / "good.tif", transform=Affine(20, 0, X0, 0, -20, Y0), crs=UTM47
+    )
     raw = good.read_bytes()
     cut = tmp_path / "cut.tif"
     cut.write_bytes(raw[: len(raw) // 2])  # header intact, tiles missing
@@ -81,10 +106,17 @@ def test_corrupt_geotiff(tmp_path):
         io.read_raster(garbled)
 
 
-@pytest.mark.parametrize(("reader", "name"), [
-    (io.read_villages, "villages.gpkg"), (io.read_parcels, "parcels.geojson"), (io.read_households, "hh.csv"),
-    (io.read_histories, "histories.xlsx"), (io.read_climate, "climate.csv"), (io.read_raster, "dem.tif"),
-])
+@pytest.mark.parametrize(
+    ("reader", "name"),
+    [
+        (io.read_villages, "villages.gpkg"),
+        (io.read_parcels, "parcels.geojson"),
+        (io.read_households, "hh.csv"),
+        (io.read_histories, "histories.xlsx"),
+        (io.read_climate, "climate.csv"),
+        (io.read_raster, "dem.tif"),
+    ],
+)
 def test_empty_and_missing_files(tmp_path, reader, name):
     empty = tmp_path / name
     empty.write_bytes(b"")
@@ -111,7 +143,9 @@ def test_wrong_file_types(tmp_path):
 
 def test_non_utf8_csv_is_a_clear_error(tmp_path):
     p = tmp_path / "households.csv"
-    p.write_bytes("household_id,village_id,head_name,members,labour_units\nH1,V1,ທ້າວ,5,3\n".encode("utf-16"))
+    p.write_bytes(
+        "household_id,village_id,head_name,members,labour_units\nH1,V1,ທ້າວ,5,3\n".encode("utf-16")
+    )
     with pytest.raises(DataReadError, match=r"not UTF-8.*CSV UTF-8"):
         io.read_households(p)
 
@@ -128,7 +162,9 @@ def test_errors_are_landuse_errors_and_builtins(tmp_path):
 def test_lao_text_survives_vector_formats(tmp_path, suffix):
     layer = "villages" if suffix == ".gpkg" else None
     path = io.write_vector(villages_gdf(), tmp_path / f"villages{suffix}", layer=layer)
-    back = io.read_villages(path).sort_values("village_id")  # FlatGeobuf reorders by its spatial index
+    back = io.read_villages(path).sort_values(
+        "village_id"
+    )  # FlatGeobuf reorders by its spatial index
     assert back["name_lo"].tolist() == LAO_NAMES
     assert back.crs.to_epsg() == 32647
 
@@ -139,15 +175,20 @@ def test_lao_text_survives_shapefile(tmp_path):
     assert io.read_villages(path)["name_lo"].tolist() == LAO_NAMES
 
 
-@pytest.mark.xfail(reason="known bug in landuse.io.write_vector: the atomic rename moves only the .shp, "
-                          "not its .shx/.dbf/.prj sidecars (reported to the lead)", raises=LanduseError)
+@pytest.mark.xfail(
+    reason="known bug in landuse.io.write_vector: the atomic rename moves only the .shp, "
+    "not its .shx/.dbf/.prj sidecars (reported to the lead)",
+    raises=LanduseError,
+)
 def test_write_vector_shapefile_round_trip(tmp_path):
     path = io.write_vector(villages_gdf(), tmp_path / "villages.shp")
     assert io.read_villages(path)["name_lo"].tolist() == LAO_NAMES
 
 
-@pytest.mark.xfail(reason="known bug in landuse.io.write_vector: without layer= the GeoPackage layer is named "
-                          "after the hidden temporary file, which GDAL rejects (reported to the lead)")
+@pytest.mark.xfail(
+    reason="known bug in landuse.io.write_vector: without layer= the GeoPackage layer is named "
+    "after the hidden temporary file, which GDAL rejects (reported to the lead)"
+)
 def test_write_vector_geopackage_without_layer_name(tmp_path):
     path = io.write_vector(villages_gdf(), tmp_path / "villages.gpkg")
     assert io.read_villages(path)["name_lo"].tolist() == LAO_NAMES
@@ -170,46 +211,79 @@ def test_csv_with_bom_from_excel(tmp_path):
 
 # -- aliases ---------------------------------------------------------------------------
 def test_aliases_are_mapped(tmp_path):
-    v = villages_gdf().rename(columns={"village_id": "Vill_ID", "name_en": "Name_English", "name_lo": "ຊື່ບ້ານ"})
+    v = villages_gdf().rename(
+        columns={"village_id": "Vill_ID", "name_en": "Name_English", "name_lo": "ຊື່ບ້ານ"}
+    )
     back = io.read_villages(io.write_vector(v, tmp_path / "v.gpkg", layer="villages"))
     assert {"village_id", "name_en", "name_lo"} <= set(back.columns)
     assert back["name_lo"].tolist() == LAO_NAMES
 
-    p = parcels_gdf().rename(columns={"parcel_id": "Plot_ID", "land_type": "LandUse"}).assign(hh_id=["H1", None])
+    p = (
+        parcels_gdf()
+        .rename(columns={"parcel_id": "Plot_ID", "land_type": "LandUse"})
+        .assign(hh_id=["H1", None])
+    )
     p["LandUse"] = ["Rice", "Swidden"]
     back = io.read_parcels(io.write_vector(p, tmp_path / "p.gpkg", layer="parcels"))
     assert back["land_type"].tolist() == ["paddy", "upland"]
     assert back["household_id"].tolist() == ["H1", None]
 
-    h = households_df().rename(columns={"household_id": "HHID", "members": "hh_size", "labour_units": "Labor"})
+    h = households_df().rename(
+        columns={"household_id": "HHID", "members": "hh_size", "labour_units": "Labor"}
+    )
     back = io.read_households(io.write_table(h, tmp_path / "h.csv"))
-    assert back[["household_id", "members", "labour_units"]].values.tolist() == [["H1", 5, 3.0], ["H2", 6, 3.5]]
+    assert back[["household_id", "members", "labour_units"]].values.tolist() == [
+        ["H1", 5, 3.0],
+        ["H2", 6, 3.5],
+    ]
 
-    c = climate_df().rename(columns={"tmax_c": "Tmax", "tmin_c": "tn", "rh_mean_pct": "RH", "u2_m_s": "wind",
-                                     "sunshine_h": "sunshine", "rain_mm": "Rainfall_mm", "month": "mon"})
+    c = climate_df().rename(
+        columns={
+            "tmax_c": "Tmax",
+            "tmin_c": "tn",
+            "rh_mean_pct": "RH",
+            "u2_m_s": "wind",
+            "sunshine_h": "sunshine",
+            "rain_mm": "Rainfall_mm",
+            "month": "mon",
+        }
+    )
     back = io.read_climate(io.write_table(c, tmp_path / "c.csv"))
     assert list(back.index) == list(range(1, 13)) and back["tmin_c"].iloc[0] == 18.0
 
-    hist = pd.DataFrame({"Parcel_ID": ["P1", "P1"], "yr": [2020, 2021], "State": ["Cropped", "FALLOW"]})
+    hist = pd.DataFrame(
+        {"Parcel_ID": ["P1", "P1"], "yr": [2020, 2021], "State": ["Cropped", "FALLOW"]}
+    )
     back = io.read_histories(io.write_table(hist, tmp_path / "hist.csv"))
-    assert back["status"].tolist() == ["cultivated", "fallow"] and back["plot_id"].tolist() == ["P1", "P1"]
+    assert back["status"].tolist() == ["cultivated", "fallow"] and back["plot_id"].tolist() == [
+        "P1",
+        "P1",
+    ]
 
 
 def test_integer_ids_from_spreadsheets_lose_the_trailing_zero(tmp_path):
     h = households_df().assign(household_id=[101.0, 102.0], village_id=[7.0, 7.0])
     back = io.read_households(io.write_table(h, tmp_path / "h.xlsx"))
-    assert back["household_id"].tolist() == ["101", "102"] and back["village_id"].tolist() == ["7", "7"]
+    assert back["household_id"].tolist() == ["101", "102"] and back["village_id"].tolist() == [
+        "7",
+        "7",
+    ]
 
 
 def test_every_alias_is_documented():
     text = DOCS.read_text(encoding="utf-8")
-    missing = [f"{layer}.{col}: {alias}" for layer, cols in io.ALIASES.items() for col, alts in cols.items()
-               for alias in alts if f"`{alias}`" not in text]
+    missing = [
+        f"{layer}.{col}: {alias}"
+        for layer, cols in io.ALIASES.items()
+        for col, alts in cols.items()
+        for alias in alts
+        if f"`{alias}`" not in text
+    ]
     assert not missing, f"aliases not in docs/data-contracts.md: {missing}"
-    for layer, cols in io.REQUIRED.items():
+    for _layer, cols in io.REQUIRED.items():
         for col in cols:
             assert f"`{col}`" in text, col
-    for spelling, target in io.LAND_TYPE_ALIASES.items():
+    for spelling, _target in io.LAND_TYPE_ALIASES.items():
         assert f"`{spelling}`" in text, spelling
 
 
@@ -227,8 +301,11 @@ def test_every_check_code_and_scheme_key_is_documented():
 def test_duplicate_ids_are_rejected(tmp_path):
     p = parcels_gdf().assign(parcel_id=["P1", "P1"])
     path = io.write_vector(p, tmp_path / "parcels.gpkg", layer="parcels")
-    with pytest.raises(SchemaError, match=r"parcels \(parcels.gpkg\), feature 'P1', column 'parcel_id': "
-                                          r"id 'P1' occurs 2 times.*Fix: give every feature a unique id"):
+    with pytest.raises(
+        SchemaError,
+        match=r"parcels \(parcels.gpkg\), feature 'P1', column 'parcel_id': "
+        r"id 'P1' occurs 2 times.*Fix: give every feature a unique id",
+    ):
         io.read_parcels(path)
     h = households_df().assign(household_id=["H1", "H1"])
     with pytest.raises(SchemaError, match=r"households.csv.*feature 'H1', column 'household_id'"):
@@ -237,55 +314,80 @@ def test_duplicate_ids_are_rejected(tmp_path):
 
 def test_unknown_land_type_is_rejected(tmp_path):
     p = parcels_gdf().assign(land_type=["paddy", "swamp"])
-    with pytest.raises(SchemaError, match=r"parcels.gpkg\), feature 'P2', column 'land_type': value 'swamp' is not "
-                                          r"allowed.*Fix: use one of paddy, upland, permanent"):
+    with pytest.raises(
+        SchemaError,
+        match=r"parcels.gpkg\), feature 'P2', column 'land_type': value 'swamp' is not "
+        r"allowed.*Fix: use one of paddy, upland, permanent",
+    ):
         io.read_parcels(io.write_vector(p, tmp_path / "parcels.gpkg", layer="parcels"))
     # validate=False keeps the row for landuse check to report
-    assert io.read_parcels(tmp_path / "parcels.gpkg", validate=False)["land_type"].tolist() == ["paddy", "swamp"]
+    assert io.read_parcels(tmp_path / "parcels.gpkg", validate=False)["land_type"].tolist() == [
+        "paddy",
+        "swamp",
+    ]
 
 
 def test_labour_above_members_is_rejected(tmp_path):
     h = households_df().assign(labour_units=[3, 7])
-    with pytest.raises(SchemaError, match=r"households.csv\), feature 'H2', column 'labour_units': labour_units 7 "
-                                          r"exceed members 6.*Fix: labour units count working members"):
+    with pytest.raises(
+        SchemaError,
+        match=r"households.csv\), feature 'H2', column 'labour_units': labour_units 7 "
+        r"exceed members 6.*Fix: labour units count working members",
+    ):
         io.read_households(io.write_table(h, tmp_path / "households.csv"))
 
 
 def test_tmin_above_tmax_is_rejected(tmp_path):
     c = climate_df()
     c.loc[3, "tmin_c"] = 35.0
-    with pytest.raises(SchemaError, match=r"climate.csv\), feature 'month 4', column 'tmin_c': tmin_c 35.0 is above "
-                                          r"tmax_c 30.0.*Fix: swap"):
+    with pytest.raises(
+        SchemaError,
+        match=r"climate.csv\), feature 'month 4', column 'tmin_c': tmin_c 35.0 is above "
+        r"tmax_c 30.0.*Fix: swap",
+    ):
         io.read_climate(io.write_table(c, tmp_path / "climate.csv"))
 
 
 def test_other_content_faults_are_rejected(tmp_path):
     c = climate_df().astype({"rh_mean_pct": object})
     c.loc[0, "rh_mean_pct"] = "humid"
-    with pytest.raises(SchemaError, match=r"climate.csv.*column 'rh_mean_pct': value 'humid' is not a number.*Fix"):
+    with pytest.raises(
+        SchemaError, match=r"climate.csv.*column 'rh_mean_pct': value 'humid' is not a number.*Fix"
+    ):
         io.read_climate(io.write_table(c, tmp_path / "climate.csv"))
     h = households_df().assign(members=[0, 6], labour_units=[0, 3])
-    with pytest.raises(SchemaError, match=r"feature 'H1', column 'members': value .*0.* is not a number >= 1"):
+    with pytest.raises(
+        SchemaError, match=r"feature 'H1', column 'members': value .*0.* is not a number >= 1"
+    ):
         io.read_households(io.write_table(h, tmp_path / "h.csv"))
     hist = pd.DataFrame({"plot_id": ["P1"], "year": [2020], "status": ["burnt"]})
     with pytest.raises(SchemaError, match=r"column 'status': value 'burnt' is not allowed"):
         io.read_histories(io.write_table(hist, tmp_path / "hist.csv"))
     v = villages_gdf().drop(columns="name_lo")
-    with pytest.raises(SchemaError, match=r"required column 'name_lo' missing \(found: village_id, name_en\)"):
+    with pytest.raises(
+        SchemaError, match=r"required column 'name_lo' missing \(found: village_id, name_en\)"
+    ):
         io.read_villages(io.write_vector(v, tmp_path / "v.gpkg", layer="villages"))
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning")
 def test_geometry_and_crs_faults_are_rejected(tmp_path):
     v = villages_gdf()
-    no_crs = io.write_vector(v.set_crs(None, allow_override=True), tmp_path / "nocrs.gpkg", layer="villages")
+    no_crs = io.write_vector(
+        v.set_crs(None, allow_override=True), tmp_path / "nocrs.gpkg", layer="villages"
+    )
     with pytest.raises(CRSError, match=r"nocrs.gpkg.*no coordinate reference system.*Fix: set it"):
         io.read_villages(no_crs)
-    pts = gpd.GeoDataFrame({"village_id": ["V1"], "name_en": ["A"], "name_lo": ["ກ"]},
-                           geometry=[Point(X0, Y0)], crs=UTM47)
+    pts = gpd.GeoDataFrame(
+        {"village_id": ["V1"], "name_en": ["A"], "name_lo": ["ກ"]},
+        geometry=[Point(X0, Y0)],
+        crs=UTM47,
+    )
     with pytest.raises(GeometryError, match=r"feature 'V1'.*wrong geometry type Point"):
         io.read_villages(io.write_vector(pts, tmp_path / "pts.gpkg", layer="villages"))
     bow = Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
     bad = parcels_gdf().set_geometry([bow, box(X0, Y0, X0 + 1, Y0 + 1)], crs=UTM47)
-    with pytest.raises(GeometryError, match=r"feature 'P1'.*invalid geometry: Self-intersection.*make_valid"):
+    with pytest.raises(
+        GeometryError, match=r"feature 'P1'.*invalid geometry: Self-intersection.*make_valid"
+    ):
         io.read_parcels(io.write_vector(bad, tmp_path / "bad.gpkg", layer="parcels"))

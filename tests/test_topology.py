@@ -20,7 +20,12 @@ X0, Y0 = 500_000.0, 2_290_000.0
 
 
 def sq(ix, iy, size=100.0, dx=0.0, dy=0.0):
-    return box(X0 + ix * size + dx, Y0 + iy * size + dy, X0 + (ix + 1) * size + dx, Y0 + (iy + 1) * size + dy)
+    return box(
+        X0 + ix * size + dx,
+        Y0 + iy * size + dy,
+        X0 + (ix + 1) * size + dx,
+        Y0 + (iy + 1) * size + dy,
+    )
 
 
 def layer(geoms, ids=None, crs=UTM47, **cols):
@@ -45,7 +50,14 @@ def grid(nx, ny, size=100.0):
 def test_two_squares_overlapping_by_10_by_100_m_give_exactly_1000_m2():
     p = layer([sq(0, 0), sq(0, 0, dx=90.0)], ["A", "B"])
     out = overlaps(p)
-    assert list(out.columns) == ["parcel_id_a", "parcel_id_b", "overlap_m2", "share_a", "share_b", "geometry"]
+    assert list(out.columns) == [
+        "parcel_id_a",
+        "parcel_id_b",
+        "overlap_m2",
+        "share_a",
+        "share_b",
+        "geometry",
+    ]
     assert len(out) == 1
     row = out.iloc[0]
     assert (row.parcel_id_a, row.parcel_id_b) == ("A", "B")
@@ -84,7 +96,7 @@ def test_overlap_of_multipolygon_parcels():
 
 def test_overlaps_rejects_geographic_missing_crs_and_bad_input():
     p = layer([sq(0, 0), sq(1, 0)], ["A", "B"])
-    with pytest.raises(CRSError, match="geographic CRS.*to_projected"):
+    with pytest.raises(CRSError, match=r"geographic CRS.*to_projected"):
         overlaps(p.to_crs("EPSG:4326"))
     with pytest.raises(CRSError, match="no coordinate reference system"):
         overlaps(p.set_crs(None, allow_override=True))
@@ -93,11 +105,11 @@ def test_overlaps_rejects_geographic_missing_crs_and_bad_input():
     with pytest.raises(SchemaError, match="'parcel_id' missing"):
         overlaps(p.drop(columns="parcel_id"))
     bow = Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
-    with pytest.raises(GeometryError, match="Self-intersection.*make_valid"):
+    with pytest.raises(GeometryError, match=r"Self-intersection.*make_valid"):
         overlaps(layer([sq(0, 0), bow], ["A", "B"]))
     with pytest.raises(GeometryError, match="wrong geometry type LineString"):
         overlaps(layer([sq(0, 0), LineString([(X0, Y0), (X0 + 1, Y0)])], ["A", "B"]))
-    with pytest.raises(SchemaError, match="min_area_m2=-1.0 must be"):
+    with pytest.raises(SchemaError, match=r"min_area_m2=-1.0 must be"):
         overlaps(p, min_area_m2=-1)
     with pytest.raises(SchemaError, match="expected a GeoDataFrame"):
         overlaps(pd.DataFrame({"parcel_id": ["A"]}))
@@ -140,7 +152,9 @@ def test_enclosed_hole_is_a_gap_and_open_land_is_not_reported():
 
 def test_large_enclosed_hole_is_open_land_unless_max_gap_allows_it():
     p = grid(3, 3, size=100.0)
-    p.loc[4, "geometry"] = p.geometry.iloc[4].difference(box(X0 + 110, Y0 + 110, X0 + 190, Y0 + 190))  # 0.64 ha
+    p.loc[4, "geometry"] = p.geometry.iloc[4].difference(
+        box(X0 + 110, Y0 + 110, X0 + 190, Y0 + 190)
+    )  # 0.64 ha
     v = village(box(X0, Y0, X0 + 300, Y0 + 300))
     assert gaps(p, v).empty  # above the default max_gap_m2 of 2,500 m2: a forest patch, say
     big = gaps(p, v, max_gap_m2=float("inf"))
@@ -169,9 +183,11 @@ def test_strip_between_parcel_and_village_boundary_is_a_sliver():
 
 def test_gaps_are_found_per_village_and_options_are_validated():
     p = layer([sq(0, 0), sq(0, 0, dx=100.5), sq(5, 0), sq(5, 0, dx=101.0)], ["A", "B", "C", "D"])
-    v = gpd.GeoDataFrame({"village_id": ["V1", "V2"]},
-                         geometry=[box(X0, Y0, X0 + 200.5, Y0 + 100), box(X0 + 500, Y0, X0 + 701, Y0 + 100)],
-                         crs=UTM47)
+    v = gpd.GeoDataFrame(
+        {"village_id": ["V1", "V2"]},
+        geometry=[box(X0, Y0, X0 + 200.5, Y0 + 100), box(X0 + 500, Y0, X0 + 701, Y0 + 100)],
+        crs=UTM47,
+    )
     out = gaps(p, v)
     assert out.village_id.tolist() == ["V1", "V2"]
     assert out.gap_m2.tolist() == pytest.approx([50.0, 100.0])
@@ -184,8 +200,11 @@ def test_gaps_are_found_per_village_and_options_are_validated():
 
 # -- outside the village ---------------------------------------------------------------
 def test_outside_and_crossing_parcels():
-    p = layer([sq(0, 0), sq(1, 0, dx=50), sq(5, 0), sq(6, 0)], ["IN", "CROSS", "OUT", "NOVILL"],
-              village_id=["V1", "V1", "V1", "V9"])
+    p = layer(
+        [sq(0, 0), sq(1, 0, dx=50), sq(5, 0), sq(6, 0)],
+        ["IN", "CROSS", "OUT", "NOVILL"],
+        village_id=["V1", "V1", "V1", "V9"],
+    )
     v = village(box(X0, Y0, X0 + 200, Y0 + 100))
     out = outside_village(p, v)
     assert out.parcel_id.tolist() == ["CROSS", "OUT"]
@@ -199,9 +218,11 @@ def test_outside_and_crossing_parcels():
 def test_outside_village_uses_the_parcels_own_village():
     # P sits inside V2's territory but claims V1
     p = layer([sq(3, 0)], ["P"], village_id=["V1"])
-    v = gpd.GeoDataFrame({"village_id": ["V1", "V2"]},
-                         geometry=[box(X0, Y0, X0 + 300, Y0 + 100), box(X0 + 300, Y0, X0 + 600, Y0 + 100)],
-                         crs=UTM47)
+    v = gpd.GeoDataFrame(
+        {"village_id": ["V1", "V2"]},
+        geometry=[box(X0, Y0, X0 + 300, Y0 + 100), box(X0 + 300, Y0, X0 + 600, Y0 + 100)],
+        crs=UTM47,
+    )
     assert outside_village(p, v).kind.tolist() == ["outside"]
     with pytest.raises(SchemaError, match="'village_id' missing"):
         outside_village(p.drop(columns="village_id"), v)
@@ -210,20 +231,33 @@ def test_outside_village_uses_the_parcels_own_village():
 # -- adjacency -------------------------------------------------------------------------
 def test_adjacency_of_3_by_2_grid_has_seven_pairs_of_100_m():
     out = adjacency(grid(3, 2))
-    pairs = set(zip(out.parcel_id_a, out.parcel_id_b))
+    pairs = set(zip(out.parcel_id_a, out.parcel_id_b, strict=True))
     assert pairs == {
-        ("r0c0", "r0c1"), ("r0c1", "r0c2"), ("r1c0", "r1c1"), ("r1c1", "r1c2"),
-        ("r0c0", "r1c0"), ("r0c1", "r1c1"), ("r0c2", "r1c2"),
+        ("r0c0", "r0c1"),
+        ("r0c1", "r0c2"),
+        ("r1c0", "r1c1"),
+        ("r1c1", "r1c2"),
+        ("r0c0", "r1c0"),
+        ("r0c1", "r1c1"),
+        ("r0c2", "r1c2"),
     }
     assert out.shared_m.tolist() == pytest.approx([100.0] * 7)
     both = adjacency(grid(3, 2), symmetric=True)
     assert len(both) == 14
-    assert set(zip(both.parcel_id_b, both.parcel_id_a)) == set(zip(both.parcel_id_a, both.parcel_id_b))
+    assert set(zip(both.parcel_id_b, both.parcel_id_a, strict=True)) == set(
+        zip(both.parcel_id_a, both.parcel_id_b, strict=True)
+    )
 
 
 def test_adjacency_partial_edge_min_length_and_tolerance():
-    p = layer([sq(0, 0), box(X0 + 100, Y0 + 60, X0 + 200, Y0 + 160), box(X0 + 100.3, Y0 - 100, X0 + 200, Y0)],
-              ["A", "B", "C"])
+    p = layer(
+        [
+            sq(0, 0),
+            box(X0 + 100, Y0 + 60, X0 + 200, Y0 + 160),
+            box(X0 + 100.3, Y0 - 100, X0 + 200, Y0),
+        ],
+        ["A", "B", "C"],
+    )
     out = adjacency(p)
     assert out[["parcel_id_a", "parcel_id_b"]].values.tolist() == [["A", "B"]]
     assert out.shared_m.iloc[0] == pytest.approx(40.0)
@@ -250,11 +284,17 @@ def test_neighbours_of_middle_square_of_3_by_3_grid():
 def test_neighbours_labels_others_and_several_per_side():
     # A (200 m wide) has two parcels along its north side and a stream along its south
     a = box(X0, Y0, X0 + 200, Y0 + 100)
-    p = layer([a, sq(0, 1), sq(1, 1), sq(2, 0, dx=0)], ["A", "N1", "N2", "E"],
-              holder=["ບຸນມີ", "Khamla", None, "Noy"])
+    p = layer(
+        [a, sq(0, 1), sq(1, 1), sq(2, 0, dx=0)],
+        ["A", "N1", "N2", "E"],
+        holder=["ບຸນມີ", "Khamla", None, "Noy"],
+    )
     others = gpd.GeoDataFrame(
         {"label": ["stream", "forest"]},
-        geometry=[LineString([(X0 - 10, Y0 - 1), (X0 + 300, Y0 - 1)]), box(X0 - 100, Y0, X0, Y0 + 100)],
+        geometry=[
+            LineString([(X0 - 10, Y0 - 1), (X0 + 300, Y0 - 1)]),
+            box(X0 - 100, Y0, X0, Y0 + 100),
+        ],
         crs=UTM47,
     )
     out = neighbours(p, others=others, label_column="holder", tolerance_m=2.0)
@@ -337,7 +377,9 @@ def test_neighbours_of_random_rectangle_grids_follow_the_grid(widths, heights):
         assert out.iloc[k].to_dict() == expect
 
 
-DEMO_PARCELS = Path(__file__).resolve().parents[1] / "landuse" / "datasets" / "data" / "parcels.gpkg"
+DEMO_PARCELS = (
+    Path(__file__).resolve().parents[1] / "landuse" / "datasets" / "data" / "parcels.gpkg"
+)
 
 
 def test_topology_on_the_demo_parcels():
@@ -351,9 +393,9 @@ def test_topology_on_the_demo_parcels():
     listed = {}
     for k, row in enumerate(nb.itertuples(index=False)):
         for side_name, value in zip(nb.columns, row, strict=True):
-            for q in (value.split(", ") if value else []):
+            for q in value.split(", ") if value else []:
                 listed[(ids[k], q)] = side_name
-    both = set(zip(adj.parcel_id_a, adj.parcel_id_b)) | set(zip(adj.parcel_id_b, adj.parcel_id_a))
+    both = set(zip(adj.parcel_id_a, adj.parcel_id_b, strict=True)) | set(zip(adj.parcel_id_b, adj.parcel_id_a, strict=True))
     # the two functions agree on who touches whom (they differ only where the two
     # directions of an unsnapped boundary straddle min_shared_m)
     assert len(set(listed) ^ both) <= 0.001 * len(both)
