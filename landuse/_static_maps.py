@@ -45,7 +45,17 @@ def _register_lao_font() -> str | None:
     for path in sorted(root.rglob("NotoSansLao*.ttf")):
         if "Looped" in path.name:
             continue
-        font_manager.fontManager.addfont(str(path))
+        fm = font_manager.fontManager
+        fm.addfont(str(path))
+        # The variable font registers only its regular instance; map bold requests to it
+        # too, instead of matplotlib logging a fallback warning for every bold text.
+        import dataclasses
+
+        regular = [e for e in fm.ttflist if e.fname == str(path)]
+        for entry in regular[:1]:
+            if not any(e.fname == str(path) and e.weight == 700 for e in fm.ttflist):
+                fm.ttflist.append(dataclasses.replace(entry, weight=700))
+                fm._findfont_cached.cache_clear()
         return str(path)
     return None  # pragma: no cover
 
@@ -53,18 +63,10 @@ def _register_lao_font() -> str | None:
 @contextlib.contextmanager
 def _style() -> Iterator[None]:
     """Fonts with Lao fallback and reproducible output settings."""
-    import logging
-
     import matplotlib
 
     _register_lao_font()
-    # Noto Sans Lao has no bold instance: matplotlib logs a fallback to regular each time.
-    fm_log = logging.getLogger("matplotlib.font_manager")
-    level = fm_log.level
-    fm_log.setLevel(logging.ERROR)
-    with contextlib.ExitStack() as stack:
-        stack.callback(fm_log.setLevel, level)
-        stack.enter_context(matplotlib.rc_context({
+    with matplotlib.rc_context({
         "font.family": _FONT_FAMILY,
         "font.size": 8,
         "svg.hashsalt": "landuse",
@@ -73,7 +75,7 @@ def _style() -> Iterator[None]:
         "path.simplify": False,
         "text.parse_math": False,
         "axes.unicode_minus": False,
-        }))
+    }):
         yield
 
 

@@ -3,7 +3,7 @@
  * Layers arrive as JSON built by landuse.maps: geometries as polyline-encoded rings
  * (precision 1e-6 degree, Google's encoded polyline algorithm), attributes column by
  * column. Every attribute value is written into the page with textContent, never
- * innerHTML, so a name such as "<img src=x onerror=...>" is shown as text.
+ * innerHTML, so a name that contains HTML markup is shown as text.
  */
 (function () {
   "use strict";
