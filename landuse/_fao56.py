@@ -67,13 +67,14 @@ GSC_MJ_M2_MIN = 0.0820
 SIGMA_MJ_K4_M2_DAY = 4.903e-9
 #: Albedo of the hypothetical grass reference crop. [-] (FAO-56 Eq. 38)
 ALBEDO_GRASS = 0.23
-#: Conversion of an energy flux to an equivalent evaporation, 1/λ. [mm day⁻¹ per MJ m⁻² day⁻¹] (FAO-56 Eq. 20)
+#: Energy flux as an equivalent evaporation, 1/λ (FAO-56 Eq. 20).
+#: [mm day⁻¹ per MJ m⁻² day⁻¹]
 MJ_TO_MM = 0.408
 
 
 # -- kind handling -----------------------------------------------------------------------
 def _like(result: Any, *inputs: Any) -> Any:
-    """Return *result* as the kind of the inputs: Series if any is one, float if all are scalars."""
+    """Return *result* as the kind of the inputs: Series if any is, float if all are scalars."""
     for x in inputs:
         if isinstance(x, pd.Series):
             return pd.Series(np.asarray(result, dtype=float) * np.ones(len(x)), index=x.index)
@@ -218,7 +219,9 @@ def vapour_pressure_psychrometer_kpa(
 ) -> Any:
     r"""Actual vapour pressure from psychrometer readings (FAO-56 Eqs. 15 and 16).
 
-    .. math:: e_a = e^\circ(T_{wet}) - \gamma_{psy} (T_{dry} - T_{wet}), \quad \gamma_{psy} = a_{psy} P
+    .. math::
+
+        e_a = e^\circ(T_{wet}) - \gamma_{psy} (T_{dry} - T_{wet}), \quad \gamma_{psy} = a_{psy} P
 
     Parameters
     ----------
@@ -261,10 +264,12 @@ def actual_vapour_pressure_kpa(
     In FAO-56's order of preference:
 
     1. dew point: :math:`e_a = e^\circ(T_{dew})` (Eq. 14);
-    2. RHmax and RHmin: :math:`e_a = [e^\circ(T_{min}) RH_{max} + e^\circ(T_{max}) RH_{min}]/200` (Eq. 17);
+    2. RHmax and RHmin:
+       :math:`e_a = [e^\circ(T_{min}) RH_{max} + e^\circ(T_{max}) RH_{min}]/200` (Eq. 17);
     3. RHmax only: :math:`e_a = e^\circ(T_{min}) RH_{max}/100` (Eq. 18);
     4. RHmean only: :math:`e_a = RH_{mean}/100 \cdot e_s` (Eq. 19; less reliable);
-    5. none: :math:`T_{dew} \approx T_{min}`, :math:`e_a = e^\circ(T_{min})` (ch. 3, "missing humidity data").
+    5. none: :math:`T_{dew} \approx T_{min}`, :math:`e_a = e^\circ(T_{min})`
+       (ch. 3, "missing humidity data").
 
     Parameters
     ----------
@@ -282,9 +287,10 @@ def actual_vapour_pressure_kpa(
 
     Examples
     --------
-    >>> round(actual_vapour_pressure_kpa(tmax_c=25.0, tmin_c=18.0, rh_max_pct=82.0, rh_min_pct=54.0), 2)
+    >>> round(actual_vapour_pressure_kpa(tmax_c=25.0, tmin_c=18.0, rh_max_pct=82.0,
+    ...                                  rh_min_pct=54.0), 2)
     1.7
-    >>> round(actual_vapour_pressure_kpa(tmax_c=25.0, tmin_c=18.0, rh_mean_pct=68.0), 2)  # FAO-56 Ex. 5
+    >>> round(actual_vapour_pressure_kpa(tmax_c=25.0, tmin_c=18.0, rh_mean_pct=68.0), 2)  # Ex. 5
     1.78
     """
     e_tmin = _a(saturation_vapour_pressure_kpa(_a(tmin_c)))
@@ -473,7 +479,8 @@ def solar_radiation_angstrom_mj_m2_day(
 
     Examples
     --------
-    >>> round(solar_radiation_angstrom_mj_m2_day(sunshine_h=7.1, daylight_h=10.9, ra_mj_m2_day=25.1), 1)
+    >>> rs = solar_radiation_angstrom_mj_m2_day(sunshine_h=7.1, daylight_h=10.9, ra_mj_m2_day=25.1)
+    >>> round(rs, 1)
     14.5
     """
     n_over_n = np.divide(
@@ -639,7 +646,10 @@ def soil_heat_flux_monthly_mj_m2_day(
 ) -> Any:
     r"""Soil heat flux of a month from mean monthly temperatures (FAO-56 Eqs. 43 and 44).
 
-    .. math:: G_i = 0.07 (T_{i+1} - T_{i-1}) \quad \text{or, without } T_{i+1}, \quad G_i = 0.14 (T_i - T_{i-1})
+    .. math::
+
+        G_i = 0.07 (T_{i+1} - T_{i-1}) \quad \text{or, without } T_{i+1}, \quad
+        G_i = 0.14 (T_i - T_{i-1})
 
     Parameters
     ----------
@@ -733,7 +743,9 @@ SIGMA_MJ_K4_M2_H = 2.043e-10
 def seasonal_correction_h(doy: Any) -> Any:
     r"""Seasonal correction for solar time (FAO-56 Eqs. 32 and 33).
 
-    .. math:: S_c = 0.1645 \sin 2b - 0.1255 \cos b - 0.025 \sin b, \quad b = \frac{2\pi (J - 81)}{364}
+    .. math::
+
+        S_c = 0.1645 \sin 2b - 0.1255 \cos b - 0.025 \sin b, \quad b = \frac{2\pi (J - 81)}{364}
 
     Parameters
     ----------
@@ -959,15 +971,16 @@ def et0_penman_monteith(
     elif sunshine_h is not None:
         n_day = _a(daylight_hours_h(lat_deg=_a(lat_deg), doy=_a(doy)))
         _check_range("sunshine_h", sunshine_h, 0.0, 24.0)
-        excess = np.atleast_1d(_a(sunshine_h) - n_day)
-        if (excess > 0.05).any():
-            pos = int(np.flatnonzero(excess > 0.05)[0])
+        sun, day_h = np.broadcast_arrays(np.atleast_1d(_a(sunshine_h)), np.atleast_1d(n_day))
+        too_long = sun - day_h > 0.05
+        if too_long.any():
+            pos = int(np.flatnonzero(too_long)[0])
             raise IrrigationError(
-                f"sunshine_h {np.atleast_1d(_a(sunshine_h))[pos % np.atleast_1d(_a(sunshine_h)).size]:g} is longer "
-                f"than the day length N = {np.atleast_1d(n_day)[pos % np.atleast_1d(n_day).size]:.2f} h",
+                f"sunshine_h {sun[pos]:g} is longer than the day length N = {day_h[pos]:.2f} h",
                 column="sunshine_h",
                 feature_id=sunshine_h.index[pos] if isinstance(sunshine_h, pd.Series) else None,
-                hint="check the sunshine column (hours per day, not per month) and the latitude / day of year",
+                hint="check the sunshine column (hours per day, not per month) and the "
+                "latitude and day of the year",
             )
         rs = _a(
             solar_radiation_angstrom_mj_m2_day(
@@ -1028,7 +1041,7 @@ def et0_hargreaves(*, tmax_c: Any, tmin_c: Any, lat_deg: Any, doy: Any) -> Any:
 
     Examples
     --------
-    >>> round(et0_hargreaves(tmax_c=26.6, tmin_c=14.8, lat_deg=45 + 43 / 60, doy=196), 1)  # Lyon, July
+    >>> round(et0_hargreaves(tmax_c=26.6, tmin_c=14.8, lat_deg=45 + 43 / 60, doy=196), 1)  # Lyon
     5.0
     """
     _check_temperatures(tmax_c, tmin_c)
@@ -1058,7 +1071,8 @@ def et0_penman_monteith_hourly(
 
     .. math::
 
-        ET_0 = rac{0.408 \Delta (R_n - G) + \gamma rac{37}{T_{hr} + 273} u_2 (e^\circ(T_{hr}) - e_a)}
+        ET_0 = \frac{0.408 \Delta (R_n - G)
+               + \gamma \frac{37}{T_{hr} + 273} u_2 (e^\circ(T_{hr}) - e_a)}
                     {\Delta + \gamma (1 + 0.34 u_2)}
 
     with :math:`e_a = e^\circ(T_{hr}) RH_{hr}/100` (Eq. 54), Ra of the hour (Eqs. 28-33,
@@ -1100,7 +1114,8 @@ def et0_penman_monteith_hourly(
 
     Examples
     --------
-    >>> kw = dict(lat_deg=16 + 13 / 60, elevation_m=8.0, doy=274, lon_west_deg=16.25, lz_west_deg=15.0)
+    >>> kw = dict(lat_deg=16 + 13 / 60, elevation_m=8.0, doy=274, lon_west_deg=16.25,
+    ...           lz_west_deg=15.0)
     >>> round(et0_penman_monteith_hourly(t_c=38.0, rh_pct=52.0, u2_m_s=3.3, rs_mj_m2_h=2.450,
     ...                                  hour_mid=14.5, **kw), 2)  # FAO-56 Example 19, 14-15 h
     0.63

@@ -932,8 +932,25 @@ def size_scheme(
     Returns
     -------
     SchemeResult
+
+    Raises
+    ------
+    CRSError
+        The DEM or the parcels are not in the scheme's CRS.
+    IrrigationError
+        The intake is off the DEM or on nodata; impossible climate values.
     """
+    from types import SimpleNamespace
+
+    from landuse import _validate
+    from landuse.raster import Raster
+
     notes: list[str] = []
+    if dem is not None:
+        dem = Raster.from_any(dem)
+    _validate.require_same_crs(
+        {"scheme file": SimpleNamespace(crs=spec.crs), "dem": dem, "parcels": parcels}
+    )
     lat, lon = _lat_lon(spec)
     if dem is not None:
         elevation = _sample_dem(dem, spec.intake_x_m, spec.intake_y_m)

@@ -374,6 +374,14 @@ def valley_dem():
     )
 
 
+def test_size_scheme_crs_mismatch(parcels, dem):
+    (spec,) = scheme.parse_schemes(BASE.replace('crs = "EPSG:32647"', 'crs = "EPSG:32648"'))
+    with pytest.raises(
+        CRSError, match="'dem' is in EPSG:32647 but layer 'scheme file' is in EPSG:32648"
+    ):
+        scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
+
+
 def test_dem_catchment_when_hydrology_is_available(parcels):
     pytest.importorskip("landuse.hydrology", reason="landuse.hydrology not in this checkout yet")
     dem = valley_dem()
