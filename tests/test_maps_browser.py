@@ -1,0 +1,182 @@
+"""The exported offline map in a real browser: headless Chromium, network disabled.
+
+Opens the demo map (villages, parcels, DEM hillshade) saved by ``save_html`` with every
+non-file request recorded and aborted, and checks: nothing left the file, Leaflet
+loaded, every feature is drawn, clicking a parcel opens its popup, the search box finds
+a household, and names carrying script ran nothing. Screenshots go to
+``test-artifacts/`` (gitignored).
+
+Skipped only when ``/usr/bin/chromium`` is missing (``.ci/run`` installs Debian's
+``chromium``; Playwright's own browser download is not used).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from landuse import maps
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium (/usr/bin/chromium) is not installed"),
+]
+
+PAYLOAD_IMG = '<img src=x onerror="window.__xss=1">'
+PAYLOAD_SCRIPT = "</script><script>window.__xss=2</script>"
+PAYLOAD_SVG = "<svg onload=\"window.__xss=3\"></svg>{{ 7*7 }}"
+
+
+@pytest.fixture(scope="module")
+def demo_map(tmp_path_factory):
+    from landuse.datasets import get_path, load_demo
+
+    if not get_path("parcels").exists():
+        pytest.skip("the demo data are not built")
+    demo = load_demo()
+    parcels = demo.parcels.copy()
+    parcels["household_id"] = parcels["household_id"].astype(object)
+    parcels.loc[parcels.index[0], "household_id"] = PAYLOAD_IMG
+    parcels.loc[parcels.index[1], "household_id"] = PAYLOAD_SCRIPT
+    parcels.loc[parcels.index[2], "household_id"] = PAYLOAD_SVG
+    villages = demo.villages.copy()
+    villages.loc[villages.index[0], "name_en"] = PAYLOAD_SCRIPT
+    villages.loc[villages.index[1], "name_lo"] = PAYLOAD_IMG
+    m = maps.interactive_map({"villages": villages, "parcels": parcels}, dem=demo.dem,
+                             title="Demo " + PAYLOAD_IMG)
+    path = maps.save_html(m, tmp_path_factory.mktemp("map") / "demo.html")
+    return path, villages, parcels
+
+
+@pytest.fixture(scope="module")
+def page(demo_map):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    path, _, _ = demo_map
+    requests: list[str] = []
+    dialogs: list[str] = []
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 1280, "height": 860}, offline=True)
+        pg = context.new_page()
+
+        def route(r):
+            url = r.request.url
+            if url == path.as_uri():
+                r.continue_()
+            else:
+                requests.append(url)
+                r.abort()
+
+        pg.route("**/*", route)
+        pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.add_init_script("window.__xss = 0;")
+        pg.goto(path.as_uri(), wait_until="load")
+        pg.wait_for_selector("[data-landuse-ready]", timeout=30_000)
+        pg.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "demo_map.png"))
+        yield pg, requests, dialogs, errors
+        context.close()
+        browser.close()
+
+
+def test_nothing_left_the_file_and_leaflet_loaded(page):
+    pg, requests, _, errors = page
+    assert requests == []
+    assert errors == []
+    assert pg.evaluate("window.L && L.version") == "1.9.4"
+
+
+def test_every_feature_is_drawn(page, demo_map):
+    pg, *_ = page
+    _, villages, parcels = demo_map
+    counts = pg.evaluate("""() => {
+        const map = landuse.maps[0].map; let drawn = 0;
+        map.eachLayer(l => { if (l._luIndex !== undefined && (l._parts || l._rings || l._point)) drawn++; });
+        return [drawn, landuse.maps[0].layers.map(e => e.group.getLayers().length)];
+    }""")
+    assert counts[1] == [len(villages), len(parcels)]
+    assert counts[0] == len(villages) + len(parcels)
+    # the hillshade image is an embedded data URI and is displayed
+    assert pg.evaluate("document.querySelector('.leaflet-image-layer').src.startsWith('data:image/png')")
+    # legend: one section per visible layer, bilingual land types
+    legend = pg.inner_text(".lu-legend")
+    assert "Parcels · ຕອນດິນ" in legend and "Upland" in legend and "ໄຮ່" in legend
+
+
+def _click_parcel(pg, parcels, k: int) -> str:
+    geom = parcels.to_crs("EPSG:4326").geometry.iloc[k]
+    x0, y0, x1, y1 = geom.bounds
+    pt = shapely.point_on_surface(geom)
+    pg.evaluate(f"void landuse.maps[0].map.fitBounds([[{y0}, {x0}], [{y1}, {x1}]], {{animate: false, maxZoom: 18}})")
+    pg.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    xy = pg.evaluate(f"(() => {{ const p = landuse.maps[0].map.latLngToContainerPoint([{pt.y}, {pt.x}]);"
+                     " const r = landuse.maps[0].map.getContainer().getBoundingClientRect();"
+                     " return [p.x + r.left, p.y + r.top]; })()")
+    pg.mouse.click(*xy)
+    pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
+    return pg.inner_text(".leaflet-popup-content")
+
+
+def test_clicking_a_parcel_opens_its_popup(page, demo_map):
+    pg, *_ = page
+    _, _, parcels = demo_map
+    k = int(np.argmax(parcels.area.to_numpy()))  # the largest parcel: easy to hit
+    text = _click_parcel(pg, parcels, k)
+    row = parcels.iloc[k]
+    assert row["parcel_id"] in text
+    label = maps.STYLES["land_type"][row["land_type"]]
+    assert f"{label['en']} · {label['lo']}" in text
+    assert "Parcel" in text and "ລະຫັດຕອນດິນ" in text
+    pg.screenshot(path=str(ARTIFACTS / "demo_map_popup.png"))
+
+
+def test_injected_names_show_as_text_and_run_nothing(page, demo_map):
+    pg, _, dialogs, _ = page
+    _, _, parcels = demo_map
+    for k, payload in enumerate((PAYLOAD_IMG, PAYLOAD_SCRIPT, PAYLOAD_SVG)):
+        text = _click_parcel(pg, parcels, k)
+        assert payload in text
+    assert pg.evaluate("window.__xss") == 0
+    assert pg.evaluate("document.querySelectorAll('.leaflet-popup-content img, .leaflet-popup-content svg').length") == 0
+    assert dialogs == []
+    assert "Demo " + PAYLOAD_IMG in pg.inner_text(".lu-title")
+    assert pg.title() == "Demo " + PAYLOAD_IMG
+    pg.screenshot(path=str(ARTIFACTS / "demo_map_injected.png"))
+
+
+def test_search_box_finds_a_household(page, demo_map):
+    pg, *_ = page
+    _, _, parcels = demo_map
+    hh = parcels["household_id"].dropna()
+    hh = hh[hh.str.match(r"^[\w-]+$")]
+    target = hh.value_counts().index[0]
+    n = int((parcels["household_id"] == target).sum())
+    pg.fill(".lu-search input", target.lower())
+    pg.press(".lu-search input", "Enter")
+    pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
+    assert pg.inner_text(".lu-search-msg").startswith(f"{n} found")
+    assert target in pg.inner_text(".leaflet-popup-content")
+    pg.fill(".lu-search input", "no-such-id")
+    pg.press(".lu-search input", "Enter")
+    assert pg.inner_text(".lu-search-msg").startswith("Not found")
+    pg.screenshot(path=str(ARTIFACTS / "demo_map_search.png"))
+
+
+def test_layer_control_toggles_layers_and_legend(page):
+    pg, *_ = page
+    pg.locator(".leaflet-control-layers-overlays label", has_text="Parcels").locator("input").click()
+    assert "Parcels" not in pg.inner_text(".lu-legend")
+    assert pg.evaluate("landuse.maps[0].map.hasLayer(landuse.maps[0].layers[1].group)") is False
+    pg.locator(".leaflet-control-layers-overlays label", has_text="Parcels").locator("input").click()
+    assert "Parcels" in pg.inner_text(".lu-legend")
