@@ -82,7 +82,9 @@ __all__ = [
     "parse_schemes",
     "read_schemes",
     "scheme_layer",
+    "schemes_from_dict",
     "size_scheme",
+    "size_schemes",
 ]
 
 #: Required keys of a ``[[scheme]]`` table and their types.
@@ -503,6 +505,31 @@ def parse_schemes(text: str, *, source: str = "schemes.toml") -> list[SchemeSpec
             source=source,
             hint="check quotes, brackets and '=' on the line named",
         ) from exc
+    return _specs_from_data(data, source=source, text=text)
+
+
+def schemes_from_dict(data: Mapping[str, Any], *, source: str = "schemes") -> list[SchemeSpec]:
+    """Scheme specs from an already loaded scheme file (e.g. ``load_demo().schemes``).
+
+    Same checks as :func:`parse_schemes`; messages cannot give line numbers.
+
+    Examples
+    --------
+    >>> from landuse.datasets import load_demo  # doctest: +SKIP
+    >>> specs = schemes_from_dict(load_demo().schemes)  # doctest: +SKIP
+    """
+    return _specs_from_data(data, source=source, text=None)
+
+
+def _specs_from_data(
+    data: Mapping[str, Any], *, source: str, text: str | None
+) -> list[SchemeSpec]:
+    if not isinstance(data, Mapping):
+        raise RuleError(
+            f"expected the parsed scheme file (a mapping), got {type(data).__name__}",
+            source=source,
+            hint="pass tomllib.load(...) of the scheme file, or use read_schemes(path)",
+        )
     tables = data.get("scheme")
     if not isinstance(tables, list) or not tables:
         raise RuleError(
@@ -1201,6 +1228,79 @@ def size_scheme(
         layer=layer,
         notes=tuple(notes),
     )
+
+
+def size_schemes(
+    specs: Sequence[SchemeSpec],
+    climate: pd.DataFrame,
+    *,
+    dem: Any = None,
+    parcels: Any = None,
+) -> dict[str, Any]:
+    """Size several schemes and gather their tables, layers and reports.
+
+    Parameters
+    ----------
+    specs : sequence of SchemeSpec
+        Schemes (from :func:`read_schemes`).
+    climate, dem, parcels
+        As in :func:`size_scheme`.
+
+    Returns
+    -------
+    dict
+        ``results`` (list of :class:`SchemeResult`), ``monthly`` and ``decades``
+        (DataFrames with a leading ``scheme_id`` column), ``summary`` (one row per
+        scheme), ``total`` (area, families, design flow), ``report`` (Markdown) and,
+        with a DEM and parcels, ``layer`` (intake, command area, canal, catchment of
+        every scheme) and ``command_parcels`` (GeoDataFrames), else None.
+    """
+    if not specs:
+        raise RuleError("no scheme to size", hint="give at least one [[scheme]]")
+    results = [size_scheme(s, climate, dem=dem, parcels=parcels) for s in specs]
+
+    def stack(attr: str) -> pd.DataFrame:
+        frames = [
+            getattr(r, attr).reset_index().assign(scheme_id=r.spec.scheme_id) for r in results
+        ]
+        df = pd.concat(frames, ignore_index=True)
+        df.insert(0, "scheme_id", df.pop("scheme_id"))
+        return df
+
+    summary = pd.DataFrame([r.summary for r in results])
+    total = {
+        "area_ha": float(summary["area_ha"].sum()),
+        "families": int(summary["families"].sum()),
+        "design_flow_l_s": float(summary["design_flow_l_s"].sum()),
+    }
+    report = (
+        f"# Irrigation schemes: {len(results)} scheme(s), {total['area_ha']:.2f} ha, "
+        f"{total['families']} families, design flow {total['design_flow_l_s']:.1f} l/s\n\n"
+        + "\n".join(r.report() for r in results)
+    )
+    layer = command = None
+    if all(r.layer is not None for r in results):
+        import geopandas as gpd
+
+        layer = gpd.GeoDataFrame(
+            pd.concat([r.layer for r in results], ignore_index=True), geometry="geometry"
+        )
+        command = gpd.GeoDataFrame(
+            pd.concat(
+                [r.parcels.assign(scheme_id=r.spec.scheme_id) for r in results], ignore_index=True
+            ),
+            geometry="geometry",
+        )
+    return {
+        "results": results,
+        "monthly": stack("monthly"),
+        "decades": stack("decades"),
+        "summary": summary,
+        "total": total,
+        "report": report,
+        "layer": layer,
+        "command_parcels": command,
+    }
 
 
 _MONTHS = (

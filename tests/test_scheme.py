@@ -560,3 +560,27 @@ def test_cli_errors(demo_paths, tmp_path):
     )
     assert res.exit_code == 1 and "tmin_c" in res.output
     assert not Path(tmp_path / "o2" / "irrigation_summary.csv").exists()
+
+
+def test_schemes_from_dict_matches_parse():
+    import tomllib
+
+    data = tomllib.loads(BASE)
+    assert scheme.schemes_from_dict(data) == scheme.parse_schemes(BASE)
+    with pytest.raises(RuleError, match="unknown key 'canal_nn'"):
+        scheme.schemes_from_dict(tomllib.loads(BASE.replace("canal_n =", "canal_nn =")))
+    with pytest.raises(RuleError, match="expected the parsed scheme file"):
+        scheme.schemes_from_dict([1, 2])
+
+
+def test_size_schemes_gathers_tables(parcels, dem):
+    specs = scheme.parse_schemes(BASE + BASE.replace('scheme_id = "S1"', 'scheme_id = "S2"'))
+    out = scheme.size_schemes(specs, climate(), dem=dem, parcels=parcels)
+    assert list(out["summary"]["scheme_id"]) == ["S1", "S2"]
+    assert list(out["monthly"].columns[:2]) == ["scheme_id", "month"] and len(out["monthly"]) == 24
+    assert out["total"]["area_ha"] == pytest.approx(6.0)
+    assert out["total"]["families"] == 4
+    assert len(out["layer"]) == 6 and len(out["command_parcels"]) == 8
+    assert out["report"].startswith("# Irrigation schemes: 2 scheme(s), 6.00 ha, 4 families")
+    with pytest.raises(RuleError, match="no scheme to size"):
+        scheme.size_schemes([], climate())

@@ -57,8 +57,6 @@ def command(
     flow, source, servable area, canal), irrigation_report.md, and with --dem and
     --parcels irrigation_schemes.gpkg (layers 'schemes' and 'command_parcels').
     """
-    import pandas as pd
-
     from landuse import scheme as sch
     from landuse.errors import OutputExistsError, RuleError
     from landuse.io import (
@@ -107,53 +105,22 @@ def command(
                 )
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    results = [sch.size_scheme(s, climate, dem=dem, parcels=parcels) for s in specs]
-    monthly = pd.concat(
-        [r.monthly.reset_index().assign(scheme_id=r.spec.scheme_id) for r in results],
-        ignore_index=True,
-    )
-    decades = pd.concat(
-        [r.decades.reset_index().assign(scheme_id=r.spec.scheme_id) for r in results],
-        ignore_index=True,
-    )
-    for df in (monthly, decades):
-        df.insert(0, "scheme_id", df.pop("scheme_id"))
-    summary = pd.DataFrame([r.summary for r in results])
-    total = {
-        "area_ha": float(summary["area_ha"].sum()),
-        "families": int(summary["families"].sum()),
-        "design_flow_l_s": float(summary["design_flow_l_s"].sum()),
-    }
-    write_table(monthly.round(6), out_dir / "irrigation_monthly.csv", overwrite=overwrite)
-    write_table(decades.round(6), out_dir / "irrigation_decades.csv", overwrite=overwrite)
-    write_table(summary, out_dir / "irrigation_summary.csv", overwrite=overwrite)
+    sized = sch.size_schemes(specs, climate, dem=dem, parcels=parcels)
+    results, total = sized["results"], sized["total"]
+    write_table(sized["monthly"].round(6), out_dir / "irrigation_monthly.csv", overwrite=overwrite)
+    write_table(sized["decades"].round(6), out_dir / "irrigation_decades.csv", overwrite=overwrite)
+    write_table(sized["summary"], out_dir / "irrigation_summary.csv", overwrite=overwrite)
+    payload = {"schemes": [r.summary for r in results], "total": total}
     with atomic_output(out_dir / "irrigation_summary.json", overwrite=overwrite) as tmp:
-        tmp.write_text(
-            json.dumps(
-                {"schemes": [r.summary for r in results], "total": total},
-                ensure_ascii=False,
-                indent=2,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
-    report = (
-        f"# Irrigation schemes: {len(results)} scheme(s), {total['area_ha']:.2f} ha, "
-        f"{total['families']} families, design flow {total['design_flow_l_s']:.1f} l/s\n\n"
-        + "\n".join(r.report() for r in results)
-    )
+        tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     with atomic_output(out_dir / "irrigation_report.md", overwrite=overwrite) as tmp:
-        tmp.write_text(report, encoding="utf-8")
+        tmp.write_text(sized["report"], encoding="utf-8")
     if with_layer:
-        layer = pd.concat([r.layer for r in results], ignore_index=True)
-        cmd = pd.concat(
-            [r.parcels.assign(scheme_id=r.spec.scheme_id) for r in results], ignore_index=True
-        )
         gpkg = out_dir / "irrigation_schemes.gpkg"
         if overwrite and gpkg.exists():
             gpkg.unlink()
-        write_vector(layer.set_geometry("geometry"), gpkg, layer="schemes")
-        write_vector(cmd.set_geometry("geometry"), gpkg, layer="command_parcels")
+        write_vector(sized["layer"], gpkg, layer="schemes")
+        write_vector(sized["command_parcels"], gpkg, layer="command_parcels")
 
     click.echo(f"landuse irrigation -> {out_dir}")
     for r in results:
