@@ -436,7 +436,8 @@ FAULTS = {
 
 def test_every_code_has_a_fault_test():
     tested = {k.split("-")[0] for k in FAULTS}
-    untested_by_design = {"FILE_NOT_FOUND", "FILE_UNREADABLE", "CHECK_SKIPPED"}  # tested below
+    # tested below
+    untested_by_design = {"FILE_NOT_FOUND", "FILE_UNREADABLE", "CHECK_SKIPPED", "CHECK_FAILED"}
     assert set(CODES) - untested_by_design == tested
 
 
@@ -705,3 +706,24 @@ def test_demo_data_pass_the_check():
     assert errors.empty, errors.head(20).to_string()
     result = CliRunner().invoke(cli, ["check", "--demo"])
     assert result.exit_code == 0, result.output[-3000:]
+
+
+def test_a_check_that_crashes_becomes_a_row_not_a_traceback(tmp_path, monkeypatch):
+    from landuse import topology
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("TopologyException: side location conflict at 1 2")
+
+    monkeypatch.setattr(topology, "gaps", boom)
+    paths = write(clean(), tmp_path)
+    report = check_files(**paths)
+    rows = report[report.code == "CHECK_FAILED"]
+    assert len(rows) == 1 and rows.severity.iloc[0] == "error" and rows.layer.iloc[0] == "parcels"
+    assert rows.message.str.contains(
+        r"gap and sliver check could not run.*RuntimeError: TopologyException.*Fix: repair"
+    ).all()
+    result = CliRunner().invoke(
+        cli, ["check", "--parcels", str(paths["parcels"]), "--villages", str(paths["villages"])]
+    )
+    assert result.exit_code == 1 and "CHECK_FAILED" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

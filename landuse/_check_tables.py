@@ -1,0 +1,231 @@
+"""Checks of the tables (households, histories, climate) for :mod:`landuse.check` (private)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from landuse import _validate
+from landuse._check_base import (
+    _CLIMATE_LIMITS,
+    _check_ids,
+    _fid,
+    _missing_columns,
+    _Report,
+    _text_encoding,
+    _to_numbers,
+)
+
+
+def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | None) -> set | None:
+    from landuse.io import REQUIRED
+
+    layer = "households"
+    missing = _missing_columns(rep, households, REQUIRED["households"], layer)
+    ids = None
+    id_col = None
+    if "household_id" not in missing:
+        id_col = "household_id"
+        _check_ids(rep, households, "household_id", layer)
+        ids = set(households["household_id"].dropna().astype(str))
+    else:
+        rep.skipped(
+            layer, "household ids and parcels' households", "the column 'household_id' is missing"
+        )
+    for col in [c for c in households.columns if isinstance(c, str) and c.endswith("_lo")]:
+        _text_encoding(rep, households, col, layer, id_col or "household_id")
+    vids = vstate["ids"] if vstate else None
+    if "village_id" in households.columns and vids is not None:
+        col = households["village_id"]
+        for pos in np.flatnonzero((col.isna() | ~col.astype(str).isin(vids)).to_numpy()):
+            v = col.iloc[pos]
+            found = (
+                "has no village_id"
+                if pd.isna(v)
+                else f"village_id {v!r} is not in the villages layer"
+            )
+            rep.add(
+                "error",
+                "HOUSEHOLD_UNKNOWN_VILLAGE",
+                layer,
+                _fid(households, pos, id_col),
+                found,
+                "correct the village_id or add the village to the villages layer",
+            )
+    members = labour = None
+    if "members" in households.columns:
+        members = _to_numbers(rep, households, "members", layer, id_col)
+        for pos in np.flatnonzero((members < 1).to_numpy()):
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                _fid(households, pos, id_col),
+                f"members is {members.iloc[pos]:g}; a household has at least 1 member",
+                "count the persons living in the household",
+            )
+    if "labour_units" in households.columns:
+        labour = _to_numbers(rep, households, "labour_units", layer, id_col)
+        for pos in np.flatnonzero((labour < 0).to_numpy()):
+            rep.add(
+                "error",
+                "VALUE_NEGATIVE",
+                layer,
+                _fid(households, pos, id_col),
+                f"labour_units is {labour.iloc[pos]:g}; labour units cannot be negative",
+                "count working members (adults 1.0, youths and elders 0.5)",
+            )
+    if members is not None and labour is not None:
+        for pos in np.flatnonzero(((labour > members) & (members >= 1)).to_numpy()):
+            rep.add(
+                "error",
+                "LABOUR_GT_MEMBERS",
+                layer,
+                _fid(households, pos, id_col),
+                f"labour_units {labour.iloc[pos]:g} exceed members {members.iloc[pos]:g}",
+                "labour units count working members (adults 1.0, youths and elders 0.5), "
+                "so they cannot exceed members",
+            )
+    return ids
+
+
+def _check_histories(rep: _Report, histories: pd.DataFrame, parcel_ids: set | None) -> None:
+    from landuse.io import REQUIRED
+
+    layer = "histories"
+    missing = _missing_columns(rep, histories, REQUIRED["histories"], layer)
+    id_col = "plot_id" if "plot_id" not in missing else None
+    if id_col:
+        for pos in np.flatnonzero(histories["plot_id"].isna().to_numpy()):
+            rep.add(
+                "error",
+                "ID_MISSING",
+                layer,
+                f"row {pos + 1}",
+                f"row {pos + 1} has no plot_id",
+                "fill in the plot_id",
+            )
+    if "year" in histories.columns:
+        year = _to_numbers(rep, histories, "year", layer, id_col)
+        for pos in np.flatnonzero(((year < 1800) | (year > 2200) | (year % 1 != 0)).to_numpy()):
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                _fid(histories, pos, id_col),
+                f"year {histories['year'].iloc[pos]!r} is not a calendar year",
+                "write the year as e.g. 2016",
+            )
+        if id_col:
+            dup = (
+                pd.DataFrame({"p": histories["plot_id"], "y": year})
+                .duplicated(keep="first")
+                .to_numpy()
+            )
+            for pos in np.flatnonzero(dup & year.notna().to_numpy()):
+                rep.add(
+                    "error",
+                    "ID_DUPLICATE",
+                    layer,
+                    _fid(histories, pos, id_col),
+                    f"plot {histories['plot_id'].iloc[pos]!r} has more than one row for year "
+                    f"{year.iloc[pos]:g}",
+                    "keep one status per plot and year",
+                )
+    if id_col and parcel_ids is not None:
+        col = histories["plot_id"]
+        unknown = col.notna() & ~col.astype(str).isin(parcel_ids)
+        for value in pd.unique(col[unknown]):
+            n = int((col == value).sum())
+            rep.add(
+                "warning",
+                "HISTORY_UNKNOWN_PLOT",
+                layer,
+                value,
+                f"plot_id {value!r} ({n} rows) is not a parcel_id of the parcels layer",
+                "use the parcel_id of the plot so that its fallow cycles can be mapped",
+            )
+    if "status" in histories.columns:
+        status = histories["status"].astype("string").str.strip().str.lower()
+        status = status.replace({"cropped": "cultivated", "crop": "cultivated", "forest": "other"})
+        for pos in np.flatnonzero(
+            (~status.isin(_validate.HISTORY_STATUSES)).fillna(True).to_numpy()
+        ):
+            rep.add(
+                "error",
+                "STATUS_UNKNOWN",
+                layer,
+                _fid(histories, pos, id_col),
+                f"status {histories['status'].iloc[pos]!r} is not in the vocabulary",
+                f"use one of {', '.join(_validate.HISTORY_STATUSES)}",
+            )
+
+
+def _check_climate(rep: _Report, climate: pd.DataFrame) -> None:
+    from landuse.io import REQUIRED
+
+    layer = "climate"
+    missing = _missing_columns(rep, climate, REQUIRED["climate"], layer)
+    df = climate.reset_index(drop=True)
+    month = None
+    if "month" not in missing:
+        month = _to_numbers(rep, df, "month", layer, None)
+        ok = month.isin(range(1, 13))
+        for pos in np.flatnonzero((~ok & month.notna()).to_numpy()):
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                f"row {pos + 1}",
+                f"month {df['month'].iloc[pos]!r} is not 1-12",
+                "number the months 1 (January) to 12",
+            )
+        present = month[ok].astype(int)
+        if sorted(present) != list(range(1, 13)):
+            absent = sorted(set(range(1, 13)) - set(present))
+            twice = sorted(present[present.duplicated()].unique())
+            found = "; ".join(
+                x
+                for x in (
+                    f"months missing: {absent}" if absent else "",
+                    f"months repeated: {twice}" if twice else "",
+                )
+                if x
+            )
+            rep.add(
+                "error",
+                "CLIMATE_MONTHS",
+                layer,
+                None,
+                f"the table must hold months 1-12 once each ({found})",
+                "give one row per calendar month",
+            )
+    label = [
+        f"month {int(m)}" if m == m else f"row {i + 1}"
+        for i, m in enumerate(month if month is not None else [np.nan] * len(df))
+    ]
+    values = {}
+    for col, (lo, hi) in _CLIMATE_LIMITS.items():
+        if col not in df.columns:
+            continue
+        v = _to_numbers(rep, df.assign(_label=label), col, layer, "_label")
+        values[col] = v
+        for pos in np.flatnonzero(((v < lo) | (v > hi)).to_numpy()):
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                label[pos],
+                f"{col} is {v.iloc[pos]:g}, outside {lo}..{hi}",
+                f"check the unit ({col.rsplit('_', 1)[-1]}) and the value",
+            )
+    if "tmin_c" in values and "tmax_c" in values:
+        for pos in np.flatnonzero((values["tmin_c"] > values["tmax_c"]).to_numpy()):
+            rep.add(
+                "error",
+                "TMIN_GT_TMAX",
+                layer,
+                label[pos],
+                f"tmin_c {values['tmin_c'].iloc[pos]:g} is above tmax_c {values['tmax_c'].iloc[pos]:g}",
+                "swap the columns or correct the values",
+            )
