@@ -802,8 +802,9 @@ def _vectorise(vid: Any, geom: Any, zone: np.ndarray, rule: np.ndarray, region: 
     if len(arr) > 1:
         tol = 0.5 * min(grid.res)
         simple = shapely.coverage_simplify(arr, tol, simplify_boundary=False)
-        ok = shapely.is_valid(simple) & ~shapely.is_empty(simple)
-        arr = np.where(ok, simple, arr)
+        # all or nothing: mixing simplified and original pieces would open gaps
+        if (shapely.is_valid(simple) & ~shapely.is_empty(simple)).all():
+            arr = simple
     clipped = shapely.intersection(arr, geom)
     clipped = np.asarray([_polygonal(g) for g in clipped], dtype=object)
     keep = ~shapely.is_empty(clipped)

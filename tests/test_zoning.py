@@ -630,3 +630,31 @@ def test_demo_zoning_is_plausible():
     assert np.nanmean(slope[paddy_cells]) < np.nanmean(slope[res.zone_raster.data > 0]) / 3
     dist = zoning._stream_distance(streams, dem, cells=paddy_cells, thresholds_m=[300.0])
     assert np.mean(dist[paddy_cells] <= 300 + 2 * 20) > 0.9
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), min_cells=st.integers(2, 12))
+def test_merge_small_patches_invariants(seed, min_cells):
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    zone = rng.integers(1, 4, (12, 14))
+    region = np.ones(zone.shape, bool)
+    region[:, :2] = rng.random() < 0.5  # sometimes a ragged region
+    zone = np.where(region, zone, 0)
+    out = zoning._merge_small_patches(zone, region, min_cells, {1: 0, 2: 1, 3: 2})
+    assert (out[~region] == 0).all()
+    assert set(np.unique(out[region])) <= set(np.unique(zone[region]))
+    n_patches = 0
+    for z in np.unique(out[region]):
+        lab, n = ndimage.label((out == z) & region)
+        n_patches += n
+        sizes = np.bincount(lab.ravel())[1:]
+        if len(np.unique(out[region])) > 1:
+            assert (sizes >= min_cells).all()
+    # cells of patches already large enough keep their zone
+    for z in np.unique(zone[region]):
+        lab, n = ndimage.label((zone == z) & region)
+        sizes = np.bincount(lab.ravel())
+        big = (sizes[lab] >= min_cells) & (lab > 0)
+        assert (out[big] == zone[big]).all()
