@@ -584,11 +584,12 @@ def make_forest(rng, unparcelled: gpd.GeoDataFrame, villages, terrain) -> gpd.Ge
     forest = unparcelled[score > 1.15]
     rows = []
     for k, grp in forest.groupby("village_idx"):
-        merged = shapely.union_all(shapely.buffer(grp.geometry.to_numpy(), 0.05))
-        merged = shapely.simplify(merged.buffer(-0.05), 5.0)
+        # the cells form a coverage (shared edges), so the union is exact and never
+        # reaches into a parcel
+        merged = shapely.coverage_union_all(grp.geometry.to_numpy())
         for g in shapely.get_parts(merged):
             if g.area >= 5000.0:
-                rows.append({"village_id": villages["village_id"].iloc[k], "geometry": shapely.set_precision(g, 0.01)})
+                rows.append({"village_id": villages["village_id"].iloc[k], "geometry": g})
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
     out = out[out.is_valid & ~out.is_empty]
     out = out.explode(index_parts=False)
