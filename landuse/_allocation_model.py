@@ -1,0 +1,586 @@
+"""The integer programme behind :func:`landuse.allocation.allocate` (private).
+
+One :class:`Subproblem` is one village and one land type: households of the village
+with an entitlement to that type, and the village's free parcels of that type.
+Subproblems share no parcel, no household budget and no constraint, so they are
+solved independently (and in parallel).
+
+Model (areas in ha, distances in m)::
+
+    x[k]  in {0,1}  pair k = (household h, parcel p) gets the parcel
+    s[h]  >= 0      shortfall of household h
+    z     >= 0      largest weighted relative shortfall
+
+    sum_{k: p(k)=p} x[k] <= 1                      each parcel to at most one household
+    sum_{k: h(k)=h} a_p x[k] <= C_h - K_h          cap (entitlement x cap factor)
+    sum_{k: h(k)=h} x[k] <= N_h - k_h              plot limit
+    s[h] + sum_{k: h(k)=h} a_p x[k] >= E_h - K_h   shortfall
+    (E_h / w_h) z - s[h] >= 0                      z >= w_h s_h / E_h
+
+with K_h, k_h the area and number of kept (existing, lawful) parcels. Objectives,
+solved lexicographically in three stages, each fixing the previous optimum:
+
+1. min z                                (min-max relative shortfall)
+2. min sum_h s[h]   s.t. z <= z1         (total shortfall)
+3. min sum_k x[k] (1 + d_k / 1000 m)   s.t. z <= z1, sum s <= S2 (plots, distance)
+
+Every stage starts from the previous stage's solution, which stays feasible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Distance [m] that costs as much as one extra plot in the fragmentation stage.
+DISTANCE_PER_PLOT_M = 1000.0
+#: Absolute tolerance when a stage's optimum is fixed for the next one.
+FIX_ABS_TOL = 1e-7
+#: Relative tolerance when a stage's optimum is fixed for the next one.
+FIX_REL_TOL = 1e-6
+
+_banner_lock = threading.Lock()
+_banner_done = False
+
+
+@contextlib.contextmanager
+def _quiet_fd():
+    """Silence HiGHS's one-time banner, which it prints to the C-level stdout."""
+    global _banner_done
+    with _banner_lock:
+        if _banner_done:
+            yield
+            return
+        try:
+            fd = os.dup(1)
+        except OSError:  # pragma: no cover - no fd 1 (embedded interpreters)
+            yield
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            yield
+        finally:
+            os.dup2(fd, 1)
+            os.close(fd)
+            os.close(devnull)
+            _banner_done = True
+
+
+def new_highs(*, time_limit_s: float, mip_gap: float):
+    """A silent, single-threaded, seeded HiGHS instance."""
+    import highspy
+
+    with _quiet_fd():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
+    return h
+
+
+@dataclass
+class Subproblem:
+    """One village and land type (arrays indexed by household / parcel / pair)."""
+
+    village_id: str
+    land_type: str
+    household_ids: np.ndarray  # (nh,)
+    entitled: np.ndarray  # E_h - K_h, remaining entitlement [ha] (may be <= 0)
+    entitled_full: np.ndarray  # E_h [ha]
+    cap: np.ndarray  # C_h - K_h [ha]
+    plots: np.ndarray  # N_h - k_h [-]
+    weight: np.ndarray  # w_h [-]
+    parcel_ids: np.ndarray  # (np,)
+    area: np.ndarray  # a_p [ha]
+    pair_h: np.ndarray  # (m,) household index of pair
+    pair_p: np.ndarray  # (m,) parcel index of pair
+    pair_d: np.ndarray  # (m,) distance [m]
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pair_h)
+
+
+@dataclass
+class Solution:
+    """Assignment and solver report of one subproblem."""
+
+    assign: np.ndarray  # (np,) household index or -1
+    method: str  # "mip", "heuristic", "trivial"
+    status: str
+    stages: list[dict] = field(default_factory=list)
+    gap: float = 0.0  # proven relative gap of the primary (min-max) stage
+    bound: float = 0.0  # proven lower bound of z (stage 1)
+    runtime_s: float = 0.0
+
+
+def _relative_shortfall(sp: Subproblem, assign: np.ndarray) -> np.ndarray:
+    got = np.zeros(len(sp.household_ids))
+    mask = assign >= 0
+    np.add.at(got, assign[mask], sp.area[mask])
+    short = np.maximum(sp.entitled - got, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(sp.entitled_full > 0, sp.weight * short / sp.entitled_full, 0.0)
+    return rel
+
+
+def _gap(primal: float, dual: float) -> float:
+    """Relative gap |primal - dual| / |primal| (0 when both are ~0)."""
+    if not np.isfinite(dual):
+        return float("inf")
+    diff = max(primal - dual, 0.0)
+    if diff <= 1e-8:
+        return 0.0
+    return diff / max(abs(primal), 1e-12)
+
+
+def build_lp(sp: Subproblem):
+    """The HighsLp of stage 1 and the column layout (x, s, z)."""
+    import highspy
+    import scipy.sparse as sps
+
+    nh, npar, m = len(sp.household_ids), len(sp.parcel_ids), sp.n_pairs
+    ncol = m + nh + 1
+    zc = m + nh
+    a = sp.area[sp.pair_p]
+    k = np.arange(m)
+    hcol = m + np.arange(nh)
+    r_parcel = sp.pair_p
+    r_cap = npar + sp.pair_h
+    r_plot = npar + nh + sp.pair_h
+    r_short = npar + 2 * nh + sp.pair_h
+    rows = np.concatenate([r_parcel, r_cap, r_plot, r_short,
+                           npar + 2 * nh + np.arange(nh),  # s in shortfall rows
+                           npar + 3 * nh + np.arange(nh),  # -s in fairness rows
+                           npar + 3 * nh + np.arange(nh)])  # z in fairness rows
+    cols = np.concatenate([k, k, k, k, hcol, hcol, np.full(nh, zc)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zcoef = np.where(sp.weight > 0, sp.entitled_full / sp.weight, 0.0)
+    vals = np.concatenate([np.ones(m), a, np.ones(m), a, np.ones(nh), -np.ones(nh), zcoef])
+    nrow = npar + 4 * nh
+    mat = sps.csc_matrix((vals, (rows, cols)), shape=(nrow, ncol))
+    mat.sort_indices()
+    inf = highspy.kHighsInf
+    row_lo = np.concatenate([np.full(npar, -inf), np.full(nh, -inf), np.full(nh, -inf),
+                             sp.entitled, np.zeros(nh)])
+    row_hi = np.concatenate([np.ones(npar), sp.cap + 1e-9, sp.plots.astype(float),
+                             np.full(nh, inf), np.full(nh, inf)])
+    col_lo = np.zeros(ncol)
+    col_hi = np.concatenate([np.ones(m), np.maximum(sp.entitled, 0.0), [max(float(sp.weight.max()), 1.0)]])
+    cost = np.zeros(ncol)
+    cost[zc] = 1.0
+    lp = highspy.HighsLp()
+    lp.num_col_ = ncol
+    lp.num_row_ = nrow
+    lp.col_cost_ = cost
+    lp.col_lower_ = col_lo
+    lp.col_upper_ = col_hi
+    lp.row_lower_ = row_lo
+    lp.row_upper_ = row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = mat.indices.astype(np.int32)
+    lp.a_matrix_.value_ = mat.data
+    lp.a_matrix_.num_col_ = ncol
+    lp.a_matrix_.num_row_ = nrow
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * m + [highspy.HighsVarType.kContinuous] * (nh + 1)
+    return lp, m, nh, zc
+
+
+def combinatorial_bound(sp: Subproblem, *, max_cells: int = 40_000) -> float:
+    """A lower bound of z from subset sums of the parcel areas (stronger than the LP when plots are lumpy).
+
+    For a target z, household h needs :math:`A_h \\ge L_h(z) = E_h (1 - z / w_h)`
+    made of whole parcels: at least :math:`m_h(z)`, the smallest sum of at most
+    :math:`N_h` distinct parcel areas that reaches :math:`L_h(z)` (and is within the
+    cap), using at least :math:`k_h(z)` parcels. No allocation can give more land
+    or more parcels than exist, so any feasible z satisfies
+
+    .. math:: \\sum_h m_h(z) \\le \\sum_p a_p, \\qquad \\sum_h k_h(z) \\le n_p .
+
+    The smallest such z (found by bisection; both sums fall as z grows) is a valid
+    lower bound of the optimum. Subset sums are computed by a 0/1 knapsack over
+    areas floored to a grid of δ, which only loosens the bound (targets are
+    lowered by :math:`N_h δ`), so it stays valid.
+    """
+    nh = len(sp.household_ids)
+    need = sp.entitled > 1e-9
+    if nh == 0 or not need.any():
+        return 0.0
+    if len(sp.parcel_ids) == 0 or sp.n_pairs == 0:
+        return float(np.max(np.where(need, sp.weight * sp.entitled / np.maximum(sp.entitled_full, 1e-12), 0)))
+    nmax = int(sp.plots.max())
+    top = float(min(sp.cap.max(), sp.area.sum()))
+    delta = max(top / max_cells, 1e-4)
+    grid = int(np.floor(top / delta)) + 1
+    big = nmax + 1
+    cnt = np.full(grid, big, dtype=np.int64)  # fewest parcels reaching floored sum exactly
+    cnt[0] = 0
+    for a in np.sort(np.floor(sp.area / delta).astype(np.int64))[::-1]:
+        if a <= 0:
+            cnt = np.minimum(cnt, cnt)  # zero-area parcels add nothing
+            continue
+        if a >= grid:
+            continue
+        cnt[a:] = np.minimum(cnt[a:], cnt[:-a] + 1)
+    sums = np.flatnonzero(cnt <= nmax)
+    counts = cnt[sums]
+    # suffix minimum of counts, to answer "fewest parcels for any sum >= L" quickly
+    suffix_min = np.minimum.accumulate(counts[::-1])[::-1]
+    total_area = float(sp.area.sum())
+    n_parcels = len(sp.parcel_ids)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_w = np.where(sp.weight > 0, 1.0 / sp.weight, 0.0)
+
+    def feasible(z: float) -> bool:
+        target = sp.entitled_full * (1.0 - z * inv_w) - (sp.entitled_full - sp.entitled)
+        h = np.flatnonzero(target > 1e-9)
+        if h.size == 0:
+            return True
+        lo_cells = np.ceil((target[h] - sp.plots[h] * delta) / delta - 1e-9).astype(np.int64)
+        lo_cells = np.maximum(lo_cells, 1)
+        pos = np.searchsorted(sums, lo_cells)
+        if np.any(pos >= sums.size):
+            return False
+        m = sums[pos] * delta
+        if np.any(m > sp.cap[h] + 1e-9):
+            return False
+        k = suffix_min[pos]
+        if np.any(k > sp.plots[h]):
+            return False
+        return bool(m.sum() <= total_area + 1e-9 and k.sum() <= n_parcels)
+
+    hi = float(np.max(sp.weight[need])) if need.any() else 1.0
+    if not feasible(hi):
+        return hi
+    lo = 0.0
+    if feasible(lo):
+        return 0.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if feasible(mid):
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo <= 1e-10:
+            break
+    return lo
+
+
+def _columns_from_assign(sp: Subproblem, assign: np.ndarray) -> np.ndarray:
+    """Full column vector (x, s, z) of an assignment."""
+    m, nh = sp.n_pairs, len(sp.household_ids)
+    x = np.zeros(m)
+    chosen = assign[sp.pair_p] == sp.pair_h
+    x[chosen] = 1.0
+    got = np.zeros(nh)
+    np.add.at(got, sp.pair_h[chosen], sp.area[sp.pair_p[chosen]])
+    s = np.clip(sp.entitled - got, 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(sp.entitled_full > 0, sp.weight * s / sp.entitled_full, 0.0)
+    z = float(rel.max()) if nh else 0.0
+    return np.concatenate([x, s, [z]])
+
+
+def _assign_from_x(sp: Subproblem, x: np.ndarray) -> np.ndarray:
+    assign = np.full(len(sp.parcel_ids), -1, dtype=np.int64)
+    chosen = np.flatnonzero(x > 0.5)
+    # sorted by pair so a (numerically impossible) double use resolves deterministically
+    for k in chosen:
+        if assign[sp.pair_p[k]] < 0:
+            assign[sp.pair_p[k]] = sp.pair_h[k]
+    return assign
+
+
+def _run_stage(h, name: str, ncol: int, start: np.ndarray | None) -> dict:
+    import highspy
+
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+    t0 = time.perf_counter()
+    h.run()
+    elapsed = time.perf_counter() - t0
+    status = h.getModelStatus()
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2
+    primal = float(info.objective_function_value) if has_sol else float("nan")
+    dual = float(info.mip_dual_bound)
+    return {
+        "stage": name,
+        "status": h.modelStatusToString(status),
+        "objective": primal,
+        "bound": dual,
+        "gap": _gap(primal, dual) if has_sol else float("inf"),
+        "runtime_s": elapsed,
+        "nodes": int(info.mip_node_count),
+        "x": np.array(h.getSolution().col_value) if has_sol else None,
+    }
+
+
+def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solution:
+    """Solve the three lexicographic stages with HiGHS within *time_limit_s* in total."""
+    t_start = time.perf_counter()
+    lp, m, nh, zc = build_lp(sp)
+    # a good incumbent (heuristic) and a proven lower bound of z before HiGHS starts
+    start = _columns_from_assign(sp, heuristic_assign(sp, time_limit_s=min(0.15 * time_limit_s, 5.0)))
+    zlb = combinatorial_bound(sp)
+    lp.col_lower_ = np.concatenate([np.zeros(lp.num_col_ - 1), [max(zlb - 1e-9, 0.0)]])
+    remaining = time_limit_s - (time.perf_counter() - t_start)
+    h = new_highs(time_limit_s=max(0.05, remaining * 0.6), mip_gap=mip_gap)
+    h.passModel(lp)
+    stages = []
+    # stage 1: min z (skipped when the heuristic already meets the bound within the gap)
+    z_start = float(start[zc])
+    if _gap(z_start, zlb) <= mip_gap:
+        r1 = {"stage": "max_relative_shortfall", "status": "Optimal", "objective": z_start, "bound": zlb,
+              "gap": _gap(z_start, zlb), "runtime_s": 0.0, "nodes": 0, "x": start}
+    else:
+        r1 = _run_stage(h, "max_relative_shortfall", lp.num_col_, start)
+        if r1["x"] is not None and np.isfinite(r1["objective"]):
+            r1["bound"] = max(r1["bound"], zlb) if np.isfinite(r1["bound"]) else zlb
+            r1["gap"] = _gap(r1["objective"], r1["bound"])
+            if r1["gap"] <= mip_gap:
+                r1["status"] = "Optimal"
+    stages.append(r1)
+    x = r1["x"] if r1["x"] is not None else start
+    z1 = float(x[zc])
+    # stage 2: min total shortfall with z fixed
+    h.changeColBounds(zc, max(zlb - 1e-9, 0.0), max(z1 * (1 + FIX_REL_TOL) + FIX_ABS_TOL, zlb))
+    h.changeColCost(zc, 0.0)
+    h.changeColsCost(nh, np.arange(m, m + nh, dtype=np.int32), np.ones(nh))
+    h.setOptionValue("time_limit", max(0.05, (time_limit_s - (time.perf_counter() - t_start)) * 0.5))
+    r2 = _run_stage(h, "total_shortfall_ha", lp.num_col_, x)
+    stages.append(r2)
+    if r2["x"] is not None:
+        x = r2["x"]
+    s2 = float(np.sum(x[m:m + nh]))
+    # stage 3: min plots and distance with the total shortfall fixed
+    h.changeColsCost(nh, np.arange(m, m + nh, dtype=np.int32), np.zeros(nh))
+    h.addRow(-np.inf, s2 * (1 + FIX_REL_TOL) + FIX_ABS_TOL * max(1, nh), nh,
+             np.arange(m, m + nh, dtype=np.int32), np.ones(nh))
+    cost = 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M
+    h.changeColsCost(m, np.arange(m, dtype=np.int32), cost)
+    h.setOptionValue("time_limit", max(0.05, time_limit_s - (time.perf_counter() - t_start)))
+    r3 = _run_stage(h, "fragmentation", lp.num_col_, x)
+    stages.append(r3)
+    if r3["x"] is not None:
+        x = r3["x"]
+    assign = _assign_from_x(sp, x[:m])
+    for r in stages:
+        if r["status"] != "Optimal" and r["gap"] <= mip_gap:
+            r["status"] = "Optimal"  # proven within the requested gap
+    statuses = [r["status"] for r in stages]
+    status = "optimal" if all(s == "Optimal" for s in statuses) else (
+        "time_limit" if any(s == "Time limit reached" for s in statuses) else "/".join(statuses))
+    for r in stages:
+        r.pop("x")
+    return Solution(assign=assign, method="mip", status=status, stages=stages,
+                    gap=r1["gap"], bound=max(r1["bound"], 0.0),
+                    runtime_s=time.perf_counter() - t_start)
+
+
+def lp_bound(sp: Subproblem, *, time_limit_s: float) -> float:
+    """Lower bound of z from the LP relaxation of stage 1."""
+    import highspy
+
+    lp, m, nh, zc = build_lp(sp)
+    lp.integrality_ = []
+    h = new_highs(time_limit_s=time_limit_s, mip_gap=0.0)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return 0.0
+    return max(float(h.getInfo().objective_function_value), 0.0)
+
+
+def _best_fit_at(sp: Subproblem, z: float, cand_of_h: list[np.ndarray]) -> np.ndarray | None:
+    """Give every household at least L_h(z) by best fit, or None if this greedy fails.
+
+    Households in decreasing need take, while short, the smallest free parcel that
+    covers the rest of their need (or, if none does, the largest that fits the cap).
+    """
+    import bisect
+
+    nh = len(sp.household_ids)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = sp.entitled_full * (1.0 - z * np.where(sp.weight > 0, 1.0 / sp.weight, 0.0)) - \
+            (sp.entitled_full - sp.entitled)
+    assign = np.full(len(sp.parcel_ids), -1, dtype=np.int64)
+    free = sorted((float(sp.area[p]), str(sp.parcel_ids[p]), int(p)) for p in range(len(sp.parcel_ids)))
+    keys = [f[0] for f in free]
+    for h in np.lexsort((sp.household_ids.astype(str), -need)):
+        rest, n, got = float(need[h]), 0, 0.0
+        while rest > 1e-9:
+            if n >= sp.plots[h] or not free:
+                return None
+            room = float(sp.cap[h] - got)
+            i = bisect.bisect_left(keys, rest - 1e-12)
+            if i < len(free) and free[i][0] <= room + 1e-9:
+                pick = i
+            else:
+                j = bisect.bisect_right(keys, room + 1e-9) - 1
+                if j < 0:
+                    return None
+                pick = j
+            a, _, p = free.pop(pick)
+            keys.pop(pick)
+            assign[p] = h
+            got += a
+            rest -= a
+            n += 1
+    _ = cand_of_h
+    return assign
+
+
+def heuristic_assign(sp: Subproblem, *, time_limit_s: float) -> np.ndarray:
+    """The heuristic assignment of :func:`solve_heuristic`, without its bound."""
+    return _heuristic(sp, time_limit_s=time_limit_s)[0]
+
+
+def _heuristic(sp: Subproblem, *, time_limit_s: float) -> tuple[np.ndarray, float, float]:
+    """Assignment, its z and runtime (see :func:`solve_heuristic`)."""
+    t0 = time.perf_counter()
+    nh, npar = len(sp.household_ids), len(sp.parcel_ids)
+    cand: list[list[tuple[int, float]]] = [[] for _ in range(npar)]
+    for k in np.lexsort((sp.pair_h, sp.pair_p)):
+        cand[sp.pair_p[k]].append((int(sp.pair_h[k]), float(sp.pair_d[k])))
+    got = np.zeros(nh)
+    nplots = np.zeros(nh, dtype=np.int64)
+    assign = np.full(npar, -1, dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(sp.entitled_full > 0, sp.weight / sp.entitled_full, 0.0)
+
+    def rel(hh: int, extra: float = 0.0) -> float:
+        return float(max(sp.entitled[hh] - got[hh] - extra, 0.0) * inv[hh])
+
+    order = np.lexsort((sp.parcel_ids.astype(str), -sp.area))
+    for p in order:
+        best, key = -1, None
+        for hh, d in cand[p]:
+            if got[hh] + sp.area[p] > sp.cap[hh] + 1e-9 or nplots[hh] >= sp.plots[hh]:
+                continue
+            r = rel(hh)
+            if r <= 0:
+                continue
+            kk = (-r, d, hh)
+            if key is None or kk < key:
+                best, key = hh, kk
+        if best >= 0:
+            assign[p] = best
+            got[best] += sp.area[p]
+            nplots[best] += 1
+    # local improvement on the worst household
+    by_h: list[list[int]] = [[] for _ in range(nh)]
+    for hh, d in zip(sp.pair_h, sp.pair_p, strict=True):
+        by_h[hh].append(int(d))
+    moves = 0
+    limit = 20 * max(nh, 1)
+    while moves < limit and time.perf_counter() - t0 < time_limit_s:
+        rels = np.maximum(sp.entitled - got, 0.0) * inv
+        worst = int(np.argmax(rels)) if nh else 0
+        zmax = rels[worst] if nh else 0.0
+        if zmax <= 0:
+            break
+        improved = False
+        for p in sorted(by_h[worst], key=lambda q: (-sp.area[q], q)):
+            owner = int(assign[p])
+            if owner == worst or nplots[worst] >= sp.plots[worst]:
+                continue
+            if got[worst] + sp.area[p] > sp.cap[worst] + 1e-9:
+                continue
+            if owner >= 0 and rel(owner, -sp.area[p]) >= zmax - 1e-12:
+                continue  # the previous owner would become (one of) the worst
+            if owner >= 0:
+                got[owner] -= sp.area[p]
+                nplots[owner] -= 1
+            assign[p] = worst
+            got[worst] += sp.area[p]
+            nplots[worst] += 1
+            moves += 1
+            improved = True
+            break
+        if not improved:
+            break
+    z = float(_relative_shortfall(sp, assign).max()) if nh else 0.0
+    # best fit at the smallest z it can reach (bisection), if that beats the greedy
+    lo_z, hi_z = combinatorial_bound(sp), z
+    best_bf = None
+    for _ in range(30):
+        if hi_z - lo_z <= 1e-6 or time.perf_counter() - t0 > time_limit_s:
+            break
+        mid = 0.5 * (lo_z + hi_z)
+        trial = _best_fit_at(sp, mid, [])
+        if trial is None:
+            lo_z = mid
+        else:
+            hi_z, best_bf = mid, trial
+    if best_bf is not None:
+        zb = float(_relative_shortfall(sp, best_bf).max())
+        if zb < z - 1e-12:
+            assign, z = best_bf, zb
+    # fill: free parcels to the households still short (largest shortfall first);
+    # this only lowers shortfalls, so z does not rise
+    got = np.zeros(nh)
+    nplots = np.zeros(nh, dtype=np.int64)
+    taken = assign >= 0
+    np.add.at(got, assign[taken], sp.area[taken])
+    np.add.at(nplots, assign[taken], 1)
+    cand_sets: list[list[int]] = [[] for _ in range(npar)]
+    for hh, pp in zip(sp.pair_h, sp.pair_p, strict=True):
+        cand_sets[pp].append(int(hh))
+    for p in order:
+        if assign[p] >= 0:
+            continue
+        best, key = -1, None
+        for hh in cand_sets[p]:
+            short = sp.entitled[hh] - got[hh]
+            if short <= 1e-9 or nplots[hh] >= sp.plots[hh] or got[hh] + sp.area[p] > sp.cap[hh] + 1e-9:
+                continue
+            kk = (-min(short, sp.area[p]), hh)
+            if key is None or kk < key:
+                best, key = hh, kk
+        if best >= 0:
+            assign[p] = best
+            got[best] += sp.area[p]
+            nplots[best] += 1
+    z = float(_relative_shortfall(sp, assign).max()) if nh else 0.0
+    return assign, z, time.perf_counter() - t0
+
+
+def solve_heuristic(sp: Subproblem, *, time_limit_s: float) -> Solution:
+    """Greedy min-max assignments with local improvement, and the gap to the best bound.
+
+    1. Longest first (Graham 1969, adapted to caps): parcels in decreasing area go
+       to the candidate household with the largest weighted relative shortfall
+       that can still take them (cap, plot limit), ties to the nearer household.
+       Then, while the worst household can take a free parcel, or a parcel whose
+       owner then stays below the current maximum, the parcel moves.
+    2. Best fit at a target: for a target z every household needs
+       :math:`L_h(z) = E_h(1 - z/w_h)`; in decreasing need, each takes the smallest
+       free parcel covering its remaining need (else the largest that fits). The
+       smallest z at which this succeeds is found by bisection.
+    3. The better of the two is kept. Its gap is measured against the larger of
+       the LP relaxation of stage 1 and :func:`combinatorial_bound`, both proven
+       lower bounds.
+    """
+    t0 = time.perf_counter()
+    assign, z, _ = _heuristic(sp, time_limit_s=time_limit_s)
+    bound = max(lp_bound(sp, time_limit_s=max(1.0, time_limit_s)), combinatorial_bound(sp))
+    gap = _gap(z, bound)
+    stage = {"stage": "max_relative_shortfall", "status": "heuristic", "objective": z, "bound": bound,
+             "gap": gap, "runtime_s": time.perf_counter() - t0, "nodes": 0}
+    return Solution(assign=assign, method="heuristic", status="heuristic", stages=[stage], gap=gap,
+                    bound=bound, runtime_s=time.perf_counter() - t0)
