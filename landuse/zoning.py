@@ -800,7 +800,7 @@ def _vectorise(vid: Any, geom: Any, zone: np.ndarray, rule: np.ndarray, region: 
         labels.append(int(v))
     arr = np.asarray(geoms, dtype=object)
     if len(arr) > 1:
-        tol = 0.5 * min(grid.res)
+        tol = 1.0 * min(grid.res)  # removes the one-cell stair steps of raster edges
         simple = shapely.coverage_simplify(arr, tol, simplify_boundary=False)
         # all or nothing: mixing simplified and original pieces would open gaps
         if (shapely.is_valid(simple) & ~shapely.is_empty(simple)).all():
