@@ -434,19 +434,34 @@ def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: 
         ]
         if notes:
             rows.append((str(notes), 6.5, "normal"))
-        yy = 0.92
-        for text, size, weight in rows:
-            if not text:
-                continue
-            tb.text(0.05, yy, text, fontsize=size, fontweight=weight, va="top", ha="left",
-                    transform=tb.transAxes, wrap=True)
-            yy -= (size + 5) / 100 * 0.55
+        _text_block(tb, rows, width_mm=side_w * paper_w, height_mm=0.30 * paper_h)
         lg = fig.add_axes((side_x, 0.08, side_w, 0.50))
         lg.set_axis_off()
         if handles:
             lg.legend(handles=handles, loc="upper left", fontsize=6.5, frameon=True,
                       title="Legend · ຄຳອະທິບາຍ", title_fontsize=7.5, borderaxespad=0)
     return fig
+
+
+def _text_block(ax: Any, rows: Sequence[tuple[str, float, str]], *, width_mm: float,
+                height_mm: float) -> None:
+    """Write *rows* (text, size [pt], weight) top-down in *ax*, wrapped to its width."""
+    import textwrap
+
+    pad_mm = 3.0
+    y_mm = height_mm - pad_mm
+    for text, size, weight in rows:
+        if not text:
+            continue
+        # DejaVu Sans averages about 0.55 em per character.
+        chars = max(8, int((width_mm - 2 * pad_mm) / (size * 0.3528 * 0.55)))
+        for line in textwrap.wrap(text, chars) or [""]:
+            if y_mm < size * 0.3528:
+                return
+            ax.text(pad_mm / width_mm, y_mm / height_mm, line, fontsize=size, fontweight=weight,
+                    va="top", ha="left", transform=ax.transAxes)
+            y_mm -= size * 0.3528 * 1.45
+        y_mm -= 1.0
 
 
 def _round_scale(scale: float) -> int:

@@ -84,7 +84,7 @@ def page(demo_map):
         pg.wait_for_selector("[data-landuse-ready]", timeout=30_000)
         pg.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         ARTIFACTS.mkdir(exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS / "demo_map.png"))
+        pg.screenshot(path=str(ARTIFACTS / "demo_map.png"))  # artefact, not compared
         yield pg, requests, dialogs, errors
         context.close()
         browser.close()
