@@ -952,6 +952,10 @@ def aggregate_balance(
         "gir_mm_day",
     ]
     out = g[rates].mean()
+    # Kc averaged over the cropped hectare-days only (0 when nothing is cropped)
+    weighted = (daily["kc"] * daily["crop_area_fraction"]).groupby(daily[key]).sum()
+    cropped = g["crop_area_fraction"].sum()
+    out["kc"] = (weighted / cropped.where(cropped > 0)).fillna(0.0)
     out.insert(0, "days", g.size())
     if period == "decade":
         out.insert(0, "month", g["month"].first())

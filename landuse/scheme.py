@@ -1033,7 +1033,10 @@ def size_scheme(
                 f"{len(not_ok)} listed paddy parcel(s) lie above the canal level and cannot be "
                 f"commanded by gravity: {', '.join(map(str, not_ok['parcel_id'].head(10)))}."
             )
-        if "household_id" in ok.columns and ok["household_id"].notna().any():
+        if len(ok) == 0:
+            families, fam_src = 0, "no parcel reachable"
+            notes.append("No listed paddy parcel can be commanded from this intake by gravity.")
+        elif "household_id" in ok.columns and ok["household_id"].notna().any():
             families, fam_src = (
                 int(ok["household_id"].dropna().astype(str).nunique()),
                 "household_id of the parcels",
@@ -1087,13 +1090,17 @@ def size_scheme(
                 else available[tab.index.to_numpy() - 1]
             )
             tab["deficit_l_s"] = np.maximum(tab["flow_l_s"] - tab["source_l_s"], 0.0)
-        servable = float(
-            _irr.servable_area_ha(
-                source_flow_l_s=dependable * float(factor[dmonth - 1]),
-                duty_l_s_ha=design_duty,
-                diversion_fraction=spec.diversion_fraction,
+        if design_duty > 0:
+            servable = float(
+                _irr.servable_area_ha(
+                    source_flow_l_s=dependable * float(factor[dmonth - 1]),
+                    duty_l_s_ha=design_duty,
+                    diversion_fraction=spec.diversion_fraction,
+                )
             )
-        )
+        else:  # effective rain meets the whole requirement all year
+            servable = area_ha
+            notes.append("Effective rain meets the paddy requirement in every month.")
         holding = area_ha / families if families else None
         fam_servable = (
             _irr.families_served(

@@ -611,6 +611,10 @@ def test_balance_hand_computed_without_rain_and_kc_adjustment():
     # after the 150-day season (ends 30 May): nothing
     assert daily.loc["2001-06-15", "nir_mm_day"] == 0.0
     monthly = irr.aggregate_balance(daily, area_ha=10.0)
+    # Kc of a period averages the cropped days only: December is land preparation (no Kc),
+    # January is the initial stage (1.05 on every day)
+    assert monthly.loc[12, "kc"] == 0.0 and monthly.loc[1, "kc"] == pytest.approx(1.05)
+    assert monthly.loc[6, "kc"] == 0.0 and monthly.loc[6, "crop_area_fraction"] == 0.0
     assert monthly.loc[12, "nir_mm"] == pytest.approx(30 * lp)
     assert monthly.loc[12, "flow_l_s"] == pytest.approx(10.0 * irr.duty_l_s_ha(30 * lp / 31 / 0.5))
 

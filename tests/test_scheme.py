@@ -308,6 +308,14 @@ def test_size_scheme_synthetic(parcels, dem):
     assert "Design month" in report and "l/s/ha" in report and "Plane weir" in report
 
 
+def test_size_scheme_nothing_reachable(parcels, dem):
+    (spec,) = scheme.parse_schemes(BASE.replace('["P0", "P1", "P2", "P3"]', '["P3"]'))
+    res = scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
+    assert res.summary["area_ha"] == 0.0 and res.summary["families"] == 0
+    assert res.summary["design_flow_l_s"] == 0.0 and res.summary["servable_families"] == 0
+    assert "cannot be commanded by gravity: P3" in res.report()
+
+
 def test_size_scheme_without_terrain_uses_file_values():
     (spec,) = scheme.parse_schemes(BASE + "intake_elev_m = 650.0\n")
     res = scheme.size_scheme(spec, climate())
