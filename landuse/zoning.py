@@ -332,7 +332,7 @@ def _on_grid(r: Raster, dem: Raster) -> np.ndarray:
     return out
 
 
-def _majority(zone: np.ndarray, region: np.ndarray, size: int, n_codes: int) -> np.ndarray:
+def _majority(zone: np.ndarray, region: np.ndarray, size: int) -> np.ndarray:
     """Square modal filter over *region* cells; ties keep the current value."""
     if size <= 1:
         return zone
@@ -549,6 +549,9 @@ def _check_villages(villages: Any) -> str:
     _validate.require_geom_types(villages, ("Polygon", "MultiPolygon"), layer=name,
                                  id_column="village_id")
     _validate.require_valid_geometries(villages, layer=name, id_column="village_id")
+    if len(villages) == 0:
+        raise SchemaError("the villages layer has no features", source=name,
+                          hint="pass at least one village boundary")
     return name
 
 
@@ -724,7 +727,7 @@ def zone_villages(
             fill = region & ~valid
             rule_idx[fill] = rule_idx[ir[fill], ic[fill]]
         orig_zone = np.where(region, rule_zone[np.maximum(rule_idx, 0)], 0).astype(np.int32)
-        zone = _majority(orig_zone, region, rs.smoothing_window_cells, len(zcodes))
+        zone = _majority(orig_zone, region, rs.smoothing_window_cells)
         zone = _merge_small_patches(zone, region, min_cells, priority)
         rule_final = _inherit_rules(orig_zone, rule_idx, zone, region)
         zone_grid[win][region] = zone[region]

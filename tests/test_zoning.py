@@ -658,3 +658,29 @@ def test_merge_small_patches_invariants(seed, min_cells):
         sizes = np.bincount(lab.ravel())
         big = (sizes[lab] >= min_cells) & (lab > 0)
         assert (out[big] == zone[big]).all()
+
+
+def test_multipolygon_village_and_empty_layer():
+    from shapely.geometry import MultiPolygon
+
+    mp = MultiPolygon([box(X0 + 105, Y0 + 95, X0 + 505, Y0 + 497), box(X0 + 700, Y0 + 650, X0 + 1003, Y0 + 977)])
+    v = gpd.GeoDataFrame({"village_id": ["M"]}, geometry=[mp], crs=UTM47)
+    res = zoning.zone_villages(v, plane(20.0), streams=NO_STREAMS)
+    assert res.zones.area.sum() == pytest.approx(mp.area, rel=1e-9)
+    assert shapely.equals(shapely.union_all(res.zones.geometry.to_numpy()), mp)
+    with pytest.raises(SchemaError, match="no features"):
+        zoning.zone_villages(v.iloc[:0], plane(20.0), streams=NO_STREAMS)
+
+
+def test_forest_layers_checked_and_resampled():
+    v = village(100, 100, 1100, 1100)
+    dem = plane(20.0)
+    forest = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 600, Y0 + 1200)], crs=UTM47)
+    with pytest.raises(CRSError, match="different CRSs"):
+        zoning.zone_villages(v, dem, streams=NO_STREAMS, forest=forest.to_crs(32648))
+    # a coarser 0/1 forest mask on another grid is resampled to the DEM grid
+    mask = np.zeros((30, 30))
+    mask[:, :15] = 1.0
+    coarse = Raster(mask, Affine(40, 0, X0, 0, -40, Y0 + 1200), UTM47)
+    res = zoning.zone_villages(v, dem, streams=NO_STREAMS, forest=coarse)
+    assert area_by_zone(res.zones)["VILLAGE_USE_FOREST"] == pytest.approx(500 * 1000, abs=CELL * 1000)
