@@ -44,8 +44,9 @@ def tiled_parcels(n: int = N_PARCELS) -> gpd.GeoDataFrame:
     return out.iloc[:n].reset_index(drop=True)
 
 
-def time_to_draw(html: Path) -> tuple[float, int, list[str]]:
-    """Seconds from navigation to the map being drawn, features drawn, external requests."""
+def time_to_draw(html: Path) -> tuple[float, float, int, list[str]]:
+    """Seconds from navigation to the map being drawn (measured by the test driver, and by
+    the page's own clock up to the end of the map script), features drawn, external requests."""
     from playwright.sync_api import sync_playwright
 
     external: list[str] = []
@@ -70,11 +71,12 @@ def time_to_draw(html: Path) -> tuple[float, int, list[str]]:
             # Wait for the next two animation frames: the canvas has been painted.
             page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             elapsed = time.perf_counter() - t0
+            in_page = page.evaluate("landuse.readyAt") / 1000.0
             drawn = page.evaluate(
                 "landuse.maps[0].layers.reduce((n, l) => n + l.group.getLayers().length, 0)")
         finally:
             browser.close()
-    return elapsed, int(drawn), external
+    return elapsed, in_page, int(drawn), external
 
 
 def main() -> None:
@@ -100,9 +102,10 @@ def main() -> None:
     print(f"{'export time [s]':24}{t_ours:20.2f}{t_explore:14.2f}{t_ours / t_explore:9.2f}")
     print(f"{'file size [MB]':24}{s_ours / 1e6:20.2f}{s_explore / 1e6:14.2f}{s_ours / s_explore:9.2f}")
     if Path(CHROMIUM).exists():
-        elapsed, drawn, external = time_to_draw(ours)
-        print(f"headless Chromium, network disabled: drawn {drawn:,} features in {elapsed:.2f} s "
-              f"(goal <= 2 s); external requests: {len(external)}")
+        elapsed, in_page, drawn, external = time_to_draw(ours)
+        print(f"headless Chromium, network disabled: {drawn:,} features drawn {elapsed:.2f} s after "
+              f"navigation started (page clock at end of map script: {in_page:.2f} s; goal <= 2 s); "
+              f"external requests: {len(external)}")
     else:
         print(f"{CHROMIUM} not found: time-to-draw not measured")
 

@@ -251,6 +251,7 @@
     if (opts.title) { titleControl(st, opts.title); }
     if (opts.search) { searchControl(st, opts.searchLabels); }
     st.legend = legendControl(st);
+    LU.readyAt = window.performance ? performance.now() : null;  // ms since navigation start
     map.getContainer().setAttribute("data-landuse-ready", "1");
   };
 })();
