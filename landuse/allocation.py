@@ -110,11 +110,16 @@ from landuse._allocation_model import Solution, Subproblem, solve_heuristic, sol
 from landuse.entitlements import EntitlementRules, entitlements, load_rules
 from landuse.errors import AllocationError, LanduseWarning, SchemaError
 
-__all__ = ["LAND_TYPE_CODES", "AllocationResult", "allocate", "equity", "gini", "greedy_baseline"]
+__all__ = ["LAND_TYPE_CODES", "ZONE_LAND_TYPES", "AllocationResult", "allocate", "equity", "gini",
+           "greedy_baseline", "zone_compatible"]
 
 #: Land-type codes used in certificate numbers.
 LAND_TYPE_CODES = {"paddy": "PD", "upland": "UP", "permanent": "PC", "grazing": "GR",
                    "residential": "RS", "forest": "FO", "other": "OT"}
+
+#: Zone codes (``domain.md`` §2.3) and the parcel land type each one accepts.
+ZONE_LAND_TYPES = {"PADDY": "paddy", "ROTATIONAL_UPLAND": "upland", "PERMANENT_CROPS": "permanent",
+                   "GRAZING": "grazing", "RESIDENTIAL": "residential"}
 
 
 @dataclass
@@ -268,6 +273,54 @@ def equity(allocated_ha: Any, labour_units: Any, *, entitled_ha: Any = None) -> 
     return out
 
 
+def zone_compatible(parcels: Any, zones: Any) -> pd.Series:
+    """Whether each parcel lies in an agricultural zone that accepts its land type.
+
+    Parameters
+    ----------
+    parcels : GeoDataFrame
+        ``land_type`` and polygons.
+    zones : GeoDataFrame
+        ``zone`` (codes such as ``PADDY``, ``ROTATIONAL_UPLAND``,
+        ``PERMANENT_CROPS``; see :data:`ZONE_LAND_TYPES`) and polygons, same CRS.
+
+    Returns
+    -------
+    Series of bool
+        Index-aligned with *parcels*: True when the parcel's representative point
+        (a point always inside it) lies in a zone whose code maps to its land type.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> zones = gpd.GeoDataFrame({"zone": ["PADDY", "PROTECTION_FOREST"]},
+    ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=32647)
+    >>> parcels = gpd.GeoDataFrame({"land_type": ["paddy", "paddy", "upland"]},
+    ...     geometry=[box(10, 10, 20, 20), box(110, 10, 120, 20), box(30, 30, 40, 40)], crs=32647)
+    >>> zone_compatible(parcels, zones).tolist()
+    [True, False, False]
+    """
+    import geopandas as gpd
+
+    zlayer = _validate.layer_name(zones, "zones")
+    _validate.require_geodataframe(zones, layer=zlayer)
+    col = "zone" if "zone" in zones.columns else ("zone_code" if "zone_code" in zones.columns else None)
+    if col is None:
+        _validate.require_columns(zones, ["zone"], layer=zlayer)
+    _validate.require_same_crs({"parcels": parcels, "zones": zones})
+    pts = gpd.GeoDataFrame({"_i": np.arange(len(parcels))}, geometry=parcels.geometry.representative_point()
+                           .to_numpy(), crs=parcels.crs)
+    z = gpd.GeoDataFrame({"_accepts": zones[col].astype(str).str.upper().map(ZONE_LAND_TYPES)},
+                         geometry=zones.geometry.to_numpy(), crs=zones.crs)
+    hit = gpd.sjoin(pts, z, how="inner", predicate="within")
+    lt = parcels["land_type"].astype(str).to_numpy()
+    ok = np.zeros(len(parcels), dtype=bool)
+    match = hit["_accepts"].to_numpy() == lt[hit["_i"].to_numpy()]
+    ok[hit["_i"].to_numpy()[match]] = True
+    return pd.Series(ok, index=parcels.index, name="zone_compatible")
+
+
 # -- input preparation ---------------------------------------------------------------
 @dataclass
 class _Inputs:
@@ -277,10 +330,12 @@ class _Inputs:
     anchors: pd.DataFrame  # household_id -> ax, ay
     kept: pd.Series  # parcel_id -> household_id for kept parcels
     n_households: int
+    excluded: pd.DataFrame  # allocatable-type parcels outside a compatible zone (with _row)
+    names: pd.DataFrame  # household_id -> head names, when given
 
 
 def _prepare(parcels: Any, households: pd.DataFrame, *, rules: Any, villages: Any,
-             keep_existing: bool) -> _Inputs:
+             keep_existing: bool, zones: Any = None) -> _Inputs:
     r = load_rules(rules)
     layer = _validate.layer_name(parcels, "parcels")
     _validate.require_geodataframe(parcels, layer=layer)
@@ -387,8 +442,7 @@ def _prepare(parcels: Any, households: pd.DataFrame, *, rules: Any, villages: An
         anchors.loc[ok, "anchor"] = "home"
     anchors = anchors.set_index("household_id")
 
-    alloc = base[base["land_type"].isin(r.land_types)].sort_values(["village_id", "land_type", "parcel_id"])
-    alloc = alloc.reset_index(drop=True)
+    alloc = base[base["land_type"].isin(r.land_types)]
     kept = pd.Series(dtype=object)
     if keep_existing and len(alloc):
         hv = dict(zip(hh["household_id"], hh["village_id"], strict=True))
@@ -396,7 +450,17 @@ def _prepare(parcels: Any, households: pd.DataFrame, *, rules: Any, villages: An
         same = [hv.get(h) == v for h, v in zip(alloc["holder"], alloc["village_id"], strict=True)]
         ok &= np.array(same, dtype=bool)
         kept = pd.Series(alloc.loc[ok, "holder"].to_numpy(), index=alloc.loc[ok, "parcel_id"].to_numpy())
-    return _Inputs(parcels=alloc, ent=ent, rules=r, anchors=anchors, kept=kept, n_households=len(hh))
+    excluded = alloc.iloc[:0]
+    if zones is not None:
+        # kept holdings stay with their holder even outside a compatible zone
+        ok = zone_compatible(parcels, zones).to_numpy()[alloc["_row"].to_numpy()]
+        ok |= alloc["parcel_id"].isin(kept.index).to_numpy()
+        excluded, alloc = alloc[~ok], alloc[ok]
+    alloc = alloc.sort_values(["village_id", "land_type", "parcel_id"]).reset_index(drop=True)
+    name_cols = [c for c in ("head_name", "head_name_lo", "spouse_name", "spouse_name_lo") if c in hh.columns]
+    names = hh.set_index("household_id")[name_cols]
+    return _Inputs(parcels=alloc, ent=ent, rules=r, anchors=anchors, kept=kept, n_households=len(hh),
+                   excluded=excluded, names=names)
 
 
 def _subproblems(inp: _Inputs) -> list[Subproblem]:
@@ -538,9 +602,14 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
         return "not needed: entitlements met, or caps / plot limits reached"
 
     un["reason"] = [reason(r) for _, r in un.iterrows()] if len(un) else []
-    unallocated = gpd.GeoDataFrame(
-        un[["parcel_id", "village_id", "land_type", "area_ha", "certificate_no", "reason"]].reset_index(drop=True),
-        geometry=list(geoms[un.index.to_numpy()]), crs=crs)
+    ucols = ["parcel_id", "village_id", "land_type", "area_ha", "certificate_no", "reason"]
+    un_geoms = list(geoms[un.index.to_numpy()])
+    if len(inp.excluded):
+        ex = inp.excluded.assign(certificate_no=None, reason="outside an agricultural zone of its land type")
+        un = pd.concat([un[ucols], ex[ucols]], ignore_index=True)
+        un_geoms += list(parcels.geometry.iloc[inp.excluded["_row"].to_numpy()].to_numpy())
+    unallocated = gpd.GeoDataFrame(un[ucols].reset_index(drop=True), geometry=un_geoms, crs=crs)
+    unallocated = unallocated.sort_values(["village_id", "land_type", "parcel_id"]).reset_index(drop=True)
 
     # household summary
     got = alloc.groupby(["household_id", "land_type"]).agg(allocated_ha=("area_ha", "sum"),
@@ -562,7 +631,7 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
     tot = e.groupby(level=0).agg(entitled_ha=("entitled_ha", "sum"), allocated_ha=("allocated_ha", "sum"),
                                  shortfall_ha=("shortfall_ha", "sum"), n_plots=("n_plots", "sum"),
                                  relative_shortfall=("rel", "max"), dist=("dist", "sum"))
-    summary = first.join(wide).join(tot)
+    summary = first.join(inp.names).join(wide).join(tot)
     with np.errstate(divide="ignore", invalid="ignore"):
         summary["mean_distance_m"] = np.where(summary["n_plots"] > 0, summary["dist"] / summary["n_plots"],
                                               np.nan).round(1)
@@ -671,6 +740,7 @@ def allocate(
     mip_gap: float = 0.005,
     keep_existing: bool = False,
     villages: Any = None,
+    zones: Any = None,
     n_jobs: int = 1,
     exact_max_pairs: int = 250_000,
 ) -> AllocationResult:
@@ -699,6 +769,10 @@ def allocate(
     villages : GeoDataFrame or DataFrame, optional
         ``village_id`` and ``centre_x``/``centre_y`` [m] or polygons, for village
         centres (distances) and to check the village ids.
+    zones : GeoDataFrame, optional
+        Agricultural zones (``zone`` codes, see :func:`zone_compatible`); parcels
+        outside a zone of their land type are not allocated (listed in
+        ``unallocated`` with the reason).
     n_jobs : int, default 1
         Subproblems solved at the same time (threads; HiGHS itself runs
         single-threaded and seeded in each).
@@ -739,7 +813,8 @@ def allocate(
     if not (isinstance(n_jobs, int) and n_jobs >= 1):
         raise AllocationError(f"n_jobs={n_jobs!r} must be a positive integer", hint="e.g. n_jobs=2")
     t0 = time.perf_counter()
-    inp = _prepare(parcels, households, rules=rules, villages=villages, keep_existing=keep_existing)
+    inp = _prepare(parcels, households, rules=rules, villages=villages, keep_existing=keep_existing,
+                   zones=zones)
     sps = _subproblems(inp)
     sols = _solve_all(sps, time_limit_s=float(time_limit_s), mip_gap=float(mip_gap), n_jobs=n_jobs,
                       exact_max_pairs=exact_max_pairs)
@@ -755,7 +830,7 @@ def allocate(
 
 
 def greedy_baseline(parcels: Any, households: pd.DataFrame, *, rules: Any = None, villages: Any = None,
-                    keep_existing: bool = False) -> AllocationResult:
+                    keep_existing: bool = False, zones: Any = None) -> AllocationResult:
     """The simple rule for comparison: largest household first, nearest parcel.
 
     Households are taken in order of priority weight, then labour units
@@ -780,7 +855,8 @@ def greedy_baseline(parcels: Any, households: pd.DataFrame, *, rules: Any = None
     1        small           0.0
     """
     t0 = time.perf_counter()
-    inp = _prepare(parcels, households, rules=rules, villages=villages, keep_existing=keep_existing)
+    inp = _prepare(parcels, households, rules=rules, villages=villages, keep_existing=keep_existing,
+                   zones=zones)
     owner: dict[str, str] = {p: h for p, h in inp.kept.items()}
     ent = inp.ent[inp.ent["entitled_ha"] > 0]
     par = inp.parcels

@@ -386,3 +386,69 @@ def test_demo_optimal_is_fairer_than_greedy():
     assert opt.metrics["max_relative_shortfall"] <= gr.metrics["max_relative_shortfall"]
     assert opt.metrics["min_max_ratio"] >= gr.metrics["min_max_ratio"]
     assert opt.allocations["parcel_id"].is_unique
+
+
+# -- CLI -----------------------------------------------------------------------------
+def test_cli_allocate_writes_outputs(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from landuse import io
+    from landuse.cli.main import cli
+
+    parcels = parcels_from([1.0, 2.0, 0.5, 1.5, 1.0])
+    hh = households_from([1.0, 2.0, 3.0]).assign(head_name=["Somchai", "Bounmy", "Kham"], members=[3, 4, 5])
+    ppath, hpath, rpath = tmp_path / "parcels.gpkg", tmp_path / "hh.csv", tmp_path / "rules.toml"
+    io.write_vector(parcels, ppath, layer="parcels")
+    hh.to_csv(hpath, index=False)
+    rpath.write_text("[entitlement]\npaddy_ha_per_labour_unit = 1.0\ncap_factor = 1.0\n")
+    out = tmp_path / "out"
+    args = ["allocate", "--parcels", str(ppath), "--households", str(hpath), "--rules", str(rpath),
+            "--out", str(out), "--gap", "0"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert "largest shortfall [ha]      0.00" in res.output and "optimal" in res.output
+    alloc = io.read_vector(out / "allocation.gpkg", layer="allocations")
+    lib = allocate(parcels, hh, rules=rpath, mip_gap=0.0)
+    assert alloc["parcel_id"].tolist() == lib.allocations["parcel_id"].tolist()
+    assert alloc["household_id"].tolist() == lib.allocations["household_id"].tolist()
+    assert alloc["certificate_no"].tolist() == lib.allocations["certificate_no"].tolist()
+    table = pd.read_csv(out / "households.csv")
+    assert table["head_name"].tolist() == ["Somchai", "Bounmy", "Kham"]
+    assert pd.read_excel(out / "households.xlsx")["allocated_ha"].tolist() == pytest.approx([1, 2, 3])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["status"] == "optimal" and metrics["max_shortfall_ha"] == 0.0
+    # never overwritten silently
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 1 and "exists already" in again.output
+    assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
+
+
+def test_cli_allocate_bad_input(tmp_path):
+    from click.testing import CliRunner
+
+    from landuse import io
+    from landuse.cli.main import cli
+
+    ppath, hpath = tmp_path / "parcels.gpkg", tmp_path / "hh.csv"
+    io.write_vector(parcels_from([1.0]), ppath, layer="parcels")
+    households_from([1.0]).assign(village_id="V7", head_name="A", members=3).to_csv(hpath, index=False)
+    res = CliRunner().invoke(cli, ["allocate", "--parcels", str(ppath), "--households", str(hpath),
+                                   "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert "village 'V7' is unknown" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["allocate", "--parcels", str(ppath), "--households", str(hpath),
+                                   "--out", str(tmp_path / "o"), "--gap", "2"])
+    assert res.exit_code == 2
+
+
+def test_zones_restrict_allocation():
+    parcels = parcels_from([1.0, 1.0])
+    zones = gpd.GeoDataFrame({"zone": ["PADDY"]}, geometry=[box(X0 - 1, Y0 - 1, X0 + 101, Y0 + 101)], crs=UTM)
+    res = quiet_allocate(parcels, households_from([2.0]), rules=PADDY, zones=zones)
+    assert res.allocations["parcel_id"].tolist() == ["P1"]
+    un = res.unallocated.set_index("parcel_id")
+    assert un.loc["P2", "reason"] == "outside an agricultural zone of its land type"
+    with pytest.raises(SchemaError, match="'zone' missing"):
+        allocate(parcels, households_from([2.0]), rules=PADDY, zones=zones.rename(columns={"zone": "z"}))
