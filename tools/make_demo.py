@@ -47,9 +47,9 @@ sys.path.insert(0, str(ROOT))
 import landuse._validate  # noqa: E402,F401  (imported first: io imports it from the package)
 import landuse.io as lio  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
-DISTRICT_SRC = SHARED / "lao_admin_codab_hdx" / "oudomxay-final.json"
-REGISTER_SRC = SHARED / "lao_village_register" / "oudomxay_villages.csv"
+SHARED = ROOT.parent / "shared" / "data"  # real inputs (each folder has a SOURCE.md)
+DISTRICT_SRC = Path("lao_admin_codab_hdx") / "oudomxay-final.json"
+REGISTER_SRC = Path("lao_village_register") / "oudomxay_villages.csv"
 
 SEED = 20_260_402
 CRS = "EPSG:32647"
@@ -196,9 +196,9 @@ def slope_pct(z: np.ndarray, cell: float) -> np.ndarray:
 # ======================================================================================
 # Real parts
 # ======================================================================================
-def read_district() -> gpd.GeoDataFrame:
+def read_district(shared: Path = SHARED) -> gpd.GeoDataFrame:
     """The real Xay district polygon (COD-AB LA0401) in EPSG:32647."""
-    src = gpd.read_file(DISTRICT_SRC, engine="pyogrio")
+    src = gpd.read_file(shared / DISTRICT_SRC, engine="pyogrio")
     xay = src[src["ADM2_PCODE"] == "LA0401"].to_crs(CRS)
     out = gpd.GeoDataFrame(
         {
@@ -219,8 +219,9 @@ def read_district() -> gpd.GeoDataFrame:
     return out
 
 
-def read_register() -> pd.DataFrame:
-    reg = pd.read_csv(REGISTER_SRC, dtype=str, encoding="utf-8")
+def read_register(shared: Path = SHARED) -> pd.DataFrame:
+    """The real village register of Xay district (code 0401), indexed by village code."""
+    reg = pd.read_csv(shared / REGISTER_SRC, dtype=str, encoding="utf-8")
     reg = reg[reg["district_code"] == "0401"].copy()
     reg["village_en"] = reg["village_en"].str.strip()
     return reg.set_index("village_code")
@@ -784,7 +785,7 @@ def finish_parcels(rng, parcels: gpd.GeoDataFrame, villages, households) -> gpd.
 def make_histories(rng, parcels: gpd.GeoDataFrame) -> pd.DataFrame:
     """Cultivation status 1990-2025 of every upland plot.
 
-    Before the land allocation (one year per village, 1996-2000) fallows last 9-13
+    Before the land allocation (one year per village, 1996-2000) fallows last 10-13
     years; after it the 3-plot rule brings them down to 4-6 years in the 2000s and
     2-4 years after 2010. About 10 % of the plots keep 8-11-year fallows. Most cycles
     have one cropping year; a few plots are 'other' (teak, cardamom) for some years and
@@ -805,7 +806,7 @@ def make_histories(rng, parcels: gpd.GeoDataFrame) -> pd.DataFrame:
                 status[y + k] = "cultivated"
             start = y + crop_years
             if long_fallow or start < alloc[vid]:
-                fallow = int(rng.integers(8, 12)) if long_fallow else int(rng.integers(9, 14))
+                fallow = int(rng.integers(8, 12)) if long_fallow else int(rng.integers(10, 14))
             elif start < 2010:
                 fallow = int(rng.integers(4, 7))
             else:
@@ -826,6 +827,25 @@ def make_histories(rng, parcels: gpd.GeoDataFrame) -> pd.DataFrame:
     df["note"] = ""
     df.loc[0, "note"] = "synthetic cultivation histories (tools/make_demo.py); see NOTICE.md"
     return df
+
+
+def fallow_by_decade(hist: pd.DataFrame) -> dict[str, float]:
+    """Mean length of complete fallow periods (cultivated-fallow...-cultivated) by start decade."""
+    runs = []
+    for _, g in hist.groupby("plot_id", sort=False):
+        status = dict(zip(g["year"], g["status"]))
+        start = None
+        for y in range(1990, 2026):
+            st = status.get(y)
+            if st == "fallow":
+                if start is None and status.get(y - 1) == "cultivated":
+                    start = y
+            else:
+                if start is not None and st == "cultivated":
+                    runs.append((start // 10 * 10, y - start))
+                start = None
+    df = pd.DataFrame(runs, columns=["decade", "years"])
+    return {f"{d}s": round(float(v), 1) for d, v in df.groupby("decade")["years"].mean().items()}
 
 
 def make_climate() -> pd.DataFrame:
@@ -974,17 +994,23 @@ def schemes_toml(schemes: list[dict], villages) -> str:
 # ======================================================================================
 # Main
 # ======================================================================================
-def generate(out: Path, *, quiet: bool = False) -> dict:
-    """Make every layer and write it into *out*; returns a few statistics."""
+def generate(out: Path, *, shared: Path = SHARED, quiet: bool = False) -> dict:
+    """Make every layer and write it into *out*; returns a few statistics.
+
+    *shared* is the folder of the real inputs (``../shared/data`` beside the repository).
+    """
     t0 = time.perf_counter()
     log = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     rng = np.random.default_rng(SEED)
     out.mkdir(parents=True, exist_ok=True)
     window = shapely.box(X0, Y0, X1, Y1)
-    district = read_district()
+    for rel in (DISTRICT_SRC, REGISTER_SRC):
+        if not (shared / rel).is_file():
+            raise SystemExit(f"make_demo: real input {shared / rel} not found; pass --shared FOLDER")
+    district = read_district(shared)
     if not district.geometry.iloc[0].contains(window):
         raise RuntimeError("the demo window is not inside the Xay district polygon")
-    register = read_register()
+    register = read_register(shared)
 
     terrain = make_dem(rng)
     dem = terrain["dem"]
@@ -1030,6 +1056,9 @@ def generate(out: Path, *, quiet: bool = False) -> dict:
     log("parcels:", stats["parcels"], stats["parcels_by_type"])
     log("parcel area by type (ha):", (parcels.assign(a=parcels.area).groupby("land_type")["a"].sum() / 1e4).round(0).to_dict())
     log(f"forest cover {100 * stats['forest_share']:.1f} % of the window")
+    log("households per village:", households.groupby("village_id").size().to_dict(),
+        f"mean members {households['members'].mean():.2f}, labour units {households['labour_units'].mean():.2f}")
+    log("mean fallow period by start decade (years):", fallow_by_decade(histories))
     for s in schemes:
         log(f"scheme {s['scheme_id']} village {s['village_id']}: {len(s['parcel_ids'])} parcels, "
             f"{s['families']} families, {s['area_ha']} ha, intake {s['intake_z_m']} m, catchment {s['catchment_km2']} km2")
@@ -1041,9 +1070,10 @@ def generate(out: Path, *, quiet: bool = False) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "landuse" / "datasets" / "data")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="folder of the real inputs")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    stats = generate(args.out, quiet=args.quiet)
+    stats = generate(args.out, shared=args.shared, quiet=args.quiet)
     if args.quiet:
         print(json.dumps(stats, default=str))
 
