@@ -394,26 +394,48 @@ def _run_threads(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int
 
 def _run_dask(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int, int]],
               opts: Sequence[Any], write: Any) -> None:
-    """Map the window reads and the kernel over dask blocks; write the results in order."""
-    import dask
-    import dask.array as da
+    """Run the windows as dask tasks (read + kernel each) and write the results.
 
-    n_out = len(OUTPUTS)
-    blocks = [
-        da.from_delayed(dask.delayed(_process)(spec, table, plan, r0, n, tuple(opts)),
-                        shape=(n_out, n, spec.width), dtype=np.float32)
-        for r0, n in windows
-    ]
-    res = da.concatenate(blocks, axis=1)
-    parts = res.to_delayed().ravel()
+    With a ``dask.distributed`` client, a sliding set of ``workers + 1`` futures is kept
+    in flight and every result is written as soon as it arrives, then released, so the
+    client holds a bounded number of windows whatever the stack size. Otherwise
+    (threads, processes or synchronous scheduler) windows are computed in batches.
+    """
+    import dask
+
+    opts = tuple(opts)
     try:
         from distributed import get_client
 
-        workers = len(get_client().scheduler_info()["workers"])
+        client = get_client()
     except (ImportError, ValueError):
-        workers = os.cpu_count() or 2
-    batch = max(2, 2 * workers)
-    for i in range(0, len(parts), batch):
-        results = dask.compute(*parts[i:i + batch])
-        for (r0, n), arr in zip(windows[i:i + batch], results, strict=True):
-            write(r0, n, arr)
+        client = None
+    if client is None:
+        batch = max(2, os.cpu_count() or 2)
+        for i in range(0, len(windows), batch):
+            chunk = windows[i:i + batch]
+            tasks = [dask.delayed(_process)(spec, table, plan, r0, n, opts) for r0, n in chunk]
+            for (r0, n), arr in zip(chunk, dask.compute(*tasks), strict=True):
+                write(r0, n, arr)
+        return
+    from distributed import as_completed
+
+    in_flight = len(client.scheduler_info()["workers"]) + 1
+    queue = list(windows)
+    futures: dict[Any, tuple[int, int]] = {}
+
+    def submit(w: tuple[int, int]) -> Any:
+        fut = client.submit(_process, spec, table, plan, w[0], w[1], opts, pure=False)
+        futures[fut] = w
+        return fut
+
+    done = as_completed([submit(w) for w in queue[:in_flight]])
+    queue = queue[in_flight:]
+    for fut in done:
+        r0, n = futures.pop(fut)
+        arr = fut.result()
+        fut.release()
+        write(r0, n, arr)
+        del arr
+        if queue:
+            done.add(submit(queue.pop(0)))

@@ -19,7 +19,8 @@ rotation length ``L``
     ``L = C + F``, the interval between two clearings.
 Ruthenberg's ``R``
     ``R = 100 C / (C + F)`` [2]_; for a plot or pixel, ``r_value_pct`` is the share of
-    observed years that were cultivated (the same ratio over the whole record).
+    known years that were cultivated (the same ratio over the whole record; missing
+    years filled as fallow count as fallow, other missing years are left out).
 
 How gaps are treated
 --------------------
@@ -440,7 +441,8 @@ def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = Non
         ``mean_fallow_years``, ``last_fallow_years``, ``mean_cropping_years``,
         ``mean_rotation_years`` (complete cycles) [years], ``current_fallow_age_years``
         (last record year minus last cultivated year; NaN if never cultivated)
-        [years], ``r_value_pct`` (100 x cultivated / observed years) [%],
+        [years], ``r_value_pct`` (100 x cultivated / known years, a filled missing
+        year counting as fallow) [%],
         ``fallow_trend_years_per_decade`` (Theil-Sen) [years decade⁻¹],
         ``mk_p_value``, ``shortening`` (bool) and ``status_class`` of the last complete
         fallow (``critical``, ``short``, ``adequate``, ``long``; ``permanent`` for a
