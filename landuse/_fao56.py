@@ -808,7 +808,8 @@ def extraterrestrial_radiation_hourly_mj_m2_h(
 
     Examples
     --------
-    >>> round(extraterrestrial_radiation_hourly_mj_m2_h(lat_deg=16 + 13 / 60, doy=274, hour_mid=14.5,
+    >>> round(extraterrestrial_radiation_hourly_mj_m2_h(lat_deg=16 + 13 / 60, doy=274,
+    ...                                                 hour_mid=14.5,
     ...                                                 lon_west_deg=16.25, lz_west_deg=15.0), 3)
     3.543
     """

@@ -26,9 +26,12 @@ References
 
 Examples
 --------
->>> round(manning_flow_m3_s(depth_m=0.5, bed_width_m=1.0, side_slope=1.0, n=0.025, bed_slope=0.0005), 5)
+>>> q = manning_flow_m3_s(depth_m=0.5, bed_width_m=1.0, side_slope=1.0, n=0.025, bed_slope=0.0005)
+>>> round(q, 5)
 0.3077
->>> round(manning_normal_depth_m(q_m3_s=0.032, bed_width_m=0.30, side_slope=1.0, n=0.025, bed_slope=0.001), 4)
+>>> y = manning_normal_depth_m(q_m3_s=0.032, bed_width_m=0.30, side_slope=1.0, n=0.025,
+...                            bed_slope=0.001)
+>>> round(y, 4)
 0.2069
 """
 
@@ -147,8 +150,8 @@ def section_geometry(*, depth_m: Any, bed_width_m: Any, side_slope: Any) -> dict
     Examples
     --------
     >>> g = section_geometry(depth_m=0.5, bed_width_m=1.0, side_slope=1.0)
-    >>> round(g["area_m2"], 3), round(g["wetted_perimeter_m"], 5), round(g["hydraulic_radius_m"], 5)
-    (0.75, 2.41421, 0.31066)
+    >>> [round(g[k], 5) for k in ("area_m2", "wetted_perimeter_m", "hydraulic_radius_m")]
+    [0.75, 2.41421, 0.31066]
     """
     _check_section(bed_width_m, side_slope)
     _check("depth_m", depth_m, 0.0, strict=False)
@@ -205,7 +208,9 @@ def manning_flow_m3_s(
 
     Examples
     --------
-    >>> round(manning_flow_m3_s(depth_m=0.5, bed_width_m=1.0, side_slope=0.0, n=0.015, bed_slope=0.001), 5)
+    >>> q = manning_flow_m3_s(depth_m=0.5, bed_width_m=1.0, side_slope=0.0, n=0.015,
+    ...                       bed_slope=0.001)
+    >>> round(q, 5)
     0.41832
     """
     _check_section(bed_width_m, side_slope, n, bed_slope)
@@ -221,7 +226,9 @@ def manning_velocity_m_s(
 
     Examples
     --------
-    >>> round(manning_velocity_m_s(depth_m=0.5, bed_width_m=1.0, side_slope=0.0, n=0.015, bed_slope=0.001), 4)
+    >>> v = manning_velocity_m_s(depth_m=0.5, bed_width_m=1.0, side_slope=0.0, n=0.015,
+    ...                          bed_slope=0.001)
+    >>> round(v, 4)
     0.8366
     """
     _check_section(bed_width_m, side_slope, n, bed_slope)
@@ -274,7 +281,9 @@ def manning_normal_depth_m(
 
     Examples
     --------
-    >>> round(manning_normal_depth_m(q_m3_s=126.0, bed_width_m=6.1, side_slope=1.5, n=0.013, bed_slope=0.0008), 4)
+    >>> y = manning_normal_depth_m(q_m3_s=126.0, bed_width_m=6.1, side_slope=1.5, n=0.013,
+    ...                            bed_slope=0.0008)
+    >>> round(y, 4)
     3.2864
     """
     _check_section(bed_width_m, side_slope, n, bed_slope)
@@ -562,7 +571,8 @@ def design_canal(
             )
         elif v[i] < vmin:
             issues.append(
-                f"velocity {v[i]:.2f} m/s is below the non-silting limit {vmin:.2f} m/s even at bed "
+                f"velocity {v[i]:.2f} m/s is below the non-silting limit {vmin:.2f} m/s even at "
+                "bed "
                 f"width {widths[i]:.2f} m: steepen the bed slope or use a smoother (lined) canal"
             )
         if fr[i] > max_froude:

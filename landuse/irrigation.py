@@ -257,7 +257,8 @@ def et0_monthly(
     Examples
     --------
     >>> clim = pd.DataFrame({"month": range(1, 13), "tmax_c": 30.0, "tmin_c": 18.0,
-    ...                      "rh_mean_pct": 75.0, "u2_m_s": 1.0, "sunshine_h": 6.0, "rain_mm": 50.0})
+    ...                      "rh_mean_pct": 75.0, "u2_m_s": 1.0, "sunshine_h": 6.0,
+    ...                      "rain_mm": 50.0})
     >>> t = et0_monthly(clim, lat_deg=20.69, elevation_m=600.0)
     >>> bool(t["et0_mm_day"].between(2.5, 5.5).all())
     True
@@ -448,7 +449,8 @@ def land_preparation_mm_day(
 
     .. math::
 
-        IR = \frac{M e^k}{e^k - 1}, \quad M = E_o + P, \quad E_o = 1.1 ET_0, \quad k = \frac{M T}{S}
+        IR = \frac{M e^k}{e^k - 1}, \quad M = E_o + P, \quad E_o = 1.1 ET_0,
+        \quad k = \frac{M T}{S}
 
     Parameters
     ----------
@@ -560,7 +562,9 @@ def effective_rainfall_mm(
 def duty_l_s_ha(gross_mm_day: Any, *, operating_hours: float = 24.0) -> Any:
     r"""Continuous irrigation duty from a gross requirement.
 
-    .. math:: q = \frac{GIR \cdot 10^4}{86\,400} \cdot \frac{24}{h} = \frac{GIR}{8.64} \cdot \frac{24}{h}
+    .. math::
+
+        q = \frac{GIR \cdot 10^4}{86\,400} \cdot \frac{24}{h} = \frac{GIR}{8.64} \cdot \frac{24}{h}
 
     1 mm day⁻¹ = 0.115741 l s⁻¹ ha⁻¹. With water delivered only *h* hours a day the
     canal must carry 24/*h* times the continuous flow.
@@ -635,7 +639,8 @@ class CropSeason:
             _dt.date(2001, int(self.transplant_month), int(self.transplant_day))
         except (TypeError, ValueError) as exc:
             raise IrrigationError(
-                f"transplanting date month {self.transplant_month}, day {self.transplant_day} is not a date",
+                f"transplanting date month {self.transplant_month}, day {self.transplant_day} is "
+                "not a date",
                 feature_id=self.name,
                 column="transplant_month",
                 hint="give a month 1-12 and a valid day",
@@ -654,7 +659,8 @@ class CropSeason:
             )
         if self.land_prep_days < 1 or sum(self.stage_days) + self.land_prep_days > 365:
             raise IrrigationError(
-                f"land preparation ({self.land_prep_days} days) plus the season ({sum(self.stage_days)} days) "
+                f"land preparation ({self.land_prep_days} days) plus the season "
+                f"({sum(self.stage_days)} days) "
                 "must be 1-365 days",
                 feature_id=self.name,
                 column="land_prep_days",
@@ -680,12 +686,13 @@ _DAYS = pd.date_range("2001-01-01", "2001-12-31", freq="D")
 
 
 def check_calendar(crops: Sequence[CropSeason]) -> None:
-    """Raise :class:`IrrigationError` if the crops (with land preparation) cover more than the area on a day.
+    """Raise :class:`IrrigationError` if crops (with land preparation) overlap on the same land.
 
     Examples
     --------
     >>> check_calendar([CropSeason("wet", 7), CropSeason("dry", 1)])  # Jul-Nov and Jan-May: fine
-    >>> check_calendar([CropSeason("a", 1), CropSeason("b", 3)])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    >>> check_calendar([CropSeason("a", 1), CropSeason("b", 3)])
+    ... # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     landuse.errors.IrrigationError: ... seasons overlap on the same land ...
     """
@@ -700,7 +707,8 @@ def check_calendar(crops: Sequence[CropSeason]) -> None:
         day = _DAYS[int(np.flatnonzero(frac > 1.0 + 1e-9)[0])]
         names = ", ".join(c.name for c in crops)
         raise IrrigationError(
-            f"the crops ({names}) cover {frac.max():.0%} of the area on {day:%d %B}: seasons overlap on the "
+            f"the crops ({names}) cover {frac.max():.0%} of the area on {day:%d %B}: seasons "
+            "overlap on the "
             "same land",
             column="crops",
             hint="shift the transplanting dates or lower the area fractions",
@@ -780,9 +788,11 @@ def scheme_water_balance(
     Examples
     --------
     >>> clim = pd.DataFrame({"month": range(1, 13), "tmax_c": 30.0, "tmin_c": 18.0,
-    ...                      "rh_mean_pct": 75.0, "u2_m_s": 1.0, "sunshine_h": 6.0, "rain_mm": 0.0})
+    ...                      "rh_mean_pct": 75.0, "u2_m_s": 1.0, "sunshine_h": 6.0,
+    ...                      "rain_mm": 0.0})
     >>> daily = scheme_water_balance(clim, lat_deg=20.7, elevation_m=600.0,
-    ...                              crops=[CropSeason("dry", transplant_month=1, transplant_day=15)])
+    ...                              crops=[CropSeason("dry", transplant_month=1,
+    ...                                                transplant_day=15)])
     >>> bool((daily["gir_mm_day"] >= 0).all()), len(daily)
     (True, 365)
     """
@@ -929,8 +939,10 @@ def aggregate_balance(
     Examples
     --------
     >>> clim = pd.DataFrame({"month": range(1, 13), "tmax_c": 30.0, "tmin_c": 18.0,
-    ...                      "rh_mean_pct": 75.0, "u2_m_s": 1.0, "sunshine_h": 6.0, "rain_mm": 0.0})
-    >>> d = scheme_water_balance(clim, lat_deg=20.7, elevation_m=600.0, crops=[CropSeason("dry", 1)])
+    ...                      "rh_mean_pct": 75.0, "u2_m_s": 1.0, "sunshine_h": 6.0,
+    ...                      "rain_mm": 0.0})
+    >>> d = scheme_water_balance(clim, lat_deg=20.7, elevation_m=600.0,
+    ...                          crops=[CropSeason("dry", 1)])
     >>> len(aggregate_balance(d)), len(aggregate_balance(d, period="decade"))
     (12, 36)
     """

@@ -589,7 +589,8 @@ def _sample_dem(dem: Any, x: float, y: float, *, what: str = "intake") -> float:
     if not (0 <= row_i < rows and 0 <= col_i < cols):
         left, bottom, right, top = r.bounds
         raise IrrigationError(
-            f"the {what} point ({x:.1f}, {y:.1f}) is off the DEM (extent {left:.0f}-{right:.0f} E, "
+            f"the {what} point ({x:.1f}, {y:.1f}) is off the DEM (extent {left:.0f}-{right:.0f} "
+            "E, "
             f"{bottom:.0f}-{top:.0f} N)",
             source=r.source or "dem",
             column="intake_x_m",
@@ -606,7 +607,7 @@ def _sample_dem(dem: Any, x: float, y: float, *, what: str = "intake") -> float:
 
 
 def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
-    """Mean, max or min DEM value of the cells whose centres fall in each parcel (else at its inner point)."""
+    """Mean, max or min DEM value of the cells centred in each parcel (else at its inner point)."""
     from affine import Affine
     from rasterio import features
 
@@ -848,7 +849,7 @@ class SchemeResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def report(self) -> str:
-        """A short Markdown report: assumptions, why the design month is what it is, and the source."""
+        """Short Markdown report: assumptions, why the design month is what it is, the source."""
         return _report(self)
 
 
@@ -869,7 +870,7 @@ def _lat_lon(spec: SchemeSpec) -> tuple[float, float]:
 
 
 def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | None, str, Any]:
-    """Catchment above the intake: from the DEM (landuse.hydrology) if possible, else from the file.
+    """Catchment above the intake: from the DEM (landuse.hydrology) if possible, else the file.
 
     Returns the area [km²], where it came from, and the catchment polygon (GeoDataFrame) or None.
     """
@@ -904,8 +905,10 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
                     and abs(area - spec.catchment_km2) > 0.1 * spec.catchment_km2
                 ):
                     notes.append(
-                        f"The DEM catchment ({area:.2f} km²) differs from catchment_km2 in the scheme "
-                        f"file ({spec.catchment_km2:g} km²) by more than 10 %; check the intake position."
+                        f"The DEM catchment ({area:.2f} km²) differs from catchment_km2 in the "
+                        "scheme "
+                        f"file ({spec.catchment_km2:g} km²) by more than 10 %; check the intake "
+                        "position."
                     )
                 return (
                     area,
@@ -992,7 +995,8 @@ def size_scheme(
             stacklevel=2,
         )
         notes.append(
-            "Elevation assumed 600 m (no DEM, no intake_elev_m); ET0 changes by about 1 % per 500 m."
+            "Elevation assumed 600 m (no DEM, no intake_elev_m); ET0 changes by about 1 % per 500 "
+            "m."
         )
 
     # demand
@@ -1335,13 +1339,15 @@ def _report(res: SchemeResult) -> str:
         and row["land_prep_mm_day"] > 0
     ):
         why = (
-            "land preparation (saturating and puddling the fields and building the first water layer, "
+            "land preparation (saturating and puddling the fields and building the first water "
+            "layer, "
             f"{spec.saturation_mm:g} mm in {spec.land_prep_days} days) falls in this month while "
             f"effective rain is only {row['eff_rain_mm']:.0f} mm"
         )
     else:
         why = (
-            f"crop evapotranspiration ({row['etc_mm_day']:.1f} mm/day) plus percolation is highest "
+            f"crop evapotranspiration ({row['etc_mm_day']:.1f} mm/day) plus percolation is "
+            "highest "
             f"relative to effective rain ({row['eff_rain_mm']:.0f} mm)"
         )
     comps = [
@@ -1358,38 +1364,53 @@ def _report(res: SchemeResult) -> str:
     lines = [
         f"# Irrigation scheme {spec.scheme_id}: {spec.name_en} ({spec.name_lo})",
         "",
-        f"Village {spec.village_id}; intake at {spec.intake_x_m:.0f} E, {spec.intake_y_m:.0f} N ({spec.crs}), "
+        f"Village {spec.village_id}; intake at {spec.intake_x_m:.0f} E, {spec.intake_y_m:.0f} N "
+        f"({spec.crs}), "
         f"latitude {s['lat_deg']:.3f}°, elevation {s['elevation_m']:.0f} m.",
         "",
         "## Demand",
         f"- Command area {s['area_ha']:.2f} ha ({s['area_source']}), {s['families']} families "
         f"({s['families_source']}); reference {spec.area_ha:g} ha, {spec.families} families.",
-        f"- Calendar: wet-season rice transplanted {spec.wet_transplant_day} {_MONTHS[spec.wet_transplant_month - 1]}"
+        f"- Calendar: wet-season rice transplanted {spec.wet_transplant_day} "
+        f"{_MONTHS[spec.wet_transplant_month - 1]}"
         + (
-            f", dry-season rice on {spec.dry_area_fraction:.0%} of the area transplanted {spec.dry_transplant_day} "
+            f", dry-season rice on {spec.dry_area_fraction:.0%} of the area transplanted "
+            f"{spec.dry_transplant_day} "
             f"{_MONTHS[spec.dry_transplant_month - 1]}"
             if spec.dry_season_crop
             else ", no dry-season crop"
         )
-        + f"; FAO-56 rice Kc 1.05/1.20/0.75 (30/30/60/30 days) adjusted to the local wind and humidity; "
-        f"land preparation {spec.land_prep_days} days, S = {spec.saturation_mm:g} mm (Van de Goor-Zijlstra).",
-        f"- Seepage and percolation {spec.percolation_mm_day:g} mm/day; effective rain by {spec.rain_method}; "
-        f"overall efficiency {spec.efficiency:.2f} (conveyance {spec.conveyance_efficiency:g} x distribution "
-        f"{spec.distribution_efficiency:g} x field {spec.field_efficiency:g}); water {spec.operating_hours:g} h/day.",
+        + "; FAO-56 rice Kc 1.05/1.20/0.75 (30/30/60/30 days) adjusted to the local wind and "
+        "humidity; "
+        f"land preparation {spec.land_prep_days} days, S = {spec.saturation_mm:g} mm (Van de "
+        "Goor-Zijlstra).",
+        f"- Seepage and percolation {spec.percolation_mm_day:g} mm/day; effective rain by "
+        f"{spec.rain_method}; "
+        f"overall efficiency {spec.efficiency:.2f} (conveyance {spec.conveyance_efficiency:g} x "
+        "distribution "
+        f"{spec.distribution_efficiency:g} x field {spec.field_efficiency:g}); water "
+        f"{spec.operating_hours:g} h/day.",
         f"- **Design month: {_MONTHS[dm - 1]}**, because {why}. Gross requirement "
-        f"{s['design_gir_mm_day']:.1f} mm/day = **{s['design_duty_l_s_ha']:.2f} l/s/ha**, design flow "
-        f"**{s['design_flow_l_s']:.1f} l/s**. The peak 10-day period (decade {s['design_decade']}) needs "
-        f"{s['peak_decade_duty_l_s_ha']:.2f} l/s/ha; staggering land preparation keeps the month's mean.",
-        f"- Why this duty: net requirement {row['nir_mm_day']:.1f} mm/day ({parts}, per ha of command area) "
-        f"÷ efficiency {spec.efficiency:.2f} = {row['gir_mm_day']:.1f} mm/day; 1 mm/day = 0.1157 l/s/ha"
+        f"{s['design_gir_mm_day']:.1f} mm/day = **{s['design_duty_l_s_ha']:.2f} l/s/ha**, design "
+        "flow "
+        f"**{s['design_flow_l_s']:.1f} l/s**. The peak 10-day period (decade "
+        f"{s['design_decade']}) needs "
+        f"{s['peak_decade_duty_l_s_ha']:.2f} l/s/ha; staggering land preparation keeps the "
+        "month's mean.",
+        f"- Why this duty: net requirement {row['nir_mm_day']:.1f} mm/day ({parts}, per ha of "
+        "command area) "
+        f"÷ efficiency {spec.efficiency:.2f} = {row['gir_mm_day']:.1f} mm/day; 1 mm/day = 0.1157 "
+        "l/s/ha"
         + (f", × 24/{spec.operating_hours:g} h" if spec.operating_hours != 24 else "")
         + ".",
         f"- A duty of {s['design_duty_l_s_ha']:.2f} l/s/ha is "
         + (
-            "within the 1-2.5 l/s/ha usual for paddy at the headworks (higher in land preparation and on light "
+            "within the 1-2.5 l/s/ha usual for paddy at the headworks (higher in land preparation "
+            "and on light "
             "soils)."
             if 1.0 <= s["design_duty_l_s_ha"] <= 2.5
-            else "outside the 1-2.5 l/s/ha usual for paddy at the headworks: check percolation, efficiency and the "
+            else "outside the 1-2.5 l/s/ha usual for paddy at the headworks: check percolation, "
+            "efficiency and the "
             "calendar."
         ),
         "",
@@ -1401,13 +1422,16 @@ def _report(res: SchemeResult) -> str:
         method = (
             "a dry-season spot measurement scaled by catchment area"
             if spec.measured_flow_l_s is not None
-            else f"a specific low flow of {spec.low_flow_l_s_km2:g} l/s/km² (a derived default for northern Lao "
+            else f"a specific low flow of {spec.low_flow_l_s_km2:g} l/s/km² (a derived default "
+            "for northern Lao "
             "headwaters in March-April; measure the flow at the weir to confirm)"
         )
         lines += [
-            f"- Catchment above the intake {s['catchment_area_km2']:.2f} km² ({s['catchment_source']}); "
+            f"- Catchment above the intake {s['catchment_area_km2']:.2f} km² "
+            f"({s['catchment_source']}); "
             f"dependable flow {s['dependable_flow_l_s']:.1f} l/s from {method}.",
-            f"- Divertible share {spec.diversion_fraction:.0%} (the rest stays for downstream users): "
+            f"- Divertible share {spec.diversion_fraction:.0%} (the rest stays for downstream "
+            "users): "
             f"{s['divertible_flow_l_s']:.1f} l/s, enough for **{s['servable_area_ha']:.1f} ha** "
             f"(**{s['servable_families']} families** at the mean holding).",
             "- The source "
@@ -1417,7 +1441,8 @@ def _report(res: SchemeResult) -> str:
                 else "**does not suffice** for the whole command area in the design month."
             )
             + (
-                f" Months with a deficit: {', '.join(_MONTHS[int(x) - 1] for x in s['deficit_months'].split())}."
+                " Months with a deficit: "
+                f"{', '.join(_MONTHS[int(x) - 1] for x in s['deficit_months'].split())}."
                 if s["deficit_months"]
                 else " No month has a deficit."
             ),
@@ -1425,22 +1450,28 @@ def _report(res: SchemeResult) -> str:
     if s["wet_only_duty_l_s_ha"] is not None:
         txt = (
             f"- Without the dry-season crop (wet-season rice only) the design month is "
-            f"{_MONTHS[s['wet_only_design_month'] - 1]} with {s['wet_only_duty_l_s_ha']:.2f} l/s/ha"
+            f"{_MONTHS[s['wet_only_design_month'] - 1]} with {s['wet_only_duty_l_s_ha']:.2f} "
+            "l/s/ha"
         )
         if s["wet_only_servable_area_ha"] is not None:
             txt += (
                 f"; even at the dry-season low flow the source then serves "
-                f"{min(s['wet_only_servable_area_ha'], s['area_ha']):.1f} of {s['area_ha']:.1f} ha "
-                f"({s['wet_only_servable_families']} families); wet-season flows are usually higher"
+                f"{min(s['wet_only_servable_area_ha'], s['area_ha']):.1f} of {s['area_ha']:.1f} "
+                "ha "
+                f"({s['wet_only_servable_families']} families); wet-season flows are usually "
+                "higher"
             )
         lines.append(txt + ".")
     c = res.canal
     lines += [
         "",
         "## Canal",
-        f"- Trapezoid, bed width {c.bed_width_m:.2f} m, side slope {c.side_slope:g}:1, flow depth {c.depth_m:.2f} m "
-        f"+ freeboard {c.freeboard_m:.2f} m = {c.total_depth_m:.2f} m; n = {c.n:g}, bed slope {c.bed_slope:g}; "
-        f"velocity {c.velocity_m_s:.2f} m/s (limits {c.min_velocity_m_s:g}-{c.max_velocity_m_s:g} m/s for "
+        f"- Trapezoid, bed width {c.bed_width_m:.2f} m, side slope {c.side_slope:g}:1, flow depth "
+        f"{c.depth_m:.2f} m "
+        f"+ freeboard {c.freeboard_m:.2f} m = {c.total_depth_m:.2f} m; n = {c.n:g}, bed slope "
+        f"{c.bed_slope:g}; "
+        f"velocity {c.velocity_m_s:.2f} m/s (limits {c.min_velocity_m_s:g}-{c.max_velocity_m_s:g} "
+        "m/s for "
         f"{c.soil}), Froude {c.froude:.2f}: "
         + ("**ok**." if c.ok else "**check**: " + "; ".join(c.issues) + "."),
     ]

@@ -1,4 +1,4 @@
-"""``landuse irrigation``: size gravity paddy schemes from a scheme file, climate, DEM and parcels."""
+"""``landuse irrigation``: size gravity paddy schemes from scheme file, climate, DEM, parcels."""
 
 from __future__ import annotations
 
@@ -128,11 +128,13 @@ def command(
         src = (
             "source not assessed"
             if s["servable_area_ha"] is None
-            else f"source serves {s['servable_area_ha']:.1f} ha / {s['servable_families']} families"
+            else f"source serves {s['servable_area_ha']:.1f} ha / {s['servable_families']} "
+            "families"
         )
         click.echo(
             f"  {s['scheme_id']}: {s['area_ha']:.2f} ha, {s['families']} families, design month "
-            f"{s['design_month']}, {s['design_duty_l_s_ha']:.2f} l/s/ha, {s['design_flow_l_s']:.1f} l/s; "
+            f"{s['design_month']}, {s['design_duty_l_s_ha']:.2f} l/s/ha, "
+            f"{s['design_flow_l_s']:.1f} l/s; "
             f"{src}; canal b {s['canal_bed_width_m']:.2f} m, y {s['canal_depth_m']:.2f} m"
             + ("" if s["canal_ok"] else " (check)")
         )
