@@ -131,6 +131,50 @@ def _get(z, r, c, nr, nc, centre, compute_edges, edge_row):
     return v
 
 
+@numba.njit(cache=True, inline="always")
+def _horn_cell(z, r, c, nr, nc, ew, ns, mode, compute_edges, flat_value, p0, p1, p2):
+    # the value of one cell (see the module notes); NaN when it cannot be computed
+    e = np.float64(z[r, c])
+    if e != e:
+        return np.nan
+    er = r == 0 or r == nr - 1
+    a = _get(z, r - 1, c - 1, nr, nc, e, compute_edges, er)
+    b = _get(z, r - 1, c, nr, nc, e, compute_edges, er)
+    cc = _get(z, r - 1, c + 1, nr, nc, e, compute_edges, er)
+    d = _get(z, r, c - 1, nr, nc, e, compute_edges, er)
+    f = _get(z, r, c + 1, nr, nc, e, compute_edges, er)
+    g = _get(z, r + 1, c - 1, nr, nc, e, compute_edges, er)
+    h = _get(z, r + 1, c, nr, nc, e, compute_edges, er)
+    i = _get(z, r + 1, c + 1, nr, nc, e, compute_edges, er)
+    sx = (cc + 2.0 * f + i) - (a + 2.0 * d + g)
+    sy = (a + 2.0 * b + cc) - (g + 2.0 * h + i)
+    if sx != sx or sy != sy:
+        return np.nan
+    p = sx / (8.0 * ew)  # dz/dx, east
+    q = sy / (8.0 * ns)  # dz/dy, north
+    if mode == 0:
+        return math.atan(math.sqrt(p * p + q * q)) * (180.0 / math.pi)
+    if mode == 1:
+        return 100.0 * math.sqrt(p * p + q * q)
+    if mode == 2:
+        if sx == 0.0 and sy == 0.0:
+            return flat_value
+        # azimuth of steepest descent, clockwise from north
+        az = math.atan2(-p, -q) * (180.0 / math.pi)
+        if az < 0.0:
+            az += 360.0
+        if az >= 360.0:
+            az -= 360.0
+        return az
+    # hillshade: flat_value = zf (z factor), p0 = sin(alt), p1 = zf sin(az) cos(alt),
+    # p2 = zf cos(az) cos(alt); cosine of the sun's incidence on the surface normal
+    den = math.sqrt(1.0 + flat_value * flat_value * (p * p + q * q))
+    cang = (p0 - p * p1 - q * p2) / den
+    if cang <= 0.0:
+        return 1.0
+    return 1.0 + 254.0 * cang
+
+
 @numba.njit(parallel=True, cache=True)
 def _horn_kernel(z, out, row0, row1, ewres, nsres, mode, compute_edges, flat_value, p0, p1, p2):
     # z: float32 rows with halo; out rows correspond to z rows row0..row1-1
@@ -138,50 +182,24 @@ def _horn_kernel(z, out, row0, row1, ewres, nsres, mode, compute_edges, flat_val
     for r in numba.prange(row0, row1):
         ew = ewres[r]
         ns = nsres[r]
-        er = r == 0 or r == nr - 1
         for c in range(nc):
-            e = np.float64(z[r, c])
-            res = np.nan
-            if e == e:
-                a = _get(z, r - 1, c - 1, nr, nc, e, compute_edges, er)
-                b = _get(z, r - 1, c, nr, nc, e, compute_edges, er)
-                cc = _get(z, r - 1, c + 1, nr, nc, e, compute_edges, er)
-                d = _get(z, r, c - 1, nr, nc, e, compute_edges, er)
-                f = _get(z, r, c + 1, nr, nc, e, compute_edges, er)
-                g = _get(z, r + 1, c - 1, nr, nc, e, compute_edges, er)
-                h = _get(z, r + 1, c, nr, nc, e, compute_edges, er)
-                i = _get(z, r + 1, c + 1, nr, nc, e, compute_edges, er)
-                sx = (cc + 2.0 * f + i) - (a + 2.0 * d + g)
-                sy = (a + 2.0 * b + cc) - (g + 2.0 * h + i)
-                if sx == sx and sy == sy:
-                    p = sx / (8.0 * ew)  # dz/dx, east
-                    q = sy / (8.0 * ns)  # dz/dy, north
-                    if mode == 0:
-                        res = math.atan(math.sqrt(p * p + q * q)) * (180.0 / math.pi)
-                    elif mode == 1:
-                        res = 100.0 * math.sqrt(p * p + q * q)
-                    elif mode == 2:
-                        if sx == 0.0 and sy == 0.0:
-                            res = flat_value
-                        else:
-                            # azimuth of steepest descent, clockwise from north
-                            az = math.atan2(-p, -q) * (180.0 / math.pi)
-                            if az < 0.0:
-                                az += 360.0
-                            if az >= 360.0:
-                                az -= 360.0
-                            res = az
-                    else:
-                        # flat_value = zf (z factor), p0 = sin(alt),
-                        # p1 = zf sin(az) cos(alt), p2 = zf cos(az) cos(alt):
-                        # cosine of the sun's incidence on the surface normal
-                        den = math.sqrt(1.0 + flat_value * flat_value * (p * p + q * q))
-                        cang = (p0 - p * p1 - q * p2) / den
-                        if cang <= 0.0:
-                            res = 1.0
-                        else:
-                            res = 1.0 + 254.0 * cang
-            out[r - row0, c] = res
+            out[r - row0, c] = _horn_cell(z, r, c, nr, nc, ew, ns, mode, compute_edges,
+                                          flat_value, p0, p1, p2)
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def _horn_at(z, flat_idx, ewres, nsres, mode, compute_edges):
+    # the value of the listed cells (flat indices) only, float64
+    nr, nc = z.shape
+    out = np.empty(flat_idx.size, dtype=np.float64)
+    for k in numba.prange(flat_idx.size):
+        r = flat_idx[k] // nc
+        c = flat_idx[k] - r * nc
+        v = _horn_cell(z, r, c, nr, nc, ewres[r], nsres[r], mode, compute_edges, np.nan, 0.0, 0.0, 0.0)
+        if not compute_edges and (r == 0 or r == nr - 1 or c == 0 or c == nc - 1):
+            v = np.nan
+        out[k] = v
     return out
 
 
@@ -304,6 +322,20 @@ def _compute(dem: Any, mode: int, *, compute_edges: bool, params) -> Raster:
     out = _finish_block(out, mode, compute_edges, True, True)
     nodata = 0 if mode == _MODE_HILLSHADE else np.nan
     return Raster(out, r.transform, r.crs, nodata, r.source)
+
+
+def _slope_pct_at(dem: Any, flat_idx: np.ndarray, *, compute_edges: bool = True) -> np.ndarray:
+    """Slope [%] (float64) of the DEM at the given flat cell indices only (private).
+
+    Same numbers as :func:`slope` with ``units="percent"`` at those cells, computed without
+    building the whole slope raster (used by :func:`landuse.parcels.parcel_metrics`).
+    """
+    r = Raster.from_any(dem)
+    src = _check_dem(r)
+    z = _as_float32_nan(r.data, r.nodata)
+    ew, ns = _cell_sizes_m(r.transform, r.crs, np.arange(z.shape[0], dtype=np.float64), source=src)
+    idx = np.ascontiguousarray(flat_idx, dtype=np.int64)
+    return _horn_at(z, idx, ew, ns, _MODE_SLOPE_PCT, compute_edges)
 
 
 # --------------------------------------------------------------------------------------

@@ -67,7 +67,9 @@ def test_tilted_plane_gives_its_gradient():
 
 
 @settings(max_examples=25, deadline=None)
-@given(gx=st.floats(-3, 3), gy=st.floats(-3, 3), cell=st.sampled_from([1.0, 5.0, 20.0, 30.0]))
+# cells of 5 m and more: values are read as float32 (as gdaldem does), whose rounding of
+# ~500 m elevations (3e-5 m) would exceed 0.001 degrees on 1 m cells
+@given(gx=st.floats(-3, 3), gy=st.floats(-3, 3), cell=st.sampled_from([5.0, 20.0, 30.0]))
 def test_any_plane_slope_is_atan_of_gradient(gx, gy, cell):
     z, t = tilted_plane(rows=6, cols=7, cell=cell, gx=gx, gy=gy)
     s = terrain.slope((z, t, UTM47), compute_edges=True).data
