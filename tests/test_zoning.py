@@ -202,10 +202,26 @@ def test_stream_buffer_gives_the_protection_strip(offset):
     assert set(prot["rule"]) == {"stream_buffer"}
     width = 30.0
     expected = 2 * width * length + math.pi * width**2
-    assert prot.area.sum() == pytest.approx(expected, abs=CELL * length)
+    assert prot.area.sum() == pytest.approx(expected, abs=0.25 * CELL * length)
     # the strip is centred on the stream
     b = prot.total_bounds
     assert b[1] < y - width + CELL and b[3] > y + width - CELL
+
+
+@pytest.mark.parametrize("angle_deg", [5.0, 36.6, 50.5, 81.6, 149.0])
+def test_oblique_stream_buffer_area(angle_deg):
+    v = village(100, 100, 1100, 1100)
+    a = math.radians(angle_deg)
+    length = 600.0
+    dx, dy = math.cos(a) * length / 2, math.sin(a) * length / 2
+    cx, cy = X0 + 607.0, Y0 + 593.0
+    line = LineString([(cx - dx, cy - dy), (cx + dx, cy + dy)])
+    res = zoning.zone_villages(v, plane(20.0), streams=gpd.GeoDataFrame(geometry=[line], crs=UTM47))
+    prot = res.zones[res.zones.zone == "PROTECTION_FOREST"]
+    expected = 2 * 30.0 * length + math.pi * 30.0**2
+    # cell-centre classification of a 3-cell-wide strip: within a quarter cell per metre of stream
+    assert prot.area.sum() == pytest.approx(expected, abs=0.25 * CELL * length)
+    assert prot.union_all().buffer(1e-6).covers(line)
 
 
 def test_stream_distance_is_exact_near_the_stream():
@@ -585,6 +601,22 @@ def test_cli_zone(tmp_path):
     bad.write_text(DEFAULT_TEXT.replace("min_slope_pct = 60.0", "min_slope_pct = -1", 1), encoding="utf-8")
     res = CliRunner().invoke(cli, [*args, "--overwrite", "--rules", str(bad)])
     assert res.exit_code == 1 and "bad.toml, line" in res.output and "min_slope_pct" in res.output
+    # forest as a canopy raster, existing land use, another minimum mapping unit
+    cover = np.where(np.arange(60)[None, :] * CELL < 600, 65.0, 5.0) * np.ones((60, 1))
+    write_raster(Raster(cover, dem.transform, UTM47), tmp_path / "cover.tif")
+    gpd.GeoDataFrame({"land_type": ["Settlement"]}, geometry=[box(X0 + 800, Y0 + 800, X0 + 1000, Y0 + 1000)],
+                     crs=UTM47).to_file(tmp_path / "lu.gpkg")
+    out2 = tmp_path / "z2.gpkg"
+    res = CliRunner().invoke(cli, ["zone", "--villages", str(tmp_path / "v.gpkg"), "--dem",
+                                   str(tmp_path / "dem.tif"), "--streams", str(tmp_path / "s.gpkg"),
+                                   "--forest", str(tmp_path / "cover.tif"), "--landuse",
+                                   str(tmp_path / "lu.gpkg"), "--mmu-ha", "1", "--out", str(out2)])
+    assert res.exit_code == 0, res.output
+    zones2 = set(gpd.read_file(out2, layer="zones")["zone"])
+    assert {"VILLAGE_USE_FOREST", "RESIDENTIAL"} <= zones2
+    res = CliRunner().invoke(cli, ["zone", "--villages", str(tmp_path / "v.gpkg"), "--dem",
+                                   str(tmp_path / "dem.tif"), "--out", str(tmp_path / "z.shp")])
+    assert res.exit_code == 2 and "GeoPackage" in res.output
 
 
 # -- demo ----------------------------------------------------------------------------------
