@@ -623,10 +623,11 @@ def neighbours(
     parcels : geopandas.GeoDataFrame
         (Multi)Polygons in a projected CRS with a unique *id_column*.
     others : geopandas.GeoDataFrame, optional
-        Other features in the same CRS: lines (streams, roads, village boundaries as
-        ``villages.boundary``) or polygons (forest, water), labelled by
-        *others_label_column*. A polygon counts along its outline, so pass a village
-        as its boundary line rather than its area.
+        Other features in the same CRS: lines (streams, roads) or polygons (forest,
+        water, villages), labelled by *others_label_column*. A polygon counts along
+        its outline only: a forest polygon beside the parcel borders it, and a
+        village polygon borders the parcels along the village boundary (not those
+        inside it).
     min_shared_m : float, default 1.0
         Shortest shared boundary that makes a neighbour; corners do not count. [m]
     tolerance_m : float, default 0.5
@@ -644,18 +645,16 @@ def neighbours(
     pandas.DataFrame
         Indexed like *parcels*, with columns ``north``, ``east``, ``south``,
         ``west``: the labels of the neighbours on that side, joined by ``", "``
-        and ordered by decreasing shared length (each label once), or None when
-        the side borders nothing.
+        and ordered by decreasing shared length on that side (each label once), or
+        None when the side borders nothing.
 
     Notes
     -----
     For parcel ``p`` and neighbour ``q`` the shared boundary ``s`` is the part of
-    ``p``'s outline within ``tolerance_m`` (``t``) of ``q``'s outline; each connected
-    part of ``s`` counts ``length - 2t`` (the outline runs ``t`` past each end of the
-    common boundary, around ``p``'s corners), so parcels meeting at a corner share
-    nothing. The side is decided by the direction from the centroid ``c`` of ``p`` to
-    the midpoint ``m`` of ``s`` (the point halfway along it), measured after scaling
-    by the half-width ``w`` and half-height ``h`` of ``p``'s bounding box,
+    ``p``'s outline within ``tolerance_m`` (``t``) of ``q``'s outline. The side is
+    decided by the direction from the centroid ``c`` of ``p`` to the midpoint ``m`` of
+    the shared boundary, measured after scaling by the half-width ``w`` and
+    half-height ``h`` of ``p``'s bounding box,
 
     .. math:: \\theta = \\operatorname{atan2}\\left(\\frac{m_x - c_x}{w},\\;
               \\frac{m_y - c_y}{h}\\right) \\bmod 360°
@@ -663,9 +662,18 @@ def neighbours(
     clockwise from grid north: north ``[315°, 45°)``, east ``[45°, 135°)``, south
     ``[135°, 225°)``, west ``[225°, 315°)`` (see :data:`SIDES`). For a square this is
     the plain bearing; the scaling puts the sector borders through the corners of the
-    bounding box, so everything along the north edge of a long east-west parcel is
-    north (the plain bearing would call its ends east and west). A neighbour is
-    listed on one side only (the side of the midpoint of all it shares).
+    bounding box, so all of the north edge of a long east-west parcel is north (the
+    plain bearing would call its ends east and west).
+
+    The shared boundary is taken straight segment by straight segment (``m`` is the
+    midpoint of each segment), so a neighbour that wraps around a corner of ``p`` (a
+    road along two sides, the village boundary at a corner parcel) is listed on every
+    side where it shares at least ``min_shared_m``; one that shares that much only
+    in total is listed on the side where it shares most. A side also needs more than
+    ``2t``, and the total is counted as ``length - 2t`` per connected part: the outline
+    of ``p`` runs up to ``t`` past each end of a common boundary, around ``p``'s
+    corners, and those stubs must not make parcels that meet at a corner into
+    neighbours.
 
     Examples
     --------
@@ -740,38 +748,50 @@ def neighbours(
     src_all = np.concatenate(src)
     line_all = np.concatenate(lines) if len(src_all) else np.array([], dtype=object)
     name_all = np.concatenate(names) if len(src_all) else np.array([], dtype=object)
-    length = _shared_length(line_all, tolerance_m=tolerance_m) if len(src_all) else np.array([])
-    keep = (length >= min_shared_m) & (length > 0)
-    src_all, line_all, name_all, length = (
-        src_all[keep],
-        line_all[keep],
-        name_all[keep],
-        length[keep],
-    )
 
-    centre = shapely.centroid(geoms[src_all]) if len(src_all) else np.array([], dtype=object)
-    mid = (
-        shapely.line_interpolate_point(line_all, 0.5, normalized=True) if len(src_all) else centre
-    )
-    # scale by the half-extents of the parcel's bounding box: sector borders pass through its corners
-    bounds = shapely.bounds(geoms[src_all]) if len(src_all) else np.zeros((0, 4))
+    # split every shared line into its straight segments; each segment goes to the side
+    # of its midpoint seen from the parcel's centroid (bearing scaled by the bounding box)
+    parts, part_pair = shapely.get_parts(line_all, return_index=True)
+    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
+    same = coord_part[1:] == coord_part[:-1]
+    a, b = coords[:-1][same], coords[1:][same]
+    seg_pair = part_pair[coord_part[:-1][same]]
+    seg_len = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+    seg_src = src_all[seg_pair]
+    centre = shapely.centroid(geoms)
+    bounds = shapely.bounds(geoms)
     half_w = np.maximum((bounds[:, 2] - bounds[:, 0]) / 2, 1e-9)
     half_h = np.maximum((bounds[:, 3] - bounds[:, 1]) / 2, 1e-9)
-    dx = (shapely.get_x(mid) - shapely.get_x(centre)) / half_w if len(src_all) else np.array([])
-    dy = (shapely.get_y(mid) - shapely.get_y(centre)) / half_h if len(src_all) else np.array([])
-    bearing = np.degrees(np.arctan2(dx, dy)) % 360.0
-    side = (np.floor((bearing + 45.0) / 90.0).astype(int)) % 4
+    cx, cy = shapely.get_x(centre), shapely.get_y(centre)
+    dx = ((a[:, 0] + b[:, 0]) / 2 - cx[seg_src]) / half_w[seg_src]
+    dy = ((a[:, 1] + b[:, 1]) / 2 - cy[seg_src]) / half_h[seg_src]
+    side = (np.floor((np.degrees(np.arctan2(dx, dy)) % 360.0 + 45.0) / 90.0).astype(int)) % 4
+    # total shared length per (pair, side); a side counts from min_shared_m, and beyond
+    # the 2 * tolerance_m stubs that an unsnapped outline adds around the parcel's corners
+    n_pairs = len(src_all)
+    total = np.bincount(seg_pair * 4 + side, weights=seg_len, minlength=4 * n_pairs).reshape(-1, 4)
+    pair_len = _shared_length(line_all, tolerance_m=tolerance_m) if n_pairs else np.zeros(0)
+    enough = (pair_len >= min_shared_m) & (pair_len > 0)
+    listed = (total >= min_shared_m) & (total > 2 * tolerance_m) & enough[:, None]
+    # a neighbour sharing enough in all but on no single side goes to its longest side
+    orphan = ~listed.any(axis=1) & enough
+    listed[np.flatnonzero(orphan), np.argmax(total[orphan], axis=1)] = True
+    pair, side = np.nonzero(listed)
+    total = total[pair, side]
 
     side_names = list(SIDES)
     values = np.full((len(parcels), 4), None, dtype=object)
-    if len(src_all):
-        # per (parcel, side): labels by decreasing total shared length, each label once
-        totals: dict[tuple[int, int], dict[str, float]] = {}
-        for s_, d_, n_, l_ in zip(
-            src_all.tolist(), side.tolist(), name_all.tolist(), length.tolist(), strict=True
-        ):
-            cell = totals.setdefault((s_, d_), {})
-            cell[n_] = cell.get(n_, 0.0) + l_
-        for (s_, d_), cell in totals.items():
-            values[s_, d_] = ", ".join(sorted(cell, key=lambda n: (-cell[n], n)))
+    # per (parcel, side): labels by decreasing shared length, each label once
+    totals: dict[tuple[int, int], dict[str, float]] = {}
+    for s_, d_, n_, l_ in zip(
+        src_all[pair].tolist(),
+        side.tolist(),
+        name_all[pair].tolist(),
+        total.tolist(),
+        strict=True,
+    ):
+        cell = totals.setdefault((s_, d_), {})
+        cell[n_] = cell.get(n_, 0.0) + l_
+    for (s_, d_), cell in totals.items():
+        values[s_, d_] = ", ".join(sorted(cell, key=lambda n: (-cell[n], n)))
     return pd.DataFrame(values, index=parcels.index, columns=side_names, dtype=object)
