@@ -5,9 +5,10 @@ object-oriented API (:class:`matplotlib.figure.Figure` on the Agg canvas), never
 ``pyplot``, so no global state is touched and figures are garbage-collected.
 
 Lao text is drawn with Noto Sans Lao (shipped by ``justmytype-intl-sea``) as a
-per-glyph fallback of DejaVu Sans. matplotlib does not shape complex scripts: base
-letters, vowels and tone marks are all present (no missing-glyph boxes), but a tone
-mark over an upper vowel is not lifted as a shaping engine would do.
+per-glyph fallback of DejaVu Sans. matplotlib >= 3.11 lays text out with libraqm
+(HarfBuzz), so vowels and tone marks stack as they should; with older matplotlib
+every glyph is present (no missing-glyph boxes) but a tone mark over an upper vowel
+may collide with it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse import _validate
+import landuse._validate as _validate  # not "from landuse import": see landuse.__getattr__
 from landuse.errors import GeometryError, SchemaError
 
 __all__: list[str] = []

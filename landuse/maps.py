@@ -49,7 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse import _offline_html, _validate
+import landuse._offline_html as _offline_html  # not "from landuse import": see landuse.__getattr__
+import landuse._validate as _validate
 from landuse.errors import GeometryError, LanduseError, SchemaError
 
 __all__ = [

@@ -487,6 +487,22 @@ def test_plan_map_furniture(plan_layers):
     assert any(t.replace(" ", "").isdigit() and int(t.replace(" ", "")) >= X0 for t in ticks)
 
 
+def test_lao_font_has_every_glyph_of_the_labels():
+    from matplotlib.ft2font import FT2Font
+
+    from landuse._static_maps import _register_lao_font
+
+    path = _register_lao_font()
+    assert path is not None and "NotoSansLao" in path
+    font = FT2Font(path)
+    lao = {ch for table in ("land_type", "zone", "status_class") for v in maps.STYLES[table].values()
+           for ch in v["lo"]}
+    lao |= {ch for t in ("columns", "layers") for v in maps.STYLES[t].values() for ch in v[1]}
+    lao = {ch for ch in lao if "\u0e80" <= ch <= "\u0eff"}
+    assert len(lao) > 30
+    assert [ch for ch in sorted(lao) if font.get_char_index(ord(ch)) == 0] == []
+
+
 def test_plan_map_errors(plan_layers):
     villages, zones, parcels, _ = plan_layers
     with pytest.raises(CRSError, match="geographic"):

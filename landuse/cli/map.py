@@ -96,7 +96,7 @@ def _split(value: str | None) -> list[str] | None:
 def map_command(plan: str, out: str, layers: str | None, dem: str | None, title: str | None,
                 online: bool, cdn: bool, overwrite: bool) -> None:
     """Write an interactive map of a plan as one HTML file that works offline."""
-    from landuse import maps
+    import landuse.maps as maps
 
     gdfs = read_plan_layers(plan, _split(layers))
     m = maps.interactive_map(gdfs, dem=_default_dem(Path(plan), dem), title=title, online=online)
@@ -119,7 +119,7 @@ def map_command(plan: str, out: str, layers: str | None, dem: str | None, title:
 def static_map_command(plan: str, out: str, dem: str | None, title: str | None,
                        sketch: str | None, overwrite: bool) -> None:
     """Write a print map of a plan (or a parcel sketch) as PDF, PNG or SVG."""
-    from landuse import maps
+    import landuse.maps as maps
 
     available = read_plan_layers(plan)
     if sketch is not None:
