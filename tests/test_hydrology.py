@@ -255,3 +255,32 @@ def test_real_dem_network(shared_data):
     x, y = top.geometry.coords[-2]
     c = hydrology.catchment(fg, x, y, snap=False)
     assert 50 < c["area_km2"].iloc[0] <= valid.sum() * 0.25
+
+
+def test_cli_streams(tmp_path):
+    import geopandas as gpd
+    import rasterio
+    from click.testing import CliRunner
+
+    from landuse.cli.main import cli
+
+    z, _ = v_valley()
+    dem = _grid(z)
+    path = tmp_path / "dem.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=z.shape[0], width=z.shape[1], count=1,
+                       dtype="float64", crs=UTM47, transform=dem.transform) as dst:
+        dst.write(z, 1)
+    out = tmp_path / "streams.gpkg"
+    thr = 3 * 9 * CELL * CELL / 1e6
+    runner = CliRunner()
+    res = runner.invoke(cli, ["streams", "--dem", str(path), "--out", str(out), "--min-area-km2", str(thr)])
+    assert res.exit_code == 0, res.output
+    assert "1 stream segments" in res.output
+    got = gpd.read_file(out, layer="streams")
+    expected = hydrology.streams(dem, min_area_km2=thr)
+    assert got["length_m"].tolist() == pytest.approx(expected["length_m"].tolist())
+    res = runner.invoke(cli, ["streams", "--dem", str(path), "--out", str(out)])
+    assert res.exit_code == 1 and "exists already" in res.output
+    res = runner.invoke(cli, ["streams", "--dem", str(path), "--out", str(out), "--overwrite",
+                              "--min-area-km2", "-1"])
+    assert res.exit_code == 1 and "must be a positive number" in res.output

@@ -269,3 +269,44 @@ def test_demo_paddy_is_flatter_than_upland():
     assert by_type["paddy"] < by_type["upland"]
     assert (m.loc[parcels["land_type"] == "paddy", "share_slope_gt_30pct"].mean()
             < m.loc[parcels["land_type"] == "upland", "share_slope_gt_30pct"].mean())
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def test_cli_parcel_stats(tmp_path, one_ha_parcels, one_village):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from landuse.cli.main import cli
+
+    p_path = tmp_path / "parcels.gpkg"
+    one_ha_parcels.to_file(p_path)
+    v_path = tmp_path / "villages.gpkg"
+    one_village.to_file(v_path)
+    dem_path = tmp_path / "dem.tif"
+    x = (np.arange(20) + 0.5) * 20
+    z = np.tile(500 + 0.2 * x, (20, 1)).astype("float32")
+    with rasterio.open(dem_path, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
+                       crs=UTM47, transform=Affine(20, 0, X0 - 50, 0, -20, Y0 + 300)) as dst:
+        dst.write(z, 1)
+    runner = CliRunner()
+    out = tmp_path / "m.csv"
+    res = runner.invoke(cli, ["parcel-stats", "--parcels", str(p_path), "--dem", str(dem_path),
+                              "--out", str(out), "--thresholds", "8,25", "--villages", str(v_path)])
+    assert res.exit_code == 0, res.output
+    assert "6 parcels" in res.output
+    table = pd.read_csv(out)
+    assert table["area_ha"].tolist() == [1.0] * 6
+    assert table["share_slope_gt_8pct"].tolist() == [1.0] * 6
+    assert table["share_slope_gt_25pct"].tolist() == [0.0] * 6
+    assert "distance_to_village_centre_m" in table.columns
+    gpkg = tmp_path / "m.gpkg"
+    res = runner.invoke(cli, ["parcel-stats", "--parcels", str(p_path), "--dem", str(dem_path),
+                              "--out", str(gpkg)])
+    assert res.exit_code == 0, res.output
+    assert len(gpd.read_file(gpkg, layer="parcel_metrics")) == 6
+    res = runner.invoke(cli, ["parcel-stats", "--parcels", str(p_path), "--dem", str(dem_path),
+                              "--out", str(out)])
+    assert res.exit_code == 1 and "exists already" in res.output
+    res = runner.invoke(cli, ["parcel-stats", "--parcels", str(p_path), "--dem", str(dem_path),
+                              "--out", str(out), "--thresholds", "a,b"])
+    assert res.exit_code == 2

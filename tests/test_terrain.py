@@ -301,3 +301,26 @@ def test_accepts_rasterio_dataset_and_raster(rough_dem):
         a = terrain.slope(ds).data
     b = terrain.slope(Raster.from_any(rough_dem)).data
     np.testing.assert_array_equal(a, b)
+
+
+# -- CLI ------------------------------------------------------------------------------------
+def test_cli_slope(rough_dem, tmp_path):
+    from click.testing import CliRunner
+
+    from landuse.cli.main import cli
+
+    out = tmp_path / "slope_pct.tif"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["slope", str(rough_dem), str(out), "--units", "percent"])
+    assert res.exit_code == 0, res.output
+    assert "slope (percent)" in res.output
+    with rasterio.open(out) as ds:
+        np.testing.assert_array_equal(ds.read(1), terrain.slope(rough_dem, units="percent").data)
+    res = runner.invoke(cli, ["slope", str(rough_dem), str(out)])
+    assert res.exit_code == 1 and "exists already" in res.output
+    res = runner.invoke(cli, ["slope", str(rough_dem), str(out), "--overwrite", "--compute-edges"])
+    assert res.exit_code == 0
+    res = runner.invoke(cli, ["slope", str(tmp_path / "missing.tif"), str(tmp_path / "x.tif")])
+    assert res.exit_code == 1 and "not found" in res.output
+    res = runner.invoke(cli, ["slope", str(rough_dem), str(out), "--units", "radians"])
+    assert res.exit_code == 2
