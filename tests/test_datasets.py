@@ -82,6 +82,10 @@ def test_loader_returns_every_layer_with_contract_columns(demo):
     assert demo.dem.crs.to_epsg() == 32647
     assert demo.dem.res == (20.0, 20.0) and demo.dem.shape == (600, 600)
     assert demo.dem.nodata is not None and demo.dem.data.dtype == np.float32
+    import rasterio
+
+    with rasterio.open(datasets.get_path("dem")) as ds:
+        assert ds.profile["compress"] == "deflate" and ds.profile["tiled"]
     assert isinstance(demo.schemes["scheme"], list)
 
 
@@ -195,8 +199,20 @@ def test_forest_share_and_no_overlap_with_parcels(demo):
     assert (f.area >= 5000).all()  # patches > 0.5 ha
     share = f.area.sum() / WINDOW.area
     assert 0.40 <= share <= 0.60
-    inter = shapely.intersection(shapely.union_all(f.geometry.to_numpy()), shapely.union_all(demo.parcels.geometry.to_numpy()))
+    forest_all = shapely.union_all(f.geometry.to_numpy())
+    inter = shapely.intersection(forest_all, shapely.union_all(demo.parcels.geometry.to_numpy()))
     assert inter.area < 1.0
+    # forest stays mostly on steep land: compare slopes under forest and under parcels
+    from rasterio.features import rasterize
+
+    z = demo.dem.as_float()
+    gy, gx = np.gradient(z, 20.0)
+    slope = 100 * np.hypot(gx, gy)
+    fmask = rasterize(((g, 1) for g in f.geometry), out_shape=z.shape, transform=demo.dem.transform) == 1
+    pmask = rasterize(((g, 1) for g in demo.parcels.geometry), out_shape=z.shape,
+                      transform=demo.dem.transform) == 1
+    assert np.median(slope[fmask]) > np.median(slope[pmask]) + 5
+    assert (slope[fmask] > 30).mean() > 0.5
 
 
 # -- households -----------------------------------------------------------------------------
