@@ -515,8 +515,12 @@ def schemes_from_dict(data: Mapping[str, Any], *, source: str = "schemes") -> li
 
     Examples
     --------
-    >>> from landuse.datasets import load_demo  # doctest: +SKIP
-    >>> specs = schemes_from_dict(load_demo().schemes)  # doctest: +SKIP
+    >>> import tomllib
+    >>> from landuse.datasets import get_path
+    >>> with open(get_path("schemes"), "rb") as fh:
+    ...     specs = schemes_from_dict(tomllib.load(fh))
+    >>> [s.scheme_id for s in specs]
+    ['S1', 'S2', 'S3']
     """
     return _specs_from_data(data, source=source, text=None)
 

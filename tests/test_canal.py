@@ -17,9 +17,11 @@ FT = 0.3048
 
 
 def test_lindeburg_flume_us_units():
-    """Lindeburg PE practice problem (asserted in pyflo): rectangle b 2 ft, n 0.012, S 0.01, Q 3 cfs -> 0.314 ft.
+    """Lindeburg PE practice problem (asserted in pyflo): rectangle b 2 ft, n 0.012, S 0.01,
+    Q 3 cfs -> 0.314 ft.
 
-    US Manning uses k = 1.49 with feet; in SI the same equation is Q = (1.49 c^(1/3) / n) A R^(2/3) S^(1/2)
+    US Manning uses k = 1.49 with feet; in SI the same equation is
+    Q = (1.49 c^(1/3) / n) A R^(2/3) S^(1/2)
     with c = 0.3048 m/ft, i.e. an SI roughness n / (1.49 c^(1/3)).
     """
     n_si = 0.012 / (1.49 * FT ** (1 / 3))
@@ -204,7 +206,7 @@ def test_design_canal_too_fast_is_flagged_or_raises():
     assert not d.ok
     assert "non-scouring" in d.issues[0] and "drop structures" in d.issues[0]
     with pytest.raises(
-        IrrigationError, match="no canal section carries 0.05 m³/s within the limits"
+        IrrigationError, match=r"no canal section carries 0\.05 m³/s within the limits"
     ):
         canal.design_canal(q_m3_s=0.05, n=0.018, bed_slope=0.05, soil="sand", strict=True)
 

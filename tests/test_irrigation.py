@@ -46,7 +46,7 @@ def check_kind(kind, out):
         assert isinstance(out, pd.Series) and list(out.index) == ["a", "b"]
 
 
-# -- FAO-56 building blocks (worked examples) -------------------------------------------------------
+# -- FAO-56 building blocks (worked examples) -----------------------------------------------------
 def test_example_2_pressure_and_psychrometric_constant():
     p = irr.atmospheric_pressure_kpa(1800.0)
     assert p == pytest.approx(81.8, abs=0.05)
@@ -222,7 +222,7 @@ EX19 = dict(lat_deg=16 + 13 / 60, elevation_m=8.0, doy=274, lon_west_deg=16.25, 
 
 
 def test_example_19_hourly():
-    """N'Diaye, Senegal, 1 October; Lz = 15 and t = 14.5 as in the openmeteo test (the UTC-1 quirk)."""
+    """N'Diaye, Senegal, 1 October; Lz = 15, t = 14.5 as in the openmeteo test (UTC-1 quirk)."""
     from landuse import _fao56
 
     assert _fao56.seasonal_correction_h(274) == pytest.approx(0.1889, abs=1e-4)
@@ -306,7 +306,7 @@ def test_polar_latitudes_give_no_nan():
     assert np.isfinite(et0) and et0 >= 0
 
 
-# -- input kinds -------------------------------------------------------------------------------------
+# -- input kinds ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", KINDS)
 def test_et0_penman_monteith_kinds(kind):
     tmax, tmin, lat, z, doy, u2 = as_kind(kind, 21.5, 12.3, 50.8, 100.0, 187.0, 2.078)
@@ -362,7 +362,7 @@ def test_kc_adjusted_and_land_prep_kinds(kind):
     assert first(lp) == pytest.approx(12.638, abs=1e-3)
 
 
-# -- refet cross-check ------------------------------------------------------------------------------
+# -- refet cross-check ----------------------------------------------------------------------------
 refet = pytest.importorskip("refet", reason="refet (test-only dependency) is not installed")
 
 
@@ -426,7 +426,7 @@ def test_penman_monteith_matches_refet_asce(tmin, dt, lat, doy, elev, u2, rh, cl
     assert ours == pytest.approx(max(theirs, 0.0), abs=1e-3)
 
 
-# -- crop coefficients ------------------------------------------------------------------------------
+# -- crop coefficients ----------------------------------------------------------------------------
 def test_kc_adjusted_oracles():
     assert irr.kc_adjusted(1.20, u2_m_s=2.0, rh_min_pct=45.0, crop_height_m=1.0) == pytest.approx(
         1.2, abs=1e-12
@@ -468,7 +468,7 @@ def test_rh_min_from_rh_mean():
     ) == pytest.approx(56.15, abs=0.01)
 
 
-# -- paddy water --------------------------------------------------------------------------------------
+# -- paddy water ----------------------------------------------------------------------------------
 def test_land_preparation_oracles():
     assert irr.land_preparation_mm_day(
         et0_mm_day=5.0, percolation_mm_day=2.0, days=30
@@ -569,7 +569,7 @@ def test_dependable_flow_area_ratio():
     assert list(s) == [2.5, 5.0] and list(s.index) == ["S1", "S2"]
 
 
-# -- scheme water balance --------------------------------------------------------------------------
+# -- scheme water balance -------------------------------------------------------------------------
 def flat_climate(**overrides):
     d = {
         "month": list(range(1, 13)),
@@ -696,7 +696,7 @@ def test_et0_monthly_hargreaves_and_g():
     )
 
 
-# -- bad input -----------------------------------------------------------------------------------------
+# -- bad input ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "overrides, match",
     [
@@ -755,9 +755,9 @@ def test_other_bad_inputs():
 def test_bad_climate_tables():
     with pytest.raises(IrrigationError, match="12 months"):
         irr.et0_monthly(flat_climate().iloc[:11], lat_deg=20.0, elevation_m=500.0)
-    with pytest.raises(IrrigationError, match="rain_mm = -1.0"):
+    with pytest.raises(IrrigationError, match=r"rain_mm = -1\.0"):
         irr.et0_monthly(flat_climate(rain_mm=[-1.0] + [0.0] * 11), lat_deg=20.0, elevation_m=500.0)
-    with pytest.raises(IrrigationError, match="rh_mean_pct = 120.0"):
+    with pytest.raises(IrrigationError, match=r"rh_mean_pct = 120\.0"):
         irr.et0_monthly(flat_climate(rh_mean_pct=120.0), lat_deg=20.0, elevation_m=500.0)
     with pytest.raises(IrrigationError, match="u2_m_s"):
         irr.et0_monthly(flat_climate(u2_m_s=-0.5), lat_deg=20.0, elevation_m=500.0)

@@ -1,4 +1,4 @@
-"""Tests of landuse.scheme and ``landuse irrigation``: scheme files, command area, sizing, demo, CLI.
+"""Tests of landuse.scheme and ``landuse irrigation``: scheme files, command area, sizing, CLI.
 
 The synthetic terrain is the tilted plane of conftest (z = 500 + 0.1 (x - X0) + 0.05 (y - Y0),
 20 m cells) with 100 m square parcels aligned on the grid, so each parcel's mean elevation is
@@ -86,7 +86,7 @@ catchment_km2 = 4.0
 """
 
 
-# -- scheme files --------------------------------------------------------------------------------
+# -- scheme files ---------------------------------------------------------------------------------
 def test_parse_defaults_and_optional_keys():
     (spec,) = scheme.parse_schemes(BASE)
     assert spec.scheme_id == "S1" and spec.paddy_parcel_ids == ("P0", "P1", "P2", "P3")
@@ -137,7 +137,7 @@ def test_rule_errors_name_line_and_key(edit, match):
 
 
 def test_rule_errors_other():
-    with pytest.raises(RuleError, match="column 'canal_n'.*required key 'canal_n' missing"):
+    with pytest.raises(RuleError, match=r"column 'canal_n'.*required key 'canal_n' missing"):
         scheme.parse_schemes(BASE.replace("canal_n = 0.025\n", ""))
     with pytest.raises(RuleError, match="scheme_id 'S1' is used twice"):
         scheme.parse_schemes(BASE + BASE)
@@ -149,7 +149,7 @@ def test_rule_errors_other():
         scheme.parse_schemes(BASE + "monthly_flow_factor = [1, 2]\n")
     with pytest.raises(RuleError, match="measured_flow_l_s and measured_area_km2 go together"):
         scheme.parse_schemes(BASE + "measured_flow_l_s = 12.0\n")
-    with pytest.raises(RuleError, match="column 'soil'.*'peat' is not allowed"):
+    with pytest.raises(RuleError, match=r"column 'soil'.*'peat' is not allowed"):
         scheme.parse_schemes(BASE + 'soil = "peat"\n')
     text = BASE + "dry_transplant_month = 3\n"
     line = _line(text, "dry_transplant_month")
@@ -157,7 +157,7 @@ def test_rule_errors_other():
         RuleError, match=f"line {line}.*invalid cropping calendar.*seasons overlap"
     ):
         scheme.parse_schemes(text)
-    with pytest.raises(RuleError, match="invalid cropping calendar.*not a date"):
+    with pytest.raises(RuleError, match=r"invalid cropping calendar.*not a date"):
         scheme.parse_schemes(BASE + "wet_transplant_month = 2\nwet_transplant_day = 30\n")
 
 
@@ -269,7 +269,7 @@ def test_command_area_errors(parcels, dem):
         )
 
 
-# -- sizing -----------------------------------------------------------------------------------------
+# -- sizing ---------------------------------------------------------------------------------------
 def test_size_scheme_synthetic(parcels, dem):
     (spec,) = scheme.parse_schemes(BASE)
     res = scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
@@ -427,7 +427,7 @@ def test_dem_catchment_failure_falls_back_to_file_value(parcels, dem):
         scheme.size_scheme(nofile, climate(), dem=dem, parcels=parcels)
 
 
-# -- demo ------------------------------------------------------------------------------------------
+# -- demo -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_paths():
     from landuse.datasets import get_path
@@ -490,7 +490,7 @@ def test_cli_demo(demo_paths, tmp_path):
     # refuses to overwrite, then overwrites with the same bytes
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 1 and "exists already" in again.output
-    third = CliRunner().invoke(cli, args + ["--overwrite"])
+    third = CliRunner().invoke(cli, [*args, "--overwrite"])
     assert third.exit_code == 0, third.output
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == first
 
@@ -534,7 +534,7 @@ def test_cli_errors(demo_paths, tmp_path):
         "--out",
         str(tmp_path),
     ]
-    res = CliRunner().invoke(cli, base + ["--scheme-id", "S9"])
+    res = CliRunner().invoke(cli, [*base, "--scheme-id", "S9"])
     assert res.exit_code == 1 and "scheme_id 'S9' is not in the scheme file" in res.output
     bad = tmp_path / "bad.toml"
     bad.write_text(BASE.replace("canal_n", "canal_m"), encoding="utf-8")
