@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 from affine import Affine
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -479,7 +480,18 @@ def jittered_points(rng, spacing: float) -> np.ndarray:
 def make_parcels(rng, villages, terrain, window):
     """Parcels cut from a Voronoi tessellation whose seed density follows the land zones.
 
-    Returns the parcels and the forest polygons (the unparcelled cells with forest).
+    Seeds: one per house plot (see :func:`residential_seeds`) and jittered grids whose
+    spacing depends on the zone (55 m paddy, 75 m gardens, 130 m upland, 230 m grazing,
+    70 m on unparcelled land, so that parcels stay compact at zone edges). The cells
+    are cut by the village territories, crumbs and enclosed holes are merged into a
+    neighbour, and the cells of unparcelled seeds are returned separately.
+
+    Returns
+    -------
+    parcels, unparcelled : GeoDataFrame
+        Columns ``village_idx`` (row of *villages*) and, for parcels, ``land_type``.
+    zone : ndarray
+        The zone raster of :func:`land_zones`.
     """
     vras = village_raster(villages)
     zone = land_zones(rng, villages, vras, terrain)
@@ -488,8 +500,6 @@ def make_parcels(rng, villages, terrain, window):
     spacing = {1: 55.0, 2: 130.0, 3: 75.0, 4: 230.0, 0: 70.0}
     zone_name = {1: "paddy", 2: "upland", 3: "permanent", 4: "grazing", 0: None}
     pts, kinds, vill = [list(map(tuple, res_xy))], [[s[3] for s in res]], [[s[2] for s in res]]
-    from scipy.spatial import cKDTree
-
     house_tree = cKDTree(res_xy)
     for z, sp in spacing.items():
         p = jittered_points(rng, sp)
@@ -913,8 +923,6 @@ def make_schemes(rng, parcels, villages, terrain) -> list[dict]:
                     length += math.hypot(xx.flat[k] - xx.flat[j], yy.flat[k] - yy.flat[j])
                 j = k
             path_xy = np.column_stack([xx.flat[path], yy.flat[path]])
-            from scipy.spatial import cKDTree
-
             d, along = cKDTree(path_xy).query(pxy)
             ok = (d < 250.0) & (along > 0) & (ptop < zi - 2.0) & (pad["village_id"].to_numpy() == vid)
             if ok.sum() < 5:
