@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from landuse import canal, scheme
 from landuse.errors import CRSError, IrrigationError, RuleError
@@ -592,3 +594,51 @@ def test_size_schemes_gathers_tables(parcels, dem):
     assert out["report"].startswith("# Irrigation schemes: 2 scheme(s), 6.00 ha, 4 families")
     with pytest.raises(RuleError, match="no scheme to size"):
         scheme.size_schemes([], climate())
+
+
+@settings(max_examples=30, deadline=None)
+@given(s1=st.floats(0.0, 0.2), s2=st.floats(0.0, 0.2), head=st.floats(0.0, 5.0))
+def test_command_area_shrinks_with_steeper_canals(s1, s2, head):
+    z, transform = tilted_plane()
+    dem = Raster(z, transform, UTM47)
+    cells = [(i, j) for i in range(0, 12, 2) for j in range(0, 10, 2)]
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": [f"P{k}" for k in range(len(cells))], "land_type": "paddy"},
+        geometry=[square(*c) for c in cells],
+        crs=UTM47,
+    )
+    lo, hi = sorted((s1, s2))
+    kw = dict(intake_x_m=INTAKE[0], intake_y_m=INTAKE[1], intake_head_m=head, sinuosity=1.2)
+    gentle = scheme.command_area(parcels, dem, bed_slope=lo, **kw)
+    steep = scheme.command_area(parcels, dem, bed_slope=hi, **kw)
+    assert (steep["reachable"] <= gentle["reachable"]).all()
+    # reachable exactly when the parcel lies below the canal level
+    expected = gentle["elev_m"] <= plane(*INTAKE) + head - lo * 1.2 * gentle["distance_m"]
+    assert (gentle["reachable"] == expected).all()
+
+
+def test_operating_hours_scale_the_duty():
+    base = BASE + "intake_elev_m = 650.0\n"
+    (day,) = scheme.parse_schemes(base)
+    (half,) = scheme.parse_schemes(base + "operating_hours = 12\n")
+    a = scheme.size_scheme(day, climate()).summary
+    b = scheme.size_scheme(half, climate()).summary
+    assert b["design_duty_l_s_ha"] == pytest.approx(2 * a["design_duty_l_s_ha"], rel=1e-3)
+    assert b["design_month"] == a["design_month"]
+    assert b["servable_area_ha"] == pytest.approx(a["servable_area_ha"] / 2, rel=1e-3)
+
+
+def test_cli_parcels_without_dem(demo_paths, tmp_path):
+    from landuse.cli.main import cli
+
+    args = [
+        "irrigation", "--scheme", str(demo_paths["schemes"]), "--climate",
+        str(demo_paths["climate"]), "--parcels", str(demo_paths["parcels"]),
+        "--out", str(tmp_path),
+    ]  # fmt: skip
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    summary = pd.read_csv(tmp_path / "irrigation_summary.csv")
+    assert set(summary["area_source"]) == {"listed paddy parcels (no DEM check)"}
+    assert summary["area_ha"].sum() == pytest.approx(21.5, abs=1.0)
+    assert not (tmp_path / "irrigation_schemes.gpkg").exists()
