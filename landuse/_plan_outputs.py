@@ -1,0 +1,247 @@
+"""Writing a plan run's products (private): GeoPackage + styles, tables, map, certificates, reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger("landuse.plan")
+
+#: GeoPackage layers: name → (geometry kind, style column, palette vocabulary).
+_LAYER_STYLES = {
+    "villages": ("fill", None, None),
+    "zones": ("fill", "zone", "zone"),
+    "parcels": ("fill", "land_type", "land_type"),
+    "allocations": ("fill", "land_type", "land_type"),
+    "unallocated": ("fill", "land_type", "land_type"),
+    "conflicts": ("fill", None, None),
+    "fallow": ("fill", "status_class", "status_class"),
+    "streams": ("line", None, None),
+    "schemes": ("fill", None, None),
+}
+
+
+def log_handler(out: Path) -> logging.Handler:
+    """A log file in the output folder; no timestamps, so reruns give the same bytes."""
+    h = logging.FileHandler(out / "run.log", mode="w", encoding="utf-8")
+    h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    h.setLevel(logging.INFO)
+    return h
+
+
+def _concat(frames: list[Any]) -> Any:
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return None
+    import geopandas as gpd
+
+    if all(isinstance(f, gpd.GeoDataFrame) for f in frames):
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry=frames[0].geometry.name,
+                                crs=frames[0].crs)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _gpkg_safe(gdf: Any) -> Any:
+    """Columns GDAL can store: lists/dicts as JSON text, objects as strings."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        s = out[col]
+        if s.dtype == object:
+            if s.map(lambda v: isinstance(v, (list, tuple, dict, set))).any():
+                out[col] = s.map(lambda v: json.dumps(sorted(v) if isinstance(v, set) else v,
+                                                      ensure_ascii=False, default=str)
+                                 if isinstance(v, (list, tuple, dict, set)) else v)
+    return out
+
+
+def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, results: list[Any],
+              schemes: list[Any], status: dict[str, str], overwrite: bool, progress: bool
+              ) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Write every product; return ``({name: path}, summary)``."""
+    from landuse import _plan_report, _qgis_styles, io
+
+    ok = [r for r in results if r.ok]
+    prod = lambda key: _concat([r.products.get(key) for r in ok])  # noqa: E731
+    wanted = set(plan.options.villages)
+    villages = inputs.villages.sort_values("village_id").reset_index(drop=True)
+    if wanted:
+        villages = villages[villages["village_id"].isin(wanted)].reset_index(drop=True)
+    vids = set(villages["village_id"])
+    parcels = inputs.parcels[inputs.parcels["village_id"].isin(vids)]
+    if metrics is not None:
+        extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
+        parcels = parcels.join(metrics[extra])
+    parcels = parcels.sort_values("parcel_id").reset_index(drop=True)
+
+    layers: dict[str, Any] = {"villages": villages, "parcels": parcels}
+    if streams is not None and len(streams):
+        layers["streams"] = streams
+    for key, name in (("zones", "zones"), ("allocations", "allocations"), ("unallocated", "unallocated"),
+                      ("conflicts", "conflicts"), ("fallow_parcels", "fallow")):
+        g = prod(key)
+        if g is not None and hasattr(g, "geometry"):
+            layers[name] = g
+    scheme_layers = [s.layer for s in schemes if getattr(s, "layer", None) is not None]
+    if scheme_layers:
+        layers["schemes"] = _concat(scheme_layers)
+
+    outputs: dict[str, Path] = {}
+    # GeoPackage, built beside the target then renamed (atomic)
+    gpkg = out / "plan.gpkg"
+    with io.atomic_output(gpkg, overwrite=True) as tmp:
+        first = True
+        for name, gdf in layers.items():
+            io.write_vector(_gpkg_safe(gdf), tmp, layer=name, overwrite=first)
+            first = False
+        styles = {}
+        for name, gdf in layers.items():
+            kind, col, vocab = _LAYER_STYLES.get(name, ("fill", None, None))
+            gt = set(gdf.geom_type.dropna())
+            if gt & {"LineString", "MultiLineString"} and not gt & {"Polygon", "MultiPolygon"}:
+                kind = "line"
+            if gt and gt <= {"Point", "MultiPoint"}:
+                kind = "marker"
+            if col and col not in gdf.columns:
+                col = vocab = None
+            alpha = 0 if name == "villages" else 255
+            colour = {"streams": "#2171b5", "conflicts": "#e31a1c", "villages": "#000000"}.get(name, "#807dba")
+            styles[name] = (gdf.geometry.name, _qgis_styles.qml(kind, column=col, vocabulary=vocab,
+                                                                 colour=colour, fill_alpha=alpha))
+        _qgis_styles.write_styles(tmp, styles)
+    outputs["geopackage"] = gpkg
+
+    # tables
+    tables_dir = out / "tables"
+    tables_dir.mkdir(exist_ok=True)
+    tables: dict[str, Any] = {
+        "check": inputs.check,
+        "zone_table": prod("zone_table"),
+        "households": prod("allocation_households"),
+        "fallow_plots": prod("fallow_plots"),
+        "fallow_cycles": prod("fallow_cycles"),
+        "conflicts": _drop_geom(prod("conflicts")),
+        "parcel_metrics": _drop_geom(parcels),
+    }
+    if schemes:
+        tables["irrigation_summary"] = pd.DataFrame([_flat(s.summary) for s in schemes])
+        tables["irrigation_monthly"] = pd.concat(
+            [s.monthly.assign(scheme_id=s.spec.scheme_id) for s in schemes], ignore_index=False)
+    for name, df in tables.items():
+        if df is None:
+            continue
+        path = tables_dir / f"{name}.csv"
+        io.write_table(df.reset_index(drop=name != "irrigation_monthly"), path, overwrite=True)
+        outputs[f"table:{name}"] = path
+    if tables.get("households") is not None:
+        path = tables_dir / "households.xlsx"
+        io.write_table(tables["households"], path, overwrite=True, sheet_name="households")
+        outputs["table:households.xlsx"] = path
+
+    # irrigation reports
+    if schemes:
+        irr_dir = out / "irrigation"
+        irr_dir.mkdir(exist_ok=True)
+        for s in schemes:
+            path = irr_dir / f"{s.spec.scheme_id}.md"
+            with io.atomic_output(path, overwrite=True) as tmp:
+                tmp.write_text(s.report(), encoding="utf-8")
+            outputs[f"irrigation:{s.spec.scheme_id}"] = path
+
+    # map
+    if plan.options.map:
+        outputs["map"] = _write_map(out / "map.html", layers, inputs.dem, title=plan.name)
+
+    # certificates
+    if plan.options.certificates and layers.get("allocations") is not None:
+        outputs.update(_write_certificates(out / "certificates", plan, layers["allocations"], inputs,
+                                           progress=progress))
+
+    summary = _summary(plan, results, schemes, status)
+    outputs.update(_plan_report.write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
+                                              status=status, villages=villages, summary=summary))
+    path = out / "summary.json"
+    with io.atomic_output(path, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    outputs["summary"] = path
+    return outputs, summary
+
+
+def _drop_geom(df: Any) -> Any:
+    if df is None:
+        return None
+    if hasattr(df, "geometry"):
+        return pd.DataFrame(df.drop(columns=df.geometry.name))
+    return df
+
+
+def _flat(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            for k2, v2 in v.items():
+                out[f"{k}_{k2}"] = v2
+        elif isinstance(v, (list, tuple)):
+            out[k] = ", ".join(map(str, v))
+        else:
+            out[k] = v
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else round(float(v), 6)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, (str, int, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def _summary(plan: Any, results: list[Any], schemes: list[Any], status: dict[str, str]) -> dict[str, Any]:
+    return _jsonable({
+        "plan": plan.name,
+        "issue_date": plan.issue_date.isoformat(),
+        "villages": {r.village_id: {"status": status.get(r.village_id, "ok"), **r.figures} for r in results},
+        "irrigation": {s.spec.scheme_id: s.summary for s in schemes},
+        "n_villages": len(results),
+        "n_failed": sum(v != "ok" for v in status.values()),
+    })
+
+
+def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> Path:
+    from landuse import maps
+
+    show = {k: layers[k] for k in ("villages", "zones", "parcels", "allocations", "fallow", "streams",
+                                   "schemes", "conflicts") if k in layers}
+    m = maps.interactive_map(show, dem=dem, title=title)
+    maps.save_html(m, path, offline=True, overwrite=True)
+    return path
+
+
+def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool
+                        ) -> dict[str, Path]:
+    from landuse import certificates
+
+    res = certificates.write_certificates(
+        allocations, households=inputs.households, villages=inputs.villages, parcels=inputs.parcels,
+        out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress,
+    )
+    outs = {"certificates": folder}
+    reg = getattr(res, "register_csv", None) or (folder / "register.csv")
+    if Path(reg).exists():
+        outs["certificate_register"] = Path(reg)
+    return outs

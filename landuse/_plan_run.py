@@ -1,0 +1,351 @@
+"""Execution of a plan (private): load, district terrain, per-village runs, outputs.
+
+See :mod:`landuse.plan` for the public API and the plan file format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse.errors import LanduseError
+
+log = logging.getLogger("landuse.plan")
+
+
+# -- inputs -------------------------------------------------------------------------------------
+@dataclass
+class Inputs:
+    villages: Any
+    parcels: Any
+    households: pd.DataFrame
+    dem: Any
+    histories: pd.DataFrame | None = None
+    climate: pd.DataFrame | None = None
+    schemes: list | None = None
+    forest: Any = None
+    check: pd.DataFrame | None = None
+
+
+def load_inputs(plan: Any) -> Inputs:
+    """Read every input of *plan* and audit it with :func:`landuse.check.check_files`.
+
+    Errors that concern the whole input (unreadable file, missing column, CRS) stop the
+    run with a :class:`LanduseError`; errors tied to one village's features are kept in
+    the check table and make that village fail.
+    """
+    from landuse import check, io
+
+    p = plan.inputs
+    report = check.check_files(villages=p["villages"], parcels=p["parcels"],
+                               households=p["households"], dem=p["dem"])
+    fatal = report[(report["severity"] == "error") & report["code"].isin(_FATAL_CODES)]
+    if len(fatal):
+        row = fatal.iloc[0]
+        raise LanduseError(f"{row['message']} ({len(fatal)} blocking problem(s); run `landuse check`)",
+                           source=str(row["layer"]), feature_id=row["feature_id"] or None,
+                           hint="fix the inputs named by `landuse check` and run again")
+    inputs = Inputs(
+        villages=io.read_villages(p["villages"]),
+        parcels=io.read_parcels(p["parcels"]),
+        households=io.read_households(p["households"]),
+        dem=io.read_raster(p["dem"]),
+        check=report,
+    )
+    if "histories" in p:
+        inputs.histories = io.read_histories(p["histories"])
+    if "climate" in p:
+        inputs.climate = io.read_climate(p["climate"])
+    if "schemes" in p:
+        from landuse.scheme import read_schemes
+
+        inputs.schemes = read_schemes(p["schemes"])
+    if "forest" in p:
+        inputs.forest = io.read_vector(p["forest"], what="forest")
+    return inputs
+
+
+_FATAL_CODES = {
+    "FILE_UNREADABLE", "COLUMN_MISSING", "CRS_MISSING", "CRS_GEOGRAPHIC", "CRS_MISMATCH",
+    "ID_DUPLICATE", "RASTER_NOT_COVERING",
+}
+
+
+# -- per-village work ---------------------------------------------------------------------------
+@dataclass
+class VillageInput:
+    """Everything one village's run needs (picklable; sent to dask workers)."""
+
+    village_id: str
+    village: Any
+    parcels: Any
+    households: pd.DataFrame
+    dem: Any
+    streams: Any
+    forest: Any
+    histories: pd.DataFrame | None
+    rules: dict[str, Any]
+    options: Any
+
+
+@dataclass
+class VillageResult:
+    village_id: str
+    ok: bool = True
+    error: str | None = None
+    detail: str | None = None
+    products: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def run_village(vi: VillageInput) -> VillageResult:
+    """Zoning, parcels against zones, allocation and fallow for one village.
+
+    Never raises: a failure is returned as ``ok=False`` with the message, so one bad
+    village cannot lose the others' results.
+    """
+    res = VillageResult(vi.village_id)
+    try:
+        _zoning(vi, res)
+        _allocation(vi, res)
+        _fallow(vi, res)
+    except LanduseError as exc:
+        res.ok, res.error = False, str(exc)
+    except Exception as exc:  # noqa: BLE001 - isolate the village, keep the traceback for the log
+        res.ok, res.error = False, f"{type(exc).__name__}: {exc}"
+        res.detail = traceback.format_exc()
+    return res
+
+
+def _zoning(vi: VillageInput, res: VillageResult) -> None:
+    from landuse import zoning
+
+    z = zoning.zone_villages(vi.village, vi.dem, rules=vi.rules.get("zoning"), streams=vi.streams,
+                             forest=vi.forest)
+    res.products["zones"] = z.zones
+    res.products["zone_table"] = z.table
+    pz = zoning.parcel_zones(vi.parcels, z.zones, rules=vi.rules.get("zoning"), dem=vi.dem)
+    res.products["parcel_zones"] = pz
+    if "conflict" in pz.columns:
+        conflicts = pz[pz["conflict"].astype(bool)]
+    else:
+        conflicts = pz.iloc[0:0]
+    res.products["conflicts"] = conflicts
+    res.figures["zones_ha"] = {r.zone: round(float(r.area_ha), 2) for r in z.table.itertuples()}
+    res.figures["n_conflicts"] = len(conflicts)
+
+
+def _allocation(vi: VillageInput, res: VillageResult) -> None:
+    from landuse import allocation
+
+    opts = vi.options
+    result = allocation.allocate(vi.parcels, vi.households, rules=vi.rules.get("entitlements"),
+                                 villages=vi.village, time_limit_s=opts.time_limit_s,
+                                 mip_gap=opts.mip_gap, keep_existing=opts.keep_existing)
+    res.products["allocations"] = result.allocations
+    res.products["allocation_households"] = result.households
+    res.products["unallocated"] = result.unallocated
+    res.products["lorenz"] = _lorenz_frame(result.equity)
+    m = dict(result.metrics)
+    res.figures["allocation"] = {k: _plain(v) for k, v in m.items()}
+
+
+def _lorenz_frame(equity: Any) -> pd.DataFrame | None:
+    if isinstance(equity, dict):
+        lor = equity.get("lorenz")
+        if isinstance(lor, pd.DataFrame):
+            return lor
+    lor = getattr(equity, "lorenz", None)
+    return lor if isinstance(lor, pd.DataFrame) else None
+
+
+def _fallow(vi: VillageInput, res: VillageResult) -> None:
+    if vi.histories is None or not len(vi.histories):
+        return
+    from landuse import fallow
+
+    summary = fallow.plot_summary(vi.histories)
+    cyc = fallow.cycles(vi.histories)
+    res.products["fallow_plots"] = summary
+    res.products["fallow_cycles"] = cyc
+    res.products["fallow_parcels"] = fallow.parcel_fallow(vi.parcels, summary)
+    uncensored = cyc[~cyc["censored"].astype(bool)] if "censored" in cyc else cyc
+    by_decade = (uncensored.assign(decade=(uncensored["clearing_year"] // 10) * 10)
+                 .groupby("decade")["fallow_years"].mean())
+    res.figures["fallow_mean_by_decade"] = {int(k): round(float(v), 2) for k, v in by_decade.items()}
+    if "status_class" in summary:
+        res.figures["fallow_classes"] = {str(k): int(v) for k, v in summary["status_class"].value_counts().sort_index().items()}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+# -- district steps ------------------------------------------------------------------------------
+def dem_window(dem: Any, geom: Any, *, buffer_m: float = 500.0) -> Any:
+    """The part of *dem* covering *geom* plus a buffer, as a new Raster (same grid)."""
+    from affine import Affine
+    from rasterio.windows import from_bounds
+
+    from landuse.raster import Raster
+
+    minx, miny, maxx, maxy = geom.bounds
+    win = from_bounds(minx - buffer_m, miny - buffer_m, maxx + buffer_m, maxy + buffer_m, dem.transform)
+    win = win.round_offsets(op="floor").round_lengths(op="ceil")
+    rows, cols = dem.shape
+    r0, c0 = max(int(win.row_off), 0), max(int(win.col_off), 0)
+    r1, c1 = min(int(win.row_off + win.height), rows), min(int(win.col_off + win.width), cols)
+    data = dem.data[r0:r1, c0:c1]
+    transform = dem.transform * Affine.translation(c0, r0)
+    return Raster(data, transform, dem.crs, dem.nodata, dem.source)
+
+
+def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> list[VillageInput]:
+    """Split the district inputs into one picklable bundle per village."""
+    villages = inputs.villages
+    wanted = set(plan.options.villages)
+    parcels = inputs.parcels
+    if metrics is not None:
+        extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
+        parcels = parcels.join(metrics[extra])
+    out = []
+    for _, row in villages.sort_values("village_id").iterrows():
+        vid = row["village_id"]
+        if wanted and vid not in wanted:
+            continue
+        vgdf = villages[villages["village_id"] == vid]
+        geom = row.geometry
+        sel_streams = streams.iloc[streams.sindex.query(geom, predicate="intersects")] if streams is not None else None
+        forest = None
+        if inputs.forest is not None:
+            forest = inputs.forest.iloc[inputs.forest.sindex.query(geom, predicate="intersects")]
+        hist = None
+        vparcels = parcels[parcels["village_id"] == vid]
+        if inputs.histories is not None:
+            hist = inputs.histories[inputs.histories["plot_id"].isin(set(vparcels["parcel_id"]))]
+        out.append(VillageInput(
+            village_id=vid, village=vgdf, parcels=vparcels,
+            households=inputs.households[inputs.households["village_id"] == vid],
+            dem=dem_window(inputs.dem, geom), streams=sel_streams, forest=forest, histories=hist,
+            rules={k: str(v) for k, v in plan.rules.items()}, options=plan.options,
+        ))
+    return out
+
+
+def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler: str | None,
+                 progress: bool) -> list[VillageResult]:
+    """Run :func:`run_village` on every bundle, in-process or on dask.distributed."""
+    from tqdm.auto import tqdm
+
+    if not workers and not scheduler:
+        results = []
+        for vi in tqdm(bundles, desc="villages", unit="village", disable=not progress):
+            log.info("village %s: zoning, allocation, fallow", vi.village_id)
+            results.append(run_village(vi))
+        return results
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        futures = [client.submit(run_village, vi, key=f"village-{vi.village_id}", pure=False)
+                   for vi in bundles]
+        done: dict[str, VillageResult] = {}
+        bar = tqdm(total=len(futures), desc="villages", unit="village", disable=not progress)
+        for fut in as_completed(futures):
+            r = fut.result()
+            done[r.village_id] = r
+            bar.update()
+        bar.close()
+        return [done[vi.village_id] for vi in bundles]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[Any], dict[str, str]]:
+    """Size every scheme of the plan on the whole DEM; failures are per village."""
+    from landuse.scheme import size_scheme
+
+    results, failed = [], {}
+    if not inputs.schemes or inputs.climate is None:
+        return results, failed
+    for spec in sorted(inputs.schemes, key=lambda s: s.scheme_id):
+        if wanted and spec.village_id not in wanted:
+            continue
+        try:
+            log.info("scheme %s: water balance, source, canal", spec.scheme_id)
+            results.append(size_scheme(spec, inputs.climate, dem=inputs.dem, parcels=parcels))
+        except LanduseError as exc:
+            failed[spec.village_id] = f"irrigation scheme {spec.scheme_id}: {exc}"
+    return results, failed
+
+
+def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, scheduler: str | None,
+            progress: bool) -> Any:
+    """Run *plan* into *out* (see :func:`landuse.plan.run_plan`)."""
+    from landuse import _plan_outputs
+    from landuse.plan import PlanRun
+
+    out.mkdir(parents=True, exist_ok=True)
+    handler = _plan_outputs.log_handler(out)
+    logging.getLogger("landuse").addHandler(handler)
+    try:
+        log.info("plan %s: reading and checking the inputs", plan.name)
+        inputs = load_inputs(plan)
+        wanted = set(plan.options.villages)
+        unknown = wanted - set(inputs.villages["village_id"])
+        if unknown:
+            raise LanduseError(f"villages {sorted(unknown)} named in [options] are not in the villages layer",
+                               source=str(plan.path or "plan"), column="villages",
+                               hint="use village_id values of the villages layer")
+        log.info("district terrain: streams and parcel statistics")
+        from landuse import hydrology, parcels as lparcels
+
+        streams = hydrology.streams(inputs.dem, min_area_km2=plan.options.stream_min_area_km2)
+        metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
+                                          villages=inputs.villages)
+        bundles = village_inputs(inputs, plan, streams=streams, metrics=metrics)
+        results = map_villages(bundles, workers=workers, scheduler=scheduler, progress=progress)
+        schemes, irr_failed = irrigation(inputs, parcels=inputs.parcels, wanted=wanted)
+        status = {}
+        for r in results:
+            status[r.village_id] = "ok" if r.ok else r.error
+            if not r.ok:
+                log.error("village %s failed: %s", r.village_id, r.error)
+                if r.detail:
+                    log.debug(r.detail)
+        for vid, msg in irr_failed.items():
+            status[vid] = msg if status.get(vid, "ok") == "ok" else status[vid] + "; " + msg
+            log.error("village %s: %s", vid, msg)
+        outputs, summary = _plan_outputs.write_all(
+            plan, out, inputs=inputs, streams=streams, metrics=metrics, results=results,
+            schemes=schemes, status=status, overwrite=overwrite, progress=progress,
+        )
+        log.info("plan %s: done (%d villages, %d failed)", plan.name, len(status),
+                 sum(v != "ok" for v in status.values()))
+        return PlanRun(out_dir=out, outputs=outputs, villages=status, summary=summary)
+    finally:
+        logging.getLogger("landuse").removeHandler(handler)
+        handler.close()

@@ -1,0 +1,303 @@
+"""One command from data to plan: the village pipeline and its scale-out.
+
+A plan file (TOML) names the inputs, the rule files and the options of a district's
+run; :func:`run_plan` then runs, for every village, check → terrain → zoning →
+allocation → fallow → irrigation, and writes one GeoPackage (one layer per product,
+with QGIS styles), an offline HTML map, certificates, CSV/XLSX tables and
+self-contained HTML reports per village and for the district.
+
+Villages are independent once the district-wide terrain (slope, streams, parcel
+statistics) is known, so they run one by one in-process, or in parallel on a
+dask.distributed cluster (``workers=N`` starts a ``LocalCluster``; ``scheduler=ADDRESS``
+uses an existing one). A failure in one village is recorded in the run summary and
+the other villages' results are kept.
+
+Plan file
+---------
+Paths are relative to the plan file::
+
+    [plan]
+    name = "Oudomxay demo"
+    issue_date = "2026-01-15"      # certificates' issue date (fixed: reproducible runs)
+
+    [inputs]                       # villages, parcels, households, dem are required
+    villages = "villages.gpkg"
+    parcels = "parcels.gpkg"
+    households = "households.csv"
+    dem = "dem.tif"
+    histories = "histories.csv"    # optional
+    climate = "climate.csv"        # optional (irrigation needs it)
+    schemes = "schemes.toml"       # optional
+    forest = "forest.gpkg"         # optional
+
+    [rules]                        # optional; the bundled Lao defaults otherwise
+    zoning = "my_zoning.toml"
+    entitlements = "my_entitlements.toml"
+
+    [options]
+    villages = []                  # a subset of village ids; empty = all
+    stream_min_area_km2 = 0.5
+    time_limit_s = 60
+    mip_gap = 0.005
+    keep_existing = false
+    certificates = true
+    map = true
+
+Examples
+--------
+>>> from landuse.datasets import get_path
+>>> plan = load_plan(get_path("plan"))
+>>> sorted(plan.inputs)[:4]
+['climate', 'dem', 'forest', 'histories']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from landuse.errors import LanduseError, OutputExistsError, RuleError
+
+__all__ = ["Plan", "PlanOptions", "PlanRun", "load_plan", "run_plan"]
+
+log = logging.getLogger(__name__)
+
+_REQUIRED_INPUTS = ("villages", "parcels", "households", "dem")
+_OPTIONAL_INPUTS = ("histories", "climate", "schemes", "forest")
+_RULES = ("zoning", "entitlements")
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Options of a plan run (the ``[options]`` table)."""
+
+    villages: tuple[str, ...] = ()
+    stream_min_area_km2: float = 0.5
+    time_limit_s: float = 60.0
+    mip_gap: float = 0.005
+    keep_existing: bool = False
+    certificates: bool = True
+    map: bool = True
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated plan file.
+
+    Attributes
+    ----------
+    name : str
+        Title used in reports.
+    path : pathlib.Path or None
+        The plan file.
+    inputs : dict
+        Input name → absolute path.
+    rules : dict
+        Rule kind (``zoning``, ``entitlements``) → path, or absent for the defaults.
+    issue_date : datetime.date
+        Issue date printed on certificates.
+    options : PlanOptions
+    """
+
+    name: str
+    path: Path | None
+    inputs: dict[str, Path]
+    rules: dict[str, Path]
+    issue_date: _dt.date
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+
+def _line(text: str, key: str) -> int | None:
+    pat = re.compile(rf"^\s*{re.escape(key)}\s*=", re.M)
+    m = pat.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _err(src: str, text: str, key: str, msg: str, hint: str) -> RuleError:
+    line = _line(text, key)
+    where = f"{src}, line {line}" if line else src
+    return RuleError(msg, source=where, column=key, hint=hint)
+
+
+def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
+              base_dir: str | os.PathLike | None = None) -> Plan:
+    """Read and validate a plan file.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The TOML plan file; relative input paths are resolved against its folder.
+    text : str, optional
+        The TOML text instead of a file (then ``base_dir`` resolves paths).
+    base_dir : path-like, optional
+        Folder for relative paths when *text* is given (default: current folder).
+
+    Raises
+    ------
+    RuleError
+        For a syntax error, an unknown table or key, a missing required input or a bad
+        option value; the message names the line and the key.
+    DataReadError
+        When an input file named in the plan does not exist.
+    """
+    from landuse.errors import DataReadError
+
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise DataReadError("plan file not found", source=str(path),
+                                hint="check the path of the plan file")
+        text = path.read_text(encoding="utf-8")
+        base = path.parent.resolve()
+        src = str(path)
+    else:
+        if text is None:
+            raise RuleError("give a plan file path or its text", hint="load_plan('plan.toml')")
+        base = Path(base_dir or ".").resolve()
+        src = "<plan>"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"invalid TOML: {exc}", source=src,
+                        hint="fix the syntax (strings in quotes, one key = value per line)") from exc
+    unknown = set(data) - {"plan", "inputs", "rules", "options"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise RuleError(f"unknown table [{key}]", source=src, column=key,
+                        hint="use the tables [plan], [inputs], [rules] and [options]")
+    meta = data.get("plan", {})
+    for key in meta:
+        if key not in ("name", "issue_date"):
+            raise _err(src, text, key, f"unknown key {key!r} in [plan]", "use name and issue_date")
+    name = str(meta.get("name", path.stem if path else "plan"))
+    raw_date = meta.get("issue_date", "2026-01-15")
+    try:
+        issue_date = raw_date if isinstance(raw_date, _dt.date) else _dt.date.fromisoformat(str(raw_date))
+    except ValueError as exc:
+        raise _err(src, text, "issue_date", f"issue_date {raw_date!r} is not a date",
+                   "write it as YYYY-MM-DD") from exc
+
+    inputs: dict[str, Path] = {}
+    raw_inputs = data.get("inputs", {})
+    for key, value in raw_inputs.items():
+        if key not in _REQUIRED_INPUTS + _OPTIONAL_INPUTS:
+            raise _err(src, text, key, f"unknown input {key!r}",
+                       f"use {', '.join(_REQUIRED_INPUTS + _OPTIONAL_INPUTS)}")
+        if not isinstance(value, str) or not value:
+            raise _err(src, text, key, f"input {key!r} must be a file path", 'write key = "file.gpkg"')
+        p = (base / value).resolve()
+        if not p.exists():
+            raise DataReadError(f"input {key!r} not found ({p})", source=src, column=key,
+                                hint="paths are relative to the plan file's folder")
+        inputs[key] = p
+    for key in _REQUIRED_INPUTS:
+        if key not in inputs:
+            raise RuleError(f"required input {key!r} missing in [inputs]", source=src, column=key,
+                            hint=f'add {key} = "<path>" under [inputs]')
+
+    rules: dict[str, Path] = {}
+    for key, value in data.get("rules", {}).items():
+        if key not in _RULES:
+            raise _err(src, text, key, f"unknown rule kind {key!r}", f"use {', '.join(_RULES)}")
+        if value:
+            p = (base / str(value)).resolve()
+            if not p.exists():
+                raise DataReadError(f"rule file {key!r} not found ({p})", source=src, column=key,
+                                    hint="paths are relative to the plan file's folder")
+            rules[key] = p
+
+    raw_opts = data.get("options", {})
+    defaults = PlanOptions()
+    opts: dict[str, Any] = {}
+    for key, value in raw_opts.items():
+        if not hasattr(defaults, key):
+            raise _err(src, text, key, f"unknown option {key!r}",
+                       f"use {', '.join(PlanOptions.__dataclass_fields__)}")
+        want = type(getattr(defaults, key))
+        if want is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+                raise _err(src, text, key, f"option {key!r} must be a list of ids", 'write ["0401001"]')
+            value = tuple(str(v) for v in value)
+        elif want is bool:
+            if not isinstance(value, bool):
+                raise _err(src, text, key, f"option {key!r} must be true or false", "write true or false")
+        elif want is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise _err(src, text, key, f"option {key!r} must be a non-negative number, got {value!r}",
+                           "write a number")
+            value = float(value)
+        opts[key] = value
+    return Plan(name=name, path=path.resolve() if path else None, inputs=inputs, rules=rules,
+                issue_date=issue_date, options=PlanOptions(**opts))
+
+
+@dataclass
+class PlanRun:
+    """What :func:`run_plan` produced.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+    outputs : dict
+        Product name → path.
+    villages : dict
+        village_id → ``"ok"`` or the error message.
+    summary : dict
+        District figures (zones, allocation, equity, fallow, irrigation).
+    """
+
+    out_dir: Path
+    outputs: dict[str, Path]
+    villages: dict[str, str]
+    summary: dict[str, Any]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Villages whose run failed, with the reason."""
+        return {k: v for k, v in self.villages.items() if v != "ok"}
+
+
+def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, overwrite: bool = False,
+             workers: int | None = None, scheduler: str | None = None, progress: bool = False) -> PlanRun:
+    """Run a plan for every village and write all products into *out_dir*.
+
+    Parameters
+    ----------
+    plan : Plan or path-like
+        A plan (see :func:`load_plan`) or the path of a plan file.
+    out_dir : path-like
+        Output folder. If it holds a previous run, ``overwrite=True`` is required; the
+        new products then replace the old ones (same inputs → same bytes).
+    workers : int, optional
+        Run villages in parallel on a ``dask.distributed.LocalCluster`` of that many
+        single-threaded worker processes.
+    scheduler : str, optional
+        Address of an existing dask scheduler (``tcp://host:8786``) to submit villages to.
+    progress : bool, default False
+        Show a progress bar per village.
+
+    Returns
+    -------
+    PlanRun
+    """
+    from landuse import _plan_run
+
+    if not isinstance(plan, Plan):
+        plan = load_plan(plan)
+    out = Path(out_dir)
+    marker = out / "summary.json"
+    if marker.exists() and not overwrite:
+        raise OutputExistsError("the output folder holds a previous run", source=str(out),
+                                hint="choose another folder or pass overwrite=True (--overwrite)")
+    return _plan_run.execute(plan, out, overwrite=overwrite, workers=workers, scheduler=scheduler,
+                             progress=progress)
