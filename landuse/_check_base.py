@@ -331,13 +331,17 @@ def _to_numbers(
     empty = raw.isna() | (raw.astype(str).str.strip() == "")
     text = values.isna() & ~empty
     for pos in np.flatnonzero(text.to_numpy()):
+        value = str(raw.iloc[pos])
+        lao_digits = any(0x0ED0 <= ord(ch) <= 0x0ED9 for ch in value)
         rep.add(
             "error",
             "VALUE_NOT_NUMBER",
             layer,
             _fid(df, pos, id_column),
             f"{column} is {raw.iloc[pos]!r}, not a number",
-            f"write {column} as a plain number",
+            f"write {column} with the digits 0-9 (Lao digits such as ໕ are not read as numbers)"
+            if lao_digits
+            else f"write {column} as a plain number",
         )
     if required:
         for pos in np.flatnonzero(empty.to_numpy()):

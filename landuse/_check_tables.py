@@ -55,6 +55,15 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
     members = labour = None
     if "members" in households.columns:
         members = _to_numbers(rep, households, "members", layer, id_col)
+        for pos in np.flatnonzero(((members >= 1) & (members % 1 != 0)).to_numpy()):
+            rep.add(
+                "error",
+                "VALUE_RANGE",
+                layer,
+                _fid(households, pos, id_col),
+                f"members is {members.iloc[pos]:g}; members count persons, a whole number",
+                "count the persons living in the household (labour_units takes fractions)",
+            )
         for pos in np.flatnonzero((members < 1).to_numpy()):
             rep.add(
                 "error",

@@ -9,7 +9,8 @@ skipped with an ``info`` row saying so.
 Each row has a ``severity`` (``error``: the data cannot be planned with as it is;
 ``warning``: probably wrong, look at it; ``info``: what was not checked), a stable
 ``code`` (see :data:`CODES`), the ``layer``, the ``feature_id`` (the id of the
-feature, ``"row N"`` when it has none, or None for the whole layer) and a
+feature, ``"row N"`` when it has none, the village for ``GAP`` and ``SLIVER``, or
+None for the whole layer) and a
 ``message`` naming what was found and how to fix it. ``landuse check`` prints the
 table and exits with 1 when there is any error.
 

@@ -345,6 +345,16 @@ FAULTS = {
         "error",
         r"members is 0; a household has at least 1 member",
     ),
+    "VALUE_RANGE-fraction": (
+        _set("households", "members", 2, 4.5),
+        "error",
+        r"members is 4.5; members count persons, a whole number",
+    ),
+    "VALUE_NOT_NUMBER-lao": (
+        _set("households", "members", 0, "໕"),
+        "error",
+        r"members is '໕', not a number.*Fix: write members with the digits 0-9",
+    ),
     "VALUE_NOT_NUMBER": (
         _set("households", "members", 0, "five"),
         "error",
