@@ -312,19 +312,23 @@ def _extend_grid(dem: Raster, villages: Any) -> tuple[Raster, tuple[int, int]]:
     return Raster(data, nt, dem.crs, None, dem.source), (r_lo, c_lo)
 
 
-def _region(geom: Any, grid: Raster) -> tuple[np.ndarray, np.ndarray]:
-    """Cells touching the village, and the same dilated by one cell (their union
-    covers the village even where GEOS and GDAL disagree on a touching edge)."""
+def _region(geom: Any, grid: Raster) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+    """Window of the village on the grid, the cells touching the village in it, and the
+    same dilated by one cell (their union covers the village even where GEOS and GDAL
+    disagree on a touching edge). Only the window is rasterised (bounded memory)."""
+    from affine import Affine
     from scipy import ndimage
 
-    reg = _rasterize([geom], [1], grid.shape, grid.transform, all_touched=True) > 0
-    return reg, ndimage.binary_dilation(reg, structure=np.ones((3, 3), bool))
-
-
-def _bbox_window(mask: np.ndarray) -> tuple[slice, slice]:
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    t = grid.transform
+    minx, miny, maxx, maxy = geom.bounds
+    c0 = max(int(np.floor((minx - t.c) / t.a)) - 2, 0)
+    c1 = min(int(np.ceil((maxx - t.c) / t.a)) + 2, grid.shape[1])
+    r0 = max(int(np.floor((maxy - t.f) / t.e)) - 2, 0)
+    r1 = min(int(np.ceil((miny - t.f) / t.e)) + 2, grid.shape[0])
+    win = (slice(r0, r1), slice(c0, c1))
+    wt = Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)
+    touch = _rasterize([geom], [1], (r1 - r0, c1 - c0), wt, all_touched=True) > 0
+    return win, touch, ndimage.binary_dilation(touch, structure=np.ones((3, 3), bool))
 
 
 def _vectorise(vid: Any, geom: Any, zone: np.ndarray, rule: np.ndarray, region: np.ndarray,

@@ -85,7 +85,6 @@ from landuse.errors import (
     SchemaError,
 )
 from landuse._zoning_grid import (
-    _bbox_window,
     _coerce_dem,
     _extend_grid,
     _forest_mask,
@@ -399,6 +398,8 @@ def zone_villages(
         _validate.require_vocabulary(landuse, "land_type", _validate.LAND_TYPES, layer=lname)
         _validate.require_geom_types(landuse, ("Polygon", "MultiPolygon"), layer=lname)
 
+    _require_coverage(villages, dem_r, vname)
+
     # -- the grid: DEM extended to cover every village ---------------------------------
     grid, pad = _extend_grid(dem_r, villages)
     elev = grid.as_float()
@@ -407,13 +408,10 @@ def zone_villages(
     slope[r0:r0 + dem_r.shape[0], c0:c0 + dem_r.shape[1]] = _slope_pct(dem_r)
 
     cell_area = grid.res[0] * grid.res[1]
-    regions, touching = [], []
+    windows = [_region(geom, grid) for geom in villages.geometry]
     any_region = np.zeros(grid.shape, bool)
-    for geom in villages.geometry:
-        touch, reg = _region(geom, grid)
-        regions.append(reg)
-        touching.append(touch)
-        any_region |= reg
+    for win, _, reg in windows:
+        any_region[win] |= reg
 
     needs_streams = any(r.uses_streams for r in rs.rules)
     distances: dict[int | None, np.ndarray] = {}
@@ -444,14 +442,9 @@ def zone_villages(
     zone_grid = np.zeros(grid.shape, np.uint8)
     rule_grid = np.zeros(grid.shape, np.uint8)
     pieces = []
-    for vid, geom, reg, touch in zip(villages["village_id"], villages.geometry, regions, touching):
-        win = _bbox_window(reg)
-        region = reg[win]
+    for vid, geom, (win, touch, region) in zip(villages["village_id"], villages.geometry, windows):
         valid = region & np.isfinite(layers.slope[win]) & np.isfinite(layers.elev[win])
-        if not (valid & touch[win]).any():
-            raise RasterError("the DEM has no data inside this village", source=vname,
-                              feature_id=vid, hint="use a DEM that covers the village territory")
-        missing = (touch[win] & ~valid).sum() / touch[win].sum()
+        missing = (touch & ~valid).sum() / max(touch.sum(), 1)
         if missing > 0.01:
             warnings.warn(f"village {vid!r}: {missing:.1%} of the cells touching the village have "
                           "no DEM data; they take the zone of the nearest cell with data",
@@ -484,6 +477,22 @@ def zone_villages(
     rr = Raster(rule_grid[sl], dem_r.transform, dem_r.crs, 0, "rules")
     return ZoningResult(zones=gpd.GeoDataFrame(zones, crs=villages.crs), table=table,
                         zone_raster=zr, rule_raster=rr, rules=rs)
+
+
+def _require_coverage(villages: Any, dem: Raster, layer: str) -> None:
+    """Raise RasterError naming the first village with no DEM data inside it."""
+    import shapely
+
+    geoms = np.asarray(villages.geometry.to_numpy(), dtype=object)
+    inside = shapely.intersects(geoms, shapely.box(*dem.bounds))
+    valid = dem.valid
+    for vid, ok, geom in zip(villages["village_id"], inside, geoms):
+        if ok:
+            win, touch, _ = _region(geom, dem)
+            ok = bool((touch & valid[win]).any())
+        if not ok:
+            raise RasterError("the DEM has no data inside this village", source=layer,
+                              feature_id=vid, hint="use a DEM that covers the village territory")
 
 
 def _derive_streams(dem: Raster) -> Any:
