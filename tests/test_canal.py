@@ -253,3 +253,35 @@ def test_bad_design_inputs():
         canal.design_canal(
             q_m3_s=0.03, n=0.025, bed_slope=0.001, min_velocity_m_s=1.0, max_velocity_m_s=0.5
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    q=st.floats(0.005, 0.5),
+    n=st.floats(0.012, 0.035),
+    s=st.floats(1e-4, 0.02),
+    soil=st.sampled_from(sorted(canal.SOIL_CANAL_LIMITS)),
+)
+def test_design_canal_invariants(q, n, s, soil):
+    d = canal.design_canal(q_m3_s=q, n=n, bed_slope=s, soil=soil)
+    assert np.isfinite([d.depth_m, d.velocity_m_s, d.froude, d.freeboard_m]).all()
+    assert canal.manning_flow_m3_s(
+        depth_m=d.depth_m, bed_width_m=d.bed_width_m, side_slope=d.side_slope, n=n, bed_slope=s
+    ) == pytest.approx(q, rel=1e-9)
+    assert 0.10 <= d.freeboard_m
+    if d.ok:
+        assert d.min_velocity_m_s <= d.velocity_m_s <= d.max_velocity_m_s and d.froude <= 0.8
+        # no admissible width on the grid has a smaller flow area
+        widths = np.round(0.20 + 0.05 * np.arange(57), 6)
+        y = canal.manning_normal_depth_m(
+            q_m3_s=np.full(widths.shape, q), bed_width_m=widths, side_slope=d.side_slope, n=n,
+            bed_slope=s,
+        )  # fmt: skip
+        area = (widths + d.side_slope * y) * y
+        v = q / area
+        fr = v / np.sqrt(9.80665 * area / (widths + 2 * d.side_slope * y))
+        ok = (v >= d.min_velocity_m_s) & (v <= d.max_velocity_m_s) & (fr <= 0.8)
+        chosen = (d.bed_width_m + d.side_slope * d.depth_m) * d.depth_m
+        assert area[ok].min() == pytest.approx(chosen)
+    else:
+        assert d.issues
