@@ -15,9 +15,10 @@ DATA = datasets.get_path("plan").parent
 
 
 def _plan_text(**options: object) -> str:
-    base = DATA.read_text(encoding="utf-8")
-    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in options.items())
-    return base.replace("[options]\n", "[options]\n" + extra, 1) if extra else base
+    inputs = "".join(f'{k} = "{v}"\n' for k, v in (("villages", "villages.gpkg"), ("parcels", "parcels.gpkg"),
+                                                   ("households", "households.csv"), ("dem", "dem.tif")))
+    opts = "".join(f"{k} = {json.dumps(v)}\n" for k, v in options.items())
+    return f"[inputs]\n{inputs}[options]\n{opts}"
 
 
 def test_load_plan_resolves_paths_and_defaults():
