@@ -901,6 +901,7 @@ def make_schemes(rng, parcels, villages, terrain) -> list[dict]:
         ptop.append(float(dem[r, c].max()))
     ptop = np.asarray(ptop)
     pareas = pad.area.to_numpy() / 1e4
+    holders = pad["household_id"].to_numpy()
     xx, yy = cell_centres((NY, NX), TRANSFORM)
     results = []
     for target_id, fam_target, area_target, (amin, amax) in SCHEME_TARGETS:
@@ -932,10 +933,10 @@ def make_schemes(rng, parcels, villages, terrain) -> list[dict]:
             fams: list[str] = []
             chosen: list[int] = []
             area = 0.0
-            for h in pad["household_id"].to_numpy()[sel]:
+            for h in holders[sel]:
                 if h in fams:
                     continue
-                mine = [s for s in sel if pad["household_id"].iloc[s] == h]
+                mine = sel[holders[sel] == h].tolist()
                 a = float(pareas[mine].sum())
                 if area + a > area_target + 0.6:
                     continue
