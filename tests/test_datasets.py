@@ -244,6 +244,22 @@ def test_dem_relief_and_steep_share(demo):
     assert 500 <= np.percentile(z, 20) <= 750
 
 
+def test_dem_has_no_closed_depressions(demo):
+    """Every cell but one outlet on the window edge has a strictly lower neighbour."""
+    z = demo.dem.data.astype("float64")
+    pad = np.pad(z, 1, constant_values=np.inf)
+    lowest = np.full(z.shape, np.inf)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr or dc:
+                lowest = np.minimum(lowest, pad[1 + dr: 1 + dr + 600, 1 + dc: 1 + dc + 600])
+    pits = np.argwhere(lowest >= z)
+    assert len(pits) == 1
+    r, c = pits[0]
+    assert r in (0, 599) or c in (0, 599)
+    assert z[r, c] == z.min()
+
+
 @pytest.mark.skipif(shutil.which("gdaldem") is None, reason="gdaldem (gdal-bin) is not installed")
 def test_steep_share_agrees_with_gdaldem(demo, tmp_path):
     out = tmp_path / "slope.tif"
