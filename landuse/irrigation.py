@@ -620,6 +620,17 @@ class CropSeason:
         Share of the command area under this crop. [-]
     crop_height_m : float, default 1.0
         Maximum crop height for Eq. 62. [m]
+    water_layer_mm : float, default 0.0
+        Depth of each standing-water-layer replacement, spread evenly over
+        *water_layer_days* days from each day in *water_layer_after_days* (days after
+        transplanting). South-East Asian design practice (e.g. Indonesian KP-01)
+        replaces 50 mm one and two months after transplanting over half a month
+        (3.3 mm/day); FAO TM3 §4.4 counts the first layer (≈100 mm) with land
+        preparation, which *saturation_mm* includes. 0 turns replacements off. [mm]
+    water_layer_after_days : tuple of int, default (30, 60)
+        Start of each replacement, in days after transplanting. [days]
+    water_layer_days : int, default 15
+        Duration of each replacement. [days]
     """
 
     name: str
@@ -633,6 +644,9 @@ class CropSeason:
     saturation_mm: float = 250.0
     area_fraction: float = 1.0
     crop_height_m: float = RICE_HEIGHT_M
+    water_layer_mm: float = 0.0
+    water_layer_after_days: tuple[int, ...] = (30, 60)
+    water_layer_days: int = 15
 
     def __post_init__(self) -> None:
         try:
@@ -664,6 +678,13 @@ class CropSeason:
                 "must be 1-365 days",
                 feature_id=self.name,
                 column="land_prep_days",
+            )
+        if not self.water_layer_mm >= 0 or self.water_layer_days < 1:
+            raise IrrigationError(
+                f"water_layer_mm {self.water_layer_mm} must be >= 0 and water_layer_days "
+                f"{self.water_layer_days} >= 1",
+                feature_id=self.name,
+                column="water_layer_mm",
             )
         if self.saturation_mm <= 0:
             raise IrrigationError(
@@ -740,10 +761,12 @@ def scheme_water_balance(
       percolation;
     * during the season, :math:`ET_c = K_c ET_0` (Eq. 58, Kc from :func:`kc_daily`
       with Kc mid and Kc end adjusted by Eq. 62 to the mean u2 and RHmin of their
-      stages) plus seepage and percolation;
+      stages) plus seepage and percolation and, if the crop asks for it, the
+      replacement of the standing water layer (*water_layer_mm* of
+      :class:`CropSeason`);
     * minus the effective rain of the month (:func:`effective_rainfall_mm`) spread
       evenly over its days, never below zero:
-      :math:`NIR = \max(0, ET_c + SP + LP - P_e)`.
+      :math:`NIR = \max(0, ET_c + SP + WLR + LP - P_e)`.
 
     Crops are weighted by their *area_fraction*; the scheme NIR is per hectare of
     command area and :math:`GIR = NIR / E`. Monthly ET0 and rain are used as daily
@@ -776,7 +799,8 @@ def scheme_water_balance(
         One row per day (DatetimeIndex of the non-leap year 2001) with ``month``,
         ``decade`` (1-36), ``et0_mm_day``, ``rain_mm_day``, ``eff_rain_mm_day``,
         ``crop_area_fraction``, ``kc`` (area-weighted over cropped land),
-        ``etc_mm_day``, ``percolation_mm_day``, ``land_prep_mm_day``, ``nir_mm_day``,
+        ``etc_mm_day``, ``percolation_mm_day``, ``water_layer_mm_day``,
+        ``land_prep_mm_day``, ``nir_mm_day``,
         ``gir_mm_day`` (all per hectare of command area).
 
     Raises
@@ -826,6 +850,7 @@ def scheme_water_balance(
     kc_w = np.zeros(365)
     etc = np.zeros(365)
     perc = np.zeros(365)
+    wl = np.zeros(365)
     lp = np.zeros(365)
     nir = np.zeros(365)
     for crop in crops:
@@ -867,6 +892,11 @@ def scheme_water_balance(
         )
         c_etc = kc * et0
         c_perc = np.where(in_season, percolation_mm_day, 0.0)
+        c_wl = np.zeros(365)
+        if crop.water_layer_mm > 0:
+            for start in crop.water_layer_after_days:
+                on = in_season & (t >= start) & (t < start + crop.water_layer_days)
+                c_wl += np.where(on, crop.water_layer_mm / crop.water_layer_days, 0.0)
         c_lp = np.where(
             in_prep,
             _a(
@@ -880,12 +910,13 @@ def scheme_water_balance(
             0.0,
         )
         active = in_season | in_prep
-        c_nir = np.where(active, np.maximum(c_etc + c_perc + c_lp - pe, 0.0), 0.0)
+        c_nir = np.where(active, np.maximum(c_etc + c_perc + c_wl + c_lp - pe, 0.0), 0.0)
         f = crop.area_fraction
         frac += np.where(active, f, 0.0)
         kc_w += f * kc
         etc += f * c_etc
         perc += f * c_perc
+        wl += f * c_wl
         lp += f * c_lp
         nir += f * c_nir
     cropped = np.where(frac > 0, frac, 1.0)
@@ -900,6 +931,7 @@ def scheme_water_balance(
             "kc": np.where(frac > 0, kc_w / cropped, 0.0),
             "etc_mm_day": etc,
             "percolation_mm_day": perc,
+            "water_layer_mm_day": wl,
             "land_prep_mm_day": lp,
             "nir_mm_day": nir,
             "gir_mm_day": nir / efficiency,
@@ -958,6 +990,7 @@ def aggregate_balance(
         "kc",
         "etc_mm_day",
         "percolation_mm_day",
+        "water_layer_mm_day",
         "land_prep_mm_day",
         "eff_rain_mm_day",
         "nir_mm_day",

@@ -116,6 +116,7 @@ OPTIONAL_KEYS: dict[str, Any] = {
     "dry_area_fraction": 1.0,  # share of the area under the dry-season crop
     "land_prep_days": 30,  # Van de Goor-Zijlstra T [days]
     "saturation_mm": 250.0,  # saturation + first water layer S [mm]
+    "water_layer_mm": 0.0,  # each water-layer replacement, 30 and 60 days in (KP-01: 50) [mm]
     "percolation_mm_day": 3.0,  # seepage and percolation [mm/day]
     "conveyance_efficiency": 0.8,  # Ec
     "distribution_efficiency": 0.8,  # Eb (field canals)
@@ -148,6 +149,7 @@ _NUMERIC_LIMITS: dict[str, tuple[float | None, float | None]] = {
     "dry_area_fraction": (0.0, 1.0),
     "land_prep_days": (1, 120),
     "saturation_mm": (1.0, 2000.0),
+    "water_layer_mm": (0.0, 500.0),
     "percolation_mm_day": (0.0, 100.0),
     "conveyance_efficiency": (0.05, 1.0),
     "distribution_efficiency": (0.05, 1.0),
@@ -189,6 +191,7 @@ class SchemeSpec:
     dry_area_fraction: float = 1.0
     land_prep_days: int = 30
     saturation_mm: float = 250.0
+    water_layer_mm: float = 0.0
     percolation_mm_day: float = 3.0
     conveyance_efficiency: float = 0.8
     distribution_efficiency: float = 0.8
@@ -214,7 +217,11 @@ class SchemeSpec:
 
     def crops(self) -> list[_irr.CropSeason]:
         """The cropping calendar: the wet-season crop and, if grown, the dry-season crop."""
-        common = {"land_prep_days": self.land_prep_days, "saturation_mm": self.saturation_mm}
+        common = {
+            "land_prep_days": self.land_prep_days,
+            "saturation_mm": self.saturation_mm,
+            "water_layer_mm": self.water_layer_mm,
+        }
         out = [
             _irr.CropSeason("wet", self.wet_transplant_month, self.wet_transplant_day, **common)
         ]
@@ -1387,7 +1394,13 @@ def _report(res: SchemeResult) -> str:
         + "; FAO-56 rice Kc 1.05/1.20/0.75 (30/30/60/30 days) adjusted to the local wind and "
         "humidity; "
         f"land preparation {spec.land_prep_days} days, S = {spec.saturation_mm:g} mm (Van de "
-        "Goor-Zijlstra).",
+        "Goor-Zijlstra)"
+        + (
+            f"; water layer of {spec.water_layer_mm:g} mm replaced 30 and 60 days after "
+            "transplanting."
+            if spec.water_layer_mm > 0
+            else "."
+        ),
         f"- Seepage and percolation {spec.percolation_mm_day:g} mm/day; effective rain by "
         f"{spec.rain_method}; "
         f"overall efficiency {spec.efficiency:.2f} (conveyance {spec.conveyance_efficiency:g} x "

@@ -800,3 +800,25 @@ def test_errors_are_landuse_errors():
         irr.duty_l_s_ha(float("nan"))
     with pytest.raises(ValueError):
         irr.duty_l_s_ha(float("inf"))
+
+
+def test_water_layer_replacement_hand_computed():
+    clim = flat_climate()
+    plain = irr.scheme_water_balance(
+        clim, lat_deg=20.7, elevation_m=600.0, crops=[irr.CropSeason("dry", 1)], adjust_kc=False
+    )
+    wlr = irr.scheme_water_balance(
+        clim,
+        lat_deg=20.7,
+        elevation_m=600.0,
+        crops=[irr.CropSeason("dry", 1, water_layer_mm=50.0)],
+        adjust_kc=False,
+    )
+    extra = (wlr["nir_mm_day"] - plain["nir_mm_day"]).to_numpy()
+    t = np.arange(365)  # days after 1 January = days after transplanting
+    expected = np.where(((t >= 30) & (t < 45)) | ((t >= 60) & (t < 75)), 50.0 / 15.0, 0.0)
+    np.testing.assert_allclose(extra, expected, atol=1e-12)
+    np.testing.assert_allclose(wlr["water_layer_mm_day"], expected)
+    assert wlr["nir_mm_day"].sum() - plain["nir_mm_day"].sum() == pytest.approx(100.0)
+    with pytest.raises(IrrigationError, match="water_layer_mm"):
+        irr.CropSeason("dry", 1, water_layer_mm=-5.0)

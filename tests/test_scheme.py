@@ -96,6 +96,8 @@ def test_parse_defaults_and_optional_keys():
     assert spec.catchment_km2 == 4.0 and spec.sinuosity == 1.0
     crops = spec.crops()
     assert [c.name for c in crops] == ["wet", "dry"]
+    (wl,) = scheme.parse_schemes(BASE + "water_layer_mm = 50\n")
+    assert [c.water_layer_mm for c in wl.crops()] == [50.0, 50.0]
     (one,) = scheme.parse_schemes(BASE + "dry_season_crop = false\npercolation_mm_day = 5\n")
     assert len(one.crops()) == 1 and one.percolation_mm_day == 5.0
 
@@ -642,3 +644,10 @@ def test_cli_parcels_without_dem(demo_paths, tmp_path):
     assert set(summary["area_source"]) == {"listed paddy parcels (no DEM check)"}
     assert summary["area_ha"].sum() == pytest.approx(21.5, abs=1.0)
     assert not (tmp_path / "irrigation_schemes.gpkg").exists()
+
+
+def test_report_mentions_water_layer():
+    (spec,) = scheme.parse_schemes(BASE + "intake_elev_m = 650.0\nwater_layer_mm = 50\n")
+    res = scheme.size_scheme(spec, climate())
+    assert "water layer of 50 mm replaced 30 and 60 days after transplanting" in res.report()
+    assert res.monthly["water_layer_mm_day"].sum() > 0
