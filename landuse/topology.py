@@ -128,14 +128,21 @@ def _outline(geoms: np.ndarray) -> np.ndarray:
 
 
 def _shared(
-    a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, tolerance_m: float
+    a: np.ndarray,
+    b: np.ndarray,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    *,
+    tolerance_m: float,
+    merge: bool = True,
 ) -> np.ndarray:
     """The part of outline ``a[ia[k]]`` that runs along outline ``b[ib[k]]``, for each pair k.
 
     With ``tolerance_m == 0`` this is the exact intersection of the two outlines;
     otherwise it is the part of *a*'s outline within ``tolerance_m`` of *b*'s outline
     (see :func:`_shared_length` for the overshoot at the ends). Outlines and their
-    buffers are computed once per feature, not once per pair. Between parcels
+    buffers are computed once per feature, not once per pair. With ``merge=False``
+    the raw intersection is returned (its length is right, its parts are not merged). Between parcels
     (``b is a``) the whole polygon is buffered, which is cheaper to intersect than a
     buffered ring and gives the same result for parcels that do not overlap (for
     overlapping ones, the part of ``a``'s outline inside ``b`` counts as shared too).
@@ -149,7 +156,8 @@ def _shared(
         ob = buf
     if len(ia) == 0:
         return np.array([], dtype=object)
-    return _linear(shapely.intersection(oa[ia], ob[ib]))
+    inter = shapely.intersection(oa[ia], ob[ib])
+    return _linear(inter) if merge else inter
 
 
 def _shared_length(lines: np.ndarray, *, tolerance_m: float) -> np.ndarray:
@@ -578,8 +586,10 @@ def adjacency(
     left, right = _pairs(parcels, geoms, tolerance_m=tolerance_m)
     keep = left < right
     left, right = left[keep], right[keep]
+    exact = tolerance_m == 0  # exact lengths need no merging of the parts
     shared = _shared_length(
-        _shared(geoms, geoms, left, right, tolerance_m=tolerance_m), tolerance_m=tolerance_m
+        _shared(geoms, geoms, left, right, tolerance_m=tolerance_m, merge=not exact),
+        tolerance_m=tolerance_m,
     )
     if tolerance_m > 0:
         back = _shared_length(
