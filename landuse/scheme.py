@@ -358,6 +358,22 @@ def _spec_from_table(
                     key=key,
                     sid=sid,
                 )
+            if (
+                isinstance(default, int)
+                and not isinstance(default, bool)
+                and isinstance(val, float)
+                and not val.is_integer()
+            ):
+                raise _rule_error(
+                    f"value {val!r} should be a whole number",
+                    source=source,
+                    text=text,
+                    index=index,
+                    key=key,
+                    sid=sid,
+                )
+            if isinstance(default, int) and not isinstance(default, bool):
+                val = int(val)
         if key in _NUMERIC_LIMITS and val is not None:
             lo, hi = _NUMERIC_LIMITS[key]
             if (

@@ -149,6 +149,12 @@ def test_rule_errors_other():
         scheme.parse_schemes(BASE + "broken = [\n")
     with pytest.raises(RuleError, match=r"no \[\[scheme\]\] table"):
         scheme.parse_schemes("title = 'x'\n")
+    text = BASE + "wet_transplant_month = 7.5\n"
+    with pytest.raises(
+        RuleError, match=rf"line {_line(text, 'wet_transplant_month')}.*whole number"
+    ):
+        scheme.parse_schemes(text)
+    assert scheme.parse_schemes(BASE + "land_prep_days = 20.0\n")[0].land_prep_days == 20
     with pytest.raises(RuleError, match="monthly_flow_factor must be a list of 12"):
         scheme.parse_schemes(BASE + "monthly_flow_factor = [1, 2]\n")
     with pytest.raises(RuleError, match="measured_flow_l_s and measured_area_km2 go together"):
