@@ -64,33 +64,75 @@ BAD = 255
 
 
 @njit(cache=True, nogil=True)
-def _prepare(codes, p, lut, other_as_fallow, seq):
-    """Copy column *p* of *codes* through *lut* into *seq*, applying the ``other`` and
-    missing-fill rules; return the index of the first value the LUT does not know, or -1."""
-    T = codes.shape[0]
-    bad = -1
+def _prepare(row, other_as_fallow, seq):
+    """Copy one sequence of status codes into *seq*, applying the ``other`` and
+    missing-fill rules.
+
+    Returns ``(first, last, n_known, n_cult, last_cult)``: the first and last known
+    years, the number of known years (observed, or missing but filled as fallow), of
+    cultivated years, and the last cultivated year (-1 if none), all as time indexes.
+    """
+    T = row.shape[0]
+    first = -1
+    last = -1
+    n_known = 0
+    n_cult = 0
+    last_cult = -1
+    n_missing = 0
     for t in range(T):
-        v = lut[codes[t, p]]
-        if v == BAD:
-            if bad < 0:
-                bad = t
-            v = MISSING
-        elif v == OTHER and other_as_fallow:
-            v = FALLOW
-        seq[t] = v
-    t = 0
-    while t < T:
-        if seq[t] == MISSING:
-            a = t
-            while t < T and seq[t] == MISSING:
-                t += 1
-            # run a..t-1 is missing; fill only when both neighbours are fallow
-            if a > 0 and t < T and seq[a - 1] == FALLOW and seq[t] == FALLOW:
-                for k in range(a, t):
-                    seq[k] = FALLOW
+        v = row[t]
+        if v == MISSING:
+            n_missing += 1
         else:
-            t += 1
-    return bad
+            if v == OTHER and other_as_fallow:
+                v = FALLOW
+            elif v == CULTIVATED:
+                n_cult += 1
+                last_cult = t
+            if first < 0:
+                first = t
+            last = t
+            n_known += 1
+        seq[t] = v
+    if n_missing > 0 and n_known > 0:
+        t = first + 1
+        while t < last:
+            if seq[t] == MISSING:
+                a = t
+                while seq[t] == MISSING:  # stops at `last`, which is known
+                    t += 1
+                # run a..t-1 is missing; fill only when both neighbours are fallow
+                if seq[a - 1] == FALLOW and seq[t] == FALLOW:
+                    for k in range(a, t):
+                        seq[k] = FALLOW
+                    n_known += t - a
+            else:
+                t += 1
+    return first, last, n_known, n_cult, last_cult
+
+
+#: Pixels gathered at a time into a small contiguous (pixel, year) buffer.
+CHUNK = 512
+
+
+@njit(cache=True, nogil=True)
+def _gather(codes, lut, p0, n, blk, bad):
+    """Map columns ``p0 .. p0 + n`` of a ``(T, N)`` array through *lut* into ``blk[:n]``.
+
+    Reading whole rows keeps memory access contiguous; values the LUT does not know
+    become missing and are counted in ``bad = [count, first pixel, first year]``.
+    """
+    T = codes.shape[0]
+    for t in range(T):
+        for i in range(n):
+            v = lut[codes[t, p0 + i]]
+            if v == BAD:
+                if bad[0] == 0:
+                    bad[1] = p0 + i
+                    bad[2] = t
+                bad[0] += 1
+                v = MISSING
+            blk[i, t] = v
 
 
 @njit(cache=True, nogil=True)
@@ -198,33 +240,15 @@ def _theil_sen(xs, ys, n, buf):
 
 
 @njit(cache=True, nogil=True)
-def _reduce_one(codes, p, lut, out, other_as_fallow, alpha, window, min_drop, min_trend,
+def _reduce_one(row, out, p, other_as_fallow, alpha, window, min_drop, min_trend,
                 seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf):
-    """Reduce column *p* of *codes* into column *p* of *out* (see :data:`OUTPUTS`).
-
-    Returns the time index of the first value unknown to *lut*, or -1."""
-    T = codes.shape[0]
+    """Reduce one sequence of status codes into column *p* of *out* (see :data:`OUTPUTS`)."""
     nan = np.nan
-    bad = _prepare(codes, p, lut, other_as_fallow, seq)
-    first = -1
-    last = -1
-    n_obs = 0
-    n_cult = 0
-    last_cult = -1
-    for t in range(T):
-        v = seq[t]
-        if v != MISSING:
-            if first < 0:
-                first = t
-            last = t
-            n_obs += 1
-            if v == CULTIVATED:
-                n_cult += 1
-                last_cult = t
+    first, last, n_obs, n_cult, last_cult = _prepare(row, other_as_fallow, seq)
     if n_obs == 0:
         for k in range(out.shape[0]):
             out[k, p] = nan
-        return bad
+        return
     n = _scan(seq, starts, crop, fall, lcens, rcens)
     n_clear = 0
     m = 0
@@ -284,18 +308,14 @@ def _reduce_one(codes, p, lut, out, other_as_fallow, alpha, window, min_drop, mi
     if m >= min_trend and pval < alpha and slope < 0:
         short = 1.0
     out[10, p] = short
-    return bad
 
 
 @njit(cache=True, nogil=True)
-def reduce_sequences(codes, lut, other_as_fallow, alpha, window, min_drop, min_trend):
-    """Reduce a ``(T, N)`` array (one sequence per column) to ``(N_OUT, N)`` float32.
-
-    *codes* holds raw values mapped to status codes by *lut* (``lut[value]``; 255 marks a
-    value that is not allowed). Returns ``(out, n_bad, first_bad_pixel, first_bad_year)``.
-    """
-    T, N = codes.shape
-    out = np.empty((N_OUT, N), np.float32)
+def reduce_range(codes, lut, out, p_start, p_end, bad, other_as_fallow, alpha, window,
+                 min_drop, min_trend):
+    """Reduce columns ``p_start .. p_end`` of *codes* into *out* (thread-safe for disjoint
+    ranges: the GIL is released)."""
+    T = codes.shape[0]
     seq = np.empty(T, np.uint8)
     starts = np.empty(T, np.int64)
     crop = np.empty(T, np.int64)
@@ -306,18 +326,46 @@ def reduce_sequences(codes, lut, other_as_fallow, alpha, window, min_drop, min_t
     ys = np.empty(T, np.float64)
     ls = np.empty(T, np.float64)
     buf = np.empty(max(1, T * T), np.float64)
-    n_bad = 0
-    bad_p = -1
-    bad_t = -1
-    for p in range(N):
-        b = _reduce_one(codes, p, lut, out, other_as_fallow, alpha, window, min_drop,
+    blk = np.empty((CHUNK, T), np.uint8)
+    for p0 in range(p_start, p_end, CHUNK):
+        n = min(CHUNK, p_end - p0)
+        _gather(codes, lut, p0, n, blk, bad)
+        for i in range(n):
+            _reduce_one(blk[i], out, p0 + i, other_as_fallow, alpha, window, min_drop,
                         min_trend, seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf)
-        if b >= 0:
-            if n_bad == 0:
-                bad_p = p
-                bad_t = b
-            n_bad += 1
-    return out, n_bad, bad_p, bad_t
+
+
+def reduce_sequences(codes, lut, other_as_fallow, alpha, window, min_drop, min_trend,
+                     threads=1):
+    """Reduce a ``(T, N)`` array (one sequence per column) to ``(N_OUT, N)`` float32.
+
+    *codes* holds raw values mapped to status codes by *lut* (``lut[value]``; 255 marks a
+    value that is not allowed). With ``threads > 1`` the columns are split into that many
+    ranges reduced in parallel threads. Returns ``(out, n_bad_cells, first_bad_pixel,
+    first_bad_year)``.
+    """
+    T, N = codes.shape
+    out = np.empty((N_OUT, N), np.float32)
+    args = (other_as_fallow, alpha, window, min_drop, min_trend)
+    threads = max(1, min(int(threads), N // CHUNK))
+    if threads == 1:
+        bad = np.zeros(3, np.int64)
+        reduce_range(codes, lut, out, 0, N, bad, *args)
+        return out, int(bad[0]), int(bad[1]), int(bad[2])
+    from concurrent.futures import ThreadPoolExecutor
+
+    edges = np.linspace(0, N, threads + 1).astype(np.int64)
+    bads = np.zeros((threads, 3), np.int64)
+    with ThreadPoolExecutor(threads) as pool:
+        futs = [pool.submit(reduce_range, codes, lut, out, int(edges[k]), int(edges[k + 1]),
+                            bads[k], *args) for k in range(threads)]
+        for f in futs:
+            f.result()
+    hit = np.flatnonzero(bads[:, 0])
+    if hit.size:
+        k = hit[0]
+        return out, int(bads[:, 0].sum()), int(bads[k, 1]), int(bads[k, 2])
+    return out, 0, -1, -1
 
 
 @njit(cache=True, nogil=True)
@@ -340,9 +388,12 @@ def cycles_of_sequences(codes, other_as_fallow):
     fall = np.empty(T, np.int64)
     lcens = np.empty(T, np.bool_)
     rcens = np.empty(T, np.bool_)
+    row = np.empty(T, np.uint8)
     k = 0
     for p in range(N):
-        _prepare(codes, p, IDENTITY_LUT, other_as_fallow, seq)
+        for t in range(T):
+            row[t] = codes[t, p]
+        _prepare(row, other_as_fallow, seq)
         n = _scan(seq, starts, crop, fall, lcens, rcens)
         for i in range(n):
             r_seq[k] = p

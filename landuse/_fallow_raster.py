@@ -301,7 +301,8 @@ def _zstd_available() -> bool:
 
 
 def run(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any, years: Any, use_dask: bool,
-        overwrite: bool, block_rows: int | None, opts: Sequence[Any]) -> dict[str, Path]:
+        overwrite: bool, block_rows: int | None, opts: Sequence[Any],
+        threads: int | None = None) -> dict[str, Path]:
     """Resolve, process and write; see :func:`landuse.fallow.fallow_raster`."""
     import rasterio
 
@@ -348,18 +349,20 @@ def run(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any, years: Any, use
         if use_dask:
             _run_dask(spec, table, plan, windows, opts, write)
         else:
-            _run_threads(spec, table, plan, windows, opts, write, names)
+            _run_threads(spec, table, plan, windows, opts, write, names,
+                         threads=threads or os.cpu_count() or 1)
         for dst in dsts.values():
             dst.close()
     return paths
 
 
 def _run_threads(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int, int]],
-                 opts: Sequence[Any], write: Any, names: list[str]) -> None:
+                 opts: Sequence[Any], write: Any, names: list[str], threads: int) -> None:
     """Read the next window and write the previous one while the kernel runs.
 
     One reader thread owns the input datasets and one writer thread the outputs; GDAL
-    and the (nogil) kernel release the GIL, so reading, computing and writing overlap.
+    and the (nogil) kernel release the GIL, so reading, computing and writing overlap;
+    the kernel itself splits each window over *threads* threads.
     At most two windows are in flight, so memory stays bounded.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -383,7 +386,7 @@ def _run_threads(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int
         for i, (row0, nrows) in enumerate(windows):
             values, lut = nxt.result()
             nxt = reader.submit(read, windows[i + 1]) if i + 1 < len(windows) else None
-            res = _block_kernel(values, lut, *opts, sources=names, row0=row0)
+            res = _block_kernel(values, lut, *opts, sources=names, row0=row0, threads=threads)
             del values
             if pending_write is not None:
                 pending_write.result()

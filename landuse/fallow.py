@@ -952,7 +952,7 @@ def fallow_metrics_array(codes: Any, *, other_as: str = "fallow", alpha: float =
 
 
 def _block_kernel(codes: np.ndarray, lut: np.ndarray, *opts: Any,
-                  sources: Any = None, row0: int = 0) -> np.ndarray:
+                  sources: Any = None, row0: int = 0, threads: int = 1) -> np.ndarray:
     """Run the kernel on a ``(T, rows, cols)`` block; raise for values *lut* does not know."""
     T, rows, cols = codes.shape
     if codes.dtype not in (np.uint8, np.uint16) or (codes.dtype == np.uint16 and lut.size < 65536):
@@ -961,7 +961,7 @@ def _block_kernel(codes: np.ndarray, lut: np.ndarray, *opts: Any,
                               "3 (other)", source="codes", hint="map class values first")
         codes = codes.astype(np.uint8)
     flat = np.ascontiguousarray(codes).reshape(T, rows * cols)
-    out, n_bad, p, t = reduce_sequences(flat, lut, *opts)
+    out, n_bad, p, t = reduce_sequences(flat, lut, *opts, threads=threads)
     if n_bad:
         value = flat[t, p].item()
         where = f"row {row0 + p // cols}, column {p % cols}"
@@ -983,7 +983,8 @@ def _block_kernel(codes: np.ndarray, lut: np.ndarray, *opts: Any,
 
 def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
                   years: Any = None, use_dask: bool = False, overwrite: bool = False,
-                  block_rows: int | None = None, other_as: str = "fallow", alpha: float = 0.05,
+                  block_rows: int | None = None, threads: int | None = None,
+                  other_as: str = "fallow", alpha: float = 0.05,
                   window_years: int = 10, min_drop_years: float = 2.0,
                   min_trend_cycles: int = 3) -> dict[str, Any]:
     """Per-pixel fallow metrics of an annual land-cover stack, streamed in windows.
@@ -1017,6 +1018,9 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
         Replace existing outputs.
     block_rows : int, optional
         Rows per window (default: a multiple of 256 keeping a window near 64 MB).
+    threads : int, optional
+        Threads the kernel uses per window without dask (default: the CPU count).
+        Reading and writing run in two more threads, overlapped with the kernel.
     other_as, alpha, window_years, min_drop_years, min_trend_cycles
         As in :func:`plot_summary`.
 
@@ -1037,7 +1041,7 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
     opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
     return _fallow_raster.run(stack, classes=classes, out_dir=out_dir, years=years,
                               use_dask=use_dask, overwrite=overwrite, block_rows=block_rows,
-                              opts=opts)
+                              opts=opts, threads=threads)
 
 
 # -- plots ------------------------------------------------------------------------------
