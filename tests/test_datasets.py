@@ -98,6 +98,11 @@ def test_every_file_says_what_is_synthetic(demo):
     assert demo.climate["note"].str.contains("illustrative").all()
     assert "synthetic" in demo.histories["note"].iloc[0]
     assert "SYNTHETIC" in datasets.get_path("schemes").read_text(encoding="utf-8")
+    import rasterio
+
+    with rasterio.open(datasets.get_path("dem")) as ds:
+        assert ds.tags()["SOURCE"].startswith("synthetic")
+        assert "synthetic" in ds.descriptions[0]
     notice = (datasets.get_path("dem").parent / "NOTICE.md").read_text(encoding="utf-8")
     for name in [n for n in datasets.available.values() if n != "plan.toml"]:
         assert f"`{name}`" in notice, name

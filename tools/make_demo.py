@@ -1003,6 +1003,19 @@ def schemes_toml(schemes: list[dict], villages) -> str:
 # ======================================================================================
 # Main
 # ======================================================================================
+def tag_dem(path: Path) -> None:
+    """Say in the GeoTIFF metadata that the DEM is synthetic (fixed text: same bytes every run)."""
+    import rasterio
+
+    with rasterio.open(path, "r+") as ds:
+        ds.update_tags(
+            SOURCE="synthetic (tools/make_demo.py, seed %d); not the real terrain of this place" % SEED,
+            UNITS="m a.s.l.",
+            NOTICE="landuse demo dataset, see NOTICE.md",
+        )
+        ds.set_band_description(1, "elevation_m (synthetic)")
+
+
 def generate(out: Path, *, shared: Path = SHARED, quiet: bool = False) -> dict:
     """Make every layer and write it into *out*; returns a few statistics.
 
@@ -1043,6 +1056,7 @@ def generate(out: Path, *, shared: Path = SHARED, quiet: bool = False) -> dict:
         tmp = Path(tmpdir)
         lio.write_raster(dem, tmp / "dem.tif", transform=TRANSFORM, crs=CRS, nodata=NODATA,
                          creation_options={"predictor": 3, "zlevel": 9})
+        tag_dem(tmp / "dem.tif")
         for name, gdf in (("district", district), ("villages", villages), ("parcels", parcels), ("forest", forest)):
             lio.write_vector(gdf, tmp / f"{name}.gpkg", layer=name)
         lio.write_table(households, tmp / "households.csv")
