@@ -953,6 +953,110 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
     )
 
 
+def _command(
+    spec: SchemeSpec, dem: Any, parcels: Any, notes: list[str]
+) -> tuple[Any, Any, float, str, int, str]:
+    """Command area and families: reachable parcels (DEM), listed parcels, or the file."""
+    reach = layer = None
+    area_ha, area_src = spec.area_ha, "scheme file (area_ha)"
+    families, fam_src = spec.families, "scheme file (families)"
+    if dem is not None and parcels is not None:
+        reach = command_area(
+            parcels,
+            dem,
+            intake_x_m=spec.intake_x_m,
+            intake_y_m=spec.intake_y_m,
+            bed_slope=spec.canal_bed_slope,
+            parcel_ids=spec.paddy_parcel_ids or None,
+            intake_head_m=spec.intake_head_m,
+            sinuosity=spec.sinuosity,
+            elevation_stat=spec.elevation_stat,
+        )
+        layer = scheme_layer(
+            reach, intake_x_m=spec.intake_x_m, intake_y_m=spec.intake_y_m, scheme_id=spec.scheme_id
+        )
+        ok = reach[reach["reachable"]]
+        area_ha, area_src = float(ok["area_ha"].sum()), "reachable paddy parcels (DEM)"
+        not_ok = reach[~reach["reachable"]]
+        if len(not_ok):
+            notes.append(
+                f"{len(not_ok)} listed paddy parcel(s) lie above the canal level and cannot be "
+                f"commanded by gravity: {', '.join(map(str, not_ok['parcel_id'].head(10)))}."
+            )
+        if len(ok) == 0:
+            families, fam_src = 0, "no parcel reachable"
+            notes.append("No listed paddy parcel can be commanded from this intake by gravity.")
+        elif "household_id" in ok.columns and ok["household_id"].notna().any():
+            families, fam_src = (
+                int(ok["household_id"].dropna().astype(str).nunique()),
+                "household_id of the parcels",
+            )
+    elif parcels is not None and spec.paddy_parcel_ids:
+        sel = parcels[parcels["parcel_id"].astype(str).isin(spec.paddy_parcel_ids)]
+        if len(sel):
+            area_ha, area_src = (
+                float(sel.geometry.area.sum() / 10_000.0),
+                "listed paddy parcels (no DEM check)",
+            )
+            if "household_id" in sel.columns and sel["household_id"].notna().any():
+                families, fam_src = (
+                    int(sel["household_id"].dropna().astype(str).nunique()),
+                    "household_id of the parcels",
+                )
+
+    return reach, layer, area_ha, area_src, families, fam_src
+
+
+def _wet_only(
+    spec: SchemeSpec,
+    climate: pd.DataFrame,
+    lat: float,
+    elevation: float,
+    area_ha: float,
+    families: int,
+    dependable: float | None,
+    factor: np.ndarray,
+) -> dict[str, Any]:
+    """Design month, duty and servable area with the wet-season crop alone."""
+    wet = {
+        "design_month": None,
+        "duty_l_s_ha": None,
+        "servable_area_ha": None,
+        "servable_families": None,
+    }
+    if len(spec.crops()) > 1:
+        wet_daily = _irr.scheme_water_balance(
+            climate,
+            lat_deg=lat,
+            elevation_m=elevation,
+            crops=spec.crops()[:1],
+            percolation_mm_day=spec.percolation_mm_day,
+            efficiency=spec.efficiency,
+            rain_method=spec.rain_method,
+        )
+        wet_monthly = _irr.aggregate_balance(
+            wet_daily, area_ha=area_ha, operating_hours=spec.operating_hours
+        )
+        wm = int(_irr.design_period(wet_monthly))
+        wet["design_month"], wet["duty_l_s_ha"] = wm, float(wet_monthly.loc[wm, "duty_l_s_ha"])
+        if dependable is not None and wet["duty_l_s_ha"] > 0:
+            wet["servable_area_ha"] = float(
+                _irr.servable_area_ha(
+                    source_flow_l_s=dependable * float(factor[wm - 1]),
+                    duty_l_s_ha=wet["duty_l_s_ha"],
+                    diversion_fraction=spec.diversion_fraction,
+                )
+            )
+            wet["servable_families"] = (
+                _irr.families_served(
+                    min(wet["servable_area_ha"], area_ha), mean_holding_ha=area_ha / families
+                )
+                if families and area_ha > 0
+                else 0
+            )
+    return wet
+
+
 def size_scheme(
     spec: SchemeSpec,
     climate: pd.DataFrame,
@@ -1037,53 +1141,8 @@ def size_scheme(
         rain_method=spec.rain_method,
     )
 
-    # command area
-    reach = layer = None
-    area_ha, area_src = spec.area_ha, "scheme file (area_ha)"
-    families, fam_src = spec.families, "scheme file (families)"
-    if dem is not None and parcels is not None:
-        reach = command_area(
-            parcels,
-            dem,
-            intake_x_m=spec.intake_x_m,
-            intake_y_m=spec.intake_y_m,
-            bed_slope=spec.canal_bed_slope,
-            parcel_ids=spec.paddy_parcel_ids or None,
-            intake_head_m=spec.intake_head_m,
-            sinuosity=spec.sinuosity,
-            elevation_stat=spec.elevation_stat,
-        )
-        layer = scheme_layer(
-            reach, intake_x_m=spec.intake_x_m, intake_y_m=spec.intake_y_m, scheme_id=spec.scheme_id
-        )
-        ok = reach[reach["reachable"]]
-        area_ha, area_src = float(ok["area_ha"].sum()), "reachable paddy parcels (DEM)"
-        not_ok = reach[~reach["reachable"]]
-        if len(not_ok):
-            notes.append(
-                f"{len(not_ok)} listed paddy parcel(s) lie above the canal level and cannot be "
-                f"commanded by gravity: {', '.join(map(str, not_ok['parcel_id'].head(10)))}."
-            )
-        if len(ok) == 0:
-            families, fam_src = 0, "no parcel reachable"
-            notes.append("No listed paddy parcel can be commanded from this intake by gravity.")
-        elif "household_id" in ok.columns and ok["household_id"].notna().any():
-            families, fam_src = (
-                int(ok["household_id"].dropna().astype(str).nunique()),
-                "household_id of the parcels",
-            )
-    elif parcels is not None and spec.paddy_parcel_ids:
-        sel = parcels[parcels["parcel_id"].astype(str).isin(spec.paddy_parcel_ids)]
-        if len(sel):
-            area_ha, area_src = (
-                float(sel.geometry.area.sum() / 10_000.0),
-                "listed paddy parcels (no DEM check)",
-            )
-            if "household_id" in sel.columns and sel["household_id"].notna().any():
-                families, fam_src = (
-                    int(sel["household_id"].dropna().astype(str).nunique()),
-                    "household_id of the parcels",
-                )
+    # command area, families
+    reach, layer, area_ha, area_src, families, fam_src = _command(spec, dem, parcels, notes)
 
     monthly = _irr.aggregate_balance(
         daily, period="month", area_ha=area_ha, operating_hours=spec.operating_hours
@@ -1146,7 +1205,9 @@ def size_scheme(
             tab["source_l_s"] = np.nan
             tab["deficit_l_s"] = np.nan
     deficit_months = (
-        [int(m) for m in monthly.index[monthly["deficit_l_s"] > 1e-9]] if cat_area else []
+        [int(m) for m in monthly.index[monthly["deficit_l_s"] > 1e-9]]
+        if cat_area is not None
+        else []
     )
     if layer is not None and basin is not None:
         extra = basin[["geometry"]].assign(
@@ -1158,42 +1219,7 @@ def size_scheme(
         layer = pd.concat([layer, extra[layer.columns]], ignore_index=True)
 
     # the same scheme without the dry-season crop (supplementary wet-season irrigation)
-    wet = {
-        "design_month": None,
-        "duty_l_s_ha": None,
-        "servable_area_ha": None,
-        "servable_families": None,
-    }
-    if len(spec.crops()) > 1:
-        wet_daily = _irr.scheme_water_balance(
-            climate,
-            lat_deg=lat,
-            elevation_m=elevation,
-            crops=spec.crops()[:1],
-            percolation_mm_day=spec.percolation_mm_day,
-            efficiency=spec.efficiency,
-            rain_method=spec.rain_method,
-        )
-        wet_monthly = _irr.aggregate_balance(
-            wet_daily, area_ha=area_ha, operating_hours=spec.operating_hours
-        )
-        wm = int(_irr.design_period(wet_monthly))
-        wet["design_month"], wet["duty_l_s_ha"] = wm, float(wet_monthly.loc[wm, "duty_l_s_ha"])
-        if dependable is not None and wet["duty_l_s_ha"] > 0:
-            wet["servable_area_ha"] = float(
-                _irr.servable_area_ha(
-                    source_flow_l_s=dependable * float(factor[wm - 1]),
-                    duty_l_s_ha=wet["duty_l_s_ha"],
-                    diversion_fraction=spec.diversion_fraction,
-                )
-            )
-            wet["servable_families"] = (
-                _irr.families_served(
-                    min(wet["servable_area_ha"], area_ha), mean_holding_ha=area_ha / families
-                )
-                if families and area_ha > 0
-                else 0
-            )
+    wet = _wet_only(spec, climate, lat, elevation, area_ha, families, dependable, factor)
 
     # canal
     design = _canal.design_canal(
