@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -132,24 +133,8 @@ def _get(z, r, c, nr, nc, centre, compute_edges, edge_row):
 
 
 @numba.njit(cache=True, inline="always")
-def _horn_cell(z, r, c, nr, nc, ew, ns, mode, compute_edges, flat_value, p0, p1, p2):
-    # the value of one cell (see the module notes); NaN when it cannot be computed
-    e = np.float64(z[r, c])
-    if e != e:
-        return np.nan
-    er = r == 0 or r == nr - 1
-    a = _get(z, r - 1, c - 1, nr, nc, e, compute_edges, er)
-    b = _get(z, r - 1, c, nr, nc, e, compute_edges, er)
-    cc = _get(z, r - 1, c + 1, nr, nc, e, compute_edges, er)
-    d = _get(z, r, c - 1, nr, nc, e, compute_edges, er)
-    f = _get(z, r, c + 1, nr, nc, e, compute_edges, er)
-    g = _get(z, r + 1, c - 1, nr, nc, e, compute_edges, er)
-    h = _get(z, r + 1, c, nr, nc, e, compute_edges, er)
-    i = _get(z, r + 1, c + 1, nr, nc, e, compute_edges, er)
-    sx = (cc + 2.0 * f + i) - (a + 2.0 * d + g)
-    sy = (a + 2.0 * b + cc) - (g + 2.0 * h + i)
-    if sx != sx or sy != sy:
-        return np.nan
+def _finish_cell(sx, sy, ew, ns, mode, flat_value, p0, p1, p2):
+    # slope/aspect/hillshade from the Horn sums sx (east) and sy (north)
     p = sx / (8.0 * ew)  # dz/dx, east
     q = sy / (8.0 * ns)  # dz/dy, north
     if mode == 0:
@@ -173,6 +158,44 @@ def _horn_cell(z, r, c, nr, nc, ew, ns, mode, compute_edges, flat_value, p0, p1,
     if cang <= 0.0:
         return 1.0
     return 1.0 + 254.0 * cang
+
+
+@numba.njit(cache=True, inline="always")
+def _horn_cell(z, r, c, nr, nc, ew, ns, mode, compute_edges, flat_value, p0, p1, p2):
+    # the value of one cell (see the module notes); NaN when it cannot be computed
+    e = np.float64(z[r, c])
+    if e != e:
+        return np.nan
+    if 0 < r < nr - 1 and 0 < c < nc - 1:
+        # interior fast path: nodata neighbours propagate NaN through the sums
+        a = np.float64(z[r - 1, c - 1])
+        b = np.float64(z[r - 1, c])
+        cc = np.float64(z[r - 1, c + 1])
+        d = np.float64(z[r, c - 1])
+        f = np.float64(z[r, c + 1])
+        g = np.float64(z[r + 1, c - 1])
+        h = np.float64(z[r + 1, c])
+        i = np.float64(z[r + 1, c + 1])
+        sx = (cc + 2.0 * f + i) - (a + 2.0 * d + g)
+        sy = (a + 2.0 * b + cc) - (g + 2.0 * h + i)
+        if sx == sx and sy == sy:
+            return _finish_cell(sx, sy, ew, ns, mode, flat_value, p0, p1, p2)
+        if not compute_edges:
+            return np.nan
+    er = r == 0 or r == nr - 1
+    a = _get(z, r - 1, c - 1, nr, nc, e, compute_edges, er)
+    b = _get(z, r - 1, c, nr, nc, e, compute_edges, er)
+    cc = _get(z, r - 1, c + 1, nr, nc, e, compute_edges, er)
+    d = _get(z, r, c - 1, nr, nc, e, compute_edges, er)
+    f = _get(z, r, c + 1, nr, nc, e, compute_edges, er)
+    g = _get(z, r + 1, c - 1, nr, nc, e, compute_edges, er)
+    h = _get(z, r + 1, c, nr, nc, e, compute_edges, er)
+    i = _get(z, r + 1, c + 1, nr, nc, e, compute_edges, er)
+    sx = (cc + 2.0 * f + i) - (a + 2.0 * d + g)
+    sy = (a + 2.0 * b + cc) - (g + 2.0 * h + i)
+    if sx != sx or sy != sy:
+        return np.nan
+    return _finish_cell(sx, sy, ew, ns, mode, flat_value, p0, p1, p2)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -497,16 +520,34 @@ def _process_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, 
         if nr >= 256 and nc >= 256:
             profile.update(tiled=True, blockxsize=256, blockysize=256)
             window_rows = max(256, (window_rows // 256) * 256)
-        with atomic_output(Path(dst), overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as out:
-            for r0 in range(0, nr, window_rows):
-                r1 = min(nr, r0 + window_rows)
-                h0, h1 = max(0, r0 - 1), min(nr, r1 + 1)
-                raw = ds.read(1, window=Window(0, h0, nc, h1 - h0))
-                z = _as_float32_nan(raw, nodata)
+        windows = [(r0, min(nr, r0 + window_rows)) for r0 in range(0, nr, window_rows)]
+
+        def read(k: int) -> np.ndarray:
+            r0, r1 = windows[k]
+            h0, h1 = max(0, r0 - 1), min(nr, r1 + 1)
+            return _as_float32_nan(ds.read(1, window=Window(0, h0, nc, h1 - h0)), nodata)
+
+        # GDAL I/O releases the GIL: read the next window and write the previous one in
+        # background threads while the kernel computes (at most 3 windows in memory)
+        with atomic_output(Path(dst), overwrite=overwrite) as tmp, \
+                rasterio.open(tmp, "w", **profile) as out, \
+                ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=1) as writer:
+            pending_read = reader.submit(read, 0)
+            pending_write = None
+            for k, (r0, r1) in enumerate(windows):
+                z = pending_read.result()
+                if k + 1 < len(windows):
+                    pending_read = reader.submit(read, k + 1)
+                h0 = max(0, r0 - 1)
+                h1 = min(nr, r1 + 1)
                 block = _run(z, r0 - h0, r0 - h0 + (r1 - r0), ew_all[h0:h1], ns_all[h0:h1], mode,
                              compute_edges, params)
                 block = _finish_block(block, mode, compute_edges, r0 == 0, r1 == nr)
-                out.write(block, 1, window=Window(0, r0, nc, r1 - r0))
+                if pending_write is not None:
+                    pending_write.result()
+                pending_write = writer.submit(out.write, block, 1, window=Window(0, r0, nc, r1 - r0))
+            if pending_write is not None:
+                pending_write.result()
     return Path(dst)
 
 

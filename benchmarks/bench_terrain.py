@@ -1,0 +1,116 @@
+"""Benchmark: slope of a 4000 x 4000 DEM, file to file, landuse vs gdaldem.
+
+A synthetic float32 DEM (16 million cells, 20 m, EPSG:32647, uncompressed GeoTIFF) is
+written to a temporary folder; then, in one run:
+
+* ``gdaldem slope in.tif out.tif`` (GDAL's default output: uncompressed, striped
+  float32 GeoTIFF, nodata -9999);
+* ``gdaldem slope -co TILED=YES`` (uncompressed, tiled 256 x 256: the format landuse
+  writes);
+* ``landuse.terrain.slope_file(in, out)`` (uncompressed, tiled 256 x 256 float32,
+  nodata NaN, windows of 512 rows with a one-row overlap);
+* naive float64 numpy Horn slope (read the whole file, ``np.pad``-free slicing,
+  ``arctan(hypot(...))``, write with rasterio) for reference.
+
+Each is run once after a warm-up on a small DEM (numba's compiled kernel is cached on
+disk; the warm-up loads it). Target (issue 3): landuse / gdaldem <= 1.0.
+
+Run: ``.venv/bin/python benchmarks/bench_terrain.py``.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def write_dem(path: Path, n: int) -> None:
+    import rasterio
+    from affine import Affine
+
+    y, x = np.mgrid[0:n, 0:n].astype(np.float32)
+    z = (600 + 250 * np.sin(x / 350.0) * np.cos(y / 420.0) + 0.02 * x + 40 * np.sin(x / 37.0 + y / 53.0))
+    t = Affine(20, 0, 500_000.0, 0, -20, 2_300_000.0 + n * 20)
+    with rasterio.open(path, "w", driver="GTiff", height=n, width=n, count=1, dtype="float32",
+                       crs="EPSG:32647", transform=t, nodata=-9999.0, tiled=True, blockxsize=256,
+                       blockysize=256) as dst:
+        dst.write(z.astype(np.float32), 1)
+
+
+def naive_numpy(src: Path, dst: Path) -> None:
+    import rasterio
+
+    with rasterio.open(src) as ds:
+        z = ds.read(1).astype(np.float64)
+        prof = ds.profile
+        res_x, res_y = ds.res
+    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
+    d, f = z[1:-1, :-2], z[1:-1, 2:]
+    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
+    p = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * res_x)
+    q = ((a + 2 * b + c) - (g + 2 * h + i)) / (8 * res_y)
+    out = np.full(z.shape, np.nan, dtype=np.float64)
+    out[1:-1, 1:-1] = np.degrees(np.arctan(np.hypot(p, q)))
+    prof.update(dtype="float32", nodata=np.nan, compress=None)
+    with rasterio.open(dst, "w", **prof) as o:
+        o.write(out.astype(np.float32), 1)
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    from landuse import terrain
+
+    n = 4000
+    print(f"machine: {platform.machine()}, {platform.system()}, python {platform.python_version()}")
+    gdaldem = shutil.which("gdaldem")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        small, big = tmp / "small.tif", tmp / "dem.tif"
+        write_dem(small, 300)
+        write_dem(big, n)
+        print(f"DEM {n} x {n} = {n * n / 1e6:.0f} M cells, float32, uncompressed tiled GeoTIFF")
+        # warm-up: load the cached numba kernel, GDAL drivers, page cache
+        terrain.slope_file(small, tmp / "w1.tif")
+        if gdaldem:
+            subprocess.run([gdaldem, "slope", "-q", str(small), str(tmp / "w2.tif")], check=True)
+
+        results = {}
+        if gdaldem:
+            results["gdaldem (striped, default)"] = timed(lambda: subprocess.run(
+                [gdaldem, "slope", "-q", str(big), str(tmp / "g1.tif")], check=True))
+            results["gdaldem -co TILED=YES"] = timed(lambda: subprocess.run(
+                [gdaldem, "slope", "-q", "-co", "TILED=YES", str(big), str(tmp / "g2.tif")], check=True))
+        results["landuse slope_file (tiled)"] = timed(lambda: terrain.slope_file(big, tmp / "l.tif"))
+        results["naive float64 numpy"] = timed(lambda: naive_numpy(big, tmp / "n.tif"))
+
+        for name, sec in results.items():
+            print(f"{name:<30}: {sec:6.2f} s")
+        if gdaldem:
+            import rasterio
+
+            with rasterio.open(tmp / "g1.tif") as a, rasterio.open(tmp / "l.tif") as b:
+                ga = a.read(1, masked=True).filled(np.nan)
+                lb = b.read(1)
+            print(f"max |landuse - gdaldem| = {np.nanmax(np.abs(ga - lb)):.2e} degrees")
+            lu = results["landuse slope_file (tiled)"]
+            print(f"ratio landuse / gdaldem (default)     = {lu / results['gdaldem (striped, default)']:.2f}"
+                  "  (target <= 1.0)")
+            print(f"ratio landuse / gdaldem (tiled, same) = {lu / results['gdaldem -co TILED=YES']:.2f}")
+        else:
+            print("gdaldem not installed: no ratio (install gdal-bin)")
+        print(f"ratio naive numpy / landuse = {results['naive float64 numpy'] / results['landuse slope_file (tiled)']:.1f}")
+
+
+if __name__ == "__main__":
+    main()
