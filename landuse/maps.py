@@ -41,6 +41,7 @@ import html as _html
 import io as _io
 import os
 import tomllib
+import warnings
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -508,18 +509,22 @@ def _hillshade_overlay(dem: Any, *, max_px: int = 1600) -> tuple[str, list[list[
     src = shade.as_float().astype("float32")
     rows, cols = src.shape
     left, bottom, right, top = shade.bounds
-    dst_transform, width, height = calculate_default_transform(
-        shade.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top)
-    scale = max(width, height) / max_px
-    if scale > 1:
-        width, height = max(1, round(width / scale)), max(1, round(height / scale))
+    with warnings.catch_warnings():  # rasterio < 1.5 multiplies Affines with "*"
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
         dst_transform, width, height = calculate_default_transform(
-            shade.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top,
-            dst_width=width, dst_height=height)
+            shade.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top)
+        scale = max(width, height) / max_px
+        if scale > 1:
+            width, height = max(1, round(width / scale)), max(1, round(height / scale))
+            dst_transform, width, height = calculate_default_transform(
+                shade.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top,
+                dst_width=width, dst_height=height)
     dst = np.full((height, width), np.nan, dtype="float32")
-    reproject(src, dst, src_transform=shade.transform, src_crs=shade.crs, src_nodata=np.nan,
-              dst_transform=dst_transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
-              resampling=Resampling.bilinear)
+    with warnings.catch_warnings():  # rasterio < 1.5 multiplies Affines with "*"
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        reproject(src, dst, src_transform=shade.transform, src_crs=shade.crs, src_nodata=np.nan,
+                  dst_transform=dst_transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
+                  resampling=Resampling.bilinear)
     ok = np.isfinite(dst)
     grey = np.where(ok, np.clip(np.rint(dst), 0, 255), 0).astype(np.uint8)
     alpha = np.where(ok, 255, 0).astype(np.uint8)

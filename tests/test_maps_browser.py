@@ -48,8 +48,17 @@ def demo_map(tmp_path_factory):
     villages = demo.villages.copy()
     villages.loc[villages.index[0], "name_en"] = PAYLOAD_SCRIPT
     villages.loc[villages.index[1], "name_lo"] = PAYLOAD_IMG
-    m = maps.interactive_map({"villages": villages, "parcels": parcels}, dem=demo.dem,
-                             title="Demo " + PAYLOAD_IMG)
+    import geopandas as gpd
+    from shapely.geometry import LineString, MultiPoint
+
+    c = parcels.geometry.iloc[:6].centroid.to_list()
+    streams = gpd.GeoDataFrame({"stream_id": ["S1", "S2"], "order": [1, 2]},
+                               geometry=[LineString([c[0], c[1]]), LineString([c[2], c[3], c[4]])],
+                               crs=parcels.crs)
+    schemes = gpd.GeoDataFrame({"scheme_id": ["W1", "W2"], "name": ["Intake", PAYLOAD_IMG]},
+                               geometry=[c[5], MultiPoint([c[0], c[3]])], crs=parcels.crs)
+    m = maps.interactive_map({"villages": villages, "parcels": parcels, "streams": streams,
+                              "schemes": schemes}, dem=demo.dem, title="Demo " + PAYLOAD_IMG)
     path = maps.save_html(m, tmp_path_factory.mktemp("map") / "demo.html")
     return path, villages, parcels
 
@@ -105,8 +114,9 @@ def test_every_feature_is_drawn(page, demo_map):
         map.eachLayer(l => { if (l._luIndex !== undefined && (l._parts || l._rings || l._point)) drawn++; });
         return [drawn, landuse.maps[0].layers.map(e => e.group.getLayers().length)];
     }""")
-    assert counts[1] == [len(villages), len(parcels)]
-    assert counts[0] == len(villages) + len(parcels)
+    assert counts[1] == [len(villages), len(parcels), 2, 2]
+    # each village, parcel and stream, and 3 intake points (one scheme has two)
+    assert counts[0] == len(villages) + len(parcels) + 2 + 3
     # the hillshade image is an embedded data URI and is displayed
     assert pg.evaluate("document.querySelector('.leaflet-image-layer').src.startsWith('data:image/png')")
     # legend: one section per visible layer, bilingual land types
@@ -114,7 +124,13 @@ def test_every_feature_is_drawn(page, demo_map):
     assert "Parcels · ຕອນດິນ" in legend and "Upland" in legend and "ໄຮ່" in legend
 
 
+def _close_popups(pg) -> None:
+    pg.evaluate("void landuse.maps[0].map.closePopup()")
+    pg.wait_for_selector(".leaflet-popup", state="detached", timeout=5_000)
+
+
 def _click_parcel(pg, parcels, k: int) -> str:
+    _close_popups(pg)
     geom = parcels.to_crs("EPSG:4326").geometry.iloc[k]
     x0, y0, x1, y1 = geom.bounds
     pt = shapely.point_on_surface(geom)
@@ -138,6 +154,7 @@ def test_clicking_a_parcel_opens_its_popup(page, demo_map):
     label = maps.STYLES["land_type"][row["land_type"]]
     assert f"{label['en']} · {label['lo']}" in text
     assert "Parcel" in text and "ລະຫັດຕອນດິນ" in text
+    pg.wait_for_timeout(300)  # let the popup fade in for the screenshot (no timing assertion)
     pg.screenshot(path=str(ARTIFACTS / "demo_map_popup.png"))
 
 
@@ -152,6 +169,7 @@ def test_injected_names_show_as_text_and_run_nothing(page, demo_map):
     assert dialogs == []
     assert "Demo " + PAYLOAD_IMG in pg.inner_text(".lu-title")
     assert pg.title() == "Demo " + PAYLOAD_IMG
+    pg.wait_for_timeout(300)  # let the popup fade in for the screenshot (no timing assertion)
     pg.screenshot(path=str(ARTIFACTS / "demo_map_injected.png"))
 
 
@@ -162,6 +180,7 @@ def test_search_box_finds_a_household(page, demo_map):
     hh = hh[hh.str.match(r"^[\w-]+$")]
     target = hh.value_counts().index[0]
     n = int((parcels["household_id"] == target).sum())
+    _close_popups(pg)
     pg.fill(".lu-search input", target.lower())
     pg.press(".lu-search input", "Enter")
     pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
@@ -170,7 +189,26 @@ def test_search_box_finds_a_household(page, demo_map):
     pg.fill(".lu-search input", "no-such-id")
     pg.press(".lu-search input", "Enter")
     assert pg.inner_text(".lu-search-msg").startswith("Not found")
+    pg.wait_for_timeout(300)  # let the popup fade in for the screenshot (no timing assertion)
     pg.screenshot(path=str(ARTIFACTS / "demo_map_search.png"))
+
+
+def test_clicking_an_intake_point_opens_its_popup(page):
+    pg, _, _, _ = page
+    # the second point of the multi-point scheme W2, whose name carries script
+    _close_popups(pg)
+    latlng = pg.evaluate("(() => { const e = landuse.maps[0].layers[3]; const g = e.features[1];"
+                         " const m = g.getLayers()[1]; const ll = m.getLatLng(); return [ll.lat, ll.lng]; })()")
+    pg.evaluate(f"void landuse.maps[0].map.setView([{latlng[0]}, {latlng[1]}], 17, {{animate: false}})")
+    pg.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    xy = pg.evaluate(f"(() => {{ const p = landuse.maps[0].map.latLngToContainerPoint([{latlng[0]}, {latlng[1]}]);"
+                     " const r = landuse.maps[0].map.getContainer().getBoundingClientRect();"
+                     " return [p.x + r.left, p.y + r.top]; })()")
+    pg.mouse.click(*xy)
+    pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
+    text = pg.inner_text(".leaflet-popup-content")
+    assert "W2" in text and PAYLOAD_IMG in text and "Irrigation schemes" in text
+    assert pg.evaluate("window.__xss") == 0
 
 
 def test_layer_control_toggles_layers_and_legend(page):

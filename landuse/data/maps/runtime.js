@@ -87,6 +87,9 @@
       var s = {renderer: renderer, color: spec.stroke || c[0], weight: spec.weight,
                opacity: 1, fillColor: c[0], fillOpacity: spec.fillOpacity};
       if (spec.kind === "line") { s.color = c[0]; s.fill = false; }
+      // Outline-only layers (village boundaries) react on their line only, so that they
+      // never take the clicks meant for the parcels inside them.
+      if (!spec.fillOpacity) { s.fill = false; }
       return s;
     });
     var features = new Array(n);
@@ -103,7 +106,11 @@
       } else {
         var pt = L.extend({}, style, {radius: spec.radius, fillOpacity: 0.9, color: "#222", weight: 1});
         var pts = [];
-        for (var q = 0; q + 1 < g[1].length; q += 2) { pts.push(L.circleMarker([g[1][q] / 1e6, g[1][q + 1] / 1e6], pt)); }
+        for (var q = 0; q + 1 < g[1].length; q += 2) {
+          var marker = L.circleMarker([g[1][q] / 1e6, g[1][q + 1] / 1e6], pt);
+          marker._luIndex = i;
+          pts.push(marker);
+        }
         layer = pts.length === 1 ? pts[0] : L.featureGroup(pts);
       }
       layer._luIndex = i;
