@@ -343,6 +343,21 @@ def test_distributed_client_path_equals_numpy_path(stack, tmp_path):
         np.testing.assert_array_equal(a[name], b[name])
 
 
+def test_threads_and_large_windows_equal_table(tmp_path):
+    rows, cols, T = 40, 45, 16  # 1800 cells: several kernel chunks per thread
+    seqs = _sequences(rows, cols, T, seed=3)
+    paths = _write_stack(tmp_path, seqs, rows, cols)
+    one = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "t1", threads=1))
+    two = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "t2", threads=2,
+                                 block_rows=17))
+    summ = lf.plot_summary(_table(seqs, cols)).set_index("plot_id")
+    ids = [f"r{r:03d}c{c:03d}" for r in range(rows) for c in range(cols)]
+    for name in lf.RASTER_OUTPUTS:
+        np.testing.assert_array_equal(one[name], two[name])
+        want = summ[name].reindex(ids).to_numpy(np.float32).reshape(rows, cols)
+        np.testing.assert_array_equal(one[name], want)
+
+
 def test_fallow_metrics_array_numpy_and_dask():
     import dask.array as da
 
