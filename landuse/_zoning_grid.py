@@ -378,21 +378,33 @@ def _polygonal(g: Any) -> Any:
     return shapely.union_all(parts)
 
 
-def _parcel_fractions(parcels: Any, r: Raster, n_codes: int) -> np.ndarray:
-    """Area fraction [-] of each parcel in each code 1..n_codes of *r* (exact cell coverage)."""
+def _parcel_fractions(parcels: Any, rasters: dict[str, Raster], n_codes: int) -> dict[str, np.ndarray]:
+    """Area fraction [-] of each parcel in each code 1..n_codes of each raster.
+
+    Exact cell coverage fractions (exactextract), all rasters (same grid) in one pass.
+    """
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource
 
-    left, bottom, right, top = r.bounds
-    src = NumPyRasterSource(r.data.astype(np.float64), left, bottom, right, top, nodata=0,
-                            srs_wkt=r.crs.to_wkt() if r.crs is not None else None)
-    res = exact_extract(src, parcels.reset_index(drop=True)[[parcels.geometry.name]]
-                        .set_geometry(parcels.geometry.name), ["unique", "frac"], output="pandas")
-    out = np.zeros((len(parcels), n_codes))
-    for i, (vals, fr) in enumerate(zip(res["unique"], res["frac"])):
-        for v, f in zip(np.atleast_1d(vals), np.atleast_1d(fr)):
-            if 1 <= int(v) <= n_codes:
-                out[i, int(v) - 1] = f
+    names = list(rasters)
+    srcs = []
+    for name in names:
+        r = rasters[name]
+        left, bottom, right, top = r.bounds
+        srcs.append(NumPyRasterSource(r.data.astype(np.float64), left, bottom, right, top, nodata=0,
+                                      name=name, srs_wkt=r.crs.to_wkt() if r.crs is not None else None))
+    g = parcels.reset_index(drop=True)[[parcels.geometry.name]].set_geometry(parcels.geometry.name)
+    res = exact_extract(srcs, g, ["unique", "frac"], output="pandas")
+    out = {}
+    for name in names:
+        ucol, fcol = (f"{name}_unique", f"{name}_frac") if len(names) > 1 else ("unique", "frac")
+        arr = np.zeros((len(parcels), n_codes))
+        for i, (vals, fr) in enumerate(zip(res[ucol], res[fcol])):
+            v = np.atleast_1d(np.asarray(vals, dtype=float)).astype(int)
+            f = np.atleast_1d(np.asarray(fr, dtype=float))
+            ok = (v >= 1) & (v <= n_codes)
+            np.add.at(arr[i], v[ok] - 1, f[ok])
+        out[name] = arr
     return out
 
 

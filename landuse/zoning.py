@@ -765,20 +765,23 @@ def parcel_suitability(
     if needs_streams and streams is None:
         streams = _derive_streams(dem_r)
     out = pd.DataFrame(index=parcels.index)
+    classes = {u: suitability(dem_r, land_use=u, rules=rs, streams=streams, slope=slope_r)
+               for u in uses}
+    fractions = _parcel_fractions(parcels, classes, 4) if uses else {}
+    own = np.full(len(parcels), None, dtype=object)
+    land = parcels["land_type"].to_numpy()
     for u in uses:
-        cls = suitability(dem_r, land_use=u, rules=rs, streams=streams, slope=slope_r)
-        frac = _parcel_fractions(parcels, cls, 4)
-        share = frac / np.where(frac.sum(axis=1, keepdims=True) > 0, frac.sum(axis=1, keepdims=True), 1)
+        frac = fractions[u]
+        total = frac.sum(axis=1, keepdims=True)
+        share = frac / np.where(total > 0, total, 1)
         # dominant class; ties resolved to the less suitable class
         best = 3 - np.argmax(share[:, ::-1], axis=1)
         labels = np.asarray(SUITABILITY_CLASSES, dtype=object)[best]
-        labels[frac.sum(axis=1) == 0] = None
+        labels[total[:, 0] == 0] = None
         out[f"suitability_{u}"] = labels
         for k, c in enumerate(SUITABILITY_CLASSES):
             out[f"{u}_{c.lower()}_pct"] = np.round(100 * share[:, k], 3)
-    own = []
-    for lt, (_, row) in zip(parcels["land_type"], out.iterrows()):
-        own.append(row.get(f"suitability_{lt}") if f"suitability_{lt}" in out.columns else None)
+        own[land == u] = labels[land == u]
     out["suitability"] = own
     return out
 
