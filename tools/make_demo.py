@@ -720,7 +720,7 @@ def _chain_order(xy: np.ndarray, start: np.ndarray) -> list[int]:
 
 
 def assign_holders(rng, parcels: gpd.GeoDataFrame, households: pd.DataFrame, villages) -> pd.Series:
-    """Current holders: one house plot each, runs of neighbouring paddy terraces, three upland plots."""
+    """Current holders: a house plot each, runs of neighbouring paddy terraces, upland plots."""
     holder = pd.Series([None] * len(parcels), index=parcels.index, dtype=object)
     cent = parcels.geometry.centroid
     xy_all = np.column_stack([cent.x, cent.y])
@@ -759,15 +759,21 @@ def assign_holders(rng, parcels: gpd.GeoDataFrame, households: pd.DataFrame, vil
         takers = list(rng.permutation(farming))
         for p, h in zip(rng.permutation(len(gar)), takers[: int(0.85 * len(gar))]):
             holder[gar[p]] = h
-        # rotational upland: three plots per farming household (1996-2000 allocation, 3-plot rule)
+        # rotational upland (1996-2000 allocation, 3-plot rule): three plots per farming
+        # household, one or two for households that also hold paddy; the plots left
+        # over stay with the village (reserve, old fallow), some of them between holdings
         up = idx("upland")
         order = _chain_order(xy_all[parcels.index.get_indexer(up)], centre)
         takers = list(rng.permutation(farming))
+        with_paddy = set(holder[pad].dropna())
+        wanted = [int(rng.integers(1, 3)) if h in with_paddy else 3 for h in takers]
+        spare = len(order) - sum(wanted)
+        p_gap = min(0.5, max(spare, 0) / (2.0 * len(takers)))
         pos = 0
-        for h in takers:
-            for p in order[pos:pos + 3]:
+        for h, n in zip(takers, wanted):
+            for p in order[pos:pos + n]:
                 holder[up[p]] = h
-            pos += 3 + (1 if rng.random() < 0.3 else 0)
+            pos += n + (1 if rng.random() < p_gap else 0)
     return holder
 
 
