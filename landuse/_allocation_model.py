@@ -208,8 +208,17 @@ def combinatorial_bound(sp: Subproblem, *, max_cells: int = 40_000) -> float:
 
     .. math:: \\sum_h m_h(z) \\le \\sum_p a_p, \\qquad \\sum_h k_h(z) \\le n_p .
 
-    The smallest such z (found by bisection; both sums fall as z grows) is a valid
-    lower bound of the optimum. Subset sums are computed by a 0/1 knapsack over
+    Two more necessary conditions capture the competition for the few large
+    parcels: the *k* neediest households together hold at most
+    :math:`\\sum N_h` plots, so their needs cannot exceed the area of that many
+    largest parcels (for every *k*); and since at most :math:`n_p - n_h` households
+    can hold two or more parcels, the others must each get one parcel at least as
+    large as their need — feasible only if, with the neediest ones set aside, the
+    sorted needs are dominated by the sorted parcel areas (Hall's condition for this
+    nested bipartite graph).
+
+    The smallest z meeting all conditions (found by bisection; every condition
+    gets easier as z grows) is a valid lower bound of the optimum. Subset sums are computed by a 0/1 knapsack over
     areas floored to a grid of δ, which only loosens the bound (targets are
     lowered by :math:`N_h δ`), so it stays valid.
     """
@@ -239,6 +248,8 @@ def combinatorial_bound(sp: Subproblem, *, max_cells: int = 40_000) -> float:
     suffix_min = np.minimum.accumulate(counts[::-1])[::-1]
     total_area = float(sp.area.sum())
     n_parcels = len(sp.parcel_ids)
+    areas_desc = np.sort(sp.area)[::-1]
+    area_prefix = np.cumsum(areas_desc)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_w = np.where(sp.weight > 0, 1.0 / sp.weight, 0.0)
 
@@ -258,7 +269,26 @@ def combinatorial_bound(sp: Subproblem, *, max_cells: int = 40_000) -> float:
         k = suffix_min[pos]
         if np.any(k > sp.plots[h]):
             return False
-        return bool(m.sum() <= total_area + 1e-9 and k.sum() <= n_parcels)
+        if not (m.sum() <= total_area + 1e-9 and k.sum() <= n_parcels):
+            return False
+        # (c) sharing among the neediest: the k neediest households hold at most
+        #     sum N_h plots, so at most the area of that many largest parcels
+        need = np.sort(target[h])[::-1]
+        order_h = h[np.argsort(-target[h], kind="stable")]
+        slots = np.minimum(np.cumsum(sp.plots[order_h]), n_parcels)
+        if np.any(np.cumsum(need) > area_prefix[slots - 1] + 1e-9):
+            return False
+        # (d) one parcel each: households with one parcel need one of area >= need
+        #     each; at most n_p - n_needy households can hold two or more, and it
+        #     is easiest if those are the neediest, so the rest must be matched to
+        #     distinct parcels, largest need to largest parcel (sorted dominance)
+        q = n_parcels - need.size
+        if q < 0:
+            return False
+        single = need[q:]
+        if single.size and np.any(areas_desc[:single.size] < single - 1e-9):
+            return False
+        return True
 
     hi = float(np.max(sp.weight[need])) if need.any() else 1.0
     if not feasible(hi):
@@ -406,42 +436,72 @@ def lp_bound(sp: Subproblem, *, time_limit_s: float) -> float:
     return max(float(h.getInfo().objective_function_value), 0.0)
 
 
-def _best_fit_at(sp: Subproblem, z: float, cand_of_h: list[np.ndarray]) -> np.ndarray | None:
+def _best_fit_at(sp: Subproblem, z: float, *, pairs: bool = True, order: str = "need") -> np.ndarray | None:
     """Give every household at least L_h(z) by best fit, or None if this greedy fails.
 
-    Households in decreasing need take, while short, the smallest free parcel that
-    covers the rest of their need (or, if none does, the largest that fits the cap).
+    Households (in decreasing need, or decreasing need relative to entitlement with
+    ``order="relative"``, or with ``order="multi_last"`` the neediest -- as many as
+    there are spare parcels -- last) take, while short, the free parcel(s) wasting least:
+    the smallest parcel covering the rest of their need, or (``pairs=True``, when a
+    second plot is allowed) the largest parcel below the need plus the smallest
+    covering what is then left, if that wastes less; when no parcel covers the
+    need, the largest that fits the cap.
     """
     import bisect
 
-    nh = len(sp.household_ids)
     with np.errstate(divide="ignore", invalid="ignore"):
         need = sp.entitled_full * (1.0 - z * np.where(sp.weight > 0, 1.0 / sp.weight, 0.0)) - \
             (sp.entitled_full - sp.entitled)
+        rel = np.where(sp.entitled_full > 0, need / sp.entitled_full, 0.0)
     assign = np.full(len(sp.parcel_ids), -1, dtype=np.int64)
     free = sorted((float(sp.area[p]), str(sp.parcel_ids[p]), int(p)) for p in range(len(sp.parcel_ids)))
     keys = [f[0] for f in free]
-    for h in np.lexsort((sp.household_ids.astype(str), -need)):
+
+    def take(i: int, h: int) -> float:
+        a, _, p = free.pop(i)
+        keys.pop(i)
+        assign[p] = h
+        return a
+
+    first = -need if order in ("need", "multi_last") else -rel
+    seq = np.lexsort((sp.household_ids.astype(str), -need, first))
+    if order == "multi_last":
+        # the neediest households (as many as there are spare parcels) go last and
+        # collect several parcels from what the single-parcel households leave
+        needy = seq[need[seq] > 1e-9]
+        q = max(len(sp.parcel_ids) - needy.size, 0)
+        seq = np.concatenate([needy[q:], needy[:q], seq[need[seq] <= 1e-9]])
+    for h in seq:
         rest, n, got = float(need[h]), 0, 0.0
         while rest > 1e-9:
             if n >= sp.plots[h] or not free:
                 return None
             room = float(sp.cap[h] - got)
             i = bisect.bisect_left(keys, rest - 1e-12)
-            if i < len(free) and free[i][0] <= room + 1e-9:
-                pick = i
+            single = i if i < len(free) and free[i][0] <= room + 1e-9 else -1
+            if pairs and n + 2 <= sp.plots[h] and i > 0:
+                j = i - 1  # largest parcel below the need
+                left = rest - keys[j]
+                k = bisect.bisect_left(keys, left - 1e-12)
+                if k == j:
+                    k += 1
+                if k < len(free) and keys[j] + keys[k] <= room + 1e-9:
+                    waste_pair = keys[j] + keys[k] - rest
+                    if single < 0 or waste_pair < keys[single] - rest - 1e-12:
+                        hi_i, lo_i = max(j, k), min(j, k)
+                        got += take(hi_i, h) + take(lo_i, h)
+                        rest = float(need[h]) - got
+                        n += 2
+                        continue
+            if single >= 0:
+                pick = single
             else:
-                j = bisect.bisect_right(keys, room + 1e-9) - 1
-                if j < 0:
+                pick = bisect.bisect_right(keys, room + 1e-9) - 1
+                if pick < 0:
                     return None
-                pick = j
-            a, _, p = free.pop(pick)
-            keys.pop(pick)
-            assign[p] = h
-            got += a
-            rest -= a
+            got += take(pick, h)
+            rest = float(need[h]) - got
             n += 1
-    _ = cand_of_h
     return assign
 
 
@@ -515,22 +575,25 @@ def _heuristic(sp: Subproblem, *, time_limit_s: float) -> tuple[np.ndarray, floa
         if not improved:
             break
     z = float(_relative_shortfall(sp, assign).max()) if nh else 0.0
-    # best fit at the smallest z it can reach (bisection), if that beats the greedy
-    lo_z, hi_z = combinatorial_bound(sp), z
-    best_bf = None
-    for _ in range(30):
-        if hi_z - lo_z <= 1e-6 or time.perf_counter() - t0 > time_limit_s:
-            break
-        mid = 0.5 * (lo_z + hi_z)
-        trial = _best_fit_at(sp, mid, [])
-        if trial is None:
-            lo_z = mid
-        else:
-            hi_z, best_bf = mid, trial
-    if best_bf is not None:
-        zb = float(_relative_shortfall(sp, best_bf).max())
-        if zb < z - 1e-12:
-            assign, z = best_bf, zb
+    # best fit at the smallest z it can reach (bisection), in several variants; keep the best
+    zlb = combinatorial_bound(sp)
+    for pairs, ordering in ((True, "need"), (False, "need"), (True, "relative"), (False, "relative"),
+                            (False, "multi_last"), (True, "multi_last")):
+        lo_z, hi_z = zlb, z
+        best_bf = None
+        for _ in range(40):
+            if hi_z - lo_z <= 1e-7 or time.perf_counter() - t0 > time_limit_s:
+                break
+            mid = 0.5 * (lo_z + hi_z)
+            trial = _best_fit_at(sp, mid, pairs=pairs, order=ordering)
+            if trial is None:
+                lo_z = mid
+            else:
+                hi_z, best_bf = mid, trial
+        if best_bf is not None:
+            zb = float(_relative_shortfall(sp, best_bf).max())
+            if zb < z - 1e-12:
+                assign, z = best_bf, zb
     # fill: free parcels to the households still short (largest shortfall first);
     # this only lowers shortfalls, so z does not rise
     got = np.zeros(nh)
