@@ -716,3 +716,32 @@ def test_forest_layers_checked_and_resampled():
     coarse = Raster(mask, Affine(40, 0, X0, 0, -40, Y0 + 1200), UTM47)
     res = zoning.zone_villages(v, dem, streams=NO_STREAMS, forest=coarse)
     assert area_by_zone(res.zones)["VILLAGE_USE_FOREST"] == pytest.approx(500 * 1000, abs=CELL * 1000)
+
+
+def test_elevation_rule_splits_at_the_contour():
+    # 5 % plane rising east from 1570 m: the 1600 m contour lies at x = 600 m
+    z, t = tilted_plane(rows=60, cols=60, cell=CELL, gx=0.05, gy=0.0)
+    dem = Raster(z - 500 + 1570, t, UTM47)
+    v = village(100, 100, 1100, 1100)
+    res = zoning.zone_villages(v, dem, streams=NO_STREAMS)
+    areas = area_by_zone(res.zones)
+    assert set(areas) == {"PROTECTION_FOREST", "PERMANENT_CROPS"}
+    assert areas["PROTECTION_FOREST"] == pytest.approx((1100 - 600) * 1000, abs=CELL * 1000)
+    assert set(res.zones.loc[res.zones.zone == "PROTECTION_FOREST", "rule"]) == {"headwater_ridge"}
+
+
+def test_streams_derived_from_the_dem_when_not_given():
+    # a V-shaped valley along x = 610 m draining south: the derived stream follows it
+    rows, cols = 80, 61
+    t = Affine(CELL, 0, X0, 0, -CELL, Y0 + rows * CELL)
+    x = (np.arange(cols) + 0.5) * CELL
+    y = (rows - np.arange(rows) - 0.5) * CELL
+    z = 600 + 0.25 * np.abs(x[None, :] - 610.0) + 0.05 * y[:, None]
+    dem = Raster(z, t, UTM47)
+    v = village(100, 100, 1120, 1500)
+    res = zoning.zone_villages(v, dem)
+    prot = res.zones[res.zones.rule == "stream_buffer"]
+    assert len(prot) > 0
+    b = prot.total_bounds - np.array([X0, Y0, X0, Y0])
+    assert b[0] > 610 - 30 - 2 * CELL and b[2] < 610 + 30 + 2 * CELL  # a strip around x = 610
+    assert res.zones.area.sum() == pytest.approx(v.area.iloc[0], rel=1e-9)
