@@ -196,6 +196,13 @@ def test_holders_belong_to_the_village(demo):
     assert len(landless) > 0
     farmed = demo.parcels[demo.parcels["land_type"].isin(["paddy", "upland", "permanent"])]
     assert not farmed["household_id"].isin(landless).any()
+    # 3-plot rule: every farming household holds 1-3 upland plots, 3 when it has no paddy
+    held = demo.parcels.groupby(["household_id", "land_type"]).size().unstack(fill_value=0)
+    farming = hh.index.difference(landless)
+    held = held.reindex(farming, fill_value=0)
+    assert held["upland"].between(1, 3).all()
+    assert (held.loc[held["paddy"] == 0, "upland"] == 3).all()
+    assert 0.3 <= (held["paddy"] > 0).mean() <= 0.7
 
 
 def test_forest_share_and_no_overlap_with_parcels(demo):
