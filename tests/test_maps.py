@@ -263,7 +263,8 @@ def test_online_save_references_cdn_and_online_layers_are_optional(tmp_path, gri
         assert f"{name}.addTo(" not in offline
 
 
-def test_size_is_a_fraction_of_explore(grid_parcels):
+@pytest.mark.slow
+def test_size_is_a_fraction_of_explore():
     pytest.importorskip("mapclassify", reason="geopandas explore() needs mapclassify")
     # 900 irregular parcels (a perturbed grid) with many vertices per edge.
     rng = np.random.default_rng(7)
