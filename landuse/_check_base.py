@@ -356,6 +356,37 @@ def _to_numbers(
     return values.astype(float)
 
 
+def _near_id(value: Any, known: set[str]) -> str | None:
+    """Return a known id that *value* probably meant, with the reason, or None.
+
+    Catches the two commonest key faults of spreadsheets: leading zeros dropped by
+    Excel (``401015`` for ``0401015``) and differences of case or spaces.
+    """
+    text = str(value).strip()
+    folded = text.lower().replace(" ", "")
+    stripped = text.lstrip("0")
+    for k in sorted(known):
+        if k.lower().replace(" ", "") == folded and k != text:
+            return f"{k!r} differs only in case or spaces"
+        if stripped and k.lstrip("0") == stripped and k != text:
+            return f"{k!r} differs only in leading zeros (a spreadsheet dropped them? store ids as text)"
+    return None
+
+
+def _ref_fix(value: Any, known: set[str], default: str) -> str:
+    """The fix for an unknown reference, naming the probable intended id when there is one."""
+    near = (
+        None
+        if value is None or (isinstance(value, float) and np.isnan(value))
+        else _near_id(value, known)
+    )
+    return (
+        f"did you mean {near.split(' ', 1)[0]}? ({near.split(' ', 1)[1]}); otherwise {default}"
+        if near
+        else default
+    )
+
+
 def _text_encoding(
     rep: _Report, df: pd.DataFrame, column: str, layer: str, id_column: str
 ) -> None:

@@ -11,6 +11,7 @@ from landuse._check_base import (
     _check_ids,
     _fid,
     _missing_columns,
+    _ref_fix,
     _Report,
     _text_encoding,
     _to_numbers,
@@ -50,7 +51,9 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
                 layer,
                 _fid(households, pos, id_col),
                 found,
-                "correct the village_id or add the village to the villages layer",
+                _ref_fix(
+                    v, vids, "correct the village_id or add the village to the villages layer"
+                ),
             )
     members = labour = None
     if "members" in households.columns:

@@ -80,6 +80,7 @@ from landuse._check_base import (
     _fmt_m2,
     _fmt_pct,
     _missing_columns,
+    _ref_fix,
     _Report,
     _require_frame,
     _same_crs,
@@ -200,7 +201,9 @@ def _check_parcels(
                     layer,
                     _fid(parcels, pos, id_col),
                     found,
-                    "correct the village_id or add the village to the villages layer",
+                    _ref_fix(
+                        v, vids, "correct the village_id or add the village to the villages layer"
+                    ),
                 )
     if hh_ids is not None and "household_id" in parcels.columns:
         col = parcels["household_id"]
@@ -211,7 +214,12 @@ def _check_parcels(
                 layer,
                 _fid(parcels, pos, id_col),
                 f"household_id {col.iloc[pos]!r} is not in the households table",
-                "correct the household_id, add the household, or leave it empty for unallocated land",
+                _ref_fix(
+                    col.iloc[pos],
+                    hh_ids,
+                    "correct the household_id, add the household, or leave it empty for "
+                    "unallocated land",
+                ),
             )
 
     # topology

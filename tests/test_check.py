@@ -316,6 +316,21 @@ FAULTS = {
         "error",
         r"village_id 'V9' is not in the villages layer.*Fix: correct",
     ),
+    "HOUSEHOLD_UNKNOWN_VILLAGE-zeros": (
+        lambda d: (
+            d["villages"].__setitem__("village_id", ["0401015"]),
+            d["parcels"].__setitem__("village_id", "0401015"),
+            d["households"].__setitem__("village_id", ["0401015", "0401015", "401015"]),
+        ),
+        "error",
+        r"village_id '401015' is not in the villages layer.*did you mean '0401015'\? "
+        r"\(.*leading zeros",
+    ),
+    "PARCEL_UNKNOWN_HOUSEHOLD-case": (
+        _set("parcels", "household_id", 0, "h1"),
+        "error",
+        r"household_id 'h1' is not.*did you mean 'H1'\? \(.*case or spaces\)",
+    ),
     "PARCEL_UNKNOWN_HOUSEHOLD": (
         _set("parcels", "household_id", 0, "H99"),
         "error",
