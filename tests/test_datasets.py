@@ -483,3 +483,70 @@ def test_generator_is_deterministic_and_matches_the_bundled_files(tmp_path, shar
     # the schemes file is valid TOML
     with open(tmp_path / "a" / "schemes.toml", "rb") as fh:
         assert len(tomllib.load(fh)["scheme"]) == 3
+
+
+# -- generator building blocks (hand-computable cases) ------------------------------------------------
+@pytest.fixture(scope="module")
+def gen():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_demo", ROOT / "tools" / "make_demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_priority_flood_fills_a_pit_towards_the_single_outlet(gen):
+    z = np.array([
+        [9.0, 9.0, 9.0, 9.0, 9.0],
+        [9.0, 5.0, 5.0, 5.0, 9.0],
+        [9.0, 5.0, 1.0, 5.0, 3.0],  # a pit of depth 2 below its lowest rim (3 at the outlet)
+        [9.0, 5.0, 5.0, 5.0, 9.0],
+        [9.0, 9.0, 9.0, 9.0, 9.0],
+    ])
+    filled, order, rec = gen.priority_flood(z, (2, 4), eps=0.01)
+    assert order[0] == 2 * 5 + 4 and rec[2 * 5 + 4] == -1
+    assert len(order) == z.size and sorted(order) == list(range(z.size))
+    # the pit is raised just above the outlet via the cell between them (5 -> 5 stays)
+    assert filled[2, 3] == 5.0 and filled[2, 2] == pytest.approx(5.01)
+    assert (filled >= z).all()
+    # every cell drains through its receiver chain to the outlet, downhill or flat+eps
+    for i in range(z.size):
+        j, steps = i, 0
+        while rec[j] >= 0:
+            assert filled.flat[rec[j]] < filled.flat[j]
+            j, steps = rec[j], steps + 1
+        assert j == 2 * 5 + 4 and steps < z.size
+
+
+def test_d8_accumulation_on_a_plane_sloping_east(gen):
+    rows, cols, cell = 4, 6, 20.0
+    z = np.tile(100.0 - 2.0 * np.arange(cols), (rows, 1))  # falls 2 m per cell to the east
+    rec, acc = gen.d8_accumulation(z, cell)
+    # each cell drains to its east neighbour; a cell collects the cells west of it in its row
+    expected = np.tile((np.arange(cols) + 1) * cell * cell, (rows, 1))
+    assert np.allclose(acc, expected)
+    assert (rec.reshape(rows, cols)[:, -1] == -1).all()  # the east edge has no lower neighbour
+
+
+def test_slope_pct_on_a_tilted_plane(gen):
+    yy, xx = np.mgrid[0:30, 0:40] * 20.0
+    z = 500.0 + 0.3 * xx + 0.4 * yy  # gradient (0.3, 0.4): 50 % slope
+    s = gen.slope_pct(z, 20.0)
+    assert np.allclose(s[1:-1, 1:-1], 50.0)
+
+
+def test_absorb_small_pieces_fills_a_hole_and_a_crumb(gen):
+    # a 3 x 3 block of 100 m parcels whose centre is unparcelled (a hole) plus a 1 m crumb
+    village = shapely.box(0, 0, 301, 300)
+    cells = [shapely.box(100 * i, 100 * j, 100 * (i + 1), 100 * (j + 1)) for j in range(3) for i in range(3)]
+    crumb = shapely.box(300, 0, 301, 300)
+    pieces = np.array([*cells, crumb], dtype=object)
+    is_parcel = np.array([True] * 4 + [False] + [True] * 4 + [True])
+    vk = np.zeros(len(pieces), dtype=int)
+    out = gen.absorb_small_pieces(pieces, is_parcel, vk, np.array([village]), tiny_m2=500.0, hole_m2=20000.0)
+    assert out[4].is_empty and out[9].is_empty
+    kept = [g for g in out if not g.is_empty]
+    assert len(kept) == 8
+    assert sum(g.area for g in kept) == pytest.approx(village.area)
+    assert all(g.geom_type == "Polygon" for g in kept)
