@@ -961,13 +961,24 @@ def _command(
     area_ha, area_src = spec.area_ha, "scheme file (area_ha)"
     families, fam_src = spec.families, "scheme file (families)"
     if dem is not None and parcels is not None:
+        ids: Sequence[str] | None = spec.paddy_parcel_ids or None
+        if ids is None and {"village_id", "land_type"} <= set(parcels.columns):
+            # no list: every paddy parcel of the scheme's village is a candidate
+            mine = (parcels["village_id"].astype(str) == spec.village_id) & (
+                parcels["land_type"] == "paddy"
+            )
+            ids = list(parcels.loc[mine, "parcel_id"].astype(str))
+            notes.append(
+                f"No paddy_parcel_ids: the {len(ids)} paddy parcels of village "
+                f"{spec.village_id} were checked."
+            )
         reach = command_area(
             parcels,
             dem,
             intake_x_m=spec.intake_x_m,
             intake_y_m=spec.intake_y_m,
             bed_slope=spec.canal_bed_slope,
-            parcel_ids=spec.paddy_parcel_ids or None,
+            parcel_ids=ids,
             intake_head_m=spec.intake_head_m,
             sinuosity=spec.sinuosity,
             elevation_stat=spec.elevation_stat,

@@ -318,6 +318,16 @@ def test_size_scheme_synthetic(parcels, dem):
     assert "Design month" in report and "l/s/ha" in report and "Plane weir" in report
 
 
+def test_size_scheme_without_list_uses_the_village_paddy(parcels, dem):
+    other = parcels.copy()
+    other.loc[other["parcel_id"] == "P1", "village_id"] = "V2"
+    (spec,) = scheme.parse_schemes(BASE.replace('["P0", "P1", "P2", "P3"]', "[]"))
+    res = scheme.size_scheme(spec, climate(), dem=dem, parcels=other)
+    assert sorted(res.parcels["parcel_id"]) == ["P0", "P2", "P3"]  # paddy of V1 only
+    assert res.summary["area_ha"] == pytest.approx(2.0)  # P0 and P2 reachable
+    assert "No paddy_parcel_ids" in res.report()
+
+
 def test_size_scheme_nothing_reachable(parcels, dem):
     (spec,) = scheme.parse_schemes(BASE.replace('["P0", "P1", "P2", "P3"]', '["P3"]'))
     res = scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
