@@ -693,6 +693,28 @@ def test_cli_json_and_table_output(tmp_path):
         cli, ["check", "--parcels", str(paths["parcels"]), "--villages", str(paths["villages"])]
     )
     assert ok.exit_code == 0 and "OK: 0 errors, 1 warning" in ok.output
+    strict = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--parcels",
+            str(paths["parcels"]),
+            "--villages",
+            str(paths["villages"]),
+            "--strict",
+        ],
+    )
+    assert strict.exit_code == 1
+
+
+def test_cli_max_gap_option(tmp_path):
+    d = clean()
+    FAULTS["GAP"][0](d)  # a 400 m2 hole
+    paths = write(d, tmp_path)
+    args = ["check", "--parcels", str(paths["parcels"]), "--villages", str(paths["villages"])]
+    assert "GAP" in CliRunner().invoke(cli, [*args, "--format", "json"]).output
+    small = CliRunner().invoke(cli, [*args, "--max-gap", "300", "--format", "json"])
+    assert json.loads(small.output) == []
 
 
 def test_cli_usage_errors_exit_2(tmp_path):

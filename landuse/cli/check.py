@@ -100,6 +100,19 @@ def _print_table(report, *, width: int) -> None:
     help="Unclaimed strips narrower than this are slivers [m].",
 )
 @click.option(
+    "--max-gap",
+    "gap_max_m2",
+    type=click.FloatRange(min=0),
+    default=2500.0,
+    show_default=True,
+    help="Largest hole enclosed by parcels reported as a gap; larger ones are open land [m²].",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with 1 on warnings too.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json"]),
@@ -118,12 +131,17 @@ def command(
     slope_units,
     demo,
     sliver_max_width_m,
+    gap_max_m2,
+    strict,
     fmt,
 ) -> None:
     """Audit input data before planning: CRS, geometries, ids, topology, references, rasters.
 
-    Exits 0 when no errors are found (warnings allowed), 1 when there are data
-    errors, 2 for usage errors.
+    Exits 0 when no errors are found (warnings allowed unless --strict), 1 when
+    there are data errors, 2 for usage errors.
+
+    Example: landuse check --villages villages.gpkg --parcels parcels.gpkg
+    --households households.csv --dem dem.tif --format json
     """
     from landuse.check import check_files
 
@@ -152,7 +170,12 @@ def command(
             "give at least one input (--villages, --parcels, --households, --histories, "
             "--climate, --dem, --slope) or --demo"
         )
-    report = check_files(**paths, slope_units=slope_units, sliver_max_width_m=sliver_max_width_m)
+    report = check_files(
+        **paths,
+        slope_units=slope_units,
+        sliver_max_width_m=sliver_max_width_m,
+        gap_max_m2=gap_max_m2,
+    )
     if fmt == "json":
         records = [
             {k: r[k] for k in ("severity", "code", "layer", "feature_id", "message")}
@@ -162,6 +185,6 @@ def command(
     else:
         width = shutil.get_terminal_size((100, 24)).columns
         _print_table(report, width=max(width, 80))
-    n_err = int((report["severity"] == "error").sum())
-    if n_err:
+    failing = ("error", "warning") if strict else ("error",)
+    if report["severity"].isin(failing).any():
         click.get_current_context().exit(1)
