@@ -425,6 +425,10 @@ def zone_villages(
                           for d in (r.max_stream_distance_m, r.min_stream_distance_m) if d is not None]
             distances[o] = _stream_distance(streams, grid, cells=any_region,
                                             thresholds_m=thresholds, max_order=o)
+    if forest is None and any(r.forest is True for r in rs.rules):
+        log.info("no forest layer given: rules with 'forest = true' match no cell")
+    if landuse is None and any(r.existing_land_type for r in rs.rules):
+        log.info("no existing land-use layer given: rules with 'existing_land_type' match no cell")
     forest_mask = _forest_mask(forest, grid, rs)
     lt = None
     if landuse is not None:

@@ -745,3 +745,17 @@ def test_streams_derived_from_the_dem_when_not_given():
     b = prot.total_bounds - np.array([X0, Y0, X0, Y0])
     assert b[0] > 610 - 30 - 2 * CELL and b[2] < 610 + 30 + 2 * CELL  # a strip around x = 610
     assert res.zones.area.sum() == pytest.approx(v.area.iloc[0], rel=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lo=st.floats(0, 100, allow_nan=False), width=st.floats(0.1, 100, allow_nan=False),
+       buffer_m=st.floats(0, 500, allow_nan=False), mmu=st.floats(0, 10, allow_nan=False))
+def test_rule_values_roundtrip(lo, width, buffer_m, mmu):
+    body = (f'[zoning]\nmin_patch_ha = {mmu!r}\n'
+            f'[[rule]]\nid = "a"\nzone = "PADDY"\nmin_slope_pct = {lo!r}\nmax_slope_pct = {lo + width!r}\n'
+            f'stream_buffer_m = {buffer_m!r}\nreason = "x"\n'
+            '[[rule]]\nid = "b"\nzone = "GRAZING"\nreason = "y"\n')
+    rs = parse_rules(rules_text(body))
+    r = rs.rules[0]
+    assert (r.min_slope_pct, r.max_slope_pct, r.max_stream_distance_m) == (lo, lo + width, buffer_m)
+    assert rs.min_patch_ha == mmu and rs.rules[1].is_catch_all and not r.is_catch_all
