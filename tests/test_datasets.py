@@ -154,9 +154,9 @@ def test_parcels_inside_their_village_and_not_overlapping(demo):
     p = demo.parcels
     assert 2500 <= len(p) <= 4000
     assert p["parcel_id"].is_unique
-    assert p["parcel_id"].str.fullmatch(r"0401\d{3}-[PUGLRX]\d{4}").all()
+    assert p["parcel_id"].str.fullmatch(r"0401\d{3}-[PUGLRXF]\d{4}").all()
     assert set(p["land_type"]) <= LAND_TYPES
-    assert {"paddy", "upland", "permanent", "residential", "grazing"} <= set(p["land_type"])
+    assert set(p["land_type"]) == LAND_TYPES  # every land type of the vocabulary occurs
     vgeom = demo.villages.set_index("village_id").geometry
     outside = shapely.area(shapely.difference(p.geometry.to_numpy(), vgeom.loc[p["village_id"]].to_numpy()))
     assert outside.max() < 0.01

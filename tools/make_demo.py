@@ -82,7 +82,8 @@ TOTAL_HOUSEHOLDS = 720
 SCHEME_TARGETS = [("S1", 11, 7.2, (6.0, 25.0)), ("S2", 11, 7.5, (3.5, 8.0)), ("S3", 10, 6.8, (1.5, 3.5))]
 
 #: Parcel id letters per land type.
-LETTER = {"paddy": "P", "upland": "U", "permanent": "G", "grazing": "L", "residential": "R", "other": "X"}
+LETTER = {"paddy": "P", "upland": "U", "permanent": "G", "grazing": "L", "residential": "R", "other": "X",
+          "forest": "F"}
 
 SYNTHETIC = "synthetic (tools/make_demo.py)"
 
@@ -526,6 +527,7 @@ def make_parcels(rng, villages, terrain, window):
     pieces, kind, vk = pieces[good], kind[good], vk[good]
     is_parcel = np.array([k is not None for k in kind])
     pieces = absorb_small_pieces(pieces, is_parcel, vk, vgeom)
+    kind, is_parcel = village_forests(pieces, kind, is_parcel, vk, villages)
     keep = ~shapely.is_empty(pieces)
     parcels = gpd.GeoDataFrame(
         {"village_idx": vk[is_parcel & keep], "land_type": kind[is_parcel & keep]},
@@ -533,6 +535,33 @@ def make_parcels(rng, villages, terrain, window):
     )
     unparcelled = gpd.GeoDataFrame({"village_idx": vk[~is_parcel & keep]}, geometry=pieces[~is_parcel & keep], crs=CRS)
     return parcels, unparcelled, zone
+
+
+def village_forests(pieces: np.ndarray, kind: np.ndarray, is_parcel: np.ndarray, vk: np.ndarray,
+                    villages: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One village-use forest parcel (spirit or cemetery forest, 2-6 ha) per village.
+
+    The unparcelled cells within 130 m of the unparcelled cell closest to 800 m from
+    the village centre are merged into one parcel of land type ``forest`` (*pieces*
+    is changed in place; the merged cells become empty).
+    """
+    kind, is_parcel = kind.copy(), is_parcel.copy()
+    live = ~shapely.is_empty(pieces)
+    cx, cy = np.full(len(pieces), np.nan), np.full(len(pieces), np.nan)
+    cen = shapely.centroid(pieces[live])
+    cx[live], cy[live] = shapely.get_x(cen), shapely.get_y(cen)
+    for k, v in villages.iterrows():
+        cand = np.flatnonzero(~is_parcel & (vk == k) & ~shapely.is_empty(pieces))
+        d = np.hypot(cx[cand] - v["centre_x"], cy[cand] - v["centre_y"])
+        anchor = cand[int(np.argmin(np.abs(d - 800.0)))]
+        members = cand[np.hypot(cx[cand] - cx[anchor], cy[cand] - cy[anchor]) <= 130.0]
+        union = shapely.coverage_union_all(pieces[members])
+        if union.geom_type != "Polygon":
+            continue
+        pieces[members] = shapely.Polygon()
+        pieces[anchor] = union
+        kind[anchor], is_parcel[anchor] = "forest", True
+    return kind, is_parcel
 
 
 def absorb_small_pieces(pieces: np.ndarray, is_parcel: np.ndarray, vk: np.ndarray, vgeom: np.ndarray,
