@@ -434,3 +434,27 @@ def test_neighbours_village_polygon_as_other_marks_the_boundary_sides():
         neighbours(
             p, others=gpd.GeoDataFrame({"label": ["well"]}, geometry=[Point(X0, Y0)], crs=UTM47)
         )
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    nx=st.integers(2, 4),
+    ny=st.integers(1, 3),
+    size=st.integers(20, 150),
+    cut=st.floats(0.1, 1.9),  # areas from 2 m2, above min_area_m2
+    data=st.data(),
+)
+def test_shrinking_one_edge_leaves_exactly_one_sliver_of_that_area(nx, ny, size, cut, data):
+    i = data.draw(st.integers(0, nx - 2))  # a cell with an eastern neighbour
+    j = data.draw(st.integers(0, ny - 1))
+    p = grid(nx, ny, size=float(size))
+    k = j * nx + i
+    x0, y0, x1, y1 = p.geometry.iloc[k].bounds
+    p.loc[k, "geometry"] = box(x0, y0, x1 - cut, y1)
+    v = village(box(X0, Y0, X0 + nx * size, Y0 + ny * size))
+    out = gaps(p, v)
+    assert out.kind.tolist() == ["sliver"]
+    assert out.gap_m2.iloc[0] == pytest.approx(cut * size, rel=1e-6)
+    assert out.width_m.iloc[0] == pytest.approx(2 * cut * size / (2 * size + 2 * cut), rel=1e-6)
+    assert f"r{j}c{i}" in out.parcel_ids.iloc[0] and f"r{j}c{i + 1}" in out.parcel_ids.iloc[0]
+    assert overlaps(p).empty
