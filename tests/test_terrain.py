@@ -324,3 +324,25 @@ def test_cli_slope(rough_dem, tmp_path):
     assert res.exit_code == 1 and "not found" in res.output
     res = runner.invoke(cli, ["slope", str(rough_dem), str(out), "--units", "radians"])
     assert res.exit_code == 2
+
+
+def test_slope_file_memory_is_bounded(tmp_path):
+    import tracemalloc
+
+    def peak_for(rows: int, cols: int = 512) -> tuple[int, int]:
+        z, t = tilted_plane(rows=rows, cols=cols, cell=10, gx=0.1, gy=0.0)
+        src = _write(tmp_path / f"dem{rows}.tif", z.astype("float32"), t)
+        tracemalloc.start()
+        terrain.slope_file(src, tmp_path / f"s{rows}.tif", window_rows=256)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        with rasterio.open(tmp_path / f"s{rows}.tif") as ds:
+            got = ds.read(1)
+        np.testing.assert_allclose(got[1:-1, 1:-1], math.degrees(math.atan(0.1)), atol=1e-4)
+        return peak, rows * cols * 4
+
+    small_peak, _ = peak_for(1024)
+    big_peak, big_bytes = peak_for(4096)
+    # memory depends on the window, not on the DEM: 4x the rows, about the same peak
+    assert big_peak < 1.3 * small_peak
+    assert big_peak < 0.5 * big_bytes
