@@ -25,7 +25,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 #: Public modules whose ``__all__`` names are re-exported here.
 _MODULES = (
     "errors", "crs", "raster", "io", "datasets", "check", "topology", "terrain", "hydrology",
-    "parcels", "subdivision", "zoning", "entitlements", "allocation", "fallow", "irrigation", "canal",
+    "parcels", "subdivision", "zoning", "entitlements", "allocation", "fallow", "irrigation", "canal", "scheme",
     "maps", "certificates", "plan",
 )
 
