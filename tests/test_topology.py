@@ -458,3 +458,35 @@ def test_shrinking_one_edge_leaves_exactly_one_sliver_of_that_area(nx, ny, size,
     assert out.width_m.iloc[0] == pytest.approx(2 * cut * size / (2 * size + 2 * cut), rel=1e-6)
     assert f"r{j}c{i}" in out.parcel_ids.iloc[0] and f"r{j}c{i + 1}" in out.parcel_ids.iloc[0]
     assert overlaps(p).empty
+
+
+def test_overlaps_and_adjacency_agree_with_plain_geopandas_on_random_parcels():
+    # independent oracle: geopandas.overlay for overlaps, a row-by-row boundary
+    # intersection for shared lengths
+    rng = np.random.default_rng(7)
+    geoms = []
+    for _ in range(120):
+        x, y = rng.uniform(0, 1000, 2)
+        w, h = rng.uniform(20, 120, 2)
+        geoms.append(box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h))
+    geoms += [sq(20 + i, j, size=37.5) for j in range(2) for i in range(3)]  # a touching block
+    p = layer(geoms, [f"P{k:03d}" for k in range(len(geoms))])
+    ours = overlaps(p)
+    a = p.rename(columns={"parcel_id": "a"})
+    b = p.rename(columns={"parcel_id": "b"})
+    peer = gpd.overlay(a, b, how="intersection", keep_geom_type=True)
+    peer = peer[(peer["a"] < peer["b"]) & (peer.area >= 0.01)]
+    got = dict(
+        zip(zip(ours.parcel_id_a, ours.parcel_id_b, strict=True), ours.overlap_m2, strict=True)
+    )
+    want = dict(zip(zip(peer["a"], peer["b"], strict=True), peer.area, strict=True))
+    assert got.keys() == want.keys() and len(got) > 10
+    assert [got[k] for k in sorted(got)] == pytest.approx([want[k] for k in sorted(want)])
+
+    adj = adjacency(p, min_shared_m=0.5)
+    assert len(adj) >= 7
+    g = dict(zip(p.parcel_id, p.geometry, strict=True))
+    for r in adj.itertuples():
+        assert r.shared_m == pytest.approx(
+            g[r.parcel_id_a].boundary.intersection(g[r.parcel_id_b].boundary).length
+        )
