@@ -10,7 +10,7 @@ Method
    (``pyflwdir.dem.fill_depressions``, MIT licence): every cell is raised to the lowest
    level at which water can leave the DEM, so pits in real DEMs never cut the network.
    The filled levels are recomputed in float64 along the priority-flood tree
-   (:math:`\hat z_i = \max(z_i, \hat z_{\text{down}(i)})`), because pyflwdir's queue
+   (:math:`\\hat z_i = \\max(z_i, \\hat z_{\\text{down}(i)})`), because pyflwdir's queue
    holds float32 values whose rounding could otherwise create two-cell loops on flats.
    Water leaves the DEM at its edge and next to nodata cells (``outlets="edge"``), or only
    at the lowest edge cell (``outlets="min"``: the whole DEM drains to one outlet, useful
