@@ -184,10 +184,14 @@ def _majority(zone: np.ndarray, region: np.ndarray, size: int) -> np.ndarray:
 
 
 def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
-                         priority: dict[int, int]) -> np.ndarray:
+                         priority: dict[int, int], weight: np.ndarray | None = None) -> np.ndarray:
     """Merge 4-connected patches smaller than *min_cells* into the neighbour with the
-    longest shared border (ties: higher-priority zone, then the larger patch)."""
-    if min_cells <= 1:
+    longest shared border (ties: higher-priority zone, then the larger patch).
+
+    With *weight* (the fraction of each cell inside the village), a patch's size is the
+    area it will have after clipping, in cells; otherwise every region cell counts 1.
+    """
+    if min_cells <= 0:
         return zone
     from scipy import ndimage
 
@@ -202,7 +206,8 @@ def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
     if n_total <= 1:
         return zone
     comp_zone_arr = np.asarray(comp_zone)
-    size = np.bincount(lab.ravel(), minlength=n_total + 1).astype(float)
+    size = np.bincount(lab.ravel(), weights=None if weight is None else weight.ravel(),
+                       minlength=n_total + 1).astype(float)
     if not (size[1:] < min_cells).any():
         return zone
     # shared border lengths (in cell edges) between adjacent components
@@ -312,10 +317,15 @@ def _extend_grid(dem: Raster, villages: Any) -> tuple[Raster, tuple[int, int]]:
     return Raster(data, nt, dem.crs, None, dem.source), (r_lo, c_lo)
 
 
-def _region(geom: Any, grid: Raster) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+def _region(geom: Any, grid: Raster, *, weights: bool = False) -> tuple:
     """Window of the village on the grid, the cells touching the village in it, and the
     same dilated by one cell (their union covers the village even where GEOS and GDAL
-    disagree on a touching edge). Only the window is rasterised (bounded memory)."""
+    disagree on a touching edge). Only the window is rasterised (bounded memory).
+
+    With ``weights=True`` a fourth array gives the exact fraction of each cell inside
+    the village (1 inside, 0 outside, the clipped area on the boundary).
+    """
+    import shapely
     from affine import Affine
     from scipy import ndimage
 
@@ -326,9 +336,22 @@ def _region(geom: Any, grid: Raster) -> tuple[tuple[slice, slice], np.ndarray, n
     r0 = max(int(np.floor((maxy - t.f) / t.e)) - 2, 0)
     r1 = min(int(np.ceil((miny - t.f) / t.e)) + 2, grid.shape[0])
     win = (slice(r0, r1), slice(c0, c1))
+    shape = (r1 - r0, c1 - c0)
     wt = Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)
-    touch = _rasterize([geom], [1], (r1 - r0, c1 - c0), wt, all_touched=True) > 0
-    return win, touch, ndimage.binary_dilation(touch, structure=np.ones((3, 3), bool))
+    touch = _rasterize([geom], [1], shape, wt, all_touched=True) > 0
+    region = ndimage.binary_dilation(touch, structure=np.ones((3, 3), bool))
+    if not weights:
+        return win, touch, region
+    edge = _rasterize([geom.boundary], [1], shape, wt, all_touched=True) > 0
+    weight = (touch & ~edge).astype(np.float64)
+    rows, cols = np.nonzero(edge & region)
+    if len(rows):
+        x0 = wt.c + cols * wt.a
+        y0 = wt.f + rows * wt.e
+        cells = shapely.box(x0, y0 + wt.e, x0 + wt.a, y0)
+        inside = shapely.area(shapely.intersection(cells, geom)) / abs(wt.a * wt.e)
+        weight[rows, cols] = np.clip(inside, 0.0, 1.0)
+    return win, touch, region, weight
 
 
 def _vectorise(vid: Any, geom: Any, zone: np.ndarray, rule: np.ndarray, region: np.ndarray,

@@ -28,9 +28,10 @@ Method
 2. Each cell takes the zone of the first rule whose conditions all hold.
 3. A square majority filter (``smoothing_window_cells``) removes isolated cells and
    ragged edges; cells keep their zone on ties.
-4. Minimum mapping unit: 4-connected patches smaller than ``min_patch_ha`` are merged,
-   smallest first, into the neighbouring patch with the longest shared border (ties:
-   the zone of the higher-priority rule). Merging is done on the grid, so the coverage
+4. Minimum mapping unit: 4-connected patches whose area inside the village (exact
+   cell coverage) is below ``min_patch_ha`` are merged, smallest first, into the
+   neighbouring patch with the longest shared border (ties: the zone of the
+   higher-priority rule). Merging is done on the grid, so the coverage
    stays exact. Cells that changed zone take the rule of the nearest cell that zone
    originally held, so every polygon still names the rule that decided it.
 5. The grid is vectorised (4-connected, :func:`rasterio.features.shapes`) over every
@@ -408,9 +409,9 @@ def zone_villages(
     slope[r0:r0 + dem_r.shape[0], c0:c0 + dem_r.shape[1]] = _slope_pct(dem_r)
 
     cell_area = grid.res[0] * grid.res[1]
-    windows = [_region(geom, grid) for geom in villages.geometry]
+    windows = [_region(geom, grid, weights=True) for geom in villages.geometry]
     any_region = np.zeros(grid.shape, bool)
-    for win, _, reg in windows:
+    for win, _, reg, _ in windows:
         any_region[win] |= reg
 
     needs_streams = any(r.uses_streams for r in rs.rules)
@@ -446,7 +447,8 @@ def zone_villages(
     zone_grid = np.zeros(grid.shape, np.uint8)
     rule_grid = np.zeros(grid.shape, np.uint8)
     pieces = []
-    for vid, geom, (win, touch, region) in zip(villages["village_id"], villages.geometry, windows):
+    for vid, geom, (win, touch, region, weight) in zip(villages["village_id"], villages.geometry,
+                                                        windows):
         valid = region & np.isfinite(layers.slope[win]) & np.isfinite(layers.elev[win])
         missing = (touch & ~valid).sum() / max(touch.sum(), 1)
         if missing > 0.01:
@@ -467,7 +469,7 @@ def zone_villages(
             rule_idx[fill] = rule_idx[ir[fill], ic[fill]]
         orig_zone = np.where(region, rule_zone[np.maximum(rule_idx, 0)], 0).astype(np.int32)
         zone = _majority(orig_zone, region, rs.smoothing_window_cells)
-        zone = _merge_small_patches(zone, region, min_cells, priority)
+        zone = _merge_small_patches(zone, region, min_cells, priority, weight)
         rule_final = _inherit_rules(orig_zone, rule_idx, zone, region)
         zone_grid[win][region] = zone[region]
         rule_grid[win][region] = rule_final[region] + 1

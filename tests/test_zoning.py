@@ -759,3 +759,24 @@ def test_rule_values_roundtrip(lo, width, buffer_m, mmu):
     r = rs.rules[0]
     assert (r.min_slope_pct, r.max_slope_pct, r.max_stream_distance_m) == (lo, lo + width, buffer_m)
     assert rs.min_patch_ha == mmu and rs.rules[1].is_catch_all and not r.is_catch_all
+
+
+def test_min_mapping_unit_counts_only_the_area_inside_the_village():
+    # a residential block of 60 m x 60 m = 0.36 ha inside the village, continuing outside
+    rs = parse_rules(DEFAULT_TEXT.replace("smoothing_window_cells = 3", "smoothing_window_cells = 1"))
+    v = village(100, 100, 1100, 1100)
+    lu = gpd.GeoDataFrame({"land_type": ["residential"]}, geometry=[box(X0 + 1040, Y0 + 500, X0 + 1200, Y0 + 560)],
+                          crs=UTM47)
+    res = zoning.zone_villages(v, plane(20.0), streams=NO_STREAMS, landuse=lu, rules=rs)
+    assert "RESIDENTIAL" not in set(res.zones.zone)
+    res = zoning.zone_villages(v, plane(20.0), streams=NO_STREAMS, landuse=lu, rules=rs,
+                               min_mapping_unit_ha=0.3)
+    assert area_by_zone(res.zones)["RESIDENTIAL"] == pytest.approx(3600.0, rel=1e-9)
+
+
+def test_region_weights_are_exact_cell_fractions():
+    dem = plane(20.0, rows=20, cols=20)
+    geom = Polygon([(X0 + 33, Y0 + 41), (X0 + 301, Y0 + 17), (X0 + 250, Y0 + 333)])
+    win, touch, region, weight = zoning._region(geom, dem, weights=True)
+    assert weight.sum() * CELL * CELL == pytest.approx(geom.area, rel=1e-9)
+    assert ((weight > 0) <= touch).all() and (touch <= region).all()
