@@ -18,6 +18,7 @@ SEVERITIES = ("error", "warning", "info")
 CODES: dict[str, str] = {
     "FILE_NOT_FOUND": "an input file does not exist",
     "FILE_UNREADABLE": "an input file is empty, truncated, corrupt or of the wrong type",
+    "LAYER_EMPTY": "an input layer or table has no features or rows",
     "COLUMN_MISSING": "a required column is missing (after mapping aliases)",
     "CRS_MISSING": "a layer or raster has no coordinate reference system",
     "CRS_GEOGRAPHIC": "a layer or raster is in a geographic CRS (degrees); measuring needs metres",

@@ -449,6 +449,16 @@ def check_inputs(
         if key in given:
             _require_frame(given[key], key, geo=False)
             given[key] = io._normalise_columns(given[key], key)
+    for key in ("villages", "parcels", "households", "histories", "climate"):
+        if key in given and len(given[key]) == 0:
+            rep.add(
+                "error",
+                "LAYER_EMPTY",
+                key,
+                None,
+                f"the {key} layer has no {'features' if key in ('villages', 'parcels') else 'rows'}",
+                "check the file (for a GeoPackage with several layers, the right layer)",
+            )
 
     vstate = _check_villages(rep, given["villages"], opts) if "villages" in given else None
     hh_ids = _check_households(rep, given["households"], vstate) if "households" in given else None

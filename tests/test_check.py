@@ -420,6 +420,13 @@ FAULTS = {
         "error",
         r"months missing: \[12\]",
     ),
+    "LAYER_EMPTY": (
+        lambda d: d.update(
+            households=d["households"].iloc[:0], parcels=d["parcels"].assign(household_id=None)
+        ),
+        "error",
+        r"the households layer has no rows.*Fix: check the file",
+    ),
     "COLUMN_MISSING": (
         lambda d: d.update(households=d["households"].drop(columns="labour_units")),
         "error",
