@@ -360,51 +360,79 @@ def _run_stage(h, name: str, ncol: int, start: np.ndarray | None) -> dict:
     }
 
 
+#: Rough LP time per household-parcel pair on the reference machine [s]; a HiGHS
+#: stage is attempted only when at least three root LPs fit in the time left.
+LP_SECONDS_PER_PAIR = 6e-5
+
+
+def _skipped(name: str, objective: float, x: np.ndarray) -> dict:
+    return {"stage": name, "status": "Not run (time)", "objective": objective, "bound": float("nan"),
+            "gap": float("inf"), "runtime_s": 0.0, "nodes": 0, "x": x}
+
+
 def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solution:
-    """Solve the three lexicographic stages with HiGHS within *time_limit_s* in total."""
+    """Solve the three lexicographic stages within *time_limit_s* in total.
+
+    Stage 1 starts from the heuristic (:func:`solve_heuristic`, given up to 40 %
+    of the budget) and the proven :func:`combinatorial_bound`; HiGHS runs only if
+    their gap exceeds *mip_gap*. Stages 2 and 3 run HiGHS from the previous
+    solution. A stage whose root LP cannot fit in the time left (estimated from
+    the model size) is not run: its solution is the previous stage's and its gap
+    is reported as not proven (inf).
+    """
     t_start = time.perf_counter()
+
+    def left() -> float:
+        return time_limit_s - (time.perf_counter() - t_start)
+
     lp, m, nh, zc = build_lp(sp)
+    est_lp = LP_SECONDS_PER_PAIR * max(m, 1)
     # a good incumbent (heuristic) and a proven lower bound of z before HiGHS starts
-    start = _columns_from_assign(sp, heuristic_assign(sp, time_limit_s=min(0.15 * time_limit_s, 5.0)))
+    start = _columns_from_assign(sp, heuristic_assign(sp, time_limit_s=min(0.4 * time_limit_s, 10.0)))
     zlb = combinatorial_bound(sp)
     lp.col_lower_ = np.concatenate([np.zeros(lp.num_col_ - 1), [max(zlb - 1e-9, 0.0)]])
-    remaining = time_limit_s - (time.perf_counter() - t_start)
-    h = new_highs(time_limit_s=max(0.05, remaining * 0.6), mip_gap=mip_gap)
+    h = new_highs(time_limit_s=max(0.05, left() * 0.5), mip_gap=mip_gap)
     h.passModel(lp)
     stages = []
     # stage 1: min z (skipped when the heuristic already meets the bound within the gap)
     z_start = float(start[zc])
-    if _gap(z_start, zlb) <= mip_gap:
-        r1 = {"stage": "max_relative_shortfall", "status": "Optimal", "objective": z_start, "bound": zlb,
-              "gap": _gap(z_start, zlb), "runtime_s": 0.0, "nodes": 0, "x": start}
+    if _gap(z_start, zlb) <= mip_gap or left() < 3 * est_lp:
+        r1 = {"stage": "max_relative_shortfall", "status": "Optimal" if _gap(z_start, zlb) <= mip_gap
+              else "Not run (time)", "objective": z_start, "bound": zlb, "gap": _gap(z_start, zlb),
+              "runtime_s": 0.0, "nodes": 0, "x": start}
     else:
         r1 = _run_stage(h, "max_relative_shortfall", lp.num_col_, start)
-        if r1["x"] is not None and np.isfinite(r1["objective"]):
-            r1["bound"] = max(r1["bound"], zlb) if np.isfinite(r1["bound"]) else zlb
-            r1["gap"] = _gap(r1["objective"], r1["bound"])
-            if r1["gap"] <= mip_gap:
-                r1["status"] = "Optimal"
+        if r1["x"] is None or not np.isfinite(r1["objective"]) or r1["objective"] > z_start:
+            r1["x"], r1["objective"] = start, z_start
+        r1["bound"] = max(r1["bound"], zlb) if np.isfinite(r1["bound"]) else zlb
+        r1["gap"] = _gap(r1["objective"], r1["bound"])
     stages.append(r1)
-    x = r1["x"] if r1["x"] is not None else start
+    x = r1["x"]
     z1 = float(x[zc])
     # stage 2: min total shortfall with z fixed
     h.changeColBounds(zc, max(zlb - 1e-9, 0.0), max(z1 * (1 + FIX_REL_TOL) + FIX_ABS_TOL, zlb))
     h.changeColCost(zc, 0.0)
     h.changeColsCost(nh, np.arange(m, m + nh, dtype=np.int32), np.ones(nh))
-    h.setOptionValue("time_limit", max(0.05, (time_limit_s - (time.perf_counter() - t_start)) * 0.5))
-    r2 = _run_stage(h, "total_shortfall_ha", lp.num_col_, x)
+    if left() >= 3 * est_lp:
+        h.setOptionValue("time_limit", max(0.05, left() * 0.5))
+        r2 = _run_stage(h, "total_shortfall_ha", lp.num_col_, x)
+    else:
+        r2 = _skipped("total_shortfall_ha", float(np.sum(x[m:m + nh])), x)
     stages.append(r2)
     if r2["x"] is not None:
         x = r2["x"]
     s2 = float(np.sum(x[m:m + nh]))
     # stage 3: min plots and distance with the total shortfall fixed
-    h.changeColsCost(nh, np.arange(m, m + nh, dtype=np.int32), np.zeros(nh))
-    h.addRow(-np.inf, s2 * (1 + FIX_REL_TOL) + FIX_ABS_TOL * max(1, nh), nh,
-             np.arange(m, m + nh, dtype=np.int32), np.ones(nh))
     cost = 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M
-    h.changeColsCost(m, np.arange(m, dtype=np.int32), cost)
-    h.setOptionValue("time_limit", max(0.05, time_limit_s - (time.perf_counter() - t_start)))
-    r3 = _run_stage(h, "fragmentation", lp.num_col_, x)
+    if left() >= 3 * est_lp:
+        h.changeColsCost(nh, np.arange(m, m + nh, dtype=np.int32), np.zeros(nh))
+        h.addRow(-np.inf, s2 * (1 + FIX_REL_TOL) + FIX_ABS_TOL * max(1, nh), nh,
+                 np.arange(m, m + nh, dtype=np.int32), np.ones(nh))
+        h.changeColsCost(m, np.arange(m, dtype=np.int32), cost)
+        h.setOptionValue("time_limit", max(0.05, left()))
+        r3 = _run_stage(h, "fragmentation", lp.num_col_, x)
+    else:
+        r3 = _skipped("fragmentation", float(cost @ x[:m]), x)
     stages.append(r3)
     if r3["x"] is not None:
         x = r3["x"]
@@ -413,8 +441,7 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
         if r["status"] != "Optimal" and r["gap"] <= mip_gap:
             r["status"] = "Optimal"  # proven within the requested gap
     statuses = [r["status"] for r in stages]
-    status = "optimal" if all(s == "Optimal" for s in statuses) else (
-        "time_limit" if any(s == "Time limit reached" for s in statuses) else "/".join(statuses))
+    status = "optimal" if all(s == "Optimal" for s in statuses) else "time_limit"
     for r in stages:
         r.pop("x")
     return Solution(assign=assign, method="mip", status=status, stages=stages,
@@ -440,8 +467,9 @@ def _best_fit_at(sp: Subproblem, z: float, *, pairs: bool = True, order: str = "
     """Give every household at least L_h(z) by best fit, or None if this greedy fails.
 
     Households (in decreasing need, or decreasing need relative to entitlement with
-    ``order="relative"``, or with ``order="multi_last"`` the neediest -- as many as
-    there are spare parcels -- last) take, while short, the free parcel(s) wasting least:
+    ``order="relative"``, or in decreasing need per allowed plot with
+    ``order="per_plot"``, or with ``order="multi_last"`` the neediest -- as many
+    as there are spare parcels -- last) take, while short, the free parcel(s) wasting least:
     the smallest parcel covering the rest of their need, or (``pairs=True``, when a
     second plot is allowed) the largest parcel below the need plus the smallest
     covering what is then left, if that wastes less; when no parcel covers the
@@ -463,7 +491,10 @@ def _best_fit_at(sp: Subproblem, z: float, *, pairs: bool = True, order: str = "
         assign[p] = h
         return a
 
-    first = -need if order in ("need", "multi_last") else -rel
+    if order == "per_plot":
+        first = -need / np.maximum(sp.plots, 1)
+    else:
+        first = -need if order in ("need", "multi_last") else -rel
     seq = np.lexsort((sp.household_ids.astype(str), -need, first))
     if order == "multi_last":
         # the neediest households (as many as there are spare parcels) go last and
@@ -502,6 +533,82 @@ def _best_fit_at(sp: Subproblem, z: float, *, pairs: bool = True, order: str = "
             got += take(pick, h)
             rest = float(need[h]) - got
             n += 1
+    return assign
+
+
+def _swap_improve(sp: Subproblem, assign: np.ndarray, *, deadline: float, max_rounds: int = 2000) -> np.ndarray:
+    """Lower the largest relative shortfall by moves and pairwise swaps.
+
+    While possible, the worst household gets a free parcel, or exchanges one of its
+    parcels for a larger one of another household, when both end strictly below
+    the current maximum (caps and plot limits respected). Each step lowers the
+    maximum or the number of households at it, so the loop ends.
+    """
+    nh = len(sp.household_ids)
+    if nh == 0:
+        return assign
+    assign = assign.copy()
+    ok_pair = set(zip(sp.pair_h.tolist(), sp.pair_p.tolist(), strict=True))
+    got = np.zeros(nh)
+    nplots = np.zeros(nh, dtype=np.int64)
+    m = assign >= 0
+    np.add.at(got, assign[m], sp.area[m])
+    np.add.at(nplots, assign[m], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(sp.entitled_full > 0, sp.weight / sp.entitled_full, 0.0)
+
+    def rel_of(hh: int, amount: float) -> float:
+        return float(max(sp.entitled[hh] - amount, 0.0) * inv[hh])
+
+    by_area = np.argsort(-sp.area, kind="stable")
+    for _ in range(max_rounds):
+        if time.perf_counter() > deadline:
+            break
+        rels = np.maximum(sp.entitled - got, 0.0) * inv
+        worst = int(np.argmax(rels))
+        zmax = float(rels[worst])
+        if zmax <= 1e-12:
+            break
+        improved = False
+        mine = np.flatnonzero(assign == worst)
+        for q in by_area:  # largest parcels first
+            g = int(assign[q])
+            if g == worst or (worst, int(q)) not in ok_pair:
+                continue
+            aq = sp.area[q]
+            if g < 0:  # a free parcel
+                if nplots[worst] < sp.plots[worst] and got[worst] + aq <= sp.cap[worst] + 1e-9:
+                    assign[q] = worst
+                    got[worst] += aq
+                    nplots[worst] += 1
+                    improved = True
+                    break
+                continue
+            if nplots[worst] < sp.plots[worst] and got[worst] + aq <= sp.cap[worst] + 1e-9 \
+                    and rel_of(g, got[g] - aq) < zmax - 1e-12:
+                assign[q] = worst  # a move
+                got[worst] += aq
+                got[g] -= aq
+                nplots[worst] += 1
+                nplots[g] -= 1
+                improved = True
+                break
+            for p in mine:  # a swap: worst gives p, takes the larger q
+                ap = sp.area[p]
+                if ap >= aq - 1e-12 or (g, int(p)) not in ok_pair:
+                    continue
+                nw, ng = got[worst] - ap + aq, got[g] - aq + ap
+                if nw > sp.cap[worst] + 1e-9 or ng > sp.cap[g] + 1e-9:
+                    continue
+                if rel_of(worst, nw) < zmax - 1e-12 and rel_of(g, ng) < zmax - 1e-12:
+                    assign[q], assign[p] = worst, g
+                    got[worst], got[g] = nw, ng
+                    improved = True
+                    break
+            if improved:
+                break
+        if not improved:
+            break
     return assign
 
 
@@ -578,7 +685,8 @@ def _heuristic(sp: Subproblem, *, time_limit_s: float) -> tuple[np.ndarray, floa
     # best fit at the smallest z it can reach (bisection), in several variants; keep the best
     zlb = combinatorial_bound(sp)
     for pairs, ordering in ((True, "need"), (False, "need"), (True, "relative"), (False, "relative"),
-                            (False, "multi_last"), (True, "multi_last")):
+                            (False, "multi_last"), (True, "multi_last"), (True, "per_plot"),
+                            (False, "per_plot")):
         lo_z, hi_z = zlb, z
         best_bf = None
         for _ in range(40):
@@ -594,6 +702,7 @@ def _heuristic(sp: Subproblem, *, time_limit_s: float) -> tuple[np.ndarray, floa
             zb = float(_relative_shortfall(sp, best_bf).max())
             if zb < z - 1e-12:
                 assign, z = best_bf, zb
+    assign = _swap_improve(sp, assign, deadline=t0 + time_limit_s)
     # fill: free parcels to the households still short (largest shortfall first);
     # this only lowers shortfalls, so z does not rise
     got = np.zeros(nh)
