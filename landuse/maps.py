@@ -78,6 +78,8 @@ SEARCH_COLUMNS = ("parcel_id", "household_id", "certificate_no", "plot_id")
 #: Columns tried in order as the tooltip of a feature.
 TOOLTIP_COLUMNS = ("parcel_id", "certificate_no", "name_en", "name", "zone", "scheme_id",
                    "canal_id", "stream_id", "conflict", "household_id", "village_id")
+#: Legend rows shown per layer; further classes are summarised as "and N more".
+LEGEND_MAX = 24
 #: Columns coloured with a fixed palette, tried in order when ``color_by`` is not given.
 AUTO_COLOR_COLUMNS = ("status_class", "zone", "land_type")
 
@@ -87,6 +89,8 @@ _LAYER_LOOK: dict[str, tuple[str, float, float]] = {
     "zones": ("#555555", 0.55, 0.6),
     "parcels": ("#333333", 0.7, 0.6),
     "allocation": ("#333333", 0.7, 0.6),
+    "allocations": ("#333333", 0.7, 0.6),
+    "unallocated": ("#7f7f7f", 0.35, 0.8),
     "fallow": ("#333333", 0.7, 0.6),
     "schemes": ("#1f78b4", 0.9, 1.0),
     "commands": ("#6baed6", 0.35, 1.5),
@@ -476,7 +480,9 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
         "legendInTip": color_by is not None,
         "tip": tip,
         "search": [cols.index(c) for c in SEARCH_COLUMNS if c in cols],
-        "stroke": look[0] if name in ("villages", "parcels", "allocation", "fallow", "zones") else None,
+        "stroke": look[0] if name in ("villages", "parcels", "allocation", "allocations", "fallow",
+                                      "zones") else None,
+        "legendMax": LEGEND_MAX,
         "fillOpacity": look[1],
         "weight": look[2],
         "radius": 6,

@@ -175,6 +175,15 @@ def test_numeric_colour_ramp_has_quantile_classes_and_missing_class(grid_parcels
     assert data["legendCaption"].endswith("(quantiles)")
 
 
+def test_many_categories_keep_distinct_colours_and_a_short_legend(grid_parcels):
+    gdf = pd.concat([grid_parcels] * 5, ignore_index=True)
+    gdf["household_id"] = [f"H{k:03d}" for k in range(len(gdf))]
+    data = maps.map_layer_data(gpd.GeoDataFrame(gdf, crs=UTM47), color_by="household_id")
+    colours = [c[0] for c in data["classes"]]
+    assert len(colours) == 60 and len(set(colours)) == 60
+    assert data["legendMax"] == maps.LEGEND_MAX < 60  # the runtime shows LEGEND_MAX rows + "and N more"
+
+
 def test_unknown_categories_get_a_deterministic_palette(grid_parcels):
     gdf = grid_parcels.assign(team=["b", "a", "c"] * 4)
     one = maps.map_layer_data(gdf, color_by="team")["classes"]
@@ -576,6 +585,8 @@ def plan_gpkg(tmp_path, plan_layers):
 
 
 def test_cli_map(tmp_path, plan_gpkg):
+    # a non-spatial table (as QGIS' layer_styles in a plan GeoPackage) is not a map layer
+    gpd.GeoDataFrame(pd.DataFrame({"style": ["x"]})).to_file(plan_gpkg, layer="layer_styles")
     out = tmp_path / "map.html"
     res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--title", "Pasak"])
     assert res.exit_code == 0, res.output

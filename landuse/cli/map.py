@@ -16,8 +16,8 @@ import click
 from landuse.cli._common import overwrite_option
 
 #: Drawing order of the usual planning layers (first at the bottom); others follow, sorted.
-LAYER_ORDER = ("villages", "zones", "fallow", "parcels", "allocation", "commands", "schemes",
-               "canals", "streams", "conflicts")
+LAYER_ORDER = ("villages", "zones", "fallow", "parcels", "allocation", "allocations", "unallocated",
+               "commands", "schemes", "canals", "streams", "conflicts")
 
 
 def _list_layers(path: Path) -> list[str]:
@@ -26,7 +26,8 @@ def _list_layers(path: Path) -> list[str]:
     from landuse.errors import DataReadError
 
     try:
-        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        # spatial layers only: a plan GeoPackage also holds tables such as layer_styles
+        return [str(name) for name, geom_type in pyogrio.list_layers(path) if geom_type]
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types for bad files
         raise DataReadError("cannot list the layers of the file", source=str(path),
                             hint="check that it is a GeoPackage") from exc

@@ -134,7 +134,8 @@
     var sec = el("div", "lu-legend-section");
     sec.appendChild(el("div", "lu-legend-title", spec.title[0] + (spec.title[1] ? " · " + spec.title[1] : "")));
     if (spec.legendCaption) { sec.appendChild(el("div", "lu-legend-caption", spec.legendCaption)); }
-    for (var k = 0; k < spec.classes.length; k++) {
+    var shown = spec.classes.length > spec.legendMax + 1 ? spec.legendMax : spec.classes.length;
+    for (var k = 0; k < shown; k++) {
       var c = spec.classes[k];
       var row = el("div", "lu-legend-row");
       var sw = el("span", "lu-swatch lu-swatch-" + spec.kind);
@@ -144,6 +145,10 @@
       row.appendChild(el("span", "lu-en", c[1]));
       if (c[2]) { row.appendChild(el("span", "lu-lo", c[2])); }
       sec.appendChild(row);
+    }
+    if (shown < spec.classes.length) {
+      var rest = spec.classes.length - shown;
+      sec.appendChild(el("div", "lu-legend-caption", "… and " + rest + " more · ແລະ ອີກ " + rest));
     }
     return sec;
   }
