@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from affine import Affine
 
 from landuse._check_base import _check_crs, _fmt, _Report, _same_crs
 from landuse.errors import DataReadError, LanduseError
@@ -103,18 +104,29 @@ def _check_raster(
         inner = shapely.intersection(geom, extent)
         if shapely.is_empty(inner):
             continue
-        inside = geometry_mask(
-            [inner], out_shape=raster.shape, transform=raster.transform, invert=True
+        # rasterise over the village's window only (cells whose centre is inside; all
+        # touched cells for a village smaller than a cell)
+        col0, row0 = ~raster.transform @ (inner.bounds[0], inner.bounds[3])
+        col1, row1 = ~raster.transform @ (inner.bounds[2], inner.bounds[1])
+        r0, r1 = (
+            max(int(np.floor(min(row0, row1))), 0),
+            min(int(np.ceil(max(row0, row1))), raster.shape[0]),
         )
+        c0, c1 = (
+            max(int(np.floor(min(col0, col1))), 0),
+            min(int(np.ceil(max(col0, col1))), raster.shape[1]),
+        )
+        if r1 <= r0 or c1 <= c0:
+            continue
+        win_transform = raster.transform @ Affine.translation(c0, r0)
+        shape = (r1 - r0, c1 - c0)
+        inside = geometry_mask([inner], out_shape=shape, transform=win_transform, invert=True)
         if not inside.any():
             inside = geometry_mask(
-                [inner],
-                out_shape=raster.shape,
-                transform=raster.transform,
-                invert=True,
-                all_touched=True,
+                [inner], out_shape=shape, transform=win_transform, invert=True, all_touched=True
             )
-        holes = int((inside & ~valid).sum())
+        valid_win = valid[r0:r1, c0:c1]
+        holes = int((inside & ~valid_win).sum())
         if holes and holes == int(inside.sum()):
             rep.add(
                 "error",
