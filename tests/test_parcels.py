@@ -310,3 +310,28 @@ def test_cli_parcel_stats(tmp_path, one_ha_parcels, one_village):
     res = runner.invoke(cli, ["parcel-stats", "--parcels", str(p_path), "--dem", str(dem_path),
                               "--out", str(out), "--thresholds", "a,b"])
     assert res.exit_code == 2
+
+
+def test_dem_file_is_read_only_around_the_parcels(random_case):
+    dem, parcels, tmp = random_case
+    path = _write(tmp / "dem.tif", dem.data, dem)
+    from_file = parcel_metrics(parcels, path)
+    in_memory = parcel_metrics(parcels, dem)
+    cols = ["slope_mean_deg", "slope_median_deg", "slope_p90_deg", "slope_max_deg",
+            "share_slope_gt_8pct", "elev_mean_m", "dem_cover_share"]
+    np.testing.assert_allclose(from_file[cols].to_numpy(float), in_memory[cols].to_numpy(float),
+                               rtol=1e-12)
+    # a single small parcel reads a small window, with the same numbers
+    one = parcels.iloc[[3]]
+    np.testing.assert_allclose(parcel_metrics(one, path)[cols].to_numpy(float),
+                               in_memory.iloc[[3]][cols].to_numpy(float), rtol=1e-12)
+    with rasterio.open(path) as ds:
+        np.testing.assert_allclose(parcel_metrics(one, ds)[cols].to_numpy(float),
+                                   in_memory.iloc[[3]][cols].to_numpy(float), rtol=1e-12)
+    from landuse.parcels import _read_dem
+
+    assert _read_dem(path, one).data.size < dem.data.size / 20
+    from landuse.errors import DataReadError
+
+    with pytest.raises(DataReadError, match="not found"):
+        parcel_metrics(one, tmp / "missing.tif")
