@@ -127,6 +127,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         "households": prod("allocation_households"),
         "fallow_plots": prod("fallow_plots"),
         "fallow_cycles": prod("fallow_cycles"),
+        "land_demand": prod("land_demand"),
         "conflicts": _drop_geom(prod("conflicts")),
         "parcel_metrics": _drop_geom(parcels),
     }

@@ -121,6 +121,10 @@ def village_page(plan: Any, village: Any, result: Any, schemes: list[Any], statu
         parts.append(_table(pd.DataFrame({"decade of clearing": [f"{k}s" for k in dec],
                                           "mean fallow [years]": list(dec.values())})))
     parts.append(_fallow_chart(p.get("fallow_cycles")))
+    ld = result.figures.get("land_demand")
+    if ld:
+        parts.append("<h3>Land for a sustainable rotation</h3>")
+        parts.append(_kv(ld))
     mine = [s for s in schemes if s.spec.village_id == vid]
     if mine:
         parts.append("<h2>Irrigation <span class='lo'>ຊົນລະປະທານ</span></h2>")

@@ -155,8 +155,14 @@ def _allocation(vi: VillageInput, res: VillageResult) -> None:
     res.products["allocation_households"] = result.households
     res.products["unallocated"] = result.unallocated
     res.products["lorenz"] = _lorenz_frame(result.equity)
-    m = dict(result.metrics)
+    # wall-clock figures stay in the log: the outputs of a rerun must not change
+    m = {k: v for k, v in dict(result.metrics).items() if k not in _TIMING_KEYS}
+    log.info("village %s: allocation %s in %.1f s", vi.village_id, m.get("status"),
+             float(result.metrics.get("runtime_s", float("nan"))))
     res.figures["allocation"] = {k: _plain(v) for k, v in m.items()}
+
+
+_TIMING_KEYS = {"runtime_s", "nodes"}
 
 
 def _lorenz_frame(equity: Any) -> pd.DataFrame | None:
@@ -182,6 +188,21 @@ def _fallow(vi: VillageInput, res: VillageResult) -> None:
     by_decade = (uncensored.assign(decade=(uncensored["clearing_year"] // 10) * 10)
                  .groupby("decade")["fallow_years"].mean())
     res.figures["fallow_mean_by_decade"] = {int(k): round(float(v), 2) for k, v in by_decade.items()}
+    # land a sustainable rotation needs, against the rotational upland zone of the draft zoning
+    cropped = fallow.cropped_area_from_histories(vi.histories, vi.parcels)
+    zt = res.products.get("zone_table")
+    if zt is not None and len(zt):
+        rot = zt[zt["zone"] == "ROTATIONAL_UPLAND"].groupby("village_id")["area_ha"].sum()
+        basis = "rotational upland zone"
+    else:
+        rot = fallow.rotational_area_from_parcels(vi.parcels)
+        basis = "upland parcels"
+    rot = rot.reindex(cropped.index, fill_value=0.0)
+    demand = fallow.village_land_demand(cropped, rot, growth_rate=vi.options.population_growth_rate,
+                                        base_year=int(vi.histories["year"].max()))
+    demand["rotational_area_basis"] = basis
+    res.products["land_demand"] = demand.reset_index()
+    res.figures["land_demand"] = {k: _plain(v) for k, v in demand.iloc[0].items()} if len(demand) else {}
     if "status_class" in summary:
         res.figures["fallow_classes"] = {str(k): int(v) for k, v in summary["status_class"].value_counts().sort_index().items()}
 
@@ -211,7 +232,7 @@ def dem_window(dem: Any, geom: Any, *, buffer_m: float = 500.0) -> Any:
     r0, c0 = max(int(win.row_off), 0), max(int(win.col_off), 0)
     r1, c1 = min(int(win.row_off + win.height), rows), min(int(win.col_off + win.width), cols)
     data = dem.data[r0:r1, c0:c1]
-    transform = dem.transform * Affine.translation(c0, r0)
+    transform = dem.transform @ Affine.translation(c0, r0)
     return Raster(data, transform, dem.crs, dem.nodata, dem.source)
 
 

@@ -503,16 +503,30 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = 
         if path.suffix.lower() == ".xlsx":
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
                 df.to_excel(writer, sheet_name=sheet_name[:31], index=index)
-                props = writer.book.properties
-                import datetime as _dt
-
-                fixed = _dt.datetime(2000, 1, 1)
-                props.created = fixed
-                props.modified = fixed
-                props.creator = "landuse"
+                writer.book.properties.creator = "landuse"
+            _freeze_xlsx(tmp)
         else:
             df.to_csv(tmp, index=index, encoding="utf-8", lineterminator="\n")
     return path
+
+
+def _freeze_xlsx(path: Path) -> None:
+    """Make an XLSX file reproducible: fixed document dates and fixed zip entry times."""
+    import re
+    import zipfile
+
+    stamp = "2000-01-01T00:00:00Z"
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                              lambda m: m.group(1) + stamp.encode() + m.group(2), data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
 
 
 def write_raster(data: np.ndarray | Raster, path: str | os.PathLike, *, transform: Any = None, crs: Any = None,

@@ -42,6 +42,7 @@ Paths are relative to the plan file::
     keep_existing = false
     certificates = true
     map = true
+    population_growth_rate = 0.02  # for the year the sustainable fallow turns critical
 
 Examples
 --------
@@ -88,6 +89,7 @@ class PlanOptions:
     keep_existing: bool = False
     certificates: bool = True
     map: bool = True
+    population_growth_rate: float = 0.02
 
 
 @dataclass(frozen=True)

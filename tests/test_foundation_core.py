@@ -101,3 +101,19 @@ def test_top_level_lazy_exports():
     assert landuse.LanduseError is errors.LanduseError
     with pytest.raises(AttributeError):
         landuse.no_such_name  # noqa: B018
+
+
+def test_xlsx_and_csv_outputs_are_byte_reproducible_and_keep_lao(tmp_path):
+    import time
+
+    import pandas as pd
+
+    df = pd.DataFrame({"household_id": ["H1", "H2"], "head_name_lo": ["ສົມພອນ", "ບຸນມີ"], "area_ha": [1.25, 0.5]})
+    io.write_table(df, tmp_path / "a.xlsx")
+    time.sleep(1.1)
+    io.write_table(df, tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    back = pd.read_excel(tmp_path / "a.xlsx")
+    assert back["head_name_lo"].tolist() == ["ສົມພອນ", "ບຸນມີ"]
+    io.write_table(df, tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8").splitlines()[1] == "H1,ສົມພອນ,1.25"
