@@ -375,7 +375,12 @@ def _vectorise(vid: Any, geom: Any, zone: np.ndarray, rule: np.ndarray, region: 
         # all or nothing: mixing simplified and original pieces would open gaps
         if (shapely.is_valid(simple) & ~shapely.is_empty(simple)).all():
             arr = simple
-    clipped = shapely.intersection(arr, geom)
+    # clip only the pieces not lying inside the village (prepared copy of the boundary)
+    village = shapely.transform(geom, lambda c: c)
+    shapely.prepare(village)
+    inside = shapely.contains(village, arr)
+    clipped = arr.copy()
+    clipped[~inside] = shapely.intersection(arr[~inside], village)
     clipped = np.asarray([_polygonal(g) for g in clipped], dtype=object)
     keep = ~shapely.is_empty(clipped)
     lab = np.asarray(labels)[keep]
