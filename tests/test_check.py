@@ -781,3 +781,21 @@ def test_a_check_that_crashes_becomes_a_row_not_a_traceback(tmp_path, monkeypatc
     )
     assert result.exit_code == 1 and "CHECK_FAILED" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.filterwarnings("ignore:Column names longer than 10 characters:UserWarning")
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".geojson", ".fgb"])
+def test_check_files_reads_every_vector_format_and_xlsx(tmp_path, suffix):
+    d = clean()
+    d["parcels"].attrs["suffix"] = suffix
+    d["villages"].attrs["suffix"] = suffix
+    paths = write(d, tmp_path)
+    xlsx = tmp_path / "households.xlsx"
+    d["households"].to_excel(xlsx, index=False)
+    paths["households"] = xlsx
+    report = check_files(**paths)
+    assert report.empty, report.to_string()
+    FAULTS["LABOUR_GT_MEMBERS"][0](d)
+    d["households"].to_excel(tmp_path / "bad.xlsx", index=False)
+    report = check_files(**{**paths, "households": tmp_path / "bad.xlsx"})
+    assert problems(report) == {"LABOUR_GT_MEMBERS"}
