@@ -23,7 +23,8 @@ _RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
 @click.option("--forest", "forest_path", type=click.Path(),
               help="Forest polygons, or a canopy cover raster [%] / 0-1 forest mask.")
 @click.option("--landuse", "landuse_path", type=click.Path(),
-              help="Existing land-use polygons with a land_type column.")
+              help="Existing land-use polygons with a land_type column (the parcels file "
+              "works: existing settlements then become RESIDENTIAL zones).")
 @click.option("--parcels", "parcels_path", type=click.Path(),
               help="Parcels to check against the zones (adds layer parcel_zones and a "
               "conflict CSV).")
