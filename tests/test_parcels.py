@@ -12,6 +12,8 @@ import pytest
 import rasterio
 from affine import Affine
 from conftest import UTM47, X0, Y0, square
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.ndimage import gaussian_filter
 from shapely.geometry import LineString, Point, Polygon, box
 
@@ -335,3 +337,24 @@ def test_dem_file_is_read_only_around_the_parcels(random_case):
 
     with pytest.raises(DataReadError, match="not found"):
         parcel_metrics(one, tmp / "missing.tif")
+
+
+@settings(max_examples=20, deadline=None)
+@given(split=st.floats(0.05, 0.95), dx=st.floats(0, 29), dy=st.floats(0, 29))
+def test_statistics_are_additive_over_a_split_parcel(split, dx, dy):
+    # covered fractions are exact areas, so splitting a parcel in two and recombining the
+    # coverage-weighted means of the halves gives the whole parcel's mean
+    rng = np.random.default_rng(3)
+    z = gaussian_filter(rng.normal(size=(30, 30)), 2) * 300 + 500
+    dem = Raster(z, Affine(30, 0, X0, 0, -30, Y0 + 900), UTM47)
+    x0, y0 = X0 + 100 + dx, Y0 + 100 + dy
+    w, h = 500.0, 400.0
+    xs = x0 + split * w
+    parts = _gdf([box(x0, y0, x0 + w, y0 + h), box(x0, y0, xs, y0 + h), box(xs, y0, x0 + w, y0 + h)])
+    m = parcel_metrics(parts, dem)
+    cover = m["dem_cover_share"] * m["area_ha"]  # covered hectares with data
+    for col in ("elev_mean_m", "slope_mean_deg", "share_slope_gt_8pct", "share_slope_gt_30pct"):
+        recombined = (m[col].iloc[1] * cover.iloc[1] + m[col].iloc[2] * cover.iloc[2]) / (
+            cover.iloc[1] + cover.iloc[2])
+        assert recombined == pytest.approx(m[col].iloc[0], rel=1e-6, abs=1e-9)
+    assert m["slope_max_deg"].iloc[0] == max(m["slope_max_deg"].iloc[1], m["slope_max_deg"].iloc[2])
