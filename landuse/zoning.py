@@ -69,6 +69,21 @@ import numpy as np
 import pandas as pd
 
 import landuse._validate as _validate
+from landuse._zoning_grid import (
+    _coerce_dem,
+    _extend_grid,
+    _forest_mask,
+    _inherit_rules,
+    _majority,
+    _merge_small_patches,
+    _parcel_fractions,
+    _parcel_mean,
+    _rasterize,
+    _region,
+    _slope_pct,
+    _stream_distance,
+    _vectorise,
+)
 from landuse._zoning_rules import (
     DEFAULT_RULES_PATH,
     SUITABILITY_CLASSES,
@@ -84,21 +99,6 @@ from landuse.errors import (
     RasterError,
     RuleError,
     SchemaError,
-)
-from landuse._zoning_grid import (
-    _coerce_dem,
-    _extend_grid,
-    _forest_mask,
-    _inherit_rules,
-    _majority,
-    _merge_small_patches,
-    _parcel_fractions,
-    _parcel_mean,
-    _rasterize,
-    _region,
-    _slope_pct,
-    _stream_distance,
-    _vectorise,
 )
 from landuse.raster import Raster
 
