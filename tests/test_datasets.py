@@ -18,7 +18,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,7 +41,7 @@ def demo() -> datasets.Demo:
     return datasets.load_demo()
 
 
-# -- loader -----------------------------------------------------------------------------
+# -- loader ---------------------------------------------------------------------------------------
 def test_every_file_exists_and_is_small():
     names = [n for n in datasets.available if n != "plan"]
     for name in names:
@@ -59,14 +58,42 @@ def test_get_path_unknown_name():
 
 def test_loader_returns_every_layer_with_contract_columns(demo):
     contract = {
-        "villages": ["village_id", "name_en", "name_lo", "district_en", "district_lo", "province_en",
-                     "province_lo", "centre_x", "centre_y"],
+        "villages": [
+            "village_id",
+            "name_en",
+            "name_lo",
+            "district_en",
+            "district_lo",
+            "province_en",
+            "province_lo",
+            "centre_x",
+            "centre_y",
+        ],
         "parcels": ["parcel_id", "village_id", "land_type", "household_id"],
-        "households": ["household_id", "village_id", "head_name", "head_name_lo", "spouse_name",
-                       "spouse_name_lo", "members", "labour_units", "ethnicity", "landless"],
+        "households": [
+            "household_id",
+            "village_id",
+            "head_name",
+            "head_name_lo",
+            "spouse_name",
+            "spouse_name_lo",
+            "members",
+            "labour_units",
+            "ethnicity",
+            "landless",
+        ],
         "histories": ["plot_id", "year", "status"],
-        "climate": ["month", "tmax_c", "tmin_c", "rh_mean_pct", "u2_m_s", "sunshine_h", "rain_mm",
-                    "lat_deg", "elevation_m"],
+        "climate": [
+            "month",
+            "tmax_c",
+            "tmin_c",
+            "rh_mean_pct",
+            "u2_m_s",
+            "sunshine_h",
+            "rain_mm",
+            "lat_deg",
+            "elevation_m",
+        ],
         "forest": ["forest_id", "area_ha"],
         "district": ["name_en", "name_lo"],
     }
@@ -93,7 +120,10 @@ def test_every_file_says_what_is_synthetic(demo):
     assert demo.parcels["source"].str.contains("synthetic").all()
     assert demo.forest["source"].str.contains("synthetic").all()
     assert (demo.households["source"] == "synthetic").all()
-    assert demo.villages["source"].str.contains("real").all() and demo.villages["source"].str.contains("synthetic").all()
+    assert (
+        demo.villages["source"].str.contains("real").all()
+        and demo.villages["source"].str.contains("synthetic").all()
+    )
     assert demo.district["source"].str.startswith("real").all()
     assert demo.climate["note"].str.contains("illustrative").all()
     assert "synthetic" in demo.histories["note"].iloc[0]
@@ -106,11 +136,17 @@ def test_every_file_says_what_is_synthetic(demo):
     notice = (datasets.get_path("dem").parent / "NOTICE.md").read_text(encoding="utf-8")
     for name in [n for n in datasets.available.values() if n != "plan.toml"]:
         assert f"`{name}`" in notice, name
-    for attribution in ("CC BY-IGO", "nipndri/mapjsfiles", "ii-46/lao-village-data", "CC BY 4.0", "GeoNames"):
+    for attribution in (
+        "CC BY-IGO",
+        "nipndri/mapjsfiles",
+        "ii-46/lao-village-data",
+        "CC BY 4.0",
+        "GeoNames",
+    ):
         assert attribution in notice
 
 
-# -- real parts ---------------------------------------------------------------------------
+# -- real parts -----------------------------------------------------------------------------------
 def test_district_is_xay_and_contains_the_window(demo):
     d = demo.district.iloc[0]
     assert (d["adm2_pcode"], d["name_en"]) == ("LA0401", "Xay")
@@ -136,7 +172,7 @@ def test_muang_xay_town_is_outside_but_near_the_window():
     assert WINDOW.distance(shapely.Point(x, y)) < 10_000
 
 
-# -- villages and parcels -------------------------------------------------------------------
+# -- villages and parcels -------------------------------------------------------------------------
 def test_villages_tile_the_window(demo):
     v = demo.villages
     assert len(v) == 7 and v["village_id"].is_unique
@@ -158,11 +194,19 @@ def test_parcels_inside_their_village_and_not_overlapping(demo):
     assert set(p["land_type"]) <= LAND_TYPES
     assert set(p["land_type"]) == LAND_TYPES  # every land type of the vocabulary occurs
     vgeom = demo.villages.set_index("village_id").geometry
-    outside = shapely.area(shapely.difference(p.geometry.to_numpy(), vgeom.loc[p["village_id"]].to_numpy()))
+    outside = shapely.area(
+        shapely.difference(p.geometry.to_numpy(), vgeom.loc[p["village_id"]].to_numpy())
+    )
     assert outside.max() < 0.01
-    left, right = shapely.STRtree(p.geometry.to_numpy()).query(p.geometry.to_numpy(), predicate="intersects")
+    left, right = shapely.STRtree(p.geometry.to_numpy()).query(
+        p.geometry.to_numpy(), predicate="intersects"
+    )
     pairs = left < right
-    overlap = shapely.area(shapely.intersection(p.geometry.to_numpy()[left[pairs]], p.geometry.to_numpy()[right[pairs]]))
+    overlap = shapely.area(
+        shapely.intersection(
+            p.geometry.to_numpy()[left[pairs]], p.geometry.to_numpy()[right[pairs]]
+        )
+    )
     assert overlap.sum() < 1.0
 
 
@@ -220,14 +264,23 @@ def test_forest_share_and_no_overlap_with_parcels(demo):
     z = demo.dem.as_float()
     gy, gx = np.gradient(z, 20.0)
     slope = 100 * np.hypot(gx, gy)
-    fmask = rasterize(((g, 1) for g in f.geometry), out_shape=z.shape, transform=demo.dem.transform) == 1
-    pmask = rasterize(((g, 1) for g in demo.parcels.geometry), out_shape=z.shape,
-                      transform=demo.dem.transform) == 1
+    fmask = (
+        rasterize(((g, 1) for g in f.geometry), out_shape=z.shape, transform=demo.dem.transform)
+        == 1
+    )
+    pmask = (
+        rasterize(
+            ((g, 1) for g in demo.parcels.geometry),
+            out_shape=z.shape,
+            transform=demo.dem.transform,
+        )
+        == 1
+    )
     assert np.median(slope[fmask]) > np.median(slope[pmask]) + 5
     assert (slope[fmask] > 30).mean() > 0.5
 
 
-# -- households -----------------------------------------------------------------------------
+# -- households -----------------------------------------------------------------------------------
 def test_households(demo):
     h = demo.households
     assert len(h) == 720 and h["household_id"].is_unique
@@ -244,7 +297,7 @@ def test_households(demo):
     assert not h["head_name"].map(lambda s: bool(LAO.search(s))).any()
 
 
-# -- terrain ----------------------------------------------------------------------------------
+# -- terrain --------------------------------------------------------------------------------------
 def test_dem_relief_and_steep_share(demo):
     z = demo.dem.as_float()
     assert np.isfinite(z).all()
@@ -264,7 +317,7 @@ def test_dem_has_no_closed_depressions(demo):
     for dr in (-1, 0, 1):
         for dc in (-1, 0, 1):
             if dr or dc:
-                lowest = np.minimum(lowest, pad[1 + dr: 1 + dr + 600, 1 + dc: 1 + dc + 600])
+                lowest = np.minimum(lowest, pad[1 + dr : 1 + dr + 600, 1 + dc : 1 + dc + 600])
     pits = np.argwhere(lowest >= z)
     assert len(pits) == 1
     r, c = pits[0]
@@ -275,8 +328,11 @@ def test_dem_has_no_closed_depressions(demo):
 @pytest.mark.skipif(shutil.which("gdaldem") is None, reason="gdaldem (gdal-bin) is not installed")
 def test_steep_share_agrees_with_gdaldem(demo, tmp_path):
     out = tmp_path / "slope.tif"
-    subprocess.run(["gdaldem", "slope", "-p", "-compute_edges", str(datasets.get_path("dem")), str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["gdaldem", "slope", "-p", "-compute_edges", str(datasets.get_path("dem")), str(out)],
+        check=True,
+        capture_output=True,
+    )
     import rasterio
 
     with rasterio.open(out) as ds:
@@ -293,7 +349,7 @@ def test_dem_drains_to_connected_streams(demo):
     upa = flw.upstream_area(unit="km2")
     # one outlet drains nearly the whole window
     assert upa.max() > 0.9 * 144
-    # streams (>= 0.5 km2) form a connected network: every stream cell's path reaches the main outlet
+    # streams (>= 0.5 km2) form a connected network draining to the main outlet
     streams = upa >= 0.5
     assert 0.005 < streams.mean() < 0.1  # about 0.5-5 km of stream per km2
     outlet = np.unravel_index(np.argmax(upa), upa.shape)
@@ -301,12 +357,12 @@ def test_dem_drains_to_connected_streams(demo):
     assert (basins[streams] > 0).mean() > 0.95
 
 
-# -- histories ----------------------------------------------------------------------------------
+# -- histories ------------------------------------------------------------------------------------
 def _fallow_runs(hist: pd.DataFrame) -> pd.DataFrame:
     """Complete fallow periods: consecutive fallow years between two cultivated years."""
     runs = []
     for pid, g in hist.groupby("plot_id"):
-        status = dict(zip(g["year"].astype(int), g["status"]))
+        status = dict(zip(g["year"].astype(int), g["status"], strict=True))
         start = None
         for y in range(1990, 2026):
             s = status.get(y)
@@ -356,14 +412,28 @@ def test_climate_normals(demo):
     assert (lat.round(1) == 20.7).all() and (elev == 640).all()
 
 
-# -- irrigation schemes ----------------------------------------------------------------------------
+# -- irrigation schemes ---------------------------------------------------------------------------
 def test_schemes_totals_and_geometry(demo):
     pyflwdir = pytest.importorskip("pyflwdir")
     schemes = demo.schemes["scheme"]
     assert [s["scheme_id"] for s in schemes] == ["S1", "S2", "S3"]
-    keys = {"scheme_id", "name_en", "name_lo", "village_id", "crs", "intake_x_m", "intake_y_m",
-            "paddy_parcel_ids", "families", "area_ha", "low_flow_l_s_km2", "diversion_fraction", "canal_n",
-            "canal_bed_slope", "canal_side_slope"}
+    keys = {
+        "scheme_id",
+        "name_en",
+        "name_lo",
+        "village_id",
+        "crs",
+        "intake_x_m",
+        "intake_y_m",
+        "paddy_parcel_ids",
+        "families",
+        "area_ha",
+        "low_flow_l_s_km2",
+        "diversion_fraction",
+        "canal_n",
+        "canal_bed_slope",
+        "canal_side_slope",
+    }
     p = demo.parcels.set_index("parcel_id")
     hh = demo.households.set_index("household_id")
     dem = demo.dem
@@ -411,7 +481,7 @@ def test_schemes_totals_and_geometry(demo):
     assert abs(total_fam - 32) <= 3
 
 
-# -- Lao text ---------------------------------------------------------------------------------------
+# -- Lao text -------------------------------------------------------------------------------------
 def test_lao_text_round_trip(demo, tmp_path):
     v = demo.villages
     assert v["name_lo"].map(lambda s: bool(LAO.search(s))).all()
@@ -422,21 +492,28 @@ def test_lao_text_round_trip(demo, tmp_path):
     write_table(demo.households, tmp_path / "h.csv")
     hb = read_households(tmp_path / "h.csv")
     assert hb["head_name_lo"].tolist() == demo.households["head_name_lo"].tolist()
-    assert hb["spouse_name_lo"].fillna("").tolist() == demo.households["spouse_name_lo"].fillna("").tolist()
+    assert (
+        hb["spouse_name_lo"].fillna("").tolist()
+        == demo.households["spouse_name_lo"].fillna("").tolist()
+    )
 
 
-# -- summary and CLI ----------------------------------------------------------------------------------
+# -- summary and CLI ------------------------------------------------------------------------------
 def test_summary_matches_the_layers(demo):
     s = datasets.summary(demo)
     json.dumps(s)  # serialisable
     assert s["households"]["count"] == 720
     assert sum(v["households"] for v in s["villages"]) == 720
-    assert [v["name_lo"] for v in s["villages"]] == demo.villages.sort_values("village_id")["name_lo"].tolist()
+    assert [v["name_lo"] for v in s["villages"]] == demo.villages.sort_values("village_id")[
+        "name_lo"
+    ].tolist()
     by_type = demo.parcels.assign(a=demo.parcels.area / 1e4).groupby("land_type")["a"].sum()
     for t, row in s["parcels_by_type"].items():
         assert math.isclose(row["area_ha"], by_type[t], abs_tol=0.05)
     assert sum(r["count"] for r in s["parcels_by_type"].values()) == len(demo.parcels)
-    assert s["dem"]["relief_m"] == pytest.approx(s["dem"]["elev_max_m"] - s["dem"]["elev_min_m"], abs=0.11)
+    assert s["dem"]["relief_m"] == pytest.approx(
+        s["dem"]["elev_max_m"] - s["dem"]["elev_min_m"], abs=0.11
+    )
     assert s["schemes"]["families"] == sum(x["families"] for x in demo.schemes["scheme"])
 
 
@@ -466,26 +543,30 @@ def test_cli_demo_prints_summary_and_writes_json(tmp_path):
     assert res.exit_code == 0
 
 
-# -- generator -----------------------------------------------------------------------------------------
+# -- generator ------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_generator_is_deterministic_and_matches_the_bundled_files(tmp_path, shared_data):
     script = ROOT / "tools" / "make_demo.py"
     for name in ("a", "b"):
-        subprocess.run([sys.executable, str(script), "--out", str(tmp_path / name), "--quiet"], check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [sys.executable, str(script), "--out", str(tmp_path / name), "--quiet"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     files = sorted(f.name for f in (tmp_path / "a").iterdir())
     assert files == sorted(n for n in datasets.available.values() if n != "plan.toml")
-    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", files, shallow=False)
+    _, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", files, shallow=False)
     assert not mismatch and not errors
     bundled = datasets.get_path("dem").parent
-    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", bundled, files, shallow=False)
+    _, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", bundled, files, shallow=False)
     assert not mismatch and not errors, "regenerate the demo: .venv/bin/python tools/make_demo.py"
     # the schemes file is valid TOML
     with open(tmp_path / "a" / "schemes.toml", "rb") as fh:
         assert len(tomllib.load(fh)["scheme"]) == 3
 
 
-# -- generator building blocks (hand-computable cases) ------------------------------------------------
+# -- generator building blocks (hand-computable cases) --------------------------------------------
 @pytest.fixture(scope="module")
 def gen():
     import importlib.util
@@ -497,13 +578,15 @@ def gen():
 
 
 def test_priority_flood_fills_a_pit_towards_the_single_outlet(gen):
-    z = np.array([
-        [9.0, 9.0, 9.0, 9.0, 9.0],
-        [9.0, 5.0, 5.0, 5.0, 9.0],
-        [9.0, 5.0, 1.0, 5.0, 3.0],  # a pit of depth 2 below its lowest rim (3 at the outlet)
-        [9.0, 5.0, 5.0, 5.0, 9.0],
-        [9.0, 9.0, 9.0, 9.0, 9.0],
-    ])
+    z = np.array(
+        [
+            [9.0, 9.0, 9.0, 9.0, 9.0],
+            [9.0, 5.0, 5.0, 5.0, 9.0],
+            [9.0, 5.0, 1.0, 5.0, 3.0],  # a pit of depth 2 below its lowest rim (3 at the outlet)
+            [9.0, 5.0, 5.0, 5.0, 9.0],
+            [9.0, 9.0, 9.0, 9.0, 9.0],
+        ]
+    )
     filled, order, rec = gen.priority_flood(z, (2, 4), eps=0.01)
     assert order[0] == 2 * 5 + 4 and rec[2 * 5 + 4] == -1
     assert len(order) == z.size and sorted(order) == list(range(z.size))
@@ -539,12 +622,18 @@ def test_slope_pct_on_a_tilted_plane(gen):
 def test_absorb_small_pieces_fills_a_hole_and_a_crumb(gen):
     # a 3 x 3 block of 100 m parcels whose centre is unparcelled (a hole) plus a 1 m crumb
     village = shapely.box(0, 0, 301, 300)
-    cells = [shapely.box(100 * i, 100 * j, 100 * (i + 1), 100 * (j + 1)) for j in range(3) for i in range(3)]
+    cells = [
+        shapely.box(100 * i, 100 * j, 100 * (i + 1), 100 * (j + 1))
+        for j in range(3)
+        for i in range(3)
+    ]
     crumb = shapely.box(300, 0, 301, 300)
     pieces = np.array([*cells, crumb], dtype=object)
     is_parcel = np.array([True] * 4 + [False] + [True] * 4 + [True])
     vk = np.zeros(len(pieces), dtype=int)
-    out = gen.absorb_small_pieces(pieces, is_parcel, vk, np.array([village]), tiny_m2=500.0, hole_m2=20000.0)
+    out = gen.absorb_small_pieces(
+        pieces, is_parcel, vk, np.array([village]), tiny_m2=500.0, hole_m2=20000.0
+    )
     assert out[4].is_empty and out[9].is_empty
     kept = [g for g in out if not g.is_empty]
     assert len(kept) == 8

@@ -64,7 +64,8 @@ OUTLET_Z_M = 560.0  # river bed at the outlet [m a.s.l.]
 COARSE = 5  # coarse drainage grid = 5 x 5 DEM cells (100 m)
 TOWN_LONLAT = (101.98368, 20.69229)  # Muang Xay (GeoNames)
 
-#: The seven real villages (Xay district register), their synthetic household counts and ethnicity mix.
+#: The seven real villages (Xay district register), with their synthetic household counts
+#: and ethnicity mix.
 VILLAGES = [
     # village_id, households, main group, (shares Lao Loum/Lue, Khmu, Hmong)
     ("0401015", 160, "Lao Loum", (0.80, 0.20, 0.00)),
@@ -79,11 +80,22 @@ TOTAL_HOUSEHOLDS = 720
 
 #: Candidate irrigation schemes: (scheme_id, families, area_ha) targets.
 #: The catchment ranges [km2] differ so that the schemes range from well supplied to water-short.
-SCHEME_TARGETS = [("S1", 11, 7.2, (6.0, 25.0)), ("S2", 11, 7.5, (3.5, 8.0)), ("S3", 10, 6.8, (1.5, 3.5))]
+SCHEME_TARGETS = [
+    ("S1", 11, 7.2, (6.0, 25.0)),
+    ("S2", 11, 7.5, (3.5, 8.0)),
+    ("S3", 10, 6.8, (1.5, 3.5)),
+]
 
 #: Parcel id letters per land type.
-LETTER = {"paddy": "P", "upland": "U", "permanent": "G", "grazing": "L", "residential": "R", "other": "X",
-          "forest": "F"}
+LETTER = {
+    "paddy": "P",
+    "upland": "U",
+    "permanent": "G",
+    "grazing": "L",
+    "residential": "R",
+    "other": "X",
+    "forest": "F",
+}
 
 SYNTHETIC = "synthetic (tools/make_demo.py)"
 
@@ -118,8 +130,9 @@ def to_rowcol(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return row, col
 
 
-def priority_flood(z: np.ndarray, outlet: tuple[int, int], *, eps: float,
-                   invade: bool = False) -> tuple[np.ndarray, list[int], np.ndarray]:
+def priority_flood(
+    z: np.ndarray, outlet: tuple[int, int], *, eps: float, invade: bool = False
+) -> tuple[np.ndarray, list[int], np.ndarray]:
     """Fill depressions draining everything to one *outlet* cell (edges are walls).
 
     Priority-flood with an epsilon gradient (Barnes, Lehman & Mulla 2014,
@@ -167,7 +180,7 @@ def d8_accumulation(z: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]
     rr, cc = np.indices(z.shape)
     for dr, dc in NEIGH:
         dist = cell * math.hypot(dr, dc)
-        nb = pad[1 + dr: 1 + dr + rows, 1 + dc: 1 + dc + cols]
+        nb = pad[1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols]
         drop = (z - nb) / dist
         better = drop > best
         best = np.where(better, drop, best)
@@ -212,8 +225,10 @@ def read_district(shared: Path = SHARED) -> gpd.GeoDataFrame:
             "province_lo": xay["ADM1_LO"].to_numpy(),
             "province_pcode": xay["ADM1_PCODE"].to_numpy(),
             "area_km2": np.round(xay.area.to_numpy() / 1e6, 2),
-            "source": ["real: OCHA/HDX COD-AB Lao PDR (CC BY-IGO) via nipndri/mapjsfiles (MIT); "
-                       "reprojected to EPSG:32647"],
+            "source": [
+                "real: OCHA/HDX COD-AB Lao PDR (CC BY-IGO) via nipndri/mapjsfiles (MIT); "
+                "reprojected to EPSG:32647"
+            ],
         },
         geometry=xay.geometry.to_numpy(),
         crs=CRS,
@@ -235,11 +250,16 @@ def read_register(shared: Path = SHARED) -> pd.DataFrame:
 def make_drainage(rng: np.random.Generator) -> dict:
     """A dendritic drainage tree on a 100 m grid draining to one outlet on the east edge.
 
-    A random surface (a cone falling towards the outlet, raised rims along the window
-    edges and fractal noise) is flooded from the outlet; the flooding order gives a
-    drainage tree, its accumulation gives the channels, and channel-bed elevations are
-    integrated upstream from the outlet with a slope-area law S = k A^-0.45
-    (Flint 1974, doi:10.1029/WR010i005p00969).
+    A random surface (a cone falling towards the outlet plus fractal noise) is invaded
+    from the outlet, lowest cell first (invasion percolation, see :func:`priority_flood`);
+    the cell that reached a cell first is its receiver, which gives a drainage tree
+    covering the whole window. Its accumulation gives the channels, and channel-bed
+    elevations are integrated upstream from the outlet with Flint's slope-area law
+
+    .. math:: S = k A^{-\\theta}, \\quad k = 0.045, \\; \\theta = 0.45
+
+    with the bed slope *S* [m/m] and the drainage area *A* [km2] (Flint 1974,
+    doi:10.1029/WR010i005p00969; theta 0.4-0.6 is typical of natural rivers).
     """
     n = NX // COARSE
     cs = CELL * COARSE
@@ -289,9 +309,16 @@ def rasterise_channels(net: dict, *, min_area_km2: float) -> tuple[np.ndarray, n
     return zs.reshape(NY, NX), acc.reshape(NY, NX)
 
 
-def make_dem(rng: np.random.Generator, *, channel_km2: float = 0.5, relief_m: float = 980.0,
-             scale_m: float = 1300.0, shape: float = 1.7, roughness_m: float = 6.0,
-             smooth_cells: float = 3.0) -> dict:
+def make_dem(
+    rng: np.random.Generator,
+    *,
+    channel_km2: float = 0.5,
+    relief_m: float = 980.0,
+    scale_m: float = 1300.0,
+    shape: float = 1.7,
+    roughness_m: float = 6.0,
+    smooth_cells: float = 3.0,
+) -> dict:
     """Synthetic 20 m DEM: valleys carved along the drainage tree, ridges between them.
 
     Elevation = channel-bed elevation of the nearest channel + a gentle valley floor +
@@ -323,8 +350,14 @@ def make_dem(rng: np.random.Generator, *, channel_km2: float = 0.5, relief_m: fl
     dem = filled.astype("float32")
     rec, upa = d8_accumulation(dem.astype("float64"), CELL)
     return {
-        "dem": dem, "fill_depth": filled - z, "dist_stream": dist, "valley_half_width": half_width,
-        "area_km2": area, "upa_km2": upa / 1e6, "rec": rec, "outlet": out_rc,
+        "dem": dem,
+        "fill_depth": filled - z,
+        "dist_stream": dist,
+        "valley_half_width": half_width,
+        "area_km2": area,
+        "upa_km2": upa / 1e6,
+        "rec": rec,
+        "outlet": out_rc,
         "slope_pct": slope_pct(dem.astype("float64"), CELL),
     }
 
@@ -336,12 +369,17 @@ def place_villages(rng: np.random.Generator, terrain: dict, window) -> np.ndarra
     """Seven village centres on valley floors, spread out by farthest-point sampling."""
     xx, yy = cell_centres((NY, NX), TRANSFORM)
     ok = (
-        (terrain["dist_stream"] > 15) & (terrain["dist_stream"] < terrain["valley_half_width"])
-        & (terrain["area_km2"] >= 0.8) & (terrain["slope_pct"] < 8)
-        & (xx > X0 + 1200) & (xx < X1 - 1200) & (yy > Y0 + 1200) & (yy < Y1 - 1200)
+        (terrain["dist_stream"] > 15)
+        & (terrain["dist_stream"] < terrain["valley_half_width"])
+        & (terrain["area_km2"] >= 0.8)
+        & (terrain["slope_pct"] < 8)
+        & (xx > X0 + 1200)
+        & (xx < X1 - 1200)
+        & (yy > Y0 + 1200)
+        & (yy < Y1 - 1200)
     )
     cand = np.column_stack([xx[ok], yy[ok]])
-    for attempt in range(200):
+    for _attempt in range(200):
         pts = [cand[rng.integers(len(cand))]]
         while len(pts) < len(VILLAGES):
             d = np.min(np.linalg.norm(cand[:, None, :] - np.asarray(pts)[None], axis=2), axis=1)
@@ -354,22 +392,25 @@ def place_villages(rng: np.random.Generator, terrain: dict, window) -> np.ndarra
     raise RuntimeError("could not place villages with territories of 15-28 km2")
 
 
-def make_villages(centres: np.ndarray, terrain: dict, window, district: gpd.GeoDataFrame,
-                  register: pd.DataFrame) -> gpd.GeoDataFrame:
+def make_villages(
+    centres: np.ndarray, terrain: dict, window, district: gpd.GeoDataFrame, register: pd.DataFrame
+) -> gpd.GeoDataFrame:
     """Village territories: Voronoi cells of the centres clipped to the window.
 
     The lowest centre gets the largest (Lao Loum) village, the highest the Hmong village.
     """
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(centres), extend_to=window, ordered=True))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.MultiPoint(centres), extend_to=window, ordered=True)
+    )
     r, c = to_rowcol(centres[:, 0], centres[:, 1])
     z = terrain["dem"][r, c]
     # order: Hmong village on the highest centre, the others by elevation from the lowest
     by_z = np.argsort(z, kind="stable")
     order = list(by_z[:-1])
-    hmong_pos = [i for i, v in enumerate(VILLAGES) if v[2] == "Hmong"][0]
+    hmong_pos = next(i for i, v in enumerate(VILLAGES) if v[2] == "Hmong")
     assignment = {}
     lowland = [v for v in VILLAGES if v[2] != "Hmong"]
-    for spec, k in zip(lowland, order):
+    for spec, k in zip(lowland, order, strict=True):
         assignment[spec[0]] = int(k)
     assignment[VILLAGES[hmong_pos][0]] = int(by_z[-1])
     d = district.iloc[0]
@@ -378,23 +419,30 @@ def make_villages(centres: np.ndarray, terrain: dict, window, district: gpd.GeoD
         k = assignment[vid]
         reg = register.loc[vid]
         geom = shapely.normalize(cells[k].intersection(window))
-        rows.append({
-            "village_id": vid,
-            "name_en": reg["village_en"].title(),
-            "name_lo": reg["village_lo"],
-            "district_en": d["name_en"],
-            "district_lo": d["name_lo"],
-            "province_en": d["province_en"],
-            "province_lo": d["province_lo"],
-            "centre_x": round(float(centres[k, 0]), 1),
-            "centre_y": round(float(centres[k, 1]), 1),
-            "main_group": group,
-            "households": hh,
-            "source": "real: village_id, name_en, name_lo (Lao village register via ii-46/lao-village-data, MIT), "
-                      "district and province names (OCHA/HDX COD-AB); synthetic: centre, territory, households",
-            "geometry": geom,
-        })
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS).sort_values("village_id").reset_index(drop=True)
+        rows.append(
+            {
+                "village_id": vid,
+                "name_en": reg["village_en"].title(),
+                "name_lo": reg["village_lo"],
+                "district_en": d["name_en"],
+                "district_lo": d["name_lo"],
+                "province_en": d["province_en"],
+                "province_lo": d["province_lo"],
+                "centre_x": round(float(centres[k, 0]), 1),
+                "centre_y": round(float(centres[k, 1]), 1),
+                "main_group": group,
+                "households": hh,
+                "source": "real: village_id, name_en, name_lo (Lao village register via "
+                "ii-46/lao-village-data, MIT), district and province names (OCHA/HDX COD-AB); "
+                "synthetic: centre, territory, households",
+                "geometry": geom,
+            }
+        )
+    return (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+        .sort_values("village_id")
+        .reset_index(drop=True)
+    )
 
 
 def village_raster(villages: gpd.GeoDataFrame) -> np.ndarray:
@@ -424,7 +472,9 @@ def residential_seeds(rng, villages, terrain) -> list[tuple[float, float, int, s
                 if len(chosen) == n:
                     break
         if len(chosen) < n:
-            raise RuntimeError(f"village {v['village_id']}: room for only {len(chosen)} house plots")
+            raise RuntimeError(
+                f"village {v['village_id']}: room for only {len(chosen)} house plots"
+            )
         dcent = [math.hypot(p[0] - v["centre_x"], p[1] - v["centre_y"]) for p in chosen]
         public = set(np.argsort(dcent, kind="stable")[:2].tolist())
         for i, p in enumerate(chosen):
@@ -453,9 +503,16 @@ def land_zones(rng, villages, vras, terrain) -> np.ndarray:
             zone[m & (cost <= vals[min(need, len(vals)) - 1])] = code
 
     # paddy: gentle valley floors beside streams draining >= 0.5 km2, about 0.35 ha per household
-    floor = (terrain["dist_stream"] <= np.minimum(terrain["valley_half_width"], 120.0) + 10) & (s < 9)
+    floor = (terrain["dist_stream"] <= np.minimum(terrain["valley_half_width"], 120.0) + 10) & (
+        s < 9
+    )
     floor &= (terrain["area_km2"] >= 0.5) & (dc > 250) & (dc < 3500) & (z < 950)
-    take(floor, dc / 1000.0 + terrain["dist_stream"] / 100.0 + 0.5 * smooth_noise(rng, (NY, NX), 5), 0.35, 1)
+    take(
+        floor,
+        dc / 1000.0 + terrain["dist_stream"] / 100.0 + 0.5 * smooth_noise(rng, (NY, NX), 5),
+        0.35,
+        1,
+    )
     # gardens and orchards near the houses, about 0.3 ha per household
     near = (dc > 200) & (dc < 1200) & (s < 40) & (terrain["dist_stream"] > 30)
     take(near, dc / 1000.0 + 0.8 * smooth_noise(rng, (NY, NX), 6), 0.30, 3)
@@ -513,7 +570,9 @@ def make_parcels(rng, villages, terrain, window):
     xy = np.array([q for part in pts for q in part])
     kind = np.array([k for part in kinds for k in part], dtype=object)
     vk = np.array([k for part in vill for k in part])
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(xy), extend_to=window, ordered=True))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.MultiPoint(xy), extend_to=window, ordered=True)
+    )
     vgeom = villages.geometry.to_numpy()
     # cut every cell by the village territories: a cell reaching into the next village
     # gives a piece there too (same land zone), so that the pieces cover the window
@@ -531,14 +590,22 @@ def make_parcels(rng, villages, terrain, window):
     keep = ~shapely.is_empty(pieces)
     parcels = gpd.GeoDataFrame(
         {"village_idx": vk[is_parcel & keep], "land_type": kind[is_parcel & keep]},
-        geometry=shapely.normalize(pieces[is_parcel & keep]), crs=CRS,
+        geometry=shapely.normalize(pieces[is_parcel & keep]),
+        crs=CRS,
     )
-    unparcelled = gpd.GeoDataFrame({"village_idx": vk[~is_parcel & keep]}, geometry=pieces[~is_parcel & keep], crs=CRS)
+    unparcelled = gpd.GeoDataFrame(
+        {"village_idx": vk[~is_parcel & keep]}, geometry=pieces[~is_parcel & keep], crs=CRS
+    )
     return parcels, unparcelled, zone
 
 
-def village_forests(pieces: np.ndarray, kind: np.ndarray, is_parcel: np.ndarray, vk: np.ndarray,
-                    villages: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def village_forests(
+    pieces: np.ndarray,
+    kind: np.ndarray,
+    is_parcel: np.ndarray,
+    vk: np.ndarray,
+    villages: gpd.GeoDataFrame,
+) -> tuple[np.ndarray, np.ndarray]:
     """One village-use forest parcel (spirit or cemetery forest, 2-6 ha) per village.
 
     The unparcelled cells within 130 m of the unparcelled cell closest to 800 m from
@@ -564,8 +631,15 @@ def village_forests(pieces: np.ndarray, kind: np.ndarray, is_parcel: np.ndarray,
     return kind, is_parcel
 
 
-def absorb_small_pieces(pieces: np.ndarray, is_parcel: np.ndarray, vk: np.ndarray, vgeom: np.ndarray,
-                        *, tiny_m2: float = 500.0, hole_m2: float = 3000.0) -> np.ndarray:
+def absorb_small_pieces(
+    pieces: np.ndarray,
+    is_parcel: np.ndarray,
+    vk: np.ndarray,
+    vgeom: np.ndarray,
+    *,
+    tiny_m2: float = 500.0,
+    hole_m2: float = 3000.0,
+) -> np.ndarray:
     """Merge slivers of parcels (< *tiny_m2*) and small unparcelled holes enclosed by
     parcels (< *hole_m2*) into the neighbouring parcel of the same village that shares
     the longest boundary with them, so that the demo has no gaps or slivers.
@@ -590,11 +664,16 @@ def absorb_small_pieces(pieces: np.ndarray, is_parcel: np.ndarray, vk: np.ndarra
     tree = shapely.STRtree(pieces)
     merged: dict[int, list[int]] = {}
     for i in np.flatnonzero(absorb).tolist():
-        cand = [j for j in tree.query(pieces[i], predicate="intersects").tolist()
-                if j != i and is_parcel[j] and not absorb[j] and vk[j] == vk[i]]
+        cand = [
+            j
+            for j in tree.query(pieces[i], predicate="intersects").tolist()
+            if j != i and is_parcel[j] and not absorb[j] and vk[j] == vk[i]
+        ]
         if not cand:
             continue
-        shared = shapely.length(shapely.intersection(shapely.boundary(pieces[cand]), pieces[i].boundary))
+        shared = shapely.length(
+            shapely.intersection(shapely.boundary(pieces[cand]), pieces[i].boundary)
+        )
         if shared.max() <= 0.5:
             continue
         merged.setdefault(cand[int(np.argmax(shared))], []).append(i)
@@ -650,35 +729,130 @@ def make_forest(rng, unparcelled: gpd.GeoDataFrame, villages, terrain) -> gpd.Ge
 # ======================================================================================
 # Common given names and family names written for this demo (Lao script + a consistent
 # romanisation). Combinations are random: no real person is meant.
-LAO_MALE = [("Bounmy", "ບຸນມີ"), ("Khamphone", "ຄຳພອນ"), ("Somphone", "ສົມພອນ"), ("Souksavanh", "ສຸກສະຫວັນ"),
-            ("Phonsavanh", "ພອນສະຫວັນ"), ("Bounthavy", "ບຸນທະວີ"), ("Vilay", "ວິໄລ"), ("Sengphet", "ແສງເພັດ"),
-            ("Khamla", "ຄຳຫຼ້າ"), ("Thongsavanh", "ທອງສະຫວັນ"), ("Sisavath", "ສີສະຫວາດ"), ("Khamsing", "ຄຳສິງ"),
-            ("Thongdy", "ທອງດີ"), ("Bouasone", "ບົວສອນ"), ("Khamphanh", "ຄຳພັນ"), ("Somsak", "ສົມສັກ"),
-            ("Chanthone", "ຈັນທອນ"), ("Bounkham", "ບຸນຄຳ"), ("Thongkham", "ທອງຄຳ"), ("Saysana", "ໄຊສະນະ")]
-LAO_FEMALE = [("Khamphet", "ຄຳເພັດ"), ("Bouaphanh", "ບົວພັນ"), ("Chanthaly", "ຈັນທະລີ"), ("Vilayvanh", "ວິໄລວັນ"),
-              ("Phonmany", "ພອນມະນີ"), ("Sengdeuane", "ແສງເດືອນ"), ("Douangchanh", "ດວງຈັນ"), ("Khammany", "ຄຳມະນີ"),
-              ("Vanmany", "ວັນມະນີ"), ("Thongvanh", "ທອງວັນ"), ("Souphaphone", "ສຸພາພອນ"), ("Noy", "ນ້ອຍ"),
-              ("Keo", "ແກ້ວ"), ("Mone", "ມອນ"), ("Lattana", "ລັດຕະນາ"), ("Bouakham", "ບົວຄຳ"),
-              ("Kongkeo", "ກອງແກ້ວ"), ("Manivone", "ມະນີວອນ"), ("Phetsamone", "ເພັດສະໝອນ"), ("Oudone", "ອຸດອນ")]
-LAO_FAMILY = [("Phommachanh", "ພົມມະຈັນ"), ("Sisouphanh", "ສີສຸພັນ"), ("Keophila", "ແກ້ວພິລາ"),
-              ("Vongsavanh", "ວົງສະຫວັນ"), ("Inthavong", "ອິນທະວົງ"), ("Sayavong", "ໄຊຍະວົງ"),
-              ("Phanthavong", "ພັນທະວົງ"), ("Chanthavong", "ຈັນທະວົງ"), ("Souvannavong", "ສຸວັນນະວົງ"),
-              ("Keomany", "ແກ້ວມະນີ"), ("Manivong", "ມະນີວົງ"), ("Bounyavong", "ບຸນຍະວົງ"),
-              ("Luangrath", "ຫຼວງລາດ"), ("Sengsouly", "ແສງສຸລີ"), ("Thammavong", "ທຳມະວົງ")]
+LAO_MALE = [
+    ("Bounmy", "ບຸນມີ"),
+    ("Khamphone", "ຄຳພອນ"),
+    ("Somphone", "ສົມພອນ"),
+    ("Souksavanh", "ສຸກສະຫວັນ"),
+    ("Phonsavanh", "ພອນສະຫວັນ"),
+    ("Bounthavy", "ບຸນທະວີ"),
+    ("Vilay", "ວິໄລ"),
+    ("Sengphet", "ແສງເພັດ"),
+    ("Khamla", "ຄຳຫຼ້າ"),
+    ("Thongsavanh", "ທອງສະຫວັນ"),
+    ("Sisavath", "ສີສະຫວາດ"),
+    ("Khamsing", "ຄຳສິງ"),
+    ("Thongdy", "ທອງດີ"),
+    ("Bouasone", "ບົວສອນ"),
+    ("Khamphanh", "ຄຳພັນ"),
+    ("Somsak", "ສົມສັກ"),
+    ("Chanthone", "ຈັນທອນ"),
+    ("Bounkham", "ບຸນຄຳ"),
+    ("Thongkham", "ທອງຄຳ"),
+    ("Saysana", "ໄຊສະນະ"),
+]
+LAO_FEMALE = [
+    ("Khamphet", "ຄຳເພັດ"),
+    ("Bouaphanh", "ບົວພັນ"),
+    ("Chanthaly", "ຈັນທະລີ"),
+    ("Vilayvanh", "ວິໄລວັນ"),
+    ("Phonmany", "ພອນມະນີ"),
+    ("Sengdeuane", "ແສງເດືອນ"),
+    ("Douangchanh", "ດວງຈັນ"),
+    ("Khammany", "ຄຳມະນີ"),
+    ("Vanmany", "ວັນມະນີ"),
+    ("Thongvanh", "ທອງວັນ"),
+    ("Souphaphone", "ສຸພາພອນ"),
+    ("Noy", "ນ້ອຍ"),
+    ("Keo", "ແກ້ວ"),
+    ("Mone", "ມອນ"),
+    ("Lattana", "ລັດຕະນາ"),
+    ("Bouakham", "ບົວຄຳ"),
+    ("Kongkeo", "ກອງແກ້ວ"),
+    ("Manivone", "ມະນີວອນ"),
+    ("Phetsamone", "ເພັດສະໝອນ"),
+    ("Oudone", "ອຸດອນ"),
+]
+LAO_FAMILY = [
+    ("Phommachanh", "ພົມມະຈັນ"),
+    ("Sisouphanh", "ສີສຸພັນ"),
+    ("Keophila", "ແກ້ວພິລາ"),
+    ("Vongsavanh", "ວົງສະຫວັນ"),
+    ("Inthavong", "ອິນທະວົງ"),
+    ("Sayavong", "ໄຊຍະວົງ"),
+    ("Phanthavong", "ພັນທະວົງ"),
+    ("Chanthavong", "ຈັນທະວົງ"),
+    ("Souvannavong", "ສຸວັນນະວົງ"),
+    ("Keomany", "ແກ້ວມະນີ"),
+    ("Manivong", "ມະນີວົງ"),
+    ("Bounyavong", "ບຸນຍະວົງ"),
+    ("Luangrath", "ຫຼວງລາດ"),
+    ("Sengsouly", "ແສງສຸລີ"),
+    ("Thammavong", "ທຳມະວົງ"),
+]
 # Khmu families in Oudomxay mostly use Lao given names; these family names are common among Khmu.
-KHMU_FAMILY = [("Khammoune", "ຄຳມູນ"), ("Thongla", "ທອງຫຼ້າ"), ("Somphou", "ສົມພູ"), ("Khamsouk", "ຄຳສຸກ"),
-               ("Bounpheng", "ບຸນເພັງ"), ("Kaenpha", "ແກ່ນພາ"), ("Phouvong", "ພູວົງ"), ("Thaokham", "ທ້າວຄຳ"),
-               ("Sithong", "ສີທອງ"), ("Khamvanh", "ຄຳວັນ"), ("Sengkham", "ແສງຄຳ"), ("Boutdy", "ບຸດດີ")]
-HMONG_MALE = [("Tou", "ຕູ້"), ("Pao", "ເປົ່າ"), ("Chue", "ຈື"), ("Kou", "ກູ່"), ("Neng", "ເນັ້ງ"), ("Xay", "ໄຊ"),
-              ("Ger", "ເກີ"), ("Cher", "ເຈີ"), ("Teng", "ເຕັ່ງ"), ("Yeng", "ເຢັ່ງ"), ("Long", "ລົງ"), ("Fong", "ຟົງ")]
-HMONG_FEMALE = [("Mai", "ໄມ"), ("Yer", "ເຢີ"), ("Mee", "ມີ"), ("Pa", "ປາ"), ("Nou", "ນູ"), ("Xia", "ເຊຍ"),
-                ("Kia", "ກຽ"), ("Youa", "ຢົວ"), ("Zoua", "ຊົວ"), ("Lia", "ລຽ"), ("Ka", "ກ່າ"), ("Yia", "ຢຽ")]
-HMONG_CLAN = [("Vang", "ວ່າງ"), ("Ly", "ລີ"), ("Yang", "ຢ່າງ"), ("Xiong", "ຊົ່ງ"), ("Thao", "ທໍ່"), ("Moua", "ມົວ"),
-              ("Her", "ເຮີ"), ("Lor", "ລໍ"), ("Vue", "ວື"), ("Hang", "ຫາງ"), ("Kue", "ກື"), ("Chang", "ຈາງ")]
+KHMU_FAMILY = [
+    ("Khammoune", "ຄຳມູນ"),
+    ("Thongla", "ທອງຫຼ້າ"),
+    ("Somphou", "ສົມພູ"),
+    ("Khamsouk", "ຄຳສຸກ"),
+    ("Bounpheng", "ບຸນເພັງ"),
+    ("Kaenpha", "ແກ່ນພາ"),
+    ("Phouvong", "ພູວົງ"),
+    ("Thaokham", "ທ້າວຄຳ"),
+    ("Sithong", "ສີທອງ"),
+    ("Khamvanh", "ຄຳວັນ"),
+    ("Sengkham", "ແສງຄຳ"),
+    ("Boutdy", "ບຸດດີ"),
+]
+HMONG_MALE = [
+    ("Tou", "ຕູ້"),
+    ("Pao", "ເປົ່າ"),
+    ("Chue", "ຈື"),
+    ("Kou", "ກູ່"),
+    ("Neng", "ເນັ້ງ"),
+    ("Xay", "ໄຊ"),
+    ("Ger", "ເກີ"),
+    ("Cher", "ເຈີ"),
+    ("Teng", "ເຕັ່ງ"),
+    ("Yeng", "ເຢັ່ງ"),
+    ("Long", "ລົງ"),
+    ("Fong", "ຟົງ"),
+]
+HMONG_FEMALE = [
+    ("Mai", "ໄມ"),
+    ("Yer", "ເຢີ"),
+    ("Mee", "ມີ"),
+    ("Pa", "ປາ"),
+    ("Nou", "ນູ"),
+    ("Xia", "ເຊຍ"),
+    ("Kia", "ກຽ"),
+    ("Youa", "ຢົວ"),
+    ("Zoua", "ຊົວ"),
+    ("Lia", "ລຽ"),
+    ("Ka", "ກ່າ"),
+    ("Yia", "ຢຽ"),
+]
+HMONG_CLAN = [
+    ("Vang", "ວ່າງ"),
+    ("Ly", "ລີ"),
+    ("Yang", "ຢ່າງ"),
+    ("Xiong", "ຊົ່ງ"),
+    ("Thao", "ທໍ່"),
+    ("Moua", "ມົວ"),
+    ("Her", "ເຮີ"),
+    ("Lor", "ລໍ"),
+    ("Vue", "ວື"),
+    ("Hang", "ຫາງ"),
+    ("Kue", "ກື"),
+    ("Chang", "ຈາງ"),
+]
 ETHNIC = ["Lao Loum/Lue", "Khmu", "Hmong"]
 
 
-def _name(rng, group: str, female: bool, family: tuple[str, str] | None = None) -> tuple[str, str, tuple[str, str]]:
+def _name(
+    rng, group: str, female: bool, family: tuple[str, str] | None = None
+) -> tuple[str, str, tuple[str, str]]:
     if group == "Hmong":
         given = HMONG_FEMALE if female else HMONG_MALE
         fam = family or HMONG_CLAN[rng.integers(len(HMONG_CLAN))]
@@ -691,11 +865,11 @@ def _name(rng, group: str, female: bool, family: tuple[str, str] | None = None) 
 
 
 def make_households(rng, villages: gpd.GeoDataFrame) -> pd.DataFrame:
-    """720 households: about 6 persons and 3 labour units each (7.5 persons in the Hmong village)."""
+    """720 households: about 6 persons and 3 labour units each (7.5 in the Hmong village)."""
     rows = []
     for _, v in villages.iterrows():
         spec = next(s for s in VILLAGES if s[0] == v["village_id"])
-        n, main, shares = spec[1], spec[2], spec[3]
+        n, shares = spec[1], spec[3]
         groups = rng.choice(ETHNIC, size=n, p=shares)
         landless = set(rng.choice(n, size=max(1, round(0.03 * n)), replace=False).tolist())
         for i in range(n):
@@ -714,19 +888,21 @@ def make_households(rng, villages: gpd.GeoDataFrame) -> pd.DataFrame:
                         spouse, spouse_lo, _ = _name(rng, g, True)
             labour = np.round((0.5 * members + rng.normal(0.0, 0.6)) * 2) / 2
             labour = float(np.clip(labour, 1.0 if members > 1 else 0.5, members))
-            rows.append({
-                "household_id": f"{v['village_id']}-H{i + 1:03d}",
-                "village_id": v["village_id"],
-                "head_name": head,
-                "head_name_lo": head_lo,
-                "spouse_name": spouse,
-                "spouse_name_lo": spouse_lo,
-                "members": members,
-                "labour_units": labour,
-                "ethnicity": g,
-                "landless": i in landless,
-                "source": "synthetic",
-            })
+            rows.append(
+                {
+                    "household_id": f"{v['village_id']}-H{i + 1:03d}",
+                    "village_id": v["village_id"],
+                    "head_name": head,
+                    "head_name_lo": head_lo,
+                    "spouse_name": spouse,
+                    "spouse_name_lo": spouse_lo,
+                    "members": members,
+                    "labour_units": labour,
+                    "ethnicity": g,
+                    "landless": i in landless,
+                    "source": "synthetic",
+                }
+            )
     df = pd.DataFrame(rows)
     assert len(df) == TOTAL_HOUSEHOLDS
     return df
@@ -748,7 +924,9 @@ def _chain_order(xy: np.ndarray, start: np.ndarray) -> list[int]:
     return order
 
 
-def assign_holders(rng, parcels: gpd.GeoDataFrame, households: pd.DataFrame, villages) -> pd.Series:
+def assign_holders(
+    rng, parcels: gpd.GeoDataFrame, households: pd.DataFrame, villages
+) -> pd.Series:
     """Current holders: a house plot each, runs of neighbouring paddy terraces, upland plots."""
     holder = pd.Series([None] * len(parcels), index=parcels.index, dtype=object)
     cent = parcels.geometry.centroid
@@ -761,7 +939,7 @@ def assign_holders(rng, parcels: gpd.GeoDataFrame, households: pd.DataFrame, vil
         centre = np.array([v["centre_x"], v["centre_y"]])
         in_v = parcels["village_id"] == vid
 
-        def idx(kind):
+        def idx(kind, in_v=in_v):
             return parcels.index[in_v & (parcels["land_type"] == kind)]
 
         res = idx("residential")
@@ -779,14 +957,14 @@ def assign_holders(rng, parcels: gpd.GeoDataFrame, households: pd.DataFrame, vil
             if rng.random() < 0.1:
                 pos += run
                 continue
-            for p in order[pos:pos + run]:
+            for p in order[pos : pos + run]:
                 holder[pad[p]] = takers[k]
             pos += run
             k += 1
         # gardens and orchards: one for about every second farming household
         gar = idx("permanent")
         takers = list(rng.permutation(farming))
-        for p, h in zip(rng.permutation(len(gar)), takers[: int(0.85 * len(gar))]):
+        for p, h in zip(rng.permutation(len(gar)), takers[: int(0.85 * len(gar))], strict=False):
             holder[gar[p]] = h
         # rotational upland (1996-2000 allocation, 3-plot rule): three plots per farming
         # household, one or two for households that also hold paddy; the plots left
@@ -799,8 +977,8 @@ def assign_holders(rng, parcels: gpd.GeoDataFrame, households: pd.DataFrame, vil
         spare = len(order) - sum(wanted)
         p_gap = min(0.5, max(spare, 0) / (2.0 * len(takers)))
         pos = 0
-        for h, n in zip(takers, wanted):
-            for p in order[pos:pos + n]:
+        for h, n in zip(takers, wanted, strict=True):
+            for p in order[pos : pos + n]:
                 holder[up[p]] = h
             pos += n + (1 if rng.random() < p_gap else 0)
     return holder
@@ -814,13 +992,26 @@ def finish_parcels(rng, parcels: gpd.GeoDataFrame, villages, households) -> gpd.
     parcels["_y"], parcels["_x"] = -c.y.round(1), c.x.round(1)
     parcels = parcels.sort_values(["village_id", "land_type", "_y", "_x"]).reset_index(drop=True)
     parcels["parcel_id"] = [
-        f"{v}-{LETTER[t]}{i + 1:04d}" for v, t, i in
-        zip(parcels["village_id"], parcels["land_type"], parcels.groupby(["village_id", "land_type"]).cumcount())
+        f"{v}-{LETTER[t]}{i + 1:04d}"
+        for v, t, i in zip(
+            parcels["village_id"],
+            parcels["land_type"],
+            parcels.groupby(["village_id", "land_type"]).cumcount(),
+            strict=True,
+        )
     ]
     parcels["household_id"] = assign_holders(rng, parcels, households, villages)
     parcels["area_ha"] = (parcels.area / 1e4).round(4)
     parcels["source"] = SYNTHETIC
-    cols = ["parcel_id", "village_id", "land_type", "household_id", "area_ha", "source", "geometry"]
+    cols = [
+        "parcel_id",
+        "village_id",
+        "land_type",
+        "household_id",
+        "area_ha",
+        "source",
+        "geometry",
+    ]
     return parcels[cols].sort_values("parcel_id").reset_index(drop=True)
 
 
@@ -838,10 +1029,16 @@ def make_histories(rng, parcels: gpd.GeoDataFrame) -> pd.DataFrame:
     """
     years = np.arange(1990, 2026)
     up = parcels[parcels["land_type"] == "upland"]
-    alloc = {v: int(y) for v, y in zip(sorted(up["village_id"].unique()),
-                                        rng.integers(1996, 2001, up["village_id"].nunique()))}
+    alloc = {
+        v: int(y)
+        for v, y in zip(
+            sorted(up["village_id"].unique()),
+            rng.integers(1996, 2001, up["village_id"].nunique()),
+            strict=True,
+        )
+    }
     rows = []
-    for pid, vid in zip(up["parcel_id"], up["village_id"]):
+    for pid, vid in zip(up["parcel_id"], up["village_id"], strict=True):
         long_fallow = rng.random() < 0.10
         status = {}
         y = 1990 - int(rng.integers(0, 12))  # last clearing before 1990
@@ -878,7 +1075,7 @@ def fallow_by_decade(hist: pd.DataFrame) -> dict[str, float]:
     """Mean length of complete fallow periods (cultivated-fallow...-cultivated) by start decade."""
     runs = []
     for _, g in hist.groupby("plot_id", sort=False):
-        status = dict(zip(g["year"], g["status"]))
+        status = dict(zip(g["year"], g["status"], strict=True))
         start = None
         for y in range(1990, 2026):
             st = status.get(y)
@@ -900,14 +1097,23 @@ def make_climate() -> pd.DataFrame:
     December-February, hot dry March-April); not station data.
     """
     data = [
-        (1, 24.5, 10.5, 80, 1.0, 5.6, 15), (2, 27.5, 11.5, 74, 1.2, 6.5, 18),
-        (3, 30.5, 14.5, 68, 1.4, 6.8, 45), (4, 32.0, 18.5, 70, 1.5, 6.5, 110),
-        (5, 31.5, 21.0, 79, 1.3, 5.5, 200), (6, 30.5, 22.5, 85, 1.2, 4.2, 245),
-        (7, 29.5, 22.5, 87, 1.1, 3.6, 305), (8, 29.5, 22.0, 88, 1.0, 3.8, 300),
-        (9, 29.5, 21.0, 86, 0.9, 4.8, 185), (10, 28.0, 18.5, 84, 0.9, 5.2, 95),
-        (11, 26.0, 14.5, 83, 0.9, 5.3, 40), (12, 24.0, 11.0, 82, 0.9, 5.4, 17),
+        (1, 24.5, 10.5, 80, 1.0, 5.6, 15),
+        (2, 27.5, 11.5, 74, 1.2, 6.5, 18),
+        (3, 30.5, 14.5, 68, 1.4, 6.8, 45),
+        (4, 32.0, 18.5, 70, 1.5, 6.5, 110),
+        (5, 31.5, 21.0, 79, 1.3, 5.5, 200),
+        (6, 30.5, 22.5, 85, 1.2, 4.2, 245),
+        (7, 29.5, 22.5, 87, 1.1, 3.6, 305),
+        (8, 29.5, 22.0, 88, 1.0, 3.8, 300),
+        (9, 29.5, 21.0, 86, 0.9, 4.8, 185),
+        (10, 28.0, 18.5, 84, 0.9, 5.2, 95),
+        (11, 26.0, 14.5, 83, 0.9, 5.3, 40),
+        (12, 24.0, 11.0, 82, 0.9, 5.4, 17),
     ]
-    df = pd.DataFrame(data, columns=["month", "tmax_c", "tmin_c", "rh_mean_pct", "u2_m_s", "sunshine_h", "rain_mm"])
+    df = pd.DataFrame(
+        data,
+        columns=["month", "tmax_c", "tmin_c", "rh_mean_pct", "u2_m_s", "sunshine_h", "rain_mm"],
+    )
     df["lat_deg"] = 20.69
     df["elevation_m"] = 640
     df["note"] = "illustrative normals for Oudomxay, not station data (tools/make_demo.py)"
@@ -960,7 +1166,12 @@ def make_schemes(rng, parcels, villages, terrain) -> list[dict]:
                 j = k
             path_xy = np.column_stack([xx.flat[path], yy.flat[path]])
             d, along = cKDTree(path_xy).query(pxy)
-            ok = (d < 250.0) & (along > 0) & (ptop < zi - 2.0) & (pad["village_id"].to_numpy() == vid)
+            ok = (
+                (d < 250.0)
+                & (along > 0)
+                & (ptop < zi - 2.0)
+                & (pad["village_id"].to_numpy() == vid)
+            )
             if ok.sum() < 5:
                 continue
             sel = np.flatnonzero(ok)
@@ -988,23 +1199,35 @@ def make_schemes(rng, parcels, villages, terrain) -> list[dict]:
         if best is None:
             raise RuntimeError(f"no site found for scheme {target_id}")
         _, i, vid, chosen, fams, area = best
-        results.append({
-            "scheme_id": target_id, "village_id": vid, "intake_index": i,
-            "parcel_ids": sorted(pad["parcel_id"].to_numpy()[chosen].tolist()),
-            "families": len(fams), "area_ha": round(area, 2),
-            "intake_x_m": float(xx.flat[i]), "intake_y_m": float(yy.flat[i]),
-            "intake_z_m": round(float(dem.flat[i]), 1), "catchment_km2": round(float(upa.flat[i]), 2),
-        })
+        results.append(
+            {
+                "scheme_id": target_id,
+                "village_id": vid,
+                "intake_index": i,
+                "parcel_ids": sorted(pad["parcel_id"].to_numpy()[chosen].tolist()),
+                "families": len(fams),
+                "area_ha": round(area, 2),
+                "intake_x_m": float(xx.flat[i]),
+                "intake_y_m": float(yy.flat[i]),
+                "intake_z_m": round(float(dem.flat[i]), 1),
+                "catchment_km2": round(float(upa.flat[i]), 2),
+            }
+        )
     return results
 
 
 def schemes_toml(schemes: list[dict], villages) -> str:
-    names = {"S1": ("Houay Kang weir", "ຝາຍຫ້ວຍກາງ"), "S2": ("Nam Phak weir", "ຝາຍນ້ຳພັກ"),
-             "S3": ("Houay Sai weir", "ຝາຍຫ້ວຍຊາຍ")}
+    names = {
+        "S1": ("Houay Kang weir", "ຝາຍຫ້ວຍກາງ"),
+        "S2": ("Nam Phak weir", "ຝາຍນ້ຳພັກ"),
+        "S3": ("Houay Sai weir", "ຝາຍຫ້ວຍຊາຍ"),
+    }
     lines = [
         "# Candidate gravity irrigation schemes of the landuse demo (Oudomxay, Xay district).",
-        "# SYNTHETIC: sites, parcels and families are made by tools/make_demo.py; the scheme names",
-        "# are invented. The village ids are real codes of the Lao village register. See NOTICE.md.",
+        "# SYNTHETIC: sites, parcels and families are made by tools/make_demo.py; "
+        "the scheme names",
+        "# are invented. The village ids are real codes of the Lao village register. "
+        "See NOTICE.md.",
         "# Coordinates in EPSG:32647; the intake lies on a D8 stream cell of dem.tif.",
         "",
     ]
@@ -1018,13 +1241,13 @@ def schemes_toml(schemes: list[dict], villages) -> str:
             f'name_lo = "{names[s["scheme_id"]][1]}"',
             f'village_id = "{s["village_id"]}"  # {v["name_en"]} ({v["name_lo"]})',
             'crs = "EPSG:32647"',
-            f'intake_x_m = {s["intake_x_m"]:.1f}',
-            f'intake_y_m = {s["intake_y_m"]:.1f}',
-            f'intake_elev_m = {s["intake_z_m"]:.1f}  # DEM value at the intake',
-            f'catchment_km2 = {s["catchment_km2"]:.2f}  # D8 drainage area at the intake',
+            f"intake_x_m = {s['intake_x_m']:.1f}",
+            f"intake_y_m = {s['intake_y_m']:.1f}",
+            f"intake_elev_m = {s['intake_z_m']:.1f}  # DEM value at the intake",
+            f"catchment_km2 = {s['catchment_km2']:.2f}  # D8 drainage area at the intake",
             f"paddy_parcel_ids = [{ids}]",
-            f'families = {s["families"]}',
-            f'area_ha = {s["area_ha"]:.2f}',
+            f"families = {s['families']}",
+            f"area_ha = {s['area_ha']:.2f}",
             "low_flow_l_s_km2 = 2.5",
             "diversion_fraction = 0.7",
             "canal_n = 0.025",
@@ -1044,7 +1267,8 @@ def tag_dem(path: Path) -> None:
 
     with rasterio.open(path, "r+") as ds:
         ds.update_tags(
-            SOURCE="synthetic (tools/make_demo.py, seed %d); not the real terrain of this place" % SEED,
+            SOURCE=f"synthetic (tools/make_demo.py, seed {SEED}); "
+            "not the real terrain of this place",
             UNITS="m a.s.l.",
             NOTICE="landuse demo dataset, see NOTICE.md",
         )
@@ -1063,7 +1287,9 @@ def generate(out: Path, *, shared: Path = SHARED, quiet: bool = False) -> dict:
     window = shapely.box(X0, Y0, X1, Y1)
     for rel in (DISTRICT_SRC, REGISTER_SRC):
         if not (shared / rel).is_file():
-            raise SystemExit(f"make_demo: real input {shared / rel} not found; pass --shared FOLDER")
+            raise SystemExit(
+                f"make_demo: real input {shared / rel} not found; pass --shared FOLDER"
+            )
     district = read_district(shared)
     if not district.geometry.iloc[0].contains(window):
         raise RuntimeError("the demo window is not inside the Xay district polygon")
@@ -1072,8 +1298,11 @@ def generate(out: Path, *, shared: Path = SHARED, quiet: bool = False) -> dict:
     terrain = make_dem(rng)
     dem = terrain["dem"]
     steep = float((terrain["slope_pct"] > 30).mean())
-    log(f"DEM {dem.min():.0f}-{dem.max():.0f} m, steeper than 30 %: {100 * steep:.1f} %, "
-        f"max fill {terrain['fill_depth'].max():.1f} m, filled cells {100 * (terrain['fill_depth'] > 0.5).mean():.2f} %")
+    log(
+        f"DEM {dem.min():.0f}-{dem.max():.0f} m, steeper than 30 %: {100 * steep:.1f} %, "
+        f"max fill {terrain['fill_depth'].max():.1f} m, "
+        f"filled cells {100 * (terrain['fill_depth'] > 0.5).mean():.2f} %"
+    )
 
     centres = place_villages(rng, terrain, window)
     villages = make_villages(centres, terrain, window, district, register)
@@ -1089,10 +1318,21 @@ def generate(out: Path, *, shared: Path = SHARED, quiet: bool = False) -> dict:
     # keep a different SQLite change counter), then move the files into *out*
     with tempfile.TemporaryDirectory(prefix=".make_demo.", dir=out) as tmpdir:
         tmp = Path(tmpdir)
-        lio.write_raster(dem, tmp / "dem.tif", transform=TRANSFORM, crs=CRS, nodata=NODATA,
-                         creation_options={"predictor": 3, "zlevel": 9})
+        lio.write_raster(
+            dem,
+            tmp / "dem.tif",
+            transform=TRANSFORM,
+            crs=CRS,
+            nodata=NODATA,
+            creation_options={"predictor": 3, "zlevel": 9},
+        )
         tag_dem(tmp / "dem.tif")
-        for name, gdf in (("district", district), ("villages", villages), ("parcels", parcels), ("forest", forest)):
+        for name, gdf in (
+            ("district", district),
+            ("villages", villages),
+            ("parcels", parcels),
+            ("forest", forest),
+        ):
             lio.write_vector(gdf, tmp / f"{name}.gpkg", layer=name)
         lio.write_table(households, tmp / "households.csv")
         lio.write_table(histories, tmp / "histories.csv")
@@ -1103,23 +1343,40 @@ def generate(out: Path, *, shared: Path = SHARED, quiet: bool = False) -> dict:
             os.replace(f, out / f.name)
 
     stats = {
-        "elev_min_m": float(dem.min()), "elev_max_m": float(dem.max()), "steep_share": steep,
-        "villages": len(villages), "households": len(households), "parcels": len(parcels),
+        "elev_min_m": float(dem.min()),
+        "elev_max_m": float(dem.max()),
+        "steep_share": steep,
+        "villages": len(villages),
+        "households": len(households),
+        "parcels": len(parcels),
         "parcels_by_type": parcels["land_type"].value_counts().to_dict(),
         "forest_share": float(forest.area.sum() / window.area),
         "schemes_area_ha": round(sum(s["area_ha"] for s in schemes), 2),
         "schemes_families": sum(s["families"] for s in schemes),
     }
-    log("villages (km2):", dict(zip(villages["name_en"], (villages.area / 1e6).round(1))))
+    log(
+        "villages (km2):",
+        dict(zip(villages["name_en"], (villages.area / 1e6).round(1), strict=True)),
+    )
     log("parcels:", stats["parcels"], stats["parcels_by_type"])
-    log("parcel area by type (ha):", (parcels.assign(a=parcels.area).groupby("land_type")["a"].sum() / 1e4).round(0).to_dict())
+    log(
+        "parcel area by type (ha):",
+        (parcels.assign(a=parcels.area).groupby("land_type")["a"].sum() / 1e4).round(0).to_dict(),
+    )
     log(f"forest cover {100 * stats['forest_share']:.1f} % of the window")
-    log("households per village:", households.groupby("village_id").size().to_dict(),
-        f"mean members {households['members'].mean():.2f}, labour units {households['labour_units'].mean():.2f}")
+    log(
+        "households per village:",
+        households.groupby("village_id").size().to_dict(),
+        f"mean members {households['members'].mean():.2f}, "
+        f"labour units {households['labour_units'].mean():.2f}",
+    )
     log("mean fallow period by start decade (years):", fallow_by_decade(histories))
     for s in schemes:
-        log(f"scheme {s['scheme_id']} village {s['village_id']}: {len(s['parcel_ids'])} parcels, "
-            f"{s['families']} families, {s['area_ha']} ha, intake {s['intake_z_m']} m, catchment {s['catchment_km2']} km2")
+        log(
+            f"scheme {s['scheme_id']} village {s['village_id']}: {len(s['parcel_ids'])} parcels, "
+            f"{s['families']} families, {s['area_ha']} ha, intake {s['intake_z_m']} m, "
+            f"catchment {s['catchment_km2']} km2"
+        )
     log(f"schemes total: {stats['schemes_area_ha']} ha, {stats['schemes_families']} families")
     log(f"done in {time.perf_counter() - t0:.1f} s -> {out}")
     return stats

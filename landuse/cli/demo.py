@@ -17,8 +17,14 @@ from landuse.cli._common import echo_table, overwrite_option
 
 
 @click.command("demo")
-@click.option("--out", "out", default="out/demo", show_default=True, type=click.Path(file_okay=False),
-              help="Output folder.")
+@click.option(
+    "--out",
+    "out",
+    default="out/demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder.",
+)
 @overwrite_option
 def command(out: str, overwrite: bool) -> None:
     """Run every available step on the bundled demo and print where the outputs are."""
@@ -29,27 +35,49 @@ def command(out: str, overwrite: bool) -> None:
     out_dir = Path(out)
     click.echo(f"landuse demo -> {out_dir}")
     click.echo("Bundled Oudomxay demo (Xay district): real district boundary and village names,")
-    click.echo("synthetic terrain, parcels, households, histories, climate and schemes (see NOTICE.md).")
+    click.echo(
+        "synthetic terrain, parcels, households, histories, climate and schemes (see NOTICE.md)."
+    )
     s = datasets.summary(datasets.load_demo())
     click.echo("")
-    echo_table(s["villages"], ["village_id", "name_en", "name_lo", "area_km2", "households", "persons", "parcels"])
+    echo_table(
+        s["villages"],
+        ["village_id", "name_en", "name_lo", "area_km2", "households", "persons", "parcels"],
+    )
     h = s["households"]
-    click.echo(f"\nHouseholds: {h['count']} ({h['persons']} persons, {h['mean_members']} per household, "
-               f"{h['mean_labour_units']} labour units per household, {h['landless']} landless)")
+    click.echo(
+        f"\nHouseholds: {h['count']} ({h['persons']} persons, {h['mean_members']} per household, "
+        f"{h['mean_labour_units']} labour units per household, {h['landless']} landless)"
+    )
     click.echo(f"\nParcels: {s['parcels']} ({s['parcels_with_holder']} with a current holder)")
-    echo_table([{"land_type": t, **v} for t, v in s["parcels_by_type"].items()], ["land_type", "count", "area_ha"])
+    echo_table(
+        [{"land_type": t, **v} for t, v in s["parcels_by_type"].items()],
+        ["land_type", "count", "area_ha"],
+    )
     d = s["dem"]
-    click.echo(f"\nDEM: {d['shape'][1]} x {d['shape'][0]} cells of {d['cell_m']:g} m, {d['crs']}, "
-               f"bounds {d['bounds_m']}")
-    click.echo(f"     elevation {d['elev_min_m']:.0f}-{d['elev_max_m']:.0f} m (relief {d['relief_m']:.0f} m), "
-               f"{100 * d['steep_share_30pct']:.1f} % of the land steeper than 30 %")
+    click.echo(
+        f"\nDEM: {d['shape'][1]} x {d['shape'][0]} cells of {d['cell_m']:g} m, {d['crs']}, "
+        f"bounds {d['bounds_m']}"
+    )
+    click.echo(
+        f"     elevation {d['elev_min_m']:.0f}-{d['elev_max_m']:.0f} m "
+        f"(relief {d['relief_m']:.0f} m), "
+        f"{100 * d['steep_share_30pct']:.1f} % of the land steeper than 30 %"
+    )
     f = s["forest"]
-    click.echo(f"Forest: {f['area_ha']:.0f} ha in {f['patches']} patches ({100 * f['share_of_window']:.1f} % of the window)")
+    click.echo(
+        f"Forest: {f['area_ha']:.0f} ha in {f['patches']} patches "
+        f"({100 * f['share_of_window']:.1f} % of the window)"
+    )
     hi = s["histories"]
-    click.echo(f"Cultivation histories: {hi['plots']} upland plots, {hi['first_year']}-{hi['last_year']}")
+    click.echo(
+        f"Cultivation histories: {hi['plots']} upland plots, {hi['first_year']}-{hi['last_year']}"
+    )
     sc = s["schemes"]
     click.echo("\nCandidate irrigation schemes:")
-    echo_table(sc["schemes"], ["scheme_id", "name_en", "village_id", "parcels", "families", "area_ha"])
+    echo_table(
+        sc["schemes"], ["scheme_id", "name_en", "village_id", "parcels", "families", "area_ha"]
+    )
     click.echo(f"Total: {sc['families']} families on {sc['area_ha']:.1f} ha of paddy")
     target = out_dir / "summary.json"
     with atomic_output(target, overwrite=overwrite) as tmp:

@@ -184,17 +184,19 @@ def summary(demo: Demo | None = None) -> dict[str, Any]:
         vid = v["village_id"]
         h = hh[hh["village_id"] == vid]
         p = parcels[parcels["village_id"] == vid]
-        per_village.append({
-            "village_id": vid,
-            "name_en": v["name_en"],
-            "name_lo": v["name_lo"],
-            "area_km2": round(float(v.geometry.area) / 1e6, 2),
-            "households": int(len(h)),
-            "persons": int(h["members"].sum()),
-            "parcels": int(len(p)),
-        })
+        per_village.append(
+            {
+                "village_id": vid,
+                "name_en": v["name_en"],
+                "name_lo": v["name_lo"],
+                "area_km2": round(float(v.geometry.area) / 1e6, 2),
+                "households": len(h),
+                "persons": int(h["members"].sum()),
+                "parcels": len(p),
+            }
+        )
     by_type = {
-        str(t): {"count": int(len(g)), "area_ha": round(float(g["area_ha"].sum()), 1)}
+        str(t): {"count": len(g), "area_ha": round(float(g["area_ha"].sum()), 1)}
         for t, g in parcels.groupby("land_type", sort=True)
     }
     dem = demo.dem
@@ -210,18 +212,20 @@ def summary(demo: Demo | None = None) -> dict[str, Any]:
     return {
         "villages": per_village,
         "households": {
-            "count": int(len(hh)),
+            "count": len(hh),
             "persons": int(hh["members"].sum()),
             "mean_members": round(float(hh["members"].mean()), 2),
             "labour_units": round(float(hh["labour_units"].sum()), 1),
             "mean_labour_units": round(float(hh["labour_units"].mean()), 2),
             "landless": int(landless.sum()),
         },
-        "parcels": int(len(parcels)),
+        "parcels": len(parcels),
         "parcels_by_type": by_type,
         "parcels_with_holder": int(parcels["household_id"].notna().sum()),
         "dem": {
-            "crs": f"EPSG:{dem.crs.to_epsg()}" if dem.crs is not None and dem.crs.to_epsg() else str(dem.crs),
+            "crs": f"EPSG:{dem.crs.to_epsg()}"
+            if dem.crs is not None and dem.crs.to_epsg()
+            else str(dem.crs),
             "bounds_m": [round(float(b), 1) for b in dem.bounds],
             "shape": list(dem.shape),
             "cell_m": float(dem.res[0]),
@@ -231,7 +235,7 @@ def summary(demo: Demo | None = None) -> dict[str, Any]:
             "steep_share_30pct": round(float((slope[ok] > 30.0).mean()), 3),
         },
         "forest": {
-            "patches": int(len(demo.forest)),
+            "patches": len(demo.forest),
             "area_ha": round(float(demo.forest.geometry.area.sum()) / 1e4, 1),
             "share_of_window": round(float(demo.forest.geometry.area.sum()) / window_m2, 3),
         },
@@ -242,9 +246,14 @@ def summary(demo: Demo | None = None) -> dict[str, Any]:
         },
         "schemes": {
             "schemes": [
-                {"scheme_id": s["scheme_id"], "name_en": s.get("name_en"), "village_id": s["village_id"],
-                 "families": int(s["families"]), "area_ha": float(s["area_ha"]),
-                 "parcels": len(s["paddy_parcel_ids"])}
+                {
+                    "scheme_id": s["scheme_id"],
+                    "name_en": s.get("name_en"),
+                    "village_id": s["village_id"],
+                    "families": int(s["families"]),
+                    "area_ha": float(s["area_ha"]),
+                    "parcels": len(s["paddy_parcel_ids"]),
+                }
                 for s in schemes
             ],
             "families": int(sum(int(s["families"]) for s in schemes)),
