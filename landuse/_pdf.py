@@ -1,0 +1,465 @@
+"""A small, fast, deterministic PDF writer for certificates (private).
+
+Certificates are thousands of one-page documents with the same two fonts. A general
+PDF library re-parses and re-subsets the fonts for every document, which costs
+about a second per certificate with the variable Noto Sans Lao font; here the fonts
+are prepared once per process and the same embedded font program is written into
+every file, so a certificate takes a few milliseconds.
+
+What it does:
+
+* fonts: a TrueType font (variable fonts are instanced once with fontTools, e.g.
+  ``wght=400`` and ``wght=700``) embedded whole (layout tables dropped) as a
+  ``Type0``/``CIDFontType2`` font with ``Identity-H`` encoding, identity
+  ``CIDToGIDMap``, a ``/W`` widths array and a ``ToUnicode`` CMap;
+* text: shaped with HarfBuzz (``uharfbuzz``), so Lao vowels and tone marks are
+  stacked by the font's own GPOS/GSUB rules; each run is wrapped in a marked-content
+  span with ``/ActualText`` so that text extraction (``pdftotext``) returns the
+  original Unicode string; superscript two (``²``), absent from Noto Sans Lao, is
+  drawn as a raised small ``2``;
+* graphics: lines, rectangles, polygons, filled module grids (QR codes);
+* files: attachments (``/EmbeddedFiles``), a fixed ``/Info`` dictionary and an
+  ``/ID`` derived from the content, so the same input gives the same bytes.
+
+References
+----------
+.. [1] ISO 32000-1:2008, *Document management — Portable document format — Part 1:
+   PDF 1.7* (sections 7.5 file structure, 9.7 composite fonts, 9.10 ToUnicode,
+   14.9.4 ActualText, 7.11.4 embedded files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: A4 in PDF points (1 pt = 1/72 in).
+A4_PT = (595.276, 841.89)
+MM = 72.0 / 25.4
+
+_SUPERSCRIPTS = {"²": "2", "³": "3"}
+
+
+# -- fonts --------------------------------------------------------------------------
+def _instance_bytes(path: Path, weight: float) -> bytes:
+    """The static instance of *path* at *weight* (or the file itself if static)."""
+    from fontTools.ttLib import TTFont
+
+    tt = TTFont(str(path), recalcTimestamp=False)
+    if "fvar" in tt:
+        from fontTools.varLib import instancer
+
+        axes = {a.axisTag: a.defaultValue for a in tt["fvar"].axes}
+        if "wght" in axes:
+            lo = min(a.minValue for a in tt["fvar"].axes if a.axisTag == "wght")
+            hi = max(a.maxValue for a in tt["fvar"].axes if a.axisTag == "wght")
+            axes["wght"] = min(max(weight, lo), hi)
+        instancer.instantiateVariableFont(tt, axes, inplace=True, static=True)
+    buf = io.BytesIO()
+    tt.save(buf)
+    return buf.getvalue()
+
+
+@dataclass
+class Font:
+    """One font face prepared for shaping (HarfBuzz) and embedding (PDF)."""
+
+    name: str
+    data: bytes  # full static font: shaping
+    embed: bytes = b""  # font program without layout tables, compressed: embedding
+    embed_length: int = 0
+    upem: int = 1000
+    widths: list[int] = field(default_factory=list)  # per glyph id, 1000 units/em
+    unicode_of: dict[int, int] = field(default_factory=dict)
+    codepoints: frozenset[int] = frozenset()
+    bbox: tuple[int, int, int, int] = (0, 0, 0, 0)
+    ascent: int = 0
+    descent: int = 0
+    cap_height: int = 0
+    _hb: Any = None
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> Font:
+        from fontTools.ttLib import TTFont
+
+        tt = TTFont(io.BytesIO(data), recalcTimestamp=False)
+        upem = int(tt["head"].unitsPerEm)
+        scale = 1000.0 / upem
+        order = tt.getGlyphOrder()
+        hmtx = tt["hmtx"]
+        widths = [round(hmtx[g][0] * scale) for g in order]
+        cmap = tt.getBestCmap()
+        gid = {g: i for i, g in enumerate(order)}
+        unicode_of: dict[int, int] = {}
+        for cp in sorted(cmap):
+            unicode_of.setdefault(gid[cmap[cp]], cp)
+        head, os2 = tt["head"], tt["OS/2"]
+        bbox = tuple(round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax))
+        ascent = round(os2.sTypoAscender * scale)
+        descent = round(os2.sTypoDescender * scale)
+        cap = round(getattr(os2, "sCapHeight", 0) * scale) or ascent
+        for tag in ("GSUB", "GPOS", "GDEF", "STAT", "DSIG", "MVAR", "HVAR", "meta", "FFTM"):
+            if tag in tt:
+                del tt[tag]
+        buf = io.BytesIO()
+        tt.save(buf)
+        raw = buf.getvalue()
+        return cls(name=name, data=data, embed=zlib.compress(raw, 9), embed_length=len(raw), upem=upem,
+                   widths=widths, unicode_of=unicode_of, codepoints=frozenset(cmap), bbox=bbox,  # type: ignore[arg-type]
+                   ascent=ascent, descent=descent, cap_height=cap)
+
+    def __getstate__(self) -> dict:  # HarfBuzz objects do not pickle (process pools)
+        state = dict(self.__dict__)
+        state["_hb"] = None
+        return state
+
+    @property
+    def hb(self) -> Any:
+        if self._hb is None:
+            import uharfbuzz as hb
+
+            face = hb.Face(self.data)
+            font = hb.Font(face)
+            self._hb = font
+        return self._hb
+
+    def shape(self, text: str) -> list[tuple[int, int, int, int, int]]:
+        """Glyphs of *text*: ``(gid, cluster, x_advance, x_offset, y_offset)`` in 1/1000 em."""
+        import uharfbuzz as hb
+
+        buf = hb.Buffer()
+        buf.add_str(text)
+        buf.guess_segment_properties()
+        hb.shape(self.hb, buf, {"kern": True, "liga": True})
+        s = 1000.0 / self.upem
+        return [(i.codepoint, i.cluster, round(p.x_advance * s), round(p.x_offset * s), round(p.y_offset * s))
+                for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
+
+    def width(self, text: str, size: float) -> float:
+        """Advance width of *text* at *size* points. [pt]"""
+        total = 0.0
+        for kind, part in _split_super(text):
+            adv = sum(g[2] for g in self.shape(part))
+            total += adv * (size * 0.6 if kind == "sup" else size) / 1000.0
+        return total
+
+
+def _split_super(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    buf = ""
+    for ch in text:
+        if ch in _SUPERSCRIPTS:
+            if buf:
+                out.append(("txt", buf))
+                buf = ""
+            out.append(("sup", _SUPERSCRIPTS[ch]))
+        else:
+            buf += ch
+    if buf:
+        out.append(("txt", buf))
+    return out
+
+
+def prepare_fonts(path: str | os.PathLike, *, weights: tuple[float, float] = (400, 700),
+                  bold_path: str | os.PathLike | None = None) -> tuple[Font, Font]:
+    """Regular and bold :class:`Font` from a (variable or static) TrueType file."""
+    path = Path(path)
+    base = path.name.split("[")[0].split(".")[0].split("-")[0]
+    regular = Font.from_bytes(f"{base}-Regular", _instance_bytes(path, weights[0]))
+    bold_src = Path(bold_path) if bold_path else path
+    bold = Font.from_bytes(f"{base}-Bold", _instance_bytes(bold_src, weights[1]))
+    return regular, bold
+
+
+# -- document -----------------------------------------------------------------------
+def _pdf_string(text: str) -> bytes:
+    """A PDF text string: literal if ASCII, else UTF-16BE with BOM in hex."""
+    if all(32 <= ord(c) < 127 for c in text):
+        esc = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return f"({esc})".encode("ascii")
+    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+
+
+def _num(v: float) -> str:
+    s = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+class Page:
+    """Content of one page; coordinates in points from the top-left corner."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.height = A4_PT[1]
+        self.ops: list[str] = []
+
+    # graphics
+    def line_width(self, w: float) -> None:
+        self.ops.append(f"{_num(w)} w")
+
+    def colour(self, stroke: tuple[float, float, float] | None = None,
+               fill: tuple[float, float, float] | None = None) -> None:
+        if stroke is not None:
+            self.ops.append("{} {} {} RG".format(*(_num(c) for c in stroke)))
+        if fill is not None:
+            self.ops.append("{} {} {} rg".format(*(_num(c) for c in fill)))
+
+    def dash(self, on: float = 0, off: float = 0) -> None:
+        self.ops.append(f"[{_num(on)} {_num(off)}] 0 d" if on else "[] 0 d")
+
+    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        h = self.height
+        self.ops.append(f"{_num(x1)} {_num(h - y1)} m {_num(x2)} {_num(h - y2)} l S")
+
+    def rect(self, x: float, y: float, w: float, h: float, *, style: str = "S") -> None:
+        self.ops.append(f"{_num(x)} {_num(self.height - y - h)} {_num(w)} {_num(h)} re {style}")
+
+    def polygon(self, rings: list[list[tuple[float, float]]], *, style: str = "S") -> None:
+        """Closed paths (outer ring and holes: even-odd fill with ``f*``/``B*``)."""
+        h = self.height
+        parts = []
+        for ring in rings:
+            if len(ring) < 2:
+                continue
+            parts.append(f"{_num(ring[0][0])} {_num(h - ring[0][1])} m")
+            parts.extend(f"{_num(x)} {_num(h - y)} l" for x, y in ring[1:])
+            parts.append("h")
+        if parts:
+            self.ops.append(" ".join(parts) + f" {style}")
+
+    def modules(self, x: float, y: float, matrix: Any, size: float) -> None:
+        """Fill the dark modules of a 2-D boolean grid (a QR code), one rectangle per run."""
+        h = self.height
+        parts = []
+        for r, row in enumerate(matrix):
+            c, n = 0, len(row)
+            while c < n:
+                if row[c]:
+                    c2 = c
+                    while c2 < n and row[c2]:
+                        c2 += 1
+                    parts.append(f"{_num(x + c * size)} {_num(h - y - (r + 1) * size)} "
+                                 f"{_num((c2 - c) * size)} {_num(size)} re")
+                    c = c2
+                else:
+                    c += 1
+        if parts:
+            self.ops.append(" ".join(parts) + " f")
+
+    # text
+    def text(self, x: float, y: float, text: str, *, size: float, bold: bool = False,
+             align: str = "left", width: float | None = None) -> float:
+        """Draw one line of *text* with its baseline at *y*; returns its width. [pt]"""
+        if not text:
+            return 0.0
+        font = self.doc.bold if bold else self.doc.regular
+        tag = "F2" if bold else "F1"
+        runs = []
+        total = 0.0
+        for kind, part in _split_super(text):
+            fs = size * 0.6 if kind == "sup" else size
+            glyphs = font.shape(part)
+            runs.append((fs, size * 0.38 if kind == "sup" else 0.0, glyphs))
+            total += sum(g[2] for g in glyphs) * fs / 1000.0
+        if align != "left" and width is not None:
+            x += (width - total) if align == "right" else (width - total) / 2
+        h = self.height
+        out = [f"/Span <</ActualText {_pdf_string(text).decode('ascii')}>> BDC BT"]
+        pen = x
+        for fs, rise, glyphs in runs:
+            out.append(f"/{tag} {_num(fs)} Tf")
+            arr: list[str] = []
+            start = True
+            for gid, _cl, adv, xo, yo in glyphs:
+                if xo or yo:
+                    if arr:
+                        out.append("[" + "".join(arr) + "] TJ")
+                        arr = []
+                    out.append(f"1 0 0 1 {_num(pen + xo * fs / 1000)} {_num(h - y + rise + yo * fs / 1000)} Tm "
+                               f"<{gid:04X}> Tj")
+                    start = True
+                else:
+                    if start:
+                        if arr:
+                            out.append("[" + "".join(arr) + "] TJ")
+                            arr = []
+                        out.append(f"1 0 0 1 {_num(pen)} {_num(h - y + rise)} Tm")
+                        start = False
+                    arr.append(f"<{gid:04X}>")
+                    w = font.widths[gid] if gid < len(font.widths) else 0
+                    if w != adv:
+                        arr.append(str(w - adv))
+                    pen_next = pen + adv * fs / 1000
+                    pen = pen_next
+                    continue
+                pen += adv * fs / 1000
+            if arr:
+                out.append("[" + "".join(arr) + "] TJ")
+        out.append("ET EMC")
+        self.ops.append(" ".join(out))
+        self.doc.used.add(tag)
+        return total
+
+    def paragraph(self, x: float, y: float, text: str, *, width: float, size: float, leading: float | None = None,
+                  bold: bool = False, max_lines: int | None = None) -> float:
+        """Draw *text* wrapped to *width*; returns the y below the last line. [pt]"""
+        leading = leading or size * 1.35
+        lines = wrap(self.doc.bold if bold else self.doc.regular, text, width=width, size=size)
+        if max_lines is not None and len(lines) > max_lines:
+            lines = lines[:max_lines]
+            lines[-1] = lines[-1].rstrip() + " ..."
+        for i, ln in enumerate(lines):
+            self.text(x, y + size + i * leading, ln, size=size, bold=bold)
+        return y + len(lines) * leading
+
+
+def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
+    """Greedy line breaking at spaces; a word longer than *width* is broken between clusters.
+
+    Lao is written without spaces between words; the templates put spaces between
+    phrases, so breaking at spaces gives readable lines. A longer run is broken at a
+    HarfBuzz cluster boundary (never inside a consonant-vowel-tone-mark cluster).
+    """
+    out: list[str] = []
+    for para in text.split("\n"):
+        words = para.split(" ")
+        line = ""
+        for word in words:
+            cand = word if not line else line + " " + word
+            if font.width(cand, size) <= width or not line and font.width(word, size) <= width:
+                line = cand
+                continue
+            if line:
+                out.append(line)
+                line = ""
+            if font.width(word, size) <= width:
+                line = word
+                continue
+            # break a long word between clusters
+            glyphs = font.shape(word)
+            bounds = sorted({g[1] for g in glyphs}) + [len(word)]
+            start = 0
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                if font.width(word[start:b], size) > width and a > start:
+                    out.append(word[start:a])
+                    start = a
+            line = word[start:]
+        out.append(line)
+    return out
+
+
+class Document:
+    """A PDF being built: pages, attachments and metadata; :meth:`to_bytes` writes it."""
+
+    def __init__(self, regular: Font, bold: Font, *, info: dict[str, str] | None = None) -> None:
+        self.regular = regular
+        self.bold = bold
+        self.pages: list[Page] = []
+        self.info = dict(info or {})
+        self.attachments: list[tuple[str, bytes, str]] = []
+        self.used: set[str] = set()
+
+    def add_page(self) -> Page:
+        page = Page(self)
+        self.pages.append(page)
+        return page
+
+    def attach(self, name: str, data: bytes, *, description: str = "") -> None:
+        self.attachments.append((name, data, description))
+
+    def to_bytes(self) -> bytes:
+        objs: list[bytes] = []
+
+        def add(body: bytes) -> int:
+            objs.append(body)
+            return len(objs)
+
+        def stream(dict_items: str, data: bytes, *, compress: bool = True, extra_len: str = "") -> bytes:
+            if compress:
+                data = zlib.compress(data, 6)
+                dict_items += " /Filter /FlateDecode"
+            return (f"<<{dict_items} /Length {len(data)}{extra_len}>>\nstream\n").encode("ascii") + data + b"\nendstream"
+
+        catalog = add(b"")  # placeholder, 1
+        pages_id = add(b"")  # placeholder, 2
+        font_ids: dict[str, int] = {}
+        for tag, font in (("F1", self.regular), ("F2", self.bold)):
+            font_ids[tag] = self._add_font(add, stream, font, tag)
+        page_ids = []
+        resources = "<< /Font << /F1 {} 0 R /F2 {} 0 R >> >>".format(font_ids["F1"], font_ids["F2"])
+        for page in self.pages:
+            content = ("\n".join(page.ops)).encode("ascii")
+            cid = add(stream("", content))
+            pid = add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {_num(A4_PT[0])} {_num(A4_PT[1])}] "
+                      f"/Resources {resources} /Contents {cid} 0 R >>".encode("ascii"))
+            page_ids.append(pid)
+        objs[pages_id - 1] = (f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] "
+                              f"/Count {len(page_ids)} >>").encode("ascii")
+        names = b""
+        if self.attachments:
+            entries = []
+            for name, data, desc in sorted(self.attachments):
+                ef = add(stream(f" /Type /EmbeddedFile /Subtype /application#2Fjson /Params << /Size {len(data)} >>",
+                                data))
+                fs = add(b"<< /Type /Filespec /F " + _pdf_string(name) + b" /UF " + _pdf_string(name)
+                         + b" /Desc " + _pdf_string(desc) + f" /AFRelationship /Data /EF << /F {ef} 0 R >> >>".encode())
+                entries.append(_pdf_string(name) + f" {fs} 0 R".encode())
+            names = b" /Names << /EmbeddedFiles << /Names [" + b" ".join(entries) + b"] >> >>"
+        objs[catalog - 1] = f"<< /Type /Catalog /Pages {pages_id} 0 R".encode() + names + b" >>"
+        info = add(b"<< " + b" ".join(f"/{k} ".encode() + _pdf_string(v) for k, v in sorted(self.info.items()))
+                   + b" >>")
+
+        out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        offsets = []
+        for i, body in enumerate(objs, start=1):
+            offsets.append(len(out))
+            out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+        xref = len(out)
+        out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+        for off in offsets:
+            out += f"{off:010d} 00000 n \n".encode()
+        fid = hashlib.md5(bytes(out)).hexdigest().upper()  # noqa: S324 - file identifier, not security
+        out += (f"trailer\n<< /Size {len(objs) + 1} /Root {catalog} 0 R /Info {info} 0 R "
+                f"/ID [<{fid}> <{fid}>] >>\nstartxref\n{xref}\n%%EOF\n").encode()
+        return bytes(out)
+
+    @staticmethod
+    def _add_font(add: Any, stream: Any, font: Font, tag: str) -> int:
+        subset_tag = "LU" + ("AAAA" if tag == "F1" else "BBBB")
+        base = f"{subset_tag}+{font.name}"
+        ff = add(stream(f" /Length1 {font.embed_length} /Filter /FlateDecode", font.embed, compress=False))
+        bbox = " ".join(str(v) for v in font.bbox)
+        fd = add((f"<< /Type /FontDescriptor /FontName /{base} /Flags 32 /FontBBox [{bbox}] /ItalicAngle 0 "
+                  f"/Ascent {font.ascent} /Descent {font.descent} /CapHeight {font.cap_height} "
+                  f"/StemV {120 if tag == 'F2' else 80} /FontFile2 {ff} 0 R >>").encode())
+        w = _widths_array(font.widths)
+        cid = add((f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{base} "
+                   f"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+                   f"/FontDescriptor {fd} 0 R /W {w} /CIDToGIDMap /Identity >>").encode())
+        tu = add(stream("", _to_unicode(font.unicode_of)))
+        return add((f"<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H "
+                    f"/DescendantFonts [{cid} 0 R] /ToUnicode {tu} 0 R >>").encode())
+
+
+def _widths_array(widths: list[int]) -> str:
+    return "[0 [" + " ".join(str(w) for w in widths) + "]]"
+
+
+def _to_unicode(unicode_of: dict[int, int]) -> bytes:
+    lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+             "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+             "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+             "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange"]
+    items = sorted(unicode_of.items())
+    for i in range(0, len(items), 100):
+        chunk = items[i:i + 100]
+        lines.append(f"{len(chunk)} beginbfchar")
+        lines.extend(f"<{g:04X}> <{chr(u).encode('utf-16-be').hex().upper()}>" for g, u in chunk)
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode("ascii")
