@@ -56,6 +56,16 @@ def test_get_path_unknown_name():
         datasets.get_path("parcel")
 
 
+def test_load_demo_names_a_missing_file(tmp_path, monkeypatch):
+    from landuse.errors import DataReadError
+
+    for name in ("schemes", "villages"):
+        shutil.copy(datasets.get_path(name), tmp_path)
+    monkeypatch.setattr(datasets, "_DATA", tmp_path)
+    with pytest.raises(DataReadError, match=r"parcels\.gpkg.*parcels file not found"):
+        datasets.load_demo()
+
+
 def test_loader_returns_every_layer_with_contract_columns(demo):
     contract = {
         "villages": [
