@@ -35,11 +35,22 @@ def _as_raster(rep: _Report, obj: Any, layer: str) -> Any:
 def _footprint(
     vstate: dict | None, pstate: dict | None, raster_crs: Any
 ) -> tuple[Any, str] | None:
-    """Villages (or parcels) usable for coverage checks in the raster's CRS, with their id column."""
+    """Villages (or parcels) usable for coverage checks, in the raster's CRS, with their id column.
+
+    A layer in another CRS is reprojected for this check only (the mismatch itself is
+    reported as ``CRS_MISMATCH``); nothing is combined into an output.
+    """
+    if raster_crs is None:
+        return None
     for state, id_col in ((vstate, "village_id"), (pstate, "parcel_id")):
         if state and state.get("usable") is not None and len(state["usable"]) and state["crs_ok"]:
-            if raster_crs is not None and _same_crs(state["gdf"].crs, raster_crs):
-                return state["usable"], id_col
+            gdf = state["usable"]
+            if not _same_crs(gdf.crs, raster_crs):
+                try:
+                    gdf = gdf.to_crs(raster_crs)
+                except Exception:  # noqa: BLE001 - no transformation: skip the coverage check
+                    return None
+            return gdf, id_col
     return None
 
 

@@ -400,11 +400,11 @@ def check_inputs(
 
     Notes
     -----
-    Column aliases and land-type spellings are mapped as the readers do. Checks
-    that combine layers (parcels inside villages, DEM coverage) run only between
-    layers in the same projected CRS; otherwise ``CRS_MISMATCH`` is reported and
-    they are skipped (an ``info`` row). Thresholds are described in the module
-    documentation.
+    Column aliases and land-type spellings are mapped as the readers do. Layers in
+    different CRSs are reported as ``CRS_MISMATCH``; the checks between parcels and
+    villages then are skipped (an ``info`` row), while the raster coverage checks
+    reproject the villages (or parcels) to the raster's CRS for the test only.
+    Thresholds are described in the module documentation.
     """
     from landuse import io
 

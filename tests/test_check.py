@@ -113,7 +113,7 @@ def write(d: dict, folder: Path) -> dict:
             paths[key] = folder / f"{key}.csv"
             value.to_csv(paths[key], index=False, encoding="utf-8")
         else:
-            arr, transform, nodata = value
+            arr, transform, nodata = value[:3]
             crs = UTM47 if len(value) < 4 else value[3]
             paths[key] = io.write_raster(
                 arr, folder / f"{key}.tif", transform=transform, crs=crs, nodata=nodata
@@ -799,3 +799,25 @@ def test_check_files_reads_every_vector_format_and_xlsx(tmp_path, suffix):
     d["households"].to_excel(tmp_path / "bad.xlsx", index=False)
     report = check_files(**{**paths, "households": tmp_path / "bad.xlsx"})
     assert problems(report) == {"LABOUR_GT_MEMBERS"}
+
+
+def _dem_in_utm48(margin_m: float):
+    """The clean DEM's values on a grid in UTM 48N around the village, with *margin_m*."""
+    v = clean()["villages"].to_crs("EPSG:32648")
+    x0, y0, x1, y1 = v.total_bounds
+    transform = Affine(CELL, 0, x0 - margin_m, 0, -CELL, y1 + margin_m)
+    rows = int(np.ceil((y1 - y0 + 2 * margin_m) / CELL))
+    cols = int(np.ceil((x1 - x0 + 2 * margin_m) / CELL))
+    return np.full((rows, cols), 650.0, dtype="float32"), transform, -9999.0, "EPSG:32648"
+
+
+@pytest.mark.parametrize(
+    ("margin_m", "expected"),
+    [(60.0, {"CRS_MISMATCH"}), (-60.0, {"CRS_MISMATCH", "RASTER_NOT_COVERING"})],
+)
+def test_coverage_is_checked_across_a_crs_mismatch(tmp_path, margin_m, expected):
+    d = clean()
+    d["slope"] = None
+    d["dem"] = _dem_in_utm48(margin_m)
+    report = check_files(**write(d, tmp_path))
+    assert problems(report) == expected, report.to_string()
