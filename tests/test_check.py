@@ -784,6 +784,7 @@ def test_a_check_that_crashes_becomes_a_row_not_a_traceback(tmp_path, monkeypatc
 
 
 @pytest.mark.filterwarnings("ignore:Column names longer than 10 characters:UserWarning")
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name:RuntimeWarning")
 @pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".geojson", ".fgb"])
 def test_check_files_reads_every_vector_format_and_xlsx(tmp_path, suffix):
     d = clean()
