@@ -1,0 +1,929 @@
+"""Bilingual Lao/English land-use certificates: PDF, batch, tamper-evident, verifiable.
+
+After allocation every household receives a certificate for each plot (in Laos
+first a Temporary Land Use Certificate, TLUC, later a land title). This module
+makes them from the allocation in one call:
+
+* :func:`certificate_register` computes what each certificate asserts (holder,
+  household, village, district, province, parcel, land type, area in ha and m²,
+  neighbours to the north, east, south and west, boundary vertices in UTM, issue
+  date and validity) and the SHA-256 digest of its canonical content;
+* :func:`write_certificates` writes one A4 PDF per certificate (or one per
+  household, a page per plot) with a sketch map, a vertex table, the conditions of
+  use, signature boxes and a QR code carrying the certificate number and digest
+  (and an HMAC when a district key is given); plus a register (CSV and a
+  GeoPackage layer) of every certificate with its digest. Batches are resumable,
+  atomic and deterministic;
+* :func:`verify_certificate` reads a certificate (embedded content, printed text
+  and QR code) and compares it with the register: valid, or exactly which field
+  differs.
+
+Labels come from ``landuse/data/templates/certificate_labels.toml`` (Lao and
+English); a district can change the wording with its own file (:func:`load_labels`).
+
+Lao text is shaped with HarfBuzz and set in Noto Sans Lao (SIL Open Font Licence;
+from the ``justmytype-intl-sea`` package, else Debian's ``fonts-noto-core``), which
+is embedded in every PDF. The field list follows the TLUC of the Lao land-allocation
+programme [1]_ [2]_; the 3-year validity is a configurable default.
+
+The canonical content and digest are described in :mod:`landuse._digest`, the PDF
+writer in :mod:`landuse._pdf`.
+
+References
+----------
+.. [1] Direction 564/NLMA on the adjudication of land occupation rights, National
+   Land Management Authority, Vientiane, 6 August 2007.
+.. [2] R. Rock et al., *Systematic Land Registration in Rural Areas of Lao PDR: the
+   final concept document*, GIZ, 2015.
+
+Examples
+--------
+>>> import datetime, tempfile
+>>> import geopandas as gpd, pandas as pd
+>>> from shapely.geometry import box
+>>> alloc = gpd.GeoDataFrame(
+...     {"parcel_id": ["P1"], "household_id": ["H1"], "village_id": ["V1"],
+...      "land_type": ["paddy"], "certificate_no": ["V1-PD-0001"]},
+...     geometry=[box(500000, 2290000, 500100, 2290100)], crs="EPSG:32647")
+>>> hh = pd.DataFrame({"household_id": ["H1"], "village_id": ["V1"], "head_name": ["Bounmy"],
+...                    "head_name_lo": ["ບຸນມີ"]})
+>>> vil = pd.DataFrame({"village_id": ["V1"], "name_en": ["Pasak"], "name_lo": ["ປ່າສັກ"]})
+>>> reg = certificate_register(alloc, households=hh, villages=vil, issue_date="2026-01-15")
+>>> reg.loc[0, ["certificate_no", "area_m2", "valid_until"]].tolist()
+['V1-PD-0001', 10000, '2029-01-15']
+>>> out = tempfile.mkdtemp()
+>>> res = write_certificates(alloc, households=hh, villages=vil, parcels=None, out_dir=out,
+...                          issue_date=datetime.date(2026, 1, 15), overwrite=False, progress=False)
+>>> res.written, res.register_csv.name
+(1, 'register.csv')
+>>> verify_certificate(res.files[0], register=res.register_csv).valid
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse import _digest, _validate
+from landuse.errors import DataReadError, LanduseError, OutputExistsError, RuleError, SchemaError
+
+__all__ = [
+    "CertificateResult",
+    "Verification",
+    "certificate_register",
+    "find_lao_font",
+    "load_labels",
+    "render_certificates",
+    "verify_certificate",
+    "write_certificates",
+]
+
+log = logging.getLogger("landuse.certificates")
+
+#: Default labels (Lao/English), validity and conditions.
+DEFAULT_LABELS = "certificate_labels.toml"
+#: Register columns, in order (the GeoPackage layer adds the geometry).
+REGISTER_COLUMNS = ("certificate_no", "parcel_id", "household_id", "village_id", "holder", "holder_lo",
+                    "land_type", "area_m2", "area_ha", "issue_date", "valid_until", "geometry_wkt", "digest",
+                    "hmac", "file", "page", "pdf_sha256")
+#: Name of the embedded canonical content inside each PDF.
+ATTACHMENT = "certificate.json"
+_JOURNAL = ".register-journal.jsonl"
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/noto/NotoSansLao-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansLaoUI-Regular.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansLao-Regular.ttf",
+)
+
+
+# -- labels ---------------------------------------------------------------------------------
+def _line_of(text: str, key: str) -> int | None:
+    pat = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\b")
+    for i, line in enumerate(text.splitlines(), start=1):
+        if pat.search(line):
+            return i
+    return None
+
+
+def _rule_error(src: str, text: str, key: str, msg: str, hint: str) -> RuleError:
+    line = _line_of(text, key.split(".")[-1])
+    return RuleError(msg, source=f"{src}, line {line}" if line else src, column=key, hint=hint)
+
+
+def _read_toml(path: Path | None) -> tuple[dict, str, str]:
+    if path is None:
+        text = (Path(__file__).parent / "data" / "templates" / DEFAULT_LABELS).read_text("utf-8")
+        src = DEFAULT_LABELS
+    else:
+        if not path.is_file():
+            raise DataReadError("labels file not found", source=str(path),
+                                hint="give the path of a TOML file like landuse/data/templates/certificate_labels.toml")
+        text = path.read_text("utf-8")
+        src = str(path)
+    try:
+        return tomllib.loads(text), text, src
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise RuleError(f"not valid TOML: {exc}", source=f"{src}, line {m.group(1)}" if m else src,
+                        hint="check quotes, brackets and '=' on that line") from exc
+
+
+def load_labels(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Read the certificate labels (Lao and English), validity and conditions.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A TOML file with any of the tables ``[certificate]`` (``validity_years``,
+        ``issuer_lo``, ``issuer_en``), ``[labels]`` and ``[land_types]`` (each key a
+        table ``{ lo = "...", en = "..." }``) and ``[[conditions]]`` (``lo``,
+        ``en``). Keys it leaves out keep the bundled wording; a custom
+        ``[[conditions]]`` list replaces the bundled one.
+
+    Returns
+    -------
+    dict
+        ``{"certificate": {...}, "labels": {key: {"lo", "en"}}, "land_types": {...},
+        "conditions": [{"lo", "en"}, ...]}``.
+
+    Raises
+    ------
+    RuleError
+        Invalid TOML, an unknown table or key, a label without ``lo``/``en`` text,
+        or a validity that is not a whole number of years from 1 to 99; the message
+        names the file, line and key.
+
+    Examples
+    --------
+    >>> labels = load_labels()
+    >>> labels["labels"]["area"]["en"], labels["certificate"]["validity_years"]
+    ('Area', 3)
+    """
+    base, _, _ = _read_toml(None)
+    if path is None:
+        return _check_labels(base, "", DEFAULT_LABELS, base)
+    data, text, src = _read_toml(Path(path))
+    return _check_labels(data, text, src, base)
+
+
+def _check_labels(data: dict, text: str, src: str, base: dict) -> dict[str, Any]:
+    known = {"certificate", "labels", "land_types", "conditions"}
+    for key in data:
+        if key not in known:
+            raise _rule_error(src, text, key, f"unknown table {key!r}",
+                              f"use {', '.join(sorted(known))}")
+    out: dict[str, Any] = {"certificate": dict(base.get("certificate", {})),
+                           "labels": {k: dict(v) for k, v in base.get("labels", {}).items()},
+                           "land_types": {k: dict(v) for k, v in base.get("land_types", {}).items()},
+                           "conditions": list(base.get("conditions", []))}
+    cert = data.get("certificate", {})
+    if not isinstance(cert, dict):
+        raise _rule_error(src, text, "certificate", "[certificate] must be a table", "write [certificate]")
+    for key, value in cert.items():
+        if key not in out["certificate"]:
+            raise _rule_error(src, text, f"certificate.{key}", f"unknown key {key!r} in [certificate]",
+                              f"use {', '.join(sorted(out['certificate']))}")
+        if key == "validity_years":
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 99:
+                raise _rule_error(src, text, "certificate.validity_years",
+                                  f"validity_years must be a whole number of years 1-99, got {value!r}",
+                                  "write e.g. validity_years = 3")
+        elif not isinstance(value, str):
+            raise _rule_error(src, text, f"certificate.{key}", f"{key} must be text", f'write {key} = "..."')
+        out["certificate"][key] = value
+    for table in ("labels", "land_types"):
+        items = data.get(table, {})
+        if not isinstance(items, dict):
+            raise _rule_error(src, text, table, f"[{table}] must be a table", f"write [{table}]")
+        for key, value in items.items():
+            if key not in out[table]:
+                raise _rule_error(src, text, f"{table}.{key}", f"unknown key {key!r} in [{table}]",
+                                  f"use one of {', '.join(sorted(out[table]))}")
+            out[table][key] = _check_pair(value, src, text, f"{table}.{key}")
+    if "conditions" in data:
+        conds = data["conditions"]
+        if not isinstance(conds, list) or not conds:
+            raise _rule_error(src, text, "conditions", "conditions must be a non-empty [[conditions]] list",
+                              'write [[conditions]] with lo = "..." and en = "..."')
+        out["conditions"] = [_check_pair(c, src, text, f"conditions[{i + 1}]") for i, c in enumerate(conds)]
+    return out
+
+
+def _check_pair(value: Any, src: str, text: str, key: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _rule_error(src, text, key, f"{key} must be a table with lo and en texts",
+                          f'write {key.split(".")[-1]} = {{ lo = "...", en = "..." }}')
+    extra = set(value) - {"lo", "en"}
+    if extra:
+        raise _rule_error(src, text, key, f"unknown key(s) {', '.join(sorted(extra))} in {key}",
+                          "use lo (Lao) and en (English)")
+    for lang in ("lo", "en"):
+        v = value.get(lang)
+        if not isinstance(v, str) or not v.strip():
+            raise _rule_error(src, text, key, f"{key} has no {lang!r} text", f'add {lang} = "..."')
+    return {"lo": value["lo"], "en": value["en"]}
+
+
+# -- fonts ----------------------------------------------------------------------------------
+def find_lao_font() -> Path:
+    """Path of a Noto Sans Lao TrueType font.
+
+    Looked for in the ``justmytype-intl-sea`` package, then in Debian's
+    ``fonts-noto-core`` folders.
+
+    Raises
+    ------
+    LanduseError
+        When no Lao font is installed (with the install command).
+    """
+    try:
+        pkg = resources.files("justmytype_intl_sea")
+        cand = pkg.joinpath("fonts", "ofl", "notosanslao")
+        if cand.is_dir():
+            for item in sorted(cand.iterdir(), key=lambda p: p.name):
+                if item.name.lower().endswith(".ttf"):
+                    return Path(str(item))
+    except ModuleNotFoundError:
+        pass
+    for c in _FONT_CANDIDATES:
+        if Path(c).is_file():
+            return Path(c)
+    raise LanduseError("no font with Lao glyphs is installed",
+                       hint="pip install justmytype-intl-sea (Noto Sans Lao, OFL) or apt install fonts-noto-core")
+
+
+_FONTS: dict[str, Any] = {}
+
+
+def _fonts() -> tuple[Any, Any]:
+    """Regular and bold Noto Sans Lao, prepared once per process."""
+    from landuse import _pdf
+
+    if "fonts" not in _FONTS:
+        path = find_lao_font()
+        bold = None
+        if not path.name.startswith("NotoSansLao["):
+            b = path.with_name(path.name.replace("Regular", "Bold"))
+            bold = b if b.is_file() else None
+        _FONTS["fonts"] = _pdf.prepare_fonts(path, bold_path=bold)
+    return _FONTS["fonts"]
+
+
+# -- register ---------------------------------------------------------------------------------
+def _as_date(value: Any, name: str) -> _dt.date:
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise SchemaError(f"{name} {value!r} is not a date", column=name, hint="give it as YYYY-MM-DD") from exc
+
+
+def _add_years(d: _dt.date, years: int) -> _dt.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February → 28 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def _text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return ""
+    return str(v).strip()
+
+
+def _names(row: Mapping[str, Any]) -> tuple[str, str]:
+    en = [n for n in (_text(row.get("head_name")), _text(row.get("spouse_name"))) if n]
+    lo = [n for n in (_text(row.get("head_name_lo")), _text(row.get("spouse_name_lo"))) if n]
+    return " / ".join(en), " / ".join(lo)
+
+
+def certificate_register(
+    allocations: Any,
+    *,
+    households: pd.DataFrame,
+    villages: Any,
+    parcels: Any = None,
+    issue_date: Any,
+    validity_years: int | None = None,
+    labels: str | os.PathLike | Mapping | None = None,
+    key: bytes | None = None,
+    others: Any = None,
+) -> Any:
+    """What each certificate asserts, with its canonical digest (one row per certificate).
+
+    Parameters
+    ----------
+    allocations : geopandas.GeoDataFrame
+        The ``allocations`` of :func:`landuse.allocation.allocate`: ``parcel_id``,
+        ``household_id``, ``village_id``, ``land_type``, ``certificate_no`` and
+        (Multi)Polygons in a projected CRS [m].
+    households : pandas.DataFrame
+        ``household_id``, ``head_name`` and optionally ``head_name_lo``,
+        ``spouse_name``, ``spouse_name_lo``.
+    villages : DataFrame or GeoDataFrame
+        ``village_id``, ``name_en``, ``name_lo`` and optionally ``district_en``,
+        ``district_lo``, ``province_en``, ``province_lo``. With geometries, the
+        village boundary is named as a neighbour.
+    parcels : geopandas.GeoDataFrame, optional
+        All parcels (``parcel_id``, ``land_type``), to name neighbours that are not
+        allocated and to draw them on the sketch; default the allocations only.
+    issue_date : datetime.date or str
+        Issue date (``YYYY-MM-DD``).
+    validity_years : int, optional
+        Validity [years]; default ``validity_years`` of the labels (3).
+    labels : path-like or dict, optional
+        Labels file (:func:`load_labels`) or its loaded content.
+    key : bytes, optional
+        District key: adds an ``hmac`` column (the key itself is never stored).
+    others : geopandas.GeoDataFrame, optional
+        Features bordering parcels (streams, roads, forest) with a ``label`` column.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The register columns (:data:`REGISTER_COLUMNS` without ``file``, ``page``,
+        ``pdf_sha256``), the printed fields (``holder``, ``holder_lo``,
+        ``village_en``/``_lo``, ``district_*``, ``province_*``, ``north``,
+        ``east``, ``south``, ``west``) and the normalised geometry; sorted by
+        certificate number.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, duplicate certificate numbers, a household or village not
+        found, an empty holder name.
+    CRSError, GeometryError
+        No projected CRS; empty or non-polygonal geometries.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from landuse.topology import neighbours
+
+    lab = labels if isinstance(labels, Mapping) else load_labels(labels)
+    layer = _validate.layer_name(allocations, "allocations")
+    _validate.require_geodataframe(allocations, layer=layer)
+    _validate.require_columns(allocations, ["parcel_id", "household_id", "village_id", "land_type",
+                                            "certificate_no"], layer=layer)
+    _validate.require_projected(allocations, layer=layer)
+    for col in ("parcel_id", "household_id", "certificate_no"):
+        _validate.require_no_nulls(allocations, col, layer=layer, id_column="parcel_id")
+    _validate.require_unique(allocations, "certificate_no", layer=layer)
+    _validate.require_unique(allocations, "parcel_id", layer=layer)
+    _validate.require_geom_types(allocations, ("Polygon", "MultiPolygon"), layer=layer, id_column="parcel_id")
+    hh_layer = _validate.layer_name(households, "households")
+    _validate.require_columns(households, ["household_id", "head_name"], layer=hh_layer)
+    _validate.require_unique(households, "household_id", layer=hh_layer)
+    v_layer = _validate.layer_name(villages, "villages")
+    _validate.require_columns(villages, ["village_id", "name_en", "name_lo"], layer=v_layer)
+    issue = _as_date(issue_date, "issue_date")
+    years = int(validity_years if validity_years is not None else lab["certificate"]["validity_years"])
+    if not 1 <= years <= 99:
+        raise SchemaError(f"validity_years={years} is outside 1-99", column="validity_years",
+                          hint="give the validity in whole years, e.g. 3")
+    until = _add_years(issue, years)
+
+    hh = households.assign(household_id=households["household_id"].astype(str)).set_index("household_id")
+    vil = pd.DataFrame(villages.drop(columns=getattr(villages, "geometry", pd.Series()).name
+                                     if isinstance(villages, gpd.GeoDataFrame) else [])).copy()
+    vil["village_id"] = vil["village_id"].astype(str)
+    vil = vil.set_index("village_id")
+    alloc = allocations.copy()
+    for col in ("parcel_id", "household_id", "village_id"):
+        alloc[col] = alloc[col].astype(str)
+    missing_hh = ~alloc["household_id"].isin(hh.index)
+    if missing_hh.any():
+        pos = int(np.flatnonzero(missing_hh.to_numpy())[0])
+        raise SchemaError(f"household {alloc['household_id'].iloc[pos]!r} is not in the households table",
+                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="household_id",
+                          hint="give the households table the allocation was made with")
+    missing_v = ~alloc["village_id"].isin(vil.index)
+    if missing_v.any():
+        pos = int(np.flatnonzero(missing_v.to_numpy())[0])
+        raise SchemaError(f"village {alloc['village_id'].iloc[pos]!r} is not in the villages layer",
+                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="village_id",
+                          hint="give the villages layer the allocation was made with")
+
+    # holders
+    holder, holder_lo = {}, {}
+    for hid in alloc["household_id"].unique():
+        en, lo = _names(hh.loc[hid])
+        if not en:
+            raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
+                              column="head_name", hint="fill in the holder's name")
+        holder[hid], holder_lo[hid] = en, lo
+
+    # neighbours: on all parcels of the villages concerned, labelled by holder or land type
+    nb_all = _neighbour_layer(alloc, parcels, holder, holder_lo, lab)
+    feats = _features(villages, others, alloc.crs, lab)
+    nb = neighbours(nb_all, others=feats, label_column="nb_label", tolerance_m=0.5)
+    nb.index = nb_all["parcel_id"].to_numpy()
+
+    geoms = shapely.normalize(shapely.set_precision(np.asarray(alloc.geometry.array, dtype=object), 0.01))
+    rows = []
+    for i, r in enumerate(alloc.itertuples(index=False)):
+        g = geoms[i]
+        v = vil.loc[r.village_id]
+        area = int(round(float(shapely.area(alloc.geometry.iloc[i]))))
+        content = {
+            "certificate_no": str(r.certificate_no), "household_id": r.household_id,
+            "holder": holder[r.household_id], "holder_lo": holder_lo[r.household_id],
+            "village_id": r.village_id, "parcel_id": r.parcel_id, "land_type": str(r.land_type),
+            "area_m2": area, "geometry": shapely.to_wkt(g, rounding_precision=2, trim=False),
+            "issue_date": issue.isoformat(), "valid_until": until.isoformat(),
+        }
+        content = {k: _digest.nfc(v_) for k, v_ in content.items()}
+        sides = nb.loc[r.parcel_id] if r.parcel_id in nb.index else pd.Series(dtype=object)
+        rows.append({
+            **content,
+            "area_ha": round(area / 10_000, 4),
+            "geometry_wkt": content["geometry"],
+            "digest": _digest.digest(content),
+            "hmac": _digest.hmac_hex(content, key) if key else "",
+            "village_en": _text(v.get("name_en")), "village_lo": _text(v.get("name_lo")),
+            "district_en": _text(v.get("district_en")), "district_lo": _text(v.get("district_lo")),
+            "province_en": _text(v.get("province_en")), "province_lo": _text(v.get("province_lo")),
+            **{s: _text(sides.get(s)) for s in ("north", "east", "south", "west")},
+        })
+    reg = pd.DataFrame(rows).drop(columns=["geometry"])
+    out = gpd.GeoDataFrame(reg, geometry=list(geoms), crs=alloc.crs)
+    return out.sort_values("certificate_no", kind="stable").reset_index(drop=True)
+
+
+def _neighbour_layer(alloc: Any, parcels: Any, holder: dict, holder_lo: dict, lab: Mapping) -> Any:
+    import geopandas as gpd
+
+    def label(hid: str) -> str:
+        lo, en = holder_lo.get(hid, ""), holder.get(hid, "")
+        head_lo, head_en = lo.split(" / ")[0], en.split(" / ")[0]
+        return f"{head_lo} ({head_en})" if head_lo else head_en
+
+    base = alloc[["parcel_id", "household_id", "land_type", "geometry"]]
+    base = base.assign(nb_label=[label(h) for h in base["household_id"]])
+    if parcels is None:
+        return gpd.GeoDataFrame(base.reset_index(drop=True), geometry="geometry", crs=alloc.crs)
+    player = _validate.layer_name(parcels, "parcels")
+    _validate.require_columns(parcels, ["parcel_id"], layer=player)
+    _validate.require_same_crs({"allocations": alloc, "parcels": parcels})
+    villages = set(alloc["village_id"])
+    p = parcels[["parcel_id", *(c for c in ("village_id", "land_type") if c in parcels.columns)]].copy()
+    p["parcel_id"] = p["parcel_id"].astype(str)
+    p = gpd.GeoDataFrame(p, geometry=list(parcels.geometry.array), crs=parcels.crs)
+    if "village_id" in p.columns:
+        p = p[p["village_id"].astype(str).isin(villages) | p["parcel_id"].isin(set(alloc["parcel_id"]))]
+    p = p[~p["parcel_id"].isin(set(alloc["parcel_id"]))]
+    lt = lab["land_types"]
+
+    def other_label(row: Any) -> str:
+        t = lt.get(str(getattr(row, "land_type", "")), None)
+        return f"{t['lo']} ({t['en']}) {row.parcel_id}" if t else str(row.parcel_id)
+
+    p = p.assign(household_id=None, nb_label=[other_label(r) for r in p.itertuples()])
+    keep = ["parcel_id", "household_id", "land_type", "nb_label", "geometry"]
+    if "land_type" not in p.columns:
+        p["land_type"] = None
+    both = pd.concat([base[keep], p[keep]], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=alloc.crs)
+
+
+def _features(villages: Any, others: Any, crs: Any, lab: Mapping) -> Any:
+    import geopandas as gpd
+
+    parts = []
+    if isinstance(villages, gpd.GeoDataFrame) and villages.crs is not None and len(villages):
+        _validate.require_same_crs({"allocations": gpd.GeoDataFrame(geometry=[], crs=crs), "villages": villages})
+        b = lab["labels"]["boundary"]
+        parts.append(gpd.GeoDataFrame({"label": [f"{b['lo']} ({b['en']})"] * len(villages)},
+                                      geometry=list(villages.geometry.boundary.array), crs=crs))
+    if others is not None:
+        _validate.require_columns(others, ["label"], layer=_validate.layer_name(others, "others"))
+        parts.append(gpd.GeoDataFrame({"label": others["label"].to_numpy()},
+                                      geometry=list(others.geometry.array), crs=others.crs))
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def _build(allocations: Any, *, households: pd.DataFrame, villages: Any, parcels: Any, issue_date: Any,
+           validity_years: int | None, labels: Mapping, key: bytes | None, others: Any) -> tuple[Any, Any]:
+    """The register and the context layer (every parcel, with a short label) for sketches."""
+    import geopandas as gpd
+
+    reg = certificate_register(allocations, households=households, villages=villages, parcels=parcels,
+                               issue_date=issue_date, validity_years=validity_years, labels=labels, key=key,
+                               others=others)
+    ctx = parcels if parcels is not None else allocations
+    ids = ctx["parcel_id"].astype(str)
+    vid = ctx["village_id"].astype(str) if "village_id" in ctx.columns else pd.Series("", index=ctx.index)
+    short = [pid[len(v) + 1:] if v and pid.startswith(v + "-") else pid for pid, v in zip(ids, vid, strict=True)]
+    context = gpd.GeoDataFrame({"parcel_id": ids.to_numpy(), "short": short},
+                               geometry=list(ctx.geometry.array), crs=ctx.crs)
+    return reg, context
+
+
+def _rings(geom: Any) -> list[list[tuple[float, float]]]:
+    polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+    out = []
+    for poly in polys:
+        out.append([(float(a), float(b)) for a, b in poly.exterior.coords])
+        out.extend([(float(a), float(b)) for a, b in r.coords] for r in poly.interiors)
+    return out
+
+
+def _vertices(geom: Any) -> list[tuple[str, float, float]]:
+    """Numbered boundary vertices (closing vertex dropped); holes and parts get a prefix."""
+    polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+    out: list[tuple[str, float, float]] = []
+    n = 0
+    for k, poly in enumerate(polys):
+        rings = [poly.exterior, *poly.interiors]
+        for j, ring in enumerate(rings):
+            prefix = "" if (len(polys) == 1 and j == 0) else (f"{chr(65 + k % 26)}" if j == 0 else f"{chr(65 + k % 26)}h{j}-")
+            for a, b in list(ring.coords)[:-1]:
+                n += 1
+                out.append((f"{prefix}{n}" if prefix else str(n), round(float(a), 2), round(float(b), 2)))
+    return out
+
+
+def _records(reg: Any, context: Any) -> list[dict[str, Any]]:
+    """Register rows with what the page needs to draw (vertices, rings, neighbouring parcels)."""
+    import shapely
+
+    geoms = np.asarray(reg.geometry.array, dtype=object)
+    cgeoms = np.asarray(context.geometry.array, dtype=object)
+    tree = shapely.STRtree(cgeoms)
+    cids = context["parcel_id"].to_numpy()
+    short = context["short"].to_numpy()
+    reps = shapely.point_on_surface(cgeoms)
+    recs = []
+    cols = [c for c in reg.columns if c != reg.geometry.name]
+    for i, row in enumerate(reg[cols].to_dict("records")):
+        g = geoms[i]
+        minx, miny, maxx, maxy = g.bounds
+        pad = max(maxx - minx, maxy - miny) * 0.9
+        near = tree.query(shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad))
+        ctx = [(_rings(cgeoms[j]), str(short[j]), float(reps[j].x), float(reps[j].y))
+               for j in sorted(near) if cids[j] != row["parcel_id"]]
+        row.update(rings=_rings(g), vertices=_vertices(g), bounds=(minx, miny, maxx, maxy), context=ctx)
+        row["area_m2"] = int(row["area_m2"])
+        recs.append(row)
+    return recs
+
+
+def _content(rec: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: rec["geometry_wkt"] if k == "geometry" else rec[k] for k in _digest.FIELDS}
+
+
+def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any]) -> bytes:
+    import segno
+
+    from landuse import _cert_layout, _pdf
+
+    first = recs[0]
+    issued = first["issue_date"].replace("-", "")
+    title = (f"{first['certificate_no']}" if len(recs) == 1 else f"{first['household_id']} ({len(recs)} certificates)")
+    doc = _pdf.Document(*fonts, info={
+        "Title": f"{labels['labels']['title']['en']} {title}",
+        "Subject": " ".join(r["certificate_no"] for r in recs),
+        "Author": labels["certificate"]["issuer_en"],
+        "Creator": "landuse certificates",
+        "Producer": "landuse",
+        "CreationDate": f"D:{issued}000000Z",
+        "ModDate": f"D:{issued}000000Z",
+    })
+    embedded = []
+    for rec in recs:
+        payload = _digest.qr_payload(rec["certificate_no"], rec["digest"], rec.get("hmac") or None)
+        qr = segno.make(payload, error="m", micro=False)
+        _cert_layout.draw(doc, rec, labels, qr.matrix)
+        embedded.append({**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload})
+    data = json.dumps({"format": "landuse-certificate/1", "certificates": embedded}, sort_keys=True,
+                      ensure_ascii=False, indent=1).encode("utf-8")
+    doc.attach(ATTACHMENT, data, description="canonical certificate content (landuse verify)")
+    return doc.to_bytes()
+
+
+def render_certificates(register: Any, *, context: Any = None, labels: str | os.PathLike | Mapping | None = None
+                        ) -> bytes:
+    """One PDF (as bytes) with a page per row of *register*.
+
+    Parameters
+    ----------
+    register : geopandas.GeoDataFrame
+        Rows of :func:`certificate_register`.
+    context : geopandas.GeoDataFrame, optional
+        Parcels drawn around each parcel on the sketch (``parcel_id``; optional
+        ``village_id``); default the register's own parcels.
+    labels : path-like or dict, optional
+        Labels (:func:`load_labels`).
+
+    Returns
+    -------
+    bytes
+        The PDF; the same register gives the same bytes.
+    """
+    import geopandas as gpd
+
+    lab = labels if isinstance(labels, Mapping) else load_labels(labels)
+    if len(register) == 0:
+        raise SchemaError("the register has no rows", hint="select at least one certificate")
+    if context is None:
+        context = register
+    ids = context["parcel_id"].astype(str)
+    vid = context["village_id"].astype(str) if "village_id" in context.columns else pd.Series("", index=context.index)
+    short = [p[len(v) + 1:] if v and p.startswith(v + "-") else p for p, v in zip(ids, vid, strict=True)]
+    ctx = gpd.GeoDataFrame({"parcel_id": ids.to_numpy(), "short": short}, geometry=list(context.geometry.array),
+                           crs=context.crs)
+    return _render(_records(register, ctx), lab, _fonts())
+
+
+# -- batch ------------------------------------------------------------------------------------
+@dataclass
+class CertificateResult:
+    """What :func:`write_certificates` returns.
+
+    Attributes
+    ----------
+    out_dir : Path
+        The output folder.
+    register_csv, register_gpkg : Path
+        The register of every certificate in *out_dir* (CSV, and GeoPackage layer
+        ``certificates``).
+    register : geopandas.GeoDataFrame
+        Its content.
+    files : list of Path
+        The PDFs of this batch (written or found valid), sorted.
+    written, skipped : int
+        PDFs written now, and existing valid PDFs left as they were.
+    sizes_bytes : list of int
+        Size of each file in *files*. [bytes]
+    """
+
+    out_dir: Path
+    register_csv: Path
+    register_gpkg: Path
+    register: Any
+    files: list[Path] = field(default_factory=list)
+    written: int = 0
+    skipped: int = 0
+    sizes_bytes: list[int] = field(default_factory=list)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _init_worker(fonts: tuple[Any, Any]) -> None:
+    _FONTS["fonts"] = fonts
+
+
+def _write_one(task: tuple[str, list[dict[str, Any]], Mapping]) -> tuple[str, str, int]:
+    from landuse import io
+
+    path, recs, labels = task
+    data = _render(recs, labels, _fonts())
+    with io.atomic_output(Path(path), overwrite=True) as tmp:
+        tmp.write_bytes(data)
+    return path, hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _known_rows(out: Path) -> dict[str, dict[str, Any]]:
+    """Register rows already written in *out* (register.csv, then the journal of an interrupted run)."""
+    rows: dict[str, dict[str, Any]] = {}
+    csv = out / "register.csv"
+    if csv.is_file():
+        try:
+            df = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8")
+            rows.update({r["certificate_no"]: r for r in df.to_dict("records")})
+        except Exception as exc:  # noqa: BLE001 - an unreadable register is rebuilt
+            log.warning("ignoring unreadable register %s: %s", csv, exc)
+    journal = out / _JOURNAL
+    if journal.is_file():
+        for line in journal.read_text("utf-8").splitlines():
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by the interruption
+                continue
+            rows[r["certificate_no"]] = r
+    return rows
+
+
+def _clean_temporaries(out: Path) -> None:
+    """Remove temporary files an interrupted run (killed process) may have left."""
+    for tmp in out.rglob(".*.tmp.pdf"):
+        tmp.unlink(missing_ok=True)
+
+
+def write_certificates(
+    allocations: Any,
+    *,
+    households: pd.DataFrame,
+    villages: Any,
+    parcels: Any = None,
+    out_dir: str | os.PathLike,
+    issue_date: Any,
+    overwrite: bool = False,
+    progress: bool = False,
+    village: str | None = None,
+    per_household: bool = False,
+    validity_years: int | None = None,
+    labels: str | os.PathLike | Mapping | None = None,
+    key_file: str | os.PathLike | None = None,
+    others: Any = None,
+    workers: int = 1,
+) -> CertificateResult:
+    """Write the land-use certificates of an allocation as PDFs, with a register.
+
+    Files are ``<out_dir>/<village_id>/<certificate_no>.pdf`` (one per allocated
+    parcel) or, with ``per_household=True``, ``<out_dir>/<village_id>/<household_id>.pdf``
+    (a page per parcel). ``register.csv`` and ``register.gpkg`` (layer
+    ``certificates``) list every certificate of *out_dir* with its digest, file,
+    page and the SHA-256 of the file.
+
+    Parameters
+    ----------
+    allocations, households, villages, parcels, others
+        As for :func:`certificate_register`.
+    out_dir : path-like
+        Output folder (created if needed).
+    issue_date : datetime.date or str
+        Issue date printed and digested (``YYYY-MM-DD``); also the PDFs' fixed
+        creation date.
+    overwrite : bool, default False
+        Replace existing PDFs whose content differs from this batch; without it such
+        a file raises :class:`OutputExistsError` before anything is written.
+        Existing PDFs identical to the register entry are always kept (resume).
+    progress : bool, default False
+        Show a progress bar (tqdm).
+    village : str, optional
+        Only the certificates of this village.
+    per_household : bool, default False
+        One PDF per household instead of one per parcel.
+    validity_years : int, optional
+        Validity [years]; default the labels' ``validity_years`` (3).
+    labels : path-like or dict, optional
+        Labels file (:func:`load_labels`).
+    key_file : path-like, optional
+        File holding the district key; default ``$LANDUSE_DISTRICT_KEY`` if set.
+        With a key every QR code also carries an HMAC. The key is never written.
+    workers : int, default 1
+        Processes rendering PDFs in parallel.
+
+    Returns
+    -------
+    CertificateResult
+        With ``register_csv`` (path), ``register_gpkg``, ``files``, ``written`` and
+        ``skipped``.
+
+    Notes
+    -----
+    Resumable and atomic: each PDF is written to a temporary file and renamed, and
+    recorded at once in a journal; after an interruption a new run skips every PDF
+    whose SHA-256 matches its journal or register entry and whose digest matches
+    the certificate to issue, and writes the rest. Deterministic: fixed metadata
+    dates (the issue date), a file identifier derived from the content, no random
+    ids, so the same inputs give byte-identical PDFs.
+    """
+    from tqdm.auto import tqdm
+
+    from landuse import io
+
+    lab = labels if isinstance(labels, Mapping) else load_labels(labels)
+    key = _digest.read_key(key_file)
+    if workers < 1:
+        raise SchemaError(f"workers={workers} must be at least 1", column="workers", hint="use 1 or more")
+    alloc = allocations
+    if village is not None:
+        _validate.require_columns(allocations, ["village_id"], layer="allocations")
+        alloc = allocations[allocations["village_id"].astype(str) == str(village)]
+        if len(alloc) == 0:
+            found = ", ".join(sorted(set(allocations["village_id"].astype(str)))[:10])
+            raise SchemaError(f"no allocation in village {village!r}", column="village_id",
+                              hint=f"use one of {found}")
+    reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
+                          validity_years=validity_years, labels=lab, key=key, others=others)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _clean_temporaries(out)
+    recs = _records(reg, context)
+
+    # plan the files
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for rec in recs:
+        name = rec["household_id"] if per_household else rec["certificate_no"]
+        rel = f"{_safe(rec['village_id'])}/{_safe(name)}.pdf"
+        groups.setdefault(rel, []).append(rec)
+    for rel, rs in groups.items():
+        for page, rec in enumerate(rs, start=1):
+            rec["file"], rec["page"] = rel, page
+    known = _known_rows(out)
+    todo, done = [], []
+    for rel, rs in sorted(groups.items()):
+        path = out / rel
+        if path.exists():
+            sha = _sha256_file(path)
+            ok = all(
+                (k := known.get(r["certificate_no"])) is not None and k.get("digest") == r["digest"]
+                and k.get("pdf_sha256") == sha and k.get("file") == rel and str(k.get("page")) == str(r["page"])
+                and (k.get("hmac") or "") == (r.get("hmac") or "")
+                for r in rs
+            )
+            if ok:
+                for r in rs:
+                    r["pdf_sha256"] = sha
+                done.append(rel)
+                continue
+            if not overwrite:
+                raise OutputExistsError(
+                    "a certificate file exists with different content", source=str(path),
+                    hint="pass overwrite=True (--overwrite) to replace it, or write to another folder")
+        todo.append(rel)
+
+    journal = out / _JOURNAL
+    sizes: dict[str, int] = {rel: (out / rel).stat().st_size for rel in done}
+    bar = tqdm(total=len(groups), initial=len(done), disable=not progress, unit="pdf", desc="certificates")
+    tasks = [(str(out / rel), groups[rel], lab) for rel in todo]
+    try:
+        with open(journal, "a", encoding="utf-8") as jf:
+            def record(path: str, sha: str, size: int) -> None:
+                rel = Path(path).relative_to(out).as_posix()
+                sizes[rel] = size
+                for r in groups[rel]:
+                    r["pdf_sha256"] = sha
+                    jf.write(json.dumps(_register_row(r), ensure_ascii=False, sort_keys=True) + "\n")
+                jf.flush()
+                bar.update(1)
+
+            if workers > 1 and len(tasks) > 1:
+                import multiprocessing as mp
+                from concurrent.futures import ProcessPoolExecutor
+
+                fonts = _fonts()
+                with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                         initializer=_init_worker, initargs=(fonts,)) as pool:
+                    for res in pool.map(_write_one, tasks, chunksize=max(1, min(32, len(tasks) // (8 * workers)))):
+                        record(*res)
+            else:
+                for t in tasks:
+                    record(*_write_one(t))
+    finally:
+        bar.close()
+
+    # the register: rows of this batch replace rows of the same certificate; others are kept
+    batch = {r["certificate_no"]: _register_row(r) for r in recs}
+    rows = {k: v for k, v in _known_rows(out).items() if k not in batch and (out / str(v.get("file"))).exists()}
+    rows.update(batch)
+    table = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(REGISTER_COLUMNS))
+    table["area_m2"] = table["area_m2"].astype(int)
+    table["page"] = table["page"].astype(int)
+    table["area_ha"] = table["area_ha"].astype(float)
+    register = _register_gdf(table, reg.crs)
+    csv = io.write_table(table, out / "register.csv", overwrite=True)
+    gpkg = io.write_vector(register, out / "register.gpkg", layer="certificates", overwrite=True)
+    journal.unlink(missing_ok=True)
+    files = sorted(out / rel for rel in groups)
+    log.info("certificates: %d written, %d kept, register %s", len(todo), len(done), csv)
+    return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
+                             written=len(todo), skipped=len(done),
+                             sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", str(name)).strip("._") or "_"
+
+
+def _register_row(rec: Mapping[str, Any]) -> dict[str, Any]:
+    return {c: rec.get(c, "") for c in REGISTER_COLUMNS}
+
+
+def _register_gdf(table: pd.DataFrame, crs: Any) -> Any:
+    import geopandas as gpd
+    import shapely
+
+    return gpd.GeoDataFrame(table.drop(columns=["geometry_wkt"]),
+                            geometry=shapely.from_wkt(table["geometry_wkt"].to_numpy()), crs=crs)
