@@ -367,17 +367,20 @@ def test_paddy_on_gentle_land_near_streams_and_max_stream_order():
     paddy = res.zones[res.zones.zone == "PADDY"]
     b = paddy.total_bounds
     assert b[1] == pytest.approx(y - 300, abs=CELL) and b[3] == pytest.approx(y + 300, abs=CELL)
-    # with the buffer restricted to order >= 2 streams, there is no riparian protection
+    # gentle valley floors along the stream are paddy, not riparian protection forest
+    assert "PROTECTION_FOREST" not in set(res.zones.zone)
+    # a buffer restricted to streams of order <= 2 ignores an order-3 river
     text = DEFAULT_TEXT.replace("stream_buffer_m = 30.0", "stream_buffer_m = 30.0\nmax_stream_order = 0", 1)
     with pytest.raises(RuleError, match="max_stream_order.*below 1"):
         parse_rules(text)
-    streams2 = streams.assign(order=[3])
     text = DEFAULT_TEXT.replace("stream_buffer_m = 30.0", "stream_buffer_m = 30.0\nmax_stream_order = 2", 1)
-    res2 = zoning.zone_villages(v, plane(5.0), streams=streams2,
-                                rules=parse_rules(text))
-    assert "PROTECTION_FOREST" not in set(res2.zones.zone)
+    rs = parse_rules(text)
+    res1 = zoning.zone_villages(v, plane(20.0), streams=streams, rules=rs)
+    assert set(res1.zones.loc[res1.zones.zone == "PROTECTION_FOREST", "rule"]) == {"stream_buffer"}
+    res3 = zoning.zone_villages(v, plane(20.0), streams=streams.assign(order=[3]), rules=rs)
+    assert "PROTECTION_FOREST" not in set(res3.zones.zone)
     with pytest.raises(SchemaError, match="'order'"):
-        zoning.zone_villages(v, plane(5.0), streams=NO_STREAMS, rules=parse_rules(text))
+        zoning.zone_villages(v, plane(20.0), streams=NO_STREAMS, rules=rs)
 
 
 def test_zoning_is_deterministic_and_sorted():
@@ -623,7 +626,7 @@ def test_cli_zone(tmp_path):
 def _demo():
     from landuse import datasets
 
-    needed = ("villages", "dem")
+    needed = ("villages", "dem", "parcels")
     if not all(datasets.get_path(n).exists() for n in needed):
         pytest.skip("the bundled demo data is not built in this checkout")
     from landuse import io
@@ -662,6 +665,15 @@ def test_demo_zoning_is_plausible():
     assert np.nanmean(slope[paddy_cells]) < np.nanmean(slope[res.zone_raster.data > 0]) / 3
     dist = zoning._stream_distance(streams, dem, cells=paddy_cells, thresholds_m=[300.0])
     assert np.mean(dist[paddy_cells] <= 300 + 2 * 20) > 0.9
+    # the demo's paddy parcels (valley floors) lie in paddy land, not in riparian protection
+    from landuse import datasets, io
+
+    parcels = io.read_parcels(datasets.get_path("parcels"))
+    pz = zoning.parcel_zones(parcels, res.zones, dem=dem)
+    paddy = pz[pz.land_type == "paddy"]
+    assert paddy["pct_protection_forest"].mean() < 10.0
+    assert (paddy["dominant_zone"] == "PADDY").mean() > 0.5
+    assert (paddy["severity"] == "high").mean() < 0.25
 
 
 @settings(max_examples=40, deadline=None)
