@@ -377,7 +377,8 @@ def flow_accumulation(dem_or_flowdir: Any) -> Raster:
 
 
 def _check_threshold(min_area_km2: float) -> float:
-    if not (isinstance(min_area_km2, (int, float)) and math.isfinite(min_area_km2) and min_area_km2 > 0):
+    ok = isinstance(min_area_km2, (int, float)) and math.isfinite(min_area_km2)
+    if not (ok and min_area_km2 > 0):
         raise RasterError(f"min_area_km2={min_area_km2!r} must be a positive number",
                           hint="a typical stream threshold is 0.1-1 km²")
     return float(min_area_km2)
@@ -592,7 +593,8 @@ def catchment(dem: Any, x_m: float, y_m: float, *, snap: bool = True, min_area_k
 
     fg = _flow(dem)
     if snap:
-        x_o, y_o, _ = snap_to_stream(x_m, y_m, fg, min_area_km2=min_area_km2, max_distance_m=max_snap_m)
+        x_o, y_o, _ = snap_to_stream(x_m, y_m, fg, min_area_km2=min_area_km2,
+                                     max_distance_m=max_snap_m)
     else:
         x_o, y_o = x_m, y_m
     row, col = _cell_of(fg, x_o, y_o, "outlet")

@@ -95,7 +95,8 @@ def _check_thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
             raise SchemaError(f"slope threshold {t!r} % is not a non-negative number",
                               hint="give slope thresholds in percent, e.g. (8, 30, 60)")
     if len(set(out)) != len(out):
-        raise SchemaError(f"slope_thresholds_pct={thresholds!r} has duplicates", hint="list each once")
+        raise SchemaError(f"slope_thresholds_pct={thresholds!r} has duplicates",
+                          hint="list each once")
     return out
 
 
@@ -231,7 +232,8 @@ def _group_stats(starts, ends, values, weights, qs):
                 quant[g, j] = xs[m - 1]
             else:
                 left = right - 1
-                quant[g, j] = xs[left] + (target - s[left]) * (xs[right] - xs[left]) / (s[right] - s[left])
+                frac = (target - s[left]) / (s[right] - s[left])
+                quant[g, j] = xs[left] + frac * (xs[right] - xs[left])
     return sumw, mean, vmax, quant
 
 
@@ -331,13 +333,13 @@ def _village_centres(villages: Any, parcels: Any, layer: str) -> Any:
     _validate.require_geodataframe(villages, layer="villages")
     _validate.require_projected(villages, layer="villages")
     if {"centre_x", "centre_y"} <= set(villages.columns):
-        cx = _validate.require_numeric(villages, "centre_x", layer="villages", id_column="village_id"
-                                       if "village_id" in villages else None)
-        cy = _validate.require_numeric(villages, "centre_y", layer="villages", id_column="village_id"
-                                       if "village_id" in villages else None)
+        vid = "village_id" if "village_id" in villages else None
+        cx = _validate.require_numeric(villages, "centre_x", layer="villages", id_column=vid)
+        cy = _validate.require_numeric(villages, "centre_y", layer="villages", id_column=vid)
         pts = gpd.GeoSeries(gpd.points_from_xy(cx, cy), index=villages.index, crs=villages.crs)
     else:
-        _validate.require_geom_types(villages, ("Polygon", "MultiPolygon", "Point"), layer="villages",
+        _validate.require_geom_types(villages, ("Polygon", "MultiPolygon", "Point"),
+                                     layer="villages",
                                      id_column="village_id" if "village_id" in villages else None)
         pts = villages.geometry.representative_point()
     if len(villages) == 1:
@@ -362,7 +364,8 @@ def _village_centres(villages: Any, parcels: Any, layer: str) -> Any:
             source=layer, feature_id=fid, column="village_id",
             hint="check the village ids or pass the missing villages",
         )
-    return gpd.GeoSeries(lookup.loc[keys.to_numpy()].to_numpy(), index=parcels.index, crs=villages.crs)
+    return gpd.GeoSeries(lookup.loc[keys.to_numpy()].to_numpy(), index=parcels.index,
+                         crs=villages.crs)
 
 
 def parcel_metrics(
@@ -445,7 +448,8 @@ def parcel_metrics(
         slope_r = Raster.from_any(slope)
         if slope_r.shape != dem_r.shape or not slope_r.transform.almost_equals(dem_r.transform):
             raise RasterError("the slope raster is not on the DEM's grid", source="slope",
-                              hint="compute it with landuse.terrain.slope(dem) or leave slope=None")
+                              hint="compute it with landuse.terrain.slope(dem) "
+                              "or leave slope=None")
 
     geoms = parcels.geometry
     area = geoms.area.to_numpy()
@@ -477,7 +481,8 @@ def parcel_metrics(
     out["elev_mean_m"] = elev
     cell_area = abs(dem_r.transform.a * dem_r.transform.e)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["dem_cover_share"] = np.clip(stats["elev_count"].to_numpy(dtype=float) * cell_area / area, 0, 1)
+        covered_m2 = stats["elev_count"].to_numpy(dtype=float) * cell_area
+        out["dem_cover_share"] = np.clip(covered_m2 / area, 0, 1)
 
     no_data = stats["slope_count"].to_numpy() <= 0
     if no_data.any():

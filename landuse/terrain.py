@@ -219,7 +219,8 @@ def _horn_at(z, flat_idx, ewres, nsres, mode, compute_edges):
     for k in numba.prange(flat_idx.size):
         r = flat_idx[k] // nc
         c = flat_idx[k] - r * nc
-        v = _horn_cell(z, r, c, nr, nc, ewres[r], nsres[r], mode, compute_edges, np.nan, 0.0, 0.0, 0.0)
+        v = _horn_cell(z, r, c, nr, nc, ewres[r], nsres[r], mode, compute_edges, np.nan,
+                       0.0, 0.0, 0.0)
         if not compute_edges and (r == 0 or r == nr - 1 or c == 0 or c == nc - 1):
             v = np.nan
         out[k] = v
@@ -239,7 +240,8 @@ def _as_float32_nan(data: np.ndarray, nodata: Any) -> np.ndarray:
     return out
 
 
-def _cell_sizes_m(transform: Any, crs: Any, rows: np.ndarray, *, source: str) -> tuple[np.ndarray, np.ndarray]:
+def _cell_sizes_m(transform: Any, crs: Any, rows: np.ndarray, *,
+                  source: str) -> tuple[np.ndarray, np.ndarray]:
     """East-west and north-south cell sizes [m] of the given (global) rows."""
     from pyproj import CRS
 
@@ -291,7 +293,8 @@ def _check_dem(r: Raster) -> str:
     src = r.source or "DEM"
     if r.data.size == 0:
         raise RasterError("the DEM has no cells", source=src, hint="check the file")
-    if not (np.issubdtype(r.data.dtype, np.number) and not np.issubdtype(r.data.dtype, np.complexfloating)):
+    dtype = r.data.dtype
+    if not (np.issubdtype(dtype, np.number) and not np.issubdtype(dtype, np.complexfloating)):
         raise RasterError(f"the DEM has non-numeric dtype {r.data.dtype}", source=src,
                           hint="pass elevations in metres")
     return src
@@ -305,7 +308,8 @@ def _run(z: np.ndarray, row0: int, row1: int, ew: np.ndarray, ns: np.ndarray, mo
     return out
 
 
-def _finish_block(out: np.ndarray, mode: int, compute_edges: bool, first: bool, last: bool) -> np.ndarray:
+def _finish_block(out: np.ndarray, mode: int, compute_edges: bool, first: bool,
+                  last: bool) -> np.ndarray:
     """Apply gdaldem's edge rule (no edges) and the output dtype."""
     if not compute_edges:
         out[:, 0] = np.nan
@@ -323,7 +327,8 @@ def _finish_block(out: np.ndarray, mode: int, compute_edges: bool, first: bool, 
 
 
 def _params(mode: int, *, flat_value: float = np.nan, azimuth_deg: float = 315.0,
-            altitude_deg: float = 45.0, z_factor: float = 1.0) -> tuple[float, float, float, float]:
+            altitude_deg: float = 45.0,
+            z_factor: float = 1.0) -> tuple[float, float, float, float]:
     if mode == _MODE_HILLSHADE:
         az, alt = math.radians(azimuth_deg), math.radians(altitude_deg)
         return (
@@ -402,7 +407,7 @@ def slope(dem: Any, *, units: str = "degrees", compute_edges: bool = False) -> R
     --------
     >>> import numpy as np
     >>> from affine import Affine
-    >>> dem = np.add.outer(np.arange(4) * -20.0, np.zeros(4))  # falls 20 m per 20 m row to the south
+    >>> dem = np.add.outer(np.arange(4) * -20.0, np.zeros(4))  # falls 20 m per 20 m row southwards
     >>> s = slope((dem, Affine(20, 0, 0, 0, -20, 0), "EPSG:32647"))
     >>> round(float(s.data[1, 1]), 6)
     45.0
@@ -507,7 +512,8 @@ def _process_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, 
         nodata = ds.nodata
         if nr == 0 or nc == 0:
             raise RasterError("the DEM has no cells", source=name, hint="check the file")
-        ew_all, ns_all = _cell_sizes_m(ds.transform, ds.crs, np.arange(nr, dtype=np.float64), source=name)
+        ew_all, ns_all = _cell_sizes_m(ds.transform, ds.crs, np.arange(nr, dtype=np.float64),
+                                       source=name)
         if mode == _MODE_HILLSHADE:
             dtype, out_nodata = "uint8", 0
         else:
@@ -531,7 +537,8 @@ def _process_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, 
         # background threads while the kernel computes (at most 3 windows in memory)
         with atomic_output(Path(dst), overwrite=overwrite) as tmp, \
                 rasterio.open(tmp, "w", **profile) as out, \
-                ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=1) as writer:
+                ThreadPoolExecutor(max_workers=1) as reader, \
+                ThreadPoolExecutor(max_workers=1) as writer:
             pending_read = reader.submit(read, 0)
             pending_write = None
             for k, (r0, r1) in enumerate(windows):
@@ -545,14 +552,16 @@ def _process_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, 
                 block = _finish_block(block, mode, compute_edges, r0 == 0, r1 == nr)
                 if pending_write is not None:
                     pending_write.result()
-                pending_write = writer.submit(out.write, block, 1, window=Window(0, r0, nc, r1 - r0))
+                pending_write = writer.submit(out.write, block, 1,
+                                              window=Window(0, r0, nc, r1 - r0))
             if pending_write is not None:
                 pending_write.result()
     return Path(dst)
 
 
 def slope_file(src: str | os.PathLike, dst: str | os.PathLike, *, units: str = "degrees",
-               compute_edges: bool = False, overwrite: bool = False, window_rows: int = 512) -> Path:
+               compute_edges: bool = False, overwrite: bool = False,
+               window_rows: int = 512) -> Path:
     """Compute the slope of a DEM file and write it as a GeoTIFF on the same grid.
 
     The DEM is read and the result written in windows of *window_rows* rows (plus one
@@ -589,9 +598,11 @@ def slope_file(src: str | os.PathLike, dst: str | os.PathLike, *, units: str = "
 
 
 def aspect_file(src: str | os.PathLike, dst: str | os.PathLike, *, compute_edges: bool = False,
-                flat_value: float = np.nan, overwrite: bool = False, window_rows: int = 512) -> Path:
+                flat_value: float = np.nan, overwrite: bool = False,
+                window_rows: int = 512) -> Path:
     """Aspect of a DEM file to a ``float32`` GeoTIFF, windowed like :func:`slope_file`."""
-    return _process_file(src, dst, _MODE_ASPECT, params=_params(_MODE_ASPECT, flat_value=flat_value),
+    return _process_file(src, dst, _MODE_ASPECT,
+                         params=_params(_MODE_ASPECT, flat_value=flat_value),
                          compute_edges=compute_edges, overwrite=overwrite, window_rows=window_rows)
 
 

@@ -23,7 +23,8 @@ def _thresholds(_ctx, _param, value: str) -> tuple[float, ...]:
 @click.command("slope")
 @click.argument("dem", type=click.Path(dir_okay=False))
 @click.argument("out", type=click.Path(dir_okay=False))
-@click.option("--units", type=click.Choice(["degrees", "percent"]), default="degrees", show_default=True,
+@click.option("--units", type=click.Choice(["degrees", "percent"]), default="degrees",
+              show_default=True,
               help="Slope in degrees or percent (rise/run x 100).")
 @click.option("--compute-edges", is_flag=True,
               help="Also compute edge cells and cells next to nodata (gdaldem -compute_edges).")
@@ -35,7 +36,8 @@ def slope(dem: str, out: str, units: str, compute_edges: bool, overwrite: bool) 
     """
     from landuse import terrain
 
-    path = terrain.slope_file(dem, out, units=units, compute_edges=compute_edges, overwrite=overwrite)
+    path = terrain.slope_file(dem, out, units=units, compute_edges=compute_edges,
+                              overwrite=overwrite)
     click.echo(f"slope ({units}) -> {path}")
 
 
@@ -65,7 +67,8 @@ def parcel_stats(parcels_path: str, dem_path: str, out: str, thresholds: tuple[f
     parcels = io.read_parcels(parcels_path)
     streams_gdf = io.read_vector(streams_path, what="streams") if streams_path else None
     villages = io.read_villages(villages_path) if villages_path else None
-    metrics = parcel_metrics(parcels, dem_path, slope_thresholds_pct=thresholds, streams=streams_gdf,
+    metrics = parcel_metrics(parcels, dem_path, slope_thresholds_pct=thresholds,
+                             streams=streams_gdf,
                              villages=villages)
     if Path(out).suffix.lower() in (".csv", ".xlsx"):
         io.write_table(metrics.drop(columns=metrics.geometry.name), out, overwrite=overwrite,
