@@ -1261,12 +1261,32 @@ def schemes_toml(schemes: list[dict], villages) -> str:
 # ======================================================================================
 # Main
 # ======================================================================================
+def library_versions() -> str:
+    """Versions of the libraries whose arithmetic shapes the output.
+
+    Written into the DEM's metadata: the files are byte-identical between runs with the
+    same versions (on the same kind of machine); other versions may differ in the last
+    bits of floating-point results and hence in a few parcels.
+    """
+    import pyogrio
+    import rasterio
+    import scipy
+
+    return (
+        f"numpy {np.__version__}, scipy {scipy.__version__}, shapely {shapely.__version__} "
+        f"(GEOS {shapely.geos_version_string}), geopandas {gpd.__version__}, "
+        f"pyogrio {pyogrio.__version__} (GDAL {pyogrio.__gdal_version_string__}), "
+        f"rasterio {rasterio.__version__} (GDAL {rasterio.__gdal_version__})"
+    )
+
+
 def tag_dem(path: Path) -> None:
     """Say in the GeoTIFF metadata that the DEM is synthetic (fixed text: same bytes every run)."""
     import rasterio
 
     with rasterio.open(path, "r+") as ds:
         ds.update_tags(
+            GENERATOR_LIBRARIES=library_versions(),
             SOURCE=f"synthetic (tools/make_demo.py, seed {SEED}); "
             "not the real terrain of this place",
             UNITS="m a.s.l.",
