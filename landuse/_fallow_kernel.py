@@ -240,32 +240,100 @@ def _theil_sen(xs, ys, n, buf):
 
 
 @njit(cache=True, nogil=True)
+def _stream(row, other_as_fallow, xs, ys, ls):
+    """One pass over a sequence of status codes: the rules of :func:`_prepare` and
+    :func:`_scan` applied on the fly, keeping only what the per-sequence figures need.
+
+    A missing run is resolved when the next known year arrives (filled as fallow when
+    both neighbours are fallow, else it interrupts the open cycle). Complete cycles
+    (clearing known, ended by the next clearing) are stored as ``xs`` (clearing index),
+    ``ys`` (fallow years) and ``ls`` (rotation years). Returns ``(first, last, n_known,
+    n_cult, last_cult, n_clearings, n_complete)``. Equivalent to :func:`_prepare` +
+    :func:`_scan` (which :func:`cycles_of_sequences` uses, and the tests compare), but a
+    single pass with fewer unpredictable branches.
+    """
+    T = row.shape[0]
+    first = -1
+    last = -1
+    n_known = 0
+    n_cult = 0
+    last_cult = -1
+    n_clear = 0
+    m = 0
+    pk = MISSING  # last known status (mapped)
+    gap = 0  # missing years since the last known one
+    is_open = False  # a cycle whose cultivation run started is still running
+    left = True  # its clearing is not observed
+    start = 0
+    c_len = 0
+    f_len = 0
+    for t in range(T):
+        v = row[t]
+        if v == MISSING:
+            if first >= 0:
+                gap += 1
+            continue
+        if v == OTHER and other_as_fallow:
+            v = FALLOW
+        if first < 0:
+            first = t
+        last = t
+        n_known += 1
+        ep = pk  # effective previous status
+        if gap > 0:
+            if pk == FALLOW and v == FALLOW:
+                n_known += gap
+                if is_open:
+                    f_len += gap
+            else:
+                ep = MISSING
+                is_open = False  # interrupted: right-censored
+            gap = 0
+        if v == CULTIVATED:
+            n_cult += 1
+            last_cult = t
+            if ep == CULTIVATED:
+                c_len += 1
+            else:
+                if is_open and ep == FALLOW and not left:
+                    xs[m] = start
+                    ys[m] = f_len
+                    ls[m] = c_len + f_len
+                    m += 1
+                is_open = True
+                left = ep == MISSING
+                start = t
+                c_len = 1
+                f_len = 0
+                if not left:
+                    n_clear += 1
+        elif v == FALLOW:
+            if is_open:
+                f_len += 1
+        else:  # other, in break mode, ends the rotation
+            is_open = False
+        pk = v
+    return first, last, n_known, n_cult, last_cult, n_clear, m
+
+
+@njit(cache=True, nogil=True)
 def _reduce_one(row, out, p, other_as_fallow, alpha, window, min_drop, min_trend,
-                seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf):
+                xs, ys, ls, buf):
     """Reduce one sequence of status codes into column *p* of *out* (see :data:`OUTPUTS`)."""
     nan = np.nan
-    first, last, n_obs, n_cult, last_cult = _prepare(row, other_as_fallow, seq)
+    first, last, n_obs, n_cult, last_cult, n_clear, m = _stream(row, other_as_fallow,
+                                                               xs, ys, ls)
     if n_obs == 0:
         for k in range(out.shape[0]):
             out[k, p] = nan
         return
-    n = _scan(seq, starts, crop, fall, lcens, rcens)
-    n_clear = 0
-    m = 0
     sum_f = 0.0
-    sum_c = 0.0
-    last_f = nan
-    for i in range(n):
-        if not lcens[i]:
-            n_clear += 1
-            if not rcens[i]:
-                xs[m] = starts[i]
-                ys[m] = fall[i]
-                ls[m] = crop[i] + fall[i]
-                sum_f += fall[i]
-                sum_c += crop[i]
-                last_f = fall[i]
-                m += 1
+    sum_l = 0.0
+    for i in range(m):
+        sum_f += ys[i]
+        sum_l += ls[i]
+    sum_c = sum_l - sum_f
+    last_f = ys[m - 1] if m > 0 else nan
     out[0, p] = n_clear
     out[1, p] = m
     if m > 0:
@@ -316,12 +384,6 @@ def reduce_range(codes, lut, out, p_start, p_end, bad, other_as_fallow, alpha, w
     """Reduce columns ``p_start .. p_end`` of *codes* into *out* (thread-safe for disjoint
     ranges: the GIL is released)."""
     T = codes.shape[0]
-    seq = np.empty(T, np.uint8)
-    starts = np.empty(T, np.int64)
-    crop = np.empty(T, np.int64)
-    fall = np.empty(T, np.int64)
-    lcens = np.empty(T, np.bool_)
-    rcens = np.empty(T, np.bool_)
     xs = np.empty(T, np.float64)
     ys = np.empty(T, np.float64)
     ls = np.empty(T, np.float64)
@@ -332,7 +394,7 @@ def reduce_range(codes, lut, out, p_start, p_end, bad, other_as_fallow, alpha, w
         _gather(codes, lut, p0, n, blk, bad)
         for i in range(n):
             _reduce_one(blk[i], out, p0 + i, other_as_fallow, alpha, window, min_drop,
-                        min_trend, seq, starts, crop, fall, lcens, rcens, xs, ys, ls, buf)
+                        min_trend, xs, ys, ls, buf)
 
 
 def reduce_sequences(codes, lut, other_as_fallow, alpha, window, min_drop, min_trend,
