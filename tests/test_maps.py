@@ -600,6 +600,15 @@ def test_cli_map(tmp_path, plan_gpkg):
     assert res.exit_code == 0 and out.read_text(encoding="utf-8").count("landuse.addLayer(") == 1
     res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--layers", "roads"])
     assert res.exit_code == 2 and "no layer 'roads'" in res.output
+    res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--overwrite",
+                                   "--layers", "parcels", "--color-by", "parcels=household_id"])
+    assert res.exit_code == 0, res.output
+    assert '"legendCaption":null' in out.read_text(encoding="utf-8") and '"H5"' in out.read_text(encoding="utf-8")
+    res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--color-by", "parcels"])
+    assert res.exit_code == 2 and "is not LAYER=COLUMN" in res.output
+    res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--overwrite",
+                                   "--color-by", "parcels=nope"])
+    assert res.exit_code == 1 and "color_by column 'nope'" in res.output
 
 
 def test_cli_map_from_folder(tmp_path, plan_layers, plane_dem):

@@ -91,16 +91,25 @@ def _split(value: str | None) -> list[str] | None:
 @click.option("--dem", "dem", default=None, type=click.Path(exists=True, dir_okay=False),
               help="DEM for the offline hillshade background.")
 @click.option("--title", "title", default=None, help="Map title.")
+@click.option("--color-by", "color_by", multiple=True, metavar="LAYER=COLUMN",
+              help="Colour a layer by a column, e.g. allocations=household_id (repeatable).")
 @click.option("--online", is_flag=True, help="Also offer online tile layers (blank offline).")
 @click.option("--cdn", is_flag=True, help="Load Leaflet from a CDN instead of embedding it.")
 @overwrite_option
 def map_command(plan: str, out: str, layers: str | None, dem: str | None, title: str | None,
-                online: bool, cdn: bool, overwrite: bool) -> None:
+                color_by: tuple[str, ...], online: bool, cdn: bool, overwrite: bool) -> None:
     """Write an interactive map of a plan as one HTML file that works offline."""
     import landuse.maps as maps
 
+    colours = {}
+    for item in color_by:
+        layer, sep, col = item.partition("=")
+        if not sep or not layer.strip() or not col.strip():
+            raise click.BadParameter(f"{item!r} is not LAYER=COLUMN", param_hint="--color-by")
+        colours[layer.strip()] = col.strip()
     gdfs = read_plan_layers(plan, _split(layers))
-    m = maps.interactive_map(gdfs, dem=_default_dem(Path(plan), dem), title=title, online=online)
+    m = maps.interactive_map(gdfs, dem=_default_dem(Path(plan), dem), title=title, online=online,
+                             color_by=colours)
     path = maps.save_html(m, out, offline=not cdn, overwrite=overwrite)
     size_kb = path.stat().st_size / 1024
     click.echo(f"map: {', '.join(gdfs)} -> {path} ({size_kb:,.0f} KiB)")
