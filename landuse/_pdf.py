@@ -75,7 +75,7 @@ class Font:
     embed_length: int = 0
     upem: int = 1000
     widths: list[int] = field(default_factory=list)  # per glyph id, 1000 units/em
-    unicode_of: dict[int, int] = field(default_factory=dict)
+    unicode_of: dict[int, str] = field(default_factory=dict)
     codepoints: frozenset[int] = frozenset()
     bbox: tuple[int, int, int, int] = (0, 0, 0, 0)
     ascent: int = 0
@@ -95,9 +95,10 @@ class Font:
         widths = [round(hmtx[g][0] * scale) for g in order]
         cmap = tt.getBestCmap()
         gid = {g: i for i, g in enumerate(order)}
-        unicode_of: dict[int, int] = {}
+        unicode_of: dict[int, str] = {}
         for cp in sorted(cmap):
-            unicode_of.setdefault(gid[cmap[cp]], cp)
+            unicode_of.setdefault(gid[cmap[cp]], chr(cp))
+        _gsub_unicodes(tt, gid, unicode_of)
         head, os2 = tt["head"], tt["OS/2"]
         bbox = tuple(round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax))
         ascent = round(os2.sTypoAscender * scale)
@@ -147,6 +148,41 @@ class Font:
             adv = sum(g[2] for g in self.shape(part))
             total += adv * (size * 0.6 if kind == "sup" else size) / 1000.0
         return total
+
+
+def _gsub_unicodes(tt: Any, gid: dict[str, int], unicode_of: dict[int, str]) -> None:
+    """Give glyphs reached only through GSUB (alternates, ligatures) the text they stand for.
+
+    Single substitutions inherit the source glyph's text, ligatures the concatenated
+    text of their components, so that copying text out of the PDF works also where
+    HarfBuzz chose a contextual form of a Lao vowel or tone mark.
+    """
+    if "GSUB" not in tt:
+        return
+    lookups = tt["GSUB"].table.LookupList.Lookup if tt["GSUB"].table.LookupList else []
+    by_name = {g: unicode_of[i] for g, i in gid.items() if i in unicode_of}
+    for _ in range(3):  # substitutions of substitutions
+        for lookup in lookups:
+            for sub in lookup.SubTable:
+                if lookup.LookupType == 7:
+                    sub = sub.ExtSubTable
+                kind = type(sub).__name__
+                if kind == "SingleSubst":
+                    for src, dst in sub.mapping.items():
+                        if src in by_name and dst not in by_name:
+                            by_name[dst] = by_name[src]
+                elif kind == "LigatureSubst":
+                    for first, ligs in sub.ligatures.items():
+                        for lig in ligs:
+                            parts = [first, *lig.Component]
+                            if lig.LigGlyph not in by_name and all(p in by_name for p in parts):
+                                by_name[lig.LigGlyph] = "".join(by_name[p] for p in parts)
+                elif kind == "MultipleSubst":
+                    for src, seq in sub.mapping.items():
+                        if src in by_name and seq and seq[0] not in by_name:
+                            by_name[seq[0]] = by_name[src]
+    for g, text in by_name.items():
+        unicode_of.setdefault(gid[g], text)
 
 
 def _split_super(text: str) -> list[tuple[str, str]]:
@@ -450,7 +486,7 @@ def _widths_array(widths: list[int]) -> str:
     return "[0 [" + " ".join(str(w) for w in widths) + "]]"
 
 
-def _to_unicode(unicode_of: dict[int, int]) -> bytes:
+def _to_unicode(unicode_of: dict[int, str]) -> bytes:
     lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
              "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
              "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
@@ -459,7 +495,7 @@ def _to_unicode(unicode_of: dict[int, int]) -> bytes:
     for i in range(0, len(items), 100):
         chunk = items[i:i + 100]
         lines.append(f"{len(chunk)} beginbfchar")
-        lines.extend(f"<{g:04X}> <{chr(u).encode('utf-16-be').hex().upper()}>" for g, u in chunk)
+        lines.extend(f"<{g:04X}> <{u.encode('utf-16-be').hex().upper()}>" for g, u in chunk)
         lines.append("endbfchar")
     lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
     return "\n".join(lines).encode("ascii")

@@ -49,8 +49,9 @@ Examples
 ...                    "head_name_lo": ["ບຸນມີ"]})
 >>> vil = pd.DataFrame({"village_id": ["V1"], "name_en": ["Pasak"], "name_lo": ["ປ່າສັກ"]})
 >>> reg = certificate_register(alloc, households=hh, villages=vil, issue_date="2026-01-15")
->>> reg.loc[0, ["certificate_no", "area_m2", "valid_until"]].tolist()
-['V1-PD-0001', 10000, '2029-01-15']
+>>> row = reg.iloc[0]
+>>> row["certificate_no"], int(row["area_m2"]), float(row["area_ha"]), row["valid_until"]
+('V1-PD-0001', 10000, 1.0, '2029-01-15')
 >>> out = tempfile.mkdtemp()
 >>> res = write_certificates(alloc, households=hh, villages=vil, parcels=None, out_dir=out,
 ...                          issue_date=datetime.date(2026, 1, 15), overwrite=False, progress=False)
@@ -62,16 +63,12 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import hashlib
 import json
 import logging
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from landuse import _digest, _validate
+from landuse._cert_verify import Problem, Verification
 from landuse.errors import DataReadError, LanduseError, OutputExistsError, RuleError, SchemaError
 
 __all__ = [
@@ -927,3 +925,52 @@ def _register_gdf(table: pd.DataFrame, crs: Any) -> Any:
 
     return gpd.GeoDataFrame(table.drop(columns=["geometry_wkt"]),
                             geometry=shapely.from_wkt(table["geometry_wkt"].to_numpy()), crs=crs)
+
+
+# -- verification -------------------------------------------------------------------------------
+def verify_certificate(
+    path: str | os.PathLike,
+    *,
+    register: Any,
+    key_file: str | os.PathLike | None = None,
+    check_qr: bool = True,
+    check_text: bool = True,
+) -> Verification:
+    """Check a certificate PDF against the register; report exactly what differs.
+
+    Parameters
+    ----------
+    path : path-like
+        A certificate PDF written by :func:`write_certificates`.
+    register : path-like or DataFrame
+        ``register.csv``, ``register.gpkg`` (layer ``certificates``) or the
+        register itself.
+    key_file : path-like, optional
+        District key file (default ``$LANDUSE_DISTRICT_KEY`` if set): the HMAC in
+        the certificate must match it.
+    check_qr : bool, default True
+        Decode the QR code from the rendered page (needs ``pdftoppm`` and
+        ``zxing-cpp``; noted, not failed, when they are missing).
+    check_text : bool, default True
+        Look for the issued certificate number, parcel, household, holder, area and
+        dates in the page's text.
+
+    Returns
+    -------
+    Verification
+        ``valid`` and, when invalid, ``problems``: one per differing field, named
+        as in the register (``holder``, ``area_m2``, ``area_ha``, ``geometry``,
+        ``issue_date``, ``valid_until``, ``digest``, ``pdf_sha256``, ``hmac``,
+        ``qr_digest``, ``printed area_m2``...).
+
+    Notes
+    -----
+    The checks are listed in :mod:`landuse._cert_verify`. A register edited after
+    issue differs from the content embedded in the PDF, and a PDF edited after
+    issue differs from the register's ``pdf_sha256`` and, depending on what was
+    edited, from its own digest, its QR code or its printed text.
+    """
+    from landuse import _cert_verify
+
+    key = _digest.read_key(key_file)
+    return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text)
