@@ -30,7 +30,8 @@ def make_dem(n: int = 4000, cell: float = 10.0):
     from affine import Affine
 
     y, x = np.mgrid[0:n, 0:n].astype(np.float32)
-    z = (600 + 250 * np.sin(x / 350.0) * np.cos(y / 420.0) + 0.02 * x + 40 * np.sin(x / 37.0 + y / 53.0))
+    z = (600 + 250 * np.sin(x / 350.0) * np.cos(y / 420.0) + 0.02 * x
+         + 40 * np.sin(x / 37.0 + y / 53.0))
     t = Affine(cell, 0, 500_000.0, 0, -cell, 2_300_000.0 + n * cell)
     return z.astype(np.float32), t
 
@@ -71,7 +72,8 @@ def main() -> None:
     crs = "EPSG:32647"
     dem = Raster(z, t, crs)
     parcels = make_parcels(20_000, t, n)
-    print(f"machine: {platform.machine()}, {platform.system()}, python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {platform.system()}, "
+          f"python {platform.python_version()}")
     print(f"DEM {n} x {n} = {n * n / 1e6:.0f} M cells; {len(parcels)} parcels")
 
     # warm-up (numba compile is cached on disk; exactextract import)
@@ -110,7 +112,8 @@ def main() -> None:
 
     sub = parcels.iloc[:2000]
     t0 = time.perf_counter()
-    zonal_stats(sub, slope_deg, affine=t, stats=["mean", "median", "percentile_90", "max", "count"],
+    zonal_stats(sub, slope_deg, affine=t,
+                stats=["mean", "median", "percentile_90", "max", "count"],
                 nodata=np.nan)
     zonal_stats(sub, z, affine=t, stats=["mean"], nodata=np.nan)
     for a in inds:

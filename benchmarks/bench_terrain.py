@@ -35,7 +35,8 @@ def write_dem(path: Path, n: int) -> None:
     from affine import Affine
 
     y, x = np.mgrid[0:n, 0:n].astype(np.float32)
-    z = (600 + 250 * np.sin(x / 350.0) * np.cos(y / 420.0) + 0.02 * x + 40 * np.sin(x / 37.0 + y / 53.0))
+    z = (600 + 250 * np.sin(x / 350.0) * np.cos(y / 420.0) + 0.02 * x
+         + 40 * np.sin(x / 37.0 + y / 53.0))
     t = Affine(20, 0, 500_000.0, 0, -20, 2_300_000.0 + n * 20)
     with rasterio.open(path, "w", driver="GTiff", height=n, width=n, count=1, dtype="float32",
                        crs="EPSG:32647", transform=t, nodata=-9999.0, tiled=True, blockxsize=256,
@@ -72,7 +73,8 @@ def main() -> None:
     from landuse import terrain
 
     n = 4000
-    print(f"machine: {platform.machine()}, {platform.system()}, python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {platform.system()}, "
+          f"python {platform.python_version()}")
     gdaldem = shutil.which("gdaldem")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -90,8 +92,10 @@ def main() -> None:
             results["gdaldem (striped, default)"] = timed(lambda: subprocess.run(
                 [gdaldem, "slope", "-q", str(big), str(tmp / "g1.tif")], check=True))
             results["gdaldem -co TILED=YES"] = timed(lambda: subprocess.run(
-                [gdaldem, "slope", "-q", "-co", "TILED=YES", str(big), str(tmp / "g2.tif")], check=True))
-        results["landuse slope_file (tiled)"] = timed(lambda: terrain.slope_file(big, tmp / "l.tif"))
+                [gdaldem, "slope", "-q", "-co", "TILED=YES", str(big), str(tmp / "g2.tif")],
+                check=True))
+        results["landuse slope_file (tiled)"] = timed(
+            lambda: terrain.slope_file(big, tmp / "l.tif"))
         results["naive float64 numpy"] = timed(lambda: naive_numpy(big, tmp / "n.tif"))
 
         for name, sec in results.items():
@@ -104,12 +108,15 @@ def main() -> None:
                 lb = b.read(1)
             print(f"max |landuse - gdaldem| = {np.nanmax(np.abs(ga - lb)):.2e} degrees")
             lu = results["landuse slope_file (tiled)"]
-            print(f"ratio landuse / gdaldem (default)     = {lu / results['gdaldem (striped, default)']:.2f}"
+            g_default = results["gdaldem (striped, default)"]
+            print(f"ratio landuse / gdaldem (default)     = {lu / g_default:.2f}"
                   "  (target <= 1.0)")
-            print(f"ratio landuse / gdaldem (tiled, same) = {lu / results['gdaldem -co TILED=YES']:.2f}")
+            g_tiled = results["gdaldem -co TILED=YES"]
+            print(f"ratio landuse / gdaldem (tiled, same) = {lu / g_tiled:.2f}")
         else:
             print("gdaldem not installed: no ratio (install gdal-bin)")
-        print(f"ratio naive numpy / landuse = {results['naive float64 numpy'] / results['landuse slope_file (tiled)']:.1f}")
+        ratio = results["naive float64 numpy"] / results["landuse slope_file (tiled)"]
+        print(f"ratio naive numpy / landuse = {ratio:.1f}")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ class _WkbFeatureSource:
         class _Source(FeatureSource):
             def __init__(self) -> None:
                 super().__init__()
-                self._wkbs = shapely.to_wkb(np.asarray(geoms))
+                self._wkbs = shapely.to_wkb(np.asarray(geoms), output_dimension=2)
 
             def count(self) -> int:
                 return len(self._wkbs)

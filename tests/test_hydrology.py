@@ -20,7 +20,8 @@ X0, Y0 = 500_000.0, 2_290_000.0
 
 def _grid(z, cell=CELL):
     rows = z.shape[0]
-    return Raster(np.asarray(z, dtype="float64"), Affine(cell, 0, X0, 0, -cell, Y0 + rows * cell), UTM47)
+    t = Affine(cell, 0, X0, 0, -cell, Y0 + rows * cell)
+    return Raster(np.asarray(z, dtype="float64"), t, UTM47)
 
 
 def _centre(r: Raster, row, col):
@@ -198,7 +199,8 @@ def test_geographic_or_missing_crs_and_empty_dem_raise():
     with pytest.raises(CRSError, match="no CRS"):
         hydrology.flow_direction((z, Affine(30, 0, 0, 0, -30, 0)))
     with pytest.raises(RasterError, match="no valid cells"):
-        hydrology.flow_direction(Raster(np.full((5, 5), -9999, "int16"), Affine(30, 0, 0, 0, -30, 0),
+        hydrology.flow_direction(Raster(np.full((5, 5), -9999, "int16"),
+                                        Affine(30, 0, 0, 0, -30, 0),
                                         UTM47, nodata=-9999))
     with pytest.raises(SchemaError, match="outlets='sea'"):
         hydrology.flow_direction(_grid(z), outlets="sea")
@@ -273,7 +275,8 @@ def test_cli_streams(tmp_path):
     out = tmp_path / "streams.gpkg"
     thr = 3 * 9 * CELL * CELL / 1e6
     runner = CliRunner()
-    res = runner.invoke(cli, ["streams", "--dem", str(path), "--out", str(out), "--min-area-km2", str(thr)])
+    res = runner.invoke(cli, ["streams", "--dem", str(path), "--out", str(out),
+                              "--min-area-km2", str(thr)])
     assert res.exit_code == 0, res.output
     assert "1 stream segments" in res.output
     got = gpd.read_file(out, layer="streams")

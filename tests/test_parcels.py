@@ -138,7 +138,8 @@ def test_index_alignment_and_no_mutation(random_case):
     m = parcel_metrics(shuffled, dem)
     ref = parcel_metrics(parcels, dem)
     assert list(m.index) == list(shuffled.index)
-    np.testing.assert_allclose(m["slope_mean_deg"].to_numpy(), ref["slope_mean_deg"].to_numpy()[::-1])
+    np.testing.assert_allclose(m["slope_mean_deg"].to_numpy(),
+                               ref["slope_mean_deg"].to_numpy()[::-1])
     assert shuffled.equals(before)
 
 
@@ -150,7 +151,8 @@ def _dem_1km():
 def test_crs_mismatch_and_geographic_raise():
     p = _gdf([square(0, 0)])
     with pytest.raises(CRSError, match="layer 'DEM' is in EPSG:32648"):
-        parcel_metrics(p, Raster(np.zeros((5, 5)), Affine(20, 0, X0, 0, -20, Y0 + 100), "EPSG:32648"))
+        other = Raster(np.zeros((5, 5)), Affine(20, 0, X0, 0, -20, Y0 + 100), "EPSG:32648")
+        parcel_metrics(p, other)
     with pytest.raises(CRSError, match="geographic CRS"):
         parcel_metrics(p.to_crs("EPSG:4326"), _dem_1km())
     with pytest.raises(CRSError, match="the DEM has no CRS"):
@@ -161,7 +163,8 @@ def test_crs_mismatch_and_geographic_raise():
 
 def test_dem_not_covering_parcels_gives_nan_and_warning():
     p = _gdf([square(0, 0), square(100, 100)])  # the second is 10 km away
-    with pytest.warns(LanduseWarning, match=r"1 parcel\(s\) have no DEM cell with data \(e.g. P1\)"):
+    msg = r"1 parcel\(s\) have no DEM cell with data \(e.g. P1\)"
+    with pytest.warns(LanduseWarning, match=msg):
         m = parcel_metrics(p, _dem_1km())
     assert m["elev_mean_m"].iloc[0] == 100.0
     assert np.isnan(m.loc[1, ["slope_mean_deg", "slope_max_deg", "elev_mean_m",
@@ -239,17 +242,21 @@ def test_distances_to_stream_and_village_centre(one_ha_parcels, one_village):
     rp = one_village.geometry.representative_point().iloc[0]
     np.testing.assert_allclose(m2["distance_to_village_centre_m"], centroids.distance(rp))
     crossing = stream.assign(geometry=[LineString([(X0 + 50, Y0 - 10), (X0 + 50, Y0 + 50)])])
-    assert parcel_metrics(one_ha_parcels, dem, streams=crossing)["distance_to_stream_m"].iloc[0] == 0
+    m3 = parcel_metrics(one_ha_parcels, dem, streams=crossing)
+    assert m3["distance_to_stream_m"].iloc[0] == 0
 
 
 def test_village_matching_errors(one_ha_parcels, one_village):
     dem = Raster(np.full((20, 20), 300.0), Affine(50, 0, X0 - 200, 0, -50, Y0 + 600), UTM47)
-    two = gpd.GeoDataFrame({"village_id": ["V1", "V2"], "name_en": ["a", "b"], "name_lo": ["a", "b"]},
-                           geometry=[box(X0, Y0, X0 + 300, Y0 + 200), box(X0 + 300, Y0, X0 + 600, Y0 + 200)],
+    two = gpd.GeoDataFrame({"village_id": ["V1", "V2"], "name_en": ["a", "b"],
+                            "name_lo": ["a", "b"]},
+                           geometry=[box(X0, Y0, X0 + 300, Y0 + 200),
+                                     box(X0 + 300, Y0, X0 + 600, Y0 + 200)],
                            crs=UTM47)
     p = one_ha_parcels.copy()
     p.loc[3, "village_id"] = "V9"
-    with pytest.raises(SchemaError, match="feature 'P3', column 'village_id': village_id 'V9' is not"):
+    msg = "feature 'P3', column 'village_id': village_id 'V9' is not"
+    with pytest.raises(SchemaError, match=msg):
         parcel_metrics(p, dem, villages=two)
     with pytest.raises(CRSError, match="layer 'villages'"):
         parcel_metrics(one_ha_parcels, dem, villages=one_village.to_crs("EPSG:32648"))
@@ -287,13 +294,15 @@ def test_cli_parcel_stats(tmp_path, one_ha_parcels, one_village):
     dem_path = tmp_path / "dem.tif"
     x = (np.arange(20) + 0.5) * 20
     z = np.tile(500 + 0.2 * x, (20, 1)).astype("float32")
-    with rasterio.open(dem_path, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
+    with rasterio.open(dem_path, "w", driver="GTiff", height=20, width=20, count=1,
+                       dtype="float32",
                        crs=UTM47, transform=Affine(20, 0, X0 - 50, 0, -20, Y0 + 300)) as dst:
         dst.write(z, 1)
     runner = CliRunner()
     out = tmp_path / "m.csv"
     res = runner.invoke(cli, ["parcel-stats", "--parcels", str(p_path), "--dem", str(dem_path),
-                              "--out", str(out), "--thresholds", "8,25", "--villages", str(v_path)])
+                              "--out", str(out), "--thresholds", "8,25",
+                              "--villages", str(v_path)])
     assert res.exit_code == 0, res.output
     assert "6 parcels" in res.output
     table = pd.read_csv(out)
@@ -350,11 +359,13 @@ def test_statistics_are_additive_over_a_split_parcel(split, dx, dy):
     x0, y0 = X0 + 100 + dx, Y0 + 100 + dy
     w, h = 500.0, 400.0
     xs = x0 + split * w
-    parts = _gdf([box(x0, y0, x0 + w, y0 + h), box(x0, y0, xs, y0 + h), box(xs, y0, x0 + w, y0 + h)])
+    parts = _gdf([box(x0, y0, x0 + w, y0 + h), box(x0, y0, xs, y0 + h),
+                  box(xs, y0, x0 + w, y0 + h)])
     m = parcel_metrics(parts, dem)
     cover = m["dem_cover_share"] * m["area_ha"]  # covered hectares with data
     for col in ("elev_mean_m", "slope_mean_deg", "share_slope_gt_8pct", "share_slope_gt_30pct"):
         recombined = (m[col].iloc[1] * cover.iloc[1] + m[col].iloc[2] * cover.iloc[2]) / (
             cover.iloc[1] + cover.iloc[2])
         assert recombined == pytest.approx(m[col].iloc[0], rel=1e-6, abs=1e-9)
-    assert m["slope_max_deg"].iloc[0] == max(m["slope_max_deg"].iloc[1], m["slope_max_deg"].iloc[2])
+    smax = m["slope_max_deg"]
+    assert smax.iloc[0] == max(smax.iloc[1], smax.iloc[2])
