@@ -263,7 +263,7 @@ class ZoningResult:
         One row per connected piece of one zone decided by one rule: ``zone_id``,
         ``village_id``, ``zone``, ``category``, ``rule``, ``reason``, ``area_ha``.
     table : pandas.DataFrame
-        Zone area table per village (``village_id``, ``zone``, ``category``,
+        Zone area table per village (``village_id``, ``zone``, ``category``, labels,
         ``area_ha``, ``share_pct``), as in a PLUP zoning table; see :func:`zone_table`.
     zone_raster : Raster
         Zone code per cell on the DEM grid (0 outside the villages); codes in
@@ -272,6 +272,9 @@ class ZoningResult:
         Index + 1 of the deciding rule per cell (0 outside the villages).
     rules : RuleSet
         The rules used.
+    streams : geopandas.GeoDataFrame or None
+        The stream lines the distance rules used (given or derived from the DEM); None
+        when no rule needs streams.
     """
 
     zones: Any
@@ -279,6 +282,7 @@ class ZoningResult:
     zone_raster: Raster
     rule_raster: Raster
     rules: RuleSet
+    streams: Any = None
 
 
 def _check_villages(villages: Any) -> str:
@@ -482,7 +486,8 @@ def zone_villages(
     zr = Raster(zone_grid[sl], dem_r.transform, dem_r.crs, 0, "zones")
     rr = Raster(rule_grid[sl], dem_r.transform, dem_r.crs, 0, "rules")
     return ZoningResult(zones=gpd.GeoDataFrame(zones, crs=villages.crs), table=table,
-                        zone_raster=zr, rule_raster=rr, rules=rs)
+                        zone_raster=zr, rule_raster=rr, rules=rs,
+                        streams=streams if needs_streams else None)
 
 
 def _require_coverage(villages: Any, dem: Raster, layer: str) -> None:
@@ -553,8 +558,9 @@ def zone_table(zones: Any, *, rules: RuleSet | str | os.PathLike | None = None) 
     Returns
     -------
     pandas.DataFrame
-        ``village_id``, ``zone``, ``category``, ``area_ha``, ``share_pct``; rows sorted by
-        village then zone order. ``share_pct`` of each village sums to 100.
+        ``village_id``, ``zone``, ``category``, ``label_en``, ``label_lo``, ``area_ha``,
+        ``share_pct``; rows sorted by village then zone order. ``share_pct`` of each
+        village sums to 100.
 
     Examples
     --------
@@ -562,8 +568,11 @@ def zone_table(zones: Any, *, rules: RuleSet | str | os.PathLike | None = None) 
     >>> from shapely.geometry import box
     >>> z = gpd.GeoDataFrame({"village_id": ["V1", "V1"], "zone": ["PADDY", "PROTECTION_FOREST"]},
     ...                      geometry=[box(0, 0, 100, 100), box(100, 0, 400, 100)], crs=32647)
-    >>> zone_table(z).to_string(index=False)
-    'village_id              zone category  area_ha  share_pct\\n        V1 PROTECTION_FOREST   forest      3.0       75.0\\n        V1             PADDY agricultural      1.0       25.0'
+    >>> t = zone_table(z)
+    >>> t[["village_id", "zone", "area_ha", "share_pct"]].values.tolist()
+    [['V1', 'PROTECTION_FOREST', 3.0, 75.0], ['V1', 'PADDY', 1.0, 25.0]]
+    >>> t["label_en"].tolist()
+    ['Protection forest', 'Paddy']
     """
     rs = load_rules(rules)
     name = _validate.layer_name(zones, "zones")
@@ -577,12 +586,15 @@ def zone_table(zones: Any, *, rules: RuleSet | str | os.PathLike | None = None) 
     out["share_pct"] = np.where(total > 0, 100.0 * out["area_ha"] / total, 0.0)
     order = {z: i for i, z in enumerate(rs.zones)}
     out["category"] = [rs.zones[z].category if z in rs.zones else "other" for z in out["zone"]]
+    out["label_en"] = [rs.zones[z].label_en if z in rs.zones else z for z in out["zone"]]
+    out["label_lo"] = [rs.zones[z].label_lo if z in rs.zones else "" for z in out["zone"]]
     out["_o"] = out["zone"].map(lambda z: order.get(z, len(order)))
     out["_v"] = out["village_id"].astype(str)
     out = out.sort_values(["_v", "_o", "zone"], kind="mergesort")
     out["area_ha"] = out["area_ha"].round(4)
     out["share_pct"] = out["share_pct"].round(3)
-    return out[["village_id", "zone", "category", "area_ha", "share_pct"]].reset_index(drop=True)
+    cols = ["village_id", "zone", "category", "label_en", "label_lo", "area_ha", "share_pct"]
+    return out[cols].reset_index(drop=True)
 
 
 # =========================================================================================

@@ -39,8 +39,9 @@ def command(villages_path: str, dem_path: str, rules_path: str | None, streams_p
     """Zone village territories (protection forest, paddy, rotational upland...) from a DEM.
 
     Writes OUT (GeoPackage) with the layers `zones` (one polygon per zone piece with the
-    rule that decided it) and `zone_table` (zone areas per village in ha and %); with
-    --parcels also the layer `parcel_zones` and `<OUT>_conflicts.csv`.
+    rule that decided it), `zone_table` (zone areas per village in ha and %) and `streams`
+    (the stream lines used); with --parcels also the layer `parcel_zones` and
+    `<OUT>_conflicts.csv`.
     """
     from landuse import io, zoning
     from landuse.errors import OutputExistsError
@@ -71,6 +72,8 @@ def command(villages_path: str, dem_path: str, rules_path: str | None, streams_p
     result = zoning.zone_villages(villages, dem, rules=rules, streams=streams, forest=forest,
                                   landuse=landuse, min_mapping_unit_ha=mmu_ha)
     layers = [("zones", result.zones), ("zone_table", result.table)]
+    if result.streams is not None and len(result.streams):
+        layers.append(("streams", result.streams))
     report = None
     if parcels_path:
         parcels = io.read_parcels(parcels_path)
