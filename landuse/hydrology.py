@@ -590,6 +590,7 @@ def catchment(dem: Any, x_m: float, y_m: float, *, snap: bool = True, min_area_k
     import geopandas as gpd
     import rasterio.features
     import shapely
+    from affine import Affine
 
     fg = _flow(dem)
     if snap:
@@ -601,8 +602,15 @@ def catchment(dem: Any, x_m: float, y_m: float, *, snap: bool = True, min_area_k
     idx = row * fg.shape[1] + col
     basin = fg.flwdir.basins(idxs=np.array([idx])) == 1
     n = int(basin.sum())
+    # polygonise only the basin's bounding box
+    rows_any = np.flatnonzero(basin.any(axis=1))
+    cols_any = np.flatnonzero(basin.any(axis=0))
+    r0, r1, c0, c1 = rows_any[0], rows_any[-1] + 1, cols_any[0], cols_any[-1] + 1
+    sub = basin[r0:r1, c0:c1]
+    t = fg.transform
+    sub_t = Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)
     polys = [shapely.geometry.shape(g) for g, v in
-             rasterio.features.shapes(basin.astype(np.uint8), mask=basin, transform=fg.transform,
+             rasterio.features.shapes(sub.astype(np.uint8), mask=sub, transform=sub_t,
                                       connectivity=4) if v == 1]
     geom = shapely.union_all(polys)
     cx, cy = _centre(fg, row, col)

@@ -257,6 +257,8 @@ def test_real_dem_network(shared_data):
     x, y = top.geometry.coords[-2]
     c = hydrology.catchment(fg, x, y, snap=False)
     assert 50 < c["area_km2"].iloc[0] <= valid.sum() * 0.25
+    assert c.geometry.iloc[0].area / 1e6 == pytest.approx(c["area_km2"].iloc[0], rel=1e-9)
+    assert c.geometry.iloc[0].is_valid
 
 
 def test_cli_streams(tmp_path):
