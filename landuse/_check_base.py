@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     "RASTER_NODATA_HOLES": "nodata cells inside the villages (or parcels) covered by a DEM",
     "SLOPE_LOOKS_PERCENT": "a slope raster declared in degrees holds percent values",
     "SLOPE_LOOKS_DEGREES": "a slope raster declared in percent matches the DEM's slope in degrees",
+    "LAYER_CHOSEN": "a GeoPackage holds several layers; which one was read",
     "CHECK_SKIPPED": "checks that could not run because of an earlier problem",
     "CHECK_FAILED": "a check failed unexpectedly on these data (the rest still ran)",
 }

@@ -561,6 +561,44 @@ def _read_rows(rep: _Report, key: str, path: Path, exc: Exception) -> None:
         )
 
 
+def _split_layer(raw: str | os.PathLike) -> tuple[Path, str | None]:
+    """Split ``"inputs.gpkg:parcels"`` into the file and the layer name."""
+    path = Path(raw)
+    text = str(raw)
+    if not path.exists() and ":" in text:
+        head, _, tail = text.rpartition(":")
+        if tail and Path(head).suffix.lower() == ".gpkg" and Path(head).exists():
+            return Path(head), tail
+    return path, None
+
+
+def _choose_layer(rep: _Report, key: str, path: Path) -> str | None:
+    """In a GeoPackage with several layers, take the one named like *key* (else the first)."""
+    if path.suffix.lower() != ".gpkg" or not path.is_file() or path.stat().st_size == 0:
+        return None
+    import pyogrio
+
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # noqa: BLE001 - unreadable: the reader reports it
+        return None
+    if len(layers) < 2:
+        return None
+    for name in layers:
+        if name.lower() == key:
+            return name
+    rep.add(
+        "info",
+        "LAYER_CHOSEN",
+        key,
+        None,
+        f"{path.name} holds {len(layers)} layers ({', '.join(layers)}); the first, {layers[0]!r}, "
+        f"was read as {key}",
+        f"name the layer: {path.name}:<layer>, or call the layer {key!r}",
+    )
+    return layers[0]
+
+
 def check_files(
     *,
     villages: str | os.PathLike | None = None,
@@ -577,7 +615,9 @@ def check_files(
     Parameters
     ----------
     villages, parcels : path-like, optional
-        GeoPackage, Shapefile, GeoJSON or FlatGeobuf files.
+        GeoPackage, Shapefile, GeoJSON or FlatGeobuf files. In a GeoPackage with
+        several layers the layer named ``villages`` (``parcels``) is read; name
+        another one as ``"inputs.gpkg:layer"``.
     households, histories, climate : path-like, optional
         CSV (UTF-8) or XLSX files.
     dem, slope : path-like, optional
@@ -621,7 +661,9 @@ def check_files(
     loaded: dict[str, Any] = {}
     readers = _readers()
     for key, raw in paths.items():
-        path = Path(raw)
+        path, layer = _split_layer(raw)
+        if key in ("villages", "parcels") and layer is None:
+            layer = _choose_layer(rep, key, path)
         if key in ("dem", "slope"):
             try:
                 loaded[key] = io.read_raster(path)
@@ -630,7 +672,7 @@ def check_files(
             continue
         try:
             if key in ("villages", "parcels"):
-                loaded[key] = readers[key](path, validate=False)
+                loaded[key] = readers[key](path, layer=layer, validate=False)
             else:
                 # the table readers coerce text in numeric columns to NaN when not validating;
                 # read the raw table so that such values are reported, not lost
@@ -639,7 +681,7 @@ def check_files(
             # a required column is missing: read the raw layer so that the other checks still run
             try:
                 raw_df = (
-                    io.read_vector(path, what=key)
+                    io.read_vector(path, layer=layer, what=key)
                     if key in ("villages", "parcels")
                     else io.read_table(path, what=key)
                 )

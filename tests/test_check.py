@@ -469,7 +469,13 @@ FAULTS = {
 def test_every_code_has_a_fault_test():
     tested = {k.split("-")[0] for k in FAULTS}
     # tested below
-    untested_by_design = {"FILE_NOT_FOUND", "FILE_UNREADABLE", "CHECK_SKIPPED", "CHECK_FAILED"}
+    untested_by_design = {
+        "FILE_NOT_FOUND",
+        "FILE_UNREADABLE",
+        "CHECK_SKIPPED",
+        "CHECK_FAILED",
+        "LAYER_CHOSEN",
+    }
     assert set(CODES) - untested_by_design == tested
 
 
@@ -822,3 +828,25 @@ def test_coverage_is_checked_across_a_crs_mismatch(tmp_path, margin_m, expected)
     d["dem"] = _dem_in_utm48(margin_m)
     report = check_files(**write(d, tmp_path))
     assert problems(report) == expected, report.to_string()
+
+
+def test_one_geopackage_with_several_layers(tmp_path):
+    d = clean()
+    gpkg = tmp_path / "inputs.gpkg"
+    d["villages"].to_file(gpkg, layer="villages")
+    d["parcels"].to_file(gpkg, layer="parcels")
+    d["parcels"].to_file(gpkg, layer="plots_2019")
+    assert check_files(villages=gpkg, parcels=gpkg).empty
+    report = check_files(villages=gpkg, parcels=f"{gpkg}:plots_2019")
+    assert report.empty, report.to_string()
+    other = tmp_path / "other.gpkg"
+    d["parcels"].to_file(other, layer="plots_2019")
+    d["parcels"].to_file(other, layer="plots_2020")
+    report = check_files(villages=gpkg, parcels=other)
+    rows = report[report.code == "LAYER_CHOSEN"]
+    assert rows.severity.tolist() == ["info"]
+    assert rows.message.str.contains(
+        r"other.gpkg holds 2 layers.*'plots_2019', was read as parcels.*Fix: name"
+    ).all()
+    missing = check_files(parcels=f"{gpkg}:nope")
+    assert "FILE_UNREADABLE" in set(missing.code), missing.to_string()

@@ -12,7 +12,7 @@ import textwrap
 
 import click
 
-_SEVERITY_TITLE = {"error": "Errors", "warning": "Warnings", "info": "Not checked"}
+_SEVERITY_TITLE = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 
 
 def _plural(n: int, word: str) -> str:
@@ -61,7 +61,7 @@ def _print_table(report, *, width: int) -> None:
 @click.option(
     "--villages",
     type=click.Path(dir_okay=False),
-    help="Village boundaries (GPKG, SHP, GeoJSON, FGB).",
+    help="Village boundaries (GPKG, SHP, GeoJSON, FGB; file.gpkg:layer for a layer).",
 )
 @click.option(
     "--parcels", type=click.Path(dir_okay=False), help="Land parcels (GPKG, SHP, GeoJSON, FGB)."
