@@ -564,8 +564,8 @@ def _control_name(title: tuple[str, str]) -> str:
 def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | None = None,
                     color_by: Mapping[str, str] | None = None,
                     popup_columns: Mapping[str, Sequence[str]] | None = None,
-                    online: bool = False, search: bool = True,
-                    simplify_m: float = SIMPLIFY_M) -> Any:
+                    show: Sequence[str] | None = None, online: bool = False,
+                    search: bool = True, simplify_m: float = SIMPLIFY_M) -> Any:
     """An interactive map of planning layers that works offline once saved.
 
     Each layer becomes a toggleable overlay with its own legend, tooltips (the
@@ -589,6 +589,10 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
         Layer name to the column colouring it (see :func:`map_layer_data`).
     popup_columns : mapping of str to sequence of str, optional
         Layer name to the columns its popups show (the only attributes stored).
+    show : sequence of str, optional
+        Layers shown when the map opens (default: all); the others are ticked off in
+        the layer control. Useful when several layers repeat the parcels (parcels,
+        allocations, fallow classes).
     online : bool, default False
         Also offer OpenStreetMap and Esri imagery tiles as base layers. They are never
         shown first (nothing is requested until the user picks one) and simply stay
@@ -629,7 +633,7 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
                           hint="pass e.g. {'parcels': parcels, 'zones': zones}")
     color_by = dict(color_by or {})
     popup_columns = dict(popup_columns or {})
-    for key in (*color_by, *popup_columns):
+    for key in (*color_by, *popup_columns, *(show or ())):
         if key not in layers:
             raise SchemaError(f"no layer named {key!r}", source="interactive_map",
                               hint=f"layers are {', '.join(map(repr, layers))}")
@@ -667,7 +671,8 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
             attr="Esri, Maxar, Earthstar Geographics", name="Esri imagery (online)",
             overlay=False, show=False, max_zoom=20, max_native_zoom=18).add_to(m)
     for spec in specs:
-        CompactLayer(spec, name=_control_name(tuple(spec["title"]))).add_to(m)
+        CompactLayer(spec, name=_control_name(tuple(spec["title"])),
+                     show=show is None or spec["name"] in show).add_to(m)
     Finish({"title": str(title) if title else None, "search": bool(search),
             "searchLabels": ["Parcel or household id", "ລະຫັດຕອນດິນ ຫຼື ຄອບຄົວ"]}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

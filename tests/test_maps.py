@@ -389,6 +389,17 @@ def test_repr_html_embeds_the_offline_page(grid_parcels):
     assert "https://cdn" not in frame and "Leaflet 1.9.4" in frame
 
 
+def test_show_chooses_the_layers_visible_at_opening(grid_parcels, one_village):
+    m = maps.interactive_map({"villages": one_village, "parcels": grid_parcels, "allocations": grid_parcels},
+                             show=["villages", "parcels"])
+    html = maps.render_html(m)
+    added = re.findall(r"(landuse_layer_\w+)\.addTo\(map_", html)
+    declared = re.findall(r"var (landuse_layer_\w+) = landuse\.addLayer", html)
+    assert len(declared) == 3 and added == declared[:2]
+    with pytest.raises(SchemaError, match="no layer named 'zones'"):
+        maps.interactive_map({"parcels": grid_parcels}, show=["zones"])
+
+
 def test_map_structure(grid_parcels, one_village):
     m = maps.interactive_map({"villages": one_village, "parcels": grid_parcels}, title="T")
     html = maps.render_html(m)
@@ -604,6 +615,10 @@ def test_cli_map(tmp_path, plan_gpkg):
                                    "--layers", "parcels", "--color-by", "parcels=household_id"])
     assert res.exit_code == 0, res.output
     assert '"legendCaption":null' in out.read_text(encoding="utf-8") and '"H5"' in out.read_text(encoding="utf-8")
+    res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--overwrite",
+                                   "--show", "villages"])
+    assert res.exit_code == 0, res.output
+    assert len(re.findall(r"landuse_layer_\w+\.addTo\(map_", out.read_text(encoding="utf-8"))) == 1
     res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--color-by", "parcels"])
     assert res.exit_code == 2 and "is not LAYER=COLUMN" in res.output
     res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--overwrite",

@@ -88,6 +88,8 @@ def _split(value: str | None) -> list[str] | None:
               help="Output HTML file.")
 @click.option("--layers", "layers", default=None,
               help="Comma-separated layer names (default: all, in planning order).")
+@click.option("--show", "show", default=None,
+              help="Comma-separated layers shown at opening (default: all; others can be ticked on).")
 @click.option("--dem", "dem", default=None, type=click.Path(exists=True, dir_okay=False),
               help="DEM for the offline hillshade background.")
 @click.option("--title", "title", default=None, help="Map title.")
@@ -96,7 +98,8 @@ def _split(value: str | None) -> list[str] | None:
 @click.option("--online", is_flag=True, help="Also offer online tile layers (blank offline).")
 @click.option("--cdn", is_flag=True, help="Load Leaflet from a CDN instead of embedding it.")
 @overwrite_option
-def map_command(plan: str, out: str, layers: str | None, dem: str | None, title: str | None,
+def map_command(plan: str, out: str, layers: str | None, show: str | None, dem: str | None,
+                title: str | None,
                 color_by: tuple[str, ...], online: bool, cdn: bool, overwrite: bool) -> None:
     """Write an interactive map of a plan as one HTML file that works offline."""
     import landuse.maps as maps
@@ -109,7 +112,7 @@ def map_command(plan: str, out: str, layers: str | None, dem: str | None, title:
         colours[layer.strip()] = col.strip()
     gdfs = read_plan_layers(plan, _split(layers))
     m = maps.interactive_map(gdfs, dem=_default_dem(Path(plan), dem), title=title, online=online,
-                             color_by=colours)
+                             color_by=colours, show=_split(show))
     path = maps.save_html(m, out, offline=not cdn, overwrite=overwrite)
     size_kb = path.stat().st_size / 1024
     click.echo(f"map: {', '.join(gdfs)} -> {path} ({size_kb:,.0f} KiB)")
