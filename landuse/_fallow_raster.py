@@ -182,7 +182,8 @@ def resolve(stack: Any, years: Any = None) -> StackSpec:
                      tuple(nodatas[s] if s else None for s in sources), str(dtype))
 
 
-def raw_lut(spec: StackSpec, table: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, int] | None:
+def raw_lut(spec: StackSpec,
+            table: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, int] | None:
     """A lookup table raw value -> status code for 8/16-bit unsigned stacks, and the filler
     value used for years absent from the stack; ``None`` when values must be mapped first."""
     if spec.dtype not in ("uint8", "uint16"):
@@ -196,7 +197,8 @@ def raw_lut(spec: StackSpec, table: tuple[np.ndarray, np.ndarray]) -> tuple[np.n
     ok = (vals == np.round(vals)) & (vals >= 0) & (vals < size)
     lut[vals[ok].astype(np.int64)] = codes[ok]
     (nodata,) = nodatas
-    if nodata is not None and not np.isnan(nodata) and 0 <= nodata < size and nodata == int(nodata):
+    usable = nodata is not None and not np.isnan(nodata)
+    if usable and 0 <= nodata < size and nodata == int(nodata):
         lut[int(nodata)] = MISSING
     free = np.flatnonzero(lut == 255)
     if any(s is None for s in spec.sources):
@@ -214,7 +216,8 @@ def raw_lut(spec: StackSpec, table: tuple[np.ndarray, np.ndarray]) -> tuple[np.n
 
 def read_window(spec: StackSpec, table: tuple[np.ndarray, np.ndarray], row0: int, nrows: int,
                 datasets: dict[str, Any] | None = None,
-                plan: tuple[np.ndarray, int] | None | str = "auto") -> tuple[np.ndarray, np.ndarray]:
+                plan: tuple[np.ndarray, int] | None | str = "auto",
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Read rows ``row0 .. row0 + nrows`` of every year.
 
     Returns ``(values, lut)``: raw values with their lookup table (8/16-bit stacks) or
@@ -333,7 +336,8 @@ def run(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any, years: Any, use
     names = _source_names(spec)
     # a small GDAL block cache keeps memory bounded: every tile is written once
     with rasterio.Env(GDAL_CACHEMAX=128), contextlib.ExitStack() as es:
-        tmps = {n: es.enter_context(atomic_output(p, overwrite=overwrite)) for n, p in paths.items()}
+        tmps = {n: es.enter_context(atomic_output(p, overwrite=overwrite))
+                for n, p in paths.items()}
         dsts = {n: es.enter_context(rasterio.open(t, "w", **profile)) for n, t in tmps.items()}
         for name, dst in dsts.items():
             dst.set_band_description(1, name)

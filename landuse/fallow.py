@@ -77,7 +77,8 @@ Examples
 1           2003               2             3     False
 2           2008               1             1      True
 >>> s = plot_summary(h)
->>> s.loc[0, ["mean_fallow_years", "r_value_pct", "current_fallow_age_years"]].astype(float).tolist()
+>>> cols = ["mean_fallow_years", "r_value_pct", "current_fallow_age_years"]
+>>> s.loc[0, cols].astype(float).tolist()
 [3.0, 40.0, 1.0]
 """
 
@@ -199,8 +200,9 @@ def mann_kendall_pvalue(values: Any) -> float:
         S = \\sum_{i<j} \\operatorname{sgn}(x_j - x_i), \\qquad
         \\operatorname{Var}(S) = \\frac{n(n-1)(2n+5) - \\sum_t t(t-1)(2t+5)}{18}
 
-    with ``t`` the sizes of tied groups; :math:`Z = (S - \\operatorname{sgn} S)/\\sqrt{\\operatorname{Var} S}`
-    and :math:`p = 2(1 - \\Phi(|Z|))`. No correction for serial correlation [1]_ [2]_.
+    with ``t`` the sizes of tied groups;
+    :math:`Z = (S - \\operatorname{sgn} S)/\\sqrt{\\operatorname{Var} S}` and
+    :math:`p = 2(1 - \\Phi(|Z|))`. No correction for serial correlation [1]_ [2]_.
 
     References
     ----------
@@ -327,7 +329,8 @@ def _history_stack(histories: pd.DataFrame) -> _Stack:
                           hint="give at least one plot-year")
     ids = histories["plot_id"].astype(str).to_numpy()
     years = pd.to_numeric(histories["year"]).to_numpy().astype(np.int64)
-    codes_1d = _normalise_status(histories["status"]).map(_STATUS_CODES).to_numpy().astype(np.uint8)
+    status = _normalise_status(histories["status"])
+    codes_1d = status.map(_STATUS_CODES).to_numpy().astype(np.uint8)
     plot_ids, inv = np.unique(ids, return_inverse=True)
     y0, y1 = int(years.min()), int(years.max())
     T, N = y1 - y0 + 1, plot_ids.size

@@ -1,4 +1,4 @@
-"""``landuse fallow`` and ``landuse fallow-raster``: fallow cycles from histories and raster stacks."""
+"""``landuse fallow`` and ``landuse fallow-raster``: fallow cycles from histories and rasters."""
 
 from __future__ import annotations
 
@@ -63,18 +63,21 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
         vs = lf.village_summary(hist, villages=villages, other_as=other_as)
         written.append(write_table(vs.reset_index(), out_dir / "village_summary.csv",
                                    overwrite=overwrite))
-    for name, fig in (("fallow_trend.png", lf.plot_fallow_by_clearing_year(cyc, villages=villages)),
+    trend_fig = lf.plot_fallow_by_clearing_year(cyc, villages=villages)
+    for name, fig in (("fallow_trend.png", trend_fig),
                       ("fallow_histogram.png", lf.plot_fallow_histogram(cyc))):
         written.append(_save_png(fig, out_dir / name, overwrite))
         plt.close(fig)
     if parcels is not None:
-        written.append(write_vector(lf.parcel_fallow(parcels, summ), out_dir / "parcels_fallow.gpkg",
-                                    layer="parcels_fallow", overwrite=overwrite))
+        written.append(write_vector(lf.parcel_fallow(parcels, summ),
+                                    out_dir / "parcels_fallow.gpkg", layer="parcels_fallow",
+                                    overwrite=overwrite))
         crop = lf.cropped_area_from_histories(hist, parcels)
         rot = lf.rotational_area_from_parcels(parcels)
         demand = lf.village_land_demand(
             crop, rot, cropping_years=cropping_years, target_fallow_years=target_fallow,
-            growth_rate=growth_rate, base_year=int(hist["year"].max()) if growth_rate is not None else None)
+            growth_rate=growth_rate,
+            base_year=int(hist["year"].max()) if growth_rate is not None else None)
         written.append(write_table(demand.reset_index(), out_dir / "land_demand.csv",
                                    overwrite=overwrite))
     n_short = int(summ["shortening"].sum())
