@@ -599,6 +599,9 @@ def test_cli_zone(tmp_path):
     assert (tmp_path / "zones_conflicts.csv").read_text(encoding="utf-8").count("\n") == 2
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 1 and "exists already" in again.output
+    twin = tmp_path / "twin.gpkg"
+    assert CliRunner().invoke(cli, [*args[:-1], str(twin)]).exit_code == 0
+    assert twin.read_bytes() == out.read_bytes()  # same inputs, same bytes
     assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
     bad = tmp_path / "bad.toml"
     bad.write_text(DEFAULT_TEXT.replace("min_slope_pct = 60.0", "min_slope_pct = -1", 1), encoding="utf-8")
