@@ -117,7 +117,16 @@ class Font:
     def __getstate__(self) -> dict:  # HarfBuzz objects do not pickle (process pools)
         state = dict(self.__dict__)
         state["_hb"] = None
+        state.pop("_cache", None)
         return state
+
+    @property
+    def cache(self) -> dict:
+        """Shaped runs and drawn text, by their arguments (certificates repeat most texts)."""
+        c = self.__dict__.get("_cache")
+        if c is None or len(c) > 50_000:
+            c = self.__dict__["_cache"] = {}
+        return c
 
     @property
     def hb(self) -> Any:
@@ -131,6 +140,10 @@ class Font:
 
     def shape(self, text: str) -> list[tuple[int, int, int, int, int]]:
         """Glyphs of *text*: ``(gid, cluster, x_advance, x_offset, y_offset)`` in 1/1000 em."""
+        key = ("shape", text)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
         import uharfbuzz as hb
 
         buf = hb.Buffer()
@@ -138,8 +151,10 @@ class Font:
         buf.guess_segment_properties()
         hb.shape(self.hb, buf, {"kern": True, "liga": True})
         s = 1000.0 / self.upem
-        return [(i.codepoint, i.cluster, round(p.x_advance * s), round(p.x_offset * s), round(p.y_offset * s))
-                for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
+        out = [(i.codepoint, i.cluster, round(p.x_advance * s), round(p.x_offset * s), round(p.y_offset * s))
+               for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
+        self.cache[key] = out
+        return out
 
     def width(self, text: str, size: float) -> float:
         """Advance width of *text* at *size* points. [pt]"""
@@ -222,8 +237,7 @@ def _pdf_string(text: str) -> bytes:
 
 
 def _num(v: float) -> str:
-    s = f"{v:.2f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+    return f"{v:.2f}"
 
 
 class Page:
@@ -295,6 +309,11 @@ class Page:
             return 0.0
         font = self.doc.bold if bold else self.doc.regular
         tag = "F2" if bold else "F1"
+        key = ("text", text, x, y, size, align, width, self.height)
+        hit = font.cache.get(key)
+        if hit is not None:
+            self.ops.append(hit[0])
+            return hit[1]
         runs = []
         total = 0.0
         for kind, part in _split_super(text):
@@ -337,8 +356,9 @@ class Page:
             if arr:
                 out.append("[" + "".join(arr) + "] TJ")
         out.append("ET EMC")
-        self.ops.append(" ".join(out))
-        self.doc.used.add(tag)
+        op = " ".join(out)
+        font.cache[key] = (op, total)
+        self.ops.append(op)
         return total
 
     def paragraph(self, x: float, y: float, text: str, *, width: float, size: float, leading: float | None = None,
@@ -473,11 +493,14 @@ class Document:
         fd = add((f"<< /Type /FontDescriptor /FontName /{base} /Flags 32 /FontBBox [{bbox}] /ItalicAngle 0 "
                   f"/Ascent {font.ascent} /Descent {font.descent} /CapHeight {font.cap_height} "
                   f"/StemV {120 if tag == 'F2' else 80} /FontFile2 {ff} 0 R >>").encode())
-        w = _widths_array(font.widths)
+        w = font.cache.get("W") or font.cache.setdefault("W", _widths_array(font.widths))
         cid = add((f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{base} "
                    f"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
                    f"/FontDescriptor {fd} 0 R /W {w} /CIDToGIDMap /Identity >>").encode())
-        tu = add(stream("", _to_unicode(font.unicode_of)))
+        tu_key = ("ToUnicode",)
+        if tu_key not in font.cache:
+            font.cache[tu_key] = stream("", _to_unicode(font.unicode_of))
+        tu = add(font.cache[tu_key])
         return add((f"<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H "
                     f"/DescendantFonts [{cid} 0 R] /ToUnicode {tu} 0 R >>").encode())
 

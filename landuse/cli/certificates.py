@@ -1,0 +1,120 @@
+"""``landuse certificates`` and ``landuse verify``: land-use certificates in PDF and their verification."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import click
+
+from landuse.cli._common import overwrite_option
+
+
+def _issue_date(value: str | None, out: Path) -> _dt.date:
+    """The issue date given, else the one of the register in *out* (resume), else today (UTC)."""
+    if value:
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--issue-date") from exc
+    reg = out / "register.csv"
+    if reg.is_file():
+        import pandas as pd
+
+        dates = pd.read_csv(reg, dtype=str, usecols=["issue_date"])["issue_date"].dropna().unique()
+        if len(dates) == 1:
+            return _dt.date.fromisoformat(dates[0])
+    return _dt.datetime.now(_dt.timezone.utc).date()
+
+
+@click.command("certificates")
+@click.option("--allocations", "allocations_path", required=True, type=click.Path(dir_okay=False),
+              help="Allocation GeoPackage written by `landuse allocate` (layer 'allocations').")
+@click.option("--households", "households_path", required=True, type=click.Path(dir_okay=False),
+              help="Households table (CSV or XLSX) with head_name, head_name_lo, spouse_name, spouse_name_lo.")
+@click.option("--villages", "villages_path", required=True, type=click.Path(dir_okay=False),
+              help="Villages with name_en/name_lo, district_* and province_* (and boundaries).")
+@click.option("--parcels", "parcels_path", type=click.Path(dir_okay=False), default=None,
+              help="All parcels, to name and draw neighbours that are not allocated.")
+@click.option("--others", "others_path", type=click.Path(dir_okay=False), default=None,
+              help="Features named as neighbours (streams, roads, forest), with a 'label' column.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--village", default=None, help="Only this village (village_id).")
+@click.option("--per-household", is_flag=True, help="One PDF per household (a page per parcel).")
+@click.option("--issue-date", default=None,
+              help="Issue date YYYY-MM-DD; default: the register's in --out (resume), else today (UTC).")
+@click.option("--validity-years", type=click.IntRange(1, 99), default=None,
+              help="Validity in years; default the labels' validity_years (3).")
+@click.option("--labels", "labels_path", type=click.Path(dir_okay=False), default=None,
+              help="Labels TOML (Lao/English wording); default the bundled one.")
+@click.option("--key-file", type=click.Path(dir_okay=False), default=None,
+              help="District key file for an HMAC in the QR code (default $LANDUSE_DISTRICT_KEY).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes rendering PDFs in parallel.")
+@overwrite_option
+@click.pass_context
+def certificates(ctx, allocations_path, households_path, villages_path, parcels_path, others_path, out, village,
+                 per_household, issue_date, validity_years, labels_path, key_file, workers, overwrite):
+    """Write bilingual Lao/English land-use certificates (PDF) and their register.
+
+    One A4 PDF per allocated parcel (or per household) in OUT/<village_id>/, with
+    register.csv and register.gpkg listing every certificate and its SHA-256 digest.
+    An interrupted run resumes: certificates already written and unchanged are kept.
+    """
+    from landuse import io
+    from landuse.certificates import write_certificates
+
+    folder = Path(out)
+    date = _issue_date(issue_date, folder)
+    allocations = io.read_vector(allocations_path, layer="allocations"
+                                 if Path(allocations_path).suffix.lower() == ".gpkg" else None, what="allocations")
+    households = io.read_households(households_path)
+    villages = io.read_villages(villages_path)
+    parcels = io.read_parcels(parcels_path) if parcels_path else None
+    others = io.read_vector(others_path, what="others") if others_path else None
+    quiet = bool(ctx.obj and ctx.obj.get("quiet"))
+    res = write_certificates(allocations, households=households, villages=villages, parcels=parcels,
+                             out_dir=folder, issue_date=date, overwrite=overwrite, progress=not quiet,
+                             village=village, per_household=per_household, validity_years=validity_years,
+                             labels=labels_path, key_file=key_file, others=others, workers=workers)
+    if not quiet:
+        n = len(res.register)
+        click.echo(f"{len(res.files)} PDF(s): {res.written} written, {res.skipped} unchanged; issue date {date}; "
+                   f"register {res.register_csv} ({n} certificate(s))")
+
+
+@click.command("verify")
+@click.argument("pdfs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--register", "register_path", required=True, type=click.Path(dir_okay=False),
+              help="register.csv or register.gpkg written with the certificates.")
+@click.option("--key-file", type=click.Path(dir_okay=False), default=None,
+              help="District key file (default $LANDUSE_DISTRICT_KEY): the HMAC must match it.")
+@click.option("--no-qr", is_flag=True, help="Do not decode the QR code (faster; no poppler needed).")
+@click.pass_context
+def verify(ctx, pdfs, register_path, key_file, no_qr):
+    """Verify certificate PDFs against the register.
+
+    Prints VALID, or INVALID with each field that differs (holder, area_m2,
+    geometry, issue_date, digest, pdf_sha256, qr_digest...). Exit code 0 when all
+    are valid, 1 when one is not, 2 for a usage error.
+    """
+    from landuse.certificates import verify_certificate
+    from landuse.errors import DataReadError
+
+    if not Path(register_path).is_file():
+        raise click.BadParameter(f"{register_path!r} does not exist", param_hint="--register")
+    bad = 0
+    for pdf in pdfs:
+        try:
+            res = verify_certificate(pdf, register=register_path, key_file=key_file, check_qr=not no_qr)
+        except DataReadError as exc:
+            click.echo(f"{Path(pdf).name}: INVALID\n  {exc}")
+            bad += 1
+            continue
+        click.echo(str(res))
+        bad += not res.valid
+    if bad:
+        ctx.exit(1)
+
+
+commands = [certificates, verify]
