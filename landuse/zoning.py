@@ -41,10 +41,11 @@ Method
 
 References
 ----------
-.. [1] MAF-NLMA (2010). *Manual on Participatory Agriculture and Forest Land Use
-   Planning at Village and Village Cluster Level*. Vientiane.
-.. [2] MAF Regulation 0535/MAF (2001) on village forest management; LSFP (1997),
-   *Manual on Participatory Land Use Planning and Land Allocation*.
+.. [1] MAF and NLMA (2009/2010). PLUP Manual: participatory land use planning at
+   village and village-cluster (kumban) level. Vientiane.
+   https://cifor-icraf.org/knowledge/publication/3922
+.. [2] MAF Regulation 0535/MAF (2001); LSFP (1997), *Manual on Participatory Land Use
+   Planning and Land Allocation*. https://docslib.org/doc/12220714
 .. [3] FAO (1976). *A Framework for Land Evaluation*. Soils Bulletin 32, Rome;
    FAO (2006). *Guidelines for Soil Description*, 4th ed., Rome (slope classes).
 
