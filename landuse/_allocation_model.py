@@ -360,9 +360,52 @@ def _run_stage(h, name: str, ncol: int, start: np.ndarray | None) -> dict:
     }
 
 
+def shortfall_bound(sp: Subproblem) -> float:
+    """Lower bound of the total shortfall (stage 2): no more land can be given than exists.
+
+    .. math:: \\sum_h s_h \\ge \\sum_h \\max(E_h - K_h, 0) - \\sum_p a_p
+    """
+    return max(float(np.clip(sp.entitled, 0, None).sum() - sp.area.sum()), 0.0)
+
+
+def fragmentation_bound(sp: Subproblem, total_shortfall: float) -> float:
+    """Lower bound of the fragmentation objective (stage 3) given the total shortfall.
+
+    The allocation must hand out at least :math:`X = \\sum_h \\max(E_h - K_h, 0) - S`
+    ha; each parcel costs at least :math:`c_p = 1 + \\min_h d_{hp} / 1000`. The
+    fractional knapsack cover (parcels by increasing :math:`c_p / a_p`) is a lower
+    bound of the cheapest set of parcels of area >= X.
+    """
+    need = float(np.clip(sp.entitled, 0, None).sum() - total_shortfall)
+    if need <= 1e-9 or sp.n_pairs == 0:
+        return 0.0
+    cmin = np.full(len(sp.parcel_ids), np.inf)
+    np.minimum.at(cmin, sp.pair_p, 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M)
+    ok = np.isfinite(cmin) & (sp.area > 0)
+    ratio = cmin[ok] / sp.area[ok]
+    order = np.argsort(ratio, kind="stable")
+    area, cost = sp.area[ok][order], cmin[ok][order]
+    cum = np.cumsum(area)
+    k = int(np.searchsorted(cum, need - 1e-12))
+    if k >= area.size:
+        return float(cost.sum())
+    before = float(cost[:k].sum())
+    rest = need - (float(cum[k - 1]) if k else 0.0)
+    return before + rest * float(ratio[order][k])
+
+
 #: Rough LP time per household-parcel pair on the reference machine [s]; a HiGHS
 #: stage is attempted only when at least three root LPs fit in the time left.
 LP_SECONDS_PER_PAIR = 6e-5
+
+
+def _apply_bound(stage: dict, bound: float) -> None:
+    """Raise a stage's proven bound to *bound* (also proven) and recompute its gap."""
+    if not np.isfinite(stage["objective"]):
+        return
+    b = stage["bound"]
+    stage["bound"] = max(b, bound) if np.isfinite(b) else bound
+    stage["gap"] = _gap(stage["objective"], stage["bound"])
 
 
 def _skipped(name: str, objective: float, x: np.ndarray) -> dict:
@@ -418,6 +461,7 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
         r2 = _run_stage(h, "total_shortfall_ha", lp.num_col_, x)
     else:
         r2 = _skipped("total_shortfall_ha", float(np.sum(x[m:m + nh])), x)
+    _apply_bound(r2, shortfall_bound(sp))
     stages.append(r2)
     if r2["x"] is not None:
         x = r2["x"]
@@ -433,6 +477,7 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
         r3 = _run_stage(h, "fragmentation", lp.num_col_, x)
     else:
         r3 = _skipped("fragmentation", float(cost @ x[:m]), x)
+    _apply_bound(r3, fragmentation_bound(sp, s2))
     stages.append(r3)
     if r3["x"] is not None:
         x = r3["x"]

@@ -52,9 +52,23 @@ column, if present, must be true) are kept by it: they count towards its
 allocation and are never taken away, and if they exceed its cap or plot limit the
 limit is raised to what it holds (the exceedance report names these cases).
 
-Large subproblems (more than ``exact_max_pairs`` household-parcel pairs) use a
-documented heuristic (see :func:`landuse._allocation_model.solve_heuristic`):
-greedy min-max assignment with local improvement, and its gap to the LP bound.
+How the stages are solved, and what the gap means: stage 1 starts from a
+heuristic solution (longest-first and best-fit greedy assignments at bisected
+targets, improved by moves and swaps; :func:`landuse._allocation_model.solve_heuristic`)
+and a proven lower bound of *z* (the larger of HiGHS's dual bound and a
+combinatorial bound from subset sums of the parcel areas, the competition of the
+neediest households for the largest parcels and a one-parcel matching condition;
+:func:`landuse._allocation_model.combinatorial_bound`). HiGHS then works on the
+stage only if their gap exceeds ``mip_gap``. ``metrics['mip_gap']`` is the largest
+proven relative gap of stage 1 over all subproblems, ``(z - bound) / z``; the
+gaps of stages 2 and 3 are reported separately (``mip_gap_total_shortfall``,
+``mip_gap_fragmentation``; inf when HiGHS could not prove a bound in the time,
+e.g. when a stage's root LP does not fit in the time left and the stage keeps
+the previous solution). ``result.solver`` lists every stage of every subproblem.
+
+Subproblems with more than ``exact_max_pairs`` household-parcel pairs use the
+heuristic alone, and report its gap to the larger of the LP relaxation and the
+combinatorial bound.
 
 Certificate numbers are ``{village_id}-{code}-{nnnn}``: the land-type code
 (``PD`` paddy, ``UP`` upland, ``PC`` permanent crops, ``GR`` grazing, ``RS``
@@ -761,7 +775,10 @@ def allocate(
         Entitlement rules (:func:`landuse.entitlements.load_rules`); default the
         bundled Lao rules.
     time_limit_s : float, default 60
-        Wall-clock limit for all subproblems together. [s]
+        Wall-clock limit for the whole call, all subproblems together. [s] Each
+        subproblem gets a share in proportion to its size when it starts (unused
+        time passes on); a stage that cannot finish keeps its best solution and
+        reports its gap.
     mip_gap : float, default 0.005
         Relative optimality gap at which HiGHS may stop each stage. [-]
     keep_existing : bool, default False
@@ -816,7 +833,10 @@ def allocate(
     inp = _prepare(parcels, households, rules=rules, villages=villages, keep_existing=keep_existing,
                    zones=zones)
     sps = _subproblems(inp)
-    sols = _solve_all(sps, time_limit_s=float(time_limit_s), mip_gap=float(mip_gap), n_jobs=n_jobs,
+    # the limit covers the whole call: preparation, solving and assembling the result
+    # (about 5 % of the limit, at most 2 s, is kept for the latter)
+    solve_limit = max(0.5, float(time_limit_s) - (time.perf_counter() - t0) - min(2.0, 0.05 * time_limit_s))
+    sols = _solve_all(sps, time_limit_s=solve_limit, mip_gap=float(mip_gap), n_jobs=n_jobs,
                       exact_max_pairs=exact_max_pairs)
     owner: dict[str, str] = {p: h for p, h in inp.kept.items()}
     for sp, sol in zip(sps, sols, strict=True):

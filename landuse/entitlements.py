@@ -50,7 +50,7 @@ __all__ = [
     "entitlements",
     "exceedance",
     "labour_units_from_ages",
-    "load_rules",
+    "load_entitlement_rules",
 ]
 
 #: The bundled Lao defaults.
@@ -300,6 +300,11 @@ def load_rules(rules: str | os.PathLike | Mapping[str, Any] | EntitlementRules |
         priority_groups=tuple(groups),
         source=src,
     )
+
+
+#: Public name of :func:`load_rules` at the package level (``landuse.load_rules`` is
+#: the zoning rule loader).
+load_entitlement_rules = load_rules
 
 
 def _parse_ages(value: Any) -> list[float] | None:
