@@ -302,7 +302,8 @@ def fill_depressions(dem: Any, *, outlets: str = "edge") -> Raster:
     of elevation and each is raised to the level of the cell it was reached from if it is
     lower.
     """
-    return _flow(dem, outlets=outlets).filled
+    filled = _flow(dem, outlets=outlets).filled
+    return Raster(filled.data.copy(), filled.transform, filled.crs, filled.nodata, filled.source)
 
 
 def flow_direction(dem: Any, *, outlets: str = "edge") -> FlowGrid:

@@ -9,9 +9,13 @@ the nearest stream and to its village centre.
 Exact raster statistics
 -----------------------
 Raster statistics weight each cell by the fraction of it that the parcel covers, as
-``exactextract`` (Baston 2023) does, which is also its engine here: a 0.3-ha parcel on a
-30 m DEM overlaps only a handful of cells, mostly partially, and counting whole cells
-(as ``rasterstats`` does) would shift its mean slope by several degrees. With cell
+``exactextract`` (Baston 2023) does: a 0.3-ha parcel on a 30 m DEM overlaps only a
+handful of cells, mostly partially, and counting whole cells (as ``rasterstats`` does)
+would shift its mean slope by several degrees. exactextract computes the covered cells
+and fractions (one pass per call, fed WKB); slope is then computed at those cells only
+(:mod:`landuse.terrain`'s Horn kernel, ``compute_edges=True``) and the statistics are
+summed in numpy/numba with exactextract's own definitions, which is faster than running
+exactextract's operations on several rasters and gives the same numbers. With cell
 values :math:`v_i` and covered fractions :math:`c_i \\in (0, 1]` of the cells with data,
 
 .. math::
