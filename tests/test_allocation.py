@@ -452,3 +452,37 @@ def test_zones_restrict_allocation():
     assert un.loc["P2", "reason"] == "outside an agricultural zone of its land type"
     with pytest.raises(SchemaError, match="'zone' missing"):
         allocate(parcels, households_from([2.0]), rules=PADDY, zones=zones.rename(columns={"zone": "z"}))
+
+
+def test_stage_bounds_hand_computed():
+    sp = model.Subproblem(
+        village_id="V", land_type="paddy", household_ids=np.array(["A", "B"], dtype=object),
+        entitled=np.array([1.0, 2.0]), entitled_full=np.array([1.0, 2.0]), cap=np.array([1.2, 2.4]),
+        plots=np.array([2, 2]), weight=np.array([1.0, 1.0]), parcel_ids=np.array(["p", "q"], dtype=object),
+        area=np.array([0.5, 1.0]), pair_h=np.array([0, 0, 1, 1]), pair_p=np.array([0, 1, 0, 1]),
+        pair_d=np.array([0.0, 0.0, 500.0, 2000.0]))
+    # 3 ha entitled, 1.5 ha of land: at least 1.5 ha short in total
+    assert model.shortfall_bound(sp) == pytest.approx(1.5)
+    # parcel costs 1 + min distance / 1 km = 1 each; cost per ha: q 1, p 2
+    assert model.fragmentation_bound(sp, 1.5) == pytest.approx(2.0)  # all 1.5 ha: q + p
+    assert model.fragmentation_bound(sp, 1.8) == pytest.approx(1.4)  # 1.2 ha: q + 0.2 ha of p
+    assert model.fragmentation_bound(sp, 3.0) == 0.0
+    sol = model.solve_mip(sp, time_limit_s=10, mip_gap=0.0)
+    assert [st["gap"] for st in sol.stages] == pytest.approx([0.0, 0.0, 0.0], abs=1e-6)
+    # both bounds are met here: A gets p (0.5 of 1 ha), B gets q (1 of 2 ha): z = 0.5
+    assert sol.stages[0]["objective"] == pytest.approx(0.5)
+
+
+def test_swap_improvement_lowers_the_maximum():
+    # A (needs 1 ha) holds the 1-ha parcel, B (needs 2 ha) the 0.5-ha one: swapping helps both
+    sp = model.Subproblem(
+        village_id="V", land_type="paddy", household_ids=np.array(["A", "B"], dtype=object),
+        entitled=np.array([0.5, 2.0]), entitled_full=np.array([0.5, 2.0]), cap=np.array([1.2, 2.4]),
+        plots=np.array([1, 1]), weight=np.array([1.0, 1.0]), parcel_ids=np.array(["p", "q"], dtype=object),
+        area=np.array([0.5, 1.0]), pair_h=np.array([0, 0, 1, 1]), pair_p=np.array([0, 1, 0, 1]),
+        pair_d=np.zeros(4))
+    start = np.array([1, 0])  # p -> B, q -> A
+    before = model._relative_shortfall(sp, start).max()
+    after = model._swap_improve(sp, start, deadline=float("inf"))
+    assert before == pytest.approx(0.75)
+    assert after.tolist() == [0, 1] and model._relative_shortfall(sp, after).max() == pytest.approx(0.5)
