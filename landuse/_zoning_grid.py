@@ -184,12 +184,15 @@ def _majority(zone: np.ndarray, region: np.ndarray, size: int) -> np.ndarray:
 
 
 def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
-                         priority: dict[int, int], weight: np.ndarray | None = None) -> np.ndarray:
+                         priority: dict[int, int], weight: np.ndarray | None = None,
+                         locked: np.ndarray | None = None) -> np.ndarray:
     """Merge 4-connected patches smaller than *min_cells* into the neighbour with the
     longest shared border (ties: higher-priority zone, then the larger patch).
 
     With *weight* (the fraction of each cell inside the village), a patch's size is the
     area it will have after clipping, in cells; otherwise every region cell counts 1.
+    Patches holding a *locked* cell (areas designated by the village) are never merged,
+    and small patches merge into unlocked neighbours when they have one.
     """
     if min_cells <= 0:
         return zone
@@ -208,7 +211,12 @@ def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
     comp_zone_arr = np.asarray(comp_zone)
     size = np.bincount(lab.ravel(), weights=None if weight is None else weight.ravel(),
                        minlength=n_total + 1).astype(float)
-    if not (size[1:] < min_cells).any():
+    if locked is not None:
+        comp_locked = np.bincount(lab.ravel(), weights=locked.ravel().astype(float),
+                                  minlength=n_total + 1) > 0
+    else:
+        comp_locked = np.zeros(n_total + 1, bool)
+    if not ((size[1:] < min_cells) & ~comp_locked[1:]).any():
         return zone
     # shared border lengths (in cell edges) between adjacent components
     pairs = []
@@ -225,16 +233,17 @@ def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
     parent = np.arange(n_total + 1)
     import heapq
 
-    heap = [(size[c], c) for c in range(1, n_total + 1) if size[c] < min_cells]
+    heap = [(size[c], c) for c in range(1, n_total + 1) if size[c] < min_cells and not comp_locked[c]]
     heapq.heapify(heap)
     while heap:
         s, c = heapq.heappop(heap)
-        if parent[c] != c or s != size[c] or size[c] >= min_cells:
+        if parent[c] != c or s != size[c] or size[c] >= min_cells or comp_locked[c]:
             continue
         nbrs = adj.get(c, {})
         if not nbrs:
             continue
-        target = max(nbrs, key=lambda t: (nbrs[t], -priority.get(comp_zone_arr[t], 999), size[t], -t))
+        target = max(nbrs, key=lambda t: (not comp_locked[t], nbrs[t],
+                                          -priority.get(comp_zone_arr[t], 999), size[t], -t))
         # merge c into target
         parent[c] = target
         size[target] += size[c]
@@ -258,6 +267,7 @@ def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
                 continue
             parent[o] = target
             size[target] += size[o]
+            comp_locked[target] |= comp_locked[o]
             for o2, w2 in adj.pop(o, {}).items():
                 if o2 == target:
                     continue

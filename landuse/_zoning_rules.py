@@ -31,7 +31,7 @@ _NUMERIC_CONDITIONS = (
     "min_slope_pct", "max_slope_pct", "min_elev_m", "max_elev_m",
     "stream_buffer_m", "max_stream_distance_m", "min_stream_distance_m",
 )
-_RULE_KEYS = {"id", "zone", "reason", "status", "source", "forest", "existing_land_type",
+_RULE_KEYS = {"id", "zone", "reason", "status", "source", "forest", "existing_land_type", "designated",
               "max_stream_order", *_NUMERIC_CONDITIONS}
 _STATUSES = ("sourced", "default", "derived default")
 _ZONE_KEYS = {"category", "label_en", "label_lo", "color", "allowed_land_types"}
@@ -74,6 +74,7 @@ class Rule:
     max_stream_order: int | None = None
     forest: bool | None = None
     existing_land_type: tuple[str, ...] | None = None
+    designated: bool | None = None
     line: int | None = None
 
     @property
@@ -82,7 +83,7 @@ class Rule:
         return not self.uses_streams and all(
             getattr(self, k) is None
             for k in ("min_slope_pct", "max_slope_pct", "min_elev_m", "max_elev_m",
-                      "forest", "existing_land_type")
+                      "forest", "existing_land_type", "designated")
         )
 
     @property
@@ -415,6 +416,10 @@ def parse_rules(text: str, *, source: str = "<rules>") -> RuleSet:
                                 f"{lo} = {nums[lo]} is not below {hi} = {nums[hi]}",
                                 hint="no cell can match this rule; fix the interval")
         order = _number(ctx, r, path, "max_stream_order", minimum=1, integer=True)
+        dval = r.get("designated")
+        if dval is not None and dval is not True:
+            raise ctx.error((*path, "designated"), f"expected true, found {dval!r}",
+                            hint="write `designated = true` or leave the key out")
         fval = r.get("forest")
         if fval is not None and not isinstance(fval, bool):
             raise ctx.error((*path, "forest"), f"expected true or false, found {fval!r}")
@@ -426,7 +431,7 @@ def parse_rules(text: str, *, source: str = "<rules>") -> RuleSet:
             min_elev_m=nums["min_elev_m"], max_elev_m=nums["max_elev_m"],
             max_stream_distance_m=nums["max_stream_distance_m"],
             min_stream_distance_m=nums["min_stream_distance_m"], max_stream_order=order,
-            forest=fval, existing_land_type=lts, line=ctx.lines.get(path),
+            forest=fval, existing_land_type=lts, designated=dval, line=ctx.lines.get(path),
         )
         if order is not None and not rule.uses_streams:
             raise ctx.error((*path, "max_stream_order"),

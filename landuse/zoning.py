@@ -52,7 +52,7 @@ References
 Examples
 --------
 >>> rules = load_rules()
->>> [r.id for r in rules.rules][:3]
+>>> [r.id for r in rules.rules][4:7]
 ['existing_residential', 'very_steep', 'stream_buffer']
 >>> rules.slope_limit_pct("paddy")
 8.0
@@ -154,7 +154,8 @@ def load_rules(path: str | os.PathLike | RuleSet | None = None) -> RuleSet:
     Examples
     --------
     >>> rules = load_rules()
-    >>> rules.rules[1].zone, rules.rules[1].min_slope_pct
+    >>> steep = next(r for r in rules.rules if r.id == "very_steep")
+    >>> steep.zone, steep.min_slope_pct
     ('PROTECTION_FOREST', 60.0)
     >>> rules.min_patch_ha
     0.5
@@ -219,6 +220,8 @@ class _Layers:
     forest: np.ndarray | None
     land_type: np.ndarray | None  # index into LAND_TYPES + 1, 0 = none
     distances: dict[int | None, np.ndarray]  # by max_stream_order
+    designated: np.ndarray | None = None  # zone code of designated areas, 0 = none
+    zone_codes: dict[str, int] | None = None
 
 
 def _rule_mask(rule: Rule, L: _Layers, win: tuple[slice, slice]) -> np.ndarray:
@@ -243,6 +246,10 @@ def _rule_mask(rule: Rule, L: _Layers, win: tuple[slice, slice]) -> np.ndarray:
     if rule.forest is not None:
         f = L.forest[win] if L.forest is not None else np.zeros(slope.shape, bool)
         m &= f if rule.forest else ~f
+    if rule.designated:
+        if L.designated is None or L.zone_codes is None:
+            return np.zeros(slope.shape, bool)
+        m &= L.designated[win] == L.zone_codes[rule.zone]
     if rule.existing_land_type is not None:
         if L.land_type is None:
             return np.zeros(slope.shape, bool)
@@ -322,6 +329,7 @@ def zone_villages(
     streams: Any = None,
     forest: Any = None,
     landuse: Any = None,
+    designated: Any = None,
     min_mapping_unit_ha: float | None = None,
 ) -> ZoningResult:
     """Draft the land-use zoning of village territories from terrain, streams and forest.
@@ -353,6 +361,11 @@ def zone_villages(
     landuse : geopandas.GeoDataFrame, optional
         Existing land-use polygons with a ``land_type`` column (parcel vocabulary),
         used by ``existing_land_type`` conditions.
+    designated : geopandas.GeoDataFrame, optional
+        Areas the village designated in the participatory mapping (spirit forest,
+        conservation forest, water-source protection, settlement), with a ``zone``
+        column; used by ``designated = true`` rules. Their cells keep their zone through
+        smoothing and the minimum mapping unit.
     min_mapping_unit_ha : float, optional
         Minimum mapping unit [ha]; default ``[zoning] min_patch_ha`` of the rules (0.5).
 
@@ -404,6 +417,14 @@ def zone_villages(
         _validate.require_vocabulary(landuse, "land_type", _validate.LAND_TYPES, layer=lname)
         _validate.require_geom_types(landuse, ("Polygon", "MultiPolygon"), layer=lname)
 
+    if designated is not None:
+        dname = _validate.layer_name(designated, "designated areas")
+        _validate.require_geodataframe(designated, layer=dname)
+        _validate.require_projected(designated, layer=dname)
+        _validate.require_same_crs({"dem": dem_r, dname: designated})
+        _validate.require_columns(designated, ["zone"], layer=dname)
+        _validate.require_vocabulary(designated, "zone", list(rs.zones), layer=dname)
+        _validate.require_geom_types(designated, ("Polygon", "MultiPolygon"), layer=dname)
     _require_coverage(villages, dem_r, vname)
 
     # -- the grid: DEM extended to cover every village ---------------------------------
@@ -440,7 +461,11 @@ def zone_villages(
     if landuse is not None:
         codes = [_validate.LAND_TYPES.index(t) + 1 for t in landuse["land_type"]]
         lt = _rasterize(landuse.geometry, codes, grid.shape, grid.transform)
-    layers = _Layers(elev, slope, forest_mask, lt, distances)
+    des = None
+    if designated is not None:
+        des = _rasterize(designated.geometry, [rs.zone_codes[z] for z in designated["zone"]],
+                         grid.shape, grid.transform)
+    layers = _Layers(elev, slope, forest_mask, lt, distances, des, rs.zone_codes)
 
     zcodes = rs.zone_codes
     rule_zone = np.asarray([zcodes[r.zone] for r in rs.rules], np.int32)
@@ -448,6 +473,7 @@ def zone_villages(
     for i, r in enumerate(rs.rules):
         priority.setdefault(zcodes[r.zone], i)
     min_cells = mmu_ha * 1e4 / cell_area
+    locked_rules = [i for i, r in enumerate(rs.rules) if r.designated]
 
     zone_grid = np.zeros(grid.shape, np.uint8)
     rule_grid = np.zeros(grid.shape, np.uint8)
@@ -473,8 +499,10 @@ def zone_villages(
             fill = region & ~valid
             rule_idx[fill] = rule_idx[ir[fill], ic[fill]]
         orig_zone = np.where(region, rule_zone[np.maximum(rule_idx, 0)], 0).astype(np.int32)
+        locked = region & np.isin(rule_idx, locked_rules)
         zone = _majority(orig_zone, region, rs.smoothing_window_cells)
-        zone = _merge_small_patches(zone, region, min_cells, priority, weight)
+        zone[locked] = orig_zone[locked]
+        zone = _merge_small_patches(zone, region, min_cells, priority, weight, locked)
         rule_final = _inherit_rules(orig_zone, rule_idx, zone, region)
         zone_grid[win][region] = zone[region]
         rule_grid[win][region] = rule_final[region] + 1

@@ -115,8 +115,12 @@ def test_invalid_rule_syntax_error_names_line():
 def test_invalid_rule_missing_key_names_table_line():
     text = DEFAULT_TEXT.replace('zone = "PROTECTION_FOREST"\nmin_slope_pct = 60.0',
                                 "min_slope_pct = 60.0", 1)
-    rule_lines = [i for i, line in enumerate(text.splitlines(), 1) if line.strip() == "[[rule]]"]
-    with pytest.raises(RuleError, match=rf"line {rule_lines[1]}\b.*key 'zone' in \[\[rule\]\] number 2.*missing"):
+    lines = text.splitlines()
+    rule_lines = [i for i, line in enumerate(lines, 1) if line.strip() == "[[rule]]"]
+    steep = _line_of(text, 'id = "very_steep"')
+    number = sum(1 for i in rule_lines if i < steep)
+    with pytest.raises(RuleError, match=rf"line {rule_lines[number - 1]}\b.*key 'zone' in "
+                       rf"\[\[rule\]\] number {number}\b.*missing"):
         parse_rules(text)
     text = DEFAULT_TEXT.replace("s2_max_slope_pct = 5.0\n", "", 1)
     with pytest.raises(RuleError, match=r"key 's2_max_slope_pct' in \[suitability.paddy\].*missing"):
@@ -795,3 +799,29 @@ def test_region_weights_are_exact_cell_fractions():
     win, touch, region, weight = zoning._region(geom, dem, weights=True)
     assert weight.sum() * CELL * CELL == pytest.approx(geom.area, rel=1e-9)
     assert ((weight > 0) <= touch).all() and (touch <= region).all()
+
+
+def test_designated_areas_keep_their_zone_below_the_mapping_unit():
+    v = village(100, 100, 1100, 1100)
+    spirit = box(X0 + 400, Y0 + 400, X0 + 460, Y0 + 460)  # 0.36 ha < 0.5 ha
+    des = gpd.GeoDataFrame({"zone": ["SPIRIT_CEMETERY_FOREST", "CONSERVATION_FOREST"]},
+                           geometry=[spirit, box(X0 + 700, Y0 + 700, X0 + 900, Y0 + 900)], crs=UTM47)
+    res = zoning.zone_villages(v, plane(20.0), streams=NO_STREAMS, designated=des)
+    areas = area_by_zone(res.zones)
+    assert areas["SPIRIT_CEMETERY_FOREST"] == pytest.approx(3600.0, rel=1e-9)
+    assert areas["CONSERVATION_FOREST"] == pytest.approx(40000.0, rel=1e-9)
+    z = res.zones.set_index("zone")
+    assert z.loc["SPIRIT_CEMETERY_FOREST", "rule"] == "designated_spirit_cemetery"
+    assert sum(areas.values()) == pytest.approx(v.area.iloc[0], rel=1e-9)
+    with pytest.raises(SchemaError, match="'SACRED' is not allowed"):
+        zoning.zone_villages(v, plane(20.0), streams=NO_STREAMS, designated=des.assign(zone="SACRED"))
+    with pytest.raises(RuleError, match="key 'designated'.*expected true"):
+        parse_rules(rules_text('[[rule]]\nid = "a"\nzone = "PADDY"\ndesignated = false\nreason = "x"\n'))
+
+
+def test_locked_patches_are_never_merged():
+    zone = np.array([[1, 1, 1, 1], [1, 2, 1, 1], [1, 1, 1, 1]])
+    region = np.ones_like(zone, bool)
+    locked = zone == 2
+    assert (zoning._merge_small_patches(zone, region, 3, {1: 0, 2: 1}, None, locked) == zone).all()
+    assert (zoning._merge_small_patches(zone, region, 3, {1: 0, 2: 1}) == 1).all()

@@ -25,6 +25,9 @@ _RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
 @click.option("--landuse", "landuse_path", type=click.Path(),
               help="Existing land-use polygons with a land_type column (the parcels file "
               "works: existing settlements then become RESIDENTIAL zones).")
+@click.option("--designated", "designated_path", type=click.Path(),
+              help="Areas designated by the village (spirit forest, conservation forest...) "
+              "with a zone column.")
 @click.option("--parcels", "parcels_path", type=click.Path(),
               help="Parcels to check against the zones (adds layer parcel_zones and a "
               "conflict CSV).")
@@ -34,7 +37,8 @@ _RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
               help="Output GeoPackage (layers zones, zone_table[, parcel_zones]).")
 @overwrite_option
 def command(villages_path: str, dem_path: str, rules_path: str | None, streams_path: str | None,
-            forest_path: str | None, landuse_path: str | None, parcels_path: str | None,
+            forest_path: str | None, landuse_path: str | None, designated_path: str | None,
+            parcels_path: str | None,
             mmu_ha: float | None, out: str, overwrite: bool) -> None:
     """Zone village territories (protection forest, paddy, rotational upland...) from a DEM.
 
@@ -69,8 +73,10 @@ def command(villages_path: str, dem_path: str, rules_path: str | None, streams_p
         if "land_type" in landuse.columns:
             landuse["land_type"] = io.normalise_land_types(landuse["land_type"])
 
+    designated = io.read_vector(designated_path, what="designated areas") if designated_path else None
     result = zoning.zone_villages(villages, dem, rules=rules, streams=streams, forest=forest,
-                                  landuse=landuse, min_mapping_unit_ha=mmu_ha)
+                                  landuse=landuse, designated=designated,
+                                  min_mapping_unit_ha=mmu_ha)
     layers = [("zones", result.zones), ("zone_table", result.table)]
     if result.streams is not None and len(result.streams):
         layers.append(("streams", result.streams))
