@@ -186,6 +186,38 @@ def test_geographic_real_dem_matches_its_utm_version(shared_data):
     # mean slope about 2.6 degrees and max 23 degrees
     assert 1.5 < float(np.nanmean(inner)) < 4.0
     assert float(np.nanmax(inner)) < 30
+    # the same DEM reprojected to UTM 48N at its own resolution (about 550 m, nearest
+    # neighbour so that elevations are copied, not smoothed) has the same slope
+    # distribution within a few percent
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    with rasterio.open(src_path) as src:
+        t, w, h = calculate_default_transform(src.crs, "EPSG:32648", src.width, src.height,
+                                              *src.bounds, resolution=550)
+        out = np.full((h, w), np.nan, dtype="float32")
+        reproject(rasterio.band(src, 1), out, dst_transform=t, dst_crs="EPSG:32648",
+                  resampling=Resampling.nearest, dst_nodata=np.nan)
+    utm = terrain.slope((out, t, "EPSG:32648")).data
+    assert float(np.nanmean(inner)) == pytest.approx(float(np.nanmean(utm)), rel=0.03)
+    assert float(np.nanpercentile(inner, 90)) == pytest.approx(float(np.nanpercentile(utm, 90)),
+                                                               rel=0.03)
+
+
+def test_geographic_plane_rising_east():
+    # z rises 0.1 m per metre eastwards; metres per degree of longitude shrink with
+    # latitude, so each row has its own east-west cell size
+    rows, cols, d = 30, 40, 0.0003
+    t = Affine(d, 0, 101.9, 0, -d, 20.7 + rows * d)
+    lat = np.radians(20.7 + rows * d - (np.arange(rows) + 0.5) * d)
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    n_rad = a / np.sqrt(1 - e2 * np.sin(lat) ** 2)
+    east_m = np.outer(n_rad * np.cos(lat), np.radians(np.arange(cols) * d))
+    s = terrain.slope((0.1 * east_m, t, "EPSG:4326"), units="percent").data
+    np.testing.assert_allclose(s[1:-1, 1:-1], 10.0, rtol=1e-4)
+    # aspect faces west everywhere
+    np.testing.assert_allclose(terrain.aspect((0.1 * east_m, t, "EPSG:4326")).data[1:-1, 1:-1],
+                               270.0, atol=0.01)
 
 
 def test_no_crs_with_degree_sized_cells_raises():
