@@ -36,8 +36,9 @@ of the DEM to :func:`flow_accumulation`, :func:`streams`, :func:`stream_mask`,
 :func:`snap_to_stream` and :func:`catchment` to reuse it explicitly. Functions that are
 given the DEM itself look it up in a small cache keyed on the identity of the
 :class:`~landuse.raster.Raster` object (held weakly) or on a file's path, size and
-modification time, so ``streams(dem)`` followed by several ``catchment(dem, ...)`` calls
-compute the flow network only once.
+modification time (the last four files), so ``streams(dem)`` followed by several
+``catchment(dem, ...)`` calls compute the flow network only once. Tuples and open
+rasterio datasets are converted anew on every call: pass a Raster or a FlowGrid instead.
 
 All functions need a DEM in a projected CRS in metres (``CRSError`` otherwise).
 
