@@ -616,14 +616,17 @@ def test_cli_zone(tmp_path):
     write_raster(Raster(cover, dem.transform, UTM47), tmp_path / "cover.tif")
     gpd.GeoDataFrame({"land_type": ["Settlement"]}, geometry=[box(X0 + 800, Y0 + 800, X0 + 1000, Y0 + 1000)],
                      crs=UTM47).to_file(tmp_path / "lu.gpkg")
+    gpd.GeoDataFrame({"zone": ["SPIRIT_CEMETERY_FOREST"]}, geometry=[box(X0 + 800, Y0 + 200, X0 + 860, Y0 + 260)],
+                     crs=UTM47).to_file(tmp_path / "des.gpkg")
     out2 = tmp_path / "z2.gpkg"
     res = CliRunner().invoke(cli, ["zone", "--villages", str(tmp_path / "v.gpkg"), "--dem",
                                    str(tmp_path / "dem.tif"), "--streams", str(tmp_path / "s.gpkg"),
                                    "--forest", str(tmp_path / "cover.tif"), "--landuse",
-                                   str(tmp_path / "lu.gpkg"), "--mmu-ha", "1", "--out", str(out2)])
+                                   str(tmp_path / "lu.gpkg"), "--designated", str(tmp_path / "des.gpkg"),
+                                   "--mmu-ha", "1", "--out", str(out2)])
     assert res.exit_code == 0, res.output
     zones2 = set(gpd.read_file(out2, layer="zones")["zone"])
-    assert {"VILLAGE_USE_FOREST", "RESIDENTIAL"} <= zones2
+    assert {"VILLAGE_USE_FOREST", "RESIDENTIAL", "SPIRIT_CEMETERY_FOREST"} <= zones2
     res = CliRunner().invoke(cli, ["zone", "--villages", str(tmp_path / "v.gpkg"), "--dem",
                                    str(tmp_path / "dem.tif"), "--out", str(tmp_path / "z.shp")])
     assert res.exit_code == 2 and "GeoPackage" in res.output
