@@ -60,10 +60,21 @@ def nfc(value: Any) -> Any:
 
 
 def normal_geometry(geom: Any) -> Any:
-    """*geom* snapped to 0.01 m and normalised (canonical ring order and start vertex)."""
+    """*geom* snapped to 0.01 m and normalised (canonical ring order and start vertex).
+
+    A MultiPolygon of one part becomes that Polygon (GeoPackage layers promote
+    Polygons to MultiPolygons when both occur). Works on one geometry or an array.
+    """
+    import numpy as np
     import shapely
 
-    return shapely.normalize(shapely.set_precision(geom, 0.01))
+    out = shapely.normalize(shapely.set_precision(geom, 0.01))
+    arr = np.atleast_1d(np.asarray(out, dtype=object))
+    single = (shapely.get_type_id(arr) == 6) & (shapely.get_num_geometries(arr) == 1)
+    if single.any():
+        arr = arr.copy()
+        arr[single] = shapely.get_geometry(arr[single], 0)
+    return arr if np.ndim(out) else arr[0]
 
 
 def geometry_wkt(geom: Any) -> str:

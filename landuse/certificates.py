@@ -438,7 +438,7 @@ def certificate_register(
     nb = neighbours(nb_all, others=feats, label_column="nb_label", tolerance_m=0.5)
     nb.index = nb_all["parcel_id"].to_numpy()
 
-    geoms = shapely.normalize(shapely.set_precision(np.asarray(alloc.geometry.array, dtype=object), 0.01))
+    geoms = _digest.normal_geometry(np.asarray(alloc.geometry.array, dtype=object))
     rows = []
     for i, r in enumerate(alloc.itertuples(index=False)):
         g = geoms[i]

@@ -1,0 +1,579 @@
+"""Tests of landuse.certificates: register, digest, PDFs, batch, verification, CLI.
+
+Hand-computable fixture: six 100 m x 100 m parcels (exactly 1 ha = 10 000 m² each)
+in a 3 x 2 block, allocated to two households with Lao names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from landuse import _digest, certificates
+from landuse.errors import CRSError, DataReadError, GeometryError, OutputExistsError, RuleError, SchemaError
+from tests.conftest import UTM47, X0, Y0, have, square
+
+ISSUE = dt.date(2026, 1, 15)
+HEAD_LO = "ສີສະຫວາດ ແກ້ວພິລາ"
+SPOUSE_LO = "ວິໄລວັນ ແກ້ວພິລາ"
+
+needs_poppler = pytest.mark.skipif(not (have("pdftoppm") and have("pdftotext") and have("pdffonts")),
+                                   reason="poppler-utils (pdftoppm, pdftotext, pdffonts) is not installed")
+needs_qpdf = pytest.mark.skipif(not have("qpdf"), reason="qpdf is not installed")
+
+
+def _households() -> pd.DataFrame:
+    return pd.DataFrame({
+        "household_id": ["H1", "H2"], "village_id": ["V1", "V1"],
+        "head_name": ["Sisavath Keophila", "Khammany Luangrath"],
+        "head_name_lo": [HEAD_LO, "ຄຳມະນີ ຫຼວງລາດ"],
+        "spouse_name": ["Vilayvanh Keophila", None], "spouse_name_lo": [SPOUSE_LO, None],
+        "members": [5, 3], "labour_units": [2.0, 1.5],
+    })
+
+
+def _villages() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"village_id": ["V1"], "name_en": ["Pasak"], "name_lo": ["ປ່າສັກ"], "district_en": ["Xay"],
+         "district_lo": ["ໄຊ"], "province_en": ["Oudomxai"], "province_lo": ["ອຸດົມໄຊ"]},
+        geometry=[box(X0, Y0, X0 + 300, Y0 + 200)], crs=UTM47)
+
+
+def _parcels() -> gpd.GeoDataFrame:
+    geoms = [square(i, j) for j in range(2) for i in range(3)]
+    return gpd.GeoDataFrame(
+        {"parcel_id": [f"V1-P{k}" for k in range(6)], "village_id": "V1",
+         "land_type": ["paddy", "paddy", "upland", "upland", "permanent", "forest"]},
+        geometry=geoms, crs=UTM47)
+
+
+def _allocations() -> gpd.GeoDataFrame:
+    p = _parcels().iloc[:5].copy()
+    p["household_id"] = ["H1", "H2", "H1", "H2", "H1"]
+    p["certificate_no"] = ["V1-PD-0001", "V1-PD-0002", "V1-UP-0001", "V1-UP-0002", "V1-PC-0001"]
+    p["area_ha"] = 1.0
+    return p
+
+
+def _write(out: Path, **kw):
+    args = dict(households=_households(), villages=_villages(), parcels=_parcels(), out_dir=out, issue_date=ISSUE,
+                overwrite=False, progress=False)
+    args.update(kw)
+    alloc = args.pop("allocations", _allocations())
+    return certificates.write_certificates(alloc, **args)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    out = tmp_path_factory.mktemp("certs") / "out"
+    return _write(out)
+
+
+# -- register and digest ------------------------------------------------------------------------
+def test_register_hand_computed_fields():
+    reg = certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
+                                            parcels=_parcels(), issue_date="2026-01-15")
+    assert list(reg["certificate_no"]) == sorted(_allocations()["certificate_no"])
+    assert (reg["area_m2"] == 10_000).all() and (reg["area_ha"] == 1.0).all()
+    assert set(reg["valid_until"]) == {"2029-01-15"}
+    row = reg.set_index("parcel_id").loc["V1-P0"]
+    assert row["holder"] == "Sisavath Keophila / Vilayvanh Keophila"
+    assert row["holder_lo"] == f"{HEAD_LO} / {SPOUSE_LO}"
+    # P0 (bottom left): P1 (H2) to the east, P3 (H2) to the north, the village boundary south and west
+    assert row["east"] == "ຄຳມະນີ ຫຼວງລາດ (Khammany Luangrath)"
+    assert row["north"] == "ຄຳມະນີ ຫຼວງລາດ (Khammany Luangrath)"
+    assert "village boundary" in row["south"] and "village boundary" in row["west"]
+    # P4 (top middle) borders the unallocated forest parcel P5 to the east: named by land type and id
+    assert reg.set_index("parcel_id").loc["V1-P4", "east"] == "ປ່າໄມ້ (forest) V1-P5"
+
+
+def test_digest_is_sha256_of_canonical_json():
+    reg = certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
+                                            issue_date=ISSUE)
+    row = reg[reg["certificate_no"] == "V1-PD-0001"].iloc[0]
+    # built independently: sorted keys, compact, UTF-8; the ring clockwise from its lowest-left vertex
+    wkt = row["geometry_wkt"]
+    assert wkt == ("POLYGON ((500000.00 2290000.00, 500000.00 2290100.00, 500100.00 2290100.00, "
+                   "500100.00 2290000.00, 500000.00 2290000.00))")
+    content = {"area_m2": 10000, "certificate_no": row["certificate_no"], "geometry": wkt,
+               "holder": row["holder"], "holder_lo": row["holder_lo"], "household_id": row["household_id"],
+               "issue_date": "2026-01-15", "land_type": row["land_type"], "parcel_id": row["parcel_id"],
+               "valid_until": "2029-01-15", "village_id": "V1"}
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert row["digest"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_validity_configurable_and_leap_day():
+    reg = certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
+                                            issue_date="2024-02-29", validity_years=5)
+    assert set(reg["valid_until"]) == {"2029-02-28"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(field=st.sampled_from(_digest.FIELDS), text=st.text(min_size=1, max_size=12))
+def test_digest_changes_with_any_field(field, text):
+    base = {f: "x" for f in _digest.FIELDS} | {"area_m2": 10000}
+    changed = dict(base)
+    changed[field] = (10001 if field == "area_m2" else "x" + text.strip() + "y")
+    assert _digest.digest(changed) != _digest.digest(base)
+    assert _digest.digest(dict(reversed(list(base.items())))) == _digest.digest(base)
+
+
+def test_digest_nfc_normalises_text():
+    base = {f: "x" for f in _digest.FIELDS} | {"area_m2": 1, "holder": "Chanthav\u00e9"}
+    decomposed = base | {"holder": "Chanthave\u0301"}
+    assert _digest.digest(base) == _digest.digest(decomposed)
+
+
+def test_geometry_normalisation_ignores_start_vertex_and_orientation():
+    a = Polygon([(0, 0), (100, 0), (100, 100), (0, 100)])
+    b = Polygon([(100, 100), (100, 0), (0, 0), (0, 100)])  # other start, other orientation
+    c = Polygon([(0, 0), (100, 0), (100, 100.004), (0, 100)])  # below the 0.01 m grid
+    assert _digest.geometry_wkt(a) == _digest.geometry_wkt(b) == _digest.geometry_wkt(c)
+    assert _digest.geometry_wkt(a) != _digest.geometry_wkt(Polygon([(0, 0), (100, 0), (100, 100.02), (0, 100)]))
+
+
+def test_qr_payload_roundtrip_and_rejects_other_text():
+    p = _digest.qr_payload("V1-PD-0001", "a" * 64, "b" * 64)
+    assert _digest.parse_qr(p) == {"certificate_no": "V1-PD-0001", "digest": "a" * 64, "hmac": "b" * 64}
+    with pytest.raises(ValueError, match="not a landuse certificate"):
+        _digest.parse_qr("https://example.org")
+
+
+# -- PDFs ----------------------------------------------------------------------------------------
+def test_batch_writes_one_pdf_per_parcel_and_register(batch):
+    assert batch.written == 5 and batch.skipped == 0
+    assert [p.name for p in batch.files] == sorted(f"{c}.pdf" for c in _allocations()["certificate_no"])
+    assert all(p.parent.name == "V1" for p in batch.files)
+    reg = pd.read_csv(batch.register_csv, dtype=str)
+    assert list(reg.columns) == list(certificates.REGISTER_COLUMNS)
+    for _, r in reg.iterrows():
+        assert hashlib.sha256((batch.out_dir / r["file"]).read_bytes()).hexdigest() == r["pdf_sha256"]
+    gpkg = gpd.read_file(batch.register_gpkg, layer="certificates")
+    assert len(gpkg) == 5 and gpkg.crs.to_epsg() == 32647
+    assert np.allclose(gpkg.geometry.area, 10_000)
+    assert max(batch.sizes_bytes) <= 300_000
+
+
+@needs_qpdf
+def test_qpdf_check_passes(batch):
+    for pdf in batch.files:
+        res = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert "No syntax or stream encoding errors" in res.stdout
+
+
+@needs_poppler
+def test_fonts_embedded_and_text_extractable(batch):
+    pdf = batch.out_dir / "V1" / "V1-PD-0001.pdf"
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = [ln.split() for ln in fonts.splitlines()[2:] if ln.strip()]
+    assert len(rows) == 2 and all("NotoSansLao" in r[0] for r in rows)
+    assert all(r[-5] == "yes" for r in rows)  # the 'emb' column
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert HEAD_LO in text and SPOUSE_LO in text
+    assert "Sisavath Keophila" in text
+    assert "1.0000 ha" in text and "10 000 m²" in text
+    assert "V1-PD-0001" in text and "2029-01-15" in text
+    assert "ໃບຢັ້ງຢືນການນຳໃຊ້ທີ່ດິນຊົ່ວຄາວ" in text
+
+
+@needs_poppler
+def test_qr_decodes_to_register_digest(batch, tmp_path):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    pdf = batch.out_dir / "V1" / "V1-UP-0002.pdf"
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(tmp_path / "p")], check=True)
+    codes = zxingcpp.read_barcodes(Image.open(tmp_path / "p.png"))
+    assert len(codes) == 1
+    reg = pd.read_csv(batch.register_csv, dtype=str).set_index("certificate_no")
+    assert codes[0].text == f"LU1|V1-UP-0002|{reg.loc['V1-UP-0002', 'digest']}"
+
+
+def test_embedded_content_matches_register(batch):
+    import pypdf
+
+    reg = pd.read_csv(batch.register_csv, dtype=str).set_index("certificate_no")
+    data = pypdf.PdfReader(str(batch.files[0])).attachments["certificate.json"][0]
+    cert = json.loads(data)["certificates"][0]
+    assert cert["digest"] == reg.loc[cert["certificate_no"], "digest"]
+    assert cert["digest"] == _digest.digest({f: cert[f] for f in _digest.FIELDS})
+
+
+def test_deterministic_byte_identical(batch, tmp_path):
+    again = _write(tmp_path / "again")
+    for a, b in zip(batch.files, again.files, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    assert batch.register_csv.read_bytes() == again.register_csv.read_bytes()
+    assert b"CreationDate (D:20260115000000Z)" in again.files[0].read_bytes()
+
+
+def test_resume_writes_only_missing(tmp_path):
+    out = tmp_path / "out"
+    first = _write(out)
+    before = {p.name: p.read_bytes() for p in first.files}
+    first.files[2].unlink()
+    second = _write(out)
+    assert (second.written, second.skipped) == (1, 4)
+    assert {p.name: p.read_bytes() for p in second.files} == before
+    assert second.register_csv.read_bytes() == first.register_csv.read_bytes()
+
+
+def test_crash_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    real = certificates._render
+    calls = {"n": 0}
+
+    def flaky(recs, labels, fonts):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("simulated crash")
+        return real(recs, labels, fonts)
+
+    monkeypatch.setattr(certificates, "_render", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        _write(out)
+    pdfs = sorted(out.rglob("*.pdf"))
+    assert len(pdfs) == 2  # the two finished ones; nothing half-written, no temporary files
+    assert not list(out.rglob(".*tmp*"))
+    journal = (out / ".register-journal.jsonl").read_text("utf-8").splitlines()
+    assert len(journal) == 2
+    monkeypatch.setattr(certificates, "_render", real)
+    res = _write(out)
+    assert (res.written, res.skipped) == (3, 2)
+    assert not (out / ".register-journal.jsonl").exists()
+    assert len(pd.read_csv(res.register_csv)) == 5
+
+
+def test_stale_temporary_file_removed(tmp_path):
+    out = tmp_path / "out"
+    (out / "V1").mkdir(parents=True)
+    stale = out / "V1" / ".V1-PD-0001.abc123.tmp.pdf"
+    stale.write_bytes(b"%PDF-1.7 half")
+    _write(out)
+    assert not stale.exists()
+
+
+def test_existing_different_file_needs_overwrite(tmp_path):
+    out = tmp_path / "out"
+    _write(out)
+    with pytest.raises(OutputExistsError, match="different content"):
+        _write(out, issue_date=dt.date(2026, 2, 1))
+    res = _write(out, issue_date=dt.date(2026, 2, 1), overwrite=True)
+    assert res.written == 5
+    assert set(pd.read_csv(res.register_csv, dtype=str)["issue_date"]) == {"2026-02-01"}
+
+
+def test_per_household_pages(tmp_path):
+    import pypdf
+
+    res = _write(tmp_path / "hh", per_household=True)
+    assert [p.name for p in res.files] == ["H1.pdf", "H2.pdf"]
+    assert len(pypdf.PdfReader(str(res.files[0])).pages) == 3
+    reg = pd.read_csv(res.register_csv, dtype=str)
+    assert sorted(reg.loc[reg["file"] == "V1/H1.pdf", "page"]) == ["1", "2", "3"]
+    v = certificates.verify_certificate(res.files[0], register=res.register_csv, check_qr=have("pdftoppm"))
+    assert v.valid, str(v)
+    assert len(v.certificates) == 3
+
+
+def test_village_filter(tmp_path):
+    with pytest.raises(SchemaError, match="no allocation in village 'V9'"):
+        _write(tmp_path / "o", village="V9")
+    res = _write(tmp_path / "o", village="V1")
+    assert res.written == 5
+
+
+def test_many_vertices_and_multipolygon_continue_on_extra_page(tmp_path):
+    import pypdf
+
+    t = np.linspace(0, 2 * np.pi, 131)[:-1]
+    ring = [(X0 + 1000 + 80 * np.cos(a), Y0 + 80 * np.sin(a)) for a in t]
+    alloc = _allocations().iloc[:2].copy()
+    alloc["geometry"] = [Polygon(ring), MultiPolygon([square(10, 0), square(12, 0)])]
+    alloc = gpd.GeoDataFrame(alloc, geometry="geometry", crs=UTM47)
+    res = _write(tmp_path / "v", allocations=alloc, parcels=None)
+    big = res.out_dir / "V1" / "V1-PD-0001.pdf"
+    assert len(pypdf.PdfReader(str(big)).pages) == 2  # 48 vertices on the certificate, 82 on page 2
+    reg = pd.read_csv(res.register_csv).set_index("certificate_no")
+    assert reg.loc["V1-PD-0002", "area_m2"] == 20_000
+    if have("qpdf"):
+        assert subprocess.run(["qpdf", "--check", str(big)], capture_output=True).returncode == 0
+    for f in res.files:
+        assert certificates.verify_certificate(f, register=res.register_gpkg, check_qr=False).valid
+
+
+# -- verification -----------------------------------------------------------------------------
+def test_verify_valid_with_csv_and_gpkg(batch):
+    for reg in (batch.register_csv, batch.register_gpkg):
+        v = certificates.verify_certificate(batch.files[0], register=reg, check_qr=have("pdftoppm"))
+        assert v.valid, str(v)
+        assert "VALID" in str(v)
+
+
+def _tampered(batch, tmp_path, column, change):
+    reg = pd.read_csv(batch.register_csv, dtype=str, keep_default_na=False)
+    row = reg.index[reg["certificate_no"] == "V1-PD-0001"][0]
+    reg.loc[row, column] = change(reg.loc[row, column])
+    path = tmp_path / "register.csv"
+    reg.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("column", "change", "field"), [
+    ("area_m2", lambda v: str(int(v) + 1), "area_m2"),
+    ("area_ha", lambda v: "1.0001", "area_ha"),
+    ("holder", lambda v: v.replace("Sisavath", "Somphone"), "holder"),
+    ("holder_lo", lambda v: v.replace("ສີສະຫວາດ", "ສົມພອນ"), "holder_lo"),
+    ("geometry_wkt", lambda v: v.replace("500100.00 2290100.00", "500100.00 2290100.50"), "geometry"),
+    ("issue_date", lambda v: "2026-01-16", "issue_date"),
+    ("valid_until", lambda v: "2031-01-15", "valid_until"),
+    ("parcel_id", lambda v: "V1-P9", "parcel_id"),
+    ("land_type", lambda v: "upland", "land_type"),
+    ("digest", lambda v: "0" * 64, "digest"),
+    ("pdf_sha256", lambda v: "0" * 64, "pdf_sha256"),
+])
+def test_verify_names_the_changed_register_field(batch, tmp_path, column, change, field):
+    path = _tampered(batch, tmp_path, column, change)
+    v = certificates.verify_certificate(batch.out_dir / "V1" / "V1-PD-0001.pdf", register=path, check_qr=False)
+    assert not v.valid
+    assert v.fields == [field], str(v)
+
+
+def test_verify_gpkg_geometry_vertex_moved(batch, tmp_path):
+    import shapely
+
+    reg = gpd.read_file(batch.register_gpkg, layer="certificates")
+    i = int(np.flatnonzero(reg["certificate_no"] == "V1-PD-0001")[0])
+    coords = np.array(reg.geometry.iloc[i].exterior.coords)
+    coords[1] += [0.0, 0.3]
+    coords[-1] = coords[0]
+    reg.loc[i, "geometry"] = shapely.Polygon(coords)
+    path = tmp_path / "r.gpkg"
+    reg.to_file(path, layer="certificates")
+    v = certificates.verify_certificate(batch.out_dir / "V1" / "V1-PD-0001.pdf", register=path, check_qr=False)
+    assert v.fields == ["geometry"]
+
+
+def test_verify_detects_forged_and_modified_pdf(batch, tmp_path):
+    good = batch.out_dir / "V1" / "V1-PD-0001.pdf"
+    # bytes appended (an incremental update of the PDF)
+    changed = tmp_path / "changed.pdf"
+    changed.write_bytes(good.read_bytes() + b"\n% edited\n")
+    v = certificates.verify_certificate(changed, register=batch.register_csv, check_qr=False)
+    assert v.fields == ["pdf_sha256"]
+    # a forged certificate: same number, larger area, consistent digest and QR of its own
+    reg = certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
+                                            issue_date=ISSUE)
+    row = reg[reg["certificate_no"] == "V1-PD-0001"].copy()
+    row["area_m2"] = 12_000
+    row["area_ha"] = 1.2
+    content = {f: (row.iloc[0]["geometry_wkt"] if f == "geometry" else row.iloc[0][f]) for f in _digest.FIELDS}
+    row["digest"] = _digest.digest({**content, "area_m2": 12_000})
+    forged = tmp_path / "forged.pdf"
+    forged.write_bytes(certificates.render_certificates(row))
+    v = certificates.verify_certificate(forged, register=batch.register_csv, check_qr=have("pdftoppm"))
+    assert not v.valid
+    assert "area_m2" in v.fields and "digest" in v.fields and "pdf_sha256" in v.fields
+    if have("pdftoppm"):
+        assert "qr_digest" in v.fields
+
+
+def test_verify_unknown_certificate_and_non_certificate(batch, tmp_path):
+    other = tmp_path / "empty.csv"
+    pd.DataFrame({"certificate_no": ["X"]}).to_csv(other, index=False)
+    v = certificates.verify_certificate(batch.files[0], register=other, check_qr=False)
+    assert v.fields == ["certificate_no"]
+    junk = tmp_path / "junk.pdf"
+    junk.write_bytes(b"not a pdf")
+    with pytest.raises(DataReadError, match="not a readable PDF"):
+        certificates.verify_certificate(junk, register=batch.register_csv)
+    with pytest.raises(DataReadError, match="register file not found"):
+        certificates.verify_certificate(batch.files[0], register=tmp_path / "nope.csv")
+
+
+def test_hmac_with_district_key(tmp_path, monkeypatch):
+    monkeypatch.delenv(_digest.KEY_ENV, raising=False)
+    key = tmp_path / "district.key"
+    key.write_text("s3cret-district-key\n")
+    res = _write(tmp_path / "k", key_file=key)
+    reg = pd.read_csv(res.register_csv, dtype=str)
+    assert reg["hmac"].str.len().eq(64).all()
+    for f in [*res.out_dir.rglob("*"), res.register_csv]:
+        if f.is_file():
+            assert b"s3cret-district-key" not in f.read_bytes()
+    pdf = res.out_dir / "V1" / "V1-PD-0001.pdf"
+    assert certificates.verify_certificate(pdf, register=res.register_csv, key_file=key, check_qr=False).valid
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text("another key")
+    v = certificates.verify_certificate(pdf, register=res.register_csv, key_file=wrong, check_qr=False)
+    assert v.fields == ["hmac"]
+    monkeypatch.setenv(_digest.KEY_ENV, "s3cret-district-key")
+    assert certificates.verify_certificate(pdf, register=res.register_csv, check_qr=False).valid
+    empty = tmp_path / "empty.key"
+    empty.write_text("\n")
+    with pytest.raises(Exception, match="district key is empty"):
+        _digest.read_key(empty)
+
+
+# -- labels ---------------------------------------------------------------------------------------
+def test_bundled_labels_complete():
+    lab = certificates.load_labels()
+    assert lab["certificate"]["validity_years"] == 3
+    assert all(v["lo"] and v["en"] for v in lab["labels"].values())
+    assert set(lab["land_types"]) == {"paddy", "upland", "permanent", "grazing", "residential", "forest", "other"}
+    assert len(lab["conditions"]) >= 3
+
+
+@needs_poppler
+def test_custom_labels_used(tmp_path):
+    custom = tmp_path / "labels.toml"
+    custom.write_text('[certificate]\nvalidity_years = 5\n\n[labels]\n'
+                      'title = { lo = "ໃບຢັ້ງຢືນສິດນຳໃຊ້ທີ່ດິນ", en = "Land Use Right Certificate" }\n\n'
+                      '[[conditions]]\nlo = "ເງື່ອນໄຂດຽວ"\nen = "The only condition of Houn district."\n',
+                      encoding="utf-8")
+    res = _write(tmp_path / "o", labels=custom)
+    text = subprocess.run(["pdftotext", str(res.files[0]), "-"], capture_output=True, text=True, check=True).stdout
+    assert "LAND USE RIGHT CERTIFICATE" in text and "ໃບຢັ້ງຢືນສິດນຳໃຊ້ທີ່ດິນ" in text
+    assert "The only condition of Houn district." in text
+    assert "pays the land tax" not in text
+    assert "Holder(s)" in text  # keys left out keep the bundled wording
+    assert set(pd.read_csv(res.register_csv, dtype=str)["valid_until"]) == {"2031-01-15"}
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ('[labels]\ntitel = { lo = "x", en = "y" }\n', r"line 2.*unknown key 'titel'"),
+    ('[labels]\narea = { lo = "ເນື້ອທີ່" }\n', r"line 2.*labels.area has no 'en' text"),
+    ('[certificate]\nvalidity_years = 0\n', r"line 2.*validity_years must be a whole number"),
+    ('[certificate]\nvalidity_years = "3"\n', r"line 2.*validity_years must be a whole number"),
+    ('[footer]\nx = 1\n', r"line 1.*unknown table 'footer'"),
+    ('[labels]\narea = "Area"\n', r"line 2.*labels.area must be a table"),
+    ('[labels]\narea = { lo = "a", en = "b", fr = "c" }\n', r"line 2.*unknown key\(s\) fr"),
+    ('conditions = []\n', r"line 1.*non-empty"),
+    ('[labels\narea = 1\n', r"line 1.*not valid TOML"),
+])
+def test_bad_labels_raise_rule_error_with_line_and_key(tmp_path, text, match):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError, match=match):
+        certificates.load_labels(path)
+
+
+def test_missing_labels_file():
+    with pytest.raises(DataReadError, match="labels file not found"):
+        certificates.load_labels("/nonexistent/labels.toml")
+
+
+# -- input errors ---------------------------------------------------------------------------------
+def test_input_errors(tmp_path):
+    hh, vil = _households(), _villages()
+    reg = certificates.certificate_register
+    with pytest.raises(SchemaError, match="'certificate_no' missing"):
+        reg(_allocations().drop(columns="certificate_no"), households=hh, villages=vil, issue_date=ISSUE)
+    with pytest.raises(SchemaError, match="household 'H1' is not in the households table"):
+        reg(_allocations(), households=hh[hh["household_id"] == "H2"], villages=vil, issue_date=ISSUE)
+    with pytest.raises(SchemaError, match="village 'V1' is not in the villages layer"):
+        reg(_allocations(), households=hh, villages=vil.assign(village_id="V2"), issue_date=ISSUE)
+    dup = _allocations().assign(certificate_no="V1-PD-0001")
+    with pytest.raises(SchemaError, match="occurs 5 times"):
+        reg(dup, households=hh, villages=vil, issue_date=ISSUE)
+    with pytest.raises(CRSError, match="geographic CRS"):
+        reg(_allocations().to_crs(4326), households=hh, villages=vil, issue_date=ISSUE)
+    empty = _allocations()
+    empty.loc[0, "geometry"] = Polygon()
+    with pytest.raises(GeometryError, match="empty or missing geometry"):
+        reg(empty, households=hh, villages=vil, issue_date=ISSUE)
+    with pytest.raises(SchemaError, match="issue_date '15/01/2026' is not a date"):
+        reg(_allocations(), households=hh, villages=vil, issue_date="15/01/2026")
+    with pytest.raises(SchemaError, match="has no head_name"):
+        reg(_allocations(), households=hh.assign(head_name=""), villages=vil, issue_date=ISSUE)
+    with pytest.raises(SchemaError, match="validity_years=0 is outside"):
+        reg(_allocations(), households=hh, villages=vil, issue_date=ISSUE, validity_years=0)
+    with pytest.raises(SchemaError, match="workers=0 must be at least 1"):
+        _write(tmp_path / "w", workers=0)
+    with pytest.raises(SchemaError, match="the register has no rows"):
+        certificates.render_certificates(_allocations().iloc[:0])
+
+
+def test_no_lao_font_is_a_clear_error(monkeypatch):
+    from importlib import resources
+
+    def no_pkg(name):
+        raise ModuleNotFoundError(name)
+
+    monkeypatch.setattr(resources, "files", no_pkg)
+    monkeypatch.setattr(certificates, "_FONT_CANDIDATES", ())
+    with pytest.raises(Exception, match="no font with Lao glyphs is installed.*justmytype-intl-sea"):
+        certificates.find_lao_font()
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+def test_cli_certificates_and_verify(tmp_path):
+    from landuse.cli.main import cli
+
+    _allocations().to_file(tmp_path / "alloc.gpkg", layer="allocations")
+    _households().to_csv(tmp_path / "hh.csv", index=False)
+    _villages().to_file(tmp_path / "villages.gpkg")
+    out = tmp_path / "certs"
+    args = ["certificates", "--allocations", str(tmp_path / "alloc.gpkg"), "--households",
+            str(tmp_path / "hh.csv"), "--villages", str(tmp_path / "villages.gpkg"), "--out", str(out),
+            "--issue-date", "2026-01-15"]
+    runner = CliRunner()
+    res = runner.invoke(cli, ["-q", *args])
+    assert res.exit_code == 0, res.output
+    lib = _write(tmp_path / "lib", parcels=None)
+    assert (out / "V1" / "V1-PD-0001.pdf").read_bytes() == (lib.out_dir / "V1" / "V1-PD-0001.pdf").read_bytes()
+    # resume without --issue-date: the register's date is reused
+    res = runner.invoke(cli, args[:-2])
+    assert res.exit_code == 0, res.output
+    assert "0 written, 5 unchanged; issue date 2026-01-15" in res.output
+    pdf = str(out / "V1" / "V1-PD-0001.pdf")
+    res = runner.invoke(cli, ["verify", pdf, "--register", str(out / "register.csv"), "--no-qr"])
+    assert res.exit_code == 0 and "VALID" in res.output
+    bad = _tampered(type("B", (), {"register_csv": out / "register.csv"}), tmp_path, "area_m2", lambda v: "1")
+    res = runner.invoke(cli, ["verify", pdf, "--register", str(bad), "--no-qr"])
+    assert res.exit_code == 1 and "area_m2 differs" in res.output
+    res = runner.invoke(cli, ["verify", pdf])
+    assert res.exit_code == 2
+    res = runner.invoke(cli, ["verify", pdf, "--register", str(tmp_path / "missing.csv")])
+    assert res.exit_code == 2
+    res = runner.invoke(cli, ["certificates", *args[1:-2], "--issue-date", "2026-13-01"])
+    assert res.exit_code == 2 and "not a date" in res.output
+    res = runner.invoke(cli, ["certificates", *args[1:-2], "--issue-date", "2026-02-01"])
+    assert res.exit_code == 1 and "different content" in res.output
+
+
+# -- demo -------------------------------------------------------------------------------------------
+def test_demo_village_certificates(tmp_path):
+    from landuse.allocation import LAND_TYPE_CODES
+    from landuse.datasets import load_demo
+
+    demo = load_demo()
+    par = demo.parcels
+    held = par[par["household_id"].notna() & par["land_type"].isin(["paddy", "upland", "permanent"])]
+    held = held[held["village_id"] == held["village_id"].iloc[0]].sort_values("parcel_id").head(12).copy()
+    held["certificate_no"] = [f"{v}-{LAND_TYPE_CODES[t]}-{i + 1:04d}"
+                              for i, (v, t) in enumerate(zip(held["village_id"], held["land_type"], strict=True))]
+    res = certificates.write_certificates(held, households=demo.households, villages=demo.villages, parcels=par,
+                                          out_dir=tmp_path / "demo", issue_date=ISSUE, overwrite=False,
+                                          progress=False)
+    assert res.written == 12 and max(res.sizes_bytes) <= 300_000
+    reg = pd.read_csv(res.register_csv, dtype=str)
+    assert reg["holder_lo"].str.len().gt(0).all()
+    assert (pd.to_numeric(reg["area_m2"]) > 0).all()
+    v = certificates.verify_certificate(res.files[0], register=res.register_gpkg, check_qr=have("pdftoppm"))
+    assert v.valid, str(v)
