@@ -85,9 +85,11 @@ TOOLTIP_COLUMNS = ("parcel_id", "certificate_no", "name_en", "name", "zone", "sc
 #: Legend rows shown per layer; further classes are summarised as "and N more".
 LEGEND_MAX = 24
 #: Columns coloured with a fixed palette, tried in order when ``color_by`` is not given.
-AUTO_COLOR_COLUMNS = ("status_class", "zone", "land_type")
+AUTO_COLOR_COLUMNS = ("severity", "status_class", "zone", "land_type", "feature")
+# Layers drawn in their own colour unless color_by says otherwise.
+_FIXED_COLOUR_LAYERS = ("villages", "unallocated", "streams", "canals", "commands")
 
-# Default look of the usual planning layers: (kind hint, colour, fill opacity, weight).
+# Default look of the usual planning layers: (colour, fill opacity, line weight [px]).
 _LAYER_LOOK: dict[str, tuple[str, float, float]] = {
     "villages": ("#222222", 0.0, 2.5),
     "zones": ("#555555", 0.55, 0.6),
@@ -96,7 +98,7 @@ _LAYER_LOOK: dict[str, tuple[str, float, float]] = {
     "allocations": ("#333333", 0.7, 0.6),
     "unallocated": ("#7f7f7f", 0.35, 0.8),
     "fallow": ("#333333", 0.7, 0.6),
-    "schemes": ("#1f78b4", 0.9, 1.0),
+    "schemes": ("#1f78b4", 0.35, 1.2),
     "commands": ("#6baed6", 0.35, 1.5),
     "canals": ("#08519c", 1.0, 2.5),
     "streams": ("#2c7fb8", 1.0, 1.8),
@@ -280,10 +282,13 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
         Layer name; the usual planning names (``"parcels"``, ``"zones"``, ...) get
         bilingual titles and default colours.
     color_by : str, optional
-        Column that colours the features: ``land_type``, ``zone`` and ``status_class``
-        use the fixed palettes of :data:`STYLES`; other text columns get a
+        Column that colours the features: ``land_type``, ``zone``, ``status_class``,
+        ``severity`` (conflicts) and ``feature`` (irrigation schemes) use the fixed
+        palettes of :data:`STYLES`; other text columns get a
         deterministic palette; numeric columns five quantile classes on a viridis ramp.
-        By default the first of ``status_class``, ``zone``, ``land_type`` present.
+        By default the first of ``severity``, ``status_class``, ``zone``, ``land_type``,
+        ``feature`` present (none for villages, streams, canals, command areas and
+        unallocated land, drawn in their own colour).
     popup_columns : sequence of str, optional
         Attributes shown in the popup (and the only ones stored in the file). By
         default the known planning columns present (ids, names, land type, area ...).
@@ -327,7 +332,8 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
     geom_col = gdf.geometry.name
     attrs = [c for c in gdf.columns if c != geom_col]
     if color_by is None:
-        color_by = next((c for c in AUTO_COLOR_COLUMNS if c in attrs), None)
+        auto = () if name in _FIXED_COLOUR_LAYERS else AUTO_COLOR_COLUMNS
+        color_by = next((c for c in auto if c in attrs), None)
     elif color_by not in attrs:
         raise SchemaError(f"color_by column {color_by!r} is not in the layer", source=layer,
                           column=color_by, hint=f"use one of {', '.join(map(str, attrs)) or '(none)'}")
