@@ -164,6 +164,16 @@ def test_bilingual_labels_and_values(grid_parcels):
     assert data["title"] == ["Parcels", "ຕອນດິນ"]
 
 
+def test_automatic_colour_column_depends_on_the_layer(grid_parcels, one_village):
+    conflicts = grid_parcels.assign(severity=["high", "medium"] * 6)
+    data = maps.map_layer_data(conflicts, name="conflicts")
+    assert [c[1] for c in data["classes"]] == ["High", "Medium"]  # severity beats land_type
+    assert data["classes"][0][0] == maps.STYLES["severity"]["high"]["colour"]
+    villages = one_village.assign(zone="PADDY")
+    assert maps.map_layer_data(villages, name="villages")["classes"] == [["#222222", "Villages", "ບ້ານ"]]
+    assert maps.map_layer_data(villages, name="villages", color_by="zone")["classes"][0][1] == "Paddy"
+
+
 def test_numeric_colour_ramp_has_quantile_classes_and_missing_class(grid_parcels):
     gdf = grid_parcels.assign(yield_t=[float(k) for k in range(11)] + [np.nan])
     data = maps.map_layer_data(gdf, color_by="yield_t")
