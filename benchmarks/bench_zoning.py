@@ -78,14 +78,16 @@ def run_case(name: str, villages, dem, forest=None) -> dict:
     region = grid > 0
     cells = 0.5e4 / (dem.res[0] * dem.res[1])
     priority = {c: i for i, c in enumerate(sorted(np.unique(grid[region])))}
-    _, t_sieve = _timed(features.sieve, grid, size=int(np.ceil(cells)), mask=region, connectivity=4)
+    _, t_sieve = _timed(features.sieve, grid, size=int(np.ceil(cells)), mask=region,
+                        connectivity=4)
     _, t_merge = _timed(zoning._merge_small_patches, grid, region, cells, priority)
     out = {"case": name, "km2": km2, "villages": len(villages), "zones": len(res.zones),
            "streams_s": t_streams, "zoning_s": t_zone, "total_s": t_total,
            "zoning_s_per_km2": t_zone / km2, "total_s_per_km2": t_total / km2,
            "zoning_cpu_s": c_zone, "total_cpu_s": c_total,
            "mmu_merge_s": t_merge, "gdal_sieve_s": t_sieve}
-    print(f"{name}: {len(villages)} villages, {km2:.1f} km², {dem.shape[0]}x{dem.shape[1]} cells, "
+    print(f"{name}: {len(villages)} villages, {km2:.1f} km², "
+          f"{dem.shape[0]}x{dem.shape[1]} cells, "
           f"{len(res.zones)} zone polygons")
     print(f"  streams (hydrology)  {t_streams:7.2f} s")
     print(f"  zoning (given streams){t_zone:7.2f} s  = {1000 * t_zone / km2:6.1f} ms/km²"

@@ -233,7 +233,8 @@ def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
     parent = np.arange(n_total + 1)
     import heapq
 
-    heap = [(size[c], c) for c in range(1, n_total + 1) if size[c] < min_cells and not comp_locked[c]]
+    heap = [(size[c], c) for c in range(1, n_total + 1)
+            if size[c] < min_cells and not comp_locked[c]]
     heapq.heapify(heap)
     while heap:
         s, c = heapq.heappop(heap)
@@ -261,7 +262,7 @@ def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
             on[target] = on.get(target, 0) + w
         adj.pop(c, None)
         # patches of the target's zone that touched c now touch target: join them
-        joined = [o for o, w in nbrs.items() if o != target and comp_zone_arr[o] == comp_zone_arr[target]]
+        joined = [o for o in nbrs if o != target and comp_zone_arr[o] == comp_zone_arr[target]]
         for o in joined:
             if parent[o] != o:
                 continue
@@ -416,7 +417,8 @@ def _polygonal(g: Any) -> Any:
     return shapely.union_all(parts)
 
 
-def _parcel_fractions(parcels: Any, rasters: dict[str, Raster], n_codes: int) -> dict[str, np.ndarray]:
+def _parcel_fractions(parcels: Any, rasters: dict[str, Raster],
+                      n_codes: int) -> dict[str, np.ndarray]:
     """Area fraction [-] of each parcel in each code 1..n_codes of each raster.
 
     Exact cell coverage fractions (exactextract), all rasters (same grid) in one pass.
@@ -429,8 +431,9 @@ def _parcel_fractions(parcels: Any, rasters: dict[str, Raster], n_codes: int) ->
     for name in names:
         r = rasters[name]
         left, bottom, right, top = r.bounds
-        srcs.append(NumPyRasterSource(r.data.astype(np.float64), left, bottom, right, top, nodata=0,
-                                      name=name, srs_wkt=r.crs.to_wkt() if r.crs is not None else None))
+        wkt = r.crs.to_wkt() if r.crs is not None else None
+        srcs.append(NumPyRasterSource(r.data.astype(np.float64), left, bottom, right, top,
+                                      nodata=0, name=name, srs_wkt=wkt))
     g = parcels.reset_index(drop=True)[[parcels.geometry.name]].set_geometry(parcels.geometry.name)
     res = exact_extract(srcs, g, ["unique", "frac"], output="pandas")
     out = {}

@@ -31,7 +31,8 @@ _NUMERIC_CONDITIONS = (
     "min_slope_pct", "max_slope_pct", "min_elev_m", "max_elev_m",
     "stream_buffer_m", "max_stream_distance_m", "min_stream_distance_m",
 )
-_RULE_KEYS = {"id", "zone", "reason", "status", "source", "forest", "existing_land_type", "designated",
+_RULE_KEYS = {"id", "zone", "reason", "status", "source", "forest", "existing_land_type",
+              "designated",
               "max_stream_order", *_NUMERIC_CONDITIONS}
 _STATUSES = ("sourced", "default", "derived default")
 _ZONE_KEYS = {"category", "label_en", "label_lo", "color", "allowed_land_types"}
@@ -254,7 +255,8 @@ def _string(ctx: _Ctx, table: dict, path: tuple, key: str, *, required: bool = F
         return default
     value = table[key]
     if not isinstance(value, str):
-        raise ctx.error((*path, key), f"expected text, found {value!r}", hint='quote the value: "..."')
+        raise ctx.error((*path, key), f"expected text, found {value!r}",
+                        hint='quote the value: "..."')
     return value
 
 
@@ -300,7 +302,7 @@ def _table(ctx: _Ctx, data: dict, path: tuple, key: str) -> dict:
 
 # -- the parser ----------------------------------------------------------------------------
 def parse_rules(text: str, *, source: str = "<rules>") -> RuleSet:
-    """Parse and validate the text of a zoning rule file (see :func:`landuse.zoning.load_rules`)."""
+    """Parse and validate the text of a zoning rule file (:func:`landuse.zoning.load_rules`)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -389,7 +391,8 @@ def parse_rules(text: str, *, source: str = "<rules>") -> RuleSet:
             raise ctx.error((*path, "id"), f"rule id {rid!r} is not an identifier",
                             hint="use letters, digits and underscores")
         if rid in seen:
-            raise ctx.error((*path, "id"), f"duplicate rule id {rid!r}", hint="give each rule a unique id")
+            raise ctx.error((*path, "id"), f"duplicate rule id {rid!r}",
+                            hint="give each rule a unique id")
         seen.add(rid)
         zone = _string(ctx, r, path, "zone", required=True)
         if zone not in zones:
@@ -438,7 +441,8 @@ def parse_rules(text: str, *, source: str = "<rules>") -> RuleSet:
                             "max_stream_order needs a stream distance condition in the same rule")
         rules.append(rule)
     if not rules[-1].is_catch_all:
-        raise ctx.error(("rule", len(rules) - 1), f"the last rule ({rules[-1].id!r}) has conditions, "
+        raise ctx.error(("rule", len(rules) - 1),
+                        f"the last rule ({rules[-1].id!r}) has conditions, "
                         "so some cells could get no zone",
                         hint="end the list with a [[rule]] that has only id, zone and reason")
     if len(rules) > 250:

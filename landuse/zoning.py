@@ -177,7 +177,8 @@ def load_rules(path: str | os.PathLike | RuleSet | None = None) -> RuleSet:
     return parse_rules(text, source=p.name)
 
 
-def slope_classes(slope_pct: Any, *, rules: RuleSet | str | os.PathLike | None = None) -> np.ndarray:
+def slope_classes(slope_pct: Any, *,
+                  rules: RuleSet | str | os.PathLike | None = None) -> np.ndarray:
     """Return the slope class code (FAO 2006 by default) of each slope value.
 
     Class *i* covers ``breaks[i-1] < slope <= breaks[i]``.
@@ -449,7 +450,8 @@ def zone_villages(
         _check_streams(streams, dem_r, needs_order=any(o is not None for o in orders))
         for o in sorted(orders, key=lambda v: -1 if v is None else v):
             thresholds = [d for r in rs.rules if r.uses_streams and r.max_stream_order == o
-                          for d in (r.max_stream_distance_m, r.min_stream_distance_m) if d is not None]
+                          for d in (r.max_stream_distance_m, r.min_stream_distance_m)
+                          if d is not None]
             distances[o] = _stream_distance(streams, grid, cells=any_region,
                                             thresholds_m=thresholds, max_order=o)
     if forest is None and any(r.forest is True for r in rs.rules):
@@ -608,7 +610,8 @@ def zone_table(zones: Any, *, rules: RuleSet | str | os.PathLike | None = None) 
     _validate.require_geodataframe(zones, layer=name)
     _validate.require_columns(zones, ["village_id", "zone"], layer=name)
     _validate.require_projected(zones, layer=name)
-    df = pd.DataFrame({"village_id": zones["village_id"].to_numpy(), "zone": zones["zone"].to_numpy(),
+    df = pd.DataFrame({"village_id": zones["village_id"].to_numpy(),
+                       "zone": zones["zone"].to_numpy(),
                        "area_ha": zones.geometry.area.to_numpy() / 1e4})
     out = df.groupby(["village_id", "zone"], sort=False, as_index=False)["area_ha"].sum()
     total = out.groupby("village_id")["area_ha"].transform("sum")
@@ -704,7 +707,8 @@ def suitability(
     dem_r = _coerce_dem(dem)
     limits = rs.suitability.get(land_use)
     if limits is None:
-        raise SchemaError(f"land_use={land_use!r} has no [suitability.{land_use}] table in the rules",
+        raise SchemaError(f"land_use={land_use!r} has no [suitability.{land_use}] table in "
+                          "the rules",
                           source=rs.source,
                           hint=f"use one of {', '.join(rs.suitability) or '(none defined)'}")
     values: dict[str, np.ndarray] = {}
@@ -808,7 +812,8 @@ def parcel_suitability(
             raise SchemaError(f"land use {u!r} has no [suitability.{u}] table in the rules",
                               source=rs.source, hint=f"use one of {', '.join(rs.suitability)}")
     slope_r = Raster(_slope_pct(dem_r), dem_r.transform, dem_r.crs, None, "slope")
-    needs_streams = any(lim.factor == "stream_distance_m" for u in uses for lim in rs.suitability[u])
+    needs_streams = any(lim.factor == "stream_distance_m"
+                        for u in uses for lim in rs.suitability[u])
     if needs_streams and streams is None:
         streams = _derive_streams(dem_r)
     out = pd.DataFrame(index=parcels.index)
@@ -966,11 +971,12 @@ def parcel_zones(
         limit = rs.slope_limit_pct(lt)
         if limit is not None and np.isfinite(mean_slope[i]) and mean_slope[i] > limit:
             why.append(f"mean slope {mean_slope[i]:.1f} % exceeds the {lt} limit of {limit:g} %")
-            act.append(f"verify terracing or soil conservation, or reclassify the parcel to a land "
-                       f"type allowed on this slope")
+            act.append("verify terracing or soil conservation, or reclassify the parcel to a "
+                       "land type allowed on this slope")
             sev = "high"
         if unzoned[i] >= med:
-            why.append(f"{unzoned[i]:.0f} % of the parcel lies outside the zoned village territory")
+            why.append(f"{unzoned[i]:.0f} % of the parcel lies outside the zoned village "
+                       "territory")
             act.append("check the parcel against the village boundary")
             sev = sev or "medium"
         severity.append(sev)

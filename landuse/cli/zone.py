@@ -65,7 +65,8 @@ def command(villages_path: str, dem_path: str, rules_path: str | None, streams_p
     streams = io.read_vector(streams_path, what="streams") if streams_path else None
     forest = None
     if forest_path:
-        forest = (io.read_raster(forest_path) if Path(forest_path).suffix.lower() in _RASTER_SUFFIXES
+        is_raster = Path(forest_path).suffix.lower() in _RASTER_SUFFIXES
+        forest = (io.read_raster(forest_path) if is_raster
                   else io.read_vector(forest_path, what="forest"))
     landuse = None
     if landuse_path:
@@ -73,7 +74,8 @@ def command(villages_path: str, dem_path: str, rules_path: str | None, streams_p
         if "land_type" in landuse.columns:
             landuse["land_type"] = io.normalise_land_types(landuse["land_type"])
 
-    designated = io.read_vector(designated_path, what="designated areas") if designated_path else None
+    designated = (io.read_vector(designated_path, what="designated areas")
+                  if designated_path else None)
     result = zoning.zone_villages(villages, dem, rules=rules, streams=streams, forest=forest,
                                   landuse=landuse, designated=designated,
                                   min_mapping_unit_ha=mmu_ha)
