@@ -366,21 +366,31 @@ def make_dem(
 # Villages, zones, parcels
 # ======================================================================================
 def place_villages(rng: np.random.Generator, terrain: dict, window) -> np.ndarray:
-    """Seven village centres on valley floors, spread out by farthest-point sampling."""
+    """Seven village centres spread out by farthest-point sampling.
+
+    The first centre is the Hmong village, on gentle land above 900 m within 1 km of a
+    stream (its water comes from a headwater spring); the six others lie on valley
+    floors beside streams draining >= 0.8 km2.
+    """
     xx, yy = cell_centres((NY, NX), TRANSFORM)
+    inner = (xx > X0 + 1200) & (xx < X1 - 1200) & (yy > Y0 + 1200) & (yy < Y1 - 1200)
     ok = (
         (terrain["dist_stream"] > 15)
         & (terrain["dist_stream"] < terrain["valley_half_width"])
         & (terrain["area_km2"] >= 0.8)
         & (terrain["slope_pct"] < 8)
-        & (xx > X0 + 1200)
-        & (xx < X1 - 1200)
-        & (yy > Y0 + 1200)
-        & (yy < Y1 - 1200)
+        & inner
+    )
+    high = (
+        (terrain["dem"] > 900)
+        & (terrain["slope_pct"] < 20)
+        & (terrain["dist_stream"] < 1000)
+        & inner
     )
     cand = np.column_stack([xx[ok], yy[ok]])
+    cand_high = np.column_stack([xx[high], yy[high]])
     for _attempt in range(200):
-        pts = [cand[rng.integers(len(cand))]]
+        pts = [cand_high[rng.integers(len(cand_high))]]
         while len(pts) < len(VILLAGES):
             d = np.min(np.linalg.norm(cand[:, None, :] - np.asarray(pts)[None], axis=2), axis=1)
             pts.append(cand[int(np.argmax(d + rng.uniform(0, 400, len(d))))])
