@@ -633,13 +633,20 @@ def parcel_sketch(parcel_id: Any, parcels: Any, *, others: Mapping[str, Any] | N
             ngeoms = parcels.geometry.iloc[near].to_numpy()
             _add_polygons(ax, ngeoms, facecolors="#f0f0f0", edgecolor="#555555", linewidth=0.6,
                           zorder=2)
+            inner = shapely.box(cx - side * 0.36, cy - side * 0.40, cx + side * 0.36, cy + side * 0.40)
             for g, nid in zip(ngeoms, ids[near], strict=True):
-                visible = shapely.intersection(g, view)
+                # label inside the inner part of the view, so that ids are not cut at the edge
+                # and away from the parcel, so that the parcel does not cover it
+                visible = shapely.difference(shapely.intersection(g, inner), geom.buffer(side * 0.12))
+                if visible.is_empty:
+                    visible = shapely.intersection(g, inner)
+                if visible.is_empty:
+                    visible = shapely.intersection(g, view)
                 if visible.is_empty:
                     continue
                 p = shapely.point_on_surface(visible)
                 ax.text(p.x, p.y, nid, ha="center", va="center", fontsize=6, color="#333333",
-                        zorder=3)
+                        zorder=7)
         _add_polygons(ax, [geom], facecolors="#fff2a8", edgecolor="#000000", linewidth=1.4, zorder=4)
         p = shapely.point_on_surface(geom)
         ax.text(p.x, p.y, f"{parcel_id}\n{geom.area / 10_000:.2f} ha", ha="center", va="center",
