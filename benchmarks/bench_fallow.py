@@ -107,10 +107,13 @@ def step_landuse(folder: Path, out: Path, use_dask: bool) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     fallow_raster(paths, classes=CLASSES, out_dir=out, use_dask=use_dask, overwrite=True)
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+    out = {"seconds": secs, "cpu_seconds": cpu}
     if client is not None:
+        rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        out["worker_peak_rss_mb"] = max(rss.values())
         client.close()
         cluster.close()
-    return {"seconds": secs, "cpu_seconds": cpu}
+    return out
 
 
 def _child(argv: list[str]) -> dict:
@@ -166,9 +169,10 @@ def main() -> None:
               f"{'OK' if lu['peak_rss_mb'] < 1536 else 'OVER'} (< 1.5 GB)")
         if not args.no_dask:
             dk = _child(["dask", str(stack), str(tmp / "out_dask")])
-            print(f"dask LocalCluster(2x1) {dk['seconds']:7.2f} s  client peak "
-                  f"{dk['peak_rss_mb']:6.0f} MB  {pixel_years / dk['seconds'] / 1e6:6.1f} "
-                  f"M pixel-years/s  ratio {dk['seconds'] / plain['seconds']:.2f}")
+            print(f"dask LocalCluster(2x1) {dk['seconds']:7.2f} s wall  client peak "
+                  f"{dk['peak_rss_mb']:6.0f} MB  worker peak {dk['worker_peak_rss_mb']:6.0f} MB  "
+                  f"{pixel_years / dk['seconds'] / 1e6:6.1f} M pixel-years/s  "
+                  f"ratio {dk['seconds'] / plain['seconds']:.2f}")
             import rasterio
 
             for name in ("mean_fallow_years", "n_cycles", "fallow_trend_years_per_decade"):

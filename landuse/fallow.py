@@ -109,6 +109,7 @@ __all__ = [
     "FallowClasses",
     "RASTER_OUTPUTS",
     "cropped_area_from_histories",
+    "cropped_area_from_households",
     "cycles",
     "decade_summary",
     "fallow_metrics_array",
@@ -813,6 +814,40 @@ def cropped_area_from_histories(histories: pd.DataFrame, parcels: Any, *,
     sel = st.codes[-int(last_years):] == CULTIVATED
     per_year = pd.DataFrame(sel * plot_area[None, :]).T.groupby(vmap.to_numpy()).sum()
     out = per_year.mean(axis=1)
+    out.index.name = "village_id"
+    return out.rename("cropped_area_ha").sort_index()
+
+
+def cropped_area_from_households(households: pd.DataFrame, *, plot_size_ha: float,
+                                 plots_per_year: float = 1.0) -> pd.Series:
+    """Yearly cropped area per village as households x plot size.
+
+    Parameters
+    ----------
+    households : pandas.DataFrame
+        One row per household with ``village_id``.
+    plot_size_ha : float
+        Area one household crops in one plot. [ha]
+    plots_per_year : float, default 1
+        Plots each household crops per year.
+
+    Returns
+    -------
+    pandas.Series
+        ``cropped_area_ha`` by ``village_id`` (sorted). [ha]
+
+    Examples
+    --------
+    >>> hh = pd.DataFrame({"household_id": ["a", "b", "c"], "village_id": ["V1", "V1", "V2"]})
+    >>> cropped_area_from_households(hh, plot_size_ha=1.5).to_dict()
+    {'V1': 3.0, 'V2': 1.5}
+    """
+    _validate.require_columns(households, ("village_id",), layer="households")
+    if not plot_size_ha > 0 or not plots_per_year > 0:
+        raise SchemaError(f"plot_size_ha={plot_size_ha!r} and plots_per_year={plots_per_year!r} "
+                          "must be > 0", source="cropped_area_from_households",
+                          hint="e.g. plot_size_ha=1.0 (a typical upland rice plot)")
+    out = households.groupby("village_id").size().astype(float) * plot_size_ha * plots_per_year
     out.index.name = "village_id"
     return out.rename("cropped_area_ha").sort_index()
 

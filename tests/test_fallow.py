@@ -466,6 +466,14 @@ def parcels():
                             geometry=geoms, crs=UTM47)
 
 
+def test_cropped_area_from_households():
+    hh = pd.DataFrame({"household_id": list("abcde"), "village_id": ["V2", "V1", "V1", "V1", "V2"]})
+    got = lf.cropped_area_from_households(hh, plot_size_ha=0.8, plots_per_year=1.25)
+    assert got.to_dict() == pytest.approx({"V1": 3.0, "V2": 2.0})
+    with pytest.raises(SchemaError, match="plot_size_ha=0 and plots_per_year=1.0 must be > 0"):
+        lf.cropped_area_from_households(hh, plot_size_ha=0)
+
+
 def test_cropped_and_rotational_area(parcels):
     h = hist({"A": "FCFFC", "B": "CFFCF", "C": "FFCCF"})
     crop = lf.cropped_area_from_histories(h, parcels, last_years=2)
@@ -558,6 +566,15 @@ def test_cli_fallow(tmp_path, parcels):
     assert "3 plots" in r.output
     r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "h.csv"), "--out", str(out)])
     assert r.exit_code == 1 and "exists already" in r.output
+    r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "h.csv"), "--out",
+                                 str(tmp_path / "o3"), "--fallow-classes", "1,2,3"])
+    assert r.exit_code == 0, r.output
+    got = pd.read_csv(tmp_path / "o3" / "plot_summary.csv", dtype={"plot_id": str})
+    k = lf.FallowClasses(1, 2, 3)
+    assert got["status_class"].tolist() == lf.plot_summary(h, classes=k)["status_class"].tolist()
+    r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "h.csv"), "--out",
+                                 str(tmp_path / "o4"), "--fallow-classes", "3,7"])
+    assert r.exit_code == 2 and "three numbers" in r.output
     h.iloc[[0, 0]].to_csv(tmp_path / "dup.csv", index=False)
     r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "dup.csv"), "--out",
                                  str(tmp_path / "o2")])

@@ -25,10 +25,12 @@ from landuse.cli._common import overwrite_option
               help="Yearly population growth (e.g. 0.02) for the projection.")
 @click.option("--other-as", type=click.Choice(["fallow", "break"]), default="fallow",
               show_default=True, help="How 'other' (forest) years count.")
+@click.option("--fallow-classes", default="3,7,11", show_default=True,
+              help="Upper bounds of the critical, short and adequate classes [years].")
 @overwrite_option
 def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallow: float,
            cropping_years: float, growth_rate: float | None, other_as: str,
-           overwrite: bool) -> None:
+           fallow_classes: str, overwrite: bool) -> None:
     """Fallow cycles, plot and village summaries, charts and land demand from plot histories.
 
     Writes cycles.csv, plot_summary.csv, decade_summary.csv, village_summary.csv (when
@@ -43,6 +45,14 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
     from landuse import fallow as lf
     from landuse.io import read_histories, read_parcels, write_table, write_vector
 
+    try:
+        bounds = [float(v) for v in fallow_classes.split(",")]
+        if len(bounds) != 3:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter("give three numbers, e.g. 3,7,11",
+                                 param_hint="--fallow-classes") from None
+    classes = lf.FallowClasses(*bounds)
     hist = read_histories(histories_path)
     parcels = read_parcels(parcels_path) if parcels_path else None
     out_dir = Path(out)
@@ -52,7 +62,7 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
         villages = hist[["plot_id", "village_id"]].drop_duplicates()
 
     cyc = lf.cycles(hist, other_as=other_as)
-    summ = lf.plot_summary(hist, other_as=other_as)
+    summ = lf.plot_summary(hist, other_as=other_as, classes=classes)
     written = [
         write_table(cyc, out_dir / "cycles.csv", overwrite=overwrite),
         write_table(summ, out_dir / "plot_summary.csv", overwrite=overwrite),
@@ -60,7 +70,7 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
                     out_dir / "decade_summary.csv", overwrite=overwrite),
     ]
     if villages is not None:
-        vs = lf.village_summary(hist, villages=villages, other_as=other_as)
+        vs = lf.village_summary(hist, villages=villages, other_as=other_as, classes=classes)
         written.append(write_table(vs.reset_index(), out_dir / "village_summary.csv",
                                    overwrite=overwrite))
     trend_fig = lf.plot_fallow_by_clearing_year(cyc, villages=villages)
@@ -76,7 +86,7 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
         rot = lf.rotational_area_from_parcels(parcels)
         demand = lf.village_land_demand(
             crop, rot, cropping_years=cropping_years, target_fallow_years=target_fallow,
-            growth_rate=growth_rate,
+            growth_rate=growth_rate, classes=classes,
             base_year=int(hist["year"].max()) if growth_rate is not None else None)
         written.append(write_table(demand.reset_index(), out_dir / "land_demand.csv",
                                    overwrite=overwrite))
