@@ -50,10 +50,12 @@ def __getattr__(name: str):
     global _index
     if name in _MODULES:
         return importlib.import_module(f"landuse.{name}")
+    if name.startswith("_"):
+        # private submodules (``from landuse import _validate``) are imported by the import
+        # system itself; never trigger the import of every public module for them
+        raise AttributeError(f"module 'landuse' has no attribute {name!r}")
     if _index is None or name not in _index:
         # (re)build: a module imported half-way (import cycle) may have been missed before
-        if name.startswith("__"):
-            raise AttributeError(f"module 'landuse' has no attribute {name!r}")
         _index = _build_index()
     if name in _index:
         return getattr(importlib.import_module(f"landuse.{_index[name]}"), name)

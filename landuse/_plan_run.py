@@ -129,8 +129,9 @@ def run_village(vi: VillageInput) -> VillageResult:
 def _zoning(vi: VillageInput, res: VillageResult) -> None:
     from landuse import zoning
 
+    # existing parcels give the residential and paddy areas the rules keep as they are
     z = zoning.zone_villages(vi.village, vi.dem, rules=vi.rules.get("zoning"), streams=vi.streams,
-                             forest=vi.forest)
+                             forest=vi.forest, landuse=vi.parcels)
     res.products["zones"] = z.zones
     res.products["zone_table"] = z.table
     pz = zoning.parcel_zones(vi.parcels, z.zones, rules=vi.rules.get("zoning"), dem=vi.dem)

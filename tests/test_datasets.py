@@ -544,17 +544,17 @@ def test_slope_helper_on_a_tilted_plane():
 def test_cli_demo_prints_summary_and_writes_json(tmp_path):
     runner = CliRunner()
     out = tmp_path / "demo"
-    res = runner.invoke(cli, ["demo", "--out", str(out)])
+    res = runner.invoke(cli, ["demo", "--out", str(out), "--summary-only"])
     assert res.exit_code == 0, res.output
     assert "ນາເລົາ" in res.output and "Nalao" in res.output
     assert "steeper than 30 %" in res.output
     assert "Total: 32 families" in res.output
-    data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    data = json.loads((out / "demo_data.json").read_text(encoding="utf-8"))
     assert data["households"]["count"] == 720
     # an existing summary is not overwritten silently
-    res = runner.invoke(cli, ["demo", "--out", str(out)])
+    res = runner.invoke(cli, ["demo", "--out", str(out), "--summary-only"])
     assert res.exit_code == 1 and "exists already" in res.output
-    res = runner.invoke(cli, ["demo", "--out", str(out), "--overwrite"])
+    res = runner.invoke(cli, ["demo", "--out", str(out), "--overwrite", "--summary-only"])
     assert res.exit_code == 0
 
 

@@ -1,9 +1,10 @@
-"""``landuse demo``: run the toolkit on the bundled Oudomxay demo data.
+"""``landuse demo``: run the whole plan on the bundled Oudomxay demo data.
 
-For now the command reads every demo layer, prints a summary (villages with their
-Lao and English names, households, parcels by land type, terrain, forest, irrigation
-schemes) and writes it as ``summary.json`` into the output folder. The summary itself
-is computed by :func:`landuse.datasets.summary`; this module only prints and writes.
+The command prints a summary of the demo data (villages with their Lao and English
+names, households, parcels by land type, terrain, forest, irrigation schemes; computed
+by :func:`landuse.datasets.summary`) and writes it as ``demo_data.json``, then runs the
+demo's plan file (:func:`landuse.plan.run_plan`) into the output folder and prints where
+each product is. This is what ``make demo`` runs.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ from landuse.cli._common import echo_table, overwrite_option
     type=click.Path(file_okay=False),
     help="Output folder.",
 )
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Run villages in parallel on a dask LocalCluster of N workers.")
+@click.option("--summary-only", is_flag=True, help="Only print and write the summary of the demo data.")
 @overwrite_option
-def command(out: str, overwrite: bool) -> None:
-    """Run every available step on the bundled demo and print where the outputs are."""
+@click.pass_context
+def command(ctx: click.Context, out: str, workers: int | None, summary_only: bool, overwrite: bool) -> None:
+    """Run the whole plan on the bundled demo and print where the outputs are."""
     import landuse._validate  # noqa: F401  (loaded before landuse.io)
     from landuse import datasets
     from landuse.io import atomic_output
@@ -79,7 +84,21 @@ def command(out: str, overwrite: bool) -> None:
         sc["schemes"], ["scheme_id", "name_en", "village_id", "parcels", "families", "area_ha"]
     )
     click.echo(f"Total: {sc['families']} families on {sc['area_ha']:.1f} ha of paddy")
-    target = out_dir / "summary.json"
+    target = out_dir / "demo_data.json"
     with atomic_output(target, overwrite=overwrite) as tmp:
         tmp.write_text(json.dumps(s, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     click.echo(f"\nWrote {target}")
+    if summary_only:
+        return
+
+    from landuse.cli.run import echo_outputs
+    from landuse.plan import run_plan
+
+    quiet = bool(ctx.obj and ctx.obj.get("quiet"))
+    click.echo("\nRunning the demo plan (check, terrain, zoning, allocation, fallow, irrigation, map, "
+               "certificates, reports)...")
+    run = run_plan(datasets.get_path("plan"), out_dir=out_dir, overwrite=overwrite, workers=workers,
+                   progress=not quiet)
+    echo_outputs(run, quiet=quiet)
+    if run.failed:
+        ctx.exit(1)
