@@ -318,6 +318,32 @@ def test_raster_equals_table_cell_by_cell(stack, tmp_path):
         assert dst.shape == src.shape and dst.dtypes[0] == "float32"
 
 
+@pytest.mark.parametrize(("dtype", "nodata"), [("float32", np.nan), ("int16", -9999),
+                                               ("uint16", 65535), ("uint8", None)])
+def test_other_dtypes_and_break_mode_equal_table(tmp_path, dtype, nodata):
+    rows, cols, T = 5, 6, 14
+    seqs = _sequences(rows, cols, T, seed=7)
+    if nodata is None:  # no nodata value: no missing years allowed
+        seqs = [q.replace(".", "F") for q in seqs]
+    value = {**VALUE, ".": nodata if nodata is not None else 0}
+    arr = np.array([[value[q[t]] for q in seqs] for t in range(T)], dtype).reshape(T, rows, cols)
+    paths = []
+    for t in range(T):
+        p = tmp_path / f"lc_{2001 + t}.tif"
+        with rasterio.open(p, "w", driver="GTiff", width=cols, height=rows, count=1, dtype=dtype,
+                           crs=UTM47, transform=Affine(30, 0, 0, 0, -30, 0), nodata=nodata) as ds:
+            ds.write(arr[t], 1)
+        paths.append(p)
+    paths.pop(5)  # an absent year is a missing year for every cell
+    seqs = [q[:5] + "." + q[6:] for q in seqs]
+    res = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "o", other_as="break"))
+    summ = lf.plot_summary(_table(seqs, cols), other_as="break").set_index("plot_id")
+    ids = [f"r{r:03d}c{c:03d}" for r in range(rows) for c in range(cols)]
+    for name in lf.RASTER_OUTPUTS:
+        want = summ[name].reindex(ids).to_numpy(np.float32).reshape(rows, cols)
+        np.testing.assert_array_equal(res[name], want)
+
+
 def test_dask_path_equals_numpy_path(stack, tmp_path):
     import dask
 
