@@ -68,14 +68,14 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "parcel_id": ("plot_id", "parcel", "parcel_no", "parcelid", "id", "fid_parcel"),
         "village_id": ("village_code", "vill_id", "villageid", "vid"),
         "land_type": ("landtype", "land_use", "landuse", "type", "lu_type"),
-        "household_id": ("holder_id", "hh_id", "householdid", "hhid", "owner_id"),
+        "household_id": ("holder_id", "hh_id", "householdid", "hhid", "owner_id", "household_"),
     },
     "households": {
         "household_id": ("hh_id", "householdid", "hhid", "id"),
         "village_id": ("village_code", "vill_id", "villageid", "vid"),
         "head_name": ("head", "holder", "head_of_household", "name"),
         "members": ("persons", "hh_size", "household_size", "size", "n_members"),
-        "labour_units": ("labour", "labor_units", "labor", "workers", "lu"),
+        "labour_units": ("labour", "labor_units", "labor", "workers", "lu", "labour_uni"),
     },
     "histories": {
         "plot_id": ("parcel_id", "plot", "id"),
@@ -86,7 +86,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "month": ("mon", "m"),
         "tmax_c": ("tmax", "t_max", "tx"),
         "tmin_c": ("tmin", "t_min", "tn"),
-        "rh_mean_pct": ("rh", "rh_mean", "rhmean", "humidity"),
+        "rh_mean_pct": ("rh", "rh_mean", "rhmean", "humidity", "rh_mean_pc"),
         "u2_m_s": ("u2", "wind", "wind_m_s", "u2_ms"),
         "sunshine_h": ("sunshine", "n_h", "sun_h", "sunshine_hours"),
         "rain_mm": ("rain", "precip_mm", "p_mm", "rainfall_mm", "precipitation"),
@@ -360,9 +360,12 @@ def read_climate(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFr
         "month": (1, 12), "tmax_c": (-40, 60), "tmin_c": (-40, 60), "rh_mean_pct": (0, 100),
         "u2_m_s": (0, 40), "sunshine_h": (0, 24), "rain_mm": (0, 3000),
     }
+    if validate:
+        df["_month_label"] = [f"month {m}" for m in df["month"].astype(str).str.strip()]
     for col, (lo, hi) in limits.items():
         if validate:
-            df[col] = _validate.require_numeric(df, col, layer=name, id_column="month", min_value=lo, max_value=hi)
+            df[col] = _validate.require_numeric(df, col, layer=name, id_column="_month_label",
+                                                min_value=lo, max_value=hi)
         else:
             df[col] = pd.to_numeric(df[col], errors="coerce")
     if validate:
@@ -375,6 +378,7 @@ def read_climate(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFr
                 hint="swap the columns or correct the values",
             )
         _validate.require_unique(df, "month", layer=name)
+        df = df.drop(columns="_month_label")
     df["month"] = df["month"].astype(int)
     return df.set_index("month", drop=False).sort_index()
 
@@ -469,15 +473,21 @@ def _gpkg_layers(path: Path) -> list[str]:
 def write_vector(gdf: Any, path: str | os.PathLike, *, layer: str | None = None, overwrite: bool = False) -> Path:
     """Write a GeoDataFrame atomically (GeoPackage, GeoJSON, FlatGeobuf, Shapefile).
 
-    For a GeoPackage, *layer* is added to an existing file; an existing layer of the
-    same name is replaced only with ``overwrite=True``. Timestamps are fixed, so the
-    same data give the same bytes.
+    For a GeoPackage, *layer* (default: the file name's stem) is added to an existing
+    file; an existing layer of the same name is replaced only with ``overwrite=True``.
+    A Shapefile is written with all its side files (``.shx``, ``.dbf``, ``.prj``,
+    ``.cpg``) into a temporary folder and moved into place together. Timestamps are fixed
+    and FlatGeobuf keeps the feature order (no spatial index), so the same data give the
+    same bytes.
     """
     import pyogrio
 
     path = Path(path)
-    is_gpkg = path.suffix.lower() == ".gpkg"
-    add_layer = is_gpkg and path.exists() and layer is not None
+    suffix = path.suffix.lower()
+    is_gpkg = suffix == ".gpkg"
+    if is_gpkg and layer is None:
+        layer = path.stem
+    add_layer = is_gpkg and path.exists()
     if add_layer and layer in _gpkg_layers(path) and not overwrite:
         raise OutputExistsError(
             f"layer {layer!r} exists already",
@@ -485,13 +495,41 @@ def write_vector(gdf: Any, path: str | os.PathLike, *, layer: str | None = None,
             hint="pass overwrite=True (--overwrite) to replace it",
         )
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
+    kwargs: dict[str, Any] = {"engine": "pyogrio"}
+    if is_gpkg:
+        kwargs["layer"] = layer
+        kwargs["layer_options"] = {"OVERWRITE": "YES"} if add_layer else {}
+    elif suffix == ".fgb":
+        kwargs["layer_options"] = {"SPATIAL_INDEX": "NO"}
+    if suffix == ".shp":
+        return _write_shapefile(gdf, path, overwrite=overwrite, **kwargs)
     with atomic_output(path, overwrite=overwrite or add_layer, copy_existing=add_layer) as tmp:
-        kwargs: dict[str, Any] = {"engine": "pyogrio"}
-        if layer is not None and is_gpkg:
-            kwargs["layer"] = layer
-        if is_gpkg:
-            kwargs["layer_options"] = {"OVERWRITE": "YES"} if add_layer else {}
         gdf.to_file(tmp, **kwargs)
+    return path
+
+
+_SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def _write_shapefile(gdf: Any, path: Path, *, overwrite: bool, **kwargs: Any) -> Path:
+    """Write a Shapefile into a temporary folder, then move every part into place."""
+    existing = [path.with_suffix(s) for s in _SHP_PARTS if path.with_suffix(s).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            "the output exists already",
+            source=str(path),
+            hint="choose another path, delete it, or pass overwrite=True (--overwrite)",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        gdf.to_file(tmpdir / path.name, encoding="utf-8", **kwargs)
+        for old in existing:
+            old.unlink()
+        for part in sorted(tmpdir.iterdir()):
+            os.replace(part, path.parent / part.name)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
     return path
 
 

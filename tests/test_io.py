@@ -175,23 +175,37 @@ def test_lao_text_survives_shapefile(tmp_path):
     assert io.read_villages(path)["name_lo"].tolist() == LAO_NAMES
 
 
-@pytest.mark.xfail(
-    reason="known bug in landuse.io.write_vector: the atomic rename moves only the .shp, "
-    "not its .shx/.dbf/.prj sidecars (reported to the lead)",
-    raises=LanduseError,
-)
 def test_write_vector_shapefile_round_trip(tmp_path):
     path = io.write_vector(villages_gdf(), tmp_path / "villages.shp")
     assert io.read_villages(path)["name_lo"].tolist() == LAO_NAMES
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "villages.cpg", "villages.dbf", "villages.prj", "villages.shp", "villages.shx"]
+    with pytest.raises(LanduseError, match="exists already"):
+        io.write_vector(villages_gdf(), path)
+    io.write_vector(villages_gdf().iloc[:1], path, overwrite=True)
+    assert len(io.read_villages(path)) == 1
 
 
-@pytest.mark.xfail(
-    reason="known bug in landuse.io.write_vector: without layer= the GeoPackage layer is named "
-    "after the hidden temporary file, which GDAL rejects (reported to the lead)"
-)
 def test_write_vector_geopackage_without_layer_name(tmp_path):
+    import pyogrio
+
     path = io.write_vector(villages_gdf(), tmp_path / "villages.gpkg")
     assert io.read_villages(path)["name_lo"].tolist() == LAO_NAMES
+    assert list(pyogrio.list_layers(path)[:, 0]) == ["villages"]
+
+
+def test_flatgeobuf_keeps_feature_order(tmp_path):
+    gdf = villages_gdf().iloc[::-1].reset_index(drop=True)
+    path = io.write_vector(gdf, tmp_path / "v.fgb")
+    assert io.read_villages(path)["village_id"].tolist() == gdf["village_id"].tolist()
+
+
+def test_climate_errors_name_the_month(tmp_path):
+    p = tmp_path / "climate.csv"
+    p.write_text("month,tmax_c,tmin_c,rh_mean_pct,u2_m_s,sunshine_h,rain_mm\n"
+                 "1,25,15,80,1.2,6,10\n2,27,16,140,1.2,6,10\n", encoding="utf-8")
+    with pytest.raises(LanduseError, match=r"feature 'month 2', column 'rh_mean_pct'"):
+        io.read_climate(p)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
