@@ -623,6 +623,11 @@ def test_cli_fallow_raster(stack, tmp_path):
         np.testing.assert_array_equal(lib[n], cli_out[n])
     r = CliRunner().invoke(cli, [*args, "--dask", "--overwrite"])
     assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, [*args, "--years", "2001,x"])
+    assert r.exit_code == 2 and "whole years" in r.output
+    r = CliRunner().invoke(cli, [*args[:-4], "--classes", str(tmp_path / "none.toml"),
+                                 "--out", str(tmp_path / "r3")])
+    assert r.exit_code == 1 and "classes file does not exist" in r.output
     (tmp_path / "bad.toml").write_text("cultivated = [10\n")
     r = CliRunner().invoke(cli, [*args[:-4], "--classes", str(tmp_path / "bad.toml"),
                                  "--out", str(tmp_path / "r2")])

@@ -138,7 +138,11 @@ def fallow_raster(stack: tuple[str, ...], classes_path: str, out: str, years: st
         raise RuleError(f"invalid TOML ({exc})", source=str(path),
                         hint="check the quotes and brackets") from exc
     classes = doc.get("classes", doc)
-    year_list = [int(y) for y in years.split(",")] if years else None
+    try:
+        year_list = [int(y) for y in years.split(",")] if years else None
+    except ValueError:
+        raise click.BadParameter("give whole years separated by commas, e.g. 1991,1992",
+                                 param_hint="--years") from None
     client = None
     if use_dask and scheduler:
         from distributed import Client
