@@ -102,6 +102,10 @@ DEFAULT_LABELS = "certificate_labels.toml"
 REGISTER_COLUMNS = ("certificate_no", "parcel_id", "household_id", "village_id", "holder", "holder_lo",
                     "land_type", "area_m2", "area_ha", "issue_date", "valid_until", "geometry_wkt", "digest",
                     "hmac", "file", "page", "pdf_sha256")
+#: QR mask pattern. ISO/IEC 18004 lets the encoder choose any of the eight masks (every
+#: reader decodes all of them); scoring all eight per code is 80 % of segno's time, so
+#: one fixed mask is used. Error correction level M (15 % of the code may be damaged).
+QR_MASK = 2
 #: Name of the embedded canonical content inside each PDF.
 ATTACHMENT = "certificate.json"
 _JOURNAL = ".register-journal.jsonl"
@@ -613,7 +617,7 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
     embedded = []
     for rec in recs:
         payload = _digest.qr_payload(rec["certificate_no"], rec["digest"], rec.get("hmac") or None)
-        qr = segno.make(payload, error="m", micro=False)
+        qr = segno.make(payload, error="m", micro=False, mask=QR_MASK)
         _cert_layout.draw(doc, rec, labels, qr.matrix)
         embedded.append({**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload})
     data = json.dumps({"format": "landuse-certificate/1", "certificates": embedded}, sort_keys=True,

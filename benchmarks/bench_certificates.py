@@ -1,0 +1,177 @@
+"""Benchmark of landuse.certificates: every certificate of the demo, and fpdf2 as the peer.
+
+Target (issue 9): all certificates of the demo (about 720 households) in <= 60 s on
+2 cores, each PDF <= 300 KB. Prints certificates per second and the size
+distribution.
+
+* Inputs: the bundled demo; the allocation is :func:`landuse.allocation.allocate`
+  with its defaults (about 3,100 allocated parcels, one certificate each), or with
+  ``--holdings`` the demo's current holdings of paddy, upland and permanent crops
+  (no solver run).
+* landuse: :func:`landuse.certificates.write_certificates` with 2 worker processes
+  (and the register, neighbours, QR codes, embedded content) into a temporary
+  folder; timed from the call to the written register.
+* Peer: fpdf2 (``FPDF`` with ``set_text_shaping(True)`` and the same Noto Sans Lao
+  regular and bold instances, given to it as ready static TTF files so that it does
+  not instance the variable font per document) drawing the same texts at the same
+  places, the same sketch polygons and QR modules, for a sample of certificates;
+  per-certificate time compared.
+
+Run: ``python benchmarks/bench_certificates.py [--holdings] [--workers 2] [--peer-sample 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def demo_allocations(holdings: bool):
+    from landuse.allocation import LAND_TYPE_CODES, allocate
+    from landuse.datasets import load_demo
+
+    demo = load_demo()
+    if holdings:
+        par = demo.parcels
+        held = par[par["household_id"].notna() & par["land_type"].isin(["paddy", "upland", "permanent"])].copy()
+        held = held.sort_values("parcel_id")
+        rank = held.groupby(["village_id", "land_type"]).cumcount() + 1
+        held["certificate_no"] = [f"{v}-{LAND_TYPE_CODES[t]}-{n:04d}"
+                                  for v, t, n in zip(held["village_id"], held["land_type"], rank, strict=True)]
+        return held, demo
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = allocate(demo.parcels, demo.households, villages=demo.villages, time_limit_s=60)
+    return res.allocations, demo
+
+
+def peer_fpdf2(recs, labels, fonts, n: int) -> float:
+    """Seconds per certificate for fpdf2 drawing the same content."""
+    import segno
+    from fpdf import FPDF
+
+    from landuse import _cert_layout, _digest, _pdf, certificates
+
+    # record what landuse draws: texts (position, size, weight), paths and QR modules
+    calls: list[tuple] = []
+
+    class Recorder(_pdf.Page):
+        def text(self, x, y, text, *, size, bold=False, align="left", width=None):
+            calls.append(("text", x, y, text, size, bold, align, width))
+            return super().text(x, y, text, size=size, bold=bold, align=align, width=width)
+
+        def polygon(self, rings, *, style="S"):
+            calls.append(("poly", rings))
+            return super().polygon(rings, style=style)
+
+    tmp = Path(tempfile.mkdtemp())
+    reg_ttf, bold_ttf = tmp / "lao-regular.ttf", tmp / "lao-bold.ttf"
+    reg_ttf.write_bytes(fonts[0].data)
+    bold_ttf.write_bytes(fonts[1].data)
+    sample = recs[:n]
+    scripts = []
+    for rec in sample:
+        calls.clear()
+        doc = _pdf.Document(*fonts)
+        doc.add_page = lambda doc=doc: doc.pages.append(Recorder(doc)) or doc.pages[-1]  # type: ignore[method-assign]
+        payload = _digest.qr_payload(rec["certificate_no"], rec["digest"])
+        _cert_layout.draw(doc, rec, labels, segno.make(payload, error="m", mask=certificates.QR_MASK).matrix)
+        scripts.append((list(calls), payload))
+    t0 = time.perf_counter()
+    for script, payload in scripts:
+        pdf = FPDF(unit="pt", format="A4")
+        pdf.set_creation_date(dt.datetime(2026, 1, 15, tzinfo=dt.timezone.utc))
+        pdf.add_font("lao", "", str(reg_ttf))
+        pdf.add_font("lao", "B", str(bold_ttf))
+        pdf.set_text_shaping(True)
+        pdf.set_auto_page_break(False)
+        pdf.add_page()
+        for c in script:
+            if c[0] == "text":
+                _, x, y, text, size, bold, align, width = c
+                pdf.set_font("lao", "B" if bold else "", size)
+                w = width if (align != "left" and width) else 0
+                pdf.set_xy(x, y - size)
+                pdf.cell(w, size * 1.2, text, align={"left": "L", "right": "R", "center": "C"}[align])
+            else:
+                for ring in c[1]:
+                    if len(ring) > 2:
+                        pdf.polygon(ring, style="D")
+        qr = segno.make(payload, error="m", mask=certificates.QR_MASK)
+        for r, row in enumerate(qr.matrix):
+            for col, v in enumerate(row):
+                if v:
+                    pdf.rect(400 + col * 3, 150 + r * 3, 3, 3, style="F")
+        pdf.output()
+    return (time.perf_counter() - t0) / len(scripts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--holdings", action="store_true", help="use the demo holdings instead of running allocate")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--peer-sample", type=int, default=20)
+    args = ap.parse_args()
+
+    from landuse import certificates
+
+    t0 = time.perf_counter()
+    alloc, demo = demo_allocations(args.holdings)
+    t_alloc = time.perf_counter() - t0
+    print(f"allocation: {len(alloc)} certificates for {alloc['household_id'].nunique()} households "
+          f"({'holdings' if args.holdings else 'allocate'}, {t_alloc:.1f} s, not counted)")
+    out = Path(tempfile.mkdtemp()) / "certificates"
+    t0 = time.perf_counter()
+    cpu0 = os.times()
+    res = certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
+                                          parcels=demo.parcels, out_dir=out, issue_date=dt.date(2026, 1, 15),
+                                          overwrite=False, progress=False, workers=args.workers)
+    wall = time.perf_counter() - t0
+    cpu1 = os.times()
+    cpu = (cpu1.user - cpu0.user) + (cpu1.children_user - cpu0.children_user)
+    sizes = np.array(res.sizes_bytes) / 1024
+    n = len(res.files)
+    print(f"landuse: {n} PDFs in {wall:.1f} s wall ({n / wall:.1f} certificates/s; goal <= 60 s: "
+          f"{'met' if wall <= 60 else 'NOT met'}), {args.workers} workers, CPU {cpu:.1f} s "
+          f"({1000 * cpu / n:.1f} ms per certificate)")
+    q = np.percentile(sizes, [0, 50, 95, 100])
+    print(f"sizes [KB]: min {q[0]:.0f}, median {q[1]:.0f}, p95 {q[2]:.0f}, max {q[3]:.0f} "
+          f"(goal <= 300 KB: {'met' if q[3] <= 300 else 'NOT met'}); total {sizes.sum() / 1024:.1f} MB")
+    hist, edges = np.histogram(sizes, bins=[0, 50, 60, 70, 80, 90, 100, 150, 300, 10_000])
+    print("size histogram [KB]: " + ", ".join(f"{int(a)}-{int(b)}: {h}" for a, b, h in
+                                             zip(edges[:-1], edges[1:], hist, strict=True) if h))
+
+    # resume: nothing to do
+    t0 = time.perf_counter()
+    again = certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
+                                            parcels=demo.parcels, out_dir=out, issue_date=dt.date(2026, 1, 15),
+                                            overwrite=False, progress=False, workers=args.workers)
+    print(f"re-run (resume, all {again.skipped} unchanged): {time.perf_counter() - t0:.1f} s")
+
+    # peer
+    lab = certificates.load_labels()
+    reg, ctx = certificates._build(alloc, households=demo.households, villages=demo.villages, parcels=demo.parcels,
+                                   issue_date="2026-01-15", validity_years=None, labels=lab, key=None, others=None)
+    recs = certificates._records(reg, ctx)
+    fonts = certificates._fonts()
+    t0 = time.perf_counter()
+    for rec in recs[: args.peer_sample]:
+        certificates._render([rec], lab, fonts)
+    ours = (time.perf_counter() - t0) / args.peer_sample
+    peer = peer_fpdf2(recs, lab, fonts, args.peer_sample)
+    print(f"per certificate, one process, {args.peer_sample} certificates: landuse {1000 * ours:.1f} ms, "
+          f"fpdf2 (same texts, shapes and QR) {1000 * peer:.1f} ms; ratio fpdf2/landuse {peer / ours:.1f}x")
+    print(f"median size {statistics.median(res.sizes_bytes) / 1024:.0f} KB")
+
+
+if __name__ == "__main__":
+    main()
