@@ -702,6 +702,10 @@ def test_cli_map(tmp_path, plan_gpkg):
                                    "--show", "villages"])
     assert res.exit_code == 0, res.output
     assert len(re.findall(r"landuse_layer_\w+\.addTo\(map_", out.read_text(encoding="utf-8"))) == 1
+    res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--overwrite", "--cdn"])
+    assert res.exit_code == 0, res.output
+    assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js">' in out.read_text(
+        encoding="utf-8")
     res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--color-by", "parcels"])
     assert res.exit_code == 2 and "is not LAYER=COLUMN" in res.output
     res = CliRunner().invoke(cli, ["map", "--plan", str(plan_gpkg), "--out", str(out), "--overwrite",
