@@ -141,8 +141,9 @@ class _Styles(Mapping):
         return f"STYLES({', '.join(self)})"
 
 
-#: Colours and English/Lao labels of land types, zones and fallow classes, column and
-#: layer labels (``landuse/data/styles/colours.toml``).
+#: Colours and English/Lao labels of land types, zones, fallow classes, conflict
+#: severities and scheme features, and the labels of columns and layers
+#: (``landuse/data/styles/colours.toml``). Treat it as read-only.
 STYLES: Mapping[str, Any] = _Styles()
 
 
@@ -688,10 +689,37 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
 def render_html(m: Any, *, offline: bool = True) -> str:
     """The HTML page of a folium map as a string.
 
-    With ``offline=True`` Leaflet is inlined from the installed wheel, folium's
-    jQuery/Bootstrap/Font Awesome references are dropped and any other external
-    resource raises :class:`~landuse.errors.LanduseError`. Element ids are made
-    sequential, so the same map renders to the same text.
+    Parameters
+    ----------
+    m : folium.Map
+        Typically from :func:`interactive_map`.
+    offline : bool, default True
+        Inline Leaflet from the installed ``django-js-lib-leaflet`` wheel and drop
+        folium's jQuery/Bootstrap/Font Awesome references; with False the page loads
+        Leaflet from a CDN.
+
+    Returns
+    -------
+    str
+        The page. Element ids are sequential, so the same map renders to the same text.
+
+    Raises
+    ------
+    SchemaError
+        If *m* is not a :class:`folium.Map`.
+    LanduseError
+        With ``offline=True``, if the map needs an external resource that cannot be
+        embedded (a folium plugin loading its own JavaScript, awesome-markers icons).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> gdf = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[box(500000, 2290000, 500100, 2290100)],
+    ...                        crs="EPSG:32647")
+    >>> m = interactive_map({"parcels": gdf})
+    >>> render_html(m) == render_html(m)
+    True
     """
     try:
         import folium
