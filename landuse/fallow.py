@@ -839,6 +839,36 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
         Grids that differ, unknown class values, bad years.
     OutputExistsError
         An output exists and *overwrite* is false.
+
+    Notes
+    -----
+    Outputs (float32): ``n_clearings``, ``n_cycles`` [count]; ``mean_fallow_years``,
+    ``last_fallow_years``, ``mean_cropping_years``, ``mean_rotation_years``,
+    ``current_fallow_age_years`` [years]; ``r_value_pct`` [%];
+    ``fallow_trend_years_per_decade`` (Theil-Sen) [years decade⁻¹]; ``mk_p_value``;
+    ``shortening`` (0 or 1). Each cell equals, bit for bit, the :func:`plot_summary`
+    column of a plot with the same annual sequence (years absent from the stack and
+    nodata are missing years). Outputs are tiled GeoTIFFs, ZSTD-compressed (deflate if
+    GDAL lacks ZSTD), written atomically.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, rasterio
+    >>> from affine import Affine
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> seq = [1, 2, 1, 1, 1, 2, 1, 1, 2, 1]  # fallow 1, cultivated 2: F C F F F C F F C F
+    >>> files = []
+    >>> for k, value in enumerate(seq):
+    ...     path = tmp / f"landcover_{2000 + k}.tif"
+    ...     with rasterio.open(path, "w", driver="GTiff", width=2, height=1, count=1,
+    ...                        dtype="uint8", crs="EPSG:32647", nodata=255,
+    ...                        transform=Affine(30, 0, 500000, 0, -30, 2300000)) as ds:
+    ...         ds.write(np.array([[value, 255]], np.uint8), 1)
+    ...     files.append(path)
+    >>> out = fallow_raster(files, classes={1: "fallow", 2: "cultivated"}, out_dir=tmp / "out")
+    >>> with rasterio.open(out["mean_fallow_years"]) as ds:
+    ...     ds.read(1).tolist()
+    [[2.5, nan]]
     """
     import landuse._fallow_raster as _fallow_raster
 
