@@ -179,7 +179,8 @@ def _scale_bar(ax: Any, *, x0: float, y0: float, width_m: float, height: float,
         ax.add_patch(Rectangle((x0 + k * step, y0), step, height, facecolor="black" if k % 2 == 0
                                else "white", edgecolor="black", linewidth=0.6, zorder=20))
     for value in (0.0, width_m / 2, width_m) if mid_label else (0.0, width_m):
-        label = _length_label(value) if value == width_m else f"{value if value < 1000 else value / 1000:g}"
+        in_km = width_m >= 1000  # one unit along the bar: "0  0.5  1 km", "0  250  500 m"
+        label = _length_label(value) if value == width_m else f"{value / 1000 if in_km else value:g}"
         ax.text(x0 + value, y0 + height * 1.6, label, ha="center", va="bottom",
                 fontsize=fontsize, zorder=21)
 

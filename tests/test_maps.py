@@ -549,6 +549,18 @@ def test_nice_length(span, expected):
     assert nice_length(span) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize(("width", "labels"), [(1000, ["0", "0.5", "1 km"]), (500, ["0", "250", "500 m"]),
+                                                (2000, ["0", "1", "2 km"])])
+def test_scale_bar_labels_use_one_unit(width, labels):
+    from landuse._static_maps import _new_figure, _scale_bar
+
+    fig = _new_figure(50, 50)
+    ax = fig.add_axes((0, 0, 1, 1))
+    _scale_bar(ax, x0=0, y0=0, width_m=width, height=10)
+    assert [t.get_text() for t in ax.texts] == labels
+    assert sum(p.get_width() for p in ax.patches) == pytest.approx(width)
+
+
 def test_nice_length_error():
     from landuse._static_maps import nice_length
 
