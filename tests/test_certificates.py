@@ -30,9 +30,17 @@ ISSUE = dt.date(2026, 1, 15)
 HEAD_LO = "ສີສະຫວາດ ແກ້ວພິລາ"
 SPOUSE_LO = "ວິໄລວັນ ແກ້ວພິລາ"
 
-needs_poppler = pytest.mark.skipif(not (have("pdftoppm") and have("pdftotext") and have("pdffonts")),
+_skip_poppler = pytest.mark.skipif(not (have("pdftoppm") and have("pdftotext") and have("pdffonts")),
                                    reason="poppler-utils (pdftoppm, pdftotext, pdffonts) is not installed")
-needs_qpdf = pytest.mark.skipif(not have("qpdf"), reason="qpdf is not installed")
+_skip_qpdf = pytest.mark.skipif(not have("qpdf"), reason="qpdf is not installed")
+
+
+def needs_poppler(f):
+    return pytest.mark.poppler(_skip_poppler(f))
+
+
+def needs_qpdf(f):
+    return pytest.mark.poppler(_skip_qpdf(f))
 
 
 def _households() -> pd.DataFrame:
@@ -577,3 +585,18 @@ def test_demo_village_certificates(tmp_path):
     assert (pd.to_numeric(reg["area_m2"]) > 0).all()
     v = certificates.verify_certificate(res.files[0], register=res.register_gpkg, check_qr=have("pdftoppm"))
     assert v.valid, str(v)
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_bytes(batch, tmp_path):
+    res = _write(tmp_path / "par", workers=2)
+    assert res.written == 5
+    for a, b in zip(batch.files, res.files, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    assert batch.register_csv.read_bytes() == res.register_csv.read_bytes()
+
+
+def test_empty_allocation_writes_an_empty_register(tmp_path):
+    res = _write(tmp_path / "none", allocations=_allocations().iloc[:0])
+    assert res.files == [] and res.written == 0
+    assert list(pd.read_csv(res.register_csv).columns) == list(certificates.REGISTER_COLUMNS)
