@@ -595,8 +595,7 @@ def test_plan_map_furniture(plan_layers):
     width_mm = ax.get_position().width * fig.get_size_inches()[0] * 25.4
     scale = (x1 - x0) / (width_mm / 1000)
     stated = next(t for t in texts if t.startswith("Scale 1:"))
-    denominator = int(stated.split()[1][2:].replace(" ", "") + "".join(
-        c for c in stated.split()[2] if c.isdigit()) if stated.split()[2][0].isdigit() else stated.split()[1][2:])
+    denominator = int(re.match(r"Scale 1:([\d ]+) on", stated).group(1).replace(" ", ""))
     assert denominator == pytest.approx(scale, rel=0.05)
     # UTM grid labels in metres
     ticks = [t.get_text() for t in ax.get_xticklabels()]

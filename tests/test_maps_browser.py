@@ -154,6 +154,10 @@ def test_clicking_a_parcel_opens_its_popup(page, demo_map):
     label = maps.STYLES["land_type"][row["land_type"]]
     assert f"{label['en']} · {label['lo']}" in text
     assert "Parcel" in text and "ລະຫັດຕອນດິນ" in text
+    # the pointer rests on the parcel: its sticky tooltip shows the id and the land type
+    pg.wait_for_selector(".leaflet-tooltip", timeout=5_000)
+    tip = pg.inner_text(".leaflet-tooltip")
+    assert row["parcel_id"] in tip and label["en"] in tip
     pg.wait_for_timeout(300)  # let the popup fade in for the screenshot (no timing assertion)
     pg.screenshot(path=str(ARTIFACTS / "demo_map_popup.png"))
 
