@@ -208,13 +208,14 @@ def test_mann_kendall_ties_against_hand_value():
 
 # -- hypothesis: invariants of the cycles ------------------------------------------------
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from("CFO."), min_size=1, max_size=40))
-def test_cycle_invariants(seq):
+@given(st.lists(st.sampled_from("CFO."), min_size=1, max_size=40),
+       st.sampled_from(["fallow", "break"]))
+def test_cycle_invariants(seq, other_as):
     s = "".join(seq)
     if set(s) == {"."}:
         return
     h = hist({"A": s})
-    c = lf.cycles(h)
+    c = lf.cycles(h, other_as=other_as)
     n_years = h["year"].max() - h["year"].min() + 1
     assert (c["cropping_years"] + c["fallow_years"] == c["rotation_years"]).all()
     assert c["rotation_years"].sum() <= n_years
@@ -222,7 +223,7 @@ def test_cycle_invariants(seq):
     spans = sorted(zip(c["clearing_year"], c["clearing_year"] + c["rotation_years"], strict=True))
     for (a0, a1), (b0, _) in zip(spans, spans[1:], strict=False):
         assert a1 <= b0  # cycles never overlap
-    summ = lf.plot_summary(h).iloc[0]
+    summ = lf.plot_summary(h, other_as=other_as).iloc[0]
     assert 0 <= summ["r_value_pct"] <= 100
     assert summ["n_cycles"] == (~c["censored"]).sum() <= summ["n_clearings"]
     # the per-plot reduction agrees with the cycle table (a separate pass) and scipy
@@ -237,7 +238,8 @@ def test_cycle_invariants(seq):
     else:
         assert np.isnan(summ["fallow_trend_years_per_decade"])
     # R over the record: a missing run between two fallow years counts as fallow
-    filled = re.sub(r"(?<=F)\.+(?=F)", lambda m: "F" * len(m.group()), s.replace("O", "F"))
+    base = s.replace("O", "F") if other_as == "fallow" else s
+    filled = re.sub(r"(?<=F)\.+(?=F)", lambda m: "F" * len(m.group()), base)
     observed = [ch for ch in filled if ch != "."]
     assert summ["r_value_pct"] == pytest.approx(100 * observed.count("C") / len(observed))
     # an independent count of observed clearings: C preceded by an observed non-C year
@@ -245,6 +247,29 @@ def test_cycle_invariants(seq):
     filled = full
     assert summ["n_clearings"] == sum(
         1 for k in range(1, len(filled)) if filled[k] == "C" and filled[k - 1] in "FO")
+
+
+@pytest.mark.parametrize("other_as_fallow", [True, False])
+def test_streaming_reduction_equals_cycle_list(other_as_fallow):
+    from landuse._fallow_kernel import IDENTITY_LUT, cycles_of_sequences, reduce_sequences
+
+    rng = np.random.default_rng(11)
+    codes = rng.choice(4, size=(25, 20000), p=[0.1, 0.3, 0.5, 0.1]).astype(np.uint8)
+    out = reduce_sequences(codes, IDENTITY_LUT, other_as_fallow, 0.05, 10, 2.0, 3)[0]
+    seq, start, c, f, lc, rc = cycles_of_sequences(codes, other_as_fallow)
+    cyc = pd.DataFrame({"p": seq, "start": start, "c": c, "f": f, "lc": lc, "rc": rc})
+    comp = cyc[~cyc.lc & ~cyc.rc]
+    n_clear = np.bincount(cyc.loc[~cyc.lc, "p"], minlength=codes.shape[1])
+    n_cyc = np.bincount(comp["p"], minlength=codes.shape[1])
+    known = (codes != 0).any(axis=0)
+    np.testing.assert_array_equal(out[0][known], n_clear[known])
+    np.testing.assert_array_equal(out[1][known], n_cyc[known])
+    g = comp.groupby("p")
+    idx = g.size().index.to_numpy()
+    np.testing.assert_allclose(out[2][idx], g["f"].mean().to_numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(out[3][idx], g["f"].last().to_numpy())
+    np.testing.assert_allclose(out[5][idx], (g["c"].mean() + g["f"].mean()).to_numpy(), rtol=1e-6)
+    assert np.isnan(out[2][known & (n_cyc == 0)]).all()
 
 
 # -- raster path ---------------------------------------------------------------------------
