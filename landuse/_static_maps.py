@@ -173,8 +173,14 @@ def _scale_bar(ax: Any, *, x0: float, y0: float, width_m: float, height: float,
     """Alternating black/white scale bar of total length *width_m* at (x0, y0), data units."""
     from matplotlib.patches import Rectangle
 
+    from matplotlib.patches import FancyBboxPatch
+
     n = 4
     step = width_m / n
+    pad = width_m * 0.08
+    ax.add_patch(FancyBboxPatch((x0 - pad, y0 - height * 1.5), width_m + 2 * pad, height * 6.5,
+                                boxstyle="round,pad=0", facecolor="white", edgecolor="none",
+                                alpha=0.8, zorder=19))
     for k in range(n):
         ax.add_patch(Rectangle((x0 + k * step, y0), step, height, facecolor="black" if k % 2 == 0
                                else "white", edgecolor="black", linewidth=0.6, zorder=20))
