@@ -483,6 +483,22 @@ def test_show_chooses_the_layers_visible_at_opening(grid_parcels, one_village):
         maps.interactive_map({"parcels": grid_parcels}, show=["zones"])
 
 
+@pytest.mark.slow
+def test_map_shows_inline_in_a_jupyter_kernel():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    code = (
+        "import geopandas as gpd\nfrom shapely.geometry import box\nfrom landuse import maps\n"
+        "gdf = gpd.GeoDataFrame({'parcel_id': ['P1']}, geometry=[box(500000, 2290000, 500100, 2290100)],"
+        " crs='EPSG:32647')\nmaps.interactive_map({'parcels': gdf}, title='inline')"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    html = nb.cells[0].outputs[0]["data"]["text/html"]
+    assert "<iframe srcdoc=" in html and "Leaflet 1.9.4" in html
+    assert "cdn.jsdelivr" not in html and "&lt;title&gt;inline&lt;/title&gt;" in html
+
+
 def test_map_structure(grid_parcels, one_village):
     m = maps.interactive_map({"villages": one_village, "parcels": grid_parcels}, title="T")
     html = maps.render_html(m)
