@@ -233,18 +233,50 @@ def _mk_pvalue(x, n):
 
 
 @njit(cache=True, nogil=True)
-def _theil_sen(xs, ys, n, buf):
-    """Median of the pairwise slopes (Theil 1950; Sen 1968); xs strictly increasing."""
+def _trend(xs, ys, n, buf, hist):
+    """Theil-Sen slope [per step] and Mann-Kendall p-value of whole-number *ys* in one go.
+
+    Theil-Sen (Theil 1950; Sen 1968): the median of the pairwise slopes (*xs* strictly
+    increasing). Mann-Kendall as in :func:`_mk_pvalue_buf`: the sign of each pairwise
+    difference gives ``S`` while the pair's slope is stored, and tie groups are counted
+    with the histogram *hist* (left zeroed) since *ys* are fallow lengths (whole years,
+    ``0 <= ys < hist.size``).
+    """
     m = 0
+    s = 0.0
     for i in range(n - 1):
+        yi = ys[i]
+        xi = xs[i]
         for j in range(i + 1, n):
-            buf[m] = (ys[j] - ys[i]) / (xs[j] - xs[i])
+            d = ys[j] - yi
+            buf[m] = d / (xs[j] - xi)
             m += 1
+            if d > 0:
+                s += 1.0
+            elif d < 0:
+                s -= 1.0
     _insertion_sort(buf, m)
     h = m // 2
-    if m % 2 == 1:
-        return buf[h]
-    return 0.5 * (buf[h - 1] + buf[h])
+    slope = buf[h] if m % 2 == 1 else 0.5 * (buf[h - 1] + buf[h])
+    var = n * (n - 1.0) * (2.0 * n + 5.0)
+    for i in range(n):
+        hist[int(ys[i])] += 1
+    for i in range(n):
+        k = int(ys[i])
+        t = hist[k]
+        if t > 1:
+            var -= t * (t - 1.0) * (2.0 * t + 5.0)
+        hist[k] = 0
+    var /= 18.0
+    if var <= 0.0:
+        return slope, 1.0
+    if s > 0:
+        z = (s - 1.0) / math.sqrt(var)
+    elif s < 0:
+        z = (s + 1.0) / math.sqrt(var)
+    else:
+        z = 0.0
+    return slope, math.erfc(abs(z) / math.sqrt(2.0))
 
 
 @njit(cache=True, nogil=True)
@@ -326,7 +358,7 @@ def _stream(row, other_as_fallow, xs, ys, ls):
 
 @njit(cache=True, nogil=True)
 def _reduce_one(row, out, p, other_as_fallow, alpha, window, min_drop, min_trend,
-                xs, ys, ls, buf):
+                xs, ys, ls, buf, hist):
     """Reduce one sequence of status codes into column *p* of *out* (see :data:`OUTPUTS`)."""
     nan = np.nan
     first, last, n_obs, n_cult, last_cult, n_clear, m = _stream(row, other_as_fallow,
@@ -359,8 +391,8 @@ def _reduce_one(row, out, p, other_as_fallow, alpha, window, min_drop, min_trend
     slope = nan
     pval = nan
     if m >= min_trend:
-        slope = 10.0 * _theil_sen(xs, ys, m, buf)
-        pval = _mk_pvalue_buf(ys, m, buf)
+        slope, pval = _trend(xs, ys, m, buf, hist)
+        slope *= 10.0
     out[8, p] = slope
     out[9, p] = pval
     # shortening: mean rotation length of the cycles cleared in the last `window` years
@@ -396,13 +428,14 @@ def reduce_range(codes, lut, out, p_start, p_end, bad, other_as_fallow, alpha, w
     ys = np.empty(T, np.float64)
     ls = np.empty(T, np.float64)
     buf = np.empty(max(1, T * T), np.float64)
+    hist = np.zeros(T + 1, np.int64)
     blk = np.empty((CHUNK, T), np.uint8)
     for p0 in range(p_start, p_end, CHUNK):
         n = min(CHUNK, p_end - p0)
         _gather(codes, lut, p0, n, blk, bad)
         for i in range(n):
             _reduce_one(blk[i], out, p0 + i, other_as_fallow, alpha, window, min_drop,
-                        min_trend, xs, ys, ls, buf)
+                        min_trend, xs, ys, ls, buf, hist)
 
 
 def reduce_sequences(codes, lut, other_as_fallow, alpha, window, min_drop, min_trend,
