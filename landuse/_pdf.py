@@ -158,11 +158,16 @@ class Font:
 
     def width(self, text: str, size: float) -> float:
         """Advance width of *text* at *size* points. [pt]"""
+        key = ("width", text)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit * size
         total = 0.0
         for kind, part in _split_super(text):
             adv = sum(g[2] for g in self.shape(part))
-            total += adv * (size * 0.6 if kind == "sup" else size) / 1000.0
-        return total
+            total += adv * (0.6 if kind == "sup" else 1.0) / 1000.0
+        self.cache[key] = total
+        return total * size
 
 
 def _gsub_unicodes(tt: Any, gid: dict[str, int], unicode_of: dict[int, str]) -> None:
@@ -276,8 +281,8 @@ class Page:
         for ring in rings:
             if len(ring) < 2:
                 continue
-            parts.append(f"{_num(ring[0][0])} {_num(h - ring[0][1])} m")
-            parts.extend(f"{_num(x)} {_num(h - y)} l" for x, y in ring[1:])
+            parts.append(f"{ring[0][0]:.2f} {h - ring[0][1]:.2f} m")
+            parts.extend([f"{x:.2f} {h - y:.2f} l" for x, y in ring[1:]])
             parts.append("h")
         if parts:
             self.ops.append(" ".join(parts) + f" {style}")
@@ -293,8 +298,7 @@ class Page:
                     c2 = c
                     while c2 < n and row[c2]:
                         c2 += 1
-                    parts.append(f"{_num(x + c * size)} {_num(h - y - (r + 1) * size)} "
-                                 f"{_num((c2 - c) * size)} {_num(size)} re")
+                    parts.append(f"{x + c * size:.2f} {h - y - (r + 1) * size:.2f} {(c2 - c) * size:.2f} {size:.2f} re")
                     c = c2
                 else:
                     c += 1
@@ -381,6 +385,10 @@ def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
     phrases, so breaking at spaces gives readable lines. A longer run is broken at a
     HarfBuzz cluster boundary (never inside a consonant-vowel-tone-mark cluster).
     """
+    key = ("wrap", text, width, size)
+    hit = font.cache.get(key)
+    if hit is not None:
+        return list(hit)
     out: list[str] = []
     for para in text.split("\n"):
         words = para.split(" ")
@@ -406,6 +414,7 @@ def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
                     start = a
             line = word[start:]
         out.append(line)
+    font.cache[key] = tuple(out)
     return out
 
 
@@ -437,7 +446,7 @@ class Document:
 
         def stream(dict_items: str, data: bytes, *, compress: bool = True, extra_len: str = "") -> bytes:
             if compress:
-                data = zlib.compress(data, 6)
+                data = zlib.compress(data, 3)
                 dict_items += " /Filter /FlateDecode"
             return (f"<<{dict_items} /Length {len(data)}{extra_len}>>\nstream\n").encode("ascii") + data + b"\nendstream"
 
