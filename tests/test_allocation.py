@@ -486,3 +486,37 @@ def test_swap_improvement_lowers_the_maximum():
     after = model._swap_improve(sp, start, deadline=float("inf"))
     assert before == pytest.approx(0.75)
     assert after.tolist() == [0, 1] and model._relative_shortfall(sp, after).max() == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(demo_missing, reason="the demo dataset has not been generated")
+def test_demo_keep_existing_keeps_every_lawful_holding():
+    from landuse.datasets import load_demo
+
+    demo = load_demo()
+    vid = sorted(demo.villages["village_id"])[-1]
+    parcels = demo.parcels[demo.parcels["village_id"] == vid]
+    hh = demo.households[demo.households["village_id"] == vid]
+    res = quiet_allocate(parcels, hh, villages=demo.villages, time_limit_s=5, keep_existing=True)
+    held = parcels[parcels["household_id"].notna() & parcels["land_type"].isin(["paddy", "upland", "permanent"])
+                   & parcels["household_id"].isin(hh["household_id"])]
+    alloc = res.allocations.set_index("parcel_id")
+    assert set(held["parcel_id"]) <= set(alloc.index)
+    assert (alloc.loc[held["parcel_id"], "household_id"].to_numpy() == held["household_id"].to_numpy()).all()
+    assert alloc.loc[held["parcel_id"], "kept"].all()
+
+
+def test_distance_swaps_keep_fairness_and_shorten_distances():
+    # two households, two equal parcels; the start gives each the parcel far from it
+    sp = model.Subproblem(
+        village_id="V", land_type="paddy", household_ids=np.array(["A", "B"], dtype=object),
+        entitled=np.array([1.0, 1.0]), entitled_full=np.array([1.0, 1.0]), cap=np.array([1.2, 1.2]),
+        plots=np.array([1, 1]), weight=np.array([1.0, 1.0]), parcel_ids=np.array(["p", "q"], dtype=object),
+        area=np.array([1.0, 1.0]), pair_h=np.array([0, 0, 1, 1]), pair_p=np.array([0, 1, 0, 1]),
+        pair_d=np.array([100.0, 900.0, 800.0, 50.0]))
+    out = model._distance_improve(sp, np.array([1, 0]), z_max=0.0, shortfall_max=0.0, deadline=float("inf"))
+    assert out.tolist() == [0, 1]
+    # a swap that would break the fixed fairness optimum is refused
+    sp.area = np.array([1.0, 0.5])
+    out = model._distance_improve(sp, np.array([1, 0]), z_max=0.0, shortfall_max=0.5, deadline=float("inf"))
+    assert out.tolist() == [1, 0]
