@@ -191,7 +191,9 @@ def stable_ids(page: str, ids: list[str]) -> str:
             mapping[old] = f"{len(mapping) + 1:032x}"
     if not mapping:
         return page
-    pattern = re.compile(r"_(" + "|".join(map(re.escape, mapping)) + r")\b")
+    # ids are 32 hex digits; folium also writes names like layer_control_<id>_layers, where
+    # a word boundary would not match, so look for "not followed by another hex digit"
+    pattern = re.compile(r"_(" + "|".join(map(re.escape, mapping)) + r")(?![0-9a-f])")
     return pattern.sub(lambda m: "_" + mapping[m.group(1)], page)
 
 

@@ -228,7 +228,10 @@ def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> P
 
     show = {k: layers[k] for k in ("villages", "zones", "parcels", "allocations", "fallow", "streams",
                                    "schemes", "conflicts") if k in layers}
-    m = maps.interactive_map(show, dem=dem, title=title)
+    # parcels, allocations and fallow repeat the same polygons: open on the zoning and the
+    # allocation; the others are one click away in the layer control
+    visible = [k for k in ("villages", "zones", "allocations", "streams", "schemes") if k in show]
+    m = maps.interactive_map(show, dem=dem, title=title, show=visible)
     maps.save_html(m, path, offline=True, overwrite=True)
     return path
 

@@ -793,3 +793,18 @@ def test_demo_parcels_map_is_at_most_a_third_of_explore():
     assert fig.axes[2].get_legend() is not None
     pid = demo.parcels["parcel_id"].iloc[0]
     assert any(t.get_text().startswith(f"{pid}\n") for t in maps.parcel_sketch(pid, demo.parcels).axes[0].texts)
+
+
+def test_layer_control_names_are_stable_too():
+    import re
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from landuse import maps
+
+    g = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[box(500000, 2290000, 500100, 2290100)], crs=32647)
+    pages = [maps.render_html(maps.interactive_map({"parcels": g, "villages": g.assign(village_id="V")}))
+             for _ in range(2)]
+    assert pages[0] == pages[1]
+    assert re.findall(r"layer_control_[0-9a-f]{32}_layers", pages[0])
