@@ -235,10 +235,13 @@ def _sketch(p: Page, rec: dict, x: float, y: float, w: float, h: float, lab: dic
     # numbered vertices
     p.colour(fill=BLACK)
     p.line_width(0.4)
-    for label, vx, vy in rec["vertices"][:60]:
+    verts = rec["vertices"]
+    step = max(1, math.ceil(len(verts) / 30))  # label at most about 30 vertices; mark them all
+    for k, (label, vx, vy) in enumerate(verts):
         px, py = tr([(vx, vy)])[0]
         p.rect(px - 1.2, py - 1.2, 2.4, 2.4, style="F")
-        p.text(px + 2, py - 2, str(label), size=5.5, bold=True)
+        if k % step == 0:
+            p.text(px + 2, py - 2, str(label), size=5.5, bold=True)
     p.ops.append("Q")
     p.colour(stroke=BLACK, fill=BLACK)
     p.line_width(0.6)
@@ -259,6 +262,6 @@ def _sketch(p: Page, rec: dict, x: float, y: float, w: float, h: float, lab: dic
     p.text(bx, by - 2, "0", size=5.5)
     txt = f"{bar_m:g} m"
     p.text(bx + bar - 4, by - 2, txt, size=5.5)
-    ratio = round(1 / (scale / 72 * 0.0254))
-    p.text(bx + bar + 18, by + 4, f"1:{_nice(ratio * 1.0001) if ratio < 10 else ratio:,.0f}".replace(",", " "),
-           size=5.5)
+    ratio = 1 / (scale / 72 * 0.0254)  # ground metres per metre of paper
+    rounded = round(ratio, -int(math.floor(math.log10(ratio))) + 1) if ratio >= 1 else ratio
+    p.text(bx + bar + 18, by + 4, f"1:{rounded:,.0f}".replace(",", " "), size=5.5)
