@@ -64,7 +64,11 @@ proven relative gap of stage 1 over all subproblems, ``(z - bound) / z``; the
 gaps of stages 2 and 3 are reported separately (``mip_gap_total_shortfall``,
 ``mip_gap_fragmentation``; inf when HiGHS could not prove a bound in the time,
 e.g. when a stage's root LP does not fit in the time left and the stage keeps
-the previous solution). ``result.solver`` lists every stage of every subproblem.
+the previous solution). Stage 2 is bounded by the land available (total
+shortfall >= entitlements − land) and stage 3 by a fractional knapsack cover;
+when stage 3 is not proven, similar-sized parcels are swapped between households
+where that shortens distances without leaving the optima of stages 1 and 2.
+``result.solver`` lists every stage of every subproblem.
 
 Subproblems with more than ``exact_max_pairs`` household-parcel pairs use the
 heuristic alone, and report its gap to the larger of the LP relaxation and the
