@@ -600,3 +600,35 @@ def test_empty_allocation_writes_an_empty_register(tmp_path):
     res = _write(tmp_path / "none", allocations=_allocations().iloc[:0])
     assert res.files == [] and res.written == 0
     assert list(pd.read_csv(res.register_csv).columns) == list(certificates.REGISTER_COLUMNS)
+
+
+def test_lao_shaping_stacks_tone_marks_above_vowels():
+    regular, _ = certificates._fonts()
+    plain = regular.shape("ທ່")  # consonant + tone mark
+    stacked = regular.shape("ທີ່")  # consonant + upper vowel + tone mark
+    assert len(plain) == 2 and len(stacked) == 3
+    assert all(g[2] == 0 for g in stacked[1:])  # marks take no advance: they sit on the consonant
+    # over an upper vowel the font substitutes a raised form of the tone mark (GSUB)
+    assert stacked[2][0] != plain[1][0]
+    # without shaping a PDF would show the same tone glyph in both: the cmap glyph
+    assert plain[1][0] == regular.hb.get_nominal_glyph(ord("່"))
+
+
+def test_verify_detects_changed_printed_text(batch, tmp_path, monkeypatch):
+    from landuse import _pdf
+
+    real = _pdf.Page.text
+
+    def forged_text(self, x, y, text, **kw):
+        return real(self, x, y, text.replace("10 000 m²", "12 000 m²"), **kw)
+
+    reg = certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
+                                            issue_date=ISSUE)
+    row = reg[reg["certificate_no"] == "V1-PD-0001"]
+    monkeypatch.setattr(_pdf.Page, "text", forged_text)
+    forged = tmp_path / "printed.pdf"
+    forged.write_bytes(certificates.render_certificates(row))
+    monkeypatch.setattr(_pdf.Page, "text", real)
+    table = pd.read_csv(batch.register_csv, dtype=str, keep_default_na=False).assign(pdf_sha256="")
+    v = certificates.verify_certificate(forged, register=table, check_qr=have("pdftoppm"))
+    assert v.fields == ["printed area_m2"], str(v)
