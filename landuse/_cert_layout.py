@@ -25,6 +25,13 @@ PARCEL_FILL = (1.0, 0.93, 0.70)
 
 _SKETCH = (M, 0.0, 300.0, 236.0)  # x, y (set at draw time), width, height
 _ROWS_PER_COLUMN = 24
+_ROWS_EXTRA_PAGE = 70
+
+
+def pages_needed(n_vertices: int) -> int:
+    """Pages a certificate takes: one, plus one per 140 vertices beyond the first 48."""
+    rest = max(0, n_vertices - 2 * _ROWS_PER_COLUMN)
+    return 1 + math.ceil(rest / (2 * _ROWS_EXTRA_PAGE))
 
 
 def _bi(lab: dict, key: str) -> str:
@@ -154,7 +161,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
 
     # vertices that did not fit
     rest = verts[2 * _ROWS_PER_COLUMN:]
-    per_page = 2 * 70
+    per_page = 2 * _ROWS_EXTRA_PAGE
     page_no = 1
     while rest:
         page_no += 1
@@ -163,7 +170,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
         q.text(x0, M + 10, f"{rec['certificate_no']} - {_bi(lab, 'vertices')} ({L['continued']['lo']} / "
                            f"{L['continued']['en']}, {L['page']['lo']} / {L['page']['en']} {page_no})",
                size=9, bold=True)
-        _vertex_table(q, rest[:per_page], x0, M + 20, (x1 - x0) / 2, lab, rows=70)
+        _vertex_table(q, rest[:per_page], x0, M + 20, (x1 - x0) / 2, lab, rows=_ROWS_EXTRA_PAGE)
         rest = rest[per_page:]
 
 

@@ -185,7 +185,12 @@ def verify(path: str | os.PathLike, *, register: Any, key: bytes | None = None, 
         return res
     file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
     pages_text: dict[int, str] = {}
-    for page, cert in enumerate(certs, start=1):
+    for k, cert in enumerate(certs, start=1):
+        try:
+            page = int(cert.get("page", k))
+        except (TypeError, ValueError):
+            page = k
+        page = min(max(page, 1), len(reader.pages))
         no = str(cert.get("certificate_no", "?"))
         res.certificates.append(no)
         content = {f: cert.get(f) for f in _digest.FIELDS}
@@ -218,6 +223,8 @@ def verify(path: str | os.PathLike, *, register: Any, key: bytes | None = None, 
         if row.get("pdf_sha256") and row["pdf_sha256"] != file_sha:
             res.problems.append(Problem(no, "pdf_sha256", file_sha, row["pdf_sha256"],
                                         "the file's bytes differ from the file issued"))
+        if row.get("page") and str(row["page"]) != str(page):
+            res.problems.append(Problem(no, "page", page, row["page"]))
         if (row.get("hmac") or "") != (cert.get("hmac") or ""):
             res.problems.append(Problem(no, "hmac", cert.get("hmac"), row.get("hmac")))
         if key is not None:

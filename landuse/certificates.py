@@ -490,8 +490,9 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
     for rec in recs:
         payload = _digest.qr_payload(rec["certificate_no"], rec["digest"], rec.get("hmac") or None)
         qr = segno.make(payload, error="m", micro=False, mask=QR_MASK)
+        embedded.append({**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload,
+                         "page": len(doc.pages) + 1})
         _cert_layout.draw(doc, rec, labels, qr.matrix)
-        embedded.append({**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload})
     data = json.dumps({"format": "landuse-certificate/1", "certificates": embedded}, sort_keys=True,
                       ensure_ascii=False, indent=1).encode("utf-8")
     doc.attach(ATTACHMENT, data, description="canonical certificate content (landuse verify)")
@@ -712,9 +713,13 @@ def write_certificates(
         name = rec["household_id"] if per_household else rec["certificate_no"]
         rel = f"{_safe(rec['village_id'])}/{_safe(name)}.pdf"
         groups.setdefault(rel, []).append(rec)
+    from landuse._cert_layout import pages_needed
+
     for rel, rs in groups.items():
-        for page, rec in enumerate(rs, start=1):
+        page = 1
+        for rec in rs:  # the page where the certificate starts (long vertex lists continue)
             rec["file"], rec["page"] = rel, page
+            page += pages_needed(len(rec["vertices"]))
     known = _known_rows(out)
     todo, done = [], []
     for rel, rs in sorted(groups.items()):

@@ -632,3 +632,19 @@ def test_verify_detects_changed_printed_text(batch, tmp_path, monkeypatch):
     table = pd.read_csv(batch.register_csv, dtype=str, keep_default_na=False).assign(pdf_sha256="")
     v = certificates.verify_certificate(forged, register=table, check_qr=have("pdftoppm"))
     assert v.fields == ["printed area_m2"], str(v)
+
+
+def test_per_household_pages_after_a_long_vertex_list(tmp_path):
+    import pypdf
+
+    t = np.linspace(0, 2 * np.pi, 131)[:-1]
+    alloc = _allocations()
+    alloc.loc[alloc["certificate_no"] == "V1-PD-0001", "geometry"] = Polygon(
+        [(X0 + 1000 + 80 * np.cos(a), Y0 + 80 * np.sin(a)) for a in t])
+    res = _write(tmp_path / "hh", allocations=alloc, per_household=True)
+    h1 = res.out_dir / "V1" / "H1.pdf"
+    assert len(pypdf.PdfReader(str(h1)).pages) == 4  # PC-0001, PD-0001 (+1 page of vertices), UP-0001
+    reg = pd.read_csv(res.register_csv, dtype=str).set_index("certificate_no")
+    assert reg.loc[["V1-PC-0001", "V1-PD-0001", "V1-UP-0001"], "page"].tolist() == ["1", "2", "4"]
+    v = certificates.verify_certificate(h1, register=res.register_csv, check_qr=have("pdftoppm"))
+    assert v.valid, str(v)
