@@ -118,7 +118,16 @@ class Font:
         state = dict(self.__dict__)
         state["_hb"] = None
         state.pop("_cache", None)
+        state.pop("_chars", None)
         return state
+
+    @property
+    def codepoint_chars(self) -> frozenset[str]:
+        """The characters the font has glyphs for."""
+        c = self.__dict__.get("_chars")
+        if c is None:
+            c = self.__dict__["_chars"] = frozenset(chr(cp) for cp in self.codepoints) | set(_SUPERSCRIPTS)
+        return c
 
     @property
     def cache(self) -> dict:
@@ -315,6 +324,9 @@ class Page:
         tag = "F2" if bold else "F1"
         key = ("text", text, x, y, size, align, width, self.height)
         hit = font.cache.get(key)
+        if not font.codepoint_chars.issuperset(text):
+            self.doc.missing.update(c for c in text if c not in font.codepoint_chars and c not in _SUPERSCRIPTS
+                                    and not c.isspace())
         if hit is not None:
             self.ops.append(hit[0])
             return hit[1]
@@ -427,7 +439,8 @@ class Document:
         self.pages: list[Page] = []
         self.info = dict(info or {})
         self.attachments: list[tuple[str, bytes, str]] = []
-        self.used: set[str] = set()
+        #: Characters drawn that the font has no glyph for (drawn as the empty box).
+        self.missing: set[str] = set()
 
     def add_page(self) -> Page:
         page = Page(self)

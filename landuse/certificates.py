@@ -493,6 +493,15 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
         embedded.append({**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload,
                          "page": len(doc.pages) + 1})
         _cert_layout.draw(doc, rec, labels, qr.matrix)
+    if doc.missing:
+        import warnings
+
+        from landuse.errors import LanduseWarning
+
+        chars = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(doc.missing))
+        warnings.warn(f"certificate {first['certificate_no']}: the Lao font has no glyph for {chars}; these "
+                      "characters print as empty boxes (the register and the digest keep the exact text)",
+                      LanduseWarning, stacklevel=2)
     data = json.dumps({"format": "landuse-certificate/1", "certificates": embedded}, sort_keys=True,
                       ensure_ascii=False, indent=1).encode("utf-8")
     doc.attach(ATTACHMENT, data, description="canonical certificate content (landuse verify)")
