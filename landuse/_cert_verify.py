@@ -11,7 +11,7 @@ Four independent checks, each naming what differs:
 3. the QR code, decoded from the rendered page (``pdftoppm`` and ``zxing-cpp``):
    certificate number, digest and, with the district key, the HMAC;
 4. the printed text (``pypdf`` text extraction): certificate number, parcel,
-   household, holder, area and dates must be on the page as issued.
+   household, holder (Latin and Lao), area and dates must be on the page as issued.
 """
 
 from __future__ import annotations
@@ -160,6 +160,13 @@ def _decode_qr(path: Path, page: int) -> list[str] | None:
             return [r.text for r in zxingcpp.read_barcodes(img)]
 
 
+def _compact(text: str) -> str:
+    """NFKC-normalised *text* without whitespace (to compare extracted Lao text)."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
 def _norm(field_name: str, value: Any) -> str:
     if field_name == "area_m2":
         try:
@@ -275,5 +282,12 @@ def verify(path: str | os.PathLike, *, register: Any, key: bytes | None = None, 
                 if " ".join(str(value).split()) not in text:
                     res.problems.append(Problem(no, f"printed {f}", "(not found on the page)", value,
                                                 "the printed text was changed"))
+            # Lao names: text extraction splits clusters with spaces and decomposes ຳ (NFKC)
+            compact = _compact(text)
+            for name in [n for n in str(content["holder_lo"] or "").split(" / ") if n.strip()]:
+                if _compact(name) not in compact:
+                    res.problems.append(Problem(no, "printed holder_lo", "(not found on the page)", name,
+                                                "the printed text was changed"))
+                    break
     res.valid = not res.problems
     return res

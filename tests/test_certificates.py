@@ -660,3 +660,22 @@ def test_characters_without_glyph_warn(tmp_path):
         res = _write(tmp_path / "w", households=hh)
     reg = pd.read_csv(res.register_csv, dtype=str).set_index("certificate_no")
     assert reg.loc["V1-PD-0001", "holder"].startswith("Sisavath 王")
+
+
+def test_verify_detects_changed_printed_lao_name(batch, tmp_path, monkeypatch):
+    from landuse import _pdf
+
+    real = _pdf.Page.text
+
+    def forged_text(self, x, y, text, **kw):
+        return real(self, x, y, text.replace("ສີສະຫວາດ", "ສົມພອນ"), **kw)
+
+    reg = certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
+                                            issue_date=ISSUE)
+    monkeypatch.setattr(_pdf.Page, "text", forged_text)
+    forged = tmp_path / "lao.pdf"
+    forged.write_bytes(certificates.render_certificates(reg[reg["certificate_no"] == "V1-PD-0001"]))
+    monkeypatch.setattr(_pdf.Page, "text", real)
+    table = pd.read_csv(batch.register_csv, dtype=str, keep_default_na=False).assign(pdf_sha256="")
+    v = certificates.verify_certificate(forged, register=table, check_qr=False)
+    assert v.fields == ["printed holder_lo"], str(v)
