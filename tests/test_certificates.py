@@ -556,6 +556,8 @@ def test_cli_certificates_and_verify(tmp_path):
     bad = _tampered(type("B", (), {"register_csv": out / "register.csv"}), tmp_path, "area_m2", lambda v: "1")
     res = runner.invoke(cli, ["verify", pdf, "--register", str(bad), "--no-qr"])
     assert res.exit_code == 1 and "area_m2 differs" in res.output
+    res = runner.invoke(cli, ["verify", str(out), "--register", str(out / "register.gpkg"), "--no-qr"])
+    assert res.exit_code == 0 and "5 of 5 file(s) valid" in res.output
     res = runner.invoke(cli, ["verify", pdf])
     assert res.exit_code == 2
     res = runner.invoke(cli, ["verify", pdf, "--register", str(tmp_path / "missing.csv")])

@@ -84,7 +84,7 @@ def certificates(ctx, allocations_path, households_path, villages_path, parcels_
 
 
 @click.command("verify")
-@click.argument("pdfs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("pdfs", nargs=-1, required=True, type=click.Path())
 @click.option("--register", "register_path", required=True, type=click.Path(dir_okay=False),
               help="register.csv or register.gpkg written with the certificates.")
 @click.option("--key-file", type=click.Path(dir_okay=False), default=None,
@@ -92,7 +92,7 @@ def certificates(ctx, allocations_path, households_path, villages_path, parcels_
 @click.option("--no-qr", is_flag=True, help="Do not decode the QR code (faster; no poppler needed).")
 @click.pass_context
 def verify(ctx, pdfs, register_path, key_file, no_qr):
-    """Verify certificate PDFs against the register.
+    """Verify certificate PDFs (files or folders) against the register.
 
     Prints VALID, or INVALID with each field that differs (holder, area_m2,
     geometry, issue_date, digest, pdf_sha256, qr_digest...). Exit code 0 when all
@@ -103,8 +103,14 @@ def verify(ctx, pdfs, register_path, key_file, no_qr):
 
     if not Path(register_path).is_file():
         raise click.BadParameter(f"{register_path!r} does not exist", param_hint="--register")
+    files: list[Path] = []
+    for item in map(Path, pdfs):
+        if item.is_dir():
+            files.extend(sorted(item.rglob("*.pdf")))
+        else:
+            files.append(item)
     bad = 0
-    for pdf in pdfs:
+    for pdf in files:
         try:
             res = verify_certificate(pdf, register=register_path, key_file=key_file, check_qr=not no_qr)
         except DataReadError as exc:
@@ -113,6 +119,8 @@ def verify(ctx, pdfs, register_path, key_file, no_qr):
             continue
         click.echo(str(res))
         bad += not res.valid
+    if len(files) > 1:
+        click.echo(f"{len(files) - bad} of {len(files)} file(s) valid")
     if bad:
         ctx.exit(1)
 
