@@ -273,10 +273,11 @@ def combinatorial_bound(sp: Subproblem, *, max_cells: int = 40_000) -> float:
             return False
         # (c) sharing among the neediest: the k neediest households hold at most
         #     sum N_h plots, so at most the area of that many largest parcels
-        need = np.sort(target[h])[::-1]
-        order_h = h[np.argsort(-target[h], kind="stable")]
-        slots = np.minimum(np.cumsum(sp.plots[order_h]), n_parcels)
-        if np.any(np.cumsum(need) > area_prefix[slots - 1] + 1e-9):
+        rank = np.argsort(-target[h], kind="stable")
+        need = target[h][rank]
+        slots = np.minimum(np.cumsum(sp.plots[h[rank]]), n_parcels)
+        # each household holds at least m_h (a whole-parcel sum), not just its need
+        if np.any(np.cumsum(np.maximum(m[rank], need)) > area_prefix[slots - 1] + 1e-9):
             return False
         # (d) one parcel each: households with one parcel need one of area >= need
         #     each; at most n_p - n_needy households can hold two or more, and it
