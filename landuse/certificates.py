@@ -391,7 +391,10 @@ def _features(villages: Any, others: Any, crs: Any, lab: Mapping) -> Any:
         parts.append(gpd.GeoDataFrame({"label": [f"{b['lo']} ({b['en']})"] * len(villages)},
                                       geometry=list(villages.geometry.boundary.array), crs=crs))
     if others is not None:
-        _validate.require_columns(others, ["label"], layer=_validate.layer_name(others, "others"))
+        oname = _validate.layer_name(others, "others")
+        _validate.require_geodataframe(others, layer=oname)
+        _validate.require_columns(others, ["label"], layer=oname)
+        _validate.require_same_crs({"allocations": gpd.GeoDataFrame(geometry=[], crs=crs), oname: others})
         parts.append(gpd.GeoDataFrame({"label": others["label"].to_numpy()},
                                       geometry=list(others.geometry.array), crs=others.crs))
     if not parts:

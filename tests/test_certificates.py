@@ -681,3 +681,22 @@ def test_verify_detects_changed_printed_lao_name(batch, tmp_path, monkeypatch):
     table = pd.read_csv(batch.register_csv, dtype=str, keep_default_na=False).assign(pdf_sha256="")
     v = certificates.verify_certificate(forged, register=table, check_qr=False)
     assert v.fields == ["printed holder_lo"], str(v)
+
+
+def test_other_features_named_as_neighbours():
+    from shapely.geometry import LineString
+
+    stream = gpd.GeoDataFrame({"label": ["ຫ້ວຍ (stream)"]},
+                              geometry=[LineString([(X0 - 10, Y0 - 0.3), (X0 + 310, Y0 - 0.3)])], crs=UTM47)
+    # villages without geometry: the village boundary is not a neighbour, the stream is (0.3 m < 0.5 m)
+    reg = certificates.certificate_register(_allocations(), households=_households(),
+                                            villages=pd.DataFrame(_villages().drop(columns="geometry")),
+                                            parcels=_parcels(), issue_date=ISSUE, others=stream)
+    row = reg.set_index("parcel_id").loc["V1-P0"]
+    assert row["south"] == "ຫ້ວຍ (stream)" and row["west"] == ""
+    with pytest.raises(CRSError, match="layer 'others'"):
+        certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
+                                          issue_date=ISSUE, others=stream.to_crs(4326))
+    with pytest.raises(SchemaError, match="'label' missing"):
+        certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
+                                          issue_date=ISSUE, others=stream.rename(columns={"label": "name"}))
