@@ -99,7 +99,7 @@ log = logging.getLogger("landuse.certificates")
 #: Register columns, in order (the GeoPackage layer adds the geometry).
 REGISTER_COLUMNS = ("certificate_no", "parcel_id", "household_id", "village_id", "holder", "holder_lo",
                     "land_type", "area_m2", "area_ha", "issue_date", "valid_until", "geometry_wkt", "digest",
-                    "hmac", "file", "page", "pdf_sha256")
+                    "hmac", "file", "page", "pdf_sha256", "source_sha256")
 #: QR mask pattern. ISO/IEC 18004 lets the encoder choose any of the eight masks (every
 #: reader decodes all of them); scoring all eight per code is 80 % of segno's time, so
 #: one fixed mask is used. Error correction level M (15 % of the code may be damaged).
@@ -235,7 +235,7 @@ def certificate_register(
     -------
     geopandas.GeoDataFrame
         The register columns (:data:`REGISTER_COLUMNS` without ``file``, ``page``,
-        ``pdf_sha256``), the printed fields (``holder``, ``holder_lo``,
+        ``pdf_sha256``, ``source_sha256``), the printed fields (``holder``, ``holder_lo``,
         ``village_en``/``_lo``, ``district_*``, ``province_*``, ``north``,
         ``east``, ``south``, ``west``) and the normalised geometry; sorted by
         certificate number.
@@ -691,8 +691,9 @@ def write_certificates(
     -----
     Resumable and atomic: each PDF is written to a temporary file and renamed, and
     recorded at once in a journal; after an interruption a new run skips every PDF
-    whose SHA-256 matches its journal or register entry and whose digest matches
-    the certificate to issue, and writes the rest. Deterministic: fixed metadata
+    whose SHA-256 matches its journal or register entry and whose digest and
+    ``source_sha256`` (a hash of everything the page is drawn from: labels,
+    neighbours, sketch, landuse version) match, and writes the rest. Deterministic: fixed metadata
     dates (the issue date), a file identifier derived from the content, no random
     ids, so the same inputs give byte-identical PDFs.
     """
@@ -732,6 +733,16 @@ def write_certificates(
         for rec in rs:  # the page where the certificate starts (long vertex lists continue)
             rec["file"], rec["page"] = rel, page
             page += pages_needed(len(rec["vertices"]))
+    # what each file is drawn from (labels, neighbours, sketch, writer version): a file is
+    # kept only if it was drawn from exactly this, not merely if its digest is unchanged
+    from landuse import __version__
+
+    lab_json = json.dumps(lab, sort_keys=True, ensure_ascii=False)
+    for rel, rs in groups.items():
+        src = json.dumps([__version__, lab_json, rs], sort_keys=True, ensure_ascii=False, default=str)
+        source = hashlib.sha256(src.encode("utf-8")).hexdigest()
+        for r in rs:
+            r["source_sha256"] = source
     known = _known_rows(out)
     todo, done = [], []
     for rel, rs in sorted(groups.items()):
@@ -741,7 +752,7 @@ def write_certificates(
             ok = all(
                 (k := known.get(r["certificate_no"])) is not None and k.get("digest") == r["digest"]
                 and k.get("pdf_sha256") == sha and k.get("file") == rel and str(k.get("page")) == str(r["page"])
-                and (k.get("hmac") or "") == (r.get("hmac") or "")
+                and (k.get("hmac") or "") == (r.get("hmac") or "") and k.get("source_sha256") == r["source_sha256"]
                 for r in rs
             )
             if ok:

@@ -700,3 +700,16 @@ def test_other_features_named_as_neighbours():
     with pytest.raises(SchemaError, match="'label' missing"):
         certificates.certificate_register(_allocations(), households=_households(), villages=_villages(),
                                           issue_date=ISSUE, others=stream.rename(columns={"label": "name"}))
+
+
+def test_changed_wording_is_not_skipped(tmp_path):
+    out = tmp_path / "out"
+    _write(out)
+    custom = tmp_path / "labels.toml"
+    custom.write_text('[labels]\ntitle = { lo = "ໃບຢັ້ງຢືນ", en = "Land Use Certificate" }\n', encoding="utf-8")
+    # same digests (same content), but the pages would differ: not a valid resume
+    with pytest.raises(OutputExistsError, match="different content"):
+        _write(out, labels=custom)
+    res = _write(out, labels=custom, overwrite=True)
+    assert res.written == 5
+    assert _write(out, labels=custom).skipped == 5
