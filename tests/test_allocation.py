@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
@@ -330,6 +330,7 @@ def synthetic_village(seed: int, n_h: int = 12, n_p: int = 30):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n_h=st.integers(1, 8), n_p=st.integers(1, 20),
        cap=st.floats(1.0, 1.5), plots=st.integers(1, 3))
+@example(seed=340, n_h=1, n_p=1, cap=1.0, plots=1)  # rounding of area_ha
 def test_property_constraints_hold(seed, n_h, n_p, cap, plots):
     parcels, hh, villages = synthetic_village(seed, n_h, n_p)
     rules = {"entitlement": {"paddy_ha_per_labour_unit": 0.3, "upland_ha_per_labour_unit": 0.6,
@@ -347,7 +348,9 @@ def test_property_constraints_hold(seed, n_h, n_p, cap, plots):
             assert row.n <= ent.loc[key, "max_plots"]  # plot limits hold
         # area is conserved between allocated and unallocated parcels
         total = parcels[parcels.land_type.isin(["paddy", "upland", "permanent"])].area.sum() / 1e4
-        assert al["area_ha"].sum() + res.unallocated["area_ha"].sum() == pytest.approx(total, rel=1e-6)
+        # (allocated areas are rounded to 1e-6 ha, i.e. 0.01 m2, per parcel)
+        assert al["area_ha"].sum() + res.unallocated["area_ha"].sum() == pytest.approx(
+            total, abs=1e-6 * max(1, len(al)))
         assert set(al["parcel_id"]).isdisjoint(res.unallocated["parcel_id"])
 
 
