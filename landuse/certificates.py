@@ -155,7 +155,14 @@ def _fonts() -> tuple[Any, Any]:
         if not path.name.startswith("NotoSansLao["):
             b = path.with_name(path.name.replace("Regular", "Bold"))
             bold = b if b.is_file() else None
-        _FONTS["fonts"] = _pdf.prepare_fonts(path, bold_path=bold)
+        fonts = _pdf.prepare_fonts(path, bold_path=bold)
+        needed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,:/-()ກຂຄງຈ")
+        missing = sorted(needed - fonts[0].codepoint_chars)
+        if missing:
+            raise LanduseError(f"the font has no glyphs for {''.join(missing)!r}; certificates need Lao and Latin "
+                               "in one font", source=str(path),
+                               hint="pip install justmytype-intl-sea (Noto Sans Lao with Latin, OFL)")
+        _FONTS["fonts"] = fonts
     return _FONTS["fonts"]
 
 

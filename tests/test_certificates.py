@@ -713,3 +713,13 @@ def test_changed_wording_is_not_skipped(tmp_path):
     res = _write(out, labels=custom, overwrite=True)
     assert res.written == 5
     assert _write(out, labels=custom).skipped == 5
+
+
+def test_font_without_lao_is_a_clear_error(monkeypatch):
+    latin = Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
+    if not latin.is_file():
+        pytest.skip("Liberation Sans (fonts-liberation) is not installed")
+    monkeypatch.setattr(certificates, "_FONTS", {})
+    monkeypatch.setattr(certificates, "find_lao_font", lambda: latin)
+    with pytest.raises(Exception, match="the font has no glyphs for 'ກຂຄງຈ'"):
+        certificates._fonts()
