@@ -73,7 +73,8 @@ def peer_fpdf2(recs, labels, fonts, n: int) -> float:
             calls.append(("poly", rings))
             return super().polygon(rings, style=style)
 
-    tmp = Path(tempfile.mkdtemp())
+    tmpdir = tempfile.TemporaryDirectory()
+    tmp = Path(tmpdir.name)
     reg_ttf, bold_ttf = tmp / "lao-regular.ttf", tmp / "lao-bold.ttf"
     reg_ttf.write_bytes(fonts[0].data)
     bold_ttf.write_bytes(fonts[1].data)
@@ -112,7 +113,9 @@ def peer_fpdf2(recs, labels, fonts, n: int) -> float:
                 if v:
                     pdf.rect(400 + col * 3, 150 + r * 3, 3, 3, style="F")
         pdf.output()
-    return (time.perf_counter() - t0) / len(scripts)
+    seconds = (time.perf_counter() - t0) / len(scripts)
+    tmpdir.cleanup()
+    return seconds
 
 
 def main() -> None:
@@ -129,7 +132,8 @@ def main() -> None:
     t_alloc = time.perf_counter() - t0
     print(f"allocation: {len(alloc)} certificates for {alloc['household_id'].nunique()} households "
           f"({'holdings' if args.holdings else 'allocate'}, {t_alloc:.1f} s, not counted)")
-    out = Path(tempfile.mkdtemp()) / "certificates"
+    workdir = tempfile.TemporaryDirectory()  # about 200 MB of PDFs, removed at the end
+    out = Path(workdir.name) / "certificates"
     t0 = time.perf_counter()
     cpu0 = os.times()
     res = certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
@@ -171,6 +175,7 @@ def main() -> None:
     print(f"per certificate, one process, {args.peer_sample} certificates: landuse {1000 * ours:.1f} ms, "
           f"fpdf2 (same texts, shapes and QR) {1000 * peer:.1f} ms; ratio fpdf2/landuse {peer / ours:.1f}x")
     print(f"median size {statistics.median(res.sizes_bytes) / 1024:.0f} KB")
+    workdir.cleanup()
 
 
 if __name__ == "__main__":
