@@ -512,7 +512,8 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
         warnings.warn(f"certificate {first['certificate_no']}: the Lao font has no glyph for {chars}; these "
                       "characters print as empty boxes (the register and the digest keep the exact text)",
                       LanduseWarning, stacklevel=2)
-    data = json.dumps({"format": "landuse-certificate/1", "certificates": embedded}, sort_keys=True,
+    data = json.dumps({"format": "landuse-certificate/1", "certificates": embedded,
+                       "source_sha256": first.get("source_sha256", "")}, sort_keys=True,
                       ensure_ascii=False, indent=1).encode("utf-8")
     doc.attach(ATTACHMENT, data, description="canonical certificate content (landuse verify)")
     return doc.to_bytes()
@@ -767,7 +768,7 @@ def write_certificates(
                     r["pdf_sha256"] = sha
                 done.append(rel)
                 continue
-            if not overwrite:
+            if not overwrite and not _same_certificates(path, rs):
                 raise OutputExistsError(
                     "a certificate file exists with different content", source=str(path),
                     hint="pass overwrite=True (--overwrite) to replace it, or write to another folder")
@@ -793,10 +794,16 @@ def write_certificates(
                 from concurrent.futures import ProcessPoolExecutor
 
                 fonts = _fonts()
-                with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                         initializer=_init_worker, initargs=(fonts,)) as pool:
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                           initializer=_init_worker, initargs=(fonts,))
+                try:
                     for res in pool.map(_write_one, tasks, chunksize=max(1, min(32, len(tasks) // (8 * workers)))):
                         record(*res)
+                except BaseException:
+                    # interrupted: let running files finish (each is atomic), drop the queue
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
+                pool.shutdown()
             else:
                 for t in tasks:
                     record(*_write_one(t))
@@ -820,6 +827,23 @@ def write_certificates(
     return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
                              written=len(todo), skipped=len(done),
                              sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+
+
+def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:
+    """True if the PDF at *path* was drawn from exactly *recs* (same digests and sources).
+
+    A file written just before an interruption may be missing from the journal; it
+    is then rewritten (with the same bytes) rather than refused as someone else's.
+    """
+    import pypdf
+
+    try:
+        data = pypdf.PdfReader(str(path)).attachments.get(ATTACHMENT)
+        doc = json.loads(data[0]) if data else {}
+    except Exception:  # noqa: BLE001 - unreadable: not ours
+        return False
+    return (doc.get("source_sha256") == recs[0]["source_sha256"]
+            and [c.get("digest") for c in doc.get("certificates", [])] == [r["digest"] for r in recs])
 
 
 def _safe(name: str) -> str:

@@ -723,3 +723,14 @@ def test_font_without_lao_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(certificates, "find_lao_font", lambda: latin)
     with pytest.raises(Exception, match="the font has no glyphs for 'ກຂຄງຈ'"):
         certificates._fonts()
+
+
+def test_file_written_but_not_journaled_is_rewritten(tmp_path):
+    out = tmp_path / "out"
+    first = _write(out)
+    # as if the run stopped between renaming the PDF and recording it: no register, no journal
+    first.register_csv.unlink()
+    first.register_gpkg.unlink()
+    res = _write(out)
+    assert res.written == 5  # same certificates inside: rewritten, not refused
+    assert [p.read_bytes() for p in res.files] == [p.read_bytes() for p in first.files]
