@@ -594,7 +594,19 @@ def _sha256_file(path: Path) -> str:
 
 
 def _init_worker(fonts: tuple[Any, Any]) -> None:
+    """Worker set-up: the prepared fonts, and exit if the parent process dies (killed run)."""
+    import threading
+    import time
+
     _FONTS["fonts"] = fonts
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="landuse-parent-watch").start()
 
 
 def _write_one(task: tuple[str, list[dict[str, Any]], Mapping]) -> tuple[str, str, int]:

@@ -734,3 +734,30 @@ def test_file_written_but_not_journaled_is_rewritten(tmp_path):
     res = _write(out)
     assert res.written == 5  # same certificates inside: rewritten, not refused
     assert [p.read_bytes() for p in res.files] == [p.read_bytes() for p in first.files]
+
+
+def test_cli_resumes_an_interrupted_run_with_its_issue_date(tmp_path, monkeypatch):
+    from landuse.cli.main import cli
+
+    _allocations().to_file(tmp_path / "alloc.gpkg", layer="allocations")
+    _households().to_csv(tmp_path / "hh.csv", index=False)
+    _villages().to_file(tmp_path / "villages.gpkg")
+    out = tmp_path / "certs"
+    args = ["certificates", "--allocations", str(tmp_path / "alloc.gpkg"), "--households",
+            str(tmp_path / "hh.csv"), "--villages", str(tmp_path / "villages.gpkg"), "--out", str(out)]
+    real = certificates._render
+    calls = {"n": 0}
+
+    def flaky(recs, labels, fonts):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("power cut")
+        return real(recs, labels, fonts)
+
+    monkeypatch.setattr(certificates, "_render", flaky)
+    res = CliRunner().invoke(cli, ["-q", *args, "--issue-date", "2025-06-30"])
+    assert res.exit_code != 0 and not (out / "register.csv").exists()
+    monkeypatch.setattr(certificates, "_render", real)
+    res = CliRunner().invoke(cli, args)  # no --issue-date: taken from the journal
+    assert res.exit_code == 0, res.output
+    assert "2 written, 3 unchanged; issue date 2025-06-30" in res.output

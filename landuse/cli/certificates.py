@@ -11,19 +11,32 @@ from landuse.cli._common import overwrite_option
 
 
 def _issue_date(value: str | None, out: Path) -> _dt.date:
-    """The issue date given, else the one of the register in *out* (resume), else today (UTC)."""
+    """The issue date given, else the one of the register (or journal) in *out* (resume), else today (UTC)."""
     if value:
         try:
             return _dt.date.fromisoformat(value)
         except ValueError as exc:
             raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--issue-date") from exc
+    import json
+
+    dates: set[str] = set()
     reg = out / "register.csv"
     if reg.is_file():
         import pandas as pd
 
-        dates = pd.read_csv(reg, dtype=str, usecols=["issue_date"])["issue_date"].dropna().unique()
-        if len(dates) == 1:
-            return _dt.date.fromisoformat(dates[0])
+        dates.update(pd.read_csv(reg, dtype=str, usecols=["issue_date"])["issue_date"].dropna())
+    journal = out / ".register-journal.jsonl"  # an interrupted run
+    if journal.is_file():
+        for line in journal.read_text("utf-8").splitlines():
+            try:
+                dates.add(json.loads(line)["issue_date"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    if len(dates) == 1:
+        return _dt.date.fromisoformat(dates.pop())
+    if len(dates) > 1:
+        raise click.BadParameter(f"the certificates in {out} have several issue dates ({', '.join(sorted(dates))})",
+                                 param_hint="--issue-date")
     return _dt.datetime.now(_dt.timezone.utc).date()
 
 
