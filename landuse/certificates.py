@@ -27,7 +27,22 @@ is embedded in every PDF. The field list follows the TLUC of the Lao land-alloca
 programme [1]_ [2]_; the 3-year validity is a configurable default.
 
 The canonical content and digest are described in :mod:`landuse._digest`, the PDF
-writer in :mod:`landuse._pdf`.
+writer in :mod:`landuse._pdf`, the checks of a verification in
+:mod:`landuse._cert_verify`.
+
+Command line::
+
+    landuse certificates --allocations out/allocation.gpkg --households households.csv \
+        --villages villages.gpkg --parcels parcels.gpkg --out out/certificates \
+        --issue-date 2026-01-15 [--village 0401015] [--per-household] [--workers 2]
+    landuse verify out/certificates/0401015/0401015-PD-0001.pdf \
+        --register out/certificates/register.csv [--key-file district.key]
+
+Outputs of a batch: ``<out>/<village_id>/<certificate_no>.pdf`` (or
+``<household_id>.pdf``), ``register.csv`` and ``register.gpkg`` (layer
+``certificates``): :data:`REGISTER_COLUMNS`, one row per certificate, with the
+digest, the HMAC (with a district key), the file, its start page, the SHA-256 of
+the file and of what it was drawn from.
 
 References
 ----------
