@@ -761,3 +761,31 @@ def test_cli_resumes_an_interrupted_run_with_its_issue_date(tmp_path, monkeypatc
     res = CliRunner().invoke(cli, args)  # no --issue-date: taken from the journal
     assert res.exit_code == 0, res.output
     assert "2 written, 3 unchanged; issue date 2025-06-30" in res.output
+
+
+@settings(max_examples=30, deadline=None)
+@given(words=st.lists(st.sampled_from(["ສີສະຫວາດ", "ແກ້ວພິລາ", "Keophila", "ນ້ຳ", "10 000", "m²", "(paddy)",
+                                       "ຊາຍແດນຕິດກັບທິດຕາເວັນອອກ"]), min_size=1, max_size=25),
+       width=st.floats(min_value=60, max_value=400))
+def test_wrap_lines_fit_and_keep_the_text(words, width):
+    from landuse._pdf import wrap
+
+    font = certificates._fonts()[0]
+    text = " ".join(words)
+    lines = wrap(font, text, width=width, size=8)
+    import unicodedata
+
+    assert all(font.width(ln, 8) <= width + 1e-6 for ln in lines)  # every cluster is narrower than 60 pt
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost or reordered
+    # long words break between clusters: no line starts with a vowel sign or tone mark
+    assert all(not ln or unicodedata.category(ln[0]) != "Mn" for ln in lines)
+
+
+def test_vertices_numbered_with_holes_and_parts():
+    ring = [(0, 0), (100, 0), (100, 100), (0, 100)]
+    hole = [(40, 40), (60, 40), (60, 60), (40, 60)]
+    labels = [v[0] for v in certificates._vertices(Polygon(ring, [hole]))]
+    assert labels == ["1", "2", "3", "4", "Ah1-5", "Ah1-6", "Ah1-7", "Ah1-8"]
+    multi = MultiPolygon([Polygon(ring), Polygon([(200, 0), (300, 0), (300, 100)])])
+    labels = [v[0] for v in certificates._vertices(multi)]
+    assert labels == ["A1", "A2", "A3", "A4", "B5", "B6", "B7"]
