@@ -773,7 +773,7 @@ def _heuristic(sp: Subproblem, *, time_limit_s: float) -> tuple[np.ndarray, floa
         by_h[hh].append(int(d))
     moves = 0
     limit = 20 * max(nh, 1)
-    while moves < limit and time.perf_counter() - t0 < time_limit_s:
+    while moves < limit and time.perf_counter() - t0 < 0.3 * time_limit_s:  # leave time for best fit
         rels = np.maximum(sp.entitled - got, 0.0) * inv
         worst = int(np.argmax(rels)) if nh else 0
         zmax = rels[worst] if nh else 0.0
@@ -820,6 +820,24 @@ def _heuristic(sp: Subproblem, *, time_limit_s: float) -> tuple[np.ndarray, floa
             zb = float(_relative_shortfall(sp, best_bf).max())
             if zb < z - 1e-12:
                 assign, z = best_bf, zb
+    # success of best fit is not monotone in z: also scan targets between the bound
+    # and the best z so far, lowest first, and keep the first that succeeds
+    variants = ((True, "need"), (False, "need"), (True, "relative"), (False, "relative"),
+                (False, "multi_last"), (True, "multi_last"), (True, "per_plot"), (False, "per_plot"))
+    for k in range(1, 8):
+        target = zlb + (z - zlb) * k / 8.0
+        if z - zlb <= 1e-6 or time.perf_counter() - t0 > time_limit_s:
+            break
+        hit = None
+        for pairs, ordering in variants:
+            hit = _best_fit_at(sp, target, pairs=pairs, order=ordering)
+            if hit is not None:
+                break
+        if hit is not None:
+            zh = float(_relative_shortfall(sp, hit).max())
+            if zh < z - 1e-12:
+                assign, z = hit, zh
+            break
     assign = _swap_improve(sp, assign, deadline=t0 + time_limit_s)
     # fill: free parcels to the households still short (largest shortfall first);
     # this only lowers shortfalls, so z does not rise
