@@ -24,7 +24,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from landuse import _digest, certificates
 from landuse.errors import CRSError, DataReadError, GeometryError, OutputExistsError, RuleError, SchemaError
-from tests.conftest import UTM47, X0, Y0, have, square
+from conftest import UTM47, X0, Y0, have, square
 
 ISSUE = dt.date(2026, 1, 15)
 HEAD_LO = "ສີສະຫວາດ ແກ້ວພິລາ"
