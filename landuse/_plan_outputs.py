@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,7 @@ def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, 
     res = certificates.write_certificates(
         allocations, households=inputs.households, villages=inputs.villages, parcels=inputs.parcels,
         out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress,
+        workers=min(2, os.cpu_count() or 1),
     )
     outs = {"certificates": folder}
     reg = getattr(res, "register_csv", None) or (folder / "register.csv")

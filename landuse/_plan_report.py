@@ -73,6 +73,16 @@ def _fallow_chart(cycles: pd.DataFrame | None) -> str:
     return f"<img alt='Fallow length by clearing year' src='{_png(fig)}'/>"
 
 
+def village_charts(result: Any) -> dict[str, str]:
+    """The village report's charts as ``<img>`` tags with PNG data URIs.
+
+    Called in the worker that ran the village (charts are the slow part of a report), or
+    by :func:`village_page` when they were not made there.
+    """
+    p = result.products
+    return {"lorenz": _lorenz_chart(p.get("lorenz")), "fallow": _fallow_chart(p.get("fallow_cycles"))}
+
+
 def _page(title: str, body: str) -> str:
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
             f"<style>{_CSS}</style></head><body>{body}</body></html>\n")
@@ -111,7 +121,8 @@ def village_page(plan: Any, village: Any, result: Any, schemes: list[Any], statu
         parts.append(_table(pd.DataFrame(conflicts[keep]).head(50)))
     parts.append("<h2>Allocation and equity <span class='lo'>ການຈັດສັນທີ່ດິນ</span></h2>")
     parts.append(_kv(result.figures.get("allocation", {})))
-    parts.append(_lorenz_chart(p.get("lorenz")))
+    charts = p.get("charts") or village_charts(result)
+    parts.append(charts.get("lorenz", ""))
     hh = p.get("allocation_households")
     if hh is not None:
         parts.append("<details><summary>Households</summary>" + _table(pd.DataFrame(hh)) + "</details>")
@@ -120,7 +131,7 @@ def village_page(plan: Any, village: Any, result: Any, schemes: list[Any], statu
     if dec:
         parts.append(_table(pd.DataFrame({"decade of clearing": [f"{k}s" for k in dec],
                                           "mean fallow [years]": list(dec.values())})))
-    parts.append(_fallow_chart(p.get("fallow_cycles")))
+    parts.append(charts.get("fallow", ""))
     ld = result.figures.get("land_demand")
     if ld:
         parts.append("<h3>Land for a sustainable rotation</h3>")

@@ -118,6 +118,9 @@ def run_village(vi: VillageInput) -> VillageResult:
         _zoning(vi, res)
         _allocation(vi, res)
         _fallow(vi, res)
+        from landuse._plan_report import village_charts
+
+        res.products["charts"] = village_charts(res)
     except LanduseError as exc:
         res.ok, res.error = False, str(exc)
     except Exception as exc:  # noqa: BLE001 - isolate the village, keep the traceback for the log

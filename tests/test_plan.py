@@ -56,3 +56,82 @@ def test_load_plan_bad_option_and_missing_file(tmp_path):
         shutil.copy(DATA / f, tmp_path / f)
     with pytest.raises(DataReadError, match="input 'dem' not found"):
         plan.load_plan(bad)
+
+
+def _small_plan(tmp_path: Path, village: str, **opts: object) -> Path:
+    text = _plan_text(**{"villages": [village], "time_limit_s": 10, **opts})
+    text = text.replace("[inputs]\n", "[inputs]\n" + "".join(
+        f'{k} = "{v}"\n' for k, v in (("histories", "histories.csv"), ("climate", "climate.csv"),
+                                      ("schemes", "schemes.toml"), ("forest", "forest.gpkg"))), 1)
+    text = "[plan]\nname = \"test plan\"\nissue_date = \"2026-01-15\"\n" + text
+    for f in ("villages.gpkg", "parcels.gpkg", "households.csv", "dem.tif", "histories.csv", "climate.csv",
+              "schemes.toml", "forest.gpkg"):
+        (tmp_path / f).symlink_to(DATA / f)
+    path = tmp_path / "plan.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _smallest_village() -> str:
+    import pandas as pd
+
+    hh = pd.read_csv(datasets.get_path("households"), dtype=str)
+    return hh["village_id"].value_counts().sort_values(kind="mergesort").index[0]
+
+
+@pytest.mark.slow
+def test_run_plan_one_village_is_complete_and_reproducible(tmp_path):
+    import pyogrio
+
+    vid = _smallest_village()
+    (tmp_path / "in").mkdir()
+    p = _small_plan(tmp_path / "in", vid, certificates=False)
+    run1 = plan.run_plan(p, out_dir=tmp_path / "a")
+    assert run1.villages == {vid: "ok"}
+    layers = set(pyogrio.list_layers(run1.outputs["geopackage"])[:, 0])
+    assert {"villages", "parcels", "zones", "allocations", "streams", "layer_styles"} <= layers
+    alloc = pyogrio.read_dataframe(run1.outputs["geopackage"], layer="allocations")
+    assert len(alloc) > 0 and alloc["parcel_id"].is_unique and set(alloc["village_id"]) == {vid}
+    report = (tmp_path / "a" / "reports" / f"{vid}.html").read_text(encoding="utf-8")
+    assert "Zoning" in report and "Lorenz" in report
+    summary = json.loads(run1.outputs["summary"].read_text())
+    assert summary["villages"][vid]["status"] == "ok"
+    assert summary["villages"][vid]["allocation"]["n_households"] > 0
+    with pytest.raises(OutputExistsError, match="previous run"):
+        plan.run_plan(p, out_dir=tmp_path / "a")
+    # same inputs, same bytes (every product)
+    plan.run_plan(p, out_dir=tmp_path / "b")
+    files_a = sorted(f.relative_to(tmp_path / "a") for f in (tmp_path / "a").rglob("*") if f.is_file())
+    files_b = sorted(f.relative_to(tmp_path / "b") for f in (tmp_path / "b").rglob("*") if f.is_file())
+    assert files_a == files_b
+    differ = [str(f) for f in files_a if (tmp_path / "a" / f).read_bytes() != (tmp_path / "b" / f).read_bytes()]
+    assert differ == []
+
+
+@pytest.mark.slow
+def test_one_failing_village_does_not_lose_the_others(tmp_path, monkeypatch):
+    from landuse import _plan_run
+
+    hh = __import__("pandas").read_csv(datasets.get_path("households"), dtype=str)
+    two = sorted(hh["village_id"].value_counts().sort_values(kind="mergesort").index[:2])
+    (tmp_path / "in").mkdir()
+    text = _small_plan(tmp_path / "in", two[0], certificates=False, map=False).read_text()
+    text = text.replace(json.dumps([two[0]]), json.dumps(two))
+    (tmp_path / "in" / "plan.toml").write_text(text)
+    real = _plan_run._zoning
+
+    def broken(vi, res):
+        if vi.village_id == two[0]:
+            raise ValueError("simulated failure in zoning")
+        return real(vi, res)
+
+    monkeypatch.setattr(_plan_run, "_zoning", broken)
+    run = plan.run_plan(tmp_path / "in" / "plan.toml", out_dir=tmp_path / "out")
+    assert run.failed == {two[0]: "ValueError: simulated failure in zoning"}
+    assert run.villages[two[1]] == "ok"
+    import pyogrio
+
+    alloc = pyogrio.read_dataframe(run.outputs["geopackage"], layer="allocations")
+    assert set(alloc["village_id"]) == {two[1]}
+    log = (tmp_path / "out" / "run.log").read_text()
+    assert f"village {two[0]} failed" in log
