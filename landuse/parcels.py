@@ -58,6 +58,13 @@ Examples
 [[1.0, 400.0, 1.0, 0.0]]
 >>> round(float(m["elev_mean_m"].iloc[0]), 6), round(float(m["slope_mean_deg"].iloc[0]), 4)
 (520.0, 11.3099)
+
+:func:`subdivide` (splitting a parcel into plots of given areas) lives in
+:mod:`landuse.subdivision` and is re-exported here:
+
+>>> import landuse.subdivision
+>>> subdivide is landuse.subdivision.subdivide
+True
 """
 
 from __future__ import annotations
@@ -75,8 +82,9 @@ import pandas as pd
 from landuse import _validate
 from landuse.errors import CRSError, GeometryError, LanduseWarning, RasterError, SchemaError
 from landuse.raster import Raster
+from landuse.subdivision import subdivide
 
-__all__ = ["parcel_metrics", "threshold_column"]
+__all__ = ["parcel_metrics", "subdivide", "threshold_column"]
 
 
 def threshold_column(threshold_pct: float) -> str:
