@@ -287,28 +287,21 @@ def equity(allocated_ha: Any, labour_units: Any, *, entitled_ha: Any = None) -> 
 
 def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_jobs: int,
                exact_max_pairs: int) -> list[Solution]:
-    """Solve every subproblem; the time budget is shared in proportion to model size.
+    """Solve every subproblem; the effort budget is shared in proportion to model size.
 
-    Each subproblem, when it starts, gets ``remaining time x its pairs / pairs not
-    yet started`` (times the number of workers, at most the remaining time), so
-    time a small subproblem does not use passes on to the others.
+    Each subproblem gets ``time_limit_s x n_jobs x its pairs / all pairs`` (at most
+    *time_limit_s*) seconds of reference-machine effort, fixed before any solve
+    starts, so the shares do not depend on the order in which the workers finish.
     """
-    import threading
-
-    lock = threading.Lock()
-    t0 = time.perf_counter()
-    pending = {"pairs": float(sum(max(sp.n_pairs, 1) for sp in sps if sp.n_pairs))}
+    total = float(sum(sp.n_pairs for sp in sps))
 
     def run(i: int) -> Solution:
         sp = sps[i]
         if sp.n_pairs == 0:
             return Solution(assign=np.full(len(sp.parcel_ids), -1, dtype=np.int64), method="trivial",
                             status="optimal", stages=[])
-        with lock:
-            remaining = max(time_limit_s - (time.perf_counter() - t0), 0.0)
-            share = remaining * sp.n_pairs / max(pending["pairs"], 1.0) * max(n_jobs, 1)
-            pending["pairs"] -= sp.n_pairs
-        budget = max(0.2, min(share, remaining))
+        share = time_limit_s * max(n_jobs, 1) * sp.n_pairs / max(total, 1.0)
+        budget = max(0.2, min(share, time_limit_s))
         if sp.n_pairs > exact_max_pairs:
             return solve_heuristic(sp, time_limit_s=budget)
         return solve_mip(sp, time_limit_s=budget, mip_gap=mip_gap)
@@ -479,6 +472,7 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
         "n_allocated": int(has.sum()),
         "allocated_ha": round(float(alloc["area_ha"].sum()), 6),
         "n_subproblems": len(sols),
+        "deterministic": bool(all(sol.deterministic for _, sol in sols)),
     }
     return AllocationResult(allocations=allocations, households=summary, equity=eq, unallocated=unallocated,
                             shortfall=sf, solver=solver, entitlements=ent, metrics=metrics)
@@ -586,9 +580,9 @@ def allocate(
     inp = _prepare(parcels, households, rules=rules, villages=villages, keep_existing=keep_existing,
                    zones=zones)
     sps = _subproblems(inp)
-    # the limit covers the whole call: preparation, solving and assembling the result
-    # (about 5 % of the limit, at most 2 s, is kept for the latter)
-    solve_limit = max(0.5, float(time_limit_s) - (time.perf_counter() - t0) - min(2.0, 0.05 * time_limit_s))
+    # the effort budget of the solvers: the limit less 5 % (at most 2 s) for preparing
+    # inputs and assembling the result; a function of time_limit_s only, never of the clock
+    solve_limit = max(0.5, float(time_limit_s) - min(2.0, 0.05 * float(time_limit_s)))
     sols = _solve_all(sps, time_limit_s=solve_limit, mip_gap=float(mip_gap), n_jobs=n_jobs,
                       exact_max_pairs=exact_max_pairs)
     owner: dict[str, str] = {p: h for p, h in inp.kept.items()}
