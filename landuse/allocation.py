@@ -62,9 +62,9 @@ neediest households for the largest parcels and a one-parcel matching condition;
 stage only if their gap exceeds ``mip_gap``. ``metrics['mip_gap']`` is the largest
 proven relative gap of stage 1 over all subproblems, ``(z - bound) / z``; the
 gaps of stages 2 and 3 are reported separately (``mip_gap_total_shortfall``,
-``mip_gap_fragmentation``; inf when HiGHS could not prove a bound in the time,
-e.g. when a stage's root LP does not fit in the time left and the stage keeps
-the previous solution). Stage 2 is bounded by the land available (total
+``mip_gap_fragmentation``; inf when HiGHS could not prove a bound within the
+effort budget, e.g. when a stage's budget does not pay for its root node and the
+stage keeps the previous solution). Stage 2 is bounded by the land available (total
 shortfall >= entitlements − land) and stage 3 by a fractional knapsack cover;
 when stage 3 is not proven, similar-sized parcels are swapped between households
 where that shortens distances without leaving the optima of stages 1 and 2.
@@ -169,7 +169,9 @@ class AllocationResult:
         ``status``, ``mip_gap``, ``max_shortfall_ha``, ``max_relative_shortfall``,
         ``total_shortfall_ha``, ``gini``, ``min_max_ratio``, ``runtime_s``,
         ``n_households``, ``n_parcels``, ``n_allocated``, ``allocated_ha``,
-        ``n_subproblems``, ``method``.
+        ``n_subproblems``, ``method``, ``deterministic`` (False when the
+        wall-clock safety net stopped a step, so the result may vary between
+        runs).
     """
 
     allocations: Any
@@ -522,10 +524,15 @@ def allocate(
         Entitlement rules (:func:`landuse.entitlements.load_rules`); default the
         bundled Lao rules.
     time_limit_s : float, default 60
-        Wall-clock limit for the whole call, all subproblems together. [s] Each
-        subproblem gets a share in proportion to its size when it starts (unused
-        time passes on); a stage that cannot finish keeps its best solution and
-        reports its gap.
+        Effort budget of the whole call in seconds *of the reference machine*
+        (2 cores, 24 GiB), not a wall-clock deadline. [s] Each subproblem gets
+        ``0.95 x time_limit_s x n_jobs x its pairs / all pairs`` (at most
+        ``0.95 x time_limit_s``), spent by counts: heuristic moves and steps, and
+        HiGHS stages under a node limit derived from
+        :func:`landuse._allocation_model.root_seconds`. A stage that cannot finish
+        keeps its best solution and reports its gap. The wall clock is a safety
+        net only (10 x the budget + 5 s); ``metrics['deterministic']`` is False
+        if it fired.
     mip_gap : float, default 0.005
         Relative optimality gap at which HiGHS may stop each stage. [-]
     keep_existing : bool, default False
@@ -563,11 +570,16 @@ def allocate(
 
     Notes
     -----
-    Deterministic: inputs are sorted, HiGHS runs single-threaded with a fixed
-    seed, and every subproblem is solved independently, so the same inputs give
-    the same allocation — as long as no time limit is hit (a solve cut short by
-    the clock may stop at a different incumbent). ``result.metrics['status']``
-    says which happened.
+    Deterministic whatever the machine load: inputs are sorted, HiGHS runs
+    single-threaded with a fixed seed, every subproblem is solved independently
+    with a budget fixed in advance, and every budget is an effort count (nodes,
+    moves, steps), never a clock reading. So the same inputs and options
+    (``time_limit_s``, ``mip_gap``, ``n_jobs``) give the same allocation byte for
+    byte, unless the machine is more than ten times slower than the budget
+    assumes: then the wall-clock safety net stops a step and
+    ``result.metrics['deterministic']`` is False. ``result.metrics['status']`` is
+    ``"optimal"`` when every stage is proven within *mip_gap*, else
+    ``"time_limit"`` (the effort budget bound a stage; see ``result.solver``).
     """
     if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
         raise AllocationError(f"time_limit_s={time_limit_s!r} must be a positive number of seconds",
