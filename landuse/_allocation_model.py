@@ -87,6 +87,10 @@ ROOT_SECONDS_PER_PAIR = 2e-5
 ROOT_PAIRS_SCALE = 470
 #: One branch-and-bound node costs this fraction of the root node [-].
 NODE_FRACTION = 0.1
+#: Most effort a subproblem can use, in root nodes: two for stage 1 (half the
+#: budget must pay for its root), one each for stages 2 and 3, and room for
+#: about 120 branch-and-bound nodes [-].
+USEFUL_ROOTS = 16.0
 
 
 def root_seconds(n_cols: int) -> float:
@@ -191,6 +195,7 @@ class Solution:
     bound: float = 0.0  # proven lower bound of z (stage 1)
     runtime_s: float = 0.0
     deterministic: bool = True  # False when the wall-clock safety net stopped a step
+    work_s: float = 0.0  # effort charged [reference s]; the rest of the budget passes on
 
 
 def _relative_shortfall(sp: Subproblem, assign: np.ndarray) -> np.ndarray:
@@ -631,6 +636,7 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
                  np.arange(m, m + nh, dtype=np.int32), np.ones(nh))
         h.changeColsCost(m, np.arange(m, dtype=np.int32), cost)
         r3 = _run_stage(h, "fragmentation", ncol, x, budget_s=b3, guard=guard)
+        used += _stage_work(r3, ncol)
     else:
         r3 = _skipped("fragmentation", float(cost @ x[:m]), x)
     if r3["x"] is not None:
@@ -657,7 +663,8 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
         r.pop("x")
     return Solution(assign=assign, method="mip", status=status, stages=stages,
                     gap=r1["gap"], bound=max(r1["bound"], 0.0),
-                    runtime_s=time.perf_counter() - t_start, deterministic=not guard.fired)
+                    runtime_s=time.perf_counter() - t_start, deterministic=not guard.fired,
+                    work_s=min(used, budget))
 
 
 def lp_bound(sp: Subproblem, *, guard: Guard | None = None) -> float:
@@ -995,4 +1002,5 @@ def solve_heuristic(sp: Subproblem, *, time_limit_s: float) -> Solution:
     stage = {"stage": "max_relative_shortfall", "status": "heuristic", "objective": z, "bound": bound,
              "gap": gap, "runtime_s": time.perf_counter() - t0, "nodes": 0}
     return Solution(assign=assign, method="heuristic", status="heuristic", stages=[stage], gap=gap,
-                    bound=bound, runtime_s=time.perf_counter() - t0, deterministic=not guard.fired)
+                    bound=bound, runtime_s=time.perf_counter() - t0, deterministic=not guard.fired,
+                    work_s=float(time_limit_s))

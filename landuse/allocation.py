@@ -287,34 +287,66 @@ def equity(allocated_ha: Any, labour_units: Any, *, entitled_ha: Any = None) -> 
     return out
 
 
+def _lanes(sps: list[Subproblem], n_jobs: int) -> list[list[int]]:
+    """Split the subproblems among *n_jobs* workers (largest first to the lightest lane).
+
+    Each lane is then solved smallest first, so what a small subproblem leaves of
+    its budget passes on to the larger ones in the same lane. The split depends
+    on the model sizes only, never on which worker finishes first.
+    """
+    lanes: list[list[int]] = [[] for _ in range(max(n_jobs, 1))]
+    load = [0] * len(lanes)
+    for i in sorted(range(len(sps)), key=lambda i: (-sps[i].n_pairs, i)):
+        k = min(range(len(lanes)), key=lambda j: (load[j], j))
+        lanes[k].append(i)
+        load[k] += sps[i].n_pairs
+    return [lane[::-1] for lane in lanes if lane]
+
+
 def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_jobs: int,
                exact_max_pairs: int) -> list[Solution]:
     """Solve every subproblem; the effort budget is shared in proportion to model size.
 
-    Each subproblem gets ``time_limit_s x n_jobs x its pairs / all pairs`` (at most
-    *time_limit_s*) seconds of reference-machine effort, fixed before any solve
-    starts, so the shares do not depend on the order in which the workers finish.
+    Each of the *n_jobs* workers has *time_limit_s* seconds of reference-machine
+    effort for its lane (:func:`_lanes`), solved smallest first. A subproblem gets
+    the effort left in the lane, at most what it can use: ``USEFUL_ROOTS`` root
+    nodes (:func:`landuse._allocation_model.root_seconds`), enough for three
+    stages and their branch and bound. The effort it is charged (root and node
+    estimates) is a deterministic count, so what it leaves passes on to the next
+    subproblem of the lane in the same way on any machine. Cheap subproblems are
+    thus solved first and fully; a subproblem whose root nodes the rest of the
+    budget cannot pay for keeps the heuristic (and the swaps) and reports its gap.
     """
-    total = float(sum(sp.n_pairs for sp in sps))
+    from landuse._allocation_model import USEFUL_ROOTS, root_seconds
 
-    def run(i: int) -> Solution:
+    def run(i: int, budget: float) -> Solution:
         sp = sps[i]
         if sp.n_pairs == 0:
             return Solution(assign=np.full(len(sp.parcel_ids), -1, dtype=np.int64), method="trivial",
                             status="optimal", stages=[])
-        share = time_limit_s * max(n_jobs, 1) * sp.n_pairs / max(total, 1.0)
-        budget = max(0.2, min(share, time_limit_s))
         if sp.n_pairs > exact_max_pairs:
             return solve_heuristic(sp, time_limit_s=budget)
         return solve_mip(sp, time_limit_s=budget, mip_gap=mip_gap)
 
-    # largest first, so that the big ones are not left with the crumbs of the budget
-    order = sorted(range(len(sps)), key=lambda i: (-sps[i].n_pairs, i))
-    if n_jobs > 1 and len(sps) > 1:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            done = dict(zip(order, pool.map(run, order), strict=True))
+    def run_lane(lane: list[int]) -> dict[int, Solution]:
+        left = float(time_limit_s)
+        out = {}
+        for i in lane:
+            sp = sps[i]
+            useful = USEFUL_ROOTS * root_seconds(sp.n_pairs + len(sp.household_ids) + 1)
+            out[i] = run(i, max(0.2, min(left, useful)))
+            left = max(left - out[i].work_s, 0.0)
+        return out
+
+    lanes = _lanes(sps, n_jobs)
+    done: dict[int, Solution] = {}
+    if len(lanes) > 1:
+        with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+            for part in pool.map(run_lane, lanes):
+                done.update(part)
     else:
-        done = {i: run(i) for i in order}
+        for lane in lanes:
+            done.update(run_lane(lane))
     return [done[i] for i in range(len(sps))]
 
 
@@ -525,9 +557,10 @@ def allocate(
         bundled Lao rules.
     time_limit_s : float, default 60
         Effort budget of the whole call in seconds *of the reference machine*
-        (2 cores, 24 GiB), not a wall-clock deadline. [s] Each subproblem gets
-        ``0.95 x time_limit_s x n_jobs x its pairs / all pairs`` (at most
-        ``0.95 x time_limit_s``), spent by counts: heuristic moves and steps, and
+        (2 cores, 24 GiB), not a wall-clock deadline. [s] Each of the *n_jobs*
+        workers has ``0.95 x time_limit_s`` for its share of the subproblems
+        (smallest first, each up to what it can use; what a subproblem does not
+        use passes on to the next of the same worker), spent by counts: heuristic moves and steps, and
         HiGHS stages under a node limit derived from
         :func:`landuse._allocation_model.root_seconds`. A stage that cannot finish
         keeps its best solution and reports its gap. The wall clock is a safety
