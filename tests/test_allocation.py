@@ -573,8 +573,9 @@ def test_demo_village_is_identical_on_a_busy_machine():
     assert {k: v for k, v in quiet.metrics.items() if k not in drop} == \
         {k: v for k, v in busy.metrics.items() if k not in drop}
     pd.testing.assert_frame_equal(quiet.solver.drop(columns="runtime_s"), busy.solver.drop(columns="runtime_s"))
-    # a budget-limited stage really was limited: the problem is not trivially solved
-    assert quiet.metrics["n_allocated"] > 0 and quiet.metrics["mip_gap"] >= 0
+    # the effort budget really bound: a HiGHS stage stopped at its node limit
+    assert quiet.solver["status"].str.startswith("Solution limit reached").any()
+    assert quiet.metrics["status"] == "time_limit" and quiet.metrics["n_allocated"] > 0
 
 
 def test_safety_net_marks_the_result_not_deterministic(monkeypatch):
