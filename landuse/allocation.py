@@ -579,7 +579,8 @@ def allocate(
         ``unallocated`` with the reason).
     n_jobs : int, default 1
         Subproblems solved at the same time (threads; HiGHS itself runs
-        single-threaded and seeded in each).
+        single-threaded and seeded in each). Each worker has its own effort
+        budget, so the result depends on *n_jobs* (but not on the machine).
     exact_max_pairs : int, default 250000
         Subproblems with more household-parcel pairs use the heuristic.
 
