@@ -28,7 +28,7 @@ OUTPUTS = ("allocation.gpkg", "households.xlsx", "households.csv", "shortfall.cs
               help="Entitlement rules (TOML); default: the bundled Lao rules.")
 @out_option
 @click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, help="Solver time limit for all villages together [s].")
+              show_default=True, help="Effort budget for all villages together, in seconds of the reference machine; spent by node and move counts, so results do not depend on machine load [s].")
 @click.option("--gap", "mip_gap", type=click.FloatRange(0, 1, max_open=True), default=0.005, show_default=True,
               help="Relative optimality gap at which the solver may stop.")
 @click.option("--keep-existing", is_flag=True, help="Keep current lawful holdings (parcels' household_id).")
