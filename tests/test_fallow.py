@@ -664,8 +664,7 @@ def test_demo_shows_shortening():
     from landuse.datasets import get_path
 
     path = get_path("histories")
-    if not path.exists():
-        pytest.skip("the bundled demo histories are not built yet (landuse/datasets/data)")
+    assert path.exists(), "bundled demo histories missing"
     from landuse.io import read_histories
 
     h = read_histories(path)

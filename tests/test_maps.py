@@ -783,8 +783,7 @@ def test_demo_parcels_map_is_at_most_a_third_of_explore():
     pytest.importorskip("mapclassify", reason="geopandas explore() needs mapclassify")
     from landuse.datasets import get_path, load_demo
 
-    if not get_path("parcels").exists():
-        pytest.skip("the demo data are not built")
+    assert get_path("parcels").exists(), "bundled demo data missing"
     demo = load_demo()
     ours = len(maps.render_html(maps.interactive_map({"parcels": demo.parcels})).encode("utf-8"))
     theirs = len(demo.parcels.explore().get_root().render().encode("utf-8"))

@@ -37,8 +37,7 @@ PAYLOAD_SVG = "<svg onload=\"window.__xss=3\"></svg>{{ 7*7 }}"
 def demo_map(tmp_path_factory):
     from landuse.datasets import get_path, load_demo
 
-    if not get_path("parcels").exists():
-        pytest.skip("the demo data are not built")
+    assert get_path("parcels").exists(), "bundled demo data missing"
     demo = load_demo()
     parcels = demo.parcels.copy()
     parcels["household_id"] = parcels["household_id"].astype(object)

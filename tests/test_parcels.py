@@ -269,8 +269,7 @@ def test_village_matching_errors(one_ha_parcels, one_village):
 def test_demo_paddy_is_flatter_than_upland():
     from landuse import datasets, io
 
-    if not (datasets.get_path("parcels").exists() and datasets.get_path("dem").exists()):
-        pytest.skip("the demo data (landuse/datasets/data) is not built")
+    assert datasets.get_path("parcels").exists() and datasets.get_path("dem").exists()
     parcels = io.read_parcels(datasets.get_path("parcels"))
     m = parcel_metrics(parcels, datasets.get_path("dem"))
     assert len(m) == len(parcels) and m["slope_mean_deg"].notna().all()

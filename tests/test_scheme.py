@@ -106,8 +106,7 @@ def test_read_demo_scheme_file():
     from landuse.datasets import get_path
 
     path = get_path("schemes")
-    if not path.exists():
-        pytest.skip("demo schemes.toml not built")
+    assert path.exists(), "the bundled demo schemes.toml is missing"
     specs = scheme.read_schemes(path)
     assert [s.scheme_id for s in specs] == ["S1", "S2", "S3"]
     assert sum(s.area_ha for s in specs) == pytest.approx(21.5, abs=0.5)
@@ -453,8 +452,7 @@ def demo_paths():
     from landuse.datasets import get_path
 
     paths = {k: get_path(k) for k in ("schemes", "climate", "dem", "parcels")}
-    if not all(p.exists() for p in paths.values()):
-        pytest.skip("demo data not built")
+    assert all(p.exists() for p in paths.values()), "bundled demo data missing"
     return paths
 
 
