@@ -410,7 +410,7 @@ def test_size_scheme_crs_mismatch(parcels, dem):
 
 
 def test_dem_catchment_when_hydrology_is_available(parcels):
-    pytest.importorskip("landuse.hydrology", reason="landuse.hydrology not in this checkout yet")
+    import landuse.hydrology  # noqa: F401  (the DEM path needs it)
     dem = valley_dem()
     row = 39
     x, y = X0 + 610.0, Y0 + 1000.0 - (row + 0.5) * 20.0
@@ -434,7 +434,7 @@ def test_dem_catchment_when_hydrology_is_available(parcels):
 
 
 def test_dem_catchment_failure_falls_back_to_file_value(parcels, dem):
-    pytest.importorskip("landuse.hydrology", reason="landuse.hydrology not in this checkout yet")
+    import landuse.hydrology  # noqa: F401  (the DEM path needs it)
     (spec,) = scheme.parse_schemes(BASE)  # the plane has no stream near the intake
     res = scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
     assert res.summary["catchment_area_km2"] == 4.0
