@@ -51,6 +51,12 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("landuse").setLevel(level)
+    if quiet:
+        import warnings
+
+        from landuse.errors import LanduseWarning
+
+        warnings.simplefilter("ignore", LanduseWarning)
 
 
 def _register() -> None:
