@@ -19,8 +19,8 @@ body{font-family:"Noto Sans","Noto Sans Lao","DejaVu Sans",Arial,sans-serif;marg
 color:#222;line-height:1.4}
 h1{font-size:1.6em;margin-bottom:0}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:2px}
 table{border-collapse:collapse;margin:0.5em 0 1em 0;font-size:0.9em}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}
-td:first-child,th:first-child{text-align:left}.lo{color:#555}.fail{color:#b00020;font-weight:bold}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.lo{color:#555}.fail{color:#b00020;font-weight:bold}
 .ok{color:#1a7f37}.note{color:#666;font-size:0.85em}img{max-width:100%}
 """
 
@@ -28,8 +28,18 @@ td:first-child,th:first-child{text-align:left}.lo{color:#555}.fail{color:#b00020
 def _table(df: pd.DataFrame | None, *, floatfmt: str = "{:,.2f}") -> str:
     if df is None or not len(df):
         return "<p class='note'>—</p>"
-    return df.to_html(index=False, escape=True, border=0, na_rep="—",
+    html = df.to_html(index=False, escape=True, border=0, na_rep="—",
                       float_format=lambda v: floatfmt.format(v))
+    # right-align the cells of numeric columns (pandas writes no classes)
+    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in df.dtypes]
+    rows = html.split("<tr>")
+    for i, row in enumerate(rows):
+        if "<td>" not in row:
+            continue
+        cells = row.split("<td>")
+        rows[i] = cells[0] + "".join(("<td class='n'>" if k < len(numeric) and numeric[k] else "<td>") + c
+                                     for k, c in enumerate(cells[1:]))
+    return "<tr>".join(rows)
 
 
 def _png(fig: Any) -> str:
