@@ -348,6 +348,11 @@ def _check_area_columns(
 
 
 # -- public ----------------------------------------------------------------------------
+def _given(**layers: Any) -> dict[str, Any]:
+    """The layers that were passed (not None), in argument order."""
+    return {k: v for k, v in layers.items() if v is not None}
+
+
 def check_inputs(
     *,
     villages: Any = None,
@@ -422,19 +427,8 @@ def check_inputs(
                 f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more"
             )
         opts[name] = value
-    given = {
-        k: v
-        for k, v in dict(
-            villages=villages,
-            parcels=parcels,
-            households=households,
-            histories=histories,
-            climate=climate,
-            dem=dem,
-            slope=slope,
-        ).items()
-        if v is not None
-    }
+    given = _given(villages=villages, parcels=parcels, households=households, histories=histories,
+                   climate=climate, dem=dem, slope=slope)
     if not given:
         raise SchemaError(
             "nothing to check", hint="pass at least one layer (villages=..., parcels=..., ...)"
@@ -640,19 +634,8 @@ def check_files(
     """
     from landuse import io
 
-    paths = {
-        k: v
-        for k, v in dict(
-            villages=villages,
-            parcels=parcels,
-            households=households,
-            histories=histories,
-            climate=climate,
-            dem=dem,
-            slope=slope,
-        ).items()
-        if v is not None
-    }
+    paths = _given(villages=villages, parcels=parcels, households=households, histories=histories,
+                   climate=climate, dem=dem, slope=slope)
     if not paths:
         raise SchemaError(
             "nothing to check", hint="pass at least one file (villages=..., parcels=..., ...)"
