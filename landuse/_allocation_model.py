@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from landuse._allocation_patterns import Tightened, tighten
+
 #: Distance [m] that costs as much as one extra plot in the fragmentation stage.
 DISTANCE_PER_PLOT_M = 1000.0
 #: Absolute tolerance when a stage's optimum is fixed for the next one.
@@ -442,6 +444,7 @@ def _run_stage(h, name: str, ncol: int, start: np.ndarray | None, *, budget_s: f
         "gap": _gap(primal, dual) if has_sol else float("inf"),
         "runtime_s": elapsed,
         "nodes": int(info.mip_node_count),
+        "proof": "HiGHS",
         "x": np.array(h.getSolution().col_value) if has_sol else None,
     }
 
@@ -543,18 +546,20 @@ def _distance_improve(sp: Subproblem, assign: np.ndarray, *, z_max: float, short
     return assign
 
 
-def _apply_bound(stage: dict, bound: float) -> None:
-    """Raise a stage's proven bound to *bound* (also proven) and recompute its gap."""
+def _apply_bound(stage: dict, bound: float, proof: str) -> None:
+    """Raise a stage's proven bound to *bound* (also proven, by *proof*) and recompute its gap."""
     if not np.isfinite(stage["objective"]):
         return
     b = stage["bound"]
+    if not np.isfinite(b) or bound > b:
+        stage["proof"] = proof
     stage["bound"] = max(b, bound) if np.isfinite(b) else bound
     stage["gap"] = _gap(stage["objective"], stage["bound"])
 
 
 def _skipped(name: str, objective: float, x: np.ndarray) -> dict:
     return {"stage": name, "status": "Not run (budget)", "objective": objective, "bound": float("nan"),
-            "gap": float("inf"), "runtime_s": 0.0, "nodes": 0, "x": x}
+            "gap": float("inf"), "runtime_s": 0.0, "nodes": 0, "proof": "", "x": x}
 
 
 def _stage_work(stage: dict, ncol: int) -> float:
@@ -564,7 +569,22 @@ def _stage_work(stage: dict, ncol: int) -> float:
     return root_seconds(ncol) * (1.0 + NODE_FRACTION * max(stage["nodes"] - 1, 0))
 
 
-def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solution:
+def presolve(sp: Subproblem, *, budget_s: float, mip_gap: float) -> Tightened:
+    """Stage 1 before HiGHS: a good assignment and a proven lower bound of z.
+
+    The heuristic (:func:`heuristic_assign`) and :func:`combinatorial_bound`,
+    tightened by pairwise re-partition and the configuration LP
+    (:func:`landuse._allocation_patterns.tighten`) within *budget_s* [reference
+    s]. ``deterministic`` of the result is False if the wall-clock safety net fired.
+    """
+    guard = Guard(budget_s)
+    tight = tighten(sp, heuristic_assign(sp, guard=guard), combinatorial_bound(sp), mip_gap=mip_gap,
+                    budget_s=budget_s, guard=guard)
+    tight.timed_out |= guard.fired
+    return tight
+
+
+def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float, start: Tightened | None = None) -> Solution:
     """Solve the three lexicographic stages within an effort budget of *time_limit_s*.
 
     The budget is in seconds *of the reference machine* and is spent by counts,
@@ -572,9 +592,10 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
     a HiGHS stage costs :func:`root_seconds` plus ``NODE_FRACTION`` of it per
     further node, and gets a node limit from its share (stage 1 half the budget,
     stage 2 half the rest, stage 3 the rest; what a stage does not use passes on).
-    Stage 1 starts from the heuristic (:func:`solve_heuristic`, bounded by move
-    and step counts) and the proven :func:`combinatorial_bound`; HiGHS runs only
-    if their gap exceeds *mip_gap*. Stages 2 and 3 run HiGHS from the previous
+    Stage 1 starts from *start* (:func:`presolve`, computed here with half the
+    budget if not given): the heuristic improved by re-partition, and the proven
+    combinatorial and pattern-LP bounds; HiGHS runs only if their gap exceeds
+    *mip_gap*. Stages 2 and 3 run HiGHS from the previous
     solution. A stage whose share cannot pay for its root node is not run: its
     solution is the previous stage's and its gap is reported as not proven (inf)
     unless a bound closes it. The wall clock is only a safety net (:class:`Guard`,
@@ -587,9 +608,14 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
     ncol = lp.num_col_
     root = root_seconds(ncol)
     used = 0.0
-    # a good incumbent (heuristic) and a proven lower bound of z before HiGHS starts
-    start = _columns_from_assign(sp, heuristic_assign(sp, guard=guard))
-    zlb = combinatorial_bound(sp)
+    # a good incumbent (heuristic, re-partition) and a proven lower bound of z
+    # (combinatorial, configuration LP) before HiGHS starts
+    tight = start
+    if tight is None:
+        tight = presolve(sp, budget_s=0.5 * budget, mip_gap=mip_gap)
+        used += tight.work_s
+    start = _columns_from_assign(sp, tight.assign)
+    zlb = tight.bound
     lp.col_lower_ = np.concatenate([np.zeros(lp.num_col_ - 1), [max(zlb - 1e-9, 0.0)]])
     h = new_highs(time_limit_s=guard.left_s(), mip_gap=mip_gap)
     h.passModel(lp)
@@ -600,12 +626,13 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
     if _gap(z_start, zlb) <= mip_gap or b1 < root:
         r1 = {"stage": "max_relative_shortfall", "status": "Optimal" if _gap(z_start, zlb) <= mip_gap
               else "Not run (budget)", "objective": z_start, "bound": zlb, "gap": _gap(z_start, zlb),
-              "runtime_s": 0.0, "nodes": 0, "x": start}
+              "runtime_s": 0.0, "nodes": 0, "proof": tight.proof, "x": start}
     else:
         r1 = _run_stage(h, "max_relative_shortfall", ncol, start, budget_s=b1, guard=guard)
         used += _stage_work(r1, ncol)
         if r1["x"] is None or not np.isfinite(r1["objective"]) or r1["objective"] > z_start:
             r1["x"], r1["objective"] = start, z_start
+        r1["proof"] = "HiGHS" if np.isfinite(r1["bound"]) and r1["bound"] > zlb else tight.proof
         r1["bound"] = max(r1["bound"], zlb) if np.isfinite(r1["bound"]) else zlb
         r1["gap"] = _gap(r1["objective"], r1["bound"])
     stages.append(r1)
@@ -622,7 +649,7 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
         used += _stage_work(r2, ncol)
     else:
         r2 = _skipped("total_shortfall_ha", s_start, x)
-    _apply_bound(r2, shortfall_bound(sp))
+    _apply_bound(r2, shortfall_bound(sp), "land available")
     stages.append(r2)
     if r2["x"] is not None:
         x = r2["x"]
@@ -652,7 +679,7 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
         if frag < r3["objective"] - 1e-9:
             assign, r3["objective"] = better, frag
             r3["status"] = r3["status"] + " + swaps"
-    _apply_bound(r3, fragmentation_bound(sp, s2))
+    _apply_bound(r3, fragmentation_bound(sp, s2), "knapsack cover")
     stages.append(r3)
     for r in stages:
         if r["status"] != "Optimal" and r["gap"] <= mip_gap:
@@ -663,7 +690,7 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float) -> Solutio
         r.pop("x")
     return Solution(assign=assign, method="mip", status=status, stages=stages,
                     gap=r1["gap"], bound=max(r1["bound"], 0.0),
-                    runtime_s=time.perf_counter() - t_start, deterministic=not guard.fired,
+                    runtime_s=time.perf_counter() - t_start, deterministic=not (guard.fired or tight.timed_out),
                     work_s=min(used, budget))
 
 
@@ -978,7 +1005,8 @@ def _heuristic(sp: Subproblem, *, guard: Guard | None = None) -> tuple[np.ndarra
     return assign, z, time.perf_counter() - t0
 
 
-def solve_heuristic(sp: Subproblem, *, time_limit_s: float) -> Solution:
+def solve_heuristic(sp: Subproblem, *, time_limit_s: float, mip_gap: float = 0.005,
+                    start: Tightened | None = None) -> Solution:
     """Greedy min-max assignments with local improvement, and the gap to the best bound.
 
     1. Longest first (Graham 1969, adapted to caps): parcels in decreasing area go
@@ -990,17 +1018,23 @@ def solve_heuristic(sp: Subproblem, *, time_limit_s: float) -> Solution:
        :math:`L_h(z) = E_h(1 - z/w_h)`; in decreasing need, each takes the smallest
        free parcel covering its remaining need (else the largest that fits). The
        smallest z at which this succeeds is found by bisection.
-    3. The better of the two is kept. Its gap is measured against the larger of
-       the LP relaxation of stage 1 and :func:`combinatorial_bound`, both proven
-       lower bounds.
+    3. The better of the two is kept and improved by pairwise re-partition;
+       its gap is measured against the best of :func:`combinatorial_bound`, the
+       configuration LP (:func:`landuse._allocation_patterns.tighten`) and, if
+       still above *mip_gap*, the LP relaxation of stage 1: all proven lower
+       bounds.
     """
     t0 = time.perf_counter()
     guard = Guard(time_limit_s)
-    assign, z, _ = _heuristic(sp, guard=guard)
-    bound = max(lp_bound(sp, guard=guard), combinatorial_bound(sp))
+    tight = start if start is not None else presolve(sp, budget_s=0.5 * time_limit_s, mip_gap=mip_gap)
+    assign, z, bound, proof = tight.assign, tight.z, tight.bound, tight.proof
+    if _gap(z, bound) > mip_gap:
+        lpb = lp_bound(sp, guard=guard)
+        if lpb > bound:
+            bound, proof = lpb, "LP relaxation"
     gap = _gap(z, bound)
     stage = {"stage": "max_relative_shortfall", "status": "heuristic", "objective": z, "bound": bound,
-             "gap": gap, "runtime_s": time.perf_counter() - t0, "nodes": 0}
+             "gap": gap, "runtime_s": time.perf_counter() - t0, "nodes": 0, "proof": proof}
     return Solution(assign=assign, method="heuristic", status="heuristic", stages=[stage], gap=gap,
-                    bound=bound, runtime_s=time.perf_counter() - t0, deterministic=not guard.fired,
-                    work_s=float(time_limit_s))
+                    bound=bound, runtime_s=time.perf_counter() - t0,
+                    deterministic=not (guard.fired or tight.timed_out), work_s=float(time_limit_s))

@@ -53,13 +53,13 @@ allocation and are never taken away, and if they exceed its cap or plot limit th
 limit is raised to what it holds (the exceedance report names these cases).
 
 How the stages are solved, and what the gap means: stage 1 starts from a
-heuristic solution (longest-first and best-fit greedy assignments at bisected
-targets, improved by moves and swaps; :func:`landuse._allocation_model.solve_heuristic`)
-and a proven lower bound of *z* (the larger of HiGHS's dual bound and a
-combinatorial bound from subset sums of the parcel areas, the competition of the
-neediest households for the largest parcels and a one-parcel matching condition;
-:func:`landuse._allocation_model.combinatorial_bound`). HiGHS then works on the
-stage only if their gap exceeds ``mip_gap``. ``metrics['mip_gap']`` is the largest
+heuristic solution (longest-first and best-fit greedy assignments, improved by
+moves, swaps and pairwise re-partition of two households' parcels) and a proven
+lower bound of *z*: a combinatorial bound from subset sums of the parcel areas
+(:func:`landuse._allocation_model.combinatorial_bound`), raised if needed by the
+configuration LP over whole-parcel patterns, solved by column generation
+(``landuse/_allocation_patterns.py``; Gilmore & Gomory [4]_). HiGHS then works on
+the pair model only if their gap exceeds ``mip_gap``. ``metrics['mip_gap']`` is the largest
 proven relative gap of stage 1 over all subproblems, ``(z - bound) / z``; the
 gaps of stages 2 and 3 are reported separately (``mip_gap_total_shortfall``,
 ``mip_gap_fragmentation``; inf when HiGHS could not prove a bound within the
@@ -68,11 +68,13 @@ stage keeps the previous solution). Stage 2 is bounded by the land available (to
 shortfall >= entitlements − land) and stage 3 by a fractional knapsack cover;
 when stage 3 is not proven, similar-sized parcels are swapped between households
 where that shortens distances without leaving the optima of stages 1 and 2.
-``result.solver`` lists every stage of every subproblem.
+``result.solver`` lists every stage of every subproblem and the ``proof`` of its
+bound (``combinatorial``, ``pattern LP``, ``HiGHS``, ``land available``,
+``knapsack cover``). See ``docs/allocation.md``.
 
-Subproblems with more than ``exact_max_pairs`` household-parcel pairs use the
-heuristic alone, and report its gap to the larger of the LP relaxation and the
-combinatorial bound.
+Subproblems with more than ``exact_max_pairs`` household-parcel pairs skip HiGHS
+on the pair model, and report the gap of the heuristic (with re-partition) to
+the best of the combinatorial, configuration-LP and LP-relaxation bounds.
 
 Certificate numbers are ``{village_id}-{code}-{nnnn}``: the land-type code
 (``PD`` paddy, ``UP`` upland, ``PC`` permanent crops, ``GR`` grazing, ``RS``
@@ -90,6 +92,8 @@ References
    Ecology 68(5), 1548-1551, 1987.
 .. [3] R. L. Graham, "Bounds on multiprocessing timing anomalies", SIAM Journal on
    Applied Mathematics 17(2), 416-429, 1969 (longest-first rule of the heuristic).
+.. [4] P. C. Gilmore, R. E. Gomory, "A linear programming approach to the
+   cutting-stock problem", Operations Research 9(6), 849-859, 1961.
 
 Examples
 --------
@@ -308,8 +312,12 @@ def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_
     """Solve every subproblem; the effort budget is shared in proportion to model size.
 
     Each of the *n_jobs* workers has *time_limit_s* seconds of reference-machine
-    effort for its lane (:func:`_lanes`), solved smallest first. A subproblem gets
-    the effort left in the lane, at most what it can use: ``USEFUL_ROOTS`` root
+    effort for its lane (:func:`_lanes`), solved smallest first in two passes.
+    Pass 1 runs the fairness stage's heuristic, re-partition and bounds
+    (:func:`landuse._allocation_model.presolve`) on every subproblem, with half
+    the budget shared by model size, so that no subproblem is left without a
+    proof because others spent the budget on later stages. In pass 2 a
+    subproblem gets the effort left in the lane, at most what it can use: ``USEFUL_ROOTS`` root
     nodes (:func:`landuse._allocation_model.root_seconds`), enough for three
     stages and their branch and bound. The effort it is charged (root and node
     estimates) is a deterministic count, so what it leaves passes on to the next
@@ -317,24 +325,39 @@ def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_
     thus solved first and fully; a subproblem whose root nodes the rest of the
     budget cannot pay for keeps the heuristic (and the swaps) and reports its gap.
     """
-    from landuse._allocation_model import USEFUL_ROOTS, root_seconds
+    from landuse._allocation_model import USEFUL_ROOTS, presolve, root_seconds
 
-    def run(i: int, budget: float) -> Solution:
+    def run(i: int, budget: float, start) -> Solution:
         sp = sps[i]
         if sp.n_pairs == 0:
             return Solution(assign=np.full(len(sp.parcel_ids), -1, dtype=np.int64), method="trivial",
                             status="optimal", stages=[])
         if sp.n_pairs > exact_max_pairs:
-            return solve_heuristic(sp, time_limit_s=budget)
-        return solve_mip(sp, time_limit_s=budget, mip_gap=mip_gap)
+            return solve_heuristic(sp, time_limit_s=budget, mip_gap=mip_gap, start=start)
+        return solve_mip(sp, time_limit_s=budget, mip_gap=mip_gap, start=start)
 
     def run_lane(lane: list[int]) -> dict[int, Solution]:
-        left = float(time_limit_s)
+        # pass 1, the fairness stage first: heuristic, re-partition and bounds, with
+        # half the budget shared by model size (what one leaves passes on)
+        left1 = 0.5 * float(time_limit_s)
+        pairs_left = sum(sps[i].n_pairs for i in lane)
+        starts = {}
+        spent = 0.0
+        for i in lane:
+            sp = sps[i]
+            if sp.n_pairs == 0:
+                continue
+            starts[i] = presolve(sp, budget_s=left1 * sp.n_pairs / max(pairs_left, 1), mip_gap=mip_gap)
+            pairs_left -= sp.n_pairs
+            left1 = max(left1 - starts[i].work_s, 0.0)
+            spent += starts[i].work_s
+        # pass 2: HiGHS on the three stages with the rest
+        left = max(float(time_limit_s) - spent, 0.0)
         out = {}
         for i in lane:
             sp = sps[i]
             useful = USEFUL_ROOTS * root_seconds(sp.n_pairs + len(sp.household_ids) + 1)
-            out[i] = run(i, max(0.2, min(left, useful)))
+            out[i] = run(i, max(0.2, min(left, useful)), starts.get(i))
             left = max(left - out[i].work_s, 0.0)
         return out
 
@@ -464,14 +487,15 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
         if not sol.stages:
             rows.append({"village_id": sp.village_id, "land_type": sp.land_type, "method": sol.method,
                          "stage": "-", "status": sol.status, "objective": np.nan, "bound": np.nan, "gap": 0.0,
-                         "runtime_s": 0.0, "nodes": 0, "n_households": len(sp.household_ids),
+                         "runtime_s": 0.0, "nodes": 0, "proof": "", "n_households": len(sp.household_ids),
                          "n_parcels": len(sp.parcel_ids), "n_pairs": sp.n_pairs})
         for st in sol.stages:
             rows.append({"village_id": sp.village_id, "land_type": sp.land_type, "method": sol.method, **st,
                          "n_households": len(sp.household_ids), "n_parcels": len(sp.parcel_ids),
                          "n_pairs": sp.n_pairs})
     solver = pd.DataFrame(rows, columns=["village_id", "land_type", "method", "stage", "status", "objective",
-                                         "bound", "gap", "runtime_s", "nodes", "n_households", "n_parcels",
+                                         "bound", "gap", "proof", "runtime_s", "nodes", "n_households",
+                                         "n_parcels",
                                          "n_pairs"])
 
     eq = equity(summary["allocated_ha"], summary["labour_units"], entitled_ha=summary["entitled_ha"])

@@ -616,12 +616,15 @@ def test_root_estimate_and_lanes_hand_computed():
 def test_stage_not_paid_for_is_not_run(monkeypatch):
     """A stage whose budget cannot pay for a root node never reaches HiGHS, whatever the clock."""
     parcels, hh, villages = synthetic_village(seed=4, n_h=30, n_p=80)
+    # homes spread over the village, so that only HiGHS proves the fragmentation stage
+    rng = np.random.default_rng(4)
+    hh = hh.assign(home_x=X0 + rng.uniform(0, 1200, len(hh)), home_y=Y0 + rng.uniform(0, 2600, len(hh)))
     full = quiet_allocate(parcels, hh, villages=villages, time_limit_s=30)
     assert (full.solver["nodes"] >= 1).any()  # HiGHS ran on some stage
     monkeypatch.setattr(model, "ROOT_SECONDS_PER_PAIR", 1e6)
     res = quiet_allocate(parcels, hh, villages=villages, time_limit_s=30)
     assert (res.solver["nodes"] == 0).all() and (res.solver["runtime_s"] == 0).all()
-    skipped = res.solver[res.solver["status"] == "Not run (budget)"]
+    skipped = res.solver[res.solver["status"].str.startswith("Not run (budget)")]
     assert len(skipped) >= 1 and (skipped["gap"] > 0.005).all()  # left unproven, and says so
     assert res.metrics["status"] == "time_limit" and res.metrics["deterministic"]
     # the heuristic start is kept: the fairness optimum does not depend on HiGHS here
