@@ -280,6 +280,116 @@ def repartition(sp, assign: np.ndarray, *, z_stop: float = 0.0) -> tuple[np.ndar
     return out, float(steps) * SECONDS_PER_STEP
 
 
+@njit(cache=True)
+def _distance_resplit(area, dist, hp, got, need_e, e_full, weight, cap, nplots, zcap, short_tol, max_sweeps,
+                      pool_max):  # pragma: no cover - compiled
+    """Pairwise re-partition for distance (the fragmentation stage); returns (sweeps, steps).
+
+    Every pair of households re-splits its pooled parcels to the split with the
+    least total distance [m] in which both keep a relative shortfall <= *zcap*,
+    stay within cap and plot limit, and their shortfalls together do not grow
+    (beyond *short_tol*). The number of plots does not change. Sweeps over all
+    pairs until none improves, at most *max_sweeps*.
+    """
+    nh = hp.shape[0]
+    inv = np.zeros(nh)
+    for h in range(nh):
+        if e_full[h] > 0:
+            inv[h] = weight[h] / e_full[h]
+    pool = np.empty(2 * hp.shape[1], dtype=np.int64)
+    scratch = np.zeros(nh)
+    steps = 0
+    sweeps = 0
+    for _sweep in range(max_sweeps):
+        sweeps += 1
+        changed = 0
+        for a in range(nh):
+            for b in range(a + 1, nh):
+                n = _pool(hp, a, b, pool)
+                if n > pool_max or n < 2:
+                    continue
+                tot = got[a] + got[b]
+                sa = need_e[a] - got[a]
+                sb = need_e[b] - got[b]
+                short_now = (sa if sa > 0 else 0.0) + (sb if sb > 0 else 0.0)
+                now = 0.0
+                for j in range(n):
+                    p = pool[j]
+                    # the current owner of p is a or b
+                    owner_a = False
+                    for k in range(hp.shape[1]):
+                        if hp[a, k] == p:
+                            owner_a = True
+                    now += dist[a, p] if owner_a else dist[b, p]
+                best = now - 1e-6
+                best_mask = -1
+                steps += (1 << n) * n
+                for mask in range(1 << n):
+                    aw = 0.0
+                    cw = 0
+                    d = 0.0
+                    for j in range(n):
+                        p = pool[j]
+                        if mask >> j & 1:
+                            aw += area[p]
+                            cw += 1
+                            d += dist[a, p]
+                        else:
+                            d += dist[b, p]
+                    if d >= best or cw > nplots[a] or n - cw > nplots[b]:
+                        continue
+                    ab = tot - aw
+                    if aw > cap[a] + 1e-9 or ab > cap[b] + 1e-9:
+                        continue
+                    sa2 = need_e[a] - aw
+                    sb2 = need_e[b] - ab
+                    sa2 = sa2 if sa2 > 0 else 0.0
+                    sb2 = sb2 if sb2 > 0 else 0.0
+                    if sa2 * inv[a] > zcap or sb2 * inv[b] > zcap or sa2 + sb2 > short_now + short_tol:
+                        continue
+                    best = d
+                    best_mask = mask
+                if best_mask >= 0:
+                    _resplit(area, hp, got, scratch, pool, n, best_mask, a, b, need_e, inv)
+                    changed += 1
+        if changed == 0:
+            break
+    return sweeps, steps
+
+
+def distance_repartition(sp, assign: np.ndarray, *, z_max: float, short_tol: float = 1e-9,
+                         max_sweeps: int = 10) -> tuple[np.ndarray, float]:
+    """Shorten distances by pairwise re-partition without leaving the optima of stages 1 and 2.
+
+    Returns (assignment, effort [reference s]); unchanged where not every pair is
+    allowed (see :func:`repartition`).
+    """
+    nh, npar = len(sp.household_ids), len(sp.parcel_ids)
+    if nh < 2 or npar < 2 or not _complete(sp):
+        return assign, 0.0
+    width = int(max(sp.plots.max(), np.bincount(assign[assign >= 0], minlength=nh).max(initial=0)))
+    hp = -np.ones((nh, max(width, 1)), dtype=np.int64)
+    fill = np.zeros(nh, dtype=np.int64)
+    for p in np.flatnonzero(assign >= 0):
+        h = assign[p]
+        hp[h, fill[h]] = p
+        fill[h] += 1
+    got = np.zeros(nh)
+    np.add.at(got, assign[assign >= 0], sp.area[assign >= 0])
+    dist = np.full((nh, npar), np.inf)
+    dist[sp.pair_h, sp.pair_p] = sp.pair_d
+    _sweeps, steps = _distance_resplit(sp.area.astype(float), dist, hp, got, sp.entitled.astype(float),
+                                       sp.entitled_full.astype(float), sp.weight.astype(float),
+                                       sp.cap.astype(float), sp.plots.astype(np.int64), float(z_max),
+                                       float(short_tol), int(max_sweeps), POOL_MAX)
+    out = np.full(npar, -1, dtype=np.int64)
+    for h in range(nh):
+        for p in hp[h]:
+            if p >= 0:
+                out[p] = h
+    return out, float(steps) * SECONDS_PER_STEP
+
+
 def _complete(sp) -> bool:
     """Every pair (h, p) with a_p <= cap_h and plots_h > 0 is present (so any split is allowed)."""
     ok = (sp.area[None, :] <= sp.cap[:, None] + 1e-9) & (sp.plots[:, None] > 0)
