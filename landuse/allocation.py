@@ -65,12 +65,13 @@ gaps of stages 2 and 3 are reported separately (``mip_gap_total_shortfall``,
 ``mip_gap_fragmentation``; inf when HiGHS could not prove a bound within the
 effort budget, e.g. when a stage's budget does not pay for its root node and the
 stage keeps the previous solution). Stage 2 is bounded by the land available (total
-shortfall >= entitlements − land) and stage 3 by a fractional knapsack cover;
-when stage 3 is not proven, similar-sized parcels are swapped between households
-where that shortens distances without leaving the optima of stages 1 and 2.
+shortfall >= entitlements − land) and stage 3 by a fractional knapsack cover or
+its LP relaxation; when HiGHS did not prove stage 3, pairs of households re-split
+their parcels to the shortest total distance and similar-sized parcels are
+swapped, without leaving the optima of stages 1 and 2.
 ``result.solver`` lists every stage of every subproblem and the ``proof`` of its
 bound (``combinatorial``, ``pattern LP``, ``HiGHS``, ``land available``,
-``knapsack cover``). See ``docs/allocation.md``.
+``knapsack cover``, ``LP relaxation``). See ``docs/allocation.md``.
 
 Subproblems with more than ``exact_max_pairs`` household-parcel pairs skip HiGHS
 on the pair model, and report the gap of the heuristic (with re-partition) to
