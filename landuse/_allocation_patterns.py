@@ -257,27 +257,12 @@ def repartition(sp, assign: np.ndarray, *, z_stop: float = 0.0) -> tuple[np.ndar
     nh, npar = len(sp.household_ids), len(sp.parcel_ids)
     if nh < 2 or npar == 0 or not _complete(sp):
         return assign, 0.0
-    width = int(max(sp.plots.max(), np.bincount(assign[assign >= 0], minlength=nh).max(initial=0)))
-    if width <= 0:
-        return assign, 0.0
-    hp = -np.ones((nh, width), dtype=np.int64)
-    fill = np.zeros(nh, dtype=np.int64)
-    for p in np.flatnonzero(assign >= 0):
-        h = assign[p]
-        hp[h, fill[h]] = p
-        fill[h] += 1
-    got = np.zeros(nh)
-    np.add.at(got, assign[assign >= 0], sp.area[assign >= 0])
+    hp, got = _holdings(sp, assign)
     _moves, steps = _repartition(sp.area.astype(float), hp, got, sp.entitled.astype(float),
                                  sp.entitled_full.astype(float), sp.weight.astype(float),
                                  sp.cap.astype(float), sp.plots.astype(np.int64),
                                  MOVES_PER_HOUSEHOLD * nh, MAX_SWEEPS, POOL_MAX, float(z_stop))
-    out = np.full(npar, -1, dtype=np.int64)
-    for h in range(nh):
-        for p in hp[h]:
-            if p >= 0:
-                out[p] = h
-    return out, float(steps) * SECONDS_PER_STEP
+    return _assignment(hp, npar), float(steps) * SECONDS_PER_STEP
 
 
 @njit(cache=True)
@@ -367,27 +352,38 @@ def distance_repartition(sp, assign: np.ndarray, *, z_max: float, short_tol: flo
     nh, npar = len(sp.household_ids), len(sp.parcel_ids)
     if nh < 2 or npar < 2 or not _complete(sp):
         return assign, 0.0
-    width = int(max(sp.plots.max(), np.bincount(assign[assign >= 0], minlength=nh).max(initial=0)))
-    hp = -np.ones((nh, max(width, 1)), dtype=np.int64)
-    fill = np.zeros(nh, dtype=np.int64)
-    for p in np.flatnonzero(assign >= 0):
-        h = assign[p]
-        hp[h, fill[h]] = p
-        fill[h] += 1
-    got = np.zeros(nh)
-    np.add.at(got, assign[assign >= 0], sp.area[assign >= 0])
+    hp, got = _holdings(sp, assign)
     dist = np.full((nh, npar), np.inf)
     dist[sp.pair_h, sp.pair_p] = sp.pair_d
     _sweeps, steps = _distance_resplit(sp.area.astype(float), dist, hp, got, sp.entitled.astype(float),
                                        sp.entitled_full.astype(float), sp.weight.astype(float),
                                        sp.cap.astype(float), sp.plots.astype(np.int64), float(z_max),
                                        float(short_tol), int(max_sweeps), POOL_MAX)
-    out = np.full(npar, -1, dtype=np.int64)
-    for h in range(nh):
-        for p in hp[h]:
-            if p >= 0:
-                out[p] = h
-    return out, float(steps) * SECONDS_PER_STEP
+    return _assignment(hp, npar), float(steps) * SECONDS_PER_STEP
+
+
+def _holdings(sp, assign: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(households x plots) parcel indices padded with -1, and the area each household holds [ha]."""
+    nh = len(sp.household_ids)
+    taken = assign >= 0
+    width = int(max(sp.plots.max(initial=1), np.bincount(assign[taken], minlength=nh).max(initial=0), 1))
+    hp = -np.ones((nh, width), dtype=np.int64)
+    fill = np.zeros(nh, dtype=np.int64)
+    for p in np.flatnonzero(taken):
+        h = assign[p]
+        hp[h, fill[h]] = p
+        fill[h] += 1
+    got = np.zeros(nh)
+    np.add.at(got, assign[taken], sp.area[taken])
+    return hp, got
+
+
+def _assignment(hp: np.ndarray, n_parcels: int) -> np.ndarray:
+    """Household index of every parcel (-1: none) from the holdings *hp*."""
+    out = np.full(n_parcels, -1, dtype=np.int64)
+    h, j = np.nonzero(hp >= 0)
+    out[hp[h, j]] = h
+    return out
 
 
 def _complete(sp) -> bool:
@@ -489,21 +485,6 @@ class HouseholdTypes:
                    members=[np.array(m, dtype=np.int64) for m in members], eligible=eligible)
 
 
-def _new_highs(time_limit_s: float):
-    import highspy
-
-    from landuse._allocation_model import _quiet_fd
-
-    with _quiet_fd():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("log_to_console", False)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
-    return h
-
-
 class PatternLP:
     """Column generation for the configuration LP of one subproblem, over several targets z.
 
@@ -560,6 +541,8 @@ class PatternLP:
         """
         import highspy
 
+        from landuse._allocation_model import new_highs
+
         sp, ty = self.sp, self.types
         nt, npar = len(ty.count), len(sp.parcel_ids)
         need = self.needs(z)
@@ -569,7 +552,7 @@ class PatternLP:
         row_of_type = np.full(nt, -1, dtype=np.int64)
         row_of_type[act] = np.arange(act.size)
         ntr = act.size
-        h = _new_highs(time_limit_s)
+        h = new_highs(time_limit_s=time_limit_s, mip_gap=0.0)
         inf = highspy.kHighsInf
         cnt = ty.count[act].astype(float)
         h.addRows(ntr + npar, np.concatenate([cnt, np.full(npar, -inf)]), np.concatenate([cnt, np.ones(npar)]),
