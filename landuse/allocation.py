@@ -56,7 +56,7 @@ How the stages are solved, and what the gap means: stage 1 starts from a
 heuristic solution (longest-first and best-fit greedy assignments, improved by
 moves, swaps and pairwise re-partition of two households' parcels) and a proven
 lower bound of *z*: a combinatorial bound from subset sums of the parcel areas
-(:func:`landuse._allocation_model.combinatorial_bound`), raised if needed by the
+(:func:`landuse._allocation_heuristic.combinatorial_bound`), raised if needed by the
 configuration LP over whole-parcel patterns, solved by column generation
 (``landuse/_allocation_patterns.py``; Gilmore & Gomory [4]_). HiGHS then works on
 the pair model only if their gap exceeds ``mip_gap``. ``metrics['mip_gap']`` is the largest

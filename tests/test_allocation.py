@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
+from landuse import _allocation_heuristic as heuristic
 from landuse import _allocation_model as model
 from landuse.allocation import LAND_TYPE_CODES, allocate, equity, gini, greedy_baseline
 from landuse.datasets import get_path
@@ -486,7 +487,7 @@ def test_swap_improvement_lowers_the_maximum():
         pair_d=np.zeros(4))
     start = np.array([1, 0])  # p -> B, q -> A
     before = model._relative_shortfall(sp, start).max()
-    after = model._swap_improve(sp, start)
+    after = heuristic._swap_improve(sp, start)
     assert before == pytest.approx(0.75)
     assert after.tolist() == [0, 1] and model._relative_shortfall(sp, after).max() == pytest.approx(0.5)
 
