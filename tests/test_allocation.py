@@ -299,6 +299,36 @@ def test_heuristic_path_reports_gap_to_bound():
     assert exact.metrics["max_relative_shortfall"] <= res.metrics["max_relative_shortfall"] + 1e-6
 
 
+def test_heuristic_path_shortens_distances_without_losing_fairness():
+    """Stages 2 and 3 without HiGHS: re-partition and swaps for distance keep z and the total shortfall."""
+    parcels, hh, villages = synthetic_village(seed=5, n_h=20, n_p=60)
+    rng = np.random.default_rng(5)
+    hh = hh.assign(home_x=X0 + rng.uniform(0, 1200, len(hh)), home_y=Y0 + rng.uniform(0, 2000, len(hh)))
+    res = quiet_allocate(parcels, hh, villages=villages, exact_max_pairs=0)
+    heur = res.solver[res.solver["method"] == "heuristic"]
+    assert set(heur["stage"]) == {"max_relative_shortfall", "total_shortfall_ha", "fragmentation"}
+    assert (heur["bound"] <= heur["objective"] + 1e-6).all()
+    # the same start without the distance step: same z, same total shortfall, longer distances
+    from landuse._allocation_inputs import _prepare, _subproblems
+
+    inp = _prepare(parcels, hh, rules=None, villages=villages, keep_existing=False)
+    shorter = []
+    for sp in _subproblems(inp):
+        if sp.n_pairs == 0:
+            continue
+        sol = model.solve_heuristic(sp, time_limit_s=10)
+        start = model.presolve(sp, budget_s=5.0, mip_gap=0.005).assign
+        rel = model._relative_shortfall
+        assert rel(sp, sol.assign).max() <= rel(sp, start).max() * (1 + 1e-6) + 1e-7
+        total = lambda a: float(np.maximum(sp.entitled - np.bincount(a[a >= 0], sp.area[a >= 0],  # noqa: E731
+                                                                      len(sp.household_ids)), 0).sum())
+        assert total(sol.assign) <= total(start) * (1 + 1e-6) + 1e-6
+        dist = lambda a: float(sp.pair_d[a[sp.pair_p] == sp.pair_h].sum())  # noqa: E731
+        assert dist(sol.assign) <= dist(start) + 1e-6
+        shorter.append(dist(sol.assign) < dist(start) - 1.0)
+    assert any(shorter)  # the homes are spread: the distance step finds something
+
+
 def test_combinatorial_bound_is_valid_and_counts_parcels():
     # 3 households and 2 parcels: someone gets nothing, so z >= 1
     parcels = parcels_from([1.0, 1.0])
