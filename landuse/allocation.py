@@ -74,8 +74,10 @@ bound (``combinatorial``, ``pattern LP``, ``HiGHS``, ``land available``,
 ``knapsack cover``, ``LP relaxation``). See ``docs/allocation.md``.
 
 Subproblems with more than ``exact_max_pairs`` household-parcel pairs skip HiGHS
-on the pair model, and report the gap of the heuristic (with re-partition) to
-the best of the combinatorial, configuration-LP and LP-relaxation bounds.
+on the pair model: they report the gap of the heuristic (with re-partition) to
+the best of the combinatorial, configuration-LP and LP-relaxation bounds, and
+shorten distances by re-partition and swaps that keep the fairness optimum and the
+total shortfall (stages 2 and 3 reported against their simple bounds).
 
 Certificate numbers are ``{village_id}-{code}-{nnnn}``: the land-type code
 (``PD`` paddy, ``UP`` upland, ``PC`` permanent crops, ``GR`` grazing, ``RS``
@@ -607,7 +609,8 @@ def allocate(
         single-threaded and seeded in each). Each worker has its own effort
         budget, so the result depends on *n_jobs* (but not on the machine).
     exact_max_pairs : int, default 250000
-        Subproblems with more household-parcel pairs use the heuristic.
+        Subproblems with more household-parcel pairs skip HiGHS (heuristic,
+        re-partition and pattern-LP bounds only).
 
     Returns
     -------
