@@ -39,7 +39,8 @@ problem of type t (duals :math:`\\sigma_t`, :math:`\\lambda_p \\ge 0`)
           \\sum_{p \\in S} a_p \\ge L_t
 
 is a 0/1 knapsack, solved exactly by dynamic programming on a grid of
-``GRID_CELLS`` cells per need with the areas rounded *up* and without the cap:
+``GRID_CELLS`` cells per need (fewer for very large tables, ``MAX_TABLE_CELLS``)
+with the areas rounded *up* and without the cap:
 this admits more patterns than exist, so the LP only gets weaker and the bound
 stays valid. Column generation stops with a proof either way: the LP is
 feasible (u = 0), or its Lagrangian bound
@@ -71,6 +72,9 @@ from numba import njit
 #: admitted when its area is within N_t / GRID_CELLS of the need (the relaxation
 #: only gets looser, never invalid).
 GRID_CELLS = 4096
+#: Most cells of one knapsack table (items x plots x cells); larger problems get a
+#: coarser grid (a weaker, still valid bound) rather than a huge table [-].
+MAX_TABLE_CELLS = 30_000_000
 #: Most pricing rounds of one LP [-].
 MAX_ROUNDS = 300
 #: Most re-partition moves per household [-].
@@ -569,10 +573,12 @@ class PatternLP:
             if row_of_type[t] >= 0 and len(ps) <= sp.plots[ty.rep[t]] and sp.area[list(ps)].sum() >= need[t] - 1e-12:
                 add(t, ps)
                 ncols += 1
-        cells = {}
+        cells, grid = {}, {}
         for t in act:
             el = ty.eligible[t]
-            cells[t] = np.minimum(np.ceil(sp.area[el] / (need[t] / GRID_CELLS) - 1e-9), GRID_CELLS).astype(np.int64)
+            g = int(min(GRID_CELLS, max(256, MAX_TABLE_CELLS // max(el.size * (int(sp.plots[ty.rep[t]]) + 1), 1))))
+            grid[t] = g
+            cells[t] = np.minimum(np.ceil(sp.area[el] / (need[t] / g) - 1e-9), g).astype(np.int64)
         for _ in range(max_rounds):
             h.run()
             self.work_s += SECONDS_PER_LP_COLUMN * ncols
@@ -595,8 +601,8 @@ class PatternLP:
                 if sel.size == 0:
                     continue
                 nmax = int(sp.plots[ty.rep[t]])
-                self.work_s += SECONDS_PER_STEP * sel.size * nmax * GRID_CELLS
-                best, items = _knapsack(cells[t][sel], lam[el][sel], GRID_CELLS, nmax)
+                self.work_s += SECONDS_PER_STEP * sel.size * nmax * grid[t]
+                best, items = _knapsack(cells[t][sel], lam[el][sel], grid[t], nmax)
                 if best >= 1e299:
                     continue
                 rc = best - s
