@@ -15,6 +15,13 @@ from landuse.cli._common import echo_table, out_option, overwrite_option
 OUTPUTS = ("allocation.gpkg", "households.xlsx", "households.csv", "shortfall.csv", "solver.csv", "metrics.json")
 
 
+def _pct(gap) -> str:
+    """A gap as a percentage, "not proven" when infinite, "-" when absent."""
+    if gap is None:
+        return "-"
+    return "not proven" if gap == float("inf") else f"{100 * gap:.2f} %"
+
+
 @click.command("allocate")
 @click.option("--parcels", "parcels_path", required=True, type=click.Path(dir_okay=False),
               help="Parcels (GeoPackage, Shapefile, GeoJSON, FlatGeobuf).")
@@ -81,6 +88,8 @@ def command(parcels_path, households_path, villages_path, zones_path, rules_path
     rows = [
         {"figure": "status", "value": m["status"]},
         {"figure": "proven gap (min-max stage)", "value": f"{100 * m['mip_gap']:.2f} %"},
+        {"figure": "proven gap (total shortfall)", "value": _pct(m.get("mip_gap_total_shortfall"))},
+        {"figure": "proven gap (plots and distance)", "value": _pct(m.get("mip_gap_fragmentation"))},
         {"figure": "households", "value": m["n_households"]},
         {"figure": "parcels allocated", "value": f"{m['n_allocated']} of {m['n_parcels']}"},
         {"figure": "area allocated [ha]", "value": f"{m['allocated_ha']:.2f}"},
