@@ -276,3 +276,19 @@ def test_coarser_grid_for_huge_tables_still_gives_a_valid_bound(monkeypatch):
     lp = pat.PatternLP(sp)
     assert lp.feasible(1 / 3 + 1e-6) is True  # reachable: never declared infeasible
     assert lp.feasible(0.3) is False  # 2 + 2 parcels needed, only 3 exist: still proven
+
+
+def test_fragmentation_lp_bound_counts_whole_parcels():
+    """Hand-computed: a 2-ha parcel next to two households of 1 ha, two 0.5-ha parcels 3 km away.
+
+    One household must take both far parcels: the optimum is 1 + 2 x (1 + 3) = 9
+    plot-units. The plain LP relaxation gives each household half of the near
+    parcel (cost 1); requiring a parcel each still lets them share it (cost 5);
+    with sum_p min(a_p, L_h) x_hp >= L_h the near parcel covers one household at
+    most, so the bound is the optimum.
+    """
+    sp = with_distances(subproblem([2.0, 0.5, 0.5], [1.0, 1.0], plots=[2, 2], cap_factor=2.5),
+                        [[0.0, 3000.0, 3000.0], [0.0, 3000.0, 3000.0]])
+    assert brute_force_lexicographic(sp) == (0.0, 0.0, pytest.approx(9.0))
+    bound, _ = model.fragmentation_lp_bound(sp, model.FIX_ABS_TOL, model.FIX_ABS_TOL)
+    assert bound == pytest.approx(9.0, abs=1e-6)
