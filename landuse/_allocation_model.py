@@ -371,6 +371,30 @@ def fragmentation_bound(sp: Subproblem, total_shortfall: float) -> float:
 SECONDS_PER_SIMPLEX_COLUMN = 3e-9
 
 
+def _add_whole_parcel_rows(h, sp: Subproblem, z_max: float) -> None:
+    """Add the valid inequalities of whole parcels at z <= *z_max* to the HiGHS model *h*.
+
+    Household h needs :math:`L_h = E_h - K_h - z E_h / w_h` ha, so at least
+    :math:`k_h` parcels (its :math:`k_h` largest eligible parcels reach
+    :math:`L_h`) and :math:`\\sum_p \\min(a_p, L_h) x_{hp} \\ge L_h`.
+    """
+    import highspy
+
+    nh = len(sp.household_ids)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(sp.weight > 0, sp.entitled - z_max * sp.entitled_full / sp.weight, -np.inf)
+    order = np.argsort(sp.pair_h, kind="stable")
+    bounds = np.searchsorted(sp.pair_h[order], np.arange(nh + 1))
+    for hh in np.flatnonzero(need > 1e-9):
+        cols = order[bounds[hh]:bounds[hh + 1]].astype(np.int32)
+        if cols.size == 0:
+            continue
+        areas = sp.area[sp.pair_p[cols]]
+        k = int(np.searchsorted(np.cumsum(np.sort(areas)[::-1]), need[hh] - 1e-9)) + 1
+        h.addRow(float(min(k, sp.plots[hh], cols.size)), highspy.kHighsInf, cols.size, cols, np.ones(cols.size))
+        h.addRow(float(need[hh]), highspy.kHighsInf, cols.size, cols, np.minimum(areas, need[hh]))
+
+
 def fragmentation_lp_bound(sp: Subproblem, z_max: float, shortfall_max: float, *,
                            guard: Guard | None = None) -> tuple[float, float]:
     """Lower bound of the fragmentation stage from its LP relaxation; returns (bound, effort [s]).
@@ -399,20 +423,7 @@ def fragmentation_lp_bound(sp: Subproblem, z_max: float, shortfall_max: float, *
     h = new_highs(time_limit_s=guard.left_s() if guard is not None else float("inf"), mip_gap=0.0)
     h.passModel(lp)
     h.addRow(-highspy.kHighsInf, shortfall_max, nh, np.arange(m, m + nh, dtype=np.int32), np.ones(nh))
-    # valid inequalities of whole parcels: household h needs L_h = E_h - K_h - z E_h / w_h ha,
-    # so at least k_h parcels (its k_h largest reach L_h) and sum_p min(a_p, L_h) x_hp >= L_h
-    with np.errstate(divide="ignore", invalid="ignore"):
-        need = np.where(sp.weight > 0, sp.entitled - z_max * sp.entitled_full / sp.weight, -np.inf)
-    order = np.argsort(sp.pair_h, kind="stable")
-    bounds = np.searchsorted(sp.pair_h[order], np.arange(nh + 1))
-    for hh in np.flatnonzero(need > 1e-9):
-        cols = order[bounds[hh]:bounds[hh + 1]].astype(np.int32)
-        if cols.size == 0:
-            continue
-        areas = sp.area[sp.pair_p[cols]]
-        k = int(np.searchsorted(np.cumsum(np.sort(areas)[::-1]), need[hh] - 1e-9)) + 1
-        h.addRow(float(min(k, sp.plots[hh], cols.size)), highspy.kHighsInf, cols.size, cols, np.ones(cols.size))
-        h.addRow(float(need[hh]), highspy.kHighsInf, cols.size, cols, np.minimum(areas, need[hh]))
+    _add_whole_parcel_rows(h, sp, z_max)
     h.run()
     work = SECONDS_PER_SIMPLEX_COLUMN * float(h.getInfo().simplex_iteration_count) * lp.num_col_
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
