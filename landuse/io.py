@@ -488,6 +488,8 @@ def write_vector(gdf: Any, path: str | os.PathLike, *, layer: str | None = None,
     if is_gpkg and layer is None:
         layer = path.stem
     add_layer = is_gpkg and path.exists()
+    if add_layer and overwrite and set(_gpkg_layers(path)) <= {layer}:
+        add_layer = False  # replacing the only layer: write afresh, so a rerun gives the same bytes
     if add_layer and layer in _gpkg_layers(path) and not overwrite:
         raise OutputExistsError(
             f"layer {layer!r} exists already",

@@ -186,6 +186,19 @@ def test_write_vector_shapefile_round_trip(tmp_path):
     assert len(io.read_villages(path)) == 1
 
 
+def test_rewriting_a_geopackage_gives_the_same_bytes(tmp_path):
+    """Overwriting the only layer writes afresh (a rerun is byte-identical); other layers are kept."""
+    import pyogrio
+
+    first = io.write_vector(villages_gdf(), tmp_path / "a.gpkg", layer="villages")
+    fresh = first.read_bytes()
+    io.write_vector(villages_gdf(), first, layer="villages", overwrite=True)
+    assert first.read_bytes() == fresh
+    io.write_vector(villages_gdf().iloc[:1], first, layer="other")
+    io.write_vector(villages_gdf(), first, layer="villages", overwrite=True)
+    assert sorted(pyogrio.list_layers(first)[:, 0]) == ["other", "villages"]
+
+
 def test_write_vector_geopackage_without_layer_name(tmp_path):
     import pyogrio
 
