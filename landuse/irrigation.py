@@ -1136,36 +1136,41 @@ def design_requirement(
     window_days: int = DESIGN_WINDOW_DAYS,
     operating_hours: float = 24.0,
 ) -> dict[str, Any]:
-    r"""Design (peak) gross requirement: the largest running mean of the daily GIR.
+    r"""Design (peak) gross requirement: the largest 10-day mean of the daily GIR.
 
     .. math::
 
-        GIR_{design} = \max_d \frac{1}{w} \sum_{i=d}^{d+w-1} GIR_i, \qquad
+        GIR_{design} = \max\Big(\max_d \frac{1}{w} \sum_{i=d}^{d+w-1} GIR_i,\;
+                       \max_{k} \overline{GIR}_{dekad\ k}\Big), \qquad
         q_{design} = \frac{GIR_{design}}{8.64} \cdot \frac{24}{h}
 
-    over every window of *w* consecutive days of the year (the year wraps round, so
-    land preparation in late December and early January is one peak). Unlike the
-    largest *monthly* mean, which averages a land-preparation period straddling two
-    months with the days around it (transplanting on the 15th instead of the 1st
-    then lowers the duty by about a third), the running window keeps the peak of
-    land preparation whenever it falls; with ``window_days = 10`` it is at least the
-    largest calendar dekad of :func:`aggregate_balance`. Canals are sized on it.
+    the larger of the peak running mean over every *w* consecutive days of the year
+    (the year wraps round, so land preparation in late December and early January is
+    one peak) and the peak calendar dekad (CROPWAT's 10-day periods: days 1-10, 11-20
+    and 21-end, 8-11 days long). Unlike the largest *monthly* mean, which averages a
+    land-preparation period straddling two months with the days around it
+    (transplanting on the 15th instead of the 1st then lowers the duty by about a
+    third), this keeps the peak of land preparation whenever it falls. It is never
+    below the mean of any calendar dekad or month and never above the daily peak.
+    Canals are sized on it.
 
     Parameters
     ----------
     daily : pandas.DataFrame
-        Output of :func:`scheme_water_balance` (365 days, ``gir_mm_day``).
+        Output of :func:`scheme_water_balance` (365 days, ``gir_mm_day``, a
+        DatetimeIndex).
     window_days : int, default 10
-        Averaging window *w* (:data:`DESIGN_WINDOW_DAYS`; 1 = the daily peak). [days]
+        Running window *w* (:data:`DESIGN_WINDOW_DAYS`; 1 = the daily peak). [days]
     operating_hours : float, default 24
         Hours of flow per day. [h]
 
     Returns
     -------
     dict
-        ``gir_mm_day`` (peak running mean) [mm day⁻¹], ``duty_l_s_ha`` [l s⁻¹ ha⁻¹],
-        ``start`` and ``end`` (first and last day of the window, Timestamps of 2001),
-        ``month`` (month of the window's middle day) and ``window_days``.
+        ``gir_mm_day`` (design GIR) [mm day⁻¹], ``duty_l_s_ha`` [l s⁻¹ ha⁻¹],
+        ``start`` and ``end`` (first and last day of the peak window or dekad,
+        Timestamps), ``month`` (month of its middle day) and ``window_days`` (its
+        length). [days]
 
     Examples
     --------
@@ -1191,16 +1196,24 @@ def design_requirement(
     run = (csum[w:] - csum[:-w])[:n] / w
     # ties go to the earliest window; tolerance against cumsum round-off
     start = int(np.flatnonzero(run >= run.max() - 1e-9 * max(1.0, abs(run.max())))[0])
-    peak = float(g[[(start + k) % n for k in range(w)]].mean())
+    days = [(start + k) % n for k in range(w)]
+    peak = float(g[days].mean())
     idx = daily.index
-    mid = idx[(start + (w - 1) // 2) % n]
+    if isinstance(idx, pd.DatetimeIndex):
+        dek = _decade_of(idx)
+        dek_mean = pd.Series(g).groupby(dek).mean()
+        best = int(dek_mean.idxmax())
+        if dek_mean[best] > peak + 1e-9:
+            days = list(np.flatnonzero(dek == best))
+            peak = float(dek_mean[best])
+    mid = idx[days[(len(days) - 1) // 2]]
     return {
         "gir_mm_day": peak,
         "duty_l_s_ha": float(duty_l_s_ha(peak, operating_hours=operating_hours)),
-        "start": idx[start],
-        "end": idx[(start + w - 1) % n],
+        "start": idx[days[0]],
+        "end": idx[days[-1]],
         "month": int(mid.month) if hasattr(mid, "month") else None,
-        "window_days": w,
+        "window_days": len(days),
     }
 
 

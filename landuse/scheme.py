@@ -578,14 +578,19 @@ def size_scheme(
     factor = np.array(spec.monthly_flow_factor if spec.monthly_flow_factor else [1.0] * 12)
     dependable = servable = fam_servable = None
     if cat_area is not None:
-        dependable = float(
-            _irr.dependable_flow_l_s(
-                catchment_area_km2=cat_area,
-                low_flow_l_s_km2=spec.low_flow_l_s_km2,
-                measured_flow_l_s=spec.measured_flow_l_s,
-                measured_area_km2=spec.measured_area_km2,
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LanduseWarning)
+            dependable = float(
+                _irr.dependable_flow_l_s(
+                    catchment_area_km2=cat_area,
+                    low_flow_l_s_km2=spec.low_flow_l_s_km2,
+                    measured_flow_l_s=spec.measured_flow_l_s,
+                    measured_area_km2=spec.measured_area_km2,
+                )
             )
-        )
+        for w in caught:  # the area-ratio warning: into the report, and passed on
+            notes.append(f"Source: {w.message}.")
+            warnings.warn(f"scheme {spec.scheme_id}: {w.message}", LanduseWarning, stacklevel=2)
         available = spec.diversion_fraction * dependable * factor
         for tab in (monthly, decades):
             tab["source_l_s"] = (
