@@ -507,6 +507,9 @@ def test_cli_demo(demo_paths, tmp_path):
     monthly = pd.read_csv(tmp_path / "irrigation_monthly.csv")
     assert len(monthly) == 36 and set(monthly["scheme_id"]) == {"S1", "S2", "S3"}
     assert len(pd.read_csv(tmp_path / "irrigation_decades.csv")) == 108
+    sens = pd.read_csv(tmp_path / "irrigation_sensitivity.csv")
+    assert sens.groupby("scheme_id").size().tolist() == [13, 13, 13]
+    assert (sens.loc[sens["case"] == "design", "change_pct"] == 0).all()
     assert "# Irrigation scheme S1" in (tmp_path / "irrigation_report.md").read_text(
         encoding="utf-8"
     )
