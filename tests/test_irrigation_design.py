@@ -85,6 +85,13 @@ def test_land_preparation_straddling_two_months_is_not_averaged_away():
     # 12 h of flow a day doubles the duty; window 1 is the daily peak
     assert irr.design_requirement(daily, operating_hours=12)["duty_l_s_ha"] == pytest.approx(6.0)
     assert irr.design_requirement(daily, window_days=1)["gir_mm_day"] == pytest.approx(25.92)
+    # an 8-day calendar dekad (21-28 February) at 10 mm/day: every 10-day window averages
+    # at most 8 mm/day, the dekad 10 -> the design takes the dekad
+    g3 = np.zeros(365)
+    g3[51:59] = 10.0
+    r3 = irr.design_requirement(pd.DataFrame({"gir_mm_day": g3}, index=DAYS))
+    assert r3["gir_mm_day"] == pytest.approx(10.0) and r3["window_days"] == 8
+    assert r3["start"] == pd.Timestamp("2001-02-21") and r3["end"] == pd.Timestamp("2001-02-28")
     with pytest.raises(IrrigationError):
         irr.design_requirement(daily, window_days=0)
 
