@@ -26,8 +26,9 @@ wrong types and impossible values raise :class:`~landuse.errors.RuleError` namin
 the file, the line and the key.
 
 :func:`size_scheme` chains the whole design: latitude from the intake, elevation from
-the DEM, ET0 and the paddy balance (:mod:`landuse.irrigation`), the design month and
-flow, the catchment above the intake and its dependable low flow, the servable area
+the DEM, ET0 and the paddy balance (:mod:`landuse.irrigation`), the peak design duty
+and flow (:func:`landuse.irrigation.design_requirement`) with a sensitivity table
+(:func:`design_sensitivity`), the catchment above the intake and its dependable low flow, the servable area
 and families, the months with a deficit, the canal (:mod:`landuse.canal`) and the
 command area with a map layer (:func:`command_area`, :func:`scheme_layer`).
 
@@ -146,7 +147,8 @@ class SchemeResult:
     sensitivity: Any = None
 
     def report(self) -> str:
-        """Short Markdown report: assumptions, why the design month is what it is, the source."""
+        """Short Markdown report: assumptions, why the design period is what it is, the source,
+        the sensitivity table."""
         return _report(self)
 
 
@@ -477,8 +479,10 @@ def size_scheme(
     Steps: latitude from the intake (pyproj) and elevation from the DEM (or the
     ``intake_elev_m`` key); the daily paddy balance for the scheme's cropping calendar
     (:func:`landuse.irrigation.scheme_water_balance`) summed by month and by decade;
-    the design month (largest gross requirement) and its duty and flow for the
-    command area; the catchment above the intake (from the DEM with
+    the design duty and flow from the peak 10-day gross requirement
+    (:func:`landuse.irrigation.design_requirement`, never the monthly mean, which
+    averages land preparation away) for the command area, and their sensitivity
+    (:func:`design_sensitivity`); the catchment above the intake (from the DEM with
     :func:`landuse.hydrology.catchment`, or given) and its dependable low flow, the
     share that may be diverted, the servable area and families and the months with a
     deficit; the canal for the design flow (:func:`landuse.canal.design_canal`); and,
