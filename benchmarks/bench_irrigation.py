@@ -5,7 +5,12 @@ latitude, day of year) and return ET0 [mm/day]; the script prints both times, th
 landuse / refet and the largest difference (refet uses sigma = 4.901e-9 where FAO-56 uses
 4.903e-9, so a difference of ~1e-3 mm/day is expected in hot, clear weather).
 
-Usage: ``.venv/bin/python benchmarks/bench_irrigation.py [--days 1000000]``
+With ``--sensitivity`` it prints instead the design-duty sensitivity of the demo's three
+schemes (``landuse.scheme.design_sensitivity``: percolation 3/6/10 mm/day, conveyance and
+field efficiency +-0.1, transplanting +-15 days, effective-rain method), with the old
+monthly-maximum duty beside the peak design, as recorded in benchmarks/README.md.
+
+Usage: ``.venv/bin/python benchmarks/bench_irrigation.py [--days 1000000] [--sensitivity]``
 """
 
 from __future__ import annotations
@@ -45,7 +50,46 @@ def main(n: int) -> None:
     print(f"largest |landuse - refet| = {diff:.4f} mm/day")
 
 
+def sensitivity() -> None:
+    import pandas as pd
+
+    from landuse import datasets, io, scheme
+
+    specs = scheme.read_schemes(datasets.get_path("schemes"))
+    clim = io.read_climate(datasets.get_path("climate"))
+    dem = io.read_raster(datasets.get_path("dem"))
+    parcels = io.read_parcels(datasets.get_path("parcels"))
+    t0 = time.perf_counter()
+    out = scheme.size_schemes(specs, clim, dem=dem, parcels=parcels)
+    elapsed = time.perf_counter() - t0
+    print(f"sized {len(specs)} demo schemes with sensitivity in {elapsed:.1f} s\n")
+    print("| scheme | area (ha) | peak design duty (l/s/ha) | design flow (l/s) | design period "
+          "| largest monthly mean (l/s/ha) |")
+    print("|---|---:|---:|---:|---|---:|")
+    for r in out["results"]:
+        s = r.summary
+        print(f"| {s['scheme_id']} | {s['area_ha']:.2f} | {s['design_duty_l_s_ha']:.2f} | "
+              f"{s['design_flow_l_s']:.1f} | {s['design_window']} | "
+              f"{s['monthly_max_duty_l_s_ha']:.2f} |")
+    sens = out["sensitivity"]
+    wide = sens.pivot(index="case", columns="scheme_id", values="design_duty_l_s_ha")
+    wide = wide.loc[pd.unique(sens["case"])]
+    ids = list(wide.columns)
+    print("\nDesign duty (l/s/ha) and change against the design:\n")
+    print("| case | " + " | ".join(ids) + " |")
+    print("|---|" + "---:|" * len(ids))
+    chg = sens.pivot(index="case", columns="scheme_id", values="change_pct")
+    for case, row in wide.iterrows():
+        cells = [f"{row[i]:.2f} ({chg.loc[case, i]:+.0f} %)" for i in ids]
+        print(f"| {case} | " + " | ".join(cells) + " |")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=1_000_000)
-    main(ap.parse_args().days)
+    ap.add_argument("--sensitivity", action="store_true")
+    args = ap.parse_args()
+    if args.sensitivity:
+        sensitivity()
+    else:
+        main(args.days)

@@ -32,6 +32,7 @@ from landuse._validate import check_tmin_tmax as _check_temperatures
 from landuse.errors import IrrigationError
 
 __all__ = [
+    "RS_RSO_BOUNDS",
     "ALBEDO_GRASS",
     "GSC_MJ_M2_MIN",
     "MJ_TO_MM",
@@ -70,6 +71,11 @@ ALBEDO_GRASS = 0.23
 #: Energy flux as an equivalent evaporation, 1/λ (FAO-56 Eq. 20).
 #: [mm day⁻¹ per MJ m⁻² day⁻¹]
 MJ_TO_MM = 0.408
+
+#: Bounds of the cloudiness ratio Rs/Rso in the net long-wave radiation, by reading:
+#: ``"asce"`` 0.3-1.0 (ASCE-EWRI 2005, Eqs. 18 and 45: "limited to 0.3 < Rs/Rso <= 1.0"),
+#: ``"fao56"`` only the upper bound of FAO-56 Eq. 39 ("Rs/Rso <= 1.0").
+RS_RSO_BOUNDS: dict[str, tuple[float, float]] = {"asce": (0.3, 1.0), "fao56": (0.0, 1.0)}
 
 
 # -- kind handling -----------------------------------------------------------------------
@@ -573,17 +579,27 @@ def net_shortwave_radiation_mj_m2_day(rs_mj_m2_day: Any, *, albedo: float = ALBE
 
 
 def net_longwave_radiation_mj_m2_day(
-    *, tmax_c: Any, tmin_c: Any, ea_kpa: Any, rs_mj_m2_day: Any, rso_mj_m2_day: Any
+    *,
+    tmax_c: Any,
+    tmin_c: Any,
+    ea_kpa: Any,
+    rs_mj_m2_day: Any,
+    rso_mj_m2_day: Any,
+    rs_rso_bound: str = "asce",
 ) -> Any:
-    r"""Net outgoing longwave radiation (FAO-56 Eq. 39).
+    r"""Net outgoing longwave radiation (FAO-56 Eq. 39; ASCE-EWRI 2005 Eq. 17).
 
     .. math::
 
         R_{nl} = \sigma \frac{T_{max,K}^4 + T_{min,K}^4}{2} (0.34 - 0.14\sqrt{e_a})
                  \left(1.35 \frac{R_s}{R_{so}} - 0.35\right)
 
-    with :math:`T_K = T + 273.16` as in the paper; Rs/Rso is limited to 1.0 (and
-    taken as 1.0 where Rso is 0).
+    with :math:`T_K = T + 273.16` as in the paper. The cloudiness ratio Rs/Rso is
+    bounded to 0.3-1.0 as ASCE-EWRI (2005) and its reference implementations do
+    (``rs_rso_bound="asce"``, the default); FAO-56 states only the upper bound
+    (``"fao56"``), under which a ratio below 0.26 makes the cloudiness factor
+    :math:`1.35 R_s/R_{so} - 0.35` negative and net long-wave a *gain* on dark,
+    overcast days. Where Rso is 0 the ratio is taken as 1.0.
 
     Parameters
     ----------
@@ -593,21 +609,34 @@ def net_longwave_radiation_mj_m2_day(
         Actual vapour pressure. [kPa]
     rs_mj_m2_day, rso_mj_m2_day : numeric
         Measured or calculated solar radiation and clear-sky radiation. [MJ m⁻² day⁻¹]
+    rs_rso_bound : {'asce', 'fao56'}, default 'asce'
+        Bounds of Rs/Rso (:data:`RS_RSO_BOUNDS`).
 
     Returns
     -------
     numeric
-        Rnl. [MJ m⁻² day⁻¹]
+        Rnl; never negative with the ASCE bound. [MJ m⁻² day⁻¹]
+
+    References
+    ----------
+    Allen et al. (1998), FAO-56, Eq. 39; ASCE-EWRI (2005) *The ASCE standardized
+    reference evapotranspiration equation*, Eqs. 17-18.
 
     Examples
     --------
     >>> round(net_longwave_radiation_mj_m2_day(tmax_c=25.1, tmin_c=19.1, ea_kpa=2.1,
     ...                                        rs_mj_m2_day=14.5, rso_mj_m2_day=18.8), 1)  # Ex. 11
     3.5
+    >>> kw = dict(tmax_c=22.0, tmin_c=19.0, ea_kpa=2.2, rs_mj_m2_day=3.0, rso_mj_m2_day=20.0)
+    >>> net_longwave_radiation_mj_m2_day(**kw, rs_rso_bound="fao56") < 0  # a long-wave gain
+    True
+    >>> round(net_longwave_radiation_mj_m2_day(**kw), 3)  # Rs/Rso 0.15 bounded to 0.3
+    0.265
     """
+    lo, hi = _rs_rso_limits(rs_rso_bound)
     rs, rso = np.broadcast_arrays(_a(rs_mj_m2_day), _a(rso_mj_m2_day))
     ratio = np.divide(rs, rso, out=np.ones(rs.shape), where=rso > 0)
-    ratio = np.clip(ratio, 0.0, 1.0)
+    ratio = np.clip(ratio, lo, hi)
     tk4 = ((_a(tmax_c) + 273.16) ** 4 + (_a(tmin_c) + 273.16) ** 4) / 2.0
     rnl = (
         SIGMA_MJ_K4_M2_DAY
@@ -616,6 +645,13 @@ def net_longwave_radiation_mj_m2_day(
         * (1.35 * ratio - 0.35)
     )
     return _like(rnl, tmax_c, tmin_c, ea_kpa, rs_mj_m2_day, rso_mj_m2_day)
+
+
+def _rs_rso_limits(rs_rso_bound: str) -> tuple[float, float]:
+    from landuse._validate import check_option
+
+    check_option(rs_rso_bound, tuple(RS_RSO_BOUNDS), name="rs_rso_bound")
+    return RS_RSO_BOUNDS[rs_rso_bound]
 
 
 def net_radiation_mj_m2_day(rns_mj_m2_day: Any, rnl_mj_m2_day: Any) -> Any:
@@ -855,6 +891,7 @@ def et0_penman_monteith(
     sunshine_h: Any = None,
     rs_mj_m2_day: Any = None,
     g_mj_m2_day: Any = 0.0,
+    rs_rso_bound: str = "asce",
 ) -> Any:
     r"""FAO Penman-Monteith reference evapotranspiration of grass (FAO-56 Eq. 6).
 
@@ -893,6 +930,10 @@ def et0_penman_monteith(
         Measured incoming solar radiation. [MJ m⁻² day⁻¹]
     g_mj_m2_day : numeric, default 0.0
         Soil heat flux; 0 for daily steps (Eq. 42). [MJ m⁻² day⁻¹]
+    rs_rso_bound : {'asce', 'fao56'}, default 'asce'
+        Bounds of the cloudiness ratio Rs/Rso in Rnl: 0.3-1.0 as ASCE-EWRI (2005), or
+        the upper bound only as FAO-56 Eq. 39 states it
+        (:func:`net_longwave_radiation_mj_m2_day`).
 
     Returns
     -------
@@ -994,7 +1035,12 @@ def et0_penman_monteith(
     rns = _a(net_shortwave_radiation_mj_m2_day(rs))
     rnl = _a(
         net_longwave_radiation_mj_m2_day(
-            tmax_c=tmax, tmin_c=tmin, ea_kpa=ea, rs_mj_m2_day=rs, rso_mj_m2_day=rso
+            tmax_c=tmax,
+            tmin_c=tmin,
+            ea_kpa=ea,
+            rs_mj_m2_day=rs,
+            rso_mj_m2_day=rso,
+            rs_rso_bound=rs_rso_bound,
         )
     )
     et0 = penman_monteith_eq6_mm_day(
@@ -1067,6 +1113,7 @@ def et0_penman_monteith_hourly(
     lon_west_deg: Any,
     lz_west_deg: Any,
     night_rs_rso: float = 0.8,
+    rs_rso_bound: str = "asce",
 ) -> Any:
     r"""FAO Penman-Monteith reference evapotranspiration for an hourly step (FAO-56 Eq. 53).
 
@@ -1102,6 +1149,9 @@ def et0_penman_monteith_hourly(
         Longitude of the site and of the time-zone centre, degrees west of Greenwich. [degrees]
     night_rs_rso : float, default 0.8
         Rs/Rso used when the sun is down. [-]
+    rs_rso_bound : {'asce', 'fao56'}, default 'asce'
+        Bounds of Rs/Rso in daylight: 0.3-1.0 (ASCE-EWRI 2005 Eq. 45) or the upper bound
+        only (FAO-56).
 
     Returns
     -------
@@ -1133,6 +1183,7 @@ def et0_penman_monteith_hourly(
     _check_range("hour_mid", hour_mid, 0.0, 24.0)
     _check_range("elevation_m", elevation_m, -500.0, 9000.0)
     _check_range("night_rs_rso", night_rs_rso, 0.0, 1.0)
+    lo, hi = _rs_rso_limits(rs_rso_bound)
     inputs = (
         t_c,
         rh_pct,
@@ -1165,7 +1216,7 @@ def et0_penman_monteith_hourly(
     rs_b, rso_b = np.broadcast_arrays(rs, rso)
     ratio = np.where(
         day & (rso_b > 0),
-        np.clip(np.divide(rs_b, np.where(rso_b > 0, rso_b, 1.0)), 0.0, 1.0),
+        np.clip(np.divide(rs_b, np.where(rso_b > 0, rso_b, 1.0)), lo, hi),
         night_rs_rso,
     )
     rnl = (

@@ -105,7 +105,7 @@ def command_area(
     parcel_ids: Sequence[str] | None = None,
     intake_head_m: float = 0.5,
     sinuosity: float = 1.3,
-    elevation_stat: str = "mean",
+    elevation_stat: str = "max",
     min_head_m: float = 0.0,
 ) -> Any:
     r"""Paddy parcels an intake can reach by gravity.
@@ -139,8 +139,10 @@ def command_area(
         Water level at the intake above the DEM surface (weir height). [m]
     sinuosity : float, default 1.3
         Canal length / straight distance. [-]
-    elevation_stat : {'mean', 'max', 'min'}
-        Parcel elevation used ('max' demands the whole parcel be commanded).
+    elevation_stat : {'max', 'mean', 'min'}, default 'max'
+        Parcel elevation used: 'max', the parcel's highest DEM cell, demands that no
+        part of a reachable parcel lie above the canal water level; 'mean' lets up to
+        half a parcel lie above it.
     min_head_m : float, default 0.0
         Head required above the parcel. [m]
 

@@ -50,13 +50,15 @@ OPTIONAL_KEYS: dict[str, Any] = {
     "land_prep_days": 30,  # Van de Goor-Zijlstra T [days]
     "saturation_mm": 250.0,  # saturation + first water layer S [mm]
     "water_layer_mm": 0.0,  # each water-layer replacement, 30 and 60 days in (KP-01: 50) [mm]
-    "percolation_mm_day": 3.0,  # seepage and percolation [mm/day]
+    # seepage and percolation of montane terraces [mm/day] (irrigation.TERRACE_PERCOLATION_MM_DAY)
+    "percolation_mm_day": _irr.TERRACE_PERCOLATION_MM_DAY,
     "conveyance_efficiency": 0.8,  # Ec
     "distribution_efficiency": 0.8,  # Eb (field canals)
     "field_efficiency": 0.8,  # Ea (paddy, with percolation in the NIR)
     "operating_hours": 24.0,  # hours of flow per day
     "soil": "clay loam",  # canal soil, for velocity limits (landuse.canal.SOIL_CANAL_LIMITS)
-    "rain_method": "usda-scs",  # effective rain (landuse.irrigation.EFFECTIVE_RAIN_METHODS)
+    # effective rain: dependable rain (irrigation.DESIGN_RAIN_METHOD; EFFECTIVE_RAIN_METHODS)
+    "rain_method": _irr.DESIGN_RAIN_METHOD,
     "measured_flow_l_s": None,  # spot dry-season flow ... [l/s]
     "measured_area_km2": None,  # ... and the catchment area where it was measured [km²]
     "catchment_km2": None,  # catchment above the intake, if not from the DEM [km²]
@@ -64,7 +66,8 @@ OPTIONAL_KEYS: dict[str, Any] = {
     "intake_elev_m": None,  # intake elevation if no DEM [m]
     "intake_head_m": 0.5,  # water level at the intake above the DEM (weir height) [m]
     "sinuosity": 1.3,  # canal length / straight distance
-    "elevation_stat": "mean",  # parcel elevation compared with the canal level: mean, max or min
+    # parcel elevation compared with the canal level: max (the whole parcel commanded), mean, min
+    "elevation_stat": "max",
 }
 
 _NUMERIC_LIMITS: dict[str, tuple[float | None, float | None]] = {
@@ -125,13 +128,13 @@ class SchemeSpec:
     land_prep_days: int = 30
     saturation_mm: float = 250.0
     water_layer_mm: float = 0.0
-    percolation_mm_day: float = 3.0
+    percolation_mm_day: float = _irr.TERRACE_PERCOLATION_MM_DAY
     conveyance_efficiency: float = 0.8
     distribution_efficiency: float = 0.8
     field_efficiency: float = 0.8
     operating_hours: float = 24.0
     soil: str = "clay loam"
-    rain_method: str = "usda-scs"
+    rain_method: str = _irr.DESIGN_RAIN_METHOD
     measured_flow_l_s: float | None = None
     measured_area_km2: float | None = None
     catchment_km2: float | None = None
@@ -139,7 +142,7 @@ class SchemeSpec:
     intake_elev_m: float | None = None
     intake_head_m: float = 0.5
     sinuosity: float = 1.3
-    elevation_stat: str = "mean"
+    elevation_stat: str = "max"
 
     @property
     def efficiency(self) -> float:

@@ -9,6 +9,8 @@ keys, wrong types, negative or inconsistent thresholds, unknown zones, missing k
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 import re
 import tomllib
@@ -133,6 +135,17 @@ class RuleSet:
             if lim.factor == "slope_pct":
                 return lim.s3_max
         return None
+
+
+def _inherit_slope_limit(rule: Rule, suitability: dict) -> Rule:
+    """Give an ``existing_land_type`` rule without ``max_slope_pct`` its types' slope limit."""
+    if rule.existing_land_type is None or rule.max_slope_pct is not None:
+        return rule
+    limits = [lim.s3_max for t in rule.existing_land_type for lim in suitability.get(t, ())
+              if lim.factor == "slope_pct"]
+    if not limits:
+        return rule
+    return dataclasses.replace(rule, max_slope_pct=min(limits))
 
 
 # -- line numbers of keys ------------------------------------------------------------------
@@ -487,6 +500,11 @@ def parse_rules(text: str, *, source: str = "<rules>") -> RuleSet:
     if medium > high:
         raise ctx.error(("conflicts", "medium_share_pct"),
                         f"medium_share_pct {medium} is above high_share_pct {high}")
+
+    # An existing-land rule without its own max_slope_pct keeps existing land of its types
+    # up to their parcel slope limit ([suitability.<type>] max_slope_pct, the smallest if
+    # several), so the zone and the parcel-zone conflict check use one number.
+    rules = [_inherit_slope_limit(r, suitability) for r in rules]
 
     return RuleSet(
         name=name, zones=zones, rules=tuple(rules), min_patch_ha=min_patch_ha,

@@ -16,9 +16,9 @@ Model
 Each (village, land type) is an independent subproblem: a parcel has one land
 type and is given only within its village, and every constraint is per household
 and type. For household *h* with entitlement :math:`E_h` [ha], cap
-:math:`C_h = c\\,E_h` (cap factor *c*, default 1.2), plot limit :math:`N_h`,
-priority weight :math:`w_h` and binary :math:`x_{hp}` for the pairs of the same
-village and type:
+:math:`C_h = c\\,E_h` (cap factor *c*, default 1.0: never above the legal quota),
+plot limit :math:`N_h`, priority weight :math:`w_h` and binary :math:`x_{hp}` for the pairs
+of the same village and type:
 
 .. math::
 

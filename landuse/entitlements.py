@@ -49,6 +49,7 @@ __all__ = [
     "PriorityGroup",
     "entitlements",
     "exceedance",
+    "implied_fallow_years",
     "labour_units_from_ages",
     "load_entitlement_rules",
 ]
@@ -95,7 +96,9 @@ class EntitlementRules:
     min_ha, max_ha : dict
         Minimum and maximum entitlement per household and land type. [ha]
     cap_factor : float
-        A household never receives more than ``cap_factor`` x its entitlement. [-]
+        A household never receives more than ``cap_factor`` x its entitlement; 1.0
+        (the default) keeps every allocation within the legal quota that
+        :func:`exceedance` checks. [-]
     labour : dict
         Age limits [years] and weights [LU] used by :func:`labour_units_from_ages`,
         and ``minimum_labour_units``.
@@ -110,7 +113,7 @@ class EntitlementRules:
     max_plots: dict[str, int]
     min_ha: dict[str, float]
     max_ha: dict[str, float]
-    cap_factor: float = 1.2
+    cap_factor: float = 1.0
     labour: dict[str, float] = field(default_factory=lambda: dict(_LABOUR_KEYS))
     priority_groups: tuple[PriorityGroup, ...] = ()
     source: str = "dict"
@@ -234,7 +237,7 @@ def load_rules(rules: str | os.PathLike | Mapping[str, Any] | EntitlementRules |
     plots: dict[str, int] = {}
     mins: dict[str, float] = {}
     maxs: dict[str, float] = {}
-    cap_factor = 1.2
+    cap_factor = 1.0  # never above the legal quota unless the rules say so
     for key, value in ent.items():
         if key == "cap_factor":
             cap_factor = _number(value, key, src, text, minimum=1.0)
@@ -288,6 +291,7 @@ def load_rules(rules: str | os.PathLike | Mapping[str, Any] | EntitlementRules |
         w = _number(g.get("shortfall_weight", 1.0), "shortfall_weight", src, text, minimum=1.0)
         groups.append(PriorityGroup(str(g.get("name", g["column"])), str(g["column"]), w))
 
+    _warn_critical_fallow({t: rot.get(t, 1) for t in types}, src)
     return EntitlementRules(
         land_types=types,
         ha_per_labour_unit=rate,
@@ -300,6 +304,45 @@ def load_rules(rules: str | os.PathLike | Mapping[str, Any] | EntitlementRules |
         priority_groups=tuple(groups),
         source=src,
     )
+
+
+def implied_fallow_years(rotation_plots: int, *, cropping_years: float = 1.0) -> float:
+    """Fallow implied by a rotation of *rotation_plots* equal fields, one cleared a year.
+
+    ``F = c (n - 1)`` (:func:`landuse.fallow.sustainable_fallow_years` with the
+    rotational area *n* times the cropped area). [years]
+
+    Examples
+    --------
+    >>> implied_fallow_years(3)
+    2.0
+    """
+    from landuse.fallow import sustainable_fallow_years
+
+    return float(sustainable_fallow_years(float(rotation_plots), 1.0,
+                                          cropping_years=cropping_years))
+
+
+def _warn_critical_fallow(rotation_plots: dict[str, int], source: str) -> None:
+    """Warn when a rotation quota implies a fallow that landuse.fallow classes as critical."""
+    import warnings
+
+    from landuse.errors import LanduseWarning
+    from landuse.fallow import FallowClasses
+
+    limit = FallowClasses().critical_max
+    for t, n in rotation_plots.items():
+        if n > 1 and implied_fallow_years(n) <= limit:
+            warnings.warn(
+                f"{source}: {t}_rotation_plots = {n} implies a {implied_fallow_years(n):g}-year "
+                f"fallow, which landuse.fallow classes as critical (fallow <= "
+                f"{limit:g} years, FallowClasses.critical_max); the entitlements follow the "
+                f"rule, but the land they give cannot sustain a longer fallow. Set "
+                f"{t}_rotation_plots = {int(limit) + 2} or more for a "
+                f"{int(limit) + 1}-year fallow where the village has the land",
+                LanduseWarning,
+                stacklevel=4,
+            )
 
 
 #: Public name of :func:`load_rules` at the package level (``landuse.load_rules`` is

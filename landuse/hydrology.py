@@ -499,8 +499,9 @@ def _centre(fg: FlowGrid, row: int, col: int) -> tuple[float, float]:
 
 
 def snap_to_stream(x_m: float, y_m: float, dem_or_acc: Any, *, min_area_km2: float = 0.5,
-                   max_distance_m: float = 500.0) -> tuple[float, float, float]:
-    """Move a point to the centre of the nearest stream cell.
+                   max_distance_m: float = 500.0,
+                   rule: str = "nearest") -> tuple[float, float, float]:
+    """Move a point to the centre of the nearest stream cell, or of the largest one nearby.
 
     Parameters
     ----------
@@ -512,13 +513,17 @@ def snap_to_stream(x_m: float, y_m: float, dem_or_acc: Any, *, min_area_km2: flo
         Upstream area that makes a cell a stream cell. [km²]
     max_distance_m : float, default 500
         Search radius. [m]
+    rule : {'nearest', 'largest'}, default 'nearest'
+        ``'nearest'``: the stream cell nearest the point (ties: larger upstream area).
+        ``'largest'``: the cell with the largest upstream area within the radius (ties:
+        the nearer), the usual pour-point snapping of hydrological toolkits; it keeps a
+        point placed beside the channel from landing on a small side gully.
 
     Returns
     -------
     tuple of float
-        ``(x_m, y_m, upstream_area_km2)`` of the snapped cell centre. The nearest cell is
-        by straight-line distance between the point and cell centres; ties go to the
-        larger upstream area.
+        ``(x_m, y_m, upstream_area_km2)`` of the snapped cell centre; distances are
+        straight-line between the point and cell centres.
 
     Raises
     ------
@@ -526,6 +531,9 @@ def snap_to_stream(x_m: float, y_m: float, dem_or_acc: Any, *, min_area_km2: flo
         The point is off the DEM, or no stream cell lies within *max_distance_m*.
     """
     thr = _check_threshold(min_area_km2)
+    if rule not in ("nearest", "largest"):
+        raise RasterError(f"rule={rule!r} is not a snapping rule",
+                          hint="use rule='nearest' or rule='largest'")
     if not (math.isfinite(max_distance_m) and max_distance_m >= 0):
         raise RasterError(f"max_distance_m={max_distance_m!r} must be a non-negative number",
                           hint="give a search radius in metres")
@@ -548,7 +556,8 @@ def snap_to_stream(x_m: float, y_m: float, dem_or_acc: Any, *, min_area_km2: flo
         if ok.any():
             cand = np.flatnonzero(ok)
             areas = sub[rr[cand], cc[cand]]
-            best = cand[np.lexsort((-areas, d[cand]))[0]]
+            keys = (-areas, d[cand]) if rule == "nearest" else (d[cand], -areas)
+            best = cand[np.lexsort(keys)[0]]
             return float(xs[best]), float(ys[best]), float(sub[rr[best], cc[best]])
     raise RasterError(
         f"no stream cell (upstream area >= {thr:g} km²) within {max_distance_m:g} m of "
@@ -559,7 +568,7 @@ def snap_to_stream(x_m: float, y_m: float, dem_or_acc: Any, *, min_area_km2: flo
 
 
 def catchment(dem: Any, x_m: float, y_m: float, *, snap: bool = True, min_area_km2: float = 0.5,
-              max_snap_m: float = 500.0) -> Any:
+              max_snap_m: float = 500.0, snap_rule: str = "nearest") -> Any:
     """The catchment (watershed) upstream of a point, e.g. an irrigation intake.
 
     Parameters
@@ -575,6 +584,8 @@ def catchment(dem: Any, x_m: float, y_m: float, *, snap: bool = True, min_area_k
         Stream threshold used for snapping. [km²]
     max_snap_m : float, default 500
         Snapping search radius. [m]
+    snap_rule : {'nearest', 'largest'}, default 'nearest'
+        Snapping rule of :func:`snap_to_stream`.
 
     Returns
     -------
@@ -597,7 +608,7 @@ def catchment(dem: Any, x_m: float, y_m: float, *, snap: bool = True, min_area_k
     fg = _flow(dem)
     if snap:
         x_o, y_o, _ = snap_to_stream(x_m, y_m, fg, min_area_km2=min_area_km2,
-                                     max_distance_m=max_snap_m)
+                                     max_distance_m=max_snap_m, rule=snap_rule)
     else:
         x_o, y_o = x_m, y_m
     row, col = _cell_of(fg, x_o, y_o, "outlet")

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from landuse._fao56 import (  # re-exported building blocks
+    RS_RSO_BOUNDS,
     _a,
     _like,
     actual_vapour_pressure_kpa,
@@ -77,14 +78,19 @@ from landuse._fao56 import (  # re-exported building blocks
 from landuse._validate import check_latitude as _check_lat
 from landuse._validate import check_physical_range as _check_range
 from landuse._validate import check_tmin_tmax as _check_temperatures
-from landuse.errors import IrrigationError
+from landuse.errors import IrrigationError, LanduseWarning
 
 __all__ = [
+    "AREA_RATIO_RANGE",
+    "DESIGN_RAIN_METHOD",
+    "DESIGN_WINDOW_DAYS",
     "EFFECTIVE_RAIN_METHODS",
     "KC_RICE_FAO56",
     "MM_DAY_TO_L_S_HA",
     "RICE_STAGE_DAYS_FAO56",
+    "RS_RSO_BOUNDS",
     "SEEPAGE_PERCOLATION_MM_DAY",
+    "TERRACE_PERCOLATION_MM_DAY",
     "CropSeason",
     "actual_vapour_pressure_kpa",
     "aggregate_balance",
@@ -93,7 +99,9 @@ __all__ = [
     "clear_sky_radiation_mj_m2_day",
     "daylight_hours_h",
     "dependable_flow_l_s",
+    "dependable_rainfall_mm",
     "design_period",
+    "design_requirement",
     "duty_l_s_ha",
     "effective_rainfall_mm",
     "et0_hargreaves",
@@ -149,8 +157,35 @@ SEEPAGE_PERCOLATION_MM_DAY: dict[str, float] = {
     "sand": 10.0,
 }
 
+#: Seepage and percolation of montane paddy terraces, the design default of
+#: :func:`scheme_water_balance` and of scheme files. [mm day⁻¹]
+#: 6 mm/day is the *well-drained* value of the Rice Research and Development Institute,
+#: Sri Lanka (seepage-loss guidance: ≈3 poorly drained, ≈6 well drained). That terraces
+#: on slopes drain like well-drained paddy (bund seepage to the terrace below, no
+#: groundwater mound) is a judgement, supported by the bund-seepage losses measured by
+#: Wopereis et al. (1994), Agric. Water Manage. 26:277-289 (4 mm/day puddled without
+#: seepage to 36 mm/day with bund seepage). 3 mm/day suits puddled, poorly drained
+#: lowland paddy (``percolation_mm_day = 3``).
+TERRACE_PERCOLATION_MM_DAY = 6.0
+
 #: Effective-rainfall methods of :func:`effective_rainfall_mm`.
 EFFECTIVE_RAIN_METHODS = ("usda-scs", "fao-dependable", "fao-tm3", "fixed")
+
+#: Design default of the effective rain: FAO/AGLW dependable rain, the CROPWAT option
+#: "dependable rain (FAO/AGLW formula)" for rain of 80 % probability of exceedance
+#: (Smith 1992 [4]_). USDA-SCS on mean monthly rain (``"usda-scs"``) counts rain that
+#: falls in only half the years and remains an option.
+DESIGN_RAIN_METHOD = "fao-dependable"
+
+#: Length of the running window over which the design (peak) gross requirement is
+#: averaged: 10 days, the dekad of CROPWAT's scheme-supply table. [days]
+DESIGN_WINDOW_DAYS = 10
+
+#: Accepted range of the catchment-area ratio A_site / A_measured for transferring a
+#: low flow (USGS SIR 2008-5126, "Estimating flow-duration and low-flow-frequency
+#: statistics at ungaged stream sites": commonly 0.5-1.5; Ries and Friesz (2000), USGS
+#: WRIR 00-4135, found 0.3-1.5 appropriate for low-flow statistics). [-]
+AREA_RATIO_RANGE: tuple[float, float] = (0.3, 1.5)
 
 
 def mid_month_doy(month: Any) -> Any:
@@ -493,7 +528,7 @@ def land_preparation_mm_day(
 
 
 def effective_rainfall_mm(
-    p_mm: Any, *, method: str = "usda-scs", fraction: float = 0.8, period: str = "month"
+    p_mm: Any, *, method: str = DESIGN_RAIN_METHOD, fraction: float = 0.8, period: str = "month"
 ) -> Any:
     r"""Effective rainfall of a month (or a 10-day period) by a CROPWAT method.
 
@@ -510,8 +545,9 @@ def effective_rainfall_mm(
     ----------
     p_mm : numeric
         Rainfall of the period. [mm]
-    method : str, default 'usda-scs'
-        One of :data:`EFFECTIVE_RAIN_METHODS`.
+    method : str, default 'fao-dependable'
+        One of :data:`EFFECTIVE_RAIN_METHODS`; the design default is dependable rain
+        (:data:`DESIGN_RAIN_METHOD`).
     fraction : float, default 0.8
         *a* of the ``"fixed"`` method. [-]
     period : {'month', 'decade'}
@@ -556,6 +592,67 @@ def effective_rainfall_mm(
         _check_range("fraction", fraction, 0.0, 1.0)
         pe = fraction * p
     return _like(np.maximum(pe, 0.0), p_mm)
+
+
+def dependable_rainfall_mm(rain_mm: Any, *, probability: float = 0.8) -> pd.Series:
+    r"""Monthly rainfall exceeded with a given probability, from a series of years.
+
+    For each month the rainfall of the *n* years is ranked in decreasing order and
+    the value of exceedance probability *p* is interpolated linearly between the
+    Weibull plotting positions :math:`p_m = m/(n + 1)` (rank *m*, 1 = wettest; a
+    standard empirical choice, values beyond the extreme positions take the extreme
+    year). 80 % is the probability of FAO's dependable rain (Smith 1992 [4]_). Give the result to
+    :func:`scheme_water_balance` as the ``rain_mm`` column and use
+    ``rain_method="fixed"`` with ``fraction`` (or ``"usda-scs"``) to design on rain
+    of that probability instead of the FAO/AGLW formula on mean rain.
+
+    Parameters
+    ----------
+    rain_mm : pandas.DataFrame
+        One row per year, columns the months 1-12 (or a subset); NaN years are left
+        out of that month. [mm]
+    probability : float, default 0.8
+        Probability of exceedance (0.8 = rain reached or exceeded 4 years in 5). [-]
+
+    Returns
+    -------
+    pandas.Series
+        Dependable rainfall per month (index = the columns of *rain_mm*). [mm]
+
+    Raises
+    ------
+    IrrigationError
+        Negative rain, a probability outside (0, 1), or a month with fewer than 3 years.
+
+    Examples
+    --------
+    >>> rain = pd.DataFrame({1: [10.0, 20.0, 30.0, 40.0]})  # p_m = 0.2, 0.4, 0.6, 0.8
+    >>> float(dependable_rainfall_mm(rain).iloc[0])
+    10.0
+    >>> float(dependable_rainfall_mm(rain, probability=0.5).iloc[0])
+    25.0
+    """
+    if not isinstance(rain_mm, pd.DataFrame):
+        raise IrrigationError(
+            f"expected a DataFrame of monthly rain by year, got {type(rain_mm).__name__}",
+            column="rain_mm",
+            hint="one row per year, one column per month",
+        )
+    _check_range("probability", probability, 1e-9, 1.0 - 1e-9)
+    out = {}
+    for col in rain_mm.columns:
+        v = rain_mm[col].dropna().to_numpy(float)
+        if len(v) < 3:
+            raise IrrigationError(
+                f"month {col} has {len(v)} years of rain; at least 3 are needed",
+                column=str(col),
+                hint="give a longer series or use the FAO/AGLW formula on mean rain",
+            )
+        _check_range(f"rain of month {col}", v, 0.0, None, hint="rainfall cannot be negative")
+        desc = np.sort(v)[::-1]
+        p = np.arange(1, len(desc) + 1) / (len(desc) + 1.0)
+        out[col] = float(np.interp(probability, p, desc))
+    return pd.Series(out, name="dependable_rain_mm", dtype=float)
 
 
 # -- duty ------------------------------------------------------------------------------------
@@ -746,9 +843,9 @@ def scheme_water_balance(
     lat_deg: float,
     elevation_m: float,
     crops: Sequence[CropSeason],
-    percolation_mm_day: float = 3.0,
+    percolation_mm_day: float = TERRACE_PERCOLATION_MM_DAY,
     efficiency: float = 0.5,
-    rain_method: str = "usda-scs",
+    rain_method: str = DESIGN_RAIN_METHOD,
     adjust_kc: bool = True,
     et0_method: str = "penman-monteith",
 ) -> pd.DataFrame:
@@ -780,14 +877,16 @@ def scheme_water_balance(
         Location of the scheme. [degrees], [m]
     crops : sequence of CropSeason
         The cropping calendar; at most 100 % of the area may be cropped on any day.
-    percolation_mm_day : float, default 3.0
-        Seepage and percolation of the puddled paddy (see
-        :data:`SEEPAGE_PERCOLATION_MM_DAY`). [mm day⁻¹]
+    percolation_mm_day : float, default 6.0
+        Seepage and percolation of the puddled paddy; the default is that of montane
+        terraces (:data:`TERRACE_PERCOLATION_MM_DAY`; 3 for poorly drained lowland paddy,
+        see :data:`SEEPAGE_PERCOLATION_MM_DAY`). [mm day⁻¹]
     efficiency : float, default 0.5
         Overall efficiency E = conveyance × distribution × field (≈0.5 for small
         farmer-managed earth-canal schemes, on an NIR that includes percolation). [-]
-    rain_method : str, default 'usda-scs'
-        Effective-rain method.
+    rain_method : str, default 'fao-dependable'
+        Effective-rain method (:data:`DESIGN_RAIN_METHOD`; ``'usda-scs'`` on mean rain
+        is the less cautious option).
     adjust_kc : bool, default True
         Apply the climate adjustment of Eq. 62.
     et0_method : str, default 'penman-monteith'
@@ -1031,6 +1130,93 @@ def design_period(table: pd.DataFrame) -> Any:
     return label.item() if hasattr(label, "item") else label
 
 
+def design_requirement(
+    daily: pd.DataFrame,
+    *,
+    window_days: int = DESIGN_WINDOW_DAYS,
+    operating_hours: float = 24.0,
+) -> dict[str, Any]:
+    r"""Design (peak) gross requirement: the largest 10-day mean of the daily GIR.
+
+    .. math::
+
+        GIR_{design} = \max\Big(\max_d \frac{1}{w} \sum_{i=d}^{d+w-1} GIR_i,\;
+                       \max_{k} \overline{GIR}_{dekad\ k}\Big), \qquad
+        q_{design} = \frac{GIR_{design}}{8.64} \cdot \frac{24}{h}
+
+    the larger of the peak running mean over every *w* consecutive days of the year
+    (the year wraps round, so land preparation in late December and early January is
+    one peak) and the peak calendar dekad (CROPWAT's 10-day periods: days 1-10, 11-20
+    and 21-end, 8-11 days long). Unlike the largest *monthly* mean, which averages a
+    land-preparation period straddling two months with the days around it
+    (transplanting on the 15th instead of the 1st then lowers the duty by about a
+    third), this keeps the peak of land preparation whenever it falls. It is never
+    below the mean of any calendar dekad or month and never above the daily peak.
+    Canals are sized on it.
+
+    Parameters
+    ----------
+    daily : pandas.DataFrame
+        Output of :func:`scheme_water_balance` (365 days, ``gir_mm_day``, a
+        DatetimeIndex).
+    window_days : int, default 10
+        Running window *w* (:data:`DESIGN_WINDOW_DAYS`; 1 = the daily peak). [days]
+    operating_hours : float, default 24
+        Hours of flow per day. [h]
+
+    Returns
+    -------
+    dict
+        ``gir_mm_day`` (design GIR) [mm day⁻¹], ``duty_l_s_ha`` [l s⁻¹ ha⁻¹],
+        ``start`` and ``end`` (first and last day of the peak window or dekad,
+        Timestamps), ``month`` (month of its middle day) and ``window_days`` (its
+        length). [days]
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"gir_mm_day": np.r_[np.zeros(100), np.full(20, 25.92),
+    ...                                      np.zeros(245)]},
+    ...                  index=pd.date_range("2001-01-01", periods=365))
+    >>> r = design_requirement(d)
+    >>> round(r["gir_mm_day"], 2), round(r["duty_l_s_ha"], 2), r["start"].strftime("%d %b")
+    (25.92, 3.0, '11 Apr')
+    """
+    _check_range("window_days", window_days, 1, 365, hint="a window of 1-365 days")
+    g = daily["gir_mm_day"].to_numpy(float)
+    n = len(g)
+    w = int(window_days)
+    if n == 0 or w > n:
+        raise IrrigationError(
+            f"a daily balance of {n} days cannot be averaged over {w} days",
+            column="gir_mm_day",
+            hint="pass the output of scheme_water_balance",
+        )
+    ext = np.concatenate([g, g[: w - 1]])
+    csum = np.concatenate([[0.0], np.cumsum(ext)])
+    run = (csum[w:] - csum[:-w])[:n] / w
+    # ties go to the earliest window; tolerance against cumsum round-off
+    start = int(np.flatnonzero(run >= run.max() - 1e-9 * max(1.0, abs(run.max())))[0])
+    days = [(start + k) % n for k in range(w)]
+    peak = float(g[days].mean())
+    idx = daily.index
+    if isinstance(idx, pd.DatetimeIndex):
+        dek = _decade_of(idx)
+        dek_mean = pd.Series(g).groupby(dek).mean()
+        best = int(dek_mean.idxmax())
+        if dek_mean[best] > peak + 1e-9:
+            days = list(np.flatnonzero(dek == best))
+            peak = float(dek_mean[best])
+    mid = idx[days[(len(days) - 1) // 2]]
+    return {
+        "gir_mm_day": peak,
+        "duty_l_s_ha": float(duty_l_s_ha(peak, operating_hours=operating_hours)),
+        "start": idx[days[0]],
+        "end": idx[days[-1]],
+        "month": int(mid.month) if hasattr(mid, "month") else None,
+        "window_days": len(days),
+    }
+
+
 # -- water source ----------------------------------------------------------------------------
 def dependable_flow_l_s(
     *,
@@ -1039,6 +1225,7 @@ def dependable_flow_l_s(
     measured_flow_l_s: Any = None,
     measured_area_km2: Any = None,
     exponent: float = 1.0,
+    ratio_range: tuple[float, float] = AREA_RATIO_RANGE,
 ) -> Any:
     r"""Dependable dry-season flow at an ungauged intake.
 
@@ -1060,11 +1247,20 @@ def dependable_flow_l_s(
         A dry-season flow measured at a point with that catchment area. [l s⁻¹], [km²]
     exponent : float, default 1.0
         Area-ratio exponent b. [-]
+    ratio_range : (float, float), default (0.3, 1.5)
+        Accepted range of :math:`A/A_{meas}` (:data:`AREA_RATIO_RANGE`); outside it
+        the transfer is unreliable and a :class:`~landuse.errors.LanduseWarning` says
+        so (measure nearer the intake). [-]
 
     Returns
     -------
     numeric
         Dependable flow. [l s⁻¹]
+
+    Warns
+    -----
+    LanduseWarning
+        The area ratio lies outside *ratio_range*.
 
     Examples
     --------
@@ -1085,7 +1281,22 @@ def dependable_flow_l_s(
             "measured_flow_l_s", measured_flow_l_s, 0.0, None, hint="a flow cannot be negative"
         )
         _check_range("measured_area_km2", measured_area_km2, 1e-12, None)
-        q = _a(measured_flow_l_s) * (_a(catchment_area_km2) / _a(measured_area_km2)) ** exponent
+        ratio = _a(catchment_area_km2) / _a(measured_area_km2)
+        lo, hi = ratio_range
+        outside = (ratio < lo) | (ratio > hi)
+        if np.any(outside):
+            import warnings
+
+            bad = float(np.atleast_1d(ratio)[np.flatnonzero(np.atleast_1d(outside))[0]])
+            warnings.warn(
+                f"catchment-area ratio {bad:.2f} (intake / measuring point) is outside the "
+                f"accepted {lo:g}-{hi:g} for transferring a low flow (USGS SIR 2008-5126; "
+                "Ries and Friesz 2000): the transferred flow is unreliable; measure the flow "
+                "nearer the intake",
+                LanduseWarning,
+                stacklevel=2,
+            )
+        q = _a(measured_flow_l_s) * ratio**exponent
         return _like(q, catchment_area_km2, measured_flow_l_s, measured_area_km2)
     if low_flow_l_s_km2 is None:
         raise IrrigationError(

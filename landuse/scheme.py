@@ -26,8 +26,9 @@ wrong types and impossible values raise :class:`~landuse.errors.RuleError` namin
 the file, the line and the key.
 
 :func:`size_scheme` chains the whole design: latitude from the intake, elevation from
-the DEM, ET0 and the paddy balance (:mod:`landuse.irrigation`), the design month and
-flow, the catchment above the intake and its dependable low flow, the servable area
+the DEM, ET0 and the paddy balance (:mod:`landuse.irrigation`), the peak design duty
+and flow (:func:`landuse.irrigation.design_requirement`) with a sensitivity table
+(:func:`design_sensitivity`), the catchment above the intake and its dependable low flow, the servable area
 and families, the months with a deficit, the canal (:mod:`landuse.canal`) and the
 command area with a map layer (:func:`command_area`, :func:`scheme_layer`).
 
@@ -102,6 +103,7 @@ __all__ = [
     "read_schemes",
     "scheme_layer",
     "schemes_from_dict",
+    "design_sensitivity",
     "size_scheme",
     "size_schemes",
 ]
@@ -127,6 +129,10 @@ class SchemeResult:
         Map layer (:func:`scheme_layer`).
     notes : tuple of str
         Assumptions and warnings, for the report.
+    daily : pandas.DataFrame or None
+        The daily balance (:func:`landuse.irrigation.scheme_water_balance`).
+    sensitivity : pandas.DataFrame or None
+        Design duty and flow under changed assumptions (:func:`design_sensitivity`).
     """
 
     spec: SchemeSpec
@@ -137,9 +143,12 @@ class SchemeResult:
     parcels: Any = None
     layer: Any = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    daily: Any = None
+    sensitivity: Any = None
 
     def report(self) -> str:
-        """Short Markdown report: assumptions, why the design month is what it is, the source."""
+        """Short Markdown report: assumptions, why the design period is what it is, the source,
+        the sensitivity table."""
         return _report(self)
 
 
@@ -180,6 +189,7 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
                     snap=True,
                     min_area_km2=0.05,
                     max_snap_m=100.0,
+                    snap_rule="largest",
                 )
             except LanduseError as exc:
                 if spec.catchment_km2 is None:
@@ -202,7 +212,8 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
                     )
                 return (
                     area,
-                    "from the DEM (D8 catchment above the intake snapped to the stream)",
+                    "from the DEM (D8 catchment above the intake, snapped to the cell of largest "
+                    "upstream area within 100 m)",
                     basin,
                 )
     if spec.catchment_km2 is not None:
@@ -308,11 +319,9 @@ def _wet_only(
             efficiency=spec.efficiency,
             rain_method=spec.rain_method,
         )
-        wet_monthly = _irr.aggregate_balance(
-            wet_daily, area_ha=area_ha, operating_hours=spec.operating_hours
-        )
-        wm = int(_irr.design_period(wet_monthly))
-        wet["design_month"], wet["duty_l_s_ha"] = wm, float(wet_monthly.loc[wm, "duty_l_s_ha"])
+        wpeak = _irr.design_requirement(wet_daily, operating_hours=spec.operating_hours)
+        wm = int(wpeak["month"])
+        wet["design_month"], wet["duty_l_s_ha"] = wm, float(wpeak["duty_l_s_ha"])
         if dependable is not None and wet["duty_l_s_ha"] > 0:
             wet["servable_area_ha"] = float(
                 _irr.servable_area_ha(
@@ -331,6 +340,132 @@ def _wet_only(
     return wet
 
 
+#: Cases of :func:`design_sensitivity`: (case label, SchemeSpec field, how to change it).
+SENSITIVITY_PERCOLATION_MM_DAY = (3.0, 6.0, 10.0)
+#: Change of each efficiency in the sensitivity table (absolute, e.g. 0.8 -> 0.7 / 0.9). [-]
+SENSITIVITY_EFFICIENCY_STEP = 0.1
+#: Shift of both transplanting dates in the sensitivity table. [days]
+SENSITIVITY_TRANSPLANT_DAYS = 15
+
+
+def _shift_date(month: int, day: int, days: int) -> tuple[int, int]:
+    import datetime as dt
+
+    d = dt.date(2001, month, day) + dt.timedelta(days=days)
+    d = d.replace(year=2001)
+    return d.month, d.day
+
+
+def design_sensitivity(
+    spec: SchemeSpec,
+    climate: pd.DataFrame,
+    *,
+    lat_deg: float,
+    elevation_m: float,
+    area_ha: float,
+) -> pd.DataFrame:
+    """Design duty and flow of a scheme under changed assumptions, so the margin shows.
+
+    Each row re-runs the daily balance and the peak design
+    (:func:`landuse.irrigation.design_requirement`) with one assumption changed:
+    seepage and percolation 3, 6 and 10 mm/day (puddled lowland, montane terraces,
+    light soils); conveyance and field (application) efficiency 0.1 lower and higher;
+    both transplanting dates 15 days earlier and later; each effective-rain method.
+
+    Parameters
+    ----------
+    spec : SchemeSpec
+        The scheme as designed.
+    climate : pandas.DataFrame
+        Monthly normals.
+    lat_deg, elevation_m : float
+        Location of the intake. [degrees], [m]
+    area_ha : float
+        Command area. [ha]
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``case``, ``parameter``, ``value`` (as text), ``design_duty_l_s_ha``,
+        ``design_flow_l_s``, ``change_pct`` (against the design), ``design_window``;
+        the first row is the design itself.
+    """
+    import dataclasses
+
+    cases: list[tuple[str, str, str, SchemeSpec]] = [("design", "-", "as designed", spec)]
+    for p in SENSITIVITY_PERCOLATION_MM_DAY:
+        cases.append(
+            (
+                f"percolation {p:g} mm/day",
+                "percolation_mm_day",
+                f"{p:g}",
+                dataclasses.replace(spec, percolation_mm_day=p),
+            )
+        )
+    step = SENSITIVITY_EFFICIENCY_STEP
+    for name, key in (("conveyance", "conveyance_efficiency"), ("field", "field_efficiency")):
+        for sign in (-1, 1):
+            v = min(max(getattr(spec, key) + sign * step, 0.05), 1.0)
+            cases.append(
+                (
+                    f"{name} efficiency {v:.2f}",
+                    key,
+                    f"{v:.2f}",
+                    dataclasses.replace(spec, **{key: v}),
+                )
+            )
+    for sign in (-1, 1):
+        d = sign * SENSITIVITY_TRANSPLANT_DAYS
+        wm, wd = _shift_date(spec.wet_transplant_month, spec.wet_transplant_day, d)
+        dm, dd = _shift_date(spec.dry_transplant_month, spec.dry_transplant_day, d)
+        cases.append(
+            (
+                f"transplanting {d:+d} days",
+                "transplant dates",
+                f"{wd} {_MONTHS[wm - 1][:3]} / {dd} {_MONTHS[dm - 1][:3]}",
+                dataclasses.replace(
+                    spec,
+                    wet_transplant_month=wm,
+                    wet_transplant_day=wd,
+                    dry_transplant_month=dm,
+                    dry_transplant_day=dd,
+                ),
+            )
+        )
+    for m in _irr.EFFECTIVE_RAIN_METHODS:
+        if m != "fixed":
+            cases.append(
+                (f"effective rain {m}", "rain_method", m, dataclasses.replace(spec, rain_method=m))
+            )
+    rows = []
+    base = None
+    for label, param, value, sp in cases:
+        daily = _irr.scheme_water_balance(
+            climate,
+            lat_deg=lat_deg,
+            elevation_m=elevation_m,
+            crops=sp.crops(),
+            percolation_mm_day=sp.percolation_mm_day,
+            efficiency=sp.efficiency,
+            rain_method=sp.rain_method,
+        )
+        pk = _irr.design_requirement(daily, operating_hours=sp.operating_hours)
+        duty = float(pk["duty_l_s_ha"])
+        base = duty if base is None else base
+        rows.append(
+            {
+                "case": label,
+                "parameter": param,
+                "value": value,
+                "design_duty_l_s_ha": round(duty, 4),
+                "design_flow_l_s": round(duty * area_ha, 3),
+                "change_pct": round(100.0 * (duty / base - 1.0), 1) if base > 0 else 0.0,
+                "design_window": f"{pk['start']:%d %b}-{pk['end']:%d %b}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def size_scheme(
     spec: SchemeSpec,
     climate: pd.DataFrame,
@@ -344,8 +479,10 @@ def size_scheme(
     Steps: latitude from the intake (pyproj) and elevation from the DEM (or the
     ``intake_elev_m`` key); the daily paddy balance for the scheme's cropping calendar
     (:func:`landuse.irrigation.scheme_water_balance`) summed by month and by decade;
-    the design month (largest gross requirement) and its duty and flow for the
-    command area; the catchment above the intake (from the DEM with
+    the design duty and flow from the peak 10-day gross requirement
+    (:func:`landuse.irrigation.design_requirement`, never the monthly mean, which
+    averages land preparation away) for the command area, and their sensitivity
+    (:func:`design_sensitivity`); the catchment above the intake (from the DEM with
     :func:`landuse.hydrology.catchment`, or given) and its dependable low flow, the
     share that may be diverted, the servable area and families and the months with a
     deficit; the canal for the design flow (:func:`landuse.canal.design_canal`); and,
@@ -424,10 +561,17 @@ def size_scheme(
     decades = _irr.aggregate_balance(
         daily, period="decade", area_ha=area_ha, operating_hours=spec.operating_hours
     )
-    dmonth = int(_irr.design_period(monthly))
+    # design on the peak 10-day running mean of the daily gross requirement, not on the
+    # largest monthly mean (which averages land preparation straddling two months away)
+    peak = _irr.design_requirement(daily, operating_hours=spec.operating_hours)
+    dmonth = int(peak["month"])
     ddecade = int(_irr.design_period(decades))
-    design_duty = float(monthly.loc[dmonth, "duty_l_s_ha"])
+    mmonth = int(_irr.design_period(monthly))
+    design_duty = float(peak["duty_l_s_ha"])
     design_flow = design_duty * area_ha
+    window = daily.loc[peak["start"] : peak["end"]] if peak["start"] <= peak["end"] else (
+        pd.concat([daily.loc[peak["start"] :], daily.loc[: peak["end"]]])
+    )
 
     # source
     basin = None
@@ -438,14 +582,19 @@ def size_scheme(
     factor = np.array(spec.monthly_flow_factor if spec.monthly_flow_factor else [1.0] * 12)
     dependable = servable = fam_servable = None
     if cat_area is not None:
-        dependable = float(
-            _irr.dependable_flow_l_s(
-                catchment_area_km2=cat_area,
-                low_flow_l_s_km2=spec.low_flow_l_s_km2,
-                measured_flow_l_s=spec.measured_flow_l_s,
-                measured_area_km2=spec.measured_area_km2,
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LanduseWarning)
+            dependable = float(
+                _irr.dependable_flow_l_s(
+                    catchment_area_km2=cat_area,
+                    low_flow_l_s_km2=spec.low_flow_l_s_km2,
+                    measured_flow_l_s=spec.measured_flow_l_s,
+                    measured_area_km2=spec.measured_area_km2,
+                )
             )
-        )
+        for w in caught:  # the area-ratio warning: into the report, and passed on
+            notes.append(f"Source: {w.message}.")
+            warnings.warn(f"scheme {spec.scheme_id}: {w.message}", LanduseWarning, stacklevel=2)
         available = spec.diversion_fraction * dependable * factor
         for tab in (monthly, decades):
             tab["source_l_s"] = (
@@ -522,11 +671,16 @@ def size_scheme(
         "efficiency": spec.efficiency,
         "operating_hours": spec.operating_hours,
         "design_month": dmonth,
+        "design_window": f"{peak['start']:%d %b}-{peak['end']:%d %b}",
+        "design_window_days": peak["window_days"],
         "design_decade": ddecade,
-        "design_gir_mm_day": round(float(monthly.loc[dmonth, "gir_mm_day"]), 4),
+        "design_nir_mm_day": round(float(window["nir_mm_day"].mean()), 4),
+        "design_gir_mm_day": round(peak["gir_mm_day"], 4),
         "design_duty_l_s_ha": round(design_duty, 4),
         "design_flow_l_s": round(design_flow, 3),
         "peak_decade_duty_l_s_ha": round(float(decades.loc[ddecade, "duty_l_s_ha"]), 4),
+        "monthly_max_month": mmonth,
+        "monthly_max_duty_l_s_ha": round(float(monthly.loc[mmonth, "duty_l_s_ha"]), 4),
         "catchment_area_km2": None if cat_area is None else round(cat_area, 4),
         "catchment_source": cat_src,
         "dependable_flow_l_s": None if dependable is None else round(dependable, 3),
@@ -556,6 +710,9 @@ def size_scheme(
         ),
         "wet_only_servable_families": wet["servable_families"],
     }
+    sens = design_sensitivity(
+        spec, climate, lat_deg=lat, elevation_m=elevation, area_ha=area_ha
+    )
     return SchemeResult(
         spec=spec,
         monthly=monthly,
@@ -565,6 +722,8 @@ def size_scheme(
         parcels=reach,
         layer=layer,
         notes=tuple(notes),
+        daily=daily,
+        sensitivity=sens,
     )
 
 
@@ -587,8 +746,8 @@ def size_schemes(
     Returns
     -------
     dict
-        ``results`` (list of :class:`SchemeResult`), ``monthly`` and ``decades``
-        (DataFrames with a leading ``scheme_id`` column), ``summary`` (one row per
+        ``results`` (list of :class:`SchemeResult`), ``monthly``, ``decades`` and
+        ``sensitivity`` (DataFrames with a leading ``scheme_id`` column), ``summary`` (one row per
         scheme), ``total`` (area, families, design flow), ``report`` (Markdown) and,
         with a DEM and parcels, ``layer`` (intake, command area, canal, catchment of
         every scheme) and ``command_parcels`` (GeoDataFrames), else None.
@@ -599,7 +758,10 @@ def size_schemes(
 
     def stack(attr: str) -> pd.DataFrame:
         frames = [
-            getattr(r, attr).reset_index().assign(scheme_id=r.spec.scheme_id) for r in results
+            getattr(r, attr)
+            .reset_index(drop=attr == "sensitivity")
+            .assign(scheme_id=r.spec.scheme_id)
+            for r in results
         ]
         df = pd.concat(frames, ignore_index=True)
         df.insert(0, "scheme_id", df.pop("scheme_id"))
@@ -633,6 +795,7 @@ def size_schemes(
         "results": results,
         "monthly": stack("monthly"),
         "decades": stack("decades"),
+        "sensitivity": stack("sensitivity"),
         "summary": summary,
         "total": total,
         "report": report,
@@ -657,10 +820,26 @@ _MONTHS = (
 )
 
 
+def _design_window_means(res: SchemeResult) -> pd.Series:
+    """Mean daily rates over the design window (or the design month without a daily table)."""
+    s = res.summary
+    if res.daily is None:
+        return res.monthly.loc[s["design_month"]]
+    d = res.daily
+    start, end = s["design_window"].split("-")
+    t0 = pd.Timestamp(f"{start} 2001")
+    t1 = pd.Timestamp(f"{end} 2001")
+    w = d.loc[t0:t1] if t0 <= t1 else pd.concat([d.loc[t0:], d.loc[:t1]])
+    out = w.mean(numeric_only=True)
+    out["eff_rain_mm"] = float(w["eff_rain_mm_day"].sum())
+    out["days"] = len(w)
+    return out
+
+
 def _report(res: SchemeResult) -> str:
-    s, spec, m = res.summary, res.spec, res.monthly
+    s, spec = res.summary, res.spec
     dm = s["design_month"]
-    row = m.loc[dm]
+    row = _design_window_means(res)
     if (
         row["land_prep_mm_day"] > 0.5 * max(row["nir_mm_day"], 1e-9)
         and row["land_prep_mm_day"] > 0
@@ -668,7 +847,7 @@ def _report(res: SchemeResult) -> str:
         why = (
             "land preparation (saturating and puddling the fields and building the first water "
             "layer, "
-            f"{spec.saturation_mm:g} mm in {spec.land_prep_days} days) falls in this month while "
+            f"{spec.saturation_mm:g} mm in {spec.land_prep_days} days) falls in it while "
             f"effective rain is only {row['eff_rain_mm']:.0f} mm"
         )
     else:
@@ -723,13 +902,15 @@ def _report(res: SchemeResult) -> str:
         "distribution "
         f"{spec.distribution_efficiency:g} x field {spec.field_efficiency:g}); water "
         f"{spec.operating_hours:g} h/day.",
-        f"- **Design month: {_MONTHS[dm - 1]}**, because {why}. Gross requirement "
+        f"- **Design period: {s['design_window']}** (the {s['design_window_days']} days of "
+        f"highest gross requirement, in {_MONTHS[dm - 1]}), because {why}. Gross requirement "
         f"{s['design_gir_mm_day']:.1f} mm/day = **{s['design_duty_l_s_ha']:.2f} l/s/ha**, design "
         "flow "
-        f"**{s['design_flow_l_s']:.1f} l/s**. The peak 10-day period (decade "
-        f"{s['design_decade']}) needs "
-        f"{s['peak_decade_duty_l_s_ha']:.2f} l/s/ha; staggering land preparation keeps the "
-        "month's mean.",
+        f"**{s['design_flow_l_s']:.1f} l/s**; the canal is sized on it. The largest monthly "
+        f"mean ({_MONTHS[s['monthly_max_month'] - 1]}) is "
+        f"{s['monthly_max_duty_l_s_ha']:.2f} l/s/ha and would miss the peak; the largest "
+        f"calendar dekad (decade {s['design_decade']}) needs "
+        f"{s['peak_decade_duty_l_s_ha']:.2f} l/s/ha.",
         f"- Why this duty: net requirement {row['nir_mm_day']:.1f} mm/day ({parts}, per ha of "
         "command area) "
         f"÷ efficiency {spec.efficiency:.2f} = {row['gir_mm_day']:.1f} mm/day; 1 mm/day = 0.1157 "
@@ -795,6 +976,19 @@ def _report(res: SchemeResult) -> str:
                 "higher"
             )
         lines.append(txt + ".")
+    if res.sensitivity is not None and len(res.sensitivity):
+        lines += [
+            "",
+            "## Sensitivity of the design",
+            "",
+            "| case | design duty (l/s/ha) | design flow (l/s) | change | peak window |",
+            "|---|---:|---:|---:|---|",
+        ]
+        for r in res.sensitivity.itertuples(index=False):
+            lines.append(
+                f"| {r.case} | {r.design_duty_l_s_ha:.2f} | {r.design_flow_l_s:.1f} | "
+                f"{r.change_pct:+.0f} % | {r.design_window} |"
+            )
     c = res.canal
     lines += [
         "",

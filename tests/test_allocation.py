@@ -185,13 +185,14 @@ def test_no_parcels_for_a_land_type_and_unused_types():
 
 
 def test_cap_and_reasons_for_unallocated():
-    # the 3-ha parcel is larger than any cap (1.2 x 1 ha)
+    # the 3-ha parcel is larger than any cap (1.0 x 1 ha; the default cap factor is 1.0
+    # since issue 16: the allocation never exceeds the legal quota)
     parcels = parcels_from([3.0, 1.0, 0.2])
     hh = households_from([1.0])
     res = quiet_allocate(parcels, hh, rules={"entitlement": {"paddy_ha_per_labour_unit": 1.0}})
     assert res.allocations["parcel_id"].tolist() == ["P2"]
     reasons = res.unallocated.set_index("parcel_id")["reason"]
-    assert "larger (3.00 ha) than any household's cap (1.20 ha); subdivide it" == reasons["P1"]
+    assert "larger (3.00 ha) than any household's cap (1.00 ha); subdivide it" == reasons["P1"]
     assert reasons["P3"].startswith("not needed")
 
 

@@ -35,7 +35,7 @@ def test_default_rules_values_and_sources():
     assert r.ha_per_labour_unit == {"paddy": 1.0, "upland": 0.7, "permanent": 3.0}
     assert r.rotation_plots["upland"] == 3 and r.rotation_plots["paddy"] == 1
     assert r.max_plots["upland"] == 3
-    assert r.cap_factor == 1.2
+    assert r.cap_factor == 1.0  # issue 16: the allocation never exceeds the legal quota
     assert math.isinf(r.max_ha["paddy"])
     assert [g.name for g in r.priority_groups] == ["landless"]
     text = DEFAULT_RULES_PATH.read_text()
@@ -44,9 +44,9 @@ def test_default_rules_values_and_sources():
 
 def test_entitlement_hand_computed():
     ent = entitlements(hh()).set_index(["household_id", "land_type"])
-    # upland: 0.7 ha/LU x 2.5 LU x 3 plots = 5.25 ha; cap 1.2 x
+    # upland: 0.7 ha/LU x 2.5 LU x 3 plots = 5.25 ha; cap 1.0 x (issue 16: was 1.2 x, 6.3)
     assert ent.loc[("H2", "upland"), "entitled_ha"] == pytest.approx(5.25)
-    assert ent.loc[("H2", "upland"), "cap_ha"] == pytest.approx(6.3)
+    assert ent.loc[("H2", "upland"), "cap_ha"] == pytest.approx(5.25)
     assert ent.loc[("H3", "paddy"), "entitled_ha"] == pytest.approx(4.0)
     assert ent.loc[("H1", "permanent"), "entitled_ha"] == pytest.approx(3.0)
     assert ent.loc[("H2", "upland"), "rule"] == "upland: 0.7 ha/LU x 2.5 LU x 3 rotation plots = 5.25 ha"

@@ -3,8 +3,8 @@
 Oracles and tolerances come from shared/reference/irrigation.md (FAO-56 worked
 examples, Annex 2 tables, Van de Goor-Zijlstra, CROPWAT effective rain, duty). The
 randomised cross-check uses refet (ASCE-EWRI daily, ``method='asce'``), which matches
-FAO-56 when G = 0, Rso is the simple Eq. 37 form (``rso_type='simple'``) and Rs/Rso
-is at least 0.3 (ASCE clips the cloudiness ratio there, FAO-56 does not).
+FAO-56 when G = 0 and Rso is the simple Eq. 37 form (``rso_type='simple'``); both bound
+Rs/Rso to 0.3-1.0 (landuse's default ``rs_rso_bound='asce'``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from landuse import irrigation as irr
-from landuse.errors import IrrigationError, LanduseError, SchemaError
+from landuse.errors import IrrigationError, LanduseError, LanduseWarning, SchemaError
 
 KINDS = ["scalar", "ndarray", "series"]
 
@@ -375,10 +375,11 @@ refet = pytest.importorskip("refet", reason="refet (test-only dependency) is not
     elev=st.floats(0.0, 3000.0),
     u2=st.floats(0.2, 8.0),
     rh=st.floats(20.0, 100.0),
-    cloud=st.floats(0.35, 1.0),
+    cloud=st.floats(0.05, 1.0),
 )
 def test_penman_monteith_matches_refet_asce(tmin, dt, lat, doy, elev, u2, rh, cloud):
-    """refet.Daily(method='asce') is FAO-56 for G = 0, simple Rso and Rs/Rso >= 0.3.
+    """refet.Daily(method='asce') is FAO-56 for G = 0 and simple Rso; with the ASCE bound of
+    Rs/Rso (0.3-1.0, the default since issue 16) also on overcast days (Rs/Rso < 0.3).
 
     Conversions: refet converts wind at zw with Eq. 47 even for zw = 2 (factor 1.00022), so
     our u2 is that converted value; Rs is passed explicitly as a fraction of Rso. ASCE-EWRI
@@ -554,15 +555,18 @@ def test_reference_project_duty_and_source():
 
 
 def test_dependable_flow_area_ratio():
-    assert (
-        irr.dependable_flow_l_s(
-            catchment_area_km2=6.0, measured_flow_l_s=9.0, measured_area_km2=3.0
+    # a ratio of 2 is outside the accepted 0.3-1.5: the value is still given, with a warning
+    with pytest.warns(LanduseWarning, match="area ratio 2.00"):
+        assert (
+            irr.dependable_flow_l_s(
+                catchment_area_km2=6.0, measured_flow_l_s=9.0, measured_area_km2=3.0
+            )
+            == 18.0
         )
-        == 18.0
-    )
-    assert irr.dependable_flow_l_s(
-        catchment_area_km2=6.0, measured_flow_l_s=9.0, measured_area_km2=3.0, exponent=0.5
-    ) == pytest.approx(9.0 * math.sqrt(2.0))
+    with pytest.warns(LanduseWarning):
+        assert irr.dependable_flow_l_s(
+            catchment_area_km2=6.0, measured_flow_l_s=9.0, measured_area_km2=3.0, exponent=0.5
+        ) == pytest.approx(9.0 * math.sqrt(2.0))
     s = irr.dependable_flow_l_s(
         catchment_area_km2=pd.Series([1.0, 2.0], index=["S1", "S2"]), low_flow_l_s_km2=2.5
     )
@@ -628,6 +632,7 @@ def test_balance_rain_reduces_and_never_negative():
         lat_deg=20.7,
         elevation_m=600.0,
         crops=[irr.CropSeason("wet", 7)],
+        rain_method="usda-scs",  # the design default is now fao-dependable (issue 16)
     )
     assert (wet["nir_mm_day"] <= dry["nir_mm_day"] + 1e-12).all()
     assert (wet["nir_mm_day"] >= 0).all()

@@ -61,7 +61,7 @@ def test_default_rules_load_and_mark_defaults():
             "RESIDENTIAL", "VILLAGE_USE_FOREST", "REGENERATION_FOREST"} <= set(rs.zones)
     very_steep = next(r for r in rs.rules if r.id == "very_steep")
     assert very_steep.min_slope_pct == 60.0 and very_steep.status == "default"
-    assert rs.slope_limit_pct("paddy") == 8.0
+    assert rs.slope_limit_pct("paddy") == 15.0  # issue 16: one limit, terraces included
     assert rs.slope_limit_pct("upland") == 60.0
     assert rs.slope_breaks_pct == (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0)
     # every threshold line not sourced carries a default mark in the file
@@ -503,7 +503,7 @@ def test_paddy_on_steep_slope_is_a_conflict():
     pz = zoning.parcel_zones(parcels, zones, dem=dem).set_index("parcel_id")
     assert pz.loc["P1", "mean_slope_pct"] == pytest.approx(20.0, abs=1e-3)
     assert pz.loc["P1", "severity"] == "high"
-    assert "exceeds the paddy limit of 8 %" in pz.loc["P1", "conflict_reason"]
+    assert "exceeds the paddy limit of 15 %" in pz.loc["P1", "conflict_reason"]
     # the upland parcel in a paddy zone: upland is not allowed there
     assert pz.loc["P2", "severity"] == "high" and "PADDY" in pz.loc["P2", "conflict_reason"]
     # on a gentle slope the paddy parcel is fine

@@ -53,8 +53,9 @@ def command(
     """Water requirement, duty, source check, canal and command area of each scheme.
 
     Writes irrigation_monthly.csv and irrigation_decades.csv (the balance by month and by
-    10-day period), irrigation_summary.csv and .json (area, families, design duty and
-    flow, source, servable area, canal), irrigation_report.md, and with --dem and
+    10-day period), irrigation_summary.csv and .json (area, families, peak design duty and
+    flow, source, servable area, canal), irrigation_sensitivity.csv (design duty and flow
+    under changed assumptions), irrigation_report.md, and with --dem and
     --parcels irrigation_schemes.gpkg (layers 'schemes' and 'command_parcels').
     """
     from landuse import scheme as sch
@@ -90,6 +91,7 @@ def command(
         "irrigation_decades.csv",
         "irrigation_summary.csv",
         "irrigation_summary.json",
+        "irrigation_sensitivity.csv",
         "irrigation_report.md",
     ]
     with_layer = dem is not None and parcels is not None
@@ -110,6 +112,9 @@ def command(
     write_table(sized["monthly"].round(6), out_dir / "irrigation_monthly.csv", overwrite=overwrite)
     write_table(sized["decades"].round(6), out_dir / "irrigation_decades.csv", overwrite=overwrite)
     write_table(sized["summary"], out_dir / "irrigation_summary.csv", overwrite=overwrite)
+    write_table(
+        sized["sensitivity"], out_dir / "irrigation_sensitivity.csv", overwrite=overwrite
+    )
     payload = {"schemes": [r.summary for r in results], "total": total}
     with atomic_output(out_dir / "irrigation_summary.json", overwrite=overwrite) as tmp:
         tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -132,8 +137,8 @@ def command(
             "families"
         )
         click.echo(
-            f"  {s['scheme_id']}: {s['area_ha']:.2f} ha, {s['families']} families, design month "
-            f"{s['design_month']}, {s['design_duty_l_s_ha']:.2f} l/s/ha, "
+            f"  {s['scheme_id']}: {s['area_ha']:.2f} ha, {s['families']} families, design period "
+            f"{s['design_window']}, {s['design_duty_l_s_ha']:.2f} l/s/ha, "
             f"{s['design_flow_l_s']:.1f} l/s; "
             f"{src}; canal b {s['canal_bed_width_m']:.2f} m, y {s['canal_depth_m']:.2f} m"
             + ("" if s["canal_ok"] else " (check)")
