@@ -29,6 +29,7 @@ CODES: dict[str, str] = {
     "GEOM_INVALID": "a geometry is invalid (self-intersection, bad ring...)",
     "ID_MISSING": "a feature has no id",
     "ID_DUPLICATE": "an id occurs more than once",
+    "ID_UNSAFE": "an id that cannot safely become a file name or link (see 'Ids')",
     "LAND_TYPE_UNKNOWN": "a parcel's land_type is empty or not in the vocabulary",
     "STATUS_UNKNOWN": "a history row's status is not cultivated, fallow or other",
     "HISTORY_UNKNOWN_PLOT": "a history row's plot_id is not a parcel_id of the parcels layer",
@@ -53,6 +54,10 @@ CODES: dict[str, str] = {
     "RASTER_EMPTY": "a raster holds nodata only",
     "RASTER_NOT_COVERING": "a raster does not cover a village",
     "RASTER_NODATA_HOLES": "nodata cells inside the villages (or parcels) covered by a DEM",
+    "NODATA_UNDECLARED": "a DEM holds fill values (-9999, -32768, 0-filled borders) not declared as nodata",
+    "DEM_RANGE": "DEM elevations outside the plausible range for Laos (-10..3,000 m)",
+    "VALUE_IMPLAUSIBLE": "a possible but implausible value (members > 40, monthly wind > 10 m/s...)",
+    "SUNSHINE_GT_DAYLENGTH": "monthly mean sunshine hours above the day length (FAO-56 eq. 34)",
     "SLOPE_LOOKS_PERCENT": "a slope raster declared in degrees holds percent values",
     "SLOPE_LOOKS_DEGREES": "a slope raster declared in percent matches the DEM's slope in degrees",
     "LAYER_CHOSEN": "a GeoPackage holds several layers; which one was read",
@@ -273,7 +278,37 @@ def _check_ids(rep: _Report, df: pd.DataFrame, id_column: str, layer: str) -> np
                 f"{'...' if len(rows) > 10 else ''})",
                 f"give every feature a unique {id_column}",
             )
+    _check_safe_ids(rep, ids, id_column, layer, skip=empty)
     return ~empty & ~ids.duplicated(keep="first").to_numpy()
+
+
+def _check_safe_ids(
+    rep: _Report, ids: pd.Series, id_column: str, layer: str, *, skip: np.ndarray | None = None
+) -> None:
+    """Report ids that are not safe (``ID_UNSAFE``, see :mod:`landuse._ids`), each once;
+    for ids that name files (villages, households), also ids differing only in case."""
+    from landuse._ids import _FIX, unsafe_reason
+
+    seen: dict[str, str] = {}
+    for pos, value in enumerate(ids.to_numpy(dtype=object)):
+        if (skip is not None and skip[pos]) or value is None or value != value:
+            continue
+        text = str(value)
+        why = unsafe_reason(text)
+        if why is not None and text not in seen:
+            seen[text] = text
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            rep.add("error", "ID_UNSAFE", layer, shown, f"{id_column} {shown!r} {why}",
+                    f"{_FIX}; ids become file names and links")
+    if id_column in ("village_id", "household_id"):
+        folded: dict[str, str] = {}
+        for value in pd.unique(ids.dropna().astype(str)):
+            other = folded.setdefault(value.lower(), value)
+            if other != value:
+                rep.add("error", "ID_UNSAFE", layer, value,
+                        f"{id_column} {value!r} differs from {other!r} only in case; on Windows "
+                        "and macOS both would name the same file",
+                        "give the two features ids that differ in more than case")
 
 
 def _check_geometries(rep: _Report, gdf: Any, layer: str, id_column: str | None) -> np.ndarray:

@@ -89,6 +89,7 @@ from landuse._check_base import (
 )
 from landuse._check_rasters import (
     _as_raster,
+    _check_dem_values,
     _check_raster,
     _check_slope_against_dem,
     _check_slope_values,
@@ -506,16 +507,8 @@ def check_inputs(
         if checked is not None and key == "slope":
             _check_slope_values(rep, checked, slope_units)
         if checked is not None and key == "dem":
-            z = checked.as_float()[checked.valid]
-            if z.min() < -450 or z.max() > 9000:
-                rep.add(
-                    "warning",
-                    "VALUE_RANGE",
-                    "dem",
-                    None,
-                    f"elevations range from {z.min():g} to {z.max():g}, outside -450..9,000 m",
-                    "the DEM must be in metres (not feet or centimetres); check its nodata value",
-                )
+            with rep.guard("dem", "DEM values"):
+                _check_dem_values(rep, checked)
     if {"dem", "slope"} <= set(usable_rasters):
         dem_r, slope_r = usable_rasters["dem"], usable_rasters["slope"]
         if dem_r.crs is not None and slope_r.crs is not None and _same_crs(dem_r.crs, slope_r.crs):

@@ -463,6 +463,79 @@ FAULTS = {
         "error",
         r"declared in percent but matches the DEM's slope in degrees.*--slope-units degrees",
     ),
+    # -- safe ids, plausibility (issue 15) ---------------------------------------------
+    "ID_UNSAFE": (
+        lambda d: (
+            d["villages"].__setitem__("village_id", ["../V1"]),
+            d["parcels"].__setitem__("village_id", "../V1"),
+            d["households"].__setitem__("village_id", "../V1"),
+        ),
+        "error",
+        r"village_id '\.\./V1' contains '/'.*Fix: use 1-64 characters",
+    ),
+    "ID_UNSAFE-javascript": (
+        lambda d: (
+            _set("households", "household_id", 0, "javascript:alert(1)")(d),
+            _set("parcels", "household_id", 0, "javascript:alert(1)")(d),
+            _set("parcels", "household_id", 3, "javascript:alert(1)")(d),
+        ),
+        "error",
+        r"household_id 'javascript:alert\(1\)' contains ':'",
+    ),
+    "ID_UNSAFE-plot": (
+        lambda d: (
+            d["histories"].__setitem__("plot_id", ["P2", "P2", "P3\x1b", "P3\x1b"]),
+            _set("parcels", "parcel_id", 3, "P3\x1b")(d),
+        ),
+        "error",
+        r"plot_id 'P3\\x1b' contains the control character U\+001B",
+    ),
+    "ID_UNSAFE-case": (
+        lambda d: (
+            d["households"].__setitem__("household_id", ["H1", "h1", "H3"]),
+            d["parcels"].__setitem__("household_id", ["H1", "h1", "H3", "H1", None, "h1"]),
+        ),
+        "error",
+        r"household_id 'h1' differs from 'H1' only in case",
+    ),
+    "VALUE_RANGE-year": (
+        _set("histories", "year", 3, 2150),
+        "error",
+        r"year '2150' is not a plausible calendar year \(histories run from 1950 to 20\d\d",
+    ),
+    "VALUE_IMPLAUSIBLE": (
+        _set("households", "members", 1, 60),
+        "warning",
+        r"members is 60; more than 40 persons in one household is implausible",
+    ),
+    "VALUE_IMPLAUSIBLE-wind": (
+        _set("climate", "u2_m_s", 3, 25),
+        "warning",
+        r"u2_m_s is 25, outside the plausible monthly range 0..10",
+    ),
+    "SUNSHINE_GT_DAYLENGTH": (
+        _set("climate", "sunshine_h", 0, 13),
+        "error",
+        r"sunshine_h is 13 but the day lasts at most 11.\d h anywhere in Laos",
+    ),
+    "NODATA_UNDECLARED": (
+        _dem(lambda a, t, n: (np.where(np.arange(a.shape[1]) < 2, -9999.0, a).astype("float32"),
+                              t, None)),
+        "error",
+        r"declares no nodata value but holds the fill value\(s\) -9999 \(40 cells\).*"
+        r"Fix: declare the nodata value: gdal_edit.py -a_nodata -9999",
+    ),
+    "NODATA_UNDECLARED-zeros": (
+        _dem(lambda a, t, n: (np.where(np.arange(a.shape[0])[:, None] < 1, 0.0, a).astype("float32"),
+                              t, None)),
+        "error",
+        r"0 along the raster's edge \(25 cells\).*gdal_edit.py -a_nodata 0",
+    ),
+    "DEM_RANGE": (
+        _dem(lambda a, t, n: (a * 10, t, n)),
+        "error",
+        r"\d+ cells lie outside -10..3,000 m.*Fix: the DEM must hold metres",
+    ),
 }
 
 
