@@ -60,6 +60,7 @@ CODES: dict[str, str] = {
     "SUNSHINE_GT_DAYLENGTH": "monthly mean sunshine hours above the day length (FAO-56 eq. 34)",
     "SLOPE_LOOKS_PERCENT": "a slope raster declared in degrees holds percent values",
     "SLOPE_LOOKS_DEGREES": "a slope raster declared in percent matches the DEM's slope in degrees",
+    "RULE_COLUMN_MISSING": "a column named by the entitlement rules (priority group) is not in the households",
     "LAYER_CHOSEN": "a GeoPackage holds several layers; which one was read",
     "CHECK_SKIPPED": "checks that could not run because of an earlier problem",
     "CHECK_FAILED": "a check failed unexpectedly on these data (the rest still ran)",

@@ -333,3 +333,45 @@ def _check_sunshine(
             f"{where} (FAO-56 eq. 34)",
             "give the mean daily hours of bright sunshine (not the month's total, not the day length)",
         )
+
+
+def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: object) -> None:
+    """Columns the entitlement rules name (priority groups) must exist in the households.
+
+    A missing column would silently drop the priority a village meeting decided, so it
+    is ``RULE_COLUMN_MISSING``: an error, with the close column names found
+    (:func:`difflib.get_close_matches`, case ignored) as a suggestion. With the bundled
+    default rules (``rules="default"``) a missing column with no close match is a
+    warning: the table simply records no such group.
+    """
+    import difflib
+
+    from landuse.entitlements import load_rules
+    from landuse.errors import LanduseError
+
+    default = isinstance(rules, str) and rules == "default"
+    try:
+        r = load_rules(None if default else rules)
+    except LanduseError as exc:
+        rep.add("error", "FILE_UNREADABLE", "entitlements", None, str(exc), None)
+        return
+    columns = [str(c) for c in households.columns]
+    lower = {c.lower(): c for c in columns}
+    for g in r.priority_groups:
+        if g.column in columns:
+            continue
+        near = difflib.get_close_matches(g.column.lower(), list(lower), n=3, cutoff=0.75)
+        near = [lower[c] for c in near]
+        source = "the bundled default rules" if default else "the entitlement rules"
+        found = (f"{source} give priority group {g.name!r} by the column {g.column!r}, "
+                 "which the households table does not have")
+        if near:
+            rep.add("error", "RULE_COLUMN_MISSING", "households", None,
+                    f"{found}; did you mean {' or '.join(repr(c) for c in near)}?",
+                    f"rename the column to {g.column!r} (names are case-sensitive) or change "
+                    "'column' in the rule file")
+        else:
+            rep.add("warning" if default else "error", "RULE_COLUMN_MISSING", "households", None,
+                    f"{found} (columns: {', '.join(columns)}); no household gets this priority",
+                    f"add the column {g.column!r} (yes/no per household) or remove the "
+                    "[[priority_group]] from the rule file")

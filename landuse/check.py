@@ -94,7 +94,12 @@ from landuse._check_rasters import (
     _check_slope_against_dem,
     _check_slope_values,
 )
-from landuse._check_tables import _check_climate, _check_histories, _check_households
+from landuse._check_tables import (
+    _check_climate,
+    _check_histories,
+    _check_households,
+    _check_rule_columns,
+)
 from landuse.errors import DataReadError, LanduseError, SchemaError
 
 __all__ = ["CODES", "SEVERITIES", "check_files", "check_inputs"]
@@ -368,6 +373,7 @@ def check_inputs(
     gap_min_m2: float = 1.0,
     gap_max_m2: float = 2500.0,
     sliver_max_width_m: float = 2.0,
+    entitlements: Any = None,
 ) -> pd.DataFrame:
     """Audit input layers and return every problem found.
 
@@ -390,6 +396,10 @@ def check_inputs(
         as land left unparcelled on purpose (forest patch, commons). [m²]
     sliver_max_width_m : float, default 2.0
         Uncovered strips narrower than this are slivers. [m]
+    entitlements : path-like, mapping, EntitlementRules or "default", optional
+        Entitlement rules whose priority-group columns must exist in *households*
+        (``RULE_COLUMN_MISSING``); ``"default"`` for the bundled rules. Not checked
+        when None.
 
     Returns
     -------
@@ -460,6 +470,8 @@ def check_inputs(
     pstate = (
         _check_parcels(rep, given["parcels"], vstate, hh_ids, opts) if "parcels" in given else None
     )
+    if "households" in given and entitlements is not None:
+        _check_rule_columns(rep, given["households"], entitlements)
     if "histories" in given:
         pids = None
         if pstate is not None and "parcel_id" in pstate["gdf"].columns:
@@ -611,7 +623,7 @@ def check_files(
         GeoTIFF rasters.
     **options
         Passed to :func:`check_inputs` (``slope_units``, ``overlap_min_m2``,
-        ``gap_min_m2``, ``sliver_max_width_m``).
+        ``gap_min_m2``, ``sliver_max_width_m``, ``entitlements``).
 
     Returns
     -------

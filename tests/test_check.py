@@ -518,6 +518,18 @@ FAULTS = {
         "error",
         r"sunshine_h is 13 but the day lasts at most 11.\d h anywhere in Laos",
     ),
+    "RULE_COLUMN_MISSING": (
+        lambda d: (
+            d["households"].__setitem__("Landless", ["yes", "no", "no"]),
+            d.update(_options={"entitlements": {
+                "entitlement": {"paddy_ha_per_labour_unit": 0.3},
+                "priority_group": [{"name": "landless", "column": "landless",
+                                    "shortfall_weight": 2}]}}),
+        ),
+        "error",
+        r"priority group 'landless' by the column 'landless', which the households table does "
+        r"not have; did you mean 'Landless'\?.*Fix: rename the column",
+    ),
     "NODATA_UNDECLARED": (
         _dem(lambda a, t, n: (np.where(np.arange(a.shape[1]) < 2, -9999.0, a).astype("float32"),
                               t, None)),
