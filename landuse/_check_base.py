@@ -27,6 +27,9 @@ CODES: dict[str, str] = {
     "GEOM_EMPTY": "a feature has an empty or missing geometry",
     "GEOM_TYPE": "a feature has the wrong geometry type (e.g. a point where a polygon is needed)",
     "GEOM_INVALID": "a geometry is invalid (self-intersection, bad ring...)",
+    "GEOM_SLIVER": "a degenerate feature: area below 1 m² or mean width (2·area/perimeter) below 0.5 m",
+    "GEOM_Z": "features with Z (3D) coordinates; they are read in 2D",
+    "COORD_RANGE": "coordinates outside the UTM zone's valid range or far (> 200 km) from the district",
     "ID_MISSING": "a feature has no id",
     "ID_DUPLICATE": "an id occurs more than once",
     "ID_UNSAFE": "an id that cannot safely become a file name or link (see 'Ids')",
@@ -52,6 +55,7 @@ CODES: dict[str, str] = {
     "AREA_MISMATCH": "a declared area_ha differs from the area of the geometry",
     "TEXT_ENCODING": "Lao text that looks garbled (read with the wrong encoding) or is not Lao",
     "RASTER_EMPTY": "a raster holds nodata only",
+    "RASTER_TOO_SMALL": "a DEM with fewer than 3 rows or columns (flow routing needs 3 x 3)",
     "RASTER_NOT_COVERING": "a raster does not cover a village",
     "RASTER_NODATA_HOLES": "nodata cells inside the villages (or parcels) covered by a DEM",
     "NODATA_UNDECLARED": "a DEM holds fill values (-9999, -32768, 0-filled borders) not declared as nodata",
@@ -457,3 +461,103 @@ def _text_encoding(
                 f"{column} {text!r} {what}",
                 "save the file as UTF-8 (CSV UTF-8 / GeoPackage) and type the name in Lao script",
             )
+
+
+#: Smallest area of a parcel or village; smaller ones are digitising debris. [m²]
+MIN_FEATURE_AREA_M2 = 1.0
+#: Smallest mean width ``2·A/P`` of a parcel or village (a 0.5 m strip cannot be farmed
+#: or surveyed: a tape or GPS reading is that coarse). [m]
+MIN_FEATURE_WIDTH_M = 0.5
+#: UTM coordinates a feature must stay within: eastings 100-900 km (the zone and a wide
+#: margin, as UTM grids are used beyond their 6° zone), northings 0-10,000 km. [m]
+UTM_EASTING_M = (100_000.0, 900_000.0)
+UTM_NORTHING_M = (0.0, 10_000_000.0)
+#: Largest distance of a feature's centre from the median centre of the villages (of its
+#: own layer without villages): a Lao district is less than 100 km across. [m]
+MAX_DISTANCE_M = 200_000.0
+
+
+def _check_shapes(
+    rep: _Report, gdf: Any, layer: str, id_column: str | None, good: np.ndarray,
+    centre: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Report degenerate and misplaced features of a layer in a projected metric CRS.
+
+    ``GEOM_SLIVER`` (error): area below :data:`MIN_FEATURE_AREA_M2` or mean width
+    ``w = 2·A/P`` below :data:`MIN_FEATURE_WIDTH_M` (for a long strip of width ``W``,
+    ``P ≈ 2L`` and ``A = L·W``, so ``w ≈ W``). ``COORD_RANGE`` (error): a UTM feature
+    outside :data:`UTM_EASTING_M` / :data:`UTM_NORTHING_M`, or any feature whose centre
+    lies more than :data:`MAX_DISTANCE_M` from *centre* (default: the median centre of
+    the layer). Returns the mask of features that passed both.
+    """
+    import shapely
+    from pyproj import CRS
+
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    ok = good.copy()
+    idx = np.flatnonzero(good)
+    if not len(idx):
+        return ok
+    area = shapely.area(geoms[idx])
+    perim = shapely.length(geoms[idx])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        width = np.where(perim > 0, 2 * area / perim, 0.0)
+    for k in np.flatnonzero((area < MIN_FEATURE_AREA_M2) | (width < MIN_FEATURE_WIDTH_M)):
+        pos = idx[k]
+        ok[pos] = False
+        rep.add(
+            "error", "GEOM_SLIVER", layer, _fid(gdf, pos, id_column),
+            f"the feature is degenerate: {_fmt_m2(area[k])}, about {width[k]:.3g} m wide on "
+            f"average (2·area/perimeter; at least {MIN_FEATURE_AREA_M2:g} m² and "
+            f"{MIN_FEATURE_WIDTH_M:g} m are needed)",
+            "delete it or merge it into its neighbour (QGIS 'Eliminate selected polygons'); "
+            "it is digitising debris, not land",
+        )
+    bounds = shapely.bounds(geoms[idx])
+    cx, cy = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    far = np.zeros(len(idx), bool)
+    why = [""] * len(idx)
+    crs = CRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+    if crs is not None and crs.utm_zone:
+        out = ((bounds[:, 0] < UTM_EASTING_M[0]) | (bounds[:, 2] > UTM_EASTING_M[1])
+               | (bounds[:, 1] < UTM_NORTHING_M[0]) | (bounds[:, 3] > UTM_NORTHING_M[1]))
+        for k in np.flatnonzero(out):
+            far[k] = True
+            why[k] = (f"its coordinates (x {bounds[k, 0]:,.0f}..{bounds[k, 2]:,.0f}, y "
+                      f"{bounds[k, 1]:,.0f}..{bounds[k, 3]:,.0f}) leave the valid range of "
+                      f"{_crs_name(crs)}")
+    ref = centre if centre is not None else (float(np.median(cx)), float(np.median(cy)))
+    dist = np.hypot(cx - ref[0], cy - ref[1])
+    for k in np.flatnonzero((dist > MAX_DISTANCE_M) & ~far):
+        far[k] = True
+        why[k] = (f"it lies {dist[k] / 1000:,.0f} km from the centre of the district's villages "
+                  f"(x {ref[0]:,.0f}, y {ref[1]:,.0f})")
+    for k in np.flatnonzero(far):
+        pos = idx[k]
+        ok[pos] = False
+        rep.add(
+            "error", "COORD_RANGE", layer, _fid(gdf, pos, id_column), why[k],
+            "check the CRS of the file (easting and northing swapped? degrees stored as metres? "
+            "another UTM zone?) and reproject or correct the coordinates",
+        )
+    return ok
+
+
+def _check_z(rep: _Report, gdf: Any, layer: str, id_column: str | None, dropped: int = 0) -> None:
+    """``GEOM_Z`` (warning): 3D coordinates; landuse plans in 2D and drops Z values."""
+    import shapely
+
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    has = np.zeros(len(geoms), bool)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    has[present] = shapely.has_z(geoms[present])
+    n = int(has.sum()) or int(dropped)
+    if n:
+        first = [_fid(gdf, p, id_column) for p in np.flatnonzero(has)[:3]]
+        example = f" (e.g. {', '.join(repr(f) for f in first)})" if first else ""
+        rep.add(
+            "warning", "GEOM_Z", layer, None,
+            f"{n} features have Z (3D) coordinates{example}; landuse reads them in 2D and drops "
+            "the Z values",
+            "nothing needed; to silence this, export the layer in 2D (QGIS 'Drop M/Z values')",
+        )

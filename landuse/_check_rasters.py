@@ -284,6 +284,15 @@ def _check_dem_values(rep: _Report, dem: Any) -> None:
     """
     from scipy import ndimage
 
+    from landuse.hydrology import MIN_DEM_CELLS
+
+    if min(dem.shape) < MIN_DEM_CELLS:
+        rep.add(
+            "error", "RASTER_TOO_SMALL", "dem", None,
+            f"the DEM has only {dem.shape[0]} x {dem.shape[1]} cells; slopes and streams need at "
+            f"least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}",
+            "use a DEM covering the villages with a margin of a few cells",
+        )
     z = dem.as_float()
     valid = dem.valid & np.isfinite(z)
     if not valid.any():

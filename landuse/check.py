@@ -74,6 +74,8 @@ from landuse._check_base import (
     _check_crs,
     _check_geometries,
     _check_ids,
+    _check_shapes,
+    _check_z,
     _crs_name,
     _fid,
     _fmt,
@@ -116,6 +118,12 @@ def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
     state["crs_ok"] = _check_crs(rep, villages.crs, layer)
     id_col = "village_id" if "village_id" not in missing else None
     good = _check_geometries(rep, villages, layer, id_col)
+    _check_z(rep, villages, layer, id_col, villages.attrs.get("z_dropped", 0))
+    if state["crs_ok"]:
+        good = _check_shapes(rep, villages, layer, id_col, good)
+        if good.any():
+            c = villages.geometry[good].centroid
+            state["centre"] = (float(np.median(c.x)), float(np.median(c.y)))
     if id_col is None:
         rep.skipped(
             layer,
@@ -157,6 +165,12 @@ def _check_parcels(
     state["crs_ok"] = _check_crs(rep, parcels.crs, layer)
     id_col = "parcel_id" if "parcel_id" not in missing else None
     good = _check_geometries(rep, parcels, layer, id_col)
+    _check_z(rep, parcels, layer, id_col, parcels.attrs.get("z_dropped", 0))
+    if state["crs_ok"]:
+        centre = None
+        if vstate and vstate.get("centre") and _same_crs(parcels.crs, vstate["gdf"].crs):
+            centre = vstate["centre"]
+        good = _check_shapes(rep, parcels, layer, id_col, good, centre)
     usable = good.copy()
     if id_col is None:
         rep.skipped(

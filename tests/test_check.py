@@ -244,9 +244,11 @@ FAULTS = {
     ),
     "CRS_NOT_METRIC": (_feet, "error", r"measures in 'us survey foot'.*Fix: reproject"),
     "CRS_MISMATCH": (
-        lambda d: d.update(parcels=d["parcels"].to_crs("EPSG:32648")),
+        # (not UTM 48N: this village lies 6° west of that zone, at eastings below 0, which
+        # is COORD_RANGE as well)
+        lambda d: d.update(parcels=d["parcels"].to_crs("EPSG:3857")),
         "error",
-        r"parcels is in EPSG:32648.*villages is in EPSG:32647.*Fix: reproject parcels",
+        r"parcels is in EPSG:3857.*villages is in EPSG:32647.*Fix: reproject parcels",
     ),
     "GEOM_EMPTY": (_geom(5, None), "error", r"empty or missing geometry.*Fix: draw"),
     "GEOM_TYPE": (
@@ -517,6 +519,33 @@ FAULTS = {
         _set("climate", "sunshine_h", 0, 13),
         "error",
         r"sunshine_h is 13 but the day lasts at most 11.\d h anywhere in Laos",
+    ),
+    "GEOM_SLIVER": (
+        _add_parcel("P6", box(X0 + 10, Y0 + 50, X0 + 40, Y0 + 50 + 1e-6)),
+        "error",
+        r"the feature is degenerate: 0.00 m², about 1e-06 m wide on average.*Fix: delete it",
+    ),
+    "GEOM_Z": (
+        _geom(0, Polygon([(x, y, 612.0) for x, y in sq(0, 0).exterior.coords])),
+        "warning",
+        r"1 features have Z \(3D\) coordinates; landuse reads them in 2D",
+    ),
+    "COORD_RANGE": (
+        _geom(5, box(X0 + 1_000_200, Y0 + 100, X0 + 1_000_300, Y0 + 200)),
+        "error",
+        r"coordinates \(x 1,500,200..1,500,300.*leave the valid range of EPSG:32647.*"
+        r"Fix: check the CRS",
+    ),
+    "COORD_RANGE-far": (
+        _geom(5, box(X0 + 200, Y0 + 300_100, X0 + 300, Y0 + 300_200)),
+        "error",
+        r"it lies 300 km from the centre of the district's villages",
+    ),
+    "RASTER_TOO_SMALL": (
+        _dem(lambda a, t, n: (np.full((2, 5), 650.0, "float32"),
+                              Affine(100.0, 0, X0 - 100, 0, -100.0, Y0 + 200), n)),
+        "error",
+        r"the DEM has only 2 x 5 cells; slopes and streams need at least 3 x 3",
     ),
     "RULE_COLUMN_MISSING": (
         lambda d: (
