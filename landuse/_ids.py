@@ -136,6 +136,7 @@ def _encoded(text: str) -> str:
     """A file-name component for an unsafe id: cleaned text, ``~`` and a hash of the id."""
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", text)[:40]
+    cleaned = re.sub(r"^-", "_", cleaned)  # never a command-line option
     return f"{cleaned}~{digest}"
 
 
@@ -143,8 +144,8 @@ def id_filename(value: Any, suffix: str = "") -> str:
     """A file name for *value* that stays inside its folder, whatever *value* is.
 
     A safe id is kept as it is (``0401015`` → ``0401015.html``); anything else is
-    encoded as its characters ``A-Z a-z 0-9 _ -`` (others become ``_``, at most 40)
-    followed by ``~`` and the first 12 hex digits of the SHA-256 of the id, so the
+    encoded as its characters ``A-Z a-z 0-9 _ -`` (others become ``_``, at most 40,
+    not starting with ``-``) followed by ``~`` and the first 12 hex digits of the SHA-256 of the id, so the
     result never holds a path separator, ``..``, a control character or a reserved
     device name, is at most 64 characters plus the suffix, and differs for different
     ids.
