@@ -341,8 +341,9 @@ def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: object) -
     A missing column would silently drop the priority a village meeting decided, so it
     is ``RULE_COLUMN_MISSING``: an error, with the close column names found
     (:func:`difflib.get_close_matches`, case ignored) as a suggestion. With the bundled
-    default rules (``rules="default"``) a missing column with no close match is a
-    warning: the table simply records no such group.
+    default rules (``rules="default"``) a missing column with no close match is not
+    reported: the table simply records no such group (``entitlements`` warns when it
+    allocates).
     """
     import difflib
 
@@ -370,8 +371,8 @@ def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: object) -
                     f"{found}; did you mean {' or '.join(repr(c) for c in near)}?",
                     f"rename the column to {g.column!r} (names are case-sensitive) or change "
                     "'column' in the rule file")
-        else:
-            rep.add("warning" if default else "error", "RULE_COLUMN_MISSING", "households", None,
+        elif not default:
+            rep.add("error", "RULE_COLUMN_MISSING", "households", None,
                     f"{found} (columns: {', '.join(columns)}); no household gets this priority",
                     f"add the column {g.column!r} (yes/no per household) or remove the "
                     "[[priority_group]] from the rule file")

@@ -964,3 +964,25 @@ def test_one_geopackage_with_several_layers(tmp_path):
     ).all()
     missing = check_files(parcels=f"{gpkg}:nope")
     assert "FILE_UNREADABLE" in set(missing.code), missing.to_string()
+
+
+def test_cli_checks_the_columns_of_an_entitlement_rule_file(tmp_path):
+    d = clean()
+    d["households"]["Landless"] = ["yes", "no", "no"]
+    paths = write(d, tmp_path)
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[entitlement]\npaddy_ha_per_labour_unit = 0.3\n[[priority_group]]\n"
+                     "name = 'landless'\ncolumn = 'landless'\nshortfall_weight = 2\n")
+    args = ["check", "--households", str(paths["households"]), "--format", "json"]
+    result = CliRunner().invoke(cli, [*args, "--entitlements", str(rules)])
+    assert result.exit_code == 1, result.output
+    rows = json.loads(result.output)
+    assert [(r["code"], r["severity"]) for r in rows] == [("RULE_COLUMN_MISSING", "error")]
+    assert "did you mean 'Landless'?" in rows[0]["message"]
+    # the bundled rules name 'landless' too: the close name is an error without --entitlements
+    assert CliRunner().invoke(cli, args).exit_code == 1
+    d["households"] = d["households"].drop(columns="Landless")
+    paths = write(d, tmp_path / "plain")
+    plain = ["check", "--households", str(paths["households"])]
+    assert CliRunner().invoke(cli, plain).exit_code == 0
+    assert CliRunner().invoke(cli, [*plain, "--entitlements", str(rules)]).exit_code == 1
