@@ -60,6 +60,7 @@ parcels 'A' and 'B' overlap by 1,000.0 m² (10.0 % of 'A', 10.0 % of 'B'). Fix: 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,7 @@ from landuse._check_tables import (
     _check_households,
     _check_rule_columns,
 )
-from landuse.errors import DataReadError, LanduseError, SchemaError
+from landuse.errors import DataReadError, LanduseError, LanduseWarning, SchemaError
 
 __all__ = ["CODES", "SEVERITIES", "check_files", "check_inputs"]
 
@@ -674,7 +675,10 @@ def check_files(
             continue
         try:
             if key in ("villages", "parcels"):
-                loaded[key] = readers[key](path, layer=layer, validate=False)
+                with warnings.catch_warnings():  # dropped Z values are reported as GEOM_Z rows
+                    warnings.filterwarnings("ignore", message=".*Z \\(3D\\) coordinates",
+                                            category=LanduseWarning)
+                    loaded[key] = readers[key](path, layer=layer, validate=False)
             else:
                 # the table readers coerce text in numeric columns to NaN when not validating;
                 # read the raw table so that such values are reported, not lost
