@@ -42,11 +42,12 @@ Examples
 --------
 >>> import geopandas as gpd
 >>> from shapely.geometry import box
+>>> x, y = 800_000, 2_290_000  # UTM 47N, in Oudomxay
 >>> villages = gpd.GeoDataFrame({"village_id": ["V1"], "name_en": ["Pasak"],
-...     "name_lo": ["ປ່າສັກ"]}, geometry=[box(0, 0, 300, 100)], crs="EPSG:32647")
+...     "name_lo": ["ປ່າສັກ"]}, geometry=[box(x, y, x + 300, y + 100)], crs="EPSG:32647")
 >>> parcels = gpd.GeoDataFrame({"parcel_id": ["A", "B", "C"], "village_id": "V1",
 ...     "land_type": ["paddy", "upland", "rice field"]},
-...     geometry=[box(0, 0, 100, 100), box(90, 0, 190, 100), box(190, 0, 290, 100)],
+...     geometry=[box(x + a, y, x + a + 100, y + 100) for a in (0, 90, 190)],
 ...     crs="EPSG:32647")
 >>> report = check_inputs(villages=villages, parcels=parcels)
 >>> report[["severity", "code", "feature_id"]]
