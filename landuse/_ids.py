@@ -94,7 +94,7 @@ def unsafe_reason(value: Any) -> str | None:
     if text.endswith("."):
         return "ends with '.'"
     if text.split(".")[0].upper() in _RESERVED:
-        return f"{text.split('.')[0]!r} is a device name reserved by Windows"
+        return f"is a device name reserved by Windows ({text.split('.')[0]!r})"
     if not _SAFE.match(text):  # pragma: no cover - the rules above cover the pattern
         return "does not match the pattern of a safe id"
     return None

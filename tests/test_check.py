@@ -492,6 +492,16 @@ FAULTS = {
         "error",
         r"plot_id 'P3\\x1b' contains the control character U\+001B",
     ),
+    "ID_UNSAFE-long": (
+        _set("parcels", "parcel_id", 5, "P" * 300),
+        "error",
+        r"parcel_id 'P{77}\.\.\.' is 300 characters long \(at most 64\)",
+    ),
+    "ID_UNSAFE-reserved": (
+        _set("parcels", "parcel_id", 4, "CON"),
+        "error",
+        r"parcel_id 'CON' is a device name reserved by Windows \('CON'\)",
+    ),
     "ID_UNSAFE-case": (
         lambda d: (
             d["households"].__setitem__("household_id", ["H1", "h1", "H3"]),
