@@ -74,13 +74,20 @@ def test_fractional_members_fail_their_village_only(tmp_path):
     assert inputs.failures[a].startswith("failed: VALUE_RANGE: members is 4.5")
 
 
-def test_household_with_a_mistyped_village_fails_the_village_it_meant(tmp_path):
+@pytest.mark.parametrize("holds_land", [True, False])
+def test_household_with_a_mistyped_village_fails_the_village_it_meant(tmp_path, holds_land):
     # '0401028' typed as '401028' (a spreadsheet dropped the zero): the household would
-    # vanish from allocation, tables and certificates; now its village fails, named
+    # vanish from allocation, tables and certificates; now its village fails, named (by
+    # the village of the land it holds, or else by the id it probably meant)
     a, _ = _two_villages()
     folder = _folder(tmp_path)
-    _households(folder, lambda hh: hh.__setitem__("village_id", hh["village_id"].where(
-        hh.index != _first_of(hh, a), a.lstrip("0"))))
+    if holds_land:
+        _households(folder, lambda hh: hh.__setitem__("village_id", hh["village_id"].where(
+            hh.index != _first_of(hh, a), a.lstrip("0"))))
+    else:
+        _households(folder, lambda hh: pd.concat(
+            [hh, hh.iloc[:1].assign(household_id=f"{a}-H900", village_id=a.lstrip("0"))],
+            ignore_index=True))
     inputs = _load(folder)
     assert set(inputs.failures) == {a}
     assert "HOUSEHOLD_UNKNOWN_VILLAGE" in inputs.failures[a]
