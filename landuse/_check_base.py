@@ -27,8 +27,12 @@ CODES: dict[str, str] = {
     "GEOM_EMPTY": "a feature has an empty or missing geometry",
     "GEOM_TYPE": "a feature has the wrong geometry type (e.g. a point where a polygon is needed)",
     "GEOM_INVALID": "a geometry is invalid (self-intersection, bad ring...)",
+    "GEOM_SLIVER": "a degenerate feature: area below 1 m² or mean width (2·area/perimeter) below 0.5 m",
+    "GEOM_Z": "features with Z (3D) coordinates; they are read in 2D",
+    "COORD_RANGE": "coordinates outside the UTM zone's valid range or far (> 200 km) from the district",
     "ID_MISSING": "a feature has no id",
     "ID_DUPLICATE": "an id occurs more than once",
+    "ID_UNSAFE": "an id that cannot safely become a file name or link (see 'Ids')",
     "LAND_TYPE_UNKNOWN": "a parcel's land_type is empty or not in the vocabulary",
     "STATUS_UNKNOWN": "a history row's status is not cultivated, fallow or other",
     "HISTORY_UNKNOWN_PLOT": "a history row's plot_id is not a parcel_id of the parcels layer",
@@ -51,10 +55,16 @@ CODES: dict[str, str] = {
     "AREA_MISMATCH": "a declared area_ha differs from the area of the geometry",
     "TEXT_ENCODING": "Lao text that looks garbled (read with the wrong encoding) or is not Lao",
     "RASTER_EMPTY": "a raster holds nodata only",
+    "RASTER_TOO_SMALL": "a DEM with fewer than 3 rows or columns (flow routing needs 3 x 3)",
     "RASTER_NOT_COVERING": "a raster does not cover a village",
     "RASTER_NODATA_HOLES": "nodata cells inside the villages (or parcels) covered by a DEM",
+    "NODATA_UNDECLARED": "a DEM holds fill values (-9999, -32768, 0-filled borders) not declared as nodata",
+    "DEM_RANGE": "DEM elevations outside the plausible range for Laos (-10..3,000 m)",
+    "VALUE_IMPLAUSIBLE": "a possible but implausible value (members > 40, monthly wind > 10 m/s...)",
+    "SUNSHINE_GT_DAYLENGTH": "monthly mean sunshine hours above the day length (FAO-56 eq. 34)",
     "SLOPE_LOOKS_PERCENT": "a slope raster declared in degrees holds percent values",
     "SLOPE_LOOKS_DEGREES": "a slope raster declared in percent matches the DEM's slope in degrees",
+    "RULE_COLUMN_MISSING": "a column named by the entitlement rules (priority group) is not in the households",
     "LAYER_CHOSEN": "a GeoPackage holds several layers; which one was read",
     "CHECK_SKIPPED": "checks that could not run because of an earlier problem",
     "CHECK_FAILED": "a check failed unexpectedly on these data (the rest still ran)",
@@ -273,7 +283,37 @@ def _check_ids(rep: _Report, df: pd.DataFrame, id_column: str, layer: str) -> np
                 f"{'...' if len(rows) > 10 else ''})",
                 f"give every feature a unique {id_column}",
             )
+    _check_safe_ids(rep, ids, id_column, layer, skip=empty)
     return ~empty & ~ids.duplicated(keep="first").to_numpy()
+
+
+def _check_safe_ids(
+    rep: _Report, ids: pd.Series, id_column: str, layer: str, *, skip: np.ndarray | None = None
+) -> None:
+    """Report ids that are not safe (``ID_UNSAFE``, see :mod:`landuse._ids`), each once;
+    for ids that name files (villages, households), also ids differing only in case."""
+    from landuse._ids import _FIX, unsafe_reason
+
+    seen: dict[str, str] = {}
+    for pos, value in enumerate(ids.to_numpy(dtype=object)):
+        if (skip is not None and skip[pos]) or value is None or value != value:
+            continue
+        text = str(value)
+        why = unsafe_reason(text)
+        if why is not None and text not in seen:
+            seen[text] = text
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            rep.add("error", "ID_UNSAFE", layer, shown, f"{id_column} {shown!r} {why}",
+                    f"{_FIX}; ids become file names and links")
+    if id_column in ("village_id", "household_id"):
+        folded: dict[str, str] = {}
+        for value in pd.unique(ids.dropna().astype(str)):
+            other = folded.setdefault(value.lower(), value)
+            if other != value:
+                rep.add("error", "ID_UNSAFE", layer, value,
+                        f"{id_column} {value!r} differs from {other!r} only in case; on Windows "
+                        "and macOS both would name the same file",
+                        "give the two features ids that differ in more than case")
 
 
 def _check_geometries(rep: _Report, gdf: Any, layer: str, id_column: str | None) -> np.ndarray:
@@ -421,3 +461,103 @@ def _text_encoding(
                 f"{column} {text!r} {what}",
                 "save the file as UTF-8 (CSV UTF-8 / GeoPackage) and type the name in Lao script",
             )
+
+
+#: Smallest area of a parcel or village; smaller ones are digitising debris. [m²]
+MIN_FEATURE_AREA_M2 = 1.0
+#: Smallest mean width ``2·A/P`` of a parcel or village (a 0.5 m strip cannot be farmed
+#: or surveyed: a tape or GPS reading is that coarse). [m]
+MIN_FEATURE_WIDTH_M = 0.5
+#: UTM coordinates a feature must stay within: eastings 100-900 km (the zone and a wide
+#: margin, as UTM grids are used beyond their 6° zone), northings 0-10,000 km. [m]
+UTM_EASTING_M = (100_000.0, 900_000.0)
+UTM_NORTHING_M = (0.0, 10_000_000.0)
+#: Largest distance of a feature's centre from the median centre of the villages (of its
+#: own layer without villages): a Lao district is less than 100 km across. [m]
+MAX_DISTANCE_M = 200_000.0
+
+
+def _check_shapes(
+    rep: _Report, gdf: Any, layer: str, id_column: str | None, good: np.ndarray,
+    centre: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Report degenerate and misplaced features of a layer in a projected metric CRS.
+
+    ``GEOM_SLIVER`` (error): area below :data:`MIN_FEATURE_AREA_M2` or mean width
+    ``w = 2·A/P`` below :data:`MIN_FEATURE_WIDTH_M` (for a long strip of width ``W``,
+    ``P ≈ 2L`` and ``A = L·W``, so ``w ≈ W``). ``COORD_RANGE`` (error): a UTM feature
+    outside :data:`UTM_EASTING_M` / :data:`UTM_NORTHING_M`, or any feature whose centre
+    lies more than :data:`MAX_DISTANCE_M` from *centre* (default: the median centre of
+    the layer). Returns the mask of features that passed both.
+    """
+    import shapely
+    from pyproj import CRS
+
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    ok = good.copy()
+    idx = np.flatnonzero(good)
+    if not len(idx):
+        return ok
+    area = shapely.area(geoms[idx])
+    perim = shapely.length(geoms[idx])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        width = np.where(perim > 0, 2 * area / perim, 0.0)
+    for k in np.flatnonzero((area < MIN_FEATURE_AREA_M2) | (width < MIN_FEATURE_WIDTH_M)):
+        pos = idx[k]
+        ok[pos] = False
+        rep.add(
+            "error", "GEOM_SLIVER", layer, _fid(gdf, pos, id_column),
+            f"the feature is degenerate: {_fmt_m2(area[k])}, about {width[k]:.3g} m wide on "
+            f"average (2·area/perimeter; at least {MIN_FEATURE_AREA_M2:g} m² and "
+            f"{MIN_FEATURE_WIDTH_M:g} m are needed)",
+            "delete it or merge it into its neighbour (QGIS 'Eliminate selected polygons'); "
+            "it is digitising debris, not land",
+        )
+    bounds = shapely.bounds(geoms[idx])
+    cx, cy = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    far = np.zeros(len(idx), bool)
+    why = [""] * len(idx)
+    crs = CRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+    if crs is not None and crs.utm_zone:
+        out = ((bounds[:, 0] < UTM_EASTING_M[0]) | (bounds[:, 2] > UTM_EASTING_M[1])
+               | (bounds[:, 1] < UTM_NORTHING_M[0]) | (bounds[:, 3] > UTM_NORTHING_M[1]))
+        for k in np.flatnonzero(out):
+            far[k] = True
+            why[k] = (f"its coordinates (x {bounds[k, 0]:,.0f}..{bounds[k, 2]:,.0f}, y "
+                      f"{bounds[k, 1]:,.0f}..{bounds[k, 3]:,.0f}) leave the valid range of "
+                      f"{_crs_name(crs)}")
+    ref = centre if centre is not None else (float(np.median(cx)), float(np.median(cy)))
+    dist = np.hypot(cx - ref[0], cy - ref[1])
+    for k in np.flatnonzero((dist > MAX_DISTANCE_M) & ~far):
+        far[k] = True
+        why[k] = (f"it lies {dist[k] / 1000:,.0f} km from the centre of the district's villages "
+                  f"(x {ref[0]:,.0f}, y {ref[1]:,.0f})")
+    for k in np.flatnonzero(far):
+        pos = idx[k]
+        ok[pos] = False
+        rep.add(
+            "error", "COORD_RANGE", layer, _fid(gdf, pos, id_column), why[k],
+            "check the CRS of the file (easting and northing swapped? degrees stored as metres? "
+            "another UTM zone?) and reproject or correct the coordinates",
+        )
+    return ok
+
+
+def _check_z(rep: _Report, gdf: Any, layer: str, id_column: str | None, dropped: int = 0) -> None:
+    """``GEOM_Z`` (warning): 3D coordinates; landuse plans in 2D and drops Z values."""
+    import shapely
+
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    has = np.zeros(len(geoms), bool)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    has[present] = shapely.has_z(geoms[present])
+    n = int(has.sum()) or int(dropped)
+    if n:
+        first = [_fid(gdf, p, id_column) for p in np.flatnonzero(has)[:3]]
+        example = f" (e.g. {', '.join(repr(f) for f in first)})" if first else ""
+        rep.add(
+            "warning", "GEOM_Z", layer, None,
+            f"{n} features have Z (3D) coordinates{example}; landuse reads them in 2D and drops "
+            "the Z values",
+            "nothing needed; to silence this, export the layer in 2D (QGIS 'Drop M/Z values')",
+        )

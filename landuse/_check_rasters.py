@@ -259,3 +259,88 @@ def _check_slope_against_dem(rep: _Report, slope: Any, dem: Any, units: str) -> 
             "declare --slope-units degrees (slope_units='degrees'), or recompute in percent "
             "(gdaldem slope -p)",
         )
+
+
+#: Plausible elevations of a DEM of Laos: the Mekong leaves the country at about 70 m, the
+#: highest summit (Phou Bia) is 2,819 m; a margin for datum differences and other
+#: countries' border areas. [m]
+DEM_RANGE_M = (-10.0, 3000.0)
+#: Fill values GIS software writes for "no data" (GDAL/ArcGIS -9999, SRTM -32768 and
+#: -32767, the lowest float32 -3.4028235e38 and its positive twin).
+NODATA_CANDIDATES = (-9999.0, -32768.0, -32767.0, -3.4028234663852886e38, 3.4028234663852886e38)
+#: Share of the raster's cells that zeros connected to its edge must reach to be read as
+#: a 0-filled border (with the rest of the DEM at least 10 m high). [-]
+ZERO_BORDER_MIN_SHARE = 0.01
+
+
+def _check_dem_values(rep: _Report, dem: Any) -> None:
+    """Elevations must be plausible for Laos and nodata must be declared.
+
+    ``NODATA_UNDECLARED`` (error): cells that are not declared nodata hold a usual fill
+    value (:data:`NODATA_CANDIDATES`, compared with a relative tolerance of 1e-6), or
+    zeros connected to the raster's edge cover at least :data:`ZERO_BORDER_MIN_SHARE` of
+    it while the other cells' median is 10 m or more (no land of Laos is at sea level).
+    ``DEM_RANGE`` (error): the other elevations leave :data:`DEM_RANGE_M`.
+    """
+    from scipy import ndimage
+
+    from landuse.hydrology import MIN_DEM_CELLS
+
+    if min(dem.shape) < MIN_DEM_CELLS:
+        rep.add(
+            "error", "RASTER_TOO_SMALL", "dem", None,
+            f"the DEM has only {dem.shape[0]} x {dem.shape[1]} cells; slopes and streams need at "
+            f"least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}",
+            "use a DEM covering the villages with a margin of a few cells",
+        )
+    z = dem.as_float()
+    valid = dem.valid & np.isfinite(z)
+    if not valid.any():
+        return
+    fill = np.zeros(z.shape, bool)
+    found = []
+    for c in NODATA_CANDIDATES:
+        hit = valid & np.isclose(z, c, rtol=1e-6, atol=0.0)
+        if hit.any():
+            fill |= hit
+            found.append(f"{c:g} ({int(hit.sum())} cells)")
+    zeros = valid & (z == 0)
+    if zeros.any():
+        labels, n = ndimage.label(zeros)
+        edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        border = np.isin(labels, edge[edge > 0])
+        rest = valid & ~border & ~fill
+        if (border.sum() >= ZERO_BORDER_MIN_SHARE * z.size and rest.any()
+                and float(np.median(z[rest])) >= 10.0):
+            fill |= border
+            found.append(f"0 along the raster's edge ({int(border.sum())} cells)")
+    declared = "no nodata value" if dem.nodata is None else f"nodata {dem.nodata:g}"
+    if found:
+        value = "0" if found[0].startswith("0 along") else found[0].split(" ")[0]
+        rep.add(
+            "error",
+            "NODATA_UNDECLARED",
+            "dem",
+            None,
+            f"the DEM declares {declared} but holds the fill value(s) {', '.join(found)}; "
+            "they would be read as elevations (a paddy at -9,999 m, slopes of 90°)",
+            f"declare the nodata value: gdal_edit.py -a_nodata {value} dem.tif, or in QGIS "
+            "Layer Properties > Transparency > No data value, then export the DEM again",
+        )
+    rest = valid & ~fill
+    if not rest.any():
+        return
+    lo, hi = DEM_RANGE_M
+    out = rest & ((z < lo) | (z > hi))
+    if out.any():
+        zr = z[rest]
+        rep.add(
+            "error",
+            "DEM_RANGE",
+            "dem",
+            None,
+            f"{int(out.sum())} cells lie outside {lo:g}..{hi:,.0f} m (elevations range from "
+            f"{zr.min():,.1f} to {zr.max():,.1f} m)",
+            "the DEM must hold metres above sea level of Laos (not feet or centimetres); check "
+            "its nodata value and units, or crop it to the district",
+        )

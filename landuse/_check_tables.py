@@ -9,6 +9,7 @@ from landuse import _validate
 from landuse._check_base import (
     _CLIMATE_LIMITS,
     _check_ids,
+    _check_safe_ids,
     _fid,
     _missing_columns,
     _ref_fix,
@@ -87,6 +88,22 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
                 f"labour_units is {labour.iloc[pos]:g}; labour units cannot be negative",
                 "count working members (adults 1.0, youths and elders 0.5)",
             )
+    for col, values, top, what in (
+        ("members", members, _MEMBERS_MAX, "persons"),
+        ("labour_units", labour, _LABOUR_MAX, "labour units"),
+    ):
+        if values is None:
+            continue
+        for pos in np.flatnonzero((values > top).to_numpy()):
+            rep.add(
+                "warning",
+                "VALUE_IMPLAUSIBLE",
+                layer,
+                _fid(households, pos, id_col),
+                f"{col} is {values.iloc[pos]:g}; more than {top} {what} in one household is "
+                "implausible",
+                "check the value (a typing error such as 50 for 5?) or split the household",
+            )
     if members is not None and labour is not None:
         for pos in np.flatnonzero(((labour > members) & (members >= 1)).to_numpy()):
             rep.add(
@@ -117,16 +134,21 @@ def _check_histories(rep: _Report, histories: pd.DataFrame, parcel_ids: set | No
                 f"row {pos + 1} has no plot_id",
                 "fill in the plot_id",
             )
+    if id_col:
+        _check_safe_ids(rep, histories["plot_id"], "plot_id", layer)
     if "year" in histories.columns:
         year = _to_numbers(rep, histories, "year", layer, id_col)
-        for pos in np.flatnonzero(((year < 1800) | (year > 2200) | (year % 1 != 0)).to_numpy()):
+        lo, hi = _validate.YEAR_MIN, _validate.year_max()
+        for pos in np.flatnonzero(((year < lo) | (year > hi) | (year % 1 != 0)).to_numpy()):
             rep.add(
                 "error",
                 "VALUE_RANGE",
                 layer,
                 _fid(histories, pos, id_col),
-                f"year {histories['year'].iloc[pos]!r} is not a calendar year",
-                "write the year as e.g. 2016",
+                f"year {histories['year'].iloc[pos]!r} is not a plausible calendar year "
+                f"(histories run from {lo} to {hi}, next year)",
+                "write the year with four digits as remembered, e.g. 2016 (a year typed in the "
+                "future makes fallow periods of centuries)",
             )
         if id_col:
             dup = (
@@ -231,6 +253,22 @@ def _check_climate(rep: _Report, climate: pd.DataFrame) -> None:
                 f"{col} is {v.iloc[pos]:g}, outside {lo}..{hi}",
                 f"check the unit ({col.rsplit('_', 1)[-1]}) and the value",
             )
+    for col, (lo, hi) in _CLIMATE_PLAUSIBLE.items():
+        v = values.get(col)
+        if v is None:
+            continue
+        for pos in np.flatnonzero(((v < lo) | (v > hi)).to_numpy() & ~((v < _CLIMATE_LIMITS[col][0])
+                                                                        | (v > _CLIMATE_LIMITS[col][1])).to_numpy()):
+            rep.add(
+                "warning",
+                "VALUE_IMPLAUSIBLE",
+                layer,
+                label[pos],
+                f"{col} is {v.iloc[pos]:g}, outside the plausible monthly range {lo}..{hi}",
+                f"check the unit ({col.rsplit('_', 1)[-1]}), the month and the station",
+            )
+    if "sunshine_h" in values and month is not None:
+        _check_sunshine(rep, df, values["sunshine_h"], month, label)
     if "tmin_c" in values and "tmax_c" in values:
         for pos in np.flatnonzero((values["tmin_c"] > values["tmax_c"]).to_numpy()):
             rep.add(
@@ -241,3 +279,100 @@ def _check_climate(rep: _Report, climate: pd.DataFrame) -> None:
                 f"tmin_c {values['tmin_c'].iloc[pos]:g} is above tmax_c {values['tmax_c'].iloc[pos]:g}",
                 "swap the columns or correct the values",
             )
+
+
+#: Plausible maxima of a household: members [persons] and labour units [-] (warnings).
+_MEMBERS_MAX = 40
+_LABOUR_MAX = 30
+#: Plausible monthly means (warnings), inside the hard limits of ``_CLIMATE_LIMITS``: FAO-56
+#: (Allen et al. 1998, ch. 3 and annex 6) expects monthly mean maxima and minima of
+#: tropical stations well inside -10..45 °C, mean RH of at least 20 %, wind speed at 2 m
+#: rarely above 10 m/s; monthly rain above 1,500 mm is unknown in Laos.
+_CLIMATE_PLAUSIBLE = {
+    "tmax_c": (-10, 45),
+    "tmin_c": (-10, 35),
+    "rh_mean_pct": (20, 100),
+    "u2_m_s": (0, 10),
+    "rain_mm": (0, 1500),
+}
+#: Latitudes of Laos used when the climate table has no ``lat_deg``. [degrees]
+_LAOS_LAT_DEG = (13.9, 22.5)
+
+
+def _check_sunshine(
+    rep: _Report, df: pd.DataFrame, sunshine: pd.Series, month: pd.Series, label: list[str]
+) -> None:
+    """Sunshine hours cannot exceed the day length.
+
+    The maximum possible duration of sunshine is ``N = 24/π · ω_s`` (FAO-56 eq. 34,
+    Allen et al. 1998) with ``ω_s`` the sunset hour angle at the station's latitude
+    on the 15th of the month. Without ``lat_deg``, the longest ``N`` over the
+    latitudes of Laos (13.9-22.5 °N) is used. A month with ``n > N + 0.1 h`` is
+    ``SUNSHINE_GT_DAYLENGTH``.
+    """
+    from landuse._fao56 import daylight_hours_h
+
+    doy = np.array([pd.Timestamp(2001, int(m), 15).dayofyear if m == m and 1 <= m <= 12 else 15
+                    for m in month], dtype=float)
+    lat = pd.to_numeric(df["lat_deg"], errors="coerce") if "lat_deg" in df.columns else None
+    if lat is not None and lat.notna().all() and ((lat.abs() <= 66)).all():
+        n_max = np.asarray(daylight_hours_h(lat_deg=lat.to_numpy(float), doy=doy), float)
+        where = "at the station's latitude"
+    else:
+        n_max = np.maximum(*(np.asarray(daylight_hours_h(lat_deg=np.full(len(doy), la), doy=doy), float)
+                             for la in _LAOS_LAT_DEG))
+        where = "anywhere in Laos"
+    ok_month = month.isin(range(1, 13)).to_numpy()
+    for pos in np.flatnonzero(ok_month & (sunshine.to_numpy() > n_max + 0.1)):
+        rep.add(
+            "error",
+            "SUNSHINE_GT_DAYLENGTH",
+            "climate",
+            label[pos],
+            f"sunshine_h is {sunshine.iloc[pos]:g} but the day lasts at most {n_max[pos]:.1f} h "
+            f"{where} (FAO-56 eq. 34)",
+            "give the mean daily hours of bright sunshine (not the month's total, not the day length)",
+        )
+
+
+def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: object) -> None:
+    """Columns the entitlement rules name (priority groups) must exist in the households.
+
+    A missing column would silently drop the priority a village meeting decided, so it
+    is ``RULE_COLUMN_MISSING``: an error, with the close column names found
+    (:func:`difflib.get_close_matches`, case ignored) as a suggestion. With the bundled
+    default rules (``rules="default"``) a missing column with no close match is not
+    reported: the table simply records no such group (``entitlements`` warns when it
+    allocates).
+    """
+    import difflib
+
+    from landuse.entitlements import load_rules
+    from landuse.errors import LanduseError
+
+    default = isinstance(rules, str) and rules == "default"
+    try:
+        r = load_rules(None if default else rules)
+    except LanduseError as exc:
+        rep.add("error", "FILE_UNREADABLE", "entitlements", None, str(exc), None)
+        return
+    columns = [str(c) for c in households.columns]
+    lower = {c.lower(): c for c in columns}
+    for g in r.priority_groups:
+        if g.column in columns:
+            continue
+        near = difflib.get_close_matches(g.column.lower(), list(lower), n=3, cutoff=0.75)
+        near = [lower[c] for c in near]
+        source = "the bundled default rules" if default else "the entitlement rules"
+        found = (f"{source} give priority group {g.name!r} by the column {g.column!r}, "
+                 "which the households table does not have")
+        if near:
+            rep.add("error", "RULE_COLUMN_MISSING", "households", None,
+                    f"{found}; did you mean {' or '.join(repr(c) for c in near)}?",
+                    f"rename the column to {g.column!r} (names are case-sensitive) or change "
+                    "'column' in the rule file")
+        elif not default:
+            rep.add("error", "RULE_COLUMN_MISSING", "households", None,
+                    f"{found} (columns: {', '.join(columns)}); no household gets this priority",
+                    f"add the column {g.column!r} (yes/no per household) or remove the "
+                    "[[priority_group]] from the rule file")

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse._ids import id_filename
+
 log = logging.getLogger("landuse.plan")
 
 #: GeoPackage layers: name → (geometry kind, style column, palette vocabulary).
@@ -152,7 +154,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         irr_dir = out / "irrigation"
         irr_dir.mkdir(exist_ok=True)
         for s in schemes:
-            path = irr_dir / f"{s.spec.scheme_id}.md"
+            path = irr_dir / id_filename(s.spec.scheme_id, ".md")
             with io.atomic_output(path, overwrite=True) as tmp:
                 tmp.write_text(s.report(), encoding="utf-8")
             outputs[f"irrigation:{s.spec.scheme_id}"] = path

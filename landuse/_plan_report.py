@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from landuse._ids import id_filename, id_href
+
 _CSS = """
 body{font-family:"Noto Sans","Noto Sans Lao","DejaVu Sans",Arial,sans-serif;margin:2em auto;max-width:960px;
 color:#222;line-height:1.4}
@@ -174,7 +176,7 @@ def district_page(plan: Any, villages: Any, results: list[Any], schemes: list[An
     parts = [f"<h1>{escape(plan.name)}</h1>",
              f"<p>{len(results)} villages · {summary.get('n_failed', 0)} failed · issue date {plan.issue_date}</p>",
              "<h2>Villages</h2>", _table(pd.DataFrame(rows)),
-             "<p>" + " · ".join(f"<a href='{escape(r.village_id)}.html'>{escape(r.village_id)}</a>"
+             "<p>" + " · ".join(f"<a href='{escape(id_href(r.village_id))}'>{escape(r.village_id)}</a>"
                                for r in results) + "</p>"]
     zt = [r.products.get("zone_table") for r in results if r.ok and r.products.get("zone_table") is not None]
     if zt:
@@ -197,7 +199,7 @@ def write_reports(folder: Path, *, plan: Any, results: list[Any], schemes: list[
     out: dict[str, Path] = {}
     by_id = villages.set_index("village_id")
     for r in results:
-        path = folder / f"{r.village_id}.html"
+        path = folder / id_filename(r.village_id, ".html")
         html = village_page(plan, by_id.loc[r.village_id], r, schemes, status.get(r.village_id, "ok"))
         with io.atomic_output(path, overwrite=True) as tmp:
             tmp.write_text(html, encoding="utf-8")

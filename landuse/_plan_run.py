@@ -34,37 +34,44 @@ class Inputs:
     schemes: list | None = None
     forest: Any = None
     check: pd.DataFrame | None = None
+    failures: dict[str, str] = field(default_factory=dict)
 
 
 def load_inputs(plan: Any) -> Inputs:
     """Read every input of *plan* and audit it with :func:`landuse.check.check_files`.
 
-    Errors that concern the whole input (unreadable file, missing column, CRS) stop the
-    run with a :class:`LanduseError`; errors tied to one village's features are kept in
-    the check table and make that village fail.
+    Errors that concern the whole input (unreadable file, missing column, CRS, a DEM
+    value problem, a rule column, any error that cannot be tied to one village) stop
+    the run with a :class:`LanduseError`; errors tied to one village's features (its
+    parcels, households, histories, its part of the DEM) are kept in ``failures`` and
+    make that village fail before planning, while the others run.
     """
     from landuse import check, io
 
     p = plan.inputs
     report = check.check_files(villages=p["villages"], parcels=p["parcels"],
-                               households=p["households"], dem=p["dem"])
+                               households=p["households"], dem=p["dem"],
+                               histories=p.get("histories"), climate=p.get("climate"),
+                               entitlements=plan.rules.get("entitlements", "default"))
     fatal = report[(report["severity"] == "error") & report["code"].isin(_FATAL_CODES)]
     if len(fatal):
-        row = fatal.iloc[0]
-        raise LanduseError(f"{row['message']} ({len(fatal)} blocking problem(s); run `landuse check`)",
-                           source=str(row["layer"]), feature_id=row["feature_id"] or None,
-                           hint="fix the inputs named by `landuse check` and run again")
+        raise _blocking(fatal)
+    # the checks above found every content fault: read without stopping at the first one
     inputs = Inputs(
-        villages=io.read_villages(p["villages"]),
-        parcels=io.read_parcels(p["parcels"]),
-        households=io.read_households(p["households"]),
+        villages=io.read_villages(p["villages"], validate=False),
+        parcels=io.read_parcels(p["parcels"], validate=False),
+        households=io.read_households(p["households"], validate=False),
         dem=io.read_raster(p["dem"]),
         check=report,
     )
     if "histories" in p:
-        inputs.histories = io.read_histories(p["histories"])
+        inputs.histories = io.read_histories(p["histories"], validate=False)
     if "climate" in p:
-        inputs.climate = io.read_climate(p["climate"])
+        inputs.climate = io.read_climate(p["climate"], validate=False)
+    errors = report[report["severity"] == "error"]
+    inputs.failures, unplaced = village_failures(errors, inputs)
+    if len(unplaced):
+        raise _blocking(unplaced)
     if "schemes" in p:
         from landuse.scheme import read_schemes
 
@@ -76,8 +83,92 @@ def load_inputs(plan: Any) -> Inputs:
 
 _FATAL_CODES = {
     "FILE_UNREADABLE", "COLUMN_MISSING", "CRS_MISSING", "CRS_GEOGRAPHIC", "CRS_MISMATCH",
-    "ID_DUPLICATE", "RASTER_NOT_COVERING",
+    "ID_DUPLICATE",
 }
+
+
+def _blocking(rows: pd.DataFrame) -> LanduseError:
+    row = rows.iloc[0]
+    return LanduseError(f"{row['code']}: {row['message']} ({len(rows)} blocking problem(s); run "
+                        "`landuse check`)", source=str(row["layer"]),
+                        feature_id=row["feature_id"] or None,
+                        hint="fix the inputs named by `landuse check` and run again")
+
+
+def village_failures(errors: pd.DataFrame, inputs: Inputs) -> tuple[dict[str, str], pd.DataFrame]:
+    """Tie each error row of the check to the village it concerns.
+
+    Returns the status of each failing village (``"failed: CODE: message"``, the first
+    error, with the count of the others) and the rows that concern no single village
+    (a whole layer, a climate month, a household whose village is unknown and holds
+    no parcel). A reference that is not a village id is tied to the village it
+    probably meant (same id but for case, spaces or leading zeros), else to the
+    villages of the parcels the household holds.
+    """
+    from landuse._check_base import _near_id
+
+    vids = set(inputs.villages["village_id"].dropna().astype(str))
+
+    def resolve(value: Any) -> str | None:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        value = str(value)
+        if value in vids:
+            return value
+        near = _near_id(value, vids)
+        return near.split("'")[1] if near else None
+
+    def lookup(df: pd.DataFrame, id_col: str, fid: Any) -> pd.DataFrame:
+        fid = str(fid)
+        if fid.startswith("row ") and fid[4:].isdigit():
+            pos = int(fid[4:]) - 1
+            return df.iloc[pos:pos + 1] if 0 <= pos < len(df) else df.iloc[0:0]
+        ids = df[id_col].astype(str)
+        hit = df[ids == fid]
+        if not len(hit) and fid.endswith("..."):  # a long id shortened in the message
+            hit = df[ids.str.startswith(fid[:-3])]
+        return hit
+
+    parcels, households = inputs.parcels, inputs.households
+    parcel_village = dict(zip(parcels["parcel_id"].astype(str), parcels["village_id"], strict=False))
+
+    def villages_of(row: Any) -> set[str]:
+        layer, fid = row.layer, row.feature_id
+        if fid is None or (isinstance(fid, float) and fid != fid):
+            return set()
+        if layer in ("villages", "dem", "slope"):
+            hit = lookup(inputs.villages, "village_id", fid)
+            return {str(v) for v in hit["village_id"].dropna()} & vids
+        if layer == "parcels":
+            if row.code in ("GAP", "SLIVER"):
+                return {resolve(fid)} - {None}
+            return {resolve(v) for v in lookup(parcels, "parcel_id", fid)["village_id"]} - {None}
+        if layer == "households":
+            hit = lookup(households, "household_id", fid)
+            out = {resolve(v) for v in hit["village_id"]} - {None}
+            if not out and len(hit):
+                held = parcels[parcels["household_id"].astype(str).isin(hit["household_id"].astype(str))]
+                out = {resolve(v) for v in held["village_id"]} - {None}
+            return out
+        if layer == "histories" and inputs.histories is not None:
+            hit = lookup(inputs.histories, "plot_id", fid)
+            return {resolve(parcel_village.get(str(p))) for p in hit["plot_id"]} - {None}
+        return set()
+
+    failures: dict[str, list[Any]] = {}
+    unplaced = []
+    for row in errors.itertuples(index=False):
+        where = villages_of(row)
+        if not where:
+            unplaced.append(row._asdict())
+        for vid in sorted(where):
+            failures.setdefault(vid, []).append(row)
+    status = {}
+    for vid, rows in failures.items():
+        first = rows[0]
+        more = f" (and {len(rows) - 1} more problem(s); run `landuse check`)" if len(rows) > 1 else ""
+        status[vid] = f"failed: {first.code}: {first.message}{more}"
+    return status, pd.DataFrame(unplaced, columns=errors.columns)
 
 
 # -- per-village work ---------------------------------------------------------------------------
@@ -251,7 +342,7 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
     out = []
     for _, row in villages.sort_values("village_id").iterrows():
         vid = row["village_id"]
-        if wanted and vid not in wanted:
+        if (wanted and vid not in wanted) or vid in inputs.failures:
             continue
         vgdf = villages[villages["village_id"] == vid]
         geom = row.geometry
@@ -327,6 +418,26 @@ def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[
     return results, failed
 
 
+def _drop_failed_villages(inputs: Inputs, wanted: set[str]) -> list[VillageResult]:
+    """Keep only the features of villages whose inputs passed the check; return the
+    failed villages' results (``ok=False``, the check's reason) for the summary."""
+    failed = set(inputs.failures)
+    if not failed:
+        return []
+    ok_ids = set(inputs.villages["village_id"].astype(str)) - failed
+    inputs.parcels = inputs.parcels[inputs.parcels["village_id"].astype(str).isin(ok_ids)]
+    inputs.households = inputs.households[inputs.households["village_id"].astype(str).isin(ok_ids)]
+    if inputs.schemes:
+        inputs.schemes = [s for s in inputs.schemes if str(s.village_id) not in failed]
+    out = []
+    for vid in sorted(failed):
+        if wanted and vid not in wanted:
+            continue
+        log.error("village %s fails before planning: %s", vid, inputs.failures[vid])
+        out.append(VillageResult(vid, ok=False, error=inputs.failures[vid]))
+    return out
+
+
 def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, scheduler: str | None,
             progress: bool) -> Any:
     """Run *plan* into *out* (see :func:`landuse.plan.run_plan`)."""
@@ -345,14 +456,17 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
             raise LanduseError(f"villages {sorted(unknown)} named in [options] are not in the villages layer",
                                source=str(plan.path or "plan"), column="villages",
                                hint="use village_id values of the villages layer")
+        pre_failed = _drop_failed_villages(inputs, wanted)
         log.info("district terrain: streams and parcel statistics")
         from landuse import hydrology, parcels as lparcels
 
         streams = hydrology.streams(inputs.dem, min_area_km2=plan.options.stream_min_area_km2)
+        ok_villages = inputs.villages[~inputs.villages["village_id"].isin(set(inputs.failures))]
         metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
-                                          villages=inputs.villages)
+                                          villages=ok_villages)
         bundles = village_inputs(inputs, plan, streams=streams, metrics=metrics)
         results = map_villages(bundles, workers=workers, scheduler=scheduler, progress=progress)
+        results = sorted(results + pre_failed, key=lambda r: str(r.village_id))
         schemes, irr_failed = irrigation(inputs, parcels=inputs.parcels, wanted=wanted)
         status = {}
         for r in results:

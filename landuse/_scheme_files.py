@@ -255,6 +255,19 @@ def _spec_from_table(
                 sid=sid,
                 hint="correct the value",
             )
+    from landuse._ids import _FIX, unsafe_reason
+
+    why = unsafe_reason(table["scheme_id"])
+    if why is not None:
+        raise _rule_error(
+            f"scheme_id {str(table['scheme_id'])[:80]!r} is not a safe id: it {why}",
+            source=source,
+            text=text,
+            index=index,
+            key="scheme_id",
+            sid=None,
+            hint=_FIX,
+        )
     values: dict[str, Any] = {}
     for f in fields(SchemeSpec):
         key = f.name

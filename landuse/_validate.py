@@ -19,6 +19,15 @@ from landuse.errors import CRSError, GeometryError, SchemaError
 LAND_TYPES = ("paddy", "upland", "permanent", "grazing", "residential", "forest", "other")
 #: Status vocabulary of plot cultivation histories.
 HISTORY_STATUSES = ("cultivated", "fallow", "other")
+#: Earliest plausible year of a cultivation history (remembered in village meetings).
+YEAR_MIN = 1950
+
+
+def year_max() -> int:
+    """Latest plausible year of a history: next year (a season may be planned ahead)."""
+    import datetime
+
+    return datetime.date.today().year + 1
 
 
 def layer_name(obj: Any, default: str) -> str:

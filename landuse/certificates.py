@@ -83,7 +83,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -874,7 +873,9 @@ def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^\w.\-]+", "_", str(name)).strip("._") or "_"
+    from landuse._ids import id_filename
+
+    return id_filename(name)
 
 
 def _register_row(rec: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,11 +42,12 @@ Examples
 --------
 >>> import geopandas as gpd
 >>> from shapely.geometry import box
+>>> x, y = 800_000, 2_290_000  # UTM 47N, in Oudomxay
 >>> villages = gpd.GeoDataFrame({"village_id": ["V1"], "name_en": ["Pasak"],
-...     "name_lo": ["ປ່າສັກ"]}, geometry=[box(0, 0, 300, 100)], crs="EPSG:32647")
+...     "name_lo": ["ປ່າສັກ"]}, geometry=[box(x, y, x + 300, y + 100)], crs="EPSG:32647")
 >>> parcels = gpd.GeoDataFrame({"parcel_id": ["A", "B", "C"], "village_id": "V1",
 ...     "land_type": ["paddy", "upland", "rice field"]},
-...     geometry=[box(0, 0, 100, 100), box(90, 0, 190, 100), box(190, 0, 290, 100)],
+...     geometry=[box(x + a, y, x + a + 100, y + 100) for a in (0, 90, 190)],
 ...     crs="EPSG:32647")
 >>> report = check_inputs(villages=villages, parcels=parcels)
 >>> report[["severity", "code", "feature_id"]]
@@ -60,6 +61,7 @@ parcels 'A' and 'B' overlap by 1,000.0 m² (10.0 % of 'A', 10.0 % of 'B'). Fix: 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,8 @@ from landuse._check_base import (
     _check_crs,
     _check_geometries,
     _check_ids,
+    _check_shapes,
+    _check_z,
     _crs_name,
     _fid,
     _fmt,
@@ -89,12 +93,18 @@ from landuse._check_base import (
 )
 from landuse._check_rasters import (
     _as_raster,
+    _check_dem_values,
     _check_raster,
     _check_slope_against_dem,
     _check_slope_values,
 )
-from landuse._check_tables import _check_climate, _check_histories, _check_households
-from landuse.errors import DataReadError, LanduseError, SchemaError
+from landuse._check_tables import (
+    _check_climate,
+    _check_histories,
+    _check_households,
+    _check_rule_columns,
+)
+from landuse.errors import DataReadError, LanduseError, LanduseWarning, SchemaError
 
 __all__ = ["CODES", "SEVERITIES", "check_files", "check_inputs"]
 
@@ -110,6 +120,12 @@ def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
     state["crs_ok"] = _check_crs(rep, villages.crs, layer)
     id_col = "village_id" if "village_id" not in missing else None
     good = _check_geometries(rep, villages, layer, id_col)
+    _check_z(rep, villages, layer, id_col, villages.attrs.get("z_dropped", 0))
+    if state["crs_ok"]:
+        good = _check_shapes(rep, villages, layer, id_col, good)
+        if good.any():
+            c = villages.geometry[good].centroid
+            state["centre"] = (float(np.median(c.x)), float(np.median(c.y)))
     if id_col is None:
         rep.skipped(
             layer,
@@ -151,6 +167,12 @@ def _check_parcels(
     state["crs_ok"] = _check_crs(rep, parcels.crs, layer)
     id_col = "parcel_id" if "parcel_id" not in missing else None
     good = _check_geometries(rep, parcels, layer, id_col)
+    _check_z(rep, parcels, layer, id_col, parcels.attrs.get("z_dropped", 0))
+    if state["crs_ok"]:
+        centre = None
+        if vstate and vstate.get("centre") and _same_crs(parcels.crs, vstate["gdf"].crs):
+            centre = vstate["centre"]
+        good = _check_shapes(rep, parcels, layer, id_col, good, centre)
     usable = good.copy()
     if id_col is None:
         rep.skipped(
@@ -367,6 +389,7 @@ def check_inputs(
     gap_min_m2: float = 1.0,
     gap_max_m2: float = 2500.0,
     sliver_max_width_m: float = 2.0,
+    entitlements: Any = None,
 ) -> pd.DataFrame:
     """Audit input layers and return every problem found.
 
@@ -389,6 +412,10 @@ def check_inputs(
         as land left unparcelled on purpose (forest patch, commons). [m²]
     sliver_max_width_m : float, default 2.0
         Uncovered strips narrower than this are slivers. [m]
+    entitlements : path-like, mapping, EntitlementRules or "default", optional
+        Entitlement rules whose priority-group columns must exist in *households*
+        (``RULE_COLUMN_MISSING``); ``"default"`` for the bundled rules. Not checked
+        when None.
 
     Returns
     -------
@@ -459,6 +486,8 @@ def check_inputs(
     pstate = (
         _check_parcels(rep, given["parcels"], vstate, hh_ids, opts) if "parcels" in given else None
     )
+    if "households" in given and entitlements is not None:
+        _check_rule_columns(rep, given["households"], entitlements)
     if "histories" in given:
         pids = None
         if pstate is not None and "parcel_id" in pstate["gdf"].columns:
@@ -506,16 +535,8 @@ def check_inputs(
         if checked is not None and key == "slope":
             _check_slope_values(rep, checked, slope_units)
         if checked is not None and key == "dem":
-            z = checked.as_float()[checked.valid]
-            if z.min() < -450 or z.max() > 9000:
-                rep.add(
-                    "warning",
-                    "VALUE_RANGE",
-                    "dem",
-                    None,
-                    f"elevations range from {z.min():g} to {z.max():g}, outside -450..9,000 m",
-                    "the DEM must be in metres (not feet or centimetres); check its nodata value",
-                )
+            with rep.guard("dem", "DEM values"):
+                _check_dem_values(rep, checked)
     if {"dem", "slope"} <= set(usable_rasters):
         dem_r, slope_r = usable_rasters["dem"], usable_rasters["slope"]
         if dem_r.crs is not None and slope_r.crs is not None and _same_crs(dem_r.crs, slope_r.crs):
@@ -618,7 +639,7 @@ def check_files(
         GeoTIFF rasters.
     **options
         Passed to :func:`check_inputs` (``slope_units``, ``overlap_min_m2``,
-        ``gap_min_m2``, ``sliver_max_width_m``).
+        ``gap_min_m2``, ``sliver_max_width_m``, ``entitlements``).
 
     Returns
     -------
@@ -655,7 +676,10 @@ def check_files(
             continue
         try:
             if key in ("villages", "parcels"):
-                loaded[key] = readers[key](path, layer=layer, validate=False)
+                with warnings.catch_warnings():  # dropped Z values are reported as GEOM_Z rows
+                    warnings.filterwarnings("ignore", message=".*Z \\(3D\\) coordinates",
+                                            category=LanduseWarning)
+                    loaded[key] = readers[key](path, layer=layer, validate=False)
             else:
                 # the table readers coerce text in numeric columns to NaN when not validating;
                 # read the raw table so that such values are reported, not lost

@@ -547,6 +547,17 @@ def entitlements(households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame
     prio = pd.Series("", index=households.index, dtype=object)
     for g in r.priority_groups:
         if g.column not in households.columns:
+            import difflib
+            import warnings
+
+            from landuse.errors import LanduseWarning
+
+            lower = {str(c).lower(): str(c) for c in households.columns}
+            near = difflib.get_close_matches(g.column.lower(), list(lower), n=1, cutoff=0.75)
+            also = f"; did you mean {lower[near[0]]!r}?" if near else ""
+            warnings.warn(f"priority group {g.name!r}: the households have no column {g.column!r}{also} "
+                          "No household gets this priority (landuse check reports RULE_COLUMN_MISSING)",
+                          LanduseWarning, stacklevel=2)
             continue
         flag = _truthy(households[g.column])
         weight[flag] = np.maximum(weight[flag], g.shortfall_weight)

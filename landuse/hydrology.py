@@ -239,7 +239,15 @@ def _coerce_dem(dem: Any) -> Raster:
     if r.data.size == 0 or not r.valid.any():
         raise RasterError("the DEM has no valid cells (all nodata)", source=src,
                           hint="check the nodata value and the file")
+    if min(r.shape) < MIN_DEM_CELLS:
+        raise RasterError(f"the DEM has only {r.shape[0]} x {r.shape[1]} cells; flow routing needs "
+                          f"at least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}", source=src,
+                          hint="use a DEM covering the villages with a margin (e.g. 20 m cells)")
     return r
+
+
+#: Fewest rows and columns of a DEM for flow routing (a cell and its 8 neighbours).
+MIN_DEM_CELLS = 3
 
 
 _RASTER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

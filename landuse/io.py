@@ -192,7 +192,34 @@ def read_vector(path: str | os.PathLike, *, layer: str | int | None = None, what
             hint="the file may be truncated or corrupt; re-export it",
         ) from exc
     gdf.attrs["source"] = path.name if layer is None else f"{path.name}:{layer}"
-    return gdf
+    return _drop_z(gdf, path)
+
+
+def _drop_z(gdf: Any, path: Path) -> Any:
+    """Drop Z (3D) coordinates with a ``LanduseWarning`` naming the file; landuse plans in
+    2D. The number of features changed is kept in ``gdf.attrs["z_dropped"]``."""
+    import warnings
+
+    import shapely
+
+    from landuse.errors import LanduseWarning
+
+    if gdf.geometry.name not in gdf.columns or not len(gdf):
+        return gdf
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    has_z = np.zeros(len(geoms), bool)
+    has_z[present] = shapely.has_z(geoms[present])
+    if not has_z.any():
+        return gdf
+    flat = geoms.copy()
+    flat[has_z] = shapely.force_2d(geoms[has_z])
+    out = gdf.set_geometry(type(gdf.geometry)(flat, index=gdf.index, crs=gdf.crs), crs=gdf.crs)
+    out = out.rename_geometry(gdf.geometry.name) if out.geometry.name != gdf.geometry.name else out
+    out.attrs = {**gdf.attrs, "z_dropped": int(has_z.sum())}
+    warnings.warn(f"{path}: {int(has_z.sum())} features have Z (3D) coordinates; they were "
+                  "dropped (landuse plans in 2D)", LanduseWarning, stacklevel=3)
+    return out
 
 
 def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int = 0) -> pd.DataFrame:
@@ -346,7 +373,8 @@ def read_histories(path: str | os.PathLike, *, validate: bool = True) -> pd.Data
     df["year"] = pd.to_numeric(df["year"], errors="coerce") if not validate else df["year"]
     if validate:
         df["year"] = _validate.require_numeric(df, "year", layer=name, id_column="plot_id",
-                                               min_value=1800, max_value=2200).astype(int)
+                                               min_value=_validate.YEAR_MIN,
+                                               max_value=_validate.year_max()).astype(int)
         _validate.require_vocabulary(df, "status", _validate.HISTORY_STATUSES, layer=name, id_column="plot_id")
     return df
 

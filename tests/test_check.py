@@ -244,9 +244,11 @@ FAULTS = {
     ),
     "CRS_NOT_METRIC": (_feet, "error", r"measures in 'us survey foot'.*Fix: reproject"),
     "CRS_MISMATCH": (
-        lambda d: d.update(parcels=d["parcels"].to_crs("EPSG:32648")),
+        # (not UTM 48N: this village lies 6° west of that zone, at eastings below 0, which
+        # is COORD_RANGE as well)
+        lambda d: d.update(parcels=d["parcels"].to_crs("EPSG:3857")),
         "error",
-        r"parcels is in EPSG:32648.*villages is in EPSG:32647.*Fix: reproject parcels",
+        r"parcels is in EPSG:3857.*villages is in EPSG:32647.*Fix: reproject parcels",
     ),
     "GEOM_EMPTY": (_geom(5, None), "error", r"empty or missing geometry.*Fix: draw"),
     "GEOM_TYPE": (
@@ -462,6 +464,128 @@ FAULTS = {
         lambda d: d.update(_options={"slope_units": "percent"}),
         "error",
         r"declared in percent but matches the DEM's slope in degrees.*--slope-units degrees",
+    ),
+    # -- safe ids, plausibility (issue 15) ---------------------------------------------
+    "ID_UNSAFE": (
+        lambda d: (
+            d["villages"].__setitem__("village_id", ["../V1"]),
+            d["parcels"].__setitem__("village_id", "../V1"),
+            d["households"].__setitem__("village_id", "../V1"),
+        ),
+        "error",
+        r"village_id '\.\./V1' contains '/'.*Fix: use 1-64 characters",
+    ),
+    "ID_UNSAFE-javascript": (
+        lambda d: (
+            _set("households", "household_id", 0, "javascript:alert(1)")(d),
+            _set("parcels", "household_id", 0, "javascript:alert(1)")(d),
+            _set("parcels", "household_id", 3, "javascript:alert(1)")(d),
+        ),
+        "error",
+        r"household_id 'javascript:alert\(1\)' contains ':'",
+    ),
+    "ID_UNSAFE-plot": (
+        lambda d: (
+            d["histories"].__setitem__("plot_id", ["P2", "P2", "P3\x1b", "P3\x1b"]),
+            _set("parcels", "parcel_id", 3, "P3\x1b")(d),
+        ),
+        "error",
+        r"plot_id 'P3\\x1b' contains the control character U\+001B",
+    ),
+    "ID_UNSAFE-long": (
+        _set("parcels", "parcel_id", 5, "P" * 300),
+        "error",
+        r"parcel_id 'P{77}\.\.\.' is 300 characters long \(at most 64\)",
+    ),
+    "ID_UNSAFE-reserved": (
+        _set("parcels", "parcel_id", 4, "CON"),
+        "error",
+        r"parcel_id 'CON' is a device name reserved by Windows \('CON'\)",
+    ),
+    "ID_UNSAFE-case": (
+        lambda d: (
+            d["households"].__setitem__("household_id", ["H1", "h1", "H3"]),
+            d["parcels"].__setitem__("household_id", ["H1", "h1", "H3", "H1", None, "h1"]),
+        ),
+        "error",
+        r"household_id 'h1' differs from 'H1' only in case",
+    ),
+    "VALUE_RANGE-year": (
+        _set("histories", "year", 3, 2150),
+        "error",
+        r"year '2150' is not a plausible calendar year \(histories run from 1950 to 20\d\d",
+    ),
+    "VALUE_IMPLAUSIBLE": (
+        _set("households", "members", 1, 60),
+        "warning",
+        r"members is 60; more than 40 persons in one household is implausible",
+    ),
+    "VALUE_IMPLAUSIBLE-wind": (
+        _set("climate", "u2_m_s", 3, 25),
+        "warning",
+        r"u2_m_s is 25, outside the plausible monthly range 0..10",
+    ),
+    "SUNSHINE_GT_DAYLENGTH": (
+        _set("climate", "sunshine_h", 0, 13),
+        "error",
+        r"sunshine_h is 13 but the day lasts at most 11.\d h anywhere in Laos",
+    ),
+    "GEOM_SLIVER": (
+        _add_parcel("P6", box(X0 + 10, Y0 + 50, X0 + 40, Y0 + 50 + 1e-6)),
+        "error",
+        r"the feature is degenerate: 0.00 m², about 1e-06 m wide on average.*Fix: delete it",
+    ),
+    "GEOM_Z": (
+        _geom(0, Polygon([(x, y, 612.0) for x, y in sq(0, 0).exterior.coords])),
+        "warning",
+        r"1 features have Z \(3D\) coordinates; landuse reads them in 2D",
+    ),
+    "COORD_RANGE": (
+        _geom(5, box(X0 + 1_000_200, Y0 + 100, X0 + 1_000_300, Y0 + 200)),
+        "error",
+        r"coordinates \(x 1,500,200..1,500,300.*leave the valid range of EPSG:32647.*"
+        r"Fix: check the CRS",
+    ),
+    "COORD_RANGE-far": (
+        _geom(5, box(X0 + 200, Y0 + 300_100, X0 + 300, Y0 + 300_200)),
+        "error",
+        r"it lies 300 km from the centre of the district's villages",
+    ),
+    "RASTER_TOO_SMALL": (
+        _dem(lambda a, t, n: (np.full((2, 5), 650.0, "float32"),
+                              Affine(100.0, 0, X0 - 100, 0, -100.0, Y0 + 200), n)),
+        "error",
+        r"the DEM has only 2 x 5 cells; slopes and streams need at least 3 x 3",
+    ),
+    "RULE_COLUMN_MISSING": (
+        lambda d: (
+            d["households"].__setitem__("Landless", ["yes", "no", "no"]),
+            d.update(_options={"entitlements": {
+                "entitlement": {"paddy_ha_per_labour_unit": 0.3},
+                "priority_group": [{"name": "landless", "column": "landless",
+                                    "shortfall_weight": 2}]}}),
+        ),
+        "error",
+        r"priority group 'landless' by the column 'landless', which the households table does "
+        r"not have; did you mean 'Landless'\?.*Fix: rename the column",
+    ),
+    "NODATA_UNDECLARED": (
+        _dem(lambda a, t, n: (np.where(np.arange(a.shape[1]) < 2, -9999.0, a).astype("float32"),
+                              t, None)),
+        "error",
+        r"declares no nodata value but holds the fill value\(s\) -9999 \(40 cells\).*"
+        r"Fix: declare the nodata value: gdal_edit.py -a_nodata -9999",
+    ),
+    "NODATA_UNDECLARED-zeros": (
+        _dem(lambda a, t, n: (np.where(np.arange(a.shape[0])[:, None] < 1, 0.0, a).astype("float32"),
+                              t, None)),
+        "error",
+        r"0 along the raster's edge \(25 cells\).*gdal_edit.py -a_nodata 0",
+    ),
+    "DEM_RANGE": (
+        _dem(lambda a, t, n: (a * 10, t, n)),
+        "error",
+        r"\d+ cells lie outside -10..3,000 m.*Fix: the DEM must hold metres",
     ),
 }
 
@@ -850,3 +974,25 @@ def test_one_geopackage_with_several_layers(tmp_path):
     ).all()
     missing = check_files(parcels=f"{gpkg}:nope")
     assert "FILE_UNREADABLE" in set(missing.code), missing.to_string()
+
+
+def test_cli_checks_the_columns_of_an_entitlement_rule_file(tmp_path):
+    d = clean()
+    d["households"]["Landless"] = ["yes", "no", "no"]
+    paths = write(d, tmp_path)
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[entitlement]\npaddy_ha_per_labour_unit = 0.3\n[[priority_group]]\n"
+                     "name = 'landless'\ncolumn = 'landless'\nshortfall_weight = 2\n")
+    args = ["check", "--households", str(paths["households"]), "--format", "json"]
+    result = CliRunner().invoke(cli, [*args, "--entitlements", str(rules)])
+    assert result.exit_code == 1, result.output
+    rows = json.loads(result.output)
+    assert [(r["code"], r["severity"]) for r in rows] == [("RULE_COLUMN_MISSING", "error")]
+    assert "did you mean 'Landless'?" in rows[0]["message"]
+    # the bundled rules name 'landless' too: the close name is an error without --entitlements
+    assert CliRunner().invoke(cli, args).exit_code == 1
+    d["households"] = d["households"].drop(columns="Landless")
+    paths = write(d, tmp_path / "plain")
+    plain = ["check", "--households", str(paths["households"])]
+    assert CliRunner().invoke(cli, plain).exit_code == 0
+    assert CliRunner().invoke(cli, [*plain, "--entitlements", str(rules)]).exit_code == 1

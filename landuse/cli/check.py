@@ -108,6 +108,14 @@ def _print_table(report, *, width: int) -> None:
     help="Largest hole enclosed by parcels reported as a gap; larger ones are open land [m²].",
 )
 @click.option(
+    "--entitlements",
+    "entitlements",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Entitlement rule file whose priority-group columns must exist in --households "
+    "(default: the bundled rules).",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Exit with 1 on warnings too.",
@@ -132,6 +140,7 @@ def command(
     demo,
     sliver_max_width_m,
     gap_max_m2,
+    entitlements,
     strict,
     fmt,
 ) -> None:
@@ -175,6 +184,7 @@ def command(
         slope_units=slope_units,
         sliver_max_width_m=sliver_max_width_m,
         gap_max_m2=gap_max_m2,
+        entitlements=entitlements or "default",
     )
     if fmt == "json":
         records = [

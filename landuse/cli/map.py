@@ -67,7 +67,51 @@ def read_plan_layers(plan: str | Path, names: list[str] | None = None) -> dict[s
     else:
         chosen = [n for n in LAYER_ORDER if n in sources] + sorted(
             n for n in sources if n not in LAYER_ORDER)
-    return {name: read_vector(sources[name][0], layer=sources[name][1], what=name) for name in chosen}
+    out = {name: read_vector(sources[name][0], layer=sources[name][1], what=name) for name in chosen}
+    for name, gdf in out.items():
+        _require_on_earth(gdf, f"{sources[name][0].name}:{sources[name][1]}")
+    return out
+
+
+def _require_on_earth(gdf: Any, source: str) -> None:
+    """Raise ``GeometryError`` for features whose coordinates fall outside the Earth in
+    their CRS (a web map draws in longitude and latitude): swapped axes, a wrong CRS or
+    typing errors such as 1e9 m. The message names the first such feature."""
+    import numpy as np
+    import shapely
+    from pyproj import CRS, Transformer
+
+    from landuse.errors import GeometryError
+
+    if gdf.crs is None or not len(gdf):
+        return
+    b = shapely.bounds(np.asarray(gdf.geometry.array, dtype=object))
+    present = ~np.isnan(b).all(axis=1)
+    if not present.any():
+        return
+    crs = CRS.from_user_input(gdf.crs)
+    if crs.is_geographic:
+        lon, lat = np.concatenate([b[:, 0], b[:, 2]]), np.concatenate([b[:, 1], b[:, 3]])
+    else:
+        to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        with np.errstate(all="ignore"):
+            lon, lat = to_ll.transform(np.concatenate([b[:, 0], b[:, 2]]),
+                                       np.concatenate([b[:, 1], b[:, 3]]), errcheck=False)
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    n = len(b)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    bad = (bad[:n] | bad[n:] | ~np.isfinite(b).all(axis=1)) & present
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        id_cols = [c for c in gdf.columns if str(c).endswith("_id")]
+        fid = str(gdf[id_cols[0]].iloc[pos]) if id_cols else f"row {pos + 1}"
+        raise GeometryError(
+            f"{int(bad.sum())} feature(s) cannot be placed on a map: their coordinates (x "
+            f"{b[pos, 0]:.6g}..{b[pos, 2]:.6g}, y {b[pos, 1]:.6g}..{b[pos, 3]:.6g}) lie outside "
+            f"the Earth in {crs.name}",
+            source=source, feature_id=fid,
+            hint="check the layer's CRS and coordinates (landuse check reports them as "
+            "COORD_RANGE); reproject or correct them")
 
 
 def _default_dem(plan: Path, dem: str | None) -> str | None:
