@@ -165,6 +165,14 @@ def sign_pdf_pades(pdf_bytes: bytes, *, private_key: Any, certificate: Any, reas
         The certificate does not belong to the key.
     LanduseError
         The input is not a readable PDF, or pyHanko is missing.
+
+    Notes
+    -----
+    Unlike the rest of ``landuse``'s outputs, a signed PDF is not byte-reproducible:
+    the signature carries its signing time (also printed on the stamp) and ECDSA
+    inside CMS uses a random nonce. The signed content itself (the original PDF)
+    is unchanged and stays reproducible. Percent signs in the stamp texts are
+    printed as they are.
     """
     _need_pyhanko()
     from asn1crypto import keys as asn1_keys

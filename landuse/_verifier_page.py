@@ -21,7 +21,7 @@ Why ECDSA P-256 with SHA-256, and not Ed25519
 
 Reading the QR
     Where the browser has ``BarcodeDetector`` with the ``qr_code`` format (Chrome on
-    Android, Safari 17+ on iOS), the page reads the QR from the camera
+    Android, among others), the page reads the QR from the camera
     (``getUserMedia``) or from a photo. Elsewhere (desktop Chromium on Linux, for one)
     it says so and takes pasted QR text: any QR app can scan and copy it. No QR
     decoder is bundled.
@@ -176,6 +176,48 @@ def _check_keys(public_keys: Sequence[Mapping[str, Any]]) -> list[dict[str, str]
         keys.append({"key_id": key_id, "spki_der_b64": base64.b64encode(der).decode("ascii"),
                      "label": entry["label"]})
     return keys
+
+
+def key_entry(public_key: Any, *, label: str) -> dict[str, str]:
+    """The page's entry for one district public key.
+
+    Parameters
+    ----------
+    public_key : EllipticCurvePublicKey or bytes
+        A ``cryptography`` ECDSA P-256 public key, or its PEM (SPKI) bytes.
+    label : str
+        Shown beside a certificate that verifies (e.g. ``"Xay district 2026"``).
+
+    Returns
+    -------
+    dict
+        ``{"key_id", "spki_der_b64", "label"}``; the key id is the first 16 hex
+        characters of SHA-256 of the SubjectPublicKeyInfo DER.
+
+    Examples
+    --------
+    >>> from cryptography.hazmat.primitives.asymmetric import ec
+    >>> e = key_entry(ec.generate_private_key(ec.SECP256R1()).public_key(), label="Xay")
+    >>> sorted(e), len(e["key_id"])
+    (['key_id', 'label', 'spki_der_b64'], 16)
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    if isinstance(public_key, bytes | str):
+        try:
+            public_key = serialization.load_pem_public_key(
+                public_key.encode("ascii") if isinstance(public_key, str) else public_key)
+        except ValueError as exc:
+            raise SchemaError(f"not a PEM public key ({exc})", source="public_key",
+                              hint="give the district's public key file (PEM) written by landuse keys init") from exc
+    try:
+        der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    except AttributeError as exc:
+        raise SchemaError(f"not a public key: {type(public_key).__name__}", source="public_key",
+                          hint="give an ECDSA P-256 public key") from exc
+    entry = {"key_id": hashlib.sha256(der).hexdigest()[:16],
+             "spki_der_b64": base64.b64encode(der).decode("ascii"), "label": str(label)}
+    return _check_keys([entry])[0]
 
 
 def _both(pair: tuple[str, str], cls: str = "") -> str:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from landuse._verifier_page import page_html, write_verifier_page
+from landuse._verifier_page import key_entry, page_html, write_verifier_page
 from landuse.errors import OutputExistsError, SchemaError
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -117,6 +117,16 @@ def test_bad_keys_are_refused(keys):
     rsa_like = ec.generate_private_key(ec.SECP384R1())
     with pytest.raises(SchemaError, match="not an ECDSA P-256"):
         page_html([entry(rsa_like)])
+
+
+def test_key_entry_from_a_key_or_its_pem(keys):
+    district, _ = keys
+    pem = district.public_key().public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert key_entry(district.public_key(), label="Xay district 2026") == entry(district)
+    assert key_entry(pem, label="Xay district 2026") == entry(district)
+    with pytest.raises(SchemaError, match="not a PEM public key"):
+        key_entry(b"-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----\n", label="x")
 
 
 # -- in headless Chromium -------------------------------------------------------------

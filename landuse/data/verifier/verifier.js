@@ -154,7 +154,7 @@
     show(await check(text));
   }
 
-  // -- QR reading with the browser's own BarcodeDetector (Android Chrome, Safari 17+) --
+  // -- QR reading with the browser's own BarcodeDetector (e.g. Chrome on Android) --
   let detector = null;
   let stream = null;
 
