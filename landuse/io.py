@@ -588,6 +588,8 @@ def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
         s = out.iloc[:, i]
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
             out.isetitem(i, s.astype(object).map(escape_cell, na_action="ignore"))
+        elif isinstance(s.dtype, pd.CategoricalDtype):
+            out.isetitem(i, s.cat.rename_categories([escape_cell(c) for c in s.cat.categories]))
     out.columns = [escape_cell(c) for c in out.columns]
     if isinstance(out.index, pd.MultiIndex):
         out.index = out.index.set_levels([lev.map(escape_cell) for lev in out.index.levels])

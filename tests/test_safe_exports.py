@@ -89,6 +89,20 @@ def test_hostile_column_names_and_index_are_escaped_too(tmp_path):
     assert list(back.columns) == ["-idx", "=cmd", "ok"] and back.iloc[0].tolist() == ["+i", "x", "@y"]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_categorical_and_string_dtypes_are_escaped(tmp_path, suffix):
+    df = pd.DataFrame({"c": pd.Categorical(["=a", "b", "=a"]), "s": pd.array(["@x", None, "y"], dtype="string")})
+    path = io.write_table(df, tmp_path / f"t{suffix}")
+    if suffix == ".csv":
+        assert path.read_text(encoding="utf-8").splitlines() == ["c,s", "'=a,'@x", "b,", "'=a,y"]
+    else:
+        ws = openpyxl.load_workbook(path).active
+        assert [c.value for c in ws["A"]] == ["c", "'=a", "b", "'=a"]
+        assert all(c.data_type == "s" for c in ws["A"])
+    back = io.read_table(path)
+    assert back["c"].tolist() == ["=a", "b", "=a"] and back["s"].iloc[0] == "@x"
+
+
 def test_households_reader_keeps_hostile_names(tmp_path):
     h = pd.DataFrame({"household_id": ["H1", "-H2"], "village_id": ["V1", "V1"],
                       "head_name": ["=HYPERLINK(1)", "ທ້າວ ບຸນມີ"], "members": [5, 6],
