@@ -102,6 +102,8 @@ def test_hostile_key_label_cannot_close_the_data_block(keys):
     text = page_html([entry(district, label="</script><script>alert(1)</script>" + XSS)])
     assert "</script><script>alert(1)" not in text and XSS not in text
     assert text.count("</script>") == 3  # two JSON blocks and the checker script
+    text = page_html([entry(district)], title_lao="</title>" + XSS, title_en="<b>x</b>")
+    assert "</title>" + XSS not in text and "&lt;/title&gt;&lt;img" in text and "<b>x</b>" not in text
 
 
 def test_bad_keys_are_refused(keys):
