@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from landuse import _digest
+from landuse import _digest, io
 from landuse.errors import DataReadError, SchemaError
 
 
@@ -103,6 +103,7 @@ def read_register(register: Any) -> pd.DataFrame:
                                 hint="give the register.csv or register.gpkg written with the certificates")
         if path.suffix.lower() == ".csv":
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            df = df.map(io.unescape_cell).rename(columns=io.unescape_cell)  # undo the formula guard
         elif path.suffix.lower() == ".gpkg":
             import geopandas as gpd
 

@@ -635,11 +635,14 @@ def _write_one(task: tuple[str, list[dict[str, Any]], Mapping]) -> tuple[str, st
 
 def _known_rows(out: Path) -> dict[str, dict[str, Any]]:
     """Register rows already written in *out* (register.csv, then the journal of an interrupted run)."""
+    from landuse import io as _io
+
     rows: dict[str, dict[str, Any]] = {}
     csv = out / "register.csv"
     if csv.is_file():
         try:
             df = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8")
+            df = df.map(_io.unescape_cell).rename(columns=_io.unescape_cell)  # undo the formula guard
             rows.update({r["certificate_no"]: r for r in df.to_dict("records")})
         except Exception as exc:  # noqa: BLE001 - an unreadable register is rebuilt
             log.warning("ignoring unreadable register %s: %s", csv, exc)

@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import shutil
 import tempfile
@@ -39,6 +40,7 @@ from landuse.raster import Raster
 __all__ = [
     "ALIASES",
     "atomic_output",
+    "escape_cell",
     "read_climate",
     "read_histories",
     "read_households",
@@ -47,6 +49,7 @@ __all__ = [
     "read_table",
     "read_vector",
     "read_villages",
+    "unescape_cell",
     "write_raster",
     "write_table",
     "write_vector",
@@ -223,7 +226,11 @@ def _drop_z(gdf: Any, path: Path) -> Any:
 
 
 def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int = 0) -> pd.DataFrame:
-    """Read a CSV (UTF-8, with or without BOM) or an XLSX sheet."""
+    """Read a CSV (UTF-8, with or without BOM) or an XLSX sheet.
+
+    The ``'`` that :func:`write_table` puts before text starting with a formula
+    character is removed (:func:`unescape_cell`), so a written table reads back equal.
+    """
     path = Path(path)
     _check_exists(path, what)
     suffix = path.suffix.lower()
@@ -252,6 +259,7 @@ def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int
             source=str(path),
             hint="check that it is a valid CSV or XLSX file",
         ) from exc
+    df = _unescape_frame(df)
     df.columns = [str(c).strip() for c in df.columns]
     df.attrs["source"] = path.name
     return df
@@ -563,19 +571,106 @@ def _write_shapefile(gdf: Any, path: Path, *, overwrite: bool, **kwargs: Any) ->
     return path
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: Any) -> Any:
+    """Make a text cell inert in a spreadsheet: prefix ``'`` to text that could start a formula.
+
+    A string whose first character, after any run of ``'``, is one of
+    :data:`FORMULA_TRIGGERS` gets one more leading ``'``, as the OWASP guidance on
+    CSV injection recommends; numbers and every other value pass unchanged, so a
+    negative number stays a number. Counting the run of ``'`` makes the escape
+    exactly reversible by :func:`unescape_cell`, also for text that already began
+    with ``'=``.
+
+    References
+    ----------
+    .. [1] OWASP Foundation, "CSV Injection".
+       https://owasp.org/www-community/attacks/CSV_Injection
+
+    Examples
+    --------
+    >>> escape_cell("=HYPERLINK(1)"), escape_cell("-5"), escape_cell(-5), escape_cell("ບຸນມີ")
+    ("'=HYPERLINK(1)", "'-5", -5, 'ບຸນມີ')
+    >>> unescape_cell(escape_cell("'@x")) == "'@x"
+    True
+    """
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: Any) -> Any:
+    """Undo :func:`escape_cell`: drop the one ``'`` it added, leave everything else."""
+    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of *df* whose text cells, column names and index labels are escaped."""
+    out = df.copy()
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            out.isetitem(i, s.astype(object).map(escape_cell, na_action="ignore"))
+        elif isinstance(s.dtype, pd.CategoricalDtype):
+            out.isetitem(i, s.cat.rename_categories([escape_cell(c) for c in s.cat.categories]))
+    out.columns = [escape_cell(c) for c in out.columns]
+    if isinstance(out.index, pd.MultiIndex):
+        out.index = out.index.set_levels([lev.map(escape_cell) for lev in out.index.levels])
+    else:
+        out.index = out.index.map(escape_cell)
+        out.index.name = escape_cell(df.index.name)
+    return out
+
+
+def _unescape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`_escape_frame` on a table just read (text cells and column names)."""
+    for i in range(df.shape[1]):
+        if df.iloc[:, i].dtype == object:
+            df.isetitem(i, df.iloc[:, i].map(unescape_cell, na_action="ignore"))
+    df.columns = [unescape_cell(c) for c in df.columns]
+    return df
+
+
 def write_table(df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,
                 sheet_name: str = "table", index: bool = False) -> Path:
-    """Write a table atomically as CSV (UTF-8, ``\\n`` line ends) or XLSX."""
+    """Write a table atomically as CSV (UTF-8, ``\\n`` line ends) or XLSX.
+
+    No cell can become a formula: text that starts with ``=``, ``+``, ``-``, ``@``,
+    tab or CR gets a leading ``'`` (:func:`escape_cell`; :func:`read_table` removes
+    it again), numbers stay numbers, and XLSX text cells are stored as strings.
+    """
     path = Path(path)
+    safe = _escape_frame(df)
     with atomic_output(path, overwrite=overwrite) as tmp:
         if path.suffix.lower() == ".xlsx":
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                df.to_excel(writer, sheet_name=sheet_name[:31], index=index)
+                safe.to_excel(writer, sheet_name=sheet_name[:31], index=index)
                 writer.book.properties.creator = "landuse"
+                for ws in writer.book.worksheets:
+                    _cells_as_text(ws)
             _freeze_xlsx(tmp)
         else:
-            df.to_csv(tmp, index=index, encoding="utf-8", lineterminator="\n")
+            # Python < 3.12 leaves a bare CR unquoted, which splits the row in every
+            # reader: quote all text fields when any cell holds one
+            has_cr = any(isinstance(v, str) and "\r" in v
+                         for v in [*safe.columns, *safe.index.names, *safe.to_numpy(dtype=object).ravel(),
+                                   *(safe.index.to_flat_index() if index else [])])
+            safe.to_csv(tmp, index=index, encoding="utf-8", lineterminator="\n",
+                        quoting=csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
     return path
+
+
+def _cells_as_text(ws: Any) -> None:
+    """Store every text cell of an openpyxl worksheet with data type string, never formula."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
 
 
 def _freeze_xlsx(path: Path) -> None:
