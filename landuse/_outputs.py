@@ -62,7 +62,7 @@ _HINTS = {
     errno.EROFS: "the disk is read-only; choose an output folder on a writable disk",
     errno.EACCES: "choose a folder you can write to, or change its permissions",
     errno.EPERM: "choose a folder you can write to, or change its permissions (or chattr -i)",
-    errno.ENAMETOOLONG: "use a shorter output folder path (or shorter ids: at most 64 characters)",
+    errno.ENAMETOOLONG: "use a shorter output folder path, or shorter ids",
     errno.ENOENT: "check the path",
     errno.ENOTDIR: "a part of the path is a file, not a folder; check the path",
     errno.EIO: "the disk reported an input/output error; check the disk or USB stick",
