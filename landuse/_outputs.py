@@ -249,6 +249,15 @@ def inspect_target(target: Path, *, inputs: Mapping[str, Path], overwrite: bool)
             source=str(target),
             hint="choose an empty output folder, or move those files away "
                  "(--overwrite replaces only the files of a previous run)")
+    if overwrite and manifest is not None:
+        changed = [f["path"] for f in manifest["files"] if (target / f["path"]).is_file()
+                   and ((target / f["path"]).stat().st_size != f.get("size")
+                        or sha256_file(target / f["path"]) != f.get("sha256"))]
+        if changed:
+            raise OutputExistsError(
+                f"{len(changed)} file(s) of the previous run were changed after it: {_name_few(changed)}",
+                source=str(target),
+                hint="move them away first (they may hold your edits), or choose another output folder")
     if not overwrite:
         raise OutputExistsError("the output folder holds a previous run", source=str(target),
                                 hint="choose another folder, or pass --overwrite (overwrite=True) to "

@@ -101,11 +101,12 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
         parcels = parcels.join(metrics[extra])
     parcels = parcels.sort_values("parcel_id").reset_index(drop=True)
-    done = [r.village_id for r in ok]
+    done = sorted(vids)  # a village that failed before still has its village and parcels layers
 
     def layers_of(keep: set[str]) -> dict[str, Any]:
         prod = lambda key: _concat([r.products.get(key) for r in ok if r.village_id in keep])  # noqa: E731
-        layers: dict[str, Any] = {"villages": villages, "parcels": parcels}
+        layers: dict[str, Any] = {"villages": villages[villages["village_id"].isin(keep)],
+                                  "parcels": parcels[parcels["village_id"].isin(keep)]}
         if streams is not None and len(streams):
             layers["streams"] = streams
         for key, name in (("zones", "zones"), ("allocations", "allocations"), ("unallocated", "unallocated"),
@@ -114,7 +115,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
             if g is not None and hasattr(g, "geometry"):
                 layers[name] = g
         scheme_layers = [s.layer for s in schemes if getattr(s, "layer", None) is not None
-                         and s.spec.village_id in keep | (vids - set(done))]
+                         and s.spec.village_id in keep]
         if scheme_layers:
             layers["schemes"] = _concat(scheme_layers)
         return layers
@@ -239,7 +240,7 @@ def _write_tables(tables_dir: Path, plan: Any, inputs: Any, ok: list[Any], keep:
         "fallow_cycles": prod("fallow_cycles"),
         "land_demand": prod("land_demand"),
         "conflicts": _drop_geom(prod("conflicts")),
-        "parcel_metrics": _drop_geom(parcels),
+        "parcel_metrics": _drop_geom(parcels[parcels["village_id"].isin(keep)]),
     }
     if schemes:
         tables["irrigation_summary"] = pd.DataFrame([_flat(s.summary) for s in schemes])
