@@ -88,12 +88,38 @@ def os_error_text(exc: OSError) -> tuple[str, str]:
     return msg, _HINTS.get(exc.errno, "check the path, the disk and the permissions, then run again")
 
 
-def environment_error(exc: BaseException) -> OSError | None:
+def environment_error(exc: BaseException, *, folder: Path | None = None) -> OSError | None:
     """The OSError (disk full, permission, read-only, name too long) behind *exc*, if any.
 
-    GDAL and other C libraries report such failures in their own exception types; the
-    chain (``__cause__``/``__context__``) and the message are searched.
+    GDAL and other C libraries report such failures in their own exception types
+    ("Failed to commit transaction"); the chain (``__cause__``/``__context__``) and the
+    messages are searched, and when they say nothing and *folder* is given, writing 1 MiB
+    there tells whether the disk takes more data.
     """
+    found = _chained_os_error(exc)
+    if found is None and folder is not None:
+        found = _probe_space(folder)
+    return found
+
+
+def _probe_space(folder: Path, *, size: int = 1 << 20) -> OSError | None:
+    probe = Path(folder) / f".landuse-space-test-{os.getpid()}"
+    try:
+        with open(probe, "wb") as fh:
+            fh.write(b"\0" * size)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        if exc.errno in ENVIRONMENT_ERRNOS:
+            return OSError(exc.errno, exc.strerror, str(folder))
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return None
+
+
+def _chained_os_error(exc: BaseException) -> OSError | None:
     seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
@@ -405,7 +431,7 @@ def output_folder(out: str | os.PathLike, *, inputs: Mapping[str, Path], overwri
         except LanduseError:
             raise
         except Exception as exc:
-            env = environment_error(exc)
+            env = environment_error(exc, folder=staging if staging.exists() else None)
             if env is None:
                 raise
             msg, hint = os_error_text(env)

@@ -121,7 +121,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         return layers
 
     outputs: dict[str, Path] = {}
-    isolate = lambda step, build: _isolated(step, done, build, status)  # noqa: E731
+    isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
     outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep))) or {})
     outputs.update(isolate("tables", lambda keep: _write_tables(out / "tables", plan, inputs, ok, keep, parcels,
                                                                 schemes)) or {})
@@ -168,19 +168,20 @@ def reason_of(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str]) -> Any:
+def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *, folder: Path) -> Any:
     """``build(villages)`` for all *vids*; on a failure, find the villages it comes from.
 
     The step is tried for each village alone; those that fail are marked failed (with
     the step's name and the reason) and the step is built for the others. A failure of
-    the place (disk full, no permission) or one that no single village explains is raised.
+    the place (disk full, no permission: see :func:`landuse._outputs.environment_error`)
+    is raised, and so is one that no village explains or every village repeats.
     """
     from landuse._outputs import environment_error
 
     try:
         return build(set(vids))
     except Exception as exc:  # noqa: BLE001 - isolate the villages, keep the traceback for the log
-        if environment_error(exc) is not None or len(vids) == 0:
+        if environment_error(exc, folder=folder) is not None or len(vids) == 0:
             raise
         first = exc
         log.debug("%s failed for the district, trying each village alone", step, exc_info=True)
@@ -189,10 +190,10 @@ def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str]) ->
         try:
             build({vid})
         except Exception as exc:  # noqa: BLE001
-            if environment_error(exc) is not None:
+            if environment_error(exc, folder=folder) is not None:
                 raise
             bad[vid] = exc
-    if not bad:
+    if not bad or len(bad) == len(vids):
         raise first
     for vid, exc in bad.items():
         fail_village(status, vid, f"{step}: {reason_of(exc)}")
@@ -271,7 +272,7 @@ def _write_irrigation(irr_dir: Path, schemes: list[Any], status: dict[str, str])
             with io.atomic_output(path, overwrite=True) as tmp:
                 tmp.write_text(s.report(), encoding="utf-8")
         except Exception as exc:  # noqa: BLE001 - one scheme's report fails its village only
-            if environment_error(exc) is not None:
+            if environment_error(exc, folder=irr_dir) is not None:
                 raise
             fail_village(status, s.spec.village_id, f"irrigation report {s.spec.scheme_id}: {reason_of(exc)}")
             continue

@@ -206,7 +206,7 @@ def write_reports(folder: Path, *, plan: Any, results: list[Any], schemes: list[
             with io.atomic_output(path, overwrite=True) as tmp:
                 tmp.write_text(html, encoding="utf-8")
         except Exception as exc:  # noqa: BLE001 - one village's report fails that village only
-            if environment_error(exc) is not None:
+            if environment_error(exc, folder=folder) is not None:
                 raise
             fail_village(status, r.village_id, f"report: {reason_of(exc)}")
             continue
