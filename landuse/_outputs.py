@@ -262,8 +262,10 @@ def inspect_target(target: Path, *, inputs: Mapping[str, Path], overwrite: bool)
     manifest = read_manifest(target)
     if manifest is not None:
         listed = manifest["_paths"]
-    elif (target / "summary.json").is_file() and all(_matches(f, KNOWN_PRODUCTS) for f in files):
-        listed = set(files)  # an output folder of landuse before manifests
+    elif (target / "summary.json").is_file():
+        # an output folder of landuse from before manifests: a previous run when every
+        # file is a landuse product; the others are named below
+        listed = {f for f in files if _matches(f, KNOWN_PRODUCTS)}
     else:
         listed = set()
     ancestors = {"/".join(f.split("/")[:i]) for f in listed for i in range(1, f.count("/") + 1)}

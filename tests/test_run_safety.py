@@ -358,18 +358,25 @@ def _paused_run(tmp_path: Path, point: str, *args: object) -> tuple[subprocess.P
     script = tmp_path / "pause_run.py"
     script.write_text(_PAUSE, encoding="utf-8")
     marker = tmp_path / f"paused-{point}"
+    log = open(tmp_path / f"paused-{point}.log", "w+", encoding="utf-8")  # a pipe could fill and block
     proc = subprocess.Popen([sys.executable, str(script), point, str(marker), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_subprocess_env(),
+                            stdout=log, stderr=subprocess.STDOUT, text=True, env=_subprocess_env(),
                             cwd=ROOT, start_new_session=True)
+    proc.log = log  # type: ignore[attr-defined]
     t0 = time.monotonic()
     while not marker.exists():
         if proc.poll() is not None:
-            pytest.fail(f"the run ended before {point}: {proc.stderr.read()}")
+            pytest.fail(f"the run ended before {point}: {_output(proc)}")
         if time.monotonic() - t0 > 900:
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail(f"the run did not reach {point}")
         time.sleep(0.1)
     return proc, marker
+
+
+def _output(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)  # type: ignore[attr-defined]
+    return proc.log.read()  # type: ignore[attr-defined]
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -441,7 +448,7 @@ def test_two_concurrent_runs_one_succeeds_one_is_refused(tmp_path):
     assert f"another landuse run (pid {first.pid}) is writing to this output folder" in _one_error_line(
         second.stderr)
     Path(str(marker) + ".go").write_text("go")
-    assert first.wait(timeout=900) == 0, first.stderr.read()
+    assert first.wait(timeout=900) == 0, _output(first)
     _verify_complete(out)
     _no_leftovers(out)
     assert _hashes(p.parent) == inputs
