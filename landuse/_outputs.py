@@ -363,6 +363,9 @@ def _commit(staging: Path, target: Path, *, inputs: Mapping[str, Path], plan: Ma
 def _recover(target: Path) -> None:
     """Under the lock: remove stale staging folders, restore a run interrupted mid-swap."""
     parent, name = target.parent, target.name
+    with contextlib.suppress(OSError):
+        for probe in target.glob(".landuse-write-test-*"):  # left by a run killed while probing
+            probe.unlink()
     try:
         entries = sorted(os.listdir(parent))
     except OSError:

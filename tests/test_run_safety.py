@@ -307,10 +307,8 @@ _PAUSE = r'''
 import os, sys, time
 from pathlib import Path
 
-point, marker = sys.argv[1], Path(sys.argv[2])
 
-
-def pause():
+def pause(marker):
     if marker.exists():
         return
     marker.write_text(str(os.getpid()))
@@ -319,38 +317,42 @@ def pause():
         time.sleep(0.05)
 
 
-from landuse import _plan_outputs
+def patch(point, marker):
+    from landuse import _plan_outputs
 
-if point == "geopackage":  # after the GeoPackage is written
-    real = _plan_outputs._write_geopackage
+    if point == "geopackage":  # after the GeoPackage is written
+        real = _plan_outputs._write_geopackage
 
-    def after_geopackage(*args, **kwargs):
-        out = real(*args, **kwargs)
-        pause()
-        return out
-
-    _plan_outputs._write_geopackage = after_geopackage
-elif point == "certificates":  # after 20 certificates are written
-    import tqdm.auto
-
-    class Bar(tqdm.auto.tqdm):
-        def __init__(self, *args, **kwargs):
-            self._certs, self._calls = kwargs.get("desc") == "certificates", 0
-            super().__init__(*args, **kwargs)
-
-        def update(self, n=1):
-            out = super().update(n)
-            self._calls += 1
-            if self._certs and self._calls >= 20:
-                pause()
+        def after_geopackage(*args, **kwargs):
+            out = real(*args, **kwargs)
+            pause(marker)
             return out
 
-    tqdm.auto.tqdm = Bar
+        _plan_outputs._write_geopackage = after_geopackage
+    elif point == "certificates":  # after 20 certificates are written
+        import tqdm.auto
 
-from landuse.cli.main import main
+        class Bar(tqdm.auto.tqdm):
+            def __init__(self, *args, **kwargs):
+                self._certs, self._calls = kwargs.get("desc") == "certificates", 0
+                super().__init__(*args, **kwargs)
 
-sys.argv = ["landuse", "-q", *sys.argv[3:]]
-main()
+            def update(self, n=1):
+                out = super().update(n)
+                self._calls += 1
+                if self._certs and self._calls >= 20:
+                    pause(marker)
+                return out
+
+        tqdm.auto.tqdm = Bar
+
+
+if __name__ == "__main__":  # certificate workers (spawn) import this file as __mp_main__
+    patch(sys.argv[1], Path(sys.argv[2]))
+    from landuse.cli.main import main
+
+    sys.argv = ["landuse", "-q", *sys.argv[3:]]
+    main()
 '''
 
 
