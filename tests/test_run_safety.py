@@ -30,7 +30,7 @@ from click.testing import CliRunner
 
 from landuse import _outputs, datasets, plan
 from landuse.cli.main import cli
-from landuse.errors import LanduseWarning, OutputExistsError
+from landuse.errors import LanduseWarning, OutputExistsError, OutputFolderError
 
 DATA = datasets.get_path("plan").parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,6 +144,55 @@ def test_run_writes_a_manifest_of_every_file_and_input(prev):
         assert entry["path"] == str((p.parent / rel).resolve()) and entry["sha256"] == _sha(p.parent / rel)
     assert manifest["inputs"]["plan"]["sha256"] == manifest["plan"]["sha256"] == _sha(p)
     assert ".staging-" not in (out / "run.log").read_text(encoding="utf-8")
+    _no_leftovers(out)
+
+
+# -- the output folder mechanics, directly --------------------------------------------------------
+def _write(stage: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+        (stage / rel).write_text(text, encoding="utf-8")
+
+
+def test_output_folder_swaps_whole_runs_and_keeps_the_previous_one_on_failure(tmp_path):
+    src = tmp_path / "input.csv"
+    src.write_text("a,b\n", encoding="utf-8")
+    out, meta = tmp_path / "out", {"name": "unit", "path": None, "sha256": None}
+    with _outputs.output_folder(out, inputs={"table": src}, overwrite=False, plan=meta) as stage:
+        assert stage.parent == tmp_path and stage.name == f".out.staging-{os.getpid()}"
+        _write(stage, {"a.txt": "one", "sub/b.txt": "two"})
+        assert not out.exists()  # nothing visible before the end
+    first = _verify_complete(out)
+    assert [f["path"] for f in first["files"]] == ["a.txt", "sub/b.txt"]
+    assert first["inputs"]["table"] == {"path": str(src.resolve()), "size": 4,
+                                        "sha256": hashlib.sha256(b"a,b\n").hexdigest()}
+    before = _hashes(out)
+    # a run that fails half-way: the previous run stays as it was, the staging folder goes
+    with pytest.raises(RuntimeError, match="half-way"):
+        with _outputs.output_folder(out, inputs={}, overwrite=True, plan=meta) as stage:
+            _write(stage, {"a.txt": "new"})
+            raise RuntimeError("half-way")
+    assert _hashes(out) == before
+    _no_leftovers(out)
+    # a second run that does not make sub/b.txt: --overwrite replaces the whole previous run
+    with _outputs.output_folder(out, inputs={}, overwrite=True, plan=meta) as stage:
+        _write(stage, {"a.txt": "new"})
+    assert [f["path"] for f in _verify_complete(out)["files"]] == ["a.txt"] and not (out / "sub").exists()
+    assert src.read_text(encoding="utf-8") == "a,b\n"
+
+
+def test_output_folder_lock_names_the_holder_and_stale_staging_is_removed(tmp_path):
+    out, meta = tmp_path / "out", {"name": "unit", "path": None, "sha256": None}
+    stale = tmp_path / ".out.staging-999999"
+    _write(stale, {"plan.gpkg": "half"})  # left by a run killed earlier
+    with _outputs.output_folder(out, inputs={}, overwrite=False, plan=meta) as stage:
+        assert not stale.exists()
+        assert (tmp_path / ".out.lock").read_text().strip() == str(os.getpid())
+        with pytest.raises(OutputFolderError, match=rf"another landuse run \(pid {os.getpid()}\) is writing"):
+            with _outputs.output_folder(out, inputs={}, overwrite=True, plan=meta):
+                pass
+        _write(stage, {"a.txt": "one"})
+    _verify_complete(out)
     _no_leftovers(out)
 
 
