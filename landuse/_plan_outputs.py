@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse import io
 from landuse._ids import id_filename
 
 log = logging.getLogger("landuse.plan")
@@ -30,10 +31,22 @@ _LAYER_STYLES = {
 }
 
 
-def log_handler(out: Path) -> logging.Handler:
+class _ShownAs(logging.Formatter):
+    """Names the output folder, not the staging folder the run writes into."""
+
+    def __init__(self, fmt: str, staging: str, shown: str) -> None:
+        super().__init__(fmt)
+        self.staging, self.shown = staging, shown
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(self.staging, self.shown)
+
+
+def log_handler(out: Path, *, shown_as: Path | None = None) -> logging.Handler:
     """A log file in the output folder; no timestamps, so reruns give the same bytes."""
     h = logging.FileHandler(out / "run.log", mode="w", encoding="utf-8")
-    h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    h.setFormatter(_ShownAs(fmt, str(out), str(shown_as)) if shown_as is not None else logging.Formatter(fmt))
     h.setLevel(logging.INFO)
     return h
 
@@ -68,11 +81,17 @@ def _gpkg_safe(gdf: Any) -> Any:
 def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, results: list[Any],
               schemes: list[Any], status: dict[str, str], overwrite: bool, progress: bool
               ) -> tuple[dict[str, Path], dict[str, Any]]:
-    """Write every product; return ``({name: path}, summary)``."""
-    from landuse import _plan_report, _qgis_styles, io
+    """Write every product; return ``({name: path}, summary)``.
+
+    Each step (GeoPackage, tables, irrigation reports, map, certificates, reports) is
+    isolated per village: a failure that comes from one village's data fails that
+    village (the reason goes into *status*, so into ``summary.json`` and on screen) and
+    the step is written for the others. Failures of the place (disk full, permission)
+    stop the run.
+    """
+    from landuse import _plan_report
 
     ok = [r for r in results if r.ok]
-    prod = lambda key: _concat([r.products.get(key) for r in ok])  # noqa: E731
     wanted = set(plan.options.villages)
     villages = inputs.villages.sort_values("village_id").reset_index(drop=True)
     if wanted:
@@ -83,22 +102,108 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
         parcels = parcels.join(metrics[extra])
     parcels = parcels.sort_values("parcel_id").reset_index(drop=True)
+    done = sorted(vids)  # a village that failed before still has its village and parcels layers
 
-    layers: dict[str, Any] = {"villages": villages, "parcels": parcels}
-    if streams is not None and len(streams):
-        layers["streams"] = streams
-    for key, name in (("zones", "zones"), ("allocations", "allocations"), ("unallocated", "unallocated"),
-                      ("conflicts", "conflicts"), ("fallow_parcels", "fallow")):
-        g = prod(key)
-        if g is not None and hasattr(g, "geometry"):
-            layers[name] = g
-    scheme_layers = [s.layer for s in schemes if getattr(s, "layer", None) is not None]
-    if scheme_layers:
-        layers["schemes"] = _concat(scheme_layers)
+    def layers_of(keep: set[str]) -> dict[str, Any]:
+        prod = lambda key: _concat([r.products.get(key) for r in ok if r.village_id in keep])  # noqa: E731
+        layers: dict[str, Any] = {"villages": villages[villages["village_id"].isin(keep)],
+                                  "parcels": parcels[parcels["village_id"].isin(keep)]}
+        if streams is not None and len(streams):
+            layers["streams"] = streams
+        for key, name in (("zones", "zones"), ("allocations", "allocations"), ("unallocated", "unallocated"),
+                          ("conflicts", "conflicts"), ("fallow_parcels", "fallow")):
+            g = prod(key)
+            if g is not None and hasattr(g, "geometry"):
+                layers[name] = g
+        scheme_layers = [s.layer for s in schemes if getattr(s, "layer", None) is not None
+                         and s.spec.village_id in keep]
+        if scheme_layers:
+            layers["schemes"] = _concat(scheme_layers)
+        return layers
 
     outputs: dict[str, Path] = {}
-    # GeoPackage, built beside the target then renamed (atomic)
-    gpkg = out / "plan.gpkg"
+    isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
+    outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep))) or {})
+    outputs.update(isolate("tables", lambda keep: _write_tables(out / "tables", plan, inputs, ok, keep, parcels,
+                                                                schemes)) or {})
+    outputs.update(_write_irrigation(out / "irrigation", schemes, status))
+    if plan.options.map:
+        outputs.update(isolate("map", lambda keep: {"map": _write_map(out / "map.html", layers_of(keep),
+                                                                       inputs.dem, title=plan.name)}) or {})
+    if plan.options.certificates:
+        def certs(keep: set[str]) -> dict[str, Path]:
+            alloc = layers_of(keep).get("allocations")
+            if alloc is None:
+                return {}
+            shutil.rmtree(out / "certificates", ignore_errors=True)  # a clean folder for each attempt
+            return _write_certificates(out / "certificates", plan, alloc, inputs, progress=progress)
+
+        outputs.update(isolate("certificates", certs) or {})
+
+    summary = _summary(plan, results, schemes, status)
+    outputs.update(_plan_report.write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
+                                              status=status, villages=villages, summary=summary))
+    summary = _summary(plan, results, schemes, status)  # report failures included
+    path = out / "summary.json"
+    with io.atomic_output(path, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    outputs["summary"] = path
+    return outputs, summary
+
+
+def fail_village(status: dict[str, str], vid: str, reason: str) -> None:
+    """Record *reason* as (one more) cause of failure of village *vid*."""
+    old = status.get(vid, "ok")
+    status[vid] = reason if old == "ok" else f"{old}; {reason}"
+    log.error("village %s failed: %s", vid, reason)
+
+
+def reason_of(exc: BaseException) -> str:
+    """One line for a failure: the LanduseError message, or the exception type and message."""
+    from landuse.errors import LanduseError
+
+    if isinstance(exc, LanduseError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({exc.filename})" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *, folder: Path) -> Any:
+    """``build(villages)`` for all *vids*; on a failure, find the villages it comes from.
+
+    The step is tried for each village alone; those that fail are marked failed (with
+    the step's name and the reason) and the step is built for the others. A failure of
+    the place (disk full, no permission: see :func:`landuse._outputs.environment_error`)
+    is raised, and so is one that no village explains or every village repeats.
+    """
+    from landuse._outputs import environment_error
+
+    try:
+        return build(set(vids))
+    except Exception as exc:  # noqa: BLE001 - isolate the villages, keep the traceback for the log
+        if environment_error(exc, folder=folder) is not None or len(vids) == 0:
+            raise
+        first = exc
+        log.debug("%s failed for the district, trying each village alone", step, exc_info=True)
+    bad: dict[str, BaseException] = {}
+    for vid in vids:
+        try:
+            build({vid})
+        except Exception as exc:  # noqa: BLE001
+            if environment_error(exc, folder=folder) is not None:
+                raise
+            bad[vid] = exc
+    if not bad or len(bad) == len(vids):
+        raise first
+    for vid, exc in bad.items():
+        fail_village(status, vid, f"{step}: {reason_of(exc)}")
+    return build(set(vids) - set(bad))
+
+
+def _write_geopackage(gpkg: Path, layers: dict[str, Any]) -> dict[str, Path]:
+    from landuse import _qgis_styles
+
     with io.atomic_output(gpkg, overwrite=True) as tmp:
         first = True
         for name, gdf in layers.items():
@@ -119,11 +224,16 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
             styles[name] = (gdf.geometry.name, _qgis_styles.qml(kind, column=col, vocabulary=vocab,
                                                                  colour=colour, fill_alpha=alpha))
         _qgis_styles.write_styles(tmp, styles)
-    outputs["geopackage"] = gpkg
+    return {"geopackage": gpkg}
 
-    # tables
-    tables_dir = out / "tables"
+
+def _write_tables(tables_dir: Path, plan: Any, inputs: Any, ok: list[Any], keep: set[str], parcels: Any,
+                  schemes: list[Any]) -> dict[str, Path]:
+    prod = lambda key: _concat([r.products.get(key) for r in ok if r.village_id in keep])  # noqa: E731
     tables_dir.mkdir(exist_ok=True)
+    for old in tables_dir.iterdir():  # a clean folder for each attempt
+        old.unlink()
+    outputs: dict[str, Path] = {}
     tables: dict[str, Any] = {
         "check": inputs.check,
         "zone_table": prod("zone_table"),
@@ -132,7 +242,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         "fallow_cycles": prod("fallow_cycles"),
         "land_demand": prod("land_demand"),
         "conflicts": _drop_geom(prod("conflicts")),
-        "parcel_metrics": _drop_geom(parcels),
+        "parcel_metrics": _drop_geom(parcels[parcels["village_id"].isin(keep)]),
     }
     if schemes:
         tables["irrigation_summary"] = pd.DataFrame([_flat(s.summary) for s in schemes])
@@ -148,34 +258,27 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         path = tables_dir / "households.xlsx"
         io.write_table(tables["households"], path, overwrite=True, sheet_name="households")
         outputs["table:households.xlsx"] = path
+    return outputs
 
-    # irrigation reports
+
+def _write_irrigation(irr_dir: Path, schemes: list[Any], status: dict[str, str]) -> dict[str, Path]:
+    from landuse._outputs import environment_error
+
+    outputs: dict[str, Path] = {}
     if schemes:
-        irr_dir = out / "irrigation"
         irr_dir.mkdir(exist_ok=True)
-        for s in schemes:
-            path = irr_dir / id_filename(s.spec.scheme_id, ".md")
+    for s in schemes:
+        path = irr_dir / id_filename(s.spec.scheme_id, ".md")
+        try:
             with io.atomic_output(path, overwrite=True) as tmp:
                 tmp.write_text(s.report(), encoding="utf-8")
-            outputs[f"irrigation:{s.spec.scheme_id}"] = path
-
-    # map
-    if plan.options.map:
-        outputs["map"] = _write_map(out / "map.html", layers, inputs.dem, title=plan.name)
-
-    # certificates
-    if plan.options.certificates and layers.get("allocations") is not None:
-        outputs.update(_write_certificates(out / "certificates", plan, layers["allocations"], inputs,
-                                           progress=progress))
-
-    summary = _summary(plan, results, schemes, status)
-    outputs.update(_plan_report.write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
-                                              status=status, villages=villages, summary=summary))
-    path = out / "summary.json"
-    with io.atomic_output(path, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    outputs["summary"] = path
-    return outputs, summary
+        except Exception as exc:  # noqa: BLE001 - one scheme's report fails its village only
+            if environment_error(exc, folder=irr_dir) is not None:
+                raise
+            fail_village(status, s.spec.village_id, f"irrigation report {s.spec.scheme_id}: {reason_of(exc)}")
+            continue
+        outputs[f"irrigation:{s.spec.scheme_id}"] = path
+    return outputs
 
 
 def _drop_geom(df: Any) -> Any:

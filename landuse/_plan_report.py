@@ -198,12 +198,22 @@ def write_reports(folder: Path, *, plan: Any, results: list[Any], schemes: list[
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
     by_id = villages.set_index("village_id")
+    from landuse._outputs import environment_error
+    from landuse._plan_outputs import fail_village, reason_of
+
     for r in results:
         path = folder / id_filename(r.village_id, ".html")
-        html = village_page(plan, by_id.loc[r.village_id], r, schemes, status.get(r.village_id, "ok"))
-        with io.atomic_output(path, overwrite=True) as tmp:
-            tmp.write_text(html, encoding="utf-8")
+        try:
+            html = village_page(plan, by_id.loc[r.village_id], r, schemes, status.get(r.village_id, "ok"))
+            with io.atomic_output(path, overwrite=True) as tmp:
+                tmp.write_text(html, encoding="utf-8")
+        except Exception as exc:  # noqa: BLE001 - one village's report fails that village only
+            if environment_error(exc, folder=folder) is not None:
+                raise
+            fail_village(status, r.village_id, f"report: {reason_of(exc)}")
+            continue
         out[f"report:{r.village_id}"] = path
+    summary = {**summary, "n_failed": sum(v != "ok" for v in status.values())}
     path = folder / "index.html"
     with io.atomic_output(path, overwrite=True) as tmp:
         tmp.write_text(district_page(plan, villages, results, schemes, status, summary), encoding="utf-8")

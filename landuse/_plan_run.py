@@ -413,8 +413,14 @@ def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[
         try:
             log.info("scheme %s: water balance, source, canal", spec.scheme_id)
             results.append(size_scheme(spec, inputs.climate, dem=inputs.dem, parcels=parcels))
-        except LanduseError as exc:
-            failed[spec.village_id] = f"irrigation scheme {spec.scheme_id}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - one scheme fails its village only
+            from landuse._outputs import environment_error
+            from landuse._plan_outputs import reason_of
+
+            if environment_error(exc) is not None:
+                raise
+            log.debug("scheme %s failed", spec.scheme_id, exc_info=True)
+            failed[spec.village_id] = f"irrigation scheme {spec.scheme_id}: {reason_of(exc)}"
     return results, failed
 
 
@@ -439,13 +445,13 @@ def _drop_failed_villages(inputs: Inputs, wanted: set[str]) -> list[VillageResul
 
 
 def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, scheduler: str | None,
-            progress: bool) -> Any:
-    """Run *plan* into *out* (see :func:`landuse.plan.run_plan`)."""
+            progress: bool, shown_as: Path | None = None) -> Any:
+    """Run *plan* into *out* (the staging folder; *shown_as* is the output folder the log names)."""
     from landuse import _plan_outputs
     from landuse.plan import PlanRun
 
     out.mkdir(parents=True, exist_ok=True)
-    handler = _plan_outputs.log_handler(out)
+    handler = _plan_outputs.log_handler(out, shown_as=shown_as)
     logging.getLogger("landuse").addHandler(handler)
     try:
         log.info("plan %s: reading and checking the inputs", plan.name)

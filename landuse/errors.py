@@ -28,6 +28,7 @@ __all__ = [
     "LanduseError",
     "LanduseWarning",
     "OutputExistsError",
+    "OutputFolderError",
     "RasterError",
     "RuleError",
     "SchemaError",
@@ -114,6 +115,10 @@ class DataReadError(LanduseError, OSError):
 
 class OutputExistsError(LanduseError, FileExistsError):
     """An output exists and ``overwrite`` was not requested."""
+
+
+class OutputFolderError(LanduseError, OSError):
+    """An output folder that cannot be used now: locked by another run, not writable, disk full."""
 
 
 class RuleError(LanduseError, ValueError):

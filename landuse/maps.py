@@ -58,7 +58,7 @@ from landuse._map_encoding import (
     _encode_rings,  # noqa: F401 - re-exported for tests
     _polyline_encode,  # noqa: F401
 )
-from landuse.errors import GeometryError, LanduseError, SchemaError
+from landuse.errors import GeometryError, LanduseError, LanduseWarning, SchemaError
 
 __all__ = [
     "STYLES",
@@ -253,6 +253,12 @@ def _display_geometries(gdf: Any, *, simplify_m: float, layer: str) -> np.ndarra
             source=layer, feature_id=gdf.index[pos],
             hint="explode the layer (gdf.explode()) or keep one geometry type per layer",
         )
+    has_z = shapely.has_z(geoms)
+    if has_z.any():
+        # a safety net: the readers drop Z already; a map shows plan positions only
+        warnings.warn(f"{layer}: {int(has_z.sum())} geometries have Z values; the map draws them "
+                      "without (2D)", LanduseWarning, stacklevel=3)
+        geoms = shapely.force_2d(geoms)
     series = gpd.GeoSeries(geoms, crs=gdf.crs)
     if simplify_m > 0:
         proj = series if is_projected(series.crs) else to_projected(series)
@@ -268,6 +274,15 @@ def _display_geometries(gdf: Any, *, simplify_m: float, layer: str) -> np.ndarra
             g = shapely.simplify(g, simplify_m, preserve_topology=True)
         series = gpd.GeoSeries(g, crs=proj.crs)
     return series.to_crs("EPSG:4326").to_numpy()
+
+
+def _off_earth(geoms4326: np.ndarray) -> np.ndarray:
+    """True where a geometry in EPSG:4326 has a non-finite or out-of-range coordinate."""
+    import shapely
+
+    xy, idx = shapely.get_coordinates(geoms4326, return_index=True)
+    bad = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))
+    return np.bincount(idx[bad], minlength=len(geoms4326)) > 0
 
 
 def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None,
@@ -351,10 +366,18 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
                                   hint=f"use some of {', '.join(map(str, attrs)) or '(none)'}")
     present = ~(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
     sub = gdf.loc[present]
+    geoms4326 = _display_geometries(sub, simplify_m=simplify_m, layer=layer)
+    off = _off_earth(geoms4326)
+    if off.any():
+        idcol = next((c for c in ("parcel_id", "village_id", "scheme_id") if c in sub.columns), None)
+        first = sub[idcol].iloc[int(np.flatnonzero(off)[0])] if idcol else sub.index[int(np.flatnonzero(off)[0])]
+        warnings.warn(f"{layer}: {int(off.sum())} feature(s) (first: {first!r}) lie outside longitude "
+                      "-180..180 / latitude -90..90 once reprojected and are left off the map; check their "
+                      "coordinates and CRS (landuse check)", LanduseWarning, stacklevel=2)
+        sub, geoms4326 = sub.loc[~off], geoms4326[~off]
     look = _LAYER_LOOK.get(name, _DEFAULT_LOOK)
     classes, cls, caption = _classify(sub[color_by] if color_by else pd.Series(index=sub.index),
                                       color_by, name, look[0])
-    geoms4326 = _display_geometries(sub, simplify_m=simplify_m, layer=layer)
     encoded = _encode_geometries(geoms4326)
     data: list[Any] = []
     for c in cols:

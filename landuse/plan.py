@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from landuse.errors import LanduseError, OutputExistsError, RuleError
+from landuse.errors import LanduseError, RuleError
 
 __all__ = ["Plan", "PlanOptions", "PlanRun", "load_plan", "run_plan"]
 
@@ -159,7 +159,15 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
         if not path.exists():
             raise DataReadError("plan file not found", source=str(path),
                                 hint="check the path of the plan file")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = path.read_bytes()[:exc.start].count(b"\n") + 1
+            raise DataReadError(f"the plan file is not UTF-8 text (line {line})", source=str(path),
+                                hint="save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)") from None
+        except OSError as exc:
+            raise DataReadError(f"cannot read the plan file ({exc.strerror})", source=str(path),
+                                hint="check the path and its permissions") from None
         base = path.parent.resolve()
         src = str(path)
     else:
@@ -270,16 +278,24 @@ class PlanRun:
 
 
 def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, overwrite: bool = False,
-             workers: int | None = None, scheduler: str | None = None, progress: bool = False) -> PlanRun:
+             workers: int | None = None, scheduler: str | None = None, progress: bool = False,
+             extra_files: Mapping[str, bytes] | None = None) -> PlanRun:
     """Run a plan for every village and write all products into *out_dir*.
+
+    The products are built in a staging folder beside *out_dir* and moved into place
+    at the end, with ``manifest.json`` (every file with its size and SHA-256, the inputs
+    with theirs, the landuse version, the plan's hash, ``"complete": true``); see
+    ``DESIGN.md`` (Outputs) for the output folder contract.
 
     Parameters
     ----------
     plan : Plan or path-like
         A plan (see :func:`load_plan`) or the path of a plan file.
     out_dir : path-like
-        Output folder. If it holds a previous run, ``overwrite=True`` is required; the
-        new products then replace the old ones (same inputs → same bytes).
+        Output folder. It may not hold an input of the plan nor any file that is not from
+        a previous run (listed in its manifest). If it holds a previous run,
+        ``overwrite=True`` is required; only that run's files are then replaced (same
+        inputs → same bytes).
     workers : int, optional
         Run villages in parallel on a ``dask.distributed.LocalCluster`` of that many
         single-threaded worker processes.
@@ -287,19 +303,46 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
         Address of an existing dask scheduler (``tcp://host:8786``) to submit villages to.
     progress : bool, default False
         Show a progress bar per village.
+    extra_files : mapping, optional
+        Relative path → bytes of further files to write into the folder (listed in the
+        manifest; ``landuse demo`` adds ``demo_data.json``).
 
     Returns
     -------
     PlanRun
+
+    Raises
+    ------
+    OutputExistsError
+        The folder holds an input, a file not from a previous run, or a previous run
+        without ``overwrite``.
+    OutputFolderError
+        Another run holds the folder's lock, the folder is not writable, or the disk is
+        full; the previous outputs are then unchanged.
     """
-    from landuse import _plan_run
+    import hashlib
+
+    from landuse import _outputs, _plan_run
 
     if not isinstance(plan, Plan):
         plan = load_plan(plan)
     out = Path(out_dir)
-    marker = out / "summary.json"
-    if marker.exists() and not overwrite:
-        raise OutputExistsError("the output folder holds a previous run", source=str(out),
-                                hint="choose another folder or pass overwrite=True (--overwrite)")
-    return _plan_run.execute(plan, out, overwrite=overwrite, workers=workers, scheduler=scheduler,
-                             progress=progress)
+    inputs: dict[str, Path] = dict(plan.inputs)
+    inputs.update({f"rules.{k}": v for k, v in plan.rules.items()})
+    if plan.path is not None:
+        inputs["plan"] = plan.path
+        digest = _outputs.sha256_file(plan.path)
+    else:
+        digest = hashlib.sha256(repr(plan).encode("utf-8")).hexdigest()
+    meta = {"name": plan.name, "path": str(plan.path) if plan.path else None, "sha256": digest}
+    with _outputs.output_folder(out, inputs=inputs, overwrite=overwrite, plan=meta) as stage:
+        for rel, data in sorted((extra_files or {}).items()):
+            dest = stage / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        run = _plan_run.execute(plan, stage, overwrite=overwrite, workers=workers, scheduler=scheduler,
+                                progress=progress, shown_as=out)
+    run.out_dir = out
+    run.outputs = {k: out / Path(v).relative_to(stage) for k, v in run.outputs.items()}
+    run.outputs["manifest"] = out / _outputs.MANIFEST
+    return run

@@ -553,7 +553,7 @@ def test_cli_demo_prints_summary_and_writes_json(tmp_path):
     assert data["households"]["count"] == 720
     # an existing summary is not overwritten silently
     res = runner.invoke(cli, ["demo", "--out", str(out), "--summary-only"])
-    assert res.exit_code == 1 and "exists already" in res.output
+    assert res.exit_code == 1 and "previous run" in res.output
     res = runner.invoke(cli, ["demo", "--out", str(out), "--overwrite", "--summary-only"])
     assert res.exit_code == 0
 

@@ -2,9 +2,9 @@
 
 The command prints a summary of the demo data (villages with their Lao and English
 names, households, parcels by land type, terrain, forest, irrigation schemes; computed
-by :func:`landuse.datasets.summary`) and writes it as ``demo_data.json``, then runs the
-demo's plan file (:func:`landuse.plan.run_plan`) into the output folder and prints where
-each product is. This is what ``make demo`` runs.
+by :func:`landuse.datasets.summary`) and runs the demo's plan file
+(:func:`landuse.plan.run_plan`) into the output folder, adding the summary as
+``demo_data.json`` (listed in the folder's manifest), and prints where each product is. This is what ``make demo`` runs.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ def command(ctx: click.Context, out: str, workers: int | None, summary_only: boo
     """Run the whole plan on the bundled demo and print where the outputs are."""
     import landuse._validate  # noqa: F401  (loaded before landuse.io)
     from landuse import datasets
-    from landuse.io import atomic_output
 
     out_dir = Path(out)
     click.echo(f"landuse demo -> {out_dir}")
@@ -84,11 +83,16 @@ def command(ctx: click.Context, out: str, workers: int | None, summary_only: boo
         sc["schemes"], ["scheme_id", "name_en", "village_id", "parcels", "families", "area_ha"]
     )
     click.echo(f"Total: {sc['families']} families on {sc['area_ha']:.1f} ha of paddy")
+    data = (json.dumps(s, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     target = out_dir / "demo_data.json"
-    with atomic_output(target, overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(s, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    click.echo(f"\nWrote {target}")
     if summary_only:
+        from landuse import _outputs
+
+        plan_path = datasets.get_path("plan")
+        meta = {"name": "demo data summary", "path": str(plan_path), "sha256": _outputs.sha256_file(plan_path)}
+        with _outputs.output_folder(out_dir, inputs={}, overwrite=overwrite, plan=meta) as stage:
+            (stage / target.name).write_bytes(data)
+        click.echo(f"\nWrote {target}")
         return
 
     from landuse.cli.run import echo_outputs
@@ -98,7 +102,8 @@ def command(ctx: click.Context, out: str, workers: int | None, summary_only: boo
     click.echo("\nRunning the demo plan (check, terrain, zoning, allocation, fallow, irrigation, map, "
                "certificates, reports)...")
     run = run_plan(datasets.get_path("plan"), out_dir=out_dir, overwrite=overwrite, workers=workers,
-                   progress=not quiet)
+                   progress=not quiet, extra_files={target.name: data})
+    click.echo(f"Wrote {target}")
     echo_outputs(run, quiet=quiet)
     if run.failed:
         ctx.exit(1)

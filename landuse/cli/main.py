@@ -3,8 +3,9 @@
 Each subcommand lives in its own module of :mod:`landuse.cli` and exposes a click
 command named ``command`` (or a list ``commands``); modules are discovered at start-up,
 so adding a command never touches this file. Library errors are turned into clean
-messages with exit code 1; usage errors exit with 2; a traceback is shown only with
-``--debug``.
+messages with exit code 1, and so is any other error (an OSError names the file and the
+fix: disk full, permission, read-only disk, name too long); usage errors exit with 2; a
+traceback is shown only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,29 @@ class _Group(click.Group):
                 raise
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - never a raw traceback: one line, exit 1
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {_one_line(exc)}", err=True)
+            ctx.exit(1)
+
+
+def _one_line(exc: Exception) -> str:
+    """An unexpected error as one line naming the file and the fix (see DESIGN.md, Errors)."""
+    from landuse._outputs import environment_error, os_error_text
+
+    env = exc if isinstance(exc, OSError) else environment_error(exc)
+    if env is not None:
+        msg, hint = os_error_text(env)
+        return f"{msg}. Fix: {hint}"
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"a file is not UTF-8 text ({exc.reason} at byte {exc.start}). "
+                "Fix: save it as UTF-8 (in a spreadsheet: 'CSV UTF-8')")
+    text = (str(exc).strip().splitlines() or [""])[0][:300]
+    return (f"unexpected {type(exc).__name__}: {text}. Fix: run again with --debug to see where it "
+            "happened, and report it with the command you ran")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
