@@ -53,7 +53,7 @@ def survival_times(duration: np.ndarray, observed: np.ndarray) -> tuple[np.ndarr
 def km_figures(duration: Any, observed: Any, *, restrict_years: float, alpha: float) -> dict[str, Any]:
     """Kaplan-Meier median and restricted mean (with ``1 - alpha`` CIs) of fallow spells."""
     from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times, restricted_mean_survival_time
+    from lifelines.utils import median_survival_times
 
     t, e = survival_times(np.asarray(duration), np.asarray(observed))
     out: dict[str, Any] = {"n_spells": int(np.size(duration)), "n_events": int(np.sum(observed)),
@@ -73,9 +73,7 @@ def km_figures(duration: Any, observed: Any, *, restrict_years: float, alpha: fl
     s_end = float(kmf.survival_function_.iloc[-1, 0])
     t_max = float(t.max())
     if t_max >= restrict_years or s_end == 0.0:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            m, var = restricted_mean_survival_time(kmf, t=restrict_years, return_variance=True)
+        m, var = rmst(kmf, restrict_years)
         z = _z(alpha)
         se = math.sqrt(max(float(var), 0.0))
         out.update(mean_fallow_years=float(m), mean_fallow_years_lo=float(m) - z * se,
@@ -83,6 +81,37 @@ def km_figures(duration: Any, observed: Any, *, restrict_years: float, alpha: fl
     else:
         out["km_status"] = INSUFFICIENT_FOLLOW_UP
     return out
+
+
+def rmst(kmf: Any, tau: float) -> tuple[float, float]:
+    """Restricted mean ``mu = integral_0^tau S(t) dt`` of a fitted Kaplan-Meier curve and
+    its Greenwood-type variance (Klein & Moeschberger 2003, §4.5):
+
+    .. math:: \\hat{V}(\\hat\\mu) = \\sum_{t_j \\le \\tau}
+              \\frac{A_j^2\\, d_j}{n_j (n_j - d_j)}, \\quad A_j = \\int_{t_j}^{\\tau} \\hat S(u)\\,du
+
+    ``mu`` equals ``lifelines.utils.restricted_mean_survival_time(kmf, tau)`` (checked in
+    the tests, without its numerical integration); the variance returned by lifelines is
+    that of ``min(F, tau)`` itself, which divided by ``n`` equals this estimator variance
+    when nothing is censored (also checked).
+    """
+    sf = kmf.survival_function_.iloc[:, 0]
+    times = sf.index.to_numpy(float)
+    surv = sf.to_numpy(float)
+    grid = np.r_[times[times < tau], tau]
+    widths = np.diff(grid)
+    area = surv[: widths.size] * widths  # S is constant from each time to the next
+    mu = float(area.sum())
+    tail = np.cumsum(area[::-1])[::-1]  # A at each grid time: integral from there to tau
+    tab = kmf.event_table
+    var = 0.0
+    for k in range(1, widths.size):
+        tj = grid[k]
+        d = float(tab["observed"].get(tj, 0.0))
+        n = float(tab["at_risk"].get(tj, 0.0))
+        if d > 0 and n > d:
+            var += tail[k] ** 2 * d / (n * (n - d))
+    return mu, var
 
 
 def _z(alpha: float) -> float:
@@ -112,7 +141,7 @@ def aft_trend(spells: pd.DataFrame, opts: TrendOptions, *, reference_years: floa
     """Weibull accelerated-failure-time trend of fallow length on clearing year.
 
     ``log T = b0 + b1 (year - mean year) / 10 + sigma W`` with a Weibull baseline, fitted
-    by ``lifelines.WeibullAFTFitter`` (robust sandwich variance) on the equal-follow-up
+    by ``lifelines.WeibullAFTFitter`` on the equal-follow-up
     spells; the time ratio per decade is ``exp(b1)``, converted into years per decade as
     ``(exp(b1) - 1) * reference_years`` (the village's restricted mean fallow).
     """
@@ -142,7 +171,7 @@ def aft_trend(spells: pd.DataFrame, opts: TrendOptions, *, reference_years: floa
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = WeibullAFTFitter(alpha=opts.alpha).fit(df, "T", "E", robust=True)
+            fit = WeibullAFTFitter(alpha=opts.alpha).fit(df, "T", "E")
     except Exception:  # noqa: BLE001 - a failed fit is reported, not guessed
         out["status"] = INSUFFICIENT_DATA
         return out
