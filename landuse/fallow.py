@@ -734,7 +734,7 @@ def village_summary(histories: pd.DataFrame, *, villages: Any = None,
                     min_trend_cycles: int = 5, followup_years: int = 10,
                     min_effect_years_per_decade: float = 1.0, restrict_years: float = 15.0,
                     min_events: int = 20) -> pd.DataFrame:
-    """Censoring-aware fallow length and trend of each village.
+    r"""Censoring-aware fallow length and trend of each village.
 
     Parameters
     ----------
