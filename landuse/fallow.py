@@ -201,9 +201,12 @@ class FallowClasses:
 
     A fallow of ``F`` years is ``critical`` when ``F <= critical_max``, ``short`` when
     ``F <= short_max``, ``adequate`` when ``F <= adequate_max`` and ``long`` above.
-    The defaults (3, 7, 11) are the project's derived defaults (domain reference
-    §7.3): three years is the three-plot regime, forest-like regrowth needs more than
-    8 years and useful-plant richness peaks at 11-12 years.
+    The defaults are :data:`CRITICAL_FALLOW_YEARS` (3: the three-plot regime after land
+    allocation, Ducourtieux, Laffort & Sacklokham 2005, Development and Change 36(3)),
+    :data:`SHORT_FALLOW_YEARS` (7, a project default) and :data:`ADEQUATE_FALLOW_YEARS`
+    (11: the traditional Kammu rotation, Cairns (ed.) 2007, Voices from the Forest;
+    useful-plant richness peaks at 11-12 years); forest-like regrowth needs more than
+    8 years (Yamamoto, Oberthür & Lefroy 2009). See ``docs/fallow.md``.
 
     Examples
     --------

@@ -712,7 +712,8 @@ def test_cli_fallow(tmp_path, parcels):
     r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "h.csv"), "--parcels",
                                  str(tmp_path / "p.gpkg"), "--out", str(out), "--growth-rate", "0.02"])
     assert r.exit_code == 0, r.output
-    for name in ("cycles.csv", "plot_summary.csv", "village_summary.csv", "decade_summary.csv",
+    for name in ("cycles.csv", "fallow_spells.csv", "survival_curves.csv", "plot_summary.csv",
+                 "village_summary.csv", "decade_summary.csv",
                  "land_demand.csv", "parcels_fallow.gpkg", "fallow_trend.png", "fallow_histogram.png"):
         assert (out / name).exists(), name
     got = pd.read_csv(out / "plot_summary.csv", dtype={"plot_id": str})
