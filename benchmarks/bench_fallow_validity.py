@@ -87,7 +87,8 @@ def one_village(args: tuple[int, str, int, int, int]) -> dict:
     v = lf.village_summary(h, restrict_years=TAU).iloc[0]
     slope, mean_old, flag_old = old_rule(h)
     return {"case": case, "status": v["status"], "new_flag": bool(v["shortening"]),
-            "new_mean": float(v["mean_fallow_years"]), "new_trend": float(v["trend_yr_per_decade"]),
+            "new_mean": float(v["mean_fallow_years"]),
+            "new_trend": float(v["trend_yr_per_decade"]),
             "new_covers_0": (bool(v["trend_yr_per_decade_lo"] <= 0 <= v["trend_yr_per_decade_hi"])
                              if np.isfinite(v["trend_yr_per_decade_lo"]) else None),
             "old_flag": flag_old, "old_mean": mean_old, "old_trend": slope}
@@ -108,7 +109,8 @@ def main() -> None:
     print(f"{args.villages} villages per case, {len(jobs)} in all, {elapsed:.0f} s "
           f"({args.workers} processes)\n")
     print("| case | flagged `shortening` new / old | insufficient (new) | mean trend new / old "
-          "[yr/decade] | bias of mean new / old [yr] | 95 % CI of the trend covers 0 (new, villages tested) |")
+          "[yr/decade] | bias of mean new / old [yr] "
+          "| 95 % CI of the trend covers 0 (new, villages tested) |")
     print("|---|---|---|---|---|---|")
     for k, (name, kind, _, _) in enumerate(CASES):
         g = df[df["case"] == k]
@@ -122,7 +124,8 @@ def main() -> None:
             cover = f"{100 * tested.mean():.0f} % of {len(tested)}" if len(tested) else "—"
         else:
             bias, cover = "—", "—"
-        print(f"| {name} | {100 * g['new_flag'].mean():.1f} % / {100 * g['old_flag'].mean():.1f} % "
+        flags = f"{100 * g['new_flag'].mean():.1f} % / {100 * g['old_flag'].mean():.1f} %"
+        print(f"| {name} | {flags} "
               f"| {100 * insuff:.1f} % | {np.nanmean(g['new_trend']):+.2f} / "
               f"{np.nanmean(g['old_trend']):+.2f} | {bias} | {cover} |")
     n = args.villages

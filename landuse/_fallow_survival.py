@@ -50,7 +50,8 @@ def survival_times(duration: np.ndarray, observed: np.ndarray) -> tuple[np.ndarr
     return t[keep], e[keep]
 
 
-def km_figures(duration: Any, observed: Any, *, restrict_years: float, alpha: float) -> dict[str, Any]:
+def km_figures(duration: Any, observed: Any, *, restrict_years: float,
+               alpha: float) -> dict[str, Any]:
     """Kaplan-Meier median and restricted mean (with ``1 - alpha`` CIs) of fallow spells."""
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
@@ -88,7 +89,8 @@ def rmst(kmf: Any, tau: float) -> tuple[float, float]:
     its Greenwood-type variance (Klein & Moeschberger 2003, §4.5):
 
     .. math:: \\hat{V}(\\hat\\mu) = \\sum_{t_j \\le \\tau}
-              \\frac{A_j^2\\, d_j}{n_j (n_j - d_j)}, \\quad A_j = \\int_{t_j}^{\\tau} \\hat S(u)\\,du
+              \\frac{A_j^2\\, d_j}{n_j (n_j - d_j)}, \\quad
+              A_j = \\int_{t_j}^{\\tau} \\hat S(u)\\,du
 
     ``mu`` equals ``lifelines.utils.restricted_mean_survival_time(kmf, tau)`` (checked in
     the tests, without its numerical integration); the variance returned by lifelines is
@@ -137,7 +139,8 @@ def equal_followup_spells(spells: pd.DataFrame, horizon: int) -> pd.DataFrame:
     return s
 
 
-def aft_trend(spells: pd.DataFrame, opts: TrendOptions, *, reference_years: float) -> dict[str, Any]:
+def aft_trend(spells: pd.DataFrame, opts: TrendOptions, *,
+              reference_years: float) -> dict[str, Any]:
     """Weibull accelerated-failure-time trend of fallow length on clearing year.
 
     ``log T = b0 + b1 (year - mean year) / 10 + sigma W`` with a Weibull baseline, fitted
@@ -181,10 +184,12 @@ def aft_trend(spells: pd.DataFrame, opts: TrendOptions, *, reference_years: floa
     p = float(row["p"])
     ratios = np.exp([b, b - z * se, b + z * se]) - 1.0
     out.update(trend_pct_per_decade=100 * ratios[0], trend_pct_per_decade_lo=100 * ratios[1],
-               trend_pct_per_decade_hi=100 * ratios[2], trend_yr_per_decade=ratios[0] * reference_years,
+               trend_pct_per_decade_hi=100 * ratios[2],
+               trend_yr_per_decade=ratios[0] * reference_years,
                trend_yr_per_decade_lo=ratios[1] * reference_years,
                trend_yr_per_decade_hi=ratios[2] * reference_years, p_value=p)
-    out["status"] = verdict(p, out["trend_yr_per_decade"], opts.alpha, opts.min_effect_years_per_decade)
+    out["status"] = verdict(p, out["trend_yr_per_decade"], opts.alpha,
+                            opts.min_effect_years_per_decade)
     return out
 
 
