@@ -791,7 +791,8 @@ def village_summary(histories: pd.DataFrame, *, villages: Any = None,
     Trend: the spells with equal follow-up ``H`` (see :func:`plot_summary`), each
     censored at ``H``, are fitted with a Weibull accelerated-failure-time model
     [9]_ :math:`\log F = \beta_0 + \beta_1 (x - \bar x)/10 + \sigma W` on the
-    clearing year ``x`` (``lifelines.WeibullAFTFitter``, model-based variance).
+    clearing year ``x`` (``lifelines.WeibullAFTFitter``; Huber-White sandwich variance
+    clustered by plot, as the spells of one plot are not independent).
     Because every clearing period is followed for the same ``H`` years, the spells of
     a village whose fallow never changes are identically distributed whatever their
     clearing year, so the test keeps its level even when the Weibull shape is wrong.
