@@ -100,7 +100,9 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
     n_short = int(summ["shortening"].sum())
     click.echo(f"{len(summ)} plots, {int((~cyc['censored']).sum())} complete cycles, "
                f"mean fallow {summ['mean_fallow_years'].mean():.1f} years, "
-               f"{n_short} plots shortening")
+               f"{n_short} plots shortening ("
+               f"{int((summ['trend_status'] == 'insufficient data').sum())} with too few spells "
+               "for a plot trend)")
     if vs is not None:
         for vid, r in vs.iterrows():
             trend = (f" {r['trend_yr_per_decade']:+.1f} years/decade (95 % CI "
