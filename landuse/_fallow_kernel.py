@@ -61,6 +61,7 @@ OUTPUTS = (
     "fallow_trend_years_per_decade",
     "mk_p_value",
     "shortening",
+    "n_trend_spells",
 )
 N_OUT = len(OUTPUTS)
 
@@ -280,7 +281,7 @@ def _trend(xs, ys, n, buf, hist):
 
 
 @njit(cache=True, nogil=True)
-def _stream(row, other_as_fallow, xs, ys, ls):
+def _stream(row, other_as_fallow, xs, ys, ls, xt, yt, et):
     """One pass over a sequence of status codes: the rules of :func:`_prepare` and
     :func:`_scan` applied on the fly, keeping only what the per-sequence figures need.
 
@@ -288,7 +289,11 @@ def _stream(row, other_as_fallow, xs, ys, ls):
     both neighbours are fallow, else it interrupts the open cycle). Complete cycles
     (clearing known, ended by the next clearing) are stored as ``xs`` (clearing index),
     ``ys`` (fallow years) and ``ls`` (rotation years). Returns ``(first, last, n_known,
-    n_cult, last_cult, n_clearings, n_complete)``. Equivalent to :func:`_prepare` +
+    n_cult, last_cult, n_clearings, n_complete, n_spells)``. Every fallow spell whose start
+    is observed (it follows an observed cultivated year) is also stored as ``xt`` (index of
+    its first fallow year), ``yt`` (fallow years observed) and ``et`` (1 when ended by a
+    clearing, 0 when right-censored by the record end, a gap or ``other`` in break mode).
+    Equivalent to :func:`_prepare` +
     :func:`_scan` (which :func:`cycles_of_sequences` uses, and the tests compare), but a
     single pass with fewer unpredictable branches.
     """
@@ -307,6 +312,7 @@ def _stream(row, other_as_fallow, xs, ys, ls):
     start = 0
     c_len = 0
     f_len = 0
+    mt = 0
     for t in range(T):
         v = row[t]
         if v == MISSING:
@@ -327,7 +333,12 @@ def _stream(row, other_as_fallow, xs, ys, ls):
                     f_len += gap
             else:
                 ep = MISSING
-                is_open = False  # interrupted: right-censored
+                if is_open and f_len > 0:  # interrupted: right-censored spell
+                    xt[mt] = start + c_len
+                    yt[mt] = f_len
+                    et[mt] = 0.0
+                    mt += 1
+                is_open = False
             gap = 0
         if v == CULTIVATED:
             n_cult += 1
@@ -335,11 +346,16 @@ def _stream(row, other_as_fallow, xs, ys, ls):
             if ep == CULTIVATED:
                 c_len += 1
             else:
-                if is_open and ep == FALLOW and not left:
-                    xs[m] = start
-                    ys[m] = f_len
-                    ls[m] = c_len + f_len
-                    m += 1
+                if is_open and ep == FALLOW:
+                    xt[mt] = start + c_len
+                    yt[mt] = f_len
+                    et[mt] = 1.0
+                    mt += 1
+                    if not left:
+                        xs[m] = start
+                        ys[m] = f_len
+                        ls[m] = c_len + f_len
+                        m += 1
                 is_open = True
                 left = ep == MISSING
                 start = t
@@ -351,18 +367,35 @@ def _stream(row, other_as_fallow, xs, ys, ls):
             if is_open:
                 f_len += 1
         else:  # other, in break mode, ends the rotation
+            if is_open and f_len > 0:
+                xt[mt] = start + c_len
+                yt[mt] = f_len
+                et[mt] = 0.0
+                mt += 1
             is_open = False
         pk = v
-    return first, last, n_known, n_cult, last_cult, n_clear, m
+    if is_open and f_len > 0:  # open at the end of the record: right-censored
+        xt[mt] = start + c_len
+        yt[mt] = f_len
+        et[mt] = 0.0
+        mt += 1
+    return first, last, n_known, n_cult, last_cult, n_clear, m, mt
 
 
 @njit(cache=True, nogil=True)
-def _reduce_one(row, out, p, other_as_fallow, alpha, window, min_drop, min_trend,
-                xs, ys, ls, buf, hist):
-    """Reduce one sequence of status codes into column *p* of *out* (see :data:`OUTPUTS`)."""
+def _reduce_one(row, out, p, other_as_fallow, alpha, horizon, min_effect, min_trend,
+                xs, ys, ls, buf, hist, xt, yt, et):
+    """Reduce one sequence of status codes into column *p* of *out* (see :data:`OUTPUTS`).
+
+    The trend uses the fallow spells with equal follow-up (:func:`equal_followup`): each
+    spell whose first fallow year lies at least *horizon* years before the end of the
+    sequence's record, valued ``min(F, horizon)``. ``shortening`` is NaN with fewer than
+    *min_trend* such spells, else 1 when the Mann-Kendall p-value is below *alpha* and
+    the Theil-Sen slope is at most ``-min_effect`` years per decade, else 0.
+    """
     nan = np.nan
-    first, last, n_obs, n_cult, last_cult, n_clear, m = _stream(row, other_as_fallow,
-                                                               xs, ys, ls)
+    first, last, n_obs, n_cult, last_cult, n_clear, m, mt = _stream(
+        row, other_as_fallow, xs, ys, ls, xt, yt, et)
     if n_obs == 0:
         for k in range(out.shape[0]):
             out[k, p] = nan
@@ -388,45 +421,53 @@ def _reduce_one(row, out, p, other_as_fallow, alpha, window, min_drop, min_trend
         out[5, p] = nan
     out[6, p] = (last - last_cult) if last_cult >= 0 else nan
     out[7, p] = 100.0 * n_cult / n_obs
+    n = equal_followup(xt, yt, et, mt, last, horizon)
     slope = nan
     pval = nan
-    if m >= min_trend:
-        slope, pval = _trend(xs, ys, m, buf, hist)
+    short = nan
+    if n >= min_trend:
+        slope, pval = _trend(xt, yt, n, buf, hist)
         slope *= 10.0
+        short = 1.0 if (pval < alpha and slope <= -min_effect) else 0.0
     out[8, p] = slope
     out[9, p] = pval
-    # shortening: mean rotation length of the cycles cleared in the last `window` years
-    # of the record at least `min_drop` shorter than in the `window` years before, or a
-    # significant negative Mann-Kendall trend of fallow length.
-    s_new = 0.0
-    n_new = 0
-    s_old = 0.0
-    n_old = 0
-    for i in range(m):
-        age = last - xs[i]
-        if age < window:
-            s_new += ls[i]
-            n_new += 1
-        elif age < 2 * window:
-            s_old += ls[i]
-            n_old += 1
-    short = 0.0
-    if n_new > 0 and n_old > 0 and (s_old / n_old - s_new / n_new) >= min_drop:
-        short = 1.0
-    if m >= min_trend and pval < alpha and slope < 0:
-        short = 1.0
     out[10, p] = short
+    out[11, p] = n
 
 
 @njit(cache=True, nogil=True)
-def reduce_range(codes, lut, out, p_start, p_end, bad, other_as_fallow, alpha, window,
-                 min_drop, min_trend):
+def equal_followup(xt, yt, et, n, last, horizon):
+    """Keep, in place, the spells followed for *horizon* years; return how many.
+
+    A spell starting at index ``x`` is kept when ``x + horizon - 1 <= last`` (the record
+    could show *horizon* fallow years) and its length is known up to the horizon (ended
+    by a clearing, or at least *horizon* years long); its value becomes
+    ``min(F, horizon)``. Every clearing period is then observed over the same horizon, so
+    right-censoring by the record end cannot make late fallows look short. Spells cut
+    earlier by a gap are left out.
+    """
+    k = 0
+    for i in range(n):
+        if xt[i] + horizon - 1 <= last and (et[i] > 0.5 or yt[i] >= horizon):
+            xt[k] = xt[i]
+            yt[k] = min(yt[i], horizon)
+            et[k] = et[i]
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def reduce_range(codes, lut, out, p_start, p_end, bad, other_as_fallow, alpha, horizon,
+                 min_effect, min_trend):
     """Reduce columns ``p_start .. p_end`` of *codes* into *out* (thread-safe for disjoint
     ranges: the GIL is released)."""
     T = codes.shape[0]
     xs = np.empty(T, np.float64)
     ys = np.empty(T, np.float64)
     ls = np.empty(T, np.float64)
+    xt = np.empty(T, np.float64)
+    yt = np.empty(T, np.float64)
+    et = np.empty(T, np.float64)
     buf = np.empty(max(1, T * T), np.float64)
     hist = np.zeros(T + 1, np.int64)
     blk = np.empty((CHUNK, T), np.uint8)
@@ -434,11 +475,11 @@ def reduce_range(codes, lut, out, p_start, p_end, bad, other_as_fallow, alpha, w
         n = min(CHUNK, p_end - p0)
         _gather(codes, lut, p0, n, blk, bad)
         for i in range(n):
-            _reduce_one(blk[i], out, p0 + i, other_as_fallow, alpha, window, min_drop,
-                        min_trend, xs, ys, ls, buf, hist)
+            _reduce_one(blk[i], out, p0 + i, other_as_fallow, alpha, horizon, min_effect,
+                        min_trend, xs, ys, ls, buf, hist, xt, yt, et)
 
 
-def reduce_sequences(codes, lut, other_as_fallow, alpha, window, min_drop, min_trend,
+def reduce_sequences(codes, lut, other_as_fallow, alpha, horizon, min_effect, min_trend,
                      threads=1):
     """Reduce a ``(T, N)`` array (one sequence per column) to ``(N_OUT, N)`` float32.
 
@@ -449,7 +490,7 @@ def reduce_sequences(codes, lut, other_as_fallow, alpha, window, min_drop, min_t
     """
     T, N = codes.shape
     out = np.empty((N_OUT, N), np.float32)
-    args = (other_as_fallow, alpha, window, min_drop, min_trend)
+    args = (other_as_fallow, alpha, horizon, min_effect, min_trend)
     threads = max(1, min(int(threads), N // CHUNK))
     if threads == 1:
         bad = np.zeros(3, np.int64)
@@ -507,3 +548,58 @@ def cycles_of_sequences(codes, other_as_fallow):
             r_r[k] = rcens[i]
             k += 1
     return r_seq[:k], r_start[:k], r_c[:k], r_f[:k], r_l[:k], r_r[:k]
+
+
+@njit(cache=True)
+def spells_of_sequences(codes, other_as_fallow):
+    """Return every fallow run of every column of a ``(T, N)`` status-code array.
+
+    A fallow run is a maximal run of fallow years after :func:`_prepare`. Returns
+    ``(seq_index, start_index, length, ended_by_clearing, start_known, cropping,
+    clearing_index)``: ``start_known`` when the year before the run is cultivated (else
+    the fallow began before the record or a gap: its age is unknown); ``cropping`` is the
+    length of that cultivated run and ``clearing_index`` its first year (-1 when the
+    start is unknown); ``ended_by_clearing`` when the year after the run is cultivated
+    (else right-censored by the record end, a gap or ``other`` in break mode).
+    """
+    T, N = codes.shape
+    cap = N * (T // 2 + 1)
+    r_seq = np.empty(cap, np.int64)
+    r_start = np.empty(cap, np.int64)
+    r_len = np.empty(cap, np.int64)
+    r_ev = np.empty(cap, np.bool_)
+    r_known = np.empty(cap, np.bool_)
+    r_c = np.empty(cap, np.int64)
+    r_clear = np.empty(cap, np.int64)
+    seq = np.empty(T, np.uint8)
+    row = np.empty(T, np.uint8)
+    k = 0
+    for p in range(N):
+        for t in range(T):
+            row[t] = codes[t, p]
+        _prepare(row, other_as_fallow, seq)
+        t = 0
+        while t < T:
+            if seq[t] != FALLOW:
+                t += 1
+                continue
+            a = t
+            while t < T and seq[t] == FALLOW:
+                t += 1
+            known = a > 0 and seq[a - 1] == CULTIVATED
+            c = 0
+            if known:
+                j = a - 1
+                while j >= 0 and seq[j] == CULTIVATED:
+                    j -= 1
+                c = a - 1 - j
+            r_seq[k] = p
+            r_start[k] = a
+            r_len[k] = t - a
+            r_ev[k] = t < T and seq[t] == CULTIVATED
+            r_known[k] = known
+            r_c[k] = c
+            r_clear[k] = a - c if known else -1
+            k += 1
+    return (r_seq[:k], r_start[:k], r_len[:k], r_ev[:k], r_known[:k], r_c[:k],
+            r_clear[:k])

@@ -11,6 +11,11 @@ def plot_fallow_by_clearing_year(cycles_df: pd.DataFrame, *, villages: Any = Non
                                  ax: Any = None) -> Any:
     """Scatter of fallow length by clearing year with each village's Theil-Sen line.
 
+    Descriptive only: complete cycles near the end of the record can only be short
+    (right-censoring), so these lines lean down even when nothing changes; the
+    censoring-aware trend is :func:`village_summary`'s and the curves are
+    :func:`survival_curves`'.
+
     Parameters
     ----------
     cycles_df : pandas.DataFrame
@@ -56,7 +61,8 @@ def plot_fallow_by_clearing_year(cycles_df: pd.DataFrame, *, villages: Any = Non
                     label=f"{vid}: {10 * res.slope:+.1f} years/decade")
     ax.set_xlabel("Clearing year")
     ax.set_ylabel("Fallow length [years]")
-    ax.set_title("Fallow length by clearing year (Theil-Sen trend)")
+    ax.set_title("Complete cycles by clearing year (Theil-Sen; recent years biased short)",
+                 fontsize="medium")
     if len(cyc):
         ax.legend(fontsize="small", ncol=2)
     ax.grid(alpha=0.3)

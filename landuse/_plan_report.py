@@ -85,6 +85,51 @@ def _fallow_chart(cycles: pd.DataFrame | None) -> str:
     return f"<img alt='Fallow length by clearing year' src='{_png(fig)}'/>"
 
 
+def _fallow_survival_chart(curves: pd.DataFrame | None) -> str:
+    """Kaplan-Meier fallow survival curves, one step line (with its interval) per decade."""
+    if curves is None or not len(curves):
+        return ""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    try:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        colours = plt.get_cmap("viridis")
+        decades = sorted(curves["decade"].unique())
+        for k, dec in enumerate(decades):
+            g = curves[curves["decade"] == dec]
+            col = colours(k / max(len(decades) - 1, 1))
+            ax.step(g["time_years"], g["survival"], where="post", color=col, lw=2,
+                    label=f"cleared in the {int(dec)}s")
+            ax.fill_between(g["time_years"], g["survival_lo"], g["survival_hi"], step="post",
+                            color=col, alpha=0.15)
+        ax.axhline(0.5, color="#999", lw=0.8, ls=":")
+        ax.set_xlabel("fallow length t [years]")
+        ax.set_ylabel("share of fallows longer than t")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    except Exception:  # noqa: BLE001 - a chart must never break a report
+        plt.close("all")
+        return ""
+    return f"<img alt='Fallow survival curves by decade of clearing' src='{_png(fig)}'/>"
+
+
+def _fallow_trend_text(trend: dict[str, Any] | None) -> str:
+    if not trend:
+        return ""
+    status = str(trend.get("status", ""))
+    est, lo, hi, p = (trend.get(k) for k in ("trend_yr_per_decade", "trend_yr_per_decade_lo",
+                                             "trend_yr_per_decade_hi", "p_value"))
+    if est is None or lo is None or hi is None or p is None:
+        return f"<p>Fallow trend: <b>{escape(status)}</b>.</p>"
+    return (f"<p>Fallow trend: <b>{escape(status)}</b>, {est:+.1f} years per decade "
+            f"(95 % CI {lo:+.1f} to {hi:+.1f}, p = {p:.3g}); censoring-aware, clearing periods "
+            "compared over equal follow-up.</p>")
+
+
 def village_charts(result: Any) -> dict[str, str]:
     """The village report's charts as ``<img>`` tags with PNG data URIs.
 
@@ -92,7 +137,8 @@ def village_charts(result: Any) -> dict[str, str]:
     by :func:`village_page` when they were not made there.
     """
     p = result.products
-    return {"lorenz": _lorenz_chart(p.get("lorenz")), "fallow": _fallow_chart(p.get("fallow_cycles"))}
+    return {"lorenz": _lorenz_chart(p.get("lorenz")), "fallow": _fallow_chart(p.get("fallow_cycles")),
+            "fallow_survival": _fallow_survival_chart(p.get("fallow_survival"))}
 
 
 def _page(title: str, body: str) -> str:
@@ -139,10 +185,22 @@ def village_page(plan: Any, village: Any, result: Any, schemes: list[Any], statu
     if hh is not None:
         parts.append("<details><summary>Households</summary>" + _table(pd.DataFrame(hh)) + "</details>")
     parts.append("<h2>Fallow cycles <span class='lo'>ວົງຈອນການພັກດິນ</span></h2>")
+    parts.append(_fallow_trend_text(result.figures.get("fallow_trend")))
+    km = result.figures.get("fallow_km_by_decade")
     dec = result.figures.get("fallow_mean_by_decade")
-    if dec:
+    if km:
+        parts.append(_table(pd.DataFrame({
+            "decade of clearing": [f"{k}s" for k in km],
+            "fallows (ended)": [f"{v.get('n_spells')} ({v.get('n_events')})" for v in km.values()],
+            "median fallow [years]": [v.get("median_fallow_years") for v in km.values()],
+            "95 % CI": [f"{v.get('median_fallow_years_lo') or '—'}–{v.get('median_fallow_years_hi') or '—'}"
+                        for v in km.values()],
+            "mean fallow [years]": [v.get("mean_fallow_years") for v in km.values()],
+            "note": [v.get("status") for v in km.values()]}), floatfmt="{:,.1f}"))
+    elif dec:
         parts.append(_table(pd.DataFrame({"decade of clearing": [f"{k}s" for k in dec],
                                           "mean fallow [years]": list(dec.values())})))
+    parts.append(charts.get("fallow_survival", ""))
     parts.append(charts.get("fallow", ""))
     ld = result.figures.get("land_demand")
     if ld:

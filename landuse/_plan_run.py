@@ -283,6 +283,20 @@ def _fallow(vi: VillageInput, res: VillageResult) -> None:
     by_decade = (uncensored.assign(decade=(uncensored["clearing_year"] // 10) * 10)
                  .groupby("decade")["fallow_years"].mean())
     res.figures["fallow_mean_by_decade"] = {int(k): round(float(v), 2) for k, v in by_decade.items()}
+    # censoring-aware figures (issue 16): Kaplan-Meier by decade of clearing, the village trend
+    plots = pd.Series(vi.village_id, index=pd.unique(vi.histories["plot_id"].astype(str)))
+    res.products["fallow_survival"] = fallow.survival_curves(vi.histories, villages=plots)
+    dec = fallow.decade_summary(vi.histories, villages=plots)
+    res.products["fallow_decades"] = dec
+    res.figures["fallow_km_by_decade"] = {
+        int(r.decade): {k: _plain(getattr(r, k)) for k in ("n_spells", "n_events", "median_fallow_years",
+                                                           "median_fallow_years_lo", "median_fallow_years_hi",
+                                                           "mean_fallow_years", "status")}
+        for r in dec.itertuples()}
+    vs = fallow.village_summary(vi.histories, villages=plots).iloc[0]
+    res.figures["fallow_trend"] = {k: _plain(vs[k]) for k in (
+        "status", "trend_yr_per_decade", "trend_yr_per_decade_lo", "trend_yr_per_decade_hi", "p_value",
+        "median_fallow_years", "mean_fallow_years", "n_spells", "n_events")}
     # land a sustainable rotation needs, against the rotational upland zone of the draft zoning
     cropped = fallow.cropped_area_from_histories(vi.histories, vi.parcels)
     zt = res.products.get("zone_table")

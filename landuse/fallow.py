@@ -32,16 +32,32 @@ How gaps are treated
   assumed fallow only when the nearest observed years on both sides are fallow;
   otherwise it stays unknown and censors the cycles that touch it.
 * Cycles cut by the start or end of the record or by an unknown gap are flagged
-  ``censored`` and kept out of every mean, the last fallow, the trend and the cycle
-  count ``n_cycles`` (``n_clearings`` counts every observed clearing).
-* Trends need at least ``min_trend_cycles`` (3) complete cycles: the Theil-Sen slope
-  [3]_ [4]_ of ``F`` against the clearing year, in years per decade, and the two-sided
-  Mann-Kendall p-value [5]_ [6]_ with tie correction and continuity correction, no
-  autocorrelation correction.
-* ``shortening`` is true when the mean rotation length of the cycles cleared in the
-  last ``window_years`` (10) of the record is at least ``min_drop_years`` (2) shorter
-  than in the ``window_years`` before, or when the Mann-Kendall trend of fallow length
-  is negative and significant at ``alpha`` (0.05).
+  ``censored`` and kept out of the complete-cycle means (``mean_fallow_years`` of a
+  plot, ``last_fallow_years``, ``n_cycles``; ``n_clearings`` counts every observed
+  clearing). Those means are descriptive only: a long fallow is less likely to end
+  within the record, so they are biased short, most of all for recent clearings.
+
+Censoring-aware estimates and trends (issue 16)
+-----------------------------------------------
+* :func:`fallow_spells` lists every fallow spell with its length, whether it ended
+  (``observed``) or is right-censored, and whether its start is known; spells that
+  began before the record are left out of the estimates (documented there).
+* Village and period figures (:func:`village_summary`, :func:`decade_summary`,
+  :func:`survival_curves`) are Kaplan-Meier estimates [7]_ [8]_ with confidence
+  intervals: median and restricted mean fallow.
+* Trends compare clearing periods over equal follow-up: every spell is followed for
+  the same ``followup_years`` (10) after its start and capped there, so the end of
+  the record cannot shorten recent fallows. Villages: Weibull accelerated-failure-time
+  regression on clearing year [9]_, giving years per decade with a confidence interval
+  and p-value; plots and pixels (:func:`plot_summary`, :func:`fallow_raster`, one
+  compiled kernel): Theil-Sen slope [3]_ [4]_ and Mann-Kendall p-value [5]_ [6]_ (tie
+  and continuity corrections) of the capped spells, needing ``min_trend_cycles`` (5)
+  of them.
+* ``shortening`` only when the drop is significant at ``alpha`` (0.05) and at least
+  ``min_effect_years_per_decade`` (1 year per decade); ``insufficient data`` or
+  ``insufficient follow-up`` instead of a guess (:data:`TREND_STATUSES`). The rule is
+  validated on simulated villages (:mod:`landuse.fallow_sim`,
+  ``benchmarks/bench_fallow_validity.py``); ``docs/fallow.md`` explains the method.
 
 Bad histories are reported, not guessed: :func:`history_problems` lists unknown
 statuses, empty ids or years, non-integer years and duplicate plot-years (identical or
@@ -63,6 +79,12 @@ References
    tau. J. Am. Stat. Assoc. 63(324), 1379-1389. :doi:`10.1080/01621459.1968.10480934`
 .. [5] Mann, H. B. (1945). Nonparametric tests against trend. Econometrica 13, 245-259.
 .. [6] Kendall, M. G. (1975). Rank Correlation Methods, 4th ed. Charles Griffin.
+.. [7] Kaplan, E. L., Meier, P. (1958). Nonparametric estimation from incomplete
+   observations. J. Am. Stat. Assoc. 53(282), 457-481.
+.. [8] Klein, J. P., Moeschberger, M. L. (2003). Survival Analysis: Techniques for
+   Censored and Truncated Data, 2nd ed. Springer.
+.. [9] Collett, D. (2015). Modelling Survival Data in Medical Research, 3rd ed.
+   Chapman & Hall/CRC.
 
 Examples
 --------
@@ -100,7 +122,9 @@ from landuse._fallow_kernel import (
     OUTPUTS,
     cycles_of_sequences,
     reduce_sequences,
+    spells_of_sequences,
 )
+import landuse._fallow_survival as _surv
 from landuse._fallow_demand import (
     cropped_area_from_households,
     rotation_land_demand,
@@ -113,14 +137,20 @@ from landuse._fallow_plots import plot_fallow_by_clearing_year, plot_fallow_hist
 from landuse.errors import SchemaError
 
 __all__ = [
+    "ADEQUATE_FALLOW_YEARS",
+    "CRITICAL_FALLOW_YEARS",
     "FallowClasses",
     "RASTER_OUTPUTS",
+    "SHORT_FALLOW_YEARS",
+    "SUSTAINABLE_FALLOW_YEARS",
+    "TREND_STATUSES",
     "cropped_area_from_histories",
     "cropped_area_from_households",
     "cycles",
     "decade_summary",
     "fallow_metrics_array",
     "fallow_raster",
+    "fallow_spells",
     "history_problems",
     "mann_kendall_pvalue",
     "parcel_fallow",
@@ -129,6 +159,7 @@ __all__ = [
     "plot_summary",
     "rotation_land_demand",
     "rotational_area_from_parcels",
+    "survival_curves",
     "sustainable_fallow_years",
     "village_land_demand",
     "village_summary",
@@ -137,6 +168,26 @@ __all__ = [
 
 #: Per-pixel outputs of :func:`fallow_raster` and :func:`fallow_metrics_array`.
 RASTER_OUTPUTS = OUTPUTS
+
+#: Upper bound of the ``critical`` fallow class [years]: the regime of three rotational
+#: plots per household cropped one a year (two to three years of fallow), the mechanism of
+#: fallow shortening described by Ducourtieux, Laffort & Sacklokham (2005), Land policy and
+#: farming practices in Laos, Development and Change 36(3), 499-526.
+CRITICAL_FALLOW_YEARS = 3.0
+#: Upper bound of the ``short`` fallow class [years] (project default between the critical
+#: and the adequate bounds; domain reference §7.3).
+SHORT_FALLOW_YEARS = 7.0
+#: Upper bound of the ``adequate`` fallow class [years]: the traditional Kammu rotation is
+#: about 11 years (a chapter of Cairns, M. (ed.) (2007), Voices from the Forest, RFF Press,
+#: doi:10.4324/9781936331840-8), and useful-plant richness of fallows peaks at 11-12 years.
+ADEQUATE_FALLOW_YEARS = 11.0
+#: Default target fallow ``F*`` of a sustainable rotation [years]: vegetation indices reach
+#: the forest level after more than 8 years of fallow (Yamamoto, Oberthür & Lefroy 2009,
+#: Environment, Development and Sustainability 11, 639-654).
+SUSTAINABLE_FALLOW_YEARS = 8.0
+#: Values of the ``trend_status`` / ``status`` columns.
+TREND_STATUSES = (_surv.SHORTENING, _surv.LENGTHENING, _surv.NO_CLEAR_TREND,
+                  _surv.INSUFFICIENT_DATA, _surv.INSUFFICIENT_FOLLOW_UP)
 
 _STATUS_CODES = {"cultivated": CULTIVATED, "fallow": FALLOW, "other": OTHER}
 _STATUS_ALIASES = {"cropped": "cultivated", "crop": "cultivated", "forest": "other"}
@@ -150,9 +201,12 @@ class FallowClasses:
 
     A fallow of ``F`` years is ``critical`` when ``F <= critical_max``, ``short`` when
     ``F <= short_max``, ``adequate`` when ``F <= adequate_max`` and ``long`` above.
-    The defaults (3, 7, 11) are the project's derived defaults (domain reference
-    §7.3): three years is the three-plot regime, forest-like regrowth needs more than
-    8 years and useful-plant richness peaks at 11-12 years.
+    The defaults are :data:`CRITICAL_FALLOW_YEARS` (3: the three-plot regime after land
+    allocation, Ducourtieux, Laffort & Sacklokham 2005, Development and Change 36(3)),
+    :data:`SHORT_FALLOW_YEARS` (7, a project default) and :data:`ADEQUATE_FALLOW_YEARS`
+    (11: the traditional Kammu rotation, Cairns (ed.) 2007, Voices from the Forest;
+    useful-plant richness peaks at 11-12 years); forest-like regrowth needs more than
+    8 years (Yamamoto, Oberthür & Lefroy 2009). See ``docs/fallow.md``.
 
     Examples
     --------
@@ -162,9 +216,9 @@ class FallowClasses:
     ['short']
     """
 
-    critical_max: float = 3.0
-    short_max: float = 7.0
-    adequate_max: float = 11.0
+    critical_max: float = CRITICAL_FALLOW_YEARS
+    short_max: float = SHORT_FALLOW_YEARS
+    adequate_max: float = ADEQUATE_FALLOW_YEARS
 
     def __post_init__(self) -> None:
         bounds = (self.critical_max, self.short_max, self.adequate_max)
@@ -408,23 +462,126 @@ def cycles(histories: pd.DataFrame, *, other_as: str = "fallow",
     return out.sort_values(["plot_id", "clearing_year"], kind="stable").reset_index(drop=True)
 
 
-def _kernel_options(other_as: str, alpha: float, window_years: int, min_drop_years: float,
-                    min_trend_cycles: int) -> tuple[bool, float, int, float, int]:
+def fallow_spells(histories: pd.DataFrame, *, other_as: str = "fallow") -> pd.DataFrame:
+    """Cut each plot's history into fallow spells for survival analysis.
+
+    A spell is a run of fallow years (after the ``other`` and gap rules of the module
+    notes). Its length is *observed* when the next year is a clearing; otherwise it is
+    right-censored (open at the end of the plot's record, cut by an unknown gap, or by
+    ``other`` in break mode): the fallow lasts at least ``duration_years``. A spell whose
+    first year follows an observed cultivated year has a known start; one that starts
+    the record (or follows a gap) is left-censored: it began before what was seen, so
+    neither its length nor its age at the start of the record is known.
+
+    The estimators (:func:`village_summary`, :func:`decade_summary`,
+    :func:`survival_curves`) use the spells with a known start only. Selecting spells by
+    where they start, not by how long they last, does not bias the fallow-length
+    distribution of the spells that start within the record, whereas left truncation
+    would need each spell's age at entry, which is unknown here. The left-censored
+    spells are listed so that nothing is dropped silently.
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        ``plot_id``, ``year``, ``status`` (see :func:`history_problems`).
+    other_as : {'fallow', 'break'}, default 'fallow'
+        How ``other`` years count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per spell, sorted by plot and start: ``plot_id``, ``start_year`` (first
+        fallow year seen), ``duration_years`` (fallow years seen) [years], ``observed``
+        (bool, ended by a clearing), ``start_known`` (bool; False = left-censored),
+        ``clearing_year`` (first year of the cultivated run before the spell; NaN when
+        the start is unknown), ``cropping_years`` (that run's length; 0 when unknown)
+        [years], ``record_end_year`` (the plot's last observed year),
+        ``followup_years`` = ``record_end_year - start_year + 1`` [years].
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"plot_id": "A", "year": range(2000, 2010),
+    ...                   "status": list("FFCFFFCCFF")})
+    >>> h["status"] = h["status"].map({"C": "cultivated", "F": "fallow"})
+    >>> fallow_spells(h)[["start_year", "duration_years", "observed", "start_known"]]
+       start_year  duration_years  observed  start_known
+    0        2000               2      True        False
+    1        2003               3      True         True
+    2        2008               2     False         True
+    """
     _check_option(other_as, ("fallow", "break"), "other_as")
+    st = _history_stack(histories)
+    seq, start, length, ev, known, c, clear = spells_of_sequences(st.codes, other_as == "fallow")
+    start_year = st.years[start].astype(np.int64)
+    end = st.last_year[seq].astype(np.int64)
+    out = pd.DataFrame({
+        "plot_id": st.plot_ids[seq],
+        "start_year": start_year,
+        "duration_years": length.astype(np.int64),
+        "observed": ev.astype(bool),
+        "start_known": known.astype(bool),
+        "clearing_year": np.where(known, st.years[np.maximum(clear, 0)], np.nan),
+        "cropping_years": c.astype(np.int64),
+        "record_end_year": end,
+        "followup_years": end - start_year + 1,
+    })
+    return out.sort_values(["plot_id", "start_year"], kind="stable").reset_index(drop=True)
+
+
+def _trend_options(alpha: float, followup_years: int, min_effect_years_per_decade: float,
+                   min_events: int = 20, min_span_years: int = 5,
+                   restrict_years: float = 15.0) -> _surv.TrendOptions:
     if not 0 < alpha < 1:
         raise SchemaError(f"alpha={alpha!r} must be between 0 and 1", hint="e.g. alpha=0.05")
-    if int(window_years) < 1:
-        raise SchemaError(f"window_years={window_years!r} must be >= 1", hint="e.g. 10")
+    if int(followup_years) < 2:
+        raise SchemaError(f"followup_years={followup_years!r} must be >= 2",
+                          hint="the default, 10 years, follows every clearing period 10 years")
+    if not min_effect_years_per_decade >= 0:
+        raise SchemaError(f"min_effect_years_per_decade={min_effect_years_per_decade!r} must "
+                          "be >= 0", hint="e.g. 1.0 (one year of fallow lost per decade)")
+    if not restrict_years > 0:
+        raise SchemaError(f"restrict_years={restrict_years!r} must be > 0", hint="e.g. 15")
+    return _surv.TrendOptions(alpha=float(alpha), followup_years=int(followup_years),
+                              min_effect_years_per_decade=float(min_effect_years_per_decade),
+                              min_events=int(min_events), min_span_years=int(min_span_years),
+                              restrict_years=float(restrict_years))
+
+
+def _retired(window_years: Any, min_drop_years: Any, where: str) -> None:
+    if window_years is not None or min_drop_years is not None:
+        import warnings
+
+        warnings.warn(f"{where}: window_years and min_drop_years are no longer used (the "
+                      "window rule was biased by right-censoring); use followup_years and "
+                      "min_effect_years_per_decade", FutureWarning, stacklevel=3)
+
+
+def _kernel_options(other_as: str, alpha: float, followup_years: int,
+                    min_effect_years_per_decade: float,
+                    min_trend_cycles: int) -> tuple[bool, float, int, float, int]:
+    _check_option(other_as, ("fallow", "break"), "other_as")
+    o = _trend_options(alpha, followup_years, min_effect_years_per_decade)
     if int(min_trend_cycles) < 2:
         raise SchemaError(f"min_trend_cycles={min_trend_cycles!r} must be >= 2",
-                          hint="a trend needs at least two cycles; the default is 3")
-    return (other_as == "fallow", float(alpha), int(window_years), float(min_drop_years),
+                          hint="a trend needs at least two spells; the default is 4")
+    return (other_as == "fallow", o.alpha, o.followup_years, o.min_effect_years_per_decade,
             int(min_trend_cycles))
 
 
+def _plot_status(short: np.ndarray, slope: np.ndarray, p: np.ndarray, alpha: float,
+                 min_effect: float) -> np.ndarray:
+    out = np.full(short.shape, _surv.NO_CLEAR_TREND, dtype=object)
+    out[np.isnan(short)] = _surv.INSUFFICIENT_DATA
+    out[short == 1.0] = _surv.SHORTENING
+    out[(p < alpha) & (slope >= min_effect)] = _surv.LENGTHENING
+    return out
+
+
 def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = None,
-                 other_as: str = "fallow", alpha: float = 0.05, window_years: int = 10,
-                 min_drop_years: float = 2.0, min_trend_cycles: int = 3) -> pd.DataFrame:
+                 other_as: str = "fallow", alpha: float = 0.05, window_years: Any = None,
+                 min_drop_years: Any = None, min_trend_cycles: int = 5,
+                 followup_years: int = 10,
+                 min_effect_years_per_decade: float = 1.0) -> pd.DataFrame:
     """Summarise the fallow cycles of each plot.
 
     Parameters
@@ -436,13 +593,18 @@ def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = Non
     other_as : {'fallow', 'break'}, default 'fallow'
         How ``other`` years count.
     alpha : float, default 0.05
-        Significance level of the Mann-Kendall test for ``shortening``.
-    window_years : int, default 10
-        Length of the two windows compared for ``shortening``. [years]
-    min_drop_years : float, default 2.0
-        Drop of the mean rotation length that counts as shortening. [years]
-    min_trend_cycles : int, default 3
-        Complete cycles needed for the trend and its p-value.
+        Significance level of the trend test.
+    window_years, min_drop_years
+        No longer used (the old window rule was biased by right-censoring); passing
+        them warns.
+    min_trend_cycles : int, default 5
+        Equal-follow-up spells needed for a trend (with fewer than 5 the two-sided
+        Mann-Kendall test cannot reach p < 0.05); below it ``trend_status`` is
+        ``insufficient data``.
+    followup_years : int, default 10
+        Horizon ``H`` of the equal-follow-up rule. [years]
+    min_effect_years_per_decade : float, default 1.0
+        Smallest drop that counts as ``shortening``. [years decade⁻¹]
 
     Returns
     -------
@@ -450,14 +612,28 @@ def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = Non
         One row per plot (sorted): ``plot_id``, ``first_year``, ``last_year``,
         ``n_years_observed``, ``n_clearings``, ``n_cycles`` (complete cycles),
         ``mean_fallow_years``, ``last_fallow_years``, ``mean_cropping_years``,
-        ``mean_rotation_years`` (complete cycles) [years], ``current_fallow_age_years``
-        (last record year minus last cultivated year; NaN if never cultivated)
-        [years], ``r_value_pct`` (100 x cultivated / known years, a filled missing
-        year counting as fallow) [%],
-        ``fallow_trend_years_per_decade`` (Theil-Sen) [years decade⁻¹],
-        ``mk_p_value``, ``shortening`` (bool) and ``status_class`` of the last complete
-        fallow (``critical``, ``short``, ``adequate``, ``long``; ``permanent`` for a
-        plot cultivated every observed year; ``unknown`` otherwise).
+        ``mean_rotation_years`` (complete cycles: descriptive only, these are biased
+        short because a long fallow is less likely to end within the record) [years],
+        ``current_fallow_age_years`` (last record year minus last cultivated year; NaN
+        if never cultivated) [years], ``r_value_pct`` (100 x cultivated / known years,
+        a filled missing year counting as fallow) [%],
+        ``fallow_trend_years_per_decade`` (Theil-Sen slope of the equal-follow-up
+        values) [years decade⁻¹], ``mk_p_value``, ``n_trend_spells``, ``shortening``
+        (bool), ``trend_status`` (one of :data:`TREND_STATUSES`) and ``status_class`` of
+        the last complete fallow (``critical``, ``short``, ``adequate``, ``long``;
+        ``permanent`` for a plot cultivated every observed year; ``unknown`` otherwise).
+
+    Notes
+    -----
+    Equal follow-up: every fallow spell with a known start year ``s`` and
+    ``s + H - 1 <= last_year`` is valued ``y = min(F, H)`` (a spell still open after
+    ``H`` years counts as ``H``; spells cut earlier by a gap are left out). All spells
+    are then seen over the same ``H`` years, so right-censoring at the end of the record
+    cannot make recent fallows look shorter. The Theil-Sen slope [3]_ [4]_ of ``y``
+    against the spell's start year and the two-sided Mann-Kendall p-value [5]_ [6]_ give
+    the trend; ``shortening`` when ``p < alpha`` and the slope is at most
+    ``-min_effect_years_per_decade``. The same rule runs per pixel in
+    :func:`fallow_raster`.
 
     Raises
     ------
@@ -467,11 +643,13 @@ def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = Non
     Examples
     --------
     >>> h = pd.DataFrame({"plot_id": "P", "year": range(1990, 2000), "status": "cultivated"})
-    >>> plot_summary(h)[["n_cycles", "r_value_pct", "status_class"]]
-       n_cycles  r_value_pct status_class
-    0         0        100.0    permanent
+    >>> plot_summary(h)[["n_cycles", "r_value_pct", "status_class", "trend_status"]]
+       n_cycles  r_value_pct status_class       trend_status
+    0         0        100.0    permanent  insufficient data
     """
-    opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
+    _retired(window_years, min_drop_years, "plot_summary")
+    opts = _kernel_options(other_as, alpha, followup_years, min_effect_years_per_decade,
+                           min_trend_cycles)
     classes = classes or FallowClasses()
     st = _history_stack(histories)
     res = reduce_sequences(st.codes, IDENTITY_LUT, *opts)[0]
@@ -479,9 +657,12 @@ def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = Non
                         "last_year": st.last_year, "n_years_observed": st.n_observed})
     for k, name in enumerate(OUTPUTS):
         out[name] = res[k]
-    for name in ("n_clearings", "n_cycles"):
+    for name in ("n_clearings", "n_cycles", "n_trend_spells"):
         out[name] = out[name].astype(np.int64)
-    out["shortening"] = out["shortening"].astype(bool)
+    short = res[OUTPUTS.index("shortening")].astype(float)
+    out["shortening"] = short == 1.0
+    out["trend_status"] = _plot_status(short, out["fallow_trend_years_per_decade"].to_numpy(float),
+                                       out["mk_p_value"].to_numpy(float), opts[1], opts[3])
     cls = classes.classify(out["last_fallow_years"])
     cls[(cls == "unknown") & (out["r_value_pct"].to_numpy() == 100.0)] = "permanent"
     out["status_class"] = cls
@@ -539,11 +720,24 @@ def _trend(years: np.ndarray, values: np.ndarray, min_n: int) -> tuple[float, fl
     return 10.0 * float(slope), mann_kendall_pvalue(values)
 
 
+def _spells_with_villages(histories: pd.DataFrame, villages: Any, other_as: str,
+                          *, default_all: bool) -> pd.DataFrame:
+    sp = fallow_spells(histories, other_as=other_as)
+    if default_all and villages is None and "village_id" not in histories.columns:
+        sp["village_id"] = "all"
+    else:
+        vmap = _village_map(sp["plot_id"].unique(), histories, villages)
+        sp["village_id"] = vmap.reindex(sp["plot_id"].astype(str)).to_numpy()
+    return sp
+
+
 def village_summary(histories: pd.DataFrame, *, villages: Any = None,
                     classes: FallowClasses | None = None, other_as: str = "fallow",
-                    alpha: float = 0.05, window_years: int = 10, min_drop_years: float = 2.0,
-                    min_trend_cycles: int = 3) -> pd.DataFrame:
-    """Aggregate the fallow figures of the plots of each village.
+                    alpha: float = 0.05, window_years: Any = None, min_drop_years: Any = None,
+                    min_trend_cycles: int = 5, followup_years: int = 10,
+                    min_effect_years_per_decade: float = 1.0, restrict_years: float = 15.0,
+                    min_events: int = 20) -> pd.DataFrame:
+    r"""Censoring-aware fallow length and trend of each village.
 
     Parameters
     ----------
@@ -552,19 +746,75 @@ def village_summary(histories: pd.DataFrame, *, villages: Any = None,
     villages : pandas.DataFrame or Series, optional
         Plot to village mapping: a table with ``parcel_id`` (or ``plot_id``) and
         ``village_id`` (e.g. the parcels layer), or a Series indexed by plot id.
-    classes, other_as, alpha, window_years, min_drop_years, min_trend_cycles
-        As in :func:`plot_summary`.
+    classes, other_as, min_trend_cycles
+        As in :func:`plot_summary` (for the plot counts by class).
+    alpha : float, default 0.05
+        Significance level of the trend test; confidence intervals are ``1 - alpha``.
+    window_years, min_drop_years
+        No longer used; passing them warns.
+    followup_years : int, default 10
+        Horizon ``H`` of the equal-follow-up trend test. [years]
+    min_effect_years_per_decade : float, default 1.0
+        Smallest change that counts as ``shortening`` or ``lengthening``: one year of
+        fallow per decade, about 12 % of an 8-year fallow. [years decade⁻¹]
+    restrict_years : float, default 15
+        Restriction time ``tau`` of the restricted mean. [years]
+    min_events : int, default 20
+        Ended spells needed in the equal-follow-up set for a trend.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``village_id`` (sorted): ``n_plots``, ``n_cycles``,
-        ``mean_fallow_years`` and ``median_fallow_years`` over the complete cycles
-        [years], ``mean_r_value_pct`` (plot mean) [%], ``n_critical``, ``n_short``,
-        ``n_adequate``, ``n_long`` (plots by class of their last fallow),
-        ``fallow_trend_years_per_decade`` (Theil-Sen of the yearly mean fallow against
-        clearing year) [years decade⁻¹], ``mk_p_value`` (of that yearly series),
-        ``shortening`` (the plot rule applied to the pooled cycles).
+        Indexed by ``village_id`` (sorted): ``n_plots``, ``n_cycles`` (complete
+        cycles), ``n_spells`` and ``n_events`` (fallow spells with a known start, and
+        those ended by a clearing), ``n_left_censored`` (spells left out: start before
+        the record or after a gap), ``median_fallow_years`` with ``_lo``/``_hi``
+        (Kaplan-Meier median and its confidence interval) [years],
+        ``mean_fallow_years`` with ``_lo``/``_hi`` (restricted mean
+        ``integral_0^tau S(t) dt``, NaN when the follow-up is shorter than ``tau`` and
+        the curve does not reach 0) [years], ``mean_fallow_complete_cycles_years``
+        (the biased old figure, for comparison) [years], ``mean_r_value_pct`` [%],
+        ``n_critical`` … ``n_long`` (plots by class of their last fallow),
+        ``n_trend_spells``, ``n_trend_events``, ``trend_yr_per_decade`` with ``_lo``/``_hi``
+        [years decade⁻¹], ``trend_pct_per_decade`` with ``_lo``/``_hi`` [% decade⁻¹],
+        ``p_value``, ``status`` (one of :data:`TREND_STATUSES`), ``shortening`` (bool)
+        and ``fallow_trend_years_per_decade`` (= ``trend_yr_per_decade``).
+
+    Notes
+    -----
+    Spells (:func:`fallow_spells`) with a known start enter the Kaplan-Meier
+    product-limit estimator [7]_ [8]_ :math:`\hat S(t) = \prod_{t_i \le t}(1 - d_i/n_i)`
+    (``lifelines``), an ended spell as an event at ``F`` and an open one with ``k``
+    years seen as censored at ``k - 1`` (``F >= k``); Greenwood's variance gives the
+    intervals [8]_ [9]_.
+
+    Trend: the spells with equal follow-up ``H`` (see :func:`plot_summary`), each
+    censored at ``H``, are fitted with a Weibull accelerated-failure-time model
+    [9]_ :math:`\log F = \beta_0 + \beta_1 (x - \bar x)/10 + \sigma W` on the
+    clearing year ``x`` (``lifelines.WeibullAFTFitter``; Huber-White sandwich variance
+    clustered by plot, as the spells of one plot are not independent).
+    Because every clearing period is followed for the same ``H`` years, the spells of
+    a village whose fallow never changes are identically distributed whatever their
+    clearing year, so the test keeps its level even when the Weibull shape is wrong.
+    ``trend_pct_per_decade = 100 (e^{\beta_1} - 1)``;
+    ``trend_yr_per_decade = (e^{\beta_1} - 1) × mean_fallow_years`` (the median, or the
+    mean of the capped spells, when the mean is undefined). ``status`` is
+    ``shortening`` when ``p_value < alpha`` and ``trend_yr_per_decade <=
+    -min_effect_years_per_decade`` (``lengthening`` symmetrically), ``no clear trend``
+    otherwise, ``insufficient follow-up`` when the clearings followed ``H`` years span
+    fewer than 5 years (record shorter than about ``H + 5`` years) and ``insufficient
+    data`` with fewer than *min_events* ended spells. ``benchmarks/bench_fallow_validity.py``
+    measures the false-alarm rate, bias and power on simulated villages
+    (:mod:`landuse.fallow_sim`).
+
+    References
+    ----------
+    .. [7] Kaplan, E. L., Meier, P. (1958). Nonparametric estimation from incomplete
+       observations. J. Am. Stat. Assoc. 53(282), 457-481.
+    .. [8] Klein, J. P., Moeschberger, M. L. (2003). Survival Analysis: Techniques for
+       Censored and Truncated Data, 2nd ed. Springer.
+    .. [9] Collett, D. (2015). Modelling Survival Data in Medical Research, 3rd ed.
+       Chapman & Hall/CRC.
 
     Examples
     --------
@@ -572,53 +822,90 @@ def village_summary(histories: pd.DataFrame, *, villages: Any = None,
     ...                   "status": ["fallow", "cultivated", "fallow", "fallow", "cultivated",
     ...                              "fallow"] * 2, "village_id": "V1"})
     >>> h["year"] += 2000
-    >>> village_summary(h)[["n_plots", "n_cycles", "mean_fallow_years"]]
-                n_plots  n_cycles  mean_fallow_years
-    village_id
-    V1                2         2                2.0
+    >>> v = village_summary(h)
+    >>> [float(v.loc["V1", k]) for k in ("n_plots", "n_spells", "n_events", "median_fallow_years")]
+    [2.0, 4.0, 2.0, 2.0]
+    >>> v.loc["V1", "status"]
+    'insufficient follow-up'
     """
+    _retired(window_years, min_drop_years, "village_summary")
+    opts = _trend_options(alpha, followup_years, min_effect_years_per_decade, min_events,
+                          restrict_years=restrict_years)
     summ = plot_summary(histories, classes=classes, other_as=other_as, alpha=alpha,
-                        window_years=window_years, min_drop_years=min_drop_years,
-                        min_trend_cycles=min_trend_cycles)
+                        min_trend_cycles=min_trend_cycles, followup_years=followup_years,
+                        min_effect_years_per_decade=min_effect_years_per_decade)
     cyc = cycles(histories, other_as=other_as, include_censored=False)
     vmap = _village_map(summ["plot_id"], histories, villages)
     summ["village_id"] = vmap.reindex(summ["plot_id"].astype(str)).to_numpy()
     cyc["village_id"] = vmap.reindex(cyc["plot_id"].astype(str)).to_numpy()
-    rec_end = summ.groupby("village_id")["last_year"].max()
+    sp = fallow_spells(histories, other_as=other_as)
+    sp["village_id"] = vmap.reindex(sp["plot_id"].astype(str)).to_numpy()
     rows = []
     for vid, grp in summ.groupby("village_id", sort=True):
         vc = cyc[cyc["village_id"] == vid]
-        yearly = vc.groupby("clearing_year")["fallow_years"].mean()
-        slope, p = _trend(yearly.index.to_numpy(float), yearly.to_numpy(float),
-                          min_trend_cycles)
-        age = rec_end[vid] - vc["clearing_year"]
-        new = vc.loc[age < window_years, "rotation_years"]
-        old = vc.loc[(age >= window_years) & (age < 2 * window_years), "rotation_years"]
-        short = bool(len(new) and len(old) and old.mean() - new.mean() >= min_drop_years)
-        short |= bool(np.isfinite(p) and p < alpha and slope < 0)
+        vs = sp[sp["village_id"] == vid]
+        known = vs[vs["start_known"]]
+        km = _surv.km_figures(known["duration_years"].to_numpy(), known["observed"].to_numpy(),
+                              restrict_years=opts.restrict_years, alpha=opts.alpha)
+        ref = km["mean_fallow_years"]
+        if not np.isfinite(ref):
+            ref = km["median_fallow_years"]
+        if not np.isfinite(ref):
+            eq = _surv.equal_followup_spells(known, opts.followup_years)
+            ref = float(eq["duration_years"].mean()) if len(eq) else np.nan
+        tr = _surv.aft_trend(known, opts, reference_years=ref)
         counts = grp["status_class"].value_counts()
         rows.append({
             "village_id": vid, "n_plots": len(grp), "n_cycles": len(vc),
-            "mean_fallow_years": vc["fallow_years"].mean() if len(vc) else np.nan,
-            "median_fallow_years": vc["fallow_years"].median() if len(vc) else np.nan,
+            "n_spells": km["n_spells"], "n_events": km["n_events"],
+            "n_left_censored": int((~vs["start_known"]).sum()),
+            **{k: km[k] for k in ("median_fallow_years", "median_fallow_years_lo",
+                                  "median_fallow_years_hi", "mean_fallow_years",
+                                  "mean_fallow_years_lo", "mean_fallow_years_hi")},
+            "mean_fallow_complete_cycles_years":
+                vc["fallow_years"].mean() if len(vc) else np.nan,
             "mean_r_value_pct": grp["r_value_pct"].mean(),
             **{f"n_{k}": int(counts.get(k, 0)) for k in ("critical", "short", "adequate", "long")},
-            "fallow_trend_years_per_decade": slope, "mk_p_value": p, "shortening": short,
+            **tr,
+            "shortening": tr["status"] == _surv.SHORTENING,
+            "fallow_trend_years_per_decade": tr["trend_yr_per_decade"],
         })
     return pd.DataFrame(rows).set_index("village_id")
 
 
 def decade_summary(histories: pd.DataFrame, *, villages: Any = None,
-                   other_as: str = "fallow") -> pd.DataFrame:
-    """Mean fallow length per village and decade of clearing (complete cycles only).
+                   other_as: str = "fallow", period_years: int = 10,
+                   restrict_years: float = 15.0, alpha: float = 0.05) -> pd.DataFrame:
+    """Fallow length per village and period of clearing, censoring-aware.
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        ``plot_id``, ``year``, ``status`` (and optionally ``village_id``).
+    villages : optional
+        Plot to village mapping (as in :func:`village_summary`).
+    other_as : {'fallow', 'break'}, default 'fallow'
+    period_years : int, default 10
+        Length of a clearing period (10: decades 1990, 2000, ...). [years]
+    restrict_years : float, default 15
+        Restriction time of the restricted mean. [years]
+    alpha : float, default 0.05
+        Confidence intervals are ``1 - alpha``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``village_id``, ``decade`` (e.g. 1990), ``n_cycles``,
-        ``mean_fallow_years``, ``median_fallow_years``, ``mean_rotation_years``
-        [years]; sorted by village and decade. Without any village information
-        (no *villages*, no ``village_id`` column) all plots form the village ``"all"``.
+        Columns ``village_id``, ``decade`` (first year of the period, e.g. 1990),
+        ``n_spells``, ``n_events``, ``median_fallow_years`` with ``_lo``/``_hi``,
+        ``mean_fallow_years`` with ``_lo``/``_hi`` (Kaplan-Meier median and restricted
+        mean of the spells that started after a clearing in the period, as in
+        :func:`village_summary`) [years], ``status`` (``ok``, ``insufficient
+        follow-up`` when the period's spells are not followed ``restrict_years`` and
+        the curve does not reach 0, so its mean is not known yet, ``insufficient
+        data``), and the complete-cycle figures ``n_cycles``,
+        ``mean_fallow_complete_cycles_years``, ``mean_rotation_years`` (biased short
+        for recent periods, kept for comparison). Sorted by village and period.
+        Without any village information all plots form the village ``"all"``.
 
     Examples
     --------
@@ -626,26 +913,96 @@ def decade_summary(histories: pd.DataFrame, *, villages: Any = None,
     ...                   "status": ["fallow", "cultivated"] + ["fallow"] * 11 + ["cultivated"]
     ...                   + ["fallow"] * 5 + ["cultivated"] + ["fallow"] * 2 + ["cultivated"]
     ...                   + ["fallow"] * 3})
-    >>> decade_summary(h)[["decade", "n_cycles", "mean_fallow_years"]]
-       decade  n_cycles  mean_fallow_years
-    0    1980         1               11.0
-    1    2000         2                3.5
+    >>> d = decade_summary(h)
+    >>> d[["decade", "n_spells", "n_events"]].values.tolist()
+    [[1980, 1, 1], [2000, 2, 2], [2010, 1, 0]]
+    >>> d["median_fallow_years"].tolist(), d["status"].tolist()
+    ([11.0, 2.0, nan], ['ok', 'ok', 'insufficient data'])
     """
+    if int(period_years) < 1:
+        raise SchemaError(f"period_years={period_years!r} must be >= 1", hint="e.g. 10")
+    opts = _trend_options(alpha, 10, 1.0, restrict_years=restrict_years)
+    sp = _spells_with_villages(histories, villages, other_as, default_all=True)
+    sp = sp[sp["start_known"]].copy()
+    sp["decade"] = (sp["clearing_year"].astype(np.int64) // period_years) * period_years
     cyc = cycles(histories, other_as=other_as, include_censored=False)
     if villages is None and "village_id" not in histories.columns:
         cyc["village_id"] = "all"
     else:
         vmap = _village_map(cyc["plot_id"].unique(), histories, villages)
         cyc["village_id"] = vmap.reindex(cyc["plot_id"].astype(str)).to_numpy()
-    cyc["decade"] = (cyc["clearing_year"] // 10) * 10
-    g = cyc.groupby(["village_id", "decade"], sort=True)
-    out = pd.DataFrame({
-        "n_cycles": g.size(),
-        "mean_fallow_years": g["fallow_years"].mean(),
-        "median_fallow_years": g["fallow_years"].median(),
-        "mean_rotation_years": g["rotation_years"].mean(),
-    })
-    return out.reset_index()
+    cyc["decade"] = (cyc["clearing_year"] // period_years) * period_years
+    rows = []
+    for (vid, dec), g in sp.groupby(["village_id", "decade"], sort=True):
+        km = _surv.km_figures(g["duration_years"].to_numpy(), g["observed"].to_numpy(),
+                              restrict_years=opts.restrict_years, alpha=opts.alpha)
+        c = cyc[(cyc["village_id"] == vid) & (cyc["decade"] == dec)]
+        status = km.pop("km_status")
+        rows.append({"village_id": vid, "decade": int(dec), **km, "status": status,
+                     "n_cycles": len(c),
+                     "mean_fallow_complete_cycles_years":
+                         c["fallow_years"].mean() if len(c) else np.nan,
+                     "mean_rotation_years": c["rotation_years"].mean() if len(c) else np.nan})
+    cols = ["village_id", "decade", "n_spells", "n_events", "median_fallow_years",
+            "median_fallow_years_lo", "median_fallow_years_hi", "mean_fallow_years",
+            "mean_fallow_years_lo", "mean_fallow_years_hi", "status", "n_cycles",
+            "mean_fallow_complete_cycles_years", "mean_rotation_years"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def survival_curves(histories: pd.DataFrame, *, villages: Any = None, other_as: str = "fallow",
+                    period_years: int = 10, alpha: float = 0.05) -> pd.DataFrame:
+    """Kaplan-Meier fallow survival curves per village and period of clearing.
+
+    ``S(t)`` is the share of fallows that last longer than ``t`` years (spells with a
+    known start; censoring as in :func:`village_summary`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: ``village_id``, ``decade`` (first year of the period),
+        ``time_years`` [years], ``survival``, ``survival_lo``, ``survival_hi``
+        (``1 - alpha`` pointwise interval), ``at_risk``; one row per step, starting
+        at ``time_years = 0`` with ``survival = 1``.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"plot_id": "A", "year": range(2000, 2010),
+    ...                   "status": list("CFFCFFFFCF")})
+    >>> h["status"] = h["status"].map({"C": "cultivated", "F": "fallow"})
+    >>> survival_curves(h)[["decade", "time_years", "survival"]]
+       decade  time_years  survival
+    0    2000         0.0       1.0
+    1    2000         2.0       0.5
+    2    2000         4.0       0.0
+    """
+    from lifelines import KaplanMeierFitter
+
+    if int(period_years) < 1:
+        raise SchemaError(f"period_years={period_years!r} must be >= 1", hint="e.g. 10")
+    _trend_options(alpha, 10, 1.0)
+    sp = _spells_with_villages(histories, villages, other_as, default_all=True)
+    sp = sp[sp["start_known"]].copy()
+    sp["decade"] = (sp["clearing_year"].astype(np.int64) // period_years) * period_years
+    parts = []
+    for (vid, dec), g in sp.groupby(["village_id", "decade"], sort=True):
+        t, e = _surv.survival_times(g["duration_years"].to_numpy(), g["observed"].to_numpy())
+        if not len(t):
+            continue
+        kmf = KaplanMeierFitter(alpha=alpha).fit(t, e)
+        sf = kmf.survival_function_.iloc[:, 0]
+        ci = kmf.confidence_interval_
+        tab = kmf.event_table
+        parts.append(pd.DataFrame({
+            "village_id": vid, "decade": int(dec), "time_years": sf.index.to_numpy(float),
+            "survival": sf.to_numpy(float), "survival_lo": ci.iloc[:, 0].to_numpy(float),
+            "survival_hi": ci.iloc[:, 1].to_numpy(float),
+            "at_risk": tab["at_risk"].reindex(sf.index).to_numpy(np.int64)}))
+    cols = ["village_id", "decade", "time_years", "survival", "survival_lo", "survival_hi",
+            "at_risk"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols]
 
 
 def parcel_fallow(parcels: Any, summary: pd.DataFrame) -> Any:
@@ -716,8 +1073,9 @@ def cropped_area_from_histories(histories: pd.DataFrame, parcels: Any, *,
 
 # -- rasters ----------------------------------------------------------------------------
 def fallow_metrics_array(codes: Any, *, other_as: str = "fallow", alpha: float = 0.05,
-                         window_years: int = 10, min_drop_years: float = 2.0,
-                         min_trend_cycles: int = 3) -> Any:
+                         window_years: Any = None, min_drop_years: Any = None,
+                         min_trend_cycles: int = 5, followup_years: int = 10,
+                         min_effect_years_per_decade: float = 1.0) -> Any:
     """Per-pixel fallow metrics of an in-memory stack of status codes.
 
     Parameters
@@ -725,8 +1083,10 @@ def fallow_metrics_array(codes: Any, *, other_as: str = "fallow", alpha: float =
     codes : numpy.ndarray or dask.array.Array
         ``(years, rows, cols)`` unsigned integers: 0 missing, 1 cultivated, 2 fallow,
         3 other (one band per contiguous year, oldest first).
-    other_as, alpha, window_years, min_drop_years, min_trend_cycles
-        As in :func:`plot_summary`.
+    other_as, alpha, min_trend_cycles, followup_years, min_effect_years_per_decade
+        As in :func:`plot_summary` (the same equal-follow-up trend rule).
+    window_years, min_drop_years
+        No longer used; passing them warns.
 
     Returns
     -------
@@ -744,7 +1104,9 @@ def fallow_metrics_array(codes: Any, *, other_as: str = "fallow", alpha: float =
     >>> dict(zip(RASTER_OUTPUTS[:4], out[:4, 0, 0].tolist()))
     {'n_clearings': 2.0, 'n_cycles': 1.0, 'mean_fallow_years': 3.0, 'last_fallow_years': 3.0}
     """
-    opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
+    _retired(window_years, min_drop_years, "fallow_metrics_array")
+    opts = _kernel_options(other_as, alpha, followup_years, min_effect_years_per_decade,
+                           min_trend_cycles)
     if getattr(codes, "ndim", None) != 3:
         raise SchemaError("codes must be a 3-D (years, rows, cols) array",
                           source="fallow_metrics_array", hint="stack one band per year")
@@ -789,8 +1151,9 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
                   years: Any = None, use_dask: bool = False, overwrite: bool = False,
                   block_rows: int | None = None, threads: int | None = None,
                   other_as: str = "fallow", alpha: float = 0.05,
-                  window_years: int = 10, min_drop_years: float = 2.0,
-                  min_trend_cycles: int = 3) -> dict[str, Any]:
+                  window_years: Any = None, min_drop_years: Any = None,
+                  min_trend_cycles: int = 5, followup_years: int = 10,
+                  min_effect_years_per_decade: float = 1.0) -> dict[str, Any]:
     """Per-pixel fallow metrics of an annual land-cover stack, streamed in windows.
 
     The stack is read in row windows (block-aligned) with every year of a window in
@@ -825,8 +1188,10 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
     threads : int, optional
         Threads the kernel uses per window without dask (default: the CPU count).
         Reading and writing run in two more threads, overlapped with the kernel.
-    other_as, alpha, window_years, min_drop_years, min_trend_cycles
-        As in :func:`plot_summary`.
+    other_as, alpha, min_trend_cycles, followup_years, min_effect_years_per_decade
+        As in :func:`plot_summary`: the same equal-follow-up trend rule per pixel.
+    window_years, min_drop_years
+        No longer used; passing them warns.
 
     Returns
     -------
@@ -845,8 +1210,10 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
     Outputs (float32): ``n_clearings``, ``n_cycles`` [count]; ``mean_fallow_years``,
     ``last_fallow_years``, ``mean_cropping_years``, ``mean_rotation_years``,
     ``current_fallow_age_years`` [years]; ``r_value_pct`` [%];
-    ``fallow_trend_years_per_decade`` (Theil-Sen) [years decade⁻¹]; ``mk_p_value``;
-    ``shortening`` (0 or 1). Each cell equals, bit for bit, the :func:`plot_summary`
+    ``fallow_trend_years_per_decade`` (Theil-Sen of the equal-follow-up spells)
+    [years decade⁻¹]; ``mk_p_value``; ``shortening`` (0 or 1; NaN = insufficient data,
+    fewer than *min_trend_cycles* spells followed ``followup_years``);
+    ``n_trend_spells`` [count]. Each cell equals, bit for bit, the :func:`plot_summary`
     column of a plot with the same annual sequence (years absent from the stack and
     nodata are missing years). Outputs are tiled GeoTIFFs, ZSTD-compressed (deflate if
     GDAL lacks ZSTD), written atomically.
@@ -872,7 +1239,9 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
     """
     import landuse._fallow_raster as _fallow_raster
 
-    opts = _kernel_options(other_as, alpha, window_years, min_drop_years, min_trend_cycles)
+    _retired(window_years, min_drop_years, "fallow_raster")
+    opts = _kernel_options(other_as, alpha, followup_years, min_effect_years_per_decade,
+                           min_trend_cycles)
     return _fallow_raster.run(stack, classes=classes, out_dir=out_dir, years=years,
                               use_dask=use_dask, overwrite=overwrite, block_rows=block_rows,
                               opts=opts, threads=threads)

@@ -107,29 +107,47 @@ def test_38_20_5_sequence():
     s = lf.plot_summary(h).iloc[0]
     assert s["mean_fallow_years"] == pytest.approx(21.0)
     assert s["last_fallow_years"] == 5.0 and s["status_class"] == "short"
-    # Theil-Sen by hand: slopes -18/39, -33/60, -15/21 -> median -0.55 per year
-    assert s["fallow_trend_years_per_decade"] == pytest.approx(-5.5)
-    ts = theilslopes([38, 20, 5], [1901, 1940, 1961]).slope
-    assert s["fallow_trend_years_per_decade"] == pytest.approx(10 * ts)
-    # MK by hand: S = -3, Var = 3*2*11/18, Z = (S+1)/sqrt(Var)
-    z = -2 / math.sqrt(66 / 18)
-    assert s["mk_p_value"] == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
-    assert not s["shortening"]  # p = 0.30, and no cycle in the 10 years before the last 10
-    assert lf.plot_summary(h, alpha=0.5).iloc[0]["shortening"]
+    # equal follow-up H = 10: spells starting 1902 (38 -> 10) and 1941 (20 -> 10); the
+    # 5-year spell of 1962 is not followed 10 years (1962 + 9 > 1969), nor the open one of
+    # 1968; the fallow of 1900 has no known start
+    assert s["n_trend_spells"] == 2
+    assert s["trend_status"] == "insufficient data" and not s["shortening"]  # 2 < 5 spells
+    # H = 8: 38 -> 8, 20 -> 8, 5 (1962 + 7 <= 1969)
+    s3 = lf.plot_summary(h, min_trend_cycles=3, followup_years=8).iloc[0]
+    assert s3["n_trend_spells"] == 3
+    # Theil-Sen by hand: slopes 0/39, -3/60, -3/21 -> median -3/60 per year
+    assert s3["fallow_trend_years_per_decade"] == pytest.approx(-0.5)
+    ts = theilslopes([8, 8, 5], [1902, 1941, 1962]).slope
+    assert s3["fallow_trend_years_per_decade"] == pytest.approx(10 * ts)
+    # MK by hand: S = -2, ties (8, 8): Var = (3*2*11 - 2*1*9)/18, Z = (S+1)/sqrt(Var)
+    z = -1 / math.sqrt(48 / 18)
+    assert s3["mk_p_value"] == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+    assert s3["trend_status"] == "no clear trend"
+    # significant at alpha 0.6 but the drop (0.5 years per decade) is below the 1-year effect
+    kw = {"min_trend_cycles": 3, "followup_years": 8, "alpha": 0.6}
+    assert not lf.plot_summary(h, **kw).iloc[0]["shortening"]
+    loose = lf.plot_summary(h, **kw, min_effect_years_per_decade=0.4)
+    assert loose.iloc[0]["shortening"] and loose.iloc[0]["trend_status"] == "shortening"
 
 
-def test_shortening_by_window_rule():
-    # record 1999-2019; cleared 2000 and 2006 (rotations of 6 years, 10-19 years before the
-    # end) vs 2012 and 2015 (rotations of 3 years, last 10 years): drop of 3 >= 2 years
-    seq = "FC" + "F" * 5 + "C" + "F" * 5 + "CFFCFFCF"
-    h = hist({"A": seq}, y0=1999)
-    c = lf.cycles(h, include_censored=False)
-    assert c["clearing_year"].tolist() == [2000, 2006, 2012, 2015]
-    assert c["rotation_years"].tolist() == [6, 6, 3, 3]
+def test_shortening_needs_significance_and_effect():
+    seq = "C" + "F" * 12 + "C" + "F" * 9 + "C" + "F" * 7 + "C" + "F" * 5 + "CFFFCFFC" + "F" * 9
+    h = hist({"A": seq}, y0=1950)
     s = lf.plot_summary(h).iloc[0]
-    assert s["mk_p_value"] > 0.05  # so only the window rule can flag it
-    assert s["shortening"]
-    assert not lf.plot_summary(h, min_drop_years=3.5).iloc[0]["shortening"]
+    # spells 12 -> 10, 9, 7, 5, 3, 2 starting 1951, 1964, 1974, 1982, 1988, 1992; the open
+    # 9-year spell of 1995 is not followed 10 years
+    assert s["n_trend_spells"] == 6
+    x = [1951, 1964, 1974, 1982, 1988, 1992]
+    y = [10, 9, 7, 5, 3, 2]
+    assert s["fallow_trend_years_per_decade"] == pytest.approx(10 * theilslopes(y, x).slope)
+    z = (-15 + 1) / math.sqrt(6 * 5 * 17 / 18)
+    assert s["mk_p_value"] == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+    assert s["shortening"] and s["trend_status"] == "shortening"
+    big = lf.plot_summary(h, min_effect_years_per_decade=5.0).iloc[0]
+    assert not big["shortening"] and big["trend_status"] == "no clear trend"
+    # the old window rule flagged short recent cycles cut by the record end; it is gone
+    with pytest.warns(FutureWarning, match="no longer used"):
+        lf.plot_summary(h, min_drop_years=3.5)
 
 
 def test_cultivated_every_year_and_never_cultivated():
@@ -192,8 +210,14 @@ def test_option_errors():
         lf.plot_summary(h, alpha=2)
     with pytest.raises(SchemaError, match="min_trend_cycles=1"):
         lf.plot_summary(h, min_trend_cycles=1)
-    with pytest.raises(SchemaError, match="window_years=0"):
+    with pytest.warns(FutureWarning, match="window_years and min_drop_years"):
         lf.plot_summary(h, window_years=0)
+    with pytest.raises(SchemaError, match="followup_years=1"):
+        lf.plot_summary(h, followup_years=1)
+    with pytest.raises(SchemaError, match="min_effect_years_per_decade=-1"):
+        lf.village_summary(h.assign(village_id="V"), min_effect_years_per_decade=-1)
+    with pytest.raises(SchemaError, match="period_years=0"):
+        lf.decade_summary(h, period_years=0)
     with pytest.raises(SchemaError, match="1-D series without NaN"):
         lf.mann_kendall_pvalue([1, np.nan, 2])
     assert np.isnan(lf.mann_kendall_pvalue([1.0]))
@@ -232,11 +256,16 @@ def test_cycle_invariants(seq, other_as):
         assert summ["mean_fallow_years"] == pytest.approx(comp["fallow_years"].mean())
         assert summ["last_fallow_years"] == comp["fallow_years"].iloc[-1]
         assert summ["mean_rotation_years"] == pytest.approx(comp["rotation_years"].mean())
-    if len(comp) >= 3:
-        ts = theilslopes(comp["fallow_years"], comp["clearing_year"]).slope
+    # the trend: equal-follow-up spells from the spell table (a separate pass) and scipy
+    x, y = _equal_followup_oracle(lf.fallow_spells(h, other_as=other_as), 10)
+    assert summ["n_trend_spells"] == len(x)
+    if len(x) >= 5:
+        ts = theilslopes(y, x).slope
         assert summ["fallow_trend_years_per_decade"] == pytest.approx(10 * ts)
+        assert summ["mk_p_value"] == pytest.approx(lf.mann_kendall_pvalue(y))
     else:
         assert np.isnan(summ["fallow_trend_years_per_decade"])
+        assert summ["trend_status"] == "insufficient data"
     # R over the record: a missing run between two fallow years counts as fallow
     base = s.replace("O", "F") if other_as == "fallow" else s
     filled = re.sub(r"(?<=F)\.+(?=F)", lambda m: "F" * len(m.group()), base)
@@ -247,6 +276,48 @@ def test_cycle_invariants(seq, other_as):
     filled = full
     assert summ["n_clearings"] == sum(
         1 for k in range(1, len(filled)) if filled[k] == "C" and filled[k - 1] in "FO")
+
+
+def _equal_followup_oracle(sp: pd.DataFrame, horizon: int) -> tuple[list, list]:
+    """Spells followed *horizon* years, by the rule written out in plain Python."""
+    xs, ys = [], []
+    for r in sp.itertuples():
+        if not r.start_known or r.start_year + horizon - 1 > r.record_end_year:
+            continue
+        if r.observed or r.duration_years >= horizon:
+            xs.append(r.start_year)
+            ys.append(min(r.duration_years, horizon))
+    return xs, ys
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from("CFO."), min_size=1, max_size=40),
+       st.sampled_from(["fallow", "break"]))
+def test_spell_invariants(seq, other_as):
+    s = "".join(seq)
+    if set(s) == {"."}:
+        return
+    h = hist({"A": s})
+    sp = lf.fallow_spells(h, other_as=other_as)
+    assert (sp["duration_years"] > 0).all()
+    assert sp["observed"].sum() <= len(sp)
+    assert (sp["followup_years"] >= sp["duration_years"]).all()
+    # the spells are exactly the fallow runs: an independent count on the string
+    base = s.replace("O", "F") if other_as == "fallow" else s
+    filled = re.sub(r"(?<=F)\.+(?=F)", lambda m: "F" * len(m.group()), base)
+    runs = [(m.start(), m.end()) for m in re.finditer("F+", filled)]
+    assert len(sp) == len(runs)
+    y0 = 2000  # hist() puts the string's first character in 2000
+    last = len(filled.rstrip(".")) - 1
+    for r, (a, b) in zip(sp.itertuples(), runs, strict=True):
+        assert (r.start_year - y0, r.duration_years) == (a, b - a)
+        assert r.start_known == (a > 0 and filled[a - 1] == "C")
+        assert r.observed == (b < len(filled) and filled[b] == "C")
+        if not r.observed:  # censored: at the record end, before a gap or before 'other'
+            assert b - 1 == last or filled[b] in ".O"
+        if r.start_known:
+            assert r.clearing_year + r.cropping_years == r.start_year
+            assert filled[a - r.cropping_years:a] == "C" * r.cropping_years
 
 
 @pytest.mark.parametrize("other_as_fallow", [True, False])
@@ -270,6 +341,14 @@ def test_streaming_reduction_equals_cycle_list(other_as_fallow):
     np.testing.assert_array_equal(out[3][idx], g["f"].last().to_numpy())
     np.testing.assert_allclose(out[5][idx], (g["c"].mean() + g["f"].mean()).to_numpy(), rtol=1e-6)
     assert np.isnan(out[2][known & (n_cyc == 0)]).all()
+    # the streamed equal-follow-up spells equal those of the separate spell pass
+    from landuse._fallow_kernel import spells_of_sequences
+
+    p, a, ln, ev, kn, _, _ = spells_of_sequences(codes, other_as_fallow)
+    last = codes.shape[0] - 1 - np.argmax(codes[::-1] != 0, axis=0)
+    ok = kn & (a + 10 - 1 <= last[p]) & (ev | (ln >= 10))
+    n_trend = np.bincount(p[ok], minlength=codes.shape[1])
+    np.testing.assert_array_equal(out[11][known], n_trend[known])
 
 
 # -- raster path ---------------------------------------------------------------------------
@@ -323,10 +402,18 @@ def _read(paths: dict) -> dict[str, np.ndarray]:
     return out
 
 
+def _as_raster(summ: pd.DataFrame) -> pd.DataFrame:
+    """The plot table as the raster codes it: shortening 0/1, NaN for insufficient data."""
+    out = summ.copy()
+    out["shortening"] = np.where(out["trend_status"] == "insufficient data", np.nan,
+                                 out["shortening"].astype(float))
+    return out
+
+
 def test_raster_equals_table_cell_by_cell(stack, tmp_path):
     paths, seqs, rows, cols = stack
     res = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "out", block_rows=3))
-    summ = lf.plot_summary(_table(seqs, cols)).set_index("plot_id")
+    summ = _as_raster(lf.plot_summary(_table(seqs, cols))).set_index("plot_id")
     for k, s in enumerate(seqs):
         r, c = divmod(k, cols)
         pid = f"r{r:03d}c{c:03d}"
@@ -362,7 +449,7 @@ def test_other_dtypes_and_break_mode_equal_table(tmp_path, dtype, nodata):
     paths.pop(5)  # an absent year is a missing year for every cell
     seqs = [q[:5] + "." + q[6:] for q in seqs]
     res = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "o", other_as="break"))
-    summ = lf.plot_summary(_table(seqs, cols), other_as="break").set_index("plot_id")
+    summ = _as_raster(lf.plot_summary(_table(seqs, cols), other_as="break")).set_index("plot_id")
     ids = [f"r{r:03d}c{c:03d}" for r in range(rows) for c in range(cols)]
     for name in lf.RASTER_OUTPUTS:
         want = summ[name].reindex(ids).to_numpy(np.float32).reshape(rows, cols)
@@ -401,7 +488,7 @@ def test_threads_and_large_windows_equal_table(tmp_path):
     one = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "t1", threads=1))
     two = _read(lf.fallow_raster(paths, classes=CLASSES, out_dir=tmp_path / "t2", threads=2,
                                  block_rows=17))
-    summ = lf.plot_summary(_table(seqs, cols)).set_index("plot_id")
+    summ = _as_raster(lf.plot_summary(_table(seqs, cols))).set_index("plot_id")
     ids = [f"r{r:03d}c{c:03d}" for r in range(rows) for c in range(cols)]
     for name in lf.RASTER_OUTPUTS:
         np.testing.assert_array_equal(one[name], two[name])
@@ -542,15 +629,32 @@ def test_village_and_decade_summary(parcels):
     assert list(v.index) == ["V1", "V2"]
     cyc = lf.cycles(h, include_censored=False)
     assert v.loc["V1", "n_cycles"] == len(cyc) == 6
-    assert v.loc["V1", "mean_fallow_years"] == pytest.approx(cyc["fallow_years"].mean())
-    assert v.loc["V2", "n_cycles"] == 0 and v.loc["V2", "n_plots"] == 1
-    yearly = cyc.groupby("clearing_year")["fallow_years"].mean()
-    want = 10 * theilslopes(yearly.to_numpy(), yearly.index.to_numpy()).slope
-    assert v.loc["V1", "fallow_trend_years_per_decade"] == pytest.approx(want)
+    assert v.loc["V1", "mean_fallow_complete_cycles_years"] == pytest.approx(
+        cyc["fallow_years"].mean())
+    # Kaplan-Meier by hand. Spells with a known start (fallow years, * = open):
+    # A: 9, 4, 2;  B: 7, 3, 1, 4*  (the leading F of each plot has no known start).
+    # The open 4-year spell is censored at 3 (F >= 4). Times 1 2 3 4 7 9:
+    # S(1) = 6/7, S(2) = 6/7 * 5/6, S(3) = 5/7 * 4/5 (3 at risk after: 4, 7, 9 and 3*),
+    # S(4) = 4/7 * 2/3, S(7) = 8/21 * 1/2, S(9) = 0
+    assert v.loc["V1", "n_spells"] == 7 and v.loc["V1", "n_events"] == 6
+    assert v.loc["V1", "n_left_censored"] == 2
+    assert v.loc["V1", "median_fallow_years"] == 4.0  # S(3) = 4/7 > 0.5, S(4) = 8/21 <= 0.5
+    rmst = 1 + 6 / 7 + 5 / 7 + 4 / 7 + 3 * 8 / 21 + 2 * 4 / 21
+    assert v.loc["V1", "mean_fallow_years"] == pytest.approx(rmst)
+    assert v.loc["V1", "mean_fallow_years_lo"] < rmst < v.loc["V1", "mean_fallow_years_hi"]
+    assert v.loc["V1", "status"] == "insufficient data"  # fewer than 20 ended spells
+    # H = 18 years: only spells starting by 1997 are followed that long (span < 5 years)
+    v18 = lf.village_summary(h, villages=parcels, followup_years=18, min_events=1)
+    assert v18.loc["V1", "status"] == "insufficient follow-up"
+    assert not v.loc["V1", "shortening"] and np.isnan(v.loc["V1", "p_value"])
+    assert v.loc["V2", "n_spells"] == 0 and v.loc["V2", "n_left_censored"] == 1
     d = lf.decade_summary(h, villages=parcels)
     assert d[["village_id", "decade", "n_cycles"]].values.tolist() == [
         ["V1", 1990, 2], ["V1", 2000, 3], ["V1", 2010, 1]]
-    assert d.loc[0, "mean_fallow_years"] == 8.0  # 9 and 7
+    assert d.loc[0, "mean_fallow_complete_cycles_years"] == 8.0  # 9 and 7
+    assert d.loc[0, "median_fallow_years"] == 7.0  # 7 and 9: S(7) = 1/2 <= 0.5
+    assert d.loc[0, "mean_fallow_years"] == 8.0  # both ended, nothing censored
+    assert d["n_spells"].sum() == 7
     with pytest.raises(SchemaError, match="no village for the plots"):
         lf.village_summary(h)
     with pytest.raises(SchemaError, match="1 plot.*no village"):
@@ -608,7 +712,8 @@ def test_cli_fallow(tmp_path, parcels):
     r = CliRunner().invoke(cli, ["fallow", "--histories", str(tmp_path / "h.csv"), "--parcels",
                                  str(tmp_path / "p.gpkg"), "--out", str(out), "--growth-rate", "0.02"])
     assert r.exit_code == 0, r.output
-    for name in ("cycles.csv", "plot_summary.csv", "village_summary.csv", "decade_summary.csv",
+    for name in ("cycles.csv", "fallow_spells.csv", "survival_curves.csv", "plot_summary.csv",
+                 "village_summary.csv", "decade_summary.csv",
                  "land_demand.csv", "parcels_fallow.gpkg", "fallow_trend.png", "fallow_histogram.png"):
         assert (out / name).exists(), name
     got = pd.read_csv(out / "plot_summary.csv", dtype={"plot_id": str})
@@ -669,6 +774,9 @@ def test_demo_shows_shortening():
 
     h = read_histories(path)
     d = lf.decade_summary(h)
-    by_decade = d.groupby("decade").apply(
-        lambda g: np.average(g["mean_fallow_years"], weights=g["n_cycles"]))
-    assert by_decade.loc[1990] > by_decade.loc[2010]
+    med = d.set_index("decade")["median_fallow_years"]
+    assert med.loc[1990] > med.loc[2010]
+    # the censoring-aware village trend still finds the shortening, with its interval
+    v = lf.village_summary(h.assign(village_id="all")).iloc[0]
+    assert v["status"] == "shortening" and v["p_value"] < 0.05
+    assert v["trend_yr_per_decade_lo"] < v["trend_yr_per_decade"] < v["trend_yr_per_decade_hi"] < -1

@@ -97,6 +97,11 @@ def test_run_plan_one_village_is_complete_and_reproducible(tmp_path):
     summary = json.loads(run1.outputs["summary"].read_text())
     assert summary["villages"][vid]["status"] == "ok"
     assert summary["villages"][vid]["allocation"]["n_households"] > 0
+    # censoring-aware fallow figures and the survival curves by decade (issue 16)
+    from landuse.fallow import TREND_STATUSES
+
+    assert summary["villages"][vid]["fallow_trend"]["status"] in TREND_STATUSES
+    assert "Fallow survival curves by decade of clearing" in report and "Fallow trend:" in report
     with pytest.raises(OutputExistsError, match="previous run"):
         plan.run_plan(p, out_dir=tmp_path / "a")
     # same inputs, same bytes (every product)

@@ -75,10 +75,28 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
         ("code", "from landuse import datasets, fallow\n\ndemo = datasets.load_demo()\n"
                  "cyc = fallow.cycles(demo.histories)\ncyc.head()"),
         ("code", "summary = fallow.plot_summary(demo.histories)\nsummary['status_class'].value_counts()"),
-        ("code", "dec = fallow.decade_summary(demo.histories, villages=demo.parcels)\ndec.head(8)"),
-        ("code", "done = cyc[~cyc['censored']]\nearly = done[done['clearing_year'] < 2000]['fallow_years'].mean()\n"
-                 "late = done[done['clearing_year'] >= 2010]['fallow_years'].mean()\n"
-                 "print(f'mean fallow: {early:.1f} years (1990s) -> {late:.1f} years (since 2010)')\nassert late < early"),
+        ("md", "## Censoring-aware fallow lengths\n\nA fallow still open when the record ends is only known to "
+               "last *at least* the years seen, so the fallows that ended (complete cycles) are biased short, "
+               "most of all for recent clearings. `fallow_spells` keeps the open ones as censored spells; "
+               "`decade_summary` gives the Kaplan-Meier median and restricted mean per decade of clearing, "
+               "with 95 % intervals, or says `insufficient follow-up` (see `docs/fallow.md`)."),
+        ("code", "spells = fallow.fallow_spells(demo.histories)\n"
+                 "spells[['observed', 'start_known']].value_counts()"),
+        ("code", "dec = fallow.decade_summary(demo.histories, villages=demo.parcels)\n"
+                 "dec[['village_id', 'decade', 'n_spells', 'median_fallow_years', 'median_fallow_years_lo',\n"
+                 "     'median_fallow_years_hi', 'mean_fallow_years', 'status']].head(8)"),
+        ("md", "## Is the fallow getting shorter?\n\nEach clearing period is followed for the same 10 years, "
+               "then a Weibull accelerated-failure-time regression on the clearing year gives the trend in "
+               "years per decade with its interval; `shortening` needs p < 0.05 **and** a drop of at least "
+               "1 year per decade."),
+        ("code", "vs = fallow.village_summary(demo.histories, villages=demo.parcels)\n"
+                 "print(vs[['trend_yr_per_decade', 'trend_yr_per_decade_lo', 'trend_yr_per_decade_hi', "
+                 "'p_value', 'status']].round(3))\nassert (vs['status'] == 'shortening').all()"),
+        ("code", "import matplotlib.pyplot as plt\n\ncurves = fallow.survival_curves(demo.histories, villages=demo.parcels)\n"
+                 "one = curves[curves['village_id'] == curves['village_id'].iloc[0]]\nfig, ax = plt.subplots()\n"
+                 "for dec_, g in one.groupby('decade'):\n"
+                 "    ax.step(g['time_years'], g['survival'], where='post', label=f'cleared in the {dec_}s')\n"
+                 "ax.set_xlabel('fallow length t [years]'); ax.set_ylabel('share of fallows longer than t'); ax.legend()"),
         ("code", "cropped = fallow.cropped_area_from_histories(demo.histories, demo.parcels)\n"
                  "rot = fallow.rotational_area_from_parcels(demo.parcels)\n"
                  "fallow.village_land_demand(cropped, rot, target_fallow_years=8, growth_rate=0.02, base_year=2025)"),

@@ -33,8 +33,10 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
            fallow_classes: str, overwrite: bool) -> None:
     """Fallow cycles, plot and village summaries, charts and land demand from plot histories.
 
-    Writes cycles.csv, plot_summary.csv, decade_summary.csv, village_summary.csv (when
-    villages are known), fallow_trend.png and fallow_histogram.png; with --parcels also
+    Writes cycles.csv, fallow_spells.csv, plot_summary.csv, decade_summary.csv (Kaplan-Meier
+    median and restricted mean per decade of clearing), survival_curves.csv,
+    village_summary.csv (when villages are known: censoring-aware trend with its CI and
+    status), fallow_trend.png and fallow_histogram.png; with --parcels also
     parcels_fallow.gpkg and land_demand.csv.
     """
     import matplotlib
@@ -65,10 +67,15 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
     summ = lf.plot_summary(hist, other_as=other_as, classes=classes)
     written = [
         write_table(cyc, out_dir / "cycles.csv", overwrite=overwrite),
+        write_table(lf.fallow_spells(hist, other_as=other_as), out_dir / "fallow_spells.csv",
+                    overwrite=overwrite),
         write_table(summ, out_dir / "plot_summary.csv", overwrite=overwrite),
+        write_table(lf.survival_curves(hist, villages=villages, other_as=other_as),
+                    out_dir / "survival_curves.csv", overwrite=overwrite),
         write_table(lf.decade_summary(hist, villages=villages, other_as=other_as),
                     out_dir / "decade_summary.csv", overwrite=overwrite),
     ]
+    vs = None
     if villages is not None:
         vs = lf.village_summary(hist, villages=villages, other_as=other_as, classes=classes)
         written.append(write_table(vs.reset_index(), out_dir / "village_summary.csv",
@@ -93,7 +100,15 @@ def fallow(histories_path: str, parcels_path: str | None, out: str, target_fallo
     n_short = int(summ["shortening"].sum())
     click.echo(f"{len(summ)} plots, {int((~cyc['censored']).sum())} complete cycles, "
                f"mean fallow {summ['mean_fallow_years'].mean():.1f} years, "
-               f"{n_short} plots shortening")
+               f"{n_short} plots shortening ("
+               f"{int((summ['trend_status'] == 'insufficient data').sum())} with too few spells "
+               "for a plot trend)")
+    if vs is not None:
+        for vid, r in vs.iterrows():
+            trend = (f" {r['trend_yr_per_decade']:+.1f} years/decade (95 % CI "
+                     f"{r['trend_yr_per_decade_lo']:+.1f} to {r['trend_yr_per_decade_hi']:+.1f})"
+                     if r["trend_yr_per_decade"] == r["trend_yr_per_decade"] else "")
+            click.echo(f"  village {vid!s}: {r['status']}{trend}")
     for path in written:
         click.echo(f"  {path}")
 

@@ -1,0 +1,189 @@
+"""Fallow estimators against simulated villages with a known fallow process (issue 16)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from landuse import fallow as lf
+from landuse import fallow_sim as fs
+from landuse.errors import SchemaError
+
+
+# -- the processes' exact figures ---------------------------------------------------------
+def test_process_oracles():
+    u = fs.stationary_uniform(5, 12)
+    assert u.mean() == pytest.approx(8.5)
+    assert u.median() == 8.0  # P(F <= 8) = 4/8
+    assert u.restricted_mean(10) == pytest.approx((5 + 6 + 7 + 8 + 9 + 10 * 3) / 8)
+    g = fs.stationary_gamma(8.0, 4.0)
+    assert g.pmf().sum() == pytest.approx(1.0) and g.pmf()[0] == 0.0
+    assert g.mean() == pytest.approx(8.0, abs=0.1)  # rounding to whole years >= 1
+    b = fs.stationary_bimodal((2, 4), (10, 15), 0.5)
+    assert b.mean() == pytest.approx(0.5 * 3 + 0.5 * 12.5)
+    gr = fs.gradual_change(12, 4, 30)
+    assert not gr.stationary
+    assert gr.mean(-5) == pytest.approx(gr.mean(0))
+    assert gr.mean(0) == pytest.approx(12.0, abs=0.1)
+    assert gr.mean(15) == pytest.approx(8.0, abs=0.1)
+    assert gr.mean(30) == pytest.approx(4.0, abs=0.1)
+    assert gr.mean(40) == pytest.approx(gr.mean(30))
+    ab = fs.abrupt_change(12, 5, 15)
+    assert ab.mean(14) == pytest.approx(12, abs=0.1) and ab.mean(15) == pytest.approx(5, abs=0.1)
+    with pytest.raises(SchemaError):
+        fs.stationary_uniform(0, 3)
+    with pytest.raises(SchemaError):
+        fs.simulate_histories(u, n_plots=0)
+
+
+def test_simulation_is_deterministic_and_complete():
+    u = fs.stationary_uniform(5, 12)
+    a = fs.simulate_histories(u, n_plots=20, record_years=15, seed=3)
+    pd.testing.assert_frame_equal(a, fs.simulate_histories(u, n_plots=20, record_years=15, seed=3))
+    assert not a.equals(fs.simulate_histories(u, n_plots=20, record_years=15, seed=4))
+    assert len(a) == 20 * 15 and a.groupby("plot_id")["year"].nunique().eq(15).all()
+    # the empirical fallow of the complete cycles of a long record follows the pmf's support
+    long = fs.simulate_histories(u, n_plots=200, record_years=60, seed=1)
+    cyc = lf.cycles(long, include_censored=False)
+    assert cyc["fallow_years"].between(5, 12).all()
+    assert set(cyc["cropping_years"]) == {1, 2}
+    assert cyc["cropping_years"].eq(2).mean() == pytest.approx(0.3, abs=0.05)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(15, 35), st.integers(5, 40),
+       st.sampled_from(["uniform", "gamma", "bimodal", "gradual", "abrupt"]))
+def test_simulated_spell_properties(seed, record_years, n_plots, kind):
+    proc = {"uniform": fs.stationary_uniform(5, 12), "gamma": fs.stationary_gamma(),
+            "bimodal": fs.stationary_bimodal(), "gradual": fs.gradual_change(),
+            "abrupt": fs.abrupt_change()}[kind]
+    h = fs.simulate_histories(proc, n_plots=n_plots, record_years=record_years, seed=seed)
+    sp = lf.fallow_spells(h)
+    assert (sp["duration_years"] > 0).all()
+    assert sp["observed"].sum() <= len(sp)
+    end = h["year"].max()
+    cens = sp[~sp["observed"]]
+    # no gaps in a simulation: every censored spell ends at the end of the record
+    assert (cens["start_year"] + cens["duration_years"] - 1 == end).all()
+    # spells with an unknown start begin the record
+    assert (sp.loc[~sp["start_known"], "start_year"] == h["year"].min()).all()
+    assert sp["cropping_years"].where(sp["start_known"], 1).between(1, 2).all()
+    s = lf.plot_summary(h)
+    assert (s["n_trend_spells"] <= s["n_clearings"] + 1).all()
+    assert s["trend_status"].isin(lf.TREND_STATUSES).all()
+
+
+# -- the estimators on simulated villages -----------------------------------------------
+def _villages(proc, n, *, n_plots=150, record_years=30, seed0=100) -> pd.DataFrame:
+    parts = [fs.simulate_histories(proc, n_plots=n_plots, record_years=record_years,
+                                   village_id=f"V{k}", seed=seed0 + k) for k in range(n)]
+    h = pd.concat(parts, ignore_index=True)
+    h["plot_id"] = h["village_id"] + "-" + h["plot_id"]
+    return h
+
+
+def test_stationary_villages_are_not_flagged_and_mean_is_unbiased():
+    proc = fs.stationary_uniform(5, 12)
+    h = _villages(proc, 3)
+    v = lf.village_summary(h)
+    assert (v["status"] != "shortening").all() and not v["shortening"].any()
+    # Kaplan-Meier restricted mean (tau = 15 >= 12: the mean) and median near the truth
+    assert v["mean_fallow_years"].mean() == pytest.approx(proc.mean(), abs=0.4)
+    assert (v["mean_fallow_years_lo"] < proc.mean() + 0.3).all()
+    assert (v["mean_fallow_years_hi"] > proc.mean() - 0.3).all()
+    assert v["median_fallow_years"].between(proc.median() - 1, proc.median() + 1).all()
+    # the trend interval covers 0 or is tiny
+    assert (v["trend_yr_per_decade_lo"] < 0.5).all() and (v["trend_yr_per_decade_hi"] > -0.5).all()
+    # the old complete-cycle mean is biased short on the same data (the defect)
+    assert v["mean_fallow_complete_cycles_years"].mean() < proc.mean() - 0.2
+    # per period: recent clearings are not shorter by the censoring-aware median
+    d = lf.decade_summary(h)
+    assert d["median_fallow_years"].dropna().between(6, 10).all()
+
+
+def test_gamma_village_restricted_mean_near_truth():
+    proc = fs.stationary_gamma(8.0, 4.0)
+    v = lf.village_summary(_villages(proc, 2, n_plots=200, seed0=7), restrict_years=15)
+    assert v["mean_fallow_years"].mean() == pytest.approx(proc.restricted_mean(15), abs=0.5)
+    assert not v["shortening"].any()
+
+
+def test_shortening_villages_are_flagged():
+    proc = fs.gradual_change(12, 4, 30)
+    v = lf.village_summary(_villages(proc, 2, n_plots=200, seed0=11))
+    assert v["shortening"].all() and (v["status"] == "shortening").all()
+    assert (v["p_value"] < 0.01).all() and (v["trend_yr_per_decade_hi"] < -0.5).all()
+    d = lf.decade_summary(_villages(proc, 1, n_plots=200, seed0=12))
+    med = d.set_index("decade")["median_fallow_years"]
+    assert med.loc[1990] > med.loc[2000] > med.loc[2010]
+
+
+def test_abrupt_change_flagged_and_short_record_is_insufficient():
+    v = lf.village_summary(_villages(fs.abrupt_change(12, 5, 15), 1, seed0=5))
+    assert v["shortening"].all()
+    short = lf.village_summary(_villages(fs.stationary_uniform(5, 12), 1, n_plots=50,
+                                         record_years=12, seed0=5))
+    assert short["status"].iloc[0] == "insufficient follow-up" and not short["shortening"].any()
+
+
+def test_plot_level_rule_on_stationary_plots():
+    h = fs.simulate_histories(fs.stationary_uniform(1, 6), n_plots=300, record_years=35, seed=2)
+    s = lf.plot_summary(h)
+    tested = s[s["trend_status"] != "insufficient data"]
+    assert len(tested) > 100
+    assert tested["shortening"].mean() <= 0.05
+
+
+def test_rmst_matches_lifelines():
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import restricted_mean_survival_time
+
+    import landuse._fallow_survival as surv
+
+    rng = np.random.default_rng(0)
+    t = rng.integers(1, 20, 120).astype(float)
+    e = rng.random(120) < 0.7
+    for tau in (5.0, 8.5, 15.0):
+        kmf = KaplanMeierFitter().fit(t, e)
+        mu, var = surv.rmst(kmf, tau)
+        assert mu == pytest.approx(restricted_mean_survival_time(kmf, t=tau))
+        assert 0 < var < 1
+    # without censoring the estimator variance is Var(min(T, tau)) / n (plug-in)
+    kmf = KaplanMeierFitter().fit(t, np.ones_like(e))
+    mu, var = surv.rmst(kmf, 12.0)
+    y = np.minimum(t, 12.0)
+    assert mu == pytest.approx(y.mean()) and var == pytest.approx(y.var() / y.size)
+
+
+def test_clustered_sandwich_matches_lifelines_robust():
+    import warnings
+
+    from lifelines import WeibullAFTFitter
+
+    import landuse._fallow_survival as surv
+
+    rng = np.random.default_rng(5)
+    n = 200
+    df = pd.DataFrame({"T": rng.integers(1, 10, n).astype(float),
+                       "E": (rng.random(n) < 0.8).astype(int), "decade": rng.normal(size=n)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = WeibullAFTFitter().fit(df, "T", "E")
+        robust = WeibullAFTFitter().fit(df, "T", "E", robust=True)
+    got = np.sqrt(np.diag(surv.weibull_aft_sandwich(fit, df)))
+    np.testing.assert_allclose(got, robust.summary["se(coef)"].to_numpy(), rtol=1e-6)
+    # clusters of one spell each change nothing; a spell entered twice in one cluster
+    # (perfectly dependent) doubles its score: the clustered variance of the doubled data
+    # is 4 / 2 = 2 times the naive variance of the same doubled data
+    one = surv.weibull_aft_sandwich(fit, df, clusters=np.arange(n))
+    np.testing.assert_allclose(one, surv.weibull_aft_sandwich(fit, df))
+    twice = pd.concat([df, df], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit2 = WeibullAFTFitter().fit(twice, "T", "E")
+    naive = surv.weibull_aft_sandwich(fit2, twice)
+    clustered = surv.weibull_aft_sandwich(fit2, twice, clusters=np.r_[np.arange(n), np.arange(n)])
+    np.testing.assert_allclose(clustered, 2 * naive, rtol=1e-6)
