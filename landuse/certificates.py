@@ -206,6 +206,12 @@ def _text(v: Any) -> str:
     return str(v).strip()
 
 
+def _holder_pairs(row: Mapping[str, Any]) -> list[list[str]]:
+    """Holders as ``[name_lo, name_en]`` pairs (head, then spouse), for the signed record."""
+    pairs = [[_text(row.get(f"{who}_name_lo")), _text(row.get(f"{who}_name"))] for who in ("head", "spouse")]
+    return [[_digest.nfc(a), _digest.nfc(b)] for a, b in pairs if a or b]
+
+
 def _names(row: Mapping[str, Any]) -> tuple[str, str]:
     en = [n for n in (_text(row.get("head_name")), _text(row.get("spouse_name"))) if n]
     lo = [n for n in (_text(row.get("head_name_lo")), _text(row.get("spouse_name_lo"))) if n]
@@ -320,9 +326,10 @@ def certificate_register(
                           hint="give the villages layer the allocation was made with")
 
     # holders
-    holder, holder_lo = {}, {}
+    holder, holder_lo, pairs = {}, {}, {}
     for hid in alloc["household_id"].unique():
         en, lo = _names(hh.loc[hid])
+        pairs[hid] = json.dumps(_holder_pairs(hh.loc[hid]), ensure_ascii=False)
         if not en:
             raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
                               column="head_name", hint="fill in the holder's name")
@@ -353,6 +360,8 @@ def certificate_register(
             **content,
             "area_ha": round(area / 10_000, 4),
             "geometry_wkt": content["geometry"],
+            "geometry_hash": _digest.geometry_hash(content["geometry"]),
+            "holders": pairs[r.household_id],
             "digest": _digest.digest(content),
             "hmac": _digest.hmac_hex(content, key) if key else "",
             "village_en": _text(v.get("name_en")), "village_lo": _text(v.get("name_lo")),
@@ -360,7 +369,7 @@ def certificate_register(
             "province_en": _text(v.get("province_en")), "province_lo": _text(v.get("province_lo")),
             **{s: _text(sides.get(s)) for s in ("north", "east", "south", "west")},
         })
-    cols = [*_digest.FIELDS, "area_ha", "geometry_wkt", "digest", "hmac", "village_en", "village_lo",
+    cols = [*_digest.FIELDS, "area_ha", "geometry_wkt", "geometry_hash", "holders", "digest", "hmac", "village_en", "village_lo",
             "district_en", "district_lo", "province_en", "province_lo", "north", "east", "south", "west"]
     reg = pd.DataFrame(rows, columns=cols).drop(columns=["geometry"])
     out = gpd.GeoDataFrame(reg, geometry=list(geoms), crs=alloc.crs)
@@ -513,10 +522,13 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
     })
     embedded = []
     for rec in recs:
-        payload = _digest.qr_payload(rec["certificate_no"], rec["digest"], rec.get("hmac") or None)
+        payload = rec.get("qr") or _digest.qr_payload(rec["certificate_no"], rec["digest"], rec.get("hmac") or None)
         qr = segno.make(payload, error="m", micro=False, mask=QR_MASK)
-        embedded.append({**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload,
-                         "page": len(doc.pages) + 1})
+        item = {**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload,
+                "page": len(doc.pages) + 1}
+        if rec.get("signed_record"):
+            item["record"] = json.loads(rec["signed_record"])
+        embedded.append(item)
         _cert_layout.draw(doc, rec, labels, qr.matrix)
     if doc.missing:
         import warnings
@@ -624,11 +636,33 @@ def _init_worker(fonts: tuple[Any, Any]) -> None:
     threading.Thread(target=watch, daemon=True, name="landuse-parent-watch").start()
 
 
-def _write_one(task: tuple[str, list[dict[str, Any]], Mapping]) -> tuple[str, str, int]:
+_PADES: dict[str, Any] = {}
+
+
+def _pades_sign(data: bytes, pades: Mapping[str, Any]) -> bytes:
+    """PAdES-sign one PDF with the district key (pyHanko, via :mod:`landuse._pades`)."""
+    try:
+        from landuse import _pades
+    except ImportError as exc:
+        raise LanduseError(f"PAdES signing is not available ({exc})",
+                           hint="install pyhanko (pip install 'pyhanko[opentype]') or leave out --pades") from exc
+    from cryptography.hazmat.primitives import serialization
+
+    if _PADES.get("pem") != pades["pem"]:
+        key = serialization.load_pem_private_key(pades["pem"], password=None)
+        _PADES.update(pem=pades["pem"], key=key,
+                      cert=_pades.self_signed_certificate(key, district=pades["district"]))
+    return _pades.sign_pdf_pades(data, private_key=_PADES["key"], certificate=_PADES["cert"],
+                                 reason=pades["reason"], location=pades["location"])
+
+
+def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int]:
     from landuse import io
 
-    path, recs, labels = task
+    path, recs, labels, pades = task
     data = _render(recs, labels, _fonts())
+    if pades:
+        data = _pades_sign(data, pades)
     with io.atomic_output(Path(path), overwrite=True) as tmp:
         tmp.write_bytes(data)
     return path, hashlib.sha256(data).hexdigest(), len(data)
@@ -668,7 +702,7 @@ def write_certificates(
     villages: Any,
     parcels: Any = None,
     out_dir: str | os.PathLike,
-    issue_date: Any,
+    issue_date: Any = None,
     overwrite: bool = False,
     progress: bool = False,
     village: str | None = None,
@@ -676,6 +710,11 @@ def write_certificates(
     validity_years: int | None = None,
     labels: str | os.PathLike | Mapping | None = None,
     key_file: str | os.PathLike | None = None,
+    passphrase: str | None = None,
+    register: Any = None,
+    timezone: str | None = None,
+    actor: str | None = None,
+    pades: bool = False,
     others: Any = None,
     workers: int = 1,
 ) -> CertificateResult:
@@ -693,9 +732,10 @@ def write_certificates(
         As for :func:`certificate_register`.
     out_dir : path-like
         Output folder (created if needed).
-    issue_date : datetime.date or str
-        Issue date printed and digested (``YYYY-MM-DD``); also the PDFs' fixed
-        creation date.
+    issue_date : datetime.date or str, optional
+        Issue date of the certificates issued now (``YYYY-MM-DD``); default today in
+        the district's time zone. With a district register, unchanged certificates
+        keep their own dates. Also the PDFs' fixed creation date.
     overwrite : bool, default False
         Replace existing PDFs whose content differs from this batch; without it such
         a file raises :class:`OutputExistsError` before anything is written.
@@ -711,8 +751,25 @@ def write_certificates(
     labels : path-like or dict, optional
         Labels file (:func:`load_labels`).
     key_file : path-like, optional
-        File holding the district key; default ``$LANDUSE_DISTRICT_KEY`` if set.
-        With a key every QR code also carries an HMAC. The key is never written.
+        The district's private signing key (``landuse keys init``): every QR code
+        carries the certificate's record signed with it (:mod:`landuse.keys`).
+        Without it the certificates are marked UNSIGNED DRAFT and their QR is ``LUD1.``.
+        (An HMAC is still added with ``$LANDUSE_DISTRICT_KEY``, as before.)
+    passphrase : str, optional
+        Passphrase of the key; default ``$LANDUSE_KEY_PASSPHRASE``.
+    register : path-like or landuse.register.Register, optional
+        The district register (created if absent). Certificate numbers then are its
+        stable serials: a parcel whose legal content is unchanged keeps its
+        certificate (number and dates); a changed one is superseded and re-issued;
+        a parcel no longer allocated has its certificate revoked. Without a register
+        the allocation's ``certificate_no`` is used as it is.
+    timezone : str, optional
+        District time zone for today's date and event times; default the
+        register's, else ``Asia/Vientiane``.
+    actor : str, optional
+        Who issues, recorded in the register; default the login name.
+    pades : bool, default False
+        Also sign each PDF with a PAdES signature (pyHanko; needs *key_file*).
     workers : int, default 1
         Processes rendering PDFs in parallel.
 
@@ -736,8 +793,27 @@ def write_certificates(
 
     from landuse import io
 
+    from landuse import register as _register
+
     lab = labels if isinstance(labels, Mapping) else load_labels(labels)
-    key = _digest.read_key(key_file)
+    key = _digest.read_key(None)
+    signer = None
+    if key_file is not None:
+        from landuse import keys
+
+        signer = keys.load_private_key(key_file, passphrase=passphrase)
+    district = None
+    if register is not None:
+        if isinstance(register, _register.Register):
+            district = register
+        else:
+            dname = ""
+            if "district_en" in getattr(villages, "columns", []) and len(villages):
+                dname = _text(villages["district_en"].iloc[0])
+            district = _register.open_register(register, create=True, district=dname,
+                                               timezone=timezone or _register.DEFAULT_TIMEZONE)
+    tz = timezone or (district.timezone if district is not None else _register.DEFAULT_TIMEZONE)
+    issue_date = _register.district_today(tz) if issue_date is None else _as_date(issue_date, "issue_date")
     if workers < 1:
         raise SchemaError(f"workers={workers} must be at least 1", column="workers", hint="use 1 or more")
     alloc = allocations
@@ -750,6 +826,8 @@ def write_certificates(
                               hint=f"use one of {found}")
     reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
                           validity_years=validity_years, labels=lab, key=key, others=others)
+    reg = _seal_register(reg, signer=signer, register=district, issue_date=issue_date, key=key,
+                         actor=actor or _default_actor())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _clean_temporaries(out)
@@ -804,7 +882,19 @@ def write_certificates(
     journal = out / _JOURNAL
     sizes: dict[str, int] = {rel: (out / rel).stat().st_size for rel in done}
     bar = tqdm(total=len(groups), initial=len(done), disable=not progress, unit="pdf", desc="certificates")
-    tasks = [(str(out / rel), groups[rel], lab) for rel in todo]
+    pades_cfg = None
+    if pades:
+        if signer is None:
+            raise LanduseError("a PAdES signature needs the district key", hint="give --key-file with --pades")
+        from cryptography.hazmat.primitives import serialization
+
+        dist = _text(reg["district_en"].iloc[0]) if len(reg) else ""
+        pades_cfg = {"pem": signer.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()),
+                     "district": dist or "district", "reason": "land-use certificate",
+                     "location": ", ".join(x for x in (dist, _text(reg["province_en"].iloc[0]) if len(reg) else "")
+                                           if x) or "Lao PDR"}
+    tasks = [(str(out / rel), groups[rel], lab, pades_cfg) for rel in todo]
     try:
         with open(journal, "a", encoding="utf-8") as jf:
             def record(path: str, sha: str, size: int) -> None:
@@ -854,6 +944,59 @@ def write_certificates(
     return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
                              written=len(todo), skipped=len(done),
                              sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+
+
+def _default_actor() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (container)
+        return "landuse"
+
+
+def _bilingual(lo: str, en: str) -> str:
+    return " / ".join(x for x in (lo, en) if x)
+
+
+def _seal_register(reg: Any, *, signer: Any, register: Any, issue_date: _dt.date, key: bytes | None,
+                   actor: str) -> Any:
+    """Numbers and dates from the district register (if any), then the signed record and QR text per row."""
+    from landuse import keys
+
+    kid = keys.key_id(signer.public_key()) if signer is not None else ""
+    items = []
+    for r in reg.to_dict("records"):
+        items.append({
+            "pid": r["parcel_id"], "hid": r["household_id"], "vil": r["village_id"],
+            "vn": _bilingual(r["village_lo"], r["village_en"]), "dis": _bilingual(r["district_lo"], r["district_en"]),
+            "h": json.loads(r["holders"]), "lt": r["land_type"], "a": f"{int(r['area_m2']) / 10_000:.4f}",
+            "g": r["geometry_hash"], "k": kid, "geometry_wkt": r["geometry_wkt"],
+            "no": r["certificate_no"], "iss": r["issue_date"], "exp": r["valid_until"],
+        })
+    reg = reg.copy()
+    if register is not None:
+        until = _dt.date.fromisoformat(items[0]["exp"]) if items else issue_date
+        res = register.sync(items, villages=sorted(set(reg["village_id"])), issue_date=issue_date,
+                            valid_until=until, actor=actor, crs=reg.crs,
+                            public_key=signer.public_key() if signer is not None else None)
+        for it in items:
+            rec = res.records[str(it["pid"])]
+            it.update(no=rec["no"], iss=rec["iss"], exp=rec["exp"])
+        reg["certificate_no"] = [it["no"] for it in items]
+        reg["issue_date"] = [it["iss"] for it in items]
+        reg["valid_until"] = [it["exp"] for it in items]
+        contents = [{k: r["geometry_wkt"] if k == "geometry" else r[k] for k in _digest.FIELDS}
+                    for r in reg.to_dict("records")]
+        reg["digest"] = [_digest.digest(c) for c in contents]
+        reg["hmac"] = [_digest.hmac_hex(c, key) if key else "" for c in contents]
+        log.info("register %s: %d issued, %d superseded, %d revoked, %d unchanged", register.path,
+                 len(res.issued), len(res.superseded), len(res.revoked), len(res.unchanged))
+    records = [{"v": 1, **{k: it[k] for k in ("no", "pid", "vil", "vn", "dis", "h", "hid", "lt", "a", "iss", "exp",
+                                               "g")}} for it in items]
+    reg["qr"] = [keys.seal(rec, signer) for rec in records]
+    reg["signed_record"] = [keys.canonical_record({**rec, "k": kid}).decode("utf-8") for rec in records]
+    return reg.sort_values("certificate_no", kind="stable").reset_index(drop=True)
 
 
 def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:
