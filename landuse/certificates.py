@@ -1036,23 +1036,27 @@ def _register_gdf(table: pd.DataFrame, crs: Any) -> Any:
 def verify_certificate(
     path: str | os.PathLike,
     *,
-    register: Any,
-    key_file: str | os.PathLike | None = None,
+    register: Any = None,
+    public_keys: Any = None,
     check_qr: bool = True,
     check_text: bool = True,
 ) -> Verification:
-    """Check a certificate PDF against the register; report exactly what differs.
+    """Check a certificate PDF: its signature, its content, its register state; report what differs.
 
     Parameters
     ----------
     path : path-like
-        A certificate PDF written by :func:`write_certificates`.
-    register : path-like or DataFrame
-        ``register.csv``, ``register.gpkg`` (layer ``certificates``) or the
-        register itself.
-    key_file : path-like, optional
-        District key file (default ``$LANDUSE_DISTRICT_KEY`` if set): the HMAC in
-        the certificate must match it.
+        A certificate PDF written by :func:`write_certificates`, or a scan of a
+        printed one (a PDF of page images: its QR code is decoded and checked).
+    register : path-like, DataFrame or landuse.register.Register, optional
+        The district register (``.gpkg`` with an ``events`` table, or an open
+        :class:`~landuse.register.Register`): gives the district public keys and the
+        certificate's state (in force, superseded, revoked); a path is opened and its
+        hash chain checked first. Or a batch's ``register.csv``/``register.gpkg``
+        (layer ``certificates``) to compare field by field.
+    public_keys : iterable of public keys or dict key id → key, optional
+        District public keys (:func:`landuse.keys.load_public_key`), besides those of
+        the register.
     check_qr : bool, default True
         Decode the QR code from the rendered page (needs ``pdftoppm`` and
         ``zxing-cpp``; noted, not failed, when they are missing).
@@ -1063,19 +1067,23 @@ def verify_certificate(
     Returns
     -------
     Verification
-        ``valid`` and, when invalid, ``problems``: one per differing field, named
-        as in the register (``holder``, ``area_m2``, ``area_ha``, ``geometry``,
-        ``issue_date``, ``valid_until``, ``digest``, ``pdf_sha256``, ``hmac``,
-        ``qr_digest``, ``printed area_m2``...).
+        ``status`` (``VALID``, ``INVALID``, ``UNSIGNED``, ``UNKNOWN-KEY``,
+        ``SUPERSEDED``, ``REVOKED``), ``valid`` (nothing differs and the
+        certificate is not revoked, superseded or of an unknown key; an unsigned
+        draft can be ``valid``) and ``problems``: one per differing field, named as
+        in the register (``holder``, ``area_m2``, ``geometry``, ``issue_date``,
+        ``signature``, ``qr``, ``digest``, ``pdf_sha256``, ``printed area_m2``...).
 
     Notes
     -----
-    The checks are listed in :mod:`landuse._cert_verify`. A register edited after
-    issue differs from the content embedded in the PDF, and a PDF edited after
-    issue differs from the register's ``pdf_sha256`` and, depending on what was
-    edited, from its own digest, its QR code or its printed text.
+    The checks are listed in :mod:`landuse._cert_verify`. The signed record in the QR
+    code is checked against the district public key (a forged or altered record fails
+    with field ``signature``), then the embedded content against the signed record, then
+    the register's record and state. An HMAC (``$LANDUSE_DISTRICT_KEY``) is checked
+    when the variable is set.
     """
     from landuse import _cert_verify
 
-    key = _digest.read_key(key_file)
-    return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text)
+    key = _digest.read_key(None)
+    return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text,
+                               public_keys=public_keys)
