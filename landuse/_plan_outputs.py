@@ -244,10 +244,24 @@ def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, 
     res = certificates.write_certificates(
         allocations, households=inputs.households, villages=inputs.villages, parcels=inputs.parcels,
         out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress,
-        workers=min(2, os.cpu_count() or 1),
+        workers=min(2, os.cpu_count() or 1), **_certificate_settings(plan),
     )
     outs = {"certificates": folder}
     reg = getattr(res, "register_csv", None) or (folder / "register.csv")
     if Path(reg).exists():
         outs["certificate_register"] = Path(reg)
     return outs
+
+
+def _certificate_settings(plan: Any) -> dict[str, Any]:
+    """The plan's ``[certificates]`` table as keyword arguments of ``write_certificates``."""
+    c = getattr(plan, "certificate", None)
+    if c is None:
+        return {}
+    passphrase = None
+    if c.key_file is not None:
+        from landuse import keys
+
+        passphrase = os.environ.get(keys.PASSPHRASE_ENV) or None
+    return {"key_file": c.key_file, "register": c.register, "timezone": c.timezone, "pades": c.pades,
+            "passphrase": passphrase}
