@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from landuse import certificates, keys
+from landuse import _digest, certificates, keys
 from landuse.errors import RegisterError
 from landuse.register import open_register
 from conftest import have
@@ -412,6 +412,9 @@ def _render_with(qr: str, signed_record: str, **changes) -> bytes:
     row["certificate_no"] = rec["no"]
     for k, v in changes.items():
         row[k] = v
+    r = row.iloc[0]
+    row["digest"] = _digest.digest({f: r["geometry_wkt"] if f == "geometry" else (int(r[f]) if f == "area_m2" else r[f])
+                                    for f in _digest.FIELDS})
     row["qr"] = qr
     row["signed_record"] = signed_record
     return certificates.render_certificates(row)
@@ -442,7 +445,7 @@ def test_record_resigned_with_another_key(issued, tmp_path):
     forged.write_bytes(_render_with(qr, keys.canonical_record({**rec, "k": keys.key_id(other)}).decode(),
                                     holder="Mallory", household_id="H9", holder_lo=""))
     v = certificates.verify_certificate(forged, register=regpath, check_qr=False)
-    assert v.status == "UNKNOWN-KEY" and not v.valid
+    assert v.status == "UNKNOWN-KEY" and not v.valid, str(v)
     assert keys.key_id(other) in str(v) and "--public-key" in str(v)
     # the forger claims the district's key id: the signature fails
     body = keys.canonical_record({**rec, "k": emb["record"]["k"]})
