@@ -164,7 +164,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     # certificates
     if plan.options.certificates and layers.get("allocations") is not None:
         outputs.update(_write_certificates(out / "certificates", plan, layers["allocations"], inputs,
-                                           progress=progress))
+                                           progress=progress, status=status))
 
     summary = _summary(plan, results, schemes, status)
     outputs.update(_plan_report.write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
@@ -237,8 +237,8 @@ def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> P
     return path
 
 
-def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool
-                        ) -> dict[str, Path]:
+def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool,
+                        status: dict[str, str] | None = None) -> dict[str, Path]:
     from landuse import certificates
 
     res = certificates.write_certificates(
@@ -247,6 +247,14 @@ def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, 
         workers=min(2, os.cpu_count() or 1), **_certificate_settings(plan),
     )
     outs = {"certificates": folder}
+    failed = getattr(res, "failed", {})
+    if failed and status is not None:  # a certificate that could not be issued fails its village's run
+        vid_of = dict(zip(allocations["certificate_no"].astype(str), allocations["village_id"].astype(str)))
+        vid_of.update(zip(allocations["parcel_id"].astype(str), allocations["village_id"].astype(str)))
+        for what, why in sorted(failed.items()):
+            vid = vid_of.get(what, next((v for v in sorted(set(vid_of.values())) if what.startswith(v)), "?"))
+            status[vid] = f"certificate {what} not issued: {why}"
+        outs["certificates_failed"] = folder / "failed.csv"
     reg = getattr(res, "register_csv", None) or (folder / "register.csv")
     if Path(reg).exists():
         outs["certificate_register"] = Path(reg)

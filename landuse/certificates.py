@@ -600,6 +600,9 @@ class CertificateResult:
         PDFs written now, and existing valid PDFs left as they were.
     sizes_bytes : list of int
         Size of each file in *files*. [bytes]
+    failed : dict
+        Certificate number (or parcel id, for a parcel whose geometry is degenerate)
+        → why it was not issued; also written to ``failed.csv``. The others are issued.
     """
 
     out_dir: Path
@@ -610,6 +613,7 @@ class CertificateResult:
     written: int = 0
     skipped: int = 0
     sizes_bytes: list[int] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def _sha256_file(path: Path) -> str:
@@ -656,16 +660,19 @@ def _pades_sign(data: bytes, pades: Mapping[str, Any]) -> bytes:
                                  reason=pades["reason"], location=pades["location"])
 
 
-def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int]:
+def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int, str]:
     from landuse import io
 
     path, recs, labels, pades = task
-    data = _render(recs, labels, _fonts())
+    try:
+        data = _render(recs, labels, _fonts())
+    except Exception as exc:  # noqa: BLE001 - one certificate that cannot be drawn must not stop the batch
+        return path, "", -1, f"cannot draw the certificate ({type(exc).__name__}: {exc})"
     if pades:
         data = _pades_sign(data, pades)
     with io.atomic_output(Path(path), overwrite=True) as tmp:
         tmp.write_bytes(data)
-    return path, hashlib.sha256(data).hexdigest(), len(data)
+    return path, hashlib.sha256(data).hexdigest(), len(data), ""
 
 
 def _known_rows(out: Path) -> dict[str, dict[str, Any]]:
@@ -826,8 +833,17 @@ def write_certificates(
                               hint=f"use one of {found}")
     reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
                           validity_years=validity_years, labels=lab, key=key, others=others)
+    # a degenerate parcel (empty after snapping to 1 cm, or under 1 m²) fails alone, before it is issued
+    import shapely
+
+    degenerate = shapely.is_empty(np.asarray(reg.geometry.array, dtype=object)) | (reg["area_m2"].astype(int) < 1)
+    bad = {str(p): "degenerate geometry (empty after snapping to 0.01 m, or area under 1 m²); fix the parcel"
+           for p in reg.loc[degenerate, "parcel_id"]}
+    for pid in bad:
+        log.error("parcel %s: %s", pid, bad[pid])
+    reg = reg[~degenerate].reset_index(drop=True)
     reg = _seal_register(reg, signer=signer, register=district, issue_date=issue_date, key=key,
-                         actor=actor or _default_actor())
+                         actor=actor or _default_actor(), keep=set(bad))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _clean_temporaries(out)
@@ -880,6 +896,7 @@ def write_certificates(
         todo.append(rel)
 
     journal = out / _JOURNAL
+    failed: dict[str, str] = dict(bad)
     sizes: dict[str, int] = {rel: (out / rel).stat().st_size for rel in done}
     bar = tqdm(total=len(groups), initial=len(done), disable=not progress, unit="pdf", desc="certificates")
     pades_cfg = None
@@ -897,14 +914,19 @@ def write_certificates(
     tasks = [(str(out / rel), groups[rel], lab, pades_cfg) for rel in todo]
     try:
         with open(journal, "a", encoding="utf-8") as jf:
-            def record(path: str, sha: str, size: int) -> None:
+            def record(path: str, sha: str, size: int, error: str = "") -> None:
                 rel = Path(path).relative_to(out).as_posix()
+                bar.update(1)
+                if error:
+                    for r in groups[rel]:
+                        failed[r["certificate_no"]] = error
+                    log.error("certificate %s: %s", rel, error)
+                    return
                 sizes[rel] = size
                 for r in groups[rel]:
                     r["pdf_sha256"] = sha
                     jf.write(json.dumps(_register_row(r), ensure_ascii=False, sort_keys=True) + "\n")
                 jf.flush()
-                bar.update(1)
 
             if workers > 1 and len(tasks) > 1:
                 import multiprocessing as mp
@@ -928,6 +950,9 @@ def write_certificates(
         bar.close()
 
     # the register: rows of this batch replace rows of the same certificate; others are kept
+    recs = [r for r in recs if r["certificate_no"] not in failed]
+    for rel in [rel for rel, rs in groups.items() if any(r["certificate_no"] in failed for r in rs)]:
+        del groups[rel]
     batch = {r["certificate_no"]: _register_row(r) for r in recs}
     rows = {k: v for k, v in _known_rows(out).items() if k not in batch and (out / str(v.get("file"))).exists()}
     rows.update(batch)
@@ -941,8 +966,13 @@ def write_certificates(
     journal.unlink(missing_ok=True)
     files = sorted(out / rel for rel in groups)
     log.info("certificates: %d written, %d kept, register %s", len(todo), len(done), csv)
+    if failed:
+        io.write_table(pd.DataFrame({"certificate": list(failed), "error": list(failed.values())}),
+                       out / "failed.csv", overwrite=True)
+    else:
+        (out / "failed.csv").unlink(missing_ok=True)
     return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
-                             written=len(todo), skipped=len(done),
+                             written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
                              sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
 
 
@@ -960,7 +990,7 @@ def _bilingual(lo: str, en: str) -> str:
 
 
 def _seal_register(reg: Any, *, signer: Any, register: Any, issue_date: _dt.date, key: bytes | None,
-                   actor: str) -> Any:
+                   actor: str, keep: set[str] = frozenset()) -> Any:
     """Numbers and dates from the district register (if any), then the signed record and QR text per row."""
     from landuse import keys
 
@@ -978,7 +1008,7 @@ def _seal_register(reg: Any, *, signer: Any, register: Any, issue_date: _dt.date
     if register is not None:
         until = _dt.date.fromisoformat(items[0]["exp"]) if items else issue_date
         res = register.sync(items, villages=sorted(set(reg["village_id"])), issue_date=issue_date,
-                            valid_until=until, actor=actor, crs=reg.crs,
+                            valid_until=until, actor=actor, crs=reg.crs, keep=keep,
                             public_key=signer.public_key() if signer is not None else None)
         for it in items:
             rec = res.records[str(it["pid"])]

@@ -434,7 +434,7 @@ class Register:
 
     def sync(self, items: Iterable[Mapping[str, Any]], *, villages: Iterable[str], issue_date: _dt.date,
              valid_until: _dt.date, actor: str, reason: str = "allocation", crs: Any = None,
-             public_key: Any = None) -> SyncResult:
+             public_key: Any = None, keep: Iterable[str] = ()) -> SyncResult:
         """Bring the register in line with an allocation, in one transaction.
 
         Parameters
@@ -453,6 +453,9 @@ class Register:
             CRS of the geometries (set on the first sync).
         public_key : optional
             The signing key's public half, stored in ``public_keys``.
+        keep : iterable of str
+            Parcels left as they are (e.g. left out of this run because their geometry
+            is broken): their current certificate is neither kept in *records* nor revoked.
 
         Returns
         -------
@@ -509,7 +512,9 @@ class Register:
                 self._insert_current(con, rec, wkt, srs_id)
                 res.records[pid] = rec
                 res.issued.append(no)
-            gone = sorted(pid for pid, r in current.items() if r["village_id"] in scope and pid not in res.records)
+            kept = {str(k) for k in keep}
+            gone = sorted(pid for pid, r in current.items()
+                          if r["village_id"] in scope and pid not in res.records and pid not in kept)
             for pid in gone:
                 old = current[pid]
                 self._append(con, time=now, event="revoked", certificate_no=old["certificate_no"], parcel_id=pid,

@@ -543,3 +543,46 @@ def test_cli_register_commands(issued, key, tmp_path):
     assert out.exit_code == 1 and "not in force" in out.output
     out = runner.invoke(cli, ["register", "export", "--register", str(regpath), str(tmp_path / "cur.csv")])
     assert out.exit_code == 0 and len(pd.read_csv(tmp_path / "cur.csv")) == 4
+
+
+# -- certificate-level isolation ------------------------------------------------------------------
+def test_degenerate_parcel_fails_alone(tmp_path, key):
+    from shapely.geometry import box
+
+    from conftest import X0, Y0
+
+    alloc = _allocations()
+    alloc.loc[alloc.index[4], "geometry"] = box(X0 + 500, Y0, X0 + 530, Y0 + 1e-6)  # 30 m x 1 µm sliver
+    res = _write(tmp_path / "out", allocations=alloc, parcels=None, key_file=key.private_path,
+                 register=tmp_path / "r.gpkg")
+    assert list(res.failed) == ["V1-P4"] and "degenerate" in res.failed["V1-P4"]
+    assert len(res.files) == 4 and res.written == 4
+    assert pd.read_csv(tmp_path / "out" / "failed.csv")["certificate"].tolist() == ["V1-P4"]
+    assert sorted(open_register(tmp_path / "r.gpkg").current()["parcel_id"]) == ["V1-P0", "V1-P1", "V1-P2", "V1-P3"]
+
+
+def test_drawing_failure_fails_only_that_certificate(tmp_path, monkeypatch):
+    from landuse import _cert_layout
+
+    real = _cert_layout.draw
+
+    def draw(doc, rec, lab, m):
+        if rec["parcel_id"] == "V1-P2":
+            raise ValueError("cannot convert float NaN to integer")
+        return real(doc, rec, lab, m)
+
+    monkeypatch.setattr(_cert_layout, "draw", draw)
+    res = _write(tmp_path / "out")
+    assert list(res.failed) == ["V1-UP-0001"] and "NaN" in res.failed["V1-UP-0001"]
+    assert len(res.files) == 4 and not (tmp_path / "out" / "V1" / "V1-UP-0001.pdf").exists()
+    from landuse.cli.main import cli
+
+    _allocations().to_file(tmp_path / "alloc.gpkg", layer="allocations")
+    _households().to_csv(tmp_path / "hh.csv", index=False)
+    _villages().to_file(tmp_path / "villages.gpkg")
+    out = CliRunner().invoke(cli, ["-q", "certificates", "--allocations", str(tmp_path / "alloc.gpkg"),
+                                   "--households", str(tmp_path / "hh.csv"), "--villages",
+                                   str(tmp_path / "villages.gpkg"), "--out", str(tmp_path / "cli"),
+                                   "--issue-date", "2026-01-15"])
+    assert out.exit_code == 1 and "certificate V1-UP-0001 FAILED" in out.output
+    assert len(list((tmp_path / "cli").rglob("*.pdf"))) == 4

@@ -125,6 +125,11 @@ def certificates(ctx, allocations_path, households_path, villages_path, parcels_
                    f"register {res.register_csv} ({n} certificate(s))")
         if key_file is None:
             click.echo("UNSIGNED DRAFTS: no --key-file was given (create a key with `landuse keys init`)")
+    for what, why in sorted(res.failed.items()):
+        click.echo(f"certificate {what} FAILED: {why}", err=True)
+    if res.failed:
+        click.echo(f"{len(res.failed)} certificate(s) not issued; see {folder / 'failed.csv'}", err=True)
+        ctx.exit(1)
 
 
 @click.command("verify")
