@@ -136,13 +136,23 @@ PRAGMA user_version = 10301;
 """
 
 
-def district_today(timezone: str = DEFAULT_TIMEZONE) -> _dt.date:
+def district_today(timezone: str = DEFAULT_TIMEZONE, *, now: _dt.datetime | None = None) -> _dt.date:
     """Today's date in the district's time zone (an early-morning issue in Laos is not yesterday's).
 
-    >>> isinstance(district_today(), datetime.date) if (datetime := __import__("datetime")) else None
-    True
+    Parameters
+    ----------
+    timezone : str, default "Asia/Vientiane"
+        IANA time zone name.
+    now : datetime.datetime, optional
+        An aware instant instead of the clock.
+
+    >>> import datetime
+    >>> utc_evening = datetime.datetime(2026, 1, 14, 18, 30, tzinfo=datetime.timezone.utc)
+    >>> district_today(now=utc_evening)  # 01:30 on the 15th in Vientiane (UTC+7)
+    datetime.date(2026, 1, 15)
     """
-    return _dt.datetime.now(_zone(timezone)).date()
+    zone = _zone(timezone)
+    return (now.astimezone(zone) if now is not None else _dt.datetime.now(zone)).date()
 
 
 def _zone(name: str) -> Any:

@@ -586,3 +586,54 @@ def test_drawing_failure_fails_only_that_certificate(tmp_path, monkeypatch):
                                    "--issue-date", "2026-01-15"])
     assert out.exit_code == 1 and "certificate V1-UP-0001 FAILED" in out.output
     assert len(list((tmp_path / "cli").rglob("*.pdf"))) == 4
+
+
+# -- dates, verifier page wiring --------------------------------------------------------------------
+@pytest.mark.parametrize("utc, tz, expected", [
+    (dt.datetime(2026, 1, 14, 16, 59), "Asia/Vientiane", dt.date(2026, 1, 14)),  # 23:59 in Laos
+    (dt.datetime(2026, 1, 14, 17, 0), "Asia/Vientiane", dt.date(2026, 1, 15)),   # midnight in Laos
+    (dt.datetime(2026, 1, 14, 17, 0), "UTC", dt.date(2026, 1, 14)),
+])
+def test_district_today_in_the_district_time_zone(utc, tz, expected):
+    from landuse.register import district_today
+
+    assert district_today(tz, now=utc.replace(tzinfo=dt.timezone.utc)) == expected
+
+
+def test_unknown_time_zone(tmp_path):
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        open_register(tmp_path / "r.gpkg", create=True, timezone="Mars/Olympus")
+    assert not (tmp_path / "r.gpkg").exists()
+
+
+def test_event_times_carry_the_district_offset(reg):
+    _sync(reg, [_item("P1")])
+    assert reg.events()["time"].iloc[0].endswith("+07:00")
+
+
+def test_keys_verifier_page_passes_the_register_keys(issued, key, tmp_path, monkeypatch):
+    import types
+
+    seen = {}
+
+    def write_verifier_page(public_keys, path, *, overwrite=False):
+        seen.update(keys=public_keys, path=path, overwrite=overwrite)
+        Path(path).write_text("page")
+        return Path(path)
+
+    monkeypatch.setitem(sys.modules, "landuse._verifier_page",
+                        types.SimpleNamespace(write_verifier_page=write_verifier_page))
+    from landuse.cli.main import cli
+
+    _, regpath = issued
+    out = CliRunner().invoke(cli, ["keys", "verifier-page", str(tmp_path / "v.html"), "--register", str(regpath),
+                                   "--public-key", str(key.public_path)])
+    assert out.exit_code == 0, out.output
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    spki = keys.load_public_key(key.public_path).public_bytes(serialization.Encoding.DER,
+                                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert [k["key_id"] for k in seen["keys"]] == [key.key_id]  # the same key from both sources, once
+    assert base64.b64decode(seen["keys"][0]["spki_der_b64"]) == spki
