@@ -10,13 +10,16 @@ makes them from the allocation in one call:
   date and validity) and the SHA-256 digest of its canonical content;
 * :func:`write_certificates` writes one A4 PDF per certificate (or one per
   household, a page per plot) with a sketch map, a vertex table, the conditions of
-  use, signature boxes and a QR code carrying the certificate number and digest
-  (and an HMAC when a district key is given); plus a register (CSV and a
-  GeoPackage layer) of every certificate with its digest. Batches are resumable,
-  atomic and deterministic;
+  use, signature boxes and a QR code carrying the certificate's record signed with
+  the district key (:mod:`landuse.keys`; without a key the page is marked UNSIGNED
+  DRAFT); with the district register (:mod:`landuse.register`) numbers are stable
+  serials and changed parcels supersede their old certificates. A batch index (CSV
+  and a GeoPackage layer) lists the files with their digests. Batches are
+  resumable, atomic and deterministic;
 * :func:`verify_certificate` reads a certificate (embedded content, printed text
-  and QR code) and compares it with the register: valid, or exactly which field
-  differs.
+  and QR code, or only the QR code of a scan) and checks the signature, the
+  content against the signed record and the register state: VALID, UNSIGNED,
+  SUPERSEDED, REVOKED, UNKNOWN-KEY, or INVALID naming the field that differs.
 
 Labels come from ``landuse/data/templates/certificate_labels.toml`` (Lao and
 English); a district can change the wording with its own file (:func:`load_labels`).
@@ -32,11 +35,12 @@ writer in :mod:`landuse._pdf`, the checks of a verification in
 
 Command line::
 
+    landuse keys init district/xay.pem
     landuse certificates --allocations out/allocation.gpkg --households households.csv \
         --villages villages.gpkg --parcels parcels.gpkg --out out/certificates \
-        --issue-date 2026-01-15 [--village 0401015] [--per-household] [--workers 2]
-    landuse verify out/certificates/0401015/0401015-PD-0001.pdf \
-        --register out/certificates/register.csv [--key-file district.key]
+        --key-file district/xay.pem --register district/register.gpkg \
+        [--issue-date 2026-01-15] [--village 0401015] [--per-household] [--workers 2] [--pades]
+    landuse verify out/certificates/0401015/0401015-2026-000001.pdf --register district/register.gpkg
 
 Outputs of a batch: ``<out>/<village_id>/<certificate_no>.pdf`` (or
 ``<household_id>.pdf``), ``register.csv`` and ``register.gpkg`` (layer
