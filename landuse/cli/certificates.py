@@ -79,7 +79,8 @@ pades_option = click.option("--pades", is_flag=True,
 @click.option("--village", default=None, help="Only this village (village_id).")
 @click.option("--per-household", is_flag=True, help="One PDF per household (a page per parcel).")
 @click.option("--issue-date", default=None,
-              help="Issue date YYYY-MM-DD; default: the register's in --out (resume), else today (UTC).")
+              help="Issue date YYYY-MM-DD of new certificates; default: today in the district's time zone "
+                   "(without --register: the date of the certificates in --out, to resume).")
 @click.option("--validity-years", type=click.IntRange(1, 99), default=None,
               help="Validity in years; default the labels' validity_years (3).")
 @click.option("--labels", "labels_path", type=click.Path(dir_okay=False), default=None,
@@ -105,7 +106,14 @@ def certificates(ctx, allocations_path, households_path, villages_path, parcels_
     from landuse.certificates import write_certificates
 
     folder = Path(out)
-    date = _issue_date(issue_date, folder, timezone)
+    if register_path is not None and issue_date is None:
+        # with the district register, certificates already issued keep their own dates; new ones get today's
+        from landuse.register import DEFAULT_TIMEZONE, district_today, open_register
+
+        tz = timezone or (open_register(register_path).timezone if Path(register_path).exists() else DEFAULT_TIMEZONE)
+        date = district_today(tz)
+    else:
+        date = _issue_date(issue_date, folder, timezone)
     passphrase = passphrase_for(key_file)
     allocations = io.read_vector(allocations_path, layer="allocations"
                                  if Path(allocations_path).suffix.lower() == ".gpkg" else None, what="allocations")
