@@ -637,3 +637,62 @@ def test_keys_verifier_page_passes_the_register_keys(issued, key, tmp_path, monk
                                                               serialization.PublicFormat.SubjectPublicKeyInfo)
     assert [k["key_id"] for k in seen["keys"]] == [key.key_id]  # the same key from both sources, once
     assert base64.b64decode(seen["keys"][0]["spki_der_b64"]) == spki
+
+
+# -- CLI and plan file ------------------------------------------------------------------------------
+def test_cli_issue_supersede_and_verify(tmp_path, key):
+    from landuse.cli.main import cli
+
+    _allocations().to_file(tmp_path / "alloc.gpkg", layer="allocations")
+    _households().to_csv(tmp_path / "hh.csv", index=False)
+    _villages().to_file(tmp_path / "villages.gpkg")
+    regpath = tmp_path / "district" / "register.gpkg"
+    base = ["certificates", "--allocations", str(tmp_path / "alloc.gpkg"), "--villages", str(tmp_path / "villages.gpkg"),
+            "--key-file", str(key.private_path), "--register", str(regpath)]
+    runner = CliRunner()
+    res = runner.invoke(cli, ["-q", *base, "--households", str(tmp_path / "hh.csv"), "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    hh = _households()
+    hh.loc[0, "head_name"] = "Sisavath Keophilla"
+    hh.to_csv(tmp_path / "hh2.csv", index=False)
+    # no --issue-date: the new certificates get today's date (district time), the others keep theirs
+    res = runner.invoke(cli, ["-q", *base, "--households", str(tmp_path / "hh2.csv"), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    from landuse.register import district_today
+
+    cur = open_register(regpath).current().set_index("parcel_id")
+    h1 = cur[cur["household_id"] == "H1"]
+    assert len(h1) == 3 and set(h1["issue_date"]) == {district_today().isoformat()}
+    old = tmp_path / "a" / "V1" / "V1-2026-000001.pdf"  # H1's first parcel: superseded
+    res = runner.invoke(cli, ["verify", str(old), "--register", str(regpath), "--no-qr"])
+    assert res.exit_code == 1 and "SUPERSEDED" in res.output and "V1-2026-000006" in res.output
+    new = tmp_path / "b" / "V1" / "V1-2026-000006.pdf"
+    res = runner.invoke(cli, ["verify", str(new), "--register", str(regpath), "--no-qr"])
+    assert res.exit_code == 0 and "VALID" in res.output, res.output
+    # H2's certificate keeps its number; its page names the corrected neighbour (informational, not
+    # signed), and the copy printed in run a still verifies
+    printed_a = tmp_path / "a" / "V1" / "V1-2026-000002.pdf"
+    assert (tmp_path / "b" / "V1" / "V1-2026-000002.pdf").exists()
+    res = runner.invoke(cli, ["verify", str(printed_a), "--register", str(regpath), "--no-qr"])
+    assert res.exit_code == 0 and "VALID" in res.output, res.output
+    res = runner.invoke(cli, ["verify", str(tmp_path / "b"), "--public-key", str(key.public_path), "--no-qr"])
+    assert res.exit_code == 0 and "5 of 5 file(s) valid" in res.output, res.output
+
+
+def test_plan_file_certificates_table(tmp_path):
+    from landuse.datasets import get_path
+    from landuse.errors import RuleError
+    from landuse.plan import load_plan
+
+    text = Path(get_path("plan")).read_text("utf-8")
+    base = Path(get_path("plan")).parent
+    plan = load_plan(text=text + '\n[certificates]\nregister = "d/register.gpkg"\nkey_file = "d/k.pem"\n'
+                                 'timezone = "Asia/Bangkok"\npades = true\n', base_dir=base)
+    c = plan.certificate
+    assert (c.register, c.key_file, c.timezone, c.pades) == (base.resolve() / "d" / "register.gpkg",
+                                                              base.resolve() / "d" / "k.pem", "Asia/Bangkok", True)
+    with pytest.raises(RuleError, match="unknown key 'keyfile' in \\[certificates\\]"):
+        load_plan(text=text + '\n[certificates]\nkeyfile = "x"\n', base_dir=base)
+    with pytest.raises(ValueError, match="unknown time zone"):
+        load_plan(text=text + '\n[certificates]\ntimezone = "Nowhere"\n', base_dir=base)
+    assert load_plan(text=text, base_dir=base).certificate.register is None
