@@ -285,6 +285,30 @@ def _check_seal(res: Verification, no: str, text: str, content: dict[str, Any] |
         res.notes.append(f"{rno}: REVOKED ({state['time']}; {state['reason']})")
 
 
+def verify_text(text: str, *, register: Any = None, public_keys: Any = None) -> Verification:
+    """Verify a QR text (``LUC1.…``) alone: signature, then register state (see ``verify_qr``)."""
+    from landuse import keys as _keys
+    from landuse.register import Register, open_register
+
+    district = None
+    if register is not None:
+        district = register if isinstance(register, Register) else open_register(register)
+        if not isinstance(register, Register):
+            district.verify_chain()
+    pkeys = dict(public_keys) if isinstance(public_keys, dict) else {_keys.key_id(k): k for k in (public_keys or ())}
+    if district is not None:
+        pkeys.update(district.public_keys())
+    res = Verification(path=Path("qr"), valid=True)
+    try:
+        no = str(_keys.open_seal(text, {}).record.get("no", "?"))
+    except ValueError:
+        no = "?"
+    res.certificates.append(no)
+    _check_seal(res, no, text, None, pkeys, district)
+    res.valid = not res.problems and res.status in ("VALID", "UNSIGNED")
+    return res
+
+
 def _scanned(path: Path, reader: Any, res: Verification, public_keys: dict, district: Any,
              check_qr: bool) -> Verification:
     """A PDF without embedded data (a scan): decode the QR codes from the page images."""

@@ -110,6 +110,7 @@ __all__ = [
     "load_labels",
     "render_certificates",
     "verify_certificate",
+    "verify_qr",
     "write_certificates",
 ]
 
@@ -1121,3 +1122,26 @@ def verify_certificate(
     key = _digest.read_key(None)
     return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text,
                                public_keys=public_keys)
+
+
+def verify_qr(text: str, *, register: Any = None, public_keys: Any = None) -> Verification:
+    """Verify the text of a certificate's QR code (as a phone or scanner reads it).
+
+    Parameters
+    ----------
+    text : str
+        ``LUC1.<record>.<signature>`` (or ``LUD1.<record>``, an unsigned draft).
+    register : path-like or landuse.register.Register, optional
+        The district register: its public keys and the certificate's state.
+    public_keys : iterable of public keys or dict key id → key, optional
+
+    Returns
+    -------
+    Verification
+        ``status`` VALID, UNSIGNED, UNKNOWN-KEY, SUPERSEDED, REVOKED or INVALID
+        (field ``signature`` for an altered record or another key claiming the
+        district's key id).
+    """
+    from landuse import _cert_verify
+
+    return _cert_verify.verify_text(text, register=register, public_keys=public_keys)

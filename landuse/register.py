@@ -213,9 +213,23 @@ class Register:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._reader: sqlite3.Connection | None = None
+        self._keys: dict[str, Any] | None = None
         self._check()
 
     # -- plumbing ---------------------------------------------------------------------------
+    def _read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A read connection kept open (each statement sees the last committed state)."""
+        if self._reader is None:
+            self._reader = self._connect()
+        return contextlib.nullcontext(self._reader)
+
+    def close(self) -> None:
+        """Close the read connection (writes always use their own)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
         con.row_factory = sqlite3.Row
@@ -356,27 +370,27 @@ class Register:
 
     def current(self) -> pd.DataFrame:
         """The certificates in force (one row per certificate; no geometry, ``geometry_wkt`` as text)."""
-        with contextlib.closing(self._connect()) as con:
+        with self._read() as con:
             return pd.read_sql_query("SELECT * FROM current_certificates ORDER BY certificate_no", con).drop(
                 columns=["geom", "fid"])
 
     def events(self) -> pd.DataFrame:
         """Every event, oldest first."""
-        with contextlib.closing(self._connect()) as con:
+        with self._read() as con:
             return pd.read_sql_query("SELECT * FROM events ORDER BY seq", con)
 
     def history(self, ident: str) -> pd.DataFrame:
         """Events of a certificate number or a parcel id, oldest first."""
-        with contextlib.closing(self._connect()) as con:
+        with self._read() as con:
             return pd.read_sql_query("SELECT seq, time, event, certificate_no, parcel_id, household_id, actor, reason, "
                                      "successor, predecessor FROM events WHERE certificate_no=? OR parcel_id=? "
                                      "ORDER BY seq", con, params=(ident, ident))
 
     def record(self, certificate_no: str) -> dict[str, Any] | None:
         """The record a certificate was issued with (as signed), or None if the register never issued it."""
-        with contextlib.closing(self._connect()) as con:
-            row = con.execute("SELECT record FROM events WHERE certificate_no=? AND event IN ('issued', 'reissued') "
-                              "ORDER BY seq LIMIT 1", (certificate_no,)).fetchone()
+        with self._read() as con:
+            row = _first(con.execute("SELECT record FROM events WHERE certificate_no=? AND event IN ('issued', 'reissued') "
+                              "ORDER BY seq LIMIT 1", (certificate_no,)))
         return json.loads(row[0]) if row else None
 
     def status(self, ident: str) -> dict[str, Any]:
@@ -389,15 +403,15 @@ class Register:
             ``UNKNOWN``), ``certificate_no``, ``parcel_id``, ``successor``, ``reason``,
             ``time`` of the last event.
         """
-        with contextlib.closing(self._connect()) as con:
-            cur = con.execute("SELECT certificate_no, parcel_id FROM current_certificates WHERE certificate_no=? "
-                              "OR parcel_id=?", (ident, ident)).fetchone()
+        with self._read() as con:
+            cur = _first(con.execute("SELECT certificate_no, parcel_id FROM current_certificates WHERE certificate_no=? "
+                              "OR parcel_id=?", (ident, ident)))
             no = cur["certificate_no"] if cur else ident
-            last = con.execute("SELECT * FROM events WHERE certificate_no=? ORDER BY seq DESC LIMIT 1",
-                               (no,)).fetchone()
+            last = _first(con.execute("SELECT * FROM events WHERE certificate_no=? ORDER BY seq DESC LIMIT 1",
+                               (no,)))
             if last is None:
-                last = con.execute("SELECT * FROM events WHERE parcel_id=? ORDER BY seq DESC LIMIT 1",
-                                   (ident,)).fetchone()
+                last = _first(con.execute("SELECT * FROM events WHERE parcel_id=? ORDER BY seq DESC LIMIT 1",
+                                   (ident,)))
         if last is None:
             return {"status": "UNKNOWN", "certificate_no": ident, "parcel_id": "", "successor": "", "reason": "",
                     "time": ""}
@@ -410,13 +424,15 @@ class Register:
         """Key id → public key of every key the district has signed with."""
         from landuse.keys import public_key_from_spki_b64
 
-        with contextlib.closing(self._connect()) as con:
+        with self._read() as con:
             rows = con.execute("SELECT key_id, spki_der_b64 FROM public_keys").fetchall()
-        return {r[0]: public_key_from_spki_b64(r[1]) for r in rows}
+        if self._keys is None or set(self._keys) != {r[0] for r in rows}:
+            self._keys = {r[0]: public_key_from_spki_b64(r[1]) for r in rows}
+        return dict(self._keys)
 
     def public_key_rows(self) -> list[dict[str, str]]:
         """``{"key_id", "spki_der_b64", "label"}`` of every stored key (for the verifier page)."""
-        with contextlib.closing(self._connect()) as con:
+        with self._read() as con:
             return [dict(r) for r in con.execute("SELECT key_id, spki_der_b64, label FROM public_keys ORDER BY added")]
 
     def export(self, path: str | os.PathLike, *, what: str = "current", overwrite: bool = False) -> Path:
@@ -595,6 +611,12 @@ class Register:
                          predecessor=certificate_no, record=_record_json(rec), geometry_wkt=old["geometry_wkt"])
             self._insert_current(con, rec, old["geometry_wkt"], self._srs(con))
         return rec
+
+
+def _first(cursor: sqlite3.Cursor) -> Any:
+    """First row of a query, reading it to the end (no statement left open on a kept connection)."""
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
 
 
 def _record_json(rec: Mapping[str, Any]) -> str:

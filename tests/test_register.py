@@ -696,3 +696,16 @@ def test_plan_file_certificates_table(tmp_path):
     with pytest.raises(ValueError, match="unknown time zone"):
         load_plan(text=text + '\n[certificates]\ntimezone = "Nowhere"\n', base_dir=base)
     assert load_plan(text=text, base_dir=base).certificate.register is None
+
+
+def test_verify_qr_text(issued, key, tmp_path):
+    res, regpath = issued
+    emb = _embedded(res.files[0])
+    assert certificates.verify_qr(emb["qr"], register=regpath).status == "VALID"
+    assert certificates.verify_qr(emb["qr"], public_keys=[keys.load_public_key(key.public_path)]).status == "VALID"
+    assert certificates.verify_qr(emb["qr"]).status == "UNKNOWN-KEY"
+    prefix, body, sig = emb["qr"].split(".")
+    flipped = sig[:-2] + ("A" if sig[-2] != "A" else "B") + sig[-1]
+    v = certificates.verify_qr(f"{prefix}.{body}.{flipped}", register=regpath)
+    assert v.status == "INVALID" and v.fields == ["signature"]
+    assert certificates.verify_qr("hello", register=regpath).fields == ["qr"]
