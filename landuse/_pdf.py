@@ -297,22 +297,26 @@ class Page:
             self.ops.append(" ".join(parts) + f" {style}")
 
     def modules(self, x: float, y: float, matrix: Any, size: float) -> None:
-        """Fill the dark modules of a 2-D boolean grid (a QR code), one rectangle per run."""
-        h = self.height
-        parts = []
-        for r, row in enumerate(matrix):
-            c, n = 0, len(row)
-            while c < n:
-                if row[c]:
-                    c2 = c
-                    while c2 < n and row[c2]:
-                        c2 += 1
-                    parts.append(f"{x + c * size:.2f} {h - y - (r + 1) * size:.2f} {(c2 - c) * size:.2f} {size:.2f} re")
-                    c = c2
-                else:
-                    c += 1
-        if parts:
-            self.ops.append(" ".join(parts) + " f")
+        """Fill the dark modules of a 2-D boolean grid (a QR code), one rectangle per run.
+
+        The grid is drawn in module units under one scaling matrix (integer rectangles:
+        short content, fast to write).
+        """
+        import numpy as np
+
+        grid = np.asarray(matrix, dtype=bool)
+        rows = grid.shape[0]
+        pad = np.zeros((rows, 1), dtype=np.int8)
+        edges = np.diff(np.hstack([pad, grid.astype(np.int8), pad]), axis=1)
+        rr, starts = np.nonzero(edges == 1)
+        _, ends = np.nonzero(edges == -1)  # same row-major order as the starts
+        if not len(starts):
+            return
+        parts = [f"q {size:.4f} 0 0 {size:.4f} {x:.2f} {self.height - y - rows * size:.2f} cm"]
+        parts.extend(f"{c} {rows - 1 - r} {w} 1 re" for r, c, w in zip(rr.tolist(), starts.tolist(),
+                                                                       (ends - starts).tolist(), strict=True))
+        parts.append("f Q")
+        self.ops.append(" ".join(parts))
 
     # text
     def text(self, x: float, y: float, text: str, *, size: float, bold: bool = False,

@@ -508,9 +508,25 @@ def _content(rec: Mapping[str, Any]) -> dict[str, Any]:
     return {k: rec["geometry_wkt"] if k == "geometry" else rec[k] for k in _digest.FIELDS}
 
 
-def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any]) -> bytes:
-    import segno
+def _qr_matrix(text: str) -> Any:
+    """Modules of the QR code of *text* (error correction level M, 15 %), True = dark.
 
+    Encoded with zxing-cpp's C++ writer (about 6x faster than segno for the 600-byte
+    signed records); segno with the fixed mask :data:`QR_MASK` when zxing-cpp is missing.
+    """
+    try:
+        import zxingcpp
+
+        code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+        img = np.asarray(zxingcpp.write_barcode_to_image(code, scale=1, add_quiet_zones=False))
+        return img < 128
+    except (ImportError, AttributeError):
+        import segno
+
+        return np.asarray(segno.make(text, error="m", micro=False, mask=QR_MASK).matrix, dtype=bool)
+
+
+def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any]) -> bytes:
     from landuse import _cert_layout, _pdf
 
     first = recs[0]
@@ -528,13 +544,13 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
     embedded = []
     for rec in recs:
         payload = rec.get("qr") or _digest.qr_payload(rec["certificate_no"], rec["digest"], rec.get("hmac") or None)
-        qr = segno.make(payload, error="m", micro=False, mask=QR_MASK)
+        qr_matrix = _qr_matrix(payload)
         item = {**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload,
                 "page": len(doc.pages) + 1}
         if rec.get("signed_record"):
             item["record"] = json.loads(rec["signed_record"])
         embedded.append(item)
-        _cert_layout.draw(doc, rec, labels, qr.matrix)
+        _cert_layout.draw(doc, rec, labels, qr_matrix)
     if doc.missing:
         import warnings
 
