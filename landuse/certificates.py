@@ -830,6 +830,8 @@ def write_certificates(
         from landuse import keys
 
         signer = keys.load_private_key(key_file, passphrase=passphrase)
+    if pades and signer is None:  # checked before anything is written or issued
+        raise LanduseError("a PAdES signature needs the district key", hint="give --key-file with --pades")
     district = None
     if register is not None:
         if isinstance(register, _register.Register):
@@ -922,8 +924,6 @@ def write_certificates(
     bar = tqdm(total=len(groups), initial=len(done), disable=not progress, unit="pdf", desc="certificates")
     pades_cfg = None
     if pades:
-        if signer is None:
-            raise LanduseError("a PAdES signature needs the district key", hint="give --key-file with --pades")
         from cryptography.hazmat.primitives import serialization
 
         dist = _text(reg["district_en"].iloc[0]) if len(reg) else ""

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from landuse import _digest, certificates, keys
-from landuse.errors import RegisterError
+from landuse.errors import LanduseError, RegisterError
 from landuse.register import open_register
 from conftest import have
 from test_certificates import ISSUE, _allocations, _households, _parcels, _villages, _write
@@ -709,3 +709,25 @@ def test_verify_qr_text(issued, key, tmp_path):
     v = certificates.verify_qr(f"{prefix}.{body}.{flipped}", register=regpath)
     assert v.status == "INVALID" and v.fields == ["signature"]
     assert certificates.verify_qr("hello", register=regpath).fields == ["qr"]
+
+
+def test_pades_hook_signs_each_pdf(tmp_path, key, monkeypatch):
+    import types
+
+    calls = []
+
+    def sign_pdf_pades(pdf_bytes, *, private_key, certificate, reason, location):
+        calls.append((keys.key_id(private_key), certificate, reason, location))
+        return pdf_bytes + b"%PADES\n"
+
+    fake = types.SimpleNamespace(sign_pdf_pades=sign_pdf_pades,
+                                 self_signed_certificate=lambda k, *, district: f"cert:{district}")
+    monkeypatch.setitem(sys.modules, "landuse._pades", fake)
+    monkeypatch.setattr("landuse._pades", fake, raising=False)
+    certificates._PADES.clear()
+    res = _write(tmp_path / "p", key_file=key.private_path, pades=True)
+    assert len(calls) == 5 and {c[0] for c in calls} == {key.key_id}
+    assert calls[0][1:] == ("cert:Xay", "land-use certificate", "Xay, Oudomxai")
+    assert all(f.read_bytes().endswith(b"%PADES\n") for f in res.files)
+    with pytest.raises(LanduseError, match="needs the district key"):
+        _write(tmp_path / "q", pades=True)
