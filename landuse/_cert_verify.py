@@ -97,8 +97,16 @@ class Verification:
         return "VALID"
 
     def __str__(self) -> str:
-        head = f"{self.path.name}: {self.status} ({', '.join(self.certificates) or '-'})"
-        lines = [head, *(f"  {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)]
+        status = self.status
+        head = f"{self.path.name}: {status} ({', '.join(self.certificates) or '-'})"
+        notes = list(self.notes)
+        key = {"UNKNOWN-KEY": "which is not a district key", "SUPERSEDED": "SUPERSEDED by", "REVOKED": "REVOKED ("}
+        if status in key:  # the reason on the same line (one line per file)
+            first = next((n for n in notes if key[status] in n), None)
+            if first is not None:
+                notes.remove(first)
+                head += f": {first.split(': ', 1)[-1]}"
+        lines = [head, *(f"  {p}" for p in self.problems), *(f"  note: {n}" for n in notes)]
         return "\n".join(lines)
 
 

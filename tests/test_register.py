@@ -489,7 +489,8 @@ def test_unknown_key_cli_one_line_per_file(issued, tmp_path):
     from landuse.cli.main import cli
 
     out = CliRunner().invoke(cli, ["verify", str(res.files[0]), "--no-qr"])
-    assert out.exit_code == 1 and "UNKNOWN-KEY" in out.output and "--public-key" in out.output
+    assert out.exit_code == 1 and out.output.count("\n") == 1, out.output
+    assert "UNKNOWN-KEY" in out.output and "Fix:" in out.output and "--public-key" in out.output
 
 
 def test_folder_without_certificates(tmp_path):
