@@ -374,7 +374,8 @@ def certificate_register(
             "province_en": _text(v.get("province_en")), "province_lo": _text(v.get("province_lo")),
             **{s: _text(sides.get(s)) for s in ("north", "east", "south", "west")},
         })
-    cols = [*_digest.FIELDS, "area_ha", "geometry_wkt", "geometry_hash", "holders", "digest", "hmac", "village_en", "village_lo",
+    cols = [*_digest.FIELDS, "area_ha", "geometry_wkt", "geometry_hash", "holders", "digest", "hmac",
+            "village_en", "village_lo",
             "district_en", "district_lo", "province_en", "province_lo", "north", "east", "south", "west"]
     reg = pd.DataFrame(rows, columns=cols).drop(columns=["geometry"])
     out = gpd.GeoDataFrame(reg, geometry=list(geoms), crs=alloc.crs)

@@ -389,8 +389,8 @@ class Register:
     def record(self, certificate_no: str) -> dict[str, Any] | None:
         """The record a certificate was issued with (as signed), or None if the register never issued it."""
         with self._read() as con:
-            row = _first(con.execute("SELECT record FROM events WHERE certificate_no=? AND event IN ('issued', 'reissued') "
-                              "ORDER BY seq LIMIT 1", (certificate_no,)))
+            row = _first(con.execute("SELECT record FROM events WHERE certificate_no=? "
+                                     "AND event IN ('issued', 'reissued') ORDER BY seq LIMIT 1", (certificate_no,)))
         return json.loads(row[0]) if row else None
 
     def status(self, ident: str) -> dict[str, Any]:
@@ -404,7 +404,8 @@ class Register:
             ``time`` of the last event.
         """
         with self._read() as con:
-            cur = _first(con.execute("SELECT certificate_no, parcel_id FROM current_certificates WHERE certificate_no=? "
+            cur = _first(con.execute("SELECT certificate_no, parcel_id FROM current_certificates "
+                                     "WHERE certificate_no=? "
                               "OR parcel_id=?", (ident, ident)))
             no = cur["certificate_no"] if cur else ident
             last = _first(con.execute("SELECT * FROM events WHERE certificate_no=? ORDER BY seq DESC LIMIT 1",

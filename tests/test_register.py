@@ -648,7 +648,8 @@ def test_cli_issue_supersede_and_verify(tmp_path, key):
     _households().to_csv(tmp_path / "hh.csv", index=False)
     _villages().to_file(tmp_path / "villages.gpkg")
     regpath = tmp_path / "district" / "register.gpkg"
-    base = ["certificates", "--allocations", str(tmp_path / "alloc.gpkg"), "--villages", str(tmp_path / "villages.gpkg"),
+    base = ["certificates", "--allocations", str(tmp_path / "alloc.gpkg"),
+            "--villages", str(tmp_path / "villages.gpkg"),
             "--key-file", str(key.private_path), "--register", str(regpath)]
     runner = CliRunner()
     res = runner.invoke(cli, ["-q", *base, "--households", str(tmp_path / "hh.csv"), "--out", str(tmp_path / "a")])
