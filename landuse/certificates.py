@@ -977,6 +977,17 @@ def write_certificates(
         del groups[rel]
     batch = {r["certificate_no"]: _register_row(r) for r in recs}
     rows = {k: v for k, v in _known_rows(out).items() if k not in batch and (out / str(v.get("file"))).exists()}
+    if district is not None:  # certificates the register no longer has in force leave the folder's index
+        for no in sorted(rows):
+            if district.status(no)["status"] == "CURRENT":
+                continue
+            stale = out / str(rows.pop(no)["file"])
+            if overwrite and stale.relative_to(out).as_posix() not in groups:
+                stale.unlink(missing_ok=True)
+                log.info("removed %s: certificate %s is no longer in force", stale, no)
+            else:
+                log.warning("%s: certificate %s is no longer in force (pass overwrite=True to remove the file)",
+                            stale, no)
     rows.update(batch)
     table = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(REGISTER_COLUMNS))
     table["area_m2"] = table["area_m2"].astype(int)

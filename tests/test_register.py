@@ -733,3 +733,16 @@ def test_pades_hook_signs_each_pdf(tmp_path, key, monkeypatch):
     assert all(f.read_bytes().endswith(b"%PADES\n") for f in res.files)
     with pytest.raises(LanduseError, match="needs the district key"):
         _write(tmp_path / "q", pades=True)
+
+
+def test_rerun_into_the_same_folder_removes_superseded_files(tmp_path, key):
+    regpath = tmp_path / "r.gpkg"
+    first = _write(tmp_path / "out", key_file=key.private_path, register=regpath)
+    hh = _households()
+    hh.loc[hh["household_id"] == "H2", "head_name"] = "Khammany Luangraj"
+    again = _write(tmp_path / "out", key_file=key.private_path, register=regpath, households=hh, overwrite=True)
+    pdfs = sorted(p.name for p in (tmp_path / "out").rglob("*.pdf"))
+    assert pdfs == sorted(p.name for p in again.files) and len(pdfs) == 5
+    index = pd.read_csv(tmp_path / "out" / "register.csv", dtype=str)
+    assert sorted(index["certificate_no"]) == sorted(open_register(regpath).current()["certificate_no"])
+    assert set(p.name for p in first.files) - set(pdfs) == {"V1-2026-000002.pdf", "V1-2026-000004.pdf"}
