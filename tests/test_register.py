@@ -746,3 +746,19 @@ def test_rerun_into_the_same_folder_removes_superseded_files(tmp_path, key):
     index = pd.read_csv(tmp_path / "out" / "register.csv", dtype=str)
     assert sorted(index["certificate_no"]) == sorted(open_register(regpath).current()["certificate_no"])
     assert set(p.name for p in first.files) - set(pdfs) == {"V1-2026-000002.pdf", "V1-2026-000004.pdf"}
+
+
+def test_plan_certificate_settings_reach_write_certificates(tmp_path, monkeypatch):
+    import dataclasses
+
+    from landuse import _plan_outputs
+    from landuse.datasets import get_path
+    from landuse.plan import load_plan
+
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, "pw")
+    plan = load_plan(get_path("plan"))
+    plan = dataclasses.replace(plan, certificate=dataclasses.replace(
+        plan.certificate, key_file=tmp_path / "k.pem", register=tmp_path / "r.gpkg", timezone="Asia/Vientiane"))
+    assert _plan_outputs._certificate_settings(plan) == {
+        "key_file": tmp_path / "k.pem", "register": tmp_path / "r.gpkg", "timezone": "Asia/Vientiane",
+        "pades": False, "passphrase": "pw"}
