@@ -762,3 +762,16 @@ def test_plan_certificate_settings_reach_write_certificates(tmp_path, monkeypatc
     assert _plan_outputs._certificate_settings(plan) == {
         "key_file": tmp_path / "k.pem", "register": tmp_path / "r.gpkg", "timezone": "Asia/Vientiane",
         "pades": False, "passphrase": "pw"}
+
+
+def test_run_plan_overrides_the_plan_certificate_table(tmp_path, monkeypatch):
+    from landuse import _plan_run
+    from landuse.datasets import get_path
+    from landuse.plan import run_plan
+
+    seen = {}
+    monkeypatch.setattr(_plan_run, "execute", lambda plan, out, **kw: seen.setdefault("plan", plan))
+    run_plan(get_path("plan"), out_dir=tmp_path / "o", key_file=tmp_path / "k.pem", register=tmp_path / "r.gpkg",
+             pades=True)
+    c = seen["plan"].certificate
+    assert (c.key_file, c.register, c.pades) == (tmp_path / "k.pem", tmp_path / "r.gpkg", True)
