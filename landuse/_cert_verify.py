@@ -210,7 +210,7 @@ def is_district_register(register: Any) -> bool:
         import sqlite3
 
         try:
-            with contextlib.closing(sqlite3.connect(f"file:{Path(register).resolve()}?mode=ro", uri=True)) as con:
+            with contextlib.closing(sqlite3.connect(Path(register).resolve().as_uri() + "?mode=ro", uri=True)) as con:
                 return con.execute("SELECT 1 FROM sqlite_master WHERE name='events'").fetchone() is not None
         except sqlite3.DatabaseError:
             return False
