@@ -98,6 +98,7 @@ import numpy as np
 import pandas as pd
 
 from landuse import _digest, _validate
+from landuse._cert_seal import _PADES, _default_actor, _pades_sign, _qr_matrix, _seal_register  # noqa: F401
 from landuse._cert_labels import load_labels
 from landuse._cert_verify import Problem, Verification  # noqa: F401 - Problem: items of Verification.problems
 from landuse.errors import LanduseError, OutputExistsError, SchemaError
@@ -509,24 +510,6 @@ def _content(rec: Mapping[str, Any]) -> dict[str, Any]:
     return {k: rec["geometry_wkt"] if k == "geometry" else rec[k] for k in _digest.FIELDS}
 
 
-def _qr_matrix(text: str) -> Any:
-    """Modules of the QR code of *text* (error correction level M, 15 %), True = dark.
-
-    Encoded with zxing-cpp's C++ writer (about 6x faster than segno for the 600-byte
-    signed records); segno with the fixed mask :data:`QR_MASK` when zxing-cpp is missing.
-    """
-    try:
-        import zxingcpp
-
-        code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-        img = np.asarray(zxingcpp.write_barcode_to_image(code, scale=1, add_quiet_zones=False))
-        return img < 128
-    except (ImportError, AttributeError):
-        import segno
-
-        return np.asarray(segno.make(text, error="m", micro=False, mask=QR_MASK).matrix, dtype=bool)
-
-
 def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any]) -> bytes:
     from landuse import _cert_layout, _pdf
 
@@ -660,26 +643,6 @@ def _init_worker(fonts: tuple[Any, Any]) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="landuse-parent-watch").start()
-
-
-_PADES: dict[str, Any] = {}
-
-
-def _pades_sign(data: bytes, pades: Mapping[str, Any]) -> bytes:
-    """PAdES-sign one PDF with the district key (pyHanko, via :mod:`landuse._pades`)."""
-    try:
-        from landuse import _pades
-    except ImportError as exc:
-        raise LanduseError(f"PAdES signing is not available ({exc})",
-                           hint="install pyhanko (pip install 'pyhanko[opentype]') or leave out --pades") from exc
-    from cryptography.hazmat.primitives import serialization
-
-    if _PADES.get("pem") != pades["pem"]:
-        key = serialization.load_pem_private_key(pades["pem"], password=None)
-        _PADES.update(pem=pades["pem"], key=key,
-                      cert=_pades.self_signed_certificate(key, district=pades["district"]))
-    return _pades.sign_pdf_pades(data, private_key=_PADES["key"], certificate=_PADES["cert"],
-                                 reason=pades["reason"], location=pades["location"])
 
 
 def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int, str]:
@@ -1007,59 +970,6 @@ def write_certificates(
     return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
                              written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
                              sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
-
-
-def _default_actor() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name (container)
-        return "landuse"
-
-
-def _bilingual(lo: str, en: str) -> str:
-    return " / ".join(x for x in (lo, en) if x)
-
-
-def _seal_register(reg: Any, *, signer: Any, register: Any, issue_date: _dt.date, key: bytes | None,
-                   actor: str, keep: set[str] = frozenset()) -> Any:
-    """Numbers and dates from the district register (if any), then the signed record and QR text per row."""
-    from landuse import keys
-
-    kid = keys.key_id(signer.public_key()) if signer is not None else ""
-    items = []
-    for r in reg.to_dict("records"):
-        items.append({
-            "pid": r["parcel_id"], "hid": r["household_id"], "vil": r["village_id"],
-            "vn": _bilingual(r["village_lo"], r["village_en"]), "dis": _bilingual(r["district_lo"], r["district_en"]),
-            "h": json.loads(r["holders"]), "lt": r["land_type"], "a": f"{int(r['area_m2']) / 10_000:.4f}",
-            "g": r["geometry_hash"], "k": kid, "geometry_wkt": r["geometry_wkt"],
-            "no": r["certificate_no"], "iss": r["issue_date"], "exp": r["valid_until"],
-        })
-    reg = reg.copy()
-    if register is not None:
-        until = _dt.date.fromisoformat(items[0]["exp"]) if items else issue_date
-        res = register.sync(items, villages=sorted(set(reg["village_id"])), issue_date=issue_date,
-                            valid_until=until, actor=actor, crs=reg.crs, keep=keep,
-                            public_key=signer.public_key() if signer is not None else None)
-        for it in items:
-            rec = res.records[str(it["pid"])]
-            it.update(no=rec["no"], iss=rec["iss"], exp=rec["exp"])
-        reg["certificate_no"] = [it["no"] for it in items]
-        reg["issue_date"] = [it["iss"] for it in items]
-        reg["valid_until"] = [it["exp"] for it in items]
-        contents = [{k: r["geometry_wkt"] if k == "geometry" else r[k] for k in _digest.FIELDS}
-                    for r in reg.to_dict("records")]
-        reg["digest"] = [_digest.digest(c) for c in contents]
-        reg["hmac"] = [_digest.hmac_hex(c, key) if key else "" for c in contents]
-        log.info("register %s: %d issued, %d superseded, %d revoked, %d unchanged", register.path,
-                 len(res.issued), len(res.superseded), len(res.revoked), len(res.unchanged))
-    records = [{"v": 1, **{k: it[k] for k in ("no", "pid", "vil", "vn", "dis", "h", "hid", "lt", "a", "iss", "exp",
-                                               "g")}} for it in items]
-    reg["qr"] = [keys.seal(rec, signer) for rec in records]
-    reg["signed_record"] = [keys.canonical_record({**rec, "k": kid}).decode("utf-8") for rec in records]
-    return reg.sort_values("certificate_no", kind="stable").reset_index(drop=True)
 
 
 def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:
