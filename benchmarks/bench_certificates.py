@@ -17,7 +17,16 @@ distribution.
   places, the same sketch polygons and QR modules, for a sample of certificates;
   per-certificate time compared.
 
-Run: ``python benchmarks/bench_certificates.py [--holdings] [--workers 2] [--peer-sample 20]``.
+Issue 14 adds signing and the district register: the same batch is issued and signed
+(ECDSA P-256 signed QR record, district register GeoPackage created in a temporary
+folder) and printed next to the unsigned baseline (target >= 200 certificates/s on 2
+cores, signing and the register must not slow issuance down); then a sample of the
+signed certificates is verified against the register (signature, embedded content vs
+signed record, register state, printed text; no QR rendering: ``--verify-sample``,
+target >= 500 per second).
+
+Run: ``python benchmarks/bench_certificates.py [--holdings] [--workers 2] [--peer-sample 20]
+[--verify-sample 500]``.
 """
 
 from __future__ import annotations
@@ -84,7 +93,7 @@ def peer_fpdf2(recs, labels, fonts, n: int) -> float:
         calls.clear()
         doc = _pdf.Document(*fonts)
         doc.add_page = lambda doc=doc: doc.pages.append(Recorder(doc)) or doc.pages[-1]  # type: ignore[method-assign]
-        payload = _digest.qr_payload(rec["certificate_no"], rec["digest"])
+        payload = rec.get("qr") or _digest.qr_payload(rec["certificate_no"], rec["digest"])
         _cert_layout.draw(doc, rec, labels, segno.make(payload, error="m", mask=certificates.QR_MASK).matrix)
         scripts.append((list(calls), payload))
     t0 = time.perf_counter()
@@ -123,6 +132,8 @@ def main() -> None:
     ap.add_argument("--holdings", action="store_true", help="use the demo holdings instead of running allocate")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--peer-sample", type=int, default=20)
+    ap.add_argument("--verify-sample", type=int, default=500)
+    ap.add_argument("--skip-peer", action="store_true")
     args = ap.parse_args()
 
     from landuse import certificates
@@ -154,6 +165,61 @@ def main() -> None:
     print("size histogram [KB]: " + ", ".join(f"{int(a)}-{int(b)}: {h}" for a, b, h in
                                              zip(edges[:-1], edges[1:], hist, strict=True) if h))
 
+    # signed, into a district register
+    from landuse import keys
+    from landuse.register import open_register
+
+    district = Path(workdir.name) / "district"
+    key = keys.init_keys(district / "bench.pem")
+    signed_out = Path(workdir.name) / "signed"
+    t0 = time.perf_counter()
+    cpu0 = os.times()
+    sres = certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
+                                           parcels=demo.parcels, out_dir=signed_out,
+                                           issue_date=dt.date(2026, 1, 15), overwrite=False, progress=False,
+                                           workers=args.workers, key_file=key.private_path,
+                                           register=district / "register.gpkg")
+    swall = time.perf_counter() - t0
+    cpu1 = os.times()
+    scpu = (cpu1.user - cpu0.user) + (cpu1.children_user - cpu0.children_user)
+    ssizes = np.array(sres.sizes_bytes) / 1024
+    print(f"signed + register: {len(sres.files)} PDFs in {swall:.1f} s wall ({len(sres.files) / swall:.1f} "
+          f"certificates/s; goal >= 200/s: {'met' if len(sres.files) / swall >= 200 else 'NOT met'}), "
+          f"CPU {scpu:.1f} s ({1000 * scpu / len(sres.files):.1f} ms per certificate); "
+          f"signed/unsigned wall {swall / wall:.2f}, CPU {scpu / cpu:.2f}; max size {ssizes.max():.0f} KB "
+          f"(goal <= 300 KB: {'met' if ssizes.max() <= 300 else 'NOT met'})")
+    reg = open_register(district / "register.gpkg")
+    sample = sres.files[: args.verify_sample]
+    t0 = time.perf_counter()
+    states = [certificates.verify_certificate(f, register=reg, check_qr=False, check_text=False).status
+              for f in sample]
+    vt = time.perf_counter() - t0
+    print(f"verify PDFs (signature, embedded content vs signed record, register state; no text extraction, "
+          f"no QR rendering): {len(sample)} in "
+          f"{vt:.1f} s ({len(sample) / vt:.0f}/s; goal >= 500/s: {'met' if len(sample) / vt >= 500 else 'NOT met'}); "
+          f"all VALID: {set(states) == {'VALID'}}")
+    import json
+
+    import pypdf
+
+    qrs = [json.loads(pypdf.PdfReader(str(f)).attachments["certificate.json"][0])["certificates"][0]["qr"]
+           for f in sres.files]
+    t0 = time.perf_counter()
+    qstates = [certificates.verify_qr(q, register=reg).status for q in qrs]
+    qt = time.perf_counter() - t0
+    print(f"verify QR records (signature + register state, what the office does with a scanned QR): "
+          f"{len(qrs)} in {qt:.1f} s ({len(qrs) / qt:.0f}/s; goal >= 500/s: "
+          f"{'met' if len(qrs) / qt >= 500 else 'NOT met'}); all VALID: {set(qstates) == {'VALID'}}")
+    t0 = time.perf_counter()
+    certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
+                                    parcels=demo.parcels, out_dir=signed_out, issue_date=dt.date(2026, 1, 15),
+                                    overwrite=False, progress=False, workers=args.workers,
+                                    key_file=key.private_path, register=reg)
+    print(f"signed re-run (register unchanged, all resumed): {time.perf_counter() - t0:.1f} s")
+    if args.skip_peer:
+        workdir.cleanup()
+        return
+
     # resume: nothing to do
     t0 = time.perf_counter()
     again = certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
@@ -165,6 +231,8 @@ def main() -> None:
     lab = certificates.load_labels()
     reg, ctx = certificates._build(alloc, households=demo.households, villages=demo.villages, parcels=demo.parcels,
                                    issue_date="2026-01-15", validity_years=None, labels=lab, key=None, others=None)
+    reg = certificates._seal_register(reg, signer=None, register=None, issue_date=dt.date(2026, 1, 15), key=None,
+                                      actor="bench")
     recs = certificates._records(reg, ctx)
     fonts = certificates._fonts()
     t0 = time.perf_counter()

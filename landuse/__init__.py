@@ -26,7 +26,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 _MODULES = (
     "errors", "crs", "raster", "io", "datasets", "check", "topology", "terrain", "hydrology",
     "parcels", "subdivision", "zoning", "entitlements", "allocation", "fallow", "irrigation", "canal", "scheme",
-    "maps", "certificates", "plan",
+    "maps", "certificates", "keys", "register", "plan",
 )
 
 _index: dict[str, str] | None = None

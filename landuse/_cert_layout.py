@@ -47,6 +47,8 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
     """Draw the certificate *rec* (a register row with drawing data) on new page(s) of *doc*."""
     p = doc.add_page()
     x0, x1 = M, W - M
+    draft = not str(rec.get("qr", "")).startswith("LUC1.")
+
     # frame
     p.colour(stroke=BLACK)
     p.line_width(1.2)
@@ -109,10 +111,19 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
         p.colour(stroke=BLACK)
     n = len(qr_matrix)
     p.modules(qx, y + 8, qr_matrix, qr_size / n)
-    p.text(qx, y + 8 + qr_size + 8, "SHA-256", size=5.5, bold=True, align="center", width=qr_size)
+    if draft:
+        u = L["unsigned"]
+        p.colour(fill=(0.8, 0.0, 0.0))
+        p.text(qx - 20, y + 8 + qr_size + 8, f"{u['lo']} / {u['en']}", size=5.5, bold=True, align="center",
+               width=qr_size + 20)
+        p.colour(fill=BLACK)
+    else:
+        kid = _key_id(rec["qr"])
+        p.text(qx - 20, y + 8 + qr_size + 8, f"{L['key_id']['lo']} / {L['key_id']['en']} {kid}", size=5.5,
+               bold=True, align="center", width=qr_size + 20)
     dig = rec["digest"]
-    p.text(qx, y + 8 + qr_size + 15, dig[:32], size=5, align="center", width=qr_size)
-    p.text(qx, y + 8 + qr_size + 21, dig[32:], size=5, align="center", width=qr_size)
+    p.text(qx, y + 8 + qr_size + 15, "SHA-256 " + dig[:24], size=5, align="center", width=qr_size)
+    p.text(qx, y + 8 + qr_size + 21, dig[24:], size=5, align="center", width=qr_size)
     y = max(fy, y + qr_size + 40) + 6
 
     # neighbours
@@ -150,14 +161,22 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
 
     # signatures
     bw = (x1 - x0 - 20) / 3
-    bh = max(48.0, H - M - 12 - y)
+    bh = max(48.0, H - M - 16 - y)
     for k, key in enumerate(("sign_holder", "sign_village", "sign_district")):
         bx = x0 + k * (bw + 10)
         p.rect(bx, y, bw, bh)
         p.text(bx + 4, y + 10, f"{L[key]['lo']} / {L[key]['en']}", size=7.5, bold=True)
         p.text(bx + 4, y + 19, f"{L['stamp']['lo']} / {L['stamp']['en']}", size=6)
-    p.text(x0, H - M + 4, f"{L['verify']['lo']}: {L['verify']['en']} {rec['digest']}", size=5.5)
+    p.text(x0, H - M - 4, L["verify"]["lo"], size=6)  # Lao first, then English
+    p.text(x0, H - M + 4, L["verify"]["en"], size=5.5)
     p.text(x0, H - M + 4, f"{rec['certificate_no']}", size=5.5, align="right", width=x1 - x0)
+
+    if draft:  # diagonal outlined watermark over the page (outlines keep the text below readable)
+        L0 = L["unsigned"]
+        p.ops.append("q 0.8 0 0 RG 1 Tr 0.7 w 0.8192 0.5736 -0.5736 0.8192 297.6 421 cm")  # 35 degrees
+        p.text(-260, p.height - 8, L0["lo"], size=40, bold=True, align="center", width=520)
+        p.text(-260, p.height + 36, L0["en"].upper(), size=30, bold=True, align="center", width=520)
+        p.ops.append("Q")
 
     # vertices that did not fit
     rest = verts[2 * _ROWS_PER_COLUMN:]
@@ -172,6 +191,18 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
                size=9, bold=True)
         _vertex_table(q, rest[:per_page], x0, M + 20, (x1 - x0) / 2, lab, rows=_ROWS_EXTRA_PAGE)
         rest = rest[per_page:]
+
+
+def _key_id(qr_text: str) -> str:
+    """The key id ``k`` of a signed QR text (for the line under the QR code)."""
+    import base64
+    import json
+
+    try:
+        part = qr_text.split(".")[1]
+        return str(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))["k"])
+    except (IndexError, ValueError, KeyError):
+        return ""
 
 
 def _vertex_table(p: Page, verts: list, x: float, y: float, width: float, lab: dict, *, rows: int = _ROWS_PER_COLUMN

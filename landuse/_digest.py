@@ -84,6 +84,25 @@ def geometry_wkt(geom: Any) -> str:
     return shapely.to_wkt(normal_geometry(geom), rounding_precision=2, trim=False)
 
 
+def geometry_hash(geom: Any) -> str:
+    """Geometry hash of the signed record (``g``): first 32 hex of SHA-256 of the normalised WKB.
+
+    The geometry is normalised (:func:`normal_geometry`), written as canonical WKT
+    (:func:`geometry_wkt`), read back and normalised again, then written as 2D
+    little-endian WKB; so the hash of a certificate's canonical WKT text equals the
+    hash of the parcel it was drawn from. *geom* may be a geometry or canonical WKT.
+
+    >>> from shapely.geometry import box
+    >>> a = geometry_hash(box(0, 0, 100, 100)); len(a), a == geometry_hash(geometry_wkt(box(0, 0, 100, 100)))
+    (32, True)
+    """
+    import shapely
+
+    wkt = geom if isinstance(geom, str) else geometry_wkt(geom)
+    wkb = shapely.to_wkb(normal_geometry(shapely.from_wkt(wkt)), byte_order=1, output_dimension=2)
+    return hashlib.sha256(wkb).hexdigest()[:32]
+
+
 def canonical_json(content: dict[str, Any]) -> bytes:
     """Canonical JSON bytes of *content* (only :data:`FIELDS`)."""
     missing = [f for f in FIELDS if f not in content]

@@ -228,12 +228,17 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data
 
 
-def inspect_target(target: Path, *, inputs: Mapping[str, Path], overwrite: bool) -> None:
-    """Refuse (raise) when *target* may not receive this run's products; see the module doc."""
+def inspect_target(target: Path, *, inputs: Mapping[str, Path], overwrite: bool,
+                   outside: Mapping[str, Path] | None = None) -> None:
+    """Refuse (raise) when *target* may not receive this run's products; see the module doc.
+
+    *outside* names further files (the district register, the signing key) that must not
+    lie inside *target* but are not inputs listed in the manifest.
+    """
     if target.exists() and not target.is_dir():
         raise OutputExistsError("the output path is a file, not a folder", source=str(target),
                                 hint="choose a folder name for --out")
-    resolved = {k: Path(v).resolve() for k, v in inputs.items()}
+    resolved = {k: Path(v).resolve() for k, v in {**(outside or {}), **inputs}.items()}
     for key, p in sorted(resolved.items()):
         if p == target or target in p.parents:
             raise OutputExistsError(
@@ -386,7 +391,7 @@ def _recover(target: Path) -> None:
 
 @contextlib.contextmanager
 def output_folder(out: str | os.PathLike, *, inputs: Mapping[str, Path], overwrite: bool,
-                  plan: Mapping[str, Any]) -> Iterator[Path]:
+                  plan: Mapping[str, Any], outside: Mapping[str, Path] | None = None) -> Iterator[Path]:
     """Yield a staging folder; on success its files replace the run in *out* (see the module doc).
 
     Parameters
@@ -400,6 +405,9 @@ def output_folder(out: str | os.PathLike, *, inputs: Mapping[str, Path], overwri
         Replace a previous run (only the files of its manifest).
     plan : mapping
         What the manifest says of the plan (name, path, sha256).
+    outside : mapping, optional
+        Name → path of files that persist beyond runs (the district register, the signing
+        key): none may lie inside *out*; they are not hashed into the manifest.
 
     Raises
     ------
@@ -428,7 +436,7 @@ def output_folder(out: str | os.PathLike, *, inputs: Mapping[str, Path], overwri
         _recover(target)
         if target.exists():
             _probe_writable(target)
-        inspect_target(target, inputs=inputs, overwrite=overwrite)
+        inspect_target(target, inputs=inputs, overwrite=overwrite, outside=outside)
         try:
             staging.mkdir()
             yield staging

@@ -136,7 +136,8 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
             if alloc is None:
                 return {}
             shutil.rmtree(out / "certificates", ignore_errors=True)  # a clean folder for each attempt
-            return _write_certificates(out / "certificates", plan, alloc, inputs, progress=progress)
+            return _write_certificates(out / "certificates", plan, alloc, inputs, progress=progress,
+                                       status=status)
 
         outputs.update(isolate("certificates", certs) or {})
 
@@ -342,17 +343,39 @@ def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> P
     return path
 
 
-def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool
-                        ) -> dict[str, Path]:
+def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool,
+                        status: dict[str, str] | None = None) -> dict[str, Path]:
     from landuse import certificates
 
     res = certificates.write_certificates(
         allocations, households=inputs.households, villages=inputs.villages, parcels=inputs.parcels,
         out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress,
-        workers=min(2, os.cpu_count() or 1),
+        workers=min(2, os.cpu_count() or 1), **_certificate_settings(plan),
     )
     outs = {"certificates": folder}
+    failed = getattr(res, "failed", {})
+    if failed and status is not None:  # a certificate that could not be issued fails its village's run
+        vid_of = dict(zip(allocations["certificate_no"].astype(str), allocations["village_id"].astype(str)))
+        vid_of.update(zip(allocations["parcel_id"].astype(str), allocations["village_id"].astype(str)))
+        for what, why in sorted(failed.items()):
+            vid = vid_of.get(what, next((v for v in sorted(set(vid_of.values())) if what.startswith(v)), "?"))
+            status[vid] = f"certificate {what} not issued: {why}"
+        outs["certificates_failed"] = folder / "failed.csv"
     reg = getattr(res, "register_csv", None) or (folder / "register.csv")
     if Path(reg).exists():
         outs["certificate_register"] = Path(reg)
     return outs
+
+
+def _certificate_settings(plan: Any) -> dict[str, Any]:
+    """The plan's ``[certificates]`` table as keyword arguments of ``write_certificates``."""
+    c = getattr(plan, "certificate", None)
+    if c is None:
+        return {}
+    passphrase = None
+    if c.key_file is not None:
+        from landuse import keys
+
+        passphrase = os.environ.get(keys.PASSPHRASE_ENV) or None
+    return {"key_file": c.key_file, "register": c.register, "timezone": c.timezone, "pades": c.pades,
+            "passphrase": passphrase}

@@ -10,13 +10,16 @@ makes them from the allocation in one call:
   date and validity) and the SHA-256 digest of its canonical content;
 * :func:`write_certificates` writes one A4 PDF per certificate (or one per
   household, a page per plot) with a sketch map, a vertex table, the conditions of
-  use, signature boxes and a QR code carrying the certificate number and digest
-  (and an HMAC when a district key is given); plus a register (CSV and a
-  GeoPackage layer) of every certificate with its digest. Batches are resumable,
-  atomic and deterministic;
+  use, signature boxes and a QR code carrying the certificate's record signed with
+  the district key (:mod:`landuse.keys`; without a key the page is marked UNSIGNED
+  DRAFT); with the district register (:mod:`landuse.register`) numbers are stable
+  serials and changed parcels supersede their old certificates. A batch index (CSV
+  and a GeoPackage layer) lists the files with their digests. Batches are
+  resumable, atomic and deterministic;
 * :func:`verify_certificate` reads a certificate (embedded content, printed text
-  and QR code) and compares it with the register: valid, or exactly which field
-  differs.
+  and QR code, or only the QR code of a scan) and checks the signature, the
+  content against the signed record and the register state: VALID, UNSIGNED,
+  SUPERSEDED, REVOKED, UNKNOWN-KEY, or INVALID naming the field that differs.
 
 Labels come from ``landuse/data/templates/certificate_labels.toml`` (Lao and
 English); a district can change the wording with its own file (:func:`load_labels`).
@@ -32,11 +35,12 @@ writer in :mod:`landuse._pdf`, the checks of a verification in
 
 Command line::
 
+    landuse keys init district/xay.pem
     landuse certificates --allocations out/allocation.gpkg --households households.csv \
         --villages villages.gpkg --parcels parcels.gpkg --out out/certificates \
-        --issue-date 2026-01-15 [--village 0401015] [--per-household] [--workers 2]
-    landuse verify out/certificates/0401015/0401015-PD-0001.pdf \
-        --register out/certificates/register.csv [--key-file district.key]
+        --key-file district/xay.pem --register district/register.gpkg \
+        [--issue-date 2026-01-15] [--village 0401015] [--per-household] [--workers 2] [--pades]
+    landuse verify out/certificates/0401015/0401015-2026-000001.pdf --register district/register.gpkg
 
 Outputs of a batch: ``<out>/<village_id>/<certificate_no>.pdf`` (or
 ``<household_id>.pdf``), ``register.csv`` and ``register.gpkg`` (layer
@@ -93,6 +97,7 @@ import numpy as np
 import pandas as pd
 
 from landuse import _digest, _validate
+from landuse._cert_seal import _PADES, _default_actor, _pades_sign, _qr_matrix, _seal_register  # noqa: F401
 from landuse._cert_labels import load_labels
 from landuse._cert_verify import Problem, Verification  # noqa: F401 - Problem: items of Verification.problems
 from landuse.errors import LanduseError, OutputExistsError, SchemaError
@@ -105,6 +110,7 @@ __all__ = [
     "load_labels",
     "render_certificates",
     "verify_certificate",
+    "verify_qr",
     "write_certificates",
 ]
 
@@ -203,6 +209,12 @@ def _text(v: Any) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return ""
     return str(v).strip()
+
+
+def _holder_pairs(row: Mapping[str, Any]) -> list[list[str]]:
+    """Holders as ``[name_lo, name_en]`` pairs (head, then spouse), for the signed record."""
+    pairs = [[_text(row.get(f"{who}_name_lo")), _text(row.get(f"{who}_name"))] for who in ("head", "spouse")]
+    return [[_digest.nfc(a), _digest.nfc(b)] for a, b in pairs if a or b]
 
 
 def _names(row: Mapping[str, Any]) -> tuple[str, str]:
@@ -319,9 +331,10 @@ def certificate_register(
                           hint="give the villages layer the allocation was made with")
 
     # holders
-    holder, holder_lo = {}, {}
+    holder, holder_lo, pairs = {}, {}, {}
     for hid in alloc["household_id"].unique():
         en, lo = _names(hh.loc[hid])
+        pairs[hid] = json.dumps(_holder_pairs(hh.loc[hid]), ensure_ascii=False)
         if not en:
             raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
                               column="head_name", hint="fill in the holder's name")
@@ -352,6 +365,8 @@ def certificate_register(
             **content,
             "area_ha": round(area / 10_000, 4),
             "geometry_wkt": content["geometry"],
+            "geometry_hash": _digest.geometry_hash(content["geometry"]),
+            "holders": pairs[r.household_id],
             "digest": _digest.digest(content),
             "hmac": _digest.hmac_hex(content, key) if key else "",
             "village_en": _text(v.get("name_en")), "village_lo": _text(v.get("name_lo")),
@@ -359,7 +374,8 @@ def certificate_register(
             "province_en": _text(v.get("province_en")), "province_lo": _text(v.get("province_lo")),
             **{s: _text(sides.get(s)) for s in ("north", "east", "south", "west")},
         })
-    cols = [*_digest.FIELDS, "area_ha", "geometry_wkt", "digest", "hmac", "village_en", "village_lo",
+    cols = [*_digest.FIELDS, "area_ha", "geometry_wkt", "geometry_hash", "holders", "digest", "hmac",
+            "village_en", "village_lo",
             "district_en", "district_lo", "province_en", "province_lo", "north", "east", "south", "west"]
     reg = pd.DataFrame(rows, columns=cols).drop(columns=["geometry"])
     out = gpd.GeoDataFrame(reg, geometry=list(geoms), crs=alloc.crs)
@@ -494,8 +510,6 @@ def _content(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any]) -> bytes:
-    import segno
-
     from landuse import _cert_layout, _pdf
 
     first = recs[0]
@@ -512,11 +526,14 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
     })
     embedded = []
     for rec in recs:
-        payload = _digest.qr_payload(rec["certificate_no"], rec["digest"], rec.get("hmac") or None)
-        qr = segno.make(payload, error="m", micro=False, mask=QR_MASK)
-        embedded.append({**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload,
-                         "page": len(doc.pages) + 1})
-        _cert_layout.draw(doc, rec, labels, qr.matrix)
+        payload = rec.get("qr") or _digest.qr_payload(rec["certificate_no"], rec["digest"], rec.get("hmac") or None)
+        qr_matrix = _qr_matrix(payload)
+        item = {**_content(rec), "digest": rec["digest"], "hmac": rec.get("hmac") or "", "qr": payload,
+                "page": len(doc.pages) + 1}
+        if rec.get("signed_record"):
+            item["record"] = json.loads(rec["signed_record"])
+        embedded.append(item)
+        _cert_layout.draw(doc, rec, labels, qr_matrix)
     if doc.missing:
         import warnings
 
@@ -587,6 +604,9 @@ class CertificateResult:
         PDFs written now, and existing valid PDFs left as they were.
     sizes_bytes : list of int
         Size of each file in *files*. [bytes]
+    failed : dict
+        Certificate number (or parcel id, for a parcel whose geometry is degenerate)
+        → why it was not issued; also written to ``failed.csv``. The others are issued.
     """
 
     out_dir: Path
@@ -597,6 +617,7 @@ class CertificateResult:
     written: int = 0
     skipped: int = 0
     sizes_bytes: list[int] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def _sha256_file(path: Path) -> str:
@@ -623,14 +644,19 @@ def _init_worker(fonts: tuple[Any, Any]) -> None:
     threading.Thread(target=watch, daemon=True, name="landuse-parent-watch").start()
 
 
-def _write_one(task: tuple[str, list[dict[str, Any]], Mapping]) -> tuple[str, str, int]:
+def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int, str]:
     from landuse import io
 
-    path, recs, labels = task
-    data = _render(recs, labels, _fonts())
+    path, recs, labels, pades = task
+    try:
+        data = _render(recs, labels, _fonts())
+    except Exception as exc:  # noqa: BLE001 - one certificate that cannot be drawn must not stop the batch
+        return path, "", -1, f"cannot draw the certificate ({type(exc).__name__}: {exc})"
+    if pades:
+        data = _pades_sign(data, pades)
     with io.atomic_output(Path(path), overwrite=True) as tmp:
         tmp.write_bytes(data)
-    return path, hashlib.sha256(data).hexdigest(), len(data)
+    return path, hashlib.sha256(data).hexdigest(), len(data), ""
 
 
 def _known_rows(out: Path) -> dict[str, dict[str, Any]]:
@@ -670,7 +696,7 @@ def write_certificates(
     villages: Any,
     parcels: Any = None,
     out_dir: str | os.PathLike,
-    issue_date: Any,
+    issue_date: Any = None,
     overwrite: bool = False,
     progress: bool = False,
     village: str | None = None,
@@ -678,6 +704,11 @@ def write_certificates(
     validity_years: int | None = None,
     labels: str | os.PathLike | Mapping | None = None,
     key_file: str | os.PathLike | None = None,
+    passphrase: str | None = None,
+    register: Any = None,
+    timezone: str | None = None,
+    actor: str | None = None,
+    pades: bool = False,
     others: Any = None,
     workers: int = 1,
 ) -> CertificateResult:
@@ -695,9 +726,10 @@ def write_certificates(
         As for :func:`certificate_register`.
     out_dir : path-like
         Output folder (created if needed).
-    issue_date : datetime.date or str
-        Issue date printed and digested (``YYYY-MM-DD``); also the PDFs' fixed
-        creation date.
+    issue_date : datetime.date or str, optional
+        Issue date of the certificates issued now (``YYYY-MM-DD``); default today in
+        the district's time zone. With a district register, unchanged certificates
+        keep their own dates. Also the PDFs' fixed creation date.
     overwrite : bool, default False
         Replace existing PDFs whose content differs from this batch; without it such
         a file raises :class:`OutputExistsError` before anything is written.
@@ -713,8 +745,25 @@ def write_certificates(
     labels : path-like or dict, optional
         Labels file (:func:`load_labels`).
     key_file : path-like, optional
-        File holding the district key; default ``$LANDUSE_DISTRICT_KEY`` if set.
-        With a key every QR code also carries an HMAC. The key is never written.
+        The district's private signing key (``landuse keys init``): every QR code
+        carries the certificate's record signed with it (:mod:`landuse.keys`).
+        Without it the certificates are marked UNSIGNED DRAFT and their QR is ``LUD1.``.
+        (An HMAC is still added with ``$LANDUSE_DISTRICT_KEY``, as before.)
+    passphrase : str, optional
+        Passphrase of the key; default ``$LANDUSE_KEY_PASSPHRASE``.
+    register : path-like or landuse.register.Register, optional
+        The district register (created if absent). Certificate numbers then are its
+        stable serials: a parcel whose legal content is unchanged keeps its
+        certificate (number and dates); a changed one is superseded and re-issued;
+        a parcel no longer allocated has its certificate revoked. Without a register
+        the allocation's ``certificate_no`` is used as it is.
+    timezone : str, optional
+        District time zone for today's date and event times; default the
+        register's, else ``Asia/Vientiane``.
+    actor : str, optional
+        Who issues, recorded in the register; default the login name.
+    pades : bool, default False
+        Also sign each PDF with a PAdES signature (pyHanko; needs *key_file*).
     workers : int, default 1
         Processes rendering PDFs in parallel.
 
@@ -738,8 +787,29 @@ def write_certificates(
 
     from landuse import io
 
+    from landuse import register as _register
+
     lab = labels if isinstance(labels, Mapping) else load_labels(labels)
-    key = _digest.read_key(key_file)
+    key = _digest.read_key(None)
+    signer = None
+    if key_file is not None:
+        from landuse import keys
+
+        signer = keys.load_private_key(key_file, passphrase=passphrase)
+    if pades and signer is None:  # checked before anything is written or issued
+        raise LanduseError("a PAdES signature needs the district key", hint="give --key-file with --pades")
+    district = None
+    if register is not None:
+        if isinstance(register, _register.Register):
+            district = register
+        else:
+            dname = ""
+            if "district_en" in getattr(villages, "columns", []) and len(villages):
+                dname = _text(villages["district_en"].iloc[0])
+            district = _register.open_register(register, create=True, district=dname,
+                                               timezone=timezone or _register.DEFAULT_TIMEZONE)
+    tz = timezone or (district.timezone if district is not None else _register.DEFAULT_TIMEZONE)
+    issue_date = _register.district_today(tz) if issue_date is None else _as_date(issue_date, "issue_date")
     if workers < 1:
         raise SchemaError(f"workers={workers} must be at least 1", column="workers", hint="use 1 or more")
     alloc = allocations
@@ -752,6 +822,17 @@ def write_certificates(
                               hint=f"use one of {found}")
     reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
                           validity_years=validity_years, labels=lab, key=key, others=others)
+    # a degenerate parcel (empty after snapping to 1 cm, or under 1 m²) fails alone, before it is issued
+    import shapely
+
+    degenerate = shapely.is_empty(np.asarray(reg.geometry.array, dtype=object)) | (reg["area_m2"].astype(int) < 1)
+    bad = {str(p): "degenerate geometry (empty after snapping to 0.01 m, or area under 1 m²); fix the parcel"
+           for p in reg.loc[degenerate, "parcel_id"]}
+    for pid in bad:
+        log.error("parcel %s: %s", pid, bad[pid])
+    reg = reg[~degenerate].reset_index(drop=True)
+    reg = _seal_register(reg, signer=signer, register=district, issue_date=issue_date, key=key,
+                         actor=actor or _default_actor(), keep=set(bad))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _clean_temporaries(out)
@@ -804,19 +885,35 @@ def write_certificates(
         todo.append(rel)
 
     journal = out / _JOURNAL
+    failed: dict[str, str] = dict(bad)
     sizes: dict[str, int] = {rel: (out / rel).stat().st_size for rel in done}
     bar = tqdm(total=len(groups), initial=len(done), disable=not progress, unit="pdf", desc="certificates")
-    tasks = [(str(out / rel), groups[rel], lab) for rel in todo]
+    pades_cfg = None
+    if pades:
+        from cryptography.hazmat.primitives import serialization
+
+        dist = _text(reg["district_en"].iloc[0]) if len(reg) else ""
+        pades_cfg = {"pem": signer.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()),
+                     "district": dist or "district", "reason": "land-use certificate",
+                     "location": ", ".join(x for x in (dist, _text(reg["province_en"].iloc[0]) if len(reg) else "")
+                                           if x) or "Lao PDR"}
+    tasks = [(str(out / rel), groups[rel], lab, pades_cfg) for rel in todo]
     try:
         with open(journal, "a", encoding="utf-8") as jf:
-            def record(path: str, sha: str, size: int) -> None:
+            def record(path: str, sha: str, size: int, error: str = "") -> None:
                 rel = Path(path).relative_to(out).as_posix()
+                bar.update(1)
+                if error:
+                    for r in groups[rel]:
+                        failed[r["certificate_no"]] = error
+                    log.error("certificate %s: %s", rel, error)
+                    return
                 sizes[rel] = size
                 for r in groups[rel]:
                     r["pdf_sha256"] = sha
                     jf.write(json.dumps(_register_row(r), ensure_ascii=False, sort_keys=True) + "\n")
                 jf.flush()
-                bar.update(1)
 
             if workers > 1 and len(tasks) > 1:
                 import multiprocessing as mp
@@ -840,8 +937,22 @@ def write_certificates(
         bar.close()
 
     # the register: rows of this batch replace rows of the same certificate; others are kept
+    recs = [r for r in recs if r["certificate_no"] not in failed]
+    for rel in [rel for rel, rs in groups.items() if any(r["certificate_no"] in failed for r in rs)]:
+        del groups[rel]
     batch = {r["certificate_no"]: _register_row(r) for r in recs}
     rows = {k: v for k, v in _known_rows(out).items() if k not in batch and (out / str(v.get("file"))).exists()}
+    if district is not None:  # certificates the register no longer has in force leave the folder's index
+        for no in sorted(rows):
+            if district.status(no)["status"] == "CURRENT":
+                continue
+            stale = out / str(rows.pop(no)["file"])
+            if overwrite and stale.relative_to(out).as_posix() not in groups:
+                stale.unlink(missing_ok=True)
+                log.info("removed %s: certificate %s is no longer in force", stale, no)
+            else:
+                log.warning("%s: certificate %s is no longer in force (pass overwrite=True to remove the file)",
+                            stale, no)
     rows.update(batch)
     table = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(REGISTER_COLUMNS))
     table["area_m2"] = table["area_m2"].astype(int)
@@ -853,8 +964,13 @@ def write_certificates(
     journal.unlink(missing_ok=True)
     files = sorted(out / rel for rel in groups)
     log.info("certificates: %d written, %d kept, register %s", len(todo), len(done), csv)
+    if failed:
+        io.write_table(pd.DataFrame({"certificate": list(failed), "error": list(failed.values())}),
+                       out / "failed.csv", overwrite=True)
+    else:
+        (out / "failed.csv").unlink(missing_ok=True)
     return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
-                             written=len(todo), skipped=len(done),
+                             written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
                              sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
 
 
@@ -897,23 +1013,27 @@ def _register_gdf(table: pd.DataFrame, crs: Any) -> Any:
 def verify_certificate(
     path: str | os.PathLike,
     *,
-    register: Any,
-    key_file: str | os.PathLike | None = None,
+    register: Any = None,
+    public_keys: Any = None,
     check_qr: bool = True,
     check_text: bool = True,
 ) -> Verification:
-    """Check a certificate PDF against the register; report exactly what differs.
+    """Check a certificate PDF: its signature, its content, its register state; report what differs.
 
     Parameters
     ----------
     path : path-like
-        A certificate PDF written by :func:`write_certificates`.
-    register : path-like or DataFrame
-        ``register.csv``, ``register.gpkg`` (layer ``certificates``) or the
-        register itself.
-    key_file : path-like, optional
-        District key file (default ``$LANDUSE_DISTRICT_KEY`` if set): the HMAC in
-        the certificate must match it.
+        A certificate PDF written by :func:`write_certificates`, or a scan of a
+        printed one (a PDF of page images: its QR code is decoded and checked).
+    register : path-like, DataFrame or landuse.register.Register, optional
+        The district register (``.gpkg`` with an ``events`` table, or an open
+        :class:`~landuse.register.Register`): gives the district public keys and the
+        certificate's state (in force, superseded, revoked); a path is opened and its
+        hash chain checked first. Or a batch's ``register.csv``/``register.gpkg``
+        (layer ``certificates``) to compare field by field.
+    public_keys : iterable of public keys or dict key id → key, optional
+        District public keys (:func:`landuse.keys.load_public_key`), besides those of
+        the register.
     check_qr : bool, default True
         Decode the QR code from the rendered page (needs ``pdftoppm`` and
         ``zxing-cpp``; noted, not failed, when they are missing).
@@ -924,19 +1044,46 @@ def verify_certificate(
     Returns
     -------
     Verification
-        ``valid`` and, when invalid, ``problems``: one per differing field, named
-        as in the register (``holder``, ``area_m2``, ``area_ha``, ``geometry``,
-        ``issue_date``, ``valid_until``, ``digest``, ``pdf_sha256``, ``hmac``,
-        ``qr_digest``, ``printed area_m2``...).
+        ``status`` (``VALID``, ``INVALID``, ``UNSIGNED``, ``UNKNOWN-KEY``,
+        ``SUPERSEDED``, ``REVOKED``), ``valid`` (nothing differs and the
+        certificate is not revoked, superseded or of an unknown key; an unsigned
+        draft can be ``valid``) and ``problems``: one per differing field, named as
+        in the register (``holder``, ``area_m2``, ``geometry``, ``issue_date``,
+        ``signature``, ``qr``, ``digest``, ``pdf_sha256``, ``printed area_m2``...).
 
     Notes
     -----
-    The checks are listed in :mod:`landuse._cert_verify`. A register edited after
-    issue differs from the content embedded in the PDF, and a PDF edited after
-    issue differs from the register's ``pdf_sha256`` and, depending on what was
-    edited, from its own digest, its QR code or its printed text.
+    The checks are listed in :mod:`landuse._cert_verify`. The signed record in the QR
+    code is checked against the district public key (a forged or altered record fails
+    with field ``signature``), then the embedded content against the signed record, then
+    the register's record and state. An HMAC (``$LANDUSE_DISTRICT_KEY``) is checked
+    when the variable is set.
     """
     from landuse import _cert_verify
 
-    key = _digest.read_key(key_file)
-    return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text)
+    key = _digest.read_key(None)
+    return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text,
+                               public_keys=public_keys)
+
+
+def verify_qr(text: str, *, register: Any = None, public_keys: Any = None) -> Verification:
+    """Verify the text of a certificate's QR code (as a phone or scanner reads it).
+
+    Parameters
+    ----------
+    text : str
+        ``LUC1.<record>.<signature>`` (or ``LUD1.<record>``, an unsigned draft).
+    register : path-like or landuse.register.Register, optional
+        The district register: its public keys and the certificate's state.
+    public_keys : iterable of public keys or dict key id → key, optional
+
+    Returns
+    -------
+    Verification
+        ``status`` VALID, UNSIGNED, UNKNOWN-KEY, SUPERSEDED, REVOKED or INVALID
+        (field ``signature`` for an altered record or another key claiming the
+        district's key id).
+    """
+    from landuse import _cert_verify
+
+    return _cert_verify.verify_text(text, register=register, public_keys=public_keys)

@@ -25,10 +25,12 @@ __all__ = [
     "DataReadError",
     "GeometryError",
     "IrrigationError",
+    "KeyFileError",
     "LanduseError",
     "LanduseWarning",
     "OutputExistsError",
     "OutputFolderError",
+    "RegisterError",
     "RasterError",
     "RuleError",
     "SchemaError",
@@ -131,6 +133,14 @@ class AllocationError(LanduseError, RuntimeError):
 
 class IrrigationError(LanduseError, ValueError):
     """Physically impossible irrigation inputs or an infeasible design."""
+
+
+class KeyFileError(LanduseError, ValueError):
+    """A signing key file that is missing, unreadable, too open, or needs another passphrase."""
+
+
+class RegisterError(LanduseError, RuntimeError):
+    """A district register that is corrupt, has a broken hash chain, or is locked by another process."""
 
 
 class LanduseWarning(UserWarning):

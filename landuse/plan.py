@@ -44,6 +44,12 @@ Paths are relative to the plan file::
     map = true
     population_growth_rate = 0.02  # for the year the sustainable fallow turns critical
 
+    [certificates]                 # optional
+    register = "district/register.gpkg"   # the district register (kept apart from runs)
+    key_file = "district/xay.pem"  # signing key (landuse keys init); none: UNSIGNED DRAFTs
+    timezone = "Asia/Vientiane"
+    pades = false                  # also PAdES-sign each PDF (pyHanko)
+
 Examples
 --------
 >>> from landuse.datasets import get_path
@@ -93,6 +99,16 @@ class PlanOptions:
 
 
 @dataclass(frozen=True)
+class CertificateSettings:
+    """The ``[certificates]`` table: district register, signing key, time zone, PAdES."""
+
+    register: Path | None = None
+    key_file: Path | None = None
+    timezone: str | None = None
+    pades: bool = False
+
+
+@dataclass(frozen=True)
 class Plan:
     """A validated plan file.
 
@@ -117,6 +133,7 @@ class Plan:
     rules: dict[str, Path]
     issue_date: _dt.date
     options: PlanOptions = field(default_factory=PlanOptions)
+    certificate: CertificateSettings = field(default_factory=CertificateSettings)
 
 
 def _line(text: str, key: str) -> int | None:
@@ -180,11 +197,29 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"invalid TOML: {exc}", source=src,
                         hint="fix the syntax (strings in quotes, one key = value per line)") from exc
-    unknown = set(data) - {"plan", "inputs", "rules", "options"}
+    unknown = set(data) - {"plan", "inputs", "rules", "options", "certificates"}
     if unknown:
         key = sorted(unknown)[0]
         raise RuleError(f"unknown table [{key}]", source=src, column=key,
-                        hint="use the tables [plan], [inputs], [rules] and [options]")
+                        hint="use the tables [plan], [inputs], [rules], [options] and [certificates]")
+    cert: dict[str, Any] = {}
+    for key, value in data.get("certificates", {}).items():
+        if key in ("register", "key_file"):
+            if not isinstance(value, str) or not value:
+                raise _err(src, text, key, f"{key!r} must be a file path", f'write {key} = "district/file"')
+            cert[key] = (base / value).resolve()
+        elif key == "timezone":
+            from landuse.register import _zone
+
+            _zone(str(value))
+            cert[key] = str(value)
+        elif key == "pades":
+            if not isinstance(value, bool):
+                raise _err(src, text, key, "'pades' must be true or false", "write true or false")
+            cert[key] = value
+        else:
+            raise _err(src, text, key, f"unknown key {key!r} in [certificates]",
+                       "use register, key_file, timezone and pades")
     meta = data.get("plan", {})
     for key in meta:
         if key not in ("name", "issue_date"):
@@ -248,7 +283,7 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
             value = float(value)
         opts[key] = value
     return Plan(name=name, path=path.resolve() if path else None, inputs=inputs, rules=rules,
-                issue_date=issue_date, options=PlanOptions(**opts))
+                issue_date=issue_date, options=PlanOptions(**opts), certificate=CertificateSettings(**cert))
 
 
 @dataclass
@@ -279,7 +314,8 @@ class PlanRun:
 
 def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, overwrite: bool = False,
              workers: int | None = None, scheduler: str | None = None, progress: bool = False,
-             extra_files: Mapping[str, bytes] | None = None) -> PlanRun:
+             extra_files: Mapping[str, bytes] | None = None, key_file: str | os.PathLike | None = None,
+             register: str | os.PathLike | None = None, pades: bool | None = None) -> PlanRun:
     """Run a plan for every village and write all products into *out_dir*.
 
     The products are built in a staging folder beside *out_dir* and moved into place
@@ -306,6 +342,8 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
     extra_files : mapping, optional
         Relative path → bytes of further files to write into the folder (listed in the
         manifest; ``landuse demo`` adds ``demo_data.json``).
+    key_file, register, pades : optional
+        Override the plan's ``[certificates]`` signing key, district register and PAdES flag.
 
     Returns
     -------
@@ -320,12 +358,17 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
         Another run holds the folder's lock, the folder is not writable, or the disk is
         full; the previous outputs are then unchanged.
     """
+    import dataclasses
     import hashlib
 
     from landuse import _outputs, _plan_run
 
     if not isinstance(plan, Plan):
         plan = load_plan(plan)
+    over = {k: v for k, v in (("key_file", Path(key_file) if key_file else None),
+                              ("register", Path(register) if register else None), ("pades", pades)) if v is not None}
+    if over:
+        plan = dataclasses.replace(plan, certificate=dataclasses.replace(plan.certificate, **over))
     out = Path(out_dir)
     inputs: dict[str, Path] = dict(plan.inputs)
     inputs.update({f"rules.{k}": v for k, v in plan.rules.items()})
@@ -335,7 +378,11 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
     else:
         digest = hashlib.sha256(repr(plan).encode("utf-8")).hexdigest()
     meta = {"name": plan.name, "path": str(plan.path) if plan.path else None, "sha256": digest}
-    with _outputs.output_folder(out, inputs=inputs, overwrite=overwrite, plan=meta) as stage:
+    cert = plan.certificate
+    outside = {k: Path(v) for k, v in (("certificates.register", cert.register),
+                                       ("certificates.key_file", cert.key_file)) if v}
+    with _outputs.output_folder(out, inputs=inputs, overwrite=overwrite, plan=meta,
+                                outside=outside) as stage:
         for rel, data in sorted((extra_files or {}).items()):
             dest = stage / rel
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -208,8 +208,14 @@ def test_qr_decodes_to_register_digest(batch, tmp_path):
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(tmp_path / "p")], check=True)
     codes = zxingcpp.read_barcodes(Image.open(tmp_path / "p.png"))
     assert len(codes) == 1
-    reg = pd.read_csv(batch.register_csv, dtype=str).set_index("certificate_no")
-    assert codes[0].text == f"LU1|V1-UP-0002|{reg.loc['V1-UP-0002', 'digest']}"
+    # contract changed (issue 14): the QR carries the record (here unsigned, no key: LUD1.)
+    from landuse import keys
+
+    seal = keys.open_seal(codes[0].text)
+    assert codes[0].text.startswith("LUD1.") and seal.status == "UNSIGNED"
+    assert (seal.record["no"], seal.record["pid"], seal.record["hid"], seal.record["a"], seal.record["k"]) == \
+        ("V1-UP-0002", "V1-P3", "H2", "1.0000", "")
+    assert seal.record["h"] == [["ຄຳມະນີ ຫຼວງລາດ", "Khammany Luangrath"]]
 
 
 def test_embedded_content_matches_register(batch):
@@ -330,7 +336,8 @@ def test_verify_valid_with_csv_and_gpkg(batch):
     for reg in (batch.register_csv, batch.register_gpkg):
         v = certificates.verify_certificate(batch.files[0], register=reg, check_qr=have("pdftoppm"))
         assert v.valid, str(v)
-        assert "VALID" in str(v)
+        # contract changed (issue 14): without a signing key the certificate is an unsigned draft
+        assert v.status == "UNSIGNED" and "UNSIGNED" in str(v)
 
 
 def _tampered(batch, tmp_path, column, change):
@@ -415,24 +422,21 @@ def test_verify_unknown_certificate_and_non_certificate(batch, tmp_path):
 
 
 def test_hmac_with_district_key(tmp_path, monkeypatch):
-    monkeypatch.delenv(_digest.KEY_ENV, raising=False)
-    key = tmp_path / "district.key"
-    key.write_text("s3cret-district-key\n")
-    res = _write(tmp_path / "k", key_file=key)
+    # contract changed (issue 14): --key-file is now the ECDSA signing key; the legacy HMAC
+    # key comes from $LANDUSE_DISTRICT_KEY only
+    monkeypatch.setenv(_digest.KEY_ENV, "s3cret-district-key")
+    res = _write(tmp_path / "k")
     reg = pd.read_csv(res.register_csv, dtype=str)
     assert reg["hmac"].str.len().eq(64).all()
     for f in [*res.out_dir.rglob("*"), res.register_csv]:
         if f.is_file():
             assert b"s3cret-district-key" not in f.read_bytes()
     pdf = res.out_dir / "V1" / "V1-PD-0001.pdf"
-    v = certificates.verify_certificate(pdf, register=res.register_csv, key_file=key, check_qr=have("pdftoppm"))
+    v = certificates.verify_certificate(pdf, register=res.register_csv, check_qr=have("pdftoppm"))
     assert v.valid, str(v)
-    wrong = tmp_path / "wrong.key"
-    wrong.write_text("another key")
-    v = certificates.verify_certificate(pdf, register=res.register_csv, key_file=wrong, check_qr=False)
+    monkeypatch.setenv(_digest.KEY_ENV, "another key")
+    v = certificates.verify_certificate(pdf, register=res.register_csv, check_qr=False)
     assert v.fields == ["hmac"]
-    monkeypatch.setenv(_digest.KEY_ENV, "s3cret-district-key")
-    assert certificates.verify_certificate(pdf, register=res.register_csv, check_qr=False).valid
     empty = tmp_path / "empty.key"
     empty.write_text("\n")
     with pytest.raises(Exception, match="district key is empty"):
@@ -551,15 +555,19 @@ def test_cli_certificates_and_verify(tmp_path):
     assert res.exit_code == 0, res.output
     assert "0 written, 5 unchanged; issue date 2026-01-15" in res.output
     pdf = str(out / "V1" / "V1-PD-0001.pdf")
+    # contract changed (issue 14): an unsigned certificate exits 1 unless --allow-unsigned
     res = runner.invoke(cli, ["verify", pdf, "--register", str(out / "register.csv"), "--no-qr"])
-    assert res.exit_code == 0 and "VALID" in res.output
+    assert res.exit_code == 1 and "UNSIGNED" in res.output
+    res = runner.invoke(cli, ["verify", pdf, "--register", str(out / "register.csv"), "--no-qr", "--allow-unsigned"])
+    assert res.exit_code == 0 and "UNSIGNED" in res.output
     bad = _tampered(type("B", (), {"register_csv": out / "register.csv"}), tmp_path, "area_m2", lambda v: "1")
     res = runner.invoke(cli, ["verify", pdf, "--register", str(bad), "--no-qr"])
     assert res.exit_code == 1 and "area_m2 differs" in res.output
-    res = runner.invoke(cli, ["verify", str(out), "--register", str(out / "register.gpkg"), "--no-qr"])
+    res = runner.invoke(cli, ["verify", str(out), "--register", str(out / "register.gpkg"), "--no-qr",
+                              "--allow-unsigned"])
     assert res.exit_code == 0 and "5 of 5 file(s) valid" in res.output
-    res = runner.invoke(cli, ["verify", pdf])
-    assert res.exit_code == 2
+    res = runner.invoke(cli, ["verify", pdf])  # no register needed now: the QR record says UNSIGNED
+    assert res.exit_code == 1 and "UNSIGNED" in res.output
     res = runner.invoke(cli, ["verify", pdf, "--register", str(tmp_path / "missing.csv")])
     assert res.exit_code == 2
     res = runner.invoke(cli, ["certificates", *args[1:-2], "--issue-date", "2026-13-01"])
@@ -750,8 +758,8 @@ def test_cli_resumes_an_interrupted_run_with_its_issue_date(tmp_path, monkeypatc
 
     def flaky(recs, labels, fonts):
         calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("power cut")
+        if calls["n"] == 4:  # an interruption (a drawing *error* now fails only that certificate)
+            raise KeyboardInterrupt("power cut")
         return real(recs, labels, fonts)
 
     monkeypatch.setattr(certificates, "_render", flaky)

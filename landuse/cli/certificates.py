@@ -10,8 +10,9 @@ import click
 from landuse.cli._common import overwrite_option
 
 
-def _issue_date(value: str | None, out: Path) -> _dt.date:
-    """The issue date given, else the one of the register (or journal) in *out* (resume), else today (UTC)."""
+def _issue_date(value: str | None, out: Path, timezone: str | None = None) -> _dt.date:
+    """The issue date given, else the one of the register (or journal) in *out* (resume), else today
+    in the district's time zone."""
     if value:
         try:
             return _dt.date.fromisoformat(value)
@@ -37,7 +38,30 @@ def _issue_date(value: str | None, out: Path) -> _dt.date:
     if len(dates) > 1:
         raise click.BadParameter(f"the certificates in {out} have several issue dates ({', '.join(sorted(dates))})",
                                  param_hint="--issue-date")
-    return _dt.datetime.now(_dt.timezone.utc).date()
+    from landuse.register import district_today
+
+    return district_today(timezone or "Asia/Vientiane")
+
+
+def passphrase_for(key_file: str | None) -> str | None:
+    """Ask for the key's passphrase when the key is encrypted and $LANDUSE_KEY_PASSPHRASE is not set."""
+    import os
+
+    from landuse import keys
+
+    if key_file is None or os.environ.get(keys.PASSPHRASE_ENV) or not keys.key_needs_passphrase(key_file):
+        return None
+    return click.prompt(f"Passphrase of {key_file}", hide_input=True, err=True)
+
+
+key_file_option = click.option(
+    "--key-file", type=click.Path(dir_okay=False), default=None,
+    help="District private signing key (landuse keys init); without it certificates are UNSIGNED DRAFTs.")
+register_option = click.option(
+    "--register", "register_path", type=click.Path(dir_okay=False), default=None,
+    help="District register (GeoPackage, created if absent): stable serials, supersede/revoke history.")
+pades_option = click.option("--pades", is_flag=True,
+                            help="Also sign each PDF with a PAdES signature (pyHanko; needs --key-file).")
 
 
 @click.command("certificates")
@@ -55,19 +79,23 @@ def _issue_date(value: str | None, out: Path) -> _dt.date:
 @click.option("--village", default=None, help="Only this village (village_id).")
 @click.option("--per-household", is_flag=True, help="One PDF per household (a page per parcel).")
 @click.option("--issue-date", default=None,
-              help="Issue date YYYY-MM-DD; default: the register's in --out (resume), else today (UTC).")
+              help="Issue date YYYY-MM-DD of new certificates; default: today in the district's time zone "
+                   "(without --register: the date of the certificates in --out, to resume).")
 @click.option("--validity-years", type=click.IntRange(1, 99), default=None,
               help="Validity in years; default the labels' validity_years (3).")
 @click.option("--labels", "labels_path", type=click.Path(dir_okay=False), default=None,
               help="Labels TOML (Lao/English wording); default the bundled one.")
-@click.option("--key-file", type=click.Path(dir_okay=False), default=None,
-              help="District key file for an HMAC in the QR code (default $LANDUSE_DISTRICT_KEY).")
+@key_file_option
+@register_option
+@click.option("--timezone", default=None, help="District time zone (default the register's, else Asia/Vientiane).")
+@pades_option
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes rendering PDFs in parallel.")
 @overwrite_option
 @click.pass_context
 def certificates(ctx, allocations_path, households_path, villages_path, parcels_path, others_path, out, village,
-                 per_household, issue_date, validity_years, labels_path, key_file, workers, overwrite):
+                 per_household, issue_date, validity_years, labels_path, key_file, register_path, timezone, pades,
+                 workers, overwrite):
     """Write bilingual Lao/English land-use certificates (PDF) and their register.
 
     One A4 PDF per allocated parcel (or per household) in OUT/<village_id>/, with
@@ -78,7 +106,15 @@ def certificates(ctx, allocations_path, households_path, villages_path, parcels_
     from landuse.certificates import write_certificates
 
     folder = Path(out)
-    date = _issue_date(issue_date, folder)
+    if register_path is not None and issue_date is None:
+        # with the district register, certificates already issued keep their own dates; new ones get today's
+        from landuse.register import DEFAULT_TIMEZONE, district_today, open_register
+
+        tz = timezone or (open_register(register_path).timezone if Path(register_path).exists() else DEFAULT_TIMEZONE)
+        date = district_today(tz)
+    else:
+        date = _issue_date(issue_date, folder, timezone)
+    passphrase = passphrase_for(key_file)
     allocations = io.read_vector(allocations_path, layer="allocations"
                                  if Path(allocations_path).suffix.lower() == ".gpkg" else None, what="allocations")
     households = io.read_households(households_path)
@@ -89,49 +125,76 @@ def certificates(ctx, allocations_path, households_path, villages_path, parcels_
     res = write_certificates(allocations, households=households, villages=villages, parcels=parcels,
                              out_dir=folder, issue_date=date, overwrite=overwrite, progress=not quiet,
                              village=village, per_household=per_household, validity_years=validity_years,
-                             labels=labels_path, key_file=key_file, others=others, workers=workers)
+                             labels=labels_path, key_file=key_file, passphrase=passphrase, register=register_path,
+                             timezone=timezone, pades=pades, others=others, workers=workers)
     if not quiet:
         n = len(res.register)
         click.echo(f"{len(res.files)} PDF(s): {res.written} written, {res.skipped} unchanged; issue date {date}; "
                    f"register {res.register_csv} ({n} certificate(s))")
+        if key_file is None:
+            click.echo("UNSIGNED DRAFTS: no --key-file was given (create a key with `landuse keys init`)")
+    for what, why in sorted(res.failed.items()):
+        click.echo(f"certificate {what} FAILED: {why}", err=True)
+    if res.failed:
+        click.echo(f"{len(res.failed)} certificate(s) not issued; see {folder / 'failed.csv'}", err=True)
+        ctx.exit(1)
 
 
 @click.command("verify")
 @click.argument("pdfs", nargs=-1, required=True, type=click.Path())
-@click.option("--register", "register_path", required=True, type=click.Path(dir_okay=False),
-              help="register.csv or register.gpkg written with the certificates.")
-@click.option("--key-file", type=click.Path(dir_okay=False), default=None,
-              help="District key file (default $LANDUSE_DISTRICT_KEY): the HMAC must match it.")
+@click.option("--register", "register_path", type=click.Path(dir_okay=False), default=None,
+              help="The district register (.gpkg): public keys and state; or a batch's register.csv/.gpkg.")
+@click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False),
+              help="District public key (.pub.pem); repeat for several.")
+@click.option("--allow-unsigned", is_flag=True, help="Exit 0 for unsigned drafts that are otherwise unaltered.")
 @click.option("--no-qr", is_flag=True, help="Do not decode the QR code (faster; no poppler needed).")
 @click.pass_context
-def verify(ctx, pdfs, register_path, key_file, no_qr):
-    """Verify certificate PDFs (files or folders) against the register.
+def verify(ctx, pdfs, register_path, public_keys, allow_unsigned, no_qr):
+    """Verify certificate PDFs (files or folders, scans too): signature, content, register state.
 
-    Prints VALID, or INVALID with each field that differs (holder, area_m2,
-    geometry, issue_date, digest, pdf_sha256, qr_digest...). Exit code 0 when all
-    are valid, 1 when one is not, 2 for a usage error.
+    Prints per file VALID, UNSIGNED, SUPERSEDED (naming the successor), REVOKED,
+    UNKNOWN-KEY or INVALID with each field that differs (holder, area_m2,
+    geometry, issue_date, signature, qr...). Exit code 0 when all are VALID (or
+    UNSIGNED with --allow-unsigned), 1 otherwise, 2 for a usage error.
     """
+    from landuse import keys
     from landuse.certificates import verify_certificate
     from landuse.errors import DataReadError
 
-    if not Path(register_path).is_file():
-        raise click.BadParameter(f"{register_path!r} does not exist", param_hint="--register")
+    register = None
+    if register_path is not None:
+        if not Path(register_path).is_file():
+            raise click.BadParameter(f"{register_path!r} does not exist", param_hint="--register")
+        from landuse._cert_verify import is_district_register
+
+        register = register_path
+        if is_district_register(register_path):
+            from landuse.register import open_register
+
+            register = open_register(register_path)
+            register.verify_chain()  # once, not per file
+    pkeys = [keys.load_public_key(k) for k in public_keys]
     files: list[Path] = []
     for item in map(Path, pdfs):
         if item.is_dir():
-            files.extend(sorted(item.rglob("*.pdf")))
+            found = sorted(item.rglob("*.pdf"))
+            if not found:
+                click.echo(f"{item}: no certificate PDFs in this folder", err=True)
+                ctx.exit(1)
+            files.extend(found)
         else:
             files.append(item)
     bad = 0
     for pdf in files:
         try:
-            res = verify_certificate(pdf, register=register_path, key_file=key_file, check_qr=not no_qr)
+            res = verify_certificate(pdf, register=register, public_keys=pkeys, check_qr=not no_qr)
         except DataReadError as exc:
             click.echo(f"{Path(pdf).name}: INVALID\n  {exc}")
             bad += 1
             continue
         click.echo(str(res))
-        bad += not res.valid
+        ok = res.status == "VALID" or (allow_unsigned and res.status == "UNSIGNED" and res.valid)
+        bad += not ok
     if len(files) > 1:
         click.echo(f"{len(files) - bad} of {len(files)} file(s) valid")
     if bad:

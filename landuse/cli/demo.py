@@ -4,7 +4,13 @@ The command prints a summary of the demo data (villages with their Lao and Engli
 names, households, parcels by land type, terrain, forest, irrigation schemes; computed
 by :func:`landuse.datasets.summary`) and runs the demo's plan file
 (:func:`landuse.plan.run_plan`) into the output folder, adding the summary as
-``demo_data.json`` (listed in the folder's manifest), and prints where each product is. This is what ``make demo`` runs.
+``demo_data.json`` (listed in the folder's manifest), and prints where each product is.
+This is what ``make demo`` runs.
+
+The certificates are issued into a demo district register and signed with a demo key,
+both kept in ``<out>/../demo-district/`` (created once, reused by every rerun so that a
+rerun gives byte-identical certificates). The demo key is named as such and must never
+sign real certificates.
 """
 
 from __future__ import annotations
@@ -15,6 +21,19 @@ from pathlib import Path
 import click
 
 from landuse.cli._common import echo_table, overwrite_option
+
+
+DEMO_KEY_NAME = "DEMO-KEY-not-for-real-certificates.pem"
+
+
+def demo_key(folder: Path) -> Path:
+    """The demo's signing key in *folder*, created once (so reruns sign with the same key)."""
+    from landuse import keys
+
+    path = folder / DEMO_KEY_NAME
+    if not path.exists():
+        keys.init_keys(path)
+    return path
 
 
 @click.command("demo")
@@ -101,8 +120,13 @@ def command(ctx: click.Context, out: str, workers: int | None, summary_only: boo
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
     click.echo("\nRunning the demo plan (check, terrain, zoning, allocation, fallow, irrigation, map, "
                "certificates, reports)...")
+    district = out_dir.parent / "demo-district"
+    key_file = demo_key(district)
+    click.echo(f"District register {district / 'register.gpkg'} and DEMO signing key {key_file} "
+               "(kept between runs; not for real certificates)")
     run = run_plan(datasets.get_path("plan"), out_dir=out_dir, overwrite=overwrite, workers=workers,
-                   progress=not quiet, extra_files={target.name: data})
+                   progress=not quiet, extra_files={target.name: data}, key_file=key_file,
+                   register=district / "register.gpkg")
     click.echo(f"Wrote {target}")
     echo_outputs(run, quiet=quiet)
     if run.failed:

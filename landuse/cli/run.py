@@ -6,6 +6,17 @@ from __future__ import annotations
 import click
 
 from landuse.cli._common import overwrite_option
+from landuse.cli.certificates import key_file_option, pades_option, passphrase_for, register_option
+
+
+def _ask_passphrase(key_file) -> None:
+    """Ask once for an encrypted key's passphrase; kept in this process's environment only."""
+    import os
+
+    from landuse import keys
+
+    if key_file is not None and (secret := passphrase_for(str(key_file))):
+        os.environ[keys.PASSPHRASE_ENV] = secret
 
 
 def echo_outputs(run, *, quiet: bool) -> None:
@@ -28,16 +39,21 @@ def echo_outputs(run, *, quiet: bool) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Run villages in parallel on a dask LocalCluster of N workers.")
 @click.option("--scheduler", default=None, help="Address of an existing dask scheduler (tcp://host:8786).")
+@key_file_option
+@register_option
+@pades_option
 @overwrite_option
 @click.pass_context
 def command(ctx: click.Context, plan_file: str, out: str, workers: int | None, scheduler: str | None,
-            overwrite: bool) -> None:
+            key_file: str | None, register_path: str | None, pades: bool, overwrite: bool) -> None:
     """Run PLAN_FILE for every village and write all products into --out."""
-    from landuse.plan import run_plan
+    from landuse.plan import load_plan, run_plan
 
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
-    run = run_plan(plan_file, out_dir=out, overwrite=overwrite, workers=workers, scheduler=scheduler,
-                   progress=not quiet)
+    plan = load_plan(plan_file)
+    _ask_passphrase(key_file or plan.certificate.key_file)
+    run = run_plan(plan, out_dir=out, overwrite=overwrite, workers=workers, scheduler=scheduler,
+                   progress=not quiet, key_file=key_file, register=register_path, pades=pades or None)
     echo_outputs(run, quiet=quiet)
     if run.failed:
         ctx.exit(1)
