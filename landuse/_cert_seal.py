@@ -57,7 +57,9 @@ def _pades_sign(data: bytes, pades: Mapping[str, Any]) -> bytes:
         _PADES.update(pem=pades["pem"], key=key,
                       cert=_pades.self_signed_certificate(key, district=pades["district"]))
     return _pades.sign_pdf_pades(data, private_key=_PADES["key"], certificate=_PADES["cert"],
-                                 reason=pades["reason"], location=pades["location"])
+                                 reason=pades["reason"], location=pades["location"],
+                                 stamp_lao=f"ລົງລາຍເຊັນດິຈິຕອນ: {pades['district']}",
+                                 stamp_en=f"Digitally signed: {pades['district']}")
 
 
 def _default_actor() -> str:

@@ -55,7 +55,7 @@ Examples
 >>> [r.id for r in rules.rules][4:7]
 ['existing_residential', 'very_steep', 'stream_buffer']
 >>> rules.slope_limit_pct("paddy")
-8.0
+15.0
 """
 
 from __future__ import annotations

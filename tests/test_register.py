@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import io
 import json
 import sqlite3
 import subprocess
@@ -713,12 +714,39 @@ def test_verify_qr_text(issued, key, tmp_path):
     assert certificates.verify_qr("hello", register=regpath).fields == ["qr"]
 
 
+def district_name_in(text):
+    return "Xay" in text
+
+
+def test_pades_signs_each_pdf_for_real(tmp_path, key):
+    """``pades=True`` with the real pyHanko module: every PDF carries an intact PAdES signature."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    certificates._PADES.clear()
+    regpath = tmp_path / "district" / "register.gpkg"
+    res = _write(tmp_path / "p", key_file=key.private_path, pades=True, register=regpath)
+    assert len(res.files) == 5
+    for f in res.files:
+        sig = PdfFileReader(io.BytesIO(f.read_bytes())).embedded_signatures
+        assert len(sig) == 1
+        status = validate_pdf_signature(sig[0], ValidationContext(trust_roots=[sig[0].signer_cert],
+                                                                  allow_fetching=False))
+        assert status.intact and status.valid
+        assert "Xay" in sig[0].signer_cert.subject.human_friendly
+    # the PAdES signature is an incremental update: the certificate still verifies as issued
+    v = certificates.verify_certificate(res.files[0], register=regpath, check_qr=False)
+    assert v.status == "VALID", str(v)
+
+
 def test_pades_hook_signs_each_pdf(tmp_path, key, monkeypatch):
     import types
 
     calls = []
 
-    def sign_pdf_pades(pdf_bytes, *, private_key, certificate, reason, location):
+    def sign_pdf_pades(pdf_bytes, *, private_key, certificate, reason, location, stamp_lao, stamp_en):
+        assert district_name_in(stamp_lao) and district_name_in(stamp_en)
         calls.append((keys.key_id(private_key), certificate, reason, location))
         return pdf_bytes + b"%PADES\n"
 
@@ -770,8 +798,69 @@ def test_run_plan_overrides_the_plan_certificate_table(tmp_path, monkeypatch):
     from landuse.plan import run_plan
 
     seen = {}
-    monkeypatch.setattr(_plan_run, "execute", lambda plan, out, **kw: seen.setdefault("plan", plan))
-    run_plan(get_path("plan"), out_dir=tmp_path / "o", key_file=tmp_path / "k.pem", register=tmp_path / "r.gpkg",
-             pades=True)
+
+    class Stop(Exception):
+        pass
+
+    def execute(plan, out, **kw):
+        seen["plan"] = plan
+        raise Stop
+
+    monkeypatch.setattr(_plan_run, "execute", execute)
+    with pytest.raises(Stop):
+        run_plan(get_path("plan"), out_dir=tmp_path / "o", key_file=tmp_path / "k.pem",
+                 register=tmp_path / "r.gpkg", pades=True)
     c = seen["plan"].certificate
     assert (c.key_file, c.register, c.pades) == (tmp_path / "k.pem", tmp_path / "r.gpkg", True)
+
+
+@pytest.mark.browser
+def test_printed_qr_of_an_issued_certificate_is_valid_on_the_phone_page(issued, key, tmp_path):
+    """End to end: ``landuse keys verifier-page --register`` trusts the district key, and the
+    QR printed on an issued certificate (read back from a 200 dpi render) checks VALID there;
+    one changed character of the record makes it INVALID."""
+    import shutil
+
+    import zxingcpp
+    from PIL import Image
+
+    from landuse.cli.main import cli
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists() or not shutil.which("pdftoppm"):
+        pytest.skip("needs chromium and poppler-utils (apt install chromium poppler-utils)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    res, regpath = issued
+    page_path = tmp_path / "verify.html"
+    r = CliRunner().invoke(cli, ["keys", "verifier-page", str(page_path), "--register", str(regpath)])
+    assert r.exit_code == 0, r.output
+    subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(res.files[0]),
+                    str(tmp_path / "page")], check=True)
+    png = next(tmp_path.glob("page*.png"))
+    texts = [b.text for b in zxingcpp.read_barcodes(Image.open(png)) if b.text.startswith("LUC1.")]
+    assert len(texts) == 1
+    qr = texts[0]
+    prefix, body, sig = qr.split(".")
+    import base64
+
+    rec = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    forged_rec = rec.replace(b'"lt":"', b'"lt":"x', 1)
+    assert forged_rec != rec
+    forged = ".".join([prefix, base64.urlsafe_b64encode(forged_rec).rstrip(b"=").decode(), sig])
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        pg = browser.new_context(offline=True).new_page()
+        pg.goto(page_path.as_uri(), wait_until="load")
+        pg.wait_for_selector("body[data-ready]", timeout=15_000)
+        out = {}
+        for name, text in (("genuine", qr), ("forged", forged)):
+            pg.fill("#lu-payload", text)
+            pg.click("#lu-check")
+            pg.wait_for_selector("#lu-result[data-status]:not([data-status=''])", timeout=10_000)
+            out[name] = pg.locator("#lu-result").get_attribute("data-status")
+            pg.fill("#lu-payload", "")
+            pg.evaluate("document.querySelector('#lu-result').setAttribute('data-status', '')")
+        browser.close()
+    assert out == {"genuine": "valid", "forged": "invalid"}
