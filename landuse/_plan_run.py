@@ -353,6 +353,11 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
     if metrics is not None:
         extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
         parcels = parcels.join(metrics[extra])
+    from landuse import entitlements
+
+    # entitlement rules are read (and their warnings given) once per run, not per village
+    rules: dict[str, Any] = {k: str(v) for k, v in plan.rules.items()}
+    rules["entitlements"] = entitlements.load_rules(plan.rules.get("entitlements"))
     out = []
     for _, row in villages.sort_values("village_id").iterrows():
         vid = row["village_id"]
@@ -372,7 +377,7 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
             village_id=vid, village=vgdf, parcels=vparcels,
             households=inputs.households[inputs.households["village_id"] == vid],
             dem=dem_window(inputs.dem, geom), streams=sel_streams, forest=forest, histories=hist,
-            rules={k: str(v) for k, v in plan.rules.items()}, options=plan.options,
+            rules=rules, options=plan.options,
         ))
     return out
 
