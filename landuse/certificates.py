@@ -87,7 +87,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -110,6 +110,7 @@ __all__ = [
     "load_labels",
     "render_certificates",
     "verify_certificate",
+    "verify_certificates",
     "verify_qr",
     "write_certificates",
 ]
@@ -954,6 +955,8 @@ def write_certificates(
                 log.warning("%s: certificate %s is no longer in force (pass overwrite=True to remove the file)",
                             stale, no)
     rows.update(batch)
+    if district is not None:  # the district remembers the bytes of every PDF it issued
+        district.record_files((no, r.get("pdf_sha256", "")) for no, r in sorted(batch.items()))
     table = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(REGISTER_COLUMNS))
     table["area_m2"] = table["area_m2"].astype(int)
     table["page"] = table["page"].astype(int)
@@ -1064,6 +1067,75 @@ def verify_certificate(
     key = _digest.read_key(None)
     return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text,
                                public_keys=public_keys)
+
+
+_VERIFY_WORKER: dict[str, Any] = {}
+
+
+def _verify_init(register: str | None, pems: list[bytes], check_qr: bool, check_text: bool) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from landuse.register import open_register
+
+    _VERIFY_WORKER.update(register=open_register(register) if register else None,
+                          keys=[serialization.load_pem_public_key(p) for p in pems], check_qr=check_qr,
+                          check_text=check_text)
+
+
+def _verify_one(path: str) -> Verification | Exception:
+    w = _VERIFY_WORKER
+    try:
+        return verify_certificate(path, register=w["register"], public_keys=w["keys"], check_qr=w["check_qr"],
+                                  check_text=w["check_text"])
+    except LanduseError as exc:  # an unreadable file is a result of this file, not of the batch
+        return exc
+
+
+def verify_certificates(paths: Any, *, register: str | os.PathLike | None = None, public_keys: Any = None,
+                        check_qr: bool = True, check_text: bool = True, workers: int = 1) -> Iterator[
+                            tuple[Path, Verification | LanduseError]]:
+    """Verify many certificate PDFs, in order, on *workers* processes.
+
+    The district *register* (a ``.gpkg`` path) is opened and its hash chain checked
+    once, not per file; each worker then opens it read-only.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+    register : path-like, optional
+        The district register.
+    public_keys : iterable of public keys, optional
+    check_qr, check_text : bool
+        As in :func:`verify_certificate`.
+    workers : int, default 1
+
+    Yields
+    ------
+    (Path, Verification or LanduseError)
+        In the order of *paths*; a file that cannot be read yields its error.
+    """
+    import concurrent.futures as cf
+
+    from cryptography.hazmat.primitives import serialization
+
+    from landuse.register import open_register
+
+    paths = [Path(p) for p in paths]
+    reg_path = None
+    if register is not None:
+        open_register(register).verify_chain()  # once, raises RegisterError if broken
+        reg_path = str(register)
+    pems = [k.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            for k in (public_keys or ())]
+    args = (reg_path, pems, check_qr, check_text)
+    if workers <= 1 or len(paths) < 8:
+        _verify_init(*args)
+        for p in paths:
+            yield p, _verify_one(str(p))
+        return
+    with cf.ProcessPoolExecutor(max_workers=workers, initializer=_verify_init, initargs=args) as ex:
+        for p, res in zip(paths, ex.map(_verify_one, [str(p) for p in paths], chunksize=8)):
+            yield p, res
 
 
 def verify_qr(text: str, *, register: Any = None, public_keys: Any = None) -> Verification:

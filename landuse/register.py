@@ -165,6 +165,15 @@ def _zone(name: str) -> Any:
                           hint="use an IANA name such as Asia/Vientiane (pip install tzdata)") from exc
 
 
+_PRINTED_FILES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS printed_files (certificate_no TEXT NOT NULL, sha256 TEXT NOT NULL, "
+    "time TEXT NOT NULL, PRIMARY KEY (certificate_no, sha256))")
+_PRINTED_FILES_TRIGGERS = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS printed_files_append_only_{op.lower()} BEFORE {op} ON printed_files "
+    "BEGIN SELECT RAISE(ABORT, 'the printed files of a landuse register are append-only'); END"
+    for op in ("UPDATE", "DELETE"))
+
+
 def _row_hash(prev: str, values: Mapping[str, Any]) -> str:
     body = json.dumps([prev, *(str(values[c]) for c in _EVENT_COLS)], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
@@ -282,6 +291,9 @@ class Register:
                                      "close other programs writing to it (QGIS edit session) and run again") from exc
                 try:
                     self._verify_chain(con)
+                    con.execute(_PRINTED_FILES_TABLE)
+                    for trig in _PRINTED_FILES_TRIGGERS:
+                        con.execute(trig)
                     yield con
                     con.execute("COMMIT")
                 except BaseException:
@@ -291,6 +303,30 @@ class Register:
                 con.close()
         finally:
             os.close(fd)
+
+    def record_files(self, items: Iterable[tuple[str, str]]) -> int:
+        """Record the SHA-256 of issued PDF files: (certificate no., sha256) pairs.
+
+        Append-only (table ``printed_files``; a pair already recorded is kept once), in one
+        transaction. :func:`landuse.certificates.verify_certificate` then refuses a PDF of a
+        certificate whose bytes differ from every file the district issued for it, which
+        catches edits the text and content checks cannot see (a changed glyph, a covered
+        line). Returns the number of new pairs.
+        """
+        pairs = sorted({(str(no), str(sha)) for no, sha in items if no and sha})
+        with self._write() as con:
+            before = con.execute("SELECT COUNT(*) FROM printed_files").fetchone()[0]
+            con.executemany("INSERT OR IGNORE INTO printed_files (certificate_no, sha256, time) VALUES (?, ?, ?)",
+                            [(no, sha, self._now()) for no, sha in pairs])
+            return int(con.execute("SELECT COUNT(*) FROM printed_files").fetchone()[0] - before)
+
+    def file_hashes(self, certificate_no: str) -> set[str]:
+        """SHA-256 of every PDF file the district issued for *certificate_no* (empty if none recorded)."""
+        with self._read() as con:
+            if not _first(con.execute("SELECT name FROM sqlite_master WHERE name = 'printed_files'")):
+                return set()
+            return {r[0] for r in con.execute("SELECT sha256 FROM printed_files WHERE certificate_no = ?",
+                                              (str(certificate_no),))}
 
     def _now(self) -> str:
         return _dt.datetime.now(_zone(self.timezone)).isoformat(timespec="seconds")

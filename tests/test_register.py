@@ -446,8 +446,14 @@ def test_record_resigned_with_another_key(issued, tmp_path):
     forged.write_bytes(_render_with(qr, keys.canonical_record({**rec, "k": keys.key_id(other)}).decode(),
                                     holder="Mallory", household_id="H9", holder_lo=""))
     v = certificates.verify_certificate(forged, register=regpath, check_qr=False)
-    assert v.status == "UNKNOWN-KEY" and not v.valid, str(v)
+    # the district kept the hash of the PDF it issued under this number: the file is refused,
+    # and the foreign key is named
+    assert v.status == "INVALID" and not v.valid and "pdf_sha256" in v.fields, str(v)
     assert keys.key_id(other) in str(v) and "--public-key" in str(v)
+    # with only the public key (no register), the foreign signature is the verdict
+    v = certificates.verify_certificate(forged, public_keys=[keys.load_public_key(
+        keys.init_keys(tmp_path / "district2.pem").public_path)], check_qr=False)
+    assert v.status == "UNKNOWN-KEY" and not v.valid, str(v)
     # the forger claims the district's key id: the signature fails
     body = keys.canonical_record({**rec, "k": emb["record"]["k"]})
     from cryptography.hazmat.primitives import hashes
@@ -461,7 +467,7 @@ def test_record_resigned_with_another_key(issued, tmp_path):
     claim = f"LUC1.{b(body)}.{b(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
     forged.write_bytes(_render_with(claim, body.decode(), holder="Mallory", household_id="H9", holder_lo=""))
     v = certificates.verify_certificate(forged, register=regpath, check_qr=False)
-    assert v.status == "INVALID" and v.fields == ["signature"], str(v)
+    assert v.status == "INVALID" and v.fields == ["signature", "pdf_sha256"], str(v)
 
 
 def test_forged_register_row(issued, key, tmp_path):
@@ -864,3 +870,41 @@ def test_printed_qr_of_an_issued_certificate_is_valid_on_the_phone_page(issued, 
             pg.evaluate("document.querySelector('#lu-result').setAttribute('data-status', '')")
         browser.close()
     assert out == {"genuine": "valid", "forged": "invalid"}
+
+
+def test_batch_verification_in_parallel_equals_one_by_one(issued, key, tmp_path):
+    """``verify_certificates`` (2 processes, register opened once) gives the same verdicts,
+    in the same order, as ``verify_certificate`` file by file, including a tampered file."""
+    res, regpath = issued
+    files = list(res.files) * 2  # >= 8 files: the process pool is used
+    bad = tmp_path / "tampered.pdf"
+    data = bytearray(res.files[0].read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    files.insert(3, bad)
+    batch = list(certificates.verify_certificates(files, register=regpath, check_qr=False, workers=2))
+    assert [p for p, _ in batch] == files
+    for p, v in batch:
+        try:
+            one = certificates.verify_certificate(p, register=regpath, check_qr=False)
+        except LanduseError as exc:
+            assert isinstance(v, LanduseError) and str(v) == str(exc)
+            continue
+        assert (v.status, v.fields) == (one.status, one.fields)
+    assert batch[0][1].status == "VALID"
+    # one flipped byte anywhere (here in a font or image stream the text checks cannot see)
+    assert batch[3][1].status == "INVALID" and "pdf_sha256" in batch[3][1].fields
+
+
+def test_printed_file_hashes_are_kept_and_append_only(issued):
+    res, regpath = issued
+    reg = open_register(regpath)
+    emb = _embedded(res.files[0])
+    import hashlib
+
+    assert reg.file_hashes(emb["certificate_no"]) == {hashlib.sha256(res.files[0].read_bytes()).hexdigest()}
+    assert reg.record_files([(emb["certificate_no"], "0" * 64)]) == 1
+    assert reg.record_files([(emb["certificate_no"], "0" * 64)]) == 0  # kept once
+    with contextlib.closing(sqlite3.connect(regpath)) as con, pytest.raises(sqlite3.DatabaseError,
+                                                                         match="append-only"):
+        con.execute("DELETE FROM printed_files")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -148,8 +149,10 @@ def certificates(ctx, allocations_path, households_path, villages_path, parcels_
               help="District public key (.pub.pem); repeat for several.")
 @click.option("--allow-unsigned", is_flag=True, help="Exit 0 for unsigned drafts that are otherwise unaltered.")
 @click.option("--no-qr", is_flag=True, help="Do not decode the QR code (faster; no poppler needed).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Processes verifying files in parallel.")
 @click.pass_context
-def verify(ctx, pdfs, register_path, public_keys, allow_unsigned, no_qr):
+def verify(ctx, pdfs, register_path, public_keys, allow_unsigned, no_qr, workers):
     """Verify certificate PDFs (files or folders, scans too): signature, content, register state.
 
     Prints per file VALID, UNSIGNED, SUPERSEDED (naming the successor), REVOKED,
@@ -158,21 +161,14 @@ def verify(ctx, pdfs, register_path, public_keys, allow_unsigned, no_qr):
     UNSIGNED with --allow-unsigned), 1 otherwise, 2 for a usage error.
     """
     from landuse import keys
-    from landuse.certificates import verify_certificate
-    from landuse.errors import DataReadError
+    from landuse._cert_verify import is_district_register
+    from landuse.certificates import verify_certificates
 
     register = None
     if register_path is not None:
         if not Path(register_path).is_file():
             raise click.BadParameter(f"{register_path!r} does not exist", param_hint="--register")
-        from landuse._cert_verify import is_district_register
-
         register = register_path
-        if is_district_register(register_path):
-            from landuse.register import open_register
-
-            register = open_register(register_path)
-            register.verify_chain()  # once, not per file
     pkeys = [keys.load_public_key(k) for k in public_keys]
     files: list[Path] = []
     for item in map(Path, pdfs):
@@ -185,11 +181,14 @@ def verify(ctx, pdfs, register_path, public_keys, allow_unsigned, no_qr):
         else:
             files.append(item)
     bad = 0
-    for pdf in files:
-        try:
-            res = verify_certificate(pdf, register=register, public_keys=pkeys, check_qr=not no_qr)
-        except DataReadError as exc:
-            click.echo(f"{Path(pdf).name}: INVALID\n  {exc}")
+    if register is not None and is_district_register(register):
+        results = verify_certificates(files, register=register, public_keys=pkeys, check_qr=not no_qr,
+                                      workers=workers)
+    else:  # a batch's register.csv (or none): the plain per-file check
+        results = ((pdf, _one(pdf, register, pkeys, not no_qr)) for pdf in files)
+    for pdf, res in results:
+        if isinstance(res, Exception):
+            click.echo(f"{Path(pdf).name}: INVALID\n  {res}")
             bad += 1
             continue
         click.echo(str(res))
@@ -199,6 +198,16 @@ def verify(ctx, pdfs, register_path, public_keys, allow_unsigned, no_qr):
         click.echo(f"{len(files) - bad} of {len(files)} file(s) valid")
     if bad:
         ctx.exit(1)
+
+
+def _one(pdf: Path, register: Any, pkeys: list, check_qr: bool) -> Any:
+    from landuse.certificates import verify_certificate
+    from landuse.errors import DataReadError
+
+    try:
+        return verify_certificate(pdf, register=register, public_keys=pkeys, check_qr=check_qr)
+    except DataReadError as exc:
+        return exc
 
 
 commands = [certificates, verify]
