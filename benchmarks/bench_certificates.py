@@ -68,9 +68,19 @@ def peer_fpdf2(recs, labels, fonts, n: int) -> float:
     import segno
     from fpdf import FPDF
 
-    from landuse import _cert_layout, _digest, _pdf, certificates
+    from landuse import certificates
+
+    import landuse.certificates.issue
+
+    import landuse.certificates._seal
 
     # record what landuse draws: texts (position, size, weight), paths and QR modules
+
+    from landuse.certificates import _layout as _cert_layout
+
+    from landuse.certificates import _digest
+
+    from landuse.certificates import _pdf
     calls: list[tuple] = []
 
     class Recorder(_pdf.Page):
@@ -94,7 +104,7 @@ def peer_fpdf2(recs, labels, fonts, n: int) -> float:
         doc = _pdf.Document(*fonts)
         doc.add_page = lambda doc=doc: doc.pages.append(Recorder(doc)) or doc.pages[-1]  # type: ignore[method-assign]
         payload = rec.get("qr") or _digest.qr_payload(rec["certificate_no"], rec["digest"])
-        _cert_layout.draw(doc, rec, labels, segno.make(payload, error="m", mask=certificates.QR_MASK).matrix)
+        _cert_layout.draw(doc, rec, labels, segno.make(payload, error="m", mask=certificates._seal.QR_MASK).matrix)
         scripts.append((list(calls), payload))
     t0 = time.perf_counter()
     for script, payload in scripts:
@@ -116,7 +126,7 @@ def peer_fpdf2(recs, labels, fonts, n: int) -> float:
                 for ring in c[1]:
                     if len(ring) > 2:
                         pdf.polygon(ring, style="D")
-        qr = segno.make(payload, error="m", mask=certificates.QR_MASK)
+        qr = segno.make(payload, error="m", mask=certificates._seal.QR_MASK)
         for r, row in enumerate(qr.matrix):
             for col, v in enumerate(row):
                 if v:
@@ -166,8 +176,8 @@ def main() -> None:
                                              zip(edges[:-1], edges[1:], hist, strict=True) if h))
 
     # signed, into a district register
-    from landuse import keys
-    from landuse.register import open_register
+    from landuse.certificates import keys
+    from landuse.certificates.register import open_register
 
     district = Path(workdir.name) / "district"
     key = keys.init_keys(district / "bench.pem")
@@ -229,15 +239,15 @@ def main() -> None:
 
     # peer
     lab = certificates.load_labels()
-    reg, ctx = certificates._build(alloc, households=demo.households, villages=demo.villages, parcels=demo.parcels,
+    reg, ctx = certificates.issue._build(alloc, households=demo.households, villages=demo.villages, parcels=demo.parcels,
                                    issue_date="2026-01-15", validity_years=None, labels=lab, key=None, others=None)
-    reg = certificates._seal_register(reg, signer=None, register=None, issue_date=dt.date(2026, 1, 15), key=None,
+    reg = certificates._seal._seal_register(reg, signer=None, register=None, issue_date=dt.date(2026, 1, 15), key=None,
                                       actor="bench")
-    recs = certificates._records(reg, ctx)
-    fonts = certificates._fonts()
+    recs = certificates.issue._records(reg, ctx)
+    fonts = certificates.issue._fonts()
     t0 = time.perf_counter()
     for rec in recs[: args.peer_sample]:
-        certificates._render([rec], lab, fonts)
+        certificates.issue._render([rec], lab, fonts)
     ours = (time.perf_counter() - t0) / args.peer_sample
     peer = peer_fpdf2(recs, lab, fonts, args.peer_sample)
     print(f"per certificate, one process, {args.peer_sample} certificates: landuse {1000 * ours:.1f} ms, "

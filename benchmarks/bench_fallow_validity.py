@@ -1,6 +1,6 @@
 """Benchmark: validity of the village fallow trend and mean on simulated villages (issue 16).
 
-Each case simulates ``--villages`` villages (default 200) with :mod:`landuse.fallow_sim`
+Each case simulates ``--villages`` villages (default 200) with :mod:`landuse.fallow.sim`
 and a known fallow process, then runs
 
 * the new rule, :func:`landuse.fallow.village_summary` (Kaplan-Meier restricted mean,
@@ -47,7 +47,7 @@ TAU = 15.0
 
 
 def _process(kind: str):
-    from landuse import fallow_sim as fs
+    from landuse.fallow import sim as fs
 
     return {"uniform": fs.stationary_uniform(5, 12), "gamma": fs.stationary_gamma(8.0, 4.0),
             "bimodal": fs.stationary_bimodal((2, 4), (10, 15), 0.5),
@@ -79,7 +79,7 @@ def old_rule(histories: pd.DataFrame, *, alpha: float = 0.05, window: int = 10,
 def one_village(args: tuple[int, str, int, int, int]) -> dict:
     case, kind, n_plots, years, seed = args
     from landuse import fallow as lf
-    from landuse import fallow_sim as fs
+    from landuse.fallow import sim as fs
 
     warnings.simplefilter("ignore")
     h = fs.simulate_histories(_process(kind), n_plots=n_plots, record_years=years,

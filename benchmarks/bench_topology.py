@@ -1,4 +1,4 @@
-"""Benchmark of landuse.topology against the plain geopandas way of doing the same.
+"""Benchmark of landuse.check.topology against the plain geopandas way of doing the same.
 
 Peers, measured in the same run on the same parcels:
 
@@ -20,7 +20,9 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import box
 
-from landuse import io, topology
+from landuse import io
+
+from landuse.check import topology
 from landuse.datasets import get_path
 
 
@@ -67,7 +69,7 @@ def main() -> None:
         "demo parcels": io.read_parcels(get_path("parcels")),
         "jittered 100x100 grid": jittered_grid(),
     }
-    print("landuse.topology benchmark (one run each; seconds)")
+    print("landuse.check.topology benchmark (one run each; seconds)")
     for name, p in cases.items():
         print(f"\n{name}: {len(p)} parcels")
         ours, t_ours = timed(lambda p=p: topology.overlaps(p))

@@ -1,7 +1,7 @@
 """Benchmark: village zoning time per km² on the demo and on a 50 km² synthetic territory.
 
 Target (issue 4): zoning the whole demo (7 villages) takes well under 10 s. The script
-prints, for each case, the time of stream derivation (``landuse.hydrology.streams``),
+prints, for each case, the time of stream derivation (``landuse.terrain.hydrology.streams``),
 of the zoning itself (``landuse.zoning.zone_villages`` with the given streams) and of the
 whole chain, in seconds and seconds per km² of village territory.
 
@@ -64,8 +64,12 @@ def synthetic_territory(area_km2: float = 50.0, cell_m: float = 20.0, seed: int 
 def run_case(name: str, villages, dem, forest=None) -> dict:
     from rasterio import features
 
-    from landuse import hydrology, zoning
+    from landuse import zoning
 
+    import landuse.zoning._grid
+
+
+    from landuse.terrain import hydrology
     km2 = float(villages.area.sum()) / 1e6
     streams, t_streams = _timed(hydrology.streams, dem)
     res, t_zone = _timed(zoning.zone_villages, villages, dem, streams=streams, forest=forest)
@@ -80,7 +84,7 @@ def run_case(name: str, villages, dem, forest=None) -> dict:
     priority = {c: i for i, c in enumerate(sorted(np.unique(grid[region])))}
     _, t_sieve = _timed(features.sieve, grid, size=int(np.ceil(cells)), mask=region,
                         connectivity=4)
-    _, t_merge = _timed(zoning._merge_small_patches, grid, region, cells, priority)
+    _, t_merge = _timed(zoning._grid._merge_small_patches, grid, region, cells, priority)
     out = {"case": name, "km2": km2, "villages": len(villages), "zones": len(res.zones),
            "streams_s": t_streams, "zoning_s": t_zone, "total_s": t_total,
            "zoning_s_per_km2": t_zone / km2, "total_s_per_km2": t_total / km2,

@@ -24,9 +24,8 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 #: Public modules whose ``__all__`` names are re-exported here.
 _MODULES = (
-    "errors", "crs", "raster", "io", "datasets", "check", "topology", "terrain", "hydrology",
-    "parcels", "subdivision", "zoning", "entitlements", "allocation", "fallow", "irrigation", "canal", "scheme",
-    "maps", "certificates", "keys", "register", "plan",
+    "errors", "crs", "raster", "io", "datasets", "check", "terrain", "parcels", "zoning", "allocation",
+    "fallow", "irrigation", "schemes", "maps", "certificates", "plan",
 )
 
 _index: dict[str, str] | None = None

@@ -60,10 +60,10 @@ Examples
 (520.0, 11.3099)
 
 :func:`subdivide` (splitting a parcel into plots of given areas) lives in
-:mod:`landuse.subdivision` and is re-exported here:
+:mod:`landuse.allocation.subdivision` and is re-exported here:
 
->>> import landuse.subdivision
->>> subdivide is landuse.subdivision.subdivide
+>>> import landuse.allocation.subdivision
+>>> subdivide is landuse.allocation.subdivision.subdivide
 True
 """
 
@@ -82,7 +82,7 @@ import pandas as pd
 from landuse import _validate
 from landuse.errors import CRSError, GeometryError, LanduseWarning, RasterError, SchemaError
 from landuse.raster import Raster
-from landuse.subdivision import subdivide
+from landuse.allocation.subdivision import subdivide
 
 __all__ = ["parcel_metrics", "subdivide", "threshold_column"]
 
@@ -252,7 +252,7 @@ def _group_stats(starts, ends, values, weights, qs):
 def _raster_stats(parcels: Any, dem: Raster, slope: Raster | None,
                   thresholds: tuple[float, ...]) -> pd.DataFrame:
     """Coverage-weighted statistics, one row per parcel in order (see the module notes)."""
-    from landuse import terrain
+    from landuse.terrain import relief as terrain
 
     n = len(parcels)
     group, cell, cover = _coverage(parcels.geometry.to_numpy(), dem)
@@ -400,7 +400,7 @@ def parcel_metrics(
     slope_thresholds_pct : sequence of float, default (8, 30, 60)
         Slope thresholds [%]; one ``share_slope_gt_<t>pct`` column per threshold.
     streams : geopandas.GeoDataFrame, optional
-        Stream lines (e.g. from :func:`landuse.hydrology.streams`), same CRS. Adds
+        Stream lines (e.g. from :func:`landuse.terrain.hydrology.streams`), same CRS. Adds
         ``distance_to_stream_m``.
     villages : geopandas.GeoDataFrame, optional
         Village polygons (or points) with ``village_id``, same CRS. Adds

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from landuse import _allocation_heuristic as heuristic
-from landuse import _allocation_model as model
+from landuse.allocation import _heuristic as heuristic
+from landuse.allocation import _model as model
 from landuse.allocation import LAND_TYPE_CODES, allocate, equity, gini, greedy_baseline
 from landuse.datasets import get_path
 from landuse.errors import AllocationError, CRSError, LanduseWarning, SchemaError
@@ -310,7 +310,7 @@ def test_heuristic_path_shortens_distances_without_losing_fairness():
     assert set(heur["stage"]) == {"max_relative_shortfall", "total_shortfall_ha", "fragmentation"}
     assert (heur["bound"] <= heur["objective"] + 1e-6).all()
     # the same start without the distance step: same z, same total shortfall, longer distances
-    from landuse._allocation_inputs import _prepare, _subproblems
+    from landuse.allocation._inputs import _prepare, _subproblems
 
     inp = _prepare(parcels, hh, rules=None, villages=villages, keep_existing=False)
     shorter = []
@@ -638,7 +638,7 @@ def test_root_estimate_and_lanes_hand_computed():
     assert model.root_seconds(0) == pytest.approx(model.ROOT_SECONDS_PER_PAIR * (1 + 1 / model.ROOT_PAIRS_SCALE))
     from types import SimpleNamespace
 
-    from landuse.allocation import _lanes
+    from landuse.allocation.optimise import _lanes
 
     sps = [SimpleNamespace(n_pairs=n) for n in (10, 50, 30, 20)]
     # largest first to the lightest lane (ties to the first): 50 -> 0, 30 -> 1, 20 -> 1, 10 -> 0;

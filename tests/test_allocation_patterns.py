@@ -1,4 +1,4 @@
-"""The configuration LP and the pairwise re-partition of the min-max stage (landuse._allocation_patterns)."""
+"""The configuration LP and the pairwise re-partition of the min-max stage (landuse.allocation._patterns)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from landuse import _allocation_model as model
-from landuse import _allocation_patterns as pat
-from landuse._allocation_model import Subproblem
+from landuse.allocation import _model as model
+from landuse.allocation import _patterns as pat
+from landuse.allocation._model import Subproblem
 
 
 def subproblem(areas, E, *, weight=None, plots=None, cap_factor=1.3, kept=None):
@@ -169,7 +169,7 @@ def test_demo_paddy_subproblem_is_proven_within_half_a_percent():
     """The demo's hardest paddy subproblem: HiGHS alone (120 s) stalls at a 1.7 % gap."""
     import warnings as _w
 
-    from landuse._allocation_inputs import _prepare, _subproblems
+    from landuse.allocation._inputs import _prepare, _subproblems
     from landuse.datasets import load_demo
 
     demo = load_demo()

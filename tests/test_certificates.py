@@ -22,7 +22,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from landuse import _digest, certificates
+import landuse.certificates.issue
+from landuse import certificates
+
+from landuse.certificates import _digest
 from landuse.errors import CRSError, DataReadError, GeometryError, OutputExistsError, RuleError, SchemaError
 from conftest import UTM47, X0, Y0, have, square
 
@@ -167,7 +170,7 @@ def test_batch_writes_one_pdf_per_parcel_and_register(batch):
     assert [p.name for p in batch.files] == sorted(f"{c}.pdf" for c in _allocations()["certificate_no"])
     assert all(p.parent.name == "V1" for p in batch.files)
     reg = pd.read_csv(batch.register_csv, dtype=str)
-    assert list(reg.columns) == list(certificates.REGISTER_COLUMNS)
+    assert list(reg.columns) == list(certificates.issue.REGISTER_COLUMNS)
     for _, r in reg.iterrows():
         assert hashlib.sha256((batch.out_dir / r["file"]).read_bytes()).hexdigest() == r["pdf_sha256"]
     gpkg = gpd.read_file(batch.register_gpkg, layer="certificates")
@@ -209,7 +212,7 @@ def test_qr_decodes_to_register_digest(batch, tmp_path):
     codes = zxingcpp.read_barcodes(Image.open(tmp_path / "p.png"))
     assert len(codes) == 1
     # contract changed (issue 14): the QR carries the record (here unsigned, no key: LUD1.)
-    from landuse import keys
+    from landuse.certificates import keys
 
     seal = keys.open_seal(codes[0].text)
     assert codes[0].text.startswith("LUD1.") and seal.status == "UNSIGNED"
@@ -249,7 +252,7 @@ def test_resume_writes_only_missing(tmp_path):
 
 def test_crash_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    real = certificates._render
+    real = certificates.issue._render
     calls = {"n": 0}
 
     def flaky(recs, labels, fonts):
@@ -258,7 +261,7 @@ def test_crash_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch):
             raise KeyboardInterrupt("simulated crash")
         return real(recs, labels, fonts)
 
-    monkeypatch.setattr(certificates, "_render", flaky)
+    monkeypatch.setattr(certificates.issue, "_render", flaky)
     with pytest.raises(KeyboardInterrupt):
         _write(out)
     pdfs = sorted(out.rglob("*.pdf"))
@@ -266,7 +269,7 @@ def test_crash_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch):
     assert not list(out.rglob(".*tmp*"))
     journal = (out / ".register-journal.jsonl").read_text("utf-8").splitlines()
     assert len(journal) == 2
-    monkeypatch.setattr(certificates, "_render", real)
+    monkeypatch.setattr(certificates.issue, "_render", real)
     res = _write(out)
     assert (res.written, res.skipped) == (3, 2)
     assert not (out / ".register-journal.jsonl").exists()
@@ -529,7 +532,7 @@ def test_no_lao_font_is_a_clear_error(monkeypatch):
         raise ModuleNotFoundError(name)
 
     monkeypatch.setattr(resources, "files", no_pkg)
-    monkeypatch.setattr(certificates, "_FONT_CANDIDATES", ())
+    monkeypatch.setattr(certificates.issue, "_FONT_CANDIDATES", ())
     with pytest.raises(Exception, match="no font with Lao glyphs is installed.*justmytype-intl-sea"):
         certificates.find_lao_font()
 
@@ -610,11 +613,11 @@ def test_worker_processes_give_the_same_bytes(batch, tmp_path):
 def test_empty_allocation_writes_an_empty_register(tmp_path):
     res = _write(tmp_path / "none", allocations=_allocations().iloc[:0])
     assert res.files == [] and res.written == 0
-    assert list(pd.read_csv(res.register_csv).columns) == list(certificates.REGISTER_COLUMNS)
+    assert list(pd.read_csv(res.register_csv).columns) == list(certificates.issue.REGISTER_COLUMNS)
 
 
 def test_lao_shaping_stacks_tone_marks_above_vowels():
-    regular, _ = certificates._fonts()
+    regular, _ = certificates.issue._fonts()
     plain = regular.shape("ທ່")  # consonant + tone mark
     stacked = regular.shape("ທີ່")  # consonant + upper vowel + tone mark
     assert len(plain) == 2 and len(stacked) == 3
@@ -626,7 +629,7 @@ def test_lao_shaping_stacks_tone_marks_above_vowels():
 
 
 def test_verify_detects_changed_printed_text(batch, tmp_path, monkeypatch):
-    from landuse import _pdf
+    from landuse.certificates import _pdf
 
     real = _pdf.Page.text
 
@@ -673,7 +676,7 @@ def test_characters_without_glyph_warn(tmp_path):
 
 
 def test_verify_detects_changed_printed_lao_name(batch, tmp_path, monkeypatch):
-    from landuse import _pdf
+    from landuse.certificates import _pdf
 
     real = _pdf.Page.text
 
@@ -727,10 +730,10 @@ def test_font_without_lao_is_a_clear_error(monkeypatch):
     latin = Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
     if not latin.is_file():
         pytest.skip("Liberation Sans (fonts-liberation) is not installed")
-    monkeypatch.setattr(certificates, "_FONTS", {})
-    monkeypatch.setattr(certificates, "find_lao_font", lambda: latin)
+    monkeypatch.setattr(certificates.issue, "_FONTS", {})
+    monkeypatch.setattr(certificates.issue, "find_lao_font", lambda: latin)
     with pytest.raises(Exception, match="the font has no glyphs for 'ກຂຄງຈ'"):
-        certificates._fonts()
+        certificates.issue._fonts()
 
 
 def test_file_written_but_not_journaled_is_rewritten(tmp_path):
@@ -753,7 +756,7 @@ def test_cli_resumes_an_interrupted_run_with_its_issue_date(tmp_path, monkeypatc
     out = tmp_path / "certs"
     args = ["certificates", "--allocations", str(tmp_path / "alloc.gpkg"), "--households",
             str(tmp_path / "hh.csv"), "--villages", str(tmp_path / "villages.gpkg"), "--out", str(out)]
-    real = certificates._render
+    real = certificates.issue._render
     calls = {"n": 0}
 
     def flaky(recs, labels, fonts):
@@ -762,10 +765,10 @@ def test_cli_resumes_an_interrupted_run_with_its_issue_date(tmp_path, monkeypatc
             raise KeyboardInterrupt("power cut")
         return real(recs, labels, fonts)
 
-    monkeypatch.setattr(certificates, "_render", flaky)
+    monkeypatch.setattr(certificates.issue, "_render", flaky)
     res = CliRunner().invoke(cli, ["-q", *args, "--issue-date", "2025-06-30"])
     assert res.exit_code != 0 and not (out / "register.csv").exists()
-    monkeypatch.setattr(certificates, "_render", real)
+    monkeypatch.setattr(certificates.issue, "_render", real)
     res = CliRunner().invoke(cli, args)  # no --issue-date: taken from the journal
     assert res.exit_code == 0, res.output
     assert "2 written, 3 unchanged; issue date 2025-06-30" in res.output
@@ -776,9 +779,9 @@ def test_cli_resumes_an_interrupted_run_with_its_issue_date(tmp_path, monkeypatc
                                        "ຊາຍແດນຕິດກັບທິດຕາເວັນອອກ"]), min_size=1, max_size=25),
        width=st.floats(min_value=60, max_value=400))
 def test_wrap_lines_fit_and_keep_the_text(words, width):
-    from landuse._pdf import wrap
+    from landuse.certificates._pdf import wrap
 
-    font = certificates._fonts()[0]
+    font = certificates.issue._fonts()[0]
     text = " ".join(words)
     lines = wrap(font, text, width=width, size=8)
     import unicodedata
@@ -792,8 +795,8 @@ def test_wrap_lines_fit_and_keep_the_text(words, width):
 def test_vertices_numbered_with_holes_and_parts():
     ring = [(0, 0), (100, 0), (100, 100), (0, 100)]
     hole = [(40, 40), (60, 40), (60, 60), (40, 60)]
-    labels = [v[0] for v in certificates._vertices(Polygon(ring, [hole]))]
+    labels = [v[0] for v in certificates.issue._vertices(Polygon(ring, [hole]))]
     assert labels == ["1", "2", "3", "4", "Ah1-5", "Ah1-6", "Ah1-7", "Ah1-8"]
     multi = MultiPolygon([Polygon(ring), Polygon([(200, 0), (300, 0), (300, 100)])])
-    labels = [v[0] for v in certificates._vertices(multi)]
+    labels = [v[0] for v in certificates.issue._vertices(multi)]
     assert labels == ["A1", "A2", "A3", "A4", "B5", "B6", "B7"]

@@ -893,7 +893,7 @@ def test_demo_data_pass_the_check():
 
 
 def test_a_check_that_crashes_becomes_a_row_not_a_traceback(tmp_path, monkeypatch):
-    from landuse import topology
+    from landuse.check import topology
 
     def boom(*args, **kwargs):
         raise RuntimeError("TopologyException: side location conflict at 1 2")

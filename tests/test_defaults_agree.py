@@ -21,7 +21,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from landuse import entitlements, fallow, irrigation, scheme, zoning
+import landuse.zoning._rules
+from landuse import fallow, irrigation, schemes as scheme, zoning
+
+from landuse.allocation import quotas as entitlements
 from landuse.errors import LanduseWarning
 
 
@@ -120,7 +123,7 @@ def test_scheme_files_and_irrigation_functions_share_the_design_defaults():
 
 # -- sources are citations ------------------------------------------------------------------------
 def test_rule_files_cite_sources_not_reference_files():
-    for path in (zoning.DEFAULT_RULES_PATH if hasattr(zoning, "DEFAULT_RULES_PATH") else None,
+    for path in (zoning._rules.DEFAULT_RULES_PATH if hasattr(zoning, "DEFAULT_RULES_PATH") else None,
                  entitlements.DEFAULT_RULES_PATH):
         if path is None:
             continue
@@ -131,5 +134,5 @@ def test_rule_files_cite_sources_not_reference_files():
 def test_bundled_zoning_file_cites_no_reference_file():
     from importlib.resources import files
 
-    text = (files("landuse") / "data" / "rules" / "zoning_lao_plup.toml").read_text("utf-8")
+    text = (files("landuse.zoning") / "data" / "zoning_lao_plup.toml").read_text("utf-8")
     assert not re.search(r"/work/|\.md\b|domain reference", text)

@@ -1,4 +1,4 @@
-"""Tests of landuse.entitlements: rules, labour units, entitlements, exceedance."""
+"""Tests of landuse.allocation.quotas: rules, labour units, entitlements, exceedance."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from landuse.entitlements import (
+from landuse.allocation.quotas import (
     DEFAULT_RULES_PATH,
     entitlements,
     exceedance,

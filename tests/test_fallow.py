@@ -322,7 +322,7 @@ def test_spell_invariants(seq, other_as):
 
 @pytest.mark.parametrize("other_as_fallow", [True, False])
 def test_streaming_reduction_equals_cycle_list(other_as_fallow):
-    from landuse._fallow_kernel import IDENTITY_LUT, cycles_of_sequences, reduce_sequences
+    from landuse.fallow._kernel import IDENTITY_LUT, cycles_of_sequences, reduce_sequences
 
     rng = np.random.default_rng(11)
     codes = rng.choice(4, size=(25, 20000), p=[0.1, 0.3, 0.5, 0.1]).astype(np.uint8)
@@ -342,7 +342,7 @@ def test_streaming_reduction_equals_cycle_list(other_as_fallow):
     np.testing.assert_allclose(out[5][idx], (g["c"].mean() + g["f"].mean()).to_numpy(), rtol=1e-6)
     assert np.isnan(out[2][known & (n_cyc == 0)]).all()
     # the streamed equal-follow-up spells equal those of the separate spell pass
-    from landuse._fallow_kernel import spells_of_sequences
+    from landuse.fallow._kernel import spells_of_sequences
 
     p, a, ln, ev, kn, _, _ = spells_of_sequences(codes, other_as_fallow)
     last = codes.shape[0] - 1 - np.argmax(codes[::-1] != 0, axis=0)

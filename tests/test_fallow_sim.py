@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from landuse import fallow as lf
-from landuse import fallow_sim as fs
+from landuse.fallow import sim as fs
 from landuse.errors import SchemaError
 
 
@@ -141,7 +141,7 @@ def test_rmst_matches_lifelines():
     from lifelines import KaplanMeierFitter
     from lifelines.utils import restricted_mean_survival_time
 
-    import landuse._fallow_survival as surv
+    import landuse.fallow._survival as surv
 
     rng = np.random.default_rng(0)
     t = rng.integers(1, 20, 120).astype(float)
@@ -163,7 +163,7 @@ def test_clustered_sandwich_matches_lifelines_robust():
 
     from lifelines import WeibullAFTFitter
 
-    import landuse._fallow_survival as surv
+    import landuse.fallow._survival as surv
 
     rng = np.random.default_rng(5)
     n = 200

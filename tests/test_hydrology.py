@@ -1,4 +1,4 @@
-"""Tests of landuse.hydrology: hand-computable catchments, pits, streams, snapping, errors."""
+"""Tests of landuse.terrain.hydrology: hand-computable catchments, pits, streams, snapping, errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.ndimage import binary_dilation
 
-from landuse import hydrology
+from landuse.terrain import hydrology
 from landuse.errors import CRSError, RasterError, SchemaError
 from landuse.raster import Raster
 

@@ -1,4 +1,4 @@
-"""Safe identifiers (`landuse._ids`): hostile ids never leave the output folder, never
+"""Safe identifiers (`landuse._validate.ids`): hostile ids never leave the output folder, never
 become a dangerous link, and honest ids are kept as they are (issue 15)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from landuse import _ids
+from landuse._validate import ids as _ids
 from landuse.errors import SchemaError
 
 HOSTILE = [
@@ -110,8 +110,8 @@ def _tree(folder: Path) -> dict[str, str]:
 
 
 def test_reports_with_hostile_village_ids_write_only_inside_their_folder(tmp_path):
-    from landuse._plan_report import write_reports
-    from landuse._plan_run import VillageResult
+    from landuse.plan._report import write_reports
+    from landuse.plan._run import VillageResult
 
     parent = tmp_path / "parent"
     (parent / "out").mkdir(parents=True)
@@ -146,7 +146,7 @@ def test_reports_with_hostile_village_ids_write_only_inside_their_folder(tmp_pat
 
 
 def test_certificate_file_names_go_through_the_helper():
-    from landuse.certificates import _safe
+    from landuse.certificates.issue import _safe
 
     assert _safe("0401015") == "0401015"
     assert _safe("../x") == _ids.id_filename("../x")
@@ -156,7 +156,7 @@ def test_certificate_file_names_go_through_the_helper():
 def test_unsafe_scheme_id_is_a_rule_error(tmp_path):
     from landuse import datasets
     from landuse.errors import RuleError
-    from landuse.scheme import read_schemes
+    from landuse.schemes import read_schemes
 
     text = datasets.get_path("schemes").read_text(encoding="utf-8")
     first = re.search(r'scheme_id\s*=\s*"([^"]+)"', text).group(1)

@@ -10,7 +10,9 @@ from affine import Affine
 from click.testing import CliRunner
 from shapely.geometry import Polygon, box
 
-from landuse import hydrology, io
+from landuse import io
+
+from landuse.terrain import hydrology
 from landuse.cli.main import cli
 from landuse.errors import LanduseWarning, RasterError
 from landuse.raster import Raster

@@ -223,7 +223,7 @@ EX19 = dict(lat_deg=16 + 13 / 60, elevation_m=8.0, doy=274, lon_west_deg=16.25, 
 
 def test_example_19_hourly():
     """N'Diaye, Senegal, 1 October; Lz = 15, t = 14.5 as in the openmeteo test (UTC-1 quirk)."""
-    from landuse import _fao56
+    from landuse.irrigation import _fao56
 
     assert _fao56.seasonal_correction_h(274) == pytest.approx(0.1889, abs=1e-4)
     ra = _fao56.extraterrestrial_radiation_hourly_mj_m2_h(

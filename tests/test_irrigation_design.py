@@ -19,8 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import landuse.irrigation.requirement
 from landuse import irrigation as irr
-from landuse import scheme
+from landuse import schemes as scheme
 from landuse.errors import IrrigationError, LanduseWarning
 
 DAYS = pd.date_range("2001-01-01", "2001-12-31", freq="D")
@@ -106,7 +107,7 @@ def test_peak_design_bounds(values):
     r = irr.design_requirement(daily)
     tol = 1e-9 * max(1.0, g.max())
     assert r["gir_mm_day"] <= g.max() + tol
-    for key in (irr._decade_of(DAYS), DAYS.month):
+    for key in (irr.requirement._decade_of(DAYS), DAYS.month):
         assert r["gir_mm_day"] >= daily.groupby(key)["gir_mm_day"].mean().max() - tol
     windows = max(g[[(i + k) % 365 for k in range(10)]].mean() for i in range(365))
     assert r["gir_mm_day"] >= windows - tol
@@ -220,7 +221,7 @@ def test_scheme_report_notes_an_unreliable_area_ratio(demo):
 def test_snap_to_largest_upstream_area_within_radius():
     """V-shaped valley draining south: the stream cell under the point is the nearest;
     5 cells (100 m) downstream the same stream has the largest upstream area."""
-    from landuse import hydrology
+    from landuse.terrain import hydrology
     from landuse.raster import Raster
     from rasterio.transform import from_origin
 

@@ -1,4 +1,4 @@
-"""Tests of landuse.keys: key files, permissions, passphrases, the signed QR record."""
+"""Tests of landuse.certificates.keys: key files, permissions, passphrases, the signed QR record."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from landuse import keys
+from landuse.certificates import keys
 from landuse.errors import KeyFileError, OutputExistsError
 
 REC = {"v": 1, "no": "V1-2026-000001", "pid": "V1-P0", "vil": "V1", "vn": "ປ່າສັກ / Pasak", "dis": "ໄຊ / Xay",

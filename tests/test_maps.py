@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
+import landuse.maps._encoding
+import landuse.maps.web
 from landuse import maps
-from landuse._offline_html import inline_assets, script_json
+from landuse.maps._offline import inline_assets, script_json
 from landuse.cli.main import cli
 from landuse.errors import CRSError, GeometryError, LanduseError, OutputExistsError, SchemaError
 
@@ -94,7 +96,7 @@ def grid_parcels() -> gpd.GeoDataFrame:
 def test_polyline_matches_googles_published_example():
     # Google's documentation example at precision 1e5: (38.5, -120.2), (40.7, -120.95), (43.252, -126.453)
     values = np.array([3850000, -12020000, 220000, -75000, 255200, -550300])
-    assert maps._polyline_encode(values)[0] == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
+    assert maps._encoding._polyline_encode(values)[0] == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
 
 
 @settings(max_examples=60, deadline=None)
@@ -103,7 +105,7 @@ def test_polyline_matches_googles_published_example():
 def test_polyline_roundtrip(points):
     pts = np.array(points, dtype=np.int64)
     deltas = np.diff(pts, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    text, nchar = maps._polyline_encode(deltas.reshape(-1))
+    text, nchar = maps._encoding._polyline_encode(deltas.reshape(-1))
     assert decode_polyline(text) == [tuple(p) for p in points]
     assert nchar.sum() == len(text)
     assert re.fullmatch(r"[?-~]*", text)  # printable ASCII 63..126, never < > &
@@ -111,7 +113,7 @@ def test_polyline_roundtrip(points):
 
 def test_encode_rings_drops_closing_and_duplicate_vertices():
     latlon = np.array([[0, 0], [0, 10], [0, 10], [10, 10], [0, 0], [5, 5], [5, 6]], dtype=np.int64)
-    rings = maps._encode_rings(latlon, np.array([0, 5, 7]), closed=True, min_vertices=3)
+    rings = maps._encoding._encode_rings(latlon, np.array([0, 5, 7]), closed=True, min_vertices=3)
     assert decode_polyline(rings[0]) == [(0, 0), (0, 10), (10, 10)]
     assert rings[1] is None  # a 2-point "ring" left after dropping the closing vertex
 
@@ -191,7 +193,7 @@ def test_many_categories_keep_distinct_colours_and_a_short_legend(grid_parcels):
     data = maps.map_layer_data(gpd.GeoDataFrame(gdf, crs=UTM47), color_by="household_id")
     colours = [c[0] for c in data["classes"]]
     assert len(colours) == 60 and len(set(colours)) == 60
-    assert data["legendMax"] == maps.LEGEND_MAX < 60  # the runtime shows LEGEND_MAX rows + "and N more"
+    assert data["legendMax"] == maps.web.LEGEND_MAX < 60  # the runtime shows LEGEND_MAX rows + "and N more"
 
 
 def test_unknown_categories_get_a_deterministic_palette(grid_parcels):
@@ -433,7 +435,7 @@ def test_plain_folium_maps_are_inlined_or_refused():
 
 def test_hillshade_overlay_is_placed_by_the_dems_corners(plane_dem):
     z, transform = plane_dem
-    uri, bounds = maps._hillshade_overlay((z, transform, UTM47))
+    uri, bounds = maps.web._hillshade_overlay((z, transform, UTM47))
     rows, cols = z.shape
     to_ll = Transformer.from_crs(UTM47, "EPSG:4326", always_xy=True)
     lon, lat = to_ll.transform([X0, X0 + cols * 20.0], [Y0, Y0 + rows * 20.0])
@@ -560,7 +562,7 @@ def plan_layers(grid_parcels):
 @pytest.mark.parametrize(("span", "expected"), [(730, 500), (100, 100), (99.9, 50), (0.3, 0.2), (2600, 2000),
                                                 (19_999, 10_000)])
 def test_nice_length(span, expected):
-    from landuse._static_maps import nice_length
+    from landuse.maps._static import nice_length
 
     assert nice_length(span) == pytest.approx(expected)
 
@@ -568,7 +570,7 @@ def test_nice_length(span, expected):
 @pytest.mark.parametrize(("width", "labels"), [(1000, ["0", "0.5", "1 km"]), (500, ["0", "250", "500 m"]),
                                                 (2000, ["0", "1", "2 km"])])
 def test_scale_bar_labels_use_one_unit(width, labels):
-    from landuse._static_maps import _new_figure, _scale_bar
+    from landuse.maps._static import _new_figure, _scale_bar
 
     fig = _new_figure(50, 50)
     ax = fig.add_axes((0, 0, 1, 1))
@@ -580,7 +582,7 @@ def test_scale_bar_labels_use_one_unit(width, labels):
 
 
 def test_nice_length_error():
-    from landuse._static_maps import nice_length
+    from landuse.maps._static import nice_length
 
     with pytest.raises(SchemaError, match="scale-bar length"):
         nice_length(0)
@@ -623,7 +625,7 @@ def test_plan_map_furniture(plan_layers):
 def test_lao_font_has_every_glyph_of_the_labels():
     from matplotlib.ft2font import FT2Font
 
-    from landuse._static_maps import _register_lao_font
+    from landuse.maps._static import _register_lao_font
 
     path = _register_lao_font()
     assert path is not None and "NotoSansLao" in path

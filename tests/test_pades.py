@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from landuse import certificates
-from landuse._pades import DEFAULT_STAMP_BOX, self_signed_certificate, sign_pdf_pades, write_signed_pdf
+from landuse.certificates._pades import DEFAULT_STAMP_BOX, self_signed_certificate, sign_pdf_pades, write_signed_pdf
 from landuse.errors import LanduseError, OutputExistsError, SchemaError
 from conftest import have
 from test_certificates import _allocations, _households, _parcels, _villages

@@ -115,7 +115,7 @@ def test_run_plan_one_village_is_complete_and_reproducible(tmp_path):
 
 @pytest.mark.slow
 def test_one_failing_village_does_not_lose_the_others(tmp_path, monkeypatch):
-    from landuse import _plan_run
+    from landuse.plan import _run as _plan_run
 
     hh = __import__("pandas").read_csv(datasets.get_path("households"), dtype=str)
     two = sorted(hh["village_id"].value_counts().sort_values(kind="mergesort").index[:2])

@@ -1,4 +1,4 @@
-"""Tests of landuse.register and of signed certificates issued into it.
+"""Tests of landuse.certificates.register and of signed certificates issued into it.
 
 Lifecycle transitions, the hash chain, locking, bad register files, the invariant
 (at most one current certificate per parcel, matching the allocation) as a hypothesis
@@ -26,9 +26,14 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from landuse import _digest, certificates, keys
+import landuse.certificates._seal
+from landuse import certificates
+
+from landuse.certificates import _digest
+
+from landuse.certificates import keys
 from landuse.errors import LanduseError, RegisterError
-from landuse.register import open_register
+from landuse.certificates.register import open_register
 from conftest import have
 from test_certificates import ISSUE, _allocations, _households, _parcels, _villages, _write
 
@@ -206,7 +211,7 @@ def test_other_geopackage_is_not_a_register(tmp_path):
 
 _ISSUER = textwrap.dedent("""
     import datetime as dt, sys
-    from landuse.register import open_register
+    from landuse.certificates.register import open_register
     from landuse.errors import RegisterError
     reg = open_register(sys.argv[1])
     tag = sys.argv[2]
@@ -570,7 +575,7 @@ def test_degenerate_parcel_fails_alone(tmp_path, key):
 
 
 def test_drawing_failure_fails_only_that_certificate(tmp_path, monkeypatch):
-    from landuse import _cert_layout
+    from landuse.certificates import _layout as _cert_layout
 
     real = _cert_layout.draw
 
@@ -603,7 +608,7 @@ def test_drawing_failure_fails_only_that_certificate(tmp_path, monkeypatch):
     (dt.datetime(2026, 1, 14, 17, 0), "UTC", dt.date(2026, 1, 14)),
 ])
 def test_district_today_in_the_district_time_zone(utc, tz, expected):
-    from landuse.register import district_today
+    from landuse.certificates.register import district_today
 
     assert district_today(tz, now=utc.replace(tzinfo=dt.timezone.utc)) == expected
 
@@ -629,7 +634,7 @@ def test_keys_verifier_page_passes_the_register_keys(issued, key, tmp_path, monk
         Path(path).write_text("page")
         return Path(path)
 
-    monkeypatch.setitem(sys.modules, "landuse._verifier_page",
+    monkeypatch.setitem(sys.modules, "landuse.certificates._verifier_page",
                         types.SimpleNamespace(write_verifier_page=write_verifier_page))
     from landuse.cli.main import cli
 
@@ -667,7 +672,7 @@ def test_cli_issue_supersede_and_verify(tmp_path, key):
     # no --issue-date: the new certificates get today's date (district time), the others keep theirs
     res = runner.invoke(cli, ["-q", *base, "--households", str(tmp_path / "hh2.csv"), "--out", str(tmp_path / "b")])
     assert res.exit_code == 0, res.output
-    from landuse.register import district_today
+    from landuse.certificates.register import district_today
 
     cur = open_register(regpath).current().set_index("parcel_id")
     h1 = cur[cur["household_id"] == "H1"]
@@ -730,7 +735,7 @@ def test_pades_signs_each_pdf_for_real(tmp_path, key):
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    certificates._PADES.clear()
+    certificates._seal._PADES.clear()
     regpath = tmp_path / "district" / "register.gpkg"
     res = _write(tmp_path / "p", key_file=key.private_path, pades=True, register=regpath)
     assert len(res.files) == 5
@@ -758,9 +763,9 @@ def test_pades_hook_signs_each_pdf(tmp_path, key, monkeypatch):
 
     fake = types.SimpleNamespace(sign_pdf_pades=sign_pdf_pades,
                                  self_signed_certificate=lambda k, *, district: f"cert:{district}")
-    monkeypatch.setitem(sys.modules, "landuse._pades", fake)
-    monkeypatch.setattr("landuse._pades", fake, raising=False)
-    certificates._PADES.clear()
+    monkeypatch.setitem(sys.modules, "landuse.certificates._pades", fake)
+    monkeypatch.setattr("landuse.certificates._pades", fake, raising=False)
+    certificates._seal._PADES.clear()
     res = _write(tmp_path / "p", key_file=key.private_path, pades=True)
     assert len(calls) == 5 and {c[0] for c in calls} == {key.key_id}
     assert calls[0][1:] == ("cert:Xay", "land-use certificate", "Xay, Oudomxai")
@@ -785,7 +790,7 @@ def test_rerun_into_the_same_folder_removes_superseded_files(tmp_path, key):
 def test_plan_certificate_settings_reach_write_certificates(tmp_path, monkeypatch):
     import dataclasses
 
-    from landuse import _plan_outputs
+    from landuse.plan import _products as _plan_outputs
     from landuse.datasets import get_path
     from landuse.plan import load_plan
 
@@ -799,7 +804,7 @@ def test_plan_certificate_settings_reach_write_certificates(tmp_path, monkeypatc
 
 
 def test_run_plan_overrides_the_plan_certificate_table(tmp_path, monkeypatch):
-    from landuse import _plan_run
+    from landuse.plan import _run as _plan_run
     from landuse.datasets import get_path
     from landuse.plan import run_plan
 

@@ -17,7 +17,9 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
-from landuse import _plan_run, datasets, plan
+from landuse import datasets, plan
+
+from landuse.plan import _run as _plan_run
 from landuse.errors import LanduseError
 
 DATA = datasets.get_path("plan").parent

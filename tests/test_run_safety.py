@@ -28,7 +28,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from landuse import _outputs, datasets, plan
+from landuse import datasets, plan
+
+from landuse.plan import _folder as _outputs
 from landuse.cli.main import cli
 from landuse.errors import LanduseWarning, OutputExistsError, OutputFolderError
 
@@ -337,7 +339,7 @@ def test_very_long_names_are_one_line(tmp_path):
 
 
 def test_unexpected_errors_are_one_line_without_traceback(monkeypatch, tmp_path):
-    from landuse import _plan_run
+    from landuse.plan import _run as _plan_run
 
     def boom(*args, **kwargs):
         raise KeyError("a bug")
@@ -367,7 +369,7 @@ def pause(marker):
 
 
 def patch(point, marker):
-    from landuse import _plan_outputs
+    from landuse.plan import _products as _plan_outputs
 
     if point == "geopackage":  # after the GeoPackage is written
         real = _plan_outputs._write_geopackage
@@ -508,8 +510,9 @@ def test_two_concurrent_runs_one_succeeds_one_is_refused(tmp_path):
 # -- isolation of the later steps --------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_failing_later_step_fails_only_its_village(tmp_path, monkeypatch):
-    from landuse import _plan_report, certificates, maps
+    from landuse import certificates, maps
 
+    from landuse.plan import _report as _plan_report
     bad, good = _smallest_villages(2)
     p = _tiny_plan(tmp_path / "in", [bad, good])
 
@@ -520,9 +523,9 @@ def test_a_failing_later_step_fails_only_its_village(tmp_path, monkeypatch):
             return real(*args, **kwargs)
         return wrapped
 
-    monkeypatch.setattr(maps, "interactive_map", breaks_on(
+    monkeypatch.setattr(maps.web, "interactive_map", breaks_on(
         maps.interactive_map, lambda layers, **kw: set(layers["villages"]["village_id"])))
-    monkeypatch.setattr(certificates, "write_certificates", breaks_on(
+    monkeypatch.setattr(certificates.issue, "write_certificates", breaks_on(
         certificates.write_certificates, lambda alloc, **kw: set(alloc["village_id"])))
     monkeypatch.setattr(_plan_report, "village_page", breaks_on(
         _plan_report.village_page, lambda plan_, village, result, *a: {result.village_id}))

@@ -1,4 +1,4 @@
-"""Tests of landuse.scheme and ``landuse irrigation``: scheme files, command area, sizing, CLI.
+"""Tests of landuse.schemes and ``landuse irrigation``: scheme files, command area, sizing, CLI.
 
 The synthetic terrain is the tilted plane of conftest (z = 500 + 0.1 (x - X0) + 0.05 (y - Y0),
 20 m cells) with 100 m square parcels aligned on the grid, so each parcel's mean elevation is
@@ -19,7 +19,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landuse import canal, scheme
+from landuse import schemes as scheme
+
+from landuse.schemes import canal
 from landuse.errors import CRSError, IrrigationError, RuleError
 from landuse.raster import Raster
 from tests.conftest import UTM47, X0, Y0, square, tilted_plane
@@ -414,7 +416,7 @@ def test_size_scheme_crs_mismatch(parcels, dem):
 
 
 def test_dem_catchment_when_hydrology_is_available(parcels):
-    import landuse.hydrology  # noqa: F401  (the DEM path needs it)
+    import landuse.terrain.hydrology  # noqa: F401  (the DEM path needs it)
     dem = valley_dem()
     row = 39
     x, y = X0 + 610.0, Y0 + 1000.0 - (row + 0.5) * 20.0
@@ -440,7 +442,7 @@ def test_dem_catchment_when_hydrology_is_available(parcels):
 
 
 def test_dem_catchment_failure_falls_back_to_file_value(parcels, dem):
-    import landuse.hydrology  # noqa: F401  (the DEM path needs it)
+    import landuse.terrain.hydrology  # noqa: F401  (the DEM path needs it)
     (spec,) = scheme.parse_schemes(BASE)  # the plane has no stream near the intake
     res = scheme.size_scheme(spec, climate(), dem=dem, parcels=parcels)
     assert res.summary["catchment_area_km2"] == 4.0

@@ -1,4 +1,4 @@
-"""Tests of landuse.subdivision.subdivide."""
+"""Tests of landuse.allocation.subdivision.subdivide."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from landuse.errors import CRSError, GeometryError, SchemaError
-from landuse.subdivision import subdivide
+from landuse.allocation.subdivision import subdivide
 
 UTM = "EPSG:32647"
 

@@ -1,4 +1,4 @@
-"""Tests of landuse.topology on hand-made 100 m (1 ha) squares in UTM 47N."""
+"""Tests of landuse.check.topology on hand-made 100 m (1 ha) squares in UTM 47N."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
 from landuse.errors import CRSError, GeometryError, SchemaError
-from landuse.topology import SIDES, adjacency, gaps, neighbours, outside_village, overlaps
+from landuse.check.topology import SIDES, adjacency, gaps, neighbours, outside_village, overlaps
 
 UTM47 = "EPSG:32647"
 X0, Y0 = 500_000.0, 2_290_000.0

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Polygon, box
 
+import landuse.zoning._grid
 from landuse import zoning
-from landuse._zoning_rules import DEFAULT_RULES_PATH, parse_rules
+from landuse.zoning._rules import DEFAULT_RULES_PATH, parse_rules
 from landuse.errors import CRSError, DataReadError, RasterError, RuleError, SchemaError
 from landuse.raster import Raster
 
@@ -234,7 +235,7 @@ def test_stream_distance_is_exact_near_the_stream():
     streams = gpd.GeoDataFrame(geometry=[line], crs=UTM47)
     cells = np.ones(dem.shape, bool)
     thresholds = (30.0, 100.0, 247.5)
-    d = zoning._stream_distance(streams, dem, cells=cells, thresholds_m=thresholds)
+    d = zoning._grid._stream_distance(streams, dem, cells=cells, thresholds_m=thresholds)
     rows, cols = np.indices(dem.shape)
     xs = X0 + (cols + 0.5) * CELL
     ys = Y0 + 40 * CELL - (rows + 0.5) * CELL
@@ -318,7 +319,7 @@ def test_merge_goes_to_longest_shared_border():
         [1, 1, 1, 2, 2],
     ])
     region = np.ones_like(zone, bool)
-    out = zoning._merge_small_patches(zone, region, 3, {1: 0, 2: 1, 3: 2})
+    out = zoning._grid._merge_small_patches(zone, region, 3, {1: 0, 2: 1, 3: 2})
     # patch 3 (2 cells) shares 4 edges with zone 1 and 2 with zone 2
     assert (out[1:3, 2] == 1).all()
     assert (out == np.where(zone == 3, 1, zone)).all()
@@ -649,7 +650,7 @@ def _demo():
 @pytest.mark.slow
 def test_demo_zoning_is_plausible():
     villages, dem, forest = _demo()
-    from landuse.hydrology import streams as derive
+    from landuse.terrain.hydrology import streams as derive
 
     streams = derive(dem)
     res = zoning.zone_villages(villages, dem, forest=forest, streams=streams)
@@ -664,13 +665,13 @@ def test_demo_zoning_is_plausible():
     assert forest_ha / res.table["area_ha"].sum() > 0.40
     # paddy only on gentle slopes near streams
     paddy_cells = res.zone_raster.data == res.rules.zone_codes["PADDY"]
-    slope = zoning._slope_pct(dem)
+    slope = zoning._grid._slope_pct(dem)
     limit = res.rules.slope_limit_pct("paddy")
     assert paddy_cells.sum() > 0
     # all but smoothing / merging artefacts lie on slopes within the paddy limit
     assert np.mean(slope[paddy_cells] <= limit) > 0.9
     assert np.nanmean(slope[paddy_cells]) < np.nanmean(slope[res.zone_raster.data > 0]) / 3
-    dist = zoning._stream_distance(streams, dem, cells=paddy_cells, thresholds_m=[300.0])
+    dist = zoning._grid._stream_distance(streams, dem, cells=paddy_cells, thresholds_m=[300.0])
     assert np.mean(dist[paddy_cells] <= 300 + 2 * 20) > 0.9
     # the demo's paddy parcels (valley floors) lie in paddy land, not in riparian protection
     from landuse import datasets, io
@@ -693,7 +694,7 @@ def test_merge_small_patches_invariants(seed, min_cells):
     region = np.ones(zone.shape, bool)
     region[:, :2] = rng.random() < 0.5  # sometimes a ragged region
     zone = np.where(region, zone, 0)
-    out = zoning._merge_small_patches(zone, region, min_cells, {1: 0, 2: 1, 3: 2})
+    out = zoning._grid._merge_small_patches(zone, region, min_cells, {1: 0, 2: 1, 3: 2})
     assert (out[~region] == 0).all()
     assert set(np.unique(out[region])) <= set(np.unique(zone[region]))
     n_patches = 0
@@ -796,7 +797,7 @@ def test_min_mapping_unit_counts_only_the_area_inside_the_village():
 def test_region_weights_are_exact_cell_fractions():
     dem = plane(20.0, rows=20, cols=20)
     geom = Polygon([(X0 + 33, Y0 + 41), (X0 + 301, Y0 + 17), (X0 + 250, Y0 + 333)])
-    win, touch, region, weight = zoning._region(geom, dem, weights=True)
+    win, touch, region, weight = zoning._grid._region(geom, dem, weights=True)
     assert weight.sum() * CELL * CELL == pytest.approx(geom.area, rel=1e-9)
     assert ((weight > 0) <= touch).all() and (touch <= region).all()
 
@@ -823,5 +824,5 @@ def test_locked_patches_are_never_merged():
     zone = np.array([[1, 1, 1, 1], [1, 2, 1, 1], [1, 1, 1, 1]])
     region = np.ones_like(zone, bool)
     locked = zone == 2
-    assert (zoning._merge_small_patches(zone, region, 3, {1: 0, 2: 1}, None, locked) == zone).all()
-    assert (zoning._merge_small_patches(zone, region, 3, {1: 0, 2: 1}) == 1).all()
+    assert (zoning._grid._merge_small_patches(zone, region, 3, {1: 0, 2: 1}, None, locked) == zone).all()
+    assert (zoning._grid._merge_small_patches(zone, region, 3, {1: 0, 2: 1}) == 1).all()

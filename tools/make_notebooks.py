@@ -29,9 +29,9 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
                  "assert (report['severity'] == 'error').sum() == 0\nreport['severity'].value_counts()"),
         ("md", "## Terrain: slope like `gdaldem`, streams and parcel statistics\n\n"
                "Statistics weight each DEM cell by the share of it the parcel covers (as exactextract)."),
-        ("code", "from landuse import hydrology, parcels, terrain\n\n"
+        ("code", "from landuse import parcels, terrain\n\n"
                  "slope = terrain.slope(demo.dem, units='percent')\n"
-                 "streams = hydrology.streams(demo.dem, min_area_km2=0.5)\n"
+                 "streams = terrain.streams(demo.dem, min_area_km2=0.5)\n"
                  "metrics = parcels.parcel_metrics(demo.parcels, demo.dem, streams=streams, villages=demo.villages)\n"
                  "metrics[['area_ha', 'slope_mean_deg', 'share_slope_gt_30pct', 'distance_to_stream_m']].describe().round(2)"),
         ("code", "by_type = metrics.join(demo.parcels['land_type']).groupby('land_type')['slope_mean_deg'].mean()\n"
@@ -46,7 +46,7 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
         ("md", "# Zoning and household allocation\n\nDraft the zoning of one village from the Lao PLUP default "
                "rules, check the parcels against it, compute the households' entitlements and allocate plots "
                "with a min–max fair integer programme (HiGHS)."),
-        ("code", "from landuse import datasets, zoning, entitlements, allocation\n\ndemo = datasets.load_demo()\n"
+        ("code", "from landuse import datasets, zoning, allocation\n\ndemo = datasets.load_demo()\n"
                  "vid = demo.households['village_id'].value_counts().idxmin()  # the smallest village\n"
                  "village = demo.villages[demo.villages['village_id'] == vid]\n"
                  "parcels = demo.parcels[demo.parcels['village_id'] == vid]\n"
@@ -60,7 +60,7 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
                "household's entitlement it does not get), then the total shortfall, then fragmentation.\n\n"
                "## Entitlements\n\nEach figure comes with the sentence that produced it, to be read out in "
                "the village meeting."),
-        ("code", "ent = entitlements.entitlements(households)\nent.head(6)"),
+        ("code", "ent = allocation.entitlements(households)\nent.head(6)"),
         ("code", "res = allocation.allocate(parcels, households, villages=village, time_limit_s=20)\n"
                  "{k: res.metrics[k] for k in ('status', 'mip_gap', 'max_shortfall_ha', 'total_shortfall_ha', 'gini')}"),
         ("code", "base = allocation.greedy_baseline(parcels, households, villages=village)\n"
@@ -106,12 +106,12 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
         ("md", "# Irrigation schemes\n\nFAO-56 reference evapotranspiration, the paddy water balance, the "
                "design duty, the dependable low flow of the catchment above each intake and the canal, for "
                "the demo's three candidate schemes (about 21.5 ha and 32 families)."),
-        ("code", "from landuse import datasets, irrigation, scheme\n\ndemo = datasets.load_demo()\n"
+        ("code", "from landuse import datasets, irrigation, schemes\n\ndemo = datasets.load_demo()\n"
                  "et0 = irrigation.et0_monthly(demo.climate, lat_deg=20.69, elevation_m=640.0)\net0.round(2)"),
         ("md", "FAO-56 Example 18 (Uccle, 6 July) as a check: 3.88 mm/day."),
         ("code", "round(float(irrigation.et0_penman_monteith(tmax_c=21.5, tmin_c=12.3, lat_deg=50.8, elevation_m=100,\n"
                  "    doy=187, u2_m_s=2.078, rh_max_pct=84, rh_min_pct=63, sunshine_h=9.25)), 2)"),
-        ("code", "specs = scheme.schemes_from_dict(demo.schemes)\nresults = [scheme.size_scheme(s, demo.climate, dem=demo.dem, parcels=demo.parcels) for s in specs]\n"
+        ("code", "specs = schemes.schemes_from_dict(demo.schemes)\nresults = [schemes.size_scheme(s, demo.climate, dem=demo.dem, parcels=demo.parcels) for s in specs]\n"
                  "import pandas as pd\ntable = pd.DataFrame([{k: r.summary[k] for k in ('scheme_id', 'area_ha', 'families', 'design_duty_l_s_ha', 'design_flow_l_s', 'dependable_flow_l_s', 'source_sufficient')} for r in results])\ntable"),
         ("code", "# designed on the peak 10-day requirement: never below the largest monthly mean\n"
                  "assert all(r.summary['design_duty_l_s_ha'] >= r.summary['monthly_max_duty_l_s_ha'] for r in results)\n"
@@ -137,7 +137,7 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
                  "village = demo.villages[demo.villages['village_id'] == vid]\n"
                  "res = allocation.allocate(parcels, demo.households[demo.households['village_id'] == vid], villages=village, time_limit_s=10)\n"
                  "few = res.allocations.sort_values('certificate_no').head(3)\n"
-                 "from landuse import keys\n"
+                 "from landuse.certificates import keys\n"
                  "key = keys.init_keys(out / 'district' / 'demo-key.pem')  # the district's signing key (keep it secret)\n"
                  "batch = certificates.write_certificates(few, households=demo.households, villages=demo.villages,\n"
                  "    parcels=demo.parcels, out_dir=out / 'certificates', issue_date='2026-01-15',\n"

@@ -39,7 +39,7 @@ def _issue_date(value: str | None, out: Path, timezone: str | None = None) -> _d
     if len(dates) > 1:
         raise click.BadParameter(f"the certificates in {out} have several issue dates ({', '.join(sorted(dates))})",
                                  param_hint="--issue-date")
-    from landuse.register import district_today
+    from landuse.certificates.register import district_today
 
     return district_today(timezone or "Asia/Vientiane")
 
@@ -48,7 +48,7 @@ def passphrase_for(key_file: str | None) -> str | None:
     """Ask for the key's passphrase when the key is encrypted and $LANDUSE_KEY_PASSPHRASE is not set."""
     import os
 
-    from landuse import keys
+    from landuse.certificates import keys
 
     if key_file is None or os.environ.get(keys.PASSPHRASE_ENV) or not keys.key_needs_passphrase(key_file):
         return None
@@ -109,7 +109,7 @@ def certificates(ctx, allocations_path, households_path, villages_path, parcels_
     folder = Path(out)
     if register_path is not None and issue_date is None:
         # with the district register, certificates already issued keep their own dates; new ones get today's
-        from landuse.register import DEFAULT_TIMEZONE, district_today, open_register
+        from landuse.certificates.register import DEFAULT_TIMEZONE, district_today, open_register
 
         tz = timezone or (open_register(register_path).timezone if Path(register_path).exists() else DEFAULT_TIMEZONE)
         date = district_today(tz)
@@ -160,8 +160,8 @@ def verify(ctx, pdfs, register_path, public_keys, allow_unsigned, no_qr, workers
     geometry, issue_date, signature, qr...). Exit code 0 when all are VALID (or
     UNSIGNED with --allow-unsigned), 1 otherwise, 2 for a usage error.
     """
-    from landuse import keys
-    from landuse._cert_verify import is_district_register
+    from landuse.certificates import keys
+    from landuse.certificates._verify import is_district_register
     from landuse.certificates import verify_certificates
 
     register = None

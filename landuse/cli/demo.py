@@ -28,7 +28,7 @@ DEMO_KEY_NAME = "DEMO-KEY-not-for-real-certificates.pem"
 
 def demo_key(folder: Path) -> Path:
     """The demo's signing key in *folder*, created once (so reruns sign with the same key)."""
-    from landuse import keys
+    from landuse.certificates import keys
 
     path = folder / DEMO_KEY_NAME
     if not path.exists():
@@ -105,7 +105,7 @@ def command(ctx: click.Context, out: str, workers: int | None, summary_only: boo
     data = (json.dumps(s, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     target = out_dir / "demo_data.json"
     if summary_only:
-        from landuse import _outputs
+        from landuse.plan import _folder as _outputs
 
         plan_path = datasets.get_path("plan")
         meta = {"name": "demo data summary", "path": str(plan_path), "sha256": _outputs.sha256_file(plan_path)}

@@ -22,7 +22,7 @@ def keys_group() -> None:
 @overwrite_option
 def init(key_file: str, passphrase: bool, overwrite: bool) -> None:
     """Create KEY_FILE (private key, owner-only) and KEY_FILE's .pub.pem (public key)."""
-    from landuse import keys
+    from landuse.certificates import keys
 
     secret = None
     if passphrase:
@@ -39,7 +39,7 @@ def init(key_file: str, passphrase: bool, overwrite: bool) -> None:
 @click.argument("key_file", type=click.Path(dir_okay=False))
 def show(key_file: str) -> None:
     """Print the key id and fingerprint of a public (or private) key file."""
-    from landuse import keys
+    from landuse.certificates import keys
 
     path = Path(key_file)
     if b"PRIVATE KEY" in path.read_bytes()[:200]:
@@ -63,8 +63,8 @@ def show(key_file: str) -> None:
 def verifier_page(out: str, public_keys: tuple[str, ...], register_path: str | None, label: str,
                   overwrite: bool) -> None:
     """Write OUT.html: an offline page that checks certificate QR codes on a phone."""
-    from landuse import keys
-    from landuse._verifier_page import write_verifier_page
+    from landuse.certificates import keys
+    from landuse.certificates._verifier_page import write_verifier_page
 
     entries = []
     for k in public_keys:
@@ -72,7 +72,7 @@ def verifier_page(out: str, public_keys: tuple[str, ...], register_path: str | N
         entries.append({"key_id": keys.key_id(pub), "spki_der_b64": keys.public_key_spki_b64(pub),
                         "label": label or Path(k).name})
     if register_path:
-        from landuse.register import open_register
+        from landuse.certificates.register import open_register
 
         entries.extend(open_register(register_path).public_key_rows())
     if not entries:

@@ -13,13 +13,13 @@ _register_arg = click.option("--register", "register_path", required=True, type=
 
 
 def _open(path: str):
-    from landuse.register import open_register
+    from landuse.certificates.register import open_register
 
     return open_register(path)
 
 
 def _actor(actor: str | None) -> str:
-    from landuse.certificates import _default_actor
+    from landuse.certificates._seal import _default_actor
 
     return actor or _default_actor()
 
@@ -88,10 +88,10 @@ def transfer(register_path: str, certificate_no: str, household_id: str, holder_
              reason: str, issue_date: str | None, validity_years: int, key_file: str | None,
              actor: str | None) -> None:
     """Record a transfer or inheritance: supersede CERTIFICATE_NO by one for a new holder."""
-    from landuse import keys
-    from landuse.certificates import _add_years
+    from landuse.certificates import keys
+    from landuse.certificates.issue import _add_years
     from landuse.cli.certificates import passphrase_for
-    from landuse.register import district_today
+    from landuse.certificates.register import district_today
 
     reg = _open(register_path)
     try:

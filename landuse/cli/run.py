@@ -13,7 +13,7 @@ def _ask_passphrase(key_file) -> None:
     """Ask once for an encrypted key's passphrase; kept in this process's environment only."""
     import os
 
-    from landuse import keys
+    from landuse.certificates import keys
 
     if key_file is not None and (secret := passphrase_for(str(key_file))):
         os.environ[keys.PASSPHRASE_ENV] = secret

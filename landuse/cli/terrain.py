@@ -1,7 +1,7 @@
 """``landuse slope``, ``landuse parcel-stats`` and ``landuse streams``: terrain from the shell.
 
 A thin layer over :mod:`landuse.terrain`, :mod:`landuse.parcels` and
-:mod:`landuse.hydrology`: parse, call the library, write with :mod:`landuse.io`.
+:mod:`landuse.terrain.hydrology`: parse, call the library, write with :mod:`landuse.io`.
 """
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ def parcel_stats(parcels_path: str, dem_path: str, out: str, thresholds: tuple[f
 @overwrite_option
 def streams(dem_path: str, out: str, min_area_km2: float, overwrite: bool) -> None:
     """Stream lines (D8 after filling depressions) with Strahler order and upstream area."""
-    from landuse import hydrology, io
+    from landuse import io
 
+    from landuse.terrain import hydrology
     lines = hydrology.streams(dem_path, min_area_km2=min_area_km2)
     io.write_vector(lines, out, layer="streams", overwrite=overwrite)
     click.echo(f"{len(lines)} stream segments (>= {min_area_km2:g} km2) -> {out}")

@@ -1,0 +1,11 @@
+"""Land-use certificates: issue and verify (:mod:`landuse.certificates.issue`), district
+signing keys (:mod:`landuse.certificates.keys`) and the district register
+(:mod:`landuse.certificates.register`).
+
+The public names are listed in ``__init__.pyi`` and loaded on first use, so that importing
+one capability does not import the others' heavy dependencies.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

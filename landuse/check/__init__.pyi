@@ -1,0 +1,17 @@
+# The public face of this room: what `from landuse.check import ...` gives.
+# Read at import time by lazy_loader.attach_stub (landuse/check/__init__.py).
+from .linter import (
+    CODES as CODES,
+    SEVERITIES as SEVERITIES,
+    check_files as check_files,
+    check_inputs as check_inputs,
+)
+
+from .topology import (
+    SIDES as SIDES,
+    adjacency as adjacency,
+    gaps as gaps,
+    neighbours as neighbours,
+    outside_village as outside_village,
+    overlaps as overlaps,
+)

@@ -1,0 +1,710 @@
+"""Audit a planner's inputs before any planning, like a linter for cadastral data.
+
+:func:`check_inputs` takes layers already in memory, :func:`check_files` reads files
+with the :mod:`landuse.io` readers (``validate=False``). Both return every problem
+found as one table and never raise for bad data: an unreadable file or a missing
+column becomes one error row, and the checks that cannot run without it are
+skipped with an ``info`` row saying so.
+
+Each row has a ``severity`` (``error``: the data cannot be planned with as it is;
+``warning``: probably wrong, look at it; ``info``: what was not checked), a stable
+``code`` (see :data:`CODES`), the ``layer``, the ``feature_id`` (the id of the
+feature, ``"row N"`` when it has none, the village for ``GAP`` and ``SLIVER``, or
+None for the whole layer) and a
+``message`` naming what was found and how to fix it. ``landuse check`` prints the
+table and exits with 1 when there is any error.
+
+Rules that need a threshold
+---------------------------
+* Parcel overlaps of at least ``overlap_min_m2`` are reported: an error from 1 m²,
+  a warning below (digitising noise, fix by snapping).
+* A parcel reaching outside its village is ``PARCEL_OUTSIDE_VILLAGE`` when at least
+  99.9 % of it lies outside, else ``PARCEL_CROSSES_VILLAGE``: an error when 1 % or
+  more of the parcel is outside, a warning below.
+* Gaps and slivers follow :func:`landuse.check.topology.gaps` (``GAP``: a hole enclosed
+  by parcels, up to ``gap_max_m2``, 0.25 ha by default; ``SLIVER``: an uncovered strip narrower than ``sliver_max_width_m``
+  running along parcels); both are warnings.
+* A slope raster declared in degrees *looks like percent* when at least 0.1 % of
+  its cells exceed 90 (impossible in degrees; a percent raster of hilly land has
+  many) — an error — or when nothing exceeds 90 but the 99th percentile is above
+  60° (1 % of the land steeper than 60° is implausible for farmland, while percent
+  values of 60-90 are common) — a warning. Fewer than 0.1 % of cells above 90 is
+  reported as ``VALUE_RANGE``. With a DEM on the same grid, the slope raster is
+  also compared with the DEM's own slope in both units (``SLOPE_LOOKS_PERCENT``,
+  ``SLOPE_LOOKS_DEGREES``), which catches percent rasters of gentle land too.
+* DEM nodata holes are nodata cells inside the villages' footprint (inside the
+  parcels when no villages are given; inside the raster, not touching its edge,
+  when neither is given).
+* A declared ``area_ha`` differing from the geometry's area by more than 5 % (and
+  0.01 ha) is ``AREA_MISMATCH`` (warning).
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> x, y = 800_000, 2_290_000  # UTM 47N, in Oudomxay
+>>> villages = gpd.GeoDataFrame({"village_id": ["V1"], "name_en": ["Pasak"],
+...     "name_lo": ["ປ່າສັກ"]}, geometry=[box(x, y, x + 300, y + 100)], crs="EPSG:32647")
+>>> parcels = gpd.GeoDataFrame({"parcel_id": ["A", "B", "C"], "village_id": "V1",
+...     "land_type": ["paddy", "upland", "rice field"]},
+...     geometry=[box(x + a, y, x + a + 100, y + 100) for a in (0, 90, 190)],
+...     crs="EPSG:32647")
+>>> report = check_inputs(villages=villages, parcels=parcels)
+>>> report[["severity", "code", "feature_id"]]
+  severity               code feature_id
+0    error  LAND_TYPE_UNKNOWN          C
+1    error     PARCEL_OVERLAP          A
+>>> print(report.message[1])
+parcels 'A' and 'B' overlap by 1,000.0 m² (10.0 % of 'A', 10.0 % of 'B'). Fix: redraw the shared boundary so that each piece of land belongs to one parcel (snap the vertices in QGIS)
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse import _validate
+from landuse.check._base import (
+    CODES,
+    SEVERITIES,
+    _check_crs,
+    _check_geometries,
+    _check_ids,
+    _check_shapes,
+    _check_z,
+    _crs_name,
+    _fid,
+    _fmt,
+    _fmt_m2,
+    _fmt_pct,
+    _missing_columns,
+    _ref_fix,
+    _Report,
+    _require_frame,
+    _same_crs,
+    _text_encoding,
+    _to_numbers,
+)
+from landuse.check._rasters import (
+    _as_raster,
+    _check_dem_values,
+    _check_raster,
+    _check_slope_against_dem,
+    _check_slope_values,
+)
+from landuse.check._tables import (
+    _check_climate,
+    _check_histories,
+    _check_households,
+    _check_rule_columns,
+)
+from landuse.errors import DataReadError, LanduseError, LanduseWarning, SchemaError
+
+__all__ = ["CODES", "SEVERITIES", "check_files", "check_inputs"]
+
+
+# -- layer checks ----------------------------------------------------------------------
+def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
+    from landuse.check import topology
+    from landuse.io import REQUIRED
+
+    layer = "villages"
+    state: dict[str, Any] = {"gdf": villages, "ids": None, "usable": None, "crs_ok": False}
+    missing = _missing_columns(rep, villages, REQUIRED["villages"], layer)
+    state["crs_ok"] = _check_crs(rep, villages.crs, layer)
+    id_col = "village_id" if "village_id" not in missing else None
+    good = _check_geometries(rep, villages, layer, id_col)
+    _check_z(rep, villages, layer, id_col, villages.attrs.get("z_dropped", 0))
+    if state["crs_ok"]:
+        good = _check_shapes(rep, villages, layer, id_col, good)
+        if good.any():
+            c = villages.geometry[good].centroid
+            state["centre"] = (float(np.median(c.x)), float(np.median(c.y)))
+    if id_col is None:
+        rep.skipped(
+            layer,
+            "village ids, parcels' and households' villages",
+            "the column 'village_id' is missing",
+        )
+        return state
+    usable = _check_ids(rep, villages, "village_id", layer) & good
+    state["ids"] = set(villages["village_id"].dropna().astype(str))
+    state["usable"] = villages[usable]
+    for col in [c for c in villages.columns if isinstance(c, str) and c.endswith("_lo")]:
+        _text_encoding(rep, villages, col, layer, "village_id")
+    if state["crs_ok"] and usable.sum() > 1:
+        with rep.guard(layer, "village overlap"):
+            for r in topology.overlaps(
+                villages[usable], min_area_m2=opts["overlap_min_m2"], id_column="village_id"
+            ).itertuples():
+                rep.add(
+                    "warning",
+                    "VILLAGE_OVERLAP",
+                    layer,
+                    r.parcel_id_a,
+                    f"villages {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by "
+                    f"{_fmt(r.overlap_m2 / 1e4, 2)} ha",
+                    "agree the common boundary with both villages and redraw it once",
+                )
+    return state
+
+
+def _check_parcels(
+    rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set | None, opts: dict
+) -> dict:
+    from landuse.check import topology
+    from landuse.io import REQUIRED, normalise_land_types
+
+    layer = "parcels"
+    state: dict[str, Any] = {"gdf": parcels, "usable": None, "crs_ok": False}
+    missing = _missing_columns(rep, parcels, REQUIRED["parcels"], layer)
+    state["crs_ok"] = _check_crs(rep, parcels.crs, layer)
+    id_col = "parcel_id" if "parcel_id" not in missing else None
+    good = _check_geometries(rep, parcels, layer, id_col)
+    _check_z(rep, parcels, layer, id_col, parcels.attrs.get("z_dropped", 0))
+    if state["crs_ok"]:
+        centre = None
+        if vstate and vstate.get("centre") and _same_crs(parcels.crs, vstate["gdf"].crs):
+            centre = vstate["centre"]
+        good = _check_shapes(rep, parcels, layer, id_col, good, centre)
+    usable = good.copy()
+    if id_col is None:
+        rep.skipped(
+            layer,
+            "parcel ids, overlaps, gaps and village boundaries",
+            "the column 'parcel_id' is missing",
+        )
+        usable[:] = False
+    else:
+        usable &= _check_ids(rep, parcels, "parcel_id", layer)
+
+    if "land_type" in parcels.columns:
+        lt = normalise_land_types(parcels["land_type"])
+        bad = ~lt.isin(_validate.LAND_TYPES).to_numpy()
+        for pos in np.flatnonzero(bad):
+            raw = parcels["land_type"].iloc[pos]
+            found = (
+                "land_type is empty"
+                if lt.iloc[pos] is None
+                else f"land_type {raw!r} is not in the vocabulary"
+            )
+            rep.add(
+                "error",
+                "LAND_TYPE_UNKNOWN",
+                layer,
+                _fid(parcels, pos, id_col),
+                found,
+                f"use one of {', '.join(_validate.LAND_TYPES)} (docs/data-contracts.md lists accepted spellings)",
+            )
+
+    _check_area_columns(rep, parcels, layer, id_col, state["crs_ok"], good)
+
+    # references to other layers
+    vids = vstate["ids"] if vstate else None
+    if "village_id" in parcels.columns:
+        if vids is not None:
+            col = parcels["village_id"]
+            for pos in np.flatnonzero((col.isna() | ~col.astype(str).isin(vids)).to_numpy()):
+                v = col.iloc[pos]
+                found = (
+                    "has no village_id"
+                    if pd.isna(v)
+                    else f"village_id {v!r} is not in the villages layer"
+                )
+                rep.add(
+                    "error",
+                    "PARCEL_UNKNOWN_VILLAGE",
+                    layer,
+                    _fid(parcels, pos, id_col),
+                    found,
+                    _ref_fix(
+                        v, vids, "correct the village_id or add the village to the villages layer"
+                    ),
+                )
+    if hh_ids is not None and "household_id" in parcels.columns:
+        col = parcels["household_id"]
+        for pos in np.flatnonzero((col.notna() & ~col.astype(str).isin(hh_ids)).to_numpy()):
+            rep.add(
+                "error",
+                "PARCEL_UNKNOWN_HOUSEHOLD",
+                layer,
+                _fid(parcels, pos, id_col),
+                f"household_id {col.iloc[pos]!r} is not in the households table",
+                _ref_fix(
+                    col.iloc[pos],
+                    hh_ids,
+                    "correct the household_id, add the household, or leave it empty for "
+                    "unallocated land",
+                ),
+            )
+
+    # topology
+    if not state["crs_ok"]:
+        rep.skipped(
+            layer, "overlaps, gaps and village boundaries", "the parcels have no projected CRS"
+        )
+        return state
+    sub = parcels[usable]
+    state["usable"] = sub
+    if len(sub) > 1:
+        with rep.guard(layer, "parcel overlap"):
+            for r in topology.overlaps(sub, min_area_m2=opts["overlap_min_m2"]).itertuples():
+                severity = "error" if r.overlap_m2 >= 1.0 else "warning"
+                rep.add(
+                    severity,
+                    "PARCEL_OVERLAP",
+                    layer,
+                    r.parcel_id_a,
+                    f"parcels {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by {_fmt_m2(r.overlap_m2)} "
+                    f"({_fmt_pct(r.share_a)} of {r.parcel_id_a!r}, {_fmt_pct(r.share_b)} of "
+                    f"{r.parcel_id_b!r})",
+                    "redraw the shared boundary so that each piece of land belongs to one parcel "
+                    "(snap the vertices in QGIS)",
+                )
+    if vstate is None or vstate.get("usable") is None or not vstate["crs_ok"]:
+        if vstate is not None:
+            rep.skipped(
+                layer, "village boundaries, gaps and slivers", "the villages layer is not usable"
+            )
+        return state
+    villages = vstate["usable"]
+    if not _same_crs(parcels.crs, villages.crs):
+        rep.skipped(
+            layer,
+            "village boundaries, gaps and slivers",
+            "parcels and villages are in different CRSs",
+        )
+        return state
+    if "village_id" in sub.columns and len(sub):
+        with rep.guard(layer, "village boundary"):
+            for r in topology.outside_village(sub, villages).itertuples():
+                out = r.kind == "outside"
+                severity = "error" if out or r.share_outside >= 0.01 else "warning"
+                code = "PARCEL_OUTSIDE_VILLAGE" if out else "PARCEL_CROSSES_VILLAGE"
+                found = (
+                    f"the parcel lies outside village {r.village_id!r} ({_fmt(r.area_m2 / 1e4, 2)} ha)"
+                    if out
+                    else f"{_fmt_m2(r.area_outside_m2)} ({_fmt_pct(r.share_outside)}) of the parcel lie "
+                    f"outside village {r.village_id!r}"
+                )
+                fix = (
+                    "correct its village_id or move the parcel into the village territory"
+                    if out
+                    else "clip the parcel to the village boundary or agree a boundary change"
+                )
+                rep.add(severity, code, layer, r.parcel_id, found, fix)
+    if len(sub):
+        with rep.guard(layer, "gap and sliver"):
+            found = topology.gaps(
+                sub,
+                villages,
+                min_area_m2=opts["gap_min_m2"],
+                max_gap_m2=opts["gap_max_m2"],
+                sliver_max_width_m=opts["sliver_max_width_m"],
+            )
+            for r in found.itertuples():
+                c = r.geometry.representative_point()
+                where = f"at x={c.x:.0f} y={c.y:.0f}"
+                between = f" between parcels {r.parcel_ids}" if r.parcel_ids else ""
+                if r.kind == "gap":
+                    rep.add(
+                        "warning",
+                        "GAP",
+                        layer,
+                        r.village_id,
+                        f"a hole of {_fmt_m2(r.gap_m2)} enclosed by parcels{between} {where} belongs to no parcel",
+                        "extend a neighbouring parcel over it, or record it as its own parcel "
+                        "(e.g. land_type 'other')",
+                    )
+                else:
+                    rep.add(
+                        "warning",
+                        "SLIVER",
+                        layer,
+                        r.village_id,
+                        f"an unclaimed sliver of {_fmt_m2(r.gap_m2)}, about {_fmt(r.width_m, 2)} m wide,"
+                        f"{between} {where}",
+                        "snap the neighbouring boundaries together (QGIS snapping / 'Snap geometries to layer')",
+                    )
+    return state
+
+
+def _check_area_columns(
+    rep: _Report, df: Any, layer: str, id_col: str | None, crs_ok: bool, good: np.ndarray
+) -> None:
+    cols = [
+        c for c in df.columns if isinstance(c, str) and (c.endswith("_ha") or c.endswith("_m2"))
+    ]
+    for col in cols:
+        values = _to_numbers(rep, df, col, layer, id_col, required=False)
+        for pos in np.flatnonzero((values < 0).to_numpy()):
+            rep.add(
+                "error",
+                "VALUE_NEGATIVE",
+                layer,
+                _fid(df, pos, id_col),
+                f"{col} is {values.iloc[pos]:g}; an area cannot be negative",
+                f"correct {col} or drop the column (landuse computes areas from the geometry)",
+            )
+        if col == "area_ha" and crs_ok:
+            import shapely
+
+            geom_ha = shapely.area(np.asarray(df.geometry.array, dtype=object)) / 1e4
+            diff = np.abs(values.to_numpy() - geom_ha)
+            bad = good & (values >= 0).to_numpy() & (diff > np.maximum(0.05 * geom_ha, 0.01))
+            for pos in np.flatnonzero(bad):
+                rep.add(
+                    "warning",
+                    "AREA_MISMATCH",
+                    layer,
+                    _fid(df, pos, id_col),
+                    f"area_ha is {values.iloc[pos]:g} but the geometry measures {geom_ha[pos]:.3f} ha",
+                    "check the boundary or the recorded area; certificates use the geometry's area",
+                )
+
+
+# -- public ----------------------------------------------------------------------------
+def _given(**layers: Any) -> dict[str, Any]:
+    """The layers that were passed (not None), in argument order."""
+    return {k: v for k, v in layers.items() if v is not None}
+
+
+def check_inputs(
+    *,
+    villages: Any = None,
+    parcels: Any = None,
+    households: pd.DataFrame | None = None,
+    histories: pd.DataFrame | None = None,
+    climate: pd.DataFrame | None = None,
+    dem: Any = None,
+    slope: Any = None,
+    slope_units: str = "degrees",
+    overlap_min_m2: float = 0.01,
+    gap_min_m2: float = 1.0,
+    gap_max_m2: float = 2500.0,
+    sliver_max_width_m: float = 2.0,
+    entitlements: Any = None,
+) -> pd.DataFrame:
+    """Audit input layers and return every problem found.
+
+    Parameters
+    ----------
+    villages, parcels : geopandas.GeoDataFrame, optional
+        Village territories and land parcels (``docs/data-contracts.md``).
+    households, histories, climate : pandas.DataFrame, optional
+        Household table, plot cultivation histories, monthly climate.
+    dem, slope : Raster, path or (array, transform, crs, nodata), optional
+        Elevation [m] and slope rasters.
+    slope_units : {"degrees", "percent"}, default "degrees"
+        Units the slope raster is declared in.
+    overlap_min_m2 : float, default 0.01
+        Smallest parcel overlap reported. [m²]
+    gap_min_m2 : float, default 1.0
+        Smallest gap or sliver reported. [m²]
+    gap_max_m2 : float, default 2500
+        Largest hole enclosed by parcels reported as a gap; larger ones are taken
+        as land left unparcelled on purpose (forest patch, commons). [m²]
+    sliver_max_width_m : float, default 2.0
+        Uncovered strips narrower than this are slivers. [m]
+    entitlements : path-like, mapping, EntitlementRules or "default", optional
+        Entitlement rules whose priority-group columns must exist in *households*
+        (``RULE_COLUMN_MISSING``); ``"default"`` for the bundled rules. Not checked
+        when None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``severity``, ``code``, ``layer``, ``feature_id``, ``message``;
+        errors first, then warnings, then info, each in the order found. Empty
+        when everything passed.
+
+    Raises
+    ------
+    SchemaError
+        Only for misuse: nothing to check, an unknown ``slope_units``, a layer of
+        the wrong Python type, a negative threshold. Bad *data* never raises.
+
+    Notes
+    -----
+    Column aliases and land-type spellings are mapped as the readers do. Layers in
+    different CRSs are reported as ``CRS_MISMATCH``; the checks between parcels and
+    villages then are skipped (an ``info`` row), while the raster coverage checks
+    reproject the villages (or parcels) to the raster's CRS for the test only.
+    Thresholds are described in the module documentation.
+    """
+    from landuse import io
+
+    _validate.check_option(slope_units, ("degrees", "percent"), name="slope_units")
+    opts = {}
+    for name, value in (
+        ("overlap_min_m2", overlap_min_m2),
+        ("gap_min_m2", gap_min_m2),
+        ("gap_max_m2", gap_max_m2),
+        ("sliver_max_width_m", sliver_max_width_m),
+    ):
+        value = float(value)
+        if np.isnan(value) or value < 0 or (np.isinf(value) and name != "gap_max_m2"):
+            raise SchemaError(
+                f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more"
+            )
+        opts[name] = value
+    given = _given(villages=villages, parcels=parcels, households=households, histories=histories,
+                   climate=climate, dem=dem, slope=slope)
+    if not given:
+        raise SchemaError(
+            "nothing to check", hint="pass at least one layer (villages=..., parcels=..., ...)"
+        )
+    rep = _Report()
+
+    for key in ("villages", "parcels"):
+        if key in given:
+            _require_frame(given[key], key, geo=True)
+            given[key] = io._normalise_columns(given[key], key)
+    for key in ("households", "histories", "climate"):
+        if key in given:
+            _require_frame(given[key], key, geo=False)
+            given[key] = io._normalise_columns(given[key], key)
+    for key in ("villages", "parcels", "households", "histories", "climate"):
+        if key in given and len(given[key]) == 0:
+            rep.add(
+                "error",
+                "LAYER_EMPTY",
+                key,
+                None,
+                f"the {key} layer has no {'features' if key in ('villages', 'parcels') else 'rows'}",
+                "check the file (for a GeoPackage with several layers, the right layer)",
+            )
+
+    vstate = _check_villages(rep, given["villages"], opts) if "villages" in given else None
+    hh_ids = _check_households(rep, given["households"], vstate) if "households" in given else None
+    pstate = (
+        _check_parcels(rep, given["parcels"], vstate, hh_ids, opts) if "parcels" in given else None
+    )
+    if "households" in given and entitlements is not None:
+        _check_rule_columns(rep, given["households"], entitlements)
+    if "histories" in given:
+        pids = None
+        if pstate is not None and "parcel_id" in pstate["gdf"].columns:
+            pids = set(pstate["gdf"]["parcel_id"].dropna().astype(str))
+        _check_histories(rep, given["histories"], pids)
+    if "climate" in given:
+        _check_climate(rep, given["climate"])
+
+    rasters = {}
+    for key in ("dem", "slope"):
+        if key in given:
+            r = _as_raster(rep, given[key], key)
+            if r is not None:
+                rasters[key] = r
+
+    # CRS mismatches between layers (each layer against the first one with a CRS)
+    crs_of = {}
+    for key, state in (("villages", vstate), ("parcels", pstate)):
+        if state is not None and state["gdf"].crs is not None:
+            crs_of[key] = state["gdf"].crs
+    for key, r in rasters.items():
+        if r.crs is not None:
+            crs_of[key] = r.crs
+    if crs_of:
+        ref_key, ref = next(iter(crs_of.items()))
+        for key, crs in list(crs_of.items())[1:]:
+            if not _same_crs(ref, crs):
+                rep.add(
+                    "error",
+                    "CRS_MISMATCH",
+                    key,
+                    None,
+                    f"{key} is in {_crs_name(crs)} but {ref_key} is in {_crs_name(ref)}; layers in different "
+                    "CRSs are never combined silently",
+                    f"reproject {key} to {_crs_name(ref)} (gdf.to_crs / gdalwarp -t_srs)",
+                )
+
+    usable_rasters = {}
+    for key, r in rasters.items():
+        checked = None
+        with rep.guard(key, "raster coverage"):
+            checked = _check_raster(rep, r, key, vstate, pstate)
+        if checked is not None:
+            usable_rasters[key] = checked
+        if checked is not None and key == "slope":
+            _check_slope_values(rep, checked, slope_units)
+        if checked is not None and key == "dem":
+            with rep.guard("dem", "DEM values"):
+                _check_dem_values(rep, checked)
+    if {"dem", "slope"} <= set(usable_rasters):
+        dem_r, slope_r = usable_rasters["dem"], usable_rasters["slope"]
+        if dem_r.crs is not None and slope_r.crs is not None and _same_crs(dem_r.crs, slope_r.crs):
+            with rep.guard("slope", "slope against DEM"):
+                _check_slope_against_dem(rep, slope_r, dem_r, slope_units)
+    return rep.frame()
+
+
+#: Readers used by :func:`check_files`, by layer.
+def _readers() -> dict[str, Callable[..., Any]]:
+    from landuse import io
+
+    return {
+        "villages": io.read_villages,
+        "parcels": io.read_parcels,
+        "households": io.read_households,
+        "histories": io.read_histories,
+        "climate": io.read_climate,
+    }
+
+
+def _read_rows(rep: _Report, key: str, path: Path, exc: Exception) -> None:
+    if isinstance(exc, DataReadError):
+        code = "FILE_NOT_FOUND" if not path.exists() else "FILE_UNREADABLE"
+        rep.add("error", code, key, None, f"{exc.source or path}: {exc.message}", exc.hint)
+    elif isinstance(exc, LanduseError):
+        rep.add("error", "FILE_UNREADABLE", key, None, str(exc), None)
+    else:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        rep.add(
+            "error",
+            "FILE_UNREADABLE",
+            key,
+            None,
+            f"{path}: cannot read the file ({type(exc).__name__}: {first})",
+            "check that it is a valid file of the documented format (docs/data-contracts.md)",
+        )
+
+
+def _split_layer(raw: str | os.PathLike) -> tuple[Path, str | None]:
+    """Split ``"inputs.gpkg:parcels"`` into the file and the layer name."""
+    path = Path(raw)
+    text = str(raw)
+    if not path.exists() and ":" in text:
+        head, _, tail = text.rpartition(":")
+        if tail and Path(head).suffix.lower() == ".gpkg" and Path(head).exists():
+            return Path(head), tail
+    return path, None
+
+
+def _choose_layer(rep: _Report, key: str, path: Path) -> str | None:
+    """In a GeoPackage with several layers, take the one named like *key* (else the first)."""
+    if path.suffix.lower() != ".gpkg" or not path.is_file() or path.stat().st_size == 0:
+        return None
+    import pyogrio
+
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # noqa: BLE001 - unreadable: the reader reports it
+        return None
+    if len(layers) < 2:
+        return None
+    for name in layers:
+        if name.lower() == key:
+            return name
+    rep.add(
+        "info",
+        "LAYER_CHOSEN",
+        key,
+        None,
+        f"{path.name} holds {len(layers)} layers ({', '.join(layers)}); the first, {layers[0]!r}, "
+        f"was read as {key}",
+        f"name the layer: {path.name}:<layer>, or call the layer {key!r}",
+    )
+    return layers[0]
+
+
+def check_files(
+    *,
+    villages: str | os.PathLike | None = None,
+    parcels: str | os.PathLike | None = None,
+    households: str | os.PathLike | None = None,
+    histories: str | os.PathLike | None = None,
+    climate: str | os.PathLike | None = None,
+    dem: str | os.PathLike | None = None,
+    slope: str | os.PathLike | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Read input files with the :mod:`landuse.io` readers and audit them.
+
+    Parameters
+    ----------
+    villages, parcels : path-like, optional
+        GeoPackage, Shapefile, GeoJSON or FlatGeobuf files. In a GeoPackage with
+        several layers the layer named ``villages`` (``parcels``) is read; name
+        another one as ``"inputs.gpkg:layer"``.
+    households, histories, climate : path-like, optional
+        CSV (UTF-8) or XLSX files.
+    dem, slope : path-like, optional
+        GeoTIFF rasters.
+    **options
+        Passed to :func:`check_inputs` (``slope_units``, ``overlap_min_m2``,
+        ``gap_min_m2``, ``sliver_max_width_m``, ``entitlements``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`check_inputs`, with ``FILE_NOT_FOUND`` / ``FILE_UNREADABLE`` rows for
+        files that could not be read (and ``CHECK_SKIPPED`` rows for what they prevent).
+
+    Examples
+    --------
+    >>> report = check_files(households="no/such/households.csv")
+    >>> report.loc[0, ["severity", "code", "layer"]].tolist()
+    ['error', 'FILE_NOT_FOUND', 'households']
+    """
+    from landuse import io
+
+    paths = _given(villages=villages, parcels=parcels, households=households, histories=histories,
+                   climate=climate, dem=dem, slope=slope)
+    if not paths:
+        raise SchemaError(
+            "nothing to check", hint="pass at least one file (villages=..., parcels=..., ...)"
+        )
+    rep = _Report()
+    loaded: dict[str, Any] = {}
+    readers = _readers()
+    for key, raw in paths.items():
+        path, layer = _split_layer(raw)
+        if key in ("villages", "parcels") and layer is None:
+            layer = _choose_layer(rep, key, path)
+        if key in ("dem", "slope"):
+            try:
+                loaded[key] = io.read_raster(path)
+            except Exception as exc:
+                _read_rows(rep, key, path, exc)
+            continue
+        try:
+            if key in ("villages", "parcels"):
+                with warnings.catch_warnings():  # dropped Z values are reported as GEOM_Z rows
+                    warnings.filterwarnings("ignore", message=".*Z \\(3D\\) coordinates",
+                                            category=LanduseWarning)
+                    loaded[key] = readers[key](path, layer=layer, validate=False)
+            else:
+                # the table readers coerce text in numeric columns to NaN when not validating;
+                # read the raw table so that such values are reported, not lost
+                loaded[key] = io._normalise_columns(io.read_table(path, what=key), key)
+        except SchemaError:
+            # a required column is missing: read the raw layer so that the other checks still run
+            try:
+                raw_df = (
+                    io.read_vector(path, layer=layer, what=key)
+                    if key in ("villages", "parcels")
+                    else io.read_table(path, what=key)
+                )
+                loaded[key] = io._normalise_columns(raw_df, key)
+            except Exception as exc:
+                _read_rows(rep, key, path, exc)
+        except Exception as exc:
+            _read_rows(rep, key, path, exc)
+    for key in paths:
+        if key not in loaded:
+            rep.skipped(
+                key,
+                f"the content of {key}",
+                "the file could not be read; checks against it were skipped",
+            )
+    if loaded:
+        found = check_inputs(**loaded, **options)
+        rep.rows.extend(found.to_dict("records"))
+    return rep.frame()

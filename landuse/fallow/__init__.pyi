@@ -1,0 +1,41 @@
+# The public face of this room: what `from landuse.fallow import ...` gives.
+# Read at import time by lazy_loader.attach_stub (landuse/fallow/__init__.py).
+from .rotation import (
+    ADEQUATE_FALLOW_YEARS as ADEQUATE_FALLOW_YEARS,
+    CRITICAL_FALLOW_YEARS as CRITICAL_FALLOW_YEARS,
+    FallowClasses as FallowClasses,
+    RASTER_OUTPUTS as RASTER_OUTPUTS,
+    SHORT_FALLOW_YEARS as SHORT_FALLOW_YEARS,
+    SUSTAINABLE_FALLOW_YEARS as SUSTAINABLE_FALLOW_YEARS,
+    TREND_STATUSES as TREND_STATUSES,
+    cropped_area_from_histories as cropped_area_from_histories,
+    cropped_area_from_households as cropped_area_from_households,
+    cycles as cycles,
+    decade_summary as decade_summary,
+    fallow_metrics_array as fallow_metrics_array,
+    fallow_raster as fallow_raster,
+    fallow_spells as fallow_spells,
+    history_problems as history_problems,
+    mann_kendall_pvalue as mann_kendall_pvalue,
+    parcel_fallow as parcel_fallow,
+    plot_fallow_by_clearing_year as plot_fallow_by_clearing_year,
+    plot_fallow_histogram as plot_fallow_histogram,
+    plot_summary as plot_summary,
+    rotation_land_demand as rotation_land_demand,
+    rotational_area_from_parcels as rotational_area_from_parcels,
+    survival_curves as survival_curves,
+    sustainable_fallow_years as sustainable_fallow_years,
+    village_land_demand as village_land_demand,
+    village_summary as village_summary,
+    year_fallow_becomes_critical as year_fallow_becomes_critical,
+)
+
+from .sim import (
+    FallowProcess as FallowProcess,
+    abrupt_change as abrupt_change,
+    gradual_change as gradual_change,
+    simulate_histories as simulate_histories,
+    stationary_bimodal as stationary_bimodal,
+    stationary_gamma as stationary_gamma,
+    stationary_uniform as stationary_uniform,
+)

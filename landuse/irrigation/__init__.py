@@ -1,0 +1,10 @@
+"""Crop water: FAO-56 reference evapotranspiration, paddy water balance, irrigation
+requirement and duty (:mod:`landuse.irrigation.requirement`).
+
+The public names are listed in ``__init__.pyi`` and loaded on first use, so that importing
+one capability does not import the others' heavy dependencies.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

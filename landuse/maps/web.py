@@ -1,0 +1,815 @@
+"""Maps for village plans: offline interactive HTML and print-quality static maps.
+
+District officers review village plans on laptops that are often offline, so an
+interactive map is one HTML file that makes no network request at all:
+:func:`interactive_map` builds a :class:`folium.Map` (which also shows inline in
+Jupyter) and :func:`save_html` writes it with Leaflet inlined from the installed
+``django-js-lib-leaflet`` wheel, a hillshade of the DEM as an embedded background
+image, and every layer stored compactly (coordinates rounded to 1e-6 degree, about
+0.1 m, display-only coverage simplification that keeps shared borders shared, only
+the attributes the popup shows). Every attribute value is put into the page as text,
+never as markup, so names such as ``<img src=x onerror=alert(1)>`` cannot run script.
+
+Static maps (matplotlib) for reports and certificates are :func:`plan_map` (zones,
+parcels, streams, legend, north arrow, scale bar, UTM grid labels, title block) and
+:func:`parcel_sketch` (one parcel, its numbered corners and its neighbours), written
+with :func:`save_figure`.
+
+folium and matplotlib are imported only when a map is made.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> parcels = gpd.GeoDataFrame(
+...     {"parcel_id": ["P1", "P2"], "village_id": "V1", "land_type": ["paddy", "upland"]},
+...     geometry=[box(500000, 2290000, 500100, 2290100), box(500100, 2290000, 500200, 2290100)],
+...     crs="EPSG:32647")
+>>> m = interactive_map({"parcels": parcels}, title="Ban Pasak")
+>>> type(m).__mro__[1].__module__
+'folium.folium'
+>>> html = render_html(m)
+>>> "Leaflet 1.9.4" in html, "<script src=" in html
+(True, False)
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html as _html
+import io as _io
+import os
+import tomllib
+import warnings
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import landuse.maps._offline as _offline_html  # not "from landuse import": see landuse.__getattr__
+import landuse._validate as _validate
+from landuse.maps._encoding import (
+    COORD_DECIMALS,
+    _encode_geometries,
+    _encode_rings,  # noqa: F401 - re-exported for tests
+    _polyline_encode,  # noqa: F401
+)
+from landuse.errors import GeometryError, LanduseError, LanduseWarning, SchemaError
+
+__all__ = [
+    "STYLES",
+    "interactive_map",
+    "map_layer_data",
+    "parcel_sketch",
+    "parcel_vertices",
+    "plan_map",
+    "render_html",
+    "save_figure",
+    "save_html",
+]
+
+#: Display-only simplification tolerance in metres (projected CRS). [m]
+#: GEOS' coverage simplification (Visvalingam-Whyatt) drops a vertex when the triangle
+#: it forms with its neighbours has an area below the tolerance squared (1 m²): the
+#: 5-10 cm zigzags of digitised borders go, parcel corners stay.
+SIMPLIFY_M = 1.0
+#: Search columns: a household or parcel id typed in the search box.
+SEARCH_COLUMNS = ("parcel_id", "household_id", "certificate_no", "plot_id")
+#: Columns tried in order as the tooltip of a feature.
+TOOLTIP_COLUMNS = ("parcel_id", "certificate_no", "name_en", "name", "zone", "scheme_id",
+                   "canal_id", "stream_id", "conflict", "household_id", "village_id")
+#: Legend rows shown per layer; further classes are summarised as "and N more".
+LEGEND_MAX = 24
+#: Columns coloured with a fixed palette, tried in order when ``color_by`` is not given.
+AUTO_COLOR_COLUMNS = ("severity", "status_class", "zone", "land_type", "feature")
+# Layers drawn in their own colour unless color_by says otherwise.
+_FIXED_COLOUR_LAYERS = ("villages", "unallocated", "streams", "canals", "commands")
+
+# Default look of the usual planning layers: (colour, fill opacity, line weight [px]).
+_LAYER_LOOK: dict[str, tuple[str, float, float]] = {
+    "villages": ("#222222", 0.0, 2.5),
+    "zones": ("#555555", 0.55, 0.6),
+    "parcels": ("#333333", 0.7, 0.6),
+    "allocation": ("#333333", 0.7, 0.6),
+    "allocations": ("#333333", 0.7, 0.6),
+    "unallocated": ("#7f7f7f", 0.35, 0.8),
+    "fallow": ("#333333", 0.7, 0.6),
+    "schemes": ("#1f78b4", 0.35, 1.2),
+    "commands": ("#6baed6", 0.35, 1.5),
+    "canals": ("#08519c", 1.0, 2.5),
+    "streams": ("#2c7fb8", 1.0, 1.8),
+    "conflicts": ("#e7298a", 0.45, 2.0),
+}
+_DEFAULT_LOOK = ("#3f3f9f", 0.5, 1.2)
+
+# 20 distinguishable colours for categories without a fixed palette (then golden-angle hues).
+_QUALITATIVE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+)
+# Viridis at 7 stops (perceptually uniform, colour-blind safe) for numeric columns.
+_RAMP = ("#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
+_MISSING_COLOUR = "#d9d9d9"
+
+
+# -- styles ----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _styles() -> dict[str, Any]:
+    path = resources.files("landuse.maps").joinpath("data/colours.toml")
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+class _Styles(Mapping):
+    """Read-only view of ``landuse/maps/data/colours.toml``."""
+
+    def __getitem__(self, key: str) -> Any:
+        return _styles()[key]
+
+    def __iter__(self):
+        return iter(_styles())
+
+    def __len__(self) -> int:
+        return len(_styles())
+
+    def __repr__(self) -> str:
+        return f"STYLES({', '.join(self)})"
+
+
+#: Colours and English/Lao labels of land types, zones, fallow classes, conflict
+#: severities and scheme features, and the labels of columns and layers
+#: (``landuse/maps/data/colours.toml``). Treat it as read-only.
+STYLES: Mapping[str, Any] = _Styles()
+
+
+def _column_label(col: str) -> tuple[str, str]:
+    known = STYLES["columns"].get(col)
+    return (known[0], known[1]) if known else (col, "")
+
+
+def _layer_title(name: str) -> tuple[str, str]:
+    known = STYLES["layers"].get(name)
+    return (known[0], known[1]) if known else (name, "")
+
+
+def _hue_colour(k: int) -> str:
+    """Deterministic distinct colour number *k* (golden-angle hue steps)."""
+    import colorsys
+
+    h = (k * 0.381966) % 1.0
+    r, g, b = colorsys.hls_to_rgb(h, 0.5, 0.6)
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+
+
+def _format_value(v: Any, col: str) -> str | None:
+    """The text shown in a popup for one attribute value (None: not shown)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float | np.floating):
+        if not np.isfinite(v):
+            return None
+        return f"{float(v):.2f}" if not float(v).is_integer() or col.endswith("_ha") else str(int(v))
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if isinstance(v, np.integer):
+        return str(int(v))
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    vocab = STYLES[col] if col in AUTO_COLOR_COLUMNS else None
+    text = str(v)
+    if vocab and text in vocab:
+        entry = vocab[text]
+        return f"{entry['en']} · {entry['lo']}"
+    return text
+
+
+# -- classification --------------------------------------------------------------------
+def _classify(values: pd.Series, col: str | None, layer: str, default_colour: str
+              ) -> tuple[list[list[str]], np.ndarray, str | None]:
+    """Colour classes ``[[colour, label_en, label_lo], ...]``, class per feature, caption."""
+    n = len(values)
+    if col is None:
+        title = _layer_title(layer)
+        return [[default_colour, title[0], title[1]]], np.zeros(n, dtype=np.int64), None
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        vocab = STYLES[col] if col in AUTO_COLOR_COLUMNS else {}
+        texts = values.astype(object).where(~missing, None)
+        present = sorted({str(v) for v in texts if v is not None})
+        order = [v for v in vocab if v in present] + [v for v in present if v not in vocab]
+        classes: list[list[str]] = []
+        extra = 0
+        for v in order:
+            if v in vocab:
+                classes.append([vocab[v]["colour"], vocab[v]["en"], vocab[v]["lo"]])
+            else:
+                colour = _QUALITATIVE[extra] if extra < len(_QUALITATIVE) else _hue_colour(extra)
+                classes.append([colour, v, ""])
+                extra += 1
+        index = {v: k for k, v in enumerate(order)}
+        cls = np.array([index[str(v)] if v is not None else len(order) for v in texts], dtype=np.int64)
+        caption = None
+    else:
+        x = values.to_numpy(dtype="float64", na_value=np.nan)
+        finite = np.isfinite(x)
+        missing = ~finite
+        if not finite.any():
+            classes, cls, caption = [], np.zeros(n, dtype=np.int64), None
+        else:
+            edges = np.unique(np.quantile(x[finite], np.linspace(0, 1, 6)))
+            if len(edges) == 1:
+                edges = np.array([edges[0], edges[0]])
+            k = len(edges) - 1
+            stops = [_RAMP[round(i * (len(_RAMP) - 1) / max(k - 1, 1))] for i in range(k)]
+            classes = [[stops[i], f"{edges[i]:.4g} – {edges[i + 1]:.4g}", ""] for i in range(k)]
+            cls = np.clip(np.searchsorted(edges, np.where(finite, x, edges[0]), side="right") - 1, 0, k - 1)
+            cls = cls.astype(np.int64)
+            cls[missing] = k
+        label = _column_label(col)
+        caption = label[0] + (f" · {label[1]}" if label[1] else "") + " (quantiles)"
+    if missing.any():
+        classes.append([_MISSING_COLOUR, "no value", "ບໍ່ມີຂໍ້ມູນ"])
+    return classes, cls, caption
+
+
+def _display_geometries(gdf: Any, *, simplify_m: float, layer: str) -> np.ndarray:
+    """Simplify for display in metres, keeping shared borders shared, then to EPSG:4326."""
+    import geopandas as gpd
+    import shapely
+
+    from landuse.crs import is_projected, to_projected
+
+    geoms = gdf.geometry.to_numpy()
+    tid = shapely.get_type_id(geoms)
+    if (tid == 7).any():
+        pos = int(np.flatnonzero(tid == 7)[0])
+        raise GeometryError(
+            "geometry collections cannot be drawn",
+            source=layer, feature_id=gdf.index[pos],
+            hint="explode the layer (gdf.explode()) or keep one geometry type per layer",
+        )
+    has_z = shapely.has_z(geoms)
+    if has_z.any():
+        # a safety net: the readers drop Z already; a map shows plan positions only
+        warnings.warn(f"{layer}: {int(has_z.sum())} geometries have Z values; the map draws them "
+                      "without (2D)", LanduseWarning, stacklevel=3)
+        geoms = shapely.force_2d(geoms)
+    series = gpd.GeoSeries(geoms, crs=gdf.crs)
+    if simplify_m > 0:
+        proj = series if is_projected(series.crs) else to_projected(series)
+        g = proj.to_numpy()
+        invalid = ~shapely.is_valid(g)
+        if invalid.any():
+            g = g.copy()
+            g[invalid] = shapely.make_valid(g[invalid])
+        poly = np.isin(shapely.get_type_id(g), (3, 6))
+        if poly.all() and len(g) and shapely.coverage_is_valid(g):
+            g = shapely.coverage_simplify(g, simplify_m)
+        else:
+            g = shapely.simplify(g, simplify_m, preserve_topology=True)
+        series = gpd.GeoSeries(g, crs=proj.crs)
+    return series.to_crs("EPSG:4326").to_numpy()
+
+
+def _off_earth(geoms4326: np.ndarray) -> np.ndarray:
+    """True where a geometry in EPSG:4326 has a non-finite or out-of-range coordinate."""
+    import shapely
+
+    xy, idx = shapely.get_coordinates(geoms4326, return_index=True)
+    bad = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))
+    return np.bincount(idx[bad], minlength=len(geoms4326)) > 0
+
+
+def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None,
+                   popup_columns: Sequence[str] | None = None, simplify_m: float = SIMPLIFY_M
+                   ) -> dict[str, Any]:
+    """The compact description of one layer that the offline map runtime draws.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features with a CRS (any; projected input is simplified in metres).
+    name : str, default "layer"
+        Layer name; the usual planning names (``"parcels"``, ``"zones"``, ...) get
+        bilingual titles and default colours.
+    color_by : str, optional
+        Column that colours the features: ``land_type``, ``zone``, ``status_class``,
+        ``severity`` (conflicts) and ``feature`` (irrigation schemes) use the fixed
+        palettes of :data:`STYLES`; other text columns get a
+        deterministic palette; numeric columns five quantile classes on a viridis ramp.
+        By default the first of ``severity``, ``status_class``, ``zone``, ``land_type``,
+        ``feature`` present (none for villages, streams, canals, command areas and
+        unallocated land, drawn in their own colour).
+    popup_columns : sequence of str, optional
+        Attributes shown in the popup (and the only ones stored in the file). By
+        default the known planning columns present (ids, names, land type, area ...).
+    simplify_m : float, default 1.0
+        Display-only simplification tolerance (see :data:`SIMPLIFY_M`). [m]
+
+    Returns
+    -------
+    dict
+        JSON-ready dict: ``geoms`` (per feature ``[kind, parts]``, polyline-encoded at
+        1e-6 degree), ``cols``/``data`` (column labels and values as text), ``classes``
+        (``[colour, label_en, label_lo]``), ``cls`` (class per feature), ``bounds``.
+
+    Raises
+    ------
+    SchemaError
+        If *gdf* is not a GeoDataFrame or a named column is missing.
+    CRSError
+        If *gdf* has no CRS.
+    GeometryError
+        For geometry collections.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> gdf = gpd.GeoDataFrame({"parcel_id": ["A"], "land_type": ["paddy"]},
+    ...                        geometry=[box(500000, 2290000, 500100, 2290100)], crs="EPSG:32647")
+    >>> d = map_layer_data(gdf, name="parcels")
+    >>> d["classes"], d["cls"], d["data"]
+    ([['#f2d64b', 'Paddy', 'ນາ']], [0], [['A'], ['Paddy · ນາ']])
+    """
+    import shapely
+
+    layer = _validate.layer_name(gdf, f"layer {name!r}")
+    _validate.require_geodataframe(gdf, layer=layer)
+    _validate.require_crs(gdf, layer=layer)
+    if simplify_m < 0 or not np.isfinite(simplify_m):
+        raise SchemaError(f"simplify_m={simplify_m!r} must be a finite tolerance >= 0",
+                          source=layer, hint="use e.g. 0.5 (metres), or 0 to keep every vertex")
+    geom_col = gdf.geometry.name
+    attrs = [c for c in gdf.columns if c != geom_col]
+    if color_by is None:
+        auto = () if name in _FIXED_COLOUR_LAYERS else AUTO_COLOR_COLUMNS
+        color_by = next((c for c in auto if c in attrs), None)
+    elif color_by not in attrs:
+        raise SchemaError(f"color_by column {color_by!r} is not in the layer", source=layer,
+                          column=color_by, hint=f"use one of {', '.join(map(str, attrs)) or '(none)'}")
+    if popup_columns is None:
+        known = [c for c in STYLES["columns"] if c in attrs]
+        cols = known or list(attrs[:10])
+        if color_by is not None and color_by not in cols:
+            cols.append(color_by)
+    else:
+        cols = list(popup_columns)
+        for c in cols:
+            if c not in attrs:
+                raise SchemaError(f"popup column {c!r} is not in the layer", source=layer, column=c,
+                                  hint=f"use some of {', '.join(map(str, attrs)) or '(none)'}")
+    present = ~(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
+    sub = gdf.loc[present]
+    geoms4326 = _display_geometries(sub, simplify_m=simplify_m, layer=layer)
+    off = _off_earth(geoms4326)
+    if off.any():
+        idcol = next((c for c in ("parcel_id", "village_id", "scheme_id") if c in sub.columns), None)
+        first = sub[idcol].iloc[int(np.flatnonzero(off)[0])] if idcol else sub.index[int(np.flatnonzero(off)[0])]
+        warnings.warn(f"{layer}: {int(off.sum())} feature(s) (first: {first!r}) lie outside longitude "
+                      "-180..180 / latitude -90..90 once reprojected and are left off the map; check their "
+                      "coordinates and CRS (landuse check)", LanduseWarning, stacklevel=2)
+        sub, geoms4326 = sub.loc[~off], geoms4326[~off]
+    look = _LAYER_LOOK.get(name, _DEFAULT_LOOK)
+    classes, cls, caption = _classify(sub[color_by] if color_by else pd.Series(index=sub.index),
+                                      color_by, name, look[0])
+    encoded = _encode_geometries(geoms4326)
+    data: list[Any] = []
+    for c in cols:
+        texts = [_format_value(v, c) for v in sub[c].tolist()]
+        uniques = {t for t in texts if t is not None}
+        if len(texts) > 8 and 2 * len(uniques) < len(texts):
+            order = sorted(uniques)
+            code = {t: k for k, t in enumerate(order)}
+            data.append({"d": order, "c": [code[t] if t is not None else -1 for t in texts]})
+        else:
+            data.append(texts)
+    kinds = {g[0] for g in encoded if g is not None}
+    kind = "polygon" if kinds <= {0} else ("line" if kinds <= {1} else ("point" if kinds <= {2} else "mixed"))
+    tip = next((cols.index(c) for c in TOOLTIP_COLUMNS if c in cols), 0 if cols else -1)
+    if len(sub):
+        x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms4326))
+        bounds = [[round(y0, COORD_DECIMALS), round(x0, COORD_DECIMALS)],
+                  [round(y1, COORD_DECIMALS), round(x1, COORD_DECIMALS)]]
+    else:
+        bounds = None
+    return {
+        "name": name,
+        "title": list(_layer_title(name)),
+        "kind": kind,
+        "cols": [[c, *_column_label(c)] for c in cols],
+        "data": data,
+        "geoms": encoded,
+        "classes": classes,
+        "cls": cls.tolist(),
+        "legendCaption": caption,
+        "legendInTip": color_by is not None,
+        "tip": tip,
+        "search": [cols.index(c) for c in SEARCH_COLUMNS if c in cols],
+        "stroke": look[0] if name in ("villages", "parcels", "allocation", "allocations", "fallow",
+                                      "zones") else None,
+        "legendMax": LEGEND_MAX,
+        "fillOpacity": look[1],
+        "weight": look[2],
+        "radius": 6,
+        "bounds": bounds,
+    }
+
+
+# -- hillshade background -----------------------------------------------------------------
+def _hillshade_raster(dem: Any) -> Any:
+    """Hillshade of *dem* (:func:`landuse.terrain.hillshade`, edges included)."""
+    from landuse.raster import Raster
+    from landuse.terrain.relief import hillshade
+
+    raster = Raster.from_any(dem)
+    raster.require_projected()
+    return hillshade(raster, compute_edges=True)
+
+
+def _hillshade_overlay(dem: Any, *, max_px: int = 1600) -> tuple[str, list[list[float]]]:
+    """PNG data URI of the hillshade warped to Web Mercator, and its lat/lon bounds.
+
+    Leaflet places an ImageOverlay by its corner latitudes/longitudes but stretches it
+    linearly in Web Mercator pixels, so the image is warped to EPSG:3857 first.
+    """
+    from PIL import Image
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    shade = _hillshade_raster(dem)
+    src = shade.as_float().astype("float32")
+    rows, cols = src.shape
+    left, bottom, right, top = shade.bounds
+    with warnings.catch_warnings():  # rasterio < 1.5 multiplies Affines with "*"
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        dst_transform, width, height = calculate_default_transform(
+            shade.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top)
+        scale = max(width, height) / max_px
+        if scale > 1:
+            width, height = max(1, round(width / scale)), max(1, round(height / scale))
+            dst_transform, width, height = calculate_default_transform(
+                shade.crs, "EPSG:3857", cols, rows, left=left, bottom=bottom, right=right, top=top,
+                dst_width=width, dst_height=height)
+    dst = np.full((height, width), np.nan, dtype="float32")
+    with warnings.catch_warnings():  # rasterio < 1.5 multiplies Affines with "*"
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        reproject(src, dst, src_transform=shade.transform, src_crs=shade.crs, src_nodata=np.nan,
+                  dst_transform=dst_transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
+                  resampling=Resampling.bilinear)
+    ok = np.isfinite(dst)
+    grey = np.where(ok, np.clip(np.rint(dst), 0, 255), 0).astype(np.uint8)
+    alpha = np.where(ok, 255, 0).astype(np.uint8)
+    buf = _io.BytesIO()
+    Image.fromarray(np.dstack([grey, alpha]), "LA").save(buf, format="PNG", optimize=True)
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    x0, y1 = dst_transform.c, dst_transform.f
+    x1, y0 = x0 + dst_transform.a * width, y1 + dst_transform.e * height
+    to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    (lon0, lon1), (lat0, lat1) = to_ll.transform([x0, x1], [y0, y1])
+    return uri, [[round(lat0, 7), round(lon0, 7)], [round(lat1, 7), round(lon1, 7)]]
+
+
+# -- folium elements ----------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _folium() -> Any:
+    """Import folium lazily and define the landuse elements on top of it."""
+    try:
+        import folium
+        from branca.element import Element, MacroElement
+        from folium.elements import ElementAddToElement
+        from folium.map import Layer
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise LanduseError("folium is needed for interactive maps",
+                           hint="pip install folium") from exc
+
+    class LanduseMap(folium.Map):
+        """A folium Map that loads only Leaflet, and shows offline inline in Jupyter."""
+
+        default_js = [("leaflet", _offline_html.LEAFLET_JS_CDN)]
+        default_css = [("leaflet_css", _offline_html.LEAFLET_CSS_CDN)]
+
+        def _repr_html_(self, **kwargs: Any) -> str:
+            page = render_html(self, offline=True)
+            return ('<div style="width:100%;"><div style="position:relative;width:100%;height:0;'
+                    'padding-bottom:60%;"><iframe srcdoc="' + _html.escape(page, quote=True)
+                    + '" style="position:absolute;width:100%;height:100%;left:0;top:0;border:none;"'
+                    ' allowfullscreen></iframe></div></div>')
+
+    class Raw(Element):
+        """Text inserted as is: branca would parse an Element's text as a Jinja template,
+        so data containing ``{{`` or ``{#`` would be evaluated or break the page."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__("")
+            self.text = text
+
+        def render(self, **kwargs: Any) -> str:
+            return self.text
+
+    class RawMixin:
+        """Render ``raw_header()`` / ``raw_script()`` into the page without templating."""
+
+        def raw_header(self) -> str | None:
+            return None
+
+        def raw_script(self) -> str | None:
+            return None
+
+        def render(self, **kwargs: Any) -> None:
+            figure = self.get_root()
+            add_name = self.get_name() + "_add"
+            if getattr(self, "show", False) and isinstance(self, Layer) and add_name not in self._children:
+                self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                                   element_parent_name=self._parent.get_name()),
+                               name=add_name)
+            header, script = self.raw_header(), self.raw_script()
+            if header is not None:
+                figure.header.add_child(Raw(header), name=self.get_name())
+            if script is not None:
+                figure.script.add_child(Raw(script), name=self.get_name())
+            for child in self._children.values():
+                child.render(**kwargs)
+
+    class Runtime(RawMixin, MacroElement):
+        def __init__(self) -> None:
+            super().__init__()
+            self._name = "LanduseRuntime"
+
+        def raw_header(self) -> str:
+            return ("<style>" + _offline_html.runtime_css() + "</style><script>"
+                    + _offline_html.runtime_js() + "</script>")
+
+    class CompactLayer(RawMixin, Layer):
+        def __init__(self, data: dict[str, Any], *, name: str, show: bool = True) -> None:
+            super().__init__(name=name, overlay=True, control=True, show=show)
+            self._name = "LanduseLayer"
+            self.data_json = _offline_html.script_json(data)
+
+        def raw_script(self) -> str:
+            return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "
+                    f"L.featureGroup(), {self.data_json});\n")
+
+    class ImageLayer(RawMixin, Layer):
+        def __init__(self, url: str, bounds: list[list[float]], *, name: str,
+                     overlay: bool, show: bool) -> None:
+            super().__init__(name=name, overlay=overlay, control=True, show=show)
+            self._name = "LanduseImage"
+            self.url_json = _offline_html.script_json(url)
+            self.bounds_json = _offline_html.script_json(bounds)
+
+        def raw_script(self) -> str:
+            return (f"var {self.get_name()} = L.imageOverlay({self.url_json}, {self.bounds_json}, "
+                    "{opacity: 1, interactive: false});\n")
+
+    class Finish(RawMixin, MacroElement):
+        def __init__(self, opts: dict[str, Any], *, step: str = "finish") -> None:
+            super().__init__()
+            self._name = "LanduseFinish" if step == "finish" else "LanduseStart"
+            self.step = step
+            self.opts_json = _offline_html.script_json(opts)
+
+        def raw_script(self) -> str:
+            return f"landuse.{self.step}({self._parent.get_name()}, {self.opts_json});\n"
+
+    return folium, LanduseMap, Runtime, CompactLayer, ImageLayer, Finish
+
+
+def _control_name(title: tuple[str, str]) -> str:
+    """A layer name for folium's LayerControl, safe twice over.
+
+    Leaflet's layer control writes names with ``innerHTML`` (so markup is escaped), and
+    branca re-parses the control's script as a Jinja template (so braces become
+    character references, which the browser shows as braces).
+    """
+    text = _html.escape(title[0] + (f" · {title[1]}" if title[1] else ""), quote=True)
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
+def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | None = None,
+                    color_by: Mapping[str, str] | None = None,
+                    popup_columns: Mapping[str, Sequence[str]] | None = None,
+                    show: Sequence[str] | None = None, online: bool = False,
+                    search: bool = True, simplify_m: float = SIMPLIFY_M) -> Any:
+    """An interactive map of planning layers that works offline once saved.
+
+    Each layer becomes a toggleable overlay with its own legend, tooltips (the
+    feature's id) and popups listing its attributes with English and Lao labels.
+    The map has a metric scale bar, a search box for a parcel, household or
+    certificate number (it zooms to every match and opens the first popup) and, with
+    *dem*, a hillshade background embedded in the page.
+
+    Parameters
+    ----------
+    layers : mapping of str to geopandas.GeoDataFrame
+        Layer name to features, drawn in this order (first at the bottom). The usual
+        names ``villages``, ``zones``, ``parcels``, ``allocation``, ``fallow``,
+        ``schemes``, ``commands``, ``canals``, ``streams``, ``conflicts`` get bilingual
+        titles and default colours. Any CRS; EPSG:32647 input is typical.
+    dem : Raster, path or (array, transform, crs[, nodata]), optional
+        Elevation model (projected CRS) for the offline hillshade background.
+    title : str, optional
+        Title shown on the map and in the page's ``<title>``.
+    color_by : mapping of str to str, optional
+        Layer name to the column colouring it (see :func:`map_layer_data`).
+    popup_columns : mapping of str to sequence of str, optional
+        Layer name to the columns its popups show (the only attributes stored).
+    show : sequence of str, optional
+        Layers shown when the map opens (default: all); the others are ticked off in
+        the layer control. Useful when several layers repeat the parcels (parcels,
+        allocations, fallow classes).
+    online : bool, default False
+        Also offer OpenStreetMap and Esri imagery tiles as base layers. They are never
+        shown first (nothing is requested until the user picks one) and simply stay
+        blank offline.
+    search : bool, default True
+        Add the search box.
+    simplify_m : float, default 1.0
+        Display-only simplification tolerance (see :data:`SIMPLIFY_M`). [m]
+
+    Returns
+    -------
+    folium.Map
+        Shows inline in Jupyter (offline too); save it with :func:`save_html`.
+
+    Raises
+    ------
+    SchemaError
+        If *layers* is empty or not a mapping of names to GeoDataFrames, or a named
+        column is missing.
+    CRSError
+        If a layer has no CRS or the DEM is not projected.
+    GeometryError
+        If there is nothing to draw (no feature and no DEM).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> villages = gpd.GeoDataFrame({"village_id": ["V1"], "name_en": ["Pasak"], "name_lo": ["ປ່າສັກ"]},
+    ...     geometry=[box(500000, 2290000, 500300, 2290200)], crs="EPSG:32647")
+    >>> m = interactive_map({"villages": villages}, title="Pasak")
+    >>> sorted(layer.layer_name for layer in m._children.values() if hasattr(layer, "layer_name"))
+    ['Villages · ບ້ານ']
+    """
+    if not isinstance(layers, Mapping) or not layers:
+        raise SchemaError("layers must be a non-empty mapping of layer name to GeoDataFrame",
+                          source="interactive_map",
+                          hint="pass e.g. {'parcels': parcels, 'zones': zones}")
+    color_by = dict(color_by or {})
+    popup_columns = dict(popup_columns or {})
+    for key in (*color_by, *popup_columns, *(show or ())):
+        if key not in layers:
+            raise SchemaError(f"no layer named {key!r}", source="interactive_map",
+                              hint=f"layers are {', '.join(map(repr, layers))}")
+    specs = []
+    for name, gdf in layers.items():
+        if not isinstance(name, str) or not name:
+            raise SchemaError(f"layer names must be non-empty strings, got {name!r}",
+                              source="interactive_map", hint="use names such as 'parcels'")
+        specs.append(map_layer_data(gdf, name=name, color_by=color_by.get(name),
+                                    popup_columns=popup_columns.get(name), simplify_m=simplify_m))
+    overlay = _hillshade_overlay(dem) if dem is not None else None
+    boxes = [s["bounds"] for s in specs if s["bounds"]] + ([overlay[1]] if overlay and not any(
+        s["bounds"] for s in specs) else [])
+    if not boxes:
+        raise GeometryError("there is nothing to draw: every layer is empty and there is no DEM",
+                            source="interactive_map", hint="check the layers' geometries")
+    bounds = [[min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
+              [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)]]
+    folium, LanduseMap, Runtime, CompactLayer, ImageLayer, Finish = _folium()
+    centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    m = LanduseMap(location=centre, zoom_start=14, tiles=None, control_scale=False,
+                   prefer_canvas=True, max_zoom=20)
+    if title:
+        m.get_root().title = _html.escape(str(title), quote=True)
+    Runtime().add_to(m)
+    Finish({"bounds": bounds}, step="start").add_to(m)
+    if overlay is not None:
+        ImageLayer(overlay[0], overlay[1], name=_control_name(_layer_title("hillshade")),
+                   overlay=False, show=True).add_to(m)
+    if online:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", overlay=False,
+                         show=False, max_zoom=20, max_native_zoom=19).add_to(m)
+        folium.TileLayer(
+            tiles="https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+            attr="Esri, Maxar, Earthstar Geographics", name="Esri imagery (online)",
+            overlay=False, show=False, max_zoom=20, max_native_zoom=18).add_to(m)
+    for spec in specs:
+        CompactLayer(spec, name=_control_name(tuple(spec["title"])),
+                     show=show is None or spec["name"] in show).add_to(m)
+    Finish({"title": str(title) if title else None, "search": bool(search),
+            "searchLabels": ["Parcel or household id", "ລະຫັດຕອນດິນ ຫຼື ຄອບຄົວ"]}).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def render_html(m: Any, *, offline: bool = True) -> str:
+    """The HTML page of a folium map as a string.
+
+    Parameters
+    ----------
+    m : folium.Map
+        Typically from :func:`interactive_map`.
+    offline : bool, default True
+        Inline Leaflet from the installed ``django-js-lib-leaflet`` wheel and drop
+        folium's jQuery/Bootstrap/Font Awesome references; with False the page loads
+        Leaflet from a CDN.
+
+    Returns
+    -------
+    str
+        The page. Element ids are sequential, so the same map renders to the same text.
+
+    Raises
+    ------
+    SchemaError
+        If *m* is not a :class:`folium.Map`.
+    LanduseError
+        With ``offline=True``, if the map needs an external resource that cannot be
+        embedded (a folium plugin loading its own JavaScript, awesome-markers icons).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> gdf = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[box(500000, 2290000, 500100, 2290100)],
+    ...                        crs="EPSG:32647")
+    >>> m = interactive_map({"parcels": gdf})
+    >>> render_html(m) == render_html(m)
+    True
+    """
+    try:
+        import folium
+    except ImportError as exc:  # pragma: no cover
+        raise LanduseError("folium is needed for interactive maps", hint="pip install folium") from exc
+    if not isinstance(m, folium.Map):
+        raise SchemaError(f"expected a folium.Map, got {type(m).__name__}", source="save_html",
+                          hint="build it with landuse.maps.interactive_map")
+    root = m.get_root()
+    page = root.render()
+    page = _offline_html.stable_ids(page, _offline_html.element_ids(root))
+    if offline:
+        page = _offline_html.inline_assets(page)
+    return page
+
+
+def save_html(m: Any, path: str | os.PathLike, *, offline: bool = True,
+              overwrite: bool = False) -> Path:
+    """Write a folium map as one HTML file; offline, it makes no network request at all.
+
+    Parameters
+    ----------
+    m : folium.Map
+        Typically from :func:`interactive_map`; plain folium maps work when they use
+        no plugin that needs files from the internet.
+    path : path-like
+        Output ``.html`` file, written atomically.
+    offline : bool, default True
+        Inline Leaflet (JavaScript, CSS and its images) from ``django-js-lib-leaflet``;
+        with False the page loads Leaflet from a CDN (smaller, needs internet).
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        *path*.
+
+    Raises
+    ------
+    OutputExistsError
+        If *path* exists and *overwrite* is False.
+    LanduseError
+        If the map needs an external resource that cannot be embedded.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> gdf = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[box(500000, 2290000, 500100, 2290100)],
+    ...                        crs="EPSG:32647")
+    >>> out = save_html(interactive_map({"parcels": gdf}), pathlib.Path(tempfile.mkdtemp()) / "m.html")
+    >>> text = out.read_text(encoding="utf-8")
+    >>> "<script src=" in text, "<link " in text
+    (False, False)
+    """
+    from landuse.io import atomic_output
+
+    page = render_html(m, offline=offline)
+    with atomic_output(Path(path), overwrite=overwrite) as tmp:
+        tmp.write_text(page, encoding="utf-8", newline="\n")
+    return Path(path)
+
+
+from landuse.maps._static import (  # noqa: E402
+    parcel_sketch,
+    parcel_vertices,
+    plan_map,
+    save_figure,
+)

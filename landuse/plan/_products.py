@@ -1,0 +1,381 @@
+"""Writing a plan run's products (private): GeoPackage + styles, tables, map, certificates, reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse import io
+from landuse._validate.ids import id_filename
+
+log = logging.getLogger("landuse.plan")
+
+#: GeoPackage layers: name → (geometry kind, style column, palette vocabulary).
+_LAYER_STYLES = {
+    "villages": ("fill", None, None),
+    "zones": ("fill", "zone", "zone"),
+    "parcels": ("fill", "land_type", "land_type"),
+    "allocations": ("fill", "land_type", "land_type"),
+    "unallocated": ("fill", "land_type", "land_type"),
+    "conflicts": ("fill", None, None),
+    "fallow": ("fill", "status_class", "status_class"),
+    "streams": ("line", None, None),
+    "schemes": ("fill", None, None),
+}
+
+
+class _ShownAs(logging.Formatter):
+    """Names the output folder, not the staging folder the run writes into."""
+
+    def __init__(self, fmt: str, staging: str, shown: str) -> None:
+        super().__init__(fmt)
+        self.staging, self.shown = staging, shown
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(self.staging, self.shown)
+
+
+def log_handler(out: Path, *, shown_as: Path | None = None) -> logging.Handler:
+    """A log file in the output folder; no timestamps, so reruns give the same bytes."""
+    h = logging.FileHandler(out / "run.log", mode="w", encoding="utf-8")
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    h.setFormatter(_ShownAs(fmt, str(out), str(shown_as)) if shown_as is not None else logging.Formatter(fmt))
+    h.setLevel(logging.INFO)
+    return h
+
+
+def _concat(frames: list[Any]) -> Any:
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return None
+    import geopandas as gpd
+
+    if all(isinstance(f, gpd.GeoDataFrame) for f in frames):
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry=frames[0].geometry.name,
+                                crs=frames[0].crs)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _gpkg_safe(gdf: Any) -> Any:
+    """Columns GDAL can store: lists/dicts as JSON text, objects as strings."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        s = out[col]
+        if s.dtype == object:
+            if s.map(lambda v: isinstance(v, (list, tuple, dict, set))).any():
+                out[col] = s.map(lambda v: json.dumps(sorted(v) if isinstance(v, set) else v,
+                                                      ensure_ascii=False, default=str)
+                                 if isinstance(v, (list, tuple, dict, set)) else v)
+    return out
+
+
+def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, results: list[Any],
+              schemes: list[Any], status: dict[str, str], overwrite: bool, progress: bool
+              ) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Write every product; return ``({name: path}, summary)``.
+
+    Each step (GeoPackage, tables, irrigation reports, map, certificates, reports) is
+    isolated per village: a failure that comes from one village's data fails that
+    village (the reason goes into *status*, so into ``summary.json`` and on screen) and
+    the step is written for the others. Failures of the place (disk full, permission)
+    stop the run.
+    """
+    from landuse.plan import _report as _plan_report
+
+    ok = [r for r in results if r.ok]
+    wanted = set(plan.options.villages)
+    villages = inputs.villages.sort_values("village_id").reset_index(drop=True)
+    if wanted:
+        villages = villages[villages["village_id"].isin(wanted)].reset_index(drop=True)
+    vids = set(villages["village_id"])
+    parcels = inputs.parcels[inputs.parcels["village_id"].isin(vids)]
+    if metrics is not None:
+        extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
+        parcels = parcels.join(metrics[extra])
+    parcels = parcels.sort_values("parcel_id").reset_index(drop=True)
+    done = sorted(vids)  # a village that failed before still has its village and parcels layers
+
+    def layers_of(keep: set[str]) -> dict[str, Any]:
+        prod = lambda key: _concat([r.products.get(key) for r in ok if r.village_id in keep])  # noqa: E731
+        layers: dict[str, Any] = {"villages": villages[villages["village_id"].isin(keep)],
+                                  "parcels": parcels[parcels["village_id"].isin(keep)]}
+        if streams is not None and len(streams):
+            layers["streams"] = streams
+        for key, name in (("zones", "zones"), ("allocations", "allocations"), ("unallocated", "unallocated"),
+                          ("conflicts", "conflicts"), ("fallow_parcels", "fallow")):
+            g = prod(key)
+            if g is not None and hasattr(g, "geometry"):
+                layers[name] = g
+        scheme_layers = [s.layer for s in schemes if getattr(s, "layer", None) is not None
+                         and s.spec.village_id in keep]
+        if scheme_layers:
+            layers["schemes"] = _concat(scheme_layers)
+        return layers
+
+    outputs: dict[str, Path] = {}
+    isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
+    outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep))) or {})
+    outputs.update(isolate("tables", lambda keep: _write_tables(out / "tables", plan, inputs, ok, keep, parcels,
+                                                                schemes)) or {})
+    outputs.update(_write_irrigation(out / "irrigation", schemes, status))
+    if plan.options.map:
+        outputs.update(isolate("map", lambda keep: {"map": _write_map(out / "map.html", layers_of(keep),
+                                                                       inputs.dem, title=plan.name)}) or {})
+    if plan.options.certificates:
+        def certs(keep: set[str]) -> dict[str, Path]:
+            alloc = layers_of(keep).get("allocations")
+            if alloc is None:
+                return {}
+            shutil.rmtree(out / "certificates", ignore_errors=True)  # a clean folder for each attempt
+            return _write_certificates(out / "certificates", plan, alloc, inputs, progress=progress,
+                                       status=status)
+
+        outputs.update(isolate("certificates", certs) or {})
+
+    summary = _summary(plan, results, schemes, status)
+    outputs.update(_plan_report.write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
+                                              status=status, villages=villages, summary=summary))
+    summary = _summary(plan, results, schemes, status)  # report failures included
+    path = out / "summary.json"
+    with io.atomic_output(path, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    outputs["summary"] = path
+    return outputs, summary
+
+
+def fail_village(status: dict[str, str], vid: str, reason: str) -> None:
+    """Record *reason* as (one more) cause of failure of village *vid*."""
+    old = status.get(vid, "ok")
+    status[vid] = reason if old == "ok" else f"{old}; {reason}"
+    log.error("village %s failed: %s", vid, reason)
+
+
+def reason_of(exc: BaseException) -> str:
+    """One line for a failure: the LanduseError message, or the exception type and message."""
+    from landuse.errors import LanduseError
+
+    if isinstance(exc, LanduseError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({exc.filename})" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *, folder: Path) -> Any:
+    """``build(villages)`` for all *vids*; on a failure, find the villages it comes from.
+
+    The step is tried for each village alone; those that fail are marked failed (with
+    the step's name and the reason) and the step is built for the others. A failure of
+    the place (disk full, no permission: see :func:`landuse.plan._folder.environment_error`)
+    is raised, and so is one that no village explains or every village repeats.
+    """
+    from landuse.plan._folder import environment_error
+
+    try:
+        return build(set(vids))
+    except Exception as exc:  # noqa: BLE001 - isolate the villages, keep the traceback for the log
+        if environment_error(exc, folder=folder) is not None or len(vids) == 0:
+            raise
+        first = exc
+        log.debug("%s failed for the district, trying each village alone", step, exc_info=True)
+    bad: dict[str, BaseException] = {}
+    for vid in vids:
+        try:
+            build({vid})
+        except Exception as exc:  # noqa: BLE001
+            if environment_error(exc, folder=folder) is not None:
+                raise
+            bad[vid] = exc
+    if not bad or len(bad) == len(vids):
+        raise first
+    for vid, exc in bad.items():
+        fail_village(status, vid, f"{step}: {reason_of(exc)}")
+    return build(set(vids) - set(bad))
+
+
+def _write_geopackage(gpkg: Path, layers: dict[str, Any]) -> dict[str, Path]:
+    from landuse.plan import _qgis as _qgis_styles
+
+    with io.atomic_output(gpkg, overwrite=True) as tmp:
+        first = True
+        for name, gdf in layers.items():
+            io.write_vector(_gpkg_safe(gdf), tmp, layer=name, overwrite=first)
+            first = False
+        styles = {}
+        for name, gdf in layers.items():
+            kind, col, vocab = _LAYER_STYLES.get(name, ("fill", None, None))
+            gt = set(gdf.geom_type.dropna())
+            if gt & {"LineString", "MultiLineString"} and not gt & {"Polygon", "MultiPolygon"}:
+                kind = "line"
+            if gt and gt <= {"Point", "MultiPoint"}:
+                kind = "marker"
+            if col and col not in gdf.columns:
+                col = vocab = None
+            alpha = 0 if name == "villages" else 255
+            colour = {"streams": "#2171b5", "conflicts": "#e31a1c", "villages": "#000000"}.get(name, "#807dba")
+            styles[name] = (gdf.geometry.name, _qgis_styles.qml(kind, column=col, vocabulary=vocab,
+                                                                 colour=colour, fill_alpha=alpha))
+        _qgis_styles.write_styles(tmp, styles)
+    return {"geopackage": gpkg}
+
+
+def _write_tables(tables_dir: Path, plan: Any, inputs: Any, ok: list[Any], keep: set[str], parcels: Any,
+                  schemes: list[Any]) -> dict[str, Path]:
+    prod = lambda key: _concat([r.products.get(key) for r in ok if r.village_id in keep])  # noqa: E731
+    tables_dir.mkdir(exist_ok=True)
+    for old in tables_dir.iterdir():  # a clean folder for each attempt
+        old.unlink()
+    outputs: dict[str, Path] = {}
+    tables: dict[str, Any] = {
+        "check": inputs.check,
+        "zone_table": prod("zone_table"),
+        "households": prod("allocation_households"),
+        "fallow_plots": prod("fallow_plots"),
+        "fallow_cycles": prod("fallow_cycles"),
+        "land_demand": prod("land_demand"),
+        "conflicts": _drop_geom(prod("conflicts")),
+        "parcel_metrics": _drop_geom(parcels[parcels["village_id"].isin(keep)]),
+    }
+    if schemes:
+        tables["irrigation_summary"] = pd.DataFrame([_flat(s.summary) for s in schemes])
+        tables["irrigation_monthly"] = pd.concat(
+            [s.monthly.assign(scheme_id=s.spec.scheme_id) for s in schemes], ignore_index=False)
+    for name, df in tables.items():
+        if df is None:
+            continue
+        path = tables_dir / f"{name}.csv"
+        io.write_table(df.reset_index(drop=name != "irrigation_monthly"), path, overwrite=True)
+        outputs[f"table:{name}"] = path
+    if tables.get("households") is not None:
+        path = tables_dir / "households.xlsx"
+        io.write_table(tables["households"], path, overwrite=True, sheet_name="households")
+        outputs["table:households.xlsx"] = path
+    return outputs
+
+
+def _write_irrigation(irr_dir: Path, schemes: list[Any], status: dict[str, str]) -> dict[str, Path]:
+    from landuse.plan._folder import environment_error
+
+    outputs: dict[str, Path] = {}
+    if schemes:
+        irr_dir.mkdir(exist_ok=True)
+    for s in schemes:
+        path = irr_dir / id_filename(s.spec.scheme_id, ".md")
+        try:
+            with io.atomic_output(path, overwrite=True) as tmp:
+                tmp.write_text(s.report(), encoding="utf-8")
+        except Exception as exc:  # noqa: BLE001 - one scheme's report fails its village only
+            if environment_error(exc, folder=irr_dir) is not None:
+                raise
+            fail_village(status, s.spec.village_id, f"irrigation report {s.spec.scheme_id}: {reason_of(exc)}")
+            continue
+        outputs[f"irrigation:{s.spec.scheme_id}"] = path
+    return outputs
+
+
+def _drop_geom(df: Any) -> Any:
+    if df is None:
+        return None
+    if hasattr(df, "geometry"):
+        return pd.DataFrame(df.drop(columns=df.geometry.name))
+    return df
+
+
+def _flat(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            for k2, v2 in v.items():
+                out[f"{k}_{k2}"] = v2
+        elif isinstance(v, (list, tuple)):
+            out[k] = ", ".join(map(str, v))
+        else:
+            out[k] = v
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else round(float(v), 6)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, (str, int, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def _summary(plan: Any, results: list[Any], schemes: list[Any], status: dict[str, str]) -> dict[str, Any]:
+    return _jsonable({
+        "plan": plan.name,
+        "issue_date": plan.issue_date.isoformat(),
+        "villages": {r.village_id: {"status": status.get(r.village_id, "ok"), **r.figures} for r in results},
+        "irrigation": {s.spec.scheme_id: s.summary for s in schemes},
+        "n_villages": len(results),
+        "n_failed": sum(v != "ok" for v in status.values()),
+    })
+
+
+def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> Path:
+    from landuse.maps import web as maps
+
+    show = {k: layers[k] for k in ("villages", "zones", "parcels", "allocations", "fallow", "streams",
+                                   "schemes", "conflicts") if k in layers}
+    # parcels, allocations and fallow repeat the same polygons: open on the zoning and the
+    # allocation; the others are one click away in the layer control
+    visible = [k for k in ("villages", "zones", "allocations", "streams", "schemes") if k in show]
+    m = maps.interactive_map(show, dem=dem, title=title, show=visible)
+    maps.save_html(m, path, offline=True, overwrite=True)
+    return path
+
+
+def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool,
+                        status: dict[str, str] | None = None) -> dict[str, Path]:
+    from landuse.certificates import issue as certificates
+
+    res = certificates.write_certificates(
+        allocations, households=inputs.households, villages=inputs.villages, parcels=inputs.parcels,
+        out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress,
+        workers=min(2, os.cpu_count() or 1), **_certificate_settings(plan),
+    )
+    outs = {"certificates": folder}
+    failed = getattr(res, "failed", {})
+    if failed and status is not None:  # a certificate that could not be issued fails its village's run
+        vid_of = dict(zip(allocations["certificate_no"].astype(str), allocations["village_id"].astype(str)))
+        vid_of.update(zip(allocations["parcel_id"].astype(str), allocations["village_id"].astype(str)))
+        for what, why in sorted(failed.items()):
+            vid = vid_of.get(what, next((v for v in sorted(set(vid_of.values())) if what.startswith(v)), "?"))
+            status[vid] = f"certificate {what} not issued: {why}"
+        outs["certificates_failed"] = folder / "failed.csv"
+    reg = getattr(res, "register_csv", None) or (folder / "register.csv")
+    if Path(reg).exists():
+        outs["certificate_register"] = Path(reg)
+    return outs
+
+
+def _certificate_settings(plan: Any) -> dict[str, Any]:
+    """The plan's ``[certificates]`` table as keyword arguments of ``write_certificates``."""
+    c = getattr(plan, "certificate", None)
+    if c is None:
+        return {}
+    passphrase = None
+    if c.key_file is not None:
+        from landuse.certificates import keys
+
+        passphrase = os.environ.get(keys.PASSPHRASE_ENV) or None
+    return {"key_file": c.key_file, "register": c.register, "timezone": c.timezone, "pades": c.pades,
+            "passphrase": passphrase}

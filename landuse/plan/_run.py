@@ -1,0 +1,517 @@
+"""Execution of a plan (private): load, district terrain, per-village runs, outputs.
+
+See :mod:`landuse.plan` for the public API and the plan file format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse.errors import LanduseError
+
+log = logging.getLogger("landuse.plan")
+
+
+# -- inputs -------------------------------------------------------------------------------------
+@dataclass
+class Inputs:
+    villages: Any
+    parcels: Any
+    households: pd.DataFrame
+    dem: Any
+    histories: pd.DataFrame | None = None
+    climate: pd.DataFrame | None = None
+    schemes: list | None = None
+    forest: Any = None
+    check: pd.DataFrame | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def load_inputs(plan: Any) -> Inputs:
+    """Read every input of *plan* and audit it with :func:`landuse.check.check_files`.
+
+    Errors that concern the whole input (unreadable file, missing column, CRS, a DEM
+    value problem, a rule column, any error that cannot be tied to one village) stop
+    the run with a :class:`LanduseError`; errors tied to one village's features (its
+    parcels, households, histories, its part of the DEM) are kept in ``failures`` and
+    make that village fail before planning, while the others run.
+    """
+    from landuse import io
+
+    from landuse.check import linter as check
+    p = plan.inputs
+    report = check.check_files(villages=p["villages"], parcels=p["parcels"],
+                               households=p["households"], dem=p["dem"],
+                               histories=p.get("histories"), climate=p.get("climate"),
+                               entitlements=plan.rules.get("entitlements", "default"))
+    fatal = report[(report["severity"] == "error") & report["code"].isin(_FATAL_CODES)]
+    if len(fatal):
+        raise _blocking(fatal)
+    # the checks above found every content fault: read without stopping at the first one
+    inputs = Inputs(
+        villages=io.read_villages(p["villages"], validate=False),
+        parcels=io.read_parcels(p["parcels"], validate=False),
+        households=io.read_households(p["households"], validate=False),
+        dem=io.read_raster(p["dem"]),
+        check=report,
+    )
+    if "histories" in p:
+        inputs.histories = io.read_histories(p["histories"], validate=False)
+    if "climate" in p:
+        inputs.climate = io.read_climate(p["climate"], validate=False)
+    errors = report[report["severity"] == "error"]
+    inputs.failures, unplaced = village_failures(errors, inputs)
+    if len(unplaced):
+        raise _blocking(unplaced)
+    if "schemes" in p:
+        from landuse.schemes.design import read_schemes
+
+        inputs.schemes = read_schemes(p["schemes"])
+    if "forest" in p:
+        inputs.forest = io.read_vector(p["forest"], what="forest")
+    return inputs
+
+
+_FATAL_CODES = {
+    "FILE_UNREADABLE", "COLUMN_MISSING", "CRS_MISSING", "CRS_GEOGRAPHIC", "CRS_MISMATCH",
+    "ID_DUPLICATE",
+}
+
+
+def _blocking(rows: pd.DataFrame) -> LanduseError:
+    row = rows.iloc[0]
+    return LanduseError(f"{row['code']}: {row['message']} ({len(rows)} blocking problem(s); run "
+                        "`landuse check`)", source=str(row["layer"]),
+                        feature_id=row["feature_id"] or None,
+                        hint="fix the inputs named by `landuse check` and run again")
+
+
+def village_failures(errors: pd.DataFrame, inputs: Inputs) -> tuple[dict[str, str], pd.DataFrame]:
+    """Tie each error row of the check to the village it concerns.
+
+    Returns the status of each failing village (``"failed: CODE: message"``, the first
+    error, with the count of the others) and the rows that concern no single village
+    (a whole layer, a climate month, a household whose village is unknown and holds
+    no parcel). A reference that is not a village id is tied to the village it
+    probably meant (same id but for case, spaces or leading zeros), else to the
+    villages of the parcels the household holds.
+    """
+    from landuse.check._base import _near_id
+
+    vids = set(inputs.villages["village_id"].dropna().astype(str))
+
+    def resolve(value: Any) -> str | None:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        value = str(value)
+        if value in vids:
+            return value
+        near = _near_id(value, vids)
+        return near.split("'")[1] if near else None
+
+    def lookup(df: pd.DataFrame, id_col: str, fid: Any) -> pd.DataFrame:
+        fid = str(fid)
+        if fid.startswith("row ") and fid[4:].isdigit():
+            pos = int(fid[4:]) - 1
+            return df.iloc[pos:pos + 1] if 0 <= pos < len(df) else df.iloc[0:0]
+        ids = df[id_col].astype(str)
+        hit = df[ids == fid]
+        if not len(hit) and fid.endswith("..."):  # a long id shortened in the message
+            hit = df[ids.str.startswith(fid[:-3])]
+        return hit
+
+    parcels, households = inputs.parcels, inputs.households
+    parcel_village = dict(zip(parcels["parcel_id"].astype(str), parcels["village_id"], strict=False))
+
+    def villages_of(row: Any) -> set[str]:
+        layer, fid = row.layer, row.feature_id
+        if fid is None or (isinstance(fid, float) and fid != fid):
+            return set()
+        if layer in ("villages", "dem", "slope"):
+            hit = lookup(inputs.villages, "village_id", fid)
+            return {str(v) for v in hit["village_id"].dropna()} & vids
+        if layer == "parcels":
+            if row.code in ("GAP", "SLIVER"):
+                return {resolve(fid)} - {None}
+            return {resolve(v) for v in lookup(parcels, "parcel_id", fid)["village_id"]} - {None}
+        if layer == "households":
+            hit = lookup(households, "household_id", fid)
+            out = {resolve(v) for v in hit["village_id"]} - {None}
+            if not out and len(hit):
+                held = parcels[parcels["household_id"].astype(str).isin(hit["household_id"].astype(str))]
+                out = {resolve(v) for v in held["village_id"]} - {None}
+            return out
+        if layer == "histories" and inputs.histories is not None:
+            hit = lookup(inputs.histories, "plot_id", fid)
+            return {resolve(parcel_village.get(str(p))) for p in hit["plot_id"]} - {None}
+        return set()
+
+    failures: dict[str, list[Any]] = {}
+    unplaced = []
+    for row in errors.itertuples(index=False):
+        where = villages_of(row)
+        if not where:
+            unplaced.append(row._asdict())
+        for vid in sorted(where):
+            failures.setdefault(vid, []).append(row)
+    status = {}
+    for vid, rows in failures.items():
+        first = rows[0]
+        more = f" (and {len(rows) - 1} more problem(s); run `landuse check`)" if len(rows) > 1 else ""
+        status[vid] = f"failed: {first.code}: {first.message}{more}"
+    return status, pd.DataFrame(unplaced, columns=errors.columns)
+
+
+# -- per-village work ---------------------------------------------------------------------------
+@dataclass
+class VillageInput:
+    """Everything one village's run needs (picklable; sent to dask workers)."""
+
+    village_id: str
+    village: Any
+    parcels: Any
+    households: pd.DataFrame
+    dem: Any
+    streams: Any
+    forest: Any
+    histories: pd.DataFrame | None
+    rules: dict[str, Any]
+    options: Any
+
+
+@dataclass
+class VillageResult:
+    village_id: str
+    ok: bool = True
+    error: str | None = None
+    detail: str | None = None
+    products: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def run_village(vi: VillageInput) -> VillageResult:
+    """Zoning, parcels against zones, allocation and fallow for one village.
+
+    Never raises: a failure is returned as ``ok=False`` with the message, so one bad
+    village cannot lose the others' results.
+    """
+    res = VillageResult(vi.village_id)
+    try:
+        _zoning(vi, res)
+        _allocation(vi, res)
+        _fallow(vi, res)
+        from landuse.plan._report import village_charts
+
+        res.products["charts"] = village_charts(res)
+    except LanduseError as exc:
+        res.ok, res.error = False, str(exc)
+    except Exception as exc:  # noqa: BLE001 - isolate the village, keep the traceback for the log
+        res.ok, res.error = False, f"{type(exc).__name__}: {exc}"
+        res.detail = traceback.format_exc()
+    return res
+
+
+def _zoning(vi: VillageInput, res: VillageResult) -> None:
+    from landuse.zoning import zones as zoning
+
+    # existing parcels give the residential and paddy areas the rules keep as they are
+    z = zoning.zone_villages(vi.village, vi.dem, rules=vi.rules.get("zoning"), streams=vi.streams,
+                             forest=vi.forest, landuse=vi.parcels)
+    res.products["zones"] = z.zones
+    res.products["zone_table"] = z.table
+    pz = zoning.parcel_zones(vi.parcels, z.zones, rules=vi.rules.get("zoning"), dem=vi.dem)
+    res.products["parcel_zones"] = pz
+    if "conflict" in pz.columns:
+        conflicts = pz[pz["conflict"].astype(bool)]
+    else:
+        conflicts = pz.iloc[0:0]
+    res.products["conflicts"] = conflicts
+    res.figures["zones_ha"] = {r.zone: round(float(r.area_ha), 2) for r in z.table.itertuples()}
+    res.figures["n_conflicts"] = len(conflicts)
+
+
+def _allocation(vi: VillageInput, res: VillageResult) -> None:
+    from landuse.allocation import optimise as allocation
+
+    opts = vi.options
+    result = allocation.allocate(vi.parcels, vi.households, rules=vi.rules.get("entitlements"),
+                                 villages=vi.village, time_limit_s=opts.time_limit_s,
+                                 mip_gap=opts.mip_gap, keep_existing=opts.keep_existing)
+    res.products["allocations"] = result.allocations
+    res.products["allocation_households"] = result.households
+    res.products["unallocated"] = result.unallocated
+    res.products["lorenz"] = _lorenz_frame(result.equity)
+    # wall-clock figures stay in the log: the outputs of a rerun must not change
+    m = {k: v for k, v in dict(result.metrics).items() if k not in _TIMING_KEYS}
+    log.debug("village %s: allocation %s in %.1f s", vi.village_id, m.get("status"),
+             float(result.metrics.get("runtime_s", float("nan"))))
+    res.figures["allocation"] = {k: _plain(v) for k, v in m.items()}
+
+
+_TIMING_KEYS = {"runtime_s", "nodes"}
+
+
+def _lorenz_frame(equity: Any) -> pd.DataFrame | None:
+    if isinstance(equity, dict):
+        lor = equity.get("lorenz")
+        if isinstance(lor, pd.DataFrame):
+            return lor
+    lor = getattr(equity, "lorenz", None)
+    return lor if isinstance(lor, pd.DataFrame) else None
+
+
+def _fallow(vi: VillageInput, res: VillageResult) -> None:
+    if vi.histories is None or not len(vi.histories):
+        return
+    from landuse.fallow import rotation as fallow
+
+    summary = fallow.plot_summary(vi.histories)
+    cyc = fallow.cycles(vi.histories)
+    res.products["fallow_plots"] = summary
+    res.products["fallow_cycles"] = cyc
+    res.products["fallow_parcels"] = fallow.parcel_fallow(vi.parcels, summary)
+    uncensored = cyc[~cyc["censored"].astype(bool)] if "censored" in cyc else cyc
+    by_decade = (uncensored.assign(decade=(uncensored["clearing_year"] // 10) * 10)
+                 .groupby("decade")["fallow_years"].mean())
+    res.figures["fallow_mean_by_decade"] = {int(k): round(float(v), 2) for k, v in by_decade.items()}
+    # censoring-aware figures (issue 16): Kaplan-Meier by decade of clearing, the village trend
+    plots = pd.Series(vi.village_id, index=pd.unique(vi.histories["plot_id"].astype(str)))
+    res.products["fallow_survival"] = fallow.survival_curves(vi.histories, villages=plots)
+    dec = fallow.decade_summary(vi.histories, villages=plots)
+    res.products["fallow_decades"] = dec
+    res.figures["fallow_km_by_decade"] = {
+        int(r.decade): {k: _plain(getattr(r, k)) for k in ("n_spells", "n_events", "median_fallow_years",
+                                                           "median_fallow_years_lo", "median_fallow_years_hi",
+                                                           "mean_fallow_years", "status")}
+        for r in dec.itertuples()}
+    vs = fallow.village_summary(vi.histories, villages=plots).iloc[0]
+    res.figures["fallow_trend"] = {k: _plain(vs[k]) for k in (
+        "status", "trend_yr_per_decade", "trend_yr_per_decade_lo", "trend_yr_per_decade_hi", "p_value",
+        "median_fallow_years", "mean_fallow_years", "n_spells", "n_events")}
+    # land a sustainable rotation needs, against the rotational upland zone of the draft zoning
+    cropped = fallow.cropped_area_from_histories(vi.histories, vi.parcels)
+    zt = res.products.get("zone_table")
+    if zt is not None and len(zt):
+        rot = zt[zt["zone"] == "ROTATIONAL_UPLAND"].groupby("village_id")["area_ha"].sum()
+        basis = "rotational upland zone"
+    else:
+        rot = fallow.rotational_area_from_parcels(vi.parcels)
+        basis = "upland parcels"
+    rot = rot.reindex(cropped.index, fill_value=0.0)
+    demand = fallow.village_land_demand(cropped, rot, growth_rate=vi.options.population_growth_rate,
+                                        base_year=int(vi.histories["year"].max()))
+    demand["rotational_area_basis"] = basis
+    res.products["land_demand"] = demand.reset_index()
+    res.figures["land_demand"] = {k: _plain(v) for k, v in demand.iloc[0].items()} if len(demand) else {}
+    if "status_class" in summary:
+        res.figures["fallow_classes"] = {str(k): int(v) for k, v in summary["status_class"].value_counts().sort_index().items()}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+# -- district steps ------------------------------------------------------------------------------
+def dem_window(dem: Any, geom: Any, *, buffer_m: float = 500.0) -> Any:
+    """The part of *dem* covering *geom* plus a buffer, as a new Raster (same grid)."""
+    from affine import Affine
+    from rasterio.windows import from_bounds
+
+    from landuse.raster import Raster
+
+    minx, miny, maxx, maxy = geom.bounds
+    win = from_bounds(minx - buffer_m, miny - buffer_m, maxx + buffer_m, maxy + buffer_m, dem.transform)
+    win = win.round_offsets(op="floor").round_lengths(op="ceil")
+    rows, cols = dem.shape
+    r0, c0 = max(int(win.row_off), 0), max(int(win.col_off), 0)
+    r1, c1 = min(int(win.row_off + win.height), rows), min(int(win.col_off + win.width), cols)
+    data = dem.data[r0:r1, c0:c1]
+    transform = dem.transform @ Affine.translation(c0, r0)
+    return Raster(data, transform, dem.crs, dem.nodata, dem.source)
+
+
+def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> list[VillageInput]:
+    """Split the district inputs into one picklable bundle per village."""
+    villages = inputs.villages
+    wanted = set(plan.options.villages)
+    parcels = inputs.parcels
+    if metrics is not None:
+        extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
+        parcels = parcels.join(metrics[extra])
+    from landuse.allocation import quotas as entitlements
+
+    # entitlement rules are read (and their warnings given) once per run, not per village
+    rules: dict[str, Any] = {k: str(v) for k, v in plan.rules.items()}
+    rules["entitlements"] = entitlements.load_rules(plan.rules.get("entitlements"))
+    out = []
+    for _, row in villages.sort_values("village_id").iterrows():
+        vid = row["village_id"]
+        if (wanted and vid not in wanted) or vid in inputs.failures:
+            continue
+        vgdf = villages[villages["village_id"] == vid]
+        geom = row.geometry
+        sel_streams = streams.iloc[streams.sindex.query(geom, predicate="intersects")] if streams is not None else None
+        forest = None
+        if inputs.forest is not None:
+            forest = inputs.forest.iloc[inputs.forest.sindex.query(geom, predicate="intersects")]
+        hist = None
+        vparcels = parcels[parcels["village_id"] == vid]
+        if inputs.histories is not None:
+            hist = inputs.histories[inputs.histories["plot_id"].isin(set(vparcels["parcel_id"]))]
+        out.append(VillageInput(
+            village_id=vid, village=vgdf, parcels=vparcels,
+            households=inputs.households[inputs.households["village_id"] == vid],
+            dem=dem_window(inputs.dem, geom), streams=sel_streams, forest=forest, histories=hist,
+            rules=rules, options=plan.options,
+        ))
+    return out
+
+
+def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler: str | None,
+                 progress: bool) -> list[VillageResult]:
+    """Run :func:`run_village` on every bundle, in-process or on dask.distributed."""
+    from tqdm.auto import tqdm
+
+    if not workers and not scheduler:
+        results = []
+        for vi in tqdm(bundles, desc="villages", unit="village", disable=not progress):
+            log.info("village %s: zoning, allocation, fallow", vi.village_id)
+            results.append(run_village(vi))
+        return results
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        futures = [client.submit(run_village, vi, key=f"village-{vi.village_id}", pure=False)
+                   for vi in bundles]
+        done: dict[str, VillageResult] = {}
+        bar = tqdm(total=len(futures), desc="villages", unit="village", disable=not progress)
+        for fut in as_completed(futures):
+            r = fut.result()
+            done[r.village_id] = r
+            bar.update()
+        bar.close()
+        return [done[vi.village_id] for vi in bundles]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[Any], dict[str, str]]:
+    """Size every scheme of the plan on the whole DEM; failures are per village."""
+    from landuse.schemes.design import size_scheme
+
+    results, failed = [], {}
+    if not inputs.schemes or inputs.climate is None:
+        return results, failed
+    for spec in sorted(inputs.schemes, key=lambda s: s.scheme_id):
+        if wanted and spec.village_id not in wanted:
+            continue
+        try:
+            log.info("scheme %s: water balance, source, canal", spec.scheme_id)
+            results.append(size_scheme(spec, inputs.climate, dem=inputs.dem, parcels=parcels))
+        except Exception as exc:  # noqa: BLE001 - one scheme fails its village only
+            from landuse.plan._folder import environment_error
+            from landuse.plan._products import reason_of
+
+            if environment_error(exc) is not None:
+                raise
+            log.debug("scheme %s failed", spec.scheme_id, exc_info=True)
+            failed[spec.village_id] = f"irrigation scheme {spec.scheme_id}: {reason_of(exc)}"
+    return results, failed
+
+
+def _drop_failed_villages(inputs: Inputs, wanted: set[str]) -> list[VillageResult]:
+    """Keep only the features of villages whose inputs passed the check; return the
+    failed villages' results (``ok=False``, the check's reason) for the summary."""
+    failed = set(inputs.failures)
+    if not failed:
+        return []
+    ok_ids = set(inputs.villages["village_id"].astype(str)) - failed
+    inputs.parcels = inputs.parcels[inputs.parcels["village_id"].astype(str).isin(ok_ids)]
+    inputs.households = inputs.households[inputs.households["village_id"].astype(str).isin(ok_ids)]
+    if inputs.schemes:
+        inputs.schemes = [s for s in inputs.schemes if str(s.village_id) not in failed]
+    out = []
+    for vid in sorted(failed):
+        if wanted and vid not in wanted:
+            continue
+        log.error("village %s fails before planning: %s", vid, inputs.failures[vid])
+        out.append(VillageResult(vid, ok=False, error=inputs.failures[vid]))
+    return out
+
+
+def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, scheduler: str | None,
+            progress: bool, shown_as: Path | None = None) -> Any:
+    """Run *plan* into *out* (the staging folder; *shown_as* is the output folder the log names)."""
+    from landuse.plan import _products as _plan_outputs
+    from landuse.plan.planfile import PlanRun
+
+    out.mkdir(parents=True, exist_ok=True)
+    handler = _plan_outputs.log_handler(out, shown_as=shown_as)
+    logging.getLogger("landuse").addHandler(handler)
+    try:
+        log.info("plan %s: reading and checking the inputs", plan.name)
+        inputs = load_inputs(plan)
+        wanted = set(plan.options.villages)
+        unknown = wanted - set(inputs.villages["village_id"])
+        if unknown:
+            raise LanduseError(f"villages {sorted(unknown)} named in [options] are not in the villages layer",
+                               source=str(plan.path or "plan"), column="villages",
+                               hint="use village_id values of the villages layer")
+        pre_failed = _drop_failed_villages(inputs, wanted)
+        log.info("district terrain: streams and parcel statistics")
+        from landuse import parcels as lparcels
+
+        from landuse.terrain import hydrology
+        streams = hydrology.streams(inputs.dem, min_area_km2=plan.options.stream_min_area_km2)
+        ok_villages = inputs.villages[~inputs.villages["village_id"].isin(set(inputs.failures))]
+        metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
+                                          villages=ok_villages)
+        bundles = village_inputs(inputs, plan, streams=streams, metrics=metrics)
+        results = map_villages(bundles, workers=workers, scheduler=scheduler, progress=progress)
+        results = sorted(results + pre_failed, key=lambda r: str(r.village_id))
+        schemes, irr_failed = irrigation(inputs, parcels=inputs.parcels, wanted=wanted)
+        status = {}
+        for r in results:
+            status[r.village_id] = "ok" if r.ok else r.error
+            if not r.ok:
+                log.error("village %s failed: %s", r.village_id, r.error)
+                if r.detail:
+                    log.debug(r.detail)
+        for vid, msg in irr_failed.items():
+            status[vid] = msg if status.get(vid, "ok") == "ok" else status[vid] + "; " + msg
+            log.error("village %s: %s", vid, msg)
+        outputs, summary = _plan_outputs.write_all(
+            plan, out, inputs=inputs, streams=streams, metrics=metrics, results=results,
+            schemes=schemes, status=status, overwrite=overwrite, progress=progress,
+        )
+        log.info("plan %s: done (%d villages, %d failed)", plan.name, len(status),
+                 sum(v != "ok" for v in status.values()))
+        return PlanRun(out_dir=out, outputs=outputs, villages=status, summary=summary)
+    finally:
+        logging.getLogger("landuse").removeHandler(handler)
+        handler.close()
