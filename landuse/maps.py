@@ -542,14 +542,18 @@ def _folium() -> Any:
             self._name = "LanduseRuntime"
 
         def raw_header(self) -> str:
+            from landuse._map_bulk import bulk_js
+
             return ("<style>" + _offline_html.runtime_css() + "</style><script>"
-                    + _offline_html.runtime_js() + "</script>")
+                    + _offline_html.runtime_js() + "</script><script>" + bulk_js() + "</script>")
 
     class CompactLayer(RawMixin, Layer):
         def __init__(self, data: dict[str, Any], *, name: str, show: bool = True) -> None:
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "LanduseLayer"
-            self.data_json = _offline_html.script_json(data)
+            from landuse._map_bulk import pack_layer  # large layers: packed, drawn in bulk
+
+            self.data_json = _offline_html.script_json(pack_layer(data))
 
         def raw_script(self) -> str:
             return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "

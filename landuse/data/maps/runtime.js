@@ -77,10 +77,15 @@
     if (cls && spec.legendInTip) { parts.push(cls[1] + (cls[2] ? " · " + cls[2] : "")); }
     return el("span", null, parts.join(" — "));
   }
+  LU.popupNode = popupNode;
+  LU.tooltipNode = tooltipNode;
 
   // Add one compact layer to a Leaflet FeatureGroup.
   LU.addLayer = function (map, group, spec) {
     var st = state(map);
+    if (spec.packed) { return LU.addBulkLayer(st, group, spec); }  // a large layer: _map_bulk.js
+    // a click taken by one of these features is not also a click on a bulk layer below
+    group.on("click", function (ev) { if (ev.originalEvent) { ev.originalEvent._luTaken = true; } });
     var renderer = st.renderer || (st.renderer = L.canvas({padding: 0.3, tolerance: 3}));
     var n = spec.geoms.length;
     var styles = spec.classes.map(function (c) {
@@ -190,8 +195,9 @@
       spec.search.forEach(function (c) {
         for (var i = 0; i < spec.geoms.length; i++) {
           var v = value(spec.data[c], i);
-          if (v !== null && v !== undefined && entry.features[i] && normalise(v) === q) {
-            found.push({entry: entry, layer: entry.features[i]});
+          if (v !== null && v !== undefined && normalise(v) === q) {
+            var layer = entry.feature ? entry.feature(i) : entry.features[i];
+            if (layer) { found.push({entry: entry, layer: layer}); }
           }
         }
       });
@@ -259,6 +265,16 @@
   // Called once after all layers: bounds, legend, search box, title.
   LU.finish = function (map, opts) {
     var st = state(map);
+    if (st.pending) {  // bulk layers are inflated asynchronously: finish once they are drawn
+      var pending = st.pending;
+      st.pending = null;
+      Promise.all(pending).then(function () { LU.finish(map, opts); }, function (err) {
+        var box = el("div", "lu-title", "This map needs a newer browser (Chrome 80, Firefox 113, " +
+                     "Safari 16.4): " + err);
+        map.getContainer().appendChild(box);
+      });
+      return;
+    }
     L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
     if (opts.title) { titleControl(st, opts.title); }
     if (opts.search) { searchControl(st, opts.searchLabels); }

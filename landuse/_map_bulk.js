@@ -1,0 +1,300 @@
+/* landuse map runtime, bulk layers: one canvas per large layer (no dependency but Leaflet).
+ *
+ * A layer of many features (landuse._map_bulk.BULK_MIN_FEATURES) arrives packed: its
+ * geometries, attributes and classes as JSON, deflated and base64-encoded, inflated by
+ * the browser's own DecompressionStream. It is not turned into one Leaflet layer per
+ * feature (200,000 polygons would take seconds to build): the rings are decoded once
+ * into flat typed arrays of Web Mercator coordinates, a grid index finds the features
+ * in view, and a canvas renderer draws them batched by class, a feature smaller than a
+ * pixel as one pixel. Clicks and hovers are hit-tested through the same grid (even-odd
+ * point in polygon, distance to lines); popups, tooltips and search use the functions of
+ * runtime.js, so they show exactly what the per-feature layers show. Every attribute
+ * value is written into the page with textContent, never innerHTML.
+ */
+(function () {
+  "use strict";
+  var LU = window.landuse = window.landuse || {};
+  var MAXLAT = 85.0511287798, GRID = 256;
+
+  // Web Mercator "world" coordinates at zoom 0 (256 units wide), as Leaflet's EPSG:3857.
+  function wx(lng) { return 256 * (0.5 + lng / 360); }
+  function wy(lat) {
+    lat = Math.max(Math.min(MAXLAT, lat), -MAXLAT);
+    var s = Math.sin(lat * Math.PI / 180);
+    return 256 * (0.5 - 0.25 * Math.log((1 + s) / (1 - s)) / Math.PI);
+  }
+  function toLatLng(x, y) {
+    var m = 2 * Math.PI * (0.5 - y / 256);
+    return L.latLng((2 * Math.atan(Math.exp(m)) - Math.PI / 2) * 180 / Math.PI, (x / 256 - 0.5) * 360);
+  }
+
+  LU.inflate = function (b64) {
+    var bin = atob(b64), n = bin.length, bytes = new Uint8Array(n);
+    for (var i = 0; i < n; i++) { bytes[i] = bin.charCodeAt(i); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).text().then(JSON.parse);
+  };
+
+  // Decode every ring into one array of x, y pairs; ring r spans rings[r] .. rings[r + 1].
+  function build(entry) {
+    var spec = entry.spec, geoms = spec.geoms, n = geoms.length;
+    var cap = 1 << 16, xy = new Float64Array(cap), nv = 0;
+    var rings = [0], featRing = new Int32Array(n + 1), bbox = new Float64Array(4 * n);
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (var i = 0; i < n; i++) {
+      var g = geoms[i], bx0 = Infinity, by0 = Infinity, bx1 = -Infinity, by1 = -Infinity;
+      if (g !== null) {
+        var parts = g[0] === 0 ? [].concat.apply([], g[1]) : g[1];
+        for (var p = 0; p < parts.length; p++) {
+          var str = parts[p], k = 0, len = str.length, lat = 0, lng = 0, b, shift, res;
+          while (k < len) {
+            shift = 0; res = 0;
+            do { b = str.charCodeAt(k++) - 63; res |= (b & 31) << shift; shift += 5; } while (b >= 32);
+            lat += (res & 1) ? ~(res >>> 1) : (res >>> 1);
+            shift = 0; res = 0;
+            do { b = str.charCodeAt(k++) - 63; res |= (b & 31) << shift; shift += 5; } while (b >= 32);
+            lng += (res & 1) ? ~(res >>> 1) : (res >>> 1);
+            if (nv + 2 > cap) { var grown = new Float64Array(cap *= 2); grown.set(xy); xy = grown; }
+            var x = wx(lng / 1e6), y = wy(lat / 1e6);
+            xy[nv++] = x; xy[nv++] = y;
+            if (x < bx0) { bx0 = x; } if (x > bx1) { bx1 = x; }
+            if (y < by0) { by0 = y; } if (y > by1) { by1 = y; }
+          }
+          rings.push(nv >> 1);
+        }
+      }
+      featRing[i + 1] = rings.length - 1;
+      bbox[4 * i] = bx0; bbox[4 * i + 1] = by0; bbox[4 * i + 2] = bx1; bbox[4 * i + 3] = by1;
+      if (bx0 < x0) { x0 = bx0; } if (by0 < y0) { y0 = by0; }
+      if (bx1 > x1) { x1 = bx1; } if (by1 > y1) { y1 = by1; }
+    }
+    entry.xy = xy; entry.rings = Int32Array.from(rings); entry.featRing = featRing;
+    entry.bbox = bbox; entry.n = n;
+    // grid index (compressed rows): the features whose box touches each cell
+    var cw = Math.max((x1 - x0) / GRID, 1e-12), ch = Math.max((y1 - y0) / GRID, 1e-12);
+    var counts = new Int32Array(GRID * GRID + 1), cx, cy, f;
+    var cell = function (v, o, s) { return Math.min(GRID - 1, Math.max(0, Math.floor((v - o) / s))); };
+    for (var pass = 0; pass < 2; pass++) {
+      var items = pass ? new Int32Array(counts[GRID * GRID]) : null, fill = pass ? counts.slice() : null;
+      for (f = 0; f < n; f++) {
+        if (!(bbox[4 * f] <= bbox[4 * f + 2])) { continue; }
+        var ca = cell(bbox[4 * f], x0, cw), cb = cell(bbox[4 * f + 2], x0, cw);
+        var ra = cell(bbox[4 * f + 1], y0, ch), rb = cell(bbox[4 * f + 3], y0, ch);
+        for (cy = ra; cy <= rb; cy++) {
+          for (cx = ca; cx <= cb; cx++) {
+            if (pass) { items[fill[cy * GRID + cx]++] = f; } else { counts[cy * GRID + cx + 1]++; }
+          }
+        }
+      }
+      if (!pass) { for (var c = 0; c < GRID * GRID; c++) { counts[c + 1] += counts[c]; } }
+      else { entry.grid = {x0: x0, y0: y0, cw: cw, ch: ch, start: counts, items: items, cell: cell}; }
+    }
+    entry.mark = new Uint32Array(n);
+    entry.stamp = 0;
+  }
+
+  // The features whose box meets the world rectangle, each once.
+  function query(entry, qx0, qy0, qx1, qy1, visit) {
+    var g = entry.grid, bbox = entry.bbox;
+    if (!g || qx1 < g.x0 || qy1 < g.y0 || qx0 > g.x0 + g.cw * GRID || qy0 > g.y0 + g.ch * GRID) { return; }
+    var s = ++entry.stamp, mark = entry.mark;
+    var ca = g.cell(qx0, g.x0, g.cw), cb = g.cell(qx1, g.x0, g.cw);
+    var ra = g.cell(qy0, g.y0, g.ch), rb = g.cell(qy1, g.y0, g.ch);
+    for (var cy = ra; cy <= rb; cy++) {
+      for (var cx = ca; cx <= cb; cx++) {
+        var c = cy * GRID + cx;
+        for (var k = g.start[c]; k < g.start[c + 1]; k++) {
+          var f = g.items[k];
+          if (mark[f] === s) { continue; }
+          mark[f] = s;
+          if (bbox[4 * f] <= qx1 && bbox[4 * f + 2] >= qx0 && bbox[4 * f + 1] <= qy1 && bbox[4 * f + 3] >= qy0) {
+            visit(f);
+          }
+        }
+      }
+    }
+  }
+
+  var BulkRenderer = L.Canvas.extend({
+    initialize: function (entry, options) {
+      L.Canvas.prototype.initialize.call(this, options);
+      this._lu = entry;
+    },
+    _initContainer: function () {
+      L.Canvas.prototype._initContainer.call(this);
+      this._container.style.pointerEvents = "none";  // hit-testing is done by the map handlers
+    },
+    _draw: function () {
+      var e = this._lu, map = this._map, ctx = this._ctx;
+      if (!e.grid || !map) { return; }
+      var spec = e.spec, scale = map.options.crs.scale(map.getZoom()) / 256;
+      var o = map.getPixelOrigin(), b = this._bounds, xy = e.xy, rings = e.rings, fr = e.featRing;
+      var line = spec.kind === "line", fill = !line && !!spec.fillOpacity;
+      var byClass = spec.classes.map(function () { return {big: [], tiny: []}; });
+      var cls = spec.cls, bbox = e.bbox, drawn = 0;
+      query(e, (b.min.x + o.x) / scale, (b.min.y + o.y) / scale, (b.max.x + o.x) / scale,
+            (b.max.y + o.y) / scale, function (f) {
+              var small = (bbox[4 * f + 2] - bbox[4 * f]) * scale < 1.5 &&
+                          (bbox[4 * f + 3] - bbox[4 * f + 1]) * scale < 1.5;
+              byClass[cls[f]][small ? "tiny" : "big"].push(f);
+              drawn++;
+            });
+      e.drawn = drawn;
+      ctx.save();
+      ctx.lineJoin = "round"; ctx.lineCap = "round";
+      for (var k = 0; k < byClass.length; k++) {
+        var c = spec.classes[k], list = byClass[k].big, tiny = byClass[k].tiny;
+        if (list.length) {
+          ctx.beginPath();
+          for (var j = 0; j < list.length; j++) {
+            var f = list[j];
+            for (var r = fr[f]; r < fr[f + 1]; r++) {
+              var v = rings[r], end = rings[r + 1];
+              if (end <= v) { continue; }
+              ctx.moveTo(xy[2 * v] * scale - o.x, xy[2 * v + 1] * scale - o.y);
+              for (v++; v < end; v++) { ctx.lineTo(xy[2 * v] * scale - o.x, xy[2 * v + 1] * scale - o.y); }
+              if (!line) { ctx.closePath(); }
+            }
+          }
+          if (fill) { ctx.globalAlpha = spec.fillOpacity; ctx.fillStyle = c[0]; ctx.fill("evenodd"); }
+          ctx.globalAlpha = 1; ctx.lineWidth = spec.weight; ctx.strokeStyle = line ? c[0] : (spec.stroke || c[0]);
+          ctx.stroke();
+        }
+        if (tiny.length) {
+          ctx.beginPath();
+          for (var t = 0; t < tiny.length; t++) {
+            var q = tiny[t];
+            ctx.rect(Math.floor(bbox[4 * q] * scale - o.x), Math.floor(bbox[4 * q + 1] * scale - o.y), 1, 1);
+          }
+          ctx.globalAlpha = 1; ctx.fillStyle = line ? c[0] : (spec.stroke || c[0]);
+          ctx.fill();
+        }
+      }
+      ctx.restore();
+    }
+  });
+
+  function segDist2(px, py, ax, ay, bx, by) {
+    var dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy, t = 0;
+    if (l2 > 0) { t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)); }
+    var qx = ax + t * dx - px, qy = ay + t * dy - py;
+    return qx * qx + qy * qy;
+  }
+
+  // Does feature f contain the world point (px, py)? tol: tolerance in world units.
+  function hits(e, f, px, py, tol) {
+    var xy = e.xy, rings = e.rings, fr = e.featRing, spec = e.spec;
+    var area = spec.kind !== "line" && !!spec.fillOpacity, inside = false;
+    for (var r = fr[f]; r < fr[f + 1]; r++) {
+      var a = rings[r], end = rings[r + 1];
+      for (var v = a; v < end; v++) {
+        var w = v + 1 < end ? v + 1 : (spec.kind === "line" ? -1 : a);
+        if (w < 0) { break; }
+        var x1 = xy[2 * v], y1 = xy[2 * v + 1], x2 = xy[2 * w], y2 = xy[2 * w + 1];
+        if (area) {
+          if (((y1 > py) !== (y2 > py)) && (px < (x2 - x1) * (py - y1) / (y2 - y1) + x1)) { inside = !inside; }
+        } else if (segDist2(px, py, x1, y1, x2, y2) <= tol * tol) {
+          return true;
+        }
+      }
+    }
+    return inside;
+  }
+
+  // The topmost bulk feature under a map point: {entry, index} or null.
+  function pick(st, latlng) {
+    var map = st.map, scale = map.options.crs.scale(map.getZoom()) / 256;
+    var px = wx(latlng.lng), py = wy(latlng.lat);
+    for (var k = st.layers.length - 1; k >= 0; k--) {
+      var e = st.layers[k];
+      if (!e.bulk || !e.grid || !map.hasLayer(e.group)) { continue; }
+      var tol = (e.spec.weight / 2 + 3) / scale, best = -1;
+      query(e, px - tol, py - tol, px + tol, py + tol, function (f) {
+        if (f > best && hits(e, f, px, py, tol)) { best = f; }
+      });
+      if (best >= 0) { return {entry: e, index: best}; }
+    }
+    return null;
+  }
+
+  // A stand-in for a Leaflet layer, for LU.search (bounds, centre, index).
+  function feature(e, i) {
+    if (!e.grid || i >= e.n || !(e.bbox[4 * i] <= e.bbox[4 * i + 2])) { return null; }
+    var bb = e.bbox;
+    return {
+      _luIndex: i,
+      options: {fill: e.spec.kind !== "line" && !!e.spec.fillOpacity},
+      getLatLngs: function () { return []; },
+      getBounds: function () {
+        return L.latLngBounds(toLatLng(bb[4 * i], bb[4 * i + 3]), toLatLng(bb[4 * i + 2], bb[4 * i + 1]));
+      },
+      getCenter: function () {
+        // area-weighted centroid of the first ring (as Leaflet's polygon getCenter)
+        var xy = e.xy, a = e.rings[e.featRing[i]], end = e.rings[e.featRing[i] + 1];
+        var sx = 0, sy = 0, sa = 0;
+        for (var v = a; v < end; v++) {
+          var w = v + 1 < end ? v + 1 : a, c = xy[2 * v] * xy[2 * w + 1] - xy[2 * w] * xy[2 * v + 1];
+          sa += c; sx += (xy[2 * v] + xy[2 * w]) * c; sy += (xy[2 * v + 1] + xy[2 * w + 1]) * c;
+        }
+        if (!sa) { return this.getBounds().getCenter(); }
+        return toLatLng(sx / (3 * sa), sy / (3 * sa));
+      }
+    };
+  }
+
+  function listen(st) {
+    if (st.bulkEvents) { return; }
+    st.bulkEvents = true;
+    var map = st.map, tip = L.tooltip({sticky: true, direction: "auto"}), hovered = null, frame = 0;
+    map.on("click", function (ev) {
+      if (ev.originalEvent && ev.originalEvent._luTaken) { return; }  // a per-feature layer took it
+      var hit = pick(st, ev.latlng);
+      if (hit) {
+        L.popup({maxWidth: 360}).setLatLng(ev.latlng)
+          .setContent(LU.popupNode(hit.entry.spec, hit.index)).openOn(map);
+      }
+    });
+    map.getContainer().addEventListener("mousemove", function (ev) {
+      if (frame) { return; }
+      frame = requestAnimationFrame(function () {
+        frame = 0;
+        if (!map._loaded || map._animatingZoom) { return; }
+        var latlng = map.mouseEventToLatLng(ev), hit = pick(st, latlng);
+        var key = hit ? hit.entry.spec.name + ":" + hit.index : null;
+        if (!hit) {
+          if (hovered) { map.closeTooltip(tip); hovered = null; }
+          return;
+        }
+        if (key !== hovered) { tip.setContent(LU.tooltipNode(hit.entry.spec, hit.index)); hovered = key; }
+        map.openTooltip(tip, latlng);
+      });
+    });
+  }
+
+  // Called by LU.addLayer for a packed spec: returns the group at once, draws once inflated.
+  LU.addBulkLayer = function (st, group, spec) {
+    var map = st.map;
+    if (!map.getPane("luBulk")) {
+      // below Leaflet's overlay pane: outlines, lines and points stay on top of bulk fills
+      map.createPane("luBulk").style.zIndex = 390;
+    }
+    var entry = {spec: spec, group: group, features: [], bulk: true, drawn: 0};
+    entry.feature = function (i) { return feature(entry, i); };
+    st.layers.push(entry);
+    listen(st);
+    var now = function () { return window.performance ? performance.now() : 0; };
+    entry.timing = {start: now()};  // ms since navigation start, for benchmarks
+    var ready = LU.inflate(spec.packed).then(function (body) {
+      entry.timing.inflated = now();
+      spec.geoms = body.geoms; spec.data = body.data; spec.cls = body.cls;
+      delete spec.packed;
+      build(entry);
+      entry.timing.built = now();
+      entry.renderer = new BulkRenderer(entry, {pane: "luBulk", padding: 0.1});
+      group.addLayer(entry.renderer);
+      entry.timing.drawn = now();
+    });
+    (st.pending = st.pending || []).push(ready);
+    return group;
+  };
+})();
