@@ -217,6 +217,12 @@
     return null;
   }
 
+  // The topmost bulk feature at a latlng: {layer: index in landuse.maps[k].layers, index}.
+  LU.pick = function (map, latlng) {
+    var st = LU.maps.filter(function (s) { return s.map === map; })[0], hit = st && pick(st, L.latLng(latlng));
+    return hit ? {layer: st.layers.indexOf(hit.entry), index: hit.index} : null;
+  };
+
   // A stand-in for a Leaflet layer, for LU.search (bounds, centre, index).
   function feature(e, i) {
     if (!e.grid || i >= e.n || !(e.bbox[4 * i] <= e.bbox[4 * i + 2])) { return null; }
@@ -242,17 +248,30 @@
     };
   }
 
+  function openPopup(st, hit, latlng) {
+    L.popup({maxWidth: 360}).setLatLng(latlng)
+      .setContent(LU.popupNode(hit.entry.spec, hit.index)).openOn(st.map);
+  }
+
+  // A click on a feature of the per-feature layer at position `order`: a bulk feature
+  // drawn above it wins, and that layer's own popup is not opened (runtime.js).
+  LU.bulkClick = function (st, ev, order) {
+    var hit = pick(st, ev.latlng);
+    if (hit && st.layers.indexOf(hit.entry) > order && ev.originalEvent) {
+      ev.originalEvent._luBulk = true;
+      openPopup(st, hit, ev.latlng);
+    }
+  };
+
   function listen(st) {
     if (st.bulkEvents) { return; }
     st.bulkEvents = true;
     var map = st.map, tip = L.tooltip({sticky: true, direction: "auto"}), hovered = null, frame = 0;
+    // a click that no per-feature layer took (their popups stop the event) reaches the map
     map.on("click", function (ev) {
-      if (ev.originalEvent && ev.originalEvent._luTaken) { return; }  // a per-feature layer took it
+      if (ev.originalEvent && ev.originalEvent._luBulk) { return; }  // opened by LU.bulkClick
       var hit = pick(st, ev.latlng);
-      if (hit) {
-        L.popup({maxWidth: 360}).setLatLng(ev.latlng)
-          .setContent(LU.popupNode(hit.entry.spec, hit.index)).openOn(map);
-      }
+      if (hit) { openPopup(st, hit, ev.latlng); }
     });
     map.getContainer().addEventListener("mousemove", function (ev) {
       if (frame) { return; }
@@ -267,6 +286,12 @@
         }
         if (key !== hovered) { tip.setContent(LU.tooltipNode(hit.entry.spec, hit.index)); hovered = key; }
         map.openTooltip(tip, latlng);
+        // the feature drawn on top has the tooltip: close those of per-feature layers below
+        var top = st.layers.indexOf(hit.entry);
+        for (var k = 0; k < top; k++) {
+          var g = st.layers[k].group;
+          if (!st.layers[k].bulk && g.isTooltipOpen && g.isTooltipOpen()) { g.closeTooltip(); }
+        }
       });
     });
   }

@@ -84,8 +84,9 @@
   LU.addLayer = function (map, group, spec) {
     var st = state(map);
     if (spec.packed) { return LU.addBulkLayer(st, group, spec); }  // a large layer: _map_bulk.js
-    // a click taken by one of these features is not also a click on a bulk layer below
-    group.on("click", function (ev) { if (ev.originalEvent) { ev.originalEvent._luTaken = true; } });
+    // a click on one of these features goes to a bulk layer drawn above it, if any
+    var order = st.layers.length;
+    group.on("click", function (ev) { if (LU.bulkClick) { LU.bulkClick(st, ev, order); } });
     var renderer = st.renderer || (st.renderer = L.canvas({padding: 0.3, tolerance: 3}));
     var n = spec.geoms.length;
     var styles = spec.classes.map(function (c) {
@@ -129,6 +130,10 @@
     group.once("add", function () {
       group.bindTooltip(function (layer) { return tooltipNode(spec, layer._luIndex); }, {sticky: true});
     });
+    // (not when a bulk layer drawn above takes the click, see _map_bulk.js)
+    group._openPopup = function (ev) {
+      if (!(ev.originalEvent && ev.originalEvent._luBulk)) { L.Layer.prototype._openPopup.call(this, ev); }
+    };
     group.bindPopup(function (layer) { return popupNode(spec, layer._luIndex); }, {maxWidth: 360});
     st.layers.push({spec: spec, group: group, features: features});
     return group;
