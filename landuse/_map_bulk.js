@@ -28,47 +28,47 @@
     return L.latLng((2 * Math.atan(Math.exp(m)) - Math.PI / 2) * 180 / Math.PI, (x / 256 - 0.5) * 360);
   }
 
+  // base64 of DEFLATE (zlib) -> a Response whose body is the inflated bytes
   LU.inflate = function (b64) {
     var bin = atob(b64), n = bin.length, bytes = new Uint8Array(n);
     for (var i = 0; i < n; i++) { bytes[i] = bin.charCodeAt(i); }
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Response(stream).text().then(JSON.parse);
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate")));
   };
 
-  // Decode every ring into one array of x, y pairs; ring r spans rings[r] .. rings[r + 1].
-  function build(entry) {
-    var spec = entry.spec, geoms = spec.geoms, n = geoms.length;
-    var cap = 1 << 16, xy = new Float64Array(cap), nv = 0;
-    var rings = [0], featRing = new Int32Array(n + 1), bbox = new Float64Array(4 * n);
+  // Decode every ring (the binary block of _map_bulk._geometry_bytes) into one array of
+  // x, y pairs; ring r spans vertices rings[r] .. rings[r + 1] - 1.
+  function build(entry, buf) {
+    var head = new Uint32Array(buf, 0, 2), n = head[0], nr = head[1];
+    var counts = new Uint32Array(buf, 8, n), lengths = new Uint32Array(buf, 8 + 4 * n, nr);
+    var chars = new Uint8Array(buf, 8 + 4 * (n + nr)), nc = chars.length, nv = 0, k;
+    for (k = 0; k < nc; k++) { if (chars[k] < 95) { nv++; } }  // a value's last character
+    var xy = new Float64Array(nv), rings = new Int32Array(nr + 1), featRing = new Int32Array(n + 1);
+    var bbox = new Float64Array(4 * n), ring = 0, pos = 0, v = 0;
     var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     for (var i = 0; i < n; i++) {
-      var g = geoms[i], bx0 = Infinity, by0 = Infinity, bx1 = -Infinity, by1 = -Infinity;
-      if (g !== null) {
-        var parts = g[0] === 0 ? [].concat.apply([], g[1]) : g[1];
-        for (var p = 0; p < parts.length; p++) {
-          var str = parts[p], k = 0, len = str.length, lat = 0, lng = 0, b, shift, res;
-          while (k < len) {
-            shift = 0; res = 0;
-            do { b = str.charCodeAt(k++) - 63; res |= (b & 31) << shift; shift += 5; } while (b >= 32);
-            lat += (res & 1) ? ~(res >>> 1) : (res >>> 1);
-            shift = 0; res = 0;
-            do { b = str.charCodeAt(k++) - 63; res |= (b & 31) << shift; shift += 5; } while (b >= 32);
-            lng += (res & 1) ? ~(res >>> 1) : (res >>> 1);
-            if (nv + 2 > cap) { var grown = new Float64Array(cap *= 2); grown.set(xy); xy = grown; }
-            var x = wx(lng / 1e6), y = wy(lat / 1e6);
-            xy[nv++] = x; xy[nv++] = y;
-            if (x < bx0) { bx0 = x; } if (x > bx1) { bx1 = x; }
-            if (y < by0) { by0 = y; } if (y > by1) { by1 = y; }
-          }
-          rings.push(nv >> 1);
+      var bx0 = Infinity, by0 = Infinity, bx1 = -Infinity, by1 = -Infinity;
+      for (var p = 0; p < counts[i]; p++, ring++) {
+        var end = pos + lengths[ring], lat = 0, lng = 0, b, shift, res;
+        while (pos < end) {
+          shift = 0; res = 0;
+          do { b = chars[pos++] - 63; res |= (b & 31) << shift; shift += 5; } while (b >= 32);
+          lat += (res & 1) ? ~(res >>> 1) : (res >>> 1);
+          shift = 0; res = 0;
+          do { b = chars[pos++] - 63; res |= (b & 31) << shift; shift += 5; } while (b >= 32);
+          lng += (res & 1) ? ~(res >>> 1) : (res >>> 1);
+          var x = wx(lng / 1e6), y = wy(lat / 1e6);
+          xy[v++] = x; xy[v++] = y;
+          if (x < bx0) { bx0 = x; } if (x > bx1) { bx1 = x; }
+          if (y < by0) { by0 = y; } if (y > by1) { by1 = y; }
         }
+        rings[ring + 1] = v >> 1;
       }
-      featRing[i + 1] = rings.length - 1;
+      featRing[i + 1] = ring;
       bbox[4 * i] = bx0; bbox[4 * i + 1] = by0; bbox[4 * i + 2] = bx1; bbox[4 * i + 3] = by1;
       if (bx0 < x0) { x0 = bx0; } if (by0 < y0) { y0 = by0; }
       if (bx1 > x1) { x1 = bx1; } if (by1 > y1) { y1 = by1; }
     }
-    entry.xy = xy; entry.rings = Int32Array.from(rings); entry.featRing = featRing;
+    entry.xy = xy; entry.rings = rings; entry.featRing = featRing;
     entry.bbox = bbox; entry.n = n;
     // grid index (compressed rows): the features whose box touches each cell
     var cw = Math.max((x1 - x0) / GRID, 1e-12), ch = Math.max((y1 - y0) / GRID, 1e-12);
@@ -309,11 +309,14 @@
     listen(st);
     var now = function () { return window.performance ? performance.now() : 0; };
     entry.timing = {start: now()};  // ms since navigation start, for benchmarks
-    var ready = LU.inflate(spec.packed).then(function (body) {
+    var ready = Promise.all([LU.inflate(spec.packed).text(), LU.inflate(spec.packedGeoms).arrayBuffer()]);
+    ready = ready.then(function (parts) {
+      var body = JSON.parse(parts[0]);
       entry.timing.inflated = now();
-      spec.geoms = body.geoms; spec.data = body.data; spec.cls = body.cls;
-      delete spec.packed;
-      build(entry);
+      spec.data = body.data; spec.cls = body.cls;
+      spec.geoms = {length: spec.cls.length};  // LU.search loops over spec.geoms.length
+      delete spec.packed; delete spec.packedGeoms;
+      build(entry, parts[1]);
       entry.timing.built = now();
       entry.renderer = new BulkRenderer(entry, {pane: "luBulk", padding: 0.1});
       group.addLayer(entry.renderer);
