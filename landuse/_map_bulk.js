@@ -309,7 +309,9 @@
     listen(st);
     var now = function () { return window.performance ? performance.now() : 0; };
     entry.timing = {start: now()};  // ms since navigation start, for benchmarks
-    var ready = Promise.all([LU.inflate(spec.packed).text(), LU.inflate(spec.packedGeoms).arrayBuffer()]);
+    var texts = spec.packed.el ? document.getElementById(spec.packed.el).textContent.split(",")
+                               : [spec.packed, spec.packedGeoms];
+    var ready = Promise.all([LU.inflate(texts[0]).text(), LU.inflate(texts[1]).arrayBuffer()]);
     ready = ready.then(function (parts) {
       var body = JSON.parse(parts[0]);
       entry.timing.inflated = now();

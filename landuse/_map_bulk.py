@@ -113,6 +113,28 @@ def unpack_layer(packed: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def payload_block(spec: dict[str, Any], name: str) -> str | None:
+    """The packed texts of a bulk layer as a data block of the page (None if not packed).
+
+    A ``<script type="application/octet-stream">`` is never run nor parsed as JavaScript,
+    so the browser skips the megabytes of base64 until the runtime reads them; base64 and
+    the element id (letters, digits, ``_``) cannot close the block.
+    """
+    if "packed" not in spec:
+        return None
+    return (f'<script type="application/octet-stream" id="{name}_data">'
+            f'{spec["packed"]},{spec["packedGeoms"]}</script>')
+
+
+def without_payload(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    """The layer as written into the map script: a bulk layer names its data block."""
+    if "packed" not in spec:
+        return spec
+    out = {k: v for k, v in spec.items() if k not in ("packed", "packedGeoms")}
+    out["packed"] = {"el": f"{name}_data"}
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def bulk_js() -> str:
     """The bulk-layer runtime (``_map_bulk.js``, next to this module)."""

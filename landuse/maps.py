@@ -553,11 +553,19 @@ def _folium() -> Any:
             self._name = "LanduseLayer"
             from landuse._map_bulk import pack_layer  # large layers: packed, drawn in bulk
 
-            self.data_json = _offline_html.script_json(pack_layer(data))
+            self.spec = pack_layer(data)
+
+        def raw_header(self) -> str | None:
+            from landuse._map_bulk import payload_block
+
+            return payload_block(self.spec, self.get_name())
 
         def raw_script(self) -> str:
+            from landuse._map_bulk import without_payload
+
+            data_json = _offline_html.script_json(without_payload(self.spec, self.get_name()))
             return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "
-                    f"L.featureGroup(), {self.data_json});\n")
+                    f"L.featureGroup(), {data_json});\n")
 
     class ImageLayer(RawMixin, Layer):
         def __init__(self, url: str, bounds: list[list[float]], *, name: str,

@@ -125,8 +125,13 @@ def _to_screen(pg, lat: float, lng: float) -> tuple[float, float]:
         " return [p.x + r.left, p.y + r.top]; })()"))
 
 
-def _click_parcel(pg, parcels, k: int) -> str:
+def _close_popups(pg) -> None:
     pg.evaluate("void landuse.maps[0].map.closePopup()")
+    pg.wait_for_selector(".leaflet-popup", state="detached", timeout=5_000)
+
+
+def _click_parcel(pg, parcels, k: int) -> str:
+    _close_popups(pg)
     geom = parcels.to_crs("EPSG:4326").geometry.iloc[k]
     x0, y0, x1, y1 = geom.bounds
     pt = shapely.point_on_surface(geom)
@@ -176,7 +181,7 @@ def test_click_opens_the_popup_and_hover_the_tooltip(page, bulk_map):
     tip.wait_for(timeout=5_000)
     assert label["en"] in tip.inner_text()
     # a point outside every parcel opens nothing
-    pg.evaluate("void landuse.maps[0].map.closePopup()")
+    _close_popups(pg)
     pg.evaluate(f"void landuse.maps[0].map.setView([{pt.y + 1.0}, {pt.x + 1.0}], 17,"
                 " {animate: false})")
     _frame(pg)
@@ -208,7 +213,7 @@ def test_search_finds_every_parcel_of_a_household(page, bulk_map):
     hh = hh[hh.str.match(r"^[\w-]+$")]
     target = hh.value_counts().index[0]
     n = int((parcels["household_id"] == target).sum())
-    pg.evaluate("void landuse.maps[0].map.closePopup()")
+    _close_popups(pg)
     pg.fill(".lu-search input", target.lower())
     pg.press(".lu-search input", "Enter")
     pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
