@@ -43,7 +43,7 @@ _PACKED_KEYS = ("geoms", "data", "cls")
 def _geometry_bytes(geoms: list[Any]) -> bytes:
     """The rings of every feature as one binary block (little-endian).
 
-    ``uint32 n, uint32 r``, then ``n`` uint32 ring counts (one per feature, 0 for none),
+    ``uint32 n, uint32 r, uint32 v`` (features, rings, vertices), then ``n`` uint32 ring counts (one per feature, 0 for none),
     ``r`` uint32 ring lengths in characters, then the rings' polyline characters (ASCII,
     the encoding of :mod:`landuse._map_encoding`) end to end. The browser decodes the
     bytes directly: no JSON strings, no per-ring objects.
@@ -59,8 +59,11 @@ def _geometry_bytes(geoms: list[Any]) -> bytes:
         rings.extend(parts)
     counts = np.asarray(per_feature, dtype="<u4")
     lengths = np.fromiter((len(r) for r in rings), dtype="<u4", count=len(rings))
-    head = np.asarray([len(counts), len(lengths)], dtype="<u4")
-    return head.tobytes() + counts.tobytes() + lengths.tobytes() + "".join(rings).encode("ascii")
+    chars = "".join(rings).encode("ascii")
+    # every value ends with a character below 95 (no continuation bit); two values a vertex
+    vertices = int(np.count_nonzero(np.frombuffer(chars, dtype=np.uint8) < 95)) // 2
+    head = np.asarray([len(counts), len(lengths), vertices], dtype="<u4")
+    return head.tobytes() + counts.tobytes() + lengths.tobytes() + chars
 
 
 def _pack(raw: bytes) -> str:
@@ -95,10 +98,10 @@ def unpack_layer(packed: dict[str, Any]) -> dict[str, Any]:
         return packed
     body = json.loads(zlib.decompress(base64.b64decode(packed["packed"])).decode("utf-8"))
     raw = zlib.decompress(base64.b64decode(packed["packedGeoms"]))
-    n, r = np.frombuffer(raw[:8], dtype="<u4")
-    counts = np.frombuffer(raw[8:8 + 4 * n], dtype="<u4")
-    lengths = np.frombuffer(raw[8 + 4 * n:8 + 4 * (n + r)], dtype="<u4")
-    chars = raw[8 + 4 * (n + r):].decode("ascii")
+    n, r, _ = (int(v) for v in np.frombuffer(raw[:12], dtype="<u4"))
+    counts = np.frombuffer(raw[12:12 + 4 * n], dtype="<u4")
+    lengths = np.frombuffer(raw[12 + 4 * n:12 + 4 * (n + r)], dtype="<u4")
+    chars = raw[12 + 4 * (n + r):].decode("ascii")
     ends = np.cumsum(lengths)
     rings = [chars[e - k:e] for e, k in zip(ends.tolist(), lengths.tolist())]
     geoms: list[Any] = []

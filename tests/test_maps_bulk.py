@@ -157,6 +157,10 @@ def test_every_parcel_is_drawn_and_nothing_requested(page, bulk_map):
                 " {animate: false})")
     _frame(pg)
     assert pg.evaluate("landuse.maps[0].layers[1].drawn") == len(parcels)
+    painted = pg.evaluate("""(() => { const c = document.querySelector('.leaflet-luBulk-pane canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 3; i < d.length; i += 4) { if (d[i]) { n++; } } return [n, c.width * c.height]; })()""")
+    assert 0.01 * painted[1] < painted[0] < painted[1]  # the parcels cover part of the view
     legend = pg.inner_text(".lu-legend")
     assert "Parcels · ຕອນດິນ" in legend and "Upland" in legend
 
