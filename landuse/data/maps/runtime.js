@@ -191,20 +191,37 @@
 
   function normalise(text) { return String(text).trim().toLowerCase(); }
 
+  // The features (ascending) whose column c equals the normalised query: a dictionary
+  // column compares its few distinct values, then the codes; a plain column keeps its
+  // normalised values after the first search (a province's 200,000 ids: a few ms).
+  function matches(entry, c, q) {
+    var col = entry.spec.data[c], n = entry.spec.geoms.length, out = [], i;
+    if (!Array.isArray(col)) {
+      var hit = {};
+      for (i = 0; i < col.d.length; i++) { if (col.d[i] !== null && normalise(col.d[i]) === q) { hit[i] = true; } }
+      for (i = 0; i < n; i++) { if (hit[col.c[i]] === true) { out.push(i); } }
+      return out;
+    }
+    entry.norm = entry.norm || {};
+    var norm = entry.norm[c];
+    if (!norm) {
+      norm = entry.norm[c] = new Array(n);
+      for (i = 0; i < n; i++) { norm[i] = col[i] === null || col[i] === undefined ? null : normalise(col[i]); }
+    }
+    for (i = 0; i < n; i++) { if (norm[i] === q) { out.push(i); } }
+    return out;
+  }
+
   // Find features whose id columns equal the query (case-insensitive).
   LU.search = function (map, query) {
     var st = state(map), q = normalise(query), found = [];
     if (!q) { return found; }
     st.layers.forEach(function (entry) {
-      var spec = entry.spec;
-      spec.search.forEach(function (c) {
-        for (var i = 0; i < spec.geoms.length; i++) {
-          var v = value(spec.data[c], i);
-          if (v !== null && v !== undefined && normalise(v) === q) {
-            var layer = entry.feature ? entry.feature(i) : entry.features[i];
-            if (layer) { found.push({entry: entry, layer: layer}); }
-          }
-        }
+      entry.spec.search.forEach(function (c) {
+        matches(entry, c, q).forEach(function (i) {
+          var layer = entry.feature ? entry.feature(i) : entry.features[i];
+          if (layer) { found.push({entry: entry, layer: layer}); }
+        });
       });
     });
     if (found.length) {
@@ -286,5 +303,10 @@
     st.legend = legendControl(st);
     LU.readyAt = window.performance ? performance.now() : null;  // ms since navigation start
     map.getContainer().setAttribute("data-landuse-ready", "1");
+    if (opts.search) {  // once drawn: prepare the search of the big layers while the user looks
+      setTimeout(function () {
+        st.layers.forEach(function (e) { if (e.bulk) { e.spec.search.forEach(function (c) { matches(e, c, "\u0000"); }); } });
+      }, 0);
+    }
   };
 })();
