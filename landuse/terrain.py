@@ -44,8 +44,12 @@ Conventions (identical to ``gdaldem`` 3.x unless stated):
   and write the DEM in windows of ``window_rows`` rows with a one-row overlap, so DEMs
   larger than memory are processed with bounded memory.
 
-The kernel is compiled with numba (cached on disk, parallel over rows); file to file,
-:func:`slope_file` is faster than ``gdaldem slope`` (``benchmarks/bench_terrain.py``).
+Slope without ``compute_edges`` is computed in plain numpy (:mod:`landuse._horn_numpy`,
+the same float64 operations in the same order, row blocks on a thread pool), so
+``landuse slope`` never imports numba; aspect, hillshade and ``compute_edges`` use a
+numba kernel (cached on disk, parallel over rows) compiled on its first call
+(:mod:`landuse._jit`). File to file, and as a whole process from a cold start,
+``landuse slope`` is faster than ``gdaldem slope`` (``benchmarks/bench_terrain.py``).
 
 References
 ----------
