@@ -43,7 +43,8 @@ _PACKED_KEYS = ("geoms", "data", "cls")
 def _geometry_bytes(geoms: list[Any]) -> bytes:
     """The rings of every feature as one binary block (little-endian).
 
-    ``uint32 n, uint32 r, uint32 v`` (features, rings, vertices), then ``n`` uint32 ring counts (one per feature, 0 for none),
+    ``uint32 n, uint32 r, uint32 v`` (features, rings, vertices), then ``n`` uint32 ring
+    counts (one per feature, 0 for none),
     ``r`` uint32 ring lengths in characters, then the rings' polyline characters (ASCII,
     the encoding of :mod:`landuse._map_encoding`) end to end. The browser decodes the
     bytes directly: no JSON strings, no per-ring objects.
@@ -103,13 +104,14 @@ def unpack_layer(packed: dict[str, Any]) -> dict[str, Any]:
     lengths = np.frombuffer(raw[12 + 4 * n:12 + 4 * (n + r)], dtype="<u4")
     chars = raw[12 + 4 * (n + r):].decode("ascii")
     ends = np.cumsum(lengths)
-    rings = [chars[e - k:e] for e, k in zip(ends.tolist(), lengths.tolist())]
+    rings = [chars[e - k:e] for e, k in zip(ends.tolist(), lengths.tolist(), strict=True)]
     geoms: list[Any] = []
     pos = 0
     kind = 0 if packed["kind"] == "polygon" else 1
     for c in counts.tolist():
         # the rings of a feature, as one polygon (even-odd) or one multi-line
-        geoms.append(None if c == 0 else [kind, [rings[pos:pos + c]] if kind == 0 else rings[pos:pos + c]])
+        parts = rings[pos:pos + c]
+        geoms.append(None if c == 0 else [kind, [parts] if kind == 0 else parts])
         pos += c
     out = {k: v for k, v in packed.items() if k not in ("packed", "packedGeoms")}
     out.update(body, geoms=geoms)

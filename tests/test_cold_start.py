@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from conftest import UTM47
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -22,15 +23,14 @@ from hypothesis.extra.numpy import arrays
 from landuse import terrain
 from landuse._horn_numpy import horn_slope_rows
 
-from conftest import UTM47
-
 HEAVY = ("numpy", "pandas", "geopandas", "shapely", "numba", "pyproj", "rasterio", "scipy",
          "matplotlib", "folium")
 
 
 def _modules_after(code: str) -> set[str]:
     """Top-level packages imported by *code* run in a fresh interpreter."""
-    probe = code + "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    probe = (code + "\nimport json, sys\n"
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
     res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True)
     return set(json.loads(res.stdout.strip().splitlines()[-1]))
@@ -91,7 +91,8 @@ def test_lazy_module_imports_on_first_attribute():
     code = ("import sys\nfrom landuse._lazy import lazy_module\n"
             "m = lazy_module('fractions')\nassert 'fractions' not in sys.modules\n"
             "assert m.Fraction(1, 3) + m.Fraction(1, 6) == m.Fraction(1, 2)\n"
-            "assert 'fractions' in sys.modules and m.Fraction is sys.modules['fractions'].Fraction\n"
+            "assert 'fractions' in sys.modules\n"
+            "assert m.Fraction is sys.modules['fractions'].Fraction\n"
             "assert lazy_module('fractions') is sys.modules['fractions']\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -157,9 +157,11 @@ def test_every_parcel_is_drawn_and_nothing_requested(page, bulk_map):
                 " {animate: false})")
     _frame(pg)
     assert pg.evaluate("landuse.maps[0].layers[1].drawn") == len(parcels)
-    painted = pg.evaluate("""(() => { const c = document.querySelector('.leaflet-luBulk-pane canvas');
+    painted = pg.evaluate("""(() => {
+        const c = document.querySelector('.leaflet-luBulk-pane canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
-        for (let i = 3; i < d.length; i += 4) { if (d[i]) { n++; } } return [n, c.width * c.height]; })()""")
+        for (let i = 3; i < d.length; i += 4) { if (d[i]) { n++; } }
+        return [n, c.width * c.height]; })()""")
     assert 0.01 * painted[1] < painted[0] < painted[1]  # the parcels cover part of the view
     legend = pg.inner_text(".lu-legend")
     assert "Parcels · ຕອນດິນ" in legend and "Upland" in legend
@@ -235,9 +237,8 @@ def test_search_finds_every_parcel_of_a_household(page, bulk_map):
 
 @pytest.mark.browser
 @browser
-def test_layer_control_hides_the_bulk_layer(page, bulk_map):
+def test_layer_control_hides_the_bulk_layer(page):
     pg, *_ = page
-    _, parcels = bulk_map
     box = pg.locator(".leaflet-control-layers-overlays label", has_text="Parcels").locator("input")
     box.click()
     assert "Parcels" not in pg.inner_text(".lu-legend")
