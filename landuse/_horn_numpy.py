@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -58,17 +59,38 @@ def _threads() -> int:
     return max(1, min(n, 8))
 
 
+_local = threading.local()
+
+
+def _buffers(rows: int, nc: int) -> dict[str, np.ndarray]:
+    """This thread's float64 work arrays for blocks of up to *rows* rows, *nc* columns.
+
+    Reused from block to block: fresh arrays of this size would each be a new memory
+    mapping, and the page faults cost as much system time as the arithmetic.
+    """
+    bufs = getattr(_local, "bufs", None)
+    if bufs is None or bufs["z"].shape != (rows + 2, nc):
+        bufs = {"z": np.empty((rows + 2, nc)), "two": np.empty((rows + 2, nc)),
+                "v": np.empty((rows, nc)), "h": np.empty((rows + 2, nc - 2)),
+                "sx": np.empty((rows, nc - 2)), "sy": np.empty((rows, nc - 2))}
+        _local.bufs = bufs
+    return bufs
+
+
 def _block(z: np.ndarray, out: np.ndarray, ew: np.ndarray, ns: np.ndarray,
            percent: bool) -> None:
     # z: float32 rows r-1..r+k (k = len(out)); out: float32 (k, nc), columns 1..nc-2 set
-    z64 = z.astype(np.float64)
-    two = z64 * 2.0
-    v = z64[:-2] + two[1:-1]
+    k, nc = out.shape
+    b = _buffers(_BLOCK_ROWS, nc)
+    z64 = b["z"][:k + 2]
+    np.copyto(z64, z)
+    two = np.multiply(z64, 2.0, out=b["two"][:k + 2])
+    v = np.add(z64[:-2], two[1:-1], out=b["v"][:k])
     v += z64[2:]
-    h = z64[:, :-2] + two[:, 1:-1]
+    h = np.add(z64[:, :-2], two[:, 1:-1], out=b["h"][:k + 2])
     h += z64[:, 2:]
-    sx = v[:, 2:] - v[:, :-2]
-    sy = h[:-2] - h[2:]
+    sx = np.subtract(v[:, 2:], v[:, :-2], out=b["sx"][:k])
+    sy = np.subtract(h[:-2], h[2:], out=b["sy"][:k])
     sx /= (8.0 * ew)[:, None]
     sy /= (8.0 * ns)[:, None]
     np.multiply(sx, sx, out=sx)
