@@ -13,12 +13,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("landuse")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -45,8 +39,21 @@ def _build_index() -> dict[str, str]:
     return index
 
 
+def _version() -> str:
+    # importlib.metadata takes ~40 ms to import: only when the version is asked for
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("landuse")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str):
     global _index
+    if name == "__version__":
+        globals()["__version__"] = _version()
+        return globals()["__version__"]
     if name in _MODULES:
         return importlib.import_module(f"landuse.{name}")
     if name.startswith("_"):

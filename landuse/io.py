@@ -31,11 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from landuse import _validate
+from landuse._validate.lazy import lazy_module
 from landuse.errors import DataReadError, OutputExistsError, SchemaError
 from landuse.raster import Raster
+
+# imported on first use: `landuse slope` goes through here without needing pandas
+pd = lazy_module("pandas")
 
 __all__ = [
     "ALIASES",

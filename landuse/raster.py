@@ -24,9 +24,12 @@ from typing import Any
 
 import numpy as np
 from affine import Affine
-from pyproj import CRS
 
+from landuse._validate.lazy import lazy_module
 from landuse.errors import CRSError, DataReadError, RasterError
+
+# imported on first use: `landuse slope` on a DEM in metres never needs pyproj
+pyproj = lazy_module("pyproj")
 
 __all__ = ["Raster"]
 
@@ -66,8 +69,8 @@ class Raster:
         object.__setattr__(self, "data", arr)
         if not isinstance(self.transform, Affine):
             object.__setattr__(self, "transform", Affine(*list(self.transform)[:6]))
-        if self.crs is not None and not isinstance(self.crs, CRS):
-            object.__setattr__(self, "crs", CRS.from_user_input(self.crs))
+        if self.crs is not None and not isinstance(self.crs, pyproj.CRS):
+            object.__setattr__(self, "crs", pyproj.CRS.from_user_input(self.crs))
 
     # -- geometry of the grid -------------------------------------------------
     @property

@@ -11,9 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from landuse._validate.lazy import lazy_module
 from landuse.errors import CRSError, GeometryError, SchemaError
+
+# imported on first use: `landuse slope` goes through here without needing pandas
+pd = lazy_module("pandas")
 
 #: Land-type vocabulary of parcels (``docs/data-contracts.md``).
 LAND_TYPES = ("paddy", "upland", "permanent", "grazing", "residential", "forest", "other")

@@ -59,8 +59,17 @@ def _one_line(exc: Exception) -> str:
             "happened, and report it with the command you ran")
 
 
+def _print_version(ctx: click.Context, value: bool) -> None:
+    # click.version_option would read the version (importlib.metadata) on every start
+    if value and not ctx.resilient_parsing:
+        click.echo(f"landuse, version {landuse.__version__}")
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(landuse.__version__, "--version", prog_name="landuse")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _p, v: _print_version(ctx, v),
+              help="Show the version and exit.")
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks.")

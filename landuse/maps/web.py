@@ -542,18 +542,30 @@ def _folium() -> Any:
             self._name = "LanduseRuntime"
 
         def raw_header(self) -> str:
+            from landuse.maps._bulk import bulk_js
+
             return ("<style>" + _offline_html.runtime_css() + "</style><script>"
-                    + _offline_html.runtime_js() + "</script>")
+                    + _offline_html.runtime_js() + "</script><script>" + bulk_js() + "</script>")
 
     class CompactLayer(RawMixin, Layer):
         def __init__(self, data: dict[str, Any], *, name: str, show: bool = True) -> None:
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "LanduseLayer"
-            self.data_json = _offline_html.script_json(data)
+            from landuse.maps._bulk import pack_layer  # large layers: packed, drawn in bulk
+
+            self.spec = pack_layer(data)
+
+        def raw_header(self) -> str | None:
+            from landuse.maps._bulk import payload_block
+
+            return payload_block(self.spec, self.get_name())
 
         def raw_script(self) -> str:
+            from landuse.maps._bulk import without_payload
+
+            data_json = _offline_html.script_json(without_payload(self.spec, self.get_name()))
             return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "
-                    f"L.featureGroup(), {self.data_json});\n")
+                    f"L.featureGroup(), {data_json});\n")
 
     class ImageLayer(RawMixin, Layer):
         def __init__(self, url: str, bounds: list[list[float]], *, name: str,

@@ -44,8 +44,12 @@ Conventions (identical to ``gdaldem`` 3.x unless stated):
   and write the DEM in windows of ``window_rows`` rows with a one-row overlap, so DEMs
   larger than memory are processed with bounded memory.
 
-The kernel is compiled with numba (cached on disk, parallel over rows); file to file,
-:func:`slope_file` is faster than ``gdaldem slope`` (``benchmarks/bench_terrain.py``).
+Slope without ``compute_edges`` is computed in plain numpy (:mod:`landuse.terrain._horn`,
+the same float64 operations in the same order, row blocks on a thread pool), so
+``landuse slope`` never imports numba; aspect, hillshade and ``compute_edges`` use a
+numba kernel (cached on disk, parallel over rows) compiled on its first call
+(:mod:`landuse.terrain._jit`). File to file, and as a whole process from a cold start,
+``landuse slope`` is faster than ``gdaldem slope`` (``benchmarks/bench_terrain.py``).
 
 References
 ----------
@@ -82,10 +86,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 
 from landuse import _validate
+from landuse.terrain._jit import numba
 from landuse.errors import CRSError, DataReadError, RasterError
 from landuse.raster import Raster
 
@@ -243,8 +247,6 @@ def _as_float32_nan(data: np.ndarray, nodata: Any) -> np.ndarray:
 def _cell_sizes_m(transform: Any, crs: Any, rows: np.ndarray, *,
                   source: str) -> tuple[np.ndarray, np.ndarray]:
     """East-west and north-south cell sizes [m] of the given (global) rows."""
-    from pyproj import CRS
-
     if abs(transform.b) > 1e-12 or abs(transform.d) > 1e-12:
         raise RasterError(
             "the DEM grid is rotated or sheared",
@@ -262,6 +264,11 @@ def _cell_sizes_m(transform: Any, crs: Any, rows: np.ndarray, *,
                 hint="assign its CRS (e.g. gdal_edit.py -a_srs EPSG:4326 dem.tif) or reproject it",
             )
         return np.full(n, rx, dtype=np.float64), np.full(n, ry, dtype=np.float64)
+    if getattr(crs, "linear_units", None) in ("metre", "meter", "m") and crs.is_projected:
+        # a rasterio CRS in metres (the usual DEM): no pyproj needed (0.1 s of start-up)
+        return np.full(n, rx, dtype=np.float64), np.full(n, ry, dtype=np.float64)
+    from pyproj import CRS
+
     crs = CRS.from_user_input(crs)
     if crs.is_geographic:
         ell = crs.ellipsoid
@@ -303,6 +310,11 @@ def _check_dem(r: Raster) -> str:
 def _run(z: np.ndarray, row0: int, row1: int, ew: np.ndarray, ns: np.ndarray, mode: int,
          compute_edges: bool, params: tuple[float, float, float, float]) -> np.ndarray:
     out = np.empty((row1 - row0, z.shape[1]), dtype=np.float32)
+    if not compute_edges and mode in (_MODE_SLOPE_DEG, _MODE_SLOPE_PCT):
+        # the same numbers without numba (and without its start-up), see terrain._horn
+        from landuse.terrain._horn import horn_slope_rows
+
+        return horn_slope_rows(z, out, row0, row1, ew, ns, percent=mode == _MODE_SLOPE_PCT)
     flat, p0, p1, p2 = params
     _horn_kernel(z, out, row0, row1, ew, ns, mode, compute_edges, flat, p0, p1, p2)
     return out

@@ -77,10 +77,16 @@
     if (cls && spec.legendInTip) { parts.push(cls[1] + (cls[2] ? " · " + cls[2] : "")); }
     return el("span", null, parts.join(" — "));
   }
+  LU.popupNode = popupNode;
+  LU.tooltipNode = tooltipNode;
 
   // Add one compact layer to a Leaflet FeatureGroup.
   LU.addLayer = function (map, group, spec) {
     var st = state(map);
+    if (spec.packed) { return LU.addBulkLayer(st, group, spec); }  // a large layer: _map_bulk.js
+    // a click on one of these features goes to a bulk layer drawn above it, if any
+    var order = st.layers.length;
+    group.on("click", function (ev) { if (LU.bulkClick) { LU.bulkClick(st, ev, order); } });
     var renderer = st.renderer || (st.renderer = L.canvas({padding: 0.3, tolerance: 3}));
     var n = spec.geoms.length;
     var styles = spec.classes.map(function (c) {
@@ -124,6 +130,10 @@
     group.once("add", function () {
       group.bindTooltip(function (layer) { return tooltipNode(spec, layer._luIndex); }, {sticky: true});
     });
+    // (not when a bulk layer drawn above takes the click, see _map_bulk.js)
+    group._openPopup = function (ev) {
+      if (!(ev.originalEvent && ev.originalEvent._luBulk)) { L.Layer.prototype._openPopup.call(this, ev); }
+    };
     group.bindPopup(function (layer) { return popupNode(spec, layer._luIndex); }, {maxWidth: 360});
     st.layers.push({spec: spec, group: group, features: features});
     return group;
@@ -181,19 +191,37 @@
 
   function normalise(text) { return String(text).trim().toLowerCase(); }
 
+  // The features (ascending) whose column c equals the normalised query: a dictionary
+  // column compares its few distinct values, then the codes; a plain column keeps its
+  // normalised values after the first search (a province's 200,000 ids: a few ms).
+  function matches(entry, c, q) {
+    var col = entry.spec.data[c], n = entry.spec.geoms.length, out = [], i;
+    if (!Array.isArray(col)) {
+      var hit = {};
+      for (i = 0; i < col.d.length; i++) { if (col.d[i] !== null && normalise(col.d[i]) === q) { hit[i] = true; } }
+      for (i = 0; i < n; i++) { if (hit[col.c[i]] === true) { out.push(i); } }
+      return out;
+    }
+    entry.norm = entry.norm || {};
+    var norm = entry.norm[c];
+    if (!norm) {
+      norm = entry.norm[c] = new Array(n);
+      for (i = 0; i < n; i++) { norm[i] = col[i] === null || col[i] === undefined ? null : normalise(col[i]); }
+    }
+    for (i = 0; i < n; i++) { if (norm[i] === q) { out.push(i); } }
+    return out;
+  }
+
   // Find features whose id columns equal the query (case-insensitive).
   LU.search = function (map, query) {
     var st = state(map), q = normalise(query), found = [];
     if (!q) { return found; }
     st.layers.forEach(function (entry) {
-      var spec = entry.spec;
-      spec.search.forEach(function (c) {
-        for (var i = 0; i < spec.geoms.length; i++) {
-          var v = value(spec.data[c], i);
-          if (v !== null && v !== undefined && entry.features[i] && normalise(v) === q) {
-            found.push({entry: entry, layer: entry.features[i]});
-          }
-        }
+      entry.spec.search.forEach(function (c) {
+        matches(entry, c, q).forEach(function (i) {
+          var layer = entry.feature ? entry.feature(i) : entry.features[i];
+          if (layer) { found.push({entry: entry, layer: layer}); }
+        });
       });
     });
     if (found.length) {
@@ -259,11 +287,26 @@
   // Called once after all layers: bounds, legend, search box, title.
   LU.finish = function (map, opts) {
     var st = state(map);
+    if (st.pending) {  // bulk layers are inflated asynchronously: finish once they are drawn
+      var pending = st.pending;
+      st.pending = null;
+      Promise.all(pending).then(function () { LU.finish(map, opts); }, function (err) {
+        var box = el("div", "lu-title", "This map needs a newer browser (Chrome 80, Firefox 113, " +
+                     "Safari 16.4): " + err);
+        map.getContainer().appendChild(box);
+      });
+      return;
+    }
     L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
     if (opts.title) { titleControl(st, opts.title); }
     if (opts.search) { searchControl(st, opts.searchLabels); }
     st.legend = legendControl(st);
     LU.readyAt = window.performance ? performance.now() : null;  // ms since navigation start
     map.getContainer().setAttribute("data-landuse-ready", "1");
+    if (opts.search) {  // once drawn: prepare the search of the big layers while the user looks
+      setTimeout(function () {
+        st.layers.forEach(function (e) { if (e.bulk) { e.spec.search.forEach(function (c) { matches(e, c, "\u0000"); }); } });
+      }, 0);
+    }
   };
 })();
