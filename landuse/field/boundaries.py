@@ -118,12 +118,13 @@ def find_conflicts(villages: Any, *, id_column: str = "village_id", min_area_m2:
         for p in shapely.get_parts(gap):
             if p.geom_type != "Polygon":
                 continue
-            if p.boundary.intersection(a.boundary).length > 0 and p.boundary.intersection(b.boundary).length > 0:
+            near = p.buffer(0.01)
+            if a.boundary.intersection(near).length > 0.01 and b.boundary.intersection(near).length > 0.01:
                 pieces.append(("gap", p))
         for kind, p in pieces:
             if p.area < min_area_m2:
                 continue
-            length = p.boundary.intersection(bnd).length / 2.0
+            length = bnd.intersection(p.buffer(0.01)).length / 2.0
             rows.append({"kind": kind, "village_a": ids[i], "village_b": ids[j], "area_m2": round(p.area, 2),
                          "length_m": round(length, 2), "geometry": shapely.normalize(p)})
     # holes of the union bordered by exactly two villages and not found by closing
@@ -134,7 +135,7 @@ def find_conflicts(villages: Any, *, id_column: str = "village_id", min_area_m2:
             if hole.area < min_area_m2 or (seen is not None and hole.difference(seen).area < min_area_m2):
                 continue
             touching = sorted({str(ids[k]) for k in tree.query(hole, predicate="intersects")
-                               if hole.boundary.intersection(geoms[k].boundary).length > 0})
+                               if geoms[k].boundary.intersection(hole.buffer(0.01)).length > 0.01})
             if len(touching) == 2:
                 rows.append({"kind": "gap", "village_a": touching[0], "village_b": touching[1],
                              "area_m2": round(hole.area, 2), "length_m": round(hole.length / 2.0, 2),

@@ -435,14 +435,13 @@ def snap_neighbours(villages: Any, *, snap_m: float = 15.0, id_column: str = "vi
                 opened = ov.buffer(-snap_m).buffer(snap_m)
                 narrow = ov.difference(opened)
                 if narrow.area > 0:
-                    b = b.difference(narrow)
+                    b = _largest_polygon(shapely.make_valid(b.difference(narrow)))
                     removed = narrow.area
             union = shapely.union_all([a, b])
             closed = union.buffer(snap_m, join_style="mitre").buffer(-snap_m, join_style="mitre")
             gap = closed.difference(union)
             pieces = [p for p in shapely.get_parts(gap)
-                      if p.area > 0 and p.boundary.intersection(a.boundary).length > 0.5 * snap_m
-                      and p.boundary.intersection(b.boundary).length > 0.5 * snap_m]
+                      if p.area > 0 and _touch_length(p, a) > 0.5 * snap_m and _touch_length(p, b) > 0.5 * snap_m]
             others = [geoms[m] for m in order if m not in (i, j)]
             if pieces:
                 fill = shapely.union_all(pieces)
@@ -456,6 +455,11 @@ def snap_neighbours(villages: Any, *, snap_m: float = 15.0, id_column: str = "vi
         geoms[j] = b
     out = out.set_geometry(geoms, crs=villages.crs)
     return out, notes
+
+
+def _touch_length(piece: Any, poly: Any) -> float:
+    """Length of *poly*'s outline within 1 cm of *piece* (robust to noding). [m]"""
+    return float(poly.boundary.intersection(piece.buffer(0.01)).length)
 
 
 def _largest_polygon(g: Any) -> Any:
