@@ -233,8 +233,14 @@ def read_survey(path: str | os.PathLike, *, mapping: Any = None, members_path: s
     :math:`LU = \\sum_i w(a_i)` with the weights of the entitlement rules
     (``domain.md`` §5.3, derived defaults).
     """
-    from landuse.entitlements import labour_units_from_ages
+    import warnings
 
+    from landuse.entitlements import labour_units_from_ages, load_rules
+    from landuse.errors import LanduseWarning
+
+    with warnings.catch_warnings():  # only the [labour] section is used here; allocation warns itself
+        warnings.simplefilter("ignore", LanduseWarning)
+        rules = load_rules(rules)
     path = Path(path)
     m = mapping if isinstance(mapping, dict) and "_source" in mapping else load_mapping(mapping)
     form, colmap, choices = m["form"], m["columns"], m["choices"]
