@@ -90,7 +90,9 @@ def find_conflicts(villages: Any, *, id_column: str = "village_id", min_area_m2:
     :math:`((A \\cup B) \\oplus w \\ominus w) \\setminus \\bigcup V` touching both
     :math:`A` and :math:`B`, where :math:`w = ` ``max_gap_width_m`` / 2 and
     :math:`\\oplus`/:math:`\\ominus` are buffers (morphological closing), and the
-    holes of :math:`\\bigcup V` bordered by exactly the two villages.
+    holes of :math:`\\bigcup V` bordered by exactly the two villages. Pairs are
+    taken in id order and a gap bordering three villages goes to the first pair only,
+    so that gap areas add up to the unclaimed area.
     """
     import geopandas as gpd
     import shapely
@@ -106,6 +108,7 @@ def find_conflicts(villages: Any, *, id_column: str = "village_id", min_area_m2:
                     for i, j in zip(left.tolist(), right.tolist()) if i != j})
     rows: list[dict[str, Any]] = []
     all_union = shapely.union_all(geoms)
+    claimed_gaps = None
     for i, j in pairs:
         a, b = geoms[i], geoms[j]
         bnd = shapely.union_all([a.boundary, b.boundary])
@@ -115,12 +118,17 @@ def find_conflicts(villages: Any, *, id_column: str = "village_id", min_area_m2:
         union = shapely.union_all([a, b])
         closed = union.buffer(w, join_style="mitre").buffer(-w, join_style="mitre")
         gap = closed.difference(all_union)
+        if claimed_gaps is not None:  # a gap bordering three villages is reported once
+            gap = gap.difference(claimed_gaps)
         for p in shapely.get_parts(gap):
             if p.geom_type != "Polygon":
                 continue
             near = p.buffer(0.01)
             if a.boundary.intersection(near).length > 0.01 and b.boundary.intersection(near).length > 0.01:
                 pieces.append(("gap", p))
+        new_gaps = [p for k, p in pieces if k == "gap"]
+        if new_gaps:
+            claimed_gaps = shapely.union_all(new_gaps + ([claimed_gaps] if claimed_gaps is not None else []))
         for kind, p in pieces:
             if p.area < min_area_m2:
                 continue
@@ -260,6 +268,12 @@ def set_status(register: Any, conflict_id: str, status: str, *, resolution: str 
     return out
 
 
+def _line_length(g: Any) -> float:
+    import shapely
+
+    return float(sum(p.length for p in shapely.get_parts(g) if p.geom_type in ("LineString", "MultiLineString")))
+
+
 def shared_boundaries(villages: Any, *, id_column: str = "village_id", tolerance_m: float = 1.0) -> Any:
     """The line each pair of neighbouring villages shares.
 
@@ -268,7 +282,8 @@ def shared_boundaries(villages: Any, *, id_column: str = "village_id", tolerance
     villages : geopandas.GeoDataFrame
         Village polygons in a projected CRS.
     tolerance_m : float, default 1.0
-        Boundaries closer than this count as shared. [m]
+        Where the two outlines share no exact line (not snapped), the part of the
+        first village's outline within this distance of the second is taken. [m]
 
     Returns
     -------
@@ -285,7 +300,9 @@ def shared_boundaries(villages: Any, *, id_column: str = "village_id", tolerance
     left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m)
     rows = []
     for i, j in sorted({(i, j) if ids[i] < ids[j] else (j, i) for i, j in zip(left.tolist(), right.tolist()) if i != j}):
-        line = geoms[i].boundary.intersection(geoms[j].buffer(tolerance_m))
+        line = geoms[i].boundary.intersection(geoms[j].boundary)  # exact where the lines were snapped
+        if _line_length(line) <= tolerance_m:
+            line = geoms[i].boundary.intersection(geoms[j].buffer(tolerance_m))
         line = shapely.line_merge(shapely.union_all([g for g in shapely.get_parts(line)
                                                      if g.geom_type in ("LineString", "MultiLineString")]))
         if line.is_empty or line.length <= tolerance_m:

@@ -85,7 +85,7 @@ def _document(font_path: str | os.PathLike | None, *, orientation: str, paper: s
     if not path.is_file():
         raise LanduseError("the font file does not exist", source=str(path),
                            hint="give the path of a TrueType font with Lao glyphs (e.g. phetsarath_ot.ttf)")
-    pdf = FPDF(orientation=orientation, unit="mm", format=paper.upper())
+    pdf = FPDF(orientation=orientation, unit="mm", format=PAPER_MM[paper.upper()])
     pdf.set_creation_date(_FIXED_DATE)
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
