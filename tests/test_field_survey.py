@@ -89,3 +89,49 @@ def test_custom_mapping(tmp_path):
     hh = read_survey(p, mapping=m).households
     assert hh.to_dict("records")[0] == {"household_id": "7", "village_id": "V9", "head_name": "Z",
                                         "members": 4, "labour_units": 2.0}
+
+
+def test_example_xlsform_is_valid_and_fits_the_default_mapping():
+    from importlib import resources
+
+    pyxform = pytest.importorskip("pyxform.xls2xform")  # test extra; declared in pyproject
+    path = resources.files("landuse.field").joinpath("data", "household_survey.xlsx")
+    xform = pyxform.convert(xlsform=str(path)).xform
+    m = load_mapping()
+    for q in ("hh_id", "village", "head_name", "head_name_lo", "ethnicity", "landless", "n_members", "age"):
+        assert f"/{q}" in xform
+    assert "members" in xform and "ຄົວເຮືອນ" in xform
+    # every ethnicity code of the form is in the mapping's choices
+    import openpyxl
+
+    ws = openpyxl.load_workbook(str(path))["choices"]
+    codes = {str(r[1]) for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == "ethnicity"}
+    assert codes == set(m["choices"]["ethnicity"])
+
+
+def test_cli_import_survey_and_walks(tmp_path):
+    from click.testing import CliRunner
+    from field_samples import walk_points, write_gpx
+
+    from landuse.cli.main import cli
+    from landuse.datasets import load_demo
+
+    v = load_demo().villages
+    path, _ = kobo_export(tmp_path / "export.xlsx", n_households=5, villages=tuple(v.village_id[:2]))
+    for k, r in enumerate(v.head(2).itertuples()):
+        write_gpx(walk_points(r.geometry, seed=k), v.crs, tmp_path / f"{r.village_id}.gpx", name=r.name_en)
+    run = CliRunner().invoke
+    res = run(cli, ["import", "walks", str(tmp_path / "0401015.gpx"), str(tmp_path / "0401016.gpx"),
+                    "--out", str(tmp_path / "v.gpkg")])
+    assert res.exit_code == 0, res.output
+    assert "closure gap" in res.output and "check: 0 error(s)" in res.output
+    res = run(cli, ["import", "survey", str(path), "--out", str(tmp_path / "hh.csv"),
+                    "--villages", str(tmp_path / "v.gpkg")])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "hh.csv").shape[0] == 5
+    res = run(cli, ["import", "survey", str(path), "--out", str(tmp_path / "hh.csv")])  # exists: refused
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n", encoding="utf-8")
+    res = run(cli, ["import", "survey", str(bad), "--out", str(tmp_path / "o.csv")])
+    assert res.exit_code == 1 and res.output.count("\n") == 1 and "household_id" in res.output

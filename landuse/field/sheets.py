@@ -386,7 +386,7 @@ def boundary_agreement_sheet(villages: Any, village_a: str, village_b: str, path
         first = False
     if strips is not None and not strips.empty:
         _text(pdf, 15, 250 if len(pages) == 1 else 280, "ເຂດຂັດແຍ່ງ / Disputed strips: " + "; ".join(
-            f"{s.conflict_id} {s.kind} {s.area_m2:,.0f} m² ({s.status})" for s in strips.itertuples())[:300], size=7)
+            f"{s.conflict_id} {s.kind} {s.area_m2:,.0f} m2 ({s.status})" for s in strips.itertuples())[:300], size=7)
     # signatures (on the first page)
     pdf.page = 1
     labels = [("ນາຍບ້ານ A / Head of village A", _name(ra, "name_lo")), ("ນາຍບ້ານ B / Head of village B", _name(rb, "name_lo")),
