@@ -49,6 +49,7 @@ PATTERNS = (
 )
 _FIXED_DATE = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
 _FONT_CACHE: dict[str, str] = {}
+_WIDTHS: dict[str, tuple[dict[int, float], float]] = {}
 
 
 # -- fonts and document ------------------------------------------------------------------
@@ -90,6 +91,7 @@ def _document(font_path: str | os.PathLike | None, *, orientation: str, paper: s
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     try:
+        pdf._landuse_font = _static_font(path, 700)  # widths for layout (bold is the wider)
         pdf.add_font("lao", "", _static_font(path, 400))
         pdf.add_font("lao", "B", _static_font(path, 700))
     except Exception as exc:
@@ -107,6 +109,28 @@ def _document(font_path: str | os.PathLike | None, *, orientation: str, paper: s
     return pdf
 
 
+def _advances(font_file: str) -> tuple[dict[int, float], float]:
+    """Advance widths [em] by code point (marks 0), cached per font file."""
+    if font_file not in _WIDTHS:
+        from fontTools.ttLib import TTFont
+
+        tt = TTFont(font_file, lazy=True)
+        upm = float(tt["head"].unitsPerEm)
+        hmtx = tt["hmtx"].metrics
+        marks = set()
+        if "GDEF" in tt and tt["GDEF"].table.GlyphClassDef is not None:
+            marks = {g for g, c in tt["GDEF"].table.GlyphClassDef.classDefs.items() if c == 3}
+        adv = {cp: (0.0 if g in marks else hmtx[g][0] / upm) for cp, g in tt.getBestCmap().items()}
+        _WIDTHS[font_file] = (adv, 0.6)
+    return _WIDTHS[font_file]
+
+
+def _width(pdf: Any, s: str, size: float) -> float:
+    """Width of *s* at *size* [pt] in mm, from advance widths (no shaping: fast, a close upper bound)."""
+    adv, default = _advances(pdf._landuse_font)
+    return sum(adv.get(ord(c), default) for c in s) * size * 25.4 / 72.0
+
+
 def _text(pdf: Any, x: float, y: float, s: str, *, size: float, bold: bool = False, align: str = "L") -> None:
     """Text with its baseline at *y* [mm]; *align* L, C or R around *x*."""
     s = str(s)
@@ -114,19 +138,17 @@ def _text(pdf: Any, x: float, y: float, s: str, *, size: float, bold: bool = Fal
     ascii_only = s.isascii()
     if ascii_only:
         pdf.set_text_shaping(False)
-    w = pdf.get_string_width(s)
-    dx = {"L": 0.0, "C": -w / 2, "R": -w}[align]
+    dx = 0.0 if align == "L" else -_width(pdf, s, size) * (0.5 if align == "C" else 1.0)
     pdf.text(x + dx, y, s)
     if ascii_only:
         pdf.set_text_shaping(True)
 
 
 def _fit(pdf: Any, s: str, width: float, *, size: float) -> str:
-    pdf.set_font("lao", "", size)
-    pdf.set_text_shaping(True)
-    if pdf.get_string_width(s) <= width:
+    """*s*, cut with an ellipsis to fit *width* [mm]."""
+    if _width(pdf, s, size) <= width:
         return s
-    while s and pdf.get_string_width(s + "…") > width:
+    while s and _width(pdf, s + "…", size) > width:
         s = s[:-1]
     return s + "…"
 
@@ -240,7 +262,7 @@ def _scale_bar(pdf: Any, fr: _Frame, x: float, y: float, *, size: float) -> None
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
     _text(pdf, x, y - 1, "0", size=size)
     _text(pdf, x + mm, y - 1, label, size=size, align="C")
-    _text(pdf, x + mm + 2 + pdf.get_string_width(label) / 2, y + 1.2, f"1:{_round_scale(1000 / fr.k):,}",
+    _text(pdf, x + mm + 2 + _width(pdf, label, size) / 2, y + 1.2, f"1:{_round_scale(1000 / fr.k):,}",
           size=size)
     # north arrow: grid north of the UTM projection
     nx, ny = x0 + w - 8, y0 + 6
