@@ -420,15 +420,19 @@ def snap_neighbours(villages: Any, *, snap_m: float = 15.0, id_column: str = "vi
     require_projected(villages, layer="villages")
     out = villages.copy()
     order = sorted(range(len(out)), key=lambda i: str(out[id_column].iloc[i]))
+    rank = {j: k for k, j in enumerate(order)}
     geoms = list(out.geometry.values)
     ids = [str(v) for v in out[id_column]]
+    tree = shapely.STRtree(geoms)  # on the input geometries; snapping moves lines by < snap_m
     notes: list[dict] = []
     for k, j in enumerate(order):
         b = geoms[j]
-        for i in order[:k]:
-            a = geoms[i]
-            if b.distance(a) > 2 * snap_m:
+        near = sorted((int(i) for i in tree.query(b, predicate="dwithin", distance=3 * snap_m) if int(i) != j),
+                      key=rank.__getitem__)
+        for i in near:
+            if rank[i] > k:
                 continue
+            a = geoms[i]
             removed = added = 0.0
             ov = a.intersection(b)
             if ov.area > 0:
@@ -442,9 +446,9 @@ def snap_neighbours(villages: Any, *, snap_m: float = 15.0, id_column: str = "vi
             gap = closed.difference(union)
             pieces = [p for p in shapely.get_parts(gap)
                       if p.area > 0 and _touch_length(p, a) > 0.5 * snap_m and _touch_length(p, b) > 0.5 * snap_m]
-            others = [geoms[m] for m in order if m not in (i, j)]
             if pieces:
                 fill = shapely.union_all(pieces)
+                others = [geoms[m] for m in tree.query(fill, predicate="intersects") if int(m) not in (i, j)]
                 if others:
                     fill = fill.difference(shapely.union_all(others))
                 b = shapely.union_all([b, fill])
