@@ -505,7 +505,8 @@ def public_display_sheet(village_id: str, path: str | os.PathLike, *, villages: 
         _text(pdf, W - 10 * f, 19 * f, "ຮ່າງແຜນ ເພື່ອປະກາດ / Draft for public display", size=9 * f, align="R")
 
     map_box = (10 * f, 24 * f, W * 0.66, H - 34 * f)
-    fr = _Frame(v.geometry.bounds, *map_box)
+    b = [v.geometry.bounds] + ([tuple(p.total_bounds)] if len(p) else []) + ([tuple(z.total_bounds)] if len(z) else [])
+    fr = _Frame((min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b), max(x[3] for x in b)), *map_box)
     # page 1: zoning
     header("ແຜນທີ່ການແບ່ງເຂດ", "Zoning map")
     _box(pdf, *map_box)
