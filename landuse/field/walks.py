@@ -318,7 +318,7 @@ def walk_to_polygon(xy_m: Any, *, stop_radius_m: float = 5.0, spike_m: float = 6
     >>> round(poly.area)
     10000
     >>> [s["step"] for s in steps if s["count"]]
-    ['stops', 'spikes', 'closure']
+    ['stops', 'spikes', 'closure', 'simplify']
     """
     import shapely
     from shapely.geometry import Polygon
