@@ -165,3 +165,47 @@ def test_sheets_are_a4_and_a3_with_text(tmp_path, demo):
         public_display_sheet(A, tmp_path / "x.pdf", villages=v, zones=zones, parcels=demo.parcels, households=hh,
                              objection_from="April")
     assert isinstance(pd.Timestamp("2026-04-01"), pd.Timestamp)
+
+
+def test_cli_boundaries(tmp_path, demo):
+    from click.testing import CliRunner
+
+    from landuse.cli.main import cli
+    from landuse.io import write_table, write_vector
+
+    v = tmp_path / "v.gpkg"
+    claims = demo.villages.copy()
+    a = claims.geometry[0]
+    claims.loc[1, "geometry"] = shapely.union_all([claims.geometry[1], a.intersection(claims.geometry[1].buffer(100))])
+    write_vector(claims, v, layer="villages")
+    reg = tmp_path / "reg.gpkg"
+    run = CliRunner().invoke
+    res = run(cli, ["boundaries", "update", "--villages", str(v), "--register", str(reg), "--date", "2026-03-01"])
+    assert res.exit_code == 0, res.output
+    from landuse.io import read_vector
+
+    r = read_vector(reg, layer="boundary_conflicts")
+    cid = r.loc[r.kind == "overlap", "conflict_id"].iloc[0]
+    res = run(cli, ["boundaries", "set", "--register", str(reg), cid, "referred", "--resolution", "district decides"])
+    assert res.exit_code == 0 and "referred" in res.output
+    res = run(cli, ["boundaries", "list", "--register", str(reg)])
+    assert cid in res.output and "referred" in res.output
+    res = run(cli, ["boundaries", "sheet", "--villages", str(v), A, B, "--register", str(reg),
+                    "--out", str(tmp_path / "ab.pdf")])
+    assert res.exit_code == 0, res.output
+    text = subprocess.run(["pdftotext", str(tmp_path / "ab.pdf"), "-"], capture_output=True, text=True).stdout
+    assert cid in text and "referred" in text
+    res = run(cli, ["boundaries", "set", "--register", str(reg), "BC-0", "agreed"])
+    assert res.exit_code == 1 and "no conflict 'BC-0'" in res.output
+    # public display for one village through the CLI
+    vil = demo.villages.set_index("village_id").loc[A, "geometry"]
+    zones = gpd.GeoDataFrame({"village_id": [A], "zone": ["PADDY"], "area_ha": [vil.area / 1e4]},
+                             geometry=[vil], crs=demo.villages.crs)
+    write_vector(zones, tmp_path / "z.gpkg", layer="zones")
+    write_vector(demo.parcels, tmp_path / "p.gpkg", layer="parcels")
+    write_table(demo.households.drop(columns=["source"]), tmp_path / "hh.csv")
+    res = run(cli, ["boundaries", "display", "--villages", str(v), "--zones", str(tmp_path / "z.gpkg"),
+                    "--parcels", str(tmp_path / "p.gpkg"), "--households", str(tmp_path / "hh.csv"),
+                    "--objection-from", "2026-04-01", "--village", A, "--out", str(tmp_path / "sheets")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "sheets" / f"display_{A}.pdf").is_file()
