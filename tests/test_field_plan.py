@@ -69,3 +69,42 @@ def test_plan_import_errors(field_plan):
     (field_plan / "p.toml").write_text(base.replace('survey = "export.xlsx"\n', ""), encoding="utf-8")
     with pytest.raises(RuleError, match="required input 'households'"):
         load_plan(field_plan / "p.toml")
+
+
+@pytest.mark.slow
+def test_run_plan_from_walks_and_household_list(field_plan, tmp_path):
+    """``landuse run`` from boundary walks and an Excel household list (one village)."""
+    import pandas as pd
+
+    from landuse.datasets import get_path, load_demo
+    from landuse.plan import run_plan
+
+    demo = load_demo()
+    hh = demo.households
+    # the village farthest from the DEM's edge (a walked line may stray a few metres outside)
+    x0, y0, x1, y1 = demo.villages.total_bounds
+    margin = demo.villages.geometry.bounds.apply(lambda b: min(b.minx - x0, b.miny - y0, x1 - b.maxx, y1 - b.maxy),
+                                                 axis=1)
+    vid = demo.villages.village_id[margin.idxmax()]
+    lst = pd.DataFrame({"Household No.": hh.household_id, "ລະຫັດບ້ານ": hh.village_id, "Head": hh.head_name,
+                        "ຊື່ຫົວໜ້າຄົວເຮືອນ": hh.head_name_lo, "hh size": hh.members,
+                        "Labour": hh.labour_units.map(lambda x: f"{x:g}".replace(".", ","))})
+    lst.to_excel(field_plan / "households.xlsx", index=False)
+    for name in ("histories", "climate"):
+        shutil.copy(get_path(name), field_plan / get_path(name).name)
+    # a walk with a survey-grade receiver (0.3 m noise, 5 m spacing; stops and spikes as in the field):
+    # with 3 m noise, edge parcels cross the walked line by > 1 % and the check rightly fails the village
+    (field_plan / "walks_rtk").mkdir(exist_ok=True)
+    for k, r in enumerate(demo.villages.itertuples()):
+        write_gpx(walk_points(r.geometry, step_m=5, noise_m=0.3, seed=k, missing_fraction=0.0), demo.villages.crs,
+                  field_plan / "walks_rtk" / f"{r.village_id}.gpx", name=r.name_en)
+    text = ('[plan]\nname = "field run"\nissue_date = "2026-01-15"\n[inputs]\nparcels = "parcels.gpkg"\n'
+            'dem = "dem.tif"\nhistories = "histories.csv"\n[imports]\nwalks = "walks_rtk"\nsimplify_m = 0.5\n'
+            'walk_attributes = "villages.csv"\nsurvey = "households.xlsx"\n'
+            f'[options]\nvillages = ["{vid}"]\ntime_limit_s = 10\ncertificates = false\nmap = false\n')
+    (field_plan / "run.toml").write_text(text, encoding="utf-8")
+    run = run_plan(field_plan / "run.toml", out_dir=tmp_path / "out")
+    assert run.villages == {vid: "ok"}
+    assert (tmp_path / "out" / "imports" / "villages.gpkg").is_file()
+    manifest = (tmp_path / "out" / "manifest.json").read_text(encoding="utf-8")
+    assert "imports.walks.0000" in manifest and "imports.survey" in manifest
