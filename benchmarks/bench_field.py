@@ -30,9 +30,9 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from field_samples import kobo_export, walk_points, write_gpx  # noqa: E402
+from field_samples import kobo_export, walk_points, write_gpx
 
-from landuse.datasets import load_demo  # noqa: E402
+from landuse.datasets import load_demo
 
 
 def _tiles(n: int, demo) -> list[tuple[int, float, float]]:

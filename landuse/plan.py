@@ -30,6 +30,10 @@ Paths are relative to the plan file::
     schemes = "schemes.toml"       # optional
     forest = "forest.gpkg"         # optional
 
+    [imports]                      # optional: field data instead of villages / households
+    walks = "walks"                # boundary walks (GPX/KML/GeoJSON) -> villages (docs/field.md)
+    survey = "kobo_export.xlsx"    # survey export or household list -> households
+
     [rules]                        # optional; the bundled Lao defaults otherwise
     zoning = "my_zoning.toml"
     entitlements = "my_entitlements.toml"

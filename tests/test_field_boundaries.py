@@ -12,7 +12,13 @@ import shapely
 from field_samples import walk_points, write_gpx
 
 from landuse.errors import SchemaError
-from landuse.field import find_conflicts, import_walks, set_status, shared_boundaries, update_register
+from landuse.field import (
+    find_conflicts,
+    import_walks,
+    set_status,
+    shared_boundaries,
+    update_register,
+)
 
 A, B, C = "0401015", "0401016", "0401035"
 

@@ -16,7 +16,13 @@ from landuse.field.boundaries import (
     update_register,
 )
 from landuse.field.survey import SurveyResult, load_mapping, parse_number, read_survey
-from landuse.field.walks import WalkResult, import_walks, read_walk, snap_neighbours, walk_to_polygon
+from landuse.field.walks import (
+    WalkResult,
+    import_walks,
+    read_walk,
+    snap_neighbours,
+    walk_to_polygon,
+)
 
 __all__ = [
     "CONFLICT_KINDS",

@@ -23,9 +23,6 @@ import hashlib
 import json
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from landuse.errors import SchemaError
 
 __all__ = ["CONFLICT_KINDS", "REGISTER_COLUMNS", "STATUSES", "find_conflicts", "set_status",
@@ -100,7 +97,6 @@ def find_conflicts(villages: Any, *, id_column: str = "village_id", min_area_m2:
     _check(villages, id_column)
     ids = villages[id_column].astype(str).to_numpy()
     geoms = shapely.make_valid(villages.geometry.to_numpy())
-    order = np.argsort(ids, kind="stable")
     tree = shapely.STRtree(geoms)
     w = max_gap_width_m / 2.0
     left, right = tree.query(geoms, predicate="dwithin", distance=max_gap_width_m)
@@ -152,7 +148,6 @@ def find_conflicts(villages: Any, *, id_column: str = "village_id", min_area_m2:
         r["conflict_id"] = _conflict_id(r["kind"], r["village_a"], r["village_b"], r["geometry"])
     cols = ["conflict_id", "kind", "village_a", "village_b", "area_m2", "length_m", "geometry"]
     out = gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=villages.crs)
-    _ = order
     return out.sort_values(["village_a", "village_b", "kind", "conflict_id"], kind="stable").reset_index(drop=True)
 
 

@@ -47,7 +47,7 @@ PATTERNS = (
     ((45, -45), 3.0, 1.0), ((0, 90), 3.0, 1.0), ((30,), 4.0, 1.0), ((-60,), 4.0, 1.0),
     ((15, 75), 5.0, 1.0), ((60, -30), 5.0, 1.0),
 )
-_FIXED_DATE = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
+_FIXED_DATE = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)
 _FONT_CACHE: dict[str, str] = {}
 _WIDTHS: dict[str, tuple[dict[int, float], float]] = {}
 

@@ -100,7 +100,7 @@ def _read_gpx(path: Path) -> pd.DataFrame:
     ten times faster than a full GPX object model for the one thing needed here.
     """
     try:
-        root = ET.parse(path).getroot()  # noqa: S314 - local file; expat limits entity expansion
+        root = ET.parse(path).getroot()
     except (ET.ParseError, OSError) as exc:
         raise DataReadError(f"not a readable GPX file ({exc})", source=str(path),
                             hint="export the track again from the GPS as GPX 1.1") from exc
@@ -143,7 +143,7 @@ def _kml_coords(text: str) -> tuple[list[float], list[float]]:
 
 def _read_kml(path: Path) -> pd.DataFrame:
     try:
-        root = ET.parse(path).getroot()  # noqa: S314 - local file, no entity expansion in ElementTree
+        root = ET.parse(path).getroot()
     except (ET.ParseError, OSError) as exc:
         raise DataReadError(f"not a readable KML file ({exc})", source=str(path),
                             hint="export the walk again as KML 2.2 (not KMZ)") from exc
@@ -348,8 +348,8 @@ def walk_to_polygon(xy_m: Any, *, stop_radius_m: float = 5.0, spike_m: float = 6
     gap = float(math.hypot(*(xy[-1] - xy[0])))
     note("length", 0, length, "m", f"walked length {length:,.0f} m from {n0} recorded point(s)")
     if gap > stop_radius_m:
-        sev = " (longer than %g m: the closing stretch was not walked; check it on the ground)" % max_closure_gap_m \
-            if gap > max_closure_gap_m else ""
+        sev = (f" (longer than {max_closure_gap_m:g} m: the closing stretch was not walked; check it on the ground)"
+                              if gap > max_closure_gap_m else "")
         note("closure", 1, gap, "m", f"ring closed with a straight {gap:,.1f} m segment{sev}")
     else:
         note("closure", 0, gap, "m", f"walk ends {gap:,.1f} m from its start")
