@@ -215,3 +215,39 @@ def test_cli_boundaries(tmp_path, demo):
                     "--objection-from", "2026-04-01", "--village", A, "--out", str(tmp_path / "sheets")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "sheets" / f"display_{A}.pdf").is_file()
+
+
+def test_font_selectable(tmp_path, demo):
+    """Another Lao font (as Phetsarath OT would be) is embedded instead of Noto Sans Lao."""
+    from landuse.errors import LanduseError
+    from landuse.field.sheets import boundary_agreement_sheet
+
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # has Lao glyphs (fonts-dejavu-core)
+    out = boundary_agreement_sheet(demo.villages, A, B, tmp_path / "f.pdf", font_path=dejavu)
+    _, text, fonts = _pdf_size_and_text(out, tmp_path)
+    assert "DejaVuSans" in fonts and "NotoSansLao" not in fonts
+    assert "ສັນຍາຕົກລົງເຂດແດນລະຫວ່າງບ້ານ" in text
+    with pytest.raises(LanduseError, match="no Lao or no Latin glyphs"):
+        boundary_agreement_sheet(demo.villages, A, B, tmp_path / "g.pdf",
+                                 font_path="/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(2, 12), st.integers(2, 12)),
+                min_size=2, max_size=5))
+def test_overlap_areas_add_up(rects):
+    """Every overlap is reported once: their sum is the sum of pairwise intersections (shapely alone)."""
+    geoms = [shapely.box(x * 10, y * 10, (x + w) * 10, (y + h) * 10) for x, y, w, h in rects]
+    v = gpd.GeoDataFrame({"village_id": [f"v{i}" for i in range(len(geoms))]}, geometry=geoms, crs=32647)
+    conf = find_conflicts(v, min_area_m2=0.0, max_gap_width_m=0.0)
+    expected = sum(geoms[i].intersection(geoms[j]).area for i in range(len(geoms)) for j in range(i + 1, len(geoms)))
+    assert conf.loc[conf.kind == "overlap", "area_m2"].sum() == pytest.approx(expected, abs=0.05)
+    # the register never loses a conflict, and a second run changes nothing
+    reg = update_register(None, conf, date="2026-01-01")
+    assert len(update_register(reg, conf.iloc[:0], date="2026-01-02")) == len(reg)
+    again = update_register(reg, conf, date="2026-01-01")
+    assert again.drop(columns="geometry").equals(reg.drop(columns="geometry"))

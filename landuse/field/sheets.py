@@ -368,8 +368,17 @@ def boundary_agreement_sheet(villages: Any, village_a: str, village_b: str, path
             _outline(pdf, fr, s.geometry, width=0.3)
             (px, py), = fr.pt([s.geometry.representative_point().coords[0]])
             _text(pdf, px, py, str(s.conflict_id), size=6, bold=True, align="C")
+    coords = [c for g in shapely.get_parts(line) for c in g.coords] if not line.is_empty else []
     if not line.is_empty:
         _outline(pdf, fr, line, width=1.0)
+        # vertex numbers of the table below (every k-th when there are many, and the last)
+        k = max(1, len(coords) // 40)
+        pdf.set_fill_color(255, 255, 255)
+        for n, (px, py) in enumerate(fr.pt(coords)):
+            if (n % k == 0 or n == len(coords) - 1) and fr.box[0] < px < fr.box[0] + fr.box[2] \
+                    and fr.box[1] < py < fr.box[1] + fr.box[3]:
+                pdf.circle(x=px, y=py, radius=0.6, style="DF")
+                _text(pdf, px + 1.0, py - 0.8, str(n + 1), size=5.5, bold=True)
     for r, lab in ((ra, "A"), (rb, "B")):
         vis = r.geometry.intersection(fr.world_box())
         if not vis.is_empty:
@@ -387,7 +396,6 @@ def boundary_agreement_sheet(villages: Any, village_a: str, village_b: str, path
     length = line.length
     _text(pdf, 15, y + 8, f"ຄວາມຍາວ / Length of the shared line: {length:,.0f} m", size=10, bold=True)
     # vertex table
-    coords = [c for g in shapely.get_parts(line) for c in g.coords] if not line.is_empty else []
     y = y + 14
     _text(pdf, 15, y, f"ຈຸດຫຼັກເຂດແດນ / Vertices (UTM, {villages.crs.name})", size=8, bold=True)
     y += 4
