@@ -30,6 +30,10 @@ Paths are relative to the plan file::
     schemes = "schemes.toml"       # optional
     forest = "forest.gpkg"         # optional
 
+    [imports]                      # optional: field data instead of villages / households
+    walks = "walks"                # boundary walks (GPX/KML/GeoJSON) -> villages (docs/field.md)
+    survey = "kobo_export.xlsx"    # survey export or household list -> households
+
     [rules]                        # optional; the bundled Lao defaults otherwise
     zoning = "my_zoning.toml"
     entitlements = "my_entitlements.toml"
@@ -134,6 +138,8 @@ class Plan:
     issue_date: _dt.date
     options: PlanOptions = field(default_factory=PlanOptions)
     certificate: CertificateSettings = field(default_factory=CertificateSettings)
+    #: Field data to import first (``[imports]``, see :mod:`landuse.field.plan_imports`).
+    imports: dict[str, Any] = field(default_factory=dict)
 
 
 def _line(text: str, key: str) -> int | None:
@@ -197,11 +203,16 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"invalid TOML: {exc}", source=src,
                         hint="fix the syntax (strings in quotes, one key = value per line)") from exc
-    unknown = set(data) - {"plan", "inputs", "rules", "options", "certificates"}
+    unknown = set(data) - {"plan", "inputs", "rules", "options", "certificates", "imports"}
     if unknown:
         key = sorted(unknown)[0]
         raise RuleError(f"unknown table [{key}]", source=src, column=key,
-                        hint="use the tables [plan], [inputs], [rules], [options] and [certificates]")
+                        hint="use the tables [plan], [inputs], [imports], [rules], [options] and [certificates]")
+    imports: dict[str, Any] = {}
+    if "imports" in data:
+        from landuse.field.plan_imports import parse_imports
+
+        imports = parse_imports(data["imports"], base=base, source=src)
     cert: dict[str, Any] = {}
     for key, value in data.get("certificates", {}).items():
         if key in ("register", "key_file"):
@@ -245,8 +256,12 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
             raise DataReadError(f"input {key!r} not found ({p})", source=src, column=key,
                                 hint="paths are relative to the plan file's folder")
         inputs[key] = p
+    imported = {"villages": "walks" in imports, "households": "survey" in imports}
     for key in _REQUIRED_INPUTS:
-        if key not in inputs:
+        if key in inputs and imported.get(key):
+            raise RuleError(f"input {key!r} is given in [inputs] and imported in [imports]", source=src,
+                            column=key, hint="keep one of the two")
+        if key not in inputs and not imported.get(key):
             raise RuleError(f"required input {key!r} missing in [inputs]", source=src, column=key,
                             hint=f'add {key} = "<path>" under [inputs]')
 
@@ -283,7 +298,8 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
             value = float(value)
         opts[key] = value
     return Plan(name=name, path=path.resolve() if path else None, inputs=inputs, rules=rules,
-                issue_date=issue_date, options=PlanOptions(**opts), certificate=CertificateSettings(**cert))
+                issue_date=issue_date, options=PlanOptions(**opts), certificate=CertificateSettings(**cert),
+                imports=imports)
 
 
 @dataclass
@@ -374,6 +390,11 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
     out = Path(out_dir)
     inputs: dict[str, Path] = dict(plan.inputs)
     inputs.update({f"rules.{k}": v for k, v in plan.rules.items()})
+    for k, v in plan.imports.items():  # the raw field files are inputs of the run too
+        if k == "walks":
+            inputs.update({f"imports.walks.{i:04d}": f for i, f in enumerate(v)})
+        elif k != "options":
+            inputs[f"imports.{k}"] = v
     if plan.path is not None:
         inputs["plan"] = plan.path
         digest = _outputs.sha256_file(plan.path)
@@ -389,6 +410,10 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
             dest = stage / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
+        if plan.imports:
+            from landuse.field.plan_imports import materialise_imports
+
+            plan = materialise_imports(plan, stage)
         run = _plan_run.execute(plan, stage, overwrite=overwrite, workers=workers, scheduler=scheduler,
                                 progress=progress, shown_as=out)
     run.out_dir = out
