@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from landuse import terrain
+from landuse.terrain import relief as terrain
 from landuse.terrain._horn import horn_slope_rows
 
 HEAVY = ("numpy", "pandas", "geopandas", "shapely", "numba", "pyproj", "rasterio", "scipy",
@@ -74,7 +74,7 @@ def test_slope_command_imports_only_numpy_and_rasterio(tmp_path):
 
 
 def test_kernels_compile_on_first_call_and_replace_the_stand_ins():
-    code = ("import sys\nfrom landuse import terrain\n"
+    code = ("import sys\nfrom landuse.terrain import relief as terrain\n"
             "assert 'numba' not in sys.modules\n"
             "import numpy as np\nfrom affine import Affine\n"
             "z = np.add.outer(np.arange(5.0) * -20.0, np.zeros(5))\n"
