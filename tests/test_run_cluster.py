@@ -143,3 +143,15 @@ def test_run_scheduler_unreachable_is_one_line(tmp_path):
     err = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error")]
     assert len(err) == 1 and f"127.0.0.1:{port}" in err[0] and "dask scheduler" in err[0], proc.stderr
     assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+def test_largest_first_orders_by_parcels_times_households_then_id():
+    from types import SimpleNamespace as NS
+
+    from landuse.cluster import largest_first
+
+    b = [NS(village_id="a", parcels=[0] * 10, households=[0] * 2),   # 20
+         NS(village_id="b", parcels=[0] * 3, households=[0] * 9),    # 27
+         NS(village_id="c", parcels=[0] * 5, households=[0] * 4),    # 20
+         NS(village_id="d", parcels=[], households=[])]              # 0
+    assert [x.village_id for x in largest_first(b)] == ["b", "a", "c", "d"]
