@@ -61,8 +61,11 @@ MAIN_STAGES = [
     ("landuse._plan_report", "write_reports", "reports"),
 ]
 #: functions timed in the workers, per village
-WORKER_STAGES = [("landuse._plan_run", "_zoning", "zoning"), ("landuse._plan_run", "_allocation", "allocation"),
-                 ("landuse._plan_run", "_fallow", "fallow")]
+WORKER_STAGES = [
+    ("landuse._plan_run", "_zoning", "zoning"),
+    ("landuse._plan_run", "_allocation", "allocation"),
+    ("landuse._plan_run", "_fallow", "fallow"),
+]
 
 
 def _timed(table: dict, name: str, fn):
@@ -73,6 +76,7 @@ def _timed(table: dict, name: str, fn):
             return fn(*a, **k)
         finally:
             table[name] += time.perf_counter() - t0
+
     wrapper.__wrapped_by_bench__ = fn
     return wrapper
 
@@ -114,8 +118,12 @@ def _install_worker_timers() -> int:
 
 def _worker_figures() -> dict:
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return {"pid": os.getpid(), "peak_rss_mb": r.ru_maxrss / 1024.0, "cpu_s": r.ru_utime + r.ru_stime,
-            "stages_s": dict(_WORKER_TABLE)}
+    return {
+        "pid": os.getpid(),
+        "peak_rss_mb": r.ru_maxrss / 1024.0,
+        "cpu_s": r.ru_utime + r.ru_stime,
+        "stages_s": dict(_WORKER_TABLE),
+    }
 
 
 # -- runs ------------------------------------------------------------------------------------
@@ -138,16 +146,25 @@ def run_once(plan: Path, out: Path, address: str, label: str) -> dict:
     stages = dict(main)
     for f in workers.values():
         for k, v in f["stages_s"].items():
-            stages[f"  {k} (sum over villages)"] = stages.get(f"  {k} (sum over villages)", 0.0) + v
+            stages[f"  {k} (sum over villages)"] = (
+                stages.get(f"  {k} (sum over villages)", 0.0) + v
+            )
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     files = {f["path"]: f["sha256"] for f in manifest["files"] if f["path"] != "run.log"}
-    return {"label": label, "n_workers": len(workers), "wall_s": wall, "stages_s": stages,
-            "worker_peak_rss_mb": sorted(f["peak_rss_mb"] for f in workers.values()),
-            "worker_cpu_s": sum(f["cpu_s"] for f in workers.values()),
-            "main_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-            "villages": len(res.villages), "failed": dict(res.failed), "files": files,
-            "gaps": gaps(summary)}
+    return {
+        "label": label,
+        "n_workers": len(workers),
+        "wall_s": wall,
+        "stages_s": stages,
+        "worker_peak_rss_mb": sorted(f["peak_rss_mb"] for f in workers.values()),
+        "worker_cpu_s": sum(f["cpu_s"] for f in workers.values()),
+        "main_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "villages": len(res.villages),
+        "failed": dict(res.failed),
+        "files": files,
+        "gaps": gaps(summary),
+    }
 
 
 def gaps(summary: dict) -> dict:
@@ -160,12 +177,18 @@ def gaps(summary: dict) -> dict:
         if not a:
             continue
         status[str(a.get("status"))] += 1
+        if a.get("deterministic") is False:  # the wall-clock safety net cut a solve or a bound
+            status["wall-clock safety net fired"] += 1
         for k, g in a.items():
             if k.startswith("mip_gap") and g is not None:
                 worst[k] = max(worst.get(k, 0.0), float(g))
                 if float(g) > GAP_GOAL:
                     above[k].append(vid)
-    return {"max": worst, "above_goal": {k: len(v) for k, v in above.items()}, "status": dict(status)}
+    return {
+        "max": worst,
+        "above_goal": {k: len(v) for k, v in above.items()},
+        "status": dict(status),
+    }
 
 
 def local_cluster(n: int):
@@ -182,10 +205,26 @@ def cli_cluster(n: int, folder: Path):
     sfile = folder / "scheduler.json"
     procs = []
     try:
-        procs.append(subprocess.Popen([str(bin_ / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                       "--no-dashboard", "--scheduler-file", str(sfile)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                                      start_new_session=True, cwd=folder))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(bin_ / "dask"),
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(sfile),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+                cwd=folder,
+            )
+        )
         deadline = time.monotonic() + 60
         while not (sfile.exists() and sfile.read_text().strip()):
             if time.monotonic() > deadline or procs[0].poll() is not None:
@@ -193,11 +232,27 @@ def cli_cluster(n: int, folder: Path):
             time.sleep(0.2)
         address = json.loads(sfile.read_text())["address"]
         for k in range(n):
-            procs.append(subprocess.Popen([str(bin_ / "dask"), "worker", address, "--nworkers", "1",
-                                           "--nthreads", "1", "--no-dashboard", "--local-directory",
-                                           str(folder / f"w{k}")],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                                          start_new_session=True, cwd=folder))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(bin_ / "dask"),
+                        "worker",
+                        address,
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--local-directory",
+                        str(folder / f"w{k}"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
+                    cwd=folder,
+                )
+            )
         from distributed import Client
 
         with Client(address) as c:
@@ -223,37 +278,65 @@ def report(runs: list[dict], data_stats: dict) -> None:
         print(n.ljust(42) + "".join(f"{r['stages_s'].get(n, 0.0):16.1f}" for r in runs))
     print("total wall [s]".ljust(42) + "".join(f"{r['wall_s']:16.1f}" for r in runs))
     print("worker CPU [s]".ljust(42) + "".join(f"{r['worker_cpu_s']:16.1f}" for r in runs))
-    print("peak RSS per worker [MB]".ljust(42)
-          + "".join(("/".join(f"{m:.0f}" for m in r["worker_peak_rss_mb"])).rjust(16) for r in runs))
-    print("peak RSS command process [MB]".ljust(42) + "".join(f"{r['main_peak_rss_mb']:16.0f}" for r in runs))
+    print(
+        "peak RSS per worker [MB]".ljust(42)
+        + "".join(("/".join(f"{m:.0f}" for m in r["worker_peak_rss_mb"])).rjust(16) for r in runs)
+    )
+    print(
+        "peak RSS command process [MB]".ljust(42)
+        + "".join(f"{r['main_peak_rss_mb']:16.0f}" for r in runs)
+    )
     for r in runs:
-        print(f"{r['label']}: {r['villages']} villages, {len(r['failed'])} failed; allocation status "
-              f"{r['gaps']['status']}; largest gaps {json.dumps({k: round(v, 4) for k, v in r['gaps']['max'].items()})}; "
-              f"villages above {GAP_GOAL:.1%}: {r['gaps']['above_goal']}")
+        print(
+            f"{r['label']}: {r['villages']} villages, {len(r['failed'])} failed; allocation "
+            f"status {r['gaps']['status']}; largest gaps "
+            f"{json.dumps({k: round(v, 4) for k, v in r['gaps']['max'].items()})}; "
+            f"villages above {GAP_GOAL:.1%}: {r['gaps']['above_goal']}"
+        )
         for vid, msg in sorted(r["failed"].items())[:5]:
             print(f"    {vid}: {msg[:160]}")
     one = next((r for r in runs if r["label"] == "local-1"), None)
     two = next((r for r in runs if r["label"] == "local-2"), None)
     if one and two:
-        print(f"speed-up 1 -> 2 workers: {one['wall_s'] / two['wall_s']:.2f} (goal >= 1.7); villages stage alone: "
-              f"{one['stages_s']['villages on the workers (wall)'] / two['stages_s']['villages on the workers (wall)']:.2f}")
-    ref = runs[0]["files"]
-    for r in runs[1:]:
-        differ = sorted(p for p in set(ref) | set(r["files"]) if ref.get(p) != r["files"].get(p))
-        print(f"{r['label']} vs {runs[0]['label']}: {len(r['files'])} files, "
-              + ("byte-identical" if not differ else f"{len(differ)} differ, e.g. {differ[:3]}"))
+        key = "villages on the workers (wall)"
+        print(
+            f"speed-up 1 -> 2 workers: {one['wall_s'] / two['wall_s']:.2f} (goal >= 1.7); "
+            f"villages stage alone: {one['stages_s'][key] / two['stages_s'][key]:.2f}"
+        )
+    for i, a in enumerate(runs):
+        for b in runs[i + 1 :]:
+            differ = sorted(
+                p
+                for p in set(a["files"]) | set(b["files"])
+                if a["files"].get(p) != b["files"].get(p)
+            )
+            print(
+                f"{b['label']} vs {a['label']}: {len(b['files'])} files, "
+                + ("byte-identical" if not differ else f"{len(differ)} differ, e.g. {differ[:3]}")
+            )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--villages", type=int, default=54)
-    ap.add_argument("--distinct", type=int, default=None, help="distinct tiles (see make_province.py)")
-    ap.add_argument("--data", type=Path, default=None, help="a province folder (made if empty or absent)")
-    ap.add_argument("--shared", type=Path, default=None, help="folder of the real inputs (register)")
+    ap.add_argument(
+        "--distinct", type=int, default=None, help="distinct tiles (see make_province.py)"
+    )
+    ap.add_argument(
+        "--data", type=Path, default=None, help="a province folder (made if empty or absent)"
+    )
+    ap.add_argument(
+        "--shared", type=Path, default=None, help="folder of the real inputs (register)"
+    )
     ap.add_argument("--workers", default="1,2", help="LocalCluster sizes to run, e.g. 1,2")
-    ap.add_argument("--cli-cluster", action="store_true",
-                    help="also run on `dask scheduler` + 2 `dask worker` processes (TCP)")
-    ap.add_argument("--time-limit", type=float, default=None, help="override the plan's time_limit_s")
+    ap.add_argument(
+        "--cli-cluster",
+        action="store_true",
+        help="also run on `dask scheduler` + 2 `dask worker` processes (TCP)",
+    )
+    ap.add_argument(
+        "--time-limit", type=float, default=None, help="override the plan's time_limit_s"
+    )
     ap.add_argument("--no-certificates", action="store_true")
     ap.add_argument("--no-map", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
@@ -269,7 +352,9 @@ def main() -> None:
         if not (data.exists() and any(data.iterdir())):
             t0 = time.perf_counter()
             kw = {"shared": args.shared} if args.shared else {}
-            stats = make_province.generate(data, villages=args.villages, distinct=args.distinct, quiet=True, **kw)
+            stats = make_province.generate(
+                data, villages=args.villages, distinct=args.distinct, quiet=True, **kw
+            )
             print(f"generated in {time.perf_counter() - t0:.1f} s: {stats}")
         else:
             stats = {"folder": str(data)}
@@ -286,7 +371,9 @@ def main() -> None:
         runs = []
         for n in (int(x) for x in args.workers.split(",") if x):
             with local_cluster(n) as cl:
-                runs.append(run_once(plan, tmp / f"out-local-{n}", cl.scheduler_address, f"local-{n}"))
+                runs.append(
+                    run_once(plan, tmp / f"out-local-{n}", cl.scheduler_address, f"local-{n}")
+                )
             print(f"local-{n}: {runs[-1]['wall_s']:.1f} s, load {os.getloadavg()}", flush=True)
         if args.cli_cluster:
             (tmp / "cli").mkdir()
@@ -298,8 +385,14 @@ def main() -> None:
         if args.json:
             for r in runs:
                 r["n_files"] = len(r.pop("files"))
-            args.json.write_text(json.dumps({"province": stats, "runs": runs, "load_end": os.getloadavg()},
-                                            indent=1, default=str), encoding="utf-8")
+            args.json.write_text(
+                json.dumps(
+                    {"province": stats, "runs": runs, "load_end": os.getloadavg()},
+                    indent=1,
+                    default=str,
+                ),
+                encoding="utf-8",
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

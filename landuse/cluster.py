@@ -52,30 +52,37 @@ def connect(address: str, *, timeout_s: float = 20.0, workers_timeout_s: float =
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - the dask extra is a dependency
-        raise ClusterError("dask.distributed is not installed", source=address,
-                           hint="pip install 'landuse[dask]'") from exc
+        raise ClusterError(
+            "dask.distributed is not installed", source=address, hint="pip install 'landuse[dask]'"
+        ) from exc
     try:
         client = Client(address, timeout=f"{float(timeout_s)}s")
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        raise ClusterError(f"cannot connect to the dask scheduler at {address} "
-                           f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
-                           source=address,
-                           hint="start it with `dask scheduler` and give its address as tcp://HOST:PORT"
-                           ) from exc
+        raise ClusterError(
+            f"cannot connect to the dask scheduler at {address} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+            source=address,
+            hint="start it with `dask scheduler` and give its address as tcp://HOST:PORT",
+        ) from exc
     try:
         try:
             client.wait_for_workers(1, timeout=float(workers_timeout_s))
         except (TimeoutError, OSError) as exc:
-            raise ClusterError(f"the dask scheduler at {address} has no workers after "
-                               f"{workers_timeout_s:g} s", source=address,
-                               hint="start workers with `dask worker ADDRESS --nthreads 1`") from exc
+            raise ClusterError(
+                f"the dask scheduler at {address} has no workers after {workers_timeout_s:g} s",
+                source=address,
+                hint="start workers with `dask worker ADDRESS --nthreads 1`",
+            ) from exc
         versions = client.run(_landuse_version)
         bad = {w: v for w, v in versions.items() if v != landuse.__version__}
         if bad:
             w, v = sorted(bad.items())[0]
-            raise ClusterError(f"dask worker {w} has landuse {v}, this process {landuse.__version__} "
-                               f"({len(bad)} of {len(versions)} worker(s) differ)", source=address,
-                               hint="install the same landuse version on every worker machine")
+            raise ClusterError(
+                f"dask worker {w} has landuse {v}, this process {landuse.__version__} "
+                f"({len(bad)} of {len(versions)} worker(s) differ)",
+                source=address,
+                hint="install the same landuse version on every worker machine",
+            )
     except BaseException:
         client.close()
         raise
@@ -100,6 +107,7 @@ def largest_first(bundles: Sequence[Any]) -> list[Any]:
     R. L. Graham, "Bounds on multiprocessing timing anomalies", SIAM J. Appl. Math.
     17(2), 416-429, 1969.
     """
+
     def size(vi: Any) -> int:
         return len(getattr(vi, "parcels", ())) * max(len(getattr(vi, "households", ())), 1)
 

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def gen():
     sys.path.insert(0, str(ROOT / "tools"))
-    spec = importlib.util.spec_from_file_location("make_province", ROOT / "tools" / "make_province.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_province", ROOT / "tools" / "make_province.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -30,12 +32,21 @@ def gen():
 @pytest.mark.slow
 def test_tiny_province_is_deterministic_tiled_and_consistent(gen, shared_data, tmp_path):
     # 9 villages = 2 tiles; --distinct 1: the second tile repeats the first, 12 km east
-    stats = [gen.generate(tmp_path / n, villages=9, distinct=1, shared=shared_data, quiet=True) for n in "ab"]
+    stats = [
+        gen.generate(tmp_path / n, villages=9, distinct=1, shared=shared_data, quiet=True)
+        for n in "ab"
+    ]
     assert stats[0] == stats[1]
     a, b = tmp_path / "a", tmp_path / "b"
     files = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
     assert files == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file())
-    assert {"plan.toml", "dem.vrt", "dem/dem_r00c00.tif", "dem/dem_r00c01.tif", "NOTICE.md"} <= set(files)
+    assert {
+        "plan.toml",
+        "dem.vrt",
+        "dem/dem_r00c00.tif",
+        "dem/dem_r00c01.tif",
+        "NOTICE.md",
+    } <= set(files)
     _, mismatch, errors = filecmp.cmpfiles(a, b, files, shallow=False)
     assert not mismatch and not errors
 
@@ -57,7 +68,9 @@ def test_tiny_province_is_deterministic_tiled_and_consistent(gen, shared_data, t
     assert (parcels["parcel_id"].str.slice(0, 7) == parcels["village_id"]).all()
     with open(a / "schemes.toml", "rb") as fh:
         schemes = tomllib.load(fh)["scheme"]
-    assert schemes and all(set(s["paddy_parcel_ids"]) <= set(parcels["parcel_id"]) for s in schemes)
+    assert schemes and all(
+        set(s["paddy_parcel_ids"]) <= set(parcels["parcel_id"]) for s in schemes
+    )
     assert len({s["scheme_id"] for s in schemes}) == len(schemes)
 
     # the VRT mosaic is one raster of 1 x 2 tiles; the second tile repeats the first
@@ -68,14 +81,21 @@ def test_tiny_province_is_deterministic_tiled_and_consistent(gen, shared_data, t
 
     from landuse import check
 
-    rep = check.check_files(villages=a / "villages.gpkg", parcels=a / "parcels.gpkg",
-                            households=a / "households.csv", dem=a / "dem.vrt",
-                            histories=a / "histories.csv", climate=a / "climate.csv")
-    assert not len(rep[rep["severity"] == "error"]), rep[rep["severity"] == "error"].head().to_dict("records")
+    rep = check.check_files(
+        villages=a / "villages.gpkg",
+        parcels=a / "parcels.gpkg",
+        households=a / "households.csv",
+        dem=a / "dem.vrt",
+        histories=a / "histories.csv",
+        climate=a / "climate.csv",
+    )
+    assert not len(rep[rep["severity"] == "error"]), (
+        rep[rep["severity"] == "error"].head().to_dict("records")
+    )
 
 
 def test_villages_out_of_range_and_non_empty_folder_are_refused(gen, shared_data, tmp_path):
-    with pytest.raises(SystemExit, match="--villages must be 1..540"):
+    with pytest.raises(SystemExit, match=r"--villages must be 1\.\.540"):
         gen.generate(tmp_path / "x", villages=541, shared=shared_data, quiet=True)
     (tmp_path / "y").mkdir()
     (tmp_path / "y" / "keep.txt").write_text("mine")

@@ -28,7 +28,9 @@ VILLAGES = ["0401028", "0401093"]
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")  # workers import this checkout
+    env["PYTHONPATH"] = (
+        str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    )  # workers import this checkout
     return env
 
 
@@ -55,12 +57,28 @@ def cluster(tmp_path_factory):
     procs: list[subprocess.Popen] = []
     logs = []
     try:
-        log = open(tmp / "scheduler.log", "wb")  # noqa: SIM115 - closed in finally
+        log = open(tmp / "scheduler.log", "wb")
         logs.append(log)
-        procs.append(subprocess.Popen(
-            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(sfile)],
-            stdout=log, stderr=subprocess.STDOUT, env=_env(), start_new_session=True, cwd=tmp))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "dask"),
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(sfile),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=_env(),
+                start_new_session=True,
+                cwd=tmp,
+            )
+        )
         deadline = time.monotonic() + 60
         while not sfile.exists() or not sfile.read_text().strip():
             assert procs[0].poll() is None, (tmp / "scheduler.log").read_text()
@@ -69,12 +87,31 @@ def cluster(tmp_path_factory):
         address = json.loads(sfile.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
         for k in range(2):
-            log = open(tmp / f"worker{k}.log", "wb")  # noqa: SIM115
+            log = open(tmp / f"worker{k}.log", "wb")
             logs.append(log)
-            procs.append(subprocess.Popen(
-                [str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
-                 "--no-dashboard", "--local-directory", str(tmp / f"w{k}"), "--name", f"w{k}"],
-                stdout=log, stderr=subprocess.STDOUT, env=_env(), start_new_session=True, cwd=tmp))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(BIN / "dask"),
+                        "worker",
+                        address,
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--local-directory",
+                        str(tmp / f"w{k}"),
+                        "--name",
+                        f"w{k}",
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=_env(),
+                    start_new_session=True,
+                    cwd=tmp,
+                )
+            )
         with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
             pids = client.run(os.getpid)
@@ -88,8 +125,16 @@ def cluster(tmp_path_factory):
 
 def _plan(tmp: Path) -> Path:
     text = (DEMO / "plan.toml").read_text(encoding="utf-8")
-    for name in ("villages.gpkg", "parcels.gpkg", "households.csv", "dem.tif", "histories.csv",
-                 "climate.csv", "schemes.toml", "forest.gpkg"):
+    for name in (
+        "villages.gpkg",
+        "parcels.gpkg",
+        "households.csv",
+        "dem.tif",
+        "histories.csv",
+        "climate.csv",
+        "schemes.toml",
+        "forest.gpkg",
+    ):
         text = text.replace(f'"{name}"', json.dumps(str(DEMO / name)))
     text = text.replace("[options]\n", f"[options]\nvillages = {json.dumps(VILLAGES)}\n")
     text = text.replace("time_limit_s = 60", "time_limit_s = 5")
@@ -99,8 +144,13 @@ def _plan(tmp: Path) -> Path:
 
 
 def _run(plan: Path, out: Path, *extra: str) -> dict[str, str]:
-    proc = subprocess.run([str(BIN / "landuse"), "run", str(plan), "--out", str(out), *extra],
-                          capture_output=True, text=True, env=_env(), timeout=900)
+    proc = subprocess.run(
+        [str(BIN / "landuse"), "run", str(plan), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return {f["path"]: f["sha256"] for f in manifest["files"] if f["path"] != "run.log"}
@@ -120,9 +170,15 @@ def test_run_on_a_tcp_cluster_equals_the_local_run(cluster, tmp_path):
     summary = json.loads((tmp_path / "remote" / "summary.json").read_text(encoding="utf-8"))
     # an allocation cut by the wall-clock safety net (10 x the budget + 5 s, a machine far
     # overloaded) says so; name it if the runs differ
-    det = {run: {v: s.get("allocation", {}).get("deterministic") for v, s in json.loads(
-        (tmp_path / run / "summary.json").read_text(encoding="utf-8"))["villages"].items()}
-        for run in ("local", "remote")}
+    det = {
+        run: {
+            v: s.get("allocation", {}).get("deterministic")
+            for v, s in json.loads((tmp_path / run / "summary.json").read_text(encoding="utf-8"))[
+                "villages"
+            ].items()
+        }
+        for run in ("local", "remote")
+    }
     assert not differ, f"{len(differ)} file(s) differ, e.g. {differ[:5]}; deterministic: {det}"
     assert sorted(summary["villages"]) == VILLAGES
     assert all(v["status"] == "ok" for v in summary["villages"].values())
@@ -140,13 +196,27 @@ def test_run_scheduler_unreachable_is_one_line(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     plan = _plan(tmp_path)
-    proc = subprocess.run([str(BIN / "landuse"), "run", str(plan), "--out", str(tmp_path / "o"),
-                           "--scheduler", f"tcp://127.0.0.1:{port}"],
-                          capture_output=True, text=True, env=_env(), timeout=300)
+    proc = subprocess.run(
+        [
+            str(BIN / "landuse"),
+            "run",
+            str(plan),
+            "--out",
+            str(tmp_path / "o"),
+            "--scheduler",
+            f"tcp://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     err = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error")]
-    assert len(err) == 1 and f"127.0.0.1:{port}" in err[0] and "dask scheduler" in err[0], proc.stderr
+    assert len(err) == 1 and f"127.0.0.1:{port}" in err[0] and "dask scheduler" in err[0], (
+        proc.stderr
+    )
     assert not (tmp_path / "o" / "manifest.json").exists()
 
 
@@ -155,8 +225,10 @@ def test_largest_first_orders_by_parcels_times_households_then_id():
 
     from landuse.cluster import largest_first
 
-    b = [NS(village_id="a", parcels=[0] * 10, households=[0] * 2),   # 20
-         NS(village_id="b", parcels=[0] * 3, households=[0] * 9),    # 27
-         NS(village_id="c", parcels=[0] * 5, households=[0] * 4),    # 20
-         NS(village_id="d", parcels=[], households=[])]              # 0
+    b = [
+        NS(village_id="a", parcels=[0] * 10, households=[0] * 2),  # 20
+        NS(village_id="b", parcels=[0] * 3, households=[0] * 9),  # 27
+        NS(village_id="c", parcels=[0] * 5, households=[0] * 4),  # 20
+        NS(village_id="d", parcels=[], households=[]),
+    ]  # 0
     assert [x.village_id for x in largest_first(b)] == ["b", "a", "c", "d"]

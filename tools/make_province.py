@@ -44,7 +44,7 @@ import shapely
 from affine import Affine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_demo as md  # noqa: E402  (also puts the repository on sys.path)
+import make_demo as md
 
 lio = md.lio
 
@@ -74,23 +74,29 @@ def generate_tile(seed: int) -> dict:
 
     Household numbers are the demo's, scaled by a factor of 0.9-1.15 drawn per tile
     (mean about 105 households a village, as in Oudomxay: ~57,000 for 540 villages).
-    A seed whose village placement fails, or that leaves a degenerate parcel, is replaced by ``seed + 7919`` (deterministic).
+    A seed whose village placement fails, or that leaves a degenerate parcel, is
+    replaced by ``seed + 7919`` (deterministic).
     """
     for attempt in range(20):
         s = seed + 7919 * attempt
         rng = np.random.default_rng(s)
         scale = float(rng.uniform(0.9, 1.15))
-        spec = [(_placeholder(k + 1), max(30, round(hh * scale)), g, sh)
-                for k, (_vid, hh, g, sh) in enumerate(md.VILLAGES)]
+        spec = [
+            (_placeholder(k + 1), max(30, round(hh * scale)), g, sh)
+            for k, (_vid, hh, g, sh) in enumerate(md.VILLAGES)
+        ]
         saved = md.VILLAGES, md.TOTAL_HOUSEHOLDS
         md.VILLAGES, md.TOTAL_HOUSEHOLDS = spec, sum(v[1] for v in spec)
         try:
-            register = pd.DataFrame({"village_en": [f"V{k}" for k in range(1, 8)],
-                                     "village_lo": [""] * 7},
-                                    index=[_placeholder(k) for k in range(1, 8)])
+            register = pd.DataFrame(
+                {"village_en": [f"V{k}" for k in range(1, 8)], "village_lo": [""] * 7},
+                index=[_placeholder(k) for k in range(1, 8)],
+            )
             district = gpd.GeoDataFrame(
                 {"name_en": ["-"], "name_lo": ["-"], "province_en": ["-"], "province_lo": ["-"]},
-                geometry=[shapely.box(md.X0, md.Y0, md.X1, md.Y1)], crs=md.CRS)
+                geometry=[shapely.box(md.X0, md.Y0, md.X1, md.Y1)],
+                crs=md.CRS,
+            )
             window = shapely.box(md.X0, md.Y0, md.X1, md.Y1)
             terrain = md.make_dem(rng)
             centres = md.place_villages(rng, terrain, window)
@@ -102,13 +108,21 @@ def generate_tile(seed: int) -> dict:
             histories = md.make_histories(rng, parcels)
             schemes = md.make_schemes(rng, parcels, villages, terrain)
             if _degenerate(parcels):
-                continue  # a sliver the demo's clean-up left: `landuse check` would fail its village
+                continue  # a sliver left by the demo's clean-up: its village would fail the check
         except (RuntimeError, ValueError, AssertionError, StopIteration):
             continue
         finally:
             md.VILLAGES, md.TOTAL_HOUSEHOLDS = saved
-        return {"seed": s, "dem": terrain["dem"], "villages": villages, "households": households,
-                "parcels": parcels, "forest": forest, "histories": histories, "schemes": schemes}
+        return {
+            "seed": s,
+            "dem": terrain["dem"],
+            "villages": villages,
+            "households": households,
+            "parcels": parcels,
+            "forest": forest,
+            "histories": histories,
+            "schemes": schemes,
+        }
     raise RuntimeError(f"no usable tile from seed {seed}")
 
 
@@ -131,8 +145,15 @@ def _remap(values: pd.Series, ids: dict[str, str]) -> pd.Series:
     return out
 
 
-def place_tile(tile: dict, *, codes: list[str], register: pd.DataFrame, dx: float, dy: float,
-               province: tuple[str, str]) -> dict:
+def place_tile(
+    tile: dict,
+    *,
+    codes: list[str],
+    register: pd.DataFrame,
+    dx: float,
+    dy: float,
+    province: tuple[str, str],
+) -> dict:
     """A copy of *tile* moved by (dx, dy) [m] with real village codes and names.
 
     Villages of the tile beyond ``len(codes)`` are dropped with their parcels,
@@ -150,9 +171,11 @@ def place_tile(tile: dict, *, codes: list[str], register: pd.DataFrame, dx: floa
     v["province_en"], v["province_lo"] = province
     v["centre_x"] = (v["centre_x"] + dx).round(1)
     v["centre_y"] = (v["centre_y"] + dy).round(1)
-    v["source"] = ("real: village_id, name_en, name_lo, district names (Lao village register via "
-                   "ii-46/lao-village-data, MIT); synthetic: centre, territory, households "
-                   "(tools/make_province.py)")
+    v["source"] = (
+        "real: village_id, name_en, name_lo, district names (Lao village register via "
+        "ii-46/lao-village-data, MIT); synthetic: centre, territory, households "
+        "(tools/make_province.py)"
+    )
     v["geometry"] = v.geometry.translate(dx, dy)
 
     p = tile["parcels"][tile["parcels"]["village_id"].isin(keep)].copy()
@@ -178,8 +201,14 @@ def place_tile(tile: dict, *, codes: list[str], register: pd.DataFrame, dx: floa
             s["intake_x_m"] += dx
             s["intake_y_m"] += dy
             schemes.append(s)
-    return {"villages": v, "parcels": p, "households": h, "histories": hist, "forest": f,
-            "schemes": schemes}
+    return {
+        "villages": v,
+        "parcels": p,
+        "households": h,
+        "histories": hist,
+        "forest": f,
+        "schemes": schemes,
+    }
 
 
 def schemes_toml(schemes: list[tuple[str, dict]], villages: gpd.GeoDataFrame) -> str:
@@ -223,20 +252,25 @@ def dem_vrt(tiles: list[tuple[str, int, int]], *, n_rows: int, n_cols: int) -> s
     wkt = rasterio.crs.CRS.from_string(md.CRS).to_wkt()
     width, height = n_cols * md.NX, n_rows * md.NY
     gt = f"{GRID_X0:.1f}, {md.CELL:.1f}, 0.0, {GRID_Y1:.1f}, 0.0, {-md.CELL:.1f}"
-    parts = [f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
-             f"  <SRS>{wkt}</SRS>", f"  <GeoTransform>{gt}</GeoTransform>",
-             '  <VRTRasterBand dataType="Float32" band="1">',
-             f"    <NoDataValue>{md.NODATA:.0f}</NoDataValue>",
-             "    <Description>elevation_m (synthetic)</Description>"]
+    parts = [
+        f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
+        f"  <SRS>{wkt}</SRS>",
+        f"  <GeoTransform>{gt}</GeoTransform>",
+        '  <VRTRasterBand dataType="Float32" band="1">',
+        f"    <NoDataValue>{md.NODATA:.0f}</NoDataValue>",
+        "    <Description>elevation_m (synthetic)</Description>",
+    ]
     for rel, r, c in tiles:
         parts += [
             "    <ComplexSource>",
             f'      <SourceFilename relativeToVRT="1">{rel}</SourceFilename>',
             "      <SourceBand>1</SourceBand>",
             f'      <SrcRect xOff="0" yOff="0" xSize="{md.NX}" ySize="{md.NY}" />',
-            f'      <DstRect xOff="{c * md.NX}" yOff="{r * md.NY}" xSize="{md.NX}" ySize="{md.NY}" />',
+            f'      <DstRect xOff="{c * md.NX}" yOff="{r * md.NY}" '
+            f'xSize="{md.NX}" ySize="{md.NY}" />',
             f"      <NODATA>{md.NODATA:.0f}</NODATA>",
-            "    </ComplexSource>"]
+            "    </ComplexSource>",
+        ]
     parts += ["  </VRTRasterBand>", "</VRTDataset>", ""]
     return "\n".join(parts)
 
@@ -291,19 +325,28 @@ repeat them with other village ids. Totals: {villages} villages, {households} ho
 """
 
 
-def generate(out: Path, *, villages: int = 540, distinct: int | None = None,
-             shared: Path = md.SHARED, quiet: bool = False) -> dict:
+def generate(
+    out: Path,
+    *,
+    villages: int = 540,
+    distinct: int | None = None,
+    shared: Path = md.SHARED,
+    quiet: bool = False,
+) -> dict:
     """Write a synthetic province of *villages* villages into *out* (a new or empty folder)."""
     t0 = time.perf_counter()
     log = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     for rel in (md.REGISTER_SRC, md.DISTRICT_SRC):
         if not (shared / rel).is_file():
-            raise SystemExit(f"make_province: real input {shared / rel} not found; "
-                             "pass --shared FOLDER")
+            raise SystemExit(
+                f"make_province: real input {shared / rel} not found; pass --shared FOLDER"
+            )
     register = read_province_register(shared)
     if not 1 <= villages <= len(register):
-        raise SystemExit(f"make_province: --villages must be 1..{len(register)} (the register's "
-                         f"villages of Oudomxay), got {villages}")
+        raise SystemExit(
+            f"make_province: --villages must be 1..{len(register)} (the register's "
+            f"villages of Oudomxay), got {villages}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise SystemExit(f"make_province: {out} is not empty; give a new folder")
@@ -324,27 +367,44 @@ def generate(out: Path, *, villages: int = 540, distinct: int | None = None,
             b = t % distinct
             if b not in base:
                 base[b] = generate_tile(SEED + 101 * b)
-                log(f"tile {b + 1}/{distinct} generated (seed {base[b]['seed']}), "
-                    f"{time.perf_counter() - t0:.0f} s")
+                log(
+                    f"tile {b + 1}/{distinct} generated (seed {base[b]['seed']}), "
+                    f"{time.perf_counter() - t0:.0f} s"
+                )
             tile = base[b]
             r, c = divmod(t, n_cols)
             x0, y1 = GRID_X0 + c * TILE_M, GRID_Y1 - r * TILE_M
             dx, dy = x0 - md.X0, y1 - md.Y1
-            part = place_tile(tile, codes=codes[t * PER_TILE:(t + 1) * PER_TILE], register=register,
-                              dx=dx, dy=dy, province=province)
+            part = place_tile(
+                tile,
+                codes=codes[t * PER_TILE : (t + 1) * PER_TILE],
+                register=register,
+                dx=dx,
+                dy=dy,
+                province=province,
+            )
             parts.append(part)
             for k, s in enumerate(part["schemes"], start=1):
                 schemes.append((f"T{t + 1:03d}-S{k}", s))
             rel = f"dem/dem_r{r:02d}c{c:02d}.tif"
-            lio.write_raster(tile["dem"], tmp / rel,
-                             transform=Affine(md.CELL, 0.0, x0, 0.0, -md.CELL, y1), crs=md.CRS,
-                             nodata=md.NODATA, creation_options={"predictor": 3, "zlevel": 6})
+            lio.write_raster(
+                tile["dem"],
+                tmp / rel,
+                transform=Affine(md.CELL, 0.0, x0, 0.0, -md.CELL, y1),
+                crs=md.CRS,
+                nodata=md.NODATA,
+                creation_options={"predictor": 3, "zlevel": 6},
+            )
             tif_tiles.append((rel, r, c))
 
         def cat(key: str) -> pd.DataFrame:
             return pd.concat([p[key] for p in parts], ignore_index=True)
 
-        vil = gpd.GeoDataFrame(cat("villages"), crs=md.CRS).sort_values("village_id").reset_index(drop=True)
+        vil = (
+            gpd.GeoDataFrame(cat("villages"), crs=md.CRS)
+            .sort_values("village_id")
+            .reset_index(drop=True)
+        )
         par = gpd.GeoDataFrame(cat("parcels"), crs=md.CRS).reset_index(drop=True)
         hh = cat("households")
         hist = cat("histories")
@@ -358,15 +418,37 @@ def generate(out: Path, *, villages: int = 540, distinct: int | None = None,
         lio.write_table(hist, tmp / "histories.csv")
         lio.write_table(md.make_climate(), tmp / "climate.csv")
         (tmp / "schemes.toml").write_text(schemes_toml(schemes, vil), encoding="utf-8")
-        (tmp / "dem.vrt").write_text(dem_vrt(tif_tiles, n_rows=n_rows, n_cols=n_cols), encoding="utf-8")
+        (tmp / "dem.vrt").write_text(
+            dem_vrt(tif_tiles, n_rows=n_rows, n_cols=n_cols), encoding="utf-8"
+        )
         (tmp / "plan.toml").write_text(PLAN.format(n=villages), encoding="utf-8")
-        stats = {"villages": len(vil), "households": len(hh), "parcels": len(par),
-                 "schemes": len(schemes), "tiles": n_tiles, "distinct_tiles": distinct,
-                 "grid": [n_rows, n_cols], "dem_cells": n_rows * n_cols * md.NX * md.NY}
-        (tmp / "NOTICE.md").write_text(NOTICE.format(
-            n=villages, distinct=distinct, seed=SEED, tiles=n_tiles, rows=n_rows, cols=n_cols,
-            x0=GRID_X0, y1=GRID_Y1, villages=len(vil), households=len(hh), parcels=len(par),
-            schemes=len(schemes)), encoding="utf-8")
+        stats = {
+            "villages": len(vil),
+            "households": len(hh),
+            "parcels": len(par),
+            "schemes": len(schemes),
+            "tiles": n_tiles,
+            "distinct_tiles": distinct,
+            "grid": [n_rows, n_cols],
+            "dem_cells": n_rows * n_cols * md.NX * md.NY,
+        }
+        (tmp / "NOTICE.md").write_text(
+            NOTICE.format(
+                n=villages,
+                distinct=distinct,
+                seed=SEED,
+                tiles=n_tiles,
+                rows=n_rows,
+                cols=n_cols,
+                x0=GRID_X0,
+                y1=GRID_Y1,
+                villages=len(vil),
+                households=len(hh),
+                parcels=len(par),
+                schemes=len(schemes),
+            ),
+            encoding="utf-8",
+        )
         for f in sorted(tmp.rglob("*"), key=lambda p: len(p.parts)):
             dest = out / f.relative_to(tmp)
             if f.is_dir():
@@ -379,15 +461,26 @@ def generate(out: Path, *, villages: int = 540, distinct: int | None = None,
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="new or empty folder to write into")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="new or empty folder to write into"
+    )
     parser.add_argument("--villages", type=int, default=540, help="number of villages (1-540)")
-    parser.add_argument("--distinct", type=int, default=None,
-                        help="generate only K distinct tiles and repeat them (default: all distinct)")
+    parser.add_argument(
+        "--distinct",
+        type=int,
+        default=None,
+        help="generate only K distinct tiles and repeat them (default: all distinct)",
+    )
     parser.add_argument("--shared", type=Path, default=md.SHARED, help="folder of the real inputs")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    stats = generate(args.out, villages=args.villages, distinct=args.distinct, shared=args.shared,
-                     quiet=args.quiet)
+    stats = generate(
+        args.out,
+        villages=args.villages,
+        distinct=args.distinct,
+        shared=args.shared,
+        quiet=args.quiet,
+    )
     if args.quiet:
         print(json.dumps(stats))
 
