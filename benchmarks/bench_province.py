@@ -100,29 +100,33 @@ def timers(stages):
 
 
 # -- functions run in each worker process (client.run) ----------------------------------------
-_WORKER_TABLE: dict[str, float] = {}
-
-
 def _install_worker_timers() -> int:
+    """Time zoning, allocation and fallow in this worker process.
+
+    The table lives on the module ``landuse._plan_run`` itself: this function and
+    :func:`_worker_figures` reach the workers pickled by value, each with its own copy
+    of this script's globals, so a global of the script would not be shared.
+    """
     import importlib
 
-    global _WORKER_TABLE
-    _WORKER_TABLE = defaultdict(float)
+    table: dict[str, float] = defaultdict(float)
     for mod, fn, name in WORKER_STAGES:
         m = importlib.import_module(mod)
         orig = getattr(m, fn)
         orig = getattr(orig, "__wrapped_by_bench__", orig)
-        setattr(m, fn, _timed(_WORKER_TABLE, name, orig))
+        setattr(m, fn, _timed(table, name, orig))
+    importlib.import_module("landuse._plan_run")._bench_stage_s = table
     return os.getpid()
 
 
 def _worker_figures() -> dict:
     r = resource.getrusage(resource.RUSAGE_SELF)
+    table = getattr(sys.modules.get("landuse._plan_run"), "_bench_stage_s", {})
     return {
         "pid": os.getpid(),
         "peak_rss_mb": r.ru_maxrss / 1024.0,
         "cpu_s": r.ru_utime + r.ru_stime,
-        "stages_s": dict(_WORKER_TABLE),
+        "stages_s": dict(table),
     }
 
 
