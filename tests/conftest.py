@@ -67,8 +67,11 @@ def plane_dem():
 @pytest.fixture
 def shared_data() -> Path:
     """The read-only shared real data folder (skips when it is not beside the repo)."""
+    import os
+
     here = Path(__file__).resolve().parents[1]
-    for cand in (here.parent / "shared" / "data", here / "shared" / "data"):
+    env = [Path(os.environ["LANDUSE_SHARED_DATA"])] if os.environ.get("LANDUSE_SHARED_DATA") else []
+    for cand in (*env, here.parent / "shared" / "data", here / "shared" / "data"):
         if cand.exists():
             return cand
     pytest.skip("shared/data is not beside this checkout")

@@ -396,16 +396,18 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
         return results
     from dask.distributed import Client, LocalCluster, as_completed
 
+    from landuse.plan.cluster import connect, largest_first
+
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        client = connect(scheduler)
     else:
         cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         futures = [client.submit(run_village, vi, key=f"village-{vi.village_id}", pure=False)
-                   for vi in bundles]
+                   for vi in largest_first(bundles)]
         done: dict[str, VillageResult] = {}
         bar = tqdm(total=len(futures), desc="villages", unit="village", disable=not progress)
         for fut in as_completed(futures):
