@@ -47,24 +47,24 @@ GAP_GOAL = 0.005
 
 #: (module, function, stage name) timed in the command's own process
 MAIN_STAGES = [
-    ("landuse._plan_run", "load_inputs", "check + read inputs"),
+    ("landuse.plan._run", "load_inputs", "check + read inputs"),
     ("landuse.hydrology", "streams", "terrain: streams"),
     ("landuse.parcels", "parcel_metrics", "terrain: parcel statistics"),
-    ("landuse._plan_run", "village_inputs", "split into villages"),
-    ("landuse._plan_run", "map_villages", "villages on the workers (wall)"),
-    ("landuse._plan_run", "irrigation", "irrigation"),
-    ("landuse._plan_outputs", "_write_geopackage", "GeoPackage"),
-    ("landuse._plan_outputs", "_write_tables", "tables"),
-    ("landuse._plan_outputs", "_write_irrigation", "irrigation reports"),
-    ("landuse._plan_outputs", "_write_map", "map"),
-    ("landuse._plan_outputs", "_write_certificates", "certificates"),
-    ("landuse._plan_report", "write_reports", "reports"),
+    ("landuse.plan._run", "village_inputs", "split into villages"),
+    ("landuse.plan._run", "map_villages", "villages on the workers (wall)"),
+    ("landuse.plan._run", "irrigation", "irrigation"),
+    ("landuse.plan._products", "_write_geopackage", "GeoPackage"),
+    ("landuse.plan._products", "_write_tables", "tables"),
+    ("landuse.plan._products", "_write_irrigation", "irrigation reports"),
+    ("landuse.plan._products", "_write_map", "map"),
+    ("landuse.plan._products", "_write_certificates", "certificates"),
+    ("landuse.plan._report", "write_reports", "reports"),
 ]
 #: functions timed in the workers, per village
 WORKER_STAGES = [
-    ("landuse._plan_run", "_zoning", "zoning"),
-    ("landuse._plan_run", "_allocation", "allocation"),
-    ("landuse._plan_run", "_fallow", "fallow"),
+    ("landuse.plan._run", "_zoning", "zoning"),
+    ("landuse.plan._run", "_allocation", "allocation"),
+    ("landuse.plan._run", "_fallow", "fallow"),
 ]
 
 
@@ -121,7 +121,7 @@ def _install_worker_timers() -> int:
 
 def _worker_figures() -> dict:
     r = resource.getrusage(resource.RUSAGE_SELF)
-    table = getattr(sys.modules.get("landuse._plan_run"), "_bench_stage_s", {})
+    table = getattr(sys.modules.get("landuse.plan._run"), "_bench_stage_s", {})
     return {
         "pid": os.getpid(),
         "peak_rss_mb": r.ru_maxrss / 1024.0,
