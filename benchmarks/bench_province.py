@@ -48,7 +48,7 @@ GAP_GOAL = 0.005
 #: (module, function, stage name) timed in the command's own process
 MAIN_STAGES = [
     ("landuse.plan._run", "load_inputs", "check + read inputs"),
-    ("landuse.hydrology", "streams", "terrain: streams"),
+    ("landuse.terrain.hydrology", "streams", "terrain: streams"),
     ("landuse.parcels", "parcel_metrics", "terrain: parcel statistics"),
     ("landuse.plan._run", "village_inputs", "split into villages"),
     ("landuse.plan._run", "map_villages", "villages on the workers (wall)"),
@@ -103,7 +103,7 @@ def timers(stages):
 def _install_worker_timers() -> int:
     """Time zoning, allocation and fallow in this worker process.
 
-    The table lives on the module ``landuse._plan_run`` itself: this function and
+    The table lives on the module ``landuse.plan._run`` itself: this function and
     :func:`_worker_figures` reach the workers pickled by value, each with its own copy
     of this script's globals, so a global of the script would not be shared.
     """

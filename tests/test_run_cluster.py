@@ -185,7 +185,7 @@ def test_run_on_a_tcp_cluster_equals_the_local_run(cluster, tmp_path):
     assert all(v["status"] == "ok" for v in summary["villages"].values())
     # the villages ran in the worker processes, not in the command's own process
     with Client(cluster, timeout=30) as client:
-        ran = client.run(lambda: "landuse._plan_run" in sys.modules)
+        ran = client.run(lambda: "landuse.plan._run" in sys.modules)
     assert any(ran.values()), ran
 
 

@@ -4,7 +4,7 @@ A layer of at least :data:`BULK_MIN_FEATURES` polygons or lines (a province's pa
 is written differently from a small one:
 
 * **in the file**: its attribute columns and classes as one JSON text, and its
-  geometries (the same polyline-encoded rings, see :mod:`landuse._map_encoding`) as one
+  geometries (the same polyline-encoded rings, see :mod:`landuse.maps._encoding`) as one
   binary block (:func:`_geometry_bytes`), each compressed with DEFLATE (RFC 1950/1951,
   Python's :mod:`zlib`, level 9, so the same map gives the same bytes) and
   base64-encoded; the browser inflates them with its built-in ``DecompressionStream``
@@ -46,7 +46,7 @@ def _geometry_bytes(geoms: list[Any]) -> bytes:
     ``uint32 n, uint32 r, uint32 v`` (features, rings, vertices), then ``n`` uint32 ring
     counts (one per feature, 0 for none),
     ``r`` uint32 ring lengths in characters, then the rings' polyline characters (ASCII,
-    the encoding of :mod:`landuse._map_encoding`) end to end. The browser decodes the
+    the encoding of :mod:`landuse.maps._encoding`) end to end. The browser decodes the
     bytes directly: no JSON strings, no per-ring objects.
     """
     per_feature = []
