@@ -428,7 +428,8 @@ class TomlDoc:
             out[key] = self.value(v, ks, (*path, key), feature_id=feature_id)
         for key, ks in spec.keys.items():
             if key not in out and ks.default is not ABSENT:
-                out[key] = ks.default
+                nested = ks.kind in ("table", "tables")  # a left-out table gets its defaults
+                out[key] = self.value(ks.default, ks, (*path, key)) if nested else ks.default
         return out
 
     def _unknown(self, path: tuple, key: str, value: Any, spec: Table,
