@@ -27,13 +27,17 @@ Examples
 >>> doc.check(doc.data["zoning"], spec, ("zoning",))
 {'window_cells': 3, 'min_patch_ha': 0.5}
 >>> doc = TomlDoc.parse("[zoning]\\nwindow_cels = 3\\n", source="rules.toml")
->>> doc.check(doc.data["zoning"], spec, ("zoning",))
-Traceback (most recent call last):
-landuse.errors.RuleError: rules.toml, line 2: key 'window_cels' in [zoning]: unknown key. Fix: did you mean 'window_cells'? valid keys: min_patch_ha, window_cells
+>>> try:
+...     doc.check(doc.data["zoning"], spec, ("zoning",))
+... except RuleError as err:
+...     print(err)
+rules.toml, line 2: key 'window_cels' in [zoning]: unknown key.
+Fix: did you mean 'window_cells'? valid keys: min_patch_ha, window_cells
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import math
 import os
@@ -54,6 +58,7 @@ __all__ = [
     "anything",
     "array",
     "closest",
+    "date",
     "flag",
     "integer",
     "key_lines",
@@ -76,11 +81,11 @@ class _Absent:
 #: Default of optional keys that stay out of the checked mapping when the file omits them.
 ABSENT: Any = _Absent()
 
-_KINDS = ("number", "integer", "text", "flag", "array", "table", "tables", "any")
+_KINDS = ("number", "integer", "text", "flag", "date", "array", "table", "tables", "any")
 _NOUNS = {"number": "numbers", "integer": "whole numbers", "text": "text values",
-          "flag": "true/false values", "any": "values"}
+          "flag": "true/false values", "date": "dates", "any": "values"}
 _EXAMPLE = {"number": "<number>", "integer": "<whole number>", "text": '"..."', "flag": "true",
-            "array": "[...]", "any": "..."}
+            "date": "2026-01-15", "array": "[...]", "any": "..."}
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ class Table:
 
 def number(*, required: bool = False, default: Any = ABSENT, minimum: float | None = None,
            maximum: float | None = None, allow_inf: bool = False, hint: str | None = None) -> Key:
-    """A number (integer or float in the file, a float in the result), finite unless *allow_inf*."""
+    """A number (int or float in the file, a float in the result), finite unless *allow_inf*."""
     return Key("number", required, default, minimum, maximum, allow_inf=allow_inf, hint=hint)
 
 
@@ -152,6 +157,11 @@ def text(*, required: bool = False, default: Any = ABSENT,
 def flag(*, required: bool = False, default: Any = ABSENT, hint: str | None = None) -> Key:
     """A boolean (``true`` or ``false``)."""
     return Key("flag", required, default, hint=hint)
+
+
+def date(*, required: bool = False, default: Any = ABSENT, hint: str | None = None) -> Key:
+    """A date: a TOML date (``2026-01-15``) or ISO text (``"2026-01-15"``); a date in the result."""
+    return Key("date", required, default, hint=hint)
 
 
 def anything(*, required: bool = False, default: Any = ABSENT, hint: str | None = None) -> Key:
@@ -313,7 +323,8 @@ def read_toml_text(path: str | os.PathLike, *, what: str = "file",
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise DataReadError(f"the {what} is not UTF-8 text (line {line})", source=str(p),
-                            hint="save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)") from None
+                            hint="save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)"
+                            ) from None
     except OSError as exc:
         raise DataReadError(f"cannot read the {what} ({exc.strerror})", source=str(p),
                             hint="check the path and its permissions") from None
@@ -352,7 +363,8 @@ class TomlDoc:
             line = _syntax_line(exc)
             err = error(f"not valid TOML (syntax error): {exc}",
                         source=f"{source}, line {line}" if line else source,
-                        hint="check quotes, brackets and '=' on that line (https://toml.io/en/v1.0.0)")
+                        hint="check quotes, brackets and '=' on that line "
+                        "(https://toml.io/en/v1.0.0)")
             _mark(err, line, None, ())
             raise err from exc
         return cls(data, text=text, source=source, error=error)
@@ -420,7 +432,7 @@ class TomlDoc:
             if ks.required and key not in value:
                 raise self.error(path, f"required key {key!r} is missing", missing=key,
                                  feature_id=feature_id,
-                                 hint=ks.hint or f"add `{key} = {_example(key, ks)}` to this table")
+                                 hint=ks.hint or f"add `{key} = {_example(ks)}` to this table")
         out: dict[str, Any] = {}
         for key, v in value.items():
             ks = spec.keys.get(key, spec.other)
@@ -458,6 +470,8 @@ class TomlDoc:
                 raise self.error(path, f"expected true or false, found {v!r}",
                                  feature_id=feature_id, hint=ks.hint or "write true or false")
             return v
+        if kind == "date":
+            return self._date(v, ks, path, feature_id)
         if kind == "array":
             return self._array(v, ks, path, feature_id)
         if kind == "table":
@@ -479,7 +493,8 @@ class TomlDoc:
                              feature_id=feature_id, hint=ks.hint or "write a plain number")
         if whole and math.isfinite(v) and not float(v).is_integer():
             raise self.error(path, f"expected a whole number, found {v!r}",
-                             feature_id=feature_id, hint=ks.hint or "write a whole number such as 3")
+                             feature_id=feature_id,
+                             hint=ks.hint or "write a whole number such as 3")
         lo, hi = ks.minimum, ks.maximum
         if lo is not None and v < lo:
             msg = f"value {v!r} is negative" if lo == 0 else f"value {v!r} is below {lo:g}"
@@ -489,6 +504,17 @@ class TomlDoc:
             return int(v) if whole and math.isfinite(v) else float(v)
         raise self.error(path, msg, feature_id=feature_id,
                          hint=ks.hint or f"use a value {_range_text(lo, hi)}")
+
+    def _date(self, v: Any, ks: Key, path: tuple, feature_id: object | None) -> Any:
+        if isinstance(v, _dt.date):
+            return v
+        if isinstance(v, str):
+            try:
+                return _dt.date.fromisoformat(v)
+            except ValueError:
+                pass
+        raise self.error(path, f"expected a date, found {v!r}", feature_id=feature_id,
+                         hint=ks.hint or "write it as YYYY-MM-DD")
 
     def _choice(self, v: Any, ks: Key, path: tuple, feature_id: object | None) -> None:
         if ks.choices is None or v in ks.choices:
@@ -530,12 +556,14 @@ def _of_kind(v: Any, kind: str) -> bool:
         return isinstance(v, str)
     if kind == "flag":
         return isinstance(v, bool)
+    if kind == "date":
+        return isinstance(v, (_dt.date, str))
     if kind == "table":
         return isinstance(v, Mapping)
     return kind != "tables" and (kind != "array" or isinstance(v, list))
 
 
-def _example(key: str, ks: Key) -> str:
+def _example(ks: Key) -> str:
     if ks.kind == "text" and ks.choices:
         return f'"{ks.choices[0]}"'
     return _EXAMPLE.get(ks.kind, "...")

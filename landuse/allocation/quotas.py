@@ -40,7 +40,17 @@ import numpy as np
 import pandas as pd
 
 from landuse import _validate
-from landuse._validate.toml import Table, TomlDoc, anything, integer, number, read_toml_text, table, tables, text
+from landuse._validate.toml import (
+    Table,
+    TomlDoc,
+    anything,
+    integer,
+    number,
+    read_toml_text,
+    table,
+    tables,
+    text,
+)
 from landuse.errors import RuleError, SchemaError
 
 __all__ = [
