@@ -128,11 +128,14 @@ class Table:
         ``[zones.<CODE>]``); without it, such keys are errors (with a did-you-mean).
     keys_hint : str, optional
         What to say instead of listing the valid keys when a key is unknown.
+    id_key : str, optional
+        A key whose value names the table in its errors (``feature 'S1'``).
     """
 
     keys: Mapping[str, Key] = field(default_factory=dict)
     other: Key | None = None
     keys_hint: str | None = None
+    id_key: str | None = None
 
 
 def number(*, required: bool = False, default: Any = ABSENT, minimum: float | None = None,
@@ -425,6 +428,8 @@ class TomlDoc:
         if not isinstance(value, Mapping):
             raise self.error(path, f"expected a table, found {value!r}", is_table=True,
                              feature_id=feature_id)
+        if spec.id_key is not None and isinstance(value.get(spec.id_key), (str, int)):
+            feature_id = value[spec.id_key]
         for key, v in value.items():
             if key not in spec.keys and spec.other is None:
                 raise self._unknown(path, key, v, spec, feature_id)
@@ -526,10 +531,14 @@ class TomlDoc:
 
     def _array(self, v: Any, ks: Key, path: tuple, feature_id: object | None) -> list[Any]:
         item = ks.item if ks.item is not None else Key("any")
-        size = (f" of {ks.length}" if ks.length is not None
-                else " non-empty" if ks.min_length == 1
-                else f" of at least {ks.min_length}" if ks.min_length else "")
-        want = f"expected a{size} list of {_NOUNS.get(item.kind, 'values')}"
+        noun = _NOUNS.get(item.kind, "values")
+        if ks.length is not None:
+            want = f"expected a list of {ks.length} {noun}"
+        elif ks.min_length:
+            want = ("expected a non-empty list of " if ks.min_length == 1
+                    else f"expected a list of at least {ks.min_length} ") + noun
+        else:
+            want = f"expected a list of {noun}"
         if not isinstance(v, list) or (ks.length is not None and len(v) != ks.length) \
                 or len(v) < ks.min_length:
             raise self.error(path, f"{want}, found {v!r}", feature_id=feature_id, hint=ks.hint)
