@@ -163,7 +163,7 @@ def flag(*, required: bool = False, default: Any = ABSENT, hint: str | None = No
 
 
 def date(*, required: bool = False, default: Any = ABSENT, hint: str | None = None) -> Key:
-    """A date: a TOML date (``2026-01-15``) or ISO text (``"2026-01-15"``); a date in the result."""
+    """A date: a TOML date (``2026-01-15``) or ISO text (``"2026-01-15"``); a date as result."""
     return Key("date", required, default, hint=hint)
 
 
@@ -427,7 +427,8 @@ class TomlDoc:
         """
         if not isinstance(value, Mapping):
             raise self.error(path, f"expected a table, found {value!r}", is_table=True,
-                             feature_id=feature_id)
+                             feature_id=feature_id, hint="write a table: a [header] with "
+                             "key = value lines, or key = { a = 1, b = 2 }")
         if spec.id_key is not None and isinstance(value.get(spec.id_key), (str, int)):
             feature_id = value[spec.id_key]
         for key, v in value.items():
@@ -454,8 +455,9 @@ class TomlDoc:
         close = closest(key, spec.keys)
         valid = spec.keys_hint or f"valid keys: {', '.join(sorted(spec.keys))}"
         hint = (f"did you mean {close!r}? " if close else "") + valid
-        is_table = isinstance(value, Mapping) or (
-            isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value))
+        array_of_tables = isinstance(value, list) and bool(value) and all(
+            isinstance(v, Mapping) for v in value)
+        is_table = not path and (isinstance(value, Mapping) or array_of_tables)  # a [section]
         return self.error((*path, key), "unknown table" if is_table else "unknown key", hint=hint,
                           is_table=is_table, feature_id=feature_id)
 
