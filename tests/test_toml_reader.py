@@ -250,7 +250,8 @@ def test_dates_flags_feature_ids_and_mappings_without_text():
     one = Table({"scheme_id": text(), "n": number()}, id_key="scheme_id")
     ids = Table({"scheme": tables(one)})
     with pytest.raises(RuleError,
-                       match=r"^s\.toml, line 3, feature 'S1': key 'n' in \[\[scheme\]\] number 1"):
+                       match=r"^s\.toml, line 3, feature 'S1': key 'n' in \[\[scheme\]\] "
+                       r"number 1"):
         doc2 = TomlDoc.parse("[[scheme]]\nscheme_id = 'S1'\nn = 'x'\n", source="s.toml")
         doc2.check(doc2.data, ids)
     with pytest.raises(ValueError, match="unknown key kind"):
