@@ -441,9 +441,9 @@ class TomlDoc:
                                  hint=ks.hint or f"add `{key} = {_example(ks)}` to this table")
         out: dict[str, Any] = {}
         for key, v in value.items():
-            ks = spec.keys.get(key, spec.other)
-            assert ks is not None
-            out[key] = self.value(v, ks, (*path, key), feature_id=feature_id)
+            spec_of_key = spec.keys[key] if key in spec.keys else spec.other
+            assert spec_of_key is not None  # unknown keys were reported above
+            out[key] = self.value(v, spec_of_key, (*path, key), feature_id=feature_id)
         for key, ks in spec.keys.items():
             if key not in out and ks.default is not ABSENT:
                 nested = ks.kind in ("table", "tables")  # a left-out table gets its defaults

@@ -9,6 +9,7 @@ passes its own file to change the wording. Errors name the file, line and key
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def load_labels(path: str | os.PathLike | None = None) -> dict[str, Any]:
 _PAIR = Table({"lo": text(required=True), "en": text(required=True)})
 
 
-def _schema(base: dict) -> Table:
+def _schema(base: Mapping[str, Any]) -> Table:
     """The keys a labels file may set: those of the bundled file *base*."""
     def pairs(name: str) -> Key:
         return table(Table({k: table(_PAIR) for k in base.get(name, {})}), default={})
@@ -89,7 +90,7 @@ def _schema(base: dict) -> Table:
                   "land_types": pairs("land_types"), "conditions": conditions})
 
 
-def _check_labels(doc: TomlDoc, base: dict) -> dict[str, Any]:
+def _check_labels(doc: TomlDoc, base: Mapping[str, Any]) -> dict[str, Any]:
     data = doc.check(doc.data, _schema(base))
     out: dict[str, Any] = {"certificate": dict(base.get("certificate", {})),
                            "labels": {k: dict(v) for k, v in base.get("labels", {}).items()},

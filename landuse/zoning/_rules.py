@@ -14,6 +14,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from landuse._validate import LAND_TYPES
 from landuse._validate.toml import (
@@ -236,7 +237,7 @@ def parse_rules(text: str, *, source: str = "<rules>") -> RuleSet:
 
 def _slope_classes(doc: TomlDoc, sc: dict) -> tuple[list, list, list]:
     """The slope class breaks, codes and names of ``[slope_classes]``, checked."""
-    breaks = sc.get("breaks_pct", list(RuleSet.__dataclass_fields__["slope_breaks_pct"].default))
+    breaks = sc.get("breaks_pct", list(RuleSet.slope_breaks_pct))
     if (not isinstance(breaks, list) or not breaks
             or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in breaks)
             or any(b < 0 for b in breaks) or any(b2 <= b1 for b1, b2 in zip(breaks, breaks[1:]))):
@@ -309,7 +310,7 @@ def _rule(doc: TomlDoc, r: dict, path: tuple, zones: dict[str, Zone]) -> Rule:
         raise doc.error((*path, "zone"), f"unknown zone {zone!r}",
                         hint=(f"did you mean {close!r}? " if close else "")
                         + "zones must be defined in a [zones.<CODE>] table")
-    nums = {k: r.get(k) for k in _NUMERIC_CONDITIONS}
+    nums: dict[str, Any] = {k: r.get(k) for k in _NUMERIC_CONDITIONS}
     if nums["stream_buffer_m"] is not None:
         if nums["max_stream_distance_m"] is not None:
             raise doc.error((*path, "stream_buffer_m"),
