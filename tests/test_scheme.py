@@ -590,7 +590,9 @@ def test_cli_errors(demo_paths, tmp_path):
             str(tmp_path / "o"),
         ],
     )
-    assert res.exit_code == 1 and "unknown key 'canal_m'" in res.output and "line" in res.output
+    assert res.exit_code == 1 and "line" in res.output
+    assert "key 'canal_m' in [[scheme]] number 1: unknown key" in res.output
+    assert "did you mean 'canal_n'" in res.output
     clim = pd.read_csv(demo_paths["climate"])
     clim.loc[0, "tmin_c"] = 40.0
     clim.to_csv(tmp_path / "clim.csv", index=False)
