@@ -97,6 +97,13 @@ def test_wrong_type_names_file_line_key_and_fix():
     assert "line 12: key 'id' in [[rule]] number 2: expected text, found 7" in str(err)
 
 
+def test_hostile_values_and_keys_are_cut_in_messages():
+    err = _fails(GOOD.replace("max_slope_pct = 60", f"max_slope_pct = '{'<b>' * 200}'"))
+    assert "found '<b><b>" in str(err) and "<b>\u2026. Fix:" in str(err) and len(str(err)) < 250
+    err = _fails(GOOD.replace("max_slope_pct = 60", f"{'k' * 300} = 1"))
+    assert len(str(err).split(": unknown key")[0]) < 150 and err.key == "k" * 300
+
+
 @pytest.mark.parametrize(("value", "message", "fix"), [
     ("-1", "value -1 is negative", "use a value from 0 to 100"),
     ("100.5", "value 100.5 is above 100", "use a value from 0 to 100"),

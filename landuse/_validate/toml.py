@@ -405,7 +405,7 @@ class TomlDoc:
         if is_table:
             what = "table " + (table_name(path) or "(top level)")
         else:
-            what = f"key {key!r}" if key else "table"
+            what = f"key {_show(key)}" if key else "table"
             if table:
                 what += f" in {table}"
         where = f"{self.source}, line {line}" if line else self.source
@@ -426,7 +426,7 @@ class TomlDoc:
         default stay out).
         """
         if not isinstance(value, Mapping):
-            raise self.error(path, f"expected a table, found {value!r}", is_table=True,
+            raise self.error(path, f"expected a table, found {_show(value)}", is_table=True,
                              feature_id=feature_id, hint="write a table: a [header] with "
                              "key = value lines, or key = { a = 1, b = 2 }")
         if spec.id_key is not None and isinstance(value.get(spec.id_key), (str, int)):
@@ -468,13 +468,13 @@ class TomlDoc:
             return self._number(v, ks, path, feature_id)
         if kind == "text":
             if not isinstance(v, str):
-                raise self.error(path, f"expected text, found {v!r}", feature_id=feature_id,
+                raise self.error(path, f"expected text, found {_show(v)}", feature_id=feature_id,
                                  hint=ks.hint or 'quote the value: "..."')
             self._choice(v, ks, path, feature_id)
             return v
         if kind == "flag":
             if not isinstance(v, bool):
-                raise self.error(path, f"expected true or false, found {v!r}",
+                raise self.error(path, f"expected true or false, found {_show(v)}",
                                  feature_id=feature_id, hint=ks.hint or "write true or false")
             return v
         if kind == "date":
@@ -492,14 +492,14 @@ class TomlDoc:
         whole = ks.kind == "integer"
         noun = "a whole number" if whole else "a number"
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise self.error(path, f"expected {noun}, found {v!r}", feature_id=feature_id,
+            raise self.error(path, f"expected {noun}, found {_show(v)}", feature_id=feature_id,
                              hint=ks.hint or "write a plain number such as 30 or 8.5 "
                              "(no unit, no quotes)")
         if math.isnan(v) or (math.isinf(v) and not ks.allow_inf):
-            raise self.error(path, f"expected a finite number, found {v!r}",
+            raise self.error(path, f"expected a finite number, found {_show(v)}",
                              feature_id=feature_id, hint=ks.hint or "write a plain number")
         if whole and math.isfinite(v) and not float(v).is_integer():
-            raise self.error(path, f"expected a whole number, found {v!r}",
+            raise self.error(path, f"expected a whole number, found {_show(v)}",
                              feature_id=feature_id,
                              hint=ks.hint or "write a whole number such as 3")
         lo, hi = ks.minimum, ks.maximum
@@ -520,14 +520,14 @@ class TomlDoc:
                 return _dt.date.fromisoformat(v)
             except ValueError:
                 pass
-        raise self.error(path, f"expected a date, found {v!r}", feature_id=feature_id,
+        raise self.error(path, f"expected a date, found {_show(v)}", feature_id=feature_id,
                          hint=ks.hint or "write it as YYYY-MM-DD")
 
     def _choice(self, v: Any, ks: Key, path: tuple, feature_id: object | None) -> None:
         if ks.choices is None or v in ks.choices:
             return
         close = closest(str(v), [str(c) for c in ks.choices])
-        raise self.error(path, f"unknown value {v!r}", feature_id=feature_id,
+        raise self.error(path, f"unknown value {_show(v)}", feature_id=feature_id,
                          hint=(f"did you mean {close!r}? " if close else "")
                          + f"use one of {', '.join(str(c) for c in ks.choices)}")
 
@@ -543,9 +543,11 @@ class TomlDoc:
             want = f"expected a list of {noun}"
         if not isinstance(v, list) or (ks.length is not None and len(v) != ks.length) \
                 or len(v) < ks.min_length:
-            raise self.error(path, f"{want}, found {v!r}", feature_id=feature_id, hint=ks.hint)
+            raise self.error(path, f"{want}, found {_show(v)}", feature_id=feature_id,
+                             hint=ks.hint)
         if not all(_of_kind(x, item.kind) for x in v):
-            raise self.error(path, f"{want}, found {v!r}", feature_id=feature_id, hint=ks.hint)
+            raise self.error(path, f"{want}, found {_show(v)}", feature_id=feature_id,
+                             hint=ks.hint)
         return [self.value(x, item, path, feature_id=feature_id) for x in v]
 
     def _tables(self, v: Any, ks: Key, path: tuple, feature_id: object | None) -> list[dict]:
@@ -553,11 +555,17 @@ class TomlDoc:
         if not isinstance(v, list) or not all(isinstance(t, Mapping) for t in v) \
                 or len(v) < ks.min_length:
             raise self.error(path, f"expected {'one or more ' if ks.min_length else ''}"
-                             f"[[{name}]] tables, found {v!r}", feature_id=feature_id,
+                             f"[[{name}]] tables, found {_show(v)}", feature_id=feature_id,
                              hint=ks.hint or f"write each one under a [[{name}]] header")
         assert ks.schema is not None
         return [self.check(t, ks.schema, (*path, i), feature_id=feature_id)
                 for i, t in enumerate(v)]
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """``repr`` of a value from the file, cut to *limit* characters (values are hostile)."""
+    text_ = repr(value)
+    return text_ if len(text_) <= limit else text_[:limit - 1] + "\u2026"  # an ellipsis
 
 
 def _of_kind(v: Any, kind: str) -> bool:
