@@ -472,14 +472,22 @@ def test_custom_labels_used(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "match"), [
-    ('[labels]\ntitel = { lo = "x", en = "y" }\n', r"line 2.*unknown key 'titel'"),
-    ('[labels]\narea = { lo = "ເນື້ອທີ່" }\n', r"line 2.*labels.area has no 'en' text"),
-    ('[certificate]\nvalidity_years = 0\n', r"line 2.*validity_years must be a whole number"),
-    ('[certificate]\nvalidity_years = "3"\n', r"line 2.*validity_years must be a whole number"),
-    ('[footer]\nx = 1\n', r"line 1.*unknown table 'footer'"),
-    ('[labels]\narea = "Area"\n', r"line 2.*labels.area must be a table"),
-    ('[labels]\narea = { lo = "a", en = "b", fr = "c" }\n', r"line 2.*unknown key\(s\) fr"),
-    ('conditions = []\n', r"line 1.*non-empty"),
+    ('[labels]\ntitel = { lo = "x", en = "y" }\n',
+     r"line 2: key 'titel' in \[labels\]: unknown key.*did you mean 'title'"),
+    ('[labels]\narea = { lo = "ເນື້ອທີ່" }\n',
+     r"line 2: key 'en' in \[labels.area\]: required key 'en' is missing"),
+    ('[labels]\narea = { lo = "ເນື້ອທີ່", en = " " }\n',
+     r"line 2: key 'en' in \[labels.area\]: labels.area has no 'en' text"),
+    ('[certificate]\nvalidity_years = 0\n',
+     r"line 2: key 'validity_years' in \[certificate\]: value 0 is below 1.*validity_years = 3"),
+    ('[certificate]\nvalidity_years = "3"\n',
+     r"line 2: key 'validity_years' in \[certificate\]: expected a whole number, found '3'"),
+    ('[footer]\nx = 1\n', r"line 1: table \[footer\]: unknown table"),
+    ('[labels]\narea = "Area"\n', r"line 2: table \[labels.area\]: expected a table, found 'Area'"),
+    ('[labels]\narea = { lo = "a", en = "b", fr = "c" }\n',
+     r"line 2: key 'fr' in \[labels.area\]: unknown key.*valid keys: en, lo"),
+    ('conditions = []\n',
+     r"line 1: key 'conditions': expected one or more \[\[conditions\]\] tables"),
     ('[labels\narea = 1\n', r"line 1.*not valid TOML"),
 ])
 def test_bad_labels_raise_rule_error_with_line_and_key(tmp_path, text, match):

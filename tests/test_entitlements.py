@@ -124,19 +124,22 @@ def test_households_must_be_a_dataframe():
     ("text", "match"),
     [
         ("[entitlement]\nupland_ha_per_labour_unit = 'a lot'\n", "line 2.*expected a number"),
-        ("[entitlement]\nupland_ha_per_labor_unit = 0.7\n", "line 2.*unknown key 'upland_ha_per_labor_unit'"),
+        ("[entitlement]\nupland_ha_per_labor_unit = 0.7\n",
+         r"line 2: key 'upland_ha_per_labor_unit' in \[entitlement\]: unknown key.*"
+         "did you mean 'upland_ha_per_labour_unit'"),
         ("[entitlement]\nupland_ha_per_labour_unit = 0.7\nmax_upland_plots = 2.5\n", "whole number"),
         ("[entitlement]\nupland_ha_per_labour_unit = 0.7\ncap_factor = 0.9\n", "cap_factor.*>= 1"),
         ("[entitlement]\nmax_upland_plots = 3\n", "no land type has an area per labour unit"),
         ("[entitlement]\npaddy_ha_per_labour_unit = 1\nmax_upland_plots = 3\n", "'upland' has limits"),
-        ("[entitlements]\n", "unknown section \\[entitlements\\]"),
+        ("[entitlements]\n", r"line 1: table \[entitlements\]: unknown table.*did you mean 'entitlement'"),
         ("[entitlement\n", "not valid TOML"),
         ("[labour]\nadult_min_age_years = 70\n[entitlement]\npaddy_ha_per_labour_unit = 1\n", "age limits"),
         ("[entitlement]\npaddy_ha_per_labour_unit = 1\npaddy_min_ha = 2\npaddy_max_ha = 1\n", "above paddy_max_ha"),
         ("[entitlement]\ngrazin_ha_per_labour_unit = 1\n", "unknown key"),
-        ("[entitlement]\npaddy_ha_per_labour_unit = 1\n[[priority_group]]\nname = 'x'\n", "has no 'column'"),
+        ("[entitlement]\npaddy_ha_per_labour_unit = 1\n[[priority_group]]\nname = 'x'\n",
+         r"line 3: key 'column' in \[\[priority_group\]\] number 1: required key 'column' is missing"),
         ("[entitlement]\npaddy_ha_per_labour_unit = 1\n[[priority_group]]\ncolumn = 'x'\nweight = 2\n",
-         "unknown key 'weight'"),
+         r"line 5: key 'weight' in \[\[priority_group\]\] number 1: unknown key"),
     ],
 )
 def test_bad_rule_files(tmp_path, text, match):

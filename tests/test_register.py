@@ -705,7 +705,8 @@ def test_plan_file_certificates_table(tmp_path):
     c = plan.certificate
     assert (c.register, c.key_file, c.timezone, c.pades) == (base.resolve() / "d" / "register.gpkg",
                                                               base.resolve() / "d" / "k.pem", "Asia/Bangkok", True)
-    with pytest.raises(RuleError, match="unknown key 'keyfile' in \\[certificates\\]"):
+    with pytest.raises(RuleError, match=r"key 'keyfile' in \[certificates\]: unknown key.*"
+                       r"did you mean 'key_file'"):
         load_plan(text=text + '\n[certificates]\nkeyfile = "x"\n', base_dir=base)
     with pytest.raises(ValueError, match="unknown time zone"):
         load_plan(text=text + '\n[certificates]\ntimezone = "Nowhere"\n', base_dir=base)

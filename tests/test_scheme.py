@@ -122,12 +122,19 @@ def _line(text: str, key: str) -> int:
 @pytest.mark.parametrize(
     "edit, match",
     [
-        (("canal_n = 0.025", "canal_nn = 0.025"), r"line {line}.*unknown key 'canal_nn'"),
+        (
+            ("canal_n = 0.025", "canal_nn = 0.025"),
+            r"line {line}, feature 'S1': key 'canal_nn' in \[\[scheme\]\] number 1: unknown key"
+            r".*did you mean 'canal_n'",
+        ),
         (
             ("diversion_fraction = 0.7", "diversion_fraction = 1.7"),
-            r"line {line}.*column 'diversion_fraction'.*out of range",
+            r"line {line}.*key 'diversion_fraction'.*value 1.7 is above 1\b.*from 0 to 1",
         ),
-        (("families = 3", 'families = "three"'), r"line {line}.*column 'families'.*should be int"),
+        (
+            ("families = 3", 'families = "three"'),
+            r"line {line}.*key 'families'.*expected a whole number, found 'three'",
+        ),
         (("canal_bed_slope = 0.01", "canal_bed_slope = -0.01"), r"line {line}.*canal_bed_slope"),
         (('crs = "EPSG:32647"', 'crs = "EPSG:4326"'), r"line {line}.*not projected"),
         (('crs = "EPSG:32647"', 'crs = "nonsense"'), r"line {line}.*not a valid CRS"),
@@ -142,7 +149,9 @@ def test_rule_errors_name_line_and_key(edit, match):
 
 
 def test_rule_errors_other():
-    with pytest.raises(RuleError, match=r"column 'canal_n'.*required key 'canal_n' missing"):
+    with pytest.raises(
+        RuleError, match=r"key 'canal_n' in \[\[scheme\]\] number 1: required key 'canal_n' is missing"
+    ):
         scheme.parse_schemes(BASE.replace("canal_n = 0.025\n", ""))
     with pytest.raises(RuleError, match="scheme_id 'S1' is used twice"):
         scheme.parse_schemes(BASE + BASE)
@@ -156,11 +165,11 @@ def test_rule_errors_other():
     ):
         scheme.parse_schemes(text)
     assert scheme.parse_schemes(BASE + "land_prep_days = 20.0\n")[0].land_prep_days == 20
-    with pytest.raises(RuleError, match="monthly_flow_factor must be a list of 12"):
+    with pytest.raises(RuleError, match="key 'monthly_flow_factor'.*expected a list of 12 numbers"):
         scheme.parse_schemes(BASE + "monthly_flow_factor = [1, 2]\n")
     with pytest.raises(RuleError, match="measured_flow_l_s and measured_area_km2 go together"):
         scheme.parse_schemes(BASE + "measured_flow_l_s = 12.0\n")
-    with pytest.raises(RuleError, match=r"column 'soil'.*'peat' is not allowed"):
+    with pytest.raises(RuleError, match=r"key 'soil'.*unknown value 'peat'"):
         scheme.parse_schemes(BASE + 'soil = "peat"\n')
     text = BASE + "dry_transplant_month = 3\n"
     line = _line(text, "dry_transplant_month")
@@ -581,7 +590,9 @@ def test_cli_errors(demo_paths, tmp_path):
             str(tmp_path / "o"),
         ],
     )
-    assert res.exit_code == 1 and "unknown key 'canal_m'" in res.output and "line" in res.output
+    assert res.exit_code == 1 and "line" in res.output
+    assert "key 'canal_m' in [[scheme]] number 1: unknown key" in res.output
+    assert "did you mean 'canal_n'" in res.output
     clim = pd.read_csv(demo_paths["climate"])
     clim.loc[0, "tmin_c"] = 40.0
     clim.to_csv(tmp_path / "clim.csv", index=False)
@@ -606,7 +617,7 @@ def test_schemes_from_dict_matches_parse():
 
     data = tomllib.loads(BASE)
     assert scheme.schemes_from_dict(data) == scheme.parse_schemes(BASE)
-    with pytest.raises(RuleError, match="unknown key 'canal_nn'"):
+    with pytest.raises(RuleError, match=r"key 'canal_nn' in \[\[scheme\]\] number 1: unknown key"):
         scheme.schemes_from_dict(tomllib.loads(BASE.replace("canal_n =", "canal_nn =")))
     with pytest.raises(RuleError, match="expected the parsed scheme file"):
         scheme.schemes_from_dict([1, 2])

@@ -144,7 +144,7 @@ def test_invalid_rule_missing_key_names_table_line():
         ('[[rule]]\nid = "a"\nzone = "PADDY"\nreason = "x"\n[suitability.rice]\nmax_slope_pct = 8\n',
          "unknown land use 'rice'"),
         ('[[rule]]\nid = "a"\nzone = "PADDY"\nreason = "x"\n[conflicts]\nmedium_share_pct = 80\n', "above high_share_pct"),
-        ('[rulez]\n', "unknown key"),
+        ('[rulez]\n', r"line \d+: table \[rulez\]: unknown table.*did you mean 'rule'"),
     ],
 )
 def test_invalid_rule_files(body, match):

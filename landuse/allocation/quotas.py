@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,17 @@ import numpy as np
 import pandas as pd
 
 from landuse import _validate
+from landuse._validate.toml import (
+    Table,
+    TomlDoc,
+    anything,
+    integer,
+    number,
+    read_toml_text,
+    table,
+    tables,
+    text,
+)
 from landuse.errors import RuleError, SchemaError
 
 __all__ = [
@@ -66,8 +76,33 @@ _LABOUR_KEYS = {
     "elder_labour_units": 0.5,
     "minimum_labour_units": 0.0,
 }
-_TYPE_KEY = re.compile(r"^(?P<t>[a-z]+)_(?P<what>ha_per_labour_unit|rotation_plots|min_ha|max_ha)$")
-_PLOTS_KEY = re.compile(r"^max_(?P<t>[a-z]+)_plots$")
+#: Settings given per land type in ``[entitlement]`` (``max_plots`` is ``max_<type>_plots``).
+_PER_TYPE = ("ha_per_labour_unit", "rotation_plots", "max_plots", "min_ha", "max_ha")
+
+
+def _key_of(land_type: str, what: str) -> str:
+    return f"max_{land_type}_plots" if what == "max_plots" else f"{land_type}_{what}"
+
+
+#: Key of ``[entitlement]`` -> (land type, setting).
+_ENTITLEMENT_KEYS = {_key_of(t, w): (t, w) for t in _validate.LAND_TYPES for w in _PER_TYPE}
+_PER_TYPE_SPEC = {"ha_per_labour_unit": number(minimum=0.0), "rotation_plots": integer(minimum=1),
+                  "max_plots": integer(minimum=1), "min_ha": number(minimum=0.0),
+                  "max_ha": number(minimum=0.0, allow_inf=True)}
+_SCHEMA = Table({
+    "rules": table(Table(other=anything())),
+    "labour": table(Table({k: number(minimum=0.0, default=v) for k, v in _LABOUR_KEYS.items()}),
+                    default={}),
+    "entitlement": table(Table(
+        {"cap_factor": number(minimum=1.0),
+         **{k: _PER_TYPE_SPEC[w] for k, (t, w) in _ENTITLEMENT_KEYS.items()}},
+        keys_hint="keys are <type>_ha_per_labour_unit, <type>_rotation_plots, max_<type>_plots, "
+        "<type>_min_ha, <type>_max_ha or cap_factor, with <type> one of "
+        f"{', '.join(_validate.LAND_TYPES)}"), default={}),
+    "priority_group": tables(Table({"name": text(), "column": text(required=True),
+                                    "shortfall_weight": number(minimum=1.0, default=1.0)}),
+                             default=[]),
+})
 
 
 @dataclass(frozen=True)
@@ -124,37 +159,6 @@ class EntitlementRules:
         return 3
 
 
-def _line_of(text: str | None, key: str) -> str:
-    if not text:
-        return ""
-    for no, line in enumerate(text.splitlines(), 1):
-        if re.match(rf"\s*{re.escape(key)}\s*=", line) or line.strip() == f"[{key}]":
-            return f", line {no}"
-    return ""
-
-
-def _number(value: Any, key: str, src: str, text: str | None, *, minimum: float = 0.0,
-            integer: bool = False, allow_inf: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok and math.isnan(value):
-        ok = False
-    if ok and math.isinf(value) and not allow_inf:
-        ok = False
-    if ok and value < minimum:
-        ok = False
-    if ok and integer and not math.isinf(value) and int(value) != value:
-        ok = False
-    if not ok:
-        what = "a whole number" if integer else "a number"
-        raise RuleError(
-            f"key {key!r} is {value!r}; expected {what} >= {minimum:g}",
-            source=f"{src}{_line_of(text, key)}",
-            column=key,
-            hint="correct the value in the rule file",
-        )
-    return float(value)
-
-
 def load_rules(rules: str | os.PathLike | Mapping[str, Any] | EntitlementRules | None = None) -> EntitlementRules:
     """Load and validate entitlement rules.
 
@@ -192,106 +196,23 @@ def load_rules(rules: str | os.PathLike | Mapping[str, Any] | EntitlementRules |
     (('paddy', 'upland', 'permanent'), 3, 0.7)
     >>> load_rules({"entitlement": {"upland_ha_per_labour_unit": -1}})
     Traceback (most recent call last):
-    landuse.errors.RuleError: dict, column 'upland_ha_per_labour_unit': key 'upland_ha_per_labour_unit' is -1; expected a number >= 0. Fix: correct the value in the rule file
+    landuse.errors.RuleError: dict: key 'upland_ha_per_labour_unit' in [entitlement]: value -1 is negative. Fix: use a value >= 0
     """
     if isinstance(rules, EntitlementRules):
         return rules
-    text: str | None = None
-    if rules is None or isinstance(rules, (str, os.PathLike)):
-        path = Path(DEFAULT_RULES_PATH if rules is None else rules)
-        src = path.name
-        if not path.exists():
-            raise RuleError("rule file not found", source=str(path),
-                            hint="check the path, or omit --rules to use the bundled Lao defaults")
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise RuleError(f"not valid TOML: {exc}", source=src,
-                            hint="fix the syntax at the line named (strings need quotes)") from exc
-    elif isinstance(rules, Mapping):
-        data, src = dict(rules), "dict"
-    else:
-        raise RuleError(f"rules must be a path, a mapping or EntitlementRules, not {type(rules).__name__}")
-
-    unknown_sections = set(data) - {"rules", "labour", "entitlement", "priority_group"}
-    if unknown_sections:
-        key = sorted(unknown_sections)[0]
-        raise RuleError(f"unknown section [{key}]", source=f"{src}{_line_of(text, key)}",
-                        hint="use [rules], [labour], [entitlement] and [[priority_group]]")
-
-    labour = dict(_LABOUR_KEYS)
-    for key, value in (data.get("labour") or {}).items():
-        if key not in _LABOUR_KEYS:
-            raise RuleError(f"unknown key {key!r} in [labour]", source=f"{src}{_line_of(text, key)}",
-                            column=key, hint=f"use one of {', '.join(_LABOUR_KEYS)}")
-        labour[key] = _number(value, key, src, text)
+    doc = _rules_doc(rules)
+    data = doc.check(doc.data, _SCHEMA)
+    labour = {k: data["labour"][k] for k in _LABOUR_KEYS}
     if not labour["youth_min_age_years"] <= labour["adult_min_age_years"] <= labour["adult_max_age_years"]:
-        raise RuleError("age limits must satisfy youth_min_age_years <= adult_min_age_years <= "
-                        "adult_max_age_years", source=src, column="adult_min_age_years",
+        raise doc.error(("labour", "adult_min_age_years"), "age limits must satisfy youth_min_age_years "
+                        "<= adult_min_age_years <= adult_max_age_years",
                         hint="correct the [labour] age limits")
-
-    ent = dict(data.get("entitlement") or {})
-    rate: dict[str, float] = {}
-    rot: dict[str, int] = {}
-    plots: dict[str, int] = {}
-    mins: dict[str, float] = {}
-    maxs: dict[str, float] = {}
-    cap_factor = 1.0  # never above the legal quota unless the rules say so
-    for key, value in ent.items():
-        if key == "cap_factor":
-            cap_factor = _number(value, key, src, text, minimum=1.0)
-            continue
-        m, mp = _TYPE_KEY.match(key), _PLOTS_KEY.match(key)
-        t = (m or mp).group("t") if (m or mp) else None
-        if t is None or t not in _validate.LAND_TYPES:
-            raise RuleError(
-                f"unknown key {key!r} in [entitlement]",
-                source=f"{src}{_line_of(text, key)}", column=key,
-                hint="keys are <type>_ha_per_labour_unit, <type>_rotation_plots, max_<type>_plots, "
-                f"<type>_min_ha, <type>_max_ha or cap_factor, with <type> one of "
-                f"{', '.join(_validate.LAND_TYPES)}",
-            )
-        if mp:
-            plots[t] = int(_number(value, key, src, text, minimum=1, integer=True))
-        elif m.group("what") == "ha_per_labour_unit":
-            rate[t] = _number(value, key, src, text)
-        elif m.group("what") == "rotation_plots":
-            rot[t] = int(_number(value, key, src, text, minimum=1, integer=True))
-        elif m.group("what") == "min_ha":
-            mins[t] = _number(value, key, src, text)
-        else:
-            maxs[t] = _number(value, key, src, text, allow_inf=True)
-    if not rate:
-        raise RuleError("no land type has an area per labour unit", source=src,
-                        column="upland_ha_per_labour_unit",
-                        hint="add e.g. upland_ha_per_labour_unit = 0.7 under [entitlement]")
-    for t in set(rot) | set(plots) | set(mins) | set(maxs):
-        if t not in rate:
-            raise RuleError(f"land type {t!r} has limits but no {t}_ha_per_labour_unit",
-                            source=src, column=f"{t}_ha_per_labour_unit",
-                            hint=f"add {t}_ha_per_labour_unit under [entitlement]")
+    per_type, cap_factor = _entitlement_table(doc, data["entitlement"])
+    rate, rot, plots, mins, maxs = (per_type[w] for w in _PER_TYPE)
     types = tuple(rate)
-    for t in types:
-        if mins.get(t, 0.0) > maxs.get(t, math.inf):
-            raise RuleError(f"{t}_min_ha {mins[t]:g} is above {t}_max_ha {maxs[t]:g}", source=src,
-                            column=f"{t}_min_ha", hint="make the minimum no larger than the maximum")
-
-    groups = []
-    for i, g in enumerate(data.get("priority_group") or []):
-        if not isinstance(g, Mapping) or "column" not in g:
-            raise RuleError(f"priority group {i + 1} has no 'column'", source=src,
-                            column="priority_group", hint="give each [[priority_group]] name, column "
-                            "and shortfall_weight")
-        extra = set(g) - {"name", "column", "shortfall_weight"}
-        if extra:
-            key = sorted(extra)[0]
-            raise RuleError(f"unknown key {key!r} in [[priority_group]]", source=f"{src}{_line_of(text, key)}",
-                            column=key, hint="use name, column and shortfall_weight")
-        w = _number(g.get("shortfall_weight", 1.0), "shortfall_weight", src, text, minimum=1.0)
-        groups.append(PriorityGroup(str(g.get("name", g["column"])), str(g["column"]), w))
-
-    _warn_critical_fallow({t: rot.get(t, 1) for t in types}, src)
+    groups = [PriorityGroup(g.get("name", g["column"]), g["column"], g["shortfall_weight"])
+              for g in data["priority_group"]]
+    _warn_critical_fallow({t: rot.get(t, 1) for t in types}, doc.source)
     return EntitlementRules(
         land_types=types,
         ha_per_labour_unit=rate,
@@ -302,8 +223,48 @@ def load_rules(rules: str | os.PathLike | Mapping[str, Any] | EntitlementRules |
         cap_factor=cap_factor,
         labour=labour,
         priority_groups=tuple(groups),
-        source=src,
+        source=doc.source,
     )
+
+
+def _rules_doc(rules: str | os.PathLike | Mapping[str, Any] | None) -> TomlDoc:
+    """The rule file (or mapping) as a parsed :class:`TomlDoc` named by the file name."""
+    if rules is None or isinstance(rules, (str, os.PathLike)):
+        path = Path(DEFAULT_RULES_PATH if rules is None else rules)
+        if not path.exists():
+            raise RuleError("rule file not found", source=str(path),
+                            hint="check the path, or omit --rules to use the bundled Lao defaults")
+        return TomlDoc.parse(read_toml_text(path, what="rule file"), source=path.name)
+    if isinstance(rules, Mapping):
+        return TomlDoc(dict(rules), source="dict")
+    raise RuleError(f"rules must be a path, a mapping or EntitlementRules, not {type(rules).__name__}")
+
+
+def _entitlement_table(doc: TomlDoc, ent: dict[str, Any]) -> tuple[dict[str, dict], float]:
+    """The checked ``[entitlement]`` table per setting and land type, and the cap factor."""
+    per_type: dict[str, dict] = {w: {} for w in _PER_TYPE}
+    for key, value in ent.items():
+        if key != "cap_factor":
+            t, what = _ENTITLEMENT_KEYS[key]
+            per_type[what][t] = value
+    rate = per_type["ha_per_labour_unit"]
+    if not rate:
+        raise doc.error(("entitlement",), "no land type has an area per labour unit",
+                        missing="upland_ha_per_labour_unit",
+                        hint="add e.g. upland_ha_per_labour_unit = 0.7 under [entitlement]")
+    for what, values in per_type.items():
+        for t in values:
+            if t not in rate:
+                raise doc.error(("entitlement", _key_of(t, what)),
+                                f"land type {t!r} has limits but no {t}_ha_per_labour_unit",
+                                hint=f"add {t}_ha_per_labour_unit under [entitlement]")
+    mins, maxs = per_type["min_ha"], per_type["max_ha"]
+    for t in rate:
+        if mins.get(t, 0.0) > maxs.get(t, math.inf):
+            raise doc.error(("entitlement", f"{t}_min_ha"), f"{t}_min_ha {mins[t]:g} is above "
+                            f"{t}_max_ha {maxs[t]:g}", hint="make the minimum no larger than the maximum")
+    # never above the legal quota unless the rules say so
+    return per_type, ent.get("cap_factor", 1.0)
 
 
 def implied_fallow_years(rotation_plots: int, *, cropping_years: float = 1.0) -> float:

@@ -9,46 +9,33 @@ passes its own file to change the wording. Errors name the file, line and key
 from __future__ import annotations
 
 import os
-import re
-import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from landuse.errors import DataReadError, RuleError
+from landuse._validate.toml import (
+    Key,
+    Table,
+    TomlDoc,
+    integer,
+    read_toml_text,
+    table,
+    tables,
+    text,
+)
 
 #: Default labels (Lao/English), validity and conditions.
 DEFAULT_LABELS = "certificate_labels.toml"
 
 
-def _line_of(text: str, key: str) -> int | None:
-    pat = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\b")
-    for i, line in enumerate(text.splitlines(), start=1):
-        if pat.search(line):
-            return i
-    return None
-
-
-def _rule_error(src: str, text: str, key: str, msg: str, hint: str) -> RuleError:
-    line = _line_of(text, key.split(".")[-1])
-    return RuleError(msg, source=f"{src}, line {line}" if line else src, column=key, hint=hint)
-
-
-def _read_toml(path: Path | None) -> tuple[dict, str, str]:
+def _read_toml(path: Path | None) -> TomlDoc:
     if path is None:
-        text = (Path(__file__).parent / "data" / DEFAULT_LABELS).read_text("utf-8")
-        src = DEFAULT_LABELS
-    else:
-        if not path.is_file():
-            raise DataReadError("labels file not found", source=str(path),
-                                hint="give the path of a TOML file like landuse/certificates/data/certificate_labels.toml")
-        text = path.read_text("utf-8")
-        src = str(path)
-    try:
-        return tomllib.loads(text), text, src
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise RuleError(f"not valid TOML: {exc}", source=f"{src}, line {m.group(1)}" if m else src,
-                        hint="check quotes, brackets and '=' on that line") from exc
+        bundled = (Path(__file__).parent / "data" / DEFAULT_LABELS).read_text("utf-8")
+        return TomlDoc.parse(bundled, source=DEFAULT_LABELS)
+    given = read_toml_text(path, what="labels file",
+                           hint="give the path of a TOML file like "
+                           "landuse/certificates/data/certificate_labels.toml")
+    return TomlDoc.parse(given, source=str(path))
 
 
 def load_labels(path: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -82,66 +69,49 @@ def load_labels(path: str | os.PathLike | None = None) -> dict[str, Any]:
     >>> labels["labels"]["area"]["en"], labels["certificate"]["validity_years"]
     ('Area', 3)
     """
-    base, _, _ = _read_toml(None)
-    if path is None:
-        return _check_labels(base, "", DEFAULT_LABELS, base)
-    data, text, src = _read_toml(Path(path))
-    return _check_labels(data, text, src, base)
+    base = _read_toml(None)
+    return _check_labels(base if path is None else _read_toml(Path(path)), base.data)
 
 
-def _check_labels(data: dict, text: str, src: str, base: dict) -> dict[str, Any]:
-    known = {"certificate", "labels", "land_types", "conditions"}
-    for key in data:
-        if key not in known:
-            raise _rule_error(src, text, key, f"unknown table {key!r}",
-                              f"use {', '.join(sorted(known))}")
+_PAIR = Table({"lo": text(required=True), "en": text(required=True)})
+
+
+def _schema(base: Mapping[str, Any]) -> Table:
+    """The keys a labels file may set: those of the bundled file *base*."""
+    def pairs(name: str) -> Key:
+        return table(Table({k: table(_PAIR) for k in base.get(name, {})}), default={})
+
+    cert = {k: integer(minimum=1, maximum=99, hint="write e.g. validity_years = 3")
+            if k == "validity_years" else text()
+            for k in base.get("certificate", {})}
+    conditions = tables(_PAIR, min_length=1,
+                        hint='write [[conditions]] with lo = "..." and en = "..."')
+    return Table({"certificate": table(Table(cert), default={}), "labels": pairs("labels"),
+                  "land_types": pairs("land_types"), "conditions": conditions})
+
+
+def _check_labels(doc: TomlDoc, base: Mapping[str, Any]) -> dict[str, Any]:
+    data = doc.check(doc.data, _schema(base))
     out: dict[str, Any] = {"certificate": dict(base.get("certificate", {})),
                            "labels": {k: dict(v) for k, v in base.get("labels", {}).items()},
-                           "land_types": {k: dict(v) for k, v in base.get("land_types", {}).items()},
+                           "land_types": {k: dict(v)
+                                          for k, v in base.get("land_types", {}).items()},
                            "conditions": list(base.get("conditions", []))}
-    cert = data.get("certificate", {})
-    if not isinstance(cert, dict):
-        raise _rule_error(src, text, "certificate", "[certificate] must be a table", "write [certificate]")
-    for key, value in cert.items():
-        if key not in out["certificate"]:
-            raise _rule_error(src, text, f"certificate.{key}", f"unknown key {key!r} in [certificate]",
-                              f"use {', '.join(sorted(out['certificate']))}")
-        if key == "validity_years":
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 99:
-                raise _rule_error(src, text, "certificate.validity_years",
-                                  f"validity_years must be a whole number of years 1-99, got {value!r}",
-                                  "write e.g. validity_years = 3")
-        elif not isinstance(value, str):
-            raise _rule_error(src, text, f"certificate.{key}", f"{key} must be text", f'write {key} = "..."')
-        out["certificate"][key] = value
-    for table in ("labels", "land_types"):
-        items = data.get(table, {})
-        if not isinstance(items, dict):
-            raise _rule_error(src, text, table, f"[{table}] must be a table", f"write [{table}]")
-        for key, value in items.items():
-            if key not in out[table]:
-                raise _rule_error(src, text, f"{table}.{key}", f"unknown key {key!r} in [{table}]",
-                                  f"use one of {', '.join(sorted(out[table]))}")
-            out[table][key] = _check_pair(value, src, text, f"{table}.{key}")
+    out["certificate"].update(data["certificate"])
+    for name in ("labels", "land_types"):
+        for key, value in data[name].items():
+            out[name][key] = _check_pair(doc, value, (name, key))
     if "conditions" in data:
-        conds = data["conditions"]
-        if not isinstance(conds, list) or not conds:
-            raise _rule_error(src, text, "conditions", "conditions must be a non-empty [[conditions]] list",
-                              'write [[conditions]] with lo = "..." and en = "..."')
-        out["conditions"] = [_check_pair(c, src, text, f"conditions[{i + 1}]") for i, c in enumerate(conds)]
+        out["conditions"] = [_check_pair(doc, c, ("conditions", i))
+                             for i, c in enumerate(data["conditions"])]
     return out
 
 
-def _check_pair(value: Any, src: str, text: str, key: str) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise _rule_error(src, text, key, f"{key} must be a table with lo and en texts",
-                          f'write {key.split(".")[-1]} = {{ lo = "...", en = "..." }}')
-    extra = set(value) - {"lo", "en"}
-    if extra:
-        raise _rule_error(src, text, key, f"unknown key(s) {', '.join(sorted(extra))} in {key}",
-                          "use lo (Lao) and en (English)")
+def _check_pair(doc: TomlDoc, value: dict[str, str], path: tuple) -> dict[str, str]:
+    """A checked ``{lo, en}`` pair; neither text may be blank."""
+    name = f"{path[0]}[{path[1] + 1}]" if isinstance(path[1], int) else ".".join(path)
     for lang in ("lo", "en"):
-        v = value.get(lang)
-        if not isinstance(v, str) or not v.strip():
-            raise _rule_error(src, text, key, f"{key} has no {lang!r} text", f'add {lang} = "..."')
+        if not value[lang].strip():
+            raise doc.error((*path, lang), f"{name} has no {lang!r} text",
+                            hint=f'add {lang} = "..."')
     return {"lo": value["lo"], "en": value["en"]}

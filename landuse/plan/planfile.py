@@ -64,20 +64,32 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
 import os
-import re
 import shutil
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from landuse.errors import LanduseError, RuleError
+from landuse._validate.toml import (
+    Key,
+    Table,
+    TomlDoc,
+    anything,
+    array,
+    date,
+    flag,
+    number,
+    read_toml_text,
+    table,
+    text,
+)
+from landuse.errors import DataReadError, LanduseError, RuleError
 
 __all__ = ["Plan", "PlanOptions", "PlanRun", "load_plan", "run_plan"]
 
@@ -142,18 +154,6 @@ class Plan:
     imports: dict[str, Any] = field(default_factory=dict)
 
 
-def _line(text: str, key: str) -> int | None:
-    pat = re.compile(rf"^\s*{re.escape(key)}\s*=", re.M)
-    m = pat.search(text)
-    return text.count("\n", 0, m.start()) + 1 if m else None
-
-
-def _err(src: str, text: str, key: str, msg: str, hint: str) -> RuleError:
-    line = _line(text, key)
-    where = f"{src}, line {line}" if line else src
-    return RuleError(msg, source=where, column=key, hint=hint)
-
-
 def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
               base_dir: str | os.PathLike | None = None) -> Plan:
     """Read and validate a plan file.
@@ -175,22 +175,9 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
     DataReadError
         When an input file named in the plan does not exist.
     """
-    from landuse.errors import DataReadError
-
     if path is not None:
         path = Path(path)
-        if not path.exists():
-            raise DataReadError("plan file not found", source=str(path),
-                                hint="check the path of the plan file")
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = path.read_bytes()[:exc.start].count(b"\n") + 1
-            raise DataReadError(f"the plan file is not UTF-8 text (line {line})", source=str(path),
-                                hint="save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)") from None
-        except OSError as exc:
-            raise DataReadError(f"cannot read the plan file ({exc.strerror})", source=str(path),
-                                hint="check the path and its permissions") from None
+        text = read_toml_text(path, what="plan file", hint="check the path of the plan file")
         base = path.parent.resolve()
         src = str(path)
     else:
@@ -198,108 +185,95 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
             raise RuleError("give a plan file path or its text", hint="load_plan('plan.toml')")
         base = Path(base_dir or ".").resolve()
         src = "<plan>"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"invalid TOML: {exc}", source=src,
-                        hint="fix the syntax (strings in quotes, one key = value per line)") from exc
-    unknown = set(data) - {"plan", "inputs", "rules", "options", "certificates", "imports"}
-    if unknown:
-        key = sorted(unknown)[0]
-        raise RuleError(f"unknown table [{key}]", source=src, column=key,
-                        hint="use the tables [plan], [inputs], [imports], [rules], [options] and [certificates]")
+    doc = TomlDoc.parse(text, source=src)
+    data = doc.check(doc.data, _SCHEMA)
+    cert = _certificate_settings(doc, data["certificates"], base)
+    meta = data["plan"]
+    name = str(meta.get("name", path.stem if path else "plan"))
+    inputs = {key: _existing(doc, ("inputs", key), value, base, f"input {key!r}")
+              for key, value in data["inputs"].items()}
     imports: dict[str, Any] = {}
-    if "imports" in data:
-        from landuse.field.plan_imports import parse_imports
+    if data.get("imports"):
+        from landuse.field.plan_imports import parse_imports  # deferred: the field room reads GPX/XLSX
 
         imports = parse_imports(data["imports"], base=base, source=src)
+    # [imports] may stand in for the villages (walks) and the households (survey)
+    imported = {"villages": "walks" in imports, "households": "survey" in imports}
+    for key in _REQUIRED_INPUTS:
+        if key in inputs and imported.get(key):
+            raise doc.error(("inputs", key), f"input {key!r} is given in [inputs] and imported in [imports]",
+                            hint="keep one of the two")
+        if key not in inputs and not imported.get(key):
+            raise doc.error(("inputs",), "a required key is missing", missing=key,
+                            hint=f'add {key} = "file" to [inputs]')
+    rules = {key: _existing(doc, ("rules", key), value, base, f"rule file {key!r}")
+             for key, value in data["rules"].items() if value}
+    opts = dict(data["options"])
+    if "villages" in opts:
+        value = opts["villages"]
+        if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+            raise doc.error(("options", "villages"), f"option 'villages' must be a list of ids, "
+                            f"found {value!r}", hint='write ["0401001"]')
+        opts["villages"] = tuple(str(v) for v in value)
+    return Plan(name=name, path=path.resolve() if path else None, inputs=inputs, rules=rules,
+                issue_date=meta["issue_date"], options=PlanOptions(**opts), certificate=CertificateSettings(**cert),
+                imports=imports)
+
+
+def _option_spec(default: Any) -> Key:
+    """The schema of one ``[options]`` key, from the type of its default in PlanOptions."""
+    if isinstance(default, bool):
+        return flag()
+    if isinstance(default, tuple):
+        return array(anything())  # ids as text or numbers: checked in load_plan
+    return number(minimum=0.0, allow_inf=True)
+
+
+_FILE = 'write key = "file.gpkg"'
+_SCHEMA = Table({
+    "plan": table(Table({"name": anything(), "issue_date": date(default=_dt.date(2026, 1, 15))}),
+                  default={}),
+    "inputs": table(Table({k: text()
+                           for k in _REQUIRED_INPUTS + _OPTIONAL_INPUTS}), default={}),
+    "rules": table(Table({k: text() for k in _RULES}), default={}),
+    "options": table(Table({f.name: _option_spec(f.default)
+                            for f in dataclasses.fields(PlanOptions)}), default={}),
+    "certificates": table(Table({"register": text(), "key_file": text(), "timezone": anything(),
+                                 "pades": flag()}), default={}),
+    "imports": anything(default={}),  # checked by landuse.field.plan_imports.parse_imports
+})
+
+
+def _existing(doc: TomlDoc, key_path: tuple, value: str, base: Path, what: str) -> Path:
+    """The file *value* (relative to *base*) of the key *key_path*; it must exist."""
+    key = key_path[-1]
+    if not value:
+        raise doc.error(key_path, f"{what} must be a file path", hint=_FILE)
+    p = (base / value).resolve()
+    if not p.exists():
+        line = doc.line(key_path)
+        raise DataReadError(f"{what} not found ({p})", source=f"{doc.source}, line {line}" if line
+                            else doc.source, column=key, hint="paths are relative to the plan file's folder")
+    return p
+
+
+def _certificate_settings(doc: TomlDoc, table: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The checked ``[certificates]`` table: paths resolved, the time zone known."""
     cert: dict[str, Any] = {}
-    for key, value in data.get("certificates", {}).items():
+    for key, value in table.items():
         if key in ("register", "key_file"):
-            if not isinstance(value, str) or not value:
-                raise _err(src, text, key, f"{key!r} must be a file path", f'write {key} = "district/file"')
+            if not value:
+                raise doc.error(("certificates", key), f"{key!r} must be a file path",
+                                hint=f'write {key} = "district/file"')
             cert[key] = (base / value).resolve()
         elif key == "timezone":
             from landuse.certificates.register import _zone
 
             _zone(str(value))
             cert[key] = str(value)
-        elif key == "pades":
-            if not isinstance(value, bool):
-                raise _err(src, text, key, "'pades' must be true or false", "write true or false")
-            cert[key] = value
         else:
-            raise _err(src, text, key, f"unknown key {key!r} in [certificates]",
-                       "use register, key_file, timezone and pades")
-    meta = data.get("plan", {})
-    for key in meta:
-        if key not in ("name", "issue_date"):
-            raise _err(src, text, key, f"unknown key {key!r} in [plan]", "use name and issue_date")
-    name = str(meta.get("name", path.stem if path else "plan"))
-    raw_date = meta.get("issue_date", "2026-01-15")
-    try:
-        issue_date = raw_date if isinstance(raw_date, _dt.date) else _dt.date.fromisoformat(str(raw_date))
-    except ValueError as exc:
-        raise _err(src, text, "issue_date", f"issue_date {raw_date!r} is not a date",
-                   "write it as YYYY-MM-DD") from exc
-
-    inputs: dict[str, Path] = {}
-    raw_inputs = data.get("inputs", {})
-    for key, value in raw_inputs.items():
-        if key not in _REQUIRED_INPUTS + _OPTIONAL_INPUTS:
-            raise _err(src, text, key, f"unknown input {key!r}",
-                       f"use {', '.join(_REQUIRED_INPUTS + _OPTIONAL_INPUTS)}")
-        if not isinstance(value, str) or not value:
-            raise _err(src, text, key, f"input {key!r} must be a file path", 'write key = "file.gpkg"')
-        p = (base / value).resolve()
-        if not p.exists():
-            raise DataReadError(f"input {key!r} not found ({p})", source=src, column=key,
-                                hint="paths are relative to the plan file's folder")
-        inputs[key] = p
-    imported = {"villages": "walks" in imports, "households": "survey" in imports}
-    for key in _REQUIRED_INPUTS:
-        if key in inputs and imported.get(key):
-            raise RuleError(f"input {key!r} is given in [inputs] and imported in [imports]", source=src,
-                            column=key, hint="keep one of the two")
-        if key not in inputs and not imported.get(key):
-            raise RuleError(f"required input {key!r} missing in [inputs]", source=src, column=key,
-                            hint=f'add {key} = "<path>" under [inputs]')
-
-    rules: dict[str, Path] = {}
-    for key, value in data.get("rules", {}).items():
-        if key not in _RULES:
-            raise _err(src, text, key, f"unknown rule kind {key!r}", f"use {', '.join(_RULES)}")
-        if value:
-            p = (base / str(value)).resolve()
-            if not p.exists():
-                raise DataReadError(f"rule file {key!r} not found ({p})", source=src, column=key,
-                                    hint="paths are relative to the plan file's folder")
-            rules[key] = p
-
-    raw_opts = data.get("options", {})
-    defaults = PlanOptions()
-    opts: dict[str, Any] = {}
-    for key, value in raw_opts.items():
-        if not hasattr(defaults, key):
-            raise _err(src, text, key, f"unknown option {key!r}",
-                       f"use {', '.join(PlanOptions.__dataclass_fields__)}")
-        want = type(getattr(defaults, key))
-        if want is tuple:
-            if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-                raise _err(src, text, key, f"option {key!r} must be a list of ids", 'write ["0401001"]')
-            value = tuple(str(v) for v in value)
-        elif want is bool:
-            if not isinstance(value, bool):
-                raise _err(src, text, key, f"option {key!r} must be true or false", "write true or false")
-        elif want is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise _err(src, text, key, f"option {key!r} must be a non-negative number, got {value!r}",
-                           "write a number")
-            value = float(value)
-        opts[key] = value
-    return Plan(name=name, path=path.resolve() if path else None, inputs=inputs, rules=rules,
-                issue_date=issue_date, options=PlanOptions(**opts), certificate=CertificateSettings(**cert),
-                imports=imports)
+            cert[key] = value
+    return cert
 
 
 @dataclass
@@ -411,7 +385,7 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
         if plan.imports:
-            from landuse.field.plan_imports import materialise_imports
+            from landuse.field.plan_imports import materialise_imports  # deferred: the field room reads GPX/XLSX
 
             plan = materialise_imports(plan, stage)
         run = _plan_run.execute(plan, stage, overwrite=overwrite, workers=workers, scheduler=scheduler,

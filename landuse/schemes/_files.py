@@ -8,17 +8,29 @@ naming the file, the line and the key of the first fault.
 
 from __future__ import annotations
 
-import math
 import os
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from landuse._validate.ids import _FIX, unsafe_reason
+from landuse._validate.toml import (
+    Key,
+    Table,
+    TomlDoc,
+    anything,
+    array,
+    flag,
+    integer,
+    number,
+    read_toml_text,
+    tables,
+    text,
+)
 from landuse.schemes import canal as _canal
 from landuse.irrigation import requirement as _irr
-from landuse.errors import DataReadError, IrrigationError, RuleError
+from landuse.errors import IrrigationError, RuleError
 
 #: Required keys of a ``[[scheme]]`` table and their types.
 REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -174,275 +186,78 @@ class SchemeSpec:
         return out
 
 
-def _line_of(text: str | None, index: int, key: str | None) -> int | None:
-    """Line number (1-based) of *key* in the *index*-th ``[[scheme]]`` table of *text*."""
-    if not text:
-        return None
-    lines = text.splitlines()
-    headers = [i for i, ln in enumerate(lines) if ln.strip().replace(" ", "") == "[[scheme]]"]
-    if index >= len(headers):
-        return None
-    start = headers[index]
-    end = headers[index + 1] if index + 1 < len(headers) else len(lines)
-    if key is None:
-        return start + 1
-    for i in range(start, end):
-        stripped = lines[i].strip()
-        if stripped.startswith(key) and stripped[len(key) :].lstrip().startswith("="):
-            return i + 1
-    return start + 1
+def _key_spec(key: str) -> Key:
+    """The schema of one ``[[scheme]]`` key, from REQUIRED_KEYS / OPTIONAL_KEYS and the limits."""
+    lo, hi = _NUMERIC_LIMITS.get(key, (None, None))
+    if key in REQUIRED_KEYS:
+        typ = REQUIRED_KEYS[key]
+        if typ is str:
+            return text(required=True)
+        if typ is list:
+            return array(anything(), required=True)
+        if typ is int:
+            return integer(required=True, minimum=lo, maximum=hi)
+        return number(required=True, minimum=lo, maximum=hi)
+    default = OPTIONAL_KEYS[key]
+    if key == "monthly_flow_factor":
+        return array(number(minimum=0.0), length=12, default=None,
+                     hint="give 12 non-negative multipliers of the low flow, January first")
+    if isinstance(default, bool):
+        return flag(default=default)
+    if isinstance(default, str):
+        return text(default=default, choices=_CHOICES[key])
+    if isinstance(default, int):
+        return integer(default=default, minimum=lo, maximum=hi)
+    return number(default=default, minimum=lo, maximum=hi)
 
 
-def _rule_error(
-    msg: str,
-    *,
-    source: str,
-    text: str | None,
-    index: int,
-    key: str | None,
-    sid: Any = None,
-    hint: str | None = None,
-    column: str | None = None,
-) -> RuleError:
-    line = _line_of(text, index, key)
-    where = f"{source}, line {line}" if line else source
-    return RuleError(
-        msg,
-        source=where,
-        feature_id=sid if sid is not None else f"scheme #{index + 1}",
-        column=column or key,
-        hint=hint,
-    )
+#: Allowed values of the text keys.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "soil": tuple(_canal.SOIL_CANAL_LIMITS),
+    "rain_method": tuple(_irr.EFFECTIVE_RAIN_METHODS),
+    "elevation_stat": ("mean", "max", "min"),
+}
+_SCHEME = Table({k: _key_spec(k) for k in (*REQUIRED_KEYS, *OPTIONAL_KEYS)}, id_key="scheme_id")
+_SCHEMA = Table({"scheme": tables(_SCHEME)})
+_CALENDAR_KEYS = ("dry_transplant_month", "dry_transplant_day", "wet_transplant_month",
+                  "wet_transplant_day", "land_prep_days", "dry_area_fraction", "dry_season_crop")
 
 
-def _spec_from_table(
-    table: Mapping[str, Any], *, index: int, source: str, text: str | None
-) -> SchemeSpec:
-    sid = table.get("scheme_id")
-    known = set(REQUIRED_KEYS) | set(OPTIONAL_KEYS)
-    for key in table:
-        if key not in known:
-            raise _rule_error(
-                f"unknown key {key!r}",
-                source=source,
-                text=text,
-                index=index,
-                key=key,
-                sid=sid,
-                hint="check the spelling; docs/irrigation.md lists the keys",
-            )
-    for key, typ in REQUIRED_KEYS.items():
-        if key not in table:
-            raise _rule_error(
-                f"required key {key!r} missing",
-                source=source,
-                text=text,
-                index=index,
-                key=None,
-                sid=sid,
-                column=key,
-                hint=f"add {key} = ... to this [[scheme]] table",
-            )
-        val = table[key]
-        if isinstance(val, bool) or not isinstance(val, typ):
-            names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
-            raise _rule_error(
-                f"value {val!r} should be {names}",
-                source=source,
-                text=text,
-                index=index,
-                key=key,
-                sid=sid,
-                hint="correct the value",
-            )
-    from landuse._validate.ids import _FIX, unsafe_reason
-
-    why = unsafe_reason(table["scheme_id"])
+def _spec_from_table(doc: TomlDoc, values: dict[str, Any], index: int) -> SchemeSpec:
+    """The :class:`SchemeSpec` of one checked ``[[scheme]]`` table, with its domain checks."""
+    path = ("scheme", index)
+    sid = values["scheme_id"]
+    why = unsafe_reason(sid)
     if why is not None:
-        raise _rule_error(
-            f"scheme_id {str(table['scheme_id'])[:80]!r} is not a safe id: it {why}",
-            source=source,
-            text=text,
-            index=index,
-            key="scheme_id",
-            sid=None,
-            hint=_FIX,
-        )
-    values: dict[str, Any] = {}
-    for f in fields(SchemeSpec):
-        key = f.name
-        val = table.get(key, OPTIONAL_KEYS.get(key))
-        default = OPTIONAL_KEYS.get(key)
-        if key in OPTIONAL_KEYS and key in table:
-            if isinstance(default, bool) and not isinstance(val, bool):
-                raise _rule_error(
-                    f"value {val!r} should be true or false",
-                    source=source,
-                    text=text,
-                    index=index,
-                    key=key,
-                    sid=sid,
-                )
-            if isinstance(default, str) and not isinstance(val, str):
-                raise _rule_error(
-                    f"value {val!r} should be text",
-                    source=source,
-                    text=text,
-                    index=index,
-                    key=key,
-                    sid=sid,
-                )
-            if (
-                (default is None or isinstance(default, (int, float)))
-                and not isinstance(default, bool)
-                and key != "monthly_flow_factor"
-                and (isinstance(val, bool) or not isinstance(val, (int, float)))
-            ):
-                raise _rule_error(
-                    f"value {val!r} should be a number",
-                    source=source,
-                    text=text,
-                    index=index,
-                    key=key,
-                    sid=sid,
-                )
-            if (
-                isinstance(default, int)
-                and not isinstance(default, bool)
-                and isinstance(val, float)
-                and not val.is_integer()
-            ):
-                raise _rule_error(
-                    f"value {val!r} should be a whole number",
-                    source=source,
-                    text=text,
-                    index=index,
-                    key=key,
-                    sid=sid,
-                )
-            if isinstance(default, int) and not isinstance(default, bool):
-                val = int(val)
-        if key in _NUMERIC_LIMITS and val is not None:
-            lo, hi = _NUMERIC_LIMITS[key]
-            if (
-                not math.isfinite(float(val))
-                or (lo is not None and val < lo)
-                or (hi is not None and val > hi)
-            ):
-                rng = " to ".join(str(x) for x in (lo, hi) if x is not None)
-                raise _rule_error(
-                    f"value {val!r} is out of range ({rng})",
-                    source=source,
-                    text=text,
-                    index=index,
-                    key=key,
-                    sid=sid,
-                    hint="correct the value",
-                )
-        values[key] = val
-    values["paddy_parcel_ids"] = tuple(str(p) for p in table["paddy_parcel_ids"])
-    for key in (
-        "intake_x_m",
-        "intake_y_m",
-        "area_ha",
-        "low_flow_l_s_km2",
-        "diversion_fraction",
-        "canal_n",
-        "canal_bed_slope",
-        "canal_side_slope",
-    ):
-        values[key] = float(values[key])
-    mff = values.get("monthly_flow_factor")
-    if mff is not None:
-        if (
-            not isinstance(mff, list)
-            or len(mff) != 12
-            or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in mff
-            )
-        ):
-            raise _rule_error(
-                "monthly_flow_factor must be a list of 12 non-negative numbers (January first)",
-                source=source,
-                text=text,
-                index=index,
-                key="monthly_flow_factor",
-                sid=sid,
-            )
-        values["monthly_flow_factor"] = tuple(float(v) for v in mff)
-    checks = (
-        ("soil", tuple(_canal.SOIL_CANAL_LIMITS)),
-        ("rain_method", _irr.EFFECTIVE_RAIN_METHODS),
-        ("elevation_stat", ("mean", "max", "min")),
-    )
-    for key, allowed in checks:
-        if values[key] not in allowed:
-            raise _rule_error(
-                f"value {values[key]!r} is not allowed",
-                source=source,
-                text=text,
-                index=index,
-                key=key,
-                sid=sid,
-                hint=f"use one of {', '.join(allowed)}",
-            )
+        raise doc.error((*path, "scheme_id"),
+                        f"scheme_id {str(sid)[:80]!r} is not a safe id: it {why}", hint=_FIX)
+    values = dict(values)
+    values["paddy_parcel_ids"] = tuple(str(p) for p in values["paddy_parcel_ids"])
+    if values["monthly_flow_factor"] is not None:
+        values["monthly_flow_factor"] = tuple(values["monthly_flow_factor"])
     if (values["measured_flow_l_s"] is None) != (values["measured_area_km2"] is None):
         key = "measured_area_km2" if values["measured_area_km2"] is None else "measured_flow_l_s"
-        raise _rule_error(
-            "measured_flow_l_s and measured_area_km2 go together",
-            source=source,
-            text=text,
-            index=index,
-            key=key,
-            sid=sid,
-            hint="give both or neither",
-        )
+        raise doc.error((*path, key), "measured_flow_l_s and measured_area_km2 go together",
+                        feature_id=sid, hint="give both or neither")
     try:
         from pyproj import CRS
 
         crs = CRS.from_user_input(values["crs"])
     except Exception as exc:  # pyproj raises CRSError
-        raise _rule_error(
-            f"crs {values['crs']!r} is not a valid CRS",
-            source=source,
-            text=text,
-            index=index,
-            key="crs",
-            sid=sid,
-            hint='use an EPSG code such as "EPSG:32647"',
-        ) from exc
+        raise doc.error((*path, "crs"), f"crs {values['crs']!r} is not a valid CRS",
+                        feature_id=sid, hint='use an EPSG code such as "EPSG:32647"') from exc
     if not crs.is_projected:
-        raise _rule_error(
-            f"crs {values['crs']!r} is not projected; intake_x_m/intake_y_m must be metres",
-            source=source,
-            text=text,
-            index=index,
-            key="crs",
-            sid=sid,
-            hint='use the UTM zone, "EPSG:32647" for Oudomxay',
-        )
+        raise doc.error((*path, "crs"), f"crs {values['crs']!r} is not projected; "
+                        "intake_x_m/intake_y_m must be metres",
+                        feature_id=sid, hint='use the UTM zone, "EPSG:32647" for Oudomxay')
     spec = SchemeSpec(**values)
     try:
         _irr.check_calendar(spec.crops())
     except IrrigationError as exc:
-        calendar_keys = (
-            "dry_transplant_month",
-            "dry_transplant_day",
-            "wet_transplant_month",
-            "wet_transplant_day",
-            "land_prep_days",
-            "dry_area_fraction",
-            "dry_season_crop",
-        )
-        key = next((k for k in calendar_keys if k in table), "wet_transplant_month")
-        raise _rule_error(
-            f"invalid cropping calendar: {exc.message}",
-            source=source,
-            text=text,
-            index=index,
-            key=key,
-            sid=sid,
-        ) from exc
+        given = doc.data["scheme"][index]
+        key = next((k for k in _CALENDAR_KEYS if k in given), "wet_transplant_month")
+        raise doc.error((*path, key), f"invalid cropping calendar: {exc.message}",
+                        feature_id=sid) from exc
     return spec
 
 
@@ -468,15 +283,7 @@ def parse_schemes(text: str, *, source: str = "schemes.toml") -> list[SchemeSpec
         a missing or unknown key, a wrong type or an impossible value (naming the line
         and the key).
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(
-            f"not valid TOML: {exc}",
-            source=source,
-            hint="check quotes, brackets and '=' on the line named",
-        ) from exc
-    return _specs_from_data(data, source=source, text=text)
+    return _specs_from_doc(TomlDoc.parse(text, source=source))
 
 
 def schemes_from_dict(data: Mapping[str, Any], *, source: str = "schemes") -> list[SchemeSpec]:
@@ -493,46 +300,38 @@ def schemes_from_dict(data: Mapping[str, Any], *, source: str = "schemes") -> li
     >>> [s.scheme_id for s in specs]
     ['S1', 'S2', 'S3']
     """
-    return _specs_from_data(data, source=source, text=None)
+    return _specs_from_doc(TomlDoc(data, source=source))
 
 
 def _specs_from_data(
     data: Mapping[str, Any], *, source: str, text: str | None
 ) -> list[SchemeSpec]:
+    return _specs_from_doc(TomlDoc(data, text=text, source=source))
+
+
+def _specs_from_doc(doc: TomlDoc) -> list[SchemeSpec]:
+    """The checked :class:`SchemeSpec` of every ``[[scheme]]`` table of *doc*, ids unique."""
+    data = doc.data
     if not isinstance(data, Mapping):
         raise RuleError(
             f"expected the parsed scheme file (a mapping), got {type(data).__name__}",
-            source=source,
+            source=doc.source,
             hint="pass tomllib.load(...) of the scheme file, or use read_schemes(path)",
         )
     tables = data.get("scheme")
     if not isinstance(tables, list) or not tables:
         raise RuleError(
             "no [[scheme]] table found",
-            source=source,
+            source=doc.source,
             hint="describe each scheme in a [[scheme]] table (docs/irrigation.md)",
         )
-    extra = [k for k in data if k != "scheme"]
-    if extra:
-        raise RuleError(
-            f"unknown top-level key(s) {extra}",
-            source=source,
-            column=extra[0],
-            hint="put every key inside a [[scheme]] table",
-        )
-    specs = [_spec_from_table(t, index=i, source=source, text=text) for i, t in enumerate(tables)]
+    checked = doc.check(data, _SCHEMA)["scheme"]
+    specs = [_spec_from_table(doc, t, i) for i, t in enumerate(checked)]
     seen: dict[str, int] = {}
     for i, s in enumerate(specs):
         if s.scheme_id in seen:
-            raise _rule_error(
-                f"scheme_id {s.scheme_id!r} is used twice",
-                source=source,
-                text=text,
-                index=i,
-                key="scheme_id",
-                sid=s.scheme_id,
-                hint="give every scheme a unique id",
-            )
+            raise doc.error(("scheme", i, "scheme_id"), f"scheme_id {s.scheme_id!r} is used twice",
+                            feature_id=s.scheme_id, hint="give every scheme a unique id")
         seen[s.scheme_id] = i
     return specs
 
@@ -540,14 +339,4 @@ def _specs_from_data(
 def read_schemes(path: str | os.PathLike) -> list[SchemeSpec]:
     """Read a scheme file (TOML, UTF-8). See :func:`parse_schemes`."""
     path = Path(path)
-    if not path.exists():
-        raise DataReadError("scheme file not found", source=str(path), hint="check the path")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataReadError(
-            "the scheme file is not UTF-8 text",
-            source=str(path),
-            hint="save it as UTF-8 so that Lao names survive",
-        ) from exc
-    return parse_schemes(text, source=path.name)
+    return parse_schemes(read_toml_text(path, what="scheme file"), source=path.name)

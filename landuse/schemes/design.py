@@ -83,8 +83,6 @@ from landuse.schemes._files import (
     OPTIONAL_KEYS,
     REQUIRED_KEYS,
     SchemeSpec,
-    _line_of,  # noqa: F401  (re-exported)
-    _rule_error,  # noqa: F401  (re-exported)
     _spec_from_table,  # noqa: F401  (re-exported)
     _specs_from_data,  # noqa: F401  (re-exported)
     parse_schemes,
