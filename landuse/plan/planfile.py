@@ -204,8 +204,10 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
             raise doc.error(("inputs", key), f"input {key!r} is given in [inputs] and imported in [imports]",
                             hint="keep one of the two")
         if key not in inputs and not imported.get(key):
-            raise doc.error(("inputs",), "a required key is missing", missing=key,
-                            hint=f'add {key} = "file" to [inputs]')
+            hint = f'add {key} = "file" to [inputs] (required input {key!r})'
+            if key in imported:
+                hint += f", or import it in [imports] ({'walks' if key == 'villages' else 'survey'} = ...)"
+            raise doc.error(("inputs",), f"required key {key!r} is missing", missing=key, hint=hint)
     rules = {key: _existing(doc, ("rules", key), value, base, f"rule file {key!r}")
              for key, value in data["rules"].items() if value}
     opts = dict(data["options"])
