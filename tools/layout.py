@@ -6,7 +6,8 @@ Prints the measures that issue 17 states for the regrouping:
 * import cycles between modules (strongly connected components of the graph of
   every import of the package's own modules, module-level and function-local);
 * imports of the package's own modules inside functions, outside ``landuse/cli``
-  (each one should defer a heavy optional dependency and say so in a comment);
+  (each one should defer a heavy optional dependency and say so in a comment on its
+  line or the line above; those without a comment are counted apart);
 * private names imported across rooms: ``from landuse.<room>... import _name`` or
   any import of a ``_module`` of another room (a room is a top-level entry of
   ``landuse/``; the flat foundations ``errors``, ``crs``, ``raster``, ``io`` and
@@ -50,15 +51,13 @@ def resolve(importer: str, is_package: bool, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--list", action="store_true", help="list every finding, not only the counts")
-    args = parser.parse_args()
-
+def measure() -> dict[str, list[str]]:
+    """Every finding, by measure."""
     files = sorted(p for p in ROOT.rglob("*.py") if "__pycache__" not in p.parts)
     modules = {module_name(p): p for p in files}
     graph: dict[str, set[str]] = defaultdict(set)
     local_imports: list[str] = []
+    uncommented: list[str] = []
     private_across: list[str] = []
     long_functions: list[str] = []
 
@@ -70,7 +69,9 @@ def main() -> None:
         return None
 
     for mod, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        tree = ast.parse(source)
         is_package = path.name == "__init__.py"
         in_function: set[int] = set()
         for fn in ast.walk(tree):
@@ -103,6 +104,10 @@ def main() -> None:
                     graph[mod].add(tmod)
                 if id(node) in in_function and room(mod) != "cli":
                     local_imports.append(f"{where} {target}{'.' + name if name else ''}")
+                    said = "#" in lines[node.lineno - 1] or lines[node.lineno - 2].strip().startswith("#") \
+                        or "#" in lines[node.end_lineno - 1]
+                    if not said:
+                        uncommented.append(f"{where} {target}{'.' + name if name else ''}")
                 if room(tmod) == room(mod) or room(mod) == "cli" and False:
                     continue
                 private_module = any(part.startswith("_") and part not in SHARED_PRIVATE and part != "__init__"
@@ -110,17 +115,33 @@ def main() -> None:
                 if private_module or (name is not None and name.startswith("_")):
                     private_across.append(f"{where} {tmod}{'.' + name if name else ''}")
 
-    cycles = strongly_connected(graph)
-    entries = sorted(p.name for p in ROOT.iterdir() if p.name != "__pycache__")
+    return {
+        "entries": sorted(p.name for p in ROOT.iterdir() if p.name != "__pycache__"),
+        "cycles": [" <-> ".join(sorted(c)) for c in strongly_connected(graph)],
+        "local_imports": local_imports,
+        "uncommented": uncommented,
+        "private_across": private_across,
+        "long_functions": long_functions,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--list", action="store_true", help="list every finding, not only the counts")
+    args = parser.parse_args()
+    m = measure()
+    entries, cycles, local_imports = m["entries"], m["cycles"], m["local_imports"]
+    uncommented, private_across, long_functions = m["uncommented"], m["private_across"], m["long_functions"]
     print(f"top-level entries in landuse/: {len(entries)}")
     print(f"import cycles: {len(cycles)}")
-    print(f"function-local imports of own modules outside cli: {len(local_imports)}")
+    print(f"function-local imports of own modules outside cli: {len(local_imports)}"
+          f" ({len(uncommented)} without a comment saying why)")
     print(f"private names or modules imported across rooms: {len(private_across)}")
     print(f"functions over {MAX_FUNCTION_LINES} lines: {len(long_functions)}")
     if args.list:
         print("\nentries:", " ".join(entries))
-        for title, items in (("cycles", [" <-> ".join(sorted(c)) for c in cycles]),
-                             ("function-local imports", local_imports),
+        for title, items in (("cycles", cycles),
+                             ("function-local imports without a comment", uncommented),
                              ("private across rooms", private_across),
                              ("long functions", long_functions)):
             print(f"\n{title}:")
