@@ -131,10 +131,17 @@ class Font:
 
     @property
     def cache(self) -> dict:
-        """Shaped runs and drawn text, by their arguments (certificates repeat most texts)."""
+        """Shaped runs and drawn text, by their arguments (certificates repeat most texts).
+
+        When it grows past 50,000 entries only the entries used again since the last
+        pruning are kept: the labels every certificate repeats stay shaped, the names
+        and coordinates of earlier certificates go.
+        """
         c = self.__dict__.get("_cache")
-        if c is None or len(c) > 50_000:
-            c = self.__dict__["_cache"] = {}
+        if c is None:
+            c = self.__dict__["_cache"] = _Cache()
+        elif len(c) > 50_000:
+            c.prune()
         return c
 
     @property
@@ -177,6 +184,29 @@ class Font:
             total += adv * (0.6 if kind == "sup" else 1.0) / 1000.0
         self.cache[key] = total
         return total * size
+
+
+class _Cache(dict):
+    """A dict that remembers which keys were read back (:meth:`get` hits), for :meth:`prune`."""
+
+    __slots__ = ("hits",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: set = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, default)
+        if value is not default:
+            self.hits.add(key)
+        return value
+
+    def prune(self) -> None:
+        """Keep only the entries read back since the last pruning."""
+        keep = {k: dict.__getitem__(self, k) for k in self.hits if k in self}
+        self.clear()
+        self.update(keep)
+        self.hits = set()
 
 
 def _gsub_unicodes(tt: Any, gid: dict[str, int], unicode_of: dict[int, str]) -> None:
@@ -519,9 +549,10 @@ class Document:
                    f"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
                    f"/FontDescriptor {fd} 0 R /W {w} /CIDToGIDMap /Identity >>").encode())
         tu_key = ("ToUnicode",)
-        if tu_key not in font.cache:
-            font.cache[tu_key] = stream("", _to_unicode(font.unicode_of))
-        tu = add(font.cache[tu_key])
+        tu_body = font.cache.get(tu_key)
+        if tu_body is None:
+            tu_body = font.cache[tu_key] = stream("", _to_unicode(font.unicode_of))
+        tu = add(tu_body)
         return add((f"<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H "
                     f"/DescendantFonts [{cid} 0 R] /ToUnicode {tu} 0 R >>").encode())
 
