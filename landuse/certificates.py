@@ -333,9 +333,11 @@ def certificate_register(
 
     # holders
     holder, holder_lo, pairs = {}, {}, {}
+    hh_rows = hh.to_dict("index") if hh.index.is_unique else None  # dict lookups, not a pandas .loc
     for hid in alloc["household_id"].unique():
-        en, lo = _names(hh.loc[hid])
-        pairs[hid] = json.dumps(_holder_pairs(hh.loc[hid]), ensure_ascii=False)
+        h_row = hh_rows[hid] if hh_rows is not None else hh.loc[hid]
+        en, lo = _names(h_row)
+        pairs[hid] = json.dumps(_holder_pairs(h_row), ensure_ascii=False)
         if not en:
             raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
                               column="head_name", hint="fill in the holder's name")
@@ -349,9 +351,10 @@ def certificate_register(
 
     geoms = _digest.normal_geometry(np.asarray(alloc.geometry.array, dtype=object))
     rows = []
+    vil_rows = vil.to_dict("index") if vil.index.is_unique else None  # dict lookups, not a pandas .loc per row
     for i, r in enumerate(alloc.itertuples(index=False)):
         g = geoms[i]
-        v = vil.loc[r.village_id]
+        v = vil_rows[r.village_id] if vil_rows is not None else vil.loc[r.village_id]
         area = int(round(float(shapely.area(alloc.geometry.iloc[i]))))
         content = {
             "certificate_no": str(r.certificate_no), "household_id": r.household_id,
@@ -493,13 +496,20 @@ def _records(reg: Any, context: Any) -> list[dict[str, Any]]:
     reps = shapely.point_on_surface(cgeoms)
     recs = []
     cols = [c for c in reg.columns if c != reg.geometry.name]
+    drawn: dict[int, tuple] = {}  # context parcel → what the sketches draw of it (made once, shared)
     for i, row in enumerate(reg[cols].to_dict("records")):
         g = geoms[i]
         minx, miny, maxx, maxy = g.bounds
         pad = max(maxx - minx, maxy - miny) * 0.9
         near = tree.query(shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad))
-        ctx = [(_rings(cgeoms[j]), str(short[j]), float(reps[j].x), float(reps[j].y))
-               for j in sorted(near) if cids[j] != row["parcel_id"]]
+        ctx = []
+        for j in sorted(near):
+            if cids[j] == row["parcel_id"]:
+                continue
+            item = drawn.get(j)
+            if item is None:
+                item = drawn[j] = (_rings(cgeoms[j]), str(short[j]), float(reps[j].x), float(reps[j].y))
+            ctx.append(item)
         row.update(rings=_rings(g), vertices=_vertices(g), bounds=(minx, miny, maxx, maxy), context=ctx)
         row["area_m2"] = int(row["area_m2"])
         recs.append(row)
@@ -546,7 +556,7 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
                       LanduseWarning, stacklevel=2)
     data = json.dumps({"format": "landuse-certificate/1", "certificates": embedded,
                        "source_sha256": first.get("source_sha256", "")}, sort_keys=True,
-                      ensure_ascii=False, indent=1).encode("utf-8")
+                      ensure_ascii=False).encode("utf-8")  # no indent: json's C encoder
     doc.attach(ATTACHMENT, data, description="canonical certificate content (landuse verify)")
     return doc.to_bytes()
 
@@ -856,10 +866,10 @@ def write_certificates(
     # kept only if it was drawn from exactly this, not merely if its digest is unchanged
     from landuse import __version__
 
-    lab_json = json.dumps(lab, sort_keys=True, ensure_ascii=False)
+    head = json.dumps([__version__, json.dumps(lab, sort_keys=True, ensure_ascii=False)], ensure_ascii=False)
+    memo: dict[int, bytes] = {}
     for rel, rs in groups.items():
-        src = json.dumps([__version__, lab_json, rs], sort_keys=True, ensure_ascii=False, default=str)
-        source = hashlib.sha256(src.encode("utf-8")).hexdigest()
+        source = _source_sha256(head.encode("utf-8"), rs, memo)
         for r in rs:
             r["source_sha256"] = source
     known = _known_rows(out)
@@ -975,6 +985,27 @@ def write_certificates(
     return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
                              written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
                              sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+
+
+def _source_sha256(head: bytes, recs: list[dict[str, Any]], memo: dict[int, bytes]) -> str:
+    """SHA-256 of what a file is drawn from: *head* (version, labels), then each record as JSON.
+
+    A record is its fields without ``context``, then each neighbouring parcel it draws
+    (rings, label, label point) as JSON. Neighbouring parcels are shared between the
+    records of a batch (:func:`_records`), so each one's JSON is made once (*memo*, by
+    object id: the records keep them alive while the batch is planned). Concatenated
+    JSON values are self-delimiting, so the bytes hashed determine the records.
+    """
+    h = hashlib.sha256(head)
+    for r in recs:
+        h.update(json.dumps({k: v for k, v in r.items() if k != "context"}, sort_keys=True, ensure_ascii=False,
+                            default=str).encode("utf-8"))
+        for item in r.get("context", ()):
+            text = memo.get(id(item))
+            if text is None:
+                text = memo[id(item)] = json.dumps(item, ensure_ascii=False).encode("utf-8")
+            h.update(text)
+    return h.hexdigest()
 
 
 def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:
