@@ -655,6 +655,45 @@ def _init_worker(fonts: tuple[Any, Any]) -> None:
     threading.Thread(target=watch, daemon=True, name="landuse-parent-watch").start()
 
 
+def _warm_worker() -> int:
+    """Nothing but the worker's set-up (imports, fonts): done while the parent builds the register."""
+    from landuse import _cert_layout, _cert_seal  # noqa: F401 - imported for the first certificates
+
+    _fonts()[0].hb  # noqa: B018 - HarfBuzz font objects made now
+    _fonts()[1].hb  # noqa: B018
+    return os.getpid()
+
+
+class _WarmPool:
+    """A process pool started before the register is built, so that its workers import meanwhile.
+
+    :meth:`take` hands the pool over to the caller; a pool never taken (no file to
+    write, or an error while building the register) is shut down by :meth:`close`, at
+    the latest when this object is dropped.
+    """
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool: Any = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                             initializer=_init_worker, initargs=(_fonts(),))
+        for _ in range(workers):  # one task per worker: each submit starts a process
+            self.pool.submit(_warm_worker)
+
+    def take(self) -> Any:
+        pool, self.pool = self.pool, None
+        return pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
 def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int, str]:
     from landuse import io
 
@@ -831,6 +870,8 @@ def write_certificates(
             found = ", ".join(sorted(set(allocations["village_id"].astype(str)))[:10])
             raise SchemaError(f"no allocation in village {village!r}", column="village_id",
                               hint=f"use one of {found}")
+    # the worker processes start (and import) while this process builds and signs the register
+    early = _WarmPool(workers) if workers > 1 and len(alloc) > 1 else None
     reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
                           validity_years=validity_years, labels=lab, key=key, others=others)
     # a degenerate parcel (empty after snapping to 1 cm, or under 1 m²) fails alone, before it is issued
@@ -931,8 +972,9 @@ def write_certificates(
                 from concurrent.futures import ProcessPoolExecutor
 
                 fonts = _fonts()
-                pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                           initializer=_init_worker, initargs=(fonts,))
+                pool = early.take() if early is not None else ProcessPoolExecutor(
+                    max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                    initargs=(fonts,))
                 try:
                     for res in pool.map(_write_one, tasks, chunksize=max(1, min(32, len(tasks) // (8 * workers)))):
                         record(*res)
@@ -942,6 +984,8 @@ def write_certificates(
                     raise
                 pool.shutdown()
             else:
+                if early is not None:
+                    early.close()
                 for t in tasks:
                     record(*_write_one(t))
     finally:

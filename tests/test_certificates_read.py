@@ -139,3 +139,41 @@ def test_pades_signed_certificate_verifies_through_pypdf(tmp_path):
     v = certificates.verify_certificate(res.files[0], register=tmp_path / "register.gpkg", check_qr=False,
                                         check_text=False)
     assert v.status == "VALID", str(v)
+
+
+# -- the worker pool started before the register is built ---------------------------------------
+def _wait_no_children(seconds: float = 60.0) -> list:
+    import multiprocessing as mp
+    import time
+
+    end = time.monotonic() + seconds
+    while mp.active_children() and time.monotonic() < end:
+        time.sleep(0.2)
+    return mp.active_children()
+
+
+@pytest.mark.slow
+def test_early_workers_end_when_the_register_cannot_be_built(tmp_path):
+    import gc
+
+    from landuse.errors import SchemaError
+
+    assert _wait_no_children() == []
+    bad = _alloc().assign(household_id=["H1", "H9"])  # H9 is not a household
+    with pytest.raises(SchemaError, match="H9"):
+        certificates.write_certificates(bad, households=_HH, villages=_VIL, out_dir=tmp_path / "out",
+                                        issue_date=ISSUE, workers=2)
+    gc.collect()
+    assert _wait_no_children() == []
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.pdf"))
+
+
+@pytest.mark.slow
+def test_early_workers_write_the_same_bytes_as_one_process(tmp_path):
+    one = certificates.write_certificates(_alloc(), households=_HH, villages=_VIL, out_dir=tmp_path / "one",
+                                          issue_date=ISSUE)
+    two = certificates.write_certificates(_alloc(), households=_HH, villages=_VIL, out_dir=tmp_path / "two",
+                                          issue_date=ISSUE, workers=2)
+    assert [p.read_bytes() for p in one.files] == [p.read_bytes() for p in two.files]
+    assert one.register_csv.read_bytes() == two.register_csv.read_bytes()
+    assert _wait_no_children() == []
