@@ -347,64 +347,26 @@ class Page:
     # text
     def text(self, x: float, y: float, text: str, *, size: float, bold: bool = False,
              align: str = "left", width: float | None = None) -> float:
-        """Draw one line of *text* with its baseline at *y*; returns its width. [pt]"""
+        """Draw one line of *text* with its baseline at *y*; returns its width. [pt]
+
+        The shaped run is drawn from one text matrix at its start, every glyph placed
+        relative to it (``Td``), so a run is built once per font, text and size and
+        reused wherever it is drawn.
+        """
         if not text:
             return 0.0
         font = self.doc.bold if bold else self.doc.regular
-        tag = "F2" if bold else "F1"
-        key = ("text", text, x, y, size, align, width, self.height)
-        hit = font.cache.get(key)
         if not font.codepoint_chars.issuperset(text):
             self.doc.missing.update(c for c in text if c not in font.codepoint_chars and c not in _SUPERSCRIPTS
                                     and not c.isspace())
-        if hit is not None:
-            self.ops.append(hit[0])
-            return hit[1]
-        runs = []
-        total = 0.0
-        for kind, part in _split_super(text):
-            fs = size * 0.6 if kind == "sup" else size
-            glyphs = font.shape(part)
-            runs.append((fs, size * 0.38 if kind == "sup" else 0.0, glyphs))
-            total += sum(g[2] for g in glyphs) * fs / 1000.0
+        key = ("run", text, size)
+        run = font.cache.get(key)
+        if run is None:
+            run = font.cache[key] = _text_run(font, "F2" if bold else "F1", text, size)
+        head, body, total = run
         if align != "left" and width is not None:
             x += (width - total) if align == "right" else (width - total) / 2
-        h = self.height
-        out = [f"/Span <</ActualText {_pdf_string(text).decode('ascii')}>> BDC BT"]
-        pen = x
-        for fs, rise, glyphs in runs:
-            out.append(f"/{tag} {_num(fs)} Tf")
-            arr: list[str] = []
-            start = True
-            for gid, _cl, adv, xo, yo in glyphs:
-                if xo or yo:
-                    if arr:
-                        out.append("[" + "".join(arr) + "] TJ")
-                        arr = []
-                    out.append(f"1 0 0 1 {_num(pen + xo * fs / 1000)} {_num(h - y + rise + yo * fs / 1000)} Tm "
-                               f"<{gid:04X}> Tj")
-                    start = True
-                else:
-                    if start:
-                        if arr:
-                            out.append("[" + "".join(arr) + "] TJ")
-                            arr = []
-                        out.append(f"1 0 0 1 {_num(pen)} {_num(h - y + rise)} Tm")
-                        start = False
-                    arr.append(f"<{gid:04X}>")
-                    w = font.widths[gid] if gid < len(font.widths) else 0
-                    if w != adv:
-                        arr.append(str(w - adv))
-                    pen_next = pen + adv * fs / 1000
-                    pen = pen_next
-                    continue
-                pen += adv * fs / 1000
-            if arr:
-                out.append("[" + "".join(arr) + "] TJ")
-        out.append("ET EMC")
-        op = " ".join(out)
-        font.cache[key] = (op, total)
-        self.ops.append(op)
+        self.ops.append(f"{head} 1 0 0 1 {x:.2f} {self.height - y:.2f} Tm {body}")
         return total
 
     def paragraph(self, x: float, y: float, text: str, *, width: float, size: float, leading: float | None = None,
@@ -418,6 +380,67 @@ class Page:
         for i, ln in enumerate(lines):
             self.text(x, y + size + i * leading, ln, size=size, bold=bold)
         return y + len(lines) * leading
+
+
+def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, float]:
+    """A shaped line of text as content-stream operators: ``(head, body, width [pt])``.
+
+    *head* opens the marked-content span (``/ActualText``: the Unicode text, for
+    copying and extraction) and the text object; the caller adds the text matrix of
+    the run's origin (left end of the baseline); *body* sets the font and places the
+    glyphs relative to the origin (``Td``, positions to 0.001 pt, each move the
+    difference of two rounded positions so that nothing accumulates), kerning and
+    mark offsets included, and closes the text object and the span.
+    """
+    runs = []
+    total = 0.0
+    for kind, part in _split_super(text):
+        fs = size * 0.6 if kind == "sup" else size
+        glyphs = font.shape(part)
+        runs.append((fs, size * 0.38 if kind == "sup" else 0.0, glyphs))
+        total += sum(g[2] for g in glyphs) * fs / 1000.0
+    head = f"/Span <</ActualText {_pdf_string(text).decode('ascii')}>> BDC BT"
+    out: list[str] = []
+    line = [0.0, 0.0]  # start of the current text line (Tlm), relative to the origin, rounded
+
+    def move(px: float, py: float) -> str:
+        rx, ry = round(px, 3), round(py, 3)
+        if rx == line[0] and ry == line[1]:
+            return ""
+        op = f"{rx - line[0]:.3f} {ry - line[1]:.3f} Td"
+        line[0], line[1] = rx, ry
+        return op
+
+    pen = 0.0
+    for fs, rise, glyphs in runs:
+        out.append(f"/{tag} {_num(fs)} Tf")
+        arr: list[str] = []
+        start = True
+        for gid, _cl, adv, xo, yo in glyphs:
+            if xo or yo:
+                if arr:
+                    out.append("[" + "".join(arr) + "] TJ")
+                    arr = []
+                out.append(f"{move(pen + xo * fs / 1000, rise + yo * fs / 1000)} <{gid:04X}> Tj".lstrip())
+                start = True
+            else:
+                if start:
+                    if arr:
+                        out.append("[" + "".join(arr) + "] TJ")
+                        arr = []
+                    m = move(pen, rise)
+                    if m:
+                        out.append(m)
+                    start = False
+                arr.append(f"<{gid:04X}>")
+                w = font.widths[gid] if gid < len(font.widths) else 0
+                if w != adv:
+                    arr.append(str(w - adv))
+            pen += adv * fs / 1000
+        if arr:
+            out.append("[" + "".join(arr) + "] TJ")
+    out.append("ET EMC")
+    return head, " ".join(out), total
 
 
 def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
