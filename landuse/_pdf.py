@@ -602,8 +602,8 @@ def _to_unicode(unicode_of: dict[int, str]) -> bytes:
 
 # -- reading back -------------------------------------------------------------------
 _STARTXREF = re.compile(rb"startxref\n(\d+)\n%%EOF\n\Z")
-_TRAILER = re.compile(rb"trailer\n<< /Size (\d+) /Root (\d+) 0 R /Info \d+ 0 R /ID \[<[0-9A-F]{32}> <[0-9A-F]{32}>\] >>\n"
-                      rb"startxref\n")
+_TRAILER = re.compile(rb"trailer\n<< /Size (\d+) /Root (\d+) 0 R /Info \d+ 0 R "
+                      rb"/ID \[<[0-9A-F]{32}> <[0-9A-F]{32}>\] >>\nstartxref\n")
 
 
 def read_own_attachment(data: bytes, name: str) -> tuple[bytes, int] | None:
