@@ -70,6 +70,20 @@ def test_other_layouts_are_left_to_pypdf(fonts, tmp_path):
     assert _pdf.read_own_attachment(b"", "certificate.json") is None
 
 
+def test_declared_sizes_must_match_the_stream(fonts):
+    payload = b'{"certificates": [{"certificate_no": "V1-1"}]}'
+    data = _doc(fonts, 1, payload)
+    size = f"/Params << /Size {len(payload)} >>".encode()
+    assert data.count(size) == 1
+    wrong = data.replace(size, f"/Params << /Size {len(payload) + 1} >>".encode())
+    assert _pdf.read_own_attachment(wrong, "certificate.json") is None
+    i = data.index(size)
+    j = data.index(b"/Length ", i) + len(b"/Length ")
+    k = data.index(b">>", j)
+    shorter = data[:j] + str(int(data[j:k]) - 1).encode() + data[k:]
+    assert _pdf.read_own_attachment(shorter, "certificate.json") is None
+
+
 @settings(max_examples=150, deadline=None)
 @given(pos=st.floats(0, 1, exclude_max=True), value=st.integers(0, 255))
 def test_a_changed_byte_never_raises_nor_misreads(fonts, pos, value):
