@@ -167,9 +167,13 @@ class Font:
         buf.add_str(text)
         buf.guess_segment_properties()
         hb.shape(self.hb, buf, {"kern": True, "liga": True})
-        s = 1000.0 / self.upem
-        out = [(i.codepoint, i.cluster, round(p.x_advance * s), round(p.x_offset * s), round(p.y_offset * s))
-               for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
+        if self.upem == 1000:  # HarfBuzz units are 1/1000 em already (Noto fonts): nothing to scale or round
+            out = [(i.codepoint, i.cluster, p.x_advance, p.x_offset, p.y_offset)
+                   for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
+        else:
+            s = 1000.0 / self.upem
+            out = [(i.codepoint, i.cluster, round(p.x_advance * s), round(p.x_offset * s), round(p.y_offset * s))
+                   for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
         self.cache[key] = out
         return out
 
