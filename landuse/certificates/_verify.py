@@ -149,15 +149,47 @@ def read_register(register: Any) -> pd.DataFrame:
     return df.astype(str).set_index("certificate_no", drop=False)
 
 
-def _embedded(path: Path) -> tuple[list[dict[str, Any]], Any]:
+class _OwnPdf:
+    """A PDF in landuse's own layout: its page count known, pypdf opened only for the page text."""
+
+    def __init__(self, data: bytes, n_pages: int) -> None:
+        self._data = data
+        self.n_pages = n_pages
+        self._reader: Any = None
+
+    @property
+    def pages(self) -> Any:
+        if self._reader is None:
+            import io as _io
+
+            import pypdf
+
+            self._reader = pypdf.PdfReader(_io.BytesIO(self._data))
+        return self._reader.pages
+
+
+def _embedded(path: Path, data: bytes | None = None) -> tuple[list[dict[str, Any]], Any]:
+    """The embedded certificates and a reader of the PDF (*data*: its bytes, if read already).
+
+    A file as landuse writes it is read by :func:`landuse._pdf.read_own_attachment`
+    (a fraction of a millisecond); any other file (PAdES-signed, re-saved, scanned,
+    damaged) by pypdf.
+    """
     import pypdf
 
-    try:
-        reader = pypdf.PdfReader(str(path))
-        att = reader.attachments
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a broken file
-        raise DataReadError(f"not a readable PDF ({type(exc).__name__}: {exc})", source=str(path),
-                            hint="the file is damaged; ask for a copy from the register") from exc
+    from landuse import _pdf
+
+    own = _pdf.read_own_attachment(data, "certificate.json") if data is not None else None
+    if own is not None:
+        reader: Any = _OwnPdf(data, own[1])  # type: ignore[arg-type]
+        att = {"certificate.json": [own[0]]}
+    else:
+        try:
+            reader = pypdf.PdfReader(str(path))
+            att = reader.attachments
+        except Exception as exc:  # noqa: BLE001 - any parse failure is a broken file
+            raise DataReadError(f"not a readable PDF ({type(exc).__name__}: {exc})", source=str(path),
+                                hint="the file is damaged; ask for a copy from the register") from exc
     data = att.get("certificate.json")
     if not data:
         return [], reader
@@ -383,18 +415,20 @@ def verify(path: str | os.PathLike, *, register: Any = None, key: bytes | None =
     pkeys = dict(public_keys) if isinstance(public_keys, dict) else {_keys.key_id(k): k for k in (public_keys or ())}
     if district is not None:
         pkeys.update(district.public_keys())
-    certs, reader = _embedded(path)
+    data = path.read_bytes()
+    certs, reader = _embedded(path, data)
     res = Verification(path=path, valid=True)
     if not certs:
         return _scanned(path, reader, res, pkeys, district, check_qr)
-    file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    file_sha = hashlib.sha256(data).hexdigest()
+    n_pages = reader.n_pages if isinstance(reader, _OwnPdf) else len(reader.pages)
     pages_text: dict[int, str] = {}
     for k, cert in enumerate(certs, start=1):
         try:
             page = int(cert.get("page", k))
         except (TypeError, ValueError):
             page = k
-        page = min(max(page, 1), len(reader.pages))
+        page = min(max(page, 1), n_pages)
         no = str(cert.get("certificate_no", "?"))
         res.certificates.append(no)
         content = {f: cert.get(f) for f in _digest.FIELDS}

@@ -335,9 +335,11 @@ def certificate_register(
 
     # holders
     holder, holder_lo, pairs = {}, {}, {}
+    hh_rows = hh.to_dict("index") if hh.index.is_unique else None  # dict lookups, not a pandas .loc
     for hid in alloc["household_id"].unique():
-        en, lo = _names(hh.loc[hid])
-        pairs[hid] = json.dumps(_holder_pairs(hh.loc[hid]), ensure_ascii=False)
+        h_row = hh_rows[hid] if hh_rows is not None else hh.loc[hid]
+        en, lo = _names(h_row)
+        pairs[hid] = json.dumps(_holder_pairs(h_row), ensure_ascii=False)
         if not en:
             raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
                               column="head_name", hint="fill in the holder's name")
@@ -351,9 +353,10 @@ def certificate_register(
 
     geoms = _digest.normal_geometry(np.asarray(alloc.geometry.array, dtype=object))
     rows = []
+    vil_rows = vil.to_dict("index") if vil.index.is_unique else None  # dict lookups, not a pandas .loc per row
     for i, r in enumerate(alloc.itertuples(index=False)):
         g = geoms[i]
-        v = vil.loc[r.village_id]
+        v = vil_rows[r.village_id] if vil_rows is not None else vil.loc[r.village_id]
         area = int(round(float(shapely.area(alloc.geometry.iloc[i]))))
         content = {
             "certificate_no": str(r.certificate_no), "household_id": r.household_id,
@@ -495,13 +498,20 @@ def _records(reg: Any, context: Any) -> list[dict[str, Any]]:
     reps = shapely.point_on_surface(cgeoms)
     recs = []
     cols = [c for c in reg.columns if c != reg.geometry.name]
+    drawn: dict[int, tuple] = {}  # context parcel → what the sketches draw of it (made once, shared)
     for i, row in enumerate(reg[cols].to_dict("records")):
         g = geoms[i]
         minx, miny, maxx, maxy = g.bounds
         pad = max(maxx - minx, maxy - miny) * 0.9
         near = tree.query(shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad))
-        ctx = [(_rings(cgeoms[j]), str(short[j]), float(reps[j].x), float(reps[j].y))
-               for j in sorted(near) if cids[j] != row["parcel_id"]]
+        ctx = []
+        for j in sorted(near):
+            if cids[j] == row["parcel_id"]:
+                continue
+            item = drawn.get(j)
+            if item is None:
+                item = drawn[j] = (_rings(cgeoms[j]), str(short[j]), float(reps[j].x), float(reps[j].y))
+            ctx.append(item)
         row.update(rings=_rings(g), vertices=_vertices(g), bounds=(minx, miny, maxx, maxy), context=ctx)
         row["area_m2"] = int(row["area_m2"])
         recs.append(row)
@@ -549,7 +559,7 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
                       LanduseWarning, stacklevel=2)
     data = json.dumps({"format": "landuse-certificate/1", "certificates": embedded,
                        "source_sha256": first.get("source_sha256", "")}, sort_keys=True,
-                      ensure_ascii=False, indent=1).encode("utf-8")
+                      ensure_ascii=False).encode("utf-8")  # no indent: json's C encoder
     doc.attach(ATTACHMENT, data, description="canonical certificate content (landuse verify)")
     return doc.to_bytes()
 
@@ -646,6 +656,45 @@ def _init_worker(fonts: tuple[Any, Any]) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="landuse-parent-watch").start()
+
+
+def _warm_worker() -> int:
+    """Nothing but the worker's set-up (imports, fonts): done while the parent builds the register."""
+    from landuse import _cert_layout, _cert_seal  # noqa: F401 - imported for the first certificates
+
+    _fonts()[0].hb  # noqa: B018 - HarfBuzz font objects made now
+    _fonts()[1].hb  # noqa: B018
+    return os.getpid()
+
+
+class _WarmPool:
+    """A process pool started before the register is built, so that its workers import meanwhile.
+
+    :meth:`take` hands the pool over to the caller; a pool never taken (no file to
+    write, or an error while building the register) is shut down by :meth:`close`, at
+    the latest when this object is dropped.
+    """
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool: Any = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                             initializer=_init_worker, initargs=(_fonts(),))
+        for _ in range(workers):  # one task per worker: each submit starts a process
+            self.pool.submit(_warm_worker)
+
+    def take(self) -> Any:
+        pool, self.pool = self.pool, None
+        return pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int, str]:
@@ -824,6 +873,8 @@ def write_certificates(
             found = ", ".join(sorted(set(allocations["village_id"].astype(str)))[:10])
             raise SchemaError(f"no allocation in village {village!r}", column="village_id",
                               hint=f"use one of {found}")
+    # the worker processes start (and import) while this process builds and signs the register
+    early = _WarmPool(workers) if workers > 1 and len(alloc) > 1 else None
     reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
                           validity_years=validity_years, labels=lab, key=key, others=others)
     # a degenerate parcel (empty after snapping to 1 cm, or under 1 m²) fails alone, before it is issued
@@ -859,10 +910,10 @@ def write_certificates(
     # kept only if it was drawn from exactly this, not merely if its digest is unchanged
     from landuse import __version__
 
-    lab_json = json.dumps(lab, sort_keys=True, ensure_ascii=False)
+    head = json.dumps([__version__, json.dumps(lab, sort_keys=True, ensure_ascii=False)], ensure_ascii=False)
+    memo: dict[int, bytes] = {}
     for rel, rs in groups.items():
-        src = json.dumps([__version__, lab_json, rs], sort_keys=True, ensure_ascii=False, default=str)
-        source = hashlib.sha256(src.encode("utf-8")).hexdigest()
+        source = _source_sha256(head.encode("utf-8"), rs, memo)
         for r in rs:
             r["source_sha256"] = source
     known = _known_rows(out)
@@ -924,8 +975,9 @@ def write_certificates(
                 from concurrent.futures import ProcessPoolExecutor
 
                 fonts = _fonts()
-                pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                           initializer=_init_worker, initargs=(fonts,))
+                pool = early.take() if early is not None else ProcessPoolExecutor(
+                    max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                    initargs=(fonts,))
                 try:
                     for res in pool.map(_write_one, tasks, chunksize=max(1, min(32, len(tasks) // (8 * workers)))):
                         record(*res)
@@ -935,6 +987,8 @@ def write_certificates(
                     raise
                 pool.shutdown()
             else:
+                if early is not None:
+                    early.close()
                 for t in tasks:
                     record(*_write_one(t))
     finally:
@@ -978,6 +1032,27 @@ def write_certificates(
     return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
                              written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
                              sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+
+
+def _source_sha256(head: bytes, recs: list[dict[str, Any]], memo: dict[int, bytes]) -> str:
+    """SHA-256 of what a file is drawn from: *head* (version, labels), then each record as JSON.
+
+    A record is its fields without ``context``, then each neighbouring parcel it draws
+    (rings, label, label point) as JSON. Neighbouring parcels are shared between the
+    records of a batch (:func:`_records`), so each one's JSON is made once (*memo*, by
+    object id: the records keep them alive while the batch is planned). Concatenated
+    JSON values are self-delimiting, so the bytes hashed determine the records.
+    """
+    h = hashlib.sha256(head)
+    for r in recs:
+        h.update(json.dumps({k: v for k, v in r.items() if k != "context"}, sort_keys=True, ensure_ascii=False,
+                            default=str).encode("utf-8"))
+        for item in r.get("context", ()):
+            text = memo.get(id(item))
+            if text is None:
+                text = memo[id(item)] = json.dumps(item, ensure_ascii=False).encode("utf-8")
+            h.update(text)
+    return h.hexdigest()
 
 
 def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:

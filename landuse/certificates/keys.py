@@ -142,7 +142,7 @@ def _nfc(value: Any) -> Any:
     import unicodedata
 
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return value if value.isascii() else unicodedata.normalize("NFC", value)  # ASCII is NFC already
     if isinstance(value, (list, tuple)):
         return [_nfc(v) for v in value]
     if isinstance(value, dict):
