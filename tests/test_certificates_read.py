@@ -1,4 +1,4 @@
-"""Tests of the fast reader of landuse's own certificate PDFs (``landuse._pdf.read_own_attachment``).
+"""Tests of the fast reader of landuse's own certificate PDFs (``landuse.certificates._pdf.read_own_attachment``).
 
 The oracle is pypdf, a general PDF parser: for every file landuse writes, the fast
 reader must give pypdf's attachment bytes and page count; for every other file
@@ -20,7 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from landuse import _pdf, certificates, keys
+import landuse.certificates.issue
+from landuse import certificates
+from landuse.certificates import _pdf, keys
 from conftest import UTM47, X0, Y0
 
 ISSUE = dt.date(2026, 1, 15)
@@ -33,7 +35,7 @@ def _pypdf_view(data: bytes) -> tuple[bytes, int]:
 
 @pytest.fixture(scope="module")
 def fonts():
-    return certificates._fonts()
+    return certificates.issue._fonts()
 
 
 def _doc(fonts, pages: int, payload: bytes) -> bytes:
@@ -122,7 +124,7 @@ def signed(tmp_path_factory):
 def test_fast_path_verifies_and_pypdf_agrees(signed, monkeypatch):
     res, register = signed
     data = res.files[0].read_bytes()
-    assert _pdf.read_own_attachment(data, certificates.ATTACHMENT) == _pypdf_view(data)
+    assert _pdf.read_own_attachment(data, certificates.issue.ATTACHMENT) == _pypdf_view(data)
     fast = certificates.verify_certificate(res.files[0], register=register, check_qr=False, check_text=True)
     monkeypatch.setattr(_pdf, "read_own_attachment", lambda data, name: None)  # force pypdf
     slow = certificates.verify_certificate(res.files[0], register=register, check_qr=False, check_text=True)
@@ -137,7 +139,7 @@ def test_a_flipped_byte_outside_the_attachment_still_fails(signed, tmp_path):
     data[i] = ord("L")
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(bytes(data))
-    assert _pdf.read_own_attachment(bytes(data), certificates.ATTACHMENT) is not None
+    assert _pdf.read_own_attachment(bytes(data), certificates.issue.ATTACHMENT) is not None
     v = certificates.verify_certificate(bad, register=register, check_qr=False, check_text=False)
     assert v.status == "INVALID" and "pdf_sha256" in v.fields
 
@@ -149,7 +151,7 @@ def test_pades_signed_certificate_verifies_through_pypdf(tmp_path):
                                           issue_date=ISSUE, key_file=info.private_path,
                                           register=tmp_path / "register.gpkg", pades=True)
     data = res.files[0].read_bytes()
-    assert _pdf.read_own_attachment(data, certificates.ATTACHMENT) is None  # incremental update: pypdf reads it
+    assert _pdf.read_own_attachment(data, certificates.issue.ATTACHMENT) is None  # incremental update: pypdf reads it
     v = certificates.verify_certificate(res.files[0], register=tmp_path / "register.gpkg", check_qr=False,
                                         check_text=False)
     assert v.status == "VALID", str(v)

@@ -171,13 +171,13 @@ class _OwnPdf:
 def _embedded(path: Path, data: bytes | None = None) -> tuple[list[dict[str, Any]], Any]:
     """The embedded certificates and a reader of the PDF (*data*: its bytes, if read already).
 
-    A file as landuse writes it is read by :func:`landuse._pdf.read_own_attachment`
+    A file as landuse writes it is read by :func:`landuse.certificates._pdf.read_own_attachment`
     (a fraction of a millisecond); any other file (PAdES-signed, re-saved, scanned,
     damaged) by pypdf.
     """
     import pypdf
 
-    from landuse import _pdf
+    from landuse.certificates import _pdf
 
     own = _pdf.read_own_attachment(data, "certificate.json") if data is not None else None
     if own is not None:

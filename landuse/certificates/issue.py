@@ -660,7 +660,8 @@ def _init_worker(fonts: tuple[Any, Any]) -> None:
 
 def _warm_worker() -> int:
     """Nothing but the worker's set-up (imports, fonts): done while the parent builds the register."""
-    from landuse import _cert_layout, _cert_seal  # noqa: F401 - imported for the first certificates
+    from landuse.certificates import _layout as _cert_layout  # noqa: F401 - imported for the first certificates
+    from landuse.certificates import _seal as _cert_seal
 
     _fonts()[0].hb  # noqa: B018 - HarfBuzz font objects made now
     _fonts()[1].hb  # noqa: B018
