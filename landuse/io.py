@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from landuse import _validate
-from landuse.errors import DataReadError, OutputExistsError, SchemaError
-from landuse.raster import Raster
+from landuse.errors import DataReadError, LanduseWarning, OutputExistsError, SchemaError
+from landuse.raster import Raster, read_raster
 
 __all__ = [
     "ALIASES",
@@ -156,14 +156,7 @@ def _as_id(values: pd.Series) -> pd.Series:
 
 
 def _check_exists(path: Path, what: str) -> None:
-    if not path.exists():
-        raise DataReadError(
-            f"{what} file not found",
-            source=str(path),
-            hint="check the path (relative paths start from the current folder)",
-        )
-    if path.is_file() and path.stat().st_size == 0:
-        raise DataReadError(f"the {what} file is empty", source=str(path), hint="re-export the file")
+    _validate.require_file(path, what=what)
 
 
 def read_vector(path: str | os.PathLike, *, layer: str | int | None = None, what: str = "vector") -> Any:
@@ -204,8 +197,6 @@ def _drop_z(gdf: Any, path: Path) -> Any:
     import warnings
 
     import shapely
-
-    from landuse.errors import LanduseWarning
 
     if gdf.geometry.name not in gdf.columns or not len(gdf):
         return gdf
@@ -417,32 +408,6 @@ def read_climate(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFr
         df = df.drop(columns="_month_label")
     df["month"] = df["month"].astype(int)
     return df.set_index("month", drop=False).sort_index()
-
-
-def read_raster(path: str | os.PathLike, *, band: int = 1) -> Raster:
-    """Read one band of a GeoTIFF (or any GDAL raster) into a :class:`~landuse.raster.Raster`."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
-
-    path = Path(path)
-    _check_exists(path, "raster")
-    try:
-        with rasterio.open(path) as ds:
-            if band < 1 or band > ds.count:
-                raise DataReadError(
-                    f"band {band} requested but the raster has {ds.count} band(s)",
-                    source=str(path), hint=f"use band 1..{ds.count}",
-                )
-            data = ds.read(band)
-            return Raster(data, ds.transform, ds.crs, ds.nodata, path.name)
-    except DataReadError:
-        raise
-    except (RasterioIOError, Exception) as exc:
-        raise DataReadError(
-            f"cannot read the raster: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-            source=str(path),
-            hint="the file may be truncated, corrupt or not a raster; re-export it as GeoTIFF",
-        ) from exc
 
 
 # -- writers ---------------------------------------------------------------------------

@@ -72,7 +72,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numba
@@ -81,7 +80,8 @@ import pandas as pd
 
 from landuse import _validate
 from landuse.errors import CRSError, GeometryError, LanduseWarning, RasterError, SchemaError
-from landuse.raster import Raster
+from landuse._validate.dem import check_dem
+from landuse.raster import Raster, as_raster, read_dem
 from landuse.allocation.subdivision import subdivide
 
 __all__ = ["parcel_metrics", "subdivide", "threshold_column"]
@@ -292,50 +292,14 @@ def _raster_stats(parcels: Any, dem: Raster, slope: Raster | None,
 
 
 def _read_dem(dem: Any, parcels: Any) -> Raster:
-    """The DEM, or for a file / rasterio dataset only the window around the parcels.
+    """The DEM, for a file / rasterio dataset only the window around the parcels.
 
     The window is the parcels' bounding box plus two cells on every side, so slopes of all
     covered cells see their true neighbours; a village's parcels on a province-wide DEM
     read only the village's part of it.
     """
-    import os
-
-    import rasterio
-    from affine import Affine
-    from rasterio.windows import Window, WindowError, from_bounds
-
-    is_path = isinstance(dem, (str, os.PathLike))
-    is_dataset = hasattr(dem, "read") and hasattr(dem, "transform") and hasattr(dem, "width")
-    if not (is_path or is_dataset) or len(parcels) == 0:
-        return Raster.from_any(dem)
-    if is_path:
-        from landuse.io import _check_exists
-
-        _check_exists(Path(dem), "raster")
-        try:
-            ds = rasterio.open(dem)
-        except Exception:  # noqa: BLE001 - let read_raster produce the uniform error
-            return Raster.from_any(dem)
-    else:
-        ds = dem
-    try:
-        t = ds.transform
-        if abs(t.b) > 1e-12 or abs(t.d) > 1e-12:
-            return Raster.from_any(ds)
-        win = from_bounds(*parcels.total_bounds, transform=t)
-        win = win.round_offsets(op="floor").round_lengths(op="ceil")
-        win = Window(win.col_off - 2, win.row_off - 2, win.width + 5, win.height + 5)
-        try:
-            win = win.intersection(Window(0, 0, ds.width, ds.height))
-        except WindowError:
-            return Raster.from_any(ds)  # no overlap at all: statistics are NaN anyway
-        win = Window(int(win.col_off), int(win.row_off), int(win.width), int(win.height))
-        name = Path(dem).name if is_path else getattr(ds, "name", None)
-        wt = Affine(t.a, 0.0, t.c + win.col_off * t.a, 0.0, t.e, t.f + win.row_off * t.e)
-        return Raster(ds.read(1, window=win), wt, ds.crs, ds.nodata, name)
-    finally:
-        if is_path:
-            ds.close()
+    bounds = tuple(parcels.total_bounds) if len(parcels) else None
+    return check_dem(read_dem(dem, bounds=bounds, buffer_cells=2), need_data=False)
 
 
 def _village_centres(villages: Any, parcels: Any, layer: str) -> Any:
@@ -450,14 +414,14 @@ def parcel_metrics(
     layer = _validate.layer_name(parcels, "parcels")
     _check_parcels(parcels, layer)
     thresholds = _check_thresholds(slope_thresholds_pct)
-    dem_r = _read_dem(dem, parcels) if slope is None else Raster.from_any(dem)
-    if dem_r.crs is None:
-        raise CRSError("the DEM has no CRS", source=dem_r.source or "DEM",
-                       hint=f"assign the parcels' CRS ({parcels.crs.to_string()}) to it")
+    if slope is None:
+        dem_r = _read_dem(dem, parcels)
+    else:
+        dem_r = check_dem(read_dem(dem), need_data=False)
     _validate.require_same_crs({layer: parcels, "DEM": dem_r})
     slope_r = None
     if slope is not None:
-        slope_r = Raster.from_any(slope)
+        slope_r = as_raster(slope)
         if slope_r.shape != dem_r.shape or not slope_r.transform.almost_equals(dem_r.transform):
             raise RasterError("the slope raster is not on the DEM's grid", source="slope",
                               hint="compute it with landuse.terrain.slope(dem) "

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +92,10 @@ from landuse.schemes._files import (
     read_schemes,
     schemes_from_dict,
 )
-from landuse.errors import IrrigationError, LanduseWarning, RuleError
+from landuse import _validate
+from landuse._validate.dem import check_dem
+from landuse.errors import IrrigationError, LanduseError, LanduseWarning, RuleError
+from landuse.raster import read_dem
 
 __all__ = [
     "OPTIONAL_KEYS",
@@ -173,11 +177,9 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
 
     Returns the area [km²], where it came from, and the catchment polygon (GeoDataFrame) or None.
     """
-    from landuse.errors import LanduseError
-
     if dem is not None:
         try:
-            from landuse.terrain.hydrology import catchment
+            from landuse.terrain.hydrology import catchment  # deferred: imports numba and pyflwdir
         except ImportError:
             catchment = None
         if catchment is not None:
@@ -512,14 +514,9 @@ def size_scheme(
     IrrigationError
         The intake is off the DEM or on nodata; impossible climate values.
     """
-    from types import SimpleNamespace
-
-    from landuse import _validate
-    from landuse.raster import Raster
-
     notes: list[str] = []
     if dem is not None:
-        dem = Raster.from_any(dem)
+        dem = check_dem(read_dem(dem))
     _validate.require_same_crs(
         {"scheme file": SimpleNamespace(crs=spec.crs), "dem": dem, "parcels": parcels}
     )

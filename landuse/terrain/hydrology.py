@@ -90,7 +90,8 @@ import numpy as np
 
 from landuse import _validate
 from landuse.errors import RasterError
-from landuse.raster import Raster
+from landuse._validate.dem import check_dem
+from landuse.raster import Raster, read_dem
 
 __all__ = [
     "FlowGrid",
@@ -230,24 +231,7 @@ def _fill_along_tree(z, idxs_ds, seq):
 
 
 def _coerce_dem(dem: Any) -> Raster:
-    r = Raster.from_any(dem)
-    src = r.source or "DEM"
-    r.require_projected()
-    if abs(r.transform.b) > 1e-12 or abs(r.transform.d) > 1e-12:
-        raise RasterError("the DEM grid is rotated or sheared", source=src,
-                          hint="warp it to a north-up grid first (gdalwarp)")
-    if r.data.size == 0 or not r.valid.any():
-        raise RasterError("the DEM has no valid cells (all nodata)", source=src,
-                          hint="check the nodata value and the file")
-    if min(r.shape) < MIN_DEM_CELLS:
-        raise RasterError(f"the DEM has only {r.shape[0]} x {r.shape[1]} cells; flow routing needs "
-                          f"at least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}", source=src,
-                          hint="use a DEM covering the villages with a margin (e.g. 20 m cells)")
-    return r
-
-
-#: Fewest rows and columns of a DEM for flow routing (a cell and its 8 neighbours).
-MIN_DEM_CELLS = 3
+    return check_dem(read_dem(dem))
 
 
 _RASTER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

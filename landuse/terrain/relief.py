@@ -87,7 +87,8 @@ import numpy as np
 
 from landuse import _validate
 from landuse.errors import CRSError, DataReadError, RasterError
-from landuse.raster import Raster
+from landuse._validate.dem import check_dem
+from landuse.raster import Raster, read_dem
 
 __all__ = [
     "aspect",
@@ -289,17 +290,6 @@ def _cell_sizes_m(transform: Any, crs: Any, rows: np.ndarray, *,
     return np.full(n, rx * factor, dtype=np.float64), np.full(n, ry * factor, dtype=np.float64)
 
 
-def _check_dem(r: Raster) -> str:
-    src = r.source or "DEM"
-    if r.data.size == 0:
-        raise RasterError("the DEM has no cells", source=src, hint="check the file")
-    dtype = r.data.dtype
-    if not (np.issubdtype(dtype, np.number) and not np.issubdtype(dtype, np.complexfloating)):
-        raise RasterError(f"the DEM has non-numeric dtype {r.data.dtype}", source=src,
-                          hint="pass elevations in metres")
-    return src
-
-
 def _run(z: np.ndarray, row0: int, row1: int, ew: np.ndarray, ns: np.ndarray, mode: int,
          compute_edges: bool, params: tuple[float, float, float, float]) -> np.ndarray:
     out = np.empty((row1 - row0, z.shape[1]), dtype=np.float32)
@@ -341,8 +331,8 @@ def _params(mode: int, *, flat_value: float = np.nan, azimuth_deg: float = 315.0
 
 
 def _compute(dem: Any, mode: int, *, compute_edges: bool, params) -> Raster:
-    r = Raster.from_any(dem)
-    src = _check_dem(r)
+    r = check_dem(read_dem(dem), projected=False, need_data=False)
+    src = r.source or "DEM"
     z = _as_float32_nan(r.data, r.nodata)
     nr = z.shape[0]
     ew, ns = _cell_sizes_m(r.transform, r.crs, np.arange(nr, dtype=np.float64), source=src)
@@ -358,8 +348,8 @@ def _slope_pct_at(dem: Any, flat_idx: np.ndarray, *, compute_edges: bool = True)
     Same numbers as :func:`slope` with ``units="percent"`` at those cells, computed without
     building the whole slope raster (used by :func:`landuse.parcels.parcel_metrics`).
     """
-    r = Raster.from_any(dem)
-    src = _check_dem(r)
+    r = check_dem(read_dem(dem), projected=False, need_data=False)
+    src = r.source or "DEM"
     z = _as_float32_nan(r.data, r.nodata)
     ew, ns = _cell_sizes_m(r.transform, r.crs, np.arange(z.shape[0], dtype=np.float64), source=src)
     idx = np.ascontiguousarray(flat_idx, dtype=np.int64)

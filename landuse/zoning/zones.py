@@ -101,7 +101,7 @@ from landuse.errors import (
     RuleError,
     SchemaError,
 )
-from landuse.raster import Raster
+from landuse.raster import Raster, as_raster
 
 __all__ = [
     "SUITABILITY_CLASSES",
@@ -715,7 +715,7 @@ def suitability(
     for lim in limits:
         if lim.factor == "slope_pct":
             if slope is not None:
-                sl = Raster.from_any(slope)
+                sl = as_raster(slope)
                 if sl.shape != dem_r.shape:
                     raise RasterError(f"the slope grid {sl.shape} differs from the DEM grid "
                                       f"{dem_r.shape}", source="slope",
