@@ -79,8 +79,9 @@ import numpy as np
 import pandas as pd
 
 from landuse import _validate
-from landuse.errors import CRSError, GeometryError, LanduseWarning, RasterError, SchemaError
+from landuse.errors import LanduseWarning, RasterError, SchemaError
 from landuse._validate.dem import check_dem
+from landuse._validate.parcels import check_parcels
 from landuse.raster import Raster, as_raster, read_dem
 from landuse.allocation.subdivision import subdivide
 
@@ -110,14 +111,6 @@ def _check_thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
         raise SchemaError(f"slope_thresholds_pct={thresholds!r} has duplicates",
                           hint="list each once")
     return out
-
-
-def _check_parcels(parcels: Any, layer: str) -> None:
-    _validate.require_geodataframe(parcels, layer=layer)
-    _validate.require_projected(parcels, layer=layer)
-    idc = "parcel_id" if "parcel_id" in parcels.columns else None
-    _validate.require_geom_types(parcels, ("Polygon", "MultiPolygon"), layer=layer, id_column=idc)
-    _validate.require_valid_geometries(parcels, layer=layer, id_column=idc)
 
 
 class _WkbFeatureSource:
@@ -411,8 +404,9 @@ def parcel_metrics(
     See the module docstring for the weighting; results equal ``exactextract``'s
     ``mean``, ``median``, ``quantile(q=0.9)`` and ``max`` on the same rasters.
     """
-    layer = _validate.layer_name(parcels, "parcels")
-    _check_parcels(parcels, layer)
+    # parcel_id is optional here; when present it names the parcels and must be unique
+    layer = check_parcels(parcels, id_column="parcel_id" if "parcel_id" in getattr(parcels, "columns", ())
+                          else None)
     thresholds = _check_thresholds(slope_thresholds_pct)
     if slope is None:
         dem_r = _read_dem(dem, parcels)

@@ -131,7 +131,8 @@ import numpy as np
 import pandas as pd
 
 from landuse.allocation._inputs import ZONE_LAND_TYPES, _Inputs, _prepare, _subproblems, zone_compatible
-from landuse.allocation._model import Solution, Subproblem, solve_heuristic, solve_mip
+from landuse.allocation._model import (USEFUL_ROOTS, Solution, Subproblem, presolve, root_seconds,
+                                       solve_heuristic, solve_mip)
 from landuse.errors import AllocationError, LanduseWarning, SchemaError
 
 __all__ = ["LAND_TYPE_CODES", "ZONE_LAND_TYPES", "AllocationResult", "allocate", "equity", "gini",
@@ -328,8 +329,6 @@ def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_
     thus solved first and fully; a subproblem whose root nodes the rest of the
     budget cannot pay for keeps the heuristic (and the swaps) and reports its gap.
     """
-    from landuse.allocation._model import USEFUL_ROOTS, presolve, root_seconds
-
     def run(i: int, budget: float, start) -> Solution:
         sp = sps[i]
         if sp.n_pairs == 0:

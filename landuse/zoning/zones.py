@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 import landuse._validate as _validate
+from landuse._validate.parcels import check_parcels
 from landuse.zoning._grid import (
     _coerce_dem,
     _extend_grid,
@@ -740,21 +741,6 @@ def suitability(
     return Raster(cls, dem_r.transform, dem_r.crs, 0, f"suitability_{land_use}")
 
 
-def _check_parcels(parcels: Any, *, need_land_type: bool = True) -> str:
-    name = _validate.layer_name(parcels, "parcels")
-    _validate.require_geodataframe(parcels, layer=name)
-    cols = ["parcel_id", "land_type"] if need_land_type else ["parcel_id"]
-    _validate.require_columns(parcels, cols, layer=name)
-    _validate.require_projected(parcels, layer=name)
-    _validate.require_unique(parcels, "parcel_id", layer=name)
-    _validate.require_geom_types(parcels, ("Polygon", "MultiPolygon"), layer=name,
-                                 id_column="parcel_id")
-    if need_land_type:
-        _validate.require_vocabulary(parcels, "land_type", _validate.LAND_TYPES, layer=name,
-                                     id_column="parcel_id")
-    return name
-
-
 def parcel_suitability(
     parcels: Any,
     dem: Any,
@@ -803,7 +789,7 @@ def parcel_suitability(
     ['S2', 'S3', 'S2']
     """
     rs = load_rules(rules)
-    name = _check_parcels(parcels)
+    name = check_parcels(parcels, id_column="parcel_id", land_types=True)
     dem_r = _coerce_dem(dem)
     _validate.require_same_crs({"dem": dem_r, name: parcels})
     uses = list(rs.suitability) if land_uses is None else list(land_uses)
@@ -895,7 +881,7 @@ def parcel_zones(
     import shapely
 
     rs = load_rules(rules)
-    pname = _check_parcels(parcels)
+    pname = check_parcels(parcels, id_column="parcel_id", land_types=True)
     zname = _validate.layer_name(zones, "zones")
     _validate.require_geodataframe(zones, layer=zname)
     _validate.require_columns(zones, ["zone"], layer=zname)
