@@ -84,6 +84,7 @@ from landuse._validate.dem import check_dem
 from landuse._validate.parcels import check_parcels
 from landuse.raster import Raster, as_raster, read_dem
 from landuse.allocation.subdivision import subdivide
+from landuse.terrain.relief import slope_pct_at
 
 __all__ = ["parcel_metrics", "subdivide", "threshold_column"]
 
@@ -245,8 +246,6 @@ def _group_stats(starts, ends, values, weights, qs):
 def _raster_stats(parcels: Any, dem: Raster, slope: Raster | None,
                   thresholds: tuple[float, ...]) -> pd.DataFrame:
     """Coverage-weighted statistics, one row per parcel in order (see the module notes)."""
-    from landuse.terrain import relief as terrain
-
     n = len(parcels)
     group, cell, cover = _coverage(parcels.geometry.to_numpy(), dem)
     counts = np.bincount(group, minlength=n)
@@ -264,7 +263,7 @@ def _raster_stats(parcels: Any, dem: Raster, slope: Raster | None,
                                 minlength=n) / w_e
     # slope, only at the covered cells
     if slope is None:
-        pct = terrain._slope_pct_at(dem, cell, compute_edges=True)
+        pct = slope_pct_at(dem, cell, compute_edges=True)
         deg = np.degrees(np.arctan(pct / 100.0))
     else:
         deg = slope.data.ravel()[cell].astype(np.float64)

@@ -28,10 +28,12 @@ upland: 0.7 ha/LU x 2 LU x 3 rotation plots = 4.2 ha
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +43,8 @@ import numpy as np
 import pandas as pd
 
 from landuse import _validate
-from landuse.errors import RuleError, SchemaError
+from landuse.errors import LanduseWarning, RuleError, SchemaError
+from landuse.fallow import FallowClasses, sustainable_fallow_years
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -317,19 +320,12 @@ def implied_fallow_years(rotation_plots: int, *, cropping_years: float = 1.0) ->
     >>> implied_fallow_years(3)
     2.0
     """
-    from landuse.fallow.rotation import sustainable_fallow_years
-
     return float(sustainable_fallow_years(float(rotation_plots), 1.0,
                                           cropping_years=cropping_years))
 
 
 def _warn_critical_fallow(rotation_plots: dict[str, int], source: str) -> None:
     """Warn when a rotation quota implies a fallow that landuse.fallow classes as critical."""
-    import warnings
-
-    from landuse.errors import LanduseWarning
-    from landuse.fallow.rotation import FallowClasses
-
     limit = FallowClasses().critical_max
     for t, n in rotation_plots.items():
         if n > 1 and implied_fallow_years(n) <= limit:
@@ -547,11 +543,6 @@ def entitlements(households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame
     prio = pd.Series("", index=households.index, dtype=object)
     for g in r.priority_groups:
         if g.column not in households.columns:
-            import difflib
-            import warnings
-
-            from landuse.errors import LanduseWarning
-
             lower = {str(c).lower(): str(c) for c in households.columns}
             near = difflib.get_close_matches(g.column.lower(), list(lower), n=1, cutoff=0.75)
             also = f"; did you mean {lower[near[0]]!r}?" if near else ""

@@ -42,7 +42,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from landuse import _validate
-from landuse.errors import GeometryError, SchemaError
+from landuse.errors import CRSError, GeometryError, SchemaError
 
 __all__ = ["subdivide"]
 
@@ -184,8 +184,6 @@ def _block_geometry(block: Any, crs: Any) -> tuple[BaseGeometry, Any, str]:
 
 
 def _crs_error(layer: str, msg: str) -> Exception:
-    from landuse.errors import CRSError
-
     return CRSError(msg, source=layer, hint="reproject with landuse.crs.to_projected, or pass crs='EPSG:32647'")
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from landuse._validate import check_day_of_year as _check_doy
 from landuse._validate import check_latitude as _check_lat
+from landuse._validate import check_option
 from landuse._validate import check_physical_range as _check_range
 from landuse._validate import check_tmin_tmax as _check_temperatures
 from landuse.errors import IrrigationError
@@ -648,8 +649,6 @@ def net_longwave_radiation_mj_m2_day(
 
 
 def _rs_rso_limits(rs_rso_bound: str) -> tuple[float, float]:
-    from landuse._validate import check_option
-
     check_option(rs_rso_bound, tuple(RS_RSO_BOUNDS), name="rs_rso_bound")
     return RS_RSO_BOUNDS[rs_rso_bound]
 

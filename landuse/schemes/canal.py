@@ -44,6 +44,7 @@ import numpy as np
 
 from landuse.irrigation._fao56 import _a, _like
 from landuse._validate import check_lower_bound as _check
+from landuse._validate import check_option
 from landuse.errors import IrrigationError
 
 __all__ = [
@@ -517,8 +518,6 @@ def design_canal(
     >>> d.ok, d.bed_width_m, round(d.depth_m, 3), d.freeboard_m
     (True, 0.2, 0.238, 0.3)
     """
-    from landuse._validate import check_option
-
     check_option(soil, tuple(SOIL_CANAL_LIMITS), name="soil")
     _check("q_m3_s", q_m3_s, 0.0, hint="the design discharge must be positive")
     _check("n", n, 0.0)

@@ -179,7 +179,7 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
     """
     if dem is not None:
         try:
-            from landuse.terrain.hydrology import catchment  # deferred: imports numba and pyflwdir
+            from landuse.terrain.hydrology import catchment  # deferred: imports numba (flow routing)
         except ImportError:
             catchment = None
         if catchment is not None:

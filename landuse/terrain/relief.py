@@ -87,6 +87,7 @@ import numpy as np
 
 from landuse import _validate
 from landuse.errors import CRSError, DataReadError, RasterError
+from landuse.io import atomic_output
 from landuse._validate.dem import check_dem
 from landuse.raster import Raster, read_dem
 
@@ -97,6 +98,7 @@ __all__ = [
     "hillshade_file",
     "slope",
     "slope_file",
+    "slope_pct_at",
 ]
 
 _MODE_SLOPE_DEG, _MODE_SLOPE_PCT, _MODE_ASPECT, _MODE_HILLSHADE = 0, 1, 2, 3
@@ -342,11 +344,34 @@ def _compute(dem: Any, mode: int, *, compute_edges: bool, params) -> Raster:
     return Raster(out, r.transform, r.crs, nodata, r.source)
 
 
-def _slope_pct_at(dem: Any, flat_idx: np.ndarray, *, compute_edges: bool = True) -> np.ndarray:
-    """Slope [%] (float64) of the DEM at the given flat cell indices only (private).
+def slope_pct_at(dem: Any, flat_idx: np.ndarray, *, compute_edges: bool = True) -> np.ndarray:
+    """Slope of the DEM at some cells only. [%]
 
-    Same numbers as :func:`slope` with ``units="percent"`` at those cells, computed without
-    building the whole slope raster (used by :func:`landuse.parcels.parcel_metrics`).
+    Same numbers as :func:`slope` with ``units="percent"`` at those cells (Horn's
+    method, see :func:`slope`), computed without building the whole slope raster;
+    :func:`landuse.parcels.parcel_metrics` uses it for the cells its parcels cover.
+
+    Parameters
+    ----------
+    dem : path, rasterio dataset, Raster or tuple
+        Elevations [m]; read with :func:`landuse.raster.read_dem`.
+    flat_idx : numpy.ndarray of int
+        Cells as indices into the flattened grid (``row * columns + column``).
+    compute_edges : bool, default True
+        Slopes on the DEM's edge and next to nodata too (as :func:`slope`).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Slope at each index of *flat_idx*; NaN where it is undefined. [%]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> z = np.tile(np.arange(4.0) * 2.0, (4, 1)) + 300  # rises 2 m per 20 m cell eastward
+    >>> slope_pct_at((z, Affine(20, 0, 500000, 0, -20, 2300000), "EPSG:32647"), np.array([5]))
+    array([10.])
     """
     r = check_dem(read_dem(dem), projected=False, need_data=False)
     src = r.source or "DEM"
@@ -483,8 +508,6 @@ def _process_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, 
                   compute_edges: bool, overwrite: bool, window_rows: int) -> Path:
     import rasterio
     from rasterio.windows import Window
-
-    from landuse.io import atomic_output
 
     src_p = Path(src)
     if not src_p.exists():

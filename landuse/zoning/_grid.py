@@ -18,12 +18,11 @@ from landuse.zoning._rules import RuleSet
 from landuse.errors import RasterError
 from landuse._validate.dem import check_dem
 from landuse.raster import Raster, as_raster, read_dem
+from landuse.terrain.relief import slope
 
 
 def _slope_pct(dem: Raster) -> np.ndarray:
     """Slope [%] on the DEM grid (Horn 1981, :func:`landuse.terrain.slope`), NaN = nodata."""
-    from landuse.terrain.relief import slope
-
     return slope(dem, units="percent", compute_edges=True).as_float()
 
 

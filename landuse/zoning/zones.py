@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 import landuse._validate as _validate
+from landuse._validate import LAND_TYPES
 from landuse._validate.parcels import check_parcels
 from landuse.zoning._grid import (
     _coerce_dem,
@@ -103,6 +104,7 @@ from landuse.errors import (
     SchemaError,
 )
 from landuse.raster import Raster, as_raster
+from landuse.terrain.hydrology import streams as derive_streams
 
 __all__ = [
     "SUITABILITY_CLASSES",
@@ -227,8 +229,6 @@ class _Layers:
 
 
 def _rule_mask(rule: Rule, L: _Layers, win: tuple[slice, slice]) -> np.ndarray:
-    from landuse._validate import LAND_TYPES
-
     slope, elev = L.slope[win], L.elev[win]
     m = np.ones(slope.shape, bool)
     if rule.min_slope_pct is not None:
@@ -539,12 +539,7 @@ def _require_coverage(villages: Any, dem: Raster, layer: str) -> None:
 
 
 def _derive_streams(dem: Raster) -> Any:
-    try:
-        from landuse.terrain.hydrology import streams as derive
-    except ModuleNotFoundError as exc:  # pragma: no cover - hydrology is part of the package
-        raise RasterError("streams were not given and landuse.terrain.hydrology is not available",
-                          hint="pass streams=<GeoDataFrame of stream lines>") from exc
-    return derive(dem)
+    return derive_streams(dem)
 
 
 def _assemble(pieces: list[pd.DataFrame], rs: RuleSet, crs: Any) -> pd.DataFrame:
