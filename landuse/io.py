@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -39,6 +40,7 @@ from landuse.raster import Raster, read_raster
 
 __all__ = [
     "ALIASES",
+    "Record",
     "atomic_output",
     "escape_cell",
     "read_climate",
@@ -408,6 +410,22 @@ def read_climate(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFr
         df = df.drop(columns="_month_label")
     df["month"] = df["month"].astype(int)
     return df.set_index("month", drop=False).sort_index()
+
+
+# -- typed records ---------------------------------------------------------------------
+class Record(dict):  # type: ignore[type-arg]
+    """Base of typed results that writers serialise: a dataclass that is also its own dict.
+
+    Subclasses are frozen dataclasses (``@dataclass(frozen=True, eq=False)``); their
+    fields are read as attributes (``summary.area_ha``) and, in field order, as dict
+    items (``summary["area_ha"]``). Because a record *is* a dict, writers that turn it
+    into JSON, CSV or report rows produce the same bytes as for the plain dict it
+    replaces; ``dataclasses.asdict(record)`` gives the same items. Do not mutate the
+    items: the attributes would no longer agree.
+    """
+
+    def __post_init__(self) -> None:
+        dict.__init__(self, ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self)))  # type: ignore[arg-type]
 
 
 # -- writers ---------------------------------------------------------------------------

@@ -70,7 +70,6 @@ def test_missing_file_and_wrong_object():
     (_dem(np.full((5, 5), "a")), RasterError, "non-numeric"),
     (_dem(transform=Affine(20, 1, 0, 0, -20, 0)), RasterError, "rotated"),
     (_dem(transform=Affine(100, 0, 0, 0, -20, 0)), RasterError, "far from square"),
-    (_dem(np.full((2, 5), 300.0)), RasterError, f"at least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}"),
     (_dem(crs=None), CRSError, "the DEM has no CRS"),
     (_dem(crs="EPSG:4326", transform=Affine(0.001, 0, 101, 0, -0.001, 21)), CRSError, "geographic"),
     (_dem(np.full((5, 5), -9999.0)), RasterError, "all nodata|-9999, a usual fill value"),
@@ -89,6 +88,14 @@ def test_rules_relaxed_for_relief_only_where_documented():
     assert check_dem(empty, need_data=False) is empty
     with pytest.raises(RasterError, match="rotated"):  # grid rules are never relaxed
         check_dem(_dem(transform=Affine(20, 1, 0, 0, -20, 0)), projected=False)
+
+
+def test_size_rule_only_for_flow_routing():
+    small = _dem(np.full((2, 5), 300.0))
+    assert check_dem(small) is small  # slopes and statistics work on any grid
+    with pytest.raises(RasterError, match=f"flow routing needs at least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}"):
+        check_dem(small, flow_routing=True)
+    check_dem(_dem(np.full((3, 3), 300.0)), flow_routing=True)
 
 
 def test_plausible_range_edges_pass():

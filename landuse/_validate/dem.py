@@ -7,7 +7,9 @@ and checks it here with :func:`check_dem`. The rules, in the order they are chec
 2. it is north-up (no rotation or shear) with positive cell sizes;
 3. the cells are square-ish: the longer side at most :data:`MAX_CELL_ASPECT` times the
    shorter;
-4. it has at least :data:`MIN_DEM_CELLS` rows and columns (a cell and its 8 neighbours);
+4. for flow routing (``flow_routing=True``: streams, catchments, flow accumulation) it
+   has at least :data:`MIN_DEM_CELLS` rows and columns (a cell and its 8 neighbours);
+   slopes and statistics work on any grid;
 5. the CRS is projected in metres (``projected=True``; slope, aspect and hillshade also
    accept a geographic or missing CRS because they convert cell sizes to metres
    themselves);
@@ -35,7 +37,7 @@ __all__ = [
     "check_dem",
 ]
 
-#: Fewest rows and columns of a DEM (a cell and its 8 neighbours, for slopes and flow).
+#: Fewest rows and columns of a DEM for flow routing (a cell and its 8 neighbours).
 MIN_DEM_CELLS = 3
 #: Largest ratio of a cell's long side to its short side (in CRS units). [-]
 MAX_CELL_ASPECT = 4.0
@@ -47,7 +49,7 @@ NODATA_CANDIDATES = (-9999.0, -32768.0, -32767.0, -3.4028234663852886e38, 3.4028
 PLAUSIBLE_ELEVATION_M = (-500.0, 9000.0)
 
 
-def _check_grid(r: Raster, src: str) -> None:
+def _check_grid(r: Raster, src: str, *, flow_routing: bool) -> None:
     if r.data.size == 0:
         raise RasterError("the DEM has no cells", source=src, hint="check the file")
     dtype = r.data.dtype
@@ -65,9 +67,9 @@ def _check_grid(r: Raster, src: str) -> None:
     if max(rx, ry) > MAX_CELL_ASPECT * min(rx, ry):
         raise RasterError(f"the DEM cells are {rx:g} x {ry:g}, far from square",
                           source=src, hint="resample it to square cells, e.g. gdalwarp -tr 20 20")
-    if min(r.shape) < MIN_DEM_CELLS:
-        raise RasterError(f"the DEM has only {r.shape[0]} x {r.shape[1]} cells; slopes and flow "
-                          f"routing need at least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}", source=src,
+    if flow_routing and min(r.shape) < MIN_DEM_CELLS:
+        raise RasterError(f"the DEM has only {r.shape[0]} x {r.shape[1]} cells; flow routing "
+                          f"needs at least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}", source=src,
                           hint="use a DEM covering the villages with a margin (e.g. 20 m cells)")
 
 
@@ -75,7 +77,7 @@ def _check_values(r: Raster, src: str, *, need_data: bool) -> None:
     valid = r.valid
     if not valid.any():
         if need_data:
-            raise RasterError("the DEM has no valid cells (all nodata)", source=src,
+            raise RasterError("the DEM has no valid cells (all cells are nodata)", source=src,
                               hint="check the nodata value and the file")
         return
     z = r.data[valid].astype(np.float64)
@@ -92,7 +94,8 @@ def _check_values(r: Raster, src: str, *, need_data: bool) -> None:
                           source=src, hint="give elevations in metres, with nodata declared")
 
 
-def check_dem(r: Raster, *, projected: bool = True, need_data: bool = True) -> Raster:
+def check_dem(r: Raster, *, projected: bool = True, need_data: bool = True,
+              flow_routing: bool = False) -> Raster:
     """Apply the DEM contract (see the module notes) and return *r* unchanged.
 
     Parameters
@@ -104,6 +107,8 @@ def check_dem(r: Raster, *, projected: bool = True, need_data: bool = True) -> R
         which convert geographic cell sizes to metres themselves.
     need_data : bool, default True
         Require at least one valid cell.
+    flow_routing : bool, default False
+        Require :data:`MIN_DEM_CELLS` rows and columns (for flow directions).
 
     Returns
     -------
@@ -118,7 +123,7 @@ def check_dem(r: Raster, *, projected: bool = True, need_data: bool = True) -> R
         ``projected=True`` and the CRS is missing or geographic.
     """
     src = r.source or "DEM"
-    _check_grid(r, src)
+    _check_grid(r, src, flow_routing=flow_routing)
     if projected:
         if r.crs is None:
             raise CRSError("the DEM has no CRS", source=src,

@@ -123,19 +123,21 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from landuse.allocation._inputs import ZONE_LAND_TYPES, _Inputs, _prepare, _subproblems, zone_compatible
+from landuse.allocation._results import AllocationMetrics
 from landuse.allocation._model import (USEFUL_ROOTS, Solution, Subproblem, presolve, root_seconds,
                                        solve_heuristic, solve_mip)
 from landuse.errors import AllocationError, LanduseWarning, SchemaError
 
-__all__ = ["LAND_TYPE_CODES", "ZONE_LAND_TYPES", "AllocationResult", "allocate", "equity", "gini",
+__all__ = ["LAND_TYPE_CODES", "ZONE_LAND_TYPES", "AllocationMetrics", "AllocationResult", "allocate", "equity", "gini",
            "greedy_baseline", "zone_compatible"]
 
 #: Land-type codes used in certificate numbers.
@@ -173,8 +175,8 @@ class AllocationResult:
         runtime and nodes.
     entitlements : DataFrame
         As returned by :func:`landuse.allocation.quotas.entitlements`.
-    metrics : dict
-        ``status``, ``mip_gap``, ``max_shortfall_ha``, ``max_relative_shortfall``,
+    metrics : AllocationMetrics
+        Typed figures, also readable as a mapping: ``status``, ``mip_gap``, ``max_shortfall_ha``, ``max_relative_shortfall``,
         ``total_shortfall_ha``, ``gini``, ``min_max_ratio``, ``runtime_s``,
         ``n_households``, ``n_parcels``, ``n_allocated``, ``allocated_ha``,
         ``n_subproblems``, ``method``, ``deterministic`` (False when the
@@ -189,10 +191,10 @@ class AllocationResult:
     shortfall: pd.DataFrame
     solver: pd.DataFrame
     entitlements: pd.DataFrame
-    metrics: dict = field(default_factory=dict)
+    metrics: AllocationMetrics | None = None
 
     def __repr__(self) -> str:
-        m = self.metrics
+        m: Mapping[str, Any] = self.metrics if self.metrics is not None else {}
         return (f"AllocationResult({m.get('method')}: {m.get('n_allocated')} of {m.get('n_parcels')} parcels "
                 f"to {m.get('n_households')} households, status={m.get('status')!r}, "
                 f"gap={m.get('mip_gap', float('nan')):.4g}, max shortfall {m.get('max_shortfall_ha', 0):.3f} ha, "
@@ -514,26 +516,26 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
         g = solver.loc[solver["stage"] == stage, "gap"]
         stage_gap[stage] = float(g.max()) if len(g) else (float("nan") if method == "greedy" else 0.0)
     short_rows = e["shortfall_ha"]
-    metrics = {
-        "method": method,
-        "status": status,
-        "mip_gap": float(gap),
-        "mip_gap_total_shortfall": stage_gap["total_shortfall_ha"],
-        "mip_gap_fragmentation": stage_gap["fragmentation"],
-        "max_shortfall_ha": round(float(short_rows.max()) if len(short_rows) else 0.0, 6),
-        "max_relative_shortfall": round(float(e["rel"].max()) if len(e) else 0.0, 6),
-        "total_shortfall_ha": round(float(short_rows.sum()), 6),
-        "gini": eq["gini"],
-        "min_max_ratio": eq["min_max_ratio"],
-        "gini_fulfilment": eq.get("gini_fulfilment", float("nan")),
-        "runtime_s": round(runtime_s, 3),
-        "n_households": inp.n_households,
-        "n_parcels": int(len(par)),
-        "n_allocated": int(has.sum()),
-        "allocated_ha": round(float(alloc["area_ha"].sum()), 6),
-        "n_subproblems": len(sols),
-        "deterministic": bool(all(sol.deterministic for _, sol in sols)),
-    }
+    metrics = AllocationMetrics(
+        method=method,
+        status=status,
+        mip_gap=float(gap),
+        mip_gap_total_shortfall=stage_gap["total_shortfall_ha"],
+        mip_gap_fragmentation=stage_gap["fragmentation"],
+        max_shortfall_ha=round(float(short_rows.max()) if len(short_rows) else 0.0, 6),
+        max_relative_shortfall=round(float(e["rel"].max()) if len(e) else 0.0, 6),
+        total_shortfall_ha=round(float(short_rows.sum()), 6),
+        gini=eq["gini"],
+        min_max_ratio=eq["min_max_ratio"],
+        gini_fulfilment=eq.get("gini_fulfilment", float("nan")),
+        runtime_s=round(runtime_s, 3),
+        n_households=inp.n_households,
+        n_parcels=int(len(par)),
+        n_allocated=int(has.sum()),
+        allocated_ha=round(float(alloc["area_ha"].sum()), 6),
+        n_subproblems=len(sols),
+        deterministic=bool(all(sol.deterministic for _, sol in sols)),
+    )
     return AllocationResult(allocations=allocations, households=summary, equity=eq, unallocated=unallocated,
                             shortfall=sf, solver=solver, entitlements=ent, metrics=metrics)
 

@@ -231,7 +231,7 @@ def _fill_along_tree(z, idxs_ds, seq):
 
 
 def _coerce_dem(dem: Any) -> Raster:
-    return check_dem(read_dem(dem))
+    return check_dem(read_dem(dem), flow_routing=True)
 
 
 _RASTER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
