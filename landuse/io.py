@@ -413,7 +413,7 @@ def read_climate(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFr
 
 
 # -- typed records ---------------------------------------------------------------------
-class Record(dict):  # type: ignore[type-arg]
+class Record(dict):
     """Base of typed results that writers serialise: a dataclass that is also its own dict.
 
     Subclasses are frozen dataclasses (``@dataclass(frozen=True, eq=False)``); their

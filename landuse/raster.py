@@ -90,7 +90,8 @@ class Raster:
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, columns)."""
-        return self.data.shape  # type: ignore[return-value]
+        rows, cols = self.data.shape
+        return (rows, cols)
 
     @property
     def res(self) -> tuple[float, float]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -333,7 +334,7 @@ def _apply_bound(stage: dict, bound: float, proof: str) -> None:
     stage["gap"] = _gap(stage["objective"], stage["bound"])
 
 
-def _skipped(name: str, objective: float, x: np.ndarray) -> dict:
+def _skipped(name: str, objective: float, x: np.ndarray) -> dict[str, Any]:
     return {"stage": name, "status": "Not run (budget)", "objective": objective, "bound": float("nan"),
             "gap": float("inf"), "runtime_s": 0.0, "nodes": 0, "proof": "", "x": x}
 
@@ -390,24 +391,24 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float, start: Tig
     if tight is None:
         tight = presolve(sp, budget_s=0.5 * budget, mip_gap=mip_gap)
         used += tight.work_s
-    start = _columns_from_assign(sp, tight.assign)
+    x_start = _columns_from_assign(sp, tight.assign)
     zlb = tight.bound
     lp.col_lower_ = np.concatenate([np.zeros(lp.num_col_ - 1), [max(zlb - 1e-9, 0.0)]])
     h = new_highs(time_limit_s=guard.left_s(), mip_gap=mip_gap)
     h.passModel(lp)
     stages = []
     # stage 1: min z (skipped when the heuristic already meets the bound within the gap)
-    z_start = float(start[zc])
+    z_start = float(x_start[zc])
     b1 = 0.5 * (budget - used)
     if _gap(z_start, zlb) <= mip_gap or b1 < root:
-        r1 = {"stage": "max_relative_shortfall", "status": "Optimal" if _gap(z_start, zlb) <= mip_gap
+        r1: dict[str, Any] = {"stage": "max_relative_shortfall", "status": "Optimal" if _gap(z_start, zlb) <= mip_gap
               else "Not run (budget)", "objective": z_start, "bound": zlb, "gap": _gap(z_start, zlb),
-              "runtime_s": 0.0, "nodes": 0, "proof": tight.proof, "x": start}
+              "runtime_s": 0.0, "nodes": 0, "proof": tight.proof, "x": x_start}
     else:
-        r1 = _run_stage(h, "max_relative_shortfall", ncol, start, budget_s=b1, guard=guard)
+        r1 = _run_stage(h, "max_relative_shortfall", ncol, x_start, budget_s=b1, guard=guard)
         used += _stage_work(r1, ncol)
         if r1["x"] is None or not np.isfinite(r1["objective"]) or r1["objective"] > z_start:
-            r1["x"], r1["objective"] = start, z_start
+            r1["x"], r1["objective"] = x_start, z_start
         r1["proof"] = "HiGHS" if np.isfinite(r1["bound"]) and r1["bound"] > zlb else tight.proof
         r1["bound"] = max(r1["bound"], zlb) if np.isfinite(r1["bound"]) else zlb
         r1["gap"] = _gap(r1["objective"], r1["bound"])

@@ -42,7 +42,7 @@ class SchemeSummary(Record):
     design_month: int
     design_window: str
     design_window_days: int
-    design_decade: str
+    design_decade: int
     design_nir_mm_day: float
     design_gir_mm_day: float
     design_duty_l_s_ha: float

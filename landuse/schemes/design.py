@@ -184,7 +184,7 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
         try:
             from landuse.terrain.hydrology import catchment  # deferred: imports numba (flow routing)
         except ImportError:
-            catchment = None
+            catchment = None  # type: ignore[assignment]
         if catchment is not None:
             try:
                 basin = catchment(
@@ -308,7 +308,7 @@ def _wet_only(
     factor: np.ndarray,
 ) -> dict[str, Any]:
     """Design month, duty and servable area with the wet-season crop alone."""
-    wet = {
+    wet: dict[str, Any] = {
         "design_month": None,
         "duty_l_s_ha": None,
         "servable_area_ha": None,

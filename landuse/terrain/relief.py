@@ -427,9 +427,8 @@ def slope(dem: Any, *, units: str = "degrees", compute_edges: bool = False) -> R
     >>> round(float(s.data[1, 1]), 6)
     45.0
     """
-    mode = _UNITS.get(units)
-    if mode is None:
-        _validate.check_option(units, tuple(_UNITS), name="units")
+    _validate.check_option(units, tuple(_UNITS), name="units")
+    mode = _UNITS[units]
     return _compute(dem, mode, compute_edges=compute_edges, params=_params(mode))
 
 
@@ -603,9 +602,8 @@ def slope_file(src: str | os.PathLike, dst: str | os.PathLike, *, units: str = "
     pathlib.Path
         *dst*.
     """
-    mode = _UNITS.get(units)
-    if mode is None:
-        _validate.check_option(units, tuple(_UNITS), name="units")
+    _validate.check_option(units, tuple(_UNITS), name="units")
+    mode = _UNITS[units]
     return _process_file(src, dst, mode, params=_params(mode), compute_edges=compute_edges,
                          overwrite=overwrite, window_rows=window_rows)
 
