@@ -247,8 +247,8 @@ def _subproblems(inp: _Inputs) -> list[Subproblem]:
         # pairs: every household x every free parcel that fits its cap; plots left
         nh, npar = len(hids), len(free)
         if nh and npar:
-            hh_idx, pp_idx = np.meshgrid(np.arange(nh), np.arange(npar), indexing="ij")
-            hh_idx, pp_idx = hh_idx.ravel(), pp_idx.ravel()
+            hh_grid, pp_grid = np.meshgrid(np.arange(nh), np.arange(npar), indexing="ij")
+            hh_idx, pp_idx = hh_grid.ravel(), pp_grid.ravel()
             ok = (area[pp_idx] <= cap_free[hh_idx] + 1e-9) & (plots_free[hh_idx] > 0)
             hh_idx, pp_idx = hh_idx[ok], pp_idx[ok]
             anc = inp.anchors.loc[hids, ["ax", "ay"]].to_numpy(dtype=float)

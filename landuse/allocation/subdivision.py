@@ -146,6 +146,7 @@ def _recurse(piece: BaseGeometry, idx: list[int], targets: np.ndarray, out: dict
             best = (left, right, single)
         if single:
             break
+    assert best is not None  # the loop above runs at least once
     left, right, _ = best
     _recurse(left, idx[:k], targets, out, rel_tol)
     _recurse(right, idx[k:], targets, out, rel_tol)

@@ -199,7 +199,7 @@ def raw_lut(spec: StackSpec,
     lut[vals[ok].astype(np.int64)] = codes[ok]
     (nodata,) = nodatas
     usable = nodata is not None and not np.isnan(nodata)
-    if usable and 0 <= nodata < size and nodata == int(nodata):
+    if usable and nodata is not None and 0 <= nodata < size and nodata == int(nodata):
         lut[int(nodata)] = MISSING
     free = np.flatnonzero(lut == 255)
     if any(s is None for s in spec.sources):
@@ -380,6 +380,7 @@ def _run_threads(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int
         pending_write = None
         nxt = reader.submit(read, windows[0]) if windows else None
         for i, (row0, nrows) in enumerate(windows):
+            assert nxt is not None  # submitted for every window
             values, lut = nxt.result()
             nxt = reader.submit(read, windows[i + 1]) if i + 1 < len(windows) else None
             res = _block_kernel(values, lut, *opts, sources=names, row0=row0, threads=threads)

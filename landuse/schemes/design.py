@@ -575,6 +575,7 @@ def size_scheme(
 
     # source
     basin = None
+    cat_area: float | None
     if catchment_area_km2 is not None:
         cat_area, cat_src = float(catchment_area_km2), "given"
     else:
