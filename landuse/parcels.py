@@ -336,6 +336,44 @@ def _village_centres(villages: Any, parcels: Any, layer: str) -> Any:
                          crs=villages.crs)
 
 
+def _terrain_columns(parcels: Any, dem_r: Raster, slope_r: Raster | None, thresholds: tuple[float, ...],
+                     area: np.ndarray, layer: str) -> dict[str, np.ndarray]:
+    """Slope, elevation and DEM-cover columns of :func:`parcel_metrics`; warns for parcels without data."""
+    cols_out: dict[str, np.ndarray] = {}
+    if len(parcels):
+        stats = _raster_stats(parcels, dem_r, slope_r, thresholds)
+    else:
+        cols = ["elev_mean_m", "elev_count", "slope_mean_deg", "slope_median_deg", "slope_p90_deg",
+                "slope_max_deg", "slope_count", *(threshold_column(t) for t in thresholds)]
+        stats = pd.DataFrame({c: np.array([], dtype=float) for c in cols})
+    for col in ("slope_mean_deg", "slope_median_deg", "slope_p90_deg", "slope_max_deg"):
+        v = stats[col].to_numpy(dtype=float, copy=True)
+        v[stats["slope_count"].to_numpy() <= 0] = np.nan
+        cols_out[col] = v
+    for t in thresholds:
+        v = stats[threshold_column(t)].to_numpy(dtype=float, copy=True)
+        v[stats["slope_count"].to_numpy() <= 0] = np.nan
+        cols_out[threshold_column(t)] = v
+    elev = stats["elev_mean_m"].to_numpy(dtype=float, copy=True)
+    elev[stats["elev_count"].to_numpy() <= 0] = np.nan
+    cols_out["elev_mean_m"] = elev
+    cell_area = abs(dem_r.transform.a * dem_r.transform.e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        covered_m2 = stats["elev_count"].to_numpy(dtype=float) * cell_area
+        cols_out["dem_cover_share"] = np.clip(covered_m2 / area, 0, 1)
+
+    no_data = stats["slope_count"].to_numpy() <= 0
+    if no_data.any():
+        ids = (parcels["parcel_id"] if "parcel_id" in parcels else pd.Series(parcels.index))
+        first = ", ".join(map(str, ids.to_numpy()[no_data][:5]))
+        warnings.warn(
+            f"{layer}: {int(no_data.sum())} parcel(s) have no DEM cell with data (e.g. {first}); "
+            "their slope and elevation statistics are NaN. Fix: use a DEM covering the parcels",
+            LanduseWarning, stacklevel=3,
+        )
+    return cols_out
+
+
 def parcel_metrics(
     parcels: Any,
     dem: Any,
@@ -431,37 +469,7 @@ def parcel_metrics(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["compactness"] = np.where(perim > 0, 4.0 * np.pi * area / perim**2, np.nan)
 
-    if len(parcels):
-        stats = _raster_stats(parcels, dem_r, slope_r, thresholds)
-    else:
-        cols = ["elev_mean_m", "elev_count", "slope_mean_deg", "slope_median_deg", "slope_p90_deg",
-                "slope_max_deg", "slope_count", *(threshold_column(t) for t in thresholds)]
-        stats = pd.DataFrame({c: np.array([], dtype=float) for c in cols})
-    for col in ("slope_mean_deg", "slope_median_deg", "slope_p90_deg", "slope_max_deg"):
-        v = stats[col].to_numpy(dtype=float, copy=True)
-        v[stats["slope_count"].to_numpy() <= 0] = np.nan
-        out[col] = v
-    for t in thresholds:
-        v = stats[threshold_column(t)].to_numpy(dtype=float, copy=True)
-        v[stats["slope_count"].to_numpy() <= 0] = np.nan
-        out[threshold_column(t)] = v
-    elev = stats["elev_mean_m"].to_numpy(dtype=float, copy=True)
-    elev[stats["elev_count"].to_numpy() <= 0] = np.nan
-    out["elev_mean_m"] = elev
-    cell_area = abs(dem_r.transform.a * dem_r.transform.e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        covered_m2 = stats["elev_count"].to_numpy(dtype=float) * cell_area
-        out["dem_cover_share"] = np.clip(covered_m2 / area, 0, 1)
-
-    no_data = stats["slope_count"].to_numpy() <= 0
-    if no_data.any():
-        ids = (parcels["parcel_id"] if "parcel_id" in parcels else pd.Series(parcels.index))
-        first = ", ".join(map(str, ids.to_numpy()[no_data][:5]))
-        warnings.warn(
-            f"{layer}: {int(no_data.sum())} parcel(s) have no DEM cell with data (e.g. {first}); "
-            "their slope and elevation statistics are NaN. Fix: use a DEM covering the parcels",
-            LanduseWarning, stacklevel=2,
-        )
+    out.update(_terrain_columns(parcels, dem_r, slope_r, thresholds, area, layer))
 
     if streams is not None:
         _validate.require_geodataframe(streams, layer="streams")

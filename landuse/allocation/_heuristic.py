@@ -457,8 +457,17 @@ def _heuristic(sp: Subproblem, *, guard: Guard | None = None) -> tuple[np.ndarra
                 assign, z = hit, zh
             break
     assign = _swap_improve(sp, assign, guard=guard)
-    # fill: free parcels to the households still short (largest shortfall first);
-    # this only lowers shortfalls, so z does not rise
+    assign = _fill_free(sp, assign, order)
+    z = float(_relative_shortfall(sp, assign).max()) if nh else 0.0
+    return assign, z, time.perf_counter() - t0
+
+
+def _fill_free(sp: Subproblem, assign: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Give free parcels (in *order*) to the households still short, largest shortfall first.
+
+    This only lowers shortfalls, so z does not rise. *assign* is updated in place and returned.
+    """
+    nh, npar = len(sp.household_ids), len(sp.parcel_ids)
     got = np.zeros(nh)
     nplots = np.zeros(nh, dtype=np.int64)
     taken = assign >= 0
@@ -482,5 +491,4 @@ def _heuristic(sp: Subproblem, *, guard: Guard | None = None) -> tuple[np.ndarra
             assign[p] = best
             got[best] += sp.area[p]
             nplots[best] += 1
-    z = float(_relative_shortfall(sp, assign).max()) if nh else 0.0
-    return assign, z, time.perf_counter() - t0
+    return assign
