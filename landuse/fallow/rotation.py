@@ -638,6 +638,36 @@ def _spells_with_villages(histories: pd.DataFrame, villages: Any, other_as: str,
     return sp
 
 
+def _village_row(vid: Any, grp: pd.DataFrame, vc: pd.DataFrame, vs: pd.DataFrame, opts: Any) -> dict[str, Any]:
+    """One row of :func:`village_summary`: a village's plots *grp*, complete cycles *vc*, spells *vs*."""
+    known = vs[vs["start_known"]]
+    km = _surv.km_figures(known["duration_years"].to_numpy(), known["observed"].to_numpy(),
+                          restrict_years=opts.restrict_years, alpha=opts.alpha)
+    ref = km["mean_fallow_years"]
+    if not np.isfinite(ref):
+        ref = km["median_fallow_years"]
+    if not np.isfinite(ref):
+        eq = _surv.equal_followup_spells(known, opts.followup_years)
+        ref = float(eq["duration_years"].mean()) if len(eq) else np.nan
+    tr = _surv.aft_trend(known, opts, reference_years=ref)
+    counts = grp["status_class"].value_counts()
+    return {
+        "village_id": vid, "n_plots": len(grp), "n_cycles": len(vc),
+        "n_spells": km["n_spells"], "n_events": km["n_events"],
+        "n_left_censored": int((~vs["start_known"]).sum()),
+        **{k: km[k] for k in ("median_fallow_years", "median_fallow_years_lo",
+                              "median_fallow_years_hi", "mean_fallow_years",
+                              "mean_fallow_years_lo", "mean_fallow_years_hi")},
+        "mean_fallow_complete_cycles_years":
+            vc["fallow_years"].mean() if len(vc) else np.nan,
+        "mean_r_value_pct": grp["r_value_pct"].mean(),
+        **{f"n_{k}": int(counts.get(k, 0)) for k in ("critical", "short", "adequate", "long")},
+        **tr,
+        "shortening": tr["status"] == _surv.SHORTENING,
+        "fallow_trend_years_per_decade": tr["trend_yr_per_decade"],
+    }
+
+
 def village_summary(histories: pd.DataFrame, *, villages: Any = None,
                     classes: FallowClasses | None = None, other_as: str = "fallow",
                     alpha: float = 0.05, window_years: Any = None, min_drop_years: Any = None,
@@ -749,34 +779,7 @@ def village_summary(histories: pd.DataFrame, *, villages: Any = None,
     sp["village_id"] = vmap.reindex(sp["plot_id"].astype(str)).to_numpy()
     rows = []
     for vid, grp in summ.groupby("village_id", sort=True):
-        vc = cyc[cyc["village_id"] == vid]
-        vs = sp[sp["village_id"] == vid]
-        known = vs[vs["start_known"]]
-        km = _surv.km_figures(known["duration_years"].to_numpy(), known["observed"].to_numpy(),
-                              restrict_years=opts.restrict_years, alpha=opts.alpha)
-        ref = km["mean_fallow_years"]
-        if not np.isfinite(ref):
-            ref = km["median_fallow_years"]
-        if not np.isfinite(ref):
-            eq = _surv.equal_followup_spells(known, opts.followup_years)
-            ref = float(eq["duration_years"].mean()) if len(eq) else np.nan
-        tr = _surv.aft_trend(known, opts, reference_years=ref)
-        counts = grp["status_class"].value_counts()
-        rows.append({
-            "village_id": vid, "n_plots": len(grp), "n_cycles": len(vc),
-            "n_spells": km["n_spells"], "n_events": km["n_events"],
-            "n_left_censored": int((~vs["start_known"]).sum()),
-            **{k: km[k] for k in ("median_fallow_years", "median_fallow_years_lo",
-                                  "median_fallow_years_hi", "mean_fallow_years",
-                                  "mean_fallow_years_lo", "mean_fallow_years_hi")},
-            "mean_fallow_complete_cycles_years":
-                vc["fallow_years"].mean() if len(vc) else np.nan,
-            "mean_r_value_pct": grp["r_value_pct"].mean(),
-            **{f"n_{k}": int(counts.get(k, 0)) for k in ("critical", "short", "adequate", "long")},
-            **tr,
-            "shortening": tr["status"] == _surv.SHORTENING,
-            "fallow_trend_years_per_decade": tr["trend_yr_per_decade"],
-        })
+        rows.append(_village_row(vid, grp, cyc[cyc["village_id"] == vid], sp[sp["village_id"] == vid], opts))
     return pd.DataFrame(rows).set_index("village_id")
 
 
