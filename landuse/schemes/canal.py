@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from landuse.irrigation._fao56 import _a, _like
+from landuse._validate.numeric import as_float_array as _a
+from landuse._validate.numeric import like_inputs as _like
 from landuse._validate import check_lower_bound as _check
 from landuse._validate import check_option
 from landuse.errors import IrrigationError
