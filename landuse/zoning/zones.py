@@ -822,6 +822,44 @@ def parcel_suitability(
 # =========================================================================================
 # Parcels against zones
 # =========================================================================================
+def _conflicts(rs: RuleSet, land: np.ndarray, present: list[str], share: np.ndarray,
+               incompatible: np.ndarray, unzoned: np.ndarray,
+               mean_slope: np.ndarray) -> tuple[list[str | None], list[str | None], list[str | None]]:
+    """Severity, reason and action of each parcel's conflict (None where there is none)."""
+    med, high = rs.conflict_medium_share_pct, rs.conflict_high_share_pct
+    severity: list[str | None] = []
+    reasons: list[str | None] = []
+    actions: list[str | None] = []
+    for i, lt in enumerate(land):
+        sev: str | None = None
+        why: list[str] = []
+        act: list[str] = []
+        if incompatible[i] >= med and incompatible[i] > 0:
+            parts = [f"{z} ({share[i, j]:.0f} %)" for j, z in enumerate(present)
+                     if share[i, j] > 0 and lt not in rs.zones[z].allowed_land_types]
+            why.append(f"{incompatible[i]:.0f} % of this {lt} parcel lies in {', '.join(parts)}, "
+                       f"where {lt} is not allowed")
+            act.append("check the parcel boundary in the field; with the village land management "
+                       "committee either move the use out of the zone, change the land type, or "
+                       "revise the zoning")
+            sev = "high" if incompatible[i] >= high else "medium"
+        limit = rs.slope_limit_pct(lt)
+        if limit is not None and np.isfinite(mean_slope[i]) and mean_slope[i] > limit:
+            why.append(f"mean slope {mean_slope[i]:.1f} % exceeds the {lt} limit of {limit:g} %")
+            act.append("verify terracing or soil conservation, or reclassify the parcel to a "
+                       "land type allowed on this slope")
+            sev = "high"
+        if unzoned[i] >= med:
+            why.append(f"{unzoned[i]:.0f} % of the parcel lies outside the zoned village "
+                       "territory")
+            act.append("check the parcel against the village boundary")
+            sev = sev or "medium"
+        severity.append(sev)
+        reasons.append("; ".join(why) if why else None)
+        actions.append("; ".join(act) if act else None)
+    return severity, reasons, actions
+
+
 def parcel_zones(
     parcels: Any,
     zones: Any,
@@ -934,35 +972,7 @@ def parcel_zones(
         mean_slope = _parcel_mean(parcels, _slope_pct(dem_r), dem_r)
     out["mean_slope_pct"] = np.round(mean_slope, 3)
 
-    med, high = rs.conflict_medium_share_pct, rs.conflict_high_share_pct
-    severity, reasons, actions = [], [], []
-    for i, lt in enumerate(land):
-        sev: str | None = None
-        why: list[str] = []
-        act: list[str] = []
-        if incompatible[i] >= med and incompatible[i] > 0:
-            parts = [f"{z} ({share[i, j]:.0f} %)" for j, z in enumerate(present)
-                     if share[i, j] > 0 and lt not in rs.zones[z].allowed_land_types]
-            why.append(f"{incompatible[i]:.0f} % of this {lt} parcel lies in {', '.join(parts)}, "
-                       f"where {lt} is not allowed")
-            act.append("check the parcel boundary in the field; with the village land management "
-                       "committee either move the use out of the zone, change the land type, or "
-                       "revise the zoning")
-            sev = "high" if incompatible[i] >= high else "medium"
-        limit = rs.slope_limit_pct(lt)
-        if limit is not None and np.isfinite(mean_slope[i]) and mean_slope[i] > limit:
-            why.append(f"mean slope {mean_slope[i]:.1f} % exceeds the {lt} limit of {limit:g} %")
-            act.append("verify terracing or soil conservation, or reclassify the parcel to a "
-                       "land type allowed on this slope")
-            sev = "high"
-        if unzoned[i] >= med:
-            why.append(f"{unzoned[i]:.0f} % of the parcel lies outside the zoned village "
-                       "territory")
-            act.append("check the parcel against the village boundary")
-            sev = sev or "medium"
-        severity.append(sev)
-        reasons.append("; ".join(why) if why else None)
-        actions.append("; ".join(act) if act else None)
+    severity, reasons, actions = _conflicts(rs, land, present, share, incompatible, unzoned, mean_slope)
     out["conflict"] = [s is not None for s in severity]
     out["severity"] = severity
     out["conflict_reason"] = reasons
