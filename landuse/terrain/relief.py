@@ -526,6 +526,7 @@ def _process_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, 
             raise RasterError("the DEM has no cells", source=name, hint="check the file")
         ew_all, ns_all = _cell_sizes_m(ds.transform, ds.crs, np.arange(nr, dtype=np.float64),
                                        source=name)
+        out_nodata: float
         if mode == _MODE_HILLSHADE:
             dtype, out_nodata = "uint8", 0
         else:
