@@ -72,7 +72,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
@@ -82,9 +82,12 @@ from landuse import _validate
 from landuse.errors import LanduseWarning, RasterError, SchemaError
 from landuse._validate.dem import check_dem
 from landuse._validate.parcels import check_parcels
-from landuse.raster import Raster, as_raster, read_dem
+from landuse.raster import Raster, RasterSource, as_raster, read_dem
 from landuse.allocation.subdivision import subdivide
 from landuse.terrain.relief import slope_pct_at
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = ["parcel_metrics", "subdivide", "threshold_column"]
 
@@ -375,12 +378,12 @@ def _terrain_columns(parcels: Any, dem_r: Raster, slope_r: Raster | None, thresh
 
 
 def parcel_metrics(
-    parcels: Any,
-    dem: Any,
+    parcels: gpd.GeoDataFrame,
+    dem: RasterSource,
     *,
     slope_thresholds_pct: Sequence[float] = (8, 30, 60),
-    streams: Any = None,
-    villages: Any = None,
+    streams: gpd.GeoDataFrame | None = None,
+    villages: gpd.GeoDataFrame | None = None,
     slope: Any = None,
 ) -> Any:
     """Geometry, exact slope/elevation statistics and distances of each parcel.

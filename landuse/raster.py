@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 from affine import Affine
@@ -39,11 +39,11 @@ from landuse import _validate
 from landuse.crs import is_projected
 from landuse.errors import CRSError, DataReadError, RasterError
 
-__all__ = ["Raster", "as_raster", "read_dem", "read_raster"]
+if TYPE_CHECKING:  # annotations only; rasterio is imported when a file is read
+    from rasterio.io import DatasetReader
 
-#: A raster source :func:`read_dem` accepts: a path, an open rasterio dataset, a
-#: :class:`Raster` or an ``(array, transform[, crs[, nodata]])`` tuple.
-RasterSource = Any
+__all__ = ["Raster", "RasterSource", "as_raster", "read_dem", "read_raster"]
+
 #: ``(left, bottom, right, top)`` in the raster's CRS units.
 Bounds = tuple[float, float, float, float]
 
@@ -165,6 +165,11 @@ class Raster:
             hint="pass a file path, a rasterio dataset, a landuse.raster.Raster or "
             "a tuple (array, transform, crs, nodata)",
         )
+
+
+#: A raster source :func:`read_dem` accepts: a path, an open rasterio dataset, a
+#: :class:`Raster` or an ``(array, transform[, crs[, nodata]])`` tuple.
+RasterSource = Union[str, "os.PathLike[str]", Raster, "DatasetReader", tuple[Any, ...]]
 
 
 def _window(ds: Any, bounds: Bounds, buffer_cells: int) -> Any:

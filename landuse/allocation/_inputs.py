@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ from landuse.allocation._model import Subproblem
 from landuse.allocation.quotas import EntitlementRules, entitlements, load_rules
 from landuse.errors import SchemaError
 
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
+
 __all__ = ["ZONE_LAND_TYPES", "zone_compatible"]
 
 #: Zone codes (``domain.md`` §2.3) and the parcel land type each one accepts.
@@ -24,7 +27,7 @@ ZONE_LAND_TYPES = {"PADDY": "paddy", "ROTATIONAL_UPLAND": "upland", "PERMANENT_C
                    "GRAZING": "grazing", "RESIDENTIAL": "residential"}
 
 
-def zone_compatible(parcels: Any, zones: Any) -> pd.Series:
+def zone_compatible(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.Series:
     """Whether each parcel lies in an agricultural zone that accepts its land type.
 
     Parameters

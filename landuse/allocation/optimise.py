@@ -126,7 +126,7 @@ import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,9 @@ from landuse.allocation._results import AllocationMetrics
 from landuse.allocation._model import (USEFUL_ROOTS, Solution, Subproblem, presolve, root_seconds,
                                        solve_heuristic, solve_mip)
 from landuse.errors import AllocationError, LanduseWarning, SchemaError
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = ["LAND_TYPE_CODES", "ZONE_LAND_TYPES", "AllocationMetrics", "AllocationResult", "allocate", "equity", "gini",
            "greedy_baseline", "zone_compatible"]
@@ -555,15 +558,15 @@ def _warn_short(res: AllocationResult) -> None:
 
 # -- public functions ----------------------------------------------------------------
 def allocate(
-    parcels: Any,
+    parcels: gpd.GeoDataFrame,
     households: pd.DataFrame,
     *,
     rules: Any = None,
     time_limit_s: float = 60,
     mip_gap: float = 0.005,
     keep_existing: bool = False,
-    villages: Any = None,
-    zones: Any = None,
+    villages: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
     n_jobs: int = 1,
     exact_max_pairs: int = 250_000,
 ) -> AllocationResult:
@@ -671,8 +674,8 @@ def allocate(
     return res
 
 
-def greedy_baseline(parcels: Any, households: pd.DataFrame, *, rules: Any = None, villages: Any = None,
-                    keep_existing: bool = False, zones: Any = None) -> AllocationResult:
+def greedy_baseline(parcels: gpd.GeoDataFrame, households: pd.DataFrame, *, rules: Any = None, villages: gpd.GeoDataFrame | None = None,
+                    keep_existing: bool = False, zones: gpd.GeoDataFrame | None = None) -> AllocationResult:
     """The simple rule for comparison: largest household first, nearest parcel.
 
     Households are taken in order of priority weight, then labour units

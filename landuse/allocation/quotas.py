@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ import pandas as pd
 from landuse import _validate
 from landuse.errors import LanduseWarning, RuleError, SchemaError
 from landuse.fallow import FallowClasses, sustainable_fallow_years
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -582,7 +585,7 @@ def entitlements(households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame
                                        "shortfall_weight", "rule"])
 
 
-def exceedance(parcels: Any, households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
+def exceedance(parcels: gpd.GeoDataFrame, households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
     """Households whose current holdings exceed their entitlement. Nothing is deleted.
 
     Parameters

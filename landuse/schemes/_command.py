@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,7 +16,10 @@ from landuse import _validate
 from landuse.irrigation import requirement as _irr
 from landuse._validate.dem import check_dem
 from landuse.errors import IrrigationError
-from landuse.raster import read_dem
+from landuse.raster import RasterSource, read_dem
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 
 def _sample_dem(dem: Any, x: float, y: float, *, what: str = "intake") -> float:
@@ -95,8 +98,8 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
 
 
 def command_area(
-    parcels: Any,
-    dem: Any,
+    parcels: gpd.GeoDataFrame,
+    dem: RasterSource,
     *,
     intake_x_m: float,
     intake_y_m: float,

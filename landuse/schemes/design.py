@@ -66,7 +66,7 @@ import warnings
 from collections.abc import Sequence
 from types import SimpleNamespace
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -96,7 +96,10 @@ from landuse.schemes._files import (
 from landuse import _validate
 from landuse._validate.dem import check_dem
 from landuse.errors import IrrigationError, LanduseError, LanduseWarning, RuleError
-from landuse.raster import read_dem
+from landuse.raster import RasterSource, read_dem
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = [
     "OPTIONAL_KEYS",
@@ -475,8 +478,8 @@ def size_scheme(
     spec: SchemeSpec,
     climate: pd.DataFrame,
     *,
-    dem: Any = None,
-    parcels: Any = None,
+    dem: RasterSource | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
     catchment_area_km2: float | None = None,
 ) -> SchemeResult:
     """Size one gravity paddy scheme from climate, terrain and parcels.
@@ -732,8 +735,8 @@ def size_schemes(
     specs: Sequence[SchemeSpec],
     climate: pd.DataFrame,
     *,
-    dem: Any = None,
-    parcels: Any = None,
+    dem: RasterSource | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
     """Size several schemes and gather their tables, layers and reports.
 

@@ -91,7 +91,7 @@ import numpy as np
 from landuse import _validate
 from landuse.errors import RasterError
 from landuse._validate.dem import check_dem
-from landuse.raster import Raster, read_dem
+from landuse.raster import Raster, RasterSource, read_dem
 
 __all__ = [
     "FlowGrid",
@@ -273,7 +273,7 @@ def _flow(dem_or_flow: Any, *, outlets: str = "edge") -> FlowGrid:
 # --------------------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------------------
-def fill_depressions(dem: Any, *, outlets: str = "edge") -> Raster:
+def fill_depressions(dem: RasterSource, *, outlets: str = "edge") -> Raster:
     """Fill the depressions of a DEM so that every cell drains to an outlet.
 
     Parameters
@@ -299,7 +299,7 @@ def fill_depressions(dem: Any, *, outlets: str = "edge") -> Raster:
     return Raster(filled.data.copy(), filled.transform, filled.crs, filled.nodata, filled.source)
 
 
-def flow_direction(dem: Any, *, outlets: str = "edge") -> FlowGrid:
+def flow_direction(dem: RasterSource, *, outlets: str = "edge") -> FlowGrid:
     """D8 flow directions of a DEM after filling its depressions.
 
     Parameters
@@ -401,7 +401,7 @@ def stream_mask(dem_or_flowdir: Any, *, min_area_km2: float = 0.5) -> Raster:
     return Raster(mask, fg.transform, fg.crs, None, fg.dem.source)
 
 
-def streams(dem: Any, *, min_area_km2: float = 0.5) -> Any:
+def streams(dem: RasterSource, *, min_area_km2: float = 0.5) -> Any:
     """Stream lines of a DEM: segments between confluences with Strahler order.
 
     Parameters
@@ -559,7 +559,7 @@ def snap_to_stream(x_m: float, y_m: float, dem_or_acc: Any, *, min_area_km2: flo
     )
 
 
-def catchment(dem: Any, x_m: float, y_m: float, *, snap: bool = True, min_area_km2: float = 0.5,
+def catchment(dem: RasterSource, x_m: float, y_m: float, *, snap: bool = True, min_area_km2: float = 0.5,
               max_snap_m: float = 500.0, snap_rule: str = "nearest") -> Any:
     """The catchment (watershed) upstream of a point, e.g. an irrigation intake.
 

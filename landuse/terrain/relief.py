@@ -89,7 +89,7 @@ from landuse import _validate
 from landuse.errors import CRSError, DataReadError, RasterError
 from landuse.io import atomic_output
 from landuse._validate.dem import check_dem
-from landuse.raster import Raster, read_dem
+from landuse.raster import Raster, RasterSource, read_dem
 
 __all__ = [
     "aspect",
@@ -344,7 +344,7 @@ def _compute(dem: Any, mode: int, *, compute_edges: bool, params) -> Raster:
     return Raster(out, r.transform, r.crs, nodata, r.source)
 
 
-def slope_pct_at(dem: Any, flat_idx: np.ndarray, *, compute_edges: bool = True) -> np.ndarray:
+def slope_pct_at(dem: RasterSource, flat_idx: np.ndarray, *, compute_edges: bool = True) -> np.ndarray:
     """Slope of the DEM at some cells only. [%]
 
     Same numbers as :func:`slope` with ``units="percent"`` at those cells (Horn's
@@ -384,7 +384,7 @@ def slope_pct_at(dem: Any, flat_idx: np.ndarray, *, compute_edges: bool = True) 
 # --------------------------------------------------------------------------------------
 # public in-memory API
 # --------------------------------------------------------------------------------------
-def slope(dem: Any, *, units: str = "degrees", compute_edges: bool = False) -> Raster:
+def slope(dem: RasterSource, *, units: str = "degrees", compute_edges: bool = False) -> Raster:
     """Slope of a DEM by Horn's method, as ``gdaldem slope``.
 
     Parameters
@@ -432,7 +432,7 @@ def slope(dem: Any, *, units: str = "degrees", compute_edges: bool = False) -> R
     return _compute(dem, mode, compute_edges=compute_edges, params=_params(mode))
 
 
-def aspect(dem: Any, *, compute_edges: bool = False, flat_value: float = np.nan) -> Raster:
+def aspect(dem: RasterSource, *, compute_edges: bool = False, flat_value: float = np.nan) -> Raster:
     """Aspect (direction of steepest descent) by Horn's method, as ``gdaldem aspect``.
 
     Parameters
@@ -460,7 +460,7 @@ def aspect(dem: Any, *, compute_edges: bool = False, flat_value: float = np.nan)
                     params=_params(_MODE_ASPECT, flat_value=flat_value))
 
 
-def hillshade(dem: Any, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.0,
+def hillshade(dem: RasterSource, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.0,
               z_factor: float = 1.0, compute_edges: bool = False) -> Raster:
     """Shaded relief by Horn's method, as ``gdaldem hillshade`` (same bytes).
 

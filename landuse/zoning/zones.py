@@ -64,7 +64,7 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -103,8 +103,11 @@ from landuse.errors import (
     RuleError,
     SchemaError,
 )
-from landuse.raster import Raster, as_raster
+from landuse.raster import Raster, RasterSource, as_raster
 from landuse.terrain.hydrology import streams as derive_streams
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = [
     "SUITABILITY_CLASSES",
@@ -324,11 +327,11 @@ def _check_streams(streams: Any, dem: Raster, needs_order: bool) -> Any:
 
 
 def zone_villages(
-    villages: Any,
-    dem: Any,
+    villages: gpd.GeoDataFrame,
+    dem: RasterSource,
     *,
     rules: RuleSet | str | os.PathLike | None = None,
-    streams: Any = None,
+    streams: gpd.GeoDataFrame | None = None,
     forest: Any = None,
     landuse: Any = None,
     designated: Any = None,
@@ -571,7 +574,7 @@ def _assemble(pieces: list[pd.DataFrame], rs: RuleSet, crs: Any) -> pd.DataFrame
     return gpd.GeoDataFrame(df[cols].reset_index(drop=True), geometry="geometry", crs=crs)
 
 
-def zone_table(zones: Any, *, rules: RuleSet | str | os.PathLike | None = None) -> pd.DataFrame:
+def zone_table(zones: gpd.GeoDataFrame, *, rules: RuleSet | str | os.PathLike | None = None) -> pd.DataFrame:
     """Zone area table per village, in hectares and percent, as in a PLUP zoning table.
 
     Parameters
@@ -637,11 +640,11 @@ def _classify_limits(values: np.ndarray, lim: SuitabilityLimits) -> np.ndarray:
 
 
 def suitability(
-    dem: Any,
+    dem: RasterSource,
     *,
     land_use: str,
     rules: RuleSet | str | os.PathLike | None = None,
-    streams: Any = None,
+    streams: gpd.GeoDataFrame | None = None,
     slope: Any = None,
 ) -> Raster:
     """FAO land suitability class of each cell for one land use.
@@ -737,11 +740,11 @@ def suitability(
 
 
 def parcel_suitability(
-    parcels: Any,
-    dem: Any,
+    parcels: gpd.GeoDataFrame,
+    dem: RasterSource,
     *,
     rules: RuleSet | str | os.PathLike | None = None,
-    streams: Any = None,
+    streams: gpd.GeoDataFrame | None = None,
     land_uses: list[str] | None = None,
 ) -> pd.DataFrame:
     """FAO suitability class of each parcel for each land use, and for its own land type.
@@ -861,11 +864,11 @@ def _conflicts(rs: RuleSet, land: np.ndarray, present: list[str], share: np.ndar
 
 
 def parcel_zones(
-    parcels: Any,
-    zones: Any,
+    parcels: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
     *,
     rules: RuleSet | str | os.PathLike | None = None,
-    dem: Any = None,
+    dem: RasterSource | None = None,
 ) -> Any:
     """Check parcels against the zoning: dominant zone, share in each zone, conflicts.
 
