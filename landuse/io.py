@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,15 @@ import numpy as np
 
 from landuse import _validate
 from landuse._validate.lazy import lazy_module
-from landuse.errors import DataReadError, OutputExistsError, SchemaError
-from landuse.raster import Raster
+from landuse.errors import DataReadError, LanduseWarning, OutputExistsError, SchemaError
+from landuse.raster import Raster, read_raster
 
 # imported on first use: `landuse slope` goes through here without needing pandas
 pd = lazy_module("pandas")
 
 __all__ = [
     "ALIASES",
+    "Record",
     "atomic_output",
     "escape_cell",
     "read_climate",
@@ -159,14 +161,7 @@ def _as_id(values: pd.Series) -> pd.Series:
 
 
 def _check_exists(path: Path, what: str) -> None:
-    if not path.exists():
-        raise DataReadError(
-            f"{what} file not found",
-            source=str(path),
-            hint="check the path (relative paths start from the current folder)",
-        )
-    if path.is_file() and path.stat().st_size == 0:
-        raise DataReadError(f"the {what} file is empty", source=str(path), hint="re-export the file")
+    _validate.require_file(path, what=what)
 
 
 def read_vector(path: str | os.PathLike, *, layer: str | int | None = None, what: str = "vector") -> Any:
@@ -207,8 +202,6 @@ def _drop_z(gdf: Any, path: Path) -> Any:
     import warnings
 
     import shapely
-
-    from landuse.errors import LanduseWarning
 
     if gdf.geometry.name not in gdf.columns or not len(gdf):
         return gdf
@@ -422,30 +415,20 @@ def read_climate(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFr
     return df.set_index("month", drop=False).sort_index()
 
 
-def read_raster(path: str | os.PathLike, *, band: int = 1) -> Raster:
-    """Read one band of a GeoTIFF (or any GDAL raster) into a :class:`~landuse.raster.Raster`."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
+# -- typed records ---------------------------------------------------------------------
+class Record(dict):
+    """Base of typed results that writers serialise: a dataclass that is also its own dict.
 
-    path = Path(path)
-    _check_exists(path, "raster")
-    try:
-        with rasterio.open(path) as ds:
-            if band < 1 or band > ds.count:
-                raise DataReadError(
-                    f"band {band} requested but the raster has {ds.count} band(s)",
-                    source=str(path), hint=f"use band 1..{ds.count}",
-                )
-            data = ds.read(band)
-            return Raster(data, ds.transform, ds.crs, ds.nodata, path.name)
-    except DataReadError:
-        raise
-    except (RasterioIOError, Exception) as exc:
-        raise DataReadError(
-            f"cannot read the raster: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-            source=str(path),
-            hint="the file may be truncated, corrupt or not a raster; re-export it as GeoTIFF",
-        ) from exc
+    Subclasses are frozen dataclasses (``@dataclass(frozen=True, eq=False)``); their
+    fields are read as attributes (``summary.area_ha``) and, in field order, as dict
+    items (``summary["area_ha"]``). Because a record *is* a dict, writers that turn it
+    into JSON, CSV or report rows produce the same bytes as for the plain dict it
+    replaces; ``dataclasses.asdict(record)`` gives the same items. Do not mutate the
+    items: the attributes would no longer agree.
+    """
+
+    def __post_init__(self) -> None:
+        dict.__init__(self, ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self)))  # type: ignore[arg-type]
 
 
 # -- writers ---------------------------------------------------------------------------

@@ -72,17 +72,22 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 import pandas as pd
 
 from landuse import _validate
-from landuse.errors import CRSError, GeometryError, LanduseWarning, RasterError, SchemaError
-from landuse.raster import Raster
+from landuse.errors import LanduseWarning, RasterError, SchemaError
+from landuse._validate.dem import check_dem
+from landuse._validate.parcels import check_parcels
+from landuse.raster import Raster, RasterSource, as_raster, read_dem
 from landuse.allocation.subdivision import subdivide
+from landuse.terrain.relief import slope_pct_at
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = ["parcel_metrics", "subdivide", "threshold_column"]
 
@@ -110,14 +115,6 @@ def _check_thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
         raise SchemaError(f"slope_thresholds_pct={thresholds!r} has duplicates",
                           hint="list each once")
     return out
-
-
-def _check_parcels(parcels: Any, layer: str) -> None:
-    _validate.require_geodataframe(parcels, layer=layer)
-    _validate.require_projected(parcels, layer=layer)
-    idc = "parcel_id" if "parcel_id" in parcels.columns else None
-    _validate.require_geom_types(parcels, ("Polygon", "MultiPolygon"), layer=layer, id_column=idc)
-    _validate.require_valid_geometries(parcels, layer=layer, id_column=idc)
 
 
 class _WkbFeatureSource:
@@ -252,8 +249,6 @@ def _group_stats(starts, ends, values, weights, qs):
 def _raster_stats(parcels: Any, dem: Raster, slope: Raster | None,
                   thresholds: tuple[float, ...]) -> pd.DataFrame:
     """Coverage-weighted statistics, one row per parcel in order (see the module notes)."""
-    from landuse.terrain import relief as terrain
-
     n = len(parcels)
     group, cell, cover = _coverage(parcels.geometry.to_numpy(), dem)
     counts = np.bincount(group, minlength=n)
@@ -271,7 +266,7 @@ def _raster_stats(parcels: Any, dem: Raster, slope: Raster | None,
                                 minlength=n) / w_e
     # slope, only at the covered cells
     if slope is None:
-        pct = terrain._slope_pct_at(dem, cell, compute_edges=True)
+        pct = slope_pct_at(dem, cell, compute_edges=True)
         deg = np.degrees(np.arctan(pct / 100.0))
     else:
         deg = slope.data.ravel()[cell].astype(np.float64)
@@ -292,50 +287,14 @@ def _raster_stats(parcels: Any, dem: Raster, slope: Raster | None,
 
 
 def _read_dem(dem: Any, parcels: Any) -> Raster:
-    """The DEM, or for a file / rasterio dataset only the window around the parcels.
+    """The DEM, for a file / rasterio dataset only the window around the parcels.
 
     The window is the parcels' bounding box plus two cells on every side, so slopes of all
     covered cells see their true neighbours; a village's parcels on a province-wide DEM
     read only the village's part of it.
     """
-    import os
-
-    import rasterio
-    from affine import Affine
-    from rasterio.windows import Window, WindowError, from_bounds
-
-    is_path = isinstance(dem, (str, os.PathLike))
-    is_dataset = hasattr(dem, "read") and hasattr(dem, "transform") and hasattr(dem, "width")
-    if not (is_path or is_dataset) or len(parcels) == 0:
-        return Raster.from_any(dem)
-    if is_path:
-        from landuse.io import _check_exists
-
-        _check_exists(Path(dem), "raster")
-        try:
-            ds = rasterio.open(dem)
-        except Exception:  # noqa: BLE001 - let read_raster produce the uniform error
-            return Raster.from_any(dem)
-    else:
-        ds = dem
-    try:
-        t = ds.transform
-        if abs(t.b) > 1e-12 or abs(t.d) > 1e-12:
-            return Raster.from_any(ds)
-        win = from_bounds(*parcels.total_bounds, transform=t)
-        win = win.round_offsets(op="floor").round_lengths(op="ceil")
-        win = Window(win.col_off - 2, win.row_off - 2, win.width + 5, win.height + 5)
-        try:
-            win = win.intersection(Window(0, 0, ds.width, ds.height))
-        except WindowError:
-            return Raster.from_any(ds)  # no overlap at all: statistics are NaN anyway
-        win = Window(int(win.col_off), int(win.row_off), int(win.width), int(win.height))
-        name = Path(dem).name if is_path else getattr(ds, "name", None)
-        wt = Affine(t.a, 0.0, t.c + win.col_off * t.a, 0.0, t.e, t.f + win.row_off * t.e)
-        return Raster(ds.read(1, window=win), wt, ds.crs, ds.nodata, name)
-    finally:
-        if is_path:
-            ds.close()
+    bounds = tuple(parcels.total_bounds) if len(parcels) else None
+    return check_dem(read_dem(dem, bounds=bounds, buffer_cells=2), need_data=False)
 
 
 def _village_centres(villages: Any, parcels: Any, layer: str) -> Any:
@@ -380,13 +339,51 @@ def _village_centres(villages: Any, parcels: Any, layer: str) -> Any:
                          crs=villages.crs)
 
 
+def _terrain_columns(parcels: Any, dem_r: Raster, slope_r: Raster | None, thresholds: tuple[float, ...],
+                     area: np.ndarray, layer: str) -> dict[str, np.ndarray]:
+    """Slope, elevation and DEM-cover columns of :func:`parcel_metrics`; warns for parcels without data."""
+    cols_out: dict[str, np.ndarray] = {}
+    if len(parcels):
+        stats = _raster_stats(parcels, dem_r, slope_r, thresholds)
+    else:
+        cols = ["elev_mean_m", "elev_count", "slope_mean_deg", "slope_median_deg", "slope_p90_deg",
+                "slope_max_deg", "slope_count", *(threshold_column(t) for t in thresholds)]
+        stats = pd.DataFrame({c: np.array([], dtype=float) for c in cols})
+    for col in ("slope_mean_deg", "slope_median_deg", "slope_p90_deg", "slope_max_deg"):
+        v = stats[col].to_numpy(dtype=float, copy=True)
+        v[stats["slope_count"].to_numpy() <= 0] = np.nan
+        cols_out[col] = v
+    for t in thresholds:
+        v = stats[threshold_column(t)].to_numpy(dtype=float, copy=True)
+        v[stats["slope_count"].to_numpy() <= 0] = np.nan
+        cols_out[threshold_column(t)] = v
+    elev = stats["elev_mean_m"].to_numpy(dtype=float, copy=True)
+    elev[stats["elev_count"].to_numpy() <= 0] = np.nan
+    cols_out["elev_mean_m"] = elev
+    cell_area = abs(dem_r.transform.a * dem_r.transform.e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        covered_m2 = stats["elev_count"].to_numpy(dtype=float) * cell_area
+        cols_out["dem_cover_share"] = np.clip(covered_m2 / area, 0, 1)
+
+    no_data = stats["slope_count"].to_numpy() <= 0
+    if no_data.any():
+        ids = (parcels["parcel_id"] if "parcel_id" in parcels else pd.Series(parcels.index))
+        first = ", ".join(map(str, ids.to_numpy()[no_data][:5]))
+        warnings.warn(
+            f"{layer}: {int(no_data.sum())} parcel(s) have no DEM cell with data (e.g. {first}); "
+            "their slope and elevation statistics are NaN. Fix: use a DEM covering the parcels",
+            LanduseWarning, stacklevel=3,
+        )
+    return cols_out
+
+
 def parcel_metrics(
-    parcels: Any,
-    dem: Any,
+    parcels: gpd.GeoDataFrame,
+    dem: RasterSource,
     *,
     slope_thresholds_pct: Sequence[float] = (8, 30, 60),
-    streams: Any = None,
-    villages: Any = None,
+    streams: gpd.GeoDataFrame | None = None,
+    villages: gpd.GeoDataFrame | None = None,
     slope: Any = None,
 ) -> Any:
     """Geometry, exact slope/elevation statistics and distances of each parcel.
@@ -447,17 +444,18 @@ def parcel_metrics(
     See the module docstring for the weighting; results equal ``exactextract``'s
     ``mean``, ``median``, ``quantile(q=0.9)`` and ``max`` on the same rasters.
     """
-    layer = _validate.layer_name(parcels, "parcels")
-    _check_parcels(parcels, layer)
+    # parcel_id is optional here; when present it names the parcels and must be unique
+    layer = check_parcels(parcels, id_column="parcel_id" if "parcel_id" in getattr(parcels, "columns", ())
+                          else None)
     thresholds = _check_thresholds(slope_thresholds_pct)
-    dem_r = _read_dem(dem, parcels) if slope is None else Raster.from_any(dem)
-    if dem_r.crs is None:
-        raise CRSError("the DEM has no CRS", source=dem_r.source or "DEM",
-                       hint=f"assign the parcels' CRS ({parcels.crs.to_string()}) to it")
+    if slope is None:
+        dem_r = _read_dem(dem, parcels)
+    else:
+        dem_r = check_dem(read_dem(dem), need_data=False)
     _validate.require_same_crs({layer: parcels, "DEM": dem_r})
     slope_r = None
     if slope is not None:
-        slope_r = Raster.from_any(slope)
+        slope_r = as_raster(slope)
         if slope_r.shape != dem_r.shape or not slope_r.transform.almost_equals(dem_r.transform):
             raise RasterError("the slope raster is not on the DEM's grid", source="slope",
                               hint="compute it with landuse.terrain.slope(dem) "
@@ -474,37 +472,7 @@ def parcel_metrics(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["compactness"] = np.where(perim > 0, 4.0 * np.pi * area / perim**2, np.nan)
 
-    if len(parcels):
-        stats = _raster_stats(parcels, dem_r, slope_r, thresholds)
-    else:
-        cols = ["elev_mean_m", "elev_count", "slope_mean_deg", "slope_median_deg", "slope_p90_deg",
-                "slope_max_deg", "slope_count", *(threshold_column(t) for t in thresholds)]
-        stats = pd.DataFrame({c: np.array([], dtype=float) for c in cols})
-    for col in ("slope_mean_deg", "slope_median_deg", "slope_p90_deg", "slope_max_deg"):
-        v = stats[col].to_numpy(dtype=float, copy=True)
-        v[stats["slope_count"].to_numpy() <= 0] = np.nan
-        out[col] = v
-    for t in thresholds:
-        v = stats[threshold_column(t)].to_numpy(dtype=float, copy=True)
-        v[stats["slope_count"].to_numpy() <= 0] = np.nan
-        out[threshold_column(t)] = v
-    elev = stats["elev_mean_m"].to_numpy(dtype=float, copy=True)
-    elev[stats["elev_count"].to_numpy() <= 0] = np.nan
-    out["elev_mean_m"] = elev
-    cell_area = abs(dem_r.transform.a * dem_r.transform.e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        covered_m2 = stats["elev_count"].to_numpy(dtype=float) * cell_area
-        out["dem_cover_share"] = np.clip(covered_m2 / area, 0, 1)
-
-    no_data = stats["slope_count"].to_numpy() <= 0
-    if no_data.any():
-        ids = (parcels["parcel_id"] if "parcel_id" in parcels else pd.Series(parcels.index))
-        first = ", ".join(map(str, ids.to_numpy()[no_data][:5]))
-        warnings.warn(
-            f"{layer}: {int(no_data.sum())} parcel(s) have no DEM cell with data (e.g. {first}); "
-            "their slope and elevation statistics are NaN. Fix: use a DEM covering the parcels",
-            LanduseWarning, stacklevel=2,
-        )
+    out.update(_terrain_columns(parcels, dem_r, slope_r, thresholds, area, layer))
 
     if streams is not None:
         _validate.require_geodataframe(streams, layer="streams")

@@ -16,6 +16,7 @@ from shapely.geometry import box
 
 from landuse.allocation import _heuristic as heuristic
 from landuse.allocation import _model as model
+from landuse.allocation import _problem as problem
 from landuse.allocation import LAND_TYPE_CODES, allocate, equity, gini, greedy_baseline
 from landuse.datasets import get_path
 from landuse.errors import AllocationError, CRSError, LanduseWarning, SchemaError
@@ -319,7 +320,7 @@ def test_heuristic_path_shortens_distances_without_losing_fairness():
             continue
         sol = model.solve_heuristic(sp, time_limit_s=10)
         start = model.presolve(sp, budget_s=5.0, mip_gap=0.005).assign
-        rel = model._relative_shortfall
+        rel = problem._relative_shortfall
         assert rel(sp, sol.assign).max() <= rel(sp, start).max() * (1 + 1e-6) + 1e-7
         total = lambda a: float(np.maximum(sp.entitled - np.bincount(a[a >= 0], sp.area[a >= 0],  # noqa: E731
                                                                       len(sp.household_ids)), 0).sum())
@@ -387,7 +388,7 @@ def test_property_constraints_hold(seed, n_h, n_p, cap, plots):
 
 
 def test_model_lp_layout_small():
-    sp = model.Subproblem(
+    sp = problem.Subproblem(
         village_id="V", land_type="paddy", household_ids=np.array(["A", "B"], dtype=object),
         entitled=np.array([1.0, 2.0]), entitled_full=np.array([1.0, 2.0]), cap=np.array([1.2, 2.4]),
         plots=np.array([1, 2]), weight=np.array([1.0, 1.0]), parcel_ids=np.array(["p"], dtype=object),
@@ -493,7 +494,7 @@ def test_zones_restrict_allocation():
 
 
 def test_stage_bounds_hand_computed():
-    sp = model.Subproblem(
+    sp = problem.Subproblem(
         village_id="V", land_type="paddy", household_ids=np.array(["A", "B"], dtype=object),
         entitled=np.array([1.0, 2.0]), entitled_full=np.array([1.0, 2.0]), cap=np.array([1.2, 2.4]),
         plots=np.array([2, 2]), weight=np.array([1.0, 1.0]), parcel_ids=np.array(["p", "q"], dtype=object),
@@ -513,17 +514,17 @@ def test_stage_bounds_hand_computed():
 
 def test_swap_improvement_lowers_the_maximum():
     # A (needs 1 ha) holds the 1-ha parcel, B (needs 2 ha) the 0.5-ha one: swapping helps both
-    sp = model.Subproblem(
+    sp = problem.Subproblem(
         village_id="V", land_type="paddy", household_ids=np.array(["A", "B"], dtype=object),
         entitled=np.array([0.5, 2.0]), entitled_full=np.array([0.5, 2.0]), cap=np.array([1.2, 2.4]),
         plots=np.array([1, 1]), weight=np.array([1.0, 1.0]), parcel_ids=np.array(["p", "q"], dtype=object),
         area=np.array([0.5, 1.0]), pair_h=np.array([0, 0, 1, 1]), pair_p=np.array([0, 1, 0, 1]),
         pair_d=np.zeros(4))
     start = np.array([1, 0])  # p -> B, q -> A
-    before = model._relative_shortfall(sp, start).max()
+    before = problem._relative_shortfall(sp, start).max()
     after = heuristic._swap_improve(sp, start)
     assert before == pytest.approx(0.75)
-    assert after.tolist() == [0, 1] and model._relative_shortfall(sp, after).max() == pytest.approx(0.5)
+    assert after.tolist() == [0, 1] and problem._relative_shortfall(sp, after).max() == pytest.approx(0.5)
 
 
 @pytest.mark.slow
@@ -546,7 +547,7 @@ def test_demo_keep_existing_keeps_every_lawful_holding():
 
 def test_distance_swaps_keep_fairness_and_shorten_distances():
     # two households, two equal parcels; the start gives each the parcel far from it
-    sp = model.Subproblem(
+    sp = problem.Subproblem(
         village_id="V", land_type="paddy", household_ids=np.array(["A", "B"], dtype=object),
         entitled=np.array([1.0, 1.0]), entitled_full=np.array([1.0, 1.0]), cap=np.array([1.2, 1.2]),
         plots=np.array([1, 1]), weight=np.array([1.0, 1.0]), parcel_ids=np.array(["p", "q"], dtype=object),
@@ -618,16 +619,16 @@ def test_safety_net_marks_the_result_not_deterministic(monkeypatch):
     parcels, hh, villages = synthetic_village(seed=3)
     ok = quiet_allocate(parcels, hh, villages=villages, time_limit_s=5)
     assert ok.metrics["deterministic"] is True
-    monkeypatch.setattr(model, "SAFETY_FACTOR", 0.0)
-    monkeypatch.setattr(model, "SAFETY_MIN_S", -1.0)  # the net fires at once
+    monkeypatch.setattr(problem, "SAFETY_FACTOR", 0.0)
+    monkeypatch.setattr(problem, "SAFETY_MIN_S", -1.0)  # the net fires at once
     res = quiet_allocate(parcels, hh, villages=villages, time_limit_s=5)
     assert res.metrics["deterministic"] is False
     assert res.allocations["parcel_id"].is_unique
 
 
 def test_guard_counts_only_wall_time_beyond_the_budget():
-    g = model.Guard(1.0)
-    assert not g.expired() and g.left_s() > model.SAFETY_FACTOR * 1.0
+    g = problem.Guard(1.0)
+    assert not g.expired() and g.left_s() > problem.SAFETY_FACTOR * 1.0
     g.deadline = 0.0
     assert g.expired() and g.fired and g.left_s() == pytest.approx(0.05)
 

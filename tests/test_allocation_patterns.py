@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from landuse.allocation import _model as model
 from landuse.allocation import _patterns as pat
-from landuse.allocation._model import Subproblem
+from landuse.allocation._problem import Subproblem
 
 
 def subproblem(areas, E, *, weight=None, plots=None, cap_factor=1.3, kept=None):

@@ -15,7 +15,7 @@ from scipy.ndimage import gaussian_filter
 
 from landuse import terrain
 from landuse.errors import CRSError, DataReadError, OutputExistsError, RasterError, SchemaError
-from landuse.raster import Raster
+from landuse.raster import Raster, read_dem
 
 from conftest import UTM47, have, tilted_plane
 
@@ -334,8 +334,12 @@ def test_slope_file_refuses_overwrite_and_missing_input(tmp_path):
 def test_accepts_rasterio_dataset_and_raster(rough_dem):
     with rasterio.open(rough_dem) as ds:
         a = terrain.slope(ds).data
-    b = terrain.slope(Raster.from_any(rough_dem)).data
+    b = terrain.slope(read_dem(rough_dem)).data
+    c = terrain.slope(rough_dem).data
     np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+    with pytest.raises(DataReadError, match="not built from a path"):
+        Raster.from_any(rough_dem)
 
 
 # -- CLI ------------------------------------------------------------------------------------

@@ -8,12 +8,13 @@ layer, the feature, the column, what was found and the fix.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from landuse._validate.lazy import lazy_module
-from landuse.errors import CRSError, GeometryError, SchemaError
+from landuse.errors import CRSError, DataReadError, GeometryError, IrrigationError, SchemaError
 
 # imported on first use: `landuse slope` goes through here without needing pandas
 pd = lazy_module("pandas")
@@ -38,6 +39,18 @@ def layer_name(obj: Any, default: str) -> str:
     attrs = getattr(obj, "attrs", None) or {}
     src = attrs.get("source")
     return f"{default} ({src})" if src else default
+
+
+def require_file(path: Path, *, what: str) -> None:
+    """Raise ``DataReadError`` unless *path* exists and, if a file, is not empty."""
+    if not path.exists():
+        raise DataReadError(
+            f"{what} file not found",
+            source=str(path),
+            hint="check the path (relative paths start from the current folder)",
+        )
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataReadError(f"the {what} file is empty", source=str(path), hint="re-export the file")
 
 
 def check_option(value: Any, allowed: Iterable[Any], *, name: str) -> Any:
@@ -272,7 +285,6 @@ def check_physical_range(
     The message names the quantity, the first bad value and, for a Series, its index
     label (for an array, its position).
     """
-    from landuse.errors import IrrigationError
 
     if value is None:
         return
@@ -304,7 +316,6 @@ def check_physical_range(
 
 def check_tmin_tmax(tmax_c: Any, tmin_c: Any) -> None:
     """Raise ``IrrigationError`` for temperatures outside -60..60 °C or tmin above tmax."""
-    from landuse.errors import IrrigationError
 
     check_physical_range("tmax_c", tmax_c, -60.0, 60.0)
     check_physical_range("tmin_c", tmin_c, -60.0, 60.0)
@@ -349,7 +360,6 @@ def check_lower_bound(
     name: str, value: Any, lo: float, *, strict: bool = True, hint: str | None = None
 ) -> None:
     """Raise ``IrrigationError`` unless every value is finite and above (or, not *strict*, at least) *lo*."""
-    from landuse.errors import IrrigationError
 
     arr = np.atleast_1d(np.asarray(value, dtype=float))
     bad = ~np.isfinite(arr) | ((arr <= lo) if strict else (arr < lo))

@@ -3,6 +3,7 @@
 from .optimise import (
     LAND_TYPE_CODES as LAND_TYPE_CODES,
     ZONE_LAND_TYPES as ZONE_LAND_TYPES,
+    AllocationMetrics as AllocationMetrics,
     AllocationResult as AllocationResult,
     allocate as allocate,
     equity as equity,

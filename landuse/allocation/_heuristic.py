@@ -12,22 +12,9 @@ by the clock (a :class:`~landuse.allocation._model.Guard` is the safety net only
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from landuse.allocation._model import Guard, Subproblem
-
-
-def _relative_shortfall(sp: Subproblem, assign: np.ndarray) -> np.ndarray:
-    got = np.zeros(len(sp.household_ids))
-    mask = assign >= 0
-    np.add.at(got, assign[mask], sp.area[mask])
-    short = np.maximum(sp.entitled - got, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(sp.entitled_full > 0, sp.weight * short / sp.entitled_full, 0.0)
-    return rel
+from landuse.allocation._problem import Guard, Subproblem, _relative_shortfall
 
 
 def combinatorial_bound(sp: Subproblem, *, max_cells: int = 40_000) -> float:
@@ -367,8 +354,6 @@ def _heuristic(sp: Subproblem, *, guard: Guard | None = None) -> tuple[np.ndarra
     the clock; *guard* is only the safety net.
     """
     if guard is None:
-        from landuse.allocation._model import Guard
-
         guard = Guard(float("inf"))
     t0 = time.perf_counter()
     nh, npar = len(sp.household_ids), len(sp.parcel_ids)
@@ -472,8 +457,17 @@ def _heuristic(sp: Subproblem, *, guard: Guard | None = None) -> tuple[np.ndarra
                 assign, z = hit, zh
             break
     assign = _swap_improve(sp, assign, guard=guard)
-    # fill: free parcels to the households still short (largest shortfall first);
-    # this only lowers shortfalls, so z does not rise
+    assign = _fill_free(sp, assign, order)
+    z = float(_relative_shortfall(sp, assign).max()) if nh else 0.0
+    return assign, z, time.perf_counter() - t0
+
+
+def _fill_free(sp: Subproblem, assign: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Give free parcels (in *order*) to the households still short, largest shortfall first.
+
+    This only lowers shortfalls, so z does not rise. *assign* is updated in place and returned.
+    """
+    nh, npar = len(sp.household_ids), len(sp.parcel_ids)
     got = np.zeros(nh)
     nplots = np.zeros(nh, dtype=np.int64)
     taken = assign >= 0
@@ -497,5 +491,4 @@ def _heuristic(sp: Subproblem, *, guard: Guard | None = None) -> tuple[np.ndarra
             assign[p] = best
             got[best] += sp.area[p]
             nplots[best] += 1
-    z = float(_relative_shortfall(sp, assign).max()) if nh else 0.0
-    return assign, z, time.perf_counter() - t0
+    return assign

@@ -6,15 +6,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from landuse import _validate
+from landuse._validate.parcels import check_parcels
 from landuse.allocation._model import Subproblem
 from landuse.allocation.quotas import EntitlementRules, entitlements, load_rules
 from landuse.errors import SchemaError
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = ["ZONE_LAND_TYPES", "zone_compatible"]
 
@@ -23,7 +27,7 @@ ZONE_LAND_TYPES = {"PADDY": "paddy", "ROTATIONAL_UPLAND": "upland", "PERMANENT_C
                    "GRAZING": "grazing", "RESIDENTIAL": "residential"}
 
 
-def zone_compatible(parcels: Any, zones: Any) -> pd.Series:
+def zone_compatible(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.Series:
     """Whether each parcel lies in an agricultural zone that accepts its land type.
 
     Parameters
@@ -84,15 +88,9 @@ class _Inputs:
     names: pd.DataFrame  # household_id -> head names, when given
 
 
-def _prepare(parcels: Any, households: pd.DataFrame, *, rules: Any, villages: Any,
-             keep_existing: bool, zones: Any = None) -> _Inputs:
-    r = load_rules(rules)
-    layer = _validate.layer_name(parcels, "parcels")
-    _validate.require_geodataframe(parcels, layer=layer)
-    _validate.require_projected(parcels, layer=layer)
-    _validate.require_columns(parcels, ["parcel_id", "village_id", "land_type"], layer=layer)
-    _validate.require_no_nulls(parcels, "parcel_id", layer=layer)
-    _validate.require_unique(parcels, "parcel_id", layer=layer)
+def _check_parcels(parcels: Any) -> str:
+    """The parcels contract, plus a land type and a village on every parcel; the layer name."""
+    layer = check_parcels(parcels, id_column="parcel_id", columns=["village_id", "land_type"])
     lt = parcels["land_type"]
     empty = lt.isna() | (lt.astype(str).str.strip() == "")
     if empty.any():
@@ -105,42 +103,78 @@ def _prepare(parcels: Any, households: pd.DataFrame, *, rules: Any, villages: An
         )
     _validate.require_vocabulary(parcels, "land_type", _validate.LAND_TYPES, layer=layer, id_column="parcel_id")
     _validate.require_no_nulls(parcels, "village_id", layer=layer, id_column="parcel_id")
-    _validate.require_geom_types(parcels, ("Polygon", "MultiPolygon"), layer=layer, id_column="parcel_id")
+    return layer
 
+
+def _village_centres(parcels: Any, villages: Any, layer: str) -> tuple[dict[str, tuple[float, float]], set[str]]:
+    """Centres of the villages (``centre_x``/``centre_y`` or polygons) and the known village ids."""
+    pv = parcels["village_id"].astype(str)
+    centres: dict[str, tuple[float, float]] = {}
+    if villages is None:
+        return centres, set(pv)
+    vlayer = _validate.layer_name(villages, "villages")
+    _validate.require_columns(villages, ["village_id"], layer=vlayer)
+    vids = villages["village_id"].astype(str)
+    if {"centre_x", "centre_y"} <= set(villages.columns):
+        cx = _validate.require_numeric(villages, "centre_x", layer=vlayer, id_column="village_id")
+        cy = _validate.require_numeric(villages, "centre_y", layer=vlayer, id_column="village_id")
+        centres = {v: (float(x), float(y)) for v, x, y in zip(vids, cx, cy, strict=True)}
+    elif hasattr(villages, "geometry"):
+        _validate.require_same_crs({"parcels": parcels, "villages": villages})
+        pts = villages.geometry.representative_point()
+        centres = {v: (float(p.x), float(p.y)) for v, p in zip(vids, pts, strict=True)}
+    else:
+        raise SchemaError("villages need centre_x/centre_y columns or polygons", source=vlayer,
+                          column="centre_x", hint="pass the villages layer read with read_villages")
+    known_v = set(vids)
+    bad = ~pv.isin(known_v)
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise SchemaError(f"parcel's village {pv.iloc[pos]!r} is not in the villages layer "
+                          f"({int(bad.sum())} such parcels)", source=layer,
+                          feature_id=parcels["parcel_id"].iloc[pos], column="village_id",
+                          hint="correct the village id or add the village")
+    return centres, known_v
+
+
+def _anchors(hh: pd.DataFrame, base: pd.DataFrame, centres: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """Each household's anchor for distances: home, else current holdings, else village centre."""
+    anchors = pd.DataFrame({"household_id": hh["household_id"].to_numpy(),
+                            "village_id": hh["village_id"].to_numpy()})
+    anchors["ax"] = [centres.get(v, (np.nan, np.nan))[0] for v in anchors["village_id"]]
+    anchors["ay"] = [centres.get(v, (np.nan, np.nan))[1] for v in anchors["village_id"]]
+    anchors["anchor"] = "village centre"
+    held = base[base["holder"].notna()]
+    if len(held):
+        w = held["area_ha"]
+        g = held.assign(wx=held["cx"] * w, wy=held["cy"] * w).groupby("holder")[["wx", "wy", "area_ha"]].sum()
+        mx, my = g["wx"] / g["area_ha"], g["wy"] / g["area_ha"]
+        idx = anchors["household_id"].isin(g.index)
+        anchors.loc[idx, "ax"] = anchors.loc[idx, "household_id"].map(mx).to_numpy()
+        anchors.loc[idx, "ay"] = anchors.loc[idx, "household_id"].map(my).to_numpy()
+        anchors.loc[idx, "anchor"] = "current holdings"
+    if {"home_x", "home_y"} <= set(hh.columns):
+        hx = pd.to_numeric(hh["home_x"], errors="coerce").to_numpy()
+        hy = pd.to_numeric(hh["home_y"], errors="coerce").to_numpy()
+        ok = np.isfinite(hx) & np.isfinite(hy)
+        anchors.loc[ok, "ax"], anchors.loc[ok, "ay"] = hx[ok], hy[ok]
+        anchors.loc[ok, "anchor"] = "home"
+    anchors = anchors.set_index("household_id")
+    return anchors
+
+
+def _prepare(parcels: Any, households: pd.DataFrame, *, rules: Any, villages: Any,
+             keep_existing: bool, zones: Any = None) -> _Inputs:
+    r = load_rules(rules)
+    layer = _check_parcels(parcels)
+    lt = parcels["land_type"]
     ent = entitlements(households, rules=r)
     hlayer = _validate.layer_name(households, "households")
     hh = households.assign(household_id=households["household_id"].astype(str),
                            village_id=households["village_id"].astype(str))
     ent = ent.assign(household_id=ent["household_id"].astype(str), village_id=ent["village_id"].astype(str))
-
-    # village centres
     pv = parcels["village_id"].astype(str)
-    centres: dict[str, tuple[float, float]] = {}
-    if villages is not None:
-        vlayer = _validate.layer_name(villages, "villages")
-        _validate.require_columns(villages, ["village_id"], layer=vlayer)
-        vids = villages["village_id"].astype(str)
-        if {"centre_x", "centre_y"} <= set(villages.columns):
-            cx = _validate.require_numeric(villages, "centre_x", layer=vlayer, id_column="village_id")
-            cy = _validate.require_numeric(villages, "centre_y", layer=vlayer, id_column="village_id")
-            centres = {v: (float(x), float(y)) for v, x, y in zip(vids, cx, cy, strict=True)}
-        elif hasattr(villages, "geometry"):
-            _validate.require_same_crs({"parcels": parcels, "villages": villages})
-            pts = villages.geometry.representative_point()
-            centres = {v: (float(p.x), float(p.y)) for v, p in zip(vids, pts, strict=True)}
-        else:
-            raise SchemaError("villages need centre_x/centre_y columns or polygons", source=vlayer,
-                              column="centre_x", hint="pass the villages layer read with read_villages")
-        known_v = set(vids)
-        bad = ~pv.isin(known_v)
-        if bad.any():
-            pos = int(np.flatnonzero(bad.to_numpy())[0])
-            raise SchemaError(f"parcel's village {pv.iloc[pos]!r} is not in the villages layer "
-                              f"({int(bad.sum())} such parcels)", source=layer,
-                              feature_id=parcels["parcel_id"].iloc[pos], column="village_id",
-                              hint="correct the village id or add the village")
-    else:
-        known_v = set(pv)
+    centres, known_v = _village_centres(parcels, villages, layer)
     badh = ~hh["village_id"].isin(known_v)
     if badh.any():
         pos = int(np.flatnonzero(badh.to_numpy())[0])
@@ -169,29 +203,7 @@ def _prepare(parcels: Any, households: pd.DataFrame, *, rules: Any, villages: An
         sub = base[base["village_id"] == v]
         centres[v] = (float(sub["cx"].mean()), float(sub["cy"].mean()))
 
-    # anchors: home, else current holdings, else village centre
-    anchors = pd.DataFrame({"household_id": hh["household_id"].to_numpy(),
-                            "village_id": hh["village_id"].to_numpy()})
-    anchors["ax"] = [centres.get(v, (np.nan, np.nan))[0] for v in anchors["village_id"]]
-    anchors["ay"] = [centres.get(v, (np.nan, np.nan))[1] for v in anchors["village_id"]]
-    anchors["anchor"] = "village centre"
-    held = base[base["holder"].notna()]
-    if len(held):
-        w = held["area_ha"]
-        g = held.assign(wx=held["cx"] * w, wy=held["cy"] * w).groupby("holder")[["wx", "wy", "area_ha"]].sum()
-        mx, my = g["wx"] / g["area_ha"], g["wy"] / g["area_ha"]
-        idx = anchors["household_id"].isin(g.index)
-        anchors.loc[idx, "ax"] = anchors.loc[idx, "household_id"].map(mx).to_numpy()
-        anchors.loc[idx, "ay"] = anchors.loc[idx, "household_id"].map(my).to_numpy()
-        anchors.loc[idx, "anchor"] = "current holdings"
-    if {"home_x", "home_y"} <= set(hh.columns):
-        hx = pd.to_numeric(hh["home_x"], errors="coerce").to_numpy()
-        hy = pd.to_numeric(hh["home_y"], errors="coerce").to_numpy()
-        ok = np.isfinite(hx) & np.isfinite(hy)
-        anchors.loc[ok, "ax"], anchors.loc[ok, "ay"] = hx[ok], hy[ok]
-        anchors.loc[ok, "anchor"] = "home"
-    anchors = anchors.set_index("household_id")
-
+    anchors = _anchors(hh, base, centres)
     alloc = base[base["land_type"].isin(r.land_types)]
     kept = pd.Series(dtype=object)
     if keep_existing and len(alloc):
@@ -247,8 +259,8 @@ def _subproblems(inp: _Inputs) -> list[Subproblem]:
         # pairs: every household x every free parcel that fits its cap; plots left
         nh, npar = len(hids), len(free)
         if nh and npar:
-            hh_idx, pp_idx = np.meshgrid(np.arange(nh), np.arange(npar), indexing="ij")
-            hh_idx, pp_idx = hh_idx.ravel(), pp_idx.ravel()
+            hh_grid, pp_grid = np.meshgrid(np.arange(nh), np.arange(npar), indexing="ij")
+            hh_idx, pp_idx = hh_grid.ravel(), pp_grid.ravel()
             ok = (area[pp_idx] <= cap_free[hh_idx] + 1e-9) & (plots_free[hh_idx] > 0)
             hh_idx, pp_idx = hh_idx[ok], pp_idx[ok]
             anc = inp.anchors.loc[hids, ["ax", "ay"]].to_numpy(dtype=float)

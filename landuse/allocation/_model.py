@@ -32,17 +32,15 @@ and the configuration LP of :mod:`landuse.allocation._patterns`.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from landuse.allocation._heuristic import (_distance_improve, _relative_shortfall, combinatorial_bound,
-                                          heuristic_assign)
+from landuse.allocation._heuristic import _distance_improve, combinatorial_bound, heuristic_assign
 from landuse.allocation._patterns import Tightened, distance_repartition, tighten
+from landuse.allocation._problem import Guard, Subproblem, new_highs
 
 #: Distance [m] that costs as much as one extra plot in the fragmentation stage.
 DISTANCE_PER_PLOT_M = 1000.0
@@ -51,41 +49,6 @@ FIX_ABS_TOL = 1e-7
 #: Relative tolerance when a stage's optimum is fixed for the next one.
 FIX_REL_TOL = 1e-6
 
-_banner_lock = threading.Lock()
-_banner_done = False
-
-
-@contextlib.contextmanager
-def _quiet_fd():
-    """Silence HiGHS's one-time banner, which it prints to the C-level stdout."""
-    global _banner_done
-    with _banner_lock:
-        if _banner_done:
-            yield
-            return
-        try:
-            fd = os.dup(1)
-        except OSError:  # pragma: no cover - no fd 1 (embedded interpreters)
-            yield
-            return
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 1)
-            yield
-        finally:
-            os.dup2(fd, 1)
-            os.close(fd)
-            os.close(devnull)
-            _banner_done = True
-
-
-#: Safety net: the wall-clock limit of any step is this many times its effort budget
-#: (converted to seconds on the reference machine). Only a machine this much
-#: slower than the reference (or this busy) hits it; the result is then flagged
-#: ``deterministic=False``.
-SAFETY_FACTOR = 10.0
-#: Extra seconds of safety-net wall time on top of ``SAFETY_FACTOR x budget``.
-SAFETY_MIN_S = 5.0
 #: Reference-machine time of a HiGHS root node (presolve, LP, cuts; primal
 #: heuristics off) per household-parcel pair [s], see :func:`root_seconds`.
 ROOT_SECONDS_PER_PAIR = 2e-5
@@ -115,79 +78,6 @@ def root_seconds(n_cols: int) -> float:
     """
     n = max(int(n_cols), 1)
     return ROOT_SECONDS_PER_PAIR * n * (1.0 + n / ROOT_PAIRS_SCALE)
-
-
-class Guard:
-    """Wall-clock safety net of one subproblem; records whether it fired.
-
-    Every loop is bounded by counts (moves, bisection steps, passes) and every
-    HiGHS stage by a node limit, so the result does not depend on the machine's
-    speed or load. The guard only stops a step that runs *SAFETY_FACTOR* times
-    longer than its budget assumes; then ``fired`` is True and the result may
-    differ between runs.
-    """
-
-    def __init__(self, budget_s: float):
-        self.budget_s = float(budget_s)
-        self.deadline = time.perf_counter() + SAFETY_FACTOR * self.budget_s + SAFETY_MIN_S
-        self.fired = False
-
-    def expired(self) -> bool:
-        if not self.fired and time.perf_counter() > self.deadline:
-            self.fired = True
-        return self.fired
-
-    def left_s(self) -> float:
-        return max(self.deadline - time.perf_counter(), 0.05)
-
-
-def new_highs(*, time_limit_s: float, mip_gap: float):
-    """A silent, single-threaded, seeded HiGHS instance.
-
-    *time_limit_s* is the safety net only; stages stop at their node limit. The
-    primal heuristics of HiGHS are off (the model is started from our heuristic
-    solution): they made the root node six times slower on the demo without a
-    better incumbent, and the root is the part no node limit bounds.
-    """
-    import highspy
-
-    with _quiet_fd():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("log_to_console", False)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("mip_abs_gap", 1e-9)
-    h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
-    h.setOptionValue("mip_heuristic_effort", 0.0)
-    for name in ("mip_heuristic_run_feasibility_jump", "mip_heuristic_run_rins", "mip_heuristic_run_rens",
-                 "mip_heuristic_run_root_reduced_cost"):
-        h.setOptionValue(name, False)
-    return h
-
-
-@dataclass
-class Subproblem:
-    """One village and land type (arrays indexed by household / parcel / pair)."""
-
-    village_id: str
-    land_type: str
-    household_ids: np.ndarray  # (nh,)
-    entitled: np.ndarray  # E_h - K_h, remaining entitlement [ha] (may be <= 0)
-    entitled_full: np.ndarray  # E_h [ha]
-    cap: np.ndarray  # C_h - K_h [ha]
-    plots: np.ndarray  # N_h - k_h [-]
-    weight: np.ndarray  # w_h [-]
-    parcel_ids: np.ndarray  # (np,)
-    area: np.ndarray  # a_p [ha]
-    pair_h: np.ndarray  # (m,) household index of pair
-    pair_p: np.ndarray  # (m,) parcel index of pair
-    pair_d: np.ndarray  # (m,) distance [m]
-
-    @property
-    def n_pairs(self) -> int:
-        return len(self.pair_h)
 
 
 @dataclass
@@ -444,7 +334,7 @@ def _apply_bound(stage: dict, bound: float, proof: str) -> None:
     stage["gap"] = _gap(stage["objective"], stage["bound"])
 
 
-def _skipped(name: str, objective: float, x: np.ndarray) -> dict:
+def _skipped(name: str, objective: float, x: np.ndarray) -> dict[str, Any]:
     return {"stage": name, "status": "Not run (budget)", "objective": objective, "bound": float("nan"),
             "gap": float("inf"), "runtime_s": 0.0, "nodes": 0, "proof": "", "x": x}
 
@@ -501,24 +391,24 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float, start: Tig
     if tight is None:
         tight = presolve(sp, budget_s=0.5 * budget, mip_gap=mip_gap)
         used += tight.work_s
-    start = _columns_from_assign(sp, tight.assign)
+    x_start = _columns_from_assign(sp, tight.assign)
     zlb = tight.bound
     lp.col_lower_ = np.concatenate([np.zeros(lp.num_col_ - 1), [max(zlb - 1e-9, 0.0)]])
     h = new_highs(time_limit_s=guard.left_s(), mip_gap=mip_gap)
     h.passModel(lp)
     stages = []
     # stage 1: min z (skipped when the heuristic already meets the bound within the gap)
-    z_start = float(start[zc])
+    z_start = float(x_start[zc])
     b1 = 0.5 * (budget - used)
     if _gap(z_start, zlb) <= mip_gap or b1 < root:
-        r1 = {"stage": "max_relative_shortfall", "status": "Optimal" if _gap(z_start, zlb) <= mip_gap
+        r1: dict[str, Any] = {"stage": "max_relative_shortfall", "status": "Optimal" if _gap(z_start, zlb) <= mip_gap
               else "Not run (budget)", "objective": z_start, "bound": zlb, "gap": _gap(z_start, zlb),
-              "runtime_s": 0.0, "nodes": 0, "proof": tight.proof, "x": start}
+              "runtime_s": 0.0, "nodes": 0, "proof": tight.proof, "x": x_start}
     else:
-        r1 = _run_stage(h, "max_relative_shortfall", ncol, start, budget_s=b1, guard=guard)
+        r1 = _run_stage(h, "max_relative_shortfall", ncol, x_start, budget_s=b1, guard=guard)
         used += _stage_work(r1, ncol)
         if r1["x"] is None or not np.isfinite(r1["objective"]) or r1["objective"] > z_start:
-            r1["x"], r1["objective"] = start, z_start
+            r1["x"], r1["objective"] = x_start, z_start
         r1["proof"] = "HiGHS" if np.isfinite(r1["bound"]) and r1["bound"] > zlb else tight.proof
         r1["bound"] = max(r1["bound"], zlb) if np.isfinite(r1["bound"]) else zlb
         r1["gap"] = _gap(r1["objective"], r1["bound"])

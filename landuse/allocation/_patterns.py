@@ -68,6 +68,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from landuse.allocation._problem import _relative_shortfall, new_highs
+
 #: Grid cells per household need in the pricing knapsack [-]. A pattern may be
 #: admitted when its area is within N_t / GRID_CELLS of the need (the relaxation
 #: only gets looser, never invalid).
@@ -543,9 +545,7 @@ class PatternLP:
         False is a proof that no allocation has a largest relative shortfall
         <= *z* (see the module notes).
         """
-        import highspy
-
-        from landuse.allocation._model import new_highs
+        import highspy  # deferred: the HiGHS solver, only when the pattern LP runs
 
         sp, ty = self.sp, self.types
         nt, npar = len(ty.count), len(sp.parcel_ids)
@@ -639,8 +639,6 @@ class Tightened:
 
 
 def _z(sp, assign: np.ndarray) -> float:
-    from landuse.allocation._model import _relative_shortfall
-
     return float(_relative_shortfall(sp, assign).max()) if len(sp.household_ids) else 0.0
 
 

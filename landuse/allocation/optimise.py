@@ -123,18 +123,24 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from landuse.allocation._inputs import ZONE_LAND_TYPES, _Inputs, _prepare, _subproblems, zone_compatible
-from landuse.allocation._model import Solution, Subproblem, solve_heuristic, solve_mip
+from landuse.allocation._results import AllocationMetrics
+from landuse.allocation._model import (USEFUL_ROOTS, Solution, Subproblem, presolve, root_seconds,
+                                       solve_heuristic, solve_mip)
 from landuse.errors import AllocationError, LanduseWarning, SchemaError
 
-__all__ = ["LAND_TYPE_CODES", "ZONE_LAND_TYPES", "AllocationResult", "allocate", "equity", "gini",
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
+
+__all__ = ["LAND_TYPE_CODES", "ZONE_LAND_TYPES", "AllocationMetrics", "AllocationResult", "allocate", "equity", "gini",
            "greedy_baseline", "zone_compatible"]
 
 #: Land-type codes used in certificate numbers.
@@ -172,8 +178,8 @@ class AllocationResult:
         runtime and nodes.
     entitlements : DataFrame
         As returned by :func:`landuse.allocation.quotas.entitlements`.
-    metrics : dict
-        ``status``, ``mip_gap``, ``max_shortfall_ha``, ``max_relative_shortfall``,
+    metrics : AllocationMetrics
+        Typed figures, also readable as a mapping: ``status``, ``mip_gap``, ``max_shortfall_ha``, ``max_relative_shortfall``,
         ``total_shortfall_ha``, ``gini``, ``min_max_ratio``, ``runtime_s``,
         ``n_households``, ``n_parcels``, ``n_allocated``, ``allocated_ha``,
         ``n_subproblems``, ``method``, ``deterministic`` (False when the
@@ -188,10 +194,10 @@ class AllocationResult:
     shortfall: pd.DataFrame
     solver: pd.DataFrame
     entitlements: pd.DataFrame
-    metrics: dict = field(default_factory=dict)
+    metrics: AllocationMetrics | None = None
 
     def __repr__(self) -> str:
-        m = self.metrics
+        m: Mapping[str, Any] = self.metrics if self.metrics is not None else {}
         return (f"AllocationResult({m.get('method')}: {m.get('n_allocated')} of {m.get('n_parcels')} parcels "
                 f"to {m.get('n_households')} households, status={m.get('status')!r}, "
                 f"gap={m.get('mip_gap', float('nan')):.4g}, max shortfall {m.get('max_shortfall_ha', 0):.3f} ha, "
@@ -328,8 +334,6 @@ def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_
     thus solved first and fully; a subproblem whose root nodes the rest of the
     budget cannot pay for keeps the heuristic (and the swaps) and reports its gap.
     """
-    from landuse.allocation._model import USEFUL_ROOTS, presolve, root_seconds
-
     def run(i: int, budget: float, start) -> Solution:
         sp = sps[i]
         if sp.n_pairs == 0:
@@ -515,26 +519,26 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
         g = solver.loc[solver["stage"] == stage, "gap"]
         stage_gap[stage] = float(g.max()) if len(g) else (float("nan") if method == "greedy" else 0.0)
     short_rows = e["shortfall_ha"]
-    metrics = {
-        "method": method,
-        "status": status,
-        "mip_gap": float(gap),
-        "mip_gap_total_shortfall": stage_gap["total_shortfall_ha"],
-        "mip_gap_fragmentation": stage_gap["fragmentation"],
-        "max_shortfall_ha": round(float(short_rows.max()) if len(short_rows) else 0.0, 6),
-        "max_relative_shortfall": round(float(e["rel"].max()) if len(e) else 0.0, 6),
-        "total_shortfall_ha": round(float(short_rows.sum()), 6),
-        "gini": eq["gini"],
-        "min_max_ratio": eq["min_max_ratio"],
-        "gini_fulfilment": eq.get("gini_fulfilment", float("nan")),
-        "runtime_s": round(runtime_s, 3),
-        "n_households": inp.n_households,
-        "n_parcels": int(len(par)),
-        "n_allocated": int(has.sum()),
-        "allocated_ha": round(float(alloc["area_ha"].sum()), 6),
-        "n_subproblems": len(sols),
-        "deterministic": bool(all(sol.deterministic for _, sol in sols)),
-    }
+    metrics = AllocationMetrics(
+        method=method,
+        status=status,
+        mip_gap=float(gap),
+        mip_gap_total_shortfall=stage_gap["total_shortfall_ha"],
+        mip_gap_fragmentation=stage_gap["fragmentation"],
+        max_shortfall_ha=round(float(short_rows.max()) if len(short_rows) else 0.0, 6),
+        max_relative_shortfall=round(float(e["rel"].max()) if len(e) else 0.0, 6),
+        total_shortfall_ha=round(float(short_rows.sum()), 6),
+        gini=eq["gini"],
+        min_max_ratio=eq["min_max_ratio"],
+        gini_fulfilment=eq.get("gini_fulfilment", float("nan")),
+        runtime_s=round(runtime_s, 3),
+        n_households=inp.n_households,
+        n_parcels=int(len(par)),
+        n_allocated=int(has.sum()),
+        allocated_ha=round(float(alloc["area_ha"].sum()), 6),
+        n_subproblems=len(sols),
+        deterministic=bool(all(sol.deterministic for _, sol in sols)),
+    )
     return AllocationResult(allocations=allocations, households=summary, equity=eq, unallocated=unallocated,
                             shortfall=sf, solver=solver, entitlements=ent, metrics=metrics)
 
@@ -554,15 +558,15 @@ def _warn_short(res: AllocationResult) -> None:
 
 # -- public functions ----------------------------------------------------------------
 def allocate(
-    parcels: Any,
+    parcels: gpd.GeoDataFrame,
     households: pd.DataFrame,
     *,
     rules: Any = None,
     time_limit_s: float = 60,
     mip_gap: float = 0.005,
     keep_existing: bool = False,
-    villages: Any = None,
-    zones: Any = None,
+    villages: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
     n_jobs: int = 1,
     exact_max_pairs: int = 250_000,
 ) -> AllocationResult:
@@ -670,8 +674,8 @@ def allocate(
     return res
 
 
-def greedy_baseline(parcels: Any, households: pd.DataFrame, *, rules: Any = None, villages: Any = None,
-                    keep_existing: bool = False, zones: Any = None) -> AllocationResult:
+def greedy_baseline(parcels: gpd.GeoDataFrame, households: pd.DataFrame, *, rules: Any = None, villages: gpd.GeoDataFrame | None = None,
+                    keep_existing: bool = False, zones: gpd.GeoDataFrame | None = None) -> AllocationResult:
     """The simple rule for comparison: largest household first, nearest parcel.
 
     Households are taken in order of priority weight, then labour units

@@ -28,13 +28,15 @@ upland: 0.7 ha/LU x 2 LU x 3 rotation plots = 4.2 ha
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +53,11 @@ from landuse._validate.toml import (
     tables,
     text,
 )
-from landuse.errors import RuleError, SchemaError
+from landuse.errors import LanduseWarning, RuleError, SchemaError
+from landuse.fallow import FallowClasses, sustainable_fallow_years
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -278,19 +284,12 @@ def implied_fallow_years(rotation_plots: int, *, cropping_years: float = 1.0) ->
     >>> implied_fallow_years(3)
     2.0
     """
-    from landuse.fallow.rotation import sustainable_fallow_years
-
     return float(sustainable_fallow_years(float(rotation_plots), 1.0,
                                           cropping_years=cropping_years))
 
 
 def _warn_critical_fallow(rotation_plots: dict[str, int], source: str) -> None:
     """Warn when a rotation quota implies a fallow that landuse.fallow classes as critical."""
-    import warnings
-
-    from landuse.errors import LanduseWarning
-    from landuse.fallow.rotation import FallowClasses
-
     limit = FallowClasses().critical_max
     for t, n in rotation_plots.items():
         if n > 1 and implied_fallow_years(n) <= limit:
@@ -508,11 +507,6 @@ def entitlements(households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame
     prio = pd.Series("", index=households.index, dtype=object)
     for g in r.priority_groups:
         if g.column not in households.columns:
-            import difflib
-            import warnings
-
-            from landuse.errors import LanduseWarning
-
             lower = {str(c).lower(): str(c) for c in households.columns}
             near = difflib.get_close_matches(g.column.lower(), list(lower), n=1, cutoff=0.75)
             also = f"; did you mean {lower[near[0]]!r}?" if near else ""
@@ -552,7 +546,7 @@ def entitlements(households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame
                                        "shortfall_weight", "rule"])
 
 
-def exceedance(parcels: Any, households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
+def exceedance(parcels: gpd.GeoDataFrame, households: pd.DataFrame, *, rules: Any = None) -> pd.DataFrame:
     """Households whose current holdings exceed their entitlement. Nothing is deleted.
 
     Parameters

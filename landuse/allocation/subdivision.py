@@ -42,7 +42,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from landuse import _validate
-from landuse.errors import GeometryError, SchemaError
+from landuse.errors import CRSError, GeometryError, SchemaError
 
 __all__ = ["subdivide"]
 
@@ -146,6 +146,7 @@ def _recurse(piece: BaseGeometry, idx: list[int], targets: np.ndarray, out: dict
             best = (left, right, single)
         if single:
             break
+    assert best is not None  # the loop above runs at least once
     left, right, _ = best
     _recurse(left, idx[:k], targets, out, rel_tol)
     _recurse(right, idx[k:], targets, out, rel_tol)
@@ -184,9 +185,44 @@ def _block_geometry(block: Any, crs: Any) -> tuple[BaseGeometry, Any, str]:
 
 
 def _crs_error(layer: str, msg: str) -> Exception:
-    from landuse.errors import CRSError
-
     return CRSError(msg, source=layer, hint="reproject with landuse.crs.to_projected, or pass crs='EPSG:32647'")
+
+
+def _targets(targets_ha: Any) -> tuple[list[Any] | None, np.ndarray]:
+    """The target ids (None for a plain sequence) and the checked target areas [ha] of :func:`subdivide`."""
+    keys: list[Any] | None = None
+    if isinstance(targets_ha, (pd.Series, Mapping)):
+        items = list(targets_ha.items())
+        keys = [k for k, _ in items]
+        values = [v for _, v in items]
+    else:
+        values = list(targets_ha)
+    if not values:
+        raise SchemaError("no target areas given", source="targets_ha", hint="give at least one area in ha")
+    arr = np.array([_as_area(v, i if keys is None else keys[i]) for i, v in enumerate(values)], dtype=float)
+    return keys, arr
+
+
+def _fit_to_block(arr: np.ndarray, block_ha: float, *, tolerance: float, remainder: str,
+                  layer: str) -> tuple[np.ndarray, bool]:
+    """Areas to cut [ha]: the targets spread over the block, or the targets plus a rest plot (then True)."""
+    total = float(arr.sum())
+    rest = block_ha - total
+    scaled = arr.copy()
+    has_rest = False
+    if rest < -1e-12 or rest <= tolerance * float(arr.min()) * 0.5 or remainder == "spread":
+        scaled = arr * (block_ha / total)
+        worst = float(np.max(np.abs(scaled / arr - 1)))
+        if worst > tolerance:
+            raise SchemaError(
+                f"the targets add up to {total:.4f} ha of a {block_ha:.4f} ha block; spreading the "
+                f"rest would put plots {100 * worst:.1f} % off their targets",
+                source=layer, column="targets_ha", hint="use remainder='plot' to keep the rest as a plot",
+            )
+    else:
+        has_rest = True
+        scaled = np.append(arr, rest)
+    return scaled, has_rest
 
 
 def subdivide(
@@ -275,16 +311,7 @@ def subdivide(
     _validate.check_option(remainder, ("plot", "spread"), name="remainder")
     if not (0 < tolerance < 1):
         raise SchemaError(f"tolerance={tolerance!r} must be between 0 and 1", hint="e.g. 0.02 for ±2 %")
-    keys: list[Any] | None = None
-    if isinstance(targets_ha, (pd.Series, Mapping)):
-        items = list(targets_ha.items())
-        keys = [k for k, _ in items]
-        values = [v for _, v in items]
-    else:
-        values = list(targets_ha)
-    if not values:
-        raise SchemaError("no target areas given", source="targets_ha", hint="give at least one area in ha")
-    arr = np.array([_as_area(v, i if keys is None else keys[i]) for i, v in enumerate(values)], dtype=float)
+    keys, arr = _targets(targets_ha)
     block_ha = geom.area / _HA
     total = float(arr.sum())
     if total > block_ha * (1 + tolerance):
@@ -294,21 +321,7 @@ def subdivide(
             source=layer, column="targets_ha",
             hint="reduce the targets (e.g. scale them by the block area) or choose a larger block",
         )
-    rest = block_ha - total
-    scaled = arr.copy()
-    has_rest = False
-    if rest < -1e-12 or rest <= tolerance * float(arr.min()) * 0.5 or remainder == "spread":
-        scaled = arr * (block_ha / total)
-        worst = float(np.max(np.abs(scaled / arr - 1)))
-        if worst > tolerance:
-            raise SchemaError(
-                f"the targets add up to {total:.4f} ha of a {block_ha:.4f} ha block; spreading the "
-                f"rest would put plots {100 * worst:.1f} % off their targets",
-                source=layer, column="targets_ha", hint="use remainder='plot' to keep the rest as a plot",
-            )
-    else:
-        has_rest = True
-        scaled = np.append(arr, rest)
+    scaled, has_rest = _fit_to_block(arr, block_ha, tolerance=tolerance, remainder=remainder, layer=layer)
 
     out: dict[int, BaseGeometry] = {}
     _recurse(geom, list(range(len(scaled))), scaled, out, tolerance)

@@ -13,10 +13,10 @@ from landuse.errors import DataReadError, LanduseError
 
 # -- rasters ---------------------------------------------------------------------------
 def _as_raster(rep: _Report, obj: Any, layer: str) -> Any:
-    from landuse.raster import Raster
+    from landuse.raster import as_raster
 
     try:
-        return Raster.from_any(obj)
+        return as_raster(obj)
     except DataReadError as exc:
         code = "FILE_NOT_FOUND" if "not found" in exc.message else "FILE_UNREADABLE"
         rep.add(
@@ -284,7 +284,7 @@ def _check_dem_values(rep: _Report, dem: Any) -> None:
     """
     from scipy import ndimage
 
-    from landuse.terrain.hydrology import MIN_DEM_CELLS
+    from landuse._validate.dem import MIN_DEM_CELLS
 
     if min(dem.shape) < MIN_DEM_CELLS:
         rep.add(

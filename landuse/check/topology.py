@@ -48,6 +48,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from landuse import _validate
+from landuse._validate.parcels import check_parcels
 from landuse.errors import GeometryError, SchemaError
 
 __all__ = ["SIDES", "adjacency", "gaps", "neighbours", "outside_village", "overlaps"]
@@ -69,21 +70,6 @@ _EPS_M = 1e-3
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _check_parcels(
-    parcels: Any, *, id_column: str, layer: str = "parcels"
-) -> tuple[str, np.ndarray]:
-    """Validate a parcel layer and return (layer name, object array of geometries)."""
-    _validate.require_geodataframe(parcels, layer=layer)
-    name = _validate.layer_name(parcels, layer)
-    _validate.require_projected(parcels, layer=name)
-    _validate.require_columns(parcels, [id_column], layer=name)
-    _validate.require_no_nulls(parcels, id_column, layer=name)
-    _validate.require_unique(parcels, id_column, layer=name)
-    _validate.require_geom_types(parcels, _POLYGONAL, layer=name, id_column=id_column)
-    _validate.require_valid_geometries(parcels, layer=name, id_column=id_column)
-    return name, np.asarray(parcels.geometry.array, dtype=object)
-
-
 def _check_min(value: float, *, name: str) -> float:
     value = float(value)
     if not np.isfinite(value) or value < 0:
@@ -237,7 +223,7 @@ def overlaps(parcels: Any, *, min_area_m2: float = 0.01, id_column: str = "parce
     """
     import geopandas as gpd
 
-    _check_parcels(parcels, id_column=id_column)
+    check_parcels(parcels, id_column=id_column)
     min_area_m2 = _check_min(min_area_m2, name="min_area_m2")
     geoms = np.asarray(parcels.geometry.array, dtype=object)
     ids = _ids(parcels, id_column)
@@ -350,7 +336,7 @@ def gaps(
     """
     import geopandas as gpd
 
-    _check_parcels(parcels, id_column=id_column)
+    check_parcels(parcels, id_column=id_column)
     _validate.require_geodataframe(villages, layer="villages")
     vname = _validate.layer_name(villages, "villages")
     _validate.require_projected(villages, layer=vname)
@@ -487,7 +473,8 @@ def outside_village(
     """
     import geopandas as gpd
 
-    name, geoms = _check_parcels(parcels, id_column=id_column)
+    name = check_parcels(parcels, id_column=id_column)
+    geoms = np.asarray(parcels.geometry.array, dtype=object)
     _validate.require_columns(parcels, [village_id_column], layer=name)
     _validate.require_geodataframe(villages, layer="villages")
     vname = _validate.layer_name(villages, "villages")
@@ -578,7 +565,7 @@ def adjacency(
       parcel_id_a parcel_id_b  shared_m
     0           A           B     100.0
     """
-    _check_parcels(parcels, id_column=id_column)
+    check_parcels(parcels, id_column=id_column)
     min_shared_m = _check_min(min_shared_m, name="min_shared_m")
     tolerance_m = _check_min(tolerance_m, name="tolerance_m")
     geoms = np.asarray(parcels.geometry.array, dtype=object)
@@ -704,7 +691,7 @@ def neighbours(
     west       None
     Name: 0, dtype: object
     """
-    _check_parcels(parcels, id_column=id_column)
+    check_parcels(parcels, id_column=id_column)
     min_shared_m = _check_min(min_shared_m, name="min_shared_m")
     tolerance_m = _check_min(tolerance_m, name="tolerance_m")
     if label_column is not None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import landuse._validate as _validate
+from landuse.fallow._base import FallowClasses
 from landuse.errors import SchemaError
 
 def rotation_land_demand(cropped_area_ha: Any, *, cropping_years: float = 1.0,
@@ -106,7 +107,6 @@ def year_fallow_becomes_critical(rotational_area_ha: float, cropped_area_ha: flo
     Notes
     -----
     .. math::
-
         F_{max}(t) = C \\left(\\frac{A_{rot}}{A_{crop}(1+g)^t} - 1\\right) \\le F_c
         \\iff t \\ge \\frac{\\ln\\left(A_{rot} / (A_{crop}(1 + F_c/C))\\right)}{\\ln(1+g)}
 
@@ -226,8 +226,6 @@ def village_land_demand(cropped_area_ha: pd.Series, rotational_area_ha: pd.Serie
     village_id
     V1                   100.0       -20.0                       7.0
     """
-    from landuse.fallow.rotation import FallowClasses
-
     classes = classes or FallowClasses()
     idx = cropped_area_ha.index.union(rotational_area_ha.index).sort_values()
     crop = cropped_area_ha.reindex(idx).astype(float)

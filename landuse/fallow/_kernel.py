@@ -43,8 +43,12 @@ from __future__ import annotations
 
 import math
 
+from typing import Any
+
 import numpy as np
 from numba import njit
+
+from landuse.errors import RasterError, SchemaError
 
 MISSING, CULTIVATED, FALLOW, OTHER = 0, 1, 2, 3
 
@@ -603,3 +607,33 @@ def spells_of_sequences(codes, other_as_fallow):
             k += 1
     return (r_seq[:k], r_start[:k], r_len[:k], r_ev[:k], r_known[:k], r_c[:k],
             r_clear[:k])
+
+
+def _block_kernel(codes: np.ndarray, lut: np.ndarray, *opts: Any,
+                  sources: Any = None, row0: int = 0, threads: int = 1) -> np.ndarray:
+    """Run the kernel on a ``(T, rows, cols)`` block; raise for values *lut* does not know."""
+    T, rows, cols = codes.shape
+    if codes.dtype not in (np.uint8, np.uint16) or (codes.dtype == np.uint16 and lut.size < 65536):
+        if codes.size and (np.nanmin(codes) < 0 or np.nanmax(codes) > 3):
+            raise SchemaError("status codes must be 0 (missing), 1 (cultivated), 2 (fallow) or "
+                              "3 (other)", source="codes", hint="map class values first")
+        codes = codes.astype(np.uint8)
+    flat = np.ascontiguousarray(codes).reshape(T, rows * cols)
+    other_as_fallow, alpha, horizon, min_effect, min_trend = opts
+    out, n_bad, p, t = reduce_sequences(flat, lut, other_as_fallow, alpha, horizon, min_effect, min_trend,
+                                        threads=threads)
+    if n_bad:
+        value = flat[t, p].item()
+        where = f"row {row0 + p // cols}, column {p % cols}"
+        if sources is None:
+            raise SchemaError(f"status code {value!r} at year index {t}, {where} is not 0-3 "
+                              f"({n_bad} such cells)", source="codes",
+                              hint="use 0 missing, 1 cultivated, 2 fallow, 3 other")
+        raise RasterError(
+            f"class value {value!r} at {where} is not in the class mapping "
+            f"({n_bad} cells in this window)",
+            source=sources[t],
+            hint="add the value to the classes (cultivated, fallow or other) or set it as the "
+            "raster's nodata",
+        )
+    return out.reshape(len(OUTPUTS), rows, cols)

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse.fallow._base import _village_map
+
 def plot_fallow_by_clearing_year(cycles_df: pd.DataFrame, *, villages: Any = None,
                                  ax: Any = None) -> Any:
     """Scatter of fallow length by clearing year with each village's Theil-Sen line.
@@ -41,8 +43,6 @@ def plot_fallow_by_clearing_year(cycles_df: pd.DataFrame, *, villages: Any = Non
         if villages is None:
             cyc["village_id"] = "all"
         else:
-            from landuse.fallow.rotation import _village_map
-
             cyc["village_id"] = _village_map(cyc["plot_id"].unique(), cyc, villages).reindex(
                 cyc["plot_id"].astype(str)).to_numpy()
     if ax is None:

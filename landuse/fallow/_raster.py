@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from landuse.fallow._kernel import CULTIVATED, FALLOW, MISSING, OTHER, OUTPUTS
-from landuse.errors import DataReadError, RasterError, SchemaError
+from landuse.fallow._kernel import CULTIVATED, FALLOW, IDENTITY_LUT, MISSING, OTHER, OUTPUTS, _block_kernel
+from landuse.errors import DataReadError, OutputExistsError, RasterError, SchemaError
+from landuse.io import atomic_output
 
 _STATUS = {"cultivated": CULTIVATED, "fallow": FALLOW, "other": OTHER,
            "cropped": CULTIVATED, "forest": OTHER}
@@ -198,7 +199,7 @@ def raw_lut(spec: StackSpec,
     lut[vals[ok].astype(np.int64)] = codes[ok]
     (nodata,) = nodatas
     usable = nodata is not None and not np.isnan(nodata)
-    if usable and 0 <= nodata < size and nodata == int(nodata):
+    if usable and nodata is not None and 0 <= nodata < size and nodata == int(nodata):
         lut[int(nodata)] = MISSING
     free = np.flatnonzero(lut == 255)
     if any(s is None for s in spec.sources):
@@ -225,8 +226,6 @@ def read_window(spec: StackSpec, table: tuple[np.ndarray, np.ndarray], row0: int
     """
     import rasterio
     from rasterio.windows import Window
-
-    from landuse.fallow._kernel import IDENTITY_LUT
 
     if isinstance(plan, str):
         plan = raw_lut(spec, table)
@@ -276,7 +275,6 @@ def _windows(spec: StackSpec, block_rows: int | None) -> list[tuple[int, int]]:
 def _process(spec: StackSpec, table: Any, plan: Any, row0: int, nrows: int,
              opts: Sequence[Any]) -> np.ndarray:
     """Read and reduce one window (a dask task)."""
-    from landuse.fallow.rotation import _block_kernel
 
     values, lut = read_window(spec, table, row0, nrows, plan=plan)
     return _block_kernel(values, lut, *opts, sources=_source_names(spec), row0=row0)
@@ -309,8 +307,6 @@ def run(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any, years: Any, use
     """Resolve, process and write; see :func:`landuse.fallow.fallow_raster`."""
     import rasterio
 
-    from landuse.io import atomic_output
-
     spec = resolve(stack, years)
     table = class_table(classes)
     plan = raw_lut(spec, table)
@@ -319,8 +315,6 @@ def run(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any, years: Any, use
     paths = {name: out_dir / f"{name}.tif" for name in OUTPUTS}
     for p in paths.values():  # fail before any work
         if p.exists() and not overwrite:
-            from landuse.errors import OutputExistsError
-
             raise OutputExistsError("the output exists already", source=str(p),
                                     hint="choose another folder or pass overwrite=True "
                                     "(--overwrite)")
@@ -373,8 +367,6 @@ def _run_threads(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int
 
     import rasterio
 
-    from landuse.fallow.rotation import _block_kernel
-
     with contextlib.ExitStack() as inputs, ThreadPoolExecutor(1) as reader, \
             ThreadPoolExecutor(1) as writer:
         opened: dict[str, Any] = {}
@@ -388,6 +380,7 @@ def _run_threads(spec: StackSpec, table: Any, plan: Any, windows: list[tuple[int
         pending_write = None
         nxt = reader.submit(read, windows[0]) if windows else None
         for i, (row0, nrows) in enumerate(windows):
+            assert nxt is not None  # submitted for every window
             values, lut = nxt.result()
             nxt = reader.submit(read, windows[i + 1]) if i + 1 < len(windows) else None
             res = _block_kernel(values, lut, *opts, sources=names, row0=row0, threads=threads)

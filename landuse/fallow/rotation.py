@@ -120,9 +120,20 @@ from landuse.fallow._kernel import (
     OTHER,
     IDENTITY_LUT,
     OUTPUTS,
-    cycles_of_sequences,
+    _block_kernel,
+    _mk_pvalue,
     reduce_sequences,
+    cycles_of_sequences,
     spells_of_sequences,
+)
+import landuse.fallow._raster as _fallow_raster
+from landuse.fallow._base import (
+    _LAYER,
+    ADEQUATE_FALLOW_YEARS,
+    CRITICAL_FALLOW_YEARS,
+    SHORT_FALLOW_YEARS,
+    FallowClasses,
+    _village_map,
 )
 import landuse.fallow._survival as _surv
 from landuse.fallow._demand import (
@@ -169,18 +180,6 @@ __all__ = [
 #: Per-pixel outputs of :func:`fallow_raster` and :func:`fallow_metrics_array`.
 RASTER_OUTPUTS = OUTPUTS
 
-#: Upper bound of the ``critical`` fallow class [years]: the regime of three rotational
-#: plots per household cropped one a year (two to three years of fallow), the mechanism of
-#: fallow shortening described by Ducourtieux, Laffort & Sacklokham (2005), Land policy and
-#: farming practices in Laos, Development and Change 36(3), 499-526.
-CRITICAL_FALLOW_YEARS = 3.0
-#: Upper bound of the ``short`` fallow class [years] (project default between the critical
-#: and the adequate bounds; domain reference §7.3).
-SHORT_FALLOW_YEARS = 7.0
-#: Upper bound of the ``adequate`` fallow class [years]: the traditional Kammu rotation is
-#: about 11 years (a chapter of Cairns, M. (ed.) (2007), Voices from the Forest, RFF Press,
-#: doi:10.4324/9781936331840-8), and useful-plant richness of fallows peaks at 11-12 years.
-ADEQUATE_FALLOW_YEARS = 11.0
 #: Default target fallow ``F*`` of a sustainable rotation [years]: vegetation indices reach
 #: the forest level after more than 8 years of fallow (Yamamoto, Oberthür & Lefroy 2009,
 #: Environment, Development and Sustainability 11, 639-654).
@@ -191,54 +190,6 @@ TREND_STATUSES = (_surv.SHORTENING, _surv.LENGTHENING, _surv.NO_CLEAR_TREND,
 
 _STATUS_CODES = {"cultivated": CULTIVATED, "fallow": FALLOW, "other": OTHER}
 _STATUS_ALIASES = {"cropped": "cultivated", "crop": "cultivated", "forest": "other"}
-_LAYER = "histories"
-
-
-# -- status classes ---------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class FallowClasses:
-    """Upper bounds of the fallow status classes. [years]
-
-    A fallow of ``F`` years is ``critical`` when ``F <= critical_max``, ``short`` when
-    ``F <= short_max``, ``adequate`` when ``F <= adequate_max`` and ``long`` above.
-    The defaults are :data:`CRITICAL_FALLOW_YEARS` (3: the three-plot regime after land
-    allocation, Ducourtieux, Laffort & Sacklokham 2005, Development and Change 36(3)),
-    :data:`SHORT_FALLOW_YEARS` (7, a project default) and :data:`ADEQUATE_FALLOW_YEARS`
-    (11: the traditional Kammu rotation, Cairns (ed.) 2007, Voices from the Forest;
-    useful-plant richness peaks at 11-12 years); forest-like regrowth needs more than
-    8 years (Yamamoto, Oberthür & Lefroy 2009). See ``docs/fallow.md``.
-
-    Examples
-    --------
-    >>> FallowClasses().classify([2, 3, 4, 7.5, 11, 12, float("nan")]).tolist()
-    ['critical', 'critical', 'short', 'adequate', 'adequate', 'long', 'unknown']
-    >>> FallowClasses(critical_max=2, short_max=5, adequate_max=9).classify([3]).tolist()
-    ['short']
-    """
-
-    critical_max: float = CRITICAL_FALLOW_YEARS
-    short_max: float = SHORT_FALLOW_YEARS
-    adequate_max: float = ADEQUATE_FALLOW_YEARS
-
-    def __post_init__(self) -> None:
-        bounds = (self.critical_max, self.short_max, self.adequate_max)
-        if not all(np.isfinite(b) and b >= 0 for b in bounds) or not (
-            bounds[0] < bounds[1] < bounds[2]
-        ):
-            raise SchemaError(
-                f"fallow class bounds {bounds} must be finite, >= 0 and increasing",
-                source="FallowClasses",
-                hint="e.g. FallowClasses(critical_max=3, short_max=7, adequate_max=11)",
-            )
-
-    def classify(self, fallow_years: Any) -> np.ndarray:
-        """Return the class name of each fallow length (``'unknown'`` for NaN)."""
-        f = np.asarray(fallow_years, dtype=float)
-        return np.select(
-            [np.isnan(f), f <= self.critical_max, f <= self.short_max, f <= self.adequate_max],
-            ["unknown", "critical", "short", "adequate"],
-            default="long",
-        ).astype(object)
 
 
 # -- statistics -------------------------------------------------------------------------
@@ -258,7 +209,6 @@ def mann_kendall_pvalue(values: Any) -> float:
     Notes
     -----
     .. math::
-
         S = \\sum_{i<j} \\operatorname{sgn}(x_j - x_i), \\qquad
         \\operatorname{Var}(S) = \\frac{n(n-1)(2n+5) - \\sum_t t(t-1)(2t+5)}{18}
 
@@ -276,8 +226,6 @@ def mann_kendall_pvalue(values: Any) -> float:
     >>> round(mann_kendall_pvalue([20, 15, 9, 5]), 4)
     0.0894
     """
-    from landuse.fallow._kernel import _mk_pvalue
-
     x = np.asarray(values, dtype=float)
     if x.ndim != 1 or np.isnan(x).any():
         raise SchemaError("mann_kendall_pvalue needs a 1-D series without NaN",
@@ -670,47 +618,6 @@ def plot_summary(histories: pd.DataFrame, *, classes: FallowClasses | None = Non
 
 
 # -- roll-ups ---------------------------------------------------------------------------
-def _village_map(plot_ids: Any, histories: pd.DataFrame, villages: Any) -> pd.Series:
-    """Return village_id per plot id from *villages* or a ``village_id`` column."""
-    if villages is None:
-        if "village_id" not in histories.columns:
-            raise SchemaError(
-                "no village for the plots: the histories have no village_id column and no "
-                "villages mapping was given",
-                source=_LAYER, column="village_id",
-                hint="pass villages=parcels (parcel_id, village_id) or a Series plot_id -> "
-                "village_id, or add a village_id column to the histories",
-            )
-        m = histories.assign(plot_id=histories["plot_id"].astype(str)).drop_duplicates(
-            ["plot_id", "village_id"])
-        dup = m["plot_id"].duplicated(keep=False)
-        if dup.any():
-            pid = m.loc[dup, "plot_id"].iloc[0]
-            raise SchemaError("the plot is listed in more than one village", source=_LAYER,
-                              feature_id=pid, column="village_id",
-                              hint="give each plot one village_id")
-        mapping = m.set_index("plot_id")["village_id"]
-    elif isinstance(villages, pd.DataFrame):
-        key = "plot_id" if "plot_id" in villages.columns else "parcel_id"
-        _validate.require_columns(villages, (key, "village_id"), layer="villages mapping")
-        mapping = pd.Series(villages["village_id"].to_numpy(),
-                            index=villages[key].astype(str).to_numpy())
-    else:
-        mapping = pd.Series(villages)
-        mapping.index = mapping.index.astype(str)
-    mapping = mapping[~mapping.index.duplicated()]
-    ids = pd.Index(np.asarray(plot_ids).astype(str))
-    out = mapping.reindex(ids)
-    if out.isna().any():
-        pid = ids[np.flatnonzero(out.isna().to_numpy())[0]]
-        raise SchemaError(
-            f"{int(out.isna().sum())} plot(s) have no village in the mapping",
-            source="villages mapping", feature_id=pid, column="village_id",
-            hint="add the plots to the parcels layer or the plot -> village mapping",
-        )
-    return pd.Series(out.to_numpy(), index=ids, name="village_id")
-
-
 def _trend(years: np.ndarray, values: np.ndarray, min_n: int) -> tuple[float, float]:
     if len(values) < min_n:
         return float("nan"), float("nan")
@@ -729,6 +636,36 @@ def _spells_with_villages(histories: pd.DataFrame, villages: Any, other_as: str,
         vmap = _village_map(sp["plot_id"].unique(), histories, villages)
         sp["village_id"] = vmap.reindex(sp["plot_id"].astype(str)).to_numpy()
     return sp
+
+
+def _village_row(vid: Any, grp: pd.DataFrame, vc: pd.DataFrame, vs: pd.DataFrame, opts: Any) -> dict[str, Any]:
+    """One row of :func:`village_summary`: a village's plots *grp*, complete cycles *vc*, spells *vs*."""
+    known = vs[vs["start_known"]]
+    km = _surv.km_figures(known["duration_years"].to_numpy(), known["observed"].to_numpy(),
+                          restrict_years=opts.restrict_years, alpha=opts.alpha)
+    ref = km["mean_fallow_years"]
+    if not np.isfinite(ref):
+        ref = km["median_fallow_years"]
+    if not np.isfinite(ref):
+        eq = _surv.equal_followup_spells(known, opts.followup_years)
+        ref = float(eq["duration_years"].mean()) if len(eq) else np.nan
+    tr = _surv.aft_trend(known, opts, reference_years=ref)
+    counts = grp["status_class"].value_counts()
+    return {
+        "village_id": vid, "n_plots": len(grp), "n_cycles": len(vc),
+        "n_spells": km["n_spells"], "n_events": km["n_events"],
+        "n_left_censored": int((~vs["start_known"]).sum()),
+        **{k: km[k] for k in ("median_fallow_years", "median_fallow_years_lo",
+                              "median_fallow_years_hi", "mean_fallow_years",
+                              "mean_fallow_years_lo", "mean_fallow_years_hi")},
+        "mean_fallow_complete_cycles_years":
+            vc["fallow_years"].mean() if len(vc) else np.nan,
+        "mean_r_value_pct": grp["r_value_pct"].mean(),
+        **{f"n_{k}": int(counts.get(k, 0)) for k in ("critical", "short", "adequate", "long")},
+        **tr,
+        "shortening": tr["status"] == _surv.SHORTENING,
+        "fallow_trend_years_per_decade": tr["trend_yr_per_decade"],
+    }
 
 
 def village_summary(histories: pd.DataFrame, *, villages: Any = None,
@@ -842,34 +779,7 @@ def village_summary(histories: pd.DataFrame, *, villages: Any = None,
     sp["village_id"] = vmap.reindex(sp["plot_id"].astype(str)).to_numpy()
     rows = []
     for vid, grp in summ.groupby("village_id", sort=True):
-        vc = cyc[cyc["village_id"] == vid]
-        vs = sp[sp["village_id"] == vid]
-        known = vs[vs["start_known"]]
-        km = _surv.km_figures(known["duration_years"].to_numpy(), known["observed"].to_numpy(),
-                              restrict_years=opts.restrict_years, alpha=opts.alpha)
-        ref = km["mean_fallow_years"]
-        if not np.isfinite(ref):
-            ref = km["median_fallow_years"]
-        if not np.isfinite(ref):
-            eq = _surv.equal_followup_spells(known, opts.followup_years)
-            ref = float(eq["duration_years"].mean()) if len(eq) else np.nan
-        tr = _surv.aft_trend(known, opts, reference_years=ref)
-        counts = grp["status_class"].value_counts()
-        rows.append({
-            "village_id": vid, "n_plots": len(grp), "n_cycles": len(vc),
-            "n_spells": km["n_spells"], "n_events": km["n_events"],
-            "n_left_censored": int((~vs["start_known"]).sum()),
-            **{k: km[k] for k in ("median_fallow_years", "median_fallow_years_lo",
-                                  "median_fallow_years_hi", "mean_fallow_years",
-                                  "mean_fallow_years_lo", "mean_fallow_years_hi")},
-            "mean_fallow_complete_cycles_years":
-                vc["fallow_years"].mean() if len(vc) else np.nan,
-            "mean_r_value_pct": grp["r_value_pct"].mean(),
-            **{f"n_{k}": int(counts.get(k, 0)) for k in ("critical", "short", "adequate", "long")},
-            **tr,
-            "shortening": tr["status"] == _surv.SHORTENING,
-            "fallow_trend_years_per_decade": tr["trend_yr_per_decade"],
-        })
+        rows.append(_village_row(vid, grp, cyc[cyc["village_id"] == vid], sp[sp["village_id"] == vid], opts))
     return pd.DataFrame(rows).set_index("village_id")
 
 
@@ -1117,36 +1027,6 @@ def fallow_metrics_array(codes: Any, *, other_as: str = "fallow", alpha: float =
     return _block_kernel(np.asarray(codes), IDENTITY_LUT, *opts)
 
 
-def _block_kernel(codes: np.ndarray, lut: np.ndarray, *opts: Any,
-                  sources: Any = None, row0: int = 0, threads: int = 1) -> np.ndarray:
-    """Run the kernel on a ``(T, rows, cols)`` block; raise for values *lut* does not know."""
-    T, rows, cols = codes.shape
-    if codes.dtype not in (np.uint8, np.uint16) or (codes.dtype == np.uint16 and lut.size < 65536):
-        if codes.size and (np.nanmin(codes) < 0 or np.nanmax(codes) > 3):
-            raise SchemaError("status codes must be 0 (missing), 1 (cultivated), 2 (fallow) or "
-                              "3 (other)", source="codes", hint="map class values first")
-        codes = codes.astype(np.uint8)
-    flat = np.ascontiguousarray(codes).reshape(T, rows * cols)
-    out, n_bad, p, t = reduce_sequences(flat, lut, *opts, threads=threads)
-    if n_bad:
-        value = flat[t, p].item()
-        where = f"row {row0 + p // cols}, column {p % cols}"
-        if sources is None:
-            raise SchemaError(f"status code {value!r} at year index {t}, {where} is not 0-3 "
-                              f"({n_bad} such cells)", source="codes",
-                              hint="use 0 missing, 1 cultivated, 2 fallow, 3 other")
-        from landuse.errors import RasterError
-
-        raise RasterError(
-            f"class value {value!r} at {where} is not in the class mapping "
-            f"({n_bad} cells in this window)",
-            source=sources[t],
-            hint="add the value to the classes (cultivated, fallow or other) or set it as the "
-            "raster's nodata",
-        )
-    return out.reshape(len(OUTPUTS), rows, cols)
-
-
 def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
                   years: Any = None, use_dask: bool = False, overwrite: bool = False,
                   block_rows: int | None = None, threads: int | None = None,
@@ -1237,8 +1117,6 @@ def fallow_raster(stack: Any, *, classes: Mapping[Any, Any], out_dir: Any,
     ...     ds.read(1).tolist()
     [[2.5, nan]]
     """
-    import landuse.fallow._raster as _fallow_raster
-
     _retired(window_years, min_drop_years, "fallow_raster")
     opts = _kernel_options(other_as, alpha, followup_years, min_effect_years_per_decade,
                            min_trend_cycles)

@@ -194,7 +194,7 @@ def simulate_histories(process: FallowProcess, *, n_plots: int = 150, record_yea
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     t0 = -int(burn_in_years)
     ts = np.arange(t0, record_years)
-    cdf = np.cumsum(np.stack([process.pmf(t) for t in ts]), axis=1)
+    cdf = np.cumsum(np.stack([process.pmf(float(t)) for t in ts]), axis=1)
     cdf[:, -1] = 1.0
     status = np.zeros((n_plots, record_years), bool)  # True = cultivated
     clear = t0 + rng.integers(0, min(20, burn_in_years) + 1, n_plots)

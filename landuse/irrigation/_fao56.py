@@ -27,8 +27,11 @@ import pandas as pd
 
 from landuse._validate import check_day_of_year as _check_doy
 from landuse._validate import check_latitude as _check_lat
+from landuse._validate import check_option
 from landuse._validate import check_physical_range as _check_range
 from landuse._validate import check_tmin_tmax as _check_temperatures
+from landuse._validate.numeric import as_float_array as _a
+from landuse._validate.numeric import like_inputs as _like
 from landuse.errors import IrrigationError
 
 __all__ = [
@@ -76,21 +79,6 @@ MJ_TO_MM = 0.408
 #: ``"asce"`` 0.3-1.0 (ASCE-EWRI 2005, Eqs. 18 and 45: "limited to 0.3 < Rs/Rso <= 1.0"),
 #: ``"fao56"`` only the upper bound of FAO-56 Eq. 39 ("Rs/Rso <= 1.0").
 RS_RSO_BOUNDS: dict[str, tuple[float, float]] = {"asce": (0.3, 1.0), "fao56": (0.0, 1.0)}
-
-
-# -- kind handling -----------------------------------------------------------------------
-def _like(result: Any, *inputs: Any) -> Any:
-    """Return *result* as the kind of the inputs: Series if any is, float if all are scalars."""
-    for x in inputs:
-        if isinstance(x, pd.Series):
-            return pd.Series(np.asarray(result, dtype=float) * np.ones(len(x)), index=x.index)
-    if all(np.ndim(x) == 0 for x in inputs if x is not None):
-        return float(np.asarray(result))
-    return np.asarray(result, dtype=float)
-
-
-def _a(x: Any) -> np.ndarray:
-    return np.asarray(x, dtype=float)
 
 
 # -- atmosphere ---------------------------------------------------------------------------
@@ -648,8 +636,6 @@ def net_longwave_radiation_mj_m2_day(
 
 
 def _rs_rso_limits(rs_rso_bound: str) -> tuple[float, float]:
-    from landuse._validate import check_option
-
     check_option(rs_rso_bound, tuple(RS_RSO_BOUNDS), name="rs_rso_bound")
     return RS_RSO_BOUNDS[rs_rso_bound]
 

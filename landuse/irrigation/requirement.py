@@ -76,6 +76,7 @@ from landuse.irrigation._fao56 import (  # re-exported building blocks
     wind_speed_2m_m_s,
 )
 from landuse._validate import check_latitude as _check_lat
+from landuse._validate import check_option
 from landuse._validate import check_physical_range as _check_range
 from landuse._validate import check_tmin_tmax as _check_temperatures
 from landuse.errors import IrrigationError, LanduseWarning
@@ -298,8 +299,6 @@ def et0_monthly(
     >>> bool(t["et0_mm_day"].between(2.5, 5.5).all())
     True
     """
-    from landuse._validate import check_option
-
     check_option(method, ("penman-monteith", "hargreaves"), name="method")
     df = _check_climate(climate)
     _check_lat(lat_deg)
@@ -573,8 +572,6 @@ def effective_rainfall_mm(
     >>> [effective_rainfall_mm(100.0, method=m) for m in ("usda-scs", "fao-dependable", "fao-tm3")]
     [84.0, 56.0, 55.0]
     """
-    from landuse._validate import check_option
-
     check_option(method, EFFECTIVE_RAIN_METHODS, name="method")
     check_option(period, ("month", "decade"), name="period")
     _check_range("p_mm", p_mm, 0.0, None, hint="rainfall cannot be negative")
@@ -919,8 +916,6 @@ def scheme_water_balance(
     >>> bool((daily["gir_mm_day"] >= 0).all()), len(daily)
     (True, 365)
     """
-    from landuse._validate import check_option
-
     check_option(rain_method, EFFECTIVE_RAIN_METHODS, name="rain_method")
     _check_range("percolation_mm_day", percolation_mm_day, 0.0, 500.0)
     _check_range(
@@ -1077,8 +1072,6 @@ def aggregate_balance(
     >>> len(aggregate_balance(d)), len(aggregate_balance(d, period="decade"))
     (12, 36)
     """
-    from landuse._validate import check_option
-
     check_option(period, ("month", "decade"), name="period")
     _check_range("area_ha", area_ha, 0.0, None)
     key = "month" if period == "month" else "decade"

@@ -424,10 +424,10 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
 # -- hillshade background -----------------------------------------------------------------
 def _hillshade_raster(dem: Any) -> Any:
     """Hillshade of *dem* (:func:`landuse.terrain.hillshade`, edges included)."""
-    from landuse.raster import Raster
+    from landuse.raster import read_dem
     from landuse.terrain.relief import hillshade
 
-    raster = Raster.from_any(dem)
+    raster = read_dem(dem)
     raster.require_projected()
     return hillshade(raster, compute_edges=True)
 

@@ -5,6 +5,7 @@ from .design import (
     REQUIRED_KEYS as REQUIRED_KEYS,
     SchemeResult as SchemeResult,
     SchemeSpec as SchemeSpec,
+    SchemeSummary as SchemeSummary,
     command_area as command_area,
     parse_schemes as parse_schemes,
     read_schemes as read_schemes,

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from landuse import _validate
 from landuse.irrigation import requirement as _irr
+from landuse._validate.dem import check_dem
 from landuse.errors import IrrigationError
+from landuse.raster import RasterSource, read_dem
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 
 def _sample_dem(dem: Any, x: float, y: float, *, what: str = "intake") -> float:
-    from landuse.raster import Raster
-
-    r = Raster.from_any(dem)
+    r = read_dem(dem)
     col, row = ~r.transform @ (x, y)
     row_i, col_i = math.floor(row), math.floor(col)
     rows, cols = r.shape
@@ -48,9 +52,7 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
     from affine import Affine
     from rasterio import features
 
-    from landuse.raster import Raster
-
-    r = Raster.from_any(dem)
+    r = read_dem(dem)
     z = r.as_float()
     out = np.full(len(parcels), np.nan)
     if len(parcels) == 0:
@@ -96,8 +98,8 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
 
 
 def command_area(
-    parcels: Any,
-    dem: Any,
+    parcels: gpd.GeoDataFrame,
+    dem: RasterSource,
     *,
     intake_x_m: float,
     intake_y_m: float,
@@ -160,13 +162,10 @@ def command_area(
     CRSError
         Parcels not in a projected CRS, or not in the DEM's CRS.
     """
-    from landuse import _validate
-    from landuse.raster import Raster
-
     _validate.require_geodataframe(parcels, layer="parcels")
     _validate.require_projected(parcels, layer="parcels")
     _validate.check_option(elevation_stat, ("mean", "max", "min"), name="elevation_stat")
-    r = Raster.from_any(dem)
+    r = check_dem(read_dem(dem))
     if r.crs is not None:
         _validate.require_same_crs({"parcels": parcels, "dem": r})
     _validate.require_columns(parcels, ["parcel_id"], layer="parcels")

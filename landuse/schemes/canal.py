@@ -42,8 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from landuse.irrigation._fao56 import _a, _like
+from landuse._validate.numeric import as_float_array as _a
+from landuse._validate.numeric import like_inputs as _like
 from landuse._validate import check_lower_bound as _check
+from landuse._validate import check_option
 from landuse.errors import IrrigationError
 
 __all__ = [
@@ -456,6 +458,51 @@ class CanalDesign:
         return d
 
 
+def _soil_limits(soil: str, side_slope: float | None, min_velocity_m_s: float | None,
+                 max_velocity_m_s: float | None) -> tuple[float, float, float]:
+    """Side slope and velocity limits [m/s] of :func:`design_canal`: given, else the soil's."""
+    vmin_soil, vmax_soil, z_soil = SOIL_CANAL_LIMITS[soil]
+    z = z_soil if side_slope is None else float(side_slope)
+    vmin = vmin_soil if min_velocity_m_s is None else float(min_velocity_m_s)
+    vmax = vmax_soil if max_velocity_m_s is None else float(max_velocity_m_s)
+    if vmin >= vmax:
+        raise IrrigationError(
+            f"the minimum velocity {vmin} m/s is not below the maximum {vmax} m/s",
+            column="min_velocity_m_s",
+            hint="check the velocity limits",
+        )
+    return z, vmin, vmax
+
+
+def _closest_infeasible(v: np.ndarray, fr: np.ndarray, widths: np.ndarray, *, vmin: float, vmax: float,
+                        max_froude: float, soil: str) -> tuple[int, list[str]]:
+    """The bed width closest to the limits when none meets them, and what it breaks."""
+    issues: list[str] = []
+    dist = (
+        np.maximum(vmin - v, 0.0)
+        + np.maximum(v - vmax, 0.0)
+        + np.maximum(fr - max_froude, 0.0)
+    )
+    i = int(np.argmin(dist))
+    if v[i] > vmax:
+        issues.append(
+            f"velocity {v[i]:.2f} m/s exceeds the non-scouring limit {vmax:.2f} m/s of {soil} "
+            "at every bed width: reduce the bed slope (drop structures) or line the canal"
+        )
+    elif v[i] < vmin:
+        issues.append(
+            f"velocity {v[i]:.2f} m/s is below the non-silting limit {vmin:.2f} m/s even at "
+            "bed "
+            f"width {widths[i]:.2f} m: steepen the bed slope or use a smoother (lined) canal"
+        )
+    if fr[i] > max_froude:
+        issues.append(
+            f"Froude number {fr[i]:.2f} is above {max_froude}: flow near critical; reduce the "
+            "bed slope"
+        )
+    return i, issues
+
+
 def design_canal(
     *,
     q_m3_s: float,
@@ -517,22 +564,11 @@ def design_canal(
     >>> d.ok, d.bed_width_m, round(d.depth_m, 3), d.freeboard_m
     (True, 0.2, 0.238, 0.3)
     """
-    from landuse._validate import check_option
-
     check_option(soil, tuple(SOIL_CANAL_LIMITS), name="soil")
     _check("q_m3_s", q_m3_s, 0.0, hint="the design discharge must be positive")
     _check("n", n, 0.0)
     _check("bed_slope", bed_slope, 0.0)
-    vmin_soil, vmax_soil, z_soil = SOIL_CANAL_LIMITS[soil]
-    z = z_soil if side_slope is None else float(side_slope)
-    vmin = vmin_soil if min_velocity_m_s is None else float(min_velocity_m_s)
-    vmax = vmax_soil if max_velocity_m_s is None else float(max_velocity_m_s)
-    if vmin >= vmax:
-        raise IrrigationError(
-            f"the minimum velocity {vmin} m/s is not below the maximum {vmax} m/s",
-            column="min_velocity_m_s",
-            hint="check the velocity limits",
-        )
+    z, vmin, vmax = _soil_limits(soil, side_slope, min_velocity_m_s, max_velocity_m_s)
     _check("width_step_m", width_step_m, 0.0)
     if max_bed_width_m < min_bed_width_m:
         raise IrrigationError("max_bed_width_m is below min_bed_width_m", column="max_bed_width_m")
@@ -558,28 +594,8 @@ def design_canal(
         cand = np.flatnonzero(feasible)
         i = int(cand[np.argmin(area[cand])])
     else:
-        dist = (
-            np.maximum(vmin - v, 0.0)
-            + np.maximum(v - vmax, 0.0)
-            + np.maximum(fr - max_froude, 0.0)
-        )
-        i = int(np.argmin(dist))
-        if v[i] > vmax:
-            issues.append(
-                f"velocity {v[i]:.2f} m/s exceeds the non-scouring limit {vmax:.2f} m/s of {soil} "
-                "at every bed width: reduce the bed slope (drop structures) or line the canal"
-            )
-        elif v[i] < vmin:
-            issues.append(
-                f"velocity {v[i]:.2f} m/s is below the non-silting limit {vmin:.2f} m/s even at "
-                "bed "
-                f"width {widths[i]:.2f} m: steepen the bed slope or use a smoother (lined) canal"
-            )
-        if fr[i] > max_froude:
-            issues.append(
-                f"Froude number {fr[i]:.2f} is above {max_froude}: flow near critical; reduce the "
-                "bed slope"
-            )
+        i, issues = _closest_infeasible(v, fr, widths, vmin=vmin, vmax=vmax, max_froude=max_froude,
+                                        soil=soil)
     fb = float(freeboard_m(float(y[i]), q_m3_s=float(q_m3_s)))
     design = CanalDesign(
         q_m3_s=float(q_m3_s),

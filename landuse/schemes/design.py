@@ -64,14 +64,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from types import SimpleNamespace
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from landuse.schemes import canal as _canal
 from landuse.irrigation import requirement as _irr
+from landuse.schemes._summary import SchemeSummary
 from landuse.schemes._command import (
     _parcel_elevations,  # noqa: F401  (re-exported)
     _sample_dem,
@@ -89,13 +91,20 @@ from landuse.schemes._files import (
     read_schemes,
     schemes_from_dict,
 )
-from landuse.errors import IrrigationError, LanduseWarning, RuleError
+from landuse import _validate
+from landuse._validate.dem import check_dem
+from landuse.errors import IrrigationError, LanduseError, LanduseWarning, RuleError
+from landuse.raster import RasterSource, read_dem
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = [
     "OPTIONAL_KEYS",
     "REQUIRED_KEYS",
     "SchemeResult",
     "SchemeSpec",
+    "SchemeSummary",
     "command_area",
     "parse_schemes",
     "read_schemes",
@@ -118,8 +127,9 @@ class SchemeResult:
     monthly, decades : pandas.DataFrame
         Balance by month and by 10-day period (:func:`landuse.irrigation.aggregate_balance`)
         with the source flow (``source_l_s``) and deficit (``deficit_l_s``) columns.
-    summary : dict
-        Area, families, design duty and flow, source, servable area, canal.
+    summary : SchemeSummary
+        Area, families, design duty and flow, source, servable area, canal (a typed
+        record that is also a dict).
     canal : landuse.schemes.canal.CanalDesign
     parcels : geopandas.GeoDataFrame or None
         Candidate parcels with their command check (:func:`command_area`).
@@ -136,7 +146,7 @@ class SchemeResult:
     spec: SchemeSpec
     monthly: pd.DataFrame
     decades: pd.DataFrame
-    summary: dict
+    summary: SchemeSummary
     canal: _canal.CanalDesign
     parcels: Any = None
     layer: Any = None
@@ -171,13 +181,11 @@ def _catchment(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float | No
 
     Returns the area [km²], where it came from, and the catchment polygon (GeoDataFrame) or None.
     """
-    from landuse.errors import LanduseError
-
     if dem is not None:
         try:
-            from landuse.terrain.hydrology import catchment
+            from landuse.terrain.hydrology import catchment  # deferred: imports numba (flow routing)
         except ImportError:
-            catchment = None
+            catchment = None  # type: ignore[assignment]
         if catchment is not None:
             try:
                 basin = catchment(
@@ -301,7 +309,7 @@ def _wet_only(
     factor: np.ndarray,
 ) -> dict[str, Any]:
     """Design month, duty and servable area with the wet-season crop alone."""
-    wet = {
+    wet: dict[str, Any] = {
         "design_month": None,
         "duty_l_s_ha": None,
         "servable_area_ha": None,
@@ -468,8 +476,8 @@ def size_scheme(
     spec: SchemeSpec,
     climate: pd.DataFrame,
     *,
-    dem: Any = None,
-    parcels: Any = None,
+    dem: RasterSource | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
     catchment_area_km2: float | None = None,
 ) -> SchemeResult:
     """Size one gravity paddy scheme from climate, terrain and parcels.
@@ -510,14 +518,9 @@ def size_scheme(
     IrrigationError
         The intake is off the DEM or on nodata; impossible climate values.
     """
-    from types import SimpleNamespace
-
-    from landuse import _validate
-    from landuse.raster import Raster
-
     notes: list[str] = []
     if dem is not None:
-        dem = Raster.from_any(dem)
+        dem = check_dem(read_dem(dem))
     _validate.require_same_crs(
         {"scheme file": SimpleNamespace(crs=spec.crs), "dem": dem, "parcels": parcels}
     )
@@ -573,6 +576,7 @@ def size_scheme(
 
     # source
     basin = None
+    cat_area: float | None
     if catchment_area_km2 is not None:
         cat_area, cat_src = float(catchment_area_km2), "given"
     else:
@@ -651,63 +655,63 @@ def size_scheme(
         soil=spec.soil,
     )
 
-    summary = {
-        "scheme_id": spec.scheme_id,
-        "name_en": spec.name_en,
-        "name_lo": spec.name_lo,
-        "village_id": spec.village_id,
-        "lat_deg": round(lat, 5),
-        "lon_deg": round(lon, 5),
-        "elevation_m": round(elevation, 1),
-        "elevation_source": elev_src,
-        "area_ha": round(area_ha, 4),
-        "area_source": area_src,
-        "families": int(families),
-        "families_source": fam_src,
-        "reference_area_ha": spec.area_ha,
-        "reference_families": spec.families,
-        "efficiency": spec.efficiency,
-        "operating_hours": spec.operating_hours,
-        "design_month": dmonth,
-        "design_window": f"{peak['start']:%d %b}-{peak['end']:%d %b}",
-        "design_window_days": peak["window_days"],
-        "design_decade": ddecade,
-        "design_nir_mm_day": round(float(window["nir_mm_day"].mean()), 4),
-        "design_gir_mm_day": round(peak["gir_mm_day"], 4),
-        "design_duty_l_s_ha": round(design_duty, 4),
-        "design_flow_l_s": round(design_flow, 3),
-        "peak_decade_duty_l_s_ha": round(float(decades.loc[ddecade, "duty_l_s_ha"]), 4),
-        "monthly_max_month": mmonth,
-        "monthly_max_duty_l_s_ha": round(float(monthly.loc[mmonth, "duty_l_s_ha"]), 4),
-        "catchment_area_km2": None if cat_area is None else round(cat_area, 4),
-        "catchment_source": cat_src,
-        "dependable_flow_l_s": None if dependable is None else round(dependable, 3),
-        "diversion_fraction": spec.diversion_fraction,
-        "divertible_flow_l_s": None
+    summary = SchemeSummary(
+        scheme_id=spec.scheme_id,
+        name_en=spec.name_en,
+        name_lo=spec.name_lo,
+        village_id=spec.village_id,
+        lat_deg=round(lat, 5),
+        lon_deg=round(lon, 5),
+        elevation_m=round(elevation, 1),
+        elevation_source=elev_src,
+        area_ha=round(area_ha, 4),
+        area_source=area_src,
+        families=int(families),
+        families_source=fam_src,
+        reference_area_ha=spec.area_ha,
+        reference_families=spec.families,
+        efficiency=spec.efficiency,
+        operating_hours=spec.operating_hours,
+        design_month=dmonth,
+        design_window=f"{peak['start']:%d %b}-{peak['end']:%d %b}",
+        design_window_days=peak["window_days"],
+        design_decade=ddecade,
+        design_nir_mm_day=round(float(window["nir_mm_day"].mean()), 4),
+        design_gir_mm_day=round(peak["gir_mm_day"], 4),
+        design_duty_l_s_ha=round(design_duty, 4),
+        design_flow_l_s=round(design_flow, 3),
+        peak_decade_duty_l_s_ha=round(float(decades.loc[ddecade, "duty_l_s_ha"]), 4),
+        monthly_max_month=mmonth,
+        monthly_max_duty_l_s_ha=round(float(monthly.loc[mmonth, "duty_l_s_ha"]), 4),
+        catchment_area_km2=None if cat_area is None else round(cat_area, 4),
+        catchment_source=cat_src,
+        dependable_flow_l_s=None if dependable is None else round(dependable, 3),
+        diversion_fraction=spec.diversion_fraction,
+        divertible_flow_l_s=None
         if dependable is None
         else round(dependable * spec.diversion_fraction, 3),
-        "servable_area_ha": None if servable is None else round(servable, 4),
-        "servable_families": fam_servable,
-        "source_sufficient": None if servable is None else bool(servable >= area_ha - 1e-9),
-        "deficit_months": " ".join(map(str, deficit_months)),
-        "canal_bed_width_m": round(design.bed_width_m, 3),
-        "canal_depth_m": round(design.depth_m, 4),
-        "canal_freeboard_m": round(design.freeboard_m, 3),
-        "canal_total_depth_m": round(design.total_depth_m, 3),
-        "canal_side_slope": design.side_slope,
-        "canal_velocity_m_s": round(design.velocity_m_s, 4),
-        "canal_froude": round(design.froude, 4),
-        "canal_ok": design.ok,
-        "canal_issues": "; ".join(design.issues),
-        "wet_only_design_month": wet["design_month"],
-        "wet_only_duty_l_s_ha": None
+        servable_area_ha=None if servable is None else round(servable, 4),
+        servable_families=fam_servable,
+        source_sufficient=None if servable is None else bool(servable >= area_ha - 1e-9),
+        deficit_months=" ".join(map(str, deficit_months)),
+        canal_bed_width_m=round(design.bed_width_m, 3),
+        canal_depth_m=round(design.depth_m, 4),
+        canal_freeboard_m=round(design.freeboard_m, 3),
+        canal_total_depth_m=round(design.total_depth_m, 3),
+        canal_side_slope=design.side_slope,
+        canal_velocity_m_s=round(design.velocity_m_s, 4),
+        canal_froude=round(design.froude, 4),
+        canal_ok=design.ok,
+        canal_issues="; ".join(design.issues),
+        wet_only_design_month=wet["design_month"],
+        wet_only_duty_l_s_ha=None
         if wet["duty_l_s_ha"] is None
         else round(wet["duty_l_s_ha"], 4),
-        "wet_only_servable_area_ha": (
+        wet_only_servable_area_ha=(
             None if wet["servable_area_ha"] is None else round(wet["servable_area_ha"], 4)
         ),
-        "wet_only_servable_families": wet["servable_families"],
-    }
+        wet_only_servable_families=wet["servable_families"],
+    )
     sens = design_sensitivity(
         spec, climate, lat_deg=lat, elevation_m=elevation, area_ha=area_ha
     )
@@ -729,8 +733,8 @@ def size_schemes(
     specs: Sequence[SchemeSpec],
     climate: pd.DataFrame,
     *,
-    dem: Any = None,
-    parcels: Any = None,
+    dem: RasterSource | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
     """Size several schemes and gather their tables, layers and reports.
 

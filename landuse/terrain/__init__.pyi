@@ -7,6 +7,7 @@ from .relief import (
     hillshade_file as hillshade_file,
     slope as slope,
     slope_file as slope_file,
+    slope_pct_at as slope_pct_at,
 )
 
 from .hydrology import (

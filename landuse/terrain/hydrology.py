@@ -90,7 +90,8 @@ import numpy as np
 
 from landuse import _validate
 from landuse.errors import RasterError
-from landuse.raster import Raster
+from landuse._validate.dem import check_dem
+from landuse.raster import Raster, RasterSource, read_dem
 
 __all__ = [
     "FlowGrid",
@@ -230,24 +231,7 @@ def _fill_along_tree(z, idxs_ds, seq):
 
 
 def _coerce_dem(dem: Any) -> Raster:
-    r = Raster.from_any(dem)
-    src = r.source or "DEM"
-    r.require_projected()
-    if abs(r.transform.b) > 1e-12 or abs(r.transform.d) > 1e-12:
-        raise RasterError("the DEM grid is rotated or sheared", source=src,
-                          hint="warp it to a north-up grid first (gdalwarp)")
-    if r.data.size == 0 or not r.valid.any():
-        raise RasterError("the DEM has no valid cells (all nodata)", source=src,
-                          hint="check the nodata value and the file")
-    if min(r.shape) < MIN_DEM_CELLS:
-        raise RasterError(f"the DEM has only {r.shape[0]} x {r.shape[1]} cells; flow routing needs "
-                          f"at least {MIN_DEM_CELLS} x {MIN_DEM_CELLS}", source=src,
-                          hint="use a DEM covering the villages with a margin (e.g. 20 m cells)")
-    return r
-
-
-#: Fewest rows and columns of a DEM for flow routing (a cell and its 8 neighbours).
-MIN_DEM_CELLS = 3
+    return check_dem(read_dem(dem), flow_routing=True)
 
 
 _RASTER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -289,7 +273,7 @@ def _flow(dem_or_flow: Any, *, outlets: str = "edge") -> FlowGrid:
 # --------------------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------------------
-def fill_depressions(dem: Any, *, outlets: str = "edge") -> Raster:
+def fill_depressions(dem: RasterSource, *, outlets: str = "edge") -> Raster:
     """Fill the depressions of a DEM so that every cell drains to an outlet.
 
     Parameters
@@ -315,7 +299,7 @@ def fill_depressions(dem: Any, *, outlets: str = "edge") -> Raster:
     return Raster(filled.data.copy(), filled.transform, filled.crs, filled.nodata, filled.source)
 
 
-def flow_direction(dem: Any, *, outlets: str = "edge") -> FlowGrid:
+def flow_direction(dem: RasterSource, *, outlets: str = "edge") -> FlowGrid:
     """D8 flow directions of a DEM after filling its depressions.
 
     Parameters
@@ -417,7 +401,7 @@ def stream_mask(dem_or_flowdir: Any, *, min_area_km2: float = 0.5) -> Raster:
     return Raster(mask, fg.transform, fg.crs, None, fg.dem.source)
 
 
-def streams(dem: Any, *, min_area_km2: float = 0.5) -> Any:
+def streams(dem: RasterSource, *, min_area_km2: float = 0.5) -> Any:
     """Stream lines of a DEM: segments between confluences with Strahler order.
 
     Parameters
@@ -575,7 +559,7 @@ def snap_to_stream(x_m: float, y_m: float, dem_or_acc: Any, *, min_area_km2: flo
     )
 
 
-def catchment(dem: Any, x_m: float, y_m: float, *, snap: bool = True, min_area_km2: float = 0.5,
+def catchment(dem: RasterSource, x_m: float, y_m: float, *, snap: bool = True, min_area_km2: float = 0.5,
               max_snap_m: float = 500.0, snap_rule: str = "nearest") -> Any:
     """The catchment (watershed) upstream of a point, e.g. an irrigation intake.
 

@@ -91,7 +91,9 @@ import numpy as np
 from landuse import _validate
 from landuse.terrain._jit import numba
 from landuse.errors import CRSError, DataReadError, RasterError
-from landuse.raster import Raster
+from landuse.io import atomic_output
+from landuse._validate.dem import check_dem
+from landuse.raster import Raster, RasterSource, read_dem
 
 __all__ = [
     "aspect",
@@ -100,6 +102,7 @@ __all__ = [
     "hillshade_file",
     "slope",
     "slope_file",
+    "slope_pct_at",
 ]
 
 _MODE_SLOPE_DEG, _MODE_SLOPE_PCT, _MODE_ASPECT, _MODE_HILLSHADE = 0, 1, 2, 3
@@ -296,17 +299,6 @@ def _cell_sizes_m(transform: Any, crs: Any, rows: np.ndarray, *,
     return np.full(n, rx * factor, dtype=np.float64), np.full(n, ry * factor, dtype=np.float64)
 
 
-def _check_dem(r: Raster) -> str:
-    src = r.source or "DEM"
-    if r.data.size == 0:
-        raise RasterError("the DEM has no cells", source=src, hint="check the file")
-    dtype = r.data.dtype
-    if not (np.issubdtype(dtype, np.number) and not np.issubdtype(dtype, np.complexfloating)):
-        raise RasterError(f"the DEM has non-numeric dtype {r.data.dtype}", source=src,
-                          hint="pass elevations in metres")
-    return src
-
-
 def _run(z: np.ndarray, row0: int, row1: int, ew: np.ndarray, ns: np.ndarray, mode: int,
          compute_edges: bool, params: tuple[float, float, float, float]) -> np.ndarray:
     out = np.empty((row1 - row0, z.shape[1]), dtype=np.float32)
@@ -353,8 +345,8 @@ def _params(mode: int, *, flat_value: float = np.nan, azimuth_deg: float = 315.0
 
 
 def _compute(dem: Any, mode: int, *, compute_edges: bool, params) -> Raster:
-    r = Raster.from_any(dem)
-    src = _check_dem(r)
+    r = check_dem(read_dem(dem), projected=False, need_data=False)
+    src = r.source or "DEM"
     z = _as_float32_nan(r.data, r.nodata)
     nr = z.shape[0]
     ew, ns = _cell_sizes_m(r.transform, r.crs, np.arange(nr, dtype=np.float64), source=src)
@@ -364,14 +356,37 @@ def _compute(dem: Any, mode: int, *, compute_edges: bool, params) -> Raster:
     return Raster(out, r.transform, r.crs, nodata, r.source)
 
 
-def _slope_pct_at(dem: Any, flat_idx: np.ndarray, *, compute_edges: bool = True) -> np.ndarray:
-    """Slope [%] (float64) of the DEM at the given flat cell indices only (private).
+def slope_pct_at(dem: RasterSource, flat_idx: np.ndarray, *, compute_edges: bool = True) -> np.ndarray:
+    """Slope of the DEM at some cells only. [%]
 
-    Same numbers as :func:`slope` with ``units="percent"`` at those cells, computed without
-    building the whole slope raster (used by :func:`landuse.parcels.parcel_metrics`).
+    Same numbers as :func:`slope` with ``units="percent"`` at those cells (Horn's
+    method, see :func:`slope`), computed without building the whole slope raster;
+    :func:`landuse.parcels.parcel_metrics` uses it for the cells its parcels cover.
+
+    Parameters
+    ----------
+    dem : path, rasterio dataset, Raster or tuple
+        Elevations [m]; read with :func:`landuse.raster.read_dem`.
+    flat_idx : numpy.ndarray of int
+        Cells as indices into the flattened grid (``row * columns + column``).
+    compute_edges : bool, default True
+        Slopes on the DEM's edge and next to nodata too (as :func:`slope`).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Slope at each index of *flat_idx*; NaN where it is undefined. [%]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> z = np.tile(np.arange(4.0) * 2.0, (4, 1)) + 300  # rises 2 m per 20 m cell eastward
+    >>> slope_pct_at((z, Affine(20, 0, 500000, 0, -20, 2300000), "EPSG:32647"), np.array([5]))
+    array([10.])
     """
-    r = Raster.from_any(dem)
-    src = _check_dem(r)
+    r = check_dem(read_dem(dem), projected=False, need_data=False)
+    src = r.source or "DEM"
     z = _as_float32_nan(r.data, r.nodata)
     ew, ns = _cell_sizes_m(r.transform, r.crs, np.arange(z.shape[0], dtype=np.float64), source=src)
     idx = np.ascontiguousarray(flat_idx, dtype=np.int64)
@@ -381,7 +396,7 @@ def _slope_pct_at(dem: Any, flat_idx: np.ndarray, *, compute_edges: bool = True)
 # --------------------------------------------------------------------------------------
 # public in-memory API
 # --------------------------------------------------------------------------------------
-def slope(dem: Any, *, units: str = "degrees", compute_edges: bool = False) -> Raster:
+def slope(dem: RasterSource, *, units: str = "degrees", compute_edges: bool = False) -> Raster:
     """Slope of a DEM by Horn's method, as ``gdaldem slope``.
 
     Parameters
@@ -424,13 +439,12 @@ def slope(dem: Any, *, units: str = "degrees", compute_edges: bool = False) -> R
     >>> round(float(s.data[1, 1]), 6)
     45.0
     """
-    mode = _UNITS.get(units)
-    if mode is None:
-        _validate.check_option(units, tuple(_UNITS), name="units")
+    _validate.check_option(units, tuple(_UNITS), name="units")
+    mode = _UNITS[units]
     return _compute(dem, mode, compute_edges=compute_edges, params=_params(mode))
 
 
-def aspect(dem: Any, *, compute_edges: bool = False, flat_value: float = np.nan) -> Raster:
+def aspect(dem: RasterSource, *, compute_edges: bool = False, flat_value: float = np.nan) -> Raster:
     """Aspect (direction of steepest descent) by Horn's method, as ``gdaldem aspect``.
 
     Parameters
@@ -458,7 +472,7 @@ def aspect(dem: Any, *, compute_edges: bool = False, flat_value: float = np.nan)
                     params=_params(_MODE_ASPECT, flat_value=flat_value))
 
 
-def hillshade(dem: Any, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.0,
+def hillshade(dem: RasterSource, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.0,
               z_factor: float = 1.0, compute_edges: bool = False) -> Raster:
     """Shaded relief by Horn's method, as ``gdaldem hillshade`` (same bytes).
 
@@ -506,8 +520,6 @@ def _process_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, 
     import rasterio
     from rasterio.windows import Window
 
-    from landuse.io import atomic_output
-
     src_p = Path(src)
     if not src_p.exists():
         raise DataReadError("DEM file not found", source=str(src_p), hint="check the path")
@@ -526,6 +538,7 @@ def _process_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, 
             raise RasterError("the DEM has no cells", source=name, hint="check the file")
         ew_all, ns_all = _cell_sizes_m(ds.transform, ds.crs, np.arange(nr, dtype=np.float64),
                                        source=name)
+        out_nodata: float
         if mode == _MODE_HILLSHADE:
             dtype, out_nodata = "uint8", 0
         else:
@@ -602,9 +615,8 @@ def slope_file(src: str | os.PathLike, dst: str | os.PathLike, *, units: str = "
     pathlib.Path
         *dst*.
     """
-    mode = _UNITS.get(units)
-    if mode is None:
-        _validate.check_option(units, tuple(_UNITS), name="units")
+    _validate.check_option(units, tuple(_UNITS), name="units")
+    mode = _UNITS[units]
     return _process_file(src, dst, mode, params=_params(mode), compute_edges=compute_edges,
                          overwrite=overwrite, window_rows=window_rows)
 

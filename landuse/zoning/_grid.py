@@ -16,26 +16,18 @@ import pandas as pd
 import landuse._validate as _validate
 from landuse.zoning._rules import RuleSet
 from landuse.errors import RasterError
-from landuse.raster import Raster
+from landuse._validate.dem import check_dem
+from landuse.raster import Raster, as_raster, read_dem
+from landuse.terrain.relief import slope
 
 
 def _slope_pct(dem: Raster) -> np.ndarray:
     """Slope [%] on the DEM grid (Horn 1981, :func:`landuse.terrain.slope`), NaN = nodata."""
-    from landuse.terrain.relief import slope
-
     return slope(dem, units="percent", compute_edges=True).as_float()
 
 
 def _coerce_dem(dem: Any) -> Raster:
-    r = Raster.from_any(dem)
-    r.require_projected()
-    if r.res[0] <= 0 or r.res[1] <= 0 or r.transform.b != 0 or r.transform.d != 0:
-        raise RasterError("the DEM grid is rotated or has a zero cell size",
-                          source=r.source or "dem", hint="warp it to a north-up grid (gdalwarp)")
-    if not r.valid.any():
-        raise RasterError("the DEM holds no data (all cells are nodata)", source=r.source or "dem",
-                          hint="check the nodata value of the file")
-    return r
+    return check_dem(read_dem(dem))
 
 
 def _rasterize(geoms: Any, values: Any, shape: tuple[int, int], transform: Any, *,
@@ -122,7 +114,7 @@ def _forest_mask(forest: Any, dem: Raster, rules: RuleSet) -> np.ndarray | None:
         _validate.require_geom_types(forest, ("Polygon", "MultiPolygon"), layer=name)
         mask = _rasterize(forest.geometry, np.ones(len(forest)), dem.shape, dem.transform) > 0
     else:
-        fr = Raster.from_any(forest)
+        fr = as_raster(forest)
         _validate.require_same_crs({"dem": dem, "forest raster": fr})
         values = _on_grid(fr, dem)
         uniq = np.unique(values[np.isfinite(values)])

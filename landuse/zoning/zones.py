@@ -64,12 +64,14 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 import landuse._validate as _validate
+from landuse._validate import LAND_TYPES
+from landuse._validate.parcels import check_parcels
 from landuse.zoning._grid import (
     _coerce_dem,
     _extend_grid,
@@ -101,7 +103,11 @@ from landuse.errors import (
     RuleError,
     SchemaError,
 )
-from landuse.raster import Raster
+from landuse.raster import Raster, RasterSource, as_raster
+from landuse.terrain.hydrology import streams as derive_streams
+
+if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
+    import geopandas as gpd
 
 __all__ = [
     "SUITABILITY_CLASSES",
@@ -226,8 +232,6 @@ class _Layers:
 
 
 def _rule_mask(rule: Rule, L: _Layers, win: tuple[slice, slice]) -> np.ndarray:
-    from landuse._validate import LAND_TYPES
-
     slope, elev = L.slope[win], L.elev[win]
     m = np.ones(slope.shape, bool)
     if rule.min_slope_pct is not None:
@@ -323,11 +327,11 @@ def _check_streams(streams: Any, dem: Raster, needs_order: bool) -> Any:
 
 
 def zone_villages(
-    villages: Any,
-    dem: Any,
+    villages: gpd.GeoDataFrame,
+    dem: RasterSource,
     *,
     rules: RuleSet | str | os.PathLike | None = None,
-    streams: Any = None,
+    streams: gpd.GeoDataFrame | None = None,
     forest: Any = None,
     landuse: Any = None,
     designated: Any = None,
@@ -538,12 +542,7 @@ def _require_coverage(villages: Any, dem: Raster, layer: str) -> None:
 
 
 def _derive_streams(dem: Raster) -> Any:
-    try:
-        from landuse.terrain.hydrology import streams as derive
-    except ModuleNotFoundError as exc:  # pragma: no cover - hydrology is part of the package
-        raise RasterError("streams were not given and landuse.terrain.hydrology is not available",
-                          hint="pass streams=<GeoDataFrame of stream lines>") from exc
-    return derive(dem)
+    return derive_streams(dem)
 
 
 def _assemble(pieces: list[pd.DataFrame], rs: RuleSet, crs: Any) -> pd.DataFrame:
@@ -575,7 +574,7 @@ def _assemble(pieces: list[pd.DataFrame], rs: RuleSet, crs: Any) -> pd.DataFrame
     return gpd.GeoDataFrame(df[cols].reset_index(drop=True), geometry="geometry", crs=crs)
 
 
-def zone_table(zones: Any, *, rules: RuleSet | str | os.PathLike | None = None) -> pd.DataFrame:
+def zone_table(zones: gpd.GeoDataFrame, *, rules: RuleSet | str | os.PathLike | None = None) -> pd.DataFrame:
     """Zone area table per village, in hectares and percent, as in a PLUP zoning table.
 
     Parameters
@@ -641,11 +640,11 @@ def _classify_limits(values: np.ndarray, lim: SuitabilityLimits) -> np.ndarray:
 
 
 def suitability(
-    dem: Any,
+    dem: RasterSource,
     *,
     land_use: str,
     rules: RuleSet | str | os.PathLike | None = None,
-    streams: Any = None,
+    streams: gpd.GeoDataFrame | None = None,
     slope: Any = None,
 ) -> Raster:
     """FAO land suitability class of each cell for one land use.
@@ -715,7 +714,7 @@ def suitability(
     for lim in limits:
         if lim.factor == "slope_pct":
             if slope is not None:
-                sl = Raster.from_any(slope)
+                sl = as_raster(slope)
                 if sl.shape != dem_r.shape:
                     raise RasterError(f"the slope grid {sl.shape} differs from the DEM grid "
                                       f"{dem_r.shape}", source="slope",
@@ -740,27 +739,12 @@ def suitability(
     return Raster(cls, dem_r.transform, dem_r.crs, 0, f"suitability_{land_use}")
 
 
-def _check_parcels(parcels: Any, *, need_land_type: bool = True) -> str:
-    name = _validate.layer_name(parcels, "parcels")
-    _validate.require_geodataframe(parcels, layer=name)
-    cols = ["parcel_id", "land_type"] if need_land_type else ["parcel_id"]
-    _validate.require_columns(parcels, cols, layer=name)
-    _validate.require_projected(parcels, layer=name)
-    _validate.require_unique(parcels, "parcel_id", layer=name)
-    _validate.require_geom_types(parcels, ("Polygon", "MultiPolygon"), layer=name,
-                                 id_column="parcel_id")
-    if need_land_type:
-        _validate.require_vocabulary(parcels, "land_type", _validate.LAND_TYPES, layer=name,
-                                     id_column="parcel_id")
-    return name
-
-
 def parcel_suitability(
-    parcels: Any,
-    dem: Any,
+    parcels: gpd.GeoDataFrame,
+    dem: RasterSource,
     *,
     rules: RuleSet | str | os.PathLike | None = None,
-    streams: Any = None,
+    streams: gpd.GeoDataFrame | None = None,
     land_uses: list[str] | None = None,
 ) -> pd.DataFrame:
     """FAO suitability class of each parcel for each land use, and for its own land type.
@@ -803,7 +787,7 @@ def parcel_suitability(
     ['S2', 'S3', 'S2']
     """
     rs = load_rules(rules)
-    name = _check_parcels(parcels)
+    name = check_parcels(parcels, id_column="parcel_id", land_types=True)
     dem_r = _coerce_dem(dem)
     _validate.require_same_crs({"dem": dem_r, name: parcels})
     uses = list(rs.suitability) if land_uses is None else list(land_uses)
@@ -841,12 +825,50 @@ def parcel_suitability(
 # =========================================================================================
 # Parcels against zones
 # =========================================================================================
+def _conflicts(rs: RuleSet, land: np.ndarray, present: list[str], share: np.ndarray,
+               incompatible: np.ndarray, unzoned: np.ndarray,
+               mean_slope: np.ndarray) -> tuple[list[str | None], list[str | None], list[str | None]]:
+    """Severity, reason and action of each parcel's conflict (None where there is none)."""
+    med, high = rs.conflict_medium_share_pct, rs.conflict_high_share_pct
+    severity: list[str | None] = []
+    reasons: list[str | None] = []
+    actions: list[str | None] = []
+    for i, lt in enumerate(land):
+        sev: str | None = None
+        why: list[str] = []
+        act: list[str] = []
+        if incompatible[i] >= med and incompatible[i] > 0:
+            parts = [f"{z} ({share[i, j]:.0f} %)" for j, z in enumerate(present)
+                     if share[i, j] > 0 and lt not in rs.zones[z].allowed_land_types]
+            why.append(f"{incompatible[i]:.0f} % of this {lt} parcel lies in {', '.join(parts)}, "
+                       f"where {lt} is not allowed")
+            act.append("check the parcel boundary in the field; with the village land management "
+                       "committee either move the use out of the zone, change the land type, or "
+                       "revise the zoning")
+            sev = "high" if incompatible[i] >= high else "medium"
+        limit = rs.slope_limit_pct(lt)
+        if limit is not None and np.isfinite(mean_slope[i]) and mean_slope[i] > limit:
+            why.append(f"mean slope {mean_slope[i]:.1f} % exceeds the {lt} limit of {limit:g} %")
+            act.append("verify terracing or soil conservation, or reclassify the parcel to a "
+                       "land type allowed on this slope")
+            sev = "high"
+        if unzoned[i] >= med:
+            why.append(f"{unzoned[i]:.0f} % of the parcel lies outside the zoned village "
+                       "territory")
+            act.append("check the parcel against the village boundary")
+            sev = sev or "medium"
+        severity.append(sev)
+        reasons.append("; ".join(why) if why else None)
+        actions.append("; ".join(act) if act else None)
+    return severity, reasons, actions
+
+
 def parcel_zones(
-    parcels: Any,
-    zones: Any,
+    parcels: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
     *,
     rules: RuleSet | str | os.PathLike | None = None,
-    dem: Any = None,
+    dem: RasterSource | None = None,
 ) -> Any:
     """Check parcels against the zoning: dominant zone, share in each zone, conflicts.
 
@@ -895,7 +917,7 @@ def parcel_zones(
     import shapely
 
     rs = load_rules(rules)
-    pname = _check_parcels(parcels)
+    pname = check_parcels(parcels, id_column="parcel_id", land_types=True)
     zname = _validate.layer_name(zones, "zones")
     _validate.require_geodataframe(zones, layer=zname)
     _validate.require_columns(zones, ["zone"], layer=zname)
@@ -953,35 +975,7 @@ def parcel_zones(
         mean_slope = _parcel_mean(parcels, _slope_pct(dem_r), dem_r)
     out["mean_slope_pct"] = np.round(mean_slope, 3)
 
-    med, high = rs.conflict_medium_share_pct, rs.conflict_high_share_pct
-    severity, reasons, actions = [], [], []
-    for i, lt in enumerate(land):
-        sev: str | None = None
-        why: list[str] = []
-        act: list[str] = []
-        if incompatible[i] >= med and incompatible[i] > 0:
-            parts = [f"{z} ({share[i, j]:.0f} %)" for j, z in enumerate(present)
-                     if share[i, j] > 0 and lt not in rs.zones[z].allowed_land_types]
-            why.append(f"{incompatible[i]:.0f} % of this {lt} parcel lies in {', '.join(parts)}, "
-                       f"where {lt} is not allowed")
-            act.append("check the parcel boundary in the field; with the village land management "
-                       "committee either move the use out of the zone, change the land type, or "
-                       "revise the zoning")
-            sev = "high" if incompatible[i] >= high else "medium"
-        limit = rs.slope_limit_pct(lt)
-        if limit is not None and np.isfinite(mean_slope[i]) and mean_slope[i] > limit:
-            why.append(f"mean slope {mean_slope[i]:.1f} % exceeds the {lt} limit of {limit:g} %")
-            act.append("verify terracing or soil conservation, or reclassify the parcel to a "
-                       "land type allowed on this slope")
-            sev = "high"
-        if unzoned[i] >= med:
-            why.append(f"{unzoned[i]:.0f} % of the parcel lies outside the zoned village "
-                       "territory")
-            act.append("check the parcel against the village boundary")
-            sev = sev or "medium"
-        severity.append(sev)
-        reasons.append("; ".join(why) if why else None)
-        actions.append("; ".join(act) if act else None)
+    severity, reasons, actions = _conflicts(rs, land, present, share, incompatible, unzoned, mean_slope)
     out["conflict"] = [s is not None for s in severity]
     out["severity"] = severity
     out["conflict_reason"] = reasons
