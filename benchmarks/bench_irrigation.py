@@ -6,7 +6,7 @@ landuse / refet and the largest difference (refet uses sigma = 4.901e-9 where FA
 4.903e-9, so a difference of ~1e-3 mm/day is expected in hot, clear weather).
 
 With ``--sensitivity`` it prints instead the design-duty sensitivity of the demo's three
-schemes (``landuse.schemes.design_sensitivity``: percolation 3/6/10 mm/day, conveyance and
+schemes (``landuse.irrigation.design_sensitivity``: percolation 3/6/10 mm/day, conveyance and
 field efficiency +-0.1, transplanting +-15 days, effective-rain method), with the old
 monthly-maximum duty beside the peak design, as recorded in benchmarks/README.md.
 

@@ -1,4 +1,4 @@
-"""Tests of landuse.schemes.canal: Manning oracles, normal-depth inversion, best section, design checks."""
+"""Tests of landuse.irrigation.canal: Manning oracles, normal-depth inversion, best section, design checks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landuse.schemes import canal
+from landuse.irrigation import canal
 from landuse.errors import IrrigationError, SchemaError
 
 FT = 0.3048

@@ -156,7 +156,7 @@ def test_certificate_file_names_go_through_the_helper():
 def test_unsafe_scheme_id_is_a_rule_error(tmp_path):
     from landuse import datasets
     from landuse.errors import RuleError
-    from landuse.schemes import read_schemes
+    from landuse.irrigation import read_schemes
 
     text = datasets.get_path("schemes").read_text(encoding="utf-8")
     first = re.search(r'scheme_id\s*=\s*"([^"]+)"', text).group(1)

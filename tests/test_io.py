@@ -319,7 +319,7 @@ def test_every_check_code_and_scheme_key_is_documented():
 
     text = DOCS.read_text(encoding="utf-8")
     assert [c for c in CODES if f"`{c}`" not in text] == []
-    from landuse.schemes import REQUIRED_KEYS
+    from landuse.irrigation import REQUIRED_KEYS
 
     assert [k for k in REQUIRED_KEYS if f"`{k}`" not in text] == []
 

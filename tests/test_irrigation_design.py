@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import landuse.irrigation.requirement
 from landuse import irrigation as irr
-from landuse import schemes as scheme
+from landuse import irrigation as scheme
 from landuse.errors import IrrigationError, LanduseWarning
 
 DAYS = pd.date_range("2001-01-01", "2001-12-31", freq="D")

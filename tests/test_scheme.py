@@ -1,4 +1,4 @@
-"""Tests of landuse.schemes and ``landuse irrigation``: scheme files, command area, sizing, CLI.
+"""Tests of landuse.irrigation and ``landuse irrigation``: scheme files, command area, sizing, CLI.
 
 The synthetic terrain is the tilted plane of conftest (z = 500 + 0.1 (x - X0) + 0.05 (y - Y0),
 20 m cells) with 100 m square parcels aligned on the grid, so each parcel's mean elevation is
@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landuse import schemes as scheme
+from landuse import irrigation as scheme
 
-from landuse.schemes import canal
+from landuse.irrigation import canal
 from landuse.errors import CRSError, IrrigationError, RuleError
 from landuse.raster import Raster
 from tests.conftest import UTM47, X0, Y0, square, tilted_plane

@@ -1,6 +1,6 @@
 """Numeric inputs of formula functions: scalars, arrays and Series in, the same kind out (private).
 
-Formula functions (FAO-56 in :mod:`landuse.irrigation`, Manning in :mod:`landuse.schemes.canal`)
+Formula functions (FAO-56 in :mod:`landuse.irrigation`, Manning in :mod:`landuse.irrigation.canal`)
 accept ``numeric`` inputs the pvlib way: compute on float arrays, then return a float for
 scalar inputs, an index-aligned Series if any input is a Series, else an array.
 """

@@ -58,7 +58,7 @@ def command(
     under changed assumptions), irrigation_report.md, and with --dem and
     --parcels irrigation_schemes.gpkg (layers 'schemes' and 'command_parcels').
     """
-    from landuse import schemes as sch
+    from landuse import irrigation as sch
     from landuse.errors import OutputExistsError, RuleError
     from landuse.io import (
         atomic_output,

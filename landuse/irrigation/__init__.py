@@ -1,5 +1,9 @@
-"""Crop water: FAO-56 reference evapotranspiration, paddy water balance, irrigation
-requirement and duty (:mod:`landuse.irrigation.requirement`).
+"""Irrigation: crop water and paddy schemes.
+
+FAO-56 reference evapotranspiration, the paddy water balance, irrigation requirement
+and duty (:mod:`landuse.irrigation.requirement`); scheme files, command area, catchment
+low flow and the sizing of a scheme (:mod:`landuse.irrigation.schemes`); canals by
+Manning's equation (:mod:`landuse.irrigation.canal`).
 
 The public names are listed in ``__init__.pyi`` and loaded on first use, so that importing
 one capability does not import the others' heavy dependencies.

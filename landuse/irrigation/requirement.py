@@ -18,8 +18,8 @@ The chain a design engineer follows before a weir and canal are built:
    measurement (:func:`dependable_flow_l_s`), the area and families it can serve
    (:func:`servable_area_ha`, :func:`families_served`).
 
-Canal sizing lives in :mod:`landuse.schemes.canal`; scheme files, command areas and the
-orchestration in :mod:`landuse.schemes`. The FAO-56 building blocks (pressure,
+Canal sizing lives in :mod:`landuse.irrigation.canal`; scheme files, command areas and the
+orchestration in :mod:`landuse.irrigation`. The FAO-56 building blocks (pressure,
 vapour pressure, radiation, ...) live in :mod:`landuse.irrigation._fao56` and are re-exported
 here. Functions take scalars, :class:`numpy.ndarray` or :class:`pandas.Series` and
 return the same kind. Physically impossible inputs raise

@@ -74,7 +74,7 @@ def load_inputs(plan: Any) -> Inputs:
     if len(unplaced):
         raise _blocking(unplaced)
     if "schemes" in p:
-        from landuse.schemes.design import read_schemes
+        from landuse.irrigation.schemes import read_schemes
 
         inputs.schemes = read_schemes(p["schemes"])
     if "forest" in p:
@@ -424,7 +424,7 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
 
 def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[Any], dict[str, str]]:
     """Size every scheme of the plan on the whole DEM; failures are per village."""
-    from landuse.schemes.design import size_scheme
+    from landuse.irrigation.schemes import size_scheme
 
     results, failed = [], {}
     if not inputs.schemes or inputs.climate is None:

@@ -29,12 +29,12 @@ the file, the line and the key.
 the DEM, ET0 and the paddy balance (:mod:`landuse.irrigation`), the peak design duty
 and flow (:func:`landuse.irrigation.design_requirement`) with a sensitivity table
 (:func:`design_sensitivity`), the catchment above the intake and its dependable low flow, the servable area
-and families, the months with a deficit, the canal (:mod:`landuse.schemes.canal`) and the
+and families, the months with a deficit, the canal (:mod:`landuse.irrigation.canal`) and the
 command area with a map layer (:func:`command_area`, :func:`scheme_layer`).
 
 This module holds the sizing (:func:`size_scheme`, :func:`size_schemes`, the report);
-the scheme files live in the private :mod:`landuse.schemes._files` and the terrain and
-command area in :mod:`landuse.schemes._command`, and are imported from here.
+the scheme files live in the private :mod:`landuse.irrigation._scheme_files` and the terrain and
+command area in :mod:`landuse.irrigation._command`, and are imported from here.
 
 Examples
 --------
@@ -71,16 +71,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from landuse.schemes import canal as _canal
+from landuse.irrigation import canal as _canal
 from landuse.irrigation import requirement as _irr
-from landuse.schemes._summary import SchemeSummary
-from landuse.schemes._command import (
+from landuse.irrigation._scheme_summary import SchemeSummary
+from landuse.irrigation._command import (
     _parcel_elevations,  # noqa: F401  (re-exported)
     _sample_dem,
     command_area,
     scheme_layer,
 )
-from landuse.schemes._files import (
+from landuse.irrigation._scheme_files import (
     _NUMERIC_LIMITS,  # noqa: F401  (re-exported)
     OPTIONAL_KEYS,
     REQUIRED_KEYS,
@@ -130,7 +130,7 @@ class SchemeResult:
     summary : SchemeSummary
         Area, families, design duty and flow, source, servable area, canal (a typed
         record that is also a dict).
-    canal : landuse.schemes.canal.CanalDesign
+    canal : landuse.irrigation.canal.CanalDesign
     parcels : geopandas.GeoDataFrame or None
         Candidate parcels with their command check (:func:`command_area`).
     layer : geopandas.GeoDataFrame or None
@@ -491,7 +491,7 @@ def size_scheme(
     (:func:`design_sensitivity`); the catchment above the intake (from the DEM with
     :func:`landuse.terrain.hydrology.catchment`, or given) and its dependable low flow, the
     share that may be diverted, the servable area and families and the months with a
-    deficit; the canal for the design flow (:func:`landuse.schemes.canal.design_canal`); and,
+    deficit; the canal for the design flow (:func:`landuse.irrigation.canal.design_canal`); and,
     with a DEM and parcels, the command area and its map layer.
 
     Parameters

@@ -112,7 +112,7 @@ def _check_section(
             "n",
             n,
             0.0,
-            hint="Manning's n of earth canals is 0.016-0.035 (landuse.schemes.canal.MANNING_N)",
+            hint="Manning's n of earth canals is 0.016-0.035 (landuse.irrigation.canal.MANNING_N)",
         )
     if bed_slope is not None:
         _check(

@@ -1,6 +1,6 @@
-"""Scheme files: keys, :class:`SchemeSpec` and parsing (private; API in :mod:`landuse.schemes`).
+"""Scheme files: keys, :class:`SchemeSpec` and parsing (private; API in :mod:`landuse.irrigation`).
 
-The file format is described in the :mod:`landuse.schemes` module docstring.
+The file format is described in the :mod:`landuse.irrigation` module docstring.
 :func:`parse_schemes`, :func:`schemes_from_dict` and :func:`read_schemes` turn a scheme
 file into frozen :class:`SchemeSpec` objects and raise :class:`~landuse.errors.RuleError`
 naming the file, the line and the key of the first fault.
@@ -28,7 +28,7 @@ from landuse._validate.toml import (
     tables,
     text,
 )
-from landuse.schemes import canal as _canal
+from landuse.irrigation import canal as _canal
 from landuse.irrigation import requirement as _irr
 from landuse.errors import IrrigationError, RuleError
 
@@ -68,7 +68,7 @@ OPTIONAL_KEYS: dict[str, Any] = {
     "distribution_efficiency": 0.8,  # Eb (field canals)
     "field_efficiency": 0.8,  # Ea (paddy, with percolation in the NIR)
     "operating_hours": 24.0,  # hours of flow per day
-    "soil": "clay loam",  # canal soil, for velocity limits (landuse.schemes.canal.SOIL_CANAL_LIMITS)
+    "soil": "clay loam",  # canal soil, for velocity limits (landuse.irrigation.canal.SOIL_CANAL_LIMITS)
     # effective rain: dependable rain (irrigation.DESIGN_RAIN_METHOD; EFFECTIVE_RAIN_METHODS)
     "rain_method": _irr.DESIGN_RAIN_METHOD,
     "measured_flow_l_s": None,  # spot dry-season flow ... [l/s]
@@ -114,7 +114,7 @@ _NUMERIC_LIMITS: dict[str, tuple[float | None, float | None]] = {
 
 @dataclass(frozen=True)
 class SchemeSpec:
-    """One irrigation scheme as described in a scheme file (see :mod:`landuse.schemes`)."""
+    """One irrigation scheme as described in a scheme file (see :mod:`landuse.irrigation`)."""
 
     scheme_id: str
     name_en: str

@@ -1,7 +1,7 @@
 """Terrain and command area of a scheme: DEM sampling, gravity command check, map layer.
 
-Private; the public API is in :mod:`landuse.schemes` (:func:`~landuse.schemes.command_area`,
-:func:`~landuse.schemes.scheme_layer`).
+Private; the public API is in :mod:`landuse.irrigation` (:func:`~landuse.irrigation.command_area`,
+:func:`~landuse.irrigation.scheme_layer`).
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ def scheme_layer(reach: Any, *, intake_x_m: float, intake_y_m: float, scheme_id:
     geopandas.GeoDataFrame
         Three rows, ``feature`` in ``intake``, ``command_area``, ``canal``, with
         ``scheme_id``, ``area_ha`` (command area) and ``length_m`` (canal sketch).
-        :func:`landuse.schemes.size_scheme` appends a ``catchment`` row when it delineates the
+        :func:`landuse.irrigation.size_scheme` appends a ``catchment`` row when it delineates the
         catchment from the DEM.
     """
     import geopandas as gpd
