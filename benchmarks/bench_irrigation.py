@@ -53,7 +53,8 @@ def main(n: int) -> None:
 def sensitivity() -> None:
     import pandas as pd
 
-    from landuse import datasets, io, schemes as scheme
+    from landuse import datasets, io
+    from landuse import irrigation as scheme
 
     specs = scheme.read_schemes(datasets.get_path("schemes"))
     clim = io.read_climate(datasets.get_path("climate"))

@@ -22,7 +22,8 @@ import pytest
 from shapely.geometry import box
 
 import landuse.zoning._rules
-from landuse import fallow, irrigation, schemes as scheme, zoning
+from landuse import fallow, irrigation, zoning
+from landuse import irrigation as scheme
 
 from landuse.allocation import quotas as entitlements
 from landuse.errors import LanduseWarning

@@ -106,12 +106,12 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
         ("md", "# Irrigation schemes\n\nFAO-56 reference evapotranspiration, the paddy water balance, the "
                "design duty, the dependable low flow of the catchment above each intake and the canal, for "
                "the demo's three candidate schemes (about 21.5 ha and 32 families)."),
-        ("code", "from landuse import datasets, irrigation, schemes\n\ndemo = datasets.load_demo()\n"
+        ("code", "from landuse import datasets, irrigation\n\ndemo = datasets.load_demo()\n"
                  "et0 = irrigation.et0_monthly(demo.climate, lat_deg=20.69, elevation_m=640.0)\net0.round(2)"),
         ("md", "FAO-56 Example 18 (Uccle, 6 July) as a check: 3.88 mm/day."),
         ("code", "round(float(irrigation.et0_penman_monteith(tmax_c=21.5, tmin_c=12.3, lat_deg=50.8, elevation_m=100,\n"
                  "    doy=187, u2_m_s=2.078, rh_max_pct=84, rh_min_pct=63, sunshine_h=9.25)), 2)"),
-        ("code", "specs = schemes.schemes_from_dict(demo.schemes)\nresults = [schemes.size_scheme(s, demo.climate, dem=demo.dem, parcels=demo.parcels) for s in specs]\n"
+        ("code", "specs = irrigation.schemes_from_dict(demo.schemes)\nresults = [irrigation.size_scheme(s, demo.climate, dem=demo.dem, parcels=demo.parcels) for s in specs]\n"
                  "import pandas as pd\ntable = pd.DataFrame([{k: r.summary[k] for k in ('scheme_id', 'area_ha', 'families', 'design_duty_l_s_ha', 'design_flow_l_s', 'dependable_flow_l_s', 'source_sufficient')} for r in results])\ntable"),
         ("code", "# designed on the peak 10-day requirement: never below the largest monthly mean\n"
                  "assert all(r.summary['design_duty_l_s_ha'] >= r.summary['monthly_max_duty_l_s_ha'] for r in results)\n"
