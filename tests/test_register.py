@@ -763,8 +763,7 @@ def test_pades_hook_signs_each_pdf(tmp_path, key, monkeypatch):
 
     fake = types.SimpleNamespace(sign_pdf_pades=sign_pdf_pades,
                                  self_signed_certificate=lambda k, *, district: f"cert:{district}")
-    monkeypatch.setitem(sys.modules, "landuse.certificates._pades", fake)
-    monkeypatch.setattr("landuse.certificates._pades", fake, raising=False)
+    monkeypatch.setattr(certificates._seal, "_pades", fake)
     certificates._seal._PADES.clear()
     res = _write(tmp_path / "p", key_file=key.private_path, pades=True)
     assert len(calls) == 5 and {c[0] for c in calls} == {key.key_id}

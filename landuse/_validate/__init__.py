@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse.errors import CRSError, GeometryError, SchemaError
+from landuse.errors import CRSError, GeometryError, IrrigationError, SchemaError
 
 #: Land-type vocabulary of parcels (``docs/data-contracts.md``).
 LAND_TYPES = ("paddy", "upland", "permanent", "grazing", "residential", "forest", "other")
@@ -269,8 +269,6 @@ def check_physical_range(
     The message names the quantity, the first bad value and, for a Series, its index
     label (for an array, its position).
     """
-    from landuse.errors import IrrigationError
-
     if value is None:
         return
     arr = np.atleast_1d(np.asarray(value, dtype=float))
@@ -301,8 +299,6 @@ def check_physical_range(
 
 def check_tmin_tmax(tmax_c: Any, tmin_c: Any) -> None:
     """Raise ``IrrigationError`` for temperatures outside -60..60 °C or tmin above tmax."""
-    from landuse.errors import IrrigationError
-
     check_physical_range("tmax_c", tmax_c, -60.0, 60.0)
     check_physical_range("tmin_c", tmin_c, -60.0, 60.0)
     tmax, tmin = np.broadcast_arrays(np.atleast_1d(np.asarray(tmax_c, dtype=float)), np.atleast_1d(np.asarray(tmin_c, dtype=float)))
@@ -346,8 +342,6 @@ def check_lower_bound(
     name: str, value: Any, lo: float, *, strict: bool = True, hint: str | None = None
 ) -> None:
     """Raise ``IrrigationError`` unless every value is finite and above (or, not *strict*, at least) *lo*."""
-    from landuse.errors import IrrigationError
-
     arr = np.atleast_1d(np.asarray(value, dtype=float))
     bad = ~np.isfinite(arr) | ((arr <= lo) if strict else (arr < lo))
     if bad.any():

@@ -31,7 +31,12 @@ import pandas as pd
 from landuse import io
 
 from landuse.certificates import _digest
+from landuse.certificates import keys
+from landuse.certificates import keys as _keys
+from landuse.certificates.register import Register, _holder_text, open_register
 from landuse.errors import DataReadError, SchemaError
+
+__all__ = ["is_district_register"]
 
 
 @dataclass
@@ -213,8 +218,6 @@ def _norm(field_name: str, value: Any) -> str:
 
 def is_district_register(register: Any) -> bool:
     """True for a :class:`landuse.certificates.register.Register` or a GeoPackage with an ``events`` table."""
-    from landuse.certificates.register import Register
-
     if isinstance(register, Register):
         return True
     if isinstance(register, (str, os.PathLike)) and Path(register).suffix.lower() == ".gpkg" \
@@ -232,8 +235,6 @@ def is_district_register(register: Any) -> bool:
 
 def _record_differences(record: dict[str, Any], content: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """Fields of the certificate's content (embedded data) that differ from the signed record."""
-    from landuse.certificates.register import _holder_text
-
     out = []
     pairs = (("certificate_no", "no"), ("parcel_id", "pid"), ("household_id", "hid"), ("village_id", "vil"),
              ("land_type", "lt"), ("issue_date", "iss"), ("valid_until", "exp"))
@@ -263,8 +264,6 @@ def _record_differences(record: dict[str, Any], content: dict[str, Any]) -> list
 def _check_seal(res: Verification, no: str, text: str, content: dict[str, Any] | None, public_keys: dict,
                 district: Any) -> None:
     """Signature of the QR text, its record against the certificate's content, then the register state."""
-    from landuse.certificates import keys
-
     try:
         seal = keys.open_seal(text, public_keys)
     except ValueError as exc:
@@ -308,9 +307,6 @@ def _check_seal(res: Verification, no: str, text: str, content: dict[str, Any] |
 
 def verify_text(text: str, *, register: Any = None, public_keys: Any = None) -> Verification:
     """Verify a QR text (``LUC1.…``) alone: signature, then register state (see ``verify_qr``)."""
-    from landuse.certificates import keys as _keys
-    from landuse.certificates.register import Register, open_register
-
     district = None
     if register is not None:
         district = register if isinstance(register, Register) else open_register(register)
@@ -345,8 +341,6 @@ def _scanned(path: Path, reader: Any, res: Verification, public_keys: dict, dist
                     found = True
                     no = "?"
                     try:
-                        from landuse.certificates import keys
-
                         no = str(keys.open_seal(t, {}).record.get("no", "?"))
                     except ValueError:
                         pass
@@ -364,9 +358,6 @@ def _scanned(path: Path, reader: Any, res: Verification, public_keys: dict, dist
 def verify(path: str | os.PathLike, *, register: Any = None, key: bytes | None = None, check_qr: bool = True,
            check_text: bool = True, public_keys: Any = None) -> Verification:
     """See :func:`landuse.certificates.verify_certificate`."""
-    from landuse.certificates import keys as _keys
-    from landuse.certificates.register import Register, open_register
-
     path = Path(path)
     if not path.is_file():
         raise DataReadError("certificate file not found", source=str(path), hint="check the path")

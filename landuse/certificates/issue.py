@@ -89,24 +89,31 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from landuse import _validate
-
-from landuse.certificates import _digest
-from landuse.certificates._seal import _PADES, _default_actor, _pades_sign, _qr_matrix, _seal_register  # noqa: F401
+import landuse
+from landuse import _validate, io
+from landuse._validate.ids import id_filename
+from landuse.certificates import _digest, _pdf, keys
+from landuse.certificates import _layout as _cert_layout
+from landuse.certificates import _verify as _cert_verify
+from landuse.certificates import register as _register
+from landuse.certificates._fonts import find_lao_font
 from landuse.certificates._labels import load_labels
+from landuse.certificates._seal import _PADES, _pades_sign, _qr_matrix, _seal_register, default_actor  # noqa: F401
 from landuse.certificates._verify import Problem, Verification  # noqa: F401 - Problem: items of Verification.problems
-from landuse.errors import LanduseError, OutputExistsError, SchemaError
+from landuse.certificates.register import open_register
+from landuse.check.topology import neighbours
+from landuse.errors import LanduseError, LanduseWarning, OutputExistsError, SchemaError
 
 __all__ = [
     "CertificateResult",
     "Verification",
+    "add_years",
     "certificate_register",
     "find_lao_font",
     "load_labels",
@@ -130,48 +137,12 @@ QR_MASK = 2
 #: Name of the embedded canonical content inside each PDF.
 ATTACHMENT = "certificate.json"
 _JOURNAL = ".register-journal.jsonl"
-_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/noto/NotoSansLao-Regular.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSansLaoUI-Regular.ttf",
-    "/usr/share/fonts/opentype/noto/NotoSansLao-Regular.ttf",
-)
-
-
 # -- fonts ----------------------------------------------------------------------------------
-def find_lao_font() -> Path:
-    """Path of a Noto Sans Lao TrueType font.
-
-    Looked for in the ``justmytype-intl-sea`` package, then in Debian's
-    ``fonts-noto-core`` folders.
-
-    Raises
-    ------
-    LanduseError
-        When no Lao font is installed (with the install command).
-    """
-    try:
-        pkg = resources.files("justmytype_intl_sea")
-        cand = pkg.joinpath("fonts", "ofl", "notosanslao")
-        if cand.is_dir():
-            for item in sorted(cand.iterdir(), key=lambda p: p.name):
-                if item.name.lower().endswith(".ttf"):
-                    return Path(str(item))
-    except ModuleNotFoundError:
-        pass
-    for c in _FONT_CANDIDATES:
-        if Path(c).is_file():
-            return Path(c)
-    raise LanduseError("no font with Lao glyphs is installed",
-                       hint="pip install justmytype-intl-sea (Noto Sans Lao, OFL) or apt install fonts-noto-core")
-
-
 _FONTS: dict[str, Any] = {}
 
 
 def _fonts() -> tuple[Any, Any]:
     """Regular and bold Noto Sans Lao, prepared once per process."""
-    from landuse.certificates import _pdf
-
     if "fonts" not in _FONTS:
         path = find_lao_font()
         bold = None
@@ -201,7 +172,25 @@ def _as_date(value: Any, name: str) -> _dt.date:
         raise SchemaError(f"{name} {value!r} is not a date", column=name, hint="give it as YYYY-MM-DD") from exc
 
 
-def _add_years(d: _dt.date, years: int) -> _dt.date:
+def add_years(d: _dt.date, years: int) -> _dt.date:
+    """The same calendar day *years* later: the ``valid_until`` date of a certificate.
+
+    Parameters
+    ----------
+    d : datetime.date
+        The issue date.
+    years : int
+        Validity [years].
+
+    Returns
+    -------
+    datetime.date
+        *d* with the year moved on; 29 February becomes 28 February in a common year.
+
+    >>> import datetime
+    >>> add_years(datetime.date(2024, 2, 29), 5)
+    datetime.date(2029, 2, 28)
+    """
     try:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February → 28 February
@@ -287,8 +276,6 @@ def certificate_register(
     import geopandas as gpd
     import shapely
 
-    from landuse.check.topology import neighbours
-
     lab = labels if isinstance(labels, Mapping) else load_labels(labels)
     layer = _validate.layer_name(allocations, "allocations")
     _validate.require_geodataframe(allocations, layer=layer)
@@ -310,7 +297,7 @@ def certificate_register(
     if not 1 <= years <= 99:
         raise SchemaError(f"validity_years={years} is outside 1-99", column="validity_years",
                           hint="give the validity in whole years, e.g. 3")
-    until = _add_years(issue, years)
+    until = add_years(issue, years)
 
     hh = households.assign(household_id=households["household_id"].astype(str)).set_index("household_id")
     vil = pd.DataFrame(villages.drop(columns=getattr(villages, "geometry", pd.Series()).name
@@ -513,9 +500,6 @@ def _content(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any]) -> bytes:
-    from landuse.certificates import _layout as _cert_layout
-
-    from landuse.certificates import _pdf
     first = recs[0]
     issued = first["issue_date"].replace("-", "")
     title = (f"{first['certificate_no']}" if len(recs) == 1 else f"{first['household_id']} ({len(recs)} certificates)")
@@ -540,8 +524,6 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
         _cert_layout.draw(doc, rec, labels, qr_matrix)
     if doc.missing:
         import warnings
-
-        from landuse.errors import LanduseWarning
 
         chars = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(doc.missing))
         warnings.warn(f"certificate {first['certificate_no']}: the Lao font has no glyph for {chars}; these "
@@ -649,8 +631,6 @@ def _init_worker(fonts: tuple[Any, Any]) -> None:
 
 
 def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int, str]:
-    from landuse import io
-
     path, recs, labels, pades = task
     try:
         data = _render(recs, labels, _fonts())
@@ -665,14 +645,12 @@ def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[st
 
 def _known_rows(out: Path) -> dict[str, dict[str, Any]]:
     """Register rows already written in *out* (register.csv, then the journal of an interrupted run)."""
-    from landuse import io as _io
-
     rows: dict[str, dict[str, Any]] = {}
     csv = out / "register.csv"
     if csv.is_file():
         try:
             df = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8")
-            df = df.map(_io.unescape_cell).rename(columns=_io.unescape_cell)  # undo the formula guard
+            df = df.map(io.unescape_cell).rename(columns=io.unescape_cell)  # undo the formula guard
             rows.update({r["certificate_no"]: r for r in df.to_dict("records")})
         except Exception as exc:  # noqa: BLE001 - an unreadable register is rebuilt
             log.warning("ignoring unreadable register %s: %s", csv, exc)
@@ -789,16 +767,10 @@ def write_certificates(
     """
     from tqdm.auto import tqdm
 
-    from landuse import io
-
-    from landuse.certificates import register as _register
-
     lab = labels if isinstance(labels, Mapping) else load_labels(labels)
     key = _digest.read_key(None)
     signer = None
     if key_file is not None:
-        from landuse.certificates import keys
-
         signer = keys.load_private_key(key_file, passphrase=passphrase)
     if pades and signer is None:  # checked before anything is written or issued
         raise LanduseError("a PAdES signature needs the district key", hint="give --key-file with --pades")
@@ -836,7 +808,7 @@ def write_certificates(
         log.error("parcel %s: %s", pid, bad[pid])
     reg = reg[~degenerate].reset_index(drop=True)
     reg = _seal_register(reg, signer=signer, register=district, issue_date=issue_date, key=key,
-                         actor=actor or _default_actor(), keep=set(bad))
+                         actor=actor or default_actor(), keep=set(bad))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _clean_temporaries(out)
@@ -848,20 +820,16 @@ def write_certificates(
         name = rec["household_id"] if per_household else rec["certificate_no"]
         rel = f"{_safe(rec['village_id'])}/{_safe(name)}.pdf"
         groups.setdefault(rel, []).append(rec)
-    from landuse.certificates._layout import pages_needed
-
     for rel, rs in groups.items():
         page = 1
         for rec in rs:  # the page where the certificate starts (long vertex lists continue)
             rec["file"], rec["page"] = rel, page
-            page += pages_needed(len(rec["vertices"]))
+            page += _cert_layout.pages_needed(len(rec["vertices"]))
     # what each file is drawn from (labels, neighbours, sketch, writer version): a file is
     # kept only if it was drawn from exactly this, not merely if its digest is unchanged
-    from landuse import __version__
-
     lab_json = json.dumps(lab, sort_keys=True, ensure_ascii=False)
     for rel, rs in groups.items():
-        src = json.dumps([__version__, lab_json, rs], sort_keys=True, ensure_ascii=False, default=str)
+        src = json.dumps([landuse.__version__, lab_json, rs], sort_keys=True, ensure_ascii=False, default=str)
         source = hashlib.sha256(src.encode("utf-8")).hexdigest()
         for r in rs:
             r["source_sha256"] = source
@@ -998,8 +966,6 @@ def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:
 
 
 def _safe(name: str) -> str:
-    from landuse._validate.ids import id_filename
-
     return id_filename(name)
 
 
@@ -1065,8 +1031,6 @@ def verify_certificate(
     the register's record and state. An HMAC (``$LANDUSE_DISTRICT_KEY``) is checked
     when the variable is set.
     """
-    from landuse.certificates import _verify as _cert_verify
-
     key = _digest.read_key(None)
     return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text,
                                public_keys=public_keys)
@@ -1077,8 +1041,6 @@ _VERIFY_WORKER: dict[str, Any] = {}
 
 def _verify_init(register: str | None, pems: list[bytes], check_qr: bool, check_text: bool) -> None:
     from cryptography.hazmat.primitives import serialization
-
-    from landuse.certificates.register import open_register
 
     _VERIFY_WORKER.update(register=open_register(register) if register else None,
                           keys=[serialization.load_pem_public_key(p) for p in pems], check_qr=check_qr,
@@ -1121,8 +1083,6 @@ def verify_certificates(paths: Any, *, register: str | os.PathLike | None = None
 
     from cryptography.hazmat.primitives import serialization
 
-    from landuse.certificates.register import open_register
-
     paths = [Path(p) for p in paths]
     reg_path = None
     if register is not None:
@@ -1159,6 +1119,4 @@ def verify_qr(text: str, *, register: Any = None, public_keys: Any = None) -> Ve
         (field ``signature`` for an altered record or another key claiming the
         district's key id).
     """
-    from landuse.certificates import _verify as _cert_verify
-
     return _cert_verify.verify_text(text, register=register, public_keys=public_keys)

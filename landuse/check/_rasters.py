@@ -9,12 +9,11 @@ from affine import Affine
 
 from landuse.check._base import _check_crs, _fmt, _Report, _same_crs
 from landuse.errors import DataReadError, LanduseError
+from landuse.raster import Raster
 
 
 # -- rasters ---------------------------------------------------------------------------
 def _as_raster(rep: _Report, obj: Any, layer: str) -> Any:
-    from landuse.raster import Raster
-
     try:
         return Raster.from_any(obj)
     except DataReadError as exc:
@@ -60,6 +59,8 @@ def _check_raster(
     import shapely
     from rasterio.features import geometry_mask
     from scipy import ndimage
+
+    from landuse.terrain.hydrology import MIN_DEM_CELLS  # deferred: imports numba and pyflwdir
     from shapely.geometry import box
 
     crs_ok = _check_crs(rep, raster.crs, layer, raster=True)
@@ -284,7 +285,7 @@ def _check_dem_values(rep: _Report, dem: Any) -> None:
     """
     from scipy import ndimage
 
-    from landuse.terrain.hydrology import MIN_DEM_CELLS
+    from landuse.terrain.hydrology import MIN_DEM_CELLS  # deferred: imports numba and pyflwdir
 
     if min(dem.shape) < MIN_DEM_CELLS:
         rep.add(

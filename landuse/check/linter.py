@@ -69,7 +69,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse import _validate
+from landuse import _validate, io
 from landuse.check._base import (
     CODES,
     SEVERITIES,
@@ -104,16 +104,15 @@ from landuse.check._tables import (
     _check_households,
     _check_rule_columns,
 )
+from landuse.check import topology
 from landuse.errors import DataReadError, LanduseError, LanduseWarning, SchemaError
+from landuse.io import REQUIRED, normalise_land_types
 
 __all__ = ["CODES", "SEVERITIES", "check_files", "check_inputs"]
 
 
 # -- layer checks ----------------------------------------------------------------------
 def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
-    from landuse.check import topology
-    from landuse.io import REQUIRED
-
     layer = "villages"
     state: dict[str, Any] = {"gdf": villages, "ids": None, "usable": None, "crs_ok": False}
     missing = _missing_columns(rep, villages, REQUIRED["villages"], layer)
@@ -158,9 +157,6 @@ def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
 def _check_parcels(
     rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set | None, opts: dict
 ) -> dict:
-    from landuse.check import topology
-    from landuse.io import REQUIRED, normalise_land_types
-
     layer = "parcels"
     state: dict[str, Any] = {"gdf": parcels, "usable": None, "crs_ok": False}
     missing = _missing_columns(rep, parcels, REQUIRED["parcels"], layer)
@@ -438,8 +434,6 @@ def check_inputs(
     reproject the villages (or parcels) to the raster's CRS for the test only.
     Thresholds are described in the module documentation.
     """
-    from landuse import io
-
     _validate.check_option(slope_units, ("degrees", "percent"), name="slope_units")
     opts = {}
     for name, value in (
@@ -547,8 +541,6 @@ def check_inputs(
 
 #: Readers used by :func:`check_files`, by layer.
 def _readers() -> dict[str, Callable[..., Any]]:
-    from landuse import io
-
     return {
         "villages": io.read_villages,
         "parcels": io.read_parcels,
@@ -653,8 +645,6 @@ def check_files(
     >>> report.loc[0, ["severity", "code", "layer"]].tolist()
     ['error', 'FILE_NOT_FOUND', 'households']
     """
-    from landuse import io
-
     paths = _given(villages=villages, parcels=parcels, households=households, histories=histories,
                    climate=climate, dem=dem, slope=slope)
     if not paths:

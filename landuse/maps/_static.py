@@ -26,6 +26,8 @@ import pandas as pd
 
 import landuse._validate as _validate  # not "from landuse import": see landuse.__getattr__
 from landuse.errors import GeometryError, SchemaError
+from landuse.io import atomic_output
+from landuse.maps._base import _QUALITATIVE, STYLES, hillshade_raster
 
 __all__: list[str] = []
 
@@ -231,8 +233,6 @@ def _check_layer(gdf: Any, name: str, required: Sequence[str] = ()) -> str:
 
 def _vocab_colours(values: pd.Series, column: str) -> tuple[list[str], list[tuple[str, str, str]]]:
     """Colour per feature and legend entries (colour, English, Lao) for a vocabulary column."""
-    from landuse.maps.web import STYLES, _QUALITATIVE
-
     vocab = STYLES[column] if column in STYLES else {}
     present = [str(v) for v in values.dropna().unique()]
     order = [v for v in vocab if v in present] + sorted(v for v in present if v not in vocab)
@@ -351,9 +351,7 @@ def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: 
         handles: list[Any] = []
 
         if dem is not None:
-            from landuse.maps.web import _hillshade_raster
-
-            shade = _hillshade_raster(dem)
+            shade = hillshade_raster(dem)
             l, b, r, t = shade.bounds
             ax.imshow(shade.as_float(), extent=(l, r, b, t), cmap="Greys_r", vmin=0, vmax=255,
                       alpha=0.35, interpolation="bilinear", zorder=0)
@@ -713,8 +711,6 @@ def save_figure(fig: Any, path: str | os.PathLike, *, overwrite: bool = False, d
     >>> out.read_bytes()[:4]
     b'\\x89PNG'
     """
-    from landuse.io import atomic_output
-
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:

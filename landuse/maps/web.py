@@ -40,10 +40,8 @@ import functools
 import html as _html
 import io as _io
 import os
-import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +56,16 @@ from landuse.maps._encoding import (
     _encode_rings,  # noqa: F401 - re-exported for tests
     _polyline_encode,  # noqa: F401
 )
+from landuse.crs import is_projected, to_projected
 from landuse.errors import GeometryError, LanduseError, LanduseWarning, SchemaError
+from landuse.io import atomic_output
+from landuse.maps._base import _QUALITATIVE, STYLES, hillshade_raster
+from landuse.maps._static import (
+    parcel_sketch,
+    parcel_vertices,
+    plan_map,
+    save_figure,
+)
 
 __all__ = [
     "STYLES",
@@ -106,45 +113,9 @@ _LAYER_LOOK: dict[str, tuple[str, float, float]] = {
 }
 _DEFAULT_LOOK = ("#3f3f9f", 0.5, 1.2)
 
-# 20 distinguishable colours for categories without a fixed palette (then golden-angle hues).
-_QUALITATIVE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
-)
 # Viridis at 7 stops (perceptually uniform, colour-blind safe) for numeric columns.
 _RAMP = ("#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
 _MISSING_COLOUR = "#d9d9d9"
-
-
-# -- styles ----------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _styles() -> dict[str, Any]:
-    path = resources.files("landuse.maps").joinpath("data/colours.toml")
-    with path.open("rb") as f:
-        return tomllib.load(f)
-
-
-class _Styles(Mapping):
-    """Read-only view of ``landuse/maps/data/colours.toml``."""
-
-    def __getitem__(self, key: str) -> Any:
-        return _styles()[key]
-
-    def __iter__(self):
-        return iter(_styles())
-
-    def __len__(self) -> int:
-        return len(_styles())
-
-    def __repr__(self) -> str:
-        return f"STYLES({', '.join(self)})"
-
-
-#: Colours and English/Lao labels of land types, zones, fallow classes, conflict
-#: severities and scheme features, and the labels of columns and layers
-#: (``landuse/maps/data/colours.toml``). Treat it as read-only.
-STYLES: Mapping[str, Any] = _Styles()
 
 
 def _column_label(col: str) -> tuple[str, str]:
@@ -241,8 +212,6 @@ def _display_geometries(gdf: Any, *, simplify_m: float, layer: str) -> np.ndarra
     """Simplify for display in metres, keeping shared borders shared, then to EPSG:4326."""
     import geopandas as gpd
     import shapely
-
-    from landuse.crs import is_projected, to_projected
 
     geoms = gdf.geometry.to_numpy()
     tid = shapely.get_type_id(geoms)
@@ -422,16 +391,6 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
 
 
 # -- hillshade background -----------------------------------------------------------------
-def _hillshade_raster(dem: Any) -> Any:
-    """Hillshade of *dem* (:func:`landuse.terrain.hillshade`, edges included)."""
-    from landuse.raster import Raster
-    from landuse.terrain.relief import hillshade
-
-    raster = Raster.from_any(dem)
-    raster.require_projected()
-    return hillshade(raster, compute_edges=True)
-
-
 def _hillshade_overlay(dem: Any, *, max_px: int = 1600) -> tuple[str, list[list[float]]]:
     """PNG data URI of the hillshade warped to Web Mercator, and its lat/lon bounds.
 
@@ -442,7 +401,7 @@ def _hillshade_overlay(dem: Any, *, max_px: int = 1600) -> tuple[str, list[list[
     from pyproj import Transformer
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-    shade = _hillshade_raster(dem)
+    shade = hillshade_raster(dem)
     src = shade.as_float().astype("float32")
     rows, cols = src.shape
     left, bottom, right, top = shade.bounds
@@ -799,17 +758,8 @@ def save_html(m: Any, path: str | os.PathLike, *, offline: bool = True,
     >>> "<script src=" in text, "<link " in text
     (False, False)
     """
-    from landuse.io import atomic_output
-
     page = render_html(m, offline=offline)
     with atomic_output(Path(path), overwrite=overwrite) as tmp:
         tmp.write_text(page, encoding="utf-8", newline="\n")
     return Path(path)
 
-
-from landuse.maps._static import (  # noqa: E402
-    parcel_sketch,
-    parcel_vertices,
-    plan_map,
-    save_figure,
-)

@@ -32,7 +32,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import landuse
 from landuse.errors import LanduseError, OutputExistsError, OutputFolderError
+
+__all__ = ["MANIFEST", "environment_error", "os_error_text", "output_folder", "sha256_file"]
 
 log = logging.getLogger("landuse.plan")
 
@@ -328,8 +331,6 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
 
 def manifest(folder: Path, *, inputs: Mapping[str, Path], plan: Mapping[str, Any]) -> dict[str, Any]:
     """The manifest of *folder*'s files (no timestamps: the same run gives the same bytes)."""
-    import landuse
-
     files, _ = _walk(folder)
     return {
         "landuse_version": landuse.__version__,

@@ -74,6 +74,8 @@ from pathlib import Path
 from typing import Any
 
 from landuse.errors import LanduseError, RuleError
+from landuse.plan import _folder as _outputs
+from landuse.plan import _run as _plan_run
 
 __all__ = ["Plan", "PlanOptions", "PlanRun", "load_plan", "run_plan"]
 
@@ -209,7 +211,7 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
                 raise _err(src, text, key, f"{key!r} must be a file path", f'write {key} = "district/file"')
             cert[key] = (base / value).resolve()
         elif key == "timezone":
-            from landuse.certificates.register import _zone
+            from landuse.certificates import timezone_info as _zone
 
             _zone(str(value))
             cert[key] = str(value)
@@ -361,10 +363,6 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
     import dataclasses
     import hashlib
 
-    from landuse.plan import _folder as _outputs
-
-
-    from landuse.plan import _run as _plan_run
     if not isinstance(plan, Plan):
         plan = load_plan(plan)
     over = {k: v for k, v in (("key_file", Path(key_file) if key_file else None),
@@ -389,9 +387,8 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
             dest = stage / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
-        run = _plan_run.execute(plan, stage, overwrite=overwrite, workers=workers, scheduler=scheduler,
-                                progress=progress, shown_as=out)
-    run.out_dir = out
-    run.outputs = {k: out / Path(v).relative_to(stage) for k, v in run.outputs.items()}
-    run.outputs["manifest"] = out / _outputs.MANIFEST
-    return run
+        products = _plan_run.execute(plan, stage, overwrite=overwrite, workers=workers, scheduler=scheduler,
+                                     progress=progress, shown_as=out)
+    outputs = {k: out / Path(v).relative_to(stage) for k, v in products.outputs.items()}
+    outputs["manifest"] = out / _outputs.MANIFEST
+    return PlanRun(out_dir=out, outputs=outputs, villages=products.villages, summary=products.summary)

@@ -255,7 +255,7 @@ def _spec_from_table(
                 sid=sid,
                 hint="correct the value",
             )
-    from landuse._validate.ids import _FIX, unsafe_reason
+    from landuse._validate.ids import ID_FIX as _FIX, unsafe_reason
 
     why = unsafe_reason(table["scheme_id"])
     if why is not None:
