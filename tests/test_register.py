@@ -258,7 +258,7 @@ def test_two_processes_issuing_at_once(reg):
     """Both issue in a loop: each sync either succeeds or is refused whole; the register stays consistent."""
     script = reg.path.parent / "issuer.py"
     script.write_text(_ISSUER)
-    env = {**__import__("os").environ, "PYTHONPATH": str(Path(certificates.__file__).parents[1])}
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(certificates.__file__).parents[2])}
     procs = [subprocess.Popen([sys.executable, str(script), str(reg.path), tag, "15"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env) for tag in ("A", "B")]
     outs = [p.communicate(timeout=240) for p in procs]
