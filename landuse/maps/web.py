@@ -254,6 +254,47 @@ def _off_earth(geoms4326: np.ndarray) -> np.ndarray:
     return np.bincount(idx[bad], minlength=len(geoms4326)) > 0
 
 
+def _shown_columns(gdf: Any, *, name: str, color_by: str | None, popup_columns: Sequence[str] | None,
+                   layer: str) -> tuple[str | None, list[str]]:
+    """The column that colours a layer (given, else the first of :data:`AUTO_COLOR_COLUMNS`)
+    and the columns of its popups (given, else the labelled ones, else the first ten)."""
+    geom_col = gdf.geometry.name
+    attrs = [c for c in gdf.columns if c != geom_col]
+    if color_by is None:
+        auto = () if name in _FIXED_COLOUR_LAYERS else AUTO_COLOR_COLUMNS
+        color_by = next((c for c in auto if c in attrs), None)
+    elif color_by not in attrs:
+        raise SchemaError(f"color_by column {color_by!r} is not in the layer", source=layer,
+                          column=color_by, hint=f"use one of {', '.join(map(str, attrs)) or '(none)'}")
+    if popup_columns is None:
+        known = [c for c in STYLES["columns"] if c in attrs]
+        cols = known or list(attrs[:10])
+        if color_by is not None and color_by not in cols:
+            cols.append(color_by)
+    else:
+        cols = list(popup_columns)
+        for c in cols:
+            if c not in attrs:
+                raise SchemaError(f"popup column {c!r} is not in the layer", source=layer, column=c,
+                                  hint=f"use some of {', '.join(map(str, attrs)) or '(none)'}")
+    return color_by, cols
+
+
+def _column_data(sub: pd.DataFrame, cols: list[str]) -> list[Any]:
+    """Popup texts per column; a column with few distinct texts as a dictionary and codes."""
+    data: list[Any] = []
+    for c in cols:
+        texts = [_format_value(v, c) for v in sub[c].tolist()]
+        uniques = {t for t in texts if t is not None}
+        if len(texts) > 8 and 2 * len(uniques) < len(texts):
+            order = sorted(uniques)
+            code = {t: k for k, t in enumerate(order)}
+            data.append({"d": order, "c": [code[t] if t is not None else -1 for t in texts]})
+        else:
+            data.append(texts)
+    return data
+
+
 def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None,
                    popup_columns: Sequence[str] | None = None, simplify_m: float = SIMPLIFY_M
                    ) -> dict[str, Any]:
@@ -314,25 +355,8 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
     if simplify_m < 0 or not np.isfinite(simplify_m):
         raise SchemaError(f"simplify_m={simplify_m!r} must be a finite tolerance >= 0",
                           source=layer, hint="use e.g. 0.5 (metres), or 0 to keep every vertex")
-    geom_col = gdf.geometry.name
-    attrs = [c for c in gdf.columns if c != geom_col]
-    if color_by is None:
-        auto = () if name in _FIXED_COLOUR_LAYERS else AUTO_COLOR_COLUMNS
-        color_by = next((c for c in auto if c in attrs), None)
-    elif color_by not in attrs:
-        raise SchemaError(f"color_by column {color_by!r} is not in the layer", source=layer,
-                          column=color_by, hint=f"use one of {', '.join(map(str, attrs)) or '(none)'}")
-    if popup_columns is None:
-        known = [c for c in STYLES["columns"] if c in attrs]
-        cols = known or list(attrs[:10])
-        if color_by is not None and color_by not in cols:
-            cols.append(color_by)
-    else:
-        cols = list(popup_columns)
-        for c in cols:
-            if c not in attrs:
-                raise SchemaError(f"popup column {c!r} is not in the layer", source=layer, column=c,
-                                  hint=f"use some of {', '.join(map(str, attrs)) or '(none)'}")
+    color_by, cols = _shown_columns(gdf, name=name, color_by=color_by, popup_columns=popup_columns,
+                                    layer=layer)
     present = ~(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
     sub = gdf.loc[present]
     geoms4326 = _display_geometries(sub, simplify_m=simplify_m, layer=layer)
@@ -348,16 +372,7 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
     classes, cls, caption = _classify(sub[color_by] if color_by else pd.Series(index=sub.index),
                                       color_by, name, look[0])
     encoded = _encode_geometries(geoms4326)
-    data: list[Any] = []
-    for c in cols:
-        texts = [_format_value(v, c) for v in sub[c].tolist()]
-        uniques = {t for t in texts if t is not None}
-        if len(texts) > 8 and 2 * len(uniques) < len(texts):
-            order = sorted(uniques)
-            code = {t: k for k, t in enumerate(order)}
-            data.append({"d": order, "c": [code[t] if t is not None else -1 for t in texts]})
-        else:
-            data.append(texts)
+    data = _column_data(sub, cols)
     kinds = {g[0] for g in encoded if g is not None}
     kind = "polygon" if kinds <= {0} else ("line" if kinds <= {1} else ("point" if kinds <= {2} else "mixed"))
     tip = next((cols.index(c) for c in TOOLTIP_COLUMNS if c in cols), 0 if cols else -1)
