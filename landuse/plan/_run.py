@@ -61,7 +61,7 @@ def load_inputs(plan: Any) -> Inputs:
     p = plan.inputs
     report = check.check_files(villages=p["villages"], parcels=p["parcels"],
                                households=p["households"], dem=p["dem"],
-                               histories=p.histories, climate=p.climate,
+                               histories=p.get("histories"), climate=p.get("climate"),
                                entitlements=plan.rules.get("entitlements", "default"))
     fatal = report[(report["severity"] == "error") & report["code"].isin(_FATAL_CODES)]
     if len(fatal):
