@@ -59,8 +59,6 @@ def _check_raster(
     import shapely
     from rasterio.features import geometry_mask
     from scipy import ndimage
-
-    from landuse.terrain.hydrology import MIN_DEM_CELLS  # deferred: imports numba and pyflwdir
     from shapely.geometry import box
 
     crs_ok = _check_crs(rep, raster.crs, layer, raster=True)

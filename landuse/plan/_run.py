@@ -5,10 +5,7 @@ See :mod:`landuse.plan` for the public API and the plan file format.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
