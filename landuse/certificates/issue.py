@@ -216,15 +216,8 @@ def _names(row: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def certificate_register(
-    allocations: Any,
-    *,
-    households: pd.DataFrame,
-    villages: Any,
-    parcels: Any = None,
-    issue_date: Any,
-    validity_years: int | None = None,
-    labels: str | os.PathLike | Mapping | None = None,
-    key: bytes | None = None,
+    allocations: Any, *, households: pd.DataFrame, villages: Any, parcels: Any = None, issue_date: Any,
+    validity_years: int | None = None, labels: str | os.PathLike | Mapping | None = None, key: bytes | None = None,
     others: Any = None,
 ) -> Any:
     """What each certificate asserts, with its canonical digest (one row per certificate).
@@ -277,21 +270,7 @@ def certificate_register(
     import shapely
 
     lab = labels if isinstance(labels, Mapping) else load_labels(labels)
-    layer = _validate.layer_name(allocations, "allocations")
-    _validate.require_geodataframe(allocations, layer=layer)
-    _validate.require_columns(allocations, ["parcel_id", "household_id", "village_id", "land_type",
-                                            "certificate_no"], layer=layer)
-    _validate.require_projected(allocations, layer=layer)
-    for col in ("parcel_id", "household_id", "certificate_no"):
-        _validate.require_no_nulls(allocations, col, layer=layer, id_column="parcel_id")
-    _validate.require_unique(allocations, "certificate_no", layer=layer)
-    _validate.require_unique(allocations, "parcel_id", layer=layer)
-    _validate.require_geom_types(allocations, ("Polygon", "MultiPolygon"), layer=layer, id_column="parcel_id")
-    hh_layer = _validate.layer_name(households, "households")
-    _validate.require_columns(households, ["household_id", "head_name"], layer=hh_layer)
-    _validate.require_unique(households, "household_id", layer=hh_layer)
-    v_layer = _validate.layer_name(villages, "villages")
-    _validate.require_columns(villages, ["village_id", "name_en", "name_lo"], layer=v_layer)
+    layer, hh_layer = _require_register_inputs(allocations, households, villages)
     issue = _as_date(issue_date, "issue_date")
     years = int(validity_years if validity_years is not None else lab["certificate"]["validity_years"])
     if not 1 <= years <= 99:
@@ -307,28 +286,9 @@ def certificate_register(
     alloc = allocations.copy()
     for col in ("parcel_id", "household_id", "village_id"):
         alloc[col] = alloc[col].astype(str)
-    missing_hh = ~alloc["household_id"].isin(hh.index)
-    if missing_hh.any():
-        pos = int(np.flatnonzero(missing_hh.to_numpy())[0])
-        raise SchemaError(f"household {alloc['household_id'].iloc[pos]!r} is not in the households table",
-                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="household_id",
-                          hint="give the households table the allocation was made with")
-    missing_v = ~alloc["village_id"].isin(vil.index)
-    if missing_v.any():
-        pos = int(np.flatnonzero(missing_v.to_numpy())[0])
-        raise SchemaError(f"village {alloc['village_id'].iloc[pos]!r} is not in the villages layer",
-                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="village_id",
-                          hint="give the villages layer the allocation was made with")
+    _require_known(alloc, hh, vil, layer=layer)
 
-    # holders
-    holder, holder_lo, pairs = {}, {}, {}
-    for hid in alloc["household_id"].unique():
-        en, lo = _names(hh.loc[hid])
-        pairs[hid] = json.dumps(_holder_pairs(hh.loc[hid]), ensure_ascii=False)
-        if not en:
-            raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
-                              column="head_name", hint="fill in the holder's name")
-        holder[hid], holder_lo[hid] = en, lo
+    holder, holder_lo, pairs = _holders(alloc, hh, hh_layer=hh_layer)
 
     # neighbours: on all parcels of the villages concerned, labelled by holder or land type
     nb_all = _neighbour_layer(alloc, parcels, holder, holder_lo, lab)
@@ -370,6 +330,55 @@ def certificate_register(
     reg = pd.DataFrame(rows, columns=cols).drop(columns=["geometry"])
     out = gpd.GeoDataFrame(reg, geometry=list(geoms), crs=alloc.crs)
     return out.sort_values("certificate_no", kind="stable").reset_index(drop=True)
+
+
+def _require_register_inputs(allocations: Any, households: pd.DataFrame, villages: Any) -> tuple[str, str]:
+    """Check the layers of :func:`certificate_register`; return the names of the allocations and households."""
+    layer = _validate.layer_name(allocations, "allocations")
+    _validate.require_geodataframe(allocations, layer=layer)
+    _validate.require_columns(allocations, ["parcel_id", "household_id", "village_id", "land_type",
+                                            "certificate_no"], layer=layer)
+    _validate.require_projected(allocations, layer=layer)
+    for col in ("parcel_id", "household_id", "certificate_no"):
+        _validate.require_no_nulls(allocations, col, layer=layer, id_column="parcel_id")
+    _validate.require_unique(allocations, "certificate_no", layer=layer)
+    _validate.require_unique(allocations, "parcel_id", layer=layer)
+    _validate.require_geom_types(allocations, ("Polygon", "MultiPolygon"), layer=layer, id_column="parcel_id")
+    hh_layer = _validate.layer_name(households, "households")
+    _validate.require_columns(households, ["household_id", "head_name"], layer=hh_layer)
+    _validate.require_unique(households, "household_id", layer=hh_layer)
+    v_layer = _validate.layer_name(villages, "villages")
+    _validate.require_columns(villages, ["village_id", "name_en", "name_lo"], layer=v_layer)
+    return layer, hh_layer
+
+
+def _require_known(alloc: pd.DataFrame, hh: pd.DataFrame, vil: pd.DataFrame, *, layer: str) -> None:
+    """Every household and village of the allocations is in the households table and villages layer."""
+    missing_hh = ~alloc["household_id"].isin(hh.index)
+    if missing_hh.any():
+        pos = int(np.flatnonzero(missing_hh.to_numpy())[0])
+        raise SchemaError(f"household {alloc['household_id'].iloc[pos]!r} is not in the households table",
+                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="household_id",
+                          hint="give the households table the allocation was made with")
+    missing_v = ~alloc["village_id"].isin(vil.index)
+    if missing_v.any():
+        pos = int(np.flatnonzero(missing_v.to_numpy())[0])
+        raise SchemaError(f"village {alloc['village_id'].iloc[pos]!r} is not in the villages layer",
+                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="village_id",
+                          hint="give the villages layer the allocation was made with")
+
+
+def _holders(alloc: pd.DataFrame, hh: pd.DataFrame, *, hh_layer: str) -> tuple[dict, dict, dict]:
+    """Per household of the allocations: holder name (English), name in Lao, and the holders as JSON."""
+    holder, holder_lo, pairs = {}, {}, {}
+    for hid in alloc["household_id"].unique():
+        en, lo = _names(hh.loc[hid])
+        pairs[hid] = json.dumps(_holder_pairs(hh.loc[hid]), ensure_ascii=False)
+        if not en:
+            raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
+                              column="head_name", hint="fill in the holder's name")
+        holder[hid], holder_lo[hid] = en, lo
+    return holder, holder_lo, pairs
 
 
 def _neighbour_layer(alloc: Any, parcels: Any, holder: dict, holder_lo: dict, lab: Mapping) -> Any:
@@ -672,27 +681,12 @@ def _clean_temporaries(out: Path) -> None:
 
 
 def write_certificates(
-    allocations: Any,
-    *,
-    households: pd.DataFrame,
-    villages: Any,
-    parcels: Any = None,
-    out_dir: str | os.PathLike,
-    issue_date: Any = None,
-    overwrite: bool = False,
-    progress: bool = False,
-    village: str | None = None,
-    per_household: bool = False,
-    validity_years: int | None = None,
-    labels: str | os.PathLike | Mapping | None = None,
-    key_file: str | os.PathLike | None = None,
-    passphrase: str | None = None,
-    register: Any = None,
-    timezone: str | None = None,
-    actor: str | None = None,
-    pades: bool = False,
-    others: Any = None,
-    workers: int = 1,
+    allocations: Any, *, households: pd.DataFrame, villages: Any, parcels: Any = None,
+    out_dir: str | os.PathLike, issue_date: Any = None, overwrite: bool = False, progress: bool = False,
+    village: str | None = None, per_household: bool = False, validity_years: int | None = None,
+    labels: str | os.PathLike | Mapping | None = None, key_file: str | os.PathLike | None = None,
+    passphrase: str | None = None, register: Any = None, timezone: str | None = None, actor: str | None = None,
+    pades: bool = False, others: Any = None, workers: int = 1,
 ) -> CertificateResult:
     """Write the land-use certificates of an allocation as PDFs, with a register.
 
@@ -765,40 +759,82 @@ def write_certificates(
     dates (the issue date), a file identifier derived from the content, no random
     ids, so the same inputs give byte-identical PDFs.
     """
-    from tqdm.auto import tqdm
-
     lab = labels if isinstance(labels, Mapping) else load_labels(labels)
     key = _digest.read_key(None)
-    signer = None
-    if key_file is not None:
-        signer = keys.load_private_key(key_file, passphrase=passphrase)
+    signer = keys.load_private_key(key_file, passphrase=passphrase) if key_file is not None else None
     if pades and signer is None:  # checked before anything is written or issued
         raise LanduseError("a PAdES signature needs the district key", hint="give --key-file with --pades")
-    district = None
-    if register is not None:
-        if isinstance(register, _register.Register):
-            district = register
-        else:
-            dname = ""
-            if "district_en" in getattr(villages, "columns", []) and len(villages):
-                dname = _text(villages["district_en"].iloc[0])
-            district = _register.open_register(register, create=True, district=dname,
-                                               timezone=timezone or _register.DEFAULT_TIMEZONE)
+    district = _open_district(register, villages, timezone=timezone)
     tz = timezone or (district.timezone if district is not None else _register.DEFAULT_TIMEZONE)
     issue_date = _register.district_today(tz) if issue_date is None else _as_date(issue_date, "issue_date")
     if workers < 1:
         raise SchemaError(f"workers={workers} must be at least 1", column="workers", hint="use 1 or more")
-    alloc = allocations
-    if village is not None:
-        _validate.require_columns(allocations, ["village_id"], layer="allocations")
-        alloc = allocations[allocations["village_id"].astype(str) == str(village)]
-        if len(alloc) == 0:
-            found = ", ".join(sorted(set(allocations["village_id"].astype(str)))[:10])
-            raise SchemaError(f"no allocation in village {village!r}", column="village_id",
-                              hint=f"use one of {found}")
-    reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
-                          validity_years=validity_years, labels=lab, key=key, others=others)
-    # a degenerate parcel (empty after snapping to 1 cm, or under 1 m²) fails alone, before it is issued
+    reg, context = _build(_village_allocations(allocations, village), households=households, villages=villages,
+                          parcels=parcels, issue_date=issue_date, validity_years=validity_years, labels=lab,
+                          key=key, others=others)
+    reg, bad = _drop_degenerate(reg)
+    reg = _seal_register(reg, signer=signer, register=district, issue_date=issue_date, key=key,
+                         actor=actor or default_actor(), keep=set(bad))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _clean_temporaries(out)
+    recs = _records(reg, context)
+    groups = _plan_files(recs, lab, per_household=per_household)
+    todo, done = _files_to_write(out, groups, overwrite=overwrite)
+    failed: dict[str, str] = dict(bad)
+    sizes: dict[str, int] = {rel: (out / rel).stat().st_size for rel in done}
+    pades_cfg = _pades_settings(signer, reg) if pades else None
+    tasks = [(str(out / rel), groups[rel], lab, pades_cfg) for rel in todo]
+    _render_files(out, tasks, groups, failed=failed, sizes=sizes, workers=workers,
+                  bar=_progress_bar(total=len(groups), initial=len(done), progress=progress))
+    # the register: rows of this batch replace rows of the same certificate; others are kept
+    for rel in [rel for rel, rs in groups.items() if any(r["certificate_no"] in failed for r in rs)]:
+        del groups[rel]
+    rows = _index_rows(out, [r for r in recs if r["certificate_no"] not in failed], groups, district,
+                       overwrite=overwrite)
+    csv, gpkg, register = _write_index(out, rows, reg.crs, failed=failed)
+    files = sorted(out / rel for rel in groups)
+    log.info("certificates: %d written, %d kept, register %s", len(todo), len(done), csv)
+    return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
+                             written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
+                             sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+
+
+def _progress_bar(*, total: int, initial: int, progress: bool) -> Any:
+    """The progress bar of :func:`write_certificates` (files, the kept ones counted as done)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not progress, unit="pdf", desc="certificates")
+
+
+def _open_district(register: Any, villages: Any, *, timezone: str | None) -> Any:
+    """The district register (a Register, or opened or created at a path), or None."""
+    if register is None:
+        return None
+    if isinstance(register, _register.Register):
+        return register
+    dname = ""
+    if "district_en" in getattr(villages, "columns", []) and len(villages):
+        dname = _text(villages["district_en"].iloc[0])
+    return _register.open_register(register, create=True, district=dname,
+                                   timezone=timezone or _register.DEFAULT_TIMEZONE)
+
+
+def _village_allocations(allocations: Any, village: str | None) -> Any:
+    """The allocations of *village* (all when None); an unknown village is a SchemaError."""
+    if village is None:
+        return allocations
+    _validate.require_columns(allocations, ["village_id"], layer="allocations")
+    alloc = allocations[allocations["village_id"].astype(str) == str(village)]
+    if len(alloc) == 0:
+        found = ", ".join(sorted(set(allocations["village_id"].astype(str)))[:10])
+        raise SchemaError(f"no allocation in village {village!r}", column="village_id",
+                          hint=f"use one of {found}")
+    return alloc
+
+
+def _drop_degenerate(reg: Any) -> tuple[Any, dict[str, str]]:
+    """Leave out parcels empty after snapping to 1 cm or under 1 m² (each fails alone, before it is issued)."""
     import shapely
 
     degenerate = shapely.is_empty(np.asarray(reg.geometry.array, dtype=object)) | (reg["area_m2"].astype(int) < 1)
@@ -806,15 +842,11 @@ def write_certificates(
            for p in reg.loc[degenerate, "parcel_id"]}
     for pid in bad:
         log.error("parcel %s: %s", pid, bad[pid])
-    reg = reg[~degenerate].reset_index(drop=True)
-    reg = _seal_register(reg, signer=signer, register=district, issue_date=issue_date, key=key,
-                         actor=actor or default_actor(), keep=set(bad))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _clean_temporaries(out)
-    recs = _records(reg, context)
+    return reg[~degenerate].reset_index(drop=True), bad
 
-    # plan the files
+
+def _plan_files(recs: list[dict[str, Any]], lab: Mapping, *, per_household: bool) -> dict[str, list[dict[str, Any]]]:
+    """File (relative path) → its certificates, with each one's ``file``, ``page`` and ``source_sha256``."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for rec in recs:
         name = rec["household_id"] if per_household else rec["certificate_no"]
@@ -833,6 +865,12 @@ def write_certificates(
         source = hashlib.sha256(src.encode("utf-8")).hexdigest()
         for r in rs:
             r["source_sha256"] = source
+    return groups
+
+
+def _files_to_write(out: Path, groups: dict[str, list[dict[str, Any]]], *, overwrite: bool
+                    ) -> tuple[list[str], list[str]]:
+    """Files to (re)write and files kept: a file is kept when its bytes, digests, pages and sources match."""
     known = _known_rows(out)
     todo, done = [], []
     for rel, rs in sorted(groups.items()):
@@ -855,22 +893,28 @@ def write_certificates(
                     "a certificate file exists with different content", source=str(path),
                     hint="pass overwrite=True (--overwrite) to replace it, or write to another folder")
         todo.append(rel)
+    return todo, done
 
+
+def _pades_settings(signer: Any, reg: Any) -> dict[str, Any]:
+    """What the PAdES signature of each PDF needs: the key (PEM), district, reason and location."""
+    from cryptography.hazmat.primitives import serialization
+
+    dist = _text(reg["district_en"].iloc[0]) if len(reg) else ""
+    return {"pem": signer.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()),
+            "district": dist or "district", "reason": "land-use certificate",
+            "location": ", ".join(x for x in (dist, _text(reg["province_en"].iloc[0]) if len(reg) else "")
+                                  if x) or "Lao PDR"}
+
+
+def _render_files(out: Path, tasks: list[Any], groups: dict[str, list[dict[str, Any]]], *, failed: dict[str, str],
+                  sizes: dict[str, int], workers: int, bar: Any) -> None:
+    """Write the PDFs of *tasks* (in *workers* processes), journaling each file as it is written.
+
+    A file that fails puts its certificates into *failed*; the sizes of written files go into *sizes*.
+    """
     journal = out / _JOURNAL
-    failed: dict[str, str] = dict(bad)
-    sizes: dict[str, int] = {rel: (out / rel).stat().st_size for rel in done}
-    bar = tqdm(total=len(groups), initial=len(done), disable=not progress, unit="pdf", desc="certificates")
-    pades_cfg = None
-    if pades:
-        from cryptography.hazmat.primitives import serialization
-
-        dist = _text(reg["district_en"].iloc[0]) if len(reg) else ""
-        pades_cfg = {"pem": signer.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()),
-                     "district": dist or "district", "reason": "land-use certificate",
-                     "location": ", ".join(x for x in (dist, _text(reg["province_en"].iloc[0]) if len(reg) else "")
-                                           if x) or "Lao PDR"}
-    tasks = [(str(out / rel), groups[rel], lab, pades_cfg) for rel in todo]
     try:
         with open(journal, "a", encoding="utf-8") as jf:
             def record(path: str, sha: str, size: int, error: str = "") -> None:
@@ -908,10 +952,14 @@ def write_certificates(
     finally:
         bar.close()
 
-    # the register: rows of this batch replace rows of the same certificate; others are kept
-    recs = [r for r in recs if r["certificate_no"] not in failed]
-    for rel in [rel for rel, rs in groups.items() if any(r["certificate_no"] in failed for r in rs)]:
-        del groups[rel]
+
+def _index_rows(out: Path, recs: list[dict[str, Any]], groups: dict[str, list[dict[str, Any]]], district: Any, *,
+                overwrite: bool) -> dict[str, dict[str, Any]]:
+    """Rows of the folder's register: this batch, and earlier rows whose file exists and that are in force.
+
+    With a district register, files of certificates no longer in force are removed (with *overwrite*) or
+    named in a warning; the register records the bytes of every PDF of the batch.
+    """
     batch = {r["certificate_no"]: _register_row(r) for r in recs}
     rows = {k: v for k, v in _known_rows(out).items() if k not in batch and (out / str(v.get("file"))).exists()}
     if district is not None:  # certificates the register no longer has in force leave the folder's index
@@ -928,24 +976,26 @@ def write_certificates(
     rows.update(batch)
     if district is not None:  # the district remembers the bytes of every PDF it issued
         district.record_files((no, r.get("pdf_sha256", "")) for no, r in sorted(batch.items()))
+    return rows
+
+
+def _write_index(out: Path, rows: dict[str, dict[str, Any]], crs: Any, *, failed: dict[str, str]
+                 ) -> tuple[Path, Path, Any]:
+    """Write ``register.csv`` and ``register.gpkg`` of the folder, drop the journal, list the failures."""
     table = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(REGISTER_COLUMNS))
     table["area_m2"] = table["area_m2"].astype(int)
     table["page"] = table["page"].astype(int)
     table["area_ha"] = table["area_ha"].astype(float)
-    register = _register_gdf(table, reg.crs)
+    register = _register_gdf(table, crs)
     csv = io.write_table(table, out / "register.csv", overwrite=True)
     gpkg = io.write_vector(register, out / "register.gpkg", layer="certificates", overwrite=True)
-    journal.unlink(missing_ok=True)
-    files = sorted(out / rel for rel in groups)
-    log.info("certificates: %d written, %d kept, register %s", len(todo), len(done), csv)
+    (out / _JOURNAL).unlink(missing_ok=True)
     if failed:
         io.write_table(pd.DataFrame({"certificate": list(failed), "error": list(failed.values())}),
                        out / "failed.csv", overwrite=True)
     else:
         (out / "failed.csv").unlink(missing_ok=True)
-    return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
-                             written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
-                             sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+    return csv, gpkg, register
 
 
 def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:
