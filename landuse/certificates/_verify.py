@@ -456,37 +456,42 @@ def verify(path: str | os.PathLike, *, register: Any = None, key: bytes | None =
             res.notes.append(f"{no}: the HMAC was not checked (no district key given)")
         # QR code
         if check_qr:
-            texts = _decode_qr(path, page)
-            if texts is None:
-                res.notes.append("QR code not checked: pdftoppm (poppler-utils) or zxing-cpp is missing")
-            else:
-                if qr_text.startswith(("LUC1.", "LUD1.")) and qr_text not in texts:
-                    res.problems.append(Problem(no, "qr", (texts or ["(no readable QR code)"])[0][:40], qr_text[:40],
-                                                "the printed QR code is not the one issued"))
-                payloads = []
-                for t in texts:
-                    if qr_text.startswith(("LUC1.", "LUD1.")):
-                        break
-                    try:
-                        payloads.append(_digest.parse_qr(t))
-                    except ValueError:
-                        continue
-                if not payloads and not qr_text.startswith(("LUC1.", "LUD1.")):
-                    res.problems.append(Problem(no, "qr", "(no readable QR code)", cert.get("qr")))
-                elif payloads:
-                    q = payloads[0]
-                    if q["certificate_no"] != no:
-                        res.problems.append(Problem(no, "qr_certificate_no", q["certificate_no"], no))
-                    if q["digest"] != row.get("digest", ""):
-                        res.problems.append(Problem(no, "qr_digest", q["digest"], row.get("digest", ""),
-                                                    "the QR code does not carry the register's digest"))
-                    if (q["hmac"] or "") != (cert.get("hmac") or ""):
-                        res.problems.append(Problem(no, "qr_hmac", q["hmac"], cert.get("hmac")))
+            _check_register_qr(res, no, _decode_qr(path, page), qr_text, cert, row)
         # printed text
         if check_text:
             _check_printed(res, reader, pages_text, page, no, content)
     res.valid = not res.problems and res.status in ("VALID", "UNSIGNED")
     return res
+
+
+def _check_register_qr(res: Verification, no: str, texts: list[str] | None, qr_text: str, cert: dict[str, Any],
+                       row: Any) -> None:
+    """Compare the QR codes read from the page (*texts*; None: no reader) with the issued one and the register row."""
+    if texts is None:
+        res.notes.append("QR code not checked: pdftoppm (poppler-utils) or zxing-cpp is missing")
+    else:
+        if qr_text.startswith(("LUC1.", "LUD1.")) and qr_text not in texts:
+            res.problems.append(Problem(no, "qr", (texts or ["(no readable QR code)"])[0][:40], qr_text[:40],
+                                        "the printed QR code is not the one issued"))
+        payloads = []
+        for t in texts:
+            if qr_text.startswith(("LUC1.", "LUD1.")):
+                break
+            try:
+                payloads.append(_digest.parse_qr(t))
+            except ValueError:
+                continue
+        if not payloads and not qr_text.startswith(("LUC1.", "LUD1.")):
+            res.problems.append(Problem(no, "qr", "(no readable QR code)", cert.get("qr")))
+        elif payloads:
+            q = payloads[0]
+            if q["certificate_no"] != no:
+                res.problems.append(Problem(no, "qr_certificate_no", q["certificate_no"], no))
+            if q["digest"] != row.get("digest", ""):
+                res.problems.append(Problem(no, "qr_digest", q["digest"], row.get("digest", ""),
+                                            "the QR code does not carry the register's digest"))
+            if (q["hmac"] or "") != (cert.get("hmac") or ""):
+                res.problems.append(Problem(no, "qr_hmac", q["hmac"], cert.get("hmac")))
 
 
 def _check_printed(res: Verification, reader: Any, pages_text: dict[int, str], page: int, no: str,
