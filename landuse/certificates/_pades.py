@@ -214,7 +214,7 @@ def sign_pdf_pades(pdf_bytes: bytes, *, private_key: Any, certificate: Any, reas
                            hint="give the bytes of a certificate PDF") from exc
     pdf_signer = signers.PdfSigner(
         meta, signer, stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(_FIELD, on_page=page, box=tuple(int(round(v)) for v in box)))
+        new_field_spec=fields.SigFieldSpec(_FIELD, on_page=page, box=tuple(int(round(v)) for v in box)))  # type: ignore[arg-type]
     out = _io.BytesIO()
     pdf_signer.sign_pdf(writer, output=out)
     return out.getvalue()

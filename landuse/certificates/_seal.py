@@ -9,6 +9,7 @@ import datetime as _dt
 import json
 import logging
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,7 @@ def _bilingual(lo: str, en: str) -> str:
 
 
 def _seal_register(reg: Any, *, signer: Any, register: Any, issue_date: _dt.date, key: bytes | None,
-                   actor: str, keep: set[str] = frozenset()) -> Any:
+                   actor: str, keep: AbstractSet[str] = frozenset()) -> Any:
     """Numbers and dates from the district register (if any), then the signed record and QR text per row."""
     kid = keys.key_id(signer.public_key()) if signer is not None else ""
     items = []

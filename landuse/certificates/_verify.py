@@ -247,7 +247,7 @@ def _record_differences(record: dict[str, Any], content: dict[str, Any]) -> list
     if _norm("holder_lo", content.get("holder_lo", "")) != _norm("holder_lo", lo):
         out.append(("holder_lo", content.get("holder_lo"), lo))
     try:
-        area = f"{int(content.get('area_m2')) / 10_000:.4f}"
+        area = f"{int(content.get('area_m2')) / 10_000:.4f}"  # type: ignore[arg-type]
     except (TypeError, ValueError):
         area = str(content.get("area_m2"))
     if area != str(record.get("a")):

@@ -90,7 +90,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -530,7 +530,7 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
         if rec.get("signed_record"):
             item["record"] = json.loads(rec["signed_record"])
         embedded.append(item)
-        _cert_layout.draw(doc, rec, labels, qr_matrix)
+        _cert_layout.draw(doc, rec, cast(dict, labels), qr_matrix)
     if doc.missing:
         import warnings
 
@@ -1097,7 +1097,7 @@ def _verify_init(register: str | None, pems: list[bytes], check_qr: bool, check_
                           check_text=check_text)
 
 
-def _verify_one(path: str) -> Verification | Exception:
+def _verify_one(path: str) -> Any:
     w = _VERIFY_WORKER
     try:
         return verify_certificate(path, register=w["register"], public_keys=w["keys"], check_qr=w["check_qr"],

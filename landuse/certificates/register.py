@@ -567,7 +567,7 @@ class Register:
                 old_rec = json.loads(old["record"]) if old else None
                 wkt = str(it.get("geometry_wkt", ""))
                 if old_rec is not None and _record_json({k: old_rec.get(k) for k in LEGAL_FIELDS}) == \
-                        _record_json(legal) and old["geometry_wkt"] == wkt:
+                        _record_json(legal) and old["geometry_wkt"] == wkt:  # type: ignore[index]
                     res.records[pid] = old_rec
                     res.unchanged.append(old_rec["no"])
                     continue
@@ -576,7 +576,7 @@ class Register:
                 if old_rec is not None:
                     self._append(con, time=now, event="superseded", certificate_no=old_rec["no"], parcel_id=pid,
                                  household_id=old_rec["hid"], village_id=old_rec["vil"], actor=actor,
-                                 reason=reason, successor=no, record=old["record"], geometry_wkt=old["geometry_wkt"])
+                                 reason=reason, successor=no, record=old["record"], geometry_wkt=old["geometry_wkt"])  # type: ignore[index]
                     con.execute("DELETE FROM current_certificates WHERE parcel_id=?", (pid,))
                     res.superseded.append(old_rec["no"])
                 self._append(con, time=now, event="reissued" if old_rec else "issued", certificate_no=no,

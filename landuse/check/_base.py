@@ -140,7 +140,7 @@ class _Report:
 
 
 # -- small helpers ---------------------------------------------------------------------
-def _fid(df: pd.DataFrame, pos: int, id_column: str | None) -> str:
+def _fid(df: pd.DataFrame, pos: int | np.integer, id_column: str | None) -> str:
     if id_column and id_column in df.columns:
         v = df[id_column].iloc[pos]
         if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v).strip():

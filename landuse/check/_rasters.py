@@ -136,8 +136,8 @@ def _check_raster(
                 [inner], out_shape=shape, transform=win_transform, invert=True, all_touched=True
             )
         valid_win = valid[r0:r1, c0:c1]
-        holes = int((inside & ~valid_win).sum())
-        if holes and holes == int(inside.sum()):
+        n_holes = int((inside & ~valid_win).sum())
+        if n_holes and n_holes == int(inside.sum()):
             rep.add(
                 "error",
                 "RASTER_NOT_COVERING",
@@ -146,13 +146,13 @@ def _check_raster(
                 f"the raster holds only nodata over {id_col.split('_')[0]} {fid!r}",
                 "use a raster with data over every village",
             )
-        elif holes:
+        elif n_holes:
             rep.add(
                 "error",
                 "RASTER_NODATA_HOLES",
                 layer,
                 fid,
-                f"{holes} nodata cells ({_fmt(holes * cell_ha, 2)} ha, {_fmt(100 * holes / inside.sum())} %) "
+                f"{n_holes} nodata cells ({_fmt(n_holes * cell_ha, 2)} ha, {_fmt(100 * n_holes / inside.sum())} %) "
                 f"inside {id_col.split('_')[0]} {fid!r}",
                 "fill the holes (gdal_fillnodata.py) or use a complete DEM",
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -331,7 +333,7 @@ def _check_sunshine(
         )
 
 
-def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: object) -> None:
+def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: Any) -> None:
     """Columns the entitlement rules name (priority groups) must exist in the households.
 
     A missing column would silently drop the priority a village meeting decided, so it

@@ -484,7 +484,7 @@ def check_inputs(
     if "climate" in given:
         _check_climate(rep, given["climate"])
 
-    rasters = {}
+    rasters: dict[str, Any] = {}
     for key in ("dem", "slope"):
         if key in given:
             r = _as_raster(rep, given[key], key)

@@ -58,7 +58,7 @@ def _register_lao_font() -> str | None:
         for entry in regular[:1]:
             if not any(e.fname == str(path) and e.weight == 700 for e in fm.ttflist):
                 fm.ttflist.append(dataclasses.replace(entry, weight=700))
-                fm._findfont_cached.cache_clear()
+                fm._findfont_cached.cache_clear()  # type: ignore[attr-defined]
         return str(path)
     return None  # pragma: no cover
 
@@ -739,5 +739,5 @@ def save_figure(fig: Any, path: str | os.PathLike, *, overwrite: bool = False, d
         raise SchemaError(f"cannot save a map as {path.suffix or 'a file without suffix'!r}",
                           source=str(path), hint="use .png, .pdf or .svg")
     with _style(), atomic_output(path, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format=fmt[0], dpi=dpi, metadata=dict(fmt[1]))
+        fig.savefig(tmp, format=fmt[0], dpi=dpi, metadata=dict(fmt[1]))  # type: ignore[call-overload]
     return path

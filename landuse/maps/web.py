@@ -496,21 +496,22 @@ def _folium() -> Any:
             return None
 
         def render(self, **kwargs: Any) -> None:
-            figure = self.get_root()
-            add_name = self.get_name() + "_add"
-            if getattr(self, "show", False) and isinstance(self, Layer) and add_name not in self._children:
-                self.add_child(ElementAddToElement(element_name=self.get_name(),
-                                                   element_parent_name=self._parent.get_name()),
-                               name=add_name)
+            el: Any = self  # mixed into folium elements: their attributes, not the mixin's
+            figure = el.get_root()
+            add_name = el.get_name() + "_add"
+            if getattr(self, "show", False) and isinstance(self, Layer) and add_name not in el._children:
+                el.add_child(ElementAddToElement(element_name=el.get_name(),
+                                                 element_parent_name=el._parent.get_name()),
+                             name=add_name)
             header, script = self.raw_header(), self.raw_script()
             if header is not None:
-                figure.header.add_child(Raw(header), name=self.get_name())
+                figure.header.add_child(Raw(header), name=el.get_name())
             if script is not None:
-                figure.script.add_child(Raw(script), name=self.get_name())
-            for child in self._children.values():
+                figure.script.add_child(Raw(script), name=el.get_name())
+            for child in el._children.values():
                 child.render(**kwargs)
 
-    class Runtime(RawMixin, MacroElement):
+    class Runtime(RawMixin, MacroElement):  # type: ignore[misc]  # render: the mixin's
         def __init__(self) -> None:
             super().__init__()
             self._name = "LanduseRuntime"
@@ -519,17 +520,17 @@ def _folium() -> Any:
             return ("<style>" + _offline_html.runtime_css() + "</style><script>"
                     + _offline_html.runtime_js() + "</script>")
 
-    class CompactLayer(RawMixin, Layer):
+    class CompactLayer(RawMixin, Layer):  # type: ignore[misc]
         def __init__(self, data: dict[str, Any], *, name: str, show: bool = True) -> None:
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "LanduseLayer"
             self.data_json = _offline_html.script_json(data)
 
         def raw_script(self) -> str:
-            return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "
+            return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "  # type: ignore[union-attr]
                     f"L.featureGroup(), {self.data_json});\n")
 
-    class ImageLayer(RawMixin, Layer):
+    class ImageLayer(RawMixin, Layer):  # type: ignore[misc]
         def __init__(self, url: str, bounds: list[list[float]], *, name: str,
                      overlay: bool, show: bool) -> None:
             super().__init__(name=name, overlay=overlay, control=True, show=show)
@@ -541,7 +542,7 @@ def _folium() -> Any:
             return (f"var {self.get_name()} = L.imageOverlay({self.url_json}, {self.bounds_json}, "
                     "{opacity: 1, interactive: false});\n")
 
-    class Finish(RawMixin, MacroElement):
+    class Finish(RawMixin, MacroElement):  # type: ignore[misc]
         def __init__(self, opts: dict[str, Any], *, step: str = "finish") -> None:
             super().__init__()
             self._name = "LanduseFinish" if step == "finish" else "LanduseStart"
@@ -549,7 +550,7 @@ def _folium() -> Any:
             self.opts_json = _offline_html.script_json(opts)
 
         def raw_script(self) -> str:
-            return f"landuse.{self.step}({self._parent.get_name()}, {self.opts_json});\n"
+            return f"landuse.{self.step}({self._parent.get_name()}, {self.opts_json});\n"  # type: ignore[union-attr]
 
     return folium, LanduseMap, Runtime, CompactLayer, ImageLayer, Finish
 

@@ -88,7 +88,7 @@ def os_error_text(exc: OSError) -> tuple[str, str]:
     if exc.filename2 is not None:
         name = f"{exc.filename} -> {exc.filename2}"
     msg = f"{name}: {what}" if name else str(what)
-    return msg, _HINTS.get(exc.errno, "check the path, the disk and the permissions, then run again")
+    return msg, _HINTS.get(exc.errno or 0, "check the path, the disk and the permissions, then run again")
 
 
 def environment_error(exc: BaseException, *, folder: Path | None = None) -> OSError | None:

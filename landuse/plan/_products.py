@@ -183,8 +183,8 @@ def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *,
             bad[vid] = exc
     if not bad or len(bad) == len(vids):
         raise first
-    for vid, exc in bad.items():
-        fail_village(status, vid, f"{step}: {reason_of(exc)}")
+    for vid, why in bad.items():
+        fail_village(status, vid, f"{step}: {reason_of(why)}")
     return build(set(vids) - set(bad))
 
 
@@ -315,7 +315,7 @@ def _summary(plan: Any, results: list[Any], schemes: list[Any], status: dict[str
 
 
 def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> Path:
-    show = {k: layers[k] for k in ("villages", "zones", "parcels", "allocations", "fallow", "streams",
+    show: dict[str, Any] = {k: layers[k] for k in ("villages", "zones", "parcels", "allocations", "fallow", "streams",
                                    "schemes", "conflicts") if k in layers}
     # parcels, allocations and fallow repeat the same polygons: open on the zoning and the
     # allocation; the others are one click away in the layer control

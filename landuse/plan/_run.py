@@ -9,7 +9,7 @@ import logging
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -135,13 +135,13 @@ def village_failures(errors: pd.DataFrame, inputs: Inputs) -> tuple[dict[str, st
     parcels, households = inputs.parcels, inputs.households
     parcel_village = dict(zip(parcels["parcel_id"].astype(str), parcels["village_id"], strict=False))
 
-    def villages_of(row: Any) -> set[str]:
+    def villages_of(row: Any) -> set[str | None]:
         layer, fid = row.layer, row.feature_id
         if fid is None or (isinstance(fid, float) and fid != fid):
             return set()
         if layer in ("villages", "dem", "slope"):
             hit = lookup(inputs.villages, "village_id", fid)
-            return {str(v) for v in hit["village_id"].dropna()} & vids
+            return set({str(v) for v in hit["village_id"].dropna()} & vids)
         if layer == "parcels":
             if row.code in ("GAP", "SLIVER"):
                 return {resolve(fid)} - {None}
@@ -161,7 +161,7 @@ def village_failures(errors: pd.DataFrame, inputs: Inputs) -> tuple[dict[str, st
     failures: dict[str, list[Any]] = {}
     unplaced = []
     for row in errors.itertuples(index=False):
-        where = villages_of(row)
+        where = {v for v in villages_of(row) if v is not None}
         if not where:
             unplaced.append(row._asdict())
         for vid in sorted(where):
@@ -385,7 +385,7 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+        cluster = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
@@ -407,7 +407,8 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
 
 def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[Any], dict[str, str]]:
     """Size every scheme of the plan on the whole DEM; failures are per village."""
-    results, failed = [], {}
+    results: list[Any] = []
+    failed: dict[str, str] = {}
     if not inputs.schemes or inputs.climate is None:
         return results, failed
     for spec in sorted(inputs.schemes, key=lambda s: s.scheme_id):
@@ -472,9 +473,9 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
         results = map_villages(bundles, workers=workers, scheduler=scheduler, progress=progress)
         results = sorted(results + pre_failed, key=lambda r: str(r.village_id))
         schemes, irr_failed = irrigation(inputs, parcels=inputs.parcels, wanted=wanted)
-        status = {}
+        status: dict[str, str] = {}
         for r in results:
-            status[r.village_id] = "ok" if r.ok else r.error
+            status[r.village_id] = "ok" if r.ok else cast(str, r.error)
             if not r.ok:
                 log.error("village %s failed: %s", r.village_id, r.error)
                 if r.detail:

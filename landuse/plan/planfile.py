@@ -365,7 +365,7 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
 
     if not isinstance(plan, Plan):
         plan = load_plan(plan)
-    over = {k: v for k, v in (("key_file", Path(key_file) if key_file else None),
+    over: dict[str, Any] = {k: v for k, v in (("key_file", Path(key_file) if key_file else None),
                               ("register", Path(register) if register else None), ("pades", pades)) if v is not None}
     if over:
         plan = dataclasses.replace(plan, certificate=dataclasses.replace(plan.certificate, **over))
