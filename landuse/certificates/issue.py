@@ -90,7 +90,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -109,6 +109,9 @@ from landuse.certificates._verify import Problem, Verification  # noqa: F401 - P
 from landuse.certificates.register import open_register
 from landuse.check.topology import neighbours
 from landuse.errors import LanduseError, LanduseWarning, OutputExistsError, SchemaError
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 __all__ = [
     "CertificateResult",
@@ -216,10 +219,10 @@ def _names(row: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def certificate_register(
-    allocations: Any, *, households: pd.DataFrame, villages: Any, parcels: Any = None, issue_date: Any,
+    allocations: GeoDataFrame, *, households: pd.DataFrame, villages: GeoDataFrame, parcels: GeoDataFrame | None = None, issue_date: Any,
     validity_years: int | None = None, labels: str | os.PathLike | Mapping | None = None, key: bytes | None = None,
     others: Any = None,
-) -> Any:
+) -> GeoDataFrame:
     """What each certificate asserts, with its canonical digest (one row per certificate).
 
     Parameters
@@ -681,7 +684,7 @@ def _clean_temporaries(out: Path) -> None:
 
 
 def write_certificates(
-    allocations: Any, *, households: pd.DataFrame, villages: Any, parcels: Any = None,
+    allocations: GeoDataFrame, *, households: pd.DataFrame, villages: GeoDataFrame, parcels: GeoDataFrame | None = None,
     out_dir: str | os.PathLike, issue_date: Any = None, overwrite: bool = False, progress: bool = False,
     village: str | None = None, per_household: bool = False, validity_years: int | None = None,
     labels: str | os.PathLike | Mapping | None = None, key_file: str | os.PathLike | None = None,

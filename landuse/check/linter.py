@@ -64,7 +64,7 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -107,6 +107,9 @@ from landuse.check._tables import (
 from landuse.check import topology
 from landuse.errors import DataReadError, LanduseError, LanduseWarning, SchemaError
 from landuse.io import REQUIRED, normalise_land_types
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 __all__ = ["CODES", "SEVERITIES", "check_files", "check_inputs"]
 
@@ -395,8 +398,8 @@ def _given(**layers: Any) -> dict[str, Any]:
 
 def check_inputs(
     *,
-    villages: Any = None,
-    parcels: Any = None,
+    villages: GeoDataFrame | None = None,
+    parcels: GeoDataFrame | None = None,
     households: pd.DataFrame | None = None,
     histories: pd.DataFrame | None = None,
     climate: pd.DataFrame | None = None,

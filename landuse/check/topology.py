@@ -40,7 +40,7 @@ Two 1-ha parcels side by side and a third that overlaps the second by 10 m x 100
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,9 @@ from shapely.geometry import Polygon
 
 from landuse import _validate
 from landuse.errors import GeometryError, SchemaError
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 __all__ = ["SIDES", "adjacency", "gaps", "neighbours", "outside_village", "overlaps"]
 
@@ -191,7 +194,7 @@ def _ids(parcels: Any, id_column: str) -> np.ndarray:
 
 
 # -- overlaps --------------------------------------------------------------------------
-def overlaps(parcels: Any, *, min_area_m2: float = 0.01, id_column: str = "parcel_id") -> Any:
+def overlaps(parcels: GeoDataFrame, *, min_area_m2: float = 0.01, id_column: str = "parcel_id") -> GeoDataFrame:
     """Find pairs of parcels whose interiors overlap, with the overlapping area.
 
     Parameters
@@ -332,8 +335,8 @@ def _village_gaps(k: int, vid: Any, vgeom: Any, cand: np.ndarray, geoms: np.ndar
 
 
 def gaps(
-    parcels: Any,
-    villages: Any,
+    parcels: GeoDataFrame,
+    villages: GeoDataFrame,
     *,
     min_area_m2: float = 1.0,
     max_gap_m2: float = 2500.0,
@@ -341,7 +344,7 @@ def gaps(
     min_border_share: float = 1 / 3,
     id_column: str = "parcel_id",
     village_id_column: str = "village_id",
-) -> Any:
+) -> GeoDataFrame:
     """Find gaps and slivers between parcels inside each village.
 
     Villages normally contain land that is not parcelled (forest, commons, streams),
@@ -454,13 +457,13 @@ def gaps(
 
 # -- village boundaries ----------------------------------------------------------------
 def outside_village(
-    parcels: Any,
-    villages: Any,
+    parcels: GeoDataFrame,
+    villages: GeoDataFrame,
     *,
     min_area_m2: float = 0.01,
     id_column: str = "parcel_id",
     village_id_column: str = "village_id",
-) -> Any:
+) -> GeoDataFrame:
     """Find parcels lying outside, or crossing, the boundary of their own village.
 
     Each parcel is compared with the village named in its ``village_id``. Parcels
@@ -550,7 +553,7 @@ def outside_village(
 
 # -- adjacency and neighbours ----------------------------------------------------------
 def adjacency(
-    parcels: Any,
+    parcels: GeoDataFrame,
     *,
     min_shared_m: float = 1.0,
     tolerance_m: float = 0.0,
@@ -734,9 +737,9 @@ def _side_values(n: int, src: np.ndarray, side: np.ndarray, names: np.ndarray, t
 
 
 def neighbours(
-    parcels: Any,
+    parcels: GeoDataFrame,
     *,
-    others: Any = None,
+    others: GeoDataFrame | None = None,
     min_shared_m: float = 1.0,
     tolerance_m: float = 0.5,
     id_column: str = "parcel_id",

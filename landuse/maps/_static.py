@@ -19,7 +19,7 @@ import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,11 @@ import landuse._validate as _validate  # not "from landuse import": see landuse.
 from landuse.errors import GeometryError, SchemaError
 from landuse.io import atomic_output
 from landuse.maps._base import _QUALITATIVE, STYLES, hillshade_raster
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__: list[str] = []
 
@@ -346,9 +351,10 @@ def _side_panel(fig: Any, villages: Any, ok: Any, *, title: str | None, notes: s
                   title="Legend · ຄຳອະທິບາຍ", title_fontsize=7.5, borderaxespad=0)
 
 
-def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: Any = None,
+def plan_map(villages: GeoDataFrame, *, zones: GeoDataFrame | None = None,
+             parcels: GeoDataFrame | None = None, streams: GeoDataFrame | None = None,
              title: str | None = None, dem: Any = None, notes: str | None = None,
-             paper_mm: tuple[float, float] = (297.0, 210.0)) -> Any:
+             paper_mm: tuple[float, float] = (297.0, 210.0)) -> Figure:
     """A print-quality village plan map (A4 landscape by default).
 
     Zones are filled by zone code, parcels outlined (or filled by land type when
@@ -576,9 +582,9 @@ def _sketched_parcel(parcel_id: Any, parcels: Any, *, others: Mapping[str, Any] 
     return ids, int(hits[0]), geom
 
 
-def parcel_sketch(parcel_id: Any, parcels: Any, *, others: Mapping[str, Any] | None = None,
-                  ax: Any = None, size_mm: float = 80.0, id_column: str = "parcel_id",
-                  vertex_numbers: bool = True) -> Any:
+def parcel_sketch(parcel_id: Any, parcels: GeoDataFrame, *, others: Mapping[str, Any] | None = None,
+                  ax: Axes | None = None, size_mm: float = 80.0, id_column: str = "parcel_id",
+                  vertex_numbers: bool = True) -> Figure:
     """A small sketch of one parcel with its neighbours, for land-use certificates.
 
     The parcel is filled and outlined, its corners numbered clockwise from the
@@ -702,7 +708,7 @@ _FORMATS = {
 }
 
 
-def save_figure(fig: Any, path: str | os.PathLike, *, overwrite: bool = False, dpi: float = 200
+def save_figure(fig: Figure, path: str | os.PathLike, *, overwrite: bool = False, dpi: float = 200
                 ) -> Path:
     """Save a figure atomically as PNG, PDF or SVG, with fixed metadata (same bytes each time).
 

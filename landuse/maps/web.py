@@ -43,7 +43,7 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,9 @@ from landuse.maps._static import (
     plan_map,
     save_figure,
 )
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 __all__ = [
     "STYLES",
@@ -295,7 +298,7 @@ def _column_data(sub: pd.DataFrame, cols: list[str]) -> list[Any]:
     return data
 
 
-def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None,
+def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | None = None,
                    popup_columns: Sequence[str] | None = None, simplify_m: float = SIMPLIFY_M
                    ) -> dict[str, Any]:
     """The compact description of one layer that the offline map runtime draws.
