@@ -912,3 +912,13 @@ def test_printed_file_hashes_are_kept_and_append_only(issued):
     with contextlib.closing(sqlite3.connect(regpath)) as con, pytest.raises(sqlite3.DatabaseError,
                                                                          match="append-only"):
         con.execute("DELETE FROM printed_files")
+
+
+def test_timezone_info_names_the_zone_or_says_how_to_fix_it():
+    from landuse.certificates import timezone_info
+    from landuse.errors import SchemaError
+
+    tz = timezone_info("Asia/Vientiane")
+    assert dt.datetime(2026, 1, 15, 12, tzinfo=tz).utcoffset() == dt.timedelta(hours=7)
+    with pytest.raises(SchemaError, match="unknown time zone 'Asia/Xaysomboun'.*tzdata"):
+        timezone_info("Asia/Xaysomboun")
