@@ -25,7 +25,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 import landuse.certificates.issue
 from landuse import certificates
 
-from landuse.certificates import _digest
+from landuse.certificates import _digest, _fonts
 from landuse.errors import CRSError, DataReadError, GeometryError, OutputExistsError, RuleError, SchemaError
 from conftest import UTM47, X0, Y0, have, square
 
@@ -540,7 +540,7 @@ def test_no_lao_font_is_a_clear_error(monkeypatch):
         raise ModuleNotFoundError(name)
 
     monkeypatch.setattr(resources, "files", no_pkg)
-    monkeypatch.setattr(certificates.issue, "_FONT_CANDIDATES", ())
+    monkeypatch.setattr(_fonts, "_FONT_CANDIDATES", ())
     with pytest.raises(Exception, match="no font with Lao glyphs is installed.*justmytype-intl-sea"):
         certificates.find_lao_font()
 

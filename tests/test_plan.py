@@ -143,3 +143,12 @@ def test_one_failing_village_does_not_lose_the_others(tmp_path, monkeypatch):
     assert set(alloc["village_id"]) == {two[1]}
     log = (tmp_path / "out" / "run.log").read_text()
     assert f"village {two[0]} failed" in log
+
+
+def test_village_products_are_typed_and_empty_by_default():
+    from landuse.plan._results import VillageProducts, VillageResult
+
+    r = VillageResult("V1")
+    assert isinstance(r.products, VillageProducts) and r.ok and r.figures == {}
+    assert r.products.zones is None and r.products.charts is None
+    assert VillageResult("V2").products is not r.products  # no shared default

@@ -764,8 +764,7 @@ def test_pades_hook_signs_each_pdf(tmp_path, key, monkeypatch):
 
     fake = types.SimpleNamespace(sign_pdf_pades=sign_pdf_pades,
                                  self_signed_certificate=lambda k, *, district: f"cert:{district}")
-    monkeypatch.setitem(sys.modules, "landuse.certificates._pades", fake)
-    monkeypatch.setattr("landuse.certificates._pades", fake, raising=False)
+    monkeypatch.setattr(certificates._seal, "_pades", fake)
     certificates._seal._PADES.clear()
     res = _write(tmp_path / "p", key_file=key.private_path, pades=True)
     assert len(calls) == 5 and {c[0] for c in calls} == {key.key_id}
@@ -914,3 +913,13 @@ def test_printed_file_hashes_are_kept_and_append_only(issued):
     with contextlib.closing(sqlite3.connect(regpath)) as con, pytest.raises(sqlite3.DatabaseError,
                                                                          match="append-only"):
         con.execute("DELETE FROM printed_files")
+
+
+def test_timezone_info_names_the_zone_or_says_how_to_fix_it():
+    from landuse.certificates import timezone_info
+    from landuse.errors import SchemaError
+
+    tz = timezone_info("Asia/Vientiane")
+    assert dt.datetime(2026, 1, 15, 12, tzinfo=tz).utcoffset() == dt.timedelta(hours=7)
+    with pytest.raises(SchemaError, match="unknown time zone 'Asia/Xaysomboun'.*tzdata"):
+        timezone_info("Asia/Xaysomboun")

@@ -490,3 +490,11 @@ def test_overlaps_and_adjacency_agree_with_plain_geopandas_on_random_parcels():
         assert r.shared_m == pytest.approx(
             g[r.parcel_id_a].boundary.intersection(g[r.parcel_id_b].boundary).length
         )
+
+
+def test_neighbours_on_one_side_are_listed_by_decreasing_shared_length():
+    # A's north side is shared with B over 30 m and with C over 70 m: C comes first
+    p = gpd.GeoDataFrame({"parcel_id": ["A", "B", "C"]},
+                         geometry=[box(0, 0, 100, 100), box(0, 100, 30, 200), box(30, 100, 100, 200)],
+                         crs="EPSG:32647")
+    assert neighbours(p).loc[0, "north"] == "C, B"

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from landuse.certificates._verifier_page import key_entry, page_html, write_verifier_page
+from landuse.certificates import write_verifier_page
+from landuse.certificates._verifier_page import key_entry, page_html
 from landuse.errors import OutputExistsError, SchemaError
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -38,6 +38,7 @@ from urllib.parse import quote
 from landuse.errors import SchemaError
 
 __all__ = [
+    "ID_FIX",
     "MAX_ID_LENGTH",
     "SAFE_ID_PATTERN",
     "check_id",
@@ -55,10 +56,12 @@ SAFE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _SAFE = re.compile(SAFE_ID_PATTERN)
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 _SUFFIX = re.compile(r"^(\.[A-Za-z0-9]{1,10}){0,2}$")
-_FIX = (
+#: The fix named by every error about an unsafe id (the rule of :data:`SAFE_ID_PATTERN` in words).
+ID_FIX = (
     "use 1-64 characters from A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or a "
     "digit (e.g. 0401015 or P-12); keep names in Lao script in the name columns"
 )
+_FIX = ID_FIX  # the former private name, for branches merged from before the rename
 
 
 def unsafe_reason(value: Any) -> str | None:
@@ -127,7 +130,7 @@ def check_id(
             source=layer,
             feature_id=feature_id,
             column=column,
-            hint=_FIX,
+            hint=ID_FIX,
         )
     return str(value)
 

@@ -3,6 +3,7 @@
 from .issue import (
     CertificateResult as CertificateResult,
     Verification as Verification,
+    add_years as add_years,
     certificate_register as certificate_register,
     find_lao_font as find_lao_font,
     load_labels as load_labels,
@@ -12,6 +13,10 @@ from .issue import (
     verify_qr as verify_qr,
     write_certificates as write_certificates,
 )
+
+from ._seal import default_actor as default_actor
+from ._verifier_page import write_verifier_page as write_verifier_page
+from ._verify import is_district_register as is_district_register
 
 from .keys import (
     PASSPHRASE_ENV as PASSPHRASE_ENV,
@@ -34,4 +39,5 @@ from .register import (
     SyncResult as SyncResult,
     district_today as district_today,
     open_register as open_register,
+    timezone_info as timezone_info,
 )

@@ -126,17 +126,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
     p.text(qx, y + 8 + qr_size + 21, dig[24:], size=5, align="center", width=qr_size)
     y = max(fy, y + qr_size + 40) + 6
 
-    # neighbours
-    p.text(x0, y + 9, _bi(lab, "neighbours"), size=9, bold=True)
-    y += 13
-    col_w = (x1 - x0) / 2
-    for k, side in enumerate(("north", "east", "south", "west")):
-        cx = x0 + (k % 2) * col_w
-        cy = y + (k // 2) * 22
-        p.text(cx, cy + 8, f"{L[side]['lo']} / {L[side]['en']}:", size=7.5)
-        val = rec.get(side) or f"{L['nothing']['lo']} / {L['nothing']['en']}"
-        p.paragraph(cx + 78, cy, val, width=col_w - 84, size=7, leading=8.5, max_lines=2)
-    y += 46
+    y = _draw_neighbours(p, rec, lab, x0, x1, y)
 
     # sketch and vertices
     sx, sw, sh = _SKETCH[0], _SKETCH[2], _SKETCH[3]
@@ -150,7 +140,38 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
     _vertex_table(p, first, tx, sy, x1 - tx, lab)
     y = sy + sh + 8
 
-    # conditions
+    y = _draw_conditions(p, lab, x0, x1, y)
+
+    _draw_signatures(p, rec, lab, x0, x1, y)
+
+    if draft:  # diagonal outlined watermark over the page (outlines keep the text below readable)
+        L0 = L["unsigned"]
+        p.ops.append("q 0.8 0 0 RG 1 Tr 0.7 w 0.8192 0.5736 -0.5736 0.8192 297.6 421 cm")  # 35 degrees
+        p.text(-260, p.height - 8, L0["lo"], size=40, bold=True, align="center", width=520)
+        p.text(-260, p.height + 36, L0["en"].upper(), size=30, bold=True, align="center", width=520)
+        p.ops.append("Q")
+
+    _draw_more_vertices(doc, rec, lab, verts[2 * _ROWS_PER_COLUMN:], x0, x1)
+
+
+def _draw_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float) -> float:
+    """The neighbours on the four sides, in two columns from *y*; return the y below them."""
+    L = lab["labels"]
+    p.text(x0, y + 9, _bi(lab, "neighbours"), size=9, bold=True)
+    y += 13
+    col_w = (x1 - x0) / 2
+    for k, side in enumerate(("north", "east", "south", "west")):
+        cx = x0 + (k % 2) * col_w
+        cy = y + (k // 2) * 22
+        p.text(cx, cy + 8, f"{L[side]['lo']} / {L[side]['en']}:", size=7.5)
+        val = rec.get(side) or f"{L['nothing']['lo']} / {L['nothing']['en']}"
+        p.paragraph(cx + 78, cy, val, width=col_w - 84, size=7, leading=8.5, max_lines=2)
+    y += 46
+    return y
+
+
+def _draw_conditions(p: Page, lab: dict[str, Any], x0: float, x1: float, y: float) -> float:
+    """The numbered conditions, Lao then English, from *y*; return the y below them."""
     p.text(x0, y + 8, _bi(lab, "conditions"), size=8, bold=True)
     y += 11
     for i, c in enumerate(lab["conditions"], start=1):
@@ -158,8 +179,12 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
         y = p.paragraph(x0 + 10, y, c["lo"], width=x1 - x0 - 10, size=7, leading=8.6)
         y = p.paragraph(x0 + 10, y - 1, c["en"], width=x1 - x0 - 10, size=6.5, leading=8)
     y += 4
+    return y
 
-    # signatures
+
+def _draw_signatures(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float) -> None:
+    """The three signature boxes from *y* to the foot of the page, and the footer lines."""
+    L = lab["labels"]
     bw = (x1 - x0 - 20) / 3
     bh = max(48.0, H - M - 16 - y)
     for k, key in enumerate(("sign_holder", "sign_village", "sign_district")):
@@ -171,15 +196,11 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
     p.text(x0, H - M + 4, L["verify"]["en"], size=5.5)
     p.text(x0, H - M + 4, f"{rec['certificate_no']}", size=5.5, align="right", width=x1 - x0)
 
-    if draft:  # diagonal outlined watermark over the page (outlines keep the text below readable)
-        L0 = L["unsigned"]
-        p.ops.append("q 0.8 0 0 RG 1 Tr 0.7 w 0.8192 0.5736 -0.5736 0.8192 297.6 421 cm")  # 35 degrees
-        p.text(-260, p.height - 8, L0["lo"], size=40, bold=True, align="center", width=520)
-        p.text(-260, p.height + 36, L0["en"].upper(), size=30, bold=True, align="center", width=520)
-        p.ops.append("Q")
 
-    # vertices that did not fit
-    rest = verts[2 * _ROWS_PER_COLUMN:]
+def _draw_more_vertices(doc: Document, rec: dict[str, Any], lab: dict[str, Any], rest: list[Any], x0: float,
+                        x1: float) -> None:
+    """The vertices that did not fit on the first page, on continuation pages."""
+    L = lab["labels"]
     per_page = 2 * _ROWS_EXTRA_PAGE
     page_no = 1
     while rest:

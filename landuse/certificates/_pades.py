@@ -34,6 +34,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from landuse.io import atomic_output
+from landuse.certificates._fonts import find_lao_font
 from landuse.errors import LanduseError, SchemaError
 
 __all__: list[str] = []
@@ -191,8 +193,6 @@ def sign_pdf_pades(pdf_bytes: bytes, *, private_key: Any, certificate: Any, reas
         raise SchemaError("the certificate is not the certificate of this key", source="certificate",
                           hint="make it with self_signed_certificate(key, ...) or use the key it was issued for")
     if font_path is None:
-        from landuse.certificates.issue import find_lao_font
-
         font_path = find_lao_font()
     cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
     key = asn1_keys.PrivateKeyInfo.load(private_key.private_bytes(
@@ -214,7 +214,7 @@ def sign_pdf_pades(pdf_bytes: bytes, *, private_key: Any, certificate: Any, reas
                            hint="give the bytes of a certificate PDF") from exc
     pdf_signer = signers.PdfSigner(
         meta, signer, stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(_FIELD, on_page=page, box=tuple(int(round(v)) for v in box)))
+        new_field_spec=fields.SigFieldSpec(_FIELD, on_page=page, box=tuple(int(round(v)) for v in box)))  # type: ignore[arg-type]
     out = _io.BytesIO()
     pdf_signer.sign_pdf(writer, output=out)
     return out.getvalue()
@@ -223,8 +223,6 @@ def sign_pdf_pades(pdf_bytes: bytes, *, private_key: Any, certificate: Any, reas
 def write_signed_pdf(pdf_path: str | os.PathLike, out_path: str | os.PathLike, *, overwrite: bool = False,
                      **kwargs: Any) -> Path:
     """Sign the PDF at *pdf_path* with :func:`sign_pdf_pades` and write it atomically to *out_path*."""
-    from landuse.io import atomic_output
-
     data = sign_pdf_pades(Path(pdf_path).read_bytes(), **kwargs)
     with atomic_output(Path(out_path), overwrite=overwrite) as tmp:
         tmp.write_bytes(data)

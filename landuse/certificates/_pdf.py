@@ -112,7 +112,7 @@ class Font:
         tt.save(buf)
         raw = buf.getvalue()
         return cls(name=name, data=data, embed=zlib.compress(raw, 9), embed_length=len(raw), upem=upem,
-                   widths=widths, unicode_of=unicode_of, codepoints=frozenset(cmap), bbox=bbox,  # type: ignore[arg-type]
+                   widths=widths, unicode_of=unicode_of, codepoints=frozenset(cmap), bbox=bbox,
                    ascent=ascent, descent=descent, cap_height=cap)
 
     def __getstate__(self) -> dict:  # HarfBuzz objects do not pickle (process pools)

@@ -9,12 +9,14 @@ import datetime as _dt
 import json
 import logging
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
 
-from landuse.certificates import _digest
-from landuse.errors import LanduseError
+from landuse.certificates import _digest, _pades, keys
+
+__all__ = ["default_actor"]
 
 log = logging.getLogger("landuse.certificates")
 
@@ -51,11 +53,6 @@ _PADES: dict[str, Any] = {}
 
 def _pades_sign(data: bytes, pades: Mapping[str, Any]) -> bytes:
     """PAdES-sign one PDF with the district key (pyHanko, via :mod:`landuse.certificates._pades`)."""
-    try:
-        from landuse.certificates import _pades
-    except ImportError as exc:
-        raise LanduseError(f"PAdES signing is not available ({exc})",
-                           hint="install pyhanko (pip install 'pyhanko[opentype]') or leave out --pades") from exc
     from cryptography.hazmat.primitives import serialization
 
     if _PADES.get("pem") != pades["pem"]:
@@ -68,7 +65,8 @@ def _pades_sign(data: bytes, pades: Mapping[str, Any]) -> bytes:
                                  stamp_en=f"Digitally signed: {pades['district']}")
 
 
-def _default_actor() -> str:
+def default_actor() -> str:
+    """Who records register events when no actor is given: the login name, else ``"landuse"``."""
     import getpass
 
     try:
@@ -82,10 +80,8 @@ def _bilingual(lo: str, en: str) -> str:
 
 
 def _seal_register(reg: Any, *, signer: Any, register: Any, issue_date: _dt.date, key: bytes | None,
-                   actor: str, keep: set[str] = frozenset()) -> Any:
+                   actor: str, keep: AbstractSet[str] = frozenset()) -> Any:
     """Numbers and dates from the district register (if any), then the signed record and QR text per row."""
-    from landuse.certificates import keys
-
     kid = keys.key_id(signer.public_key()) if signer is not None else ""
     items = []
     for r in reg.to_dict("records"):

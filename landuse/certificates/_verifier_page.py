@@ -53,9 +53,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from landuse.certificates._labels import load_labels
 from landuse.errors import SchemaError
+from landuse.io import atomic_output
 
-__all__: list[str] = []
+__all__ = ["write_verifier_page"]
 
 DEFAULT_TITLE_LAO = "ກວດສອບໃບຢັ້ງຢືນການນຳໃຊ້ທີ່ດິນ"
 DEFAULT_TITLE_EN = "Land-use certificate checker"
@@ -294,8 +296,6 @@ def page_html(public_keys: Sequence[Mapping[str, Any]], *, title_lao: str = DEFA
 
 def _text() -> dict[str, Any]:
     """Page texts plus the land-type names of the bundled certificate labels."""
-    from landuse.certificates._labels import load_labels
-
     return {**_TEXT, "land_types": load_labels()["land_types"]}
 
 
@@ -327,8 +327,6 @@ def write_verifier_page(public_keys: Sequence[Mapping[str, Any]], path: str | os
     OutputExistsError
         *path* exists and ``overwrite`` is False.
     """
-    from landuse.io import atomic_output
-
     text = page_html(public_keys, title_lao=title_lao, title_en=title_en)
     path = Path(path)
     with atomic_output(path, overwrite=overwrite) as tmp:

@@ -31,7 +31,12 @@ import pandas as pd
 from landuse import io
 
 from landuse.certificates import _digest
+from landuse.certificates import keys
+from landuse.certificates import keys as _keys
+from landuse.certificates.register import Register, _holder_text, open_register
 from landuse.errors import DataReadError, SchemaError
+
+__all__ = ["is_district_register"]
 
 
 @dataclass
@@ -245,8 +250,6 @@ def _norm(field_name: str, value: Any) -> str:
 
 def is_district_register(register: Any) -> bool:
     """True for a :class:`landuse.certificates.register.Register` or a GeoPackage with an ``events`` table."""
-    from landuse.certificates.register import Register
-
     if isinstance(register, Register):
         return True
     if isinstance(register, (str, os.PathLike)) and Path(register).suffix.lower() == ".gpkg" \
@@ -264,8 +267,6 @@ def is_district_register(register: Any) -> bool:
 
 def _record_differences(record: dict[str, Any], content: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """Fields of the certificate's content (embedded data) that differ from the signed record."""
-    from landuse.certificates.register import _holder_text
-
     out = []
     pairs = (("certificate_no", "no"), ("parcel_id", "pid"), ("household_id", "hid"), ("village_id", "vil"),
              ("land_type", "lt"), ("issue_date", "iss"), ("valid_until", "exp"))
@@ -278,7 +279,7 @@ def _record_differences(record: dict[str, Any], content: dict[str, Any]) -> list
     if _norm("holder_lo", content.get("holder_lo", "")) != _norm("holder_lo", lo):
         out.append(("holder_lo", content.get("holder_lo"), lo))
     try:
-        area = f"{int(content.get('area_m2')) / 10_000:.4f}"
+        area = f"{int(content.get('area_m2')) / 10_000:.4f}"  # type: ignore[arg-type]
     except (TypeError, ValueError):
         area = str(content.get("area_m2"))
     if area != str(record.get("a")):
@@ -295,8 +296,6 @@ def _record_differences(record: dict[str, Any], content: dict[str, Any]) -> list
 def _check_seal(res: Verification, no: str, text: str, content: dict[str, Any] | None, public_keys: dict,
                 district: Any) -> None:
     """Signature of the QR text, its record against the certificate's content, then the register state."""
-    from landuse.certificates import keys
-
     try:
         seal = keys.open_seal(text, public_keys)
     except ValueError as exc:
@@ -340,9 +339,6 @@ def _check_seal(res: Verification, no: str, text: str, content: dict[str, Any] |
 
 def verify_text(text: str, *, register: Any = None, public_keys: Any = None) -> Verification:
     """Verify a QR text (``LUC1.…``) alone: signature, then register state (see ``verify_qr``)."""
-    from landuse.certificates import keys as _keys
-    from landuse.certificates.register import Register, open_register
-
     district = None
     if register is not None:
         district = register if isinstance(register, Register) else open_register(register)
@@ -377,8 +373,6 @@ def _scanned(path: Path, reader: Any, res: Verification, public_keys: dict, dist
                     found = True
                     no = "?"
                     try:
-                        from landuse.certificates import keys
-
                         no = str(keys.open_seal(t, {}).record.get("no", "?"))
                     except ValueError:
                         pass
@@ -396,9 +390,6 @@ def _scanned(path: Path, reader: Any, res: Verification, public_keys: dict, dist
 def verify(path: str | os.PathLike, *, register: Any = None, key: bytes | None = None, check_qr: bool = True,
            check_text: bool = True, public_keys: Any = None) -> Verification:
     """See :func:`landuse.certificates.verify_certificate`."""
-    from landuse.certificates import keys as _keys
-    from landuse.certificates.register import Register, open_register
-
     path = Path(path)
     if not path.is_file():
         raise DataReadError("certificate file not found", source=str(path), hint="check the path")
@@ -499,37 +490,42 @@ def verify(path: str | os.PathLike, *, register: Any = None, key: bytes | None =
             res.notes.append(f"{no}: the HMAC was not checked (no district key given)")
         # QR code
         if check_qr:
-            texts = _decode_qr(path, page)
-            if texts is None:
-                res.notes.append("QR code not checked: pdftoppm (poppler-utils) or zxing-cpp is missing")
-            else:
-                if qr_text.startswith(("LUC1.", "LUD1.")) and qr_text not in texts:
-                    res.problems.append(Problem(no, "qr", (texts or ["(no readable QR code)"])[0][:40], qr_text[:40],
-                                                "the printed QR code is not the one issued"))
-                payloads = []
-                for t in texts:
-                    if qr_text.startswith(("LUC1.", "LUD1.")):
-                        break
-                    try:
-                        payloads.append(_digest.parse_qr(t))
-                    except ValueError:
-                        continue
-                if not payloads and not qr_text.startswith(("LUC1.", "LUD1.")):
-                    res.problems.append(Problem(no, "qr", "(no readable QR code)", cert.get("qr")))
-                elif payloads:
-                    q = payloads[0]
-                    if q["certificate_no"] != no:
-                        res.problems.append(Problem(no, "qr_certificate_no", q["certificate_no"], no))
-                    if q["digest"] != row.get("digest", ""):
-                        res.problems.append(Problem(no, "qr_digest", q["digest"], row.get("digest", ""),
-                                                    "the QR code does not carry the register's digest"))
-                    if (q["hmac"] or "") != (cert.get("hmac") or ""):
-                        res.problems.append(Problem(no, "qr_hmac", q["hmac"], cert.get("hmac")))
+            _check_register_qr(res, no, _decode_qr(path, page), qr_text, cert, row)
         # printed text
         if check_text:
             _check_printed(res, reader, pages_text, page, no, content)
     res.valid = not res.problems and res.status in ("VALID", "UNSIGNED")
     return res
+
+
+def _check_register_qr(res: Verification, no: str, texts: list[str] | None, qr_text: str, cert: dict[str, Any],
+                       row: Any) -> None:
+    """Compare the QR codes read from the page (*texts*; None: no reader) with the issued one and the register row."""
+    if texts is None:
+        res.notes.append("QR code not checked: pdftoppm (poppler-utils) or zxing-cpp is missing")
+    else:
+        if qr_text.startswith(("LUC1.", "LUD1.")) and qr_text not in texts:
+            res.problems.append(Problem(no, "qr", (texts or ["(no readable QR code)"])[0][:40], qr_text[:40],
+                                        "the printed QR code is not the one issued"))
+        payloads = []
+        for t in texts:
+            if qr_text.startswith(("LUC1.", "LUD1.")):
+                break
+            try:
+                payloads.append(_digest.parse_qr(t))
+            except ValueError:
+                continue
+        if not payloads and not qr_text.startswith(("LUC1.", "LUD1.")):
+            res.problems.append(Problem(no, "qr", "(no readable QR code)", cert.get("qr")))
+        elif payloads:
+            q = payloads[0]
+            if q["certificate_no"] != no:
+                res.problems.append(Problem(no, "qr_certificate_no", q["certificate_no"], no))
+            if q["digest"] != row.get("digest", ""):
+                res.problems.append(Problem(no, "qr_digest", q["digest"], row.get("digest", ""),
+                                            "the QR code does not carry the register's digest"))
+            if (q["hmac"] or "") != (cert.get("hmac") or ""):
+                res.problems.append(Problem(no, "qr_hmac", q["hmac"], cert.get("hmac")))
 
 
 def _check_printed(res: Verification, reader: Any, pages_text: dict[int, str], page: int, no: str,

@@ -89,24 +89,34 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
-from landuse import _validate
-
-from landuse.certificates import _digest
-from landuse.certificates._seal import _PADES, _default_actor, _pades_sign, _qr_matrix, _seal_register  # noqa: F401
+import landuse
+from landuse import _validate, io
+from landuse._validate.ids import id_filename
+from landuse.certificates import _digest, _pdf, keys
+from landuse.certificates import _layout as _cert_layout
+from landuse.certificates import _verify as _cert_verify
+from landuse.certificates import register as _register
+from landuse.certificates._fonts import find_lao_font
 from landuse.certificates._labels import load_labels
+from landuse.certificates._seal import _PADES, _pades_sign, _qr_matrix, _seal_register, default_actor  # noqa: F401
 from landuse.certificates._verify import Problem, Verification  # noqa: F401 - Problem: items of Verification.problems
-from landuse.errors import LanduseError, OutputExistsError, SchemaError
+from landuse.certificates.register import open_register
+from landuse.check.topology import neighbours
+from landuse.errors import LanduseError, LanduseWarning, OutputExistsError, SchemaError
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 __all__ = [
     "CertificateResult",
     "Verification",
+    "add_years",
     "certificate_register",
     "find_lao_font",
     "load_labels",
@@ -130,48 +140,12 @@ QR_MASK = 2
 #: Name of the embedded canonical content inside each PDF.
 ATTACHMENT = "certificate.json"
 _JOURNAL = ".register-journal.jsonl"
-_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/noto/NotoSansLao-Regular.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSansLaoUI-Regular.ttf",
-    "/usr/share/fonts/opentype/noto/NotoSansLao-Regular.ttf",
-)
-
-
 # -- fonts ----------------------------------------------------------------------------------
-def find_lao_font() -> Path:
-    """Path of a Noto Sans Lao TrueType font.
-
-    Looked for in the ``justmytype-intl-sea`` package, then in Debian's
-    ``fonts-noto-core`` folders.
-
-    Raises
-    ------
-    LanduseError
-        When no Lao font is installed (with the install command).
-    """
-    try:
-        pkg = resources.files("justmytype_intl_sea")
-        cand = pkg.joinpath("fonts", "ofl", "notosanslao")
-        if cand.is_dir():
-            for item in sorted(cand.iterdir(), key=lambda p: p.name):
-                if item.name.lower().endswith(".ttf"):
-                    return Path(str(item))
-    except ModuleNotFoundError:
-        pass
-    for c in _FONT_CANDIDATES:
-        if Path(c).is_file():
-            return Path(c)
-    raise LanduseError("no font with Lao glyphs is installed",
-                       hint="pip install justmytype-intl-sea (Noto Sans Lao, OFL) or apt install fonts-noto-core")
-
-
 _FONTS: dict[str, Any] = {}
 
 
 def _fonts() -> tuple[Any, Any]:
     """Regular and bold Noto Sans Lao, prepared once per process."""
-    from landuse.certificates import _pdf
-
     if "fonts" not in _FONTS:
         path = find_lao_font()
         bold = None
@@ -201,7 +175,25 @@ def _as_date(value: Any, name: str) -> _dt.date:
         raise SchemaError(f"{name} {value!r} is not a date", column=name, hint="give it as YYYY-MM-DD") from exc
 
 
-def _add_years(d: _dt.date, years: int) -> _dt.date:
+def add_years(d: _dt.date, years: int) -> _dt.date:
+    """The same calendar day *years* later: the ``valid_until`` date of a certificate.
+
+    Parameters
+    ----------
+    d : datetime.date
+        The issue date.
+    years : int
+        Validity [years].
+
+    Returns
+    -------
+    datetime.date
+        *d* with the year moved on; 29 February becomes 28 February in a common year.
+
+    >>> import datetime
+    >>> add_years(datetime.date(2024, 2, 29), 5)
+    datetime.date(2029, 2, 28)
+    """
     try:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February → 28 February
@@ -227,17 +219,10 @@ def _names(row: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def certificate_register(
-    allocations: Any,
-    *,
-    households: pd.DataFrame,
-    villages: Any,
-    parcels: Any = None,
-    issue_date: Any,
-    validity_years: int | None = None,
-    labels: str | os.PathLike | Mapping | None = None,
-    key: bytes | None = None,
+    allocations: GeoDataFrame, *, households: pd.DataFrame, villages: GeoDataFrame, parcels: GeoDataFrame | None = None, issue_date: Any,
+    validity_years: int | None = None, labels: str | os.PathLike | Mapping | None = None, key: bytes | None = None,
     others: Any = None,
-) -> Any:
+) -> GeoDataFrame:
     """What each certificate asserts, with its canonical digest (one row per certificate).
 
     Parameters
@@ -287,30 +272,14 @@ def certificate_register(
     import geopandas as gpd
     import shapely
 
-    from landuse.check.topology import neighbours
-
     lab = labels if isinstance(labels, Mapping) else load_labels(labels)
-    layer = _validate.layer_name(allocations, "allocations")
-    _validate.require_geodataframe(allocations, layer=layer)
-    _validate.require_columns(allocations, ["parcel_id", "household_id", "village_id", "land_type",
-                                            "certificate_no"], layer=layer)
-    _validate.require_projected(allocations, layer=layer)
-    for col in ("parcel_id", "household_id", "certificate_no"):
-        _validate.require_no_nulls(allocations, col, layer=layer, id_column="parcel_id")
-    _validate.require_unique(allocations, "certificate_no", layer=layer)
-    _validate.require_unique(allocations, "parcel_id", layer=layer)
-    _validate.require_geom_types(allocations, ("Polygon", "MultiPolygon"), layer=layer, id_column="parcel_id")
-    hh_layer = _validate.layer_name(households, "households")
-    _validate.require_columns(households, ["household_id", "head_name"], layer=hh_layer)
-    _validate.require_unique(households, "household_id", layer=hh_layer)
-    v_layer = _validate.layer_name(villages, "villages")
-    _validate.require_columns(villages, ["village_id", "name_en", "name_lo"], layer=v_layer)
+    layer, hh_layer = _require_register_inputs(allocations, households, villages)
     issue = _as_date(issue_date, "issue_date")
     years = int(validity_years if validity_years is not None else lab["certificate"]["validity_years"])
     if not 1 <= years <= 99:
         raise SchemaError(f"validity_years={years} is outside 1-99", column="validity_years",
                           hint="give the validity in whole years, e.g. 3")
-    until = _add_years(issue, years)
+    until = add_years(issue, years)
 
     hh = households.assign(household_id=households["household_id"].astype(str)).set_index("household_id")
     vil = pd.DataFrame(villages.drop(columns=getattr(villages, "geometry", pd.Series()).name
@@ -320,30 +289,9 @@ def certificate_register(
     alloc = allocations.copy()
     for col in ("parcel_id", "household_id", "village_id"):
         alloc[col] = alloc[col].astype(str)
-    missing_hh = ~alloc["household_id"].isin(hh.index)
-    if missing_hh.any():
-        pos = int(np.flatnonzero(missing_hh.to_numpy())[0])
-        raise SchemaError(f"household {alloc['household_id'].iloc[pos]!r} is not in the households table",
-                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="household_id",
-                          hint="give the households table the allocation was made with")
-    missing_v = ~alloc["village_id"].isin(vil.index)
-    if missing_v.any():
-        pos = int(np.flatnonzero(missing_v.to_numpy())[0])
-        raise SchemaError(f"village {alloc['village_id'].iloc[pos]!r} is not in the villages layer",
-                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="village_id",
-                          hint="give the villages layer the allocation was made with")
+    _require_known(alloc, hh, vil, layer=layer)
 
-    # holders
-    holder, holder_lo, pairs = {}, {}, {}
-    hh_rows = hh.to_dict("index") if hh.index.is_unique else None  # dict lookups, not a pandas .loc
-    for hid in alloc["household_id"].unique():
-        h_row = hh_rows[hid] if hh_rows is not None else hh.loc[hid]
-        en, lo = _names(h_row)
-        pairs[hid] = json.dumps(_holder_pairs(h_row), ensure_ascii=False)
-        if not en:
-            raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
-                              column="head_name", hint="fill in the holder's name")
-        holder[hid], holder_lo[hid] = en, lo
+    holder, holder_lo, pairs = _holders(alloc, hh, hh_layer=hh_layer)
 
     # neighbours: on all parcels of the villages concerned, labelled by holder or land type
     nb_all = _neighbour_layer(alloc, parcels, holder, holder_lo, lab)
@@ -386,6 +334,57 @@ def certificate_register(
     reg = pd.DataFrame(rows, columns=cols).drop(columns=["geometry"])
     out = gpd.GeoDataFrame(reg, geometry=list(geoms), crs=alloc.crs)
     return out.sort_values("certificate_no", kind="stable").reset_index(drop=True)
+
+
+def _require_register_inputs(allocations: Any, households: pd.DataFrame, villages: Any) -> tuple[str, str]:
+    """Check the layers of :func:`certificate_register`; return the names of the allocations and households."""
+    layer = _validate.layer_name(allocations, "allocations")
+    _validate.require_geodataframe(allocations, layer=layer)
+    _validate.require_columns(allocations, ["parcel_id", "household_id", "village_id", "land_type",
+                                            "certificate_no"], layer=layer)
+    _validate.require_projected(allocations, layer=layer)
+    for col in ("parcel_id", "household_id", "certificate_no"):
+        _validate.require_no_nulls(allocations, col, layer=layer, id_column="parcel_id")
+    _validate.require_unique(allocations, "certificate_no", layer=layer)
+    _validate.require_unique(allocations, "parcel_id", layer=layer)
+    _validate.require_geom_types(allocations, ("Polygon", "MultiPolygon"), layer=layer, id_column="parcel_id")
+    hh_layer = _validate.layer_name(households, "households")
+    _validate.require_columns(households, ["household_id", "head_name"], layer=hh_layer)
+    _validate.require_unique(households, "household_id", layer=hh_layer)
+    v_layer = _validate.layer_name(villages, "villages")
+    _validate.require_columns(villages, ["village_id", "name_en", "name_lo"], layer=v_layer)
+    return layer, hh_layer
+
+
+def _require_known(alloc: pd.DataFrame, hh: pd.DataFrame, vil: pd.DataFrame, *, layer: str) -> None:
+    """Every household and village of the allocations is in the households table and villages layer."""
+    missing_hh = ~alloc["household_id"].isin(hh.index)
+    if missing_hh.any():
+        pos = int(np.flatnonzero(missing_hh.to_numpy())[0])
+        raise SchemaError(f"household {alloc['household_id'].iloc[pos]!r} is not in the households table",
+                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="household_id",
+                          hint="give the households table the allocation was made with")
+    missing_v = ~alloc["village_id"].isin(vil.index)
+    if missing_v.any():
+        pos = int(np.flatnonzero(missing_v.to_numpy())[0])
+        raise SchemaError(f"village {alloc['village_id'].iloc[pos]!r} is not in the villages layer",
+                          source=layer, feature_id=alloc["parcel_id"].iloc[pos], column="village_id",
+                          hint="give the villages layer the allocation was made with")
+
+
+def _holders(alloc: pd.DataFrame, hh: pd.DataFrame, *, hh_layer: str) -> tuple[dict, dict, dict]:
+    """Per household of the allocations: holder name (English), name in Lao, and the holders as JSON."""
+    holder, holder_lo, pairs = {}, {}, {}
+    hh_rows = hh.to_dict("index") if hh.index.is_unique else None  # dict lookups, not a pandas .loc
+    for hid in alloc["household_id"].unique():
+        h_row = hh_rows[hid] if hh_rows is not None else hh.loc[hid]
+        en, lo = _names(h_row)
+        pairs[hid] = json.dumps(_holder_pairs(h_row), ensure_ascii=False)
+        if not en:
+            raise SchemaError("the household has no head_name", source=hh_layer, feature_id=hid,
+                              column="head_name", hint="fill in the holder's name")
+        holder[hid], holder_lo[hid] = en, lo
+    return holder, holder_lo, pairs
 
 
 def _neighbour_layer(alloc: Any, parcels: Any, holder: dict, holder_lo: dict, lab: Mapping) -> Any:
@@ -523,9 +522,6 @@ def _content(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any]) -> bytes:
-    from landuse.certificates import _layout as _cert_layout
-
-    from landuse.certificates import _pdf
     first = recs[0]
     issued = first["issue_date"].replace("-", "")
     title = (f"{first['certificate_no']}" if len(recs) == 1 else f"{first['household_id']} ({len(recs)} certificates)")
@@ -547,11 +543,9 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
         if rec.get("signed_record"):
             item["record"] = json.loads(rec["signed_record"])
         embedded.append(item)
-        _cert_layout.draw(doc, rec, labels, qr_matrix)
+        _cert_layout.draw(doc, rec, cast(dict, labels), qr_matrix)
     if doc.missing:
         import warnings
-
-        from landuse.errors import LanduseWarning
 
         chars = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(doc.missing))
         warnings.warn(f"certificate {first['certificate_no']}: the Lao font has no glyph for {chars}; these "
@@ -660,8 +654,7 @@ def _init_worker(fonts: tuple[Any, Any]) -> None:
 
 def _warm_worker() -> int:
     """Nothing but the worker's set-up (imports, fonts): done while the parent builds the register."""
-    from landuse.certificates import _layout as _cert_layout  # noqa: F401 - imported for the first certificates
-    from landuse.certificates import _seal as _cert_seal
+    from landuse.certificates import _layout, _seal  # noqa: F401 - deferred: the PDF stack, imported early in workers
 
     _fonts()[0].hb  # noqa: B018 - HarfBuzz font objects made now
     _fonts()[1].hb  # noqa: B018
@@ -699,8 +692,6 @@ class _WarmPool:
 
 
 def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[str, str, int, str]:
-    from landuse import io
-
     path, recs, labels, pades = task
     try:
         data = _render(recs, labels, _fonts())
@@ -715,14 +706,12 @@ def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[st
 
 def _known_rows(out: Path) -> dict[str, dict[str, Any]]:
     """Register rows already written in *out* (register.csv, then the journal of an interrupted run)."""
-    from landuse import io as _io
-
     rows: dict[str, dict[str, Any]] = {}
     csv = out / "register.csv"
     if csv.is_file():
         try:
             df = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8")
-            df = df.map(_io.unescape_cell).rename(columns=_io.unescape_cell)  # undo the formula guard
+            df = df.map(io.unescape_cell).rename(columns=io.unescape_cell)  # undo the formula guard
             rows.update({r["certificate_no"]: r for r in df.to_dict("records")})
         except Exception as exc:  # noqa: BLE001 - an unreadable register is rebuilt
             log.warning("ignoring unreadable register %s: %s", csv, exc)
@@ -744,27 +733,12 @@ def _clean_temporaries(out: Path) -> None:
 
 
 def write_certificates(
-    allocations: Any,
-    *,
-    households: pd.DataFrame,
-    villages: Any,
-    parcels: Any = None,
-    out_dir: str | os.PathLike,
-    issue_date: Any = None,
-    overwrite: bool = False,
-    progress: bool = False,
-    village: str | None = None,
-    per_household: bool = False,
-    validity_years: int | None = None,
-    labels: str | os.PathLike | Mapping | None = None,
-    key_file: str | os.PathLike | None = None,
-    passphrase: str | None = None,
-    register: Any = None,
-    timezone: str | None = None,
-    actor: str | None = None,
-    pades: bool = False,
-    others: Any = None,
-    workers: int = 1,
+    allocations: GeoDataFrame, *, households: pd.DataFrame, villages: GeoDataFrame, parcels: GeoDataFrame | None = None,
+    out_dir: str | os.PathLike, issue_date: Any = None, overwrite: bool = False, progress: bool = False,
+    village: str | None = None, per_household: bool = False, validity_years: int | None = None,
+    labels: str | os.PathLike | Mapping | None = None, key_file: str | os.PathLike | None = None,
+    passphrase: str | None = None, register: Any = None, timezone: str | None = None, actor: str | None = None,
+    pades: bool = False, others: Any = None, workers: int = 1,
 ) -> CertificateResult:
     """Write the land-use certificates of an allocation as PDFs, with a register.
 
@@ -837,48 +811,84 @@ def write_certificates(
     dates (the issue date), a file identifier derived from the content, no random
     ids, so the same inputs give byte-identical PDFs.
     """
-    from tqdm.auto import tqdm
-
-    from landuse import io
-
-    from landuse.certificates import register as _register
-
     lab = labels if isinstance(labels, Mapping) else load_labels(labels)
     key = _digest.read_key(None)
-    signer = None
-    if key_file is not None:
-        from landuse.certificates import keys
-
-        signer = keys.load_private_key(key_file, passphrase=passphrase)
+    signer = keys.load_private_key(key_file, passphrase=passphrase) if key_file is not None else None
     if pades and signer is None:  # checked before anything is written or issued
         raise LanduseError("a PAdES signature needs the district key", hint="give --key-file with --pades")
-    district = None
-    if register is not None:
-        if isinstance(register, _register.Register):
-            district = register
-        else:
-            dname = ""
-            if "district_en" in getattr(villages, "columns", []) and len(villages):
-                dname = _text(villages["district_en"].iloc[0])
-            district = _register.open_register(register, create=True, district=dname,
-                                               timezone=timezone or _register.DEFAULT_TIMEZONE)
+    district = _open_district(register, villages, timezone=timezone)
     tz = timezone or (district.timezone if district is not None else _register.DEFAULT_TIMEZONE)
     issue_date = _register.district_today(tz) if issue_date is None else _as_date(issue_date, "issue_date")
     if workers < 1:
         raise SchemaError(f"workers={workers} must be at least 1", column="workers", hint="use 1 or more")
-    alloc = allocations
-    if village is not None:
-        _validate.require_columns(allocations, ["village_id"], layer="allocations")
-        alloc = allocations[allocations["village_id"].astype(str) == str(village)]
-        if len(alloc) == 0:
-            found = ", ".join(sorted(set(allocations["village_id"].astype(str)))[:10])
-            raise SchemaError(f"no allocation in village {village!r}", column="village_id",
-                              hint=f"use one of {found}")
+    alloc = _village_allocations(allocations, village)
     # the worker processes start (and import) while this process builds and signs the register
     early = _WarmPool(workers) if workers > 1 and len(alloc) > 1 else None
     reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
                           validity_years=validity_years, labels=lab, key=key, others=others)
-    # a degenerate parcel (empty after snapping to 1 cm, or under 1 m²) fails alone, before it is issued
+    reg, bad = _drop_degenerate(reg)
+    reg = _seal_register(reg, signer=signer, register=district, issue_date=issue_date, key=key,
+                         actor=actor or default_actor(), keep=set(bad))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _clean_temporaries(out)
+    recs = _records(reg, context)
+    groups = _plan_files(recs, lab, per_household=per_household)
+    todo, done = _files_to_write(out, groups, overwrite=overwrite)
+    failed: dict[str, str] = dict(bad)
+    sizes: dict[str, int] = {rel: (out / rel).stat().st_size for rel in done}
+    pades_cfg = _pades_settings(signer, reg) if pades else None
+    tasks = [(str(out / rel), groups[rel], lab, pades_cfg) for rel in todo]
+    _render_files(out, tasks, groups, failed=failed, sizes=sizes, workers=workers, early=early,
+                  bar=_progress_bar(total=len(groups), initial=len(done), progress=progress))
+    # the register: rows of this batch replace rows of the same certificate; others are kept
+    for rel in [rel for rel, rs in groups.items() if any(r["certificate_no"] in failed for r in rs)]:
+        del groups[rel]
+    rows = _index_rows(out, [r for r in recs if r["certificate_no"] not in failed], groups, district,
+                       overwrite=overwrite)
+    csv, gpkg, register = _write_index(out, rows, reg.crs, failed=failed)
+    files = sorted(out / rel for rel in groups)
+    log.info("certificates: %d written, %d kept, register %s", len(todo), len(done), csv)
+    return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
+                             written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
+                             sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+
+
+def _progress_bar(*, total: int, initial: int, progress: bool) -> Any:
+    """The progress bar of :func:`write_certificates` (files, the kept ones counted as done)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not progress, unit="pdf", desc="certificates")
+
+
+def _open_district(register: Any, villages: Any, *, timezone: str | None) -> Any:
+    """The district register (a Register, or opened or created at a path), or None."""
+    if register is None:
+        return None
+    if isinstance(register, _register.Register):
+        return register
+    dname = ""
+    if "district_en" in getattr(villages, "columns", []) and len(villages):
+        dname = _text(villages["district_en"].iloc[0])
+    return _register.open_register(register, create=True, district=dname,
+                                   timezone=timezone or _register.DEFAULT_TIMEZONE)
+
+
+def _village_allocations(allocations: Any, village: str | None) -> Any:
+    """The allocations of *village* (all when None); an unknown village is a SchemaError."""
+    if village is None:
+        return allocations
+    _validate.require_columns(allocations, ["village_id"], layer="allocations")
+    alloc = allocations[allocations["village_id"].astype(str) == str(village)]
+    if len(alloc) == 0:
+        found = ", ".join(sorted(set(allocations["village_id"].astype(str)))[:10])
+        raise SchemaError(f"no allocation in village {village!r}", column="village_id",
+                          hint=f"use one of {found}")
+    return alloc
+
+
+def _drop_degenerate(reg: Any) -> tuple[Any, dict[str, str]]:
+    """Leave out parcels empty after snapping to 1 cm or under 1 m² (each fails alone, before it is issued)."""
     import shapely
 
     degenerate = shapely.is_empty(np.asarray(reg.geometry.array, dtype=object)) | (reg["area_m2"].astype(int) < 1)
@@ -886,37 +896,35 @@ def write_certificates(
            for p in reg.loc[degenerate, "parcel_id"]}
     for pid in bad:
         log.error("parcel %s: %s", pid, bad[pid])
-    reg = reg[~degenerate].reset_index(drop=True)
-    reg = _seal_register(reg, signer=signer, register=district, issue_date=issue_date, key=key,
-                         actor=actor or _default_actor(), keep=set(bad))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _clean_temporaries(out)
-    recs = _records(reg, context)
+    return reg[~degenerate].reset_index(drop=True), bad
 
-    # plan the files
+
+def _plan_files(recs: list[dict[str, Any]], lab: Mapping, *, per_household: bool) -> dict[str, list[dict[str, Any]]]:
+    """File (relative path) → its certificates, with each one's ``file``, ``page`` and ``source_sha256``."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for rec in recs:
         name = rec["household_id"] if per_household else rec["certificate_no"]
         rel = f"{_safe(rec['village_id'])}/{_safe(name)}.pdf"
         groups.setdefault(rel, []).append(rec)
-    from landuse.certificates._layout import pages_needed
-
     for rel, rs in groups.items():
         page = 1
         for rec in rs:  # the page where the certificate starts (long vertex lists continue)
             rec["file"], rec["page"] = rel, page
-            page += pages_needed(len(rec["vertices"]))
+            page += _cert_layout.pages_needed(len(rec["vertices"]))
     # what each file is drawn from (labels, neighbours, sketch, writer version): a file is
     # kept only if it was drawn from exactly this, not merely if its digest is unchanged
-    from landuse import __version__
-
-    head = json.dumps([__version__, json.dumps(lab, sort_keys=True, ensure_ascii=False)], ensure_ascii=False)
+    head = json.dumps([landuse.__version__, json.dumps(lab, sort_keys=True, ensure_ascii=False)], ensure_ascii=False)
     memo: dict[int, bytes] = {}
     for rel, rs in groups.items():
         source = _source_sha256(head.encode("utf-8"), rs, memo)
         for r in rs:
             r["source_sha256"] = source
+    return groups
+
+
+def _files_to_write(out: Path, groups: dict[str, list[dict[str, Any]]], *, overwrite: bool
+                    ) -> tuple[list[str], list[str]]:
+    """Files to (re)write and files kept: a file is kept when its bytes, digests, pages and sources match."""
     known = _known_rows(out)
     todo, done = [], []
     for rel, rs in sorted(groups.items()):
@@ -939,22 +947,28 @@ def write_certificates(
                     "a certificate file exists with different content", source=str(path),
                     hint="pass overwrite=True (--overwrite) to replace it, or write to another folder")
         todo.append(rel)
+    return todo, done
 
+
+def _pades_settings(signer: Any, reg: Any) -> dict[str, Any]:
+    """What the PAdES signature of each PDF needs: the key (PEM), district, reason and location."""
+    from cryptography.hazmat.primitives import serialization
+
+    dist = _text(reg["district_en"].iloc[0]) if len(reg) else ""
+    return {"pem": signer.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()),
+            "district": dist or "district", "reason": "land-use certificate",
+            "location": ", ".join(x for x in (dist, _text(reg["province_en"].iloc[0]) if len(reg) else "")
+                                  if x) or "Lao PDR"}
+
+
+def _render_files(out: Path, tasks: list[Any], groups: dict[str, list[dict[str, Any]]], *, failed: dict[str, str],
+                  sizes: dict[str, int], workers: int, early: _WarmPool | None, bar: Any) -> None:
+    """Write the PDFs of *tasks* (in *workers* processes, *early* if already started), journaling each file.
+
+    A file that fails puts its certificates into *failed*; the sizes of written files go into *sizes*.
+    """
     journal = out / _JOURNAL
-    failed: dict[str, str] = dict(bad)
-    sizes: dict[str, int] = {rel: (out / rel).stat().st_size for rel in done}
-    bar = tqdm(total=len(groups), initial=len(done), disable=not progress, unit="pdf", desc="certificates")
-    pades_cfg = None
-    if pades:
-        from cryptography.hazmat.primitives import serialization
-
-        dist = _text(reg["district_en"].iloc[0]) if len(reg) else ""
-        pades_cfg = {"pem": signer.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()),
-                     "district": dist or "district", "reason": "land-use certificate",
-                     "location": ", ".join(x for x in (dist, _text(reg["province_en"].iloc[0]) if len(reg) else "")
-                                           if x) or "Lao PDR"}
-    tasks = [(str(out / rel), groups[rel], lab, pades_cfg) for rel in todo]
     try:
         with open(journal, "a", encoding="utf-8") as jf:
             def record(path: str, sha: str, size: int, error: str = "") -> None:
@@ -995,10 +1009,14 @@ def write_certificates(
     finally:
         bar.close()
 
-    # the register: rows of this batch replace rows of the same certificate; others are kept
-    recs = [r for r in recs if r["certificate_no"] not in failed]
-    for rel in [rel for rel, rs in groups.items() if any(r["certificate_no"] in failed for r in rs)]:
-        del groups[rel]
+
+def _index_rows(out: Path, recs: list[dict[str, Any]], groups: dict[str, list[dict[str, Any]]], district: Any, *,
+                overwrite: bool) -> dict[str, dict[str, Any]]:
+    """Rows of the folder's register: this batch, and earlier rows whose file exists and that are in force.
+
+    With a district register, files of certificates no longer in force are removed (with *overwrite*) or
+    named in a warning; the register records the bytes of every PDF of the batch.
+    """
     batch = {r["certificate_no"]: _register_row(r) for r in recs}
     rows = {k: v for k, v in _known_rows(out).items() if k not in batch and (out / str(v.get("file"))).exists()}
     if district is not None:  # certificates the register no longer has in force leave the folder's index
@@ -1015,24 +1033,26 @@ def write_certificates(
     rows.update(batch)
     if district is not None:  # the district remembers the bytes of every PDF it issued
         district.record_files((no, r.get("pdf_sha256", "")) for no, r in sorted(batch.items()))
+    return rows
+
+
+def _write_index(out: Path, rows: dict[str, dict[str, Any]], crs: Any, *, failed: dict[str, str]
+                 ) -> tuple[Path, Path, Any]:
+    """Write ``register.csv`` and ``register.gpkg`` of the folder, drop the journal, list the failures."""
     table = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(REGISTER_COLUMNS))
     table["area_m2"] = table["area_m2"].astype(int)
     table["page"] = table["page"].astype(int)
     table["area_ha"] = table["area_ha"].astype(float)
-    register = _register_gdf(table, reg.crs)
+    register = _register_gdf(table, crs)
     csv = io.write_table(table, out / "register.csv", overwrite=True)
     gpkg = io.write_vector(register, out / "register.gpkg", layer="certificates", overwrite=True)
-    journal.unlink(missing_ok=True)
-    files = sorted(out / rel for rel in groups)
-    log.info("certificates: %d written, %d kept, register %s", len(todo), len(done), csv)
+    (out / _JOURNAL).unlink(missing_ok=True)
     if failed:
         io.write_table(pd.DataFrame({"certificate": list(failed), "error": list(failed.values())}),
                        out / "failed.csv", overwrite=True)
     else:
         (out / "failed.csv").unlink(missing_ok=True)
-    return CertificateResult(out_dir=out, register_csv=csv, register_gpkg=gpkg, register=register, files=files,
-                             written=sum(rel in groups for rel in todo), skipped=len(done), failed=failed,
-                             sizes_bytes=[sizes.get(p.relative_to(out).as_posix(), p.stat().st_size) for p in files])
+    return csv, gpkg, register
 
 
 def _source_sha256(head: bytes, recs: list[dict[str, Any]], memo: dict[int, bytes]) -> str:
@@ -1074,8 +1094,6 @@ def _same_certificates(path: Path, recs: list[dict[str, Any]]) -> bool:
 
 
 def _safe(name: str) -> str:
-    from landuse._validate.ids import id_filename
-
     return id_filename(name)
 
 
@@ -1141,8 +1159,6 @@ def verify_certificate(
     the register's record and state. An HMAC (``$LANDUSE_DISTRICT_KEY``) is checked
     when the variable is set.
     """
-    from landuse.certificates import _verify as _cert_verify
-
     key = _digest.read_key(None)
     return _cert_verify.verify(path, register=register, key=key, check_qr=check_qr, check_text=check_text,
                                public_keys=public_keys)
@@ -1154,14 +1170,12 @@ _VERIFY_WORKER: dict[str, Any] = {}
 def _verify_init(register: str | None, pems: list[bytes], check_qr: bool, check_text: bool) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    from landuse.certificates.register import open_register
-
     _VERIFY_WORKER.update(register=open_register(register) if register else None,
                           keys=[serialization.load_pem_public_key(p) for p in pems], check_qr=check_qr,
                           check_text=check_text)
 
 
-def _verify_one(path: str) -> Verification | Exception:
+def _verify_one(path: str) -> Any:
     w = _VERIFY_WORKER
     try:
         return verify_certificate(path, register=w["register"], public_keys=w["keys"], check_qr=w["check_qr"],
@@ -1196,8 +1210,6 @@ def verify_certificates(paths: Any, *, register: str | os.PathLike | None = None
     import concurrent.futures as cf
 
     from cryptography.hazmat.primitives import serialization
-
-    from landuse.certificates.register import open_register
 
     paths = [Path(p) for p in paths]
     reg_path = None
@@ -1235,6 +1247,4 @@ def verify_qr(text: str, *, register: Any = None, public_keys: Any = None) -> Ve
         (field ``signature`` for an altered record or another key claiming the
         district's key id).
     """
-    from landuse.certificates import _verify as _cert_verify
-
     return _cert_verify.verify_text(text, register=register, public_keys=public_keys)

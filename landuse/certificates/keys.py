@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from landuse.errors import KeyFileError
+from landuse.errors import KeyFileError, OutputExistsError
 
 __all__ = [
     "PASSPHRASE_ENV",
@@ -177,8 +177,6 @@ def init_keys(path: str | os.PathLike, *, passphrase: str | None = None, overwri
     """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-
-    from landuse.errors import OutputExistsError
 
     priv_path = Path(path)
     pub_path = priv_path.with_name(priv_path.stem + ".pub.pem")

@@ -67,12 +67,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from landuse import io
+from landuse.certificates.keys import canonical_record, key_id, public_key_from_spki_b64, public_key_spki_b64
 from landuse.errors import RegisterError, SchemaError
 
-__all__ = ["DEFAULT_TIMEZONE", "EVENTS", "Register", "SyncResult", "district_today", "open_register"]
+__all__ = ["DEFAULT_TIMEZONE", "EVENTS", "Register", "SyncResult", "district_today", "open_register",
+           "timezone_info"]
 
 #: Default district time zone (Laos, UTC+7, no daylight saving).
 DEFAULT_TIMEZONE = "Asia/Vientiane"
@@ -151,13 +155,28 @@ def district_today(timezone: str = DEFAULT_TIMEZONE, *, now: _dt.datetime | None
     >>> district_today(now=utc_evening)  # 01:30 on the 15th in Vientiane (UTC+7)
     datetime.date(2026, 1, 15)
     """
-    zone = _zone(timezone)
+    zone = timezone_info(timezone)
     return (now.astimezone(zone) if now is not None else _dt.datetime.now(zone)).date()
 
 
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+def timezone_info(name: str) -> ZoneInfo:
+    """The IANA time zone *name* (the district's clock for issue dates and register times).
 
+    Parameters
+    ----------
+    name : str
+        An IANA time zone name such as ``"Asia/Vientiane"`` (:data:`DEFAULT_TIMEZONE`).
+
+    Returns
+    -------
+    zoneinfo.ZoneInfo
+
+    Raises
+    ------
+    SchemaError
+        When *name* is not a known time zone (column ``timezone``; the hint names the
+        ``tzdata`` package, which provides the zones where the system has none).
+    """
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -329,7 +348,7 @@ class Register:
                                               (str(certificate_no),))}
 
     def _now(self) -> str:
-        return _dt.datetime.now(_zone(self.timezone)).isoformat(timespec="seconds")
+        return _dt.datetime.now(timezone_info(self.timezone)).isoformat(timespec="seconds")
 
     def _append(self, con: sqlite3.Connection, **values: Any) -> None:
         row = {c: values.get(c, "") for c in _EVENT_COLS}
@@ -459,8 +478,6 @@ class Register:
 
     def public_keys(self) -> dict[str, Any]:
         """Key id → public key of every key the district has signed with."""
-        from landuse.certificates.keys import public_key_from_spki_b64
-
         with self._read() as con:
             rows = con.execute("SELECT key_id, spki_der_b64 FROM public_keys").fetchall()
         if self._keys is None or set(self._keys) != {r[0] for r in rows}:
@@ -477,8 +494,6 @@ class Register:
 
         An export is for reading and sharing; it is never read back as the register.
         """
-        from landuse import io
-
         if what not in ("current", "events"):
             raise SchemaError(f"what={what!r}", column="what", hint="use 'current' or 'events'")
         df = self.current() if what == "current" else self.events()
@@ -487,8 +502,6 @@ class Register:
     # -- writing ----------------------------------------------------------------------------
     def add_public_key(self, public_key: Any, *, label: str = "") -> str:
         """Store a public key (idempotent); its key id."""
-        from landuse.certificates.keys import key_id, public_key_spki_b64
-
         kid = key_id(public_key)
         with self._write() as con:
             con.execute("INSERT OR IGNORE INTO public_keys VALUES (?, ?, ?, ?)",
@@ -531,8 +544,6 @@ class Register:
         its certificate, number and dates. Otherwise the old certificate is superseded
         (naming its successor) and a new one issued with the next serial.
         """
-        from landuse.certificates.keys import key_id, public_key_spki_b64
-
         items = sorted(items, key=lambda it: str(it["pid"]))
         scope = {str(v) for v in villages}
         pids = [str(it["pid"]) for it in items]
@@ -556,7 +567,7 @@ class Register:
                 old_rec = json.loads(old["record"]) if old else None
                 wkt = str(it.get("geometry_wkt", ""))
                 if old_rec is not None and _record_json({k: old_rec.get(k) for k in LEGAL_FIELDS}) == \
-                        _record_json(legal) and old["geometry_wkt"] == wkt:
+                        _record_json(legal) and old["geometry_wkt"] == wkt:  # type: ignore[index]
                     res.records[pid] = old_rec
                     res.unchanged.append(old_rec["no"])
                     continue
@@ -565,7 +576,7 @@ class Register:
                 if old_rec is not None:
                     self._append(con, time=now, event="superseded", certificate_no=old_rec["no"], parcel_id=pid,
                                  household_id=old_rec["hid"], village_id=old_rec["vil"], actor=actor,
-                                 reason=reason, successor=no, record=old["record"], geometry_wkt=old["geometry_wkt"])
+                                 reason=reason, successor=no, record=old["record"], geometry_wkt=old["geometry_wkt"])  # type: ignore[index]
                     con.execute("DELETE FROM current_certificates WHERE parcel_id=?", (pid,))
                     res.superseded.append(old_rec["no"])
                 self._append(con, time=now, event="reissued" if old_rec else "issued", certificate_no=no,
@@ -657,8 +668,6 @@ def _first(cursor: sqlite3.Cursor) -> Any:
 
 
 def _record_json(rec: Mapping[str, Any]) -> str:
-    from landuse.certificates.keys import canonical_record
-
     return canonical_record(dict(rec)).decode("utf-8")
 
 
@@ -685,7 +694,7 @@ def open_register(path: str | os.PathLike, *, create: bool = False, district: st
     """
     p = Path(path)
     if create and not p.exists():
-        _zone(timezone)
+        timezone_info(timezone)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(f".{p.name}.tmp")
         tmp.unlink(missing_ok=True)

@@ -1,5 +1,7 @@
 # The public face of this room: what `from landuse.check import ...` gives.
 # Read at import time by lazy_loader.attach_stub (landuse/check/__init__.py).
+from ._base import near_id as near_id
+
 from .linter import (
     CODES as CODES,
     SEVERITIES as SEVERITIES,

@@ -9,7 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse._validate.ids import ID_FIX, unsafe_reason
 from landuse.errors import SchemaError
+from landuse.io import ALIASES
+
+__all__ = ["near_id"]
 
 #: Severities in order of importance.
 SEVERITIES = ("error", "warning", "info")
@@ -136,7 +140,7 @@ class _Report:
 
 
 # -- small helpers ---------------------------------------------------------------------
-def _fid(df: pd.DataFrame, pos: int, id_column: str | None) -> str:
+def _fid(df: pd.DataFrame, pos: int | np.integer, id_column: str | None) -> str:
     if id_column and id_column in df.columns:
         v = df[id_column].iloc[pos]
         if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v).strip():
@@ -238,8 +242,6 @@ def _require_frame(obj: Any, layer: str, *, geo: bool) -> None:
 def _missing_columns(
     rep: _Report, df: pd.DataFrame, required: tuple[str, ...], layer: str
 ) -> list[str]:
-    from landuse.io import ALIASES
-
     missing = [c for c in required if c not in df.columns]
     found = ", ".join(str(c) for c in df.columns if c != "geometry") or "none"
     for col in missing:
@@ -292,8 +294,6 @@ def _check_safe_ids(
 ) -> None:
     """Report ids that are not safe (``ID_UNSAFE``, see :mod:`landuse._validate.ids`), each once;
     for ids that name files (villages, households), also ids differing only in case."""
-    from landuse._validate.ids import _FIX, unsafe_reason
-
     seen: dict[str, str] = {}
     for pos, value in enumerate(ids.to_numpy(dtype=object)):
         if (skip is not None and skip[pos]) or value is None or value != value:
@@ -304,7 +304,7 @@ def _check_safe_ids(
             seen[text] = text
             shown = text if len(text) <= 80 else text[:77] + "..."
             rep.add("error", "ID_UNSAFE", layer, shown, f"{id_column} {shown!r} {why}",
-                    f"{_FIX}; ids become file names and links")
+                    f"{ID_FIX}; ids become file names and links")
     if id_column in ("village_id", "household_id"):
         folded: dict[str, str] = {}
         for value in pd.unique(ids.dropna().astype(str)):
@@ -398,11 +398,27 @@ def _to_numbers(
     return values.astype(float)
 
 
-def _near_id(value: Any, known: set[str]) -> str | None:
+def near_id(value: Any, known: set[str]) -> str | None:
     """Return a known id that *value* probably meant, with the reason, or None.
 
     Catches the two commonest key faults of spreadsheets: leading zeros dropped by
     Excel (``401015`` for ``0401015``) and differences of case or spaces.
+
+    Parameters
+    ----------
+    value : object
+        An id that is not among *known* (a cell of a spreadsheet).
+    known : set of str
+        The ids it should be one of.
+
+    Returns
+    -------
+    str or None
+        ``"'<id>' differs only in ..."``: the quoted known id, then the reason; None when
+        no known id is that close.
+
+    >>> near_id(401015, {"0401015", "0401016"})
+    "'0401015' differs only in leading zeros (a spreadsheet dropped them? store ids as text)"
     """
     text = str(value).strip()
     folded = text.lower().replace(" ", "")
@@ -420,7 +436,7 @@ def _ref_fix(value: Any, known: set[str], default: str) -> str:
     near = (
         None
         if value is None or (isinstance(value, float) and np.isnan(value))
-        else _near_id(value, known)
+        else near_id(value, known)
     )
     return (
         f"did you mean {near.split(' ', 1)[0]}? ({near.split(' ', 1)[1]}); otherwise {default}"

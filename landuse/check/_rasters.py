@@ -9,12 +9,12 @@ from affine import Affine
 
 from landuse.check._base import _check_crs, _fmt, _Report, _same_crs
 from landuse.errors import DataReadError, LanduseError
+from landuse._validate.dem import MIN_DEM_CELLS
+from landuse.raster import as_raster
 
 
 # -- rasters ---------------------------------------------------------------------------
 def _as_raster(rep: _Report, obj: Any, layer: str) -> Any:
-    from landuse.raster import as_raster
-
     try:
         return as_raster(obj)
     except DataReadError as exc:
@@ -137,8 +137,8 @@ def _check_raster(
                 [inner], out_shape=shape, transform=win_transform, invert=True, all_touched=True
             )
         valid_win = valid[r0:r1, c0:c1]
-        holes = int((inside & ~valid_win).sum())
-        if holes and holes == int(inside.sum()):
+        n_holes = int((inside & ~valid_win).sum())
+        if n_holes and n_holes == int(inside.sum()):
             rep.add(
                 "error",
                 "RASTER_NOT_COVERING",
@@ -147,13 +147,13 @@ def _check_raster(
                 f"the raster holds only nodata over {id_col.split('_')[0]} {fid!r}",
                 "use a raster with data over every village",
             )
-        elif holes:
+        elif n_holes:
             rep.add(
                 "error",
                 "RASTER_NODATA_HOLES",
                 layer,
                 fid,
-                f"{holes} nodata cells ({_fmt(holes * cell_ha, 2)} ha, {_fmt(100 * holes / inside.sum())} %) "
+                f"{n_holes} nodata cells ({_fmt(n_holes * cell_ha, 2)} ha, {_fmt(100 * n_holes / inside.sum())} %) "
                 f"inside {id_col.split('_')[0]} {fid!r}",
                 "fill the holes (gdal_fillnodata.py) or use a complete DEM",
             )
@@ -284,7 +284,6 @@ def _check_dem_values(rep: _Report, dem: Any) -> None:
     """
     from scipy import ndimage
 
-    from landuse._validate.dem import MIN_DEM_CELLS
 
     if min(dem.shape) < MIN_DEM_CELLS:
         rep.add(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from landuse import _validate
+from landuse.allocation.quotas import load_rules
 from landuse.check._base import (
     _CLIMATE_LIMITS,
     _check_ids,
@@ -17,11 +20,12 @@ from landuse.check._base import (
     _text_encoding,
     _to_numbers,
 )
+from landuse.errors import LanduseError
+from landuse.io import REQUIRED
+from landuse.irrigation import daylight_hours_h
 
 
 def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | None) -> set | None:
-    from landuse.io import REQUIRED
-
     layer = "households"
     missing = _missing_columns(rep, households, REQUIRED["households"], layer)
     ids = None
@@ -119,8 +123,6 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
 
 
 def _check_histories(rep: _Report, histories: pd.DataFrame, parcel_ids: set | None) -> None:
-    from landuse.io import REQUIRED
-
     layer = "histories"
     missing = _missing_columns(rep, histories, REQUIRED["histories"], layer)
     id_col = "plot_id" if "plot_id" not in missing else None
@@ -196,8 +198,6 @@ def _check_histories(rep: _Report, histories: pd.DataFrame, parcel_ids: set | No
 
 
 def _check_climate(rep: _Report, climate: pd.DataFrame) -> None:
-    from landuse.io import REQUIRED
-
     layer = "climate"
     missing = _missing_columns(rep, climate, REQUIRED["climate"], layer)
     df = climate.reset_index(drop=True)
@@ -310,8 +310,6 @@ def _check_sunshine(
     latitudes of Laos (13.9-22.5 °N) is used. A month with ``n > N + 0.1 h`` is
     ``SUNSHINE_GT_DAYLENGTH``.
     """
-    from landuse.irrigation._fao56 import daylight_hours_h
-
     doy = np.array([pd.Timestamp(2001, int(m), 15).dayofyear if m == m and 1 <= m <= 12 else 15
                     for m in month], dtype=float)
     lat = pd.to_numeric(df["lat_deg"], errors="coerce") if "lat_deg" in df.columns else None
@@ -335,7 +333,7 @@ def _check_sunshine(
         )
 
 
-def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: object) -> None:
+def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: Any) -> None:
     """Columns the entitlement rules name (priority groups) must exist in the households.
 
     A missing column would silently drop the priority a village meeting decided, so it
@@ -346,9 +344,6 @@ def _check_rule_columns(rep: _Report, households: pd.DataFrame, rules: object) -
     allocates).
     """
     import difflib
-
-    from landuse.allocation.quotas import load_rules
-    from landuse.errors import LanduseError
 
     default = isinstance(rules, str) and rules == "default"
     try:

@@ -64,12 +64,12 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from landuse import _validate
+from landuse import _validate, io
 from landuse.check._base import (
     CODES,
     SEVERITIES,
@@ -104,16 +104,18 @@ from landuse.check._tables import (
     _check_households,
     _check_rule_columns,
 )
+from landuse.check import topology
 from landuse.errors import DataReadError, LanduseError, LanduseWarning, SchemaError
+from landuse.io import REQUIRED, normalise_land_types
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 __all__ = ["CODES", "SEVERITIES", "check_files", "check_inputs"]
 
 
 # -- layer checks ----------------------------------------------------------------------
 def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
-    from landuse.check import topology
-    from landuse.io import REQUIRED
-
     layer = "villages"
     state: dict[str, Any] = {"gdf": villages, "ids": None, "usable": None, "crs_ok": False}
     missing = _missing_columns(rep, villages, REQUIRED["villages"], layer)
@@ -158,9 +160,6 @@ def _check_villages(rep: _Report, villages: Any, opts: dict) -> dict[str, Any]:
 def _check_parcels(
     rep: _Report, parcels: Any, vstate: dict | None, hh_ids: set | None, opts: dict
 ) -> dict:
-    from landuse.check import topology
-    from landuse.io import REQUIRED, normalise_land_types
-
     layer = "parcels"
     state: dict[str, Any] = {"gdf": parcels, "usable": None, "crs_ok": False}
     missing = _missing_columns(rep, parcels, REQUIRED["parcels"], layer)
@@ -184,6 +183,43 @@ def _check_parcels(
     else:
         usable &= _check_ids(rep, parcels, "parcel_id", layer)
 
+    _check_land_types(rep, parcels, layer, id_col)
+    _check_area_columns(rep, parcels, layer, id_col, state["crs_ok"], good)
+    _check_parcel_references(rep, parcels, layer, id_col, vstate["ids"] if vstate else None, hh_ids)
+
+    # topology
+    if not state["crs_ok"]:
+        rep.skipped(
+            layer, "overlaps, gaps and village boundaries", "the parcels have no projected CRS"
+        )
+        return state
+    sub = parcels[usable]
+    state["usable"] = sub
+    if len(sub) > 1:
+        _check_parcel_overlaps(rep, sub, layer, opts)
+    if vstate is None or vstate.get("usable") is None or not vstate["crs_ok"]:
+        if vstate is not None:
+            rep.skipped(
+                layer, "village boundaries, gaps and slivers", "the villages layer is not usable"
+            )
+        return state
+    villages = vstate["usable"]
+    if not _same_crs(parcels.crs, villages.crs):
+        rep.skipped(
+            layer,
+            "village boundaries, gaps and slivers",
+            "parcels and villages are in different CRSs",
+        )
+        return state
+    if "village_id" in sub.columns and len(sub):
+        _check_parcel_villages(rep, sub, villages, layer)
+    if len(sub):
+        _check_parcel_gaps(rep, sub, villages, layer, opts)
+    return state
+
+
+def _check_land_types(rep: _Report, parcels: Any, layer: str, id_col: str | None) -> None:
+    """``LAND_TYPE_UNKNOWN``: land types outside the vocabulary (after the accepted spellings)."""
     if "land_type" in parcels.columns:
         lt = normalise_land_types(parcels["land_type"])
         bad = ~lt.isin(_validate.LAND_TYPES).to_numpy()
@@ -203,10 +239,10 @@ def _check_parcels(
                 f"use one of {', '.join(_validate.LAND_TYPES)} (docs/data-contracts.md lists accepted spellings)",
             )
 
-    _check_area_columns(rep, parcels, layer, id_col, state["crs_ok"], good)
 
-    # references to other layers
-    vids = vstate["ids"] if vstate else None
+def _check_parcel_references(rep: _Report, parcels: Any, layer: str, id_col: str | None, vids: set | None,
+                             hh_ids: set | None) -> None:
+    """``PARCEL_UNKNOWN_VILLAGE`` and ``PARCEL_UNKNOWN_HOUSEHOLD``: references to other layers."""
     if "village_id" in parcels.columns:
         if vids is not None:
             col = parcels["village_id"]
@@ -244,95 +280,80 @@ def _check_parcels(
                 ),
             )
 
-    # topology
-    if not state["crs_ok"]:
-        rep.skipped(
-            layer, "overlaps, gaps and village boundaries", "the parcels have no projected CRS"
+
+def _check_parcel_overlaps(rep: _Report, sub: Any, layer: str, opts: dict) -> None:
+    """``PARCEL_OVERLAP``: parcels whose interiors overlap (an error from 1 m²)."""
+    with rep.guard(layer, "parcel overlap"):
+        for r in topology.overlaps(sub, min_area_m2=opts["overlap_min_m2"]).itertuples():
+            severity = "error" if r.overlap_m2 >= 1.0 else "warning"
+            rep.add(
+                severity,
+                "PARCEL_OVERLAP",
+                layer,
+                r.parcel_id_a,
+                f"parcels {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by {_fmt_m2(r.overlap_m2)} "
+                f"({_fmt_pct(r.share_a)} of {r.parcel_id_a!r}, {_fmt_pct(r.share_b)} of "
+                f"{r.parcel_id_b!r})",
+                "redraw the shared boundary so that each piece of land belongs to one parcel "
+                "(snap the vertices in QGIS)",
+            )
+
+
+def _check_parcel_villages(rep: _Report, sub: Any, villages: Any, layer: str) -> None:
+    """``PARCEL_OUTSIDE_VILLAGE`` and ``PARCEL_CROSSES_VILLAGE``: parcels outside their village."""
+    with rep.guard(layer, "village boundary"):
+        for r in topology.outside_village(sub, villages).itertuples():
+            out = r.kind == "outside"
+            severity = "error" if out or r.share_outside >= 0.01 else "warning"
+            code = "PARCEL_OUTSIDE_VILLAGE" if out else "PARCEL_CROSSES_VILLAGE"
+            found = (
+                f"the parcel lies outside village {r.village_id!r} ({_fmt(r.area_m2 / 1e4, 2)} ha)"
+                if out
+                else f"{_fmt_m2(r.area_outside_m2)} ({_fmt_pct(r.share_outside)}) of the parcel lie "
+                f"outside village {r.village_id!r}"
+            )
+            fix = (
+                "correct its village_id or move the parcel into the village territory"
+                if out
+                else "clip the parcel to the village boundary or agree a boundary change"
+            )
+            rep.add(severity, code, layer, r.parcel_id, found, fix)
+
+
+def _check_parcel_gaps(rep: _Report, sub: Any, villages: Any, layer: str, opts: dict) -> None:
+    """``GAP`` and ``SLIVER``: land of a village that no parcel covers."""
+    with rep.guard(layer, "gap and sliver"):
+        found = topology.gaps(
+            sub,
+            villages,
+            min_area_m2=opts["gap_min_m2"],
+            max_gap_m2=opts["gap_max_m2"],
+            sliver_max_width_m=opts["sliver_max_width_m"],
         )
-        return state
-    sub = parcels[usable]
-    state["usable"] = sub
-    if len(sub) > 1:
-        with rep.guard(layer, "parcel overlap"):
-            for r in topology.overlaps(sub, min_area_m2=opts["overlap_min_m2"]).itertuples():
-                severity = "error" if r.overlap_m2 >= 1.0 else "warning"
+        for r in found.itertuples():
+            c = r.geometry.representative_point()
+            where = f"at x={c.x:.0f} y={c.y:.0f}"
+            between = f" between parcels {r.parcel_ids}" if r.parcel_ids else ""
+            if r.kind == "gap":
                 rep.add(
-                    severity,
-                    "PARCEL_OVERLAP",
+                    "warning",
+                    "GAP",
                     layer,
-                    r.parcel_id_a,
-                    f"parcels {r.parcel_id_a!r} and {r.parcel_id_b!r} overlap by {_fmt_m2(r.overlap_m2)} "
-                    f"({_fmt_pct(r.share_a)} of {r.parcel_id_a!r}, {_fmt_pct(r.share_b)} of "
-                    f"{r.parcel_id_b!r})",
-                    "redraw the shared boundary so that each piece of land belongs to one parcel "
-                    "(snap the vertices in QGIS)",
+                    r.village_id,
+                    f"a hole of {_fmt_m2(r.gap_m2)} enclosed by parcels{between} {where} belongs to no parcel",
+                    "extend a neighbouring parcel over it, or record it as its own parcel "
+                    "(e.g. land_type 'other')",
                 )
-    if vstate is None or vstate.get("usable") is None or not vstate["crs_ok"]:
-        if vstate is not None:
-            rep.skipped(
-                layer, "village boundaries, gaps and slivers", "the villages layer is not usable"
-            )
-        return state
-    villages = vstate["usable"]
-    if not _same_crs(parcels.crs, villages.crs):
-        rep.skipped(
-            layer,
-            "village boundaries, gaps and slivers",
-            "parcels and villages are in different CRSs",
-        )
-        return state
-    if "village_id" in sub.columns and len(sub):
-        with rep.guard(layer, "village boundary"):
-            for r in topology.outside_village(sub, villages).itertuples():
-                out = r.kind == "outside"
-                severity = "error" if out or r.share_outside >= 0.01 else "warning"
-                code = "PARCEL_OUTSIDE_VILLAGE" if out else "PARCEL_CROSSES_VILLAGE"
-                found = (
-                    f"the parcel lies outside village {r.village_id!r} ({_fmt(r.area_m2 / 1e4, 2)} ha)"
-                    if out
-                    else f"{_fmt_m2(r.area_outside_m2)} ({_fmt_pct(r.share_outside)}) of the parcel lie "
-                    f"outside village {r.village_id!r}"
+            else:
+                rep.add(
+                    "warning",
+                    "SLIVER",
+                    layer,
+                    r.village_id,
+                    f"an unclaimed sliver of {_fmt_m2(r.gap_m2)}, about {_fmt(r.width_m, 2)} m wide,"
+                    f"{between} {where}",
+                    "snap the neighbouring boundaries together (QGIS snapping / 'Snap geometries to layer')",
                 )
-                fix = (
-                    "correct its village_id or move the parcel into the village territory"
-                    if out
-                    else "clip the parcel to the village boundary or agree a boundary change"
-                )
-                rep.add(severity, code, layer, r.parcel_id, found, fix)
-    if len(sub):
-        with rep.guard(layer, "gap and sliver"):
-            found = topology.gaps(
-                sub,
-                villages,
-                min_area_m2=opts["gap_min_m2"],
-                max_gap_m2=opts["gap_max_m2"],
-                sliver_max_width_m=opts["sliver_max_width_m"],
-            )
-            for r in found.itertuples():
-                c = r.geometry.representative_point()
-                where = f"at x={c.x:.0f} y={c.y:.0f}"
-                between = f" between parcels {r.parcel_ids}" if r.parcel_ids else ""
-                if r.kind == "gap":
-                    rep.add(
-                        "warning",
-                        "GAP",
-                        layer,
-                        r.village_id,
-                        f"a hole of {_fmt_m2(r.gap_m2)} enclosed by parcels{between} {where} belongs to no parcel",
-                        "extend a neighbouring parcel over it, or record it as its own parcel "
-                        "(e.g. land_type 'other')",
-                    )
-                else:
-                    rep.add(
-                        "warning",
-                        "SLIVER",
-                        layer,
-                        r.village_id,
-                        f"an unclaimed sliver of {_fmt_m2(r.gap_m2)}, about {_fmt(r.width_m, 2)} m wide,"
-                        f"{between} {where}",
-                        "snap the neighbouring boundaries together (QGIS snapping / 'Snap geometries to layer')",
-                    )
-    return state
 
 
 def _check_area_columns(
@@ -377,8 +398,8 @@ def _given(**layers: Any) -> dict[str, Any]:
 
 def check_inputs(
     *,
-    villages: Any = None,
-    parcels: Any = None,
+    villages: GeoDataFrame | None = None,
+    parcels: GeoDataFrame | None = None,
     households: pd.DataFrame | None = None,
     histories: pd.DataFrame | None = None,
     climate: pd.DataFrame | None = None,
@@ -438,22 +459,9 @@ def check_inputs(
     reproject the villages (or parcels) to the raster's CRS for the test only.
     Thresholds are described in the module documentation.
     """
-    from landuse import io
-
     _validate.check_option(slope_units, ("degrees", "percent"), name="slope_units")
-    opts = {}
-    for name, value in (
-        ("overlap_min_m2", overlap_min_m2),
-        ("gap_min_m2", gap_min_m2),
-        ("gap_max_m2", gap_max_m2),
-        ("sliver_max_width_m", sliver_max_width_m),
-    ):
-        value = float(value)
-        if np.isnan(value) or value < 0 or (np.isinf(value) and name != "gap_max_m2"):
-            raise SchemaError(
-                f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more"
-            )
-        opts[name] = value
+    opts = _threshold_options(overlap_min_m2=overlap_min_m2, gap_min_m2=gap_min_m2, gap_max_m2=gap_max_m2,
+                              sliver_max_width_m=sliver_max_width_m)
     given = _given(villages=villages, parcels=parcels, households=households, histories=histories,
                    climate=climate, dem=dem, slope=slope)
     if not given:
@@ -462,6 +470,51 @@ def check_inputs(
         )
     rep = _Report()
 
+    _normalise_layers(rep, given)
+
+    vstate = _check_villages(rep, given["villages"], opts) if "villages" in given else None
+    hh_ids = _check_households(rep, given["households"], vstate) if "households" in given else None
+    pstate = (
+        _check_parcels(rep, given["parcels"], vstate, hh_ids, opts) if "parcels" in given else None
+    )
+    if "households" in given and entitlements is not None:
+        _check_rule_columns(rep, given["households"], entitlements)
+    if "histories" in given:
+        pids = None
+        if pstate is not None and "parcel_id" in pstate["gdf"].columns:
+            pids = set(pstate["gdf"]["parcel_id"].dropna().astype(str))
+        _check_histories(rep, given["histories"], pids)
+    if "climate" in given:
+        _check_climate(rep, given["climate"])
+
+    rasters: dict[str, Any] = {}
+    for key in ("dem", "slope"):
+        if key in given:
+            r = _as_raster(rep, given[key], key)
+            if r is not None:
+                rasters[key] = r
+
+    _check_crs_mismatch(rep, vstate, pstate, rasters)
+
+    _check_rasters(rep, rasters, vstate, pstate, slope_units)
+    return rep.frame()
+
+
+def _threshold_options(**thresholds: float) -> dict[str, float]:
+    """The area [m²] and width [m] thresholds of :func:`check_inputs` as floats, checked >= 0."""
+    opts = {}
+    for name, value in thresholds.items():
+        value = float(value)
+        if np.isnan(value) or value < 0 or (np.isinf(value) and name != "gap_max_m2"):
+            raise SchemaError(
+                f"{name}={value!r} must be a finite number >= 0", hint=f"pass {name}=0 or more"
+            )
+        opts[name] = value
+    return opts
+
+
+def _normalise_layers(rep: _Report, given: dict[str, Any]) -> None:
+    """Check the Python type of each layer, map column aliases (in *given*), report empty layers."""
     for key in ("villages", "parcels"):
         if key in given:
             _require_frame(given[key], key, geo=True)
@@ -481,29 +534,9 @@ def check_inputs(
                 "check the file (for a GeoPackage with several layers, the right layer)",
             )
 
-    vstate = _check_villages(rep, given["villages"], opts) if "villages" in given else None
-    hh_ids = _check_households(rep, given["households"], vstate) if "households" in given else None
-    pstate = (
-        _check_parcels(rep, given["parcels"], vstate, hh_ids, opts) if "parcels" in given else None
-    )
-    if "households" in given and entitlements is not None:
-        _check_rule_columns(rep, given["households"], entitlements)
-    if "histories" in given:
-        pids = None
-        if pstate is not None and "parcel_id" in pstate["gdf"].columns:
-            pids = set(pstate["gdf"]["parcel_id"].dropna().astype(str))
-        _check_histories(rep, given["histories"], pids)
-    if "climate" in given:
-        _check_climate(rep, given["climate"])
 
-    rasters = {}
-    for key in ("dem", "slope"):
-        if key in given:
-            r = _as_raster(rep, given[key], key)
-            if r is not None:
-                rasters[key] = r
-
-    # CRS mismatches between layers (each layer against the first one with a CRS)
+def _check_crs_mismatch(rep: _Report, vstate: dict | None, pstate: dict | None, rasters: dict[str, Any]) -> None:
+    """``CRS_MISMATCH``: each layer against the first one with a CRS."""
     crs_of = {}
     for key, state in (("villages", vstate), ("parcels", pstate)):
         if state is not None and state["gdf"].crs is not None:
@@ -525,6 +558,10 @@ def check_inputs(
                     f"reproject {key} to {_crs_name(ref)} (gdf.to_crs / gdalwarp -t_srs)",
                 )
 
+
+def _check_rasters(rep: _Report, rasters: dict[str, Any], vstate: dict | None, pstate: dict | None,
+                   slope_units: str) -> None:
+    """Raster coverage, DEM values, slope values and slope against the DEM."""
     usable_rasters = {}
     for key, r in rasters.items():
         checked = None
@@ -542,13 +579,10 @@ def check_inputs(
         if dem_r.crs is not None and slope_r.crs is not None and _same_crs(dem_r.crs, slope_r.crs):
             with rep.guard("slope", "slope against DEM"):
                 _check_slope_against_dem(rep, slope_r, dem_r, slope_units)
-    return rep.frame()
 
 
 #: Readers used by :func:`check_files`, by layer.
 def _readers() -> dict[str, Callable[..., Any]]:
-    from landuse import io
-
     return {
         "villages": io.read_villages,
         "parcels": io.read_parcels,
@@ -653,8 +687,6 @@ def check_files(
     >>> report.loc[0, ["severity", "code", "layer"]].tolist()
     ['error', 'FILE_NOT_FOUND', 'households']
     """
-    from landuse import io
-
     paths = _given(villages=villages, parcels=parcels, households=households, histories=histories,
                    climate=climate, dem=dem, slope=slope)
     if not paths:

@@ -40,7 +40,7 @@ Two 1-ha parcels side by side and a third that overlaps the second by 10 m x 100
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,9 @@ from shapely.geometry import Polygon
 from landuse import _validate
 from landuse._validate.parcels import check_parcels
 from landuse.errors import GeometryError, SchemaError
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 __all__ = ["SIDES", "adjacency", "gaps", "neighbours", "outside_village", "overlaps"]
 
@@ -177,7 +180,7 @@ def _ids(parcels: Any, id_column: str) -> np.ndarray:
 
 
 # -- overlaps --------------------------------------------------------------------------
-def overlaps(parcels: Any, *, min_area_m2: float = 0.01, id_column: str = "parcel_id") -> Any:
+def overlaps(parcels: GeoDataFrame, *, min_area_m2: float = 0.01, id_column: str = "parcel_id") -> GeoDataFrame:
     """Find pairs of parcels whose interiors overlap, with the overlapping area.
 
     Parameters
@@ -253,9 +256,73 @@ def overlaps(parcels: Any, *, min_area_m2: float = 0.01, id_column: str = "parce
 
 
 # -- gaps and slivers ------------------------------------------------------------------
+def _require_villages(villages: pd.DataFrame, parcels: pd.DataFrame, *, village_id_column: str) -> None:
+    """Villages for :func:`gaps`: a projected GeoDataFrame in the parcels' CRS, unique ids, valid polygons."""
+    _validate.require_geodataframe(villages, layer="villages")
+    vname = _validate.layer_name(villages, "villages")
+    _validate.require_projected(villages, layer=vname)
+    _validate.require_same_crs({"parcels": parcels, "villages": villages})
+    _validate.require_columns(villages, [village_id_column], layer=vname)
+    _validate.require_unique(villages, village_id_column, layer=vname)
+    _validate.require_geom_types(villages, _POLYGONAL, layer=vname, id_column=village_id_column)
+    _validate.require_valid_geometries(villages, layer=vname, id_column=village_id_column)
+
+
+def _village_gaps(k: int, vid: Any, vgeom: Any, cand: np.ndarray, geoms: np.ndarray, ids: np.ndarray, *,
+                  min_area_m2: float, max_gap_m2: float, width: float, share: float) -> list[dict[str, Any]]:
+    """Rows of :func:`gaps` for village number *k*, from the parcels *cand* that intersect it."""
+    rows: list[dict[str, Any]] = []
+    cover = shapely.union_all(geoms[cand])
+    uncovered = shapely.difference(vgeom, cover)
+    comps = shapely.get_parts(_polygonal(np.array([uncovered], dtype=object))[0])
+    comps = comps[shapely.area(comps) >= min_area_m2]
+    if len(comps) == 0:
+        return []
+    cover_near = shapely.buffer(cover, _EPS_M, quad_segs=2)
+    vboundary = shapely.boundary(vgeom)
+    enclosed = shapely.distance(comps, vboundary) > _EPS_M
+    opened = shapely.buffer(
+        shapely.buffer(comps, -width / 2, join_style="mitre"), width / 2, join_style="mitre"
+    )
+    opened = shapely.intersection(opened, comps)
+    for comp, is_enclosed, op in zip(comps, enclosed, opened, strict=True):
+        if (
+            is_enclosed
+            and not shapely.is_empty(op)
+            and shapely.area(op) >= min_area_m2
+            and shapely.area(comp) <= max_gap_m2
+        ):
+            found = [("gap", comp)]
+        else:
+            thin = shapely.get_parts(
+                _polygonal(np.array([shapely.difference(comp, op)], dtype=object))[0]
+            )
+            thin = thin[shapely.area(thin) >= min_area_m2]
+            along = shapely.length(shapely.intersection(shapely.boundary(thin), cover_near))
+            thin = thin[along >= share * shapely.length(thin)]
+            found = [("sliver", t) for t in thin]
+        for kind, geom in found:
+            near = cand[shapely.dwithin(geoms[cand], geom, 10 * _EPS_M)]
+            area = float(shapely.area(geom))
+            rows.append(
+                {
+                    "village_id": vid,
+                    "kind": kind,
+                    "gap_m2": area,
+                    "width_m": 2 * area / float(shapely.length(geom)),
+                    "parcel_ids": ", ".join(str(i) for i in ids[near]),
+                    "geometry": geom,
+                    "_v": k,
+                    "_x": shapely.get_x(shapely.centroid(geom)),
+                    "_y": shapely.get_y(shapely.centroid(geom)),
+                }
+            )
+    return rows
+
+
 def gaps(
-    parcels: Any,
-    villages: Any,
+    parcels: GeoDataFrame,
+    villages: GeoDataFrame,
     *,
     min_area_m2: float = 1.0,
     max_gap_m2: float = 2500.0,
@@ -263,7 +330,7 @@ def gaps(
     min_border_share: float = 1 / 3,
     id_column: str = "parcel_id",
     village_id_column: str = "village_id",
-) -> Any:
+) -> GeoDataFrame:
     """Find gaps and slivers between parcels inside each village.
 
     Villages normally contain land that is not parcelled (forest, commons, streams),
@@ -337,14 +404,7 @@ def gaps(
     import geopandas as gpd
 
     check_parcels(parcels, id_column=id_column)
-    _validate.require_geodataframe(villages, layer="villages")
-    vname = _validate.layer_name(villages, "villages")
-    _validate.require_projected(villages, layer=vname)
-    _validate.require_same_crs({"parcels": parcels, "villages": villages})
-    _validate.require_columns(villages, [village_id_column], layer=vname)
-    _validate.require_unique(villages, village_id_column, layer=vname)
-    _validate.require_geom_types(villages, _POLYGONAL, layer=vname, id_column=village_id_column)
-    _validate.require_valid_geometries(villages, layer=vname, id_column=village_id_column)
+    _require_villages(villages, parcels, village_id_column=village_id_column)
     min_area_m2 = _check_min(min_area_m2, name="min_area_m2")
     max_gap_m2 = float(max_gap_m2)
     if np.isnan(max_gap_m2) or max_gap_m2 < 0:
@@ -364,51 +424,8 @@ def gaps(
         cand = np.sort(tp[qv == k])
         if len(cand) == 0:
             continue
-        cover = shapely.union_all(geoms[cand])
-        uncovered = shapely.difference(vgeom, cover)
-        comps = shapely.get_parts(_polygonal(np.array([uncovered], dtype=object))[0])
-        comps = comps[shapely.area(comps) >= min_area_m2]
-        if len(comps) == 0:
-            continue
-        cover_near = shapely.buffer(cover, _EPS_M, quad_segs=2)
-        vboundary = shapely.boundary(vgeom)
-        enclosed = shapely.distance(comps, vboundary) > _EPS_M
-        opened = shapely.buffer(
-            shapely.buffer(comps, -width / 2, join_style="mitre"), width / 2, join_style="mitre"
-        )
-        opened = shapely.intersection(opened, comps)
-        for comp, is_enclosed, op in zip(comps, enclosed, opened, strict=True):
-            if (
-                is_enclosed
-                and not shapely.is_empty(op)
-                and shapely.area(op) >= min_area_m2
-                and shapely.area(comp) <= max_gap_m2
-            ):
-                found = [("gap", comp)]
-            else:
-                thin = shapely.get_parts(
-                    _polygonal(np.array([shapely.difference(comp, op)], dtype=object))[0]
-                )
-                thin = thin[shapely.area(thin) >= min_area_m2]
-                along = shapely.length(shapely.intersection(shapely.boundary(thin), cover_near))
-                thin = thin[along >= share * shapely.length(thin)]
-                found = [("sliver", t) for t in thin]
-            for kind, geom in found:
-                near = cand[shapely.dwithin(geoms[cand], geom, 10 * _EPS_M)]
-                area = float(shapely.area(geom))
-                rows.append(
-                    {
-                        "village_id": vid,
-                        "kind": kind,
-                        "gap_m2": area,
-                        "width_m": 2 * area / float(shapely.length(geom)),
-                        "parcel_ids": ", ".join(str(i) for i in ids[near]),
-                        "geometry": geom,
-                        "_v": k,
-                        "_x": shapely.get_x(shapely.centroid(geom)),
-                        "_y": shapely.get_y(shapely.centroid(geom)),
-                    }
-                )
+        rows += _village_gaps(k, vid, vgeom, cand, geoms, ids, min_area_m2=min_area_m2, max_gap_m2=max_gap_m2,
+                              width=width, share=share)
     columns = ["village_id", "kind", "gap_m2", "width_m", "parcel_ids", "geometry"]
     if not rows:
         return gpd.GeoDataFrame(
@@ -426,13 +443,13 @@ def gaps(
 
 # -- village boundaries ----------------------------------------------------------------
 def outside_village(
-    parcels: Any,
-    villages: Any,
+    parcels: GeoDataFrame,
+    villages: GeoDataFrame,
     *,
     min_area_m2: float = 0.01,
     id_column: str = "parcel_id",
     village_id_column: str = "village_id",
-) -> Any:
+) -> GeoDataFrame:
     """Find parcels lying outside, or crossing, the boundary of their own village.
 
     Each parcel is compared with the village named in its ``village_id``. Parcels
@@ -523,7 +540,7 @@ def outside_village(
 
 # -- adjacency and neighbours ----------------------------------------------------------
 def adjacency(
-    parcels: Any,
+    parcels: GeoDataFrame,
     *,
     min_shared_m: float = 1.0,
     tolerance_m: float = 0.0,
@@ -602,10 +619,114 @@ def adjacency(
     return out
 
 
+def _parcel_labels(parcels: pd.DataFrame, ids: np.ndarray, label_column: str | None) -> np.ndarray:
+    """Text naming each parcel as a neighbour: its *label_column* when filled, else its id."""
+    if label_column is not None:
+        _validate.require_columns(
+            parcels, [label_column], layer=_validate.layer_name(parcels, "parcels")
+        )
+    labels = ids.copy()
+    if label_column is not None:
+        raw = parcels[label_column].to_numpy(dtype=object)
+        has = (
+            pd.notna(raw) & (pd.Series(raw, dtype=object).astype(str).str.strip() != "").to_numpy()
+        )
+        labels = np.where(has, raw, ids)
+    labels = np.array([str(v) for v in labels], dtype=object)
+    return labels
+
+
+def _other_borders(parcels: pd.DataFrame, others: pd.DataFrame, geoms: np.ndarray, *, others_label_column: str,
+                   tolerance_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parcels touching features of *others* (streams, roads, forest): parcel positions, shared
+    lines and the features' labels."""
+    _validate.require_geodataframe(others, layer="others")
+    oname = _validate.layer_name(others, "others")
+    _validate.require_same_crs({"parcels": parcels, "others": others})
+    _validate.require_columns(others, [others_label_column], layer=oname)
+    ogeoms = np.asarray(others.geometry.array, dtype=object)
+    otypes = shapely.get_type_id(ogeoms)
+    bad = ~np.isin(otypes, (1, 2, 3, 5, 6)) & ~shapely.is_empty(ogeoms)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise GeometryError(
+            f"{others.geometry.geom_type.iloc[pos]} cannot border a parcel "
+            f"({int(bad.sum())} such features); expected lines or polygons",
+            source=oname,
+            feature_id=f"row {pos + 1}",
+            hint="drop point features from others, or buffer them into polygons",
+        )
+    olabels = np.array(
+        [
+            str(v) if pd.notna(v) else f"feature {i + 1}"
+            for i, v in enumerate(others[others_label_column].to_numpy(dtype=object))
+        ],
+        dtype=object,
+    )
+    q, t = _pairs(others, geoms, tolerance_m=tolerance_m)
+    return q, _shared(geoms, ogeoms, q, t, tolerance_m=tolerance_m), olabels[t]
+
+
+def _segment_sides(line_all: np.ndarray, src_all: np.ndarray, geoms: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The straight segments of shared lines: their pair, length [m] and side (0-3, see :data:`SIDES`)."""
+    parts, part_pair = shapely.get_parts(line_all, return_index=True)
+    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
+    same = coord_part[1:] == coord_part[:-1]
+    a, b = coords[:-1][same], coords[1:][same]
+    seg_pair = part_pair[coord_part[:-1][same]]
+    seg_len = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+    seg_src = src_all[seg_pair]
+    centre = shapely.centroid(geoms)
+    bounds = shapely.bounds(geoms)
+    half_w = np.maximum((bounds[:, 2] - bounds[:, 0]) / 2, 1e-9)
+    half_h = np.maximum((bounds[:, 3] - bounds[:, 1]) / 2, 1e-9)
+    cx, cy = shapely.get_x(centre), shapely.get_y(centre)
+    dx = ((a[:, 0] + b[:, 0]) / 2 - cx[seg_src]) / half_w[seg_src]
+    dy = ((a[:, 1] + b[:, 1]) / 2 - cy[seg_src]) / half_h[seg_src]
+    side = (np.floor((np.degrees(np.arctan2(dx, dy)) % 360.0 + 45.0) / 90.0).astype(int)) % 4
+    return seg_pair, seg_len, side
+
+
+def _listed_sides(line_all: np.ndarray, seg_pair: np.ndarray, seg_len: np.ndarray, side: np.ndarray, *,
+                  min_shared_m: float, tolerance_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (pair, side) cells a neighbour is listed on, with the length [m] shared there."""
+    n_pairs = len(line_all)
+    total = np.bincount(seg_pair * 4 + side, weights=seg_len, minlength=4 * n_pairs).reshape(-1, 4)
+    pair_len = _shared_length(line_all, tolerance_m=tolerance_m) if n_pairs else np.zeros(0)
+    enough = (pair_len >= min_shared_m) & (pair_len > 0)
+    listed = (total >= min_shared_m) & (total > 2 * tolerance_m) & enough[:, None]
+    # a neighbour sharing enough in all but on no single side goes to its longest side
+    orphan = ~listed.any(axis=1) & enough
+    listed[np.flatnonzero(orphan), np.argmax(total[orphan], axis=1)] = True
+    pair, side = np.nonzero(listed)
+    total = total[pair, side]
+    return pair, side, total
+
+
+def _side_values(n: int, src: np.ndarray, side: np.ndarray, names: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Per parcel and side: the neighbours' labels by decreasing shared length, each once."""
+    values = np.full((n, 4), None, dtype=object)
+    # per (parcel, side): labels by decreasing shared length, each label once
+    totals: dict[tuple[int, int], dict[str, float]] = {}
+    for s_, d_, n_, l_ in zip(
+        src.tolist(),
+        side.tolist(),
+        names.tolist(),
+        total.tolist(),
+        strict=True,
+    ):
+        cell = totals.setdefault((s_, d_), {})
+        cell[n_] = cell.get(n_, 0.0) + l_
+    for (s_, d_), cell in totals.items():
+        values[s_, d_] = ", ".join(sorted(cell, key=lambda n: (-cell[n], n)))
+    return values
+
+
 def neighbours(
-    parcels: Any,
+    parcels: GeoDataFrame,
     *,
-    others: Any = None,
+    others: GeoDataFrame | None = None,
     min_shared_m: float = 1.0,
     tolerance_m: float = 0.5,
     id_column: str = "parcel_id",
@@ -694,104 +815,28 @@ def neighbours(
     check_parcels(parcels, id_column=id_column)
     min_shared_m = _check_min(min_shared_m, name="min_shared_m")
     tolerance_m = _check_min(tolerance_m, name="tolerance_m")
-    if label_column is not None:
-        _validate.require_columns(
-            parcels, [label_column], layer=_validate.layer_name(parcels, "parcels")
-        )
+    labels = _parcel_labels(parcels, _ids(parcels, id_column), label_column)
     geoms = np.asarray(parcels.geometry.array, dtype=object)
-    ids = _ids(parcels, id_column)
-    labels = ids.copy()
-    if label_column is not None:
-        raw = parcels[label_column].to_numpy(dtype=object)
-        has = (
-            pd.notna(raw) & (pd.Series(raw, dtype=object).astype(str).str.strip() != "").to_numpy()
-        )
-        labels = np.where(has, raw, ids)
-    labels = np.array([str(v) for v in labels], dtype=object)
-
     # parcel-parcel pairs, in both directions (the shared line lies on the first parcel)
     left, right = _pairs(parcels, geoms, tolerance_m=tolerance_m)
     keep = left != right
-    src = [left[keep]]
+    src, names = [left[keep]], [labels[right[keep]]]
     lines = [_shared(geoms, geoms, left[keep], right[keep], tolerance_m=tolerance_m)]
-    names = [labels[right[keep]]]
 
     if others is not None:
-        _validate.require_geodataframe(others, layer="others")
-        oname = _validate.layer_name(others, "others")
-        _validate.require_same_crs({"parcels": parcels, "others": others})
-        _validate.require_columns(others, [others_label_column], layer=oname)
-        ogeoms = np.asarray(others.geometry.array, dtype=object)
-        otypes = shapely.get_type_id(ogeoms)
-        bad = ~np.isin(otypes, (1, 2, 3, 5, 6)) & ~shapely.is_empty(ogeoms)
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise GeometryError(
-                f"{others.geometry.geom_type.iloc[pos]} cannot border a parcel "
-                f"({int(bad.sum())} such features); expected lines or polygons",
-                source=oname,
-                feature_id=f"row {pos + 1}",
-                hint="drop point features from others, or buffer them into polygons",
-            )
-        olabels = np.array(
-            [
-                str(v) if pd.notna(v) else f"feature {i + 1}"
-                for i, v in enumerate(others[others_label_column].to_numpy(dtype=object))
-            ],
-            dtype=object,
-        )
-        q, t = _pairs(others, geoms, tolerance_m=tolerance_m)
-        src.append(q)
-        lines.append(_shared(geoms, ogeoms, q, t, tolerance_m=tolerance_m))
-        names.append(olabels[t])
-
+        q, shared, onames = _other_borders(parcels, others, geoms, others_label_column=others_label_column,
+                                           tolerance_m=tolerance_m)
+        src, lines, names = [*src, q], [*lines, shared], [*names, onames]
     src_all = np.concatenate(src)
     line_all = np.concatenate(lines) if len(src_all) else np.array([], dtype=object)
     name_all = np.concatenate(names) if len(src_all) else np.array([], dtype=object)
-
     # split every shared line into its straight segments; each segment goes to the side
     # of its midpoint seen from the parcel's centroid (bearing scaled by the bounding box)
-    parts, part_pair = shapely.get_parts(line_all, return_index=True)
-    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
-    same = coord_part[1:] == coord_part[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    seg_pair = part_pair[coord_part[:-1][same]]
-    seg_len = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
-    seg_src = src_all[seg_pair]
-    centre = shapely.centroid(geoms)
-    bounds = shapely.bounds(geoms)
-    half_w = np.maximum((bounds[:, 2] - bounds[:, 0]) / 2, 1e-9)
-    half_h = np.maximum((bounds[:, 3] - bounds[:, 1]) / 2, 1e-9)
-    cx, cy = shapely.get_x(centre), shapely.get_y(centre)
-    dx = ((a[:, 0] + b[:, 0]) / 2 - cx[seg_src]) / half_w[seg_src]
-    dy = ((a[:, 1] + b[:, 1]) / 2 - cy[seg_src]) / half_h[seg_src]
-    side = (np.floor((np.degrees(np.arctan2(dx, dy)) % 360.0 + 45.0) / 90.0).astype(int)) % 4
+    seg_pair, seg_len, side = _segment_sides(line_all, src_all, geoms)
     # total shared length per (pair, side); a side counts from min_shared_m, and beyond
     # the 2 * tolerance_m stubs that an unsnapped outline adds around the parcel's corners
-    n_pairs = len(src_all)
-    total = np.bincount(seg_pair * 4 + side, weights=seg_len, minlength=4 * n_pairs).reshape(-1, 4)
-    pair_len = _shared_length(line_all, tolerance_m=tolerance_m) if n_pairs else np.zeros(0)
-    enough = (pair_len >= min_shared_m) & (pair_len > 0)
-    listed = (total >= min_shared_m) & (total > 2 * tolerance_m) & enough[:, None]
-    # a neighbour sharing enough in all but on no single side goes to its longest side
-    orphan = ~listed.any(axis=1) & enough
-    listed[np.flatnonzero(orphan), np.argmax(total[orphan], axis=1)] = True
-    pair, side = np.nonzero(listed)
-    total = total[pair, side]
+    pair, side, total = _listed_sides(line_all, seg_pair, seg_len, side, min_shared_m=min_shared_m,
+                                      tolerance_m=tolerance_m)
 
-    side_names = list(SIDES)
-    values = np.full((len(parcels), 4), None, dtype=object)
-    # per (parcel, side): labels by decreasing shared length, each label once
-    totals: dict[tuple[int, int], dict[str, float]] = {}
-    for s_, d_, n_, l_ in zip(
-        src_all[pair].tolist(),
-        side.tolist(),
-        name_all[pair].tolist(),
-        total.tolist(),
-        strict=True,
-    ):
-        cell = totals.setdefault((s_, d_), {})
-        cell[n_] = cell.get(n_, 0.0) + l_
-    for (s_, d_), cell in totals.items():
-        values[s_, d_] = ", ".join(sorted(cell, key=lambda n: (-cell[n], n)))
-    return pd.DataFrame(values, index=parcels.index, columns=side_names, dtype=object)
+    values = _side_values(len(parcels), src_all[pair], side, name_all[pair], total)
+    return pd.DataFrame(values, index=parcels.index, columns=list(SIDES), dtype=object)

@@ -160,9 +160,7 @@ def verify(ctx, pdfs, register_path, public_keys, allow_unsigned, no_qr, workers
     geometry, issue_date, signature, qr...). Exit code 0 when all are VALID (or
     UNSIGNED with --allow-unsigned), 1 otherwise, 2 for a usage error.
     """
-    from landuse.certificates import keys
-    from landuse.certificates._verify import is_district_register
-    from landuse.certificates import verify_certificates
+    from landuse.certificates import is_district_register, keys, verify_certificates
 
     register = None
     if register_path is not None:

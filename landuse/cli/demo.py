@@ -105,11 +105,11 @@ def command(ctx: click.Context, out: str, workers: int | None, summary_only: boo
     data = (json.dumps(s, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     target = out_dir / "demo_data.json"
     if summary_only:
-        from landuse.plan import _folder as _outputs
+        from landuse.plan import output_folder, sha256_file
 
         plan_path = datasets.get_path("plan")
-        meta = {"name": "demo data summary", "path": str(plan_path), "sha256": _outputs.sha256_file(plan_path)}
-        with _outputs.output_folder(out_dir, inputs={}, overwrite=overwrite, plan=meta) as stage:
+        meta = {"name": "demo data summary", "path": str(plan_path), "sha256": sha256_file(plan_path)}
+        with output_folder(out_dir, inputs={}, overwrite=overwrite, plan=meta) as stage:
             (stage / target.name).write_bytes(data)
         click.echo(f"\nWrote {target}")
         return

@@ -63,8 +63,7 @@ def show(key_file: str) -> None:
 def verifier_page(out: str, public_keys: tuple[str, ...], register_path: str | None, label: str,
                   overwrite: bool) -> None:
     """Write OUT.html: an offline page that checks certificate QR codes on a phone."""
-    from landuse.certificates import keys
-    from landuse.certificates._verifier_page import write_verifier_page
+    from landuse.certificates import keys, write_verifier_page
 
     entries = []
     for k in public_keys:

@@ -45,7 +45,7 @@ class _Group(click.Group):
 
 def _one_line(exc: Exception) -> str:
     """An unexpected error as one line naming the file and the fix (see DESIGN.md, Errors)."""
-    from landuse.plan._folder import environment_error, os_error_text
+    from landuse.plan import environment_error, os_error_text
 
     env = exc if isinstance(exc, OSError) else environment_error(exc)
     if env is not None:

@@ -19,9 +19,9 @@ def _open(path: str):
 
 
 def _actor(actor: str | None) -> str:
-    from landuse.certificates._seal import _default_actor
+    from landuse.certificates import default_actor
 
-    return actor or _default_actor()
+    return actor or default_actor()
 
 
 @click.group("register")
@@ -89,7 +89,7 @@ def transfer(register_path: str, certificate_no: str, household_id: str, holder_
              actor: str | None) -> None:
     """Record a transfer or inheritance: supersede CERTIFICATE_NO by one for a new holder."""
     from landuse.certificates import keys
-    from landuse.certificates.issue import _add_years
+    from landuse.certificates import add_years
     from landuse.cli.certificates import passphrase_for
     from landuse.certificates.register import district_today
 
@@ -102,7 +102,7 @@ def transfer(register_path: str, certificate_no: str, household_id: str, holder_
     if key_file:
         kid = keys.key_id(keys.load_private_key(key_file, passphrase=passphrase_for(key_file)).public_key())
     rec = reg.transfer(certificate_no, household_id=household_id, holders=[[holder_lo, holder_en]], reason=reason,
-                       actor=_actor(actor), issue_date=date, valid_until=_add_years(date, validity_years),
+                       actor=_actor(actor), issue_date=date, valid_until=add_years(date, validity_years),
                        seal=lambda r: kid)
     click.echo(f"{certificate_no}: TRANSFERRED to {household_id}; new certificate {rec['no']} "
                "(print it with `landuse certificates --register` after updating the allocation)")

@@ -30,6 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse import io
+from landuse.errors import SchemaError
+
 __all__ = ["Demo", "available", "get_path", "load_demo", "summary"]
 
 _DATA = Path(__file__).parent / "data"
@@ -63,8 +66,6 @@ def get_path(name: str) -> Path:
         For an unknown name (the message lists the valid ones).
     """
     if name not in available:
-        from landuse.errors import SchemaError
-
         raise SchemaError(
             f"unknown dataset {name!r}",
             hint=f"use one of {', '.join(sorted(available))}",
@@ -116,9 +117,6 @@ def load_demo() -> Demo:
     720
     """
     import tomllib
-
-    import landuse._validate  # noqa: F401  (io imports it from the package)
-    import landuse.io as io
 
     with open(get_path("schemes"), "rb") as fh:
         schemes = tomllib.load(fh)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from landuse._validate.ids import _FIX, unsafe_reason
+from landuse._validate.ids import ID_FIX as _FIX, unsafe_reason
 from landuse._validate.toml import (
     Key,
     Table,

@@ -1,5 +1,5 @@
 """The typed summary of one sized irrigation scheme (private; public as
-:class:`landuse.schemes.SchemeSummary`)."""
+:class:`landuse.irrigation.SchemeSummary`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ __all__ = ["SchemeSummary"]
 
 @dataclass(frozen=True, eq=False)
 class SchemeSummary(Record):
-    """Headline figures of a sized scheme (:attr:`landuse.schemes.SchemeResult.summary`).
+    """Headline figures of a sized scheme (:attr:`landuse.irrigation.SchemeResult.summary`).
 
     A frozen dataclass that is also the dict it replaces (:class:`landuse.io.Record`):
     read ``s.design_flow_l_s`` or ``s["design_flow_l_s"]``; the JSON, CSV and report
     writers see the same items in the same order as before. Units are in the names
     (``_ha``, ``_l_s``, ``_l_s_ha``, ``_mm_day``, ``_m``, ``_km2``); ``*_source`` fields
     say where a figure came from; None where a figure could not be computed (no DEM,
-    no catchment, no source flow). See :func:`landuse.schemes.size_scheme` for each
+    no catchment, no source flow). See :func:`landuse.irrigation.size_scheme` for each
     figure's meaning and ``docs/irrigation.md`` for the method.
     """
 

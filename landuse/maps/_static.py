@@ -19,13 +19,20 @@ import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 import landuse._validate as _validate  # not "from landuse import": see landuse.__getattr__
 from landuse.errors import GeometryError, SchemaError
+from landuse.io import atomic_output
+from landuse.maps._base import _QUALITATIVE, STYLES, hillshade_raster
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__: list[str] = []
 
@@ -56,7 +63,7 @@ def _register_lao_font() -> str | None:
         for entry in regular[:1]:
             if not any(e.fname == str(path) and e.weight == 700 for e in fm.ttflist):
                 fm.ttflist.append(dataclasses.replace(entry, weight=700))
-                fm._findfont_cached.cache_clear()
+                fm._findfont_cached.cache_clear()  # type: ignore[attr-defined]
         return str(path)
     return None  # pragma: no cover
 
@@ -231,8 +238,6 @@ def _check_layer(gdf: Any, name: str, required: Sequence[str] = ()) -> str:
 
 def _vocab_colours(values: pd.Series, column: str) -> tuple[list[str], list[tuple[str, str, str]]]:
     """Colour per feature and legend entries (colour, English, Lao) for a vocabulary column."""
-    from landuse.maps.web import STYLES, _QUALITATIVE
-
     vocab = STYLES[column] if column in STYLES else {}
     present = [str(v) for v in values.dropna().unique()]
     order = [v for v in vocab if v in present] + sorted(v for v in present if v not in vocab)
@@ -252,9 +257,104 @@ def _vocab_colours(values: pd.Series, column: str) -> tuple[list[str], list[tupl
 
 
 # -- plan map ---------------------------------------------------------------------------------
-def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: Any = None,
+def _thematic_layers(ax: Any, *, dem: Any, zones: Any, parcels: Any, streams: Any) -> list[Any]:
+    """Draw the hillshade, zones, parcels and streams of a plan map; return their legend handles."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = []
+    if dem is not None:
+        shade = hillshade_raster(dem)
+        l, b, r, t = shade.bounds
+        ax.imshow(shade.as_float(), extent=(l, r, b, t), cmap="Greys_r", vmin=0, vmax=255,
+                  alpha=0.35, interpolation="bilinear", zorder=0)
+    if zones is not None and len(zones):
+        zg = zones[~(zones.geometry.isna() | zones.geometry.is_empty)]
+        colours, entries = _vocab_colours(zg["zone"], "zone")
+        _add_polygons(ax, zg.geometry.to_numpy(), facecolors=colours, edgecolor="#ffffff",
+                      linewidth=0.3, alpha=0.75, zorder=2)
+        handles += [Patch(facecolor=c, edgecolor="#555555", linewidth=0.4, alpha=0.75,
+                          label=f"{en} · {lo}" if lo else en) for c, en, lo in entries]
+    if parcels is not None and len(parcels):
+        pg = parcels[~(parcels.geometry.isna() | parcels.geometry.is_empty)]
+        if zones is None:
+            colours, entries = _vocab_colours(pg["land_type"], "land_type")
+            _add_polygons(ax, pg.geometry.to_numpy(), facecolors=colours, edgecolor="#333333",
+                          linewidth=0.25, alpha=0.85, zorder=3)
+            handles += [Patch(facecolor=c, edgecolor="#333333", linewidth=0.4,
+                              label=f"{en} · {lo}" if lo else en) for c, en, lo in entries]
+        else:
+            _add_polygons(ax, pg.geometry.to_numpy(), facecolors="none", edgecolor="#333333",
+                          linewidth=0.25, zorder=3)
+            handles.append(Patch(facecolor="none", edgecolor="#333333", linewidth=0.5,
+                                 label="Parcel · ຕອນດິນ"))
+    if streams is not None and len(streams):
+        sg = streams[~(streams.geometry.isna() | streams.geometry.is_empty)]
+        _add_lines(ax, sg.geometry.to_numpy(), color="#2c7fb8", linewidth=0.9, zorder=4)
+        handles.append(Line2D([], [], color="#2c7fb8", linewidth=1.2, label="Stream · ຫ້ວຍ"))
+    return handles
+
+
+def _grid_labels(ax: Any) -> None:
+    """UTM grid lines and labels in metres (spaces as thousands separators)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    fmt = FuncFormatter(lambda v, _pos: f"{v:,.0f}".replace(",", " "))
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
+        axis.set_major_formatter(fmt)
+    ax.tick_params(labelsize=6, direction="in", top=True, right=True, labeltop=True,
+                   labelright=False, length=3)
+    for lab in ax.get_yticklabels():
+        lab.set_rotation(90)
+        lab.set_verticalalignment("center")
+    ax.grid(True, color="#9e9e9e", linewidth=0.3, linestyle=(0, (4, 3)), zorder=7)
+    ax.set_axisbelow(False)
+
+
+def _side_panel(fig: Any, villages: Any, ok: Any, *, title: str | None, notes: str | None, scale: float,
+                paper_mm: tuple[float, float], left: float, map_w: float, handles: list[Any]) -> None:
+    """Title block (names, CRS, scale, north) and legend on the right of a plan map."""
+    paper_w, paper_h = paper_mm
+    crs = villages.crs
+    side_x = (left + map_w + 8) / paper_w
+    side_w = 1 - side_x - 8 / paper_w
+    tb = fig.add_axes((side_x, 0.62, side_w, 0.30))
+    tb.set_xticks([])
+    tb.set_yticks([])
+    for spine in tb.spines.values():
+        spine.set_linewidth(0.8)
+    names = villages.loc[ok].sort_values("village_id")
+    lines_en = ", ".join(str(s) for s in names["name_en"] if pd.notna(s))
+    lines_lo = ", ".join(str(s) for s in names["name_lo"] if pd.notna(s))
+    crs_name = crs.name if crs is not None else "unknown CRS"
+    epsg = crs.to_epsg() if crs is not None else None
+    conv = _convergence_deg(villages.geometry[ok])
+    rows = [
+        (title or "Village land-use plan", 11, "bold"),
+        ("ແຜນການນຳໃຊ້ທີ່ດິນຂັ້ນບ້ານ", 9, "normal"),
+        (lines_en, 8, "normal"),
+        (lines_lo, 8, "normal"),
+        (f"{crs_name}" + (f" (EPSG:{epsg})" if epsg else ""), 6.5, "normal"),
+        (f"Scale 1:{_round_scale(scale):,} on {paper_w:g} x {paper_h:g} mm".replace(",", " "), 6.5,
+         "normal"),
+        (f"Grid north; true north {abs(conv):.1f}° {'west' if conv > 0 else 'east'} of grid north"
+         if conv is not None else "Grid north", 6.5, "normal"),
+    ]
+    if notes:
+        rows.append((str(notes), 6.5, "normal"))
+    _text_block(tb, rows, width_mm=side_w * paper_w, height_mm=0.30 * paper_h)
+    lg = fig.add_axes((side_x, 0.08, side_w, 0.50))
+    lg.set_axis_off()
+    if handles:
+        lg.legend(handles=handles, loc="upper left", fontsize=6.5, frameon=True,
+                  title="Legend · ຄຳອະທິບາຍ", title_fontsize=7.5, borderaxespad=0)
+
+
+def plan_map(villages: GeoDataFrame, *, zones: GeoDataFrame | None = None,
+             parcels: GeoDataFrame | None = None, streams: GeoDataFrame | None = None,
              title: str | None = None, dem: Any = None, notes: str | None = None,
-             paper_mm: tuple[float, float] = (297.0, 210.0)) -> Any:
+             paper_mm: tuple[float, float] = (297.0, 210.0)) -> Figure:
     """A print-quality village plan map (A4 landscape by default).
 
     Zones are filled by zone code, parcels outlined (or filled by land type when
@@ -315,8 +415,7 @@ def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: 
     [297, 210]
     """
     import shapely
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.lines import Line2D
 
     layers = {"villages": villages}
     _check_layer(villages, "villages", ("village_id", "name_en", "name_lo"))
@@ -336,7 +435,6 @@ def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: 
         raise GeometryError("the village layer has no geometry to map",
                             source=_validate.layer_name(villages, "villages"),
                             hint="check that the village boundaries were read correctly")
-    crs = villages.crs
     paper_w, paper_h = paper_mm
     with _style():
         fig = _new_figure(paper_w, paper_h)
@@ -348,45 +446,9 @@ def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: 
         ax.set_aspect("equal", adjustable="box")
         ax.set_facecolor("#ffffff")
         scale = (x1 - x0) / (map_w / 1000.0)
-        handles: list[Any] = []
-
-        if dem is not None:
-            from landuse.maps.web import _hillshade_raster
-
-            shade = _hillshade_raster(dem)
-            l, b, r, t = shade.bounds
-            ax.imshow(shade.as_float(), extent=(l, r, b, t), cmap="Greys_r", vmin=0, vmax=255,
-                      alpha=0.35, interpolation="bilinear", zorder=0)
-        if zones is not None and len(zones):
-            zg = zones[~(zones.geometry.isna() | zones.geometry.is_empty)]
-            colours, entries = _vocab_colours(zg["zone"], "zone")
-            _add_polygons(ax, zg.geometry.to_numpy(), facecolors=colours, edgecolor="#ffffff",
-                          linewidth=0.3, alpha=0.75, zorder=2)
-            handles += [Patch(facecolor=c, edgecolor="#555555", linewidth=0.4, alpha=0.75,
-                              label=f"{en} · {lo}" if lo else en) for c, en, lo in entries]
-        if parcels is not None and len(parcels):
-            pg = parcels[~(parcels.geometry.isna() | parcels.geometry.is_empty)]
-            if zones is None:
-                colours, entries = _vocab_colours(pg["land_type"], "land_type")
-                _add_polygons(ax, pg.geometry.to_numpy(), facecolors=colours, edgecolor="#333333",
-                              linewidth=0.25, alpha=0.85, zorder=3)
-                handles += [Patch(facecolor=c, edgecolor="#333333", linewidth=0.4,
-                                  label=f"{en} · {lo}" if lo else en) for c, en, lo in entries]
-            else:
-                _add_polygons(ax, pg.geometry.to_numpy(), facecolors="none", edgecolor="#333333",
-                              linewidth=0.25, zorder=3)
-                handles.append(Patch(facecolor="none", edgecolor="#333333", linewidth=0.5,
-                                     label="Parcel · ຕອນດິນ"))
-        if streams is not None and len(streams):
-            sg = streams[~(streams.geometry.isna() | streams.geometry.is_empty)]
-            _add_lines(ax, sg.geometry.to_numpy(), color="#2c7fb8", linewidth=0.9, zorder=4)
-            from matplotlib.lines import Line2D
-
-            handles.append(Line2D([], [], color="#2c7fb8", linewidth=1.2, label="Stream · ຫ້ວຍ"))
+        handles = _thematic_layers(ax, dem=dem, zones=zones, parcels=parcels, streams=streams)
         vgeoms = vg[ok].to_numpy()
         _add_polygons(ax, vgeoms, facecolors="none", edgecolor="#111111", linewidth=1.4, zorder=5)
-        from matplotlib.lines import Line2D
-
         handles.append(Line2D([], [], color="#111111", linewidth=1.6, label="Village boundary · ເຂດບ້ານ"))
         for geom, en, lo in zip(vgeoms, villages.loc[ok, "name_en"], villages.loc[ok, "name_lo"],
                                 strict=True):
@@ -395,19 +457,7 @@ def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: 
                     ha="center", va="center", fontsize=8, fontweight="bold", zorder=6,
                     color="#111111", bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
                                            "edgecolor": "none", "alpha": 0.7})
-
-        # UTM grid labels in metres.
-        fmt = FuncFormatter(lambda v, _pos: f"{v:,.0f}".replace(",", " "))
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
-            axis.set_major_formatter(fmt)
-        ax.tick_params(labelsize=6, direction="in", top=True, right=True, labeltop=True,
-                       labelright=False, length=3)
-        for lab in ax.get_yticklabels():
-            lab.set_rotation(90)
-            lab.set_verticalalignment("center")
-        ax.grid(True, color="#9e9e9e", linewidth=0.3, linestyle=(0, (4, 3)), zorder=7)
-        ax.set_axisbelow(False)
+        _grid_labels(ax)
 
         # Scale bar (about a fifth of the width) and north arrow.
         bar = nice_length((x1 - x0) / 5)
@@ -415,39 +465,8 @@ def plan_map(villages: Any, *, zones: Any = None, parcels: Any = None, streams: 
                    height=(y1 - y0) * 0.008)
         _north_arrow(ax, x=0.95, y=0.86, size=0.08)
 
-        # Title block and legend on the right.
-        side_x = (left + map_w + 8) / paper_w
-        side_w = 1 - side_x - 8 / paper_w
-        tb = fig.add_axes((side_x, 0.62, side_w, 0.30))
-        tb.set_xticks([])
-        tb.set_yticks([])
-        for spine in tb.spines.values():
-            spine.set_linewidth(0.8)
-        names = villages.loc[ok].sort_values("village_id")
-        lines_en = ", ".join(str(s) for s in names["name_en"] if pd.notna(s))
-        lines_lo = ", ".join(str(s) for s in names["name_lo"] if pd.notna(s))
-        crs_name = crs.name if crs is not None else "unknown CRS"
-        epsg = crs.to_epsg() if crs is not None else None
-        conv = _convergence_deg(vg[ok])
-        rows = [
-            (title or "Village land-use plan", 11, "bold"),
-            ("ແຜນການນຳໃຊ້ທີ່ດິນຂັ້ນບ້ານ", 9, "normal"),
-            (lines_en, 8, "normal"),
-            (lines_lo, 8, "normal"),
-            (f"{crs_name}" + (f" (EPSG:{epsg})" if epsg else ""), 6.5, "normal"),
-            (f"Scale 1:{_round_scale(scale):,} on {paper_w:g} x {paper_h:g} mm".replace(",", " "), 6.5,
-             "normal"),
-            (f"Grid north; true north {abs(conv):.1f}° {'west' if conv > 0 else 'east'} of grid north"
-             if conv is not None else "Grid north", 6.5, "normal"),
-        ]
-        if notes:
-            rows.append((str(notes), 6.5, "normal"))
-        _text_block(tb, rows, width_mm=side_w * paper_w, height_mm=0.30 * paper_h)
-        lg = fig.add_axes((side_x, 0.08, side_w, 0.50))
-        lg.set_axis_off()
-        if handles:
-            lg.legend(handles=handles, loc="upper left", fontsize=6.5, frameon=True,
-                      title="Legend · ຄຳອະທິບາຍ", title_fontsize=7.5, borderaxespad=0)
+        _side_panel(fig, villages, ok, title=title, notes=notes, scale=scale, paper_mm=paper_mm,
+                    left=left, map_w=map_w, handles=handles)
     return fig
 
 
@@ -540,9 +559,32 @@ def parcel_vertices(geometry: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["vertex", "part", "x_m", "y_m", "side_m"])
 
 
-def parcel_sketch(parcel_id: Any, parcels: Any, *, others: Mapping[str, Any] | None = None,
-                  ax: Any = None, size_mm: float = 80.0, id_column: str = "parcel_id",
-                  vertex_numbers: bool = True) -> Any:
+def _sketched_parcel(parcel_id: Any, parcels: Any, *, others: Mapping[str, Any] | None,
+                     id_column: str) -> tuple[np.ndarray, int, Any]:
+    """Check the layers of a parcel sketch; return the ids as text, the parcel's position and polygon."""
+    layer = _check_layer(parcels, "parcels", (id_column,))
+    context = {"parcels": parcels, **dict(others or {})}
+    for name, gdf in (others or {}).items():
+        _check_layer(gdf, name)
+    _validate.require_same_crs(context)
+    ids = parcels[id_column].astype(str).to_numpy()
+    hits = np.flatnonzero(ids == str(parcel_id))
+    if len(hits) == 0:
+        raise SchemaError(f"no parcel with {id_column} {parcel_id!r}", source=layer, column=id_column,
+                          hint="check the id (ids are compared as text)")
+    if len(hits) > 1:
+        raise SchemaError(f"{len(hits)} parcels share {id_column} {parcel_id!r}", source=layer,
+                          column=id_column, feature_id=parcel_id, hint="make the ids unique first")
+    geom = parcels.geometry.iloc[hits[0]]
+    if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise GeometryError("the parcel has no polygon geometry", source=layer,
+                            feature_id=parcel_id, hint="fix or redraw the parcel")
+    return ids, int(hits[0]), geom
+
+
+def parcel_sketch(parcel_id: Any, parcels: GeoDataFrame, *, others: Mapping[str, Any] | None = None,
+                  ax: Axes | None = None, size_mm: float = 80.0, id_column: str = "parcel_id",
+                  vertex_numbers: bool = True) -> Figure:
     """A small sketch of one parcel with its neighbours, for land-use certificates.
 
     The parcel is filled and outlined, its corners numbered clockwise from the
@@ -594,29 +636,13 @@ def parcel_sketch(parcel_id: Any, parcels: Any, *, others: Mapping[str, Any] | N
     """
     import shapely
 
-    layer = _check_layer(parcels, "parcels", (id_column,))
-    context = {"parcels": parcels, **dict(others or {})}
-    for name, gdf in (others or {}).items():
-        _check_layer(gdf, name)
-    _validate.require_same_crs(context)
-    ids = parcels[id_column].astype(str).to_numpy()
-    hits = np.flatnonzero(ids == str(parcel_id))
-    if len(hits) == 0:
-        raise SchemaError(f"no parcel with {id_column} {parcel_id!r}", source=layer, column=id_column,
-                          hint="check the id (ids are compared as text)")
-    if len(hits) > 1:
-        raise SchemaError(f"{len(hits)} parcels share {id_column} {parcel_id!r}", source=layer,
-                          column=id_column, feature_id=parcel_id, hint="make the ids unique first")
-    geom = parcels.geometry.iloc[hits[0]]
-    if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise GeometryError("the parcel has no polygon geometry", source=layer,
-                            feature_id=parcel_id, hint="fix or redraw the parcel")
+    ids, pos, geom = _sketched_parcel(parcel_id, parcels, others=others, id_column=id_column)
     x0, y0, x1, y1 = geom.bounds
     side = max(x1 - x0, y1 - y0, 1.0) * 1.9
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     view = shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
     near = parcels.sindex.query(geom.buffer(1.0), predicate="intersects")
-    near = np.array(sorted(set(near.tolist()) - {int(hits[0])}), dtype=np.int64)
+    near = np.array(sorted(set(near.tolist()) - {pos}), dtype=np.int64)
     with _style():
         if ax is None:
             fig = _new_figure(size_mm, size_mm)
@@ -682,7 +708,7 @@ _FORMATS = {
 }
 
 
-def save_figure(fig: Any, path: str | os.PathLike, *, overwrite: bool = False, dpi: float = 200
+def save_figure(fig: Figure, path: str | os.PathLike, *, overwrite: bool = False, dpi: float = 200
                 ) -> Path:
     """Save a figure atomically as PNG, PDF or SVG, with fixed metadata (same bytes each time).
 
@@ -713,13 +739,11 @@ def save_figure(fig: Any, path: str | os.PathLike, *, overwrite: bool = False, d
     >>> out.read_bytes()[:4]
     b'\\x89PNG'
     """
-    from landuse.io import atomic_output
-
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise SchemaError(f"cannot save a map as {path.suffix or 'a file without suffix'!r}",
                           source=str(path), hint="use .png, .pdf or .svg")
     with _style(), atomic_output(path, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format=fmt[0], dpi=dpi, metadata=dict(fmt[1]))
+        fig.savefig(tmp, format=fmt[0], dpi=dpi, metadata=dict(fmt[1]))  # type: ignore[call-overload]
     return path

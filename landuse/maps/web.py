@@ -40,12 +40,10 @@ import functools
 import html as _html
 import io as _io
 import os
-import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -58,7 +56,19 @@ from landuse.maps._encoding import (
     _encode_rings,  # noqa: F401 - re-exported for tests
     _polyline_encode,  # noqa: F401
 )
+from landuse.crs import is_projected, to_projected
 from landuse.errors import GeometryError, LanduseError, LanduseWarning, SchemaError
+from landuse.io import atomic_output
+from landuse.maps._base import _QUALITATIVE, STYLES, hillshade_raster
+from landuse.maps._static import (
+    parcel_sketch,
+    parcel_vertices,
+    plan_map,
+    save_figure,
+)
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 __all__ = [
     "STYLES",
@@ -106,45 +116,9 @@ _LAYER_LOOK: dict[str, tuple[str, float, float]] = {
 }
 _DEFAULT_LOOK = ("#3f3f9f", 0.5, 1.2)
 
-# 20 distinguishable colours for categories without a fixed palette (then golden-angle hues).
-_QUALITATIVE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
-)
 # Viridis at 7 stops (perceptually uniform, colour-blind safe) for numeric columns.
 _RAMP = ("#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
 _MISSING_COLOUR = "#d9d9d9"
-
-
-# -- styles ----------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _styles() -> dict[str, Any]:
-    path = resources.files("landuse.maps").joinpath("data/colours.toml")
-    with path.open("rb") as f:
-        return tomllib.load(f)
-
-
-class _Styles(Mapping):
-    """Read-only view of ``landuse/maps/data/colours.toml``."""
-
-    def __getitem__(self, key: str) -> Any:
-        return _styles()[key]
-
-    def __iter__(self):
-        return iter(_styles())
-
-    def __len__(self) -> int:
-        return len(_styles())
-
-    def __repr__(self) -> str:
-        return f"STYLES({', '.join(self)})"
-
-
-#: Colours and English/Lao labels of land types, zones, fallow classes, conflict
-#: severities and scheme features, and the labels of columns and layers
-#: (``landuse/maps/data/colours.toml``). Treat it as read-only.
-STYLES: Mapping[str, Any] = _Styles()
 
 
 def _column_label(col: str) -> tuple[str, str]:
@@ -242,8 +216,6 @@ def _display_geometries(gdf: Any, *, simplify_m: float, layer: str) -> np.ndarra
     import geopandas as gpd
     import shapely
 
-    from landuse.crs import is_projected, to_projected
-
     geoms = gdf.geometry.to_numpy()
     tid = shapely.get_type_id(geoms)
     if (tid == 7).any():
@@ -285,7 +257,48 @@ def _off_earth(geoms4326: np.ndarray) -> np.ndarray:
     return np.bincount(idx[bad], minlength=len(geoms4326)) > 0
 
 
-def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None,
+def _shown_columns(gdf: Any, *, name: str, color_by: str | None, popup_columns: Sequence[str] | None,
+                   layer: str) -> tuple[str | None, list[str]]:
+    """The column that colours a layer (given, else the first of :data:`AUTO_COLOR_COLUMNS`)
+    and the columns of its popups (given, else the labelled ones, else the first ten)."""
+    geom_col = gdf.geometry.name
+    attrs = [c for c in gdf.columns if c != geom_col]
+    if color_by is None:
+        auto = () if name in _FIXED_COLOUR_LAYERS else AUTO_COLOR_COLUMNS
+        color_by = next((c for c in auto if c in attrs), None)
+    elif color_by not in attrs:
+        raise SchemaError(f"color_by column {color_by!r} is not in the layer", source=layer,
+                          column=color_by, hint=f"use one of {', '.join(map(str, attrs)) or '(none)'}")
+    if popup_columns is None:
+        known = [c for c in STYLES["columns"] if c in attrs]
+        cols = known or list(attrs[:10])
+        if color_by is not None and color_by not in cols:
+            cols.append(color_by)
+    else:
+        cols = list(popup_columns)
+        for c in cols:
+            if c not in attrs:
+                raise SchemaError(f"popup column {c!r} is not in the layer", source=layer, column=c,
+                                  hint=f"use some of {', '.join(map(str, attrs)) or '(none)'}")
+    return color_by, cols
+
+
+def _column_data(sub: pd.DataFrame, cols: list[str]) -> list[Any]:
+    """Popup texts per column; a column with few distinct texts as a dictionary and codes."""
+    data: list[Any] = []
+    for c in cols:
+        texts = [_format_value(v, c) for v in sub[c].tolist()]
+        uniques = {t for t in texts if t is not None}
+        if len(texts) > 8 and 2 * len(uniques) < len(texts):
+            order = sorted(uniques)
+            code = {t: k for k, t in enumerate(order)}
+            data.append({"d": order, "c": [code[t] if t is not None else -1 for t in texts]})
+        else:
+            data.append(texts)
+    return data
+
+
+def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | None = None,
                    popup_columns: Sequence[str] | None = None, simplify_m: float = SIMPLIFY_M
                    ) -> dict[str, Any]:
     """The compact description of one layer that the offline map runtime draws.
@@ -345,25 +358,8 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
     if simplify_m < 0 or not np.isfinite(simplify_m):
         raise SchemaError(f"simplify_m={simplify_m!r} must be a finite tolerance >= 0",
                           source=layer, hint="use e.g. 0.5 (metres), or 0 to keep every vertex")
-    geom_col = gdf.geometry.name
-    attrs = [c for c in gdf.columns if c != geom_col]
-    if color_by is None:
-        auto = () if name in _FIXED_COLOUR_LAYERS else AUTO_COLOR_COLUMNS
-        color_by = next((c for c in auto if c in attrs), None)
-    elif color_by not in attrs:
-        raise SchemaError(f"color_by column {color_by!r} is not in the layer", source=layer,
-                          column=color_by, hint=f"use one of {', '.join(map(str, attrs)) or '(none)'}")
-    if popup_columns is None:
-        known = [c for c in STYLES["columns"] if c in attrs]
-        cols = known or list(attrs[:10])
-        if color_by is not None and color_by not in cols:
-            cols.append(color_by)
-    else:
-        cols = list(popup_columns)
-        for c in cols:
-            if c not in attrs:
-                raise SchemaError(f"popup column {c!r} is not in the layer", source=layer, column=c,
-                                  hint=f"use some of {', '.join(map(str, attrs)) or '(none)'}")
+    color_by, cols = _shown_columns(gdf, name=name, color_by=color_by, popup_columns=popup_columns,
+                                    layer=layer)
     present = ~(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
     sub = gdf.loc[present]
     geoms4326 = _display_geometries(sub, simplify_m=simplify_m, layer=layer)
@@ -379,16 +375,7 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
     classes, cls, caption = _classify(sub[color_by] if color_by else pd.Series(index=sub.index),
                                       color_by, name, look[0])
     encoded = _encode_geometries(geoms4326)
-    data: list[Any] = []
-    for c in cols:
-        texts = [_format_value(v, c) for v in sub[c].tolist()]
-        uniques = {t for t in texts if t is not None}
-        if len(texts) > 8 and 2 * len(uniques) < len(texts):
-            order = sorted(uniques)
-            code = {t: k for k, t in enumerate(order)}
-            data.append({"d": order, "c": [code[t] if t is not None else -1 for t in texts]})
-        else:
-            data.append(texts)
+    data = _column_data(sub, cols)
     kinds = {g[0] for g in encoded if g is not None}
     kind = "polygon" if kinds <= {0} else ("line" if kinds <= {1} else ("point" if kinds <= {2} else "mixed"))
     tip = next((cols.index(c) for c in TOOLTIP_COLUMNS if c in cols), 0 if cols else -1)
@@ -422,16 +409,6 @@ def map_layer_data(gdf: Any, *, name: str = "layer", color_by: str | None = None
 
 
 # -- hillshade background -----------------------------------------------------------------
-def _hillshade_raster(dem: Any) -> Any:
-    """Hillshade of *dem* (:func:`landuse.terrain.hillshade`, edges included)."""
-    from landuse.raster import read_dem
-    from landuse.terrain.relief import hillshade
-
-    raster = read_dem(dem)
-    raster.require_projected()
-    return hillshade(raster, compute_edges=True)
-
-
 def _hillshade_overlay(dem: Any, *, max_px: int = 1600) -> tuple[str, list[list[float]]]:
     """PNG data URI of the hillshade warped to Web Mercator, and its lat/lon bounds.
 
@@ -442,7 +419,7 @@ def _hillshade_overlay(dem: Any, *, max_px: int = 1600) -> tuple[str, list[list[
     from pyproj import Transformer
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-    shade = _hillshade_raster(dem)
+    shade = hillshade_raster(dem)
     src = shade.as_float().astype("float32")
     rows, cols = src.shape
     left, bottom, right, top = shade.bounds
@@ -522,21 +499,22 @@ def _folium() -> Any:
             return None
 
         def render(self, **kwargs: Any) -> None:
-            figure = self.get_root()
-            add_name = self.get_name() + "_add"
-            if getattr(self, "show", False) and isinstance(self, Layer) and add_name not in self._children:
-                self.add_child(ElementAddToElement(element_name=self.get_name(),
-                                                   element_parent_name=self._parent.get_name()),
-                               name=add_name)
+            el: Any = self  # mixed into folium elements: their attributes, not the mixin's
+            figure = el.get_root()
+            add_name = el.get_name() + "_add"
+            if getattr(self, "show", False) and isinstance(self, Layer) and add_name not in el._children:
+                el.add_child(ElementAddToElement(element_name=el.get_name(),
+                                                 element_parent_name=el._parent.get_name()),
+                             name=add_name)
             header, script = self.raw_header(), self.raw_script()
             if header is not None:
-                figure.header.add_child(Raw(header), name=self.get_name())
+                figure.header.add_child(Raw(header), name=el.get_name())
             if script is not None:
-                figure.script.add_child(Raw(script), name=self.get_name())
-            for child in self._children.values():
+                figure.script.add_child(Raw(script), name=el.get_name())
+            for child in el._children.values():
                 child.render(**kwargs)
 
-    class Runtime(RawMixin, MacroElement):
+    class Runtime(RawMixin, MacroElement):  # type: ignore[misc]  # render: the mixin's
         def __init__(self) -> None:
             super().__init__()
             self._name = "LanduseRuntime"
@@ -547,7 +525,7 @@ def _folium() -> Any:
             return ("<style>" + _offline_html.runtime_css() + "</style><script>"
                     + _offline_html.runtime_js() + "</script><script>" + bulk_js() + "</script>")
 
-    class CompactLayer(RawMixin, Layer):
+    class CompactLayer(RawMixin, Layer):  # type: ignore[misc]
         def __init__(self, data: dict[str, Any], *, name: str, show: bool = True) -> None:
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "LanduseLayer"
@@ -564,10 +542,10 @@ def _folium() -> Any:
             from landuse.maps._bulk import without_payload
 
             data_json = _offline_html.script_json(without_payload(self.spec, self.get_name()))
-            return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "
+            return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "  # type: ignore[union-attr]
                     f"L.featureGroup(), {data_json});\n")
 
-    class ImageLayer(RawMixin, Layer):
+    class ImageLayer(RawMixin, Layer):  # type: ignore[misc]
         def __init__(self, url: str, bounds: list[list[float]], *, name: str,
                      overlay: bool, show: bool) -> None:
             super().__init__(name=name, overlay=overlay, control=True, show=show)
@@ -579,7 +557,7 @@ def _folium() -> Any:
             return (f"var {self.get_name()} = L.imageOverlay({self.url_json}, {self.bounds_json}, "
                     "{opacity: 1, interactive: false});\n")
 
-    class Finish(RawMixin, MacroElement):
+    class Finish(RawMixin, MacroElement):  # type: ignore[misc]
         def __init__(self, opts: dict[str, Any], *, step: str = "finish") -> None:
             super().__init__()
             self._name = "LanduseFinish" if step == "finish" else "LanduseStart"
@@ -587,7 +565,7 @@ def _folium() -> Any:
             self.opts_json = _offline_html.script_json(opts)
 
         def raw_script(self) -> str:
-            return f"landuse.{self.step}({self._parent.get_name()}, {self.opts_json});\n"
+            return f"landuse.{self.step}({self._parent.get_name()}, {self.opts_json});\n"  # type: ignore[union-attr]
 
     return folium, LanduseMap, Runtime, CompactLayer, ImageLayer, Finish
 
@@ -811,17 +789,8 @@ def save_html(m: Any, path: str | os.PathLike, *, offline: bool = True,
     >>> "<script src=" in text, "<link " in text
     (False, False)
     """
-    from landuse.io import atomic_output
-
     page = render_html(m, offline=offline)
     with atomic_output(Path(path), overwrite=overwrite) as tmp:
         tmp.write_text(page, encoding="utf-8", newline="\n")
     return Path(path)
 
-
-from landuse.maps._static import (  # noqa: E402
-    parcel_sketch,
-    parcel_vertices,
-    plan_map,
-    save_figure,
-)

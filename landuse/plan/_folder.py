@@ -32,7 +32,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import landuse
 from landuse.errors import LanduseError, OutputExistsError, OutputFolderError
+
+__all__ = ["MANIFEST", "environment_error", "os_error_text", "output_folder", "sha256_file"]
 
 log = logging.getLogger("landuse.plan")
 
@@ -85,7 +88,7 @@ def os_error_text(exc: OSError) -> tuple[str, str]:
     if exc.filename2 is not None:
         name = f"{exc.filename} -> {exc.filename2}"
     msg = f"{name}: {what}" if name else str(what)
-    return msg, _HINTS.get(exc.errno, "check the path, the disk and the permissions, then run again")
+    return msg, _HINTS.get(exc.errno or 0, "check the path, the disk and the permissions, then run again")
 
 
 def environment_error(exc: BaseException, *, folder: Path | None = None) -> OSError | None:
@@ -328,8 +331,6 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
 
 def manifest(folder: Path, *, inputs: Mapping[str, Path], plan: Mapping[str, Any]) -> dict[str, Any]:
     """The manifest of *folder*'s files (no timestamps: the same run gives the same bytes)."""
-    import landuse
-
     files, _ = _walk(folder)
     return {
         "landuse_version": landuse.__version__,

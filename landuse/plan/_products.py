@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 
 from landuse import io
+from landuse.certificates import issue as certificates
+from landuse.certificates import keys
+from landuse.maps import web as maps
+from landuse.plan import _qgis as _qgis_styles
 from landuse._validate.ids import id_filename
+from landuse.plan._folder import environment_error
+from landuse.plan._report import write_reports
+from landuse.plan._results import PlanProducts
+from landuse.plan._status import fail_village, reason_of
 
 log = logging.getLogger("landuse.plan")
 
@@ -80,8 +88,8 @@ def _gpkg_safe(gdf: Any) -> Any:
 
 def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, results: list[Any],
               schemes: list[Any], status: dict[str, str], overwrite: bool, progress: bool
-              ) -> tuple[dict[str, Path], dict[str, Any]]:
-    """Write every product; return ``({name: path}, summary)``.
+              ) -> PlanProducts:
+    """Write every product; return their paths, the village status and the summary.
 
     Each step (GeoPackage, tables, irrigation reports, map, certificates, reports) is
     isolated per village: a failure that comes from one village's data fails that
@@ -89,8 +97,6 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     the step is written for the others. Failures of the place (disk full, permission)
     stop the run.
     """
-    from landuse.plan import _report as _plan_report
-
     ok = [r for r in results if r.ok]
     wanted = set(plan.options.villages)
     villages = inputs.villages.sort_values("village_id").reset_index(drop=True)
@@ -105,7 +111,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     done = sorted(vids)  # a village that failed before still has its village and parcels layers
 
     def layers_of(keep: set[str]) -> dict[str, Any]:
-        prod = lambda key: _concat([r.products.get(key) for r in ok if r.village_id in keep])  # noqa: E731
+        prod = lambda key: _concat([getattr(r.products, key) for r in ok if r.village_id in keep])  # noqa: E731
         layers: dict[str, Any] = {"villages": villages[villages["village_id"].isin(keep)],
                                   "parcels": parcels[parcels["village_id"].isin(keep)]}
         if streams is not None and len(streams):
@@ -142,32 +148,14 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         outputs.update(isolate("certificates", certs) or {})
 
     summary = _summary(plan, results, schemes, status)
-    outputs.update(_plan_report.write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
+    outputs.update(write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
                                               status=status, villages=villages, summary=summary))
     summary = _summary(plan, results, schemes, status)  # report failures included
     path = out / "summary.json"
     with io.atomic_output(path, overwrite=True) as tmp:
         tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
     outputs["summary"] = path
-    return outputs, summary
-
-
-def fail_village(status: dict[str, str], vid: str, reason: str) -> None:
-    """Record *reason* as (one more) cause of failure of village *vid*."""
-    old = status.get(vid, "ok")
-    status[vid] = reason if old == "ok" else f"{old}; {reason}"
-    log.error("village %s failed: %s", vid, reason)
-
-
-def reason_of(exc: BaseException) -> str:
-    """One line for a failure: the LanduseError message, or the exception type and message."""
-    from landuse.errors import LanduseError
-
-    if isinstance(exc, LanduseError):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror} ({exc.filename})" if exc.filename else exc.strerror
-    return f"{type(exc).__name__}: {exc}"
+    return PlanProducts(outputs=outputs, villages=status, summary=summary)
 
 
 def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *, folder: Path) -> Any:
@@ -178,8 +166,6 @@ def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *,
     the place (disk full, no permission: see :func:`landuse.plan._folder.environment_error`)
     is raised, and so is one that no village explains or every village repeats.
     """
-    from landuse.plan._folder import environment_error
-
     try:
         return build(set(vids))
     except Exception as exc:  # noqa: BLE001 - isolate the villages, keep the traceback for the log
@@ -197,13 +183,12 @@ def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *,
             bad[vid] = exc
     if not bad or len(bad) == len(vids):
         raise first
-    for vid, exc in bad.items():
-        fail_village(status, vid, f"{step}: {reason_of(exc)}")
+    for vid, why in bad.items():
+        fail_village(status, vid, f"{step}: {reason_of(why)}")
     return build(set(vids) - set(bad))
 
 
 def _write_geopackage(gpkg: Path, layers: dict[str, Any]) -> dict[str, Path]:
-    from landuse.plan import _qgis as _qgis_styles
 
     with io.atomic_output(gpkg, overwrite=True) as tmp:
         first = True
@@ -230,7 +215,7 @@ def _write_geopackage(gpkg: Path, layers: dict[str, Any]) -> dict[str, Path]:
 
 def _write_tables(tables_dir: Path, plan: Any, inputs: Any, ok: list[Any], keep: set[str], parcels: Any,
                   schemes: list[Any]) -> dict[str, Path]:
-    prod = lambda key: _concat([r.products.get(key) for r in ok if r.village_id in keep])  # noqa: E731
+    prod = lambda key: _concat([getattr(r.products, key) for r in ok if r.village_id in keep])  # noqa: E731
     tables_dir.mkdir(exist_ok=True)
     for old in tables_dir.iterdir():  # a clean folder for each attempt
         old.unlink()
@@ -263,7 +248,6 @@ def _write_tables(tables_dir: Path, plan: Any, inputs: Any, ok: list[Any], keep:
 
 
 def _write_irrigation(irr_dir: Path, schemes: list[Any], status: dict[str, str]) -> dict[str, Path]:
-    from landuse.plan._folder import environment_error
 
     outputs: dict[str, Path] = {}
     if schemes:
@@ -331,9 +315,7 @@ def _summary(plan: Any, results: list[Any], schemes: list[Any], status: dict[str
 
 
 def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> Path:
-    from landuse.maps import web as maps
-
-    show = {k: layers[k] for k in ("villages", "zones", "parcels", "allocations", "fallow", "streams",
+    show: dict[str, Any] = {k: layers[k] for k in ("villages", "zones", "parcels", "allocations", "fallow", "streams",
                                    "schemes", "conflicts") if k in layers}
     # parcels, allocations and fallow repeat the same polygons: open on the zoning and the
     # allocation; the others are one click away in the layer control
@@ -345,8 +327,6 @@ def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> P
 
 def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool,
                         status: dict[str, str] | None = None) -> dict[str, Path]:
-    from landuse.certificates import issue as certificates
-
     res = certificates.write_certificates(
         allocations, households=inputs.households, villages=inputs.villages, parcels=inputs.parcels,
         out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress,
@@ -374,8 +354,6 @@ def _certificate_settings(plan: Any) -> dict[str, Any]:
         return {}
     passphrase = None
     if c.key_file is not None:
-        from landuse.certificates import keys
-
         passphrase = os.environ.get(keys.PASSPHRASE_ENV) or None
     return {"key_file": c.key_file, "register": c.register, "timezone": c.timezone, "pades": c.pades,
             "passphrase": passphrase}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from landuse.maps import STYLES

@@ -14,7 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from landuse import io
 from landuse._validate.ids import id_filename, id_href
+from landuse.plan._folder import environment_error
+from landuse.plan._status import fail_village, reason_of
 
 _CSS = """
 body{font-family:"Noto Sans","Noto Sans Lao","DejaVu Sans",Arial,sans-serif;margin:2em auto;max-width:960px;
@@ -75,7 +78,7 @@ def _lorenz_chart(lorenz: pd.DataFrame | None) -> str:
 def _fallow_chart(cycles: pd.DataFrame | None) -> str:
     if cycles is None or not len(cycles):
         return ""
-    from landuse.fallow import rotation as fallow
+    from landuse.fallow import rotation as fallow  # deferred: imports numba
 
     try:
         fig = fallow.plot_fallow_by_clearing_year(cycles)
@@ -137,8 +140,8 @@ def village_charts(result: Any) -> dict[str, str]:
     by :func:`village_page` when they were not made there.
     """
     p = result.products
-    return {"lorenz": _lorenz_chart(p.get("lorenz")), "fallow": _fallow_chart(p.get("fallow_cycles")),
-            "fallow_survival": _fallow_survival_chart(p.get("fallow_survival"))}
+    return {"lorenz": _lorenz_chart(p.lorenz), "fallow": _fallow_chart(p.fallow_cycles),
+            "fallow_survival": _fallow_survival_chart(p.fallow_survival)}
 
 
 def _page(title: str, body: str) -> str:
@@ -166,11 +169,11 @@ def village_page(plan: Any, village: Any, result: Any, schemes: list[Any], statu
         parts.append(f"<p class='fail'>This village's run failed: {escape(status)}</p>")
     p = result.products
     parts.append("<h2>Zoning <span class='lo'>ການແບ່ງເຂດ</span></h2>")
-    zt = p.get("zone_table")
+    zt = p.zone_table
     if zt is not None:
         zt = zt.drop(columns=[c for c in ("village_id",) if c in zt.columns])
     parts.append(_table(zt))
-    conflicts = p.get("conflicts")
+    conflicts = p.conflicts
     parts.append(f"<h2>Conflicts between parcels and zones</h2><p>{0 if conflicts is None else len(conflicts)} "
                  "parcels conflict with the draft zoning.</p>")
     if conflicts is not None and len(conflicts):
@@ -179,9 +182,9 @@ def village_page(plan: Any, village: Any, result: Any, schemes: list[Any], statu
         parts.append(_table(pd.DataFrame(conflicts[keep]).head(50)))
     parts.append("<h2>Allocation and equity <span class='lo'>ການຈັດສັນທີ່ດິນ</span></h2>")
     parts.append(_kv(result.figures.get("allocation", {})))
-    charts = p.get("charts") or village_charts(result)
+    charts = p.charts or village_charts(result)
     parts.append(charts.get("lorenz", ""))
-    hh = p.get("allocation_households")
+    hh = p.allocation_households
     if hh is not None:
         parts.append("<details><summary>Households</summary>" + _table(pd.DataFrame(hh)) + "</details>")
     parts.append("<h2>Fallow cycles <span class='lo'>ວົງຈອນການພັກດິນ</span></h2>")
@@ -236,7 +239,7 @@ def district_page(plan: Any, villages: Any, results: list[Any], schemes: list[An
              "<h2>Villages</h2>", _table(pd.DataFrame(rows)),
              "<p>" + " · ".join(f"<a href='{escape(id_href(r.village_id))}'>{escape(r.village_id)}</a>"
                                for r in results) + "</p>"]
-    zt = [r.products.get("zone_table") for r in results if r.ok and r.products.get("zone_table") is not None]
+    zt = [r.products.zone_table for r in results if r.ok and r.products.zone_table is not None]
     if zt:
         allz = pd.concat(zt, ignore_index=True)
         tot = allz.groupby("zone", sort=True)["area_ha"].sum().reset_index()
@@ -251,14 +254,9 @@ def district_page(plan: Any, villages: Any, results: list[Any], schemes: list[An
 
 def write_reports(folder: Path, *, plan: Any, results: list[Any], schemes: list[Any], status: dict[str, str],
                   villages: Any, summary: dict[str, Any]) -> dict[str, Path]:
-    from landuse import io
-
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
     by_id = villages.set_index("village_id")
-    from landuse.plan._folder import environment_error
-    from landuse.plan._products import fail_village, reason_of
-
     for r in results:
         path = folder / id_filename(r.village_id, ".html")
         try:

@@ -5,19 +5,28 @@ See :mod:`landuse.plan` for the public API and the plan file format.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from landuse import io
+from landuse.allocation import quotas as entitlements
+from landuse.check import linter as check
+from landuse.check import near_id
 from landuse.errors import LanduseError
+from landuse.plan import _products as _plan_outputs
+from landuse.plan._folder import environment_error
+from landuse.plan._report import village_charts
+from landuse.plan._results import PlanProducts, VillageResult
+from landuse.plan._status import reason_of
+from landuse.raster import Raster
+from landuse.irrigation.schemes import read_schemes, size_scheme
+from landuse.zoning import zones as zoning
 
 log = logging.getLogger("landuse.plan")
 
@@ -46,9 +55,6 @@ def load_inputs(plan: Any) -> Inputs:
     parcels, households, histories, its part of the DEM) are kept in ``failures`` and
     make that village fail before planning, while the others run.
     """
-    from landuse import io
-
-    from landuse.check import linter as check
     p = plan.inputs
     report = check.check_files(villages=p["villages"], parcels=p["parcels"],
                                households=p["households"], dem=p["dem"],
@@ -74,8 +80,6 @@ def load_inputs(plan: Any) -> Inputs:
     if len(unplaced):
         raise _blocking(unplaced)
     if "schemes" in p:
-        from landuse.irrigation.schemes import read_schemes
-
         inputs.schemes = read_schemes(p["schemes"])
     if "forest" in p:
         inputs.forest = io.read_vector(p["forest"], what="forest")
@@ -106,8 +110,6 @@ def village_failures(errors: pd.DataFrame, inputs: Inputs) -> tuple[dict[str, st
     probably meant (same id but for case, spaces or leading zeros), else to the
     villages of the parcels the household holds.
     """
-    from landuse.check._base import _near_id
-
     vids = set(inputs.villages["village_id"].dropna().astype(str))
 
     def resolve(value: Any) -> str | None:
@@ -116,7 +118,7 @@ def village_failures(errors: pd.DataFrame, inputs: Inputs) -> tuple[dict[str, st
         value = str(value)
         if value in vids:
             return value
-        near = _near_id(value, vids)
+        near = near_id(value, vids)
         return near.split("'")[1] if near else None
 
     def lookup(df: pd.DataFrame, id_col: str, fid: Any) -> pd.DataFrame:
@@ -133,13 +135,13 @@ def village_failures(errors: pd.DataFrame, inputs: Inputs) -> tuple[dict[str, st
     parcels, households = inputs.parcels, inputs.households
     parcel_village = dict(zip(parcels["parcel_id"].astype(str), parcels["village_id"], strict=False))
 
-    def villages_of(row: Any) -> set[str]:
+    def villages_of(row: Any) -> set[str | None]:
         layer, fid = row.layer, row.feature_id
         if fid is None or (isinstance(fid, float) and fid != fid):
             return set()
         if layer in ("villages", "dem", "slope"):
             hit = lookup(inputs.villages, "village_id", fid)
-            return {str(v) for v in hit["village_id"].dropna()} & vids
+            return set({str(v) for v in hit["village_id"].dropna()} & vids)
         if layer == "parcels":
             if row.code in ("GAP", "SLIVER"):
                 return {resolve(fid)} - {None}
@@ -159,7 +161,7 @@ def village_failures(errors: pd.DataFrame, inputs: Inputs) -> tuple[dict[str, st
     failures: dict[str, list[Any]] = {}
     unplaced = []
     for row in errors.itertuples(index=False):
-        where = villages_of(row)
+        where = {v for v in villages_of(row) if v is not None}
         if not where:
             unplaced.append(row._asdict())
         for vid in sorted(where):
@@ -189,16 +191,6 @@ class VillageInput:
     options: Any
 
 
-@dataclass
-class VillageResult:
-    village_id: str
-    ok: bool = True
-    error: str | None = None
-    detail: str | None = None
-    products: dict[str, Any] = field(default_factory=dict)
-    figures: dict[str, Any] = field(default_factory=dict)
-
-
 def run_village(vi: VillageInput) -> VillageResult:
     """Zoning, parcels against zones, allocation and fallow for one village.
 
@@ -210,9 +202,7 @@ def run_village(vi: VillageInput) -> VillageResult:
         _zoning(vi, res)
         _allocation(vi, res)
         _fallow(vi, res)
-        from landuse.plan._report import village_charts
-
-        res.products["charts"] = village_charts(res)
+        res.products.charts = village_charts(res)
     except LanduseError as exc:
         res.ok, res.error = False, str(exc)
     except Exception as exc:  # noqa: BLE001 - isolate the village, keep the traceback for the log
@@ -222,35 +212,33 @@ def run_village(vi: VillageInput) -> VillageResult:
 
 
 def _zoning(vi: VillageInput, res: VillageResult) -> None:
-    from landuse.zoning import zones as zoning
-
     # existing parcels give the residential and paddy areas the rules keep as they are
     z = zoning.zone_villages(vi.village, vi.dem, rules=vi.rules.get("zoning"), streams=vi.streams,
                              forest=vi.forest, landuse=vi.parcels)
-    res.products["zones"] = z.zones
-    res.products["zone_table"] = z.table
+    res.products.zones = z.zones
+    res.products.zone_table = z.table
     pz = zoning.parcel_zones(vi.parcels, z.zones, rules=vi.rules.get("zoning"), dem=vi.dem)
-    res.products["parcel_zones"] = pz
+    res.products.parcel_zones = pz
     if "conflict" in pz.columns:
         conflicts = pz[pz["conflict"].astype(bool)]
     else:
         conflicts = pz.iloc[0:0]
-    res.products["conflicts"] = conflicts
+    res.products.conflicts = conflicts
     res.figures["zones_ha"] = {r.zone: round(float(r.area_ha), 2) for r in z.table.itertuples()}
     res.figures["n_conflicts"] = len(conflicts)
 
 
 def _allocation(vi: VillageInput, res: VillageResult) -> None:
-    from landuse.allocation import optimise as allocation
+    from landuse.allocation import optimise as allocation  # deferred: imports numba and highspy
 
     opts = vi.options
     result = allocation.allocate(vi.parcels, vi.households, rules=vi.rules.get("entitlements"),
                                  villages=vi.village, time_limit_s=opts.time_limit_s,
                                  mip_gap=opts.mip_gap, keep_existing=opts.keep_existing)
-    res.products["allocations"] = result.allocations
-    res.products["allocation_households"] = result.households
-    res.products["unallocated"] = result.unallocated
-    res.products["lorenz"] = _lorenz_frame(result.equity)
+    res.products.allocations = result.allocations
+    res.products.allocation_households = result.households
+    res.products.unallocated = result.unallocated
+    res.products.lorenz = _lorenz_frame(result.equity)
     # wall-clock figures stay in the log: the outputs of a rerun must not change
     m = {k: v for k, v in dict(result.metrics).items() if k not in _TIMING_KEYS}
     log.debug("village %s: allocation %s in %.1f s", vi.village_id, m.get("status"),
@@ -273,22 +261,22 @@ def _lorenz_frame(equity: Any) -> pd.DataFrame | None:
 def _fallow(vi: VillageInput, res: VillageResult) -> None:
     if vi.histories is None or not len(vi.histories):
         return
-    from landuse.fallow import rotation as fallow
+    from landuse.fallow import rotation as fallow  # deferred: imports numba
 
     summary = fallow.plot_summary(vi.histories)
     cyc = fallow.cycles(vi.histories)
-    res.products["fallow_plots"] = summary
-    res.products["fallow_cycles"] = cyc
-    res.products["fallow_parcels"] = fallow.parcel_fallow(vi.parcels, summary)
+    res.products.fallow_plots = summary
+    res.products.fallow_cycles = cyc
+    res.products.fallow_parcels = fallow.parcel_fallow(vi.parcels, summary)
     uncensored = cyc[~cyc["censored"].astype(bool)] if "censored" in cyc else cyc
     by_decade = (uncensored.assign(decade=(uncensored["clearing_year"] // 10) * 10)
                  .groupby("decade")["fallow_years"].mean())
     res.figures["fallow_mean_by_decade"] = {int(k): round(float(v), 2) for k, v in by_decade.items()}
     # censoring-aware figures (issue 16): Kaplan-Meier by decade of clearing, the village trend
     plots = pd.Series(vi.village_id, index=pd.unique(vi.histories["plot_id"].astype(str)))
-    res.products["fallow_survival"] = fallow.survival_curves(vi.histories, villages=plots)
+    res.products.fallow_survival = fallow.survival_curves(vi.histories, villages=plots)
     dec = fallow.decade_summary(vi.histories, villages=plots)
-    res.products["fallow_decades"] = dec
+    res.products.fallow_decades = dec
     res.figures["fallow_km_by_decade"] = {
         int(r.decade): {k: _plain(getattr(r, k)) for k in ("n_spells", "n_events", "median_fallow_years",
                                                            "median_fallow_years_lo", "median_fallow_years_hi",
@@ -300,7 +288,7 @@ def _fallow(vi: VillageInput, res: VillageResult) -> None:
         "median_fallow_years", "mean_fallow_years", "n_spells", "n_events")}
     # land a sustainable rotation needs, against the rotational upland zone of the draft zoning
     cropped = fallow.cropped_area_from_histories(vi.histories, vi.parcels)
-    zt = res.products.get("zone_table")
+    zt = res.products.zone_table
     if zt is not None and len(zt):
         rot = zt[zt["zone"] == "ROTATIONAL_UPLAND"].groupby("village_id")["area_ha"].sum()
         basis = "rotational upland zone"
@@ -311,7 +299,7 @@ def _fallow(vi: VillageInput, res: VillageResult) -> None:
     demand = fallow.village_land_demand(cropped, rot, growth_rate=vi.options.population_growth_rate,
                                         base_year=int(vi.histories["year"].max()))
     demand["rotational_area_basis"] = basis
-    res.products["land_demand"] = demand.reset_index()
+    res.products.land_demand = demand.reset_index()
     res.figures["land_demand"] = {k: _plain(v) for k, v in demand.iloc[0].items()} if len(demand) else {}
     if "status_class" in summary:
         res.figures["fallow_classes"] = {str(k): int(v) for k, v in summary["status_class"].value_counts().sort_index().items()}
@@ -333,8 +321,6 @@ def dem_window(dem: Any, geom: Any, *, buffer_m: float = 500.0) -> Any:
     from affine import Affine
     from rasterio.windows import from_bounds
 
-    from landuse.raster import Raster
-
     minx, miny, maxx, maxy = geom.bounds
     win = from_bounds(minx - buffer_m, miny - buffer_m, maxx + buffer_m, maxy + buffer_m, dem.transform)
     win = win.round_offsets(op="floor").round_lengths(op="ceil")
@@ -354,7 +340,6 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
     if metrics is not None:
         extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
         parcels = parcels.join(metrics[extra])
-    from landuse.allocation import quotas as entitlements
 
     # entitlement rules are read (and their warnings given) once per run, not per village
     rules: dict[str, Any] = {k: str(v) for k, v in plan.rules.items()}
@@ -402,7 +387,7 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
     if scheduler:
         client = connect(scheduler)
     else:
-        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+        cluster = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
@@ -424,9 +409,8 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
 
 def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[Any], dict[str, str]]:
     """Size every scheme of the plan on the whole DEM; failures are per village."""
-    from landuse.irrigation.schemes import size_scheme
-
-    results, failed = [], {}
+    results: list[Any] = []
+    failed: dict[str, str] = {}
     if not inputs.schemes or inputs.climate is None:
         return results, failed
     for spec in sorted(inputs.schemes, key=lambda s: s.scheme_id):
@@ -436,9 +420,6 @@ def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[
             log.info("scheme %s: water balance, source, canal", spec.scheme_id)
             results.append(size_scheme(spec, inputs.climate, dem=inputs.dem, parcels=parcels))
         except Exception as exc:  # noqa: BLE001 - one scheme fails its village only
-            from landuse.plan._folder import environment_error
-            from landuse.plan._products import reason_of
-
             if environment_error(exc) is not None:
                 raise
             log.debug("scheme %s failed", spec.scheme_id, exc_info=True)
@@ -467,11 +448,8 @@ def _drop_failed_villages(inputs: Inputs, wanted: set[str]) -> list[VillageResul
 
 
 def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, scheduler: str | None,
-            progress: bool, shown_as: Path | None = None) -> Any:
+            progress: bool, shown_as: Path | None = None) -> PlanProducts:
     """Run *plan* into *out* (the staging folder; *shown_as* is the output folder the log names)."""
-    from landuse.plan import _products as _plan_outputs
-    from landuse.plan.planfile import PlanRun
-
     out.mkdir(parents=True, exist_ok=True)
     handler = _plan_outputs.log_handler(out, shown_as=shown_as)
     logging.getLogger("landuse").addHandler(handler)
@@ -486,9 +464,9 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
                                hint="use village_id values of the villages layer")
         pre_failed = _drop_failed_villages(inputs, wanted)
         log.info("district terrain: streams and parcel statistics")
-        from landuse import parcels as lparcels
+        from landuse import parcels as lparcels  # deferred: imports numba
+        from landuse.terrain import hydrology  # deferred: imports numba and pyflwdir
 
-        from landuse.terrain import hydrology
         streams = hydrology.streams(inputs.dem, min_area_km2=plan.options.stream_min_area_km2)
         ok_villages = inputs.villages[~inputs.villages["village_id"].isin(set(inputs.failures))]
         metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
@@ -497,9 +475,9 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
         results = map_villages(bundles, workers=workers, scheduler=scheduler, progress=progress)
         results = sorted(results + pre_failed, key=lambda r: str(r.village_id))
         schemes, irr_failed = irrigation(inputs, parcels=inputs.parcels, wanted=wanted)
-        status = {}
+        status: dict[str, str] = {}
         for r in results:
-            status[r.village_id] = "ok" if r.ok else r.error
+            status[r.village_id] = "ok" if r.ok else cast(str, r.error)
             if not r.ok:
                 log.error("village %s failed: %s", r.village_id, r.error)
                 if r.detail:
@@ -507,13 +485,13 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
         for vid, msg in irr_failed.items():
             status[vid] = msg if status.get(vid, "ok") == "ok" else status[vid] + "; " + msg
             log.error("village %s: %s", vid, msg)
-        outputs, summary = _plan_outputs.write_all(
+        products = _plan_outputs.write_all(
             plan, out, inputs=inputs, streams=streams, metrics=metrics, results=results,
             schemes=schemes, status=status, overwrite=overwrite, progress=progress,
         )
         log.info("plan %s: done (%d villages, %d failed)", plan.name, len(status),
                  sum(v != "ok" for v in status.values()))
-        return PlanRun(out_dir=out, outputs=outputs, villages=status, summary=summary)
+        return products
     finally:
         logging.getLogger("landuse").removeHandler(handler)
         handler.close()

@@ -66,12 +66,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import logging
 import os
-import shutil
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +86,9 @@ from landuse._validate.toml import (
     table,
     text,
 )
-from landuse.errors import DataReadError, LanduseError, RuleError
+from landuse.errors import DataReadError, RuleError
+from landuse.plan import _folder as _outputs
+from landuse.plan import _run as _plan_run
 
 __all__ = ["Plan", "PlanOptions", "PlanRun", "load_plan", "run_plan"]
 
@@ -269,7 +268,7 @@ def _certificate_settings(doc: TomlDoc, table: dict[str, Any], base: Path) -> di
                                 hint=f'write {key} = "district/file"')
             cert[key] = (base / value).resolve()
         elif key == "timezone":
-            from landuse.certificates.register import _zone
+            from landuse.certificates import timezone_info as _zone  # deferred: the certificates room
 
             _zone(str(value))
             cert[key] = str(value)
@@ -353,13 +352,9 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
     import dataclasses
     import hashlib
 
-    from landuse.plan import _folder as _outputs
-
-
-    from landuse.plan import _run as _plan_run
     if not isinstance(plan, Plan):
         plan = load_plan(plan)
-    over = {k: v for k, v in (("key_file", Path(key_file) if key_file else None),
+    over: dict[str, Any] = {k: v for k, v in (("key_file", Path(key_file) if key_file else None),
                               ("register", Path(register) if register else None), ("pades", pades)) if v is not None}
     if over:
         plan = dataclasses.replace(plan, certificate=dataclasses.replace(plan.certificate, **over))
@@ -390,9 +385,8 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
             from landuse.field.plan_imports import materialise_imports  # deferred: the field room reads GPX/XLSX
 
             plan = materialise_imports(plan, stage)
-        run = _plan_run.execute(plan, stage, overwrite=overwrite, workers=workers, scheduler=scheduler,
-                                progress=progress, shown_as=out)
-    run.out_dir = out
-    run.outputs = {k: out / Path(v).relative_to(stage) for k, v in run.outputs.items()}
-    run.outputs["manifest"] = out / _outputs.MANIFEST
-    return run
+        products = _plan_run.execute(plan, stage, overwrite=overwrite, workers=workers, scheduler=scheduler,
+                                     progress=progress, shown_as=out)
+    outputs = {k: out / Path(v).relative_to(stage) for k, v in products.outputs.items()}
+    outputs["manifest"] = out / _outputs.MANIFEST
+    return PlanRun(out_dir=out, outputs=outputs, villages=products.villages, summary=products.summary)

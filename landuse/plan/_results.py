@@ -1,0 +1,102 @@
+"""What a plan run produced, as typed records (private; see :mod:`landuse.plan`).
+
+:class:`VillageProducts` holds the tables and layers of one village's run,
+:class:`VillageResult` the village's outcome (sent back from a dask worker), and
+:class:`PlanProducts` the files written for the whole plan with the district summary.
+They sit below the modules that make them (:mod:`landuse.plan._run`) and write them
+(:mod:`landuse.plan._products`, :mod:`landuse.plan._report`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["PlanProducts", "VillageProducts", "VillageResult"]
+
+
+@dataclass
+class VillageProducts:
+    """The layers and tables one village's run made (None: the step did not run or failed).
+
+    Attributes
+    ----------
+    zones, zone_table : GeoDataFrame, DataFrame
+        Draft zones and their areas [ha] (:func:`landuse.zoning.zone_villages`).
+    parcel_zones, conflicts : GeoDataFrame
+        Parcels against the zones, and the parcels that conflict with them.
+    allocations, allocation_households, unallocated : GeoDataFrame, DataFrame
+        The allocation (:func:`landuse.allocation.allocate`): parcels given, per household, left over.
+    lorenz : DataFrame
+        Lorenz curve of the allocated area (``household_share``, ``area_share``).
+    fallow_plots, fallow_cycles, fallow_parcels : DataFrame, GeoDataFrame
+        Fallow status per plot, the fallow cycles, and the status joined to the parcels.
+    fallow_survival, fallow_decades : DataFrame
+        Survival curves of fallow lengths and fallow lengths per decade.
+    land_demand : DataFrame
+        Land demand of the village (one row).
+    charts : dict
+        Chart name → ``<img>`` tag of the village report (made in the worker).
+    """
+
+    zones: pd.DataFrame | None = None
+    zone_table: pd.DataFrame | None = None
+    parcel_zones: pd.DataFrame | None = None
+    conflicts: pd.DataFrame | None = None
+    allocations: pd.DataFrame | None = None
+    allocation_households: pd.DataFrame | None = None
+    unallocated: pd.DataFrame | None = None
+    lorenz: pd.DataFrame | None = None
+    fallow_plots: pd.DataFrame | None = None
+    fallow_cycles: pd.DataFrame | None = None
+    fallow_parcels: pd.DataFrame | None = None
+    fallow_survival: pd.DataFrame | None = None
+    fallow_decades: pd.DataFrame | None = None
+    land_demand: pd.DataFrame | None = None
+    charts: dict[str, str] | None = None
+
+
+@dataclass
+class VillageResult:
+    """The outcome of one village's run (never an exception: see :func:`landuse.plan._run.run_village`).
+
+    Attributes
+    ----------
+    village_id : str
+    ok : bool
+        False when a step failed; *error* says why and *detail* holds the traceback of an
+        unexpected error.
+    products : VillageProducts
+    figures : dict
+        Figures of the village for ``summary.json`` (zone areas [ha], allocation metrics,
+        fallow figures, land demand), JSON-ready.
+    """
+
+    village_id: str
+    ok: bool = True
+    error: str | None = None
+    detail: str | None = None
+    products: VillageProducts = field(default_factory=VillageProducts)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PlanProducts:
+    """The files a plan run wrote and its village status and district summary.
+
+    Attributes
+    ----------
+    outputs : dict
+        Product name → path (in the folder the run wrote into).
+    villages : dict
+        village_id → ``"ok"`` or the reasons of its failure.
+    summary : dict
+        The content of ``summary.json``.
+    """
+
+    outputs: dict[str, Path]
+    villages: dict[str, str]
+    summary: dict[str, Any]
