@@ -39,6 +39,7 @@ from landuse.errors import SchemaError
 
 __all__ = [
     "MAX_ID_LENGTH",
+    "SAFE_ID_FIX",
     "SAFE_ID_PATTERN",
     "check_id",
     "id_filename",
@@ -55,7 +56,8 @@ SAFE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _SAFE = re.compile(SAFE_ID_PATTERN)
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 _SUFFIX = re.compile(r"^(\.[A-Za-z0-9]{1,10}){0,2}$")
-_FIX = (
+#: How to fix an unsafe id: the hint that every "not a safe id" error gives.
+SAFE_ID_FIX = (
     "use 1-64 characters from A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or a "
     "digit (e.g. 0401015 or P-12); keep names in Lao script in the name columns"
 )
@@ -127,7 +129,7 @@ def check_id(
             source=layer,
             feature_id=feature_id,
             column=column,
-            hint=_FIX,
+            hint=SAFE_ID_FIX,
         )
     return str(value)
 

@@ -292,7 +292,7 @@ def _check_safe_ids(
 ) -> None:
     """Report ids that are not safe (``ID_UNSAFE``, see :mod:`landuse._validate.ids`), each once;
     for ids that name files (villages, households), also ids differing only in case."""
-    from landuse._validate.ids import _FIX, unsafe_reason
+    from landuse._validate.ids import SAFE_ID_FIX, unsafe_reason
 
     seen: dict[str, str] = {}
     for pos, value in enumerate(ids.to_numpy(dtype=object)):
@@ -304,7 +304,7 @@ def _check_safe_ids(
             seen[text] = text
             shown = text if len(text) <= 80 else text[:77] + "..."
             rep.add("error", "ID_UNSAFE", layer, shown, f"{id_column} {shown!r} {why}",
-                    f"{_FIX}; ids become file names and links")
+                    f"{SAFE_ID_FIX}; ids become file names and links")
     if id_column in ("village_id", "household_id"):
         folded: dict[str, str] = {}
         for value in pd.unique(ids.dropna().astype(str)):

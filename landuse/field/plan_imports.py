@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from landuse.errors import DataReadError, RuleError
+from landuse.field.survey import read_survey
+from landuse.field.walks import import_walks
+from landuse.io import read_table, write_table, write_vector
 
 __all__ = ["IMPORT_KEYS", "materialise_imports", "parse_imports"]
 
@@ -109,10 +112,6 @@ def materialise_imports(plan: Any, folder: str | Path) -> Any:
     landuse.plan.Plan
         A new plan whose ``villages``/``households`` inputs are the imported files.
     """
-    from landuse.field.survey import read_survey
-    from landuse.field.walks import import_walks
-    from landuse.io import read_table, write_table, write_vector
-
     imp = getattr(plan, "imports", None) or {}
     if not imp:
         return plan

@@ -34,7 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from landuse.crs import require_projected
 from landuse.errors import LanduseError, SchemaError
+from landuse.field.boundaries import shared_boundaries
+from landuse.io import atomic_output
 
 __all__ = ["PAPER_MM", "boundary_agreement_sheet", "public_display_sheet"]
 
@@ -80,7 +83,7 @@ def _static_font(path: Path, weight: float) -> str:
 def _document(font_path: str | os.PathLike | None, *, orientation: str, paper: str) -> Any:
     from fpdf import FPDF
 
-    from landuse.certificates.issue import find_lao_font
+    from landuse.certificates.issue import find_lao_font  # deferred: the certificates room loads the PDF stack
 
     path = Path(font_path) if font_path else find_lao_font()
     if not path.is_file():
@@ -154,8 +157,6 @@ def _fit(pdf: Any, s: str, width: float, *, size: float) -> str:
 
 
 def _write(pdf: Any, path: str | os.PathLike, overwrite: bool) -> Path:
-    from landuse.io import atomic_output
-
     data = bytes(pdf.output())
     with atomic_output(path, overwrite=overwrite) as tmp:
         Path(tmp).write_bytes(data)
@@ -328,8 +329,6 @@ def boundary_agreement_sheet(villages: Any, village_a: str, village_b: str, path
     """
     import shapely
 
-    from landuse.crs import require_projected
-    from landuse.field.boundaries import shared_boundaries
 
     require_projected(villages, layer="villages")
     a, b = sorted([str(village_a), str(village_b)])
@@ -482,7 +481,6 @@ def public_display_sheet(village_id: str, path: str | os.PathLike, *, villages: 
     """
     import shapely
 
-    from landuse.crs import require_projected
 
     paper = paper.upper()
     if paper not in ("A3", "A1"):

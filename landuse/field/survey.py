@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse.errors import DataReadError, RuleError, SchemaError
+from landuse.errors import DataReadError, LanduseWarning, RuleError, SchemaError
+from landuse.io import read_table, unescape_cell
 
 __all__ = ["DEFAULT_MAPPING", "SurveyResult", "load_mapping", "parse_number", "read_survey"]
 
@@ -184,8 +185,6 @@ def _sheet_names(path: Path) -> list[str]:
 
 def _read(path: Path, sheet: Any, what: str) -> pd.DataFrame:
     """A sheet (XLSX, read with calamine when installed: ~10x faster than openpyxl) or a CSV."""
-    from landuse.io import read_table, unescape_cell
-
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return read_table(path, what=what)
     names = _sheet_names(path)
@@ -249,8 +248,7 @@ def read_survey(path: str | os.PathLike, *, mapping: Any = None, members_path: s
     """
     import warnings
 
-    from landuse.allocation.quotas import labour_units_from_ages, load_rules
-    from landuse.errors import LanduseWarning
+    from landuse.allocation.quotas import labour_units_from_ages, load_rules  # deferred: imports numba
 
     with warnings.catch_warnings():  # only the [labour] section is used here; allocation warns itself
         warnings.simplefilter("ignore", LanduseWarning)
