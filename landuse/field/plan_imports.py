@@ -124,8 +124,8 @@ def materialise_imports(plan: Any, folder: str | Path) -> Any:
         inputs["villages"] = write_vector(res.villages, out / "villages.gpkg", layer="villages")
         write_table(res.report, out / "walks_report.csv")
     if "survey" in imp:
-        res = read_survey(imp["survey"], mapping=imp.get("survey_mapping"), members_path=imp.get("survey_members"),
-                          rules=plan.rules.get("entitlements"))
-        inputs["households"] = write_table(res.households, out / "households.csv")
-        write_table(res.report, out / "survey_report.csv")
+        survey = read_survey(imp["survey"], mapping=imp.get("survey_mapping"), members_path=imp.get("survey_members"),
+                             rules=plan.rules.get("entitlements"))
+        inputs["households"] = write_table(survey.households, out / "households.csv")
+        write_table(survey.report, out / "survey_report.csv")
     return dataclasses.replace(plan, inputs=inputs)

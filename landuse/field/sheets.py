@@ -89,7 +89,7 @@ def _document(font_path: str | os.PathLike | None, *, orientation: str, paper: s
     if not path.is_file():
         raise LanduseError("the font file does not exist", source=str(path),
                            hint="give the path of a TrueType font with Lao glyphs (e.g. phetsarath_ot.ttf)")
-    pdf = FPDF(orientation=orientation, unit="mm", format=PAPER_MM[paper.upper()])
+    pdf: Any = FPDF(orientation=orientation, unit="mm", format=PAPER_MM[paper.upper()])
     pdf.set_creation_date(_FIXED_DATE)
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
@@ -482,7 +482,7 @@ def _zone_legend(pdf: Any, z: Any, v: Any, names: list[str], pat: dict[str, Any]
 
 def _holder_rows(p: Any, hh: Any, number: dict[str, int]) -> list[tuple[str, ...]]:
     """One row per parcel: number, parcel id, land type, area [ha], holder in Lao and in English."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for pid, hid, lt, g in zip(p["parcel_id"].astype(str), p["household_id"], p.get("land_type", [""] * len(p)),
                                p.geometry):
         h = str(hid) if hid is not None and str(hid).strip() and str(hid) != "nan" else ""

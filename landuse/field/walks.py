@@ -181,6 +181,7 @@ def _read_geojson(path: Path) -> pd.DataFrame:
             continue
         props = f.get("properties") or {}
         name = name or props.get("name")
+        c: Any
         t, c = geom.get("type"), geom.get("coordinates")
         if t == "LineString":
             lon += [p[0] for p in c]

@@ -165,7 +165,7 @@ class SchemeSpec:
 
     def crops(self) -> list[_irr.CropSeason]:
         """The cropping calendar: the wet-season crop and, if grown, the dry-season crop."""
-        common = {
+        common: dict[str, Any] = {
             "land_prep_days": self.land_prep_days,
             "saturation_mm": self.saturation_mm,
             "water_layer_mm": self.water_layer_mm,
