@@ -29,7 +29,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,7 +39,10 @@ from landuse.errors import DataReadError, LanduseWarning, OutputExistsError, Sch
 from landuse.raster import Raster, read_raster
 
 # imported on first use: `landuse slope` goes through here without needing pandas
-pd = lazy_module("pandas")
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "ALIASES",

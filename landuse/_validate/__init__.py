@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +17,10 @@ from landuse._validate.lazy import lazy_module
 from landuse.errors import CRSError, DataReadError, GeometryError, IrrigationError, SchemaError
 
 # imported on first use: `landuse slope` goes through here without needing pandas
-pd = lazy_module("pandas")
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: Land-type vocabulary of parcels (``docs/data-contracts.md``).
 LAND_TYPES = ("paddy", "upland", "permanent", "grazing", "residential", "forest", "other")

@@ -61,7 +61,6 @@ ID_FIX = (
     "use 1-64 characters from A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or a "
     "digit (e.g. 0401015 or P-12); keep names in Lao script in the name columns"
 )
-_FIX = ID_FIX  # the former private name, for branches merged from before the rename
 
 
 def unsafe_reason(value: Any) -> str | None:

@@ -569,9 +569,9 @@ class PatternLP:
             idx = np.array([row_of_type[t]] + [ntr + p for p in ps], dtype=np.int32)
             h.addCol(0.0, 0.0, inf, idx.size, idx, np.ones(idx.size))
 
-        for t, ps in self.columns:
-            if row_of_type[t] >= 0 and len(ps) <= sp.plots[ty.rep[t]] and sp.area[list(ps)].sum() >= need[t] - 1e-12:
-                add(t, ps)
+        for tc, ps in self.columns:
+            if row_of_type[tc] >= 0 and len(ps) <= sp.plots[ty.rep[tc]] and sp.area[list(ps)].sum() >= need[tc] - 1e-12:
+                add(tc, ps)
                 ncols += 1
         cells, grid = {}, {}
         for t in act:

@@ -387,29 +387,11 @@ def _certificates(par: pd.DataFrame) -> pd.Series:
     return par["village_id"] + "-" + codes + "-" + rank.map(lambda n: f"{n:04d}")
 
 
-def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[Subproblem, Solution]],
-            *, method: str, runtime_s: float, kept_ids: set[str]) -> AllocationResult:
+def _unallocated(parcels: Any, inp: _Inputs, par: pd.DataFrame, has: pd.Series, geoms: np.ndarray,
+                 crs: Any) -> Any:
+    """The parcels that went to no household, each with the reason (and those outside their zone)."""
     import geopandas as gpd
 
-    par = inp.parcels.copy()
-    par["certificate_no"] = _certificates(par)
-    par["household_id"] = par["parcel_id"].map(owner)
-    anc = inp.anchors
-    has = par["household_id"].notna()
-    ax = par["household_id"].map(anc["ax"]).to_numpy(dtype=float)
-    ay = par["household_id"].map(anc["ay"]).to_numpy(dtype=float)
-    par["distance_m"] = np.where(has, np.hypot(par["cx"] - ax, par["cy"] - ay), np.nan).round(1)
-    par["kept"] = par["parcel_id"].isin(kept_ids)
-    geoms = parcels.geometry.iloc[par["_row"].to_numpy()].to_numpy()
-    crs = parcels.crs
-    alloc = par[has].sort_values(["village_id", "household_id", "parcel_id"])
-    cols = ["parcel_id", "household_id", "village_id", "land_type", "area_ha", "distance_m", "kept",
-            "certificate_no"]
-    allocations = gpd.GeoDataFrame(alloc[cols].reset_index(drop=True),
-                                   geometry=list(geoms[alloc.index.to_numpy()]), crs=crs)
-    allocations["area_ha"] = allocations["area_ha"].round(6)
-
-    # unallocated parcels, with the reason
     ent = inp.ent
     e_pos = ent[ent["entitled_ha"] > 0]
     demand = set(zip(e_pos["village_id"], e_pos["land_type"], strict=True))
@@ -435,7 +417,13 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
     unallocated = gpd.GeoDataFrame(un[ucols].reset_index(drop=True), geometry=un_geoms, crs=crs)
     unallocated = unallocated.sort_values(["village_id", "land_type", "parcel_id"]).reset_index(drop=True)
 
-    # household summary
+    return unallocated
+
+
+def _household_summary(inp: _Inputs, alloc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per household (entitled, allocated, shortfall per land type) and the long table behind it."""
+    ent = inp.ent
+    anc = inp.anchors
     got = alloc.groupby(["household_id", "land_type"]).agg(allocated_ha=("area_ha", "sum"),
                                                            n_plots=("parcel_id", "size"),
                                                            dist=("distance_m", "sum"))
@@ -471,7 +459,11 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
     summary["anchor"] = anc["anchor"].reindex(summary.index)
     summary = summary.reset_index().sort_values(["village_id", "household_id"]).reset_index(drop=True)
 
-    # shortfall table per village and land type
+    return summary, e
+
+
+def _shortfall_table(par: pd.DataFrame, alloc: pd.DataFrame, e: pd.DataFrame) -> pd.DataFrame:
+    """Entitled, available, allocated and short land per village and land type."""
     avail = par.groupby(["village_id", "land_type"])["area_ha"].sum()
     allocd = alloc.groupby(["village_id", "land_type"])["area_ha"].sum()
     grp = e.reset_index().groupby(["village_id", "land_type"])
@@ -488,7 +480,11 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
     for c in ("entitled_ha", "available_ha", "allocated_ha", "shortfall_ha", "max_relative_shortfall"):
         sf[c] = sf[c].round(6)
 
-    # solver table
+    return sf
+
+
+def _solver_table(sols: list[tuple[Subproblem, Solution]]) -> pd.DataFrame:
+    """One row per solver stage of each subproblem."""
     rows = []
     for sp, sol in sols:
         if not sol.stages:
@@ -504,6 +500,37 @@ def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[
                                          "bound", "gap", "proof", "runtime_s", "nodes", "n_households",
                                          "n_parcels",
                                          "n_pairs"])
+
+    return solver
+
+
+def _result(parcels: Any, inp: _Inputs, owner: dict[str, str], sols: list[tuple[Subproblem, Solution]],
+            *, method: str, runtime_s: float, kept_ids: set[str]) -> AllocationResult:
+    import geopandas as gpd
+
+    par = inp.parcels.copy()
+    par["certificate_no"] = _certificates(par)
+    par["household_id"] = par["parcel_id"].map(owner)
+    anc = inp.anchors
+    has = par["household_id"].notna()
+    ax = par["household_id"].map(anc["ax"]).to_numpy(dtype=float)
+    ay = par["household_id"].map(anc["ay"]).to_numpy(dtype=float)
+    par["distance_m"] = np.where(has, np.hypot(par["cx"] - ax, par["cy"] - ay), np.nan).round(1)
+    par["kept"] = par["parcel_id"].isin(kept_ids)
+    geoms = parcels.geometry.iloc[par["_row"].to_numpy()].to_numpy()
+    crs = parcels.crs
+    alloc = par[has].sort_values(["village_id", "household_id", "parcel_id"])
+    cols = ["parcel_id", "household_id", "village_id", "land_type", "area_ha", "distance_m", "kept",
+            "certificate_no"]
+    allocations = gpd.GeoDataFrame(alloc[cols].reset_index(drop=True),
+                                   geometry=list(geoms[alloc.index.to_numpy()]), crs=crs)
+    allocations["area_ha"] = allocations["area_ha"].round(6)
+
+    unallocated = _unallocated(parcels, inp, par, has, geoms, crs)
+    summary, e = _household_summary(inp, alloc)
+    sf = _shortfall_table(par, alloc, e)
+    solver = _solver_table(sols)
+    ent = inp.ent
 
     eq = equity(summary["allocated_ha"], summary["labour_units"], entitled_ha=summary["entitled_ha"])
     if sols and method != "greedy":

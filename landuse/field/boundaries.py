@@ -23,6 +23,7 @@ import hashlib
 import json
 from typing import Any
 
+from landuse.crs import require_projected
 from landuse.errors import SchemaError
 
 __all__ = ["CONFLICT_KINDS", "REGISTER_COLUMNS", "STATUSES", "find_conflicts", "set_status",
@@ -38,8 +39,6 @@ REGISTER_COLUMNS = ("conflict_id", "kind", "village_a", "village_b", "area_m2", 
 
 
 def _check(villages: Any, id_column: str) -> None:
-    from landuse.crs import require_projected
-
     if id_column not in villages.columns:
         raise SchemaError(f"the villages have no {id_column!r} column", column=id_column,
                           hint="import the walks with landuse import walks, or name the id column")

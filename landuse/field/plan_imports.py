@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from landuse.errors import DataReadError, RuleError
+from landuse.field.survey import read_survey
+from landuse.field.walks import import_walks
+from landuse.io import read_table, write_table, write_vector
 
 __all__ = ["IMPORT_KEYS", "materialise_imports", "parse_imports"]
 
@@ -109,10 +112,6 @@ def materialise_imports(plan: Any, folder: str | Path) -> Any:
     landuse.plan.Plan
         A new plan whose ``villages``/``households`` inputs are the imported files.
     """
-    from landuse.field.survey import read_survey
-    from landuse.field.walks import import_walks
-    from landuse.io import read_table, write_table, write_vector
-
     imp = getattr(plan, "imports", None) or {}
     if not imp:
         return plan
@@ -125,8 +124,8 @@ def materialise_imports(plan: Any, folder: str | Path) -> Any:
         inputs["villages"] = write_vector(res.villages, out / "villages.gpkg", layer="villages")
         write_table(res.report, out / "walks_report.csv")
     if "survey" in imp:
-        res = read_survey(imp["survey"], mapping=imp.get("survey_mapping"), members_path=imp.get("survey_members"),
-                          rules=plan.rules.get("entitlements"))
-        inputs["households"] = write_table(res.households, out / "households.csv")
-        write_table(res.report, out / "survey_report.csv")
+        survey = read_survey(imp["survey"], mapping=imp.get("survey_mapping"), members_path=imp.get("survey_members"),
+                             rules=plan.rules.get("entitlements"))
+        inputs["households"] = write_table(survey.households, out / "households.csv")
+        write_table(survey.report, out / "survey_report.csv")
     return dataclasses.replace(plan, inputs=inputs)

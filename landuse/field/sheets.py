@@ -34,7 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from landuse.crs import require_projected
 from landuse.errors import LanduseError, SchemaError
+from landuse.field.boundaries import shared_boundaries
+from landuse.io import atomic_output
 
 __all__ = ["PAPER_MM", "boundary_agreement_sheet", "public_display_sheet"]
 
@@ -80,13 +83,13 @@ def _static_font(path: Path, weight: float) -> str:
 def _document(font_path: str | os.PathLike | None, *, orientation: str, paper: str) -> Any:
     from fpdf import FPDF
 
-    from landuse.certificates.issue import find_lao_font
+    from landuse.certificates.issue import find_lao_font  # deferred: the certificates room loads the PDF stack
 
     path = Path(font_path) if font_path else find_lao_font()
     if not path.is_file():
         raise LanduseError("the font file does not exist", source=str(path),
                            hint="give the path of a TrueType font with Lao glyphs (e.g. phetsarath_ot.ttf)")
-    pdf = FPDF(orientation=orientation, unit="mm", format=PAPER_MM[paper.upper()])
+    pdf: Any = FPDF(orientation=orientation, unit="mm", format=PAPER_MM[paper.upper()])
     pdf.set_creation_date(_FIXED_DATE)
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
@@ -154,8 +157,6 @@ def _fit(pdf: Any, s: str, width: float, *, size: float) -> str:
 
 
 def _write(pdf: Any, path: str | os.PathLike, overwrite: bool) -> Path:
-    from landuse.io import atomic_output
-
     data = bytes(pdf.output())
     with atomic_output(path, overwrite=overwrite) as tmp:
         Path(tmp).write_bytes(data)
@@ -294,6 +295,45 @@ def _name(row: Any, col: str) -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
+def _vertex_table(pdf: Any, coords: list[Any], strips: Any, y: float, *, crs_name: str) -> None:
+    """The numbered vertices of the shared line (continued on new pages) and the disputed strips."""
+    _text(pdf, 15, y, f"ຈຸດຫຼັກເຂດແດນ / Vertices (UTM, {crs_name})", size=8, bold=True)
+    y += 4
+    rows_per_col, cols = 18, 3
+    pages = [coords[i:i + rows_per_col * cols] for i in range(0, max(len(coords), 1), rows_per_col * cols)]
+    first = True
+    start = 0
+    for chunk in pages:
+        if not first:
+            pdf.add_page()
+            _text(pdf, 15, 15, "ຈຸດຫຼັກເຂດແດນ / Vertices (continued)", size=10, bold=True)
+            y = 20
+            rows_per_col = 60
+        for k, (x_, y_) in enumerate(chunk[:rows_per_col * cols]):
+            c, r = divmod(k, rows_per_col)
+            _text(pdf, 15 + c * 62, y + 3.2 * (r + 1), f"{start + k + 1:>4}  E {x_:,.1f}  N {y_:,.1f}", size=6.5)
+        start += len(chunk)
+        first = False
+    if strips is not None and not strips.empty:
+        _text(pdf, 15, 250 if len(pages) == 1 else 280, "ເຂດຂັດແຍ່ງ / Disputed strips: " + "; ".join(
+            f"{s.conflict_id} {s.kind} {s.area_m2:,.0f} m2 ({s.status})" for s in strips.itertuples())[:300], size=7)
+
+
+def _signatures(pdf: Any, ra: Any, rb: Any) -> None:
+    """The five signature boxes at the foot of the first page."""
+    pdf.page = 1
+    labels = [("ນາຍບ້ານ A / Head of village A", _name(ra, "name_lo")), ("ນາຍບ້ານ B / Head of village B", _name(rb, "name_lo")),
+              ("ເມືອງ / District officer", ""), ("ພະຍານ 1 / Witness 1", ""), ("ພະຍານ 2 / Witness 2", "")]
+    bw = 180 / len(labels)
+    for k, (lab, sub) in enumerate(labels):
+        x = 15 + k * bw
+        _box(pdf, x, 254, bw, 32)
+        _text(pdf, x + 1.5, 258, lab, size=6)
+        if sub:
+            _text(pdf, x + 1.5, 262, sub, size=6)
+        _text(pdf, x + 1.5, 283, "ລາຍເຊັນ / Signature, ວັນທີ / Date", size=5)
+
+
 def boundary_agreement_sheet(villages: Any, village_a: str, village_b: str, path: str | os.PathLike, *,
                              conflicts: Any = None, district: str = "", date: str = "",
                              font_path: str | os.PathLike | None = None, id_column: str = "village_id",
@@ -327,9 +367,6 @@ def boundary_agreement_sheet(villages: Any, village_a: str, village_b: str, path
         An unknown village, or two villages that share no boundary and no conflict.
     """
     import shapely
-
-    from landuse.crs import require_projected
-    from landuse.field.boundaries import shared_boundaries
 
     require_projected(villages, layer="villages")
     a, b = sorted([str(village_a), str(village_b)])
@@ -395,40 +432,8 @@ def boundary_agreement_sheet(villages: Any, village_a: str, village_b: str, path
     _text(pdf, 117, y + 1, "ເຂດຂັດແຍ່ງ / Disputed strip (overlap or gap)", size=8)
     length = line.length
     _text(pdf, 15, y + 8, f"ຄວາມຍາວ / Length of the shared line: {length:,.0f} m", size=10, bold=True)
-    # vertex table
-    y = y + 14
-    _text(pdf, 15, y, f"ຈຸດຫຼັກເຂດແດນ / Vertices (UTM, {villages.crs.name})", size=8, bold=True)
-    y += 4
-    rows_per_col, cols = 18, 3
-    pages = [coords[i:i + rows_per_col * cols] for i in range(0, max(len(coords), 1), rows_per_col * cols)]
-    first = True
-    start = 0
-    for chunk in pages:
-        if not first:
-            pdf.add_page()
-            _text(pdf, 15, 15, "ຈຸດຫຼັກເຂດແດນ / Vertices (continued)", size=10, bold=True)
-            y = 20
-            rows_per_col = 60
-        for k, (x_, y_) in enumerate(chunk[:rows_per_col * cols]):
-            c, r = divmod(k, rows_per_col)
-            _text(pdf, 15 + c * 62, y + 3.2 * (r + 1), f"{start + k + 1:>4}  E {x_:,.1f}  N {y_:,.1f}", size=6.5)
-        start += len(chunk)
-        first = False
-    if strips is not None and not strips.empty:
-        _text(pdf, 15, 250 if len(pages) == 1 else 280, "ເຂດຂັດແຍ່ງ / Disputed strips: " + "; ".join(
-            f"{s.conflict_id} {s.kind} {s.area_m2:,.0f} m2 ({s.status})" for s in strips.itertuples())[:300], size=7)
-    # signatures (on the first page)
-    pdf.page = 1
-    labels = [("ນາຍບ້ານ A / Head of village A", _name(ra, "name_lo")), ("ນາຍບ້ານ B / Head of village B", _name(rb, "name_lo")),
-              ("ເມືອງ / District officer", ""), ("ພະຍານ 1 / Witness 1", ""), ("ພະຍານ 2 / Witness 2", "")]
-    bw = 180 / len(labels)
-    for k, (lab, sub) in enumerate(labels):
-        x = 15 + k * bw
-        _box(pdf, x, 254, bw, 32)
-        _text(pdf, x + 1.5, 258, lab, size=6)
-        if sub:
-            _text(pdf, x + 1.5, 262, sub, size=6)
-        _text(pdf, x + 1.5, 283, "ລາຍເຊັນ / Signature, ວັນທີ / Date", size=5)
+    _vertex_table(pdf, coords, strips, y + 14, crs_name=villages.crs.name)
+    _signatures(pdf, ra, rb)
     pdf.page = pdf.pages_count if hasattr(pdf, "pages_count") else pdf.page
     return _write(pdf, path, overwrite)
 
@@ -441,6 +446,54 @@ def _parse_date(v: Any, name: str) -> _dt.date:
         return _dt.date.fromisoformat(str(v))
     except ValueError as exc:
         raise SchemaError(f"{name} {v!r} is not a date", column=name, hint="give it as YYYY-MM-DD") from exc
+
+
+def _zone_legend(pdf: Any, z: Any, v: Any, names: list[str], pat: dict[str, Any], code: dict[str, str], *,
+                 lx: float, page: tuple[float, float], f: float) -> None:
+    """Legend of the zoning map: pattern, code and name of each zone, its area [ha] and share [%]."""
+    import shapely
+
+    W, H = page
+    _text(pdf, lx, 30 * f, "ຄຳອະທິບາຍ / Legend and zone areas", size=11 * f, bold=True)
+    area = {n: float(shapely.union_all(z.loc[z["zone"].astype(str) == n].geometry.to_numpy())
+                     .intersection(v.geometry).area) / 1e4 for n in names}
+    total = sum(area.values()) or 1.0
+    y = 36 * f
+    _text(pdf, lx + 22 * f, y, "ເຂດ / Zone", size=8 * f, bold=True)
+    _text(pdf, W - 30 * f, y, "ha", size=8 * f, bold=True, align="R")
+    _text(pdf, W - 12 * f, y, "%", size=8 * f, bold=True, align="R")
+    row_h = min(9 * f, (H - 60 * f) / max(len(names) + 1, 1))
+    for n in names:
+        y += row_h
+        sw = _Frame((0, 0, 12, 6), lx, y - 5 * f, 12 * f, 6 * f)
+        sq = shapely.box(0, 0, 12, 6)
+        angles, spacing, grey = pat[n]
+        _fill(pdf, sw, sq, grey)
+        _hatch(pdf, sw, sq, angles, spacing * f, width=0.12 * f)
+        _outline(pdf, sw, sq, width=0.2 * f)
+        _text(pdf, lx + 14 * f, y - 1 * f, code[n], size=8 * f, bold=True)
+        _text(pdf, lx + 22 * f, y - 1 * f, _fit(pdf, n, W - lx - 60 * f, size=8 * f), size=8 * f)
+        _text(pdf, W - 30 * f, y - 1 * f, f"{area[n]:,.1f}", size=8 * f, align="R")
+        _text(pdf, W - 12 * f, y - 1 * f, f"{100 * area[n] / total:.1f}", size=8 * f, align="R")
+    y += row_h
+    _text(pdf, lx + 22 * f, y - 1 * f, "ລວມ / Total", size=8 * f, bold=True)
+    _text(pdf, W - 30 * f, y - 1 * f, f"{sum(area.values()):,.1f}", size=8 * f, bold=True, align="R")
+
+
+def _holder_rows(p: Any, hh: Any, number: dict[str, int]) -> list[tuple[str, ...]]:
+    """One row per parcel: number, parcel id, land type, area [ha], holder in Lao and in English."""
+    rows: list[tuple[str, ...]] = []
+    for pid, hid, lt, g in zip(p["parcel_id"].astype(str), p["household_id"], p.get("land_type", [""] * len(p)),
+                               p.geometry):
+        h = str(hid) if hid is not None and str(hid).strip() and str(hid) != "nan" else ""
+        en = lo = ""
+        if h and h in hh.index:
+            en = _name(hh.loc[h], "head_name")
+            lo = _name(hh.loc[h], "head_name_lo")
+        elif h:
+            en = f"({h})"
+        rows.append((str(number[pid]), pid, "" if lt is None else str(lt), f"{g.area / 1e4:,.2f}", lo, en))
+    return rows
 
 
 def public_display_sheet(village_id: str, path: str | os.PathLike, *, villages: Any, zones: Any, parcels: Any,
@@ -481,8 +534,6 @@ def public_display_sheet(village_id: str, path: str | os.PathLike, *, villages: 
     [ha] over the zone's polygons clipped to the village.
     """
     import shapely
-
-    from landuse.crs import require_projected
 
     paper = paper.upper()
     if paper not in ("A3", "A1"):
@@ -535,30 +586,7 @@ def public_display_sheet(village_id: str, path: str | os.PathLike, *, villages: 
     _outline(pdf, fr, v.geometry, width=0.8 * f)
     _scale_bar(pdf, fr, map_box[0] + 5 * f, map_box[1] + map_box[3] - 6 * f, size=7 * f)
     lx = map_box[0] + map_box[2] + 8 * f
-    _text(pdf, lx, 30 * f, "ຄຳອະທິບາຍ / Legend and zone areas", size=11 * f, bold=True)
-    area = {n: float(shapely.union_all(z.loc[z["zone"].astype(str) == n].geometry.to_numpy())
-                     .intersection(v.geometry).area) / 1e4 for n in names}
-    total = sum(area.values()) or 1.0
-    y = 36 * f
-    _text(pdf, lx + 22 * f, y, "ເຂດ / Zone", size=8 * f, bold=True)
-    _text(pdf, W - 30 * f, y, "ha", size=8 * f, bold=True, align="R")
-    _text(pdf, W - 12 * f, y, "%", size=8 * f, bold=True, align="R")
-    row_h = min(9 * f, (H - 60 * f) / max(len(names) + 1, 1))
-    for n in names:
-        y += row_h
-        sw = _Frame((0, 0, 12, 6), lx, y - 5 * f, 12 * f, 6 * f)
-        sq = shapely.box(0, 0, 12, 6)
-        angles, spacing, grey = pat[n]
-        _fill(pdf, sw, sq, grey)
-        _hatch(pdf, sw, sq, angles, spacing * f, width=0.12 * f)
-        _outline(pdf, sw, sq, width=0.2 * f)
-        _text(pdf, lx + 14 * f, y - 1 * f, code[n], size=8 * f, bold=True)
-        _text(pdf, lx + 22 * f, y - 1 * f, _fit(pdf, n, W - lx - 60 * f, size=8 * f), size=8 * f)
-        _text(pdf, W - 30 * f, y - 1 * f, f"{area[n]:,.1f}", size=8 * f, align="R")
-        _text(pdf, W - 12 * f, y - 1 * f, f"{100 * area[n] / total:.1f}", size=8 * f, align="R")
-    y += row_h
-    _text(pdf, lx + 22 * f, y - 1 * f, "ລວມ / Total", size=8 * f, bold=True)
-    _text(pdf, W - 30 * f, y - 1 * f, f"{sum(area.values()):,.1f}", size=8 * f, bold=True, align="R")
+    _zone_legend(pdf, z, v, names, pat, code, lx=lx, page=(W, H), f=f)
     # page 2: allocation
     header("ແຜນທີ່ການຈັດສັນທີ່ດິນ", "Land allocation map")
     _box(pdf, *map_box)
@@ -581,17 +609,7 @@ def public_display_sheet(village_id: str, path: str | os.PathLike, *, villages: 
     _text(pdf, lx, 53 * f, f"ດິນທັງໝົດ / Parcels: {len(p)}; ຈັດສັນແລ້ວ / allocated: {int(allocated.sum())}",
           size=8 * f)
     # pages 3+: holder list
-    rows = []
-    for pid, hid, lt, g in zip(p["parcel_id"].astype(str), p["household_id"], p.get("land_type", [""] * len(p)),
-                               p.geometry):
-        h = str(hid) if hid is not None and str(hid).strip() and str(hid) != "nan" else ""
-        en = lo = ""
-        if h and h in hh.index:
-            en = _name(hh.loc[h], "head_name")
-            lo = _name(hh.loc[h], "head_name_lo")
-        elif h:
-            en = f"({h})"
-        rows.append((str(number[pid]), pid, "" if lt is None else str(lt), f"{g.area / 1e4:,.2f}", lo, en))
+    rows = _holder_rows(p, hh, number)
     line_h = 4.2 * f
     per_col = int((H - 36 * f) / line_h)
     n_cols = 2

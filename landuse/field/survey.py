@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse.errors import DataReadError, RuleError, SchemaError
+from landuse.errors import DataReadError, LanduseWarning, RuleError, SchemaError
+from landuse.io import read_table, unescape_cell
 
 __all__ = ["DEFAULT_MAPPING", "SurveyResult", "load_mapping", "parse_number", "read_survey"]
 
@@ -119,7 +120,7 @@ def _as_list(v: Any) -> list[str]:
 
 def _find(columns: list[str], names: list[str], *, what: str, source: str, required: bool) -> str | None:
     """The header matching one of *names*: full path first, then the last group segment."""
-    full = {}
+    full: dict[str, str] = {}
     last: dict[str, list[str]] = {}
     for c in columns:
         full.setdefault(_norm(c), c)
@@ -184,8 +185,6 @@ def _sheet_names(path: Path) -> list[str]:
 
 def _read(path: Path, sheet: Any, what: str) -> pd.DataFrame:
     """A sheet (XLSX, read with calamine when installed: ~10x faster than openpyxl) or a CSV."""
-    from landuse.io import read_table, unescape_cell
-
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return read_table(path, what=what)
     names = _sheet_names(path)
@@ -211,6 +210,45 @@ def _text(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return unicodedata.normalize("NFC", str(v)).strip()
+
+
+def _member_ages(path: Path, members_path: str | os.PathLike | None, *, sheets: list[str], mapping: dict[str, Any],
+                 main: pd.DataFrame, source: str) -> dict[int, list[float]] | None:
+    """Ages [years] of the members of each household (by main-table row), or None without a repeat group."""
+    m, form, src, cols = mapping, mapping["form"], source, list(main.columns)
+    ages: dict[int, list[float]] | None = None
+    mem_sheet = form.get("members_sheet") or ""
+    members_df = None
+    if members_path is not None:
+        members_df = _read(Path(members_path), None, "members table")
+        msrc = Path(members_path).name
+    elif mem_sheet and mem_sheet in sheets:
+        members_df = _read(path, mem_sheet, "members repeat group")
+        msrc = f"{path.name} sheet {mem_sheet!r}"
+    if members_df is not None:
+        key = _find(cols, _as_list(form.get("key", ["_index"])), what="key", source=src, required=True)
+        pkey = _find(list(members_df.columns), _as_list(form.get("parent_key", ["_parent_index"])),
+                     what="parent_key", source=msrc, required=True)
+        age_col = _find(list(members_df.columns), _as_list(m["members"].get("age", ["age"])), what="age",
+                        source=msrc, required=True)
+        keys = {_text(k): i for i, k in enumerate(main[key])}
+        ages = {}
+        for r, (pk, a) in enumerate(zip(members_df[pkey], members_df[age_col]), start=2):
+            i = keys.get(_text(pk))
+            if i is None:
+                raise SchemaError(f"member row {r} points to {pk!r}, which is not a {key} of the main table",
+                                  source=msrc, column=pkey,
+                                  hint="export the main table and the repeat group from the same download")
+            try:
+                val = parse_number(a)
+            except ValueError as exc:
+                raise SchemaError(f"row {r}: age {a!r} is not a number", source=msrc, column=age_col,
+                                  hint="ages are whole years") from exc
+            if np.isnan(val):
+                raise SchemaError(f"row {r}: a member has no age", source=msrc, column=age_col,
+                                  hint="fill in the age (an estimate in years)")
+            ages.setdefault(i, []).append(val)
+    return ages
 
 
 def read_survey(path: str | os.PathLike, *, mapping: Any = None, members_path: str | os.PathLike | None = None,
@@ -249,8 +287,7 @@ def read_survey(path: str | os.PathLike, *, mapping: Any = None, members_path: s
     """
     import warnings
 
-    from landuse.allocation.quotas import labour_units_from_ages, load_rules
-    from landuse.errors import LanduseWarning
+    from landuse.allocation.quotas import labour_units_from_ages, load_rules  # deferred: imports numba
 
     with warnings.catch_warnings():  # only the [labour] section is used here; allocation warns itself
         warnings.simplefilter("ignore", LanduseWarning)
@@ -275,38 +312,7 @@ def read_survey(path: str | os.PathLike, *, mapping: Any = None, members_path: s
         report.append({"row": row, "household_id": hh, "column": column, "severity": severity, "message": message})
 
     # members from a repeat group (a sheet of the workbook or a second CSV)
-    ages: dict[int, list[float]] | None = None
-    mem_sheet = form.get("members_sheet") or ""
-    members_df = None
-    if members_path is not None:
-        members_df = _read(Path(members_path), None, "members table")
-        msrc = Path(members_path).name
-    elif mem_sheet and mem_sheet in sheets:
-        members_df = _read(path, mem_sheet, "members repeat group")
-        msrc = f"{path.name} sheet {mem_sheet!r}"
-    if members_df is not None:
-        key = _find(cols, _as_list(form.get("key", ["_index"])), what="key", source=src, required=True)
-        pkey = _find(list(members_df.columns), _as_list(form.get("parent_key", ["_parent_index"])),
-                     what="parent_key", source=msrc, required=True)
-        age_col = _find(list(members_df.columns), _as_list(m["members"].get("age", ["age"])), what="age",
-                        source=msrc, required=True)
-        keys = {_text(k): i for i, k in enumerate(main[key])}
-        ages = {}
-        for r, (pk, a) in enumerate(zip(members_df[pkey], members_df[age_col]), start=2):
-            i = keys.get(_text(pk))
-            if i is None:
-                raise SchemaError(f"member row {r} points to {pk!r}, which is not a {key} of the main table",
-                                  source=msrc, column=pkey,
-                                  hint="export the main table and the repeat group from the same download")
-            try:
-                val = parse_number(a)
-            except ValueError as exc:
-                raise SchemaError(f"row {r}: age {a!r} is not a number", source=msrc, column=age_col,
-                                  hint="ages are whole years") from exc
-            if np.isnan(val):
-                raise SchemaError(f"row {r}: a member has no age", source=msrc, column=age_col,
-                                  hint="fill in the age (an estimate in years)")
-            ages.setdefault(i, []).append(val)
+    ages = _member_ages(path, members_path, sheets=sheets, mapping=m, main=main, source=src)
 
     def num(row: int, col: str, v: Any) -> float:
         try:
@@ -352,7 +358,7 @@ def read_survey(path: str | os.PathLike, *, mapping: Any = None, members_path: s
         given_n = num(row, found["members"], rec[found["members"]]) if "members" in found else np.nan
         if member_ages:
             lu = labour_units_from_ages(member_ages, rules=rules)
-            n = len(member_ages)
+            n: float = len(member_ages)
             if np.isfinite(given_n) and given_n != n:
                 note(row, hh, "members", "warning", f"the form says {given_n:g} members but lists {n}; {n} used")
             if np.isfinite(given_lu) and abs(given_lu - lu) > 1e-9:

@@ -50,7 +50,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse.errors import DataReadError, GeometryError, LanduseError
+from landuse.crs import require_projected, utm_crs_for
+from landuse.errors import DataReadError, GeometryError, LanduseError, SchemaError
 
 __all__ = [
     "REPORT_COLUMNS",
@@ -180,6 +181,7 @@ def _read_geojson(path: Path) -> pd.DataFrame:
             continue
         props = f.get("properties") or {}
         name = name or props.get("name")
+        c: Any
         t, c = geom.get("type"), geom.get("coordinates")
         if t == "LineString":
             lon += [p[0] for p in c]
@@ -422,8 +424,6 @@ def snap_neighbours(villages: Any, *, snap_m: float = 15.0, id_column: str = "vi
     """
     import shapely
 
-    from landuse.crs import require_projected
-
     require_projected(villages, layer="villages")
     out = villages.copy()
     order = sorted(range(len(out)), key=lambda i: str(out[id_column].iloc[i]))
@@ -543,8 +543,6 @@ def import_walks(paths: Any, *, attributes: pd.DataFrame | None = None, crs: Any
     import geopandas as gpd
     from pyproj import CRS, Transformer
 
-    from landuse.crs import utm_crs_for
-    from landuse.errors import SchemaError
 
     paths = [Path(p) for p in paths]
     if not paths:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from landuse._validate.ids import ID_FIX as _FIX, unsafe_reason
+from landuse._validate.ids import ID_FIX, unsafe_reason
 from landuse._validate.toml import (
     Key,
     Table,
@@ -165,7 +165,7 @@ class SchemeSpec:
 
     def crops(self) -> list[_irr.CropSeason]:
         """The cropping calendar: the wet-season crop and, if grown, the dry-season crop."""
-        common = {
+        common: dict[str, Any] = {
             "land_prep_days": self.land_prep_days,
             "saturation_mm": self.saturation_mm,
             "water_layer_mm": self.water_layer_mm,
@@ -230,7 +230,7 @@ def _spec_from_table(doc: TomlDoc, values: dict[str, Any], index: int) -> Scheme
     why = unsafe_reason(sid)
     if why is not None:
         raise doc.error((*path, "scheme_id"),
-                        f"scheme_id {str(sid)[:80]!r} is not a safe id: it {why}", hint=_FIX)
+                        f"scheme_id {str(sid)[:80]!r} is not a safe id: it {why}", hint=ID_FIX)
     values = dict(values)
     values["paddy_parcel_ids"] = tuple(str(p) for p in values["paddy_parcel_ids"])
     if values["monthly_flow_factor"] is not None:

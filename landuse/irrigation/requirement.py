@@ -834,6 +834,33 @@ def _decade_of(dates: pd.DatetimeIndex) -> np.ndarray:
     return (dates.month.to_numpy() - 1) * 3 + np.minimum((dates.day.to_numpy() - 1) // 10, 2) + 1
 
 
+def _climate_adjusted_kc(crop: CropSeason, t: np.ndarray, in_season: np.ndarray, u2: np.ndarray,
+                         rhmin: np.ndarray) -> tuple[float, float]:
+    """Kc mid and Kc end of *crop* adjusted to the mean wind and RHmin of its mid and late stages."""
+    kc_mid, kc_end = crop.kc_mid, crop.kc_end
+    e2 = crop.stage_days[0] + crop.stage_days[1]
+    e3 = e2 + crop.stage_days[2]
+    mid = in_season & (t >= e2) & (t < e3)
+    late = in_season & (t >= e3)
+    kc_mid = float(
+        kc_adjusted(
+            kc_mid,
+            u2_m_s=u2[mid].mean(),
+            rh_min_pct=rhmin[mid].mean(),
+            crop_height_m=crop.crop_height_m,
+        )
+    )
+    kc_end = float(
+        kc_adjusted(
+            kc_end,
+            u2_m_s=u2[late].mean(),
+            rh_min_pct=rhmin[late].mean(),
+            crop_height_m=crop.crop_height_m,
+        )
+    )
+    return kc_mid, kc_end
+
+
 def scheme_water_balance(
     climate: pd.DataFrame,
     *,
@@ -955,26 +982,7 @@ def scheme_water_balance(
         in_prep = (before >= 1) & (before <= crop.land_prep_days)
         kc_mid, kc_end = crop.kc_mid, crop.kc_end
         if adjust_kc:
-            e2 = crop.stage_days[0] + crop.stage_days[1]
-            e3 = e2 + crop.stage_days[2]
-            mid = in_season & (t >= e2) & (t < e3)
-            late = in_season & (t >= e3)
-            kc_mid = float(
-                kc_adjusted(
-                    kc_mid,
-                    u2_m_s=u2[mid].mean(),
-                    rh_min_pct=rhmin[mid].mean(),
-                    crop_height_m=crop.crop_height_m,
-                )
-            )
-            kc_end = float(
-                kc_adjusted(
-                    kc_end,
-                    u2_m_s=u2[late].mean(),
-                    rh_min_pct=rhmin[late].mean(),
-                    crop_height_m=crop.crop_height_m,
-                )
-            )
+            kc_mid, kc_end = _climate_adjusted_kc(crop, t, in_season, u2, rhmin)
         kc = np.where(
             in_season,
             _a(

@@ -472,6 +472,174 @@ def design_sensitivity(
     return pd.DataFrame(rows)
 
 
+def _intake_elevation(spec: SchemeSpec, dem: Any, notes: list[str]) -> tuple[float, str]:
+    """The intake elevation [m] and where it comes from (DEM, scheme file, or the 600 m default)."""
+    if dem is not None:
+        elevation = _sample_dem(dem, spec.intake_x_m, spec.intake_y_m)
+        elev_src = "DEM at the intake"
+    elif spec.intake_elev_m is not None:
+        elevation, elev_src = float(spec.intake_elev_m), "scheme file (intake_elev_m)"
+    else:
+        elevation, elev_src = 600.0, "assumed 600 m (no DEM, no intake_elev_m)"
+        warnings.warn(
+            f"scheme {spec.scheme_id}: no DEM and no intake_elev_m; ET0 uses 600 m",
+            LanduseWarning,
+            stacklevel=3,
+        )
+        notes.append(
+            "Elevation assumed 600 m (no DEM, no intake_elev_m); ET0 changes by about 1 % per 500 "
+            "m."
+        )
+    return elevation, elev_src
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What the stream at the intake gives: catchment, dependable flow, servable area."""
+
+    basin: Any
+    catchment_area_km2: float | None
+    catchment_source: str
+    factor: np.ndarray
+    dependable_l_s: float | None
+    servable_ha: float | None
+    servable_families: int | None
+    deficit_months: list[int]
+
+
+def _source(spec: SchemeSpec, dem: Any, catchment_area_km2: float | None, monthly: pd.DataFrame,
+            decades: pd.DataFrame, *, design_duty: float, dmonth: int, area_ha: float, families: int,
+            notes: list[str]) -> _Source:
+    """Check the source against the demand; add ``source_l_s``/``deficit_l_s`` to *monthly*/*decades*."""
+    basin = None
+    cat_area: float | None
+    if catchment_area_km2 is not None:
+        cat_area, cat_src = float(catchment_area_km2), "given"
+    else:
+        cat_area, cat_src, basin = _catchment(spec, dem, notes)
+    factor = np.array(spec.monthly_flow_factor if spec.monthly_flow_factor else [1.0] * 12)
+    dependable = servable = fam_servable = None
+    if cat_area is not None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LanduseWarning)
+            dependable = float(
+                _irr.dependable_flow_l_s(
+                    catchment_area_km2=cat_area,
+                    low_flow_l_s_km2=spec.low_flow_l_s_km2,
+                    measured_flow_l_s=spec.measured_flow_l_s,
+                    measured_area_km2=spec.measured_area_km2,
+                )
+            )
+        for w in caught:  # the area-ratio warning: into the report, and passed on
+            notes.append(f"Source: {w.message}.")
+            warnings.warn(f"scheme {spec.scheme_id}: {w.message}", LanduseWarning, stacklevel=3)
+        available = spec.diversion_fraction * dependable * factor
+        for tab in (monthly, decades):
+            tab["source_l_s"] = (
+                available[tab["month"].to_numpy() - 1]
+                if "month" in tab.columns
+                else available[tab.index.to_numpy() - 1]
+            )
+            tab["deficit_l_s"] = np.maximum(tab["flow_l_s"] - tab["source_l_s"], 0.0)
+        if design_duty > 0:
+            servable = float(
+                _irr.servable_area_ha(
+                    source_flow_l_s=dependable * float(factor[dmonth - 1]),
+                    duty_l_s_ha=design_duty,
+                    diversion_fraction=spec.diversion_fraction,
+                )
+            )
+        else:  # effective rain meets the whole requirement all year
+            servable = area_ha
+            notes.append("Effective rain meets the paddy requirement in every month.")
+        holding = area_ha / families if families else None
+        fam_servable = (
+            _irr.families_served(
+                min(servable, area_ha) if holding else 0.0, mean_holding_ha=holding
+            )
+            if holding
+            else 0
+        )
+    else:
+        notes.append(f"Source {cat_src}; give catchment_km2 or a DEM to check it.")
+        for tab in (monthly, decades):
+            tab["source_l_s"] = np.nan
+            tab["deficit_l_s"] = np.nan
+    deficit_months = (
+        [int(m) for m in monthly.index[monthly["deficit_l_s"] > 1e-9]]
+        if cat_area is not None
+        else []
+    )
+    return _Source(basin, cat_area, cat_src, factor, dependable, servable, fam_servable, deficit_months)
+
+
+def _summary(spec: SchemeSpec, *, lat: float, lon: float, elevation: float, elev_src: str, area_ha: float,
+             area_src: str, families: int, fam_src: str, peak: Any, window: pd.DataFrame,
+             monthly: pd.DataFrame, decades: pd.DataFrame, dmonth: int, ddecade: int, mmonth: int,
+             design_duty: float, design_flow: float, src: _Source,
+             design: Any, wet: dict[str, Any]) -> SchemeSummary:
+    """The one-row summary of a sized scheme."""
+    cat_area, dependable, servable = src.catchment_area_km2, src.dependable_l_s, src.servable_ha
+    fam_servable = src.servable_families
+    return SchemeSummary(
+        scheme_id=spec.scheme_id,
+        name_en=spec.name_en,
+        name_lo=spec.name_lo,
+        village_id=spec.village_id,
+        lat_deg=round(lat, 5),
+        lon_deg=round(lon, 5),
+        elevation_m=round(elevation, 1),
+        elevation_source=elev_src,
+        area_ha=round(area_ha, 4),
+        area_source=area_src,
+        families=int(families),
+        families_source=fam_src,
+        reference_area_ha=spec.area_ha,
+        reference_families=spec.families,
+        efficiency=spec.efficiency,
+        operating_hours=spec.operating_hours,
+        design_month=dmonth,
+        design_window=f"{peak['start']:%d %b}-{peak['end']:%d %b}",
+        design_window_days=peak["window_days"],
+        design_decade=ddecade,
+        design_nir_mm_day=round(float(window["nir_mm_day"].mean()), 4),
+        design_gir_mm_day=round(peak["gir_mm_day"], 4),
+        design_duty_l_s_ha=round(design_duty, 4),
+        design_flow_l_s=round(design_flow, 3),
+        peak_decade_duty_l_s_ha=round(float(decades.loc[ddecade, "duty_l_s_ha"]), 4),
+        monthly_max_month=mmonth,
+        monthly_max_duty_l_s_ha=round(float(monthly.loc[mmonth, "duty_l_s_ha"]), 4),
+        catchment_area_km2=None if cat_area is None else round(cat_area, 4),
+        catchment_source=src.catchment_source,
+        dependable_flow_l_s=None if dependable is None else round(dependable, 3),
+        diversion_fraction=spec.diversion_fraction,
+        divertible_flow_l_s=None
+        if dependable is None
+        else round(dependable * spec.diversion_fraction, 3),
+        servable_area_ha=None if servable is None else round(servable, 4),
+        servable_families=fam_servable,
+        source_sufficient=None if servable is None else bool(servable >= area_ha - 1e-9),
+        deficit_months=" ".join(map(str, src.deficit_months)),
+        canal_bed_width_m=round(design.bed_width_m, 3),
+        canal_depth_m=round(design.depth_m, 4),
+        canal_freeboard_m=round(design.freeboard_m, 3),
+        canal_total_depth_m=round(design.total_depth_m, 3),
+        canal_side_slope=design.side_slope,
+        canal_velocity_m_s=round(design.velocity_m_s, 4),
+        canal_froude=round(design.froude, 4),
+        canal_ok=design.ok,
+        canal_issues="; ".join(design.issues),
+        wet_only_design_month=wet["design_month"],
+        wet_only_duty_l_s_ha=None
+        if wet["duty_l_s_ha"] is None
+        else round(wet["duty_l_s_ha"], 4),
+        wet_only_servable_area_ha=(
+            None if wet["servable_area_ha"] is None else round(wet["servable_area_ha"], 4)
+        ),
+        wet_only_servable_families=wet["servable_families"],
+    )
+
+
 def size_scheme(
     spec: SchemeSpec,
     climate: pd.DataFrame,
@@ -525,22 +693,7 @@ def size_scheme(
         {"scheme file": SimpleNamespace(crs=spec.crs), "dem": dem, "parcels": parcels}
     )
     lat, lon = _lat_lon(spec)
-    if dem is not None:
-        elevation = _sample_dem(dem, spec.intake_x_m, spec.intake_y_m)
-        elev_src = "DEM at the intake"
-    elif spec.intake_elev_m is not None:
-        elevation, elev_src = float(spec.intake_elev_m), "scheme file (intake_elev_m)"
-    else:
-        elevation, elev_src = 600.0, "assumed 600 m (no DEM, no intake_elev_m)"
-        warnings.warn(
-            f"scheme {spec.scheme_id}: no DEM and no intake_elev_m; ET0 uses 600 m",
-            LanduseWarning,
-            stacklevel=2,
-        )
-        notes.append(
-            "Elevation assumed 600 m (no DEM, no intake_elev_m); ET0 changes by about 1 % per 500 "
-            "m."
-        )
+    elevation, elev_src = _intake_elevation(spec, dem, notes)
 
     # demand
     daily = _irr.scheme_water_balance(
@@ -575,65 +728,9 @@ def size_scheme(
     )
 
     # source
-    basin = None
-    cat_area: float | None
-    if catchment_area_km2 is not None:
-        cat_area, cat_src = float(catchment_area_km2), "given"
-    else:
-        cat_area, cat_src, basin = _catchment(spec, dem, notes)
-    factor = np.array(spec.monthly_flow_factor if spec.monthly_flow_factor else [1.0] * 12)
-    dependable = servable = fam_servable = None
-    if cat_area is not None:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", LanduseWarning)
-            dependable = float(
-                _irr.dependable_flow_l_s(
-                    catchment_area_km2=cat_area,
-                    low_flow_l_s_km2=spec.low_flow_l_s_km2,
-                    measured_flow_l_s=spec.measured_flow_l_s,
-                    measured_area_km2=spec.measured_area_km2,
-                )
-            )
-        for w in caught:  # the area-ratio warning: into the report, and passed on
-            notes.append(f"Source: {w.message}.")
-            warnings.warn(f"scheme {spec.scheme_id}: {w.message}", LanduseWarning, stacklevel=2)
-        available = spec.diversion_fraction * dependable * factor
-        for tab in (monthly, decades):
-            tab["source_l_s"] = (
-                available[tab["month"].to_numpy() - 1]
-                if "month" in tab.columns
-                else available[tab.index.to_numpy() - 1]
-            )
-            tab["deficit_l_s"] = np.maximum(tab["flow_l_s"] - tab["source_l_s"], 0.0)
-        if design_duty > 0:
-            servable = float(
-                _irr.servable_area_ha(
-                    source_flow_l_s=dependable * float(factor[dmonth - 1]),
-                    duty_l_s_ha=design_duty,
-                    diversion_fraction=spec.diversion_fraction,
-                )
-            )
-        else:  # effective rain meets the whole requirement all year
-            servable = area_ha
-            notes.append("Effective rain meets the paddy requirement in every month.")
-        holding = area_ha / families if families else None
-        fam_servable = (
-            _irr.families_served(
-                min(servable, area_ha) if holding else 0.0, mean_holding_ha=holding
-            )
-            if holding
-            else 0
-        )
-    else:
-        notes.append(f"Source {cat_src}; give catchment_km2 or a DEM to check it.")
-        for tab in (monthly, decades):
-            tab["source_l_s"] = np.nan
-            tab["deficit_l_s"] = np.nan
-    deficit_months = (
-        [int(m) for m in monthly.index[monthly["deficit_l_s"] > 1e-9]]
-        if cat_area is not None
-        else []
-    )
+    src = _source(spec, dem, catchment_area_km2, monthly, decades, design_duty=design_duty, dmonth=dmonth,
+                  area_ha=area_ha, families=families, notes=notes)
+    basin, factor, dependable = src.basin, src.factor, src.dependable_l_s
     if layer is not None and basin is not None:
         extra = basin[["geometry"]].assign(
             scheme_id=spec.scheme_id,
@@ -655,63 +752,11 @@ def size_scheme(
         soil=spec.soil,
     )
 
-    summary = SchemeSummary(
-        scheme_id=spec.scheme_id,
-        name_en=spec.name_en,
-        name_lo=spec.name_lo,
-        village_id=spec.village_id,
-        lat_deg=round(lat, 5),
-        lon_deg=round(lon, 5),
-        elevation_m=round(elevation, 1),
-        elevation_source=elev_src,
-        area_ha=round(area_ha, 4),
-        area_source=area_src,
-        families=int(families),
-        families_source=fam_src,
-        reference_area_ha=spec.area_ha,
-        reference_families=spec.families,
-        efficiency=spec.efficiency,
-        operating_hours=spec.operating_hours,
-        design_month=dmonth,
-        design_window=f"{peak['start']:%d %b}-{peak['end']:%d %b}",
-        design_window_days=peak["window_days"],
-        design_decade=ddecade,
-        design_nir_mm_day=round(float(window["nir_mm_day"].mean()), 4),
-        design_gir_mm_day=round(peak["gir_mm_day"], 4),
-        design_duty_l_s_ha=round(design_duty, 4),
-        design_flow_l_s=round(design_flow, 3),
-        peak_decade_duty_l_s_ha=round(float(decades.loc[ddecade, "duty_l_s_ha"]), 4),
-        monthly_max_month=mmonth,
-        monthly_max_duty_l_s_ha=round(float(monthly.loc[mmonth, "duty_l_s_ha"]), 4),
-        catchment_area_km2=None if cat_area is None else round(cat_area, 4),
-        catchment_source=cat_src,
-        dependable_flow_l_s=None if dependable is None else round(dependable, 3),
-        diversion_fraction=spec.diversion_fraction,
-        divertible_flow_l_s=None
-        if dependable is None
-        else round(dependable * spec.diversion_fraction, 3),
-        servable_area_ha=None if servable is None else round(servable, 4),
-        servable_families=fam_servable,
-        source_sufficient=None if servable is None else bool(servable >= area_ha - 1e-9),
-        deficit_months=" ".join(map(str, deficit_months)),
-        canal_bed_width_m=round(design.bed_width_m, 3),
-        canal_depth_m=round(design.depth_m, 4),
-        canal_freeboard_m=round(design.freeboard_m, 3),
-        canal_total_depth_m=round(design.total_depth_m, 3),
-        canal_side_slope=design.side_slope,
-        canal_velocity_m_s=round(design.velocity_m_s, 4),
-        canal_froude=round(design.froude, 4),
-        canal_ok=design.ok,
-        canal_issues="; ".join(design.issues),
-        wet_only_design_month=wet["design_month"],
-        wet_only_duty_l_s_ha=None
-        if wet["duty_l_s_ha"] is None
-        else round(wet["duty_l_s_ha"], 4),
-        wet_only_servable_area_ha=(
-            None if wet["servable_area_ha"] is None else round(wet["servable_area_ha"], 4)
-        ),
-        wet_only_servable_families=wet["servable_families"],
-    )
+    summary = _summary(spec, lat=lat, lon=lon, elevation=elevation, elev_src=elev_src, area_ha=area_ha,
+                       area_src=area_src, families=families, fam_src=fam_src, peak=peak, window=window,
+                       monthly=monthly, decades=decades, dmonth=dmonth, ddecade=ddecade, mmonth=mmonth,
+                       design_duty=design_duty, design_flow=design_flow, src=src,
+                       design=design, wet=wet)
     sens = design_sensitivity(
         spec, climate, lat_deg=lat, elevation_m=elevation, area_ha=area_ha
     )
@@ -838,7 +883,8 @@ def _design_window_means(res: SchemeResult) -> pd.Series:
     return out
 
 
-def _report(res: SchemeResult) -> str:
+def _demand_lines(res: SchemeResult) -> list[str]:
+    """The title and the demand section of the scheme report (the design period and why)."""
     s, spec = res.summary, res.spec
     dm = s["design_month"]
     row = _design_window_means(res)
@@ -929,9 +975,14 @@ def _report(res: SchemeResult) -> str:
             "efficiency and the "
             "calendar."
         ),
-        "",
-        "## Source",
     ]
+    return lines
+
+
+def _source_lines(res: SchemeResult) -> list[str]:
+    """The source section of the scheme report (catchment, dependable flow, wet-season-only case)."""
+    s, spec = res.summary, res.spec
+    lines: list[str] = []
     if s["dependable_flow_l_s"] is None:
         lines.append(f"- Catchment {s['catchment_source']}.")
     else:
@@ -978,6 +1029,11 @@ def _report(res: SchemeResult) -> str:
                 "higher"
             )
         lines.append(txt + ".")
+    return lines
+
+
+def _report(res: SchemeResult) -> str:
+    lines = [*_demand_lines(res), "", "## Source", *_source_lines(res)]
     if res.sensitivity is not None and len(res.sensitivity):
         lines += [
             "",

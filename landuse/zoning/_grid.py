@@ -236,7 +236,7 @@ def _merge_small_patches(zone: np.ndarray, region: np.ndarray, min_cells: float,
         if not nbrs:
             continue
         target = max(nbrs, key=lambda t: (not comp_locked[t], nbrs[t],
-                                          -priority.get(comp_zone_arr[t], 999), size[t], -t))
+                                          -priority.get(int(comp_zone_arr[t]), 999), size[t], -t))
         # merge c into target
         parent[c] = target
         size[target] += size[c]

@@ -413,23 +413,7 @@ def zone_villages(
     if not np.isfinite(mmu_ha) or mmu_ha < 0:
         raise SchemaError(f"min_mapping_unit_ha={min_mapping_unit_ha!r} must be a number >= 0",
                           hint="use e.g. 0.5 (ha); 0 disables merging")
-    if landuse is not None:
-        lname = _validate.layer_name(landuse, "landuse")
-        _validate.require_geodataframe(landuse, layer=lname)
-        _validate.require_projected(landuse, layer=lname)
-        _validate.require_same_crs({"dem": dem_r, lname: landuse})
-        _validate.require_columns(landuse, ["land_type"], layer=lname)
-        _validate.require_vocabulary(landuse, "land_type", _validate.LAND_TYPES, layer=lname)
-        _validate.require_geom_types(landuse, ("Polygon", "MultiPolygon"), layer=lname)
-
-    if designated is not None:
-        dname = _validate.layer_name(designated, "designated areas")
-        _validate.require_geodataframe(designated, layer=dname)
-        _validate.require_projected(designated, layer=dname)
-        _validate.require_same_crs({"dem": dem_r, dname: designated})
-        _validate.require_columns(designated, ["zone"], layer=dname)
-        _validate.require_vocabulary(designated, "zone", list(rs.zones), layer=dname)
-        _validate.require_geom_types(designated, ("Polygon", "MultiPolygon"), layer=dname)
+    _check_extra_layers(landuse, designated, dem_r, rs)
     _require_coverage(villages, dem_r, vname)
 
     # -- the grid: DEM extended to cover every village ---------------------------------
@@ -450,14 +434,7 @@ def zone_villages(
     if needs_streams:
         if streams is None:
             streams = _derive_streams(dem_r)
-        orders = {r.max_stream_order for r in rs.rules if r.uses_streams}
-        _check_streams(streams, dem_r, needs_order=any(o is not None for o in orders))
-        for o in sorted(orders, key=lambda v: -1 if v is None else v):
-            thresholds = [d for r in rs.rules if r.uses_streams and r.max_stream_order == o
-                          for d in (r.max_stream_distance_m, r.min_stream_distance_m)
-                          if d is not None]
-            distances[o] = _stream_distance(streams, grid, cells=any_region,
-                                            thresholds_m=thresholds, max_order=o)
+        distances = _stream_distances(streams, dem_r, grid, any_region, rs)
     if forest is None and any(r.forest is True for r in rs.rules):
         log.info("no forest layer given: rules with 'forest = true' match no cell")
     if landuse is None and any(r.existing_land_type for r in rs.rules):
@@ -523,6 +500,42 @@ def zone_villages(
     return ZoningResult(zones=gpd.GeoDataFrame(zones, crs=villages.crs), table=table,
                         zone_raster=zr, rule_raster=rr, rules=rs,
                         streams=streams if needs_streams else None)
+
+
+def _check_extra_layers(landuse: Any, designated: Any, dem_r: Raster, rs: RuleSet) -> None:
+    """Check the optional existing land-use and designated-area layers against the DEM and rules."""
+    if landuse is not None:
+        lname = _validate.layer_name(landuse, "landuse")
+        _validate.require_geodataframe(landuse, layer=lname)
+        _validate.require_projected(landuse, layer=lname)
+        _validate.require_same_crs({"dem": dem_r, lname: landuse})
+        _validate.require_columns(landuse, ["land_type"], layer=lname)
+        _validate.require_vocabulary(landuse, "land_type", _validate.LAND_TYPES, layer=lname)
+        _validate.require_geom_types(landuse, ("Polygon", "MultiPolygon"), layer=lname)
+
+    if designated is not None:
+        dname = _validate.layer_name(designated, "designated areas")
+        _validate.require_geodataframe(designated, layer=dname)
+        _validate.require_projected(designated, layer=dname)
+        _validate.require_same_crs({"dem": dem_r, dname: designated})
+        _validate.require_columns(designated, ["zone"], layer=dname)
+        _validate.require_vocabulary(designated, "zone", list(rs.zones), layer=dname)
+        _validate.require_geom_types(designated, ("Polygon", "MultiPolygon"), layer=dname)
+
+
+def _stream_distances(streams: Any, dem_r: Raster, grid: Raster, any_region: np.ndarray,
+                      rs: RuleSet) -> dict[int | None, np.ndarray]:
+    """Distance [m] to the streams (up to each stream order the rules use), in the village cells."""
+    distances: dict[int | None, np.ndarray] = {}
+    orders = {r.max_stream_order for r in rs.rules if r.uses_streams}
+    _check_streams(streams, dem_r, needs_order=any(o is not None for o in orders))
+    for o in sorted(orders, key=lambda v: -1 if v is None else v):
+        thresholds = [d for r in rs.rules if r.uses_streams and r.max_stream_order == o
+                      for d in (r.max_stream_distance_m, r.min_stream_distance_m)
+                      if d is not None]
+        distances[o] = _stream_distance(streams, grid, cells=any_region,
+                                        thresholds_m=thresholds, max_order=o)
+    return distances
 
 
 def _require_coverage(villages: Any, dem: Raster, layer: str) -> None:
