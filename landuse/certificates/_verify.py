@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from landuse.certificates import _pdf
 from landuse import io
 
 from landuse.certificates import _digest
@@ -181,8 +182,6 @@ def _embedded(path: Path, data: bytes | None = None) -> tuple[list[dict[str, Any
     damaged) by pypdf.
     """
     import pypdf
-
-    from landuse.certificates import _pdf
 
     own = _pdf.read_own_attachment(data, "certificate.json") if data is not None else None
     if own is not None:

@@ -60,6 +60,7 @@ from landuse.crs import is_projected, to_projected
 from landuse.errors import GeometryError, LanduseError, LanduseWarning, SchemaError
 from landuse.io import atomic_output
 from landuse.maps._base import _QUALITATIVE, STYLES, hillshade_raster
+from landuse.maps._bulk import bulk_js, pack_layer, payload_block, without_payload
 from landuse.maps._static import (
     parcel_sketch,
     parcel_vertices,
@@ -520,8 +521,6 @@ def _folium() -> Any:
             self._name = "LanduseRuntime"
 
         def raw_header(self) -> str:
-            from landuse.maps._bulk import bulk_js
-
             return ("<style>" + _offline_html.runtime_css() + "</style><script>"
                     + _offline_html.runtime_js() + "</script><script>" + bulk_js() + "</script>")
 
@@ -529,18 +528,12 @@ def _folium() -> Any:
         def __init__(self, data: dict[str, Any], *, name: str, show: bool = True) -> None:
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "LanduseLayer"
-            from landuse.maps._bulk import pack_layer  # large layers: packed, drawn in bulk
-
             self.spec = pack_layer(data)
 
         def raw_header(self) -> str | None:
-            from landuse.maps._bulk import payload_block
-
             return payload_block(self.spec, self.get_name())
 
         def raw_script(self) -> str:
-            from landuse.maps._bulk import without_payload
-
             data_json = _offline_html.script_json(without_payload(self.spec, self.get_name()))
             return (f"var {self.get_name()} = landuse.addLayer({self._parent.get_name()}, "  # type: ignore[union-attr]
                     f"L.featureGroup(), {data_json});\n")

@@ -381,7 +381,7 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
         return results
     from dask.distributed import Client, LocalCluster, as_completed
 
-    from landuse.plan.cluster import connect, largest_first
+    from landuse.plan.cluster import connect, largest_first  # deferred: with dask.distributed
 
     cluster = None
     if scheduler:

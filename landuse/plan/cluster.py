@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import landuse
 from landuse.errors import LanduseError
 
 
@@ -47,8 +48,6 @@ def connect(address: str, *, timeout_s: float = 20.0, workers_timeout_s: float =
         The scheduler does not answer, no worker joins, or a worker has no
         ``landuse`` or another version of it than this process.
     """
-    import landuse
-
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - the dask extra is a dependency
@@ -91,10 +90,10 @@ def connect(address: str, *, timeout_s: float = 20.0, workers_timeout_s: float =
 
 def _landuse_version() -> str:
     try:
-        import landuse
+        import landuse as worker_landuse  # deferred: runs on the worker, which may lack landuse
     except ImportError:
         return "not installed"
-    return str(landuse.__version__)
+    return str(worker_landuse.__version__)
 
 
 def largest_first(bundles: Sequence[Any]) -> list[Any]:
