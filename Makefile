@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/demo
 
-.PHONY: demo test venv install install-test bench clean
+.PHONY: demo test lint venv install install-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,14 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/landuse demo --out $(OUT) --overwrite
 
-test: install-test
+test: install-test lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# public docstrings and statement counts (ruff), types (mypy, non-strict); the floor plan
+# (cycles, private names across rooms, function length) is tests/test_layout.py
+lint: install-test
+	$(BIN)/ruff check landuse --select D1,PLR0915 --ignore D105,D107
+	$(BIN)/python -m mypy
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

@@ -56,7 +56,13 @@ def test_the_tool_sees_a_cycle_and_a_private_import(tmp_path, monkeypatch):
     (pkg / "b").mkdir()
     (pkg / "b" / "__init__.py").write_text("")
     (pkg / "b" / "_two.py").write_text("import landuse.a.one\n\ndef _hidden():\n    pass\n")
+    (pkg / "b" / "three.py").write_text("def many(a, b, c, d, e):\n    pass\n\ndef _fine(a, b, c, d, e):\n    pass\n")
     monkeypatch.setattr(module, "ROOT", pkg)
     found = module.measure()
     assert found["cycles"] == ["landuse.a.one <-> landuse.b._two"]
     assert len(found["private_across"]) == 1 and found["private_across"][0].endswith("landuse.b._two._hidden")
+    assert len(found["positional"]) == 1 and "many (5 positional)" in found["positional"][0]
+
+
+def test_public_functions_take_options_keyword_only(layout):
+    assert layout["positional"] == []

@@ -13,7 +13,10 @@ Prints the measures that issue 17 states for the regrouping:
   ``landuse/``; the flat foundations ``errors``, ``crs``, ``raster``, ``io`` and
   ``_validate`` are rooms of their own, and importing ``landuse._validate`` is allowed);
 * functions and methods longer than 120 lines, not counting their docstring (a
-  pvlib-style docstring with equations, units and references is not code to read).
+  pvlib-style docstring with equations, units and references is not code to read);
+* public functions (module level, in a public module, no leading underscore) with more
+  than 4 positional parameters: options are keyword-only (ruff's PLR0917 cannot tell
+  public functions from private helpers, so the rule is measured here).
 
 Run: ``python tools/layout.py [--list]`` from the repository root.
 """
@@ -28,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "landuse"
 SHARED_PRIVATE = {"_validate"}  # the one private foundation every room may use
 MAX_FUNCTION_LINES = 120
+MAX_PUBLIC_POSITIONAL = 4
 
 
 def module_name(path: Path) -> str:
@@ -61,6 +65,7 @@ def measure() -> dict[str, list[str]]:
     uncommented: list[str] = []
     private_across: list[str] = []
     long_functions: list[str] = []
+    positional: list[str] = []
 
     def target_module(name: str) -> str | None:
         while name:
@@ -87,6 +92,12 @@ def measure() -> dict[str, list[str]]:
                 for sub in ast.walk(fn):
                     if isinstance(sub, (ast.Import, ast.ImportFrom)):
                         in_function.add(id(sub))
+        public_module = not any(part.startswith("_") and part != "__init__" for part in mod.split(".")[1:])
+        for fn in tree.body if public_module and room(mod) != "cli" else ():
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and not fn.name.startswith("_"):
+                n = len(fn.args.posonlyargs) + len(fn.args.args)
+                if n > MAX_PUBLIC_POSITIONAL:
+                    positional.append(f"{path.relative_to(ROOT.parent)}:{fn.lineno} {fn.name} ({n} positional)")
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 targets = [(a.name, None) for a in node.names if a.name.split(".")[0] == "landuse"]
@@ -127,6 +138,7 @@ def measure() -> dict[str, list[str]]:
         "uncommented": uncommented,
         "private_across": private_across,
         "long_functions": long_functions,
+        "positional": positional,
     }
 
 
@@ -143,12 +155,14 @@ def main() -> None:
           f" ({len(uncommented)} without a comment saying why)")
     print(f"private names or modules imported across rooms: {len(private_across)}")
     print(f"functions over {MAX_FUNCTION_LINES} lines: {len(long_functions)}")
+    print(f"public functions with more than {MAX_PUBLIC_POSITIONAL} positional parameters: {len(m['positional'])}")
     if args.list:
         print("\nentries:", " ".join(entries))
         for title, items in (("cycles", cycles),
                              ("function-local imports without a comment", uncommented),
                              ("private across rooms", private_across),
-                             ("long functions", long_functions)):
+                             ("long functions", long_functions),
+                             ("public functions with many positional parameters", m["positional"])):
             print(f"\n{title}:")
             for item in items:
                 print("  " + item)

@@ -194,11 +194,11 @@ def _embedded(path: Path, data: bytes | None = None) -> tuple[list[dict[str, Any
         except Exception as exc:  # noqa: BLE001 - any parse failure is a broken file
             raise DataReadError(f"not a readable PDF ({type(exc).__name__}: {exc})", source=str(path),
                                 hint="the file is damaged; ask for a copy from the register") from exc
-    data = att.get("certificate.json")
-    if not data:
+    files = att.get("certificate.json")
+    if not files:
         return [], reader
     try:
-        doc = json.loads(data[0].decode("utf-8"))
+        doc = json.loads(files[0].decode("utf-8"))
         return list(doc.get("certificates", [])), reader
     except (ValueError, AttributeError):
         return [], reader

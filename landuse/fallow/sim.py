@@ -66,6 +66,7 @@ class FallowProcess:
     stationary: bool = True
 
     def pmf(self, t: float = 0.0) -> np.ndarray:
+        """Probability of each fallow length 0, 1, 2, ... years for a clearing in record year *t*."""
         p = np.asarray(self.pmf_at(float(t)), float)
         return p / p.sum()
 

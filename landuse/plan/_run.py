@@ -240,9 +240,10 @@ def _allocation(vi: VillageInput, res: VillageResult) -> None:
     res.products.unallocated = result.unallocated
     res.products.lorenz = _lorenz_frame(result.equity)
     # wall-clock figures stay in the log: the outputs of a rerun must not change
-    m = {k: v for k, v in dict(result.metrics).items() if k not in _TIMING_KEYS}
+    metrics = dict(result.metrics or {})
+    m = {k: v for k, v in metrics.items() if k not in _TIMING_KEYS}
     log.debug("village %s: allocation %s in %.1f s", vi.village_id, m.get("status"),
-             float(result.metrics.get("runtime_s", float("nan"))))
+             float(metrics.get("runtime_s", float("nan"))))
     res.figures["allocation"] = {k: _plain(v) for k, v in m.items()}
 
 
