@@ -60,7 +60,8 @@ def test_a_polygonz_layer_makes_a_map(tmp_path):
     path = tmp_path / "plan.gpkg"
     _z_parcels(path)
     out = tmp_path / "map.html"
-    result = CliRunner().invoke(cli, ["map", "--plan", str(path), "--out", str(out)])
+    with pytest.warns(LanduseWarning, match=r"Z \(3D\) coordinates; they were dropped"):
+        result = CliRunner().invoke(cli, ["map", "--plan", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 1000
 

@@ -362,7 +362,10 @@ def test_size_scheme_area_ratio_and_flow_factor():
     text = BASE + "measured_flow_l_s = 6.0\nmeasured_area_km2 = 2.0\nintake_elev_m = 650.0\n"
     text += "monthly_flow_factor = [1, 1, 1, 1, 2, 4, 6, 6, 4, 3, 2, 1]\n"
     (spec,) = scheme.parse_schemes(text)
-    res = scheme.size_scheme(spec, climate())
+    from landuse.errors import LanduseWarning
+
+    with pytest.warns(LanduseWarning, match="catchment-area ratio 2.00"):  # outside 0.3-1.5: said
+        res = scheme.size_scheme(spec, climate())
     assert res.summary["dependable_flow_l_s"] == pytest.approx(12.0)  # 6 l/s x 4/2
     np.testing.assert_allclose(
         res.monthly["source_l_s"], 0.7 * 12.0 * np.array([1, 1, 1, 1, 2, 4, 6, 6, 4, 3, 2, 1])
