@@ -119,7 +119,8 @@ def _pdf_size_and_text(path, tmp_path):
     from PIL import Image
 
     png = sorted(tmp_path.glob("pg*.png"))[0]
-    size = Image.open(png).size
+    with Image.open(png) as im:
+        size = im.size
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     png.unlink()

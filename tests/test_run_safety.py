@@ -407,11 +407,23 @@ if __name__ == "__main__":  # certificate workers (spawn) import this file as __
 '''
 
 
+_OPEN_LOGS: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_paused_logs():
+    """The log files of paused runs are closed when their test ends."""
+    yield
+    while _OPEN_LOGS:
+        _OPEN_LOGS.pop().close()
+
+
 def _paused_run(tmp_path: Path, point: str, *args: object) -> tuple[subprocess.Popen, Path]:
     script = tmp_path / "pause_run.py"
     script.write_text(_PAUSE, encoding="utf-8")
     marker = tmp_path / f"paused-{point}"
     log = open(tmp_path / f"paused-{point}.log", "w+", encoding="utf-8")  # a pipe could fill and block
+    _OPEN_LOGS.append(log)
     proc = subprocess.Popen([sys.executable, str(script), point, str(marker), *map(str, args)],
                             stdout=log, stderr=subprocess.STDOUT, text=True, env=_subprocess_env(),
                             cwd=ROOT, start_new_session=True)

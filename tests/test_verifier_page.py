@@ -322,7 +322,8 @@ def test_qr_reading_path(browser_page, keys, tmp_path):
     if not native:
         from PIL import Image
 
-        w, h = Image.open(png).size
+        with Image.open(png) as im:
+            w, h = im.size
         assert page.evaluate("window.__seen") == ["qr_code", f"{w}x{h}"]  # the photo itself was decoded
         page.close()
 

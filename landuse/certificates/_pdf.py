@@ -51,18 +51,18 @@ def _instance_bytes(path: Path, weight: float) -> bytes:
     """The static instance of *path* at *weight* (or the file itself if static)."""
     from fontTools.ttLib import TTFont
 
-    tt = TTFont(str(path), recalcTimestamp=False)
-    if "fvar" in tt:
-        from fontTools.varLib import instancer
+    with TTFont(str(path), recalcTimestamp=False) as tt:
+        if "fvar" in tt:
+            from fontTools.varLib import instancer
 
-        axes = {a.axisTag: a.defaultValue for a in tt["fvar"].axes}
-        if "wght" in axes:
-            lo = min(a.minValue for a in tt["fvar"].axes if a.axisTag == "wght")
-            hi = max(a.maxValue for a in tt["fvar"].axes if a.axisTag == "wght")
-            axes["wght"] = min(max(weight, lo), hi)
-        instancer.instantiateVariableFont(tt, axes, inplace=True, static=True)
-    buf = io.BytesIO()
-    tt.save(buf)
+            axes = {a.axisTag: a.defaultValue for a in tt["fvar"].axes}
+            if "wght" in axes:
+                lo = min(a.minValue for a in tt["fvar"].axes if a.axisTag == "wght")
+                hi = max(a.maxValue for a in tt["fvar"].axes if a.axisTag == "wght")
+                axes["wght"] = min(max(weight, lo), hi)
+            instancer.instantiateVariableFont(tt, axes, inplace=True, static=True)
+        buf = io.BytesIO()
+        tt.save(buf)
     return buf.getvalue()
 
 

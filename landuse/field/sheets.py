@@ -63,19 +63,19 @@ def _static_font(path: Path, weight: float) -> str:
         return _FONT_CACHE[key]
     from fontTools.ttLib import TTFont
 
-    tt = TTFont(str(path), recalcTimestamp=False)
-    if "fvar" not in tt:
-        _FONT_CACHE[key] = str(path)
-        return str(path)
-    from fontTools.varLib import instancer
+    with TTFont(str(path), recalcTimestamp=False) as tt:
+        if "fvar" not in tt:
+            _FONT_CACHE[key] = str(path)
+            return str(path)
+        from fontTools.varLib import instancer
 
-    axes = {a.axisTag: a.defaultValue for a in tt["fvar"].axes}
-    if "wght" in axes:
-        axes["wght"] = weight
-    inst = instancer.instantiateVariableFont(tt, axes)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    out = Path(tempfile.gettempdir()) / f"landuse-font-{os.getpid()}-{digest}.ttf"
-    inst.save(str(out))
+        axes = {a.axisTag: a.defaultValue for a in tt["fvar"].axes}
+        if "wght" in axes:
+            axes["wght"] = weight
+        inst = instancer.instantiateVariableFont(tt, axes)
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+        out = Path(tempfile.gettempdir()) / f"landuse-font-{os.getpid()}-{digest}.ttf"
+        inst.save(str(out))
     _FONT_CACHE[key] = str(out)
     return str(out)
 
@@ -117,13 +117,13 @@ def _advances(font_file: str) -> tuple[dict[int, float], float]:
     if font_file not in _WIDTHS:
         from fontTools.ttLib import TTFont
 
-        tt = TTFont(font_file, lazy=True)
-        upm = float(tt["head"].unitsPerEm)
-        hmtx = tt["hmtx"].metrics
-        marks = set()
-        if "GDEF" in tt and tt["GDEF"].table.GlyphClassDef is not None:
-            marks = {g for g, c in tt["GDEF"].table.GlyphClassDef.classDefs.items() if c == 3}
-        adv = {cp: (0.0 if g in marks else hmtx[g][0] / upm) for cp, g in tt.getBestCmap().items()}
+        with TTFont(font_file, lazy=True) as tt:
+            upm = float(tt["head"].unitsPerEm)
+            hmtx = tt["hmtx"].metrics
+            marks = set()
+            if "GDEF" in tt and tt["GDEF"].table.GlyphClassDef is not None:
+                marks = {g for g, c in tt["GDEF"].table.GlyphClassDef.classDefs.items() if c == 3}
+            adv = {cp: (0.0 if g in marks else hmtx[g][0] / upm) for cp, g in tt.getBestCmap().items()}
         _WIDTHS[font_file] = (adv, 0.6)
     return _WIDTHS[font_file]
 
