@@ -599,6 +599,8 @@ def test_every_code_has_a_fault_test():
         "CHECK_SKIPPED",
         "CHECK_FAILED",
         "LAYER_CHOSEN",
+        "MAPPING_APPLIED",  # tests/test_check_messy.py
+        "MAPPING_CONFLICT",  # tests/test_check_messy.py
     }
     assert set(CODES) - untested_by_design == tested
 
@@ -627,7 +629,9 @@ def test_each_fault_is_reported_with_its_code_and_a_helpful_message(tmp_path, fa
     rows = report[report.code == code]
     assert set(rows.severity) == {severity}
     assert rows.message.str.contains(pattern, regex=True).any(), rows.message.tolist()
-    assert list(report.columns) == ["severity", "code", "layer", "feature_id", "message"]
+    assert list(report.columns) == ["severity", "code", "layer", "feature_id", "column", "value",
+                                    "message", "fix", "fix_qgis"]
+    assert rows.fix_qgis.str.len().gt(10).all() and rows.fix.notna().all(), rows.to_dict("records")
 
 
 def test_feature_ids_and_layers_name_the_offending_feature(tmp_path):

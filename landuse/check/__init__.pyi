@@ -17,3 +17,11 @@ from .topology import (
     outside_village as outside_village,
     overlaps as overlaps,
 )
+
+from .mapping import (
+    InputMapping as InputMapping,
+    draft_mapping as draft_mapping,
+    read_mapping as read_mapping,
+)
+
+from .summary import group_findings as group_findings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from landuse._validate.ids import ID_FIX, unsafe_reason
+from landuse.check._fixes import UNKNOWN_TARGET, qgis_fix
 from landuse.errors import SchemaError
 from landuse.io import ALIASES
 
@@ -72,9 +74,14 @@ CODES: dict[str, str] = {
     "LAYER_CHOSEN": "a GeoPackage holds several layers; which one was read",
     "CHECK_SKIPPED": "checks that could not run because of an earlier problem",
     "CHECK_FAILED": "a check failed unexpectedly on these data (the rest still ran)",
+    "MAPPING_APPLIED": "what the mapping file renamed or mapped in a layer (and entries it did not use)",
+    "MAPPING_CONFLICT": "a mapping file renames a header to a column the layer already has",
 }
 
-_COLUMNS = ["severity", "code", "layer", "feature_id", "message"]
+#: Columns of a findings table, in order.
+FINDING_COLUMNS = ["severity", "code", "layer", "feature_id", "column", "value", "message", "fix",
+                   "fix_qgis"]
+_COLUMNS = FINDING_COLUMNS
 _POLYGONAL = ("Polygon", "MultiPolygon")
 _CLIMATE_LIMITS = {
     "tmax_c": (-40, 60),
@@ -89,21 +96,33 @@ _LAO = (0x0E80, 0x0EFF)
 
 
 class _Report:
-    """Collects rows; every message ends with the fix."""
+    """Collects rows; every message ends with the fix.
 
-    def __init__(self) -> None:
+    ``target`` is the CRS every CRS fix advises (``"EPSG:32648"``; see :func:`_target_crs`),
+    None while unknown.
+    """
+
+    def __init__(self, target: str | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
+        self.target = target
 
     def add(
-        self, severity: str, code: str, layer: str, feature_id: Any, found: str, fix: str | None
+        self, severity: str, code: str, layer: str, feature_id: Any, found: str, fix: str | None,
+        *, column: str | None = None, value: Any = None, qgis: str | None = None,
     ) -> None:
+        """Add one finding: *found* (what is wrong) and *fix* (Python / command line); the
+        QGIS fix is *qgis* or the text of :data:`landuse.check._fixes.QGIS_FIXES`."""
         assert severity in SEVERITIES and code in CODES, (severity, code)
         msg = found.rstrip(".") + "."
         if fix:
             msg += f" Fix: {fix}"
         fid = None if feature_id is None else str(feature_id)
+        shown = None if value is None or (isinstance(value, float) and value != value) else str(value)
+        if qgis is None:
+            qgis = qgis_fix(code, crs=self.target, layer=layer, column=column, value=shown)
         self.rows.append(
-            {"severity": severity, "code": code, "layer": layer, "feature_id": fid, "message": msg}
+            {"severity": severity, "code": code, "layer": layer, "feature_id": fid,
+             "column": column, "value": shown, "message": msg, "fix": fix or None, "fix_qgis": qgis}
         )
 
     @contextlib.contextmanager
@@ -131,11 +150,12 @@ class _Report:
         rank = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
         order = np.argsort(rank.to_numpy(), kind="stable")
         df = df.iloc[order].reset_index(drop=True).astype(object)
-        df["feature_id"] = pd.Series(
-            [None if v is None or v != v else str(v) for v in df["feature_id"]],
-            index=df.index,
-            dtype=object,
-        )
+        for col in ("feature_id", "column", "value", "fix", "fix_qgis"):
+            df[col] = pd.Series(
+                [None if v is None or v != v else str(v) for v in df[col]],
+                index=df.index,
+                dtype=object,
+            )
         return df
 
 
@@ -170,32 +190,39 @@ def _crs_name(crs: Any) -> str:
     return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
 
 
+def _target_text(rep: _Report) -> str:
+    return rep.target or UNKNOWN_TARGET
+
+
 def _check_crs(rep: _Report, crs: Any, layer: str, *, raster: bool = False) -> bool:
-    """Report a missing, geographic or non-metric CRS; return True when it is usable."""
+    """Report a missing, geographic or non-metric CRS; return True when it is usable.
+
+    Every fix names the same target, ``rep.target`` (:func:`_target_crs`): a projected
+    CRS in metres, never a geographic one.
+    """
     from pyproj import CRS
 
+    target = _target_text(rep)
+    to = f"'{rep.target}'" if rep.target else "'EPSG:326NN'"
+    reproject = (
+        f"gdalwarp -t_srs {rep.target or 'EPSG:326NN'} -r bilinear {layer}.tif {layer}_utm.tif "
+        f"(target: {target})"
+        if raster
+        else f"landuse.crs.to_projected(gdf, crs={to}) or gdf.to_crs({to}) (target: {target})"
+    )
     if crs is None:
         fix = (
-            "assign the CRS, e.g. gdal_edit.py -a_srs EPSG:32647 dem.tif"
+            f"assign the CRS the raster was made in (gdal_edit.py -a_srs <its CRS> {layer}.tif); "
+            f"if that is not projected, reproject: {reproject}"
             if raster
-            else "set the CRS, e.g. gdf.set_crs('EPSG:32647') for UTM 47N, or fix the .prj/metadata"
+            else "set the CRS the coordinates were recorded in (gdf.set_crs(<its CRS>); a "
+            f"Shapefile has lost its .prj file); if that is not projected, reproject: {reproject}"
         )
-        rep.add(
-            "error",
-            "CRS_MISSING",
-            layer,
-            None,
-            "the layer has no coordinate reference system",
-            fix,
-        )
+        rep.add("error", "CRS_MISSING", layer, None, "the layer has no coordinate reference system",
+                fix)
         return False
     crs = CRS.from_user_input(crs)
     if not crs.is_projected:
-        fix = (
-            "reproject it, e.g. gdalwarp -t_srs EPSG:32647 in.tif out.tif"
-            if raster
-            else "reproject with landuse.crs.to_projected(gdf) (UTM 47N, EPSG:32647, for Oudomxay)"
-        )
         rep.add(
             "error",
             "CRS_GEOGRAPHIC",
@@ -203,7 +230,7 @@ def _check_crs(rep: _Report, crs: Any, layer: str, *, raster: bool = False) -> b
             None,
             f"the layer is in the geographic CRS {_crs_name(crs)}; areas, lengths and slopes need "
             "a projected CRS in metres",
-            fix,
+            f"reproject it: {reproject}",
         )
         return False
     unit = (crs.axis_info[0].unit_name or "").lower() if crs.axis_info else "metre"
@@ -214,10 +241,54 @@ def _check_crs(rep: _Report, crs: Any, layer: str, *, raster: bool = False) -> b
             layer,
             None,
             f"the CRS {_crs_name(crs)} measures in {unit!r}; landuse measures in metres",
-            "reproject to a metric CRS such as UTM 47N (EPSG:32647)",
+            f"reproject it: {reproject}",
         )
         return False
     return True
+
+
+def _crs_code(crs: Any) -> str:
+    """``"EPSG:n"`` of *crs*, else its name."""
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else str(crs.name)
+
+
+def _metric(crs: Any) -> bool:
+    from landuse.crs import is_projected  # deferred: landuse.crs imports pyproj at its top
+
+    return crs is not None and is_projected(crs)
+
+
+def _target_crs(vectors: list[Any], rasters: list[Any]) -> str | None:
+    """The one CRS every CRS fix of a check advises.
+
+    The DEM's (or slope raster's) CRS when it is projected in metres (reprojecting a
+    raster resamples it, reprojecting vectors does not), else the first vector layer's
+    (villages, then parcels) when it is; else the WGS 84 UTM zone containing the centre
+    of the data (EPSG:32647 west of 102°E in Laos, EPSG:32648 east of it), from the
+    first layer whose position is known. None when no layer has a CRS.
+    """
+    from pyproj import CRS, Transformer
+
+    from landuse.crs import utm_crs_for  # deferred: landuse.crs imports pyproj at its top
+
+    for obj in [*rasters, *vectors]:
+        crs = getattr(obj, "crs", None)
+        if _metric(crs):
+            return _crs_code(CRS.from_user_input(crs))
+    for obj in [*vectors, *rasters]:
+        crs = getattr(obj, "crs", None)
+        if crs is None:
+            continue
+        try:
+            bounds = obj.total_bounds if hasattr(obj, "total_bounds") else obj.bounds
+            x, y = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+            to_ll = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+            lon, lat = to_ll.transform(x, y)
+            return _crs_code(utm_crs_for(float(lon), float(lat)))
+        except Exception:  # noqa: BLE001 - empty layer, nan bounds, bad coordinates: next layer
+            continue
+    return None
 
 
 def _same_crs(a: Any, b: Any) -> bool:
@@ -253,7 +324,10 @@ def _missing_columns(
             layer,
             None,
             f"required column {col!r} is missing (found: {found})",
-            f"add the column {col!r}{also}; see docs/data-contracts.md",
+            f"add the column {col!r}{also}, or map a header to it in a mapping file "
+            f"([columns.{layer}], docs/mapping.md); see docs/data-contracts.md",
+            column=col,
+            value=json.dumps([str(c) for c in df.columns if c != "geometry"], ensure_ascii=False),
         )
     return missing
 

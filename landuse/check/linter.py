@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,9 +87,11 @@ from landuse.check._base import (
     _Report,
     _require_frame,
     _same_crs,
+    _target_crs,
     _text_encoding,
     _to_numbers,
 )
+from landuse.check._fixes import UNKNOWN_TARGET, qgis_fix
 from landuse.check._rasters import (
     _as_raster,
     _check_dem_values,
@@ -105,6 +106,8 @@ from landuse.check._tables import (
     _check_rule_columns,
 )
 from landuse.check import topology
+from landuse.check.mapping import InputMapping, read_mapping
+from landuse.check.summary import group_findings
 from landuse.errors import DataReadError, LanduseError, LanduseWarning, SchemaError
 from landuse.io import REQUIRED, normalise_land_types
 
@@ -236,7 +239,11 @@ def _check_land_types(rep: _Report, parcels: Any, layer: str, id_col: str | None
                 layer,
                 _fid(parcels, pos, id_col),
                 found,
-                f"use one of {', '.join(_validate.LAND_TYPES)} (docs/data-contracts.md lists accepted spellings)",
+                f"use one of {', '.join(_validate.LAND_TYPES)} (docs/data-contracts.md lists accepted "
+                "spellings), or map the value in a mapping file ([values.parcels.land_type], "
+                "docs/mapping.md)",
+                column="land_type",
+                value=raw,
             )
 
 
@@ -411,6 +418,8 @@ def check_inputs(
     gap_max_m2: float = 2500.0,
     sliver_max_width_m: float = 2.0,
     entitlements: Any = None,
+    mapping: Any = None,
+    grouped: bool = False,
 ) -> pd.DataFrame:
     """Audit input layers and return every problem found.
 
@@ -437,13 +446,24 @@ def check_inputs(
         Entitlement rules whose priority-group columns must exist in *households*
         (``RULE_COLUMN_MISSING``); ``"default"`` for the bundled rules. Not checked
         when None.
+    mapping : path-like or InputMapping, optional
+        A mapping file (:func:`landuse.check.mapping.read_mapping`, docs/mapping.md):
+        headers renamed and values mapped before anything is checked; what it changed
+        is reported as ``MAPPING_APPLIED`` (info).
+    grouped : bool, default False
+        Return one row per distinct problem (:func:`landuse.check.group_findings`)
+        instead of every finding.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``severity``, ``code``, ``layer``, ``feature_id``, ``message``;
-        errors first, then warnings, then info, each in the order found. Empty
-        when everything passed.
+        The findings, columns ``severity``, ``code``, ``layer``, ``feature_id``,
+        ``column`` (the column concerned, or None), ``value`` (the offending value, or
+        None), ``message`` (what was found, then ``Fix:`` and the fix), ``fix`` (for
+        Python and the command line) and ``fix_qgis`` (the same in QGIS); errors
+        first, then warnings, then info, each in the order found. Empty when
+        everything passed. With ``grouped=True``, the summary of
+        :func:`~landuse.check.group_findings`.
 
     Raises
     ------
@@ -469,8 +489,20 @@ def check_inputs(
             "nothing to check", hint="pass at least one layer (villages=..., parcels=..., ...)"
         )
     rep = _Report()
+    if mapping is not None and not isinstance(mapping, InputMapping):
+        mapping = read_mapping(mapping)
 
-    _normalise_layers(rep, given)
+    _normalise_layers(rep, given, mapping)
+    # rasters are read first so that every CRS fix can name one target (_target_crs)
+    early = _Report()
+    rasters: dict[str, Any] = {}
+    for key in ("dem", "slope"):
+        if key in given:
+            r = _as_raster(early, given[key], key)
+            if r is not None:
+                rasters[key] = r
+    rep.target = _target_crs([given[k] for k in ("villages", "parcels") if k in given],
+                             list(rasters.values()))
 
     vstate = _check_villages(rep, given["villages"], opts) if "villages" in given else None
     hh_ids = _check_households(rep, given["households"], vstate) if "households" in given else None
@@ -486,18 +518,13 @@ def check_inputs(
         _check_histories(rep, given["histories"], pids)
     if "climate" in given:
         _check_climate(rep, given["climate"])
-
-    rasters: dict[str, Any] = {}
-    for key in ("dem", "slope"):
-        if key in given:
-            r = _as_raster(rep, given[key], key)
-            if r is not None:
-                rasters[key] = r
+    rep.rows.extend(early.rows)
 
     _check_crs_mismatch(rep, vstate, pstate, rasters)
 
     _check_rasters(rep, rasters, vstate, pstate, slope_units)
-    return rep.frame()
+    findings = rep.frame()
+    return group_findings(findings) if grouped else findings
 
 
 def _threshold_options(**thresholds: float) -> dict[str, float]:
@@ -513,15 +540,15 @@ def _threshold_options(**thresholds: float) -> dict[str, float]:
     return opts
 
 
-def _normalise_layers(rep: _Report, given: dict[str, Any]) -> None:
-    """Check the Python type of each layer, map column aliases (in *given*), report empty layers."""
-    for key in ("villages", "parcels"):
+def _normalise_layers(rep: _Report, given: dict[str, Any], mapping: InputMapping | None) -> None:
+    """Check the Python type of each layer, apply the mapping file and map column aliases
+    (in *given*), report what the mapping changed and empty layers."""
+    for key in ("villages", "parcels", "households", "histories", "climate"):
         if key in given:
-            _require_frame(given[key], key, geo=True)
-            given[key] = io._normalise_columns(given[key], key)
-    for key in ("households", "histories", "climate"):
-        if key in given:
-            _require_frame(given[key], key, geo=False)
+            _require_frame(given[key], key, geo=key in ("villages", "parcels"))
+            if mapping is not None:
+                given[key] = mapping.apply(given[key], key, strict=False)
+            _mapping_rows(rep, given[key], key)
             given[key] = io._normalise_columns(given[key], key)
     for key in ("villages", "parcels", "households", "histories", "climate"):
         if key in given and len(given[key]) == 0:
@@ -535,8 +562,22 @@ def _normalise_layers(rep: _Report, given: dict[str, Any]) -> None:
             )
 
 
+def _mapping_rows(rep: _Report, df: Any, key: str) -> None:
+    """``MAPPING_APPLIED`` and ``MAPPING_CONFLICT`` rows from what a mapping left in ``df.attrs``."""
+    source = df.attrs.get("mapping_source")
+    if source is None:
+        return
+    for why in df.attrs.get("mapping_conflicts", []):
+        rep.add("error", "MAPPING_CONFLICT", key, None, why,
+                "keep one of the two columns, or remove the line from the mapping file")
+    notes = df.attrs.get("mapping_notes", [])
+    if notes:
+        rep.add("info", "MAPPING_APPLIED", key, None, f"{source}: {'; '.join(notes)}", None)
+
+
 def _check_crs_mismatch(rep: _Report, vstate: dict | None, pstate: dict | None, rasters: dict[str, Any]) -> None:
-    """``CRS_MISMATCH``: each layer against the first one with a CRS."""
+    """``CRS_MISMATCH``: each layer against the first one with a CRS; the fix names the one
+    target CRS of the check (``rep.target``) and the layers not yet in it."""
     crs_of = {}
     for key, state in (("villages", vstate), ("parcels", pstate)):
         if state is not None and state["gdf"].crs is not None:
@@ -544,19 +585,39 @@ def _check_crs_mismatch(rep: _Report, vstate: dict | None, pstate: dict | None, 
     for key, r in rasters.items():
         if r.crs is not None:
             crs_of[key] = r.crs
-    if crs_of:
-        ref_key, ref = next(iter(crs_of.items()))
-        for key, crs in list(crs_of.items())[1:]:
-            if not _same_crs(ref, crs):
-                rep.add(
-                    "error",
-                    "CRS_MISMATCH",
-                    key,
-                    None,
-                    f"{key} is in {_crs_name(crs)} but {ref_key} is in {_crs_name(ref)}; layers in different "
-                    "CRSs are never combined silently",
-                    f"reproject {key} to {_crs_name(ref)} (gdf.to_crs / gdalwarp -t_srs)",
-                )
+    if not crs_of:
+        return
+    ref_key, ref = next(iter(crs_of.items()))
+    target = rep.target
+    away = [k for k, crs in crs_of.items() if target is None or not _same_crs(crs, target)]
+    for key, crs in list(crs_of.items())[1:]:
+        if _same_crs(ref, crs):
+            continue
+        how = ", ".join(
+            f"{k} (gdalwarp -t_srs {target} -r bilinear)" if k in ("dem", "slope")
+            else f"{k} (gdf.to_crs('{target}'))" for k in away
+        )
+        fix = (f"reproject {how} so that every layer is in {target}" if target and away
+               else f"reproject every layer to {UNKNOWN_TARGET}")
+        rep.add(
+            "error",
+            "CRS_MISMATCH",
+            key,
+            None,
+            f"{key} is in {_crs_name(crs)} but {ref_key} is in {_crs_name(ref)}; layers in different "
+            "CRSs are never combined silently",
+            fix,
+            qgis=_mismatch_qgis(away, target),
+        )
+
+
+def _mismatch_qgis(away: list[str], target: str | None) -> str:
+    """The QGIS fix of ``CRS_MISMATCH``: the tool for each layer not in *target*."""
+    crs = target or UNKNOWN_TARGET
+    parts = [
+        qgis_fix("CRS_MISMATCH", crs=crs, layer=k, column=None, value=None) for k in away
+    ] or [qgis_fix("CRS_MISMATCH", crs=crs, layer="layer", column=None, value=None)]
+    return "; ".join(parts)
 
 
 def _check_rasters(rep: _Report, rasters: dict[str, Any], vstate: dict | None, pstate: dict | None,
@@ -579,17 +640,6 @@ def _check_rasters(rep: _Report, rasters: dict[str, Any], vstate: dict | None, p
         if dem_r.crs is not None and slope_r.crs is not None and _same_crs(dem_r.crs, slope_r.crs):
             with rep.guard("slope", "slope against DEM"):
                 _check_slope_against_dem(rep, slope_r, dem_r, slope_units)
-
-
-#: Readers used by :func:`check_files`, by layer.
-def _readers() -> dict[str, Callable[..., Any]]:
-    return {
-        "villages": io.read_villages,
-        "parcels": io.read_parcels,
-        "households": io.read_households,
-        "histories": io.read_histories,
-        "climate": io.read_climate,
-    }
 
 
 def _read_rows(rep: _Report, key: str, path: Path, exc: Exception) -> None:
@@ -657,6 +707,8 @@ def check_files(
     climate: str | os.PathLike | None = None,
     dem: str | os.PathLike | None = None,
     slope: str | os.PathLike | None = None,
+    mapping: Any = None,
+    grouped: bool = False,
     **options: Any,
 ) -> pd.DataFrame:
     """Read input files with the :mod:`landuse.io` readers and audit them.
@@ -671,6 +723,10 @@ def check_files(
         CSV (UTF-8) or XLSX files.
     dem, slope : path-like, optional
         GeoTIFF rasters.
+    mapping : path-like or InputMapping, optional
+        A mapping file (docs/mapping.md), applied to every layer as it is read.
+    grouped : bool, default False
+        Return one row per distinct problem (:func:`landuse.check.group_findings`).
     **options
         Passed to :func:`check_inputs` (``slope_units``, ``overlap_min_m2``,
         ``gap_min_m2``, ``sliver_max_width_m``, ``entitlements``).
@@ -694,39 +750,27 @@ def check_files(
             "nothing to check", hint="pass at least one file (villages=..., parcels=..., ...)"
         )
     rep = _Report()
+    if mapping is not None and not isinstance(mapping, InputMapping):
+        mapping = read_mapping(mapping)
     loaded: dict[str, Any] = {}
-    readers = _readers()
     for key, raw in paths.items():
         path, layer = _split_layer(raw)
         if key in ("villages", "parcels") and layer is None:
             layer = _choose_layer(rep, key, path)
-        if key in ("dem", "slope"):
-            try:
-                loaded[key] = io.read_raster(path)
-            except Exception as exc:
-                _read_rows(rep, key, path, exc)
-            continue
         try:
-            if key in ("villages", "parcels"):
+            if key in ("dem", "slope"):
+                loaded[key] = io.read_raster(path)
+            elif key in ("villages", "parcels"):
+                # read raw (land types as written, no column required): check_inputs maps
+                # aliases and spellings itself and reports every fault
                 with warnings.catch_warnings():  # dropped Z values are reported as GEOM_Z rows
                     warnings.filterwarnings("ignore", message=".*Z \\(3D\\) coordinates",
                                             category=LanduseWarning)
-                    loaded[key] = readers[key](path, layer=layer, validate=False)
+                    loaded[key] = io.read_vector(path, layer=layer, what=key)
             else:
                 # the table readers coerce text in numeric columns to NaN when not validating;
                 # read the raw table so that such values are reported, not lost
-                loaded[key] = io._normalise_columns(io.read_table(path, what=key), key)
-        except SchemaError:
-            # a required column is missing: read the raw layer so that the other checks still run
-            try:
-                raw_df = (
-                    io.read_vector(path, layer=layer, what=key)
-                    if key in ("villages", "parcels")
-                    else io.read_table(path, what=key)
-                )
-                loaded[key] = io._normalise_columns(raw_df, key)
-            except Exception as exc:
-                _read_rows(rep, key, path, exc)
+                loaded[key] = io.read_table(path, what=key)
         except Exception as exc:
             _read_rows(rep, key, path, exc)
     for key in paths:
@@ -737,6 +781,7 @@ def check_files(
                 "the file could not be read; checks against it were skipped",
             )
     if loaded:
-        found = check_inputs(**loaded, **options)
+        found = check_inputs(**loaded, mapping=mapping, **options)
         rep.rows.extend(found.to_dict("records"))
-    return rep.frame()
+    findings = rep.frame()
+    return group_findings(findings) if grouped else findings
