@@ -264,7 +264,9 @@ def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int
     return df
 
 
-def _finish(df: Any, kind: str, *, validate: bool) -> Any:
+def _finish(df: Any, kind: str, *, validate: bool, mapping: Any = None) -> Any:
+    if mapping is not None:  # a landuse.check.InputMapping (a mapping file, docs/mapping.md)
+        df = mapping.apply(df, kind)
     df = _normalise_columns(df, kind)
     src = df.attrs.get("source", kind)
     layer = f"{kind} ({src})" if src != kind else kind
@@ -274,7 +276,8 @@ def _finish(df: Any, kind: str, *, validate: bool) -> Any:
 
 
 # -- readers ---------------------------------------------------------------------------
-def read_villages(path: str | os.PathLike, *, layer: str | None = None, validate: bool = True) -> Any:
+def read_villages(path: str | os.PathLike, *, layer: str | None = None, validate: bool = True,
+                  mapping: Any = None) -> Any:
     """Read village boundaries: ``village_id``, ``name_en``, ``name_lo`` and Polygon geometries.
 
     Parameters
@@ -285,9 +288,12 @@ def read_villages(path: str | os.PathLike, *, layer: str | None = None, validate
         Layer name inside a multi-layer file.
     validate : bool, default True
         Check CRS, geometries and ids and raise at the first fault.
+    mapping : landuse.check.InputMapping, optional
+        A mapping file's headers and values (docs/mapping.md), applied before anything
+        else; every reader takes it.
     """
     gdf = read_vector(path, layer=layer, what="villages")
-    gdf, name = _finish(gdf, "villages", validate=validate)
+    gdf, name = _finish(gdf, "villages", validate=validate, mapping=mapping)
     if validate:
         _validate.require_crs(gdf, layer=name)
         _validate.require_unique(gdf, "village_id", layer=name)
@@ -312,7 +318,8 @@ def normalise_land_types(values: pd.Series) -> pd.Series:
     return pd.Series([norm(v) for v in values], index=values.index, dtype=object, name=values.name)
 
 
-def read_parcels(path: str | os.PathLike, *, layer: str | None = None, validate: bool = True) -> Any:
+def read_parcels(path: str | os.PathLike, *, layer: str | None = None, validate: bool = True,
+                 mapping: Any = None) -> Any:
     """Read land parcels: ``parcel_id``, ``village_id``, ``land_type`` (+ optional ``household_id``).
 
     ``land_type`` is lower-cased and common spellings (``rice``, ``orchard``,
@@ -320,7 +327,7 @@ def read_parcels(path: str | os.PathLike, *, layer: str | None = None, validate:
     ``grazing``, ``residential``, ``forest``, ``other``.
     """
     gdf = read_vector(path, layer=layer, what="parcels")
-    gdf, name = _finish(gdf, "parcels", validate=validate)
+    gdf, name = _finish(gdf, "parcels", validate=validate, mapping=mapping)
     gdf["land_type"] = normalise_land_types(gdf["land_type"])
     if "household_id" not in gdf.columns:
         gdf["household_id"] = None
@@ -334,14 +341,15 @@ def read_parcels(path: str | os.PathLike, *, layer: str | None = None, validate:
     return gdf
 
 
-def read_households(path: str | os.PathLike, *, sheet: str | int = 0, validate: bool = True) -> pd.DataFrame:
+def read_households(path: str | os.PathLike, *, sheet: str | int = 0, validate: bool = True,
+                    mapping: Any = None) -> pd.DataFrame:
     """Read the household table (CSV or XLSX).
 
     Required: ``household_id``, ``village_id``, ``head_name``, ``members``, ``labour_units``.
     Lao names (UTF-8) are kept as they are.
     """
     df = read_table(path, what="households", sheet=sheet)
-    df, name = _finish(df, "households", validate=validate)
+    df, name = _finish(df, "households", validate=validate, mapping=mapping)
     for col in ("members", "labour_units"):
         df[col] = pd.to_numeric(df[col], errors="coerce") if not validate else df[col]
     if validate:
@@ -364,14 +372,14 @@ def read_households(path: str | os.PathLike, *, sheet: str | int = 0, validate: 
     return df
 
 
-def read_histories(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFrame:
+def read_histories(path: str | os.PathLike, *, validate: bool = True, mapping: Any = None) -> pd.DataFrame:
     """Read plot cultivation histories: ``plot_id``, ``year``, ``status``.
 
     ``status`` is lower-cased; ``cultivated``, ``fallow`` and ``other`` are the
     vocabulary (``cropped`` and ``forest`` are accepted as aliases).
     """
     df = read_table(path, what="histories")
-    df, name = _finish(df, "histories", validate=validate)
+    df, name = _finish(df, "histories", validate=validate, mapping=mapping)
     df["status"] = (
         df["status"].astype("string").str.strip().str.lower()
         .replace({"cropped": "cultivated", "crop": "cultivated", "forest": "other"})
@@ -386,11 +394,11 @@ def read_histories(path: str | os.PathLike, *, validate: bool = True) -> pd.Data
     return df
 
 
-def read_climate(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFrame:
+def read_climate(path: str | os.PathLike, *, validate: bool = True, mapping: Any = None) -> pd.DataFrame:
     """Read monthly climate: ``month`` (1-12), ``tmax_c``, ``tmin_c``, ``rh_mean_pct``,
     ``u2_m_s``, ``sunshine_h``, ``rain_mm``; indexed by month."""
     df = read_table(path, what="climate")
-    df, name = _finish(df, "climate", validate=validate)
+    df, name = _finish(df, "climate", validate=validate, mapping=mapping)
     limits = {
         "month": (1, 12), "tmax_c": (-40, 60), "tmin_c": (-40, 60), "rh_mean_pct": (0, 100),
         "u2_m_s": (0, 40), "sunshine_h": (0, 24), "rain_mm": (0, 3000),

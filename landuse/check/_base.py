@@ -205,11 +205,10 @@ def _check_crs(rep: _Report, crs: Any, layer: str, *, raster: bool = False) -> b
     target = _target_text(rep)
     to = f"'{rep.target}'" if rep.target else "'EPSG:326NN'"
     reproject = (
-        f"gdalwarp -t_srs {rep.target or 'EPSG:326NN'} -r bilinear {layer}.tif {layer}_utm.tif "
-        f"(target: {target})"
+        f"gdalwarp -t_srs {rep.target or 'EPSG:326NN'} -r bilinear in.tif out.tif"
         if raster
-        else f"landuse.crs.to_projected(gdf, crs={to}) or gdf.to_crs({to}) (target: {target})"
-    )
+        else f"landuse.crs.to_projected(gdf, crs={to})"
+    ) + ("" if rep.target else f", with {target}")
     if crs is None:
         fix = (
             f"assign the CRS the raster was made in (gdal_edit.py -a_srs <its CRS> {layer}.tif); "
@@ -230,7 +229,7 @@ def _check_crs(rep: _Report, crs: Any, layer: str, *, raster: bool = False) -> b
             None,
             f"the layer is in the geographic CRS {_crs_name(crs)}; areas, lengths and slopes need "
             "a projected CRS in metres",
-            f"reproject it: {reproject}",
+            f"reproject it to {target}: {reproject}" if rep.target else f"reproject it: {reproject}",
         )
         return False
     unit = (crs.axis_info[0].unit_name or "").lower() if crs.axis_info else "metre"
@@ -325,7 +324,7 @@ def _missing_columns(
             None,
             f"required column {col!r} is missing (found: {found})",
             f"add the column {col!r}{also}, or map a header to it in a mapping file "
-            f"([columns.{layer}], docs/mapping.md); see docs/data-contracts.md",
+            f"([columns.{layer}], docs/mapping.md)",
             column=col,
             value=json.dumps([str(c) for c in df.columns if c != "geometry"], ensure_ascii=False),
         )

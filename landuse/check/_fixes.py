@@ -14,10 +14,9 @@ from typing import Any
 #: Said when the target CRS is unknown (no layer has a usable CRS or position).
 UNKNOWN_TARGET = "the UTM zone of your villages (EPSG:32647 west of 102°E, EPSG:32648 east of it)"
 
-_REPROJECT_VECTOR = ("Vector ▸ Data Management Tools ▸ Reproject Layer, Target CRS {crs}; save the "
-                     "result as a GeoPackage and use it as the {layer} input")
-_REPROJECT_RASTER = ("Raster ▸ Projections ▸ Warp (Reproject), Target CRS {crs}, Resampling method "
-                     "Bilinear; use the new GeoTIFF as the {layer} input")
+#: Reprojecting vector layers and rasters in QGIS ({crs}: the target, {layer}: the input(s)).
+REPROJECT_VECTOR = "Vector ▸ Data Management Tools ▸ Reproject Layer ({layer}), Target CRS {crs}"
+REPROJECT_RASTER = "Raster ▸ Projections ▸ Warp (Reproject) ({layer}), Target CRS {crs}, Bilinear"
 _TABLE = ("open the table in the spreadsheet (or in QGIS: Layer ▸ Add Layer ▸ Add Delimited Text "
           "Layer, 'No geometry', then the attribute table in edit mode)")
 
@@ -29,17 +28,15 @@ QGIS_FIXES: dict[str, str] = {
                        "format GeoPackage; for rasters Raster ▸ Conversion ▸ Translate)",
     "LAYER_EMPTY": "open the layer's attribute table: it has no rows; in a GeoPackage pick the "
                    "layer that holds the data (Browser panel) and name it file.gpkg:layer",
-    "COLUMN_MISSING": "rename the field to '{column}' (Layer Properties ▸ Fields, edit mode, "
-                      "double-click the name), or map the header in a mapping file "
-                      "([columns.{layer}], see docs/mapping.md; landuse check --write-mapping "
-                      "drafts one)",
+    "COLUMN_MISSING": "rename the field to {column} (Layer Properties ▸ Fields, edit mode), or "
+                      "map the header in a mapping file (landuse check --write-mapping drafts one)",
     "CRS_MISSING": "right-click the layer ▸ Layer CRS ▸ Set Layer CRS to the CRS its coordinates "
                    "were recorded in (for a raster: Raster ▸ Projections ▸ Assign Projection), "
                    "then reproject it to {crs} (Vector ▸ Data Management Tools ▸ Reproject Layer; "
                    "Raster ▸ Projections ▸ Warp)",
-    "CRS_GEOGRAPHIC": _REPROJECT_VECTOR,
-    "CRS_NOT_METRIC": _REPROJECT_VECTOR,
-    "CRS_MISMATCH": _REPROJECT_VECTOR,
+    "CRS_GEOGRAPHIC": REPROJECT_VECTOR.replace(" ({layer})", ""),
+    "CRS_NOT_METRIC": REPROJECT_VECTOR.replace(" ({layer})", ""),
+    "CRS_MISMATCH": REPROJECT_VECTOR,
     "GEOM_EMPTY": "attribute table ▸ select the row ▸ Zoom to selection; draw its boundary with "
                   "Add Polygon Feature, or delete the row (Delete Selected Features)",
     "GEOM_TYPE": "export the layer as polygons: Vector ▸ Geometry Tools ▸ Lines to Polygons "
@@ -137,9 +134,8 @@ QGIS_FIXES: dict[str, str] = {
 def qgis_fix(code: str, *, crs: str | None, layer: str, column: str | None, value: Any) -> str:
     """The QGIS fix of *code* for one finding (placeholders filled)."""
     text = QGIS_FIXES[code]
-    if code == "CRS_MISMATCH" or code in ("CRS_GEOGRAPHIC", "CRS_NOT_METRIC"):
-        if layer in ("dem", "slope"):
-            text = _REPROJECT_RASTER
+    if code in ("CRS_MISMATCH", "CRS_GEOGRAPHIC", "CRS_NOT_METRIC") and layer in ("dem", "slope"):
+        text = REPROJECT_RASTER.replace(" ({layer})", "")
     shown = "'" + str(value).replace("'", "''") + "'" if value is not None else "'...'"
     return text.format(crs=crs or UNKNOWN_TARGET, layer=layer, column=column or "the column",
                        value=shown)

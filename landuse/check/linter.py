@@ -91,7 +91,7 @@ from landuse.check._base import (
     _text_encoding,
     _to_numbers,
 )
-from landuse.check._fixes import UNKNOWN_TARGET, qgis_fix
+from landuse.check._fixes import REPROJECT_RASTER, REPROJECT_VECTOR, UNKNOWN_TARGET
 from landuse.check._rasters import (
     _as_raster,
     _check_dem_values,
@@ -106,7 +106,7 @@ from landuse.check._tables import (
     _check_rule_columns,
 )
 from landuse.check import topology
-from landuse.check.mapping import InputMapping, read_mapping
+from landuse.check.mapping import InputMapping, guess_value, read_mapping
 from landuse.check.summary import group_findings
 from landuse.errors import DataReadError, LanduseError, LanduseWarning, SchemaError
 from landuse.io import REQUIRED, normalise_land_types
@@ -222,29 +222,46 @@ def _check_parcels(
 
 
 def _check_land_types(rep: _Report, parcels: Any, layer: str, id_col: str | None) -> None:
-    """``LAND_TYPE_UNKNOWN``: land types outside the vocabulary (after the accepted spellings)."""
+    """``LAND_TYPE_UNKNOWN``: land types outside the vocabulary (after the accepted spellings);
+    the fix names the closest vocabulary value or accepted spelling (difflib), if any."""
     if "land_type" in parcels.columns:
         lt = normalise_land_types(parcels["land_type"])
         bad = ~lt.isin(_validate.LAND_TYPES).to_numpy()
+        vocab = ", ".join(_validate.LAND_TYPES)
+        guesses: dict[str, str | None] = {}
         for pos in np.flatnonzero(bad):
             raw = parcels["land_type"].iloc[pos]
-            found = (
-                "land_type is empty"
-                if lt.iloc[pos] is None
-                else f"land_type {raw!r} is not in the vocabulary"
-            )
+            if lt.iloc[pos] is None:
+                found, guess = "land_type is empty", None
+            else:
+                found = f"land_type {raw!r} is not in the vocabulary"
+                if str(raw) not in guesses:
+                    guesses[str(raw)] = guess_value(str(raw), tuple(_validate.LAND_TYPES))
+                guess = guesses[str(raw)]
+            use = f"write {guess!r} (the closest land type)" if guess else f"use one of {vocab}"
             rep.add(
                 "error",
                 "LAND_TYPE_UNKNOWN",
                 layer,
                 _fid(parcels, pos, id_col),
                 found,
-                f"use one of {', '.join(_validate.LAND_TYPES)} (docs/data-contracts.md lists accepted "
-                "spellings), or map the value in a mapping file ([values.parcels.land_type], "
+                f"{use}, or map the value in a mapping file ([values.parcels.land_type], "
                 "docs/mapping.md)",
                 column="land_type",
                 value=raw,
+                qgis=_land_type_qgis(raw, guess),
             )
+
+
+def _land_type_qgis(raw: Any, guess: str | None) -> str:
+    """The QGIS fix of one unknown land type: the mapping file, or the Field Calculator."""
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return ("attribute table ▸ Select features using an expression: \"land_type\" IS NULL; "
+                "type the land type of each selected parcel")
+    quoted = "'" + str(raw).replace("'", "''") + "'"
+    new = guess or "<land type>"
+    return (f"Field Calculator ▸ Update existing field land_type: CASE WHEN \"land_type\" = "
+            f"{quoted} THEN '{new}' ELSE \"land_type\" END; or the mapping file")
 
 
 def _check_parcel_references(rep: _Report, parcels: Any, layer: str, id_col: str | None, vids: set | None,
@@ -593,7 +610,7 @@ def _check_crs_mismatch(rep: _Report, vstate: dict | None, pstate: dict | None, 
     for key, crs in list(crs_of.items())[1:]:
         if _same_crs(ref, crs):
             continue
-        how = ", ".join(
+        how = " and ".join(
             f"{k} (gdalwarp -t_srs {target} -r bilinear)" if k in ("dem", "slope")
             else f"{k} (gdf.to_crs('{target}'))" for k in away
         )
@@ -612,12 +629,14 @@ def _check_crs_mismatch(rep: _Report, vstate: dict | None, pstate: dict | None, 
 
 
 def _mismatch_qgis(away: list[str], target: str | None) -> str:
-    """The QGIS fix of ``CRS_MISMATCH``: the tool for each layer not in *target*."""
+    """The QGIS fix of ``CRS_MISMATCH``: one tool for the vector layers not in *target*,
+    one for the rasters."""
     crs = target or UNKNOWN_TARGET
-    parts = [
-        qgis_fix("CRS_MISMATCH", crs=crs, layer=k, column=None, value=None) for k in away
-    ] or [qgis_fix("CRS_MISMATCH", crs=crs, layer="layer", column=None, value=None)]
-    return "; ".join(parts)
+    vectors = " and ".join(k for k in away if k not in ("dem", "slope"))
+    rasters = " and ".join(k for k in away if k in ("dem", "slope"))
+    parts = [template.format(crs=crs, layer=names) for template, names in
+             ((REPROJECT_VECTOR, vectors), (REPROJECT_RASTER, rasters)) if names]
+    return "; ".join(parts) or REPROJECT_VECTOR.format(crs=crs, layer="each")
 
 
 def _check_rasters(rep: _Report, rasters: dict[str, Any], vstate: dict | None, pstate: dict | None,

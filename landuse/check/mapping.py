@@ -47,8 +47,8 @@ from landuse.io import ALIASES, LAND_TYPE_ALIASES, REQUIRED
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["InputMapping", "KNOWN_COLUMNS", "VOCABULARIES", "draft_mapping", "parse_mapping",
-           "read_mapping"]
+__all__ = ["InputMapping", "KNOWN_COLUMNS", "VOCABULARIES", "draft_mapping", "guess_value",
+           "parse_mapping", "read_mapping"]
 
 #: Inputs a mapping file may name.
 INPUTS = ("villages", "parcels", "households", "histories", "climate")
@@ -260,8 +260,14 @@ def _guess_header(kind: str, column: str, headers: list[str]) -> str | None:
     return None
 
 
-def _guess_value(value: str, vocab: tuple[str, ...]) -> str | None:
-    """The vocabulary value closest to *value* (through the accepted spellings for land types)."""
+def guess_value(value: str, vocab: tuple[str, ...]) -> str | None:
+    """The vocabulary value closest to *value*, through the accepted land-type spellings
+    (:func:`difflib.get_close_matches`, cutoff 0.75, on the whole value then on each word);
+    None when nothing is close.
+
+    >>> guess_value("Rice field", ("paddy", "upland", "permanent")), guess_value("Orchad", ("paddy", "permanent"))
+    ('paddy', 'permanent')
+    """
     key = _fold_value(value)
     words = {**{v: v for v in vocab}, **{k: t for k, t in LAND_TYPE_ALIASES.items() if t in vocab}}
     for part in [key, *key.split("_")]:
@@ -303,7 +309,7 @@ def draft_mapping(findings: pd.DataFrame) -> str:
         lines.append(f"[values.{kind}.{column}]")
         vocab = VOCABULARIES[(kind, column)]
         for raw in raws:
-            guess = _guess_value(str(raw), vocab)
+            guess = guess_value(str(raw), vocab)
             lines.append(f"{_toml_key(str(raw))} = {_toml_key(guess)}" if guess
                          else f"# {_toml_key(str(raw))} = \"\"  # choose one of {', '.join(vocab)}")
         lines.append("")

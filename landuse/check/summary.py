@@ -2,8 +2,9 @@
 
 Messy real data repeat one problem hundreds of times (800 parcels whose land type is
 ``Rice field``). :func:`group_findings` folds identical findings — same severity,
-code, layer, column and message template — into one row with their count and a few
-example feature ids, so that a person reads each problem once; the full findings
+code, column and message template (of what was found, of the fix and of the QGIS
+fix) — into one row with their count, the layers they concern and a few example
+feature ids, so that a person reads each problem once; the full findings
 stay available (``check_files(..., grouped=False)``, ``tables/check.csv`` of a run)
 and the counts of the groups add up to the number of findings.
 
@@ -104,7 +105,8 @@ def group_findings(findings: pd.DataFrame, *, examples: int = 3) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`SUMMARY_COLUMNS`: ``count`` findings (their sum is
+        Columns :data:`SUMMARY_COLUMNS`: ``layer`` (the layers concerned, comma
+        separated, in order of appearance), ``count`` findings (their sum is
         ``len(findings)``), ``examples`` (the first distinct feature ids, ``…`` when
         there are more), ``value`` (the offending value when all share one),
         ``message`` (what was found, without the fix), ``fix`` and ``fix_qgis``, in
@@ -117,11 +119,14 @@ def group_findings(findings: pd.DataFrame, *, examples: int = 3) -> pd.DataFrame
         fix, qgis = _none(row.get("fix")), _none(row.get("fix_qgis"))
         texts = [_split(_found(str(row["message"]), fix)), _split(fix), _split(qgis)]
         code, value = row["code"], _none(row.get("value"))
-        key = (row["severity"], code, row["layer"], _none(row.get("column")),
-               *(t for t, _ in texts), value if code in BY_VALUE else None)
+        key = (row["severity"], code, _none(row.get("column")), *(t for t, _ in texts),
+               value if code in BY_VALUE else None)
         g = groups.setdefault(key, {"rows": 0, "ids": [], "values": set(), "slots": [[], [], []],
-                                    "texts": [t for t, _ in texts], "nulls": [fix is None, qgis is None]})
+                                    "texts": [t for t, _ in texts], "nulls": [fix is None, qgis is None],
+                                    "layers": []})
         g["rows"] += 1
+        if row["layer"] not in g["layers"]:
+            g["layers"].append(row["layer"])
         fid = _none(row.get("feature_id"))
         if fid is not None and fid not in g["ids"] and len(g["ids"]) <= examples:
             g["ids"].append(fid)
@@ -134,7 +139,8 @@ def group_findings(findings: pd.DataFrame, *, examples: int = 3) -> pd.DataFrame
         ids = [str(i) for i in g["ids"][:examples]]
         shown = ", ".join(ids) + (", " + _GAP if len(g["ids"]) > examples else "")
         out.append({
-            "severity": key[0], "code": key[1], "layer": key[2], "column": key[3],
+            "severity": key[0], "code": key[1], "layer": ", ".join(map(str, g["layers"])),
+            "column": key[2],
             "count": g["rows"], "examples": shown or None,
             "value": next(iter(g["values"])) if len(g["values"]) == 1 else None,
             "message": message, "fix": None if g["nulls"][0] else fix,

@@ -20,7 +20,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _print_table(report, *, width: int) -> None:
-    """Print the report grouped by severity, as aligned columns, then a summary line."""
+    """Print every finding grouped by severity, as aligned columns (``--all``)."""
     rows = report.to_dict("records")
     if rows:
         code_w = max(len("code"), *(len(r["code"]) for r in rows))
@@ -47,6 +47,45 @@ def _print_table(report, *, width: int) -> None:
                 for line in lines[1:]:
                     click.echo(" " * indent + line)
             click.echo("")
+
+
+def _print_grouped(report, *, width: int) -> None:
+    """Print one block per distinct problem: count, code, where, examples, message and the
+    fix for Python and for QGIS; notes (info) one line each, wrapped."""
+    from landuse.check import group_findings
+
+    summary = group_findings(report).to_dict("records")
+    for severity in ("error", "warning", "info"):
+        groups = [g for g in summary if g["severity"] == severity]
+        if not groups:
+            continue
+        n = sum(g["count"] for g in groups)
+        title = f"{_SEVERITY_TITLE[severity]} ({n:,})"
+        if len(groups) != n:
+            title += f" in {_plural(len(groups), 'problem')}"
+        click.echo(click.style(title, bold=True))
+        for g in groups:
+            where = g["layer"] + (f", {g['column']}" if g["column"] else "")
+            if g["examples"] and severity != "info":
+                where += f"; e.g. {g['examples']}"
+            if severity == "info":
+                _wrapped(f"{g['code']} ({where}): {g['message']}", width, first="  ", rest="      ")
+                continue
+            _wrapped(f"{g['count']:,} × {g['code']} ({where}): {g['message']}", width, first="  ",
+                     rest="      ")
+            if g["fix"]:
+                _wrapped(f"Fix: {g['fix']}", width, first="      ", rest="        ")
+            if g["fix_qgis"]:
+                _wrapped(f"QGIS: {g['fix_qgis']}", width, first="      ", rest="        ")
+        click.echo("")
+
+
+def _wrapped(text: str, width: int, *, first: str, rest: str) -> None:
+    for line in textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest) or [first]:
+        click.echo(line)
+
+
+def _verdict(report) -> None:
     counts = report["severity"].value_counts()
     n_err, n_warn = int(counts.get("error", 0)), int(counts.get("warning", 0))
     layers = ", ".join(sorted(set(report.loc[report.severity != "info", "layer"]))) or "none"
@@ -116,6 +155,26 @@ def _print_table(report, *, width: int) -> None:
     "(default: the bundled rules).",
 )
 @click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Mapping file (TOML) of your headers and values to the contract's (docs/mapping.md).",
+)
+@click.option(
+    "--write-mapping",
+    "write_mapping",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Draft a mapping file from the findings (close header and value matches) into FILE.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the --write-mapping file if it exists.")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="List every finding instead of one row per distinct problem.",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Exit with 1 on warnings too.",
@@ -126,7 +185,8 @@ def _print_table(report, *, width: int) -> None:
     type=click.Choice(["table", "json"]),
     default="table",
     show_default=True,
-    help="Readable table or a JSON list of {severity, code, layer, feature_id, message}.",
+    help="Readable table (one row per distinct problem) or a JSON list of every finding "
+    "{severity, code, layer, feature_id, column, value, message, fix, fix_qgis}.",
 )
 def command(
     villages,
@@ -141,18 +201,24 @@ def command(
     sliver_max_width_m,
     gap_max_m2,
     entitlements,
+    mapping,
+    write_mapping,
+    overwrite,
+    show_all,
     strict,
     fmt,
 ) -> None:
     """Audit input data before planning: CRS, geometries, ids, topology, references, rasters.
 
-    Exits 0 when no errors are found (warnings allowed unless --strict), 1 when
-    there are data errors, 2 for usage errors.
+    Identical findings are shown once, with their count and a few example features
+    (--all lists every one); each fix is given for Python and for QGIS. Exits 0 when
+    no errors are found (warnings allowed unless --strict), 1 when there are data
+    errors, 2 for usage errors.
 
     Example: landuse check --villages villages.gpkg --parcels parcels.gpkg
     --households households.csv --dem dem.tif --format json
     """
-    from landuse.check import check_files
+    from landuse.check import check_files, group_findings
 
     paths = dict(
         villages=villages,
@@ -185,16 +251,39 @@ def command(
         sliver_max_width_m=sliver_max_width_m,
         gap_max_m2=gap_max_m2,
         entitlements=entitlements or "default",
+        mapping=mapping,
     )
     if fmt == "json":
-        records = [
-            {k: r[k] for k in ("severity", "code", "layer", "feature_id", "message")}
-            for r in report.to_dict("records")
-        ]
+        records = [{k: r[k] for k in report.columns} for r in report.to_dict("records")]
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
     else:
-        width = shutil.get_terminal_size((100, 24)).columns
-        _print_table(report, width=max(width, 80))
+        width = max(shutil.get_terminal_size((100, 24)).columns, 80)
+        (_print_table if show_all else _print_grouped)(report, width=width)
+        _verdict(report)
+        if not show_all and len(report) > len(group_findings(report)):
+            click.echo(f"(one row per problem: --all lists all {len(report):,} findings, --format "
+                       "json gives them to machines)")
+    if write_mapping:
+        _write_mapping(report, write_mapping, overwrite=overwrite)
     failing = ("error", "warning") if strict else ("error",)
     if report["severity"].isin(failing).any():
         click.get_current_context().exit(1)
+
+
+def _write_mapping(report, path: str, *, overwrite: bool) -> None:
+    """Draft a mapping file from the findings and write it atomically."""
+    from landuse.check import draft_mapping
+    from landuse.io import atomic_output
+
+    text = draft_mapping(report)
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    entries = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(("#", "["))]
+    todo = [ln for ln in text.splitlines() if ln.startswith("# \"")]
+    click.echo(f"mapping drafted: {path} ({len(entries)} line(s) guessed, {len(todo)} to "
+               "fill in); read it, then run again with --mapping", err=_fmt_is_json())
+
+
+def _fmt_is_json() -> bool:
+    """True when the command prints JSON (notes then go to stderr, keeping stdout valid JSON)."""
+    return click.get_current_context().params.get("fmt") == "json"

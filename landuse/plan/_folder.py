@@ -46,7 +46,7 @@ MANIFEST = "manifest.json"
 #: only when every file in it matches one of these.
 KNOWN_PRODUCTS = (
     "plan.gpkg", "map.html", "run.log", "summary.json", "demo_data.json", MANIFEST,
-    *(f"tables/{t}.csv" for t in ("check", "zone_table", "households", "fallow_plots", "fallow_cycles",
+    *(f"tables/{t}.csv" for t in ("check", "check_summary", "zone_table", "households", "fallow_plots", "fallow_cycles",
                                   "land_demand", "conflicts", "parcel_metrics", "irrigation_summary",
                                   "irrigation_monthly")),
     "tables/households.xlsx", "reports/*.html", "irrigation/*.md",

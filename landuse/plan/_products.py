@@ -15,6 +15,7 @@ import pandas as pd
 from landuse import io
 from landuse.certificates import issue as certificates
 from landuse.certificates import keys
+from landuse.check import group_findings
 from landuse.maps import web as maps
 from landuse.plan import _qgis as _qgis_styles
 from landuse._validate.ids import id_filename
@@ -221,7 +222,8 @@ def _write_tables(tables_dir: Path, plan: Any, inputs: Any, ok: list[Any], keep:
         old.unlink()
     outputs: dict[str, Path] = {}
     tables: dict[str, Any] = {
-        "check": inputs.check,
+        "check": inputs.check,  # every finding, for machines
+        "check_summary": None if inputs.check is None else group_findings(inputs.check),  # for people
         "zone_table": prod("zone_table"),
         "households": prod("allocation_households"),
         "fallow_plots": prod("fallow_plots"),

@@ -18,6 +18,7 @@ from landuse import io
 from landuse.allocation import quotas as entitlements
 from landuse.check import linter as check
 from landuse.check import near_id
+from landuse.check.mapping import read_mapping
 from landuse.errors import LanduseError
 from landuse.plan import _products as _plan_outputs
 from landuse.plan._folder import environment_error
@@ -56,25 +57,26 @@ def load_inputs(plan: Any) -> Inputs:
     make that village fail before planning, while the others run.
     """
     p = plan.inputs
+    m = read_mapping(p["mapping"]) if "mapping" in p else None  # [inputs] mapping: docs/mapping.md
     report = check.check_files(villages=p["villages"], parcels=p["parcels"],
                                households=p["households"], dem=p["dem"],
                                histories=p.get("histories"), climate=p.get("climate"),
-                               entitlements=plan.rules.get("entitlements", "default"))
+                               entitlements=plan.rules.get("entitlements", "default"), mapping=m)
     fatal = report[(report["severity"] == "error") & report["code"].isin(_FATAL_CODES)]
     if len(fatal):
         raise _blocking(fatal)
     # the checks above found every content fault: read without stopping at the first one
     inputs = Inputs(
-        villages=io.read_villages(p["villages"], validate=False),
-        parcels=io.read_parcels(p["parcels"], validate=False),
-        households=io.read_households(p["households"], validate=False),
+        villages=io.read_villages(p["villages"], validate=False, mapping=m),
+        parcels=io.read_parcels(p["parcels"], validate=False, mapping=m),
+        households=io.read_households(p["households"], validate=False, mapping=m),
         dem=io.read_raster(p["dem"]),
         check=report,
     )
     if "histories" in p:
-        inputs.histories = io.read_histories(p["histories"], validate=False)
+        inputs.histories = io.read_histories(p["histories"], validate=False, mapping=m)
     if "climate" in p:
-        inputs.climate = io.read_climate(p["climate"], validate=False)
+        inputs.climate = io.read_climate(p["climate"], validate=False, mapping=m)
     errors = report[report["severity"] == "error"]
     inputs.failures, unplaced = village_failures(errors, inputs)
     if len(unplaced):

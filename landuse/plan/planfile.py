@@ -29,6 +29,7 @@ Paths are relative to the plan file::
     climate = "climate.csv"        # optional (irrigation needs it)
     schemes = "schemes.toml"       # optional
     forest = "forest.gpkg"         # optional
+    mapping = "mapping.toml"       # optional: your headers and values -> the contract's (docs/mapping.md)
 
     [imports]                      # optional: field data instead of villages / households
     walks = "walks"                # boundary walks (GPX/KML/GeoJSON) -> villages (docs/field.md)
@@ -86,6 +87,7 @@ from landuse._validate.toml import (
     table,
     text,
 )
+from landuse.check.mapping import read_mapping
 from landuse.errors import DataReadError, RuleError
 from landuse.plan import _folder as _outputs
 from landuse.plan import _run as _plan_run
@@ -95,7 +97,7 @@ __all__ = ["Plan", "PlanOptions", "PlanRun", "load_plan", "run_plan"]
 log = logging.getLogger(__name__)
 
 _REQUIRED_INPUTS = ("villages", "parcels", "households", "dem")
-_OPTIONAL_INPUTS = ("histories", "climate", "schemes", "forest")
+_OPTIONAL_INPUTS = ("histories", "climate", "schemes", "forest", "mapping")
 _RULES = ("zoning", "entitlements")
 
 
@@ -191,6 +193,8 @@ def load_plan(path: str | os.PathLike | None = None, *, text: str | None = None,
     name = str(meta.get("name", path.stem if path else "plan"))
     inputs = {key: _existing(doc, ("inputs", key), value, base, f"input {key!r}")
               for key, value in data["inputs"].items()}
+    if "mapping" in inputs:
+        read_mapping(inputs["mapping"])  # a faulty mapping file fails here, naming its key
     imports: dict[str, Any] = {}
     if data.get("imports"):
         from landuse.field.plan_imports import parse_imports  # deferred: the field room reads GPX/XLSX
