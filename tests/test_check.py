@@ -823,7 +823,8 @@ def test_cli_json_and_table_output(tmp_path):
     assert result.exit_code == 1, result.output
     records = json.loads(result.output)
     assert {r["code"] for r in records} == {"LABOUR_GT_MEMBERS", "SLIVER"}
-    assert all(set(r) == {"severity", "code", "layer", "feature_id", "message"} for r in records)
+    assert all(set(r) == {"severity", "code", "layer", "feature_id", "column", "value", "message",
+                          "fix", "fix_qgis"} for r in records)
     table = CliRunner().invoke(cli, args)
     assert table.exit_code == 1
     lines = table.output.splitlines()
