@@ -343,6 +343,7 @@ def _check_ids(rep: _Report, df: pd.DataFrame, id_column: str, layer: str) -> np
             f"row {pos + 1}",
             f"row {pos + 1} has no {id_column}",
             f"give every feature a unique {id_column}",
+            column=id_column,
         )
     dup = ids.duplicated(keep=False).to_numpy() & ~empty
     if dup.any():
@@ -357,6 +358,7 @@ def _check_ids(rep: _Report, df: pd.DataFrame, id_column: str, layer: str) -> np
                 f"{id_column} {value!r} occurs {n} times (rows {', '.join(map(str, rows[:10]))}"
                 f"{'...' if len(rows) > 10 else ''})",
                 f"give every feature a unique {id_column}",
+                column=id_column,
             )
     _check_safe_ids(rep, ids, id_column, layer, skip=empty)
     return ~empty & ~ids.duplicated(keep="first").to_numpy()
@@ -377,7 +379,7 @@ def _check_safe_ids(
             seen[text] = text
             shown = text if len(text) <= 80 else text[:77] + "..."
             rep.add("error", "ID_UNSAFE", layer, shown, f"{id_column} {shown!r} {why}",
-                    f"{ID_FIX}; ids become file names and links")
+                    f"{ID_FIX}; ids become file names and links", column=id_column)
     if id_column in ("village_id", "household_id"):
         folded: dict[str, str] = {}
         for value in pd.unique(ids.dropna().astype(str)):
@@ -386,7 +388,7 @@ def _check_safe_ids(
                 rep.add("error", "ID_UNSAFE", layer, value,
                         f"{id_column} {value!r} differs from {other!r} only in case; on Windows "
                         "and macOS both would name the same file",
-                        "give the two features ids that differ in more than case")
+                        "give the two features ids that differ in more than case", column=id_column)
 
 
 def _check_geometries(rep: _Report, gdf: Any, layer: str, id_column: str | None) -> np.ndarray:
@@ -457,6 +459,7 @@ def _to_numbers(
             f"write {column} with the digits 0-9 (Lao digits such as ໕ are not read as numbers)"
             if lao_digits
             else f"write {column} as a plain number",
+            column=column,
         )
     if required:
         for pos in np.flatnonzero(empty.to_numpy()):
@@ -467,6 +470,7 @@ def _to_numbers(
                 _fid(df, pos, id_column),
                 f"{column} is empty",
                 f"fill in {column}",
+                column=column,
             )
     return values.astype(float)
 
@@ -549,6 +553,7 @@ def _text_encoding(
                 _fid(df, pos, id_column),
                 f"{column} {text!r} {what}",
                 "save the file as UTF-8 (CSV UTF-8 / GeoPackage) and type the name in Lao script",
+                column=column,
             )
 
 

@@ -59,6 +59,7 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
                 _ref_fix(
                     v, vids, "correct the village_id or add the village to the villages layer"
                 ),
+                column="village_id",
             )
     members = labour = None
     if "members" in households.columns:
@@ -71,6 +72,7 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
                 _fid(households, pos, id_col),
                 f"members is {members.iloc[pos]:g}; members count persons, a whole number",
                 "count the persons living in the household (labour_units takes fractions)",
+                column="members",
             )
         for pos in np.flatnonzero((members < 1).to_numpy()):
             rep.add(
@@ -80,6 +82,7 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
                 _fid(households, pos, id_col),
                 f"members is {members.iloc[pos]:g}; a household has at least 1 member",
                 "count the persons living in the household",
+                column="members",
             )
     if "labour_units" in households.columns:
         labour = _to_numbers(rep, households, "labour_units", layer, id_col)
@@ -91,6 +94,7 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
                 _fid(households, pos, id_col),
                 f"labour_units is {labour.iloc[pos]:g}; labour units cannot be negative",
                 "count working members (adults 1.0, youths and elders 0.5)",
+                column="labour_units",
             )
     for col, values, top, what in (
         ("members", members, _MEMBERS_MAX, "persons"),
@@ -107,6 +111,7 @@ def _check_households(rep: _Report, households: pd.DataFrame, vstate: dict | Non
                 f"{col} is {values.iloc[pos]:g}; more than {top} {what} in one household is "
                 "implausible",
                 "check the value (a typing error such as 50 for 5?) or split the household",
+                column=col,
             )
     if members is not None and labour is not None:
         for pos in np.flatnonzero(((labour > members) & (members >= 1)).to_numpy()):
@@ -193,7 +198,10 @@ def _check_histories(rep: _Report, histories: pd.DataFrame, parcel_ids: set | No
                 layer,
                 _fid(histories, pos, id_col),
                 f"status {histories['status'].iloc[pos]!r} is not in the vocabulary",
-                f"use one of {', '.join(_validate.HISTORY_STATUSES)}",
+                f"use one of {', '.join(_validate.HISTORY_STATUSES)}, or map the value in a "
+                "mapping file ([values.histories.status], docs/mapping.md)",
+                column="status",
+                value=histories["status"].iloc[pos],
             )
 
 

@@ -10,9 +10,14 @@ Each row has a ``severity`` (``error``: the data cannot be planned with as it is
 ``warning``: probably wrong, look at it; ``info``: what was not checked), a stable
 ``code`` (see :data:`CODES`), the ``layer``, the ``feature_id`` (the id of the
 feature, ``"row N"`` when it has none, the village for ``GAP`` and ``SLIVER``, or
-None for the whole layer) and a
-``message`` naming what was found and how to fix it. ``landuse check`` prints the
-table and exits with 1 when there is any error.
+None for the whole layer), the ``column`` and offending ``value`` where there is
+one, a ``message`` naming what was found and how to fix it, and the fix on its own
+for Python and the command line (``fix``) and for QGIS (``fix_qgis``). Every CRS
+fix names one projected target CRS (the DEM's, else a vector layer's, else the UTM
+zone of the data's centre). ``landuse check`` prints one row per distinct problem
+(:func:`landuse.check.group_findings`) and exits with 1 when there is any error.
+Headers and values of one's own are mapped by a mapping file
+(:mod:`landuse.check.mapping`).
 
 Rules that need a threshold
 ---------------------------
@@ -755,6 +760,13 @@ def check_files(
     pandas.DataFrame
         As :func:`check_inputs`, with ``FILE_NOT_FOUND`` / ``FILE_UNREADABLE`` rows for
         files that could not be read (and ``CHECK_SKIPPED`` rows for what they prevent).
+
+    Raises
+    ------
+    SchemaError
+        Nothing to check, or a bad option (as :func:`check_inputs`).
+    RuleError, DataReadError
+        A faulty or missing mapping file (naming the file, the line and the key).
 
     Examples
     --------

@@ -260,8 +260,12 @@ def _guess_header(kind: str, column: str, headers: list[str]) -> str | None:
     return None
 
 
+#: Spellings of history statuses the reader accepts (landuse.io.read_histories).
+_STATUS_SPELLINGS = {"cropped": "cultivated", "crop": "cultivated", "forest": "other"}
+
+
 def guess_value(value: str, vocab: tuple[str, ...]) -> str | None:
-    """The vocabulary value closest to *value*, through the accepted land-type spellings
+    """The vocabulary value closest to *value*, through the accepted spellings
     (:func:`difflib.get_close_matches`, cutoff 0.75, on the whole value then on each word);
     None when nothing is close.
 
@@ -269,7 +273,8 @@ def guess_value(value: str, vocab: tuple[str, ...]) -> str | None:
     ('paddy', 'permanent')
     """
     key = _fold_value(value)
-    words = {**{v: v for v in vocab}, **{k: t for k, t in LAND_TYPE_ALIASES.items() if t in vocab}}
+    spellings = {**LAND_TYPE_ALIASES, **_STATUS_SPELLINGS}
+    words = {**{v: v for v in vocab}, **{k: t for k, t in spellings.items() if t in vocab}}
     for part in [key, *key.split("_")]:
         hit = difflib.get_close_matches(part, list(words), n=1, cutoff=0.75)
         if hit:
