@@ -344,3 +344,15 @@ def test_run_without_the_mapping_stops_and_a_bad_mapping_fails_the_plan(tmp_path
     folder = _demo_folder(tmp_path / "b", '[columns.households]\n"Household ID" = "hh"\n')
     with pytest.raises(RuleError, match=r"mapping.toml, line 2: key 'Household ID'.*not a column"):
         plan.load_plan(folder / "plan.toml")
+
+
+def test_history_statuses_are_drafted_and_mapped(tmp_path):
+    hist = pd.DataFrame({"plot_id": ["A", "A", "B"], "year": [2020, 2021, 2021],
+                         "status": ["Cropped 2023", "fallw", "Swamp"]})
+    report = check_inputs(histories=hist)
+    assert report[report.code == "STATUS_UNKNOWN"]["value"].tolist() == ["Cropped 2023", "fallw", "Swamp"]
+    text = draft_mapping(report)
+    assert '"Cropped 2023" = "cultivated"' in text and '"fallw" = "fallow"' in text
+    assert '# "Swamp" = ""  # choose one of cultivated, fallow, other' in text
+    (tmp_path / "m.toml").write_text(text.replace('# "Swamp" = ""', '"Swamp" = "other"'), encoding="utf-8")
+    assert check_inputs(histories=hist, mapping=tmp_path / "m.toml").code.tolist() == ["MAPPING_APPLIED"]
