@@ -19,7 +19,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 #: Public modules whose ``__all__`` names are re-exported here.
 _MODULES = (
     "errors", "crs", "raster", "io", "datasets", "check", "terrain", "parcels", "zoning", "allocation",
-    "fallow", "irrigation", "maps", "certificates", "plan",
+    "fallow", "irrigation", "maps", "certificates", "plan", "display",
 )
 
 _index: dict[str, str] | None = None

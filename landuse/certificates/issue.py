@@ -108,6 +108,7 @@ from landuse.certificates._seal import _PADES, _pades_sign, _qr_matrix, _seal_re
 from landuse.certificates._verify import Problem, Verification  # noqa: F401 - Problem: items of Verification.problems
 from landuse.certificates.register import open_register
 from landuse.check.topology import neighbours
+from landuse.display import PROGRESS_LOGGER, figures_html, records_html, report_progress
 from landuse.errors import LanduseError, LanduseWarning, OutputExistsError, SchemaError
 
 if TYPE_CHECKING:
@@ -128,6 +129,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("landuse.certificates")
+
+#: A progress line (:func:`landuse.display.report_progress`) every so many PDF files.
+PROGRESS_EVERY = 50
 
 #: Register columns, in order (the GeoPackage layer adds the geometry).
 REGISTER_COLUMNS = ("certificate_no", "parcel_id", "household_id", "village_id", "holder", "holder_lo",
@@ -627,6 +631,20 @@ class CertificateResult:
     sizes_bytes: list[int] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: files written and kept, the register, what failed."""
+        figures = [
+            ("ໂຟນເດີ", "folder", self.out_dir),
+            ("ໃບຢັ້ງຢືນ (PDF)", "certificate files", len(self.files)),
+            ("ຂຽນໃໝ່ / ຄົງເດີມ", "written / kept", f"{self.written} / {self.skipped}"),
+            ("ທະບຽນ", "register", f"{len(self.register) if self.register is not None else 0} rows"),
+            ("ຂະໜາດລວມ [MB]", "total size [MB]", f"{sum(self.sizes_bytes) / 1e6:.2f}"),
+            ("ບໍ່ສຳເລັດ", "failed", len(self.failed)),
+        ]
+        failed = [{"no": k, "why": v} for k, v in sorted(self.failed.items())]
+        return (figures_html(figures, title="Certificates", title_lo="ໃບຢັ້ງຢືນການນຳໃຊ້ທີ່ດິນ")
+                + (records_html(failed, [("no", "ເລກທີ", "number"), ("why", "ເຫດຜົນ", "why")]) if failed else ""))
+
 
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
@@ -858,7 +876,25 @@ def _progress_bar(*, total: int, initial: int, progress: bool) -> Any:
     """The progress bar of :func:`write_certificates` (files, the kept ones counted as done)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, disable=not progress, unit="pdf", desc="certificates")
+    lines = logging.getLogger(PROGRESS_LOGGER).isEnabledFor(logging.INFO)  # the lines replace the bar
+    return _ProgressLines(tqdm(total=total, initial=initial, disable=not progress or lines, unit="pdf",
+                               desc="certificates"), total=total, done=initial)
+
+
+class _ProgressLines:
+    """A tqdm bar that also logs ``certificates: files i/n`` every :data:`PROGRESS_EVERY` files."""
+
+    def __init__(self, bar: Any, *, total: int, done: int) -> None:
+        self.bar, self.total, self.done = bar, total, done
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+        before, self.done = self.done, self.done + n
+        if self.done // PROGRESS_EVERY > before // PROGRESS_EVERY or self.done == self.total:
+            report_progress("certificates: files", self.done, self.total)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _open_district(register: Any, villages: Any, *, timezone: str | None) -> Any:
