@@ -167,7 +167,7 @@ def test_cli_shows_progress_on_stderr_unless_quiet(tmp_path):
 
     ppath, hpath = tmp_path / "parcels.gpkg", tmp_path / "hh.csv"
     io.write_vector(parcels_from([1.0, 2.0, 0.5]), ppath, layer="parcels")
-    households_from([1.0, 2.0]).to_csv(hpath, index=False)
+    households_from([1.0, 2.0], head_name=["Somchai", "Kham"], members=[3, 4]).to_csv(hpath, index=False)
     args = ["allocate", "--parcels", str(ppath), "--households", str(hpath), "--time-limit", "5"]
     try:
         res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a")])
