@@ -14,7 +14,8 @@ the other villages' results are kept.
 
 Plan file
 ---------
-Paths are relative to the plan file::
+Every table and key, with types, defaults and errors: ``docs/planfile.md``. Paths are
+relative to the plan file::
 
     [plan]
     name = "Oudomxay demo"
