@@ -197,3 +197,16 @@ def test_run_log_keeps_no_progress_lines(tmp_path):
         logger.setLevel(old)
         handler.close()
     assert (tmp_path / "run.log").read_text(encoding="utf-8") == "INFO landuse.plan: village V1: zoning\n"
+
+
+def test_flow_direction_reports_its_stages_on_big_rasters_only(progress_records, monkeypatch, plane_dem):
+    from landuse.terrain import hydrology
+
+    dem = Raster(*plane_dem, crs="EPSG:32647")
+    hydrology.flow_direction(dem)
+    assert not [r for r in progress_records.records if r.name == PROGRESS_LOGGER]  # small: silent
+    monkeypatch.setattr(hydrology, "PROGRESS_MIN_CELLS", 100)
+    hydrology.flow_direction(dem)
+    msgs = [r.getMessage() for r in progress_records.records if r.name == PROGRESS_LOGGER]
+    assert [m.split(":")[1].strip() for m in msgs] == ["flow directions, step 1/3", "flow directions, step 2/3",
+                                                      "flow directions, step 3/3"]
