@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from landuse.field import plan_imports
-from landuse.plan import PlanOptions, load_plan
-from landuse.plan import planfile
+from landuse.plan import PlanOptions, load_plan, planfile
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "planfile.md"
 
