@@ -1,4 +1,4 @@
-"""Rich displays in Jupyter (``_repr_html_``) and progress lines (``landuse.display``)."""
+"""Rich displays in Jupyter (``_repr_html_``, ``landuse._validate.display``) and progress lines (``landuse.report_progress``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from affine import Affine
 from PIL import Image
 
-from landuse.display import PROGRESS_LOGGER, figures_html, records_html, report_progress, show_progress, thumbnail_uri
+from landuse import PROGRESS_LOGGER, report_progress, show_progress
+from landuse._validate.display import figures_html, records_html, thumbnail_uri
 from landuse.raster import Raster
 
 HOSTILE = "<script>alert('x')</script>&\"'"

@@ -50,10 +50,12 @@ def _compress_png(data: str) -> str:
 
 
 def _scrub_text(text: str, replacements: list[tuple[str, str]]) -> str:
+    tmp = re.escape(tempfile.gettempdir())
+    text = re.sub(tmp + r"/ipykernel_\d+/\d+\.py", "<cell>", text)  # a warning's cell "file"
+    text = re.sub(tmp + r"/tmp[\w-]+", "<tmp>", text)  # tempfile.mkdtemp() folders
     for old, new in replacements:
         text = text.replace(old, new)
-    text = re.sub(r" at 0x[0-9a-f]+>", ">", text)  # object addresses
-    return re.sub(r"<tmp>/tmp[\w-]+", "<tmp>", text)
+    return re.sub(r" at 0x[0-9a-f]+>", ">", text)  # object addresses
 
 
 def clean(nb: nbformat.NotebookNode, replacements: list[tuple[str, str]]) -> nbformat.NotebookNode:
@@ -89,7 +91,7 @@ def run(path: Path) -> int:
                                 resources={"metadata": {"path": scratch}})
         client.execute()
         replacements = [(str(ROOT), "<repo>"), (sysconfig.get_paths()["purelib"], "<site-packages>"),
-                        (sys.prefix, "<venv>"), (scratch, "<scratch>"), (tempfile.gettempdir(), "<tmp>")]
+                        (sys.prefix, "<venv>"), (scratch, "<scratch>")]
         nb = clean(nb, replacements)
     text = nbformat.writes(nb, version=4)
     data = (text if text.endswith("\n") else text + "\n").encode("utf-8")

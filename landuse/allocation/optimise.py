@@ -136,7 +136,8 @@ from landuse.allocation._inputs import ZONE_LAND_TYPES, _Inputs, _prepare, _subp
 from landuse.allocation._results import AllocationMetrics
 from landuse.allocation._model import (USEFUL_ROOTS, Solution, Subproblem, presolve, root_seconds,
                                        solve_heuristic, solve_mip)
-from landuse.display import figures_html, records_html, report_progress
+from landuse import report_progress
+from landuse._validate.display import figures_html, records_html
 from landuse.errors import AllocationError, LanduseWarning, SchemaError
 
 if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used

@@ -108,7 +108,8 @@ from landuse.certificates._seal import _PADES, _pades_sign, _qr_matrix, _seal_re
 from landuse.certificates._verify import Problem, Verification  # noqa: F401 - Problem: items of Verification.problems
 from landuse.certificates.register import open_register
 from landuse.check.topology import neighbours
-from landuse.display import PROGRESS_LOGGER, figures_html, records_html, report_progress
+from landuse import PROGRESS_LOGGER, report_progress
+from landuse._validate.display import figures_html, records_html
 from landuse.errors import LanduseError, LanduseWarning, OutputExistsError, SchemaError
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ __all__ = [
 
 log = logging.getLogger("landuse.certificates")
 
-#: A progress line (:func:`landuse.display.report_progress`) every so many PDF files.
+#: A progress line (:func:`landuse.report_progress`) every so many PDF files.
 PROGRESS_EVERY = 50
 
 #: Register columns, in order (the GeoPackage layer adds the geometry).
@@ -631,6 +632,11 @@ class CertificateResult:
     sizes_bytes: list[int] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """One line (never the register's rows): the folder and the counts."""
+        return (f"CertificateResult({str(self.out_dir)!r}: {len(self.files)} files, {self.written} written, "
+                f"{self.skipped} kept, {len(self.failed)} failed)")
+
     def _repr_html_(self) -> str:
         """Jupyter's rich display: files written and kept, the register, what failed."""
         figures = [
@@ -874,11 +880,12 @@ def write_certificates(
 
 def _progress_bar(*, total: int, initial: int, progress: bool) -> Any:
     """The progress bar of :func:`write_certificates` (files, the kept ones counted as done)."""
-    from tqdm.auto import tqdm
+    bar = None
+    if progress and not logging.getLogger(PROGRESS_LOGGER).isEnabledFor(logging.INFO):  # lines replace the bar
+        from tqdm.auto import tqdm
 
-    lines = logging.getLogger(PROGRESS_LOGGER).isEnabledFor(logging.INFO)  # the lines replace the bar
-    return _ProgressLines(tqdm(total=total, initial=initial, disable=not progress or lines, unit="pdf",
-                               desc="certificates"), total=total, done=initial)
+        bar = tqdm(total=total, initial=initial, unit="pdf", desc="certificates")
+    return _ProgressLines(bar, total=total, done=initial)
 
 
 class _ProgressLines:
@@ -888,13 +895,15 @@ class _ProgressLines:
         self.bar, self.total, self.done = bar, total, done
 
     def update(self, n: int = 1) -> None:
-        self.bar.update(n)
+        if self.bar is not None:
+            self.bar.update(n)
         before, self.done = self.done, self.done + n
         if self.done // PROGRESS_EVERY > before // PROGRESS_EVERY or self.done == self.total:
             report_progress("certificates: files", self.done, self.total)
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _open_district(register: Any, villages: Any, *, timezone: str | None) -> Any:

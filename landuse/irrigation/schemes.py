@@ -93,7 +93,7 @@ from landuse.irrigation._scheme_files import (
 )
 from landuse import _validate
 from landuse._validate.dem import check_dem
-from landuse.display import figures_html
+from landuse._validate.display import figures_html
 from landuse.errors import IrrigationError, LanduseError, LanduseWarning, RuleError
 from landuse.raster import RasterSource, read_dem
 
@@ -159,6 +159,12 @@ class SchemeResult:
         """Short Markdown report: assumptions, why the design period is what it is, the source,
         the sensitivity table."""
         return _report(self)
+
+    def __repr__(self) -> str:
+        """One line (never the tables): the scheme, its area, families and design flow."""
+        s = self.summary
+        return (f"SchemeResult({s.get('scheme_id')!r}: {s.get('area_ha', 0):.2f} ha, {s.get('families')} families, "
+                f"design flow {s.get('design_flow_l_s', 0):.1f} l/s)")
 
     def _repr_html_(self) -> str:
         """Jupyter's rich display: the scheme's key figures (area, families, duty, flow, source, canal)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from landuse.display import figures_html
+from landuse._validate.display import figures_html
 
 __all__ = ["PlanProducts", "VillageProducts", "VillageResult"]
 

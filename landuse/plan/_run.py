@@ -18,7 +18,7 @@ from landuse import io
 from landuse.allocation import quotas as entitlements
 from landuse.check import linter as check
 from landuse.check import near_id
-from landuse.display import PROGRESS_LOGGER, report_progress
+from landuse import PROGRESS_LOGGER, report_progress
 from landuse.errors import LanduseError
 from landuse.plan import _products as _plan_outputs
 from landuse.plan._folder import environment_error

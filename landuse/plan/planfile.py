@@ -87,7 +87,7 @@ from landuse._validate.toml import (
     table,
     text,
 )
-from landuse.display import figures_html, records_html
+from landuse._validate.display import figures_html, records_html
 from landuse.errors import DataReadError, RuleError
 from landuse.plan import _folder as _outputs
 from landuse.plan import _run as _plan_run

@@ -89,7 +89,7 @@ import numba
 import numpy as np
 
 from landuse import _validate
-from landuse.display import report_progress
+from landuse import report_progress
 from landuse.errors import RasterError
 from landuse._validate.dem import check_dem
 from landuse.raster import Raster, RasterSource, read_dem
@@ -110,7 +110,7 @@ D8_CODES = {(0, 1): 1, (1, 1): 2, (1, 0): 4, (1, -1): 8, (0, -1): 16, (-1, -1): 
             (-1, 1): 128}
 D8_OUTLET = 0
 #: Rasters of at least this many cells report each stage of :func:`flow_direction` as a
-#: progress line (:func:`landuse.display.report_progress`); smaller ones take under a second.
+#: progress line (:func:`landuse.report_progress`); smaller ones take under a second.
 PROGRESS_MIN_CELLS = 4_000_000
 D8_NODATA = 247
 

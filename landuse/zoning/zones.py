@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 
 import landuse._validate as _validate
-from landuse.display import figures_html, records_html
+from landuse._validate.display import figures_html, records_html
 from landuse._validate import LAND_TYPES
 from landuse._validate.parcels import check_parcels
 from landuse.zoning._grid import (

@@ -1,19 +1,15 @@
-"""What a person sees while working: rich displays in Jupyter and progress lines.
+"""Rich displays in Jupyter: the HTML of the ``_repr_html_`` methods (shared by every room).
 
-Two small tools shared by every room (a foundation: the standard library, and numpy once an array is drawn):
-
-- **HTML displays.** :func:`figures_html` renders a compact table of labelled figures
+- :func:`figures_html` renders a compact table of labelled figures
   (Lao first, English beside it) for the ``_repr_html_`` methods of :class:`landuse.Raster`
   and of the result objects (allocation, irrigation schemes, plan runs); :func:`thumbnail_uri`
   draws a small greyscale PNG preview of a 2-D array as a ``data:`` URI, of at most
   ``max_px`` pixels a side whatever the array's size. Every text that goes into HTML is
   escaped (:func:`html.escape`): ids and names are hostile.
-- **Progress.** Long steps (allocation per subproblem, the plan run per stage and village,
-  certificates every ``N`` files, terrain on big rasters) call :func:`report_progress`,
-  which logs an INFO record on the ``landuse.progress`` logger: ``what i/n: item``, no
-  timings (a run log stays the same for the same inputs). Nothing shows unless asked:
-  the CLI shows the lines on stderr (unless ``--quiet``), a notebook calls
-  :func:`show_progress` once (or configures :mod:`logging` at INFO).
+- :func:`records_html` renders a few rows of a table (Lao header above English).
+
+Progress lines are
+:func:`landuse.report_progress` (in ``landuse/__init__.py``).
 
 Examples
 --------
@@ -29,24 +25,14 @@ from __future__ import annotations
 
 import base64
 import html
-import logging
-import re
 import struct
-import sys
 import zlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # annotations only: numpy is imported where an array is drawn (the CLI imports this module)
-    import numpy as np
+import numpy as np
 
-__all__ = ["PROGRESS_LOGGER", "figures_html", "records_html", "report_progress", "show_progress", "thumbnail_uri"]
-
-#: Name of the logger that carries progress records (a child of ``landuse``).
-PROGRESS_LOGGER = "landuse.progress"
-
-_log = logging.getLogger(PROGRESS_LOGGER)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+__all__ = ["figures_html", "records_html", "thumbnail_uri"]
 
 _STYLE = ("border-collapse:collapse;font-family:'Noto Sans Lao','Phetsarath OT','Saysettha OT',"
           "sans-serif;font-size:13px")
@@ -120,7 +106,6 @@ def records_html(records: Iterable[dict[str, Any]], columns: Iterable[tuple[str,
 
 def _fmt(value: Any) -> str:
     """Numbers to 2 decimals (no thousands separator: years stay 2030), the rest as text."""
-    import numpy as np
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):
@@ -162,7 +147,6 @@ def thumbnail_uri(values: np.ndarray, *, valid: np.ndarray | None = None, max_px
     str
         ``data:image/png;base64,...``.
     """
-    import numpy as np
 
     arr = np.asarray(values)
     step = max(1, -(-max(arr.shape) // max(int(max_px), 1)))
@@ -175,56 +159,3 @@ def thumbnail_uri(values: np.ndarray, *, valid: np.ndarray | None = None, max_px
         scaled = np.clip((small - lo) / span, 0.0, 1.0)
         gray[ok] = (20 + 215 * scaled[ok]).astype(np.uint8)
     return "data:image/png;base64," + base64.b64encode(_png(gray)).decode("ascii")
-
-
-# -- progress -----------------------------------------------------------------------------
-def report_progress(what: str, i: int, n: int, item: Any = None) -> None:
-    """Log one progress step on the ``landuse.progress`` logger (INFO): ``what i/n: item``.
-
-    Parameters
-    ----------
-    what : str
-        The step, e.g. ``"allocation: subproblem"``.
-    i, n : int
-        This step's number (1-based) and the number of steps.
-    item : object, optional
-        What the step works on (a village id, ...); control characters are removed so
-        that a hostile id cannot forge log lines.
-    """
-    if not _log.isEnabledFor(logging.INFO):
-        return
-    tail = "" if item is None else ": " + _CONTROL.sub(" ", str(item))[:200]
-    _log.info("%s %d/%d%s", what, i, n, tail, extra={"progress": (int(i), int(n))})
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to the ``sys.stderr`` of the moment (a CLI runner or a notebook swaps it)."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def show_progress(enable: bool = True) -> None:
-    """Show (or hide again) the progress lines of long steps on stderr.
-
-    Adds one handler to the ``landuse.progress`` logger (never twice) and sets it to INFO;
-    the records then stop at that logger, so a root handler does not print them again and
-    a run log does not hold them. ``show_progress(False)`` undoes it. The ``landuse`` CLI
-    calls it unless ``--quiet``; in Jupyter the lines appear under the cell.
-    """
-    for h in [h for h in _log.handlers if isinstance(h, _StderrHandler)]:
-        _log.removeHandler(h)
-    if enable:
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        _log.addHandler(handler)
-        _log.setLevel(logging.INFO)
-        _log.propagate = False
-    else:
-        _log.setLevel(logging.NOTSET)
-        _log.propagate = True
