@@ -211,3 +211,51 @@ def test_flow_direction_reports_its_stages_on_big_rasters_only(progress_records,
     msgs = [r.getMessage() for r in progress_records.records if r.name == PROGRESS_LOGGER]
     assert [m.split(":")[1].strip() for m in msgs] == ["flow directions, step 1/3", "flow directions, step 2/3",
                                                       "flow directions, step 3/3"]
+
+
+def test_scheme_result_display():
+    from types import SimpleNamespace
+
+    from landuse.irrigation import SchemeResult
+
+    fake = SimpleNamespace(summary={"scheme_id": "S1", "name_en": HOSTILE, "name_lo": "ຝາຍ", "village_id": "V1",
+                                    "area_ha": 7.247, "families": 11, "design_duty_l_s_ha": 2.969,
+                                    "design_flow_l_s": 21.52, "dependable_flow_l_s": None,
+                                    "servable_area_ha": 5.0, "source_sufficient": False, "canal_bed_width_m": 0.3,
+                                    "canal_total_depth_m": 0.35},
+                           notes=("a", "b"))
+    assert SchemeResult.__repr__(fake) == "SchemeResult('S1': 7.25 ha, 11 families, design flow 21.5 l/s)"
+    html = SchemeResult._repr_html_(fake)
+    for figure in ("7.25", "2.97", "21.5", "no · ບໍ່ພຽງພໍ", "0.30 x 0.35", "2 notes", "ຝາຍ"):
+        assert figure in html, figure
+    assert "<script>" not in html
+
+
+def test_zoning_and_certificate_results_display(tmp_path):
+    from landuse.certificates import CertificateResult
+    from landuse.zoning import ZoningResult
+
+    table = pd.DataFrame({"village_id": ["V1", "V1"], "zone": ["A", "B"], "label_lo": ["ປ່າ", HOSTILE],
+                          "label_en": ["forest", "paddy"], "area_ha": [4.0, 2.0], "share_pct": [66.67, 33.33]})
+    z = ZoningResult(zones=pd.DataFrame({"zone": ["A", "B", "B"]}), table=table, zone_raster=None,
+                     rule_raster=None, rules=None)
+    html = z._repr_html_()
+    assert ">3<" in html and "6.00" in html and "66.67" in html and "<script>" not in html
+    c = CertificateResult(out_dir=tmp_path, register_csv=tmp_path / "r.csv", register_gpkg=tmp_path / "r.gpkg",
+                          register=pd.DataFrame({"a": range(3)}), files=[tmp_path / "a.pdf", tmp_path / "b.pdf"],
+                          written=1, skipped=1, sizes_bytes=[1_500_000, 500_000], failed={"X-1": HOSTILE})
+    assert repr(c).endswith("2 files, 1 written, 1 kept, 1 failed)")
+    html = c._repr_html_()
+    assert "1 / 1" in html and "3 rows" in html and "2.00" in html and "X-1" in html and "<script>" not in html
+
+
+def test_shown_progress_lines_are_printed_once(caplog, capsys):
+    caplog.set_level(logging.INFO)
+    show_progress()
+    show_progress()  # twice: still one handler
+    try:
+        report_progress("certificates: files", 50, 120)
+    finally:
+        show_progress(False)
+    assert capsys.readouterr().err == "certificates: files 50/120\n"
+    assert not [r for r in caplog.records if r.name == PROGRESS_LOGGER]  # not passed on to the root's handlers
