@@ -35,8 +35,8 @@ import numpy as np
 from affine import Affine
 
 from landuse import _validate
-from landuse._validate.lazy import lazy_module
 from landuse._validate.display import figures_html, thumbnail_uri
+from landuse._validate.lazy import lazy_module
 from landuse.errors import CRSError, DataReadError, RasterError
 
 if TYPE_CHECKING:  # annotations only; rasterio is imported when a file is read

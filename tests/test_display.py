@@ -1,4 +1,4 @@
-"""Rich displays in Jupyter (``_repr_html_``, ``landuse._validate.display``) and progress lines (``landuse.report_progress``)."""
+"""Rich displays in Jupyter (``_repr_html_``, ``_validate/display.py``) and progress lines (``report_progress``)."""
 
 from __future__ import annotations
 

@@ -96,7 +96,8 @@ import numpy as np
 import pandas as pd
 
 import landuse
-from landuse import _validate, io
+from landuse import PROGRESS_LOGGER, _validate, io, report_progress
+from landuse._validate.display import figures_html, records_html
 from landuse._validate.ids import id_filename
 from landuse.certificates import _digest, _pdf, keys
 from landuse.certificates import _layout as _cert_layout
@@ -108,8 +109,6 @@ from landuse.certificates._seal import _PADES, _pades_sign, _qr_matrix, _seal_re
 from landuse.certificates._verify import Problem, Verification  # noqa: F401 - Problem: items of Verification.problems
 from landuse.certificates.register import open_register
 from landuse.check.topology import neighbours
-from landuse import PROGRESS_LOGGER, report_progress
-from landuse._validate.display import figures_html, records_html
 from landuse.errors import LanduseError, LanduseWarning, OutputExistsError, SchemaError
 
 if TYPE_CHECKING:

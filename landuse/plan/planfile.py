@@ -74,6 +74,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from landuse._validate.display import figures_html, records_html
 from landuse._validate.toml import (
     Key,
     Table,
@@ -87,7 +88,6 @@ from landuse._validate.toml import (
     table,
     text,
 )
-from landuse._validate.display import figures_html, records_html
 from landuse.errors import DataReadError, RuleError
 from landuse.plan import _folder as _outputs
 from landuse.plan import _run as _plan_run
