@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/demo
 
-.PHONY: demo test lint venv install install-test bench clean
+.PHONY: demo test lint venv install install-test bench clean notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run_all.py
+
+# the tutorial notebooks, executed in place so they are stored with their outputs (maps, charts)
+notebooks: install-test
+	$(BIN)/python tools/run_notebooks.py
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

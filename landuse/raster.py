@@ -35,6 +35,7 @@ import numpy as np
 from affine import Affine
 
 from landuse import _validate
+from landuse._validate.display import figures_html, thumbnail_uri
 from landuse._validate.lazy import lazy_module
 from landuse.errors import CRSError, DataReadError, RasterError
 
@@ -143,6 +144,48 @@ class Raster:
                 source=self.source or "raster",
                 hint="reproject it first, e.g. gdalwarp -t_srs EPSG:32647 in.tif out.tif",
             )
+
+    # -- display ----------------------------------------------------------------
+    def _crs_text(self) -> str:
+        if self.crs is None:
+            return "none"
+        epsg = self.crs.to_epsg()
+        return f"EPSG:{epsg}" if epsg else (self.crs.name or "custom")
+
+    def __repr__(self) -> str:
+        """One line: shape, dtype, CRS, cell size and source (never the array)."""
+        rows, cols = self.shape
+        xres, yres = self.res
+        src = f", source={self.source!r}" if self.source else ""
+        return (f"Raster({rows} x {cols} {self.data.dtype}, {self._crs_text()}, "
+                f"res {xres:g} x {yres:g}, nodata={self.nodata!r}{src})")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: grid, CRS, bounds, value range and a small preview."""
+        rows, cols = self.shape
+        xres, yres = self.res
+        left, bottom, right, top = self.bounds
+        ok = self.valid
+        n_ok = int(ok.sum())
+        if n_ok and np.issubdtype(self.data.dtype, np.number):
+            vals = self.data[ok]
+            stats = f"{vals.min():.6g} / {vals.mean():.6g} / {vals.max():.6g}"
+        else:
+            stats = "no data"
+        figures = [
+            ("ຂະໜາດ (ແຖວ x ຖັນ)", "shape (rows x columns)", f"{rows} x {cols}"),
+            ("ລະບົບພິກັດ", "CRS", self._crs_text()),
+            ("ຄວາມລະອຽດ", "resolution", f"{xres:g} x {yres:g}"),
+            ("ຂອບເຂດ", "bounds (left, bottom, right, top)", f"{left:.6g}, {bottom:.6g}, {right:.6g}, {top:.6g}"),
+            ("ບໍ່ມີຂໍ້ມູນ", "nodata", self.nodata),
+            ("ປະເພດຂໍ້ມູນ", "dtype", self.data.dtype),
+            ("ຕໍ່າສຸດ / ສະເລ່ຍ / ສູງສຸດ", "min / mean / max", stats),
+            ("ຕາລາງທີ່ມີຂໍ້ມູນ", "valid cells", f"{n_ok} of {rows * cols}"),
+        ]
+        if self.source:
+            figures.append(("ແຫຼ່ງຂໍ້ມູນ", "source", self.source))
+        uri = thumbnail_uri(self.data, valid=ok) if n_ok and np.issubdtype(self.data.dtype, np.number) else None
+        return figures_html(figures, title="Raster", title_lo="ຮາສເຕີ", image_uri=uri)
 
     # -- construction ---------------------------------------------------------
     @classmethod

@@ -117,8 +117,14 @@ def test_run_plan_one_village_is_complete_and_reproducible(tmp_path):
 
 
 @pytest.mark.slow
-def test_one_failing_village_does_not_lose_the_others(tmp_path, monkeypatch):
+def test_one_failing_village_does_not_lose_the_others(tmp_path, monkeypatch, caplog):
+    import logging
+
+    import landuse
     from landuse.plan import _run as _plan_run
+
+    landuse.show_progress(False)  # a CLI test may have turned the lines on (they then stop at their logger)
+    caplog.set_level(logging.INFO, logger=landuse.PROGRESS_LOGGER)
 
     hh = __import__("pandas").read_csv(datasets.get_path("households"), dtype=str)
     two = sorted(hh["village_id"].value_counts().sort_values(kind="mergesort").index[:2])
@@ -143,6 +149,15 @@ def test_one_failing_village_does_not_lose_the_others(tmp_path, monkeypatch):
     assert set(alloc["village_id"]) == {two[1]}
     log = (tmp_path / "out" / "run.log").read_text()
     assert f"village {two[0]} failed" in log
+    # progress: every stage and every village, at INFO, none of it in run.log
+    lines = [r.getMessage() for r in caplog.records if r.name == landuse.PROGRESS_LOGGER]
+    assert [m for m in lines if m.startswith("plan: step")] == [
+        "plan: step 1/5: reading and checking the inputs", "plan: step 2/5: district terrain: streams and "
+        "parcel statistics", "plan: step 3/5: 2 villages: zoning, allocation, fallow", "plan: step 4/5: "
+        "irrigation schemes", "plan: step 5/5: map, certificates, GeoPackage, tables and reports"]
+    assert [m.split(" (")[0] for m in lines if m.startswith("plan: village")] == [
+        f"plan: village 1/2: {two[0]}", f"plan: village 2/2: {two[1]}"]
+    assert any(m.startswith("allocation: solving") for m in lines) and "landuse.progress" not in log
 
 
 def test_village_products_are_typed_and_empty_by_default():

@@ -121,6 +121,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from collections.abc import Mapping
@@ -135,6 +136,8 @@ from landuse.allocation._inputs import ZONE_LAND_TYPES, _Inputs, _prepare, _subp
 from landuse.allocation._results import AllocationMetrics
 from landuse.allocation._model import (USEFUL_ROOTS, Solution, Subproblem, presolve, root_seconds,
                                        solve_heuristic, solve_mip)
+from landuse import report_progress
+from landuse._validate.display import figures_html, records_html
 from landuse.errors import AllocationError, LanduseWarning, SchemaError
 
 if TYPE_CHECKING:  # annotations only; geopandas is imported where it is used
@@ -202,6 +205,35 @@ class AllocationResult:
                 f"to {m.get('n_households')} households, status={m.get('status')!r}, "
                 f"gap={m.get('mip_gap', float('nan')):.4g}, max shortfall {m.get('max_shortfall_ha', 0):.3f} ha, "
                 f"Gini {m.get('gini', float('nan')):.3f})")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the key figures and the shortfall per village and land type."""
+        m: Mapping[str, Any] = self.metrics if self.metrics is not None else {}
+
+        def num(key: str, fmt: str = "{:.2f}") -> str:
+            v = m.get(key)
+            return "-" if v is None or (isinstance(v, float) and not np.isfinite(v)) else fmt.format(v)
+
+        figures = [
+            ("ວິທີ / ສະຖານະ", "method / status", f"{m.get('method')} / {m.get('status')}"),
+            ("ຄົວເຮືອນ", "households", m.get("n_households")),
+            ("ຕອນດິນທີ່ຈັດສັນ", "parcels allocated", f"{m.get('n_allocated')} of {m.get('n_parcels')}"),
+            ("ເນື້ອທີ່ຈັດສັນ [ເຮັກຕາ]", "area allocated [ha]", num("allocated_ha")),
+            ("ຂາດຫຼາຍສຸດ [ເຮັກຕາ]", "largest shortfall [ha]", num("max_shortfall_ha")),
+            ("ຂາດທັງໝົດ [ເຮັກຕາ]", "total shortfall [ha]", num("total_shortfall_ha")),
+            ("ສ່ວນຂາດຫຼາຍສຸດ", "largest relative shortfall", num("max_relative_shortfall", "{:.3f}")),
+            ("ດັດຊະນີ Gini", "Gini (ha per labour unit)", num("gini", "{:.3f}")),
+            ("ໄລຍະຫ່າງທີ່ພິສູດ", "proven gap", num("mip_gap", "{:.2%}")),
+        ]
+        cols = [("village_id", "ບ້ານ", "village"), ("land_type", "ປະເພດດິນ", "land type"),
+                ("entitled_ha", "ສິດໄດ້ຮັບ [ຮຕ]", "entitled [ha]"),
+                ("available_ha", "ມີຢູ່ [ຮຕ]", "available [ha]"),
+                ("allocated_ha", "ຈັດສັນ [ຮຕ]", "allocated [ha]"),
+                ("shortfall_ha", "ຂາດ [ຮຕ]", "shortfall [ha]"),
+                ("n_households_short", "ຄົວເຮືອນທີ່ຂາດ", "households short")]
+        rows = self.shortfall.to_dict("records") if self.shortfall is not None else []
+        return (figures_html(figures, title="Allocation", title_lo="ການຈັດສັນທີ່ດິນ")
+                + records_html(rows, cols))
 
 
 # -- equity --------------------------------------------------------------------------
@@ -354,6 +386,8 @@ def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_
             sp = sps[i]
             if sp.n_pairs == 0:
                 continue
+            report_progress("allocation: first pass", next(seen1), n_work,
+                            f"village {sp.village_id}, {sp.land_type}")
             starts[i] = presolve(sp, budget_s=left1 * sp.n_pairs / max(pairs_left, 1), mip_gap=mip_gap)
             pairs_left -= sp.n_pairs
             left1 = max(left1 - starts[i].work_s, 0.0)
@@ -363,11 +397,16 @@ def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_
         out = {}
         for i in lane:
             sp = sps[i]
+            if sp.n_pairs:
+                report_progress("allocation: solving", next(seen2), n_work, f"village {sp.village_id}, {sp.land_type}")
             useful = USEFUL_ROOTS * root_seconds(sp.n_pairs + len(sp.household_ids) + 1)
             out[i] = run(i, max(0.2, min(left, useful)), starts.get(i))
             left = max(left - out[i].work_s, 0.0)
         return out
 
+    # progress steps are counted across the lanes (one line per subproblem and pass)
+    seen1, seen2 = itertools.count(1), itertools.count(1)
+    n_work = sum(sp.n_pairs > 0 for sp in sps)
     lanes = _lanes(sps, n_jobs)
     done: dict[int, Solution] = {}
     if len(lanes) > 1:

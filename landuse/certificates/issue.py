@@ -96,7 +96,8 @@ import numpy as np
 import pandas as pd
 
 import landuse
-from landuse import _validate, io
+from landuse import PROGRESS_LOGGER, _validate, io, report_progress
+from landuse._validate.display import figures_html, records_html
 from landuse._validate.ids import id_filename
 from landuse.certificates import _digest, _pdf, keys
 from landuse.certificates import _layout as _cert_layout
@@ -128,6 +129,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("landuse.certificates")
+
+#: A progress line (:func:`landuse.report_progress`) every so many PDF files.
+PROGRESS_EVERY = 50
 
 #: Register columns, in order (the GeoPackage layer adds the geometry).
 REGISTER_COLUMNS = ("certificate_no", "parcel_id", "household_id", "village_id", "holder", "holder_lo",
@@ -627,6 +631,25 @@ class CertificateResult:
     sizes_bytes: list[int] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """One line (never the register's rows): the folder and the counts."""
+        return (f"CertificateResult({str(self.out_dir)!r}: {len(self.files)} files, {self.written} written, "
+                f"{self.skipped} kept, {len(self.failed)} failed)")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: files written and kept, the register, what failed."""
+        figures = [
+            ("ໂຟນເດີ", "folder", self.out_dir),
+            ("ໃບຢັ້ງຢືນ (PDF)", "certificate files", len(self.files)),
+            ("ຂຽນໃໝ່ / ຄົງເດີມ", "written / kept", f"{self.written} / {self.skipped}"),
+            ("ທະບຽນ", "register", f"{len(self.register) if self.register is not None else 0} rows"),
+            ("ຂະໜາດລວມ [MB]", "total size [MB]", f"{sum(self.sizes_bytes) / 1e6:.2f}"),
+            ("ບໍ່ສຳເລັດ", "failed", len(self.failed)),
+        ]
+        failed = [{"no": k, "why": v} for k, v in sorted(self.failed.items())]
+        return (figures_html(figures, title="Certificates", title_lo="ໃບຢັ້ງຢືນການນຳໃຊ້ທີ່ດິນ")
+                + (records_html(failed, [("no", "ເລກທີ", "number"), ("why", "ເຫດຜົນ", "why")]) if failed else ""))
+
 
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
@@ -856,9 +879,30 @@ def write_certificates(
 
 def _progress_bar(*, total: int, initial: int, progress: bool) -> Any:
     """The progress bar of :func:`write_certificates` (files, the kept ones counted as done)."""
-    from tqdm.auto import tqdm
+    bar = None
+    if progress and not logging.getLogger(PROGRESS_LOGGER).isEnabledFor(logging.INFO):  # lines replace the bar
+        from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, disable=not progress, unit="pdf", desc="certificates")
+        bar = tqdm(total=total, initial=initial, unit="pdf", desc="certificates")
+    return _ProgressLines(bar, total=total, done=initial)
+
+
+class _ProgressLines:
+    """A tqdm bar that also logs ``certificates: files i/n`` every :data:`PROGRESS_EVERY` files."""
+
+    def __init__(self, bar: Any, *, total: int, done: int) -> None:
+        self.bar, self.total, self.done = bar, total, done
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+        before, self.done = self.done, self.done + n
+        if self.done // PROGRESS_EVERY > before // PROGRESS_EVERY or self.done == self.total:
+            report_progress("certificates: files", self.done, self.total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _open_district(register: Any, villages: Any, *, timezone: str | None) -> Any:

@@ -84,6 +84,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("landuse").setLevel(level)
+    landuse.show_progress(not quiet)  # steps of more than a few seconds say "what i/n" on stderr
     if quiet:
         import warnings
 

@@ -93,6 +93,7 @@ from landuse.irrigation._scheme_files import (
 )
 from landuse import _validate
 from landuse._validate.dem import check_dem
+from landuse._validate.display import figures_html
 from landuse.errors import IrrigationError, LanduseError, LanduseWarning, RuleError
 from landuse.raster import RasterSource, read_dem
 
@@ -158,6 +159,37 @@ class SchemeResult:
         """Short Markdown report: assumptions, why the design period is what it is, the source,
         the sensitivity table."""
         return _report(self)
+
+    def __repr__(self) -> str:
+        """One line (never the tables): the scheme, its area, families and design flow."""
+        s = self.summary
+        return (f"SchemeResult({s.get('scheme_id')!r}: {s.get('area_ha', 0):.2f} ha, {s.get('families')} families, "
+                f"design flow {s.get('design_flow_l_s', 0):.1f} l/s)")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the scheme's key figures (area, families, duty, flow, source, canal)."""
+        s = self.summary
+
+        def num(key: str, fmt: str = "{:.2f}") -> str:
+            v = s.get(key)
+            return "-" if v is None else fmt.format(v)
+
+        sufficient = {True: "yes · ພຽງພໍ", False: "no · ບໍ່ພຽງພໍ", None: "-"}[s.get("source_sufficient")]
+        figures = [
+            ("ຊື່", "name", f"{s.get('name_lo')} · {s.get('name_en')} ({s.get('scheme_id')})"),
+            ("ບ້ານ", "village", s.get("village_id")),
+            ("ເນື້ອທີ່ [ເຮັກຕາ]", "area [ha]", num("area_ha")),
+            ("ຄອບຄົວ", "families", s.get("families")),
+            ("ອັດຕານ້ຳຕໍ່ເຮັກຕາ [l/s/ha]", "design duty [l/s/ha]", num("design_duty_l_s_ha")),
+            ("ອັດຕາການໄຫຼອອກແບບ [l/s]", "design flow [l/s]", num("design_flow_l_s", "{:.1f}")),
+            ("ການໄຫຼທີ່ເຊື່ອຖືໄດ້ [l/s]", "dependable flow [l/s]", num("dependable_flow_l_s", "{:.1f}")),
+            ("ເນື້ອທີ່ທີ່ນ້ຳພໍ [ເຮັກຕາ]", "servable area [ha]", num("servable_area_ha")),
+            ("ແຫຼ່ງນ້ຳພຽງພໍ", "source sufficient", sufficient),
+            ("ຄອງເໝືອງ (ກວ້າງ x ເລິກ) [m]", "canal (bed width x depth) [m]",
+             f"{num('canal_bed_width_m')} x {num('canal_total_depth_m')}"),
+        ]
+        note = f"{len(self.notes)} notes: see .report()" if self.notes else None
+        return figures_html(figures, title="Irrigation scheme", title_lo="ໂຄງການຊົນລະປະທານ", note=note)
 
 
 def _lat_lon(spec: SchemeSpec) -> tuple[float, float]:

@@ -57,6 +57,7 @@ def log_handler(out: Path, *, shown_as: Path | None = None) -> logging.Handler:
     fmt = "%(levelname)s %(name)s: %(message)s"
     h.setFormatter(_ShownAs(fmt, str(out), str(shown_as)) if shown_as is not None else logging.Formatter(fmt))
     h.setLevel(logging.INFO)
+    h.addFilter(lambda r: not r.name.startswith("landuse.progress"))  # progress lines: not part of the run's record
     return h
 
 

@@ -9,11 +9,13 @@ They sit below the modules that make them (:mod:`landuse.plan._run`) and write t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from landuse._validate.display import figures_html
 
 __all__ = ["PlanProducts", "VillageProducts", "VillageResult"]
 
@@ -81,6 +83,33 @@ class VillageResult:
     detail: str | None = None
     products: VillageProducts = field(default_factory=VillageProducts)
     figures: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One line (never the tables): the village, its status and the products made."""
+        made = [f.name for f in fields(self.products) if getattr(self.products, f.name) is not None]
+        state = "ok" if self.ok else f"failed: {self.error}"
+        return f"VillageResult({self.village_id!r}, {state}, products={made})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: status, then the village's figures (flattened, one row each)."""
+        rows: list[tuple[str, str, Any]] = [
+            ("ບ້ານ", "village", self.village_id),
+            ("ສະຖານະ", "status", "ok · ສຳເລັດ" if self.ok else f"failed · ບໍ່ສຳເລັດ: {self.error}")]
+        for key, value in _flat(self.figures):
+            rows.append(("", key, f"{value:.4g}" if isinstance(value, float) else value))
+        return figures_html(rows[:40], title="Village result", title_lo="ຜົນຂອງບ້ານ",
+                            note=f"{len(rows) - 40} more figures in .figures" if len(rows) > 40 else None)
+
+
+def _flat(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested figures as ``(a.b, value)`` pairs, in their order."""
+    out: list[tuple[str, Any]] = []
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out.extend(_flat(value, f"{prefix}{key}."))
+        elif not isinstance(value, (list, tuple)):
+            out.append((f"{prefix}{key}", value))
+    return out
 
 
 @dataclass

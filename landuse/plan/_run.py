@@ -19,6 +19,7 @@ from landuse.allocation import quotas as entitlements
 from landuse.check import linter as check
 from landuse.check import near_id
 from landuse.check.mapping import read_mapping
+from landuse import PROGRESS_LOGGER, report_progress
 from landuse.errors import LanduseError
 from landuse.plan import _products as _plan_outputs
 from landuse.plan._folder import environment_error
@@ -376,9 +377,11 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
     """Run :func:`run_village` on every bundle, in-process or on dask.distributed."""
     from tqdm.auto import tqdm
 
+    lines = logging.getLogger(PROGRESS_LOGGER).isEnabledFor(logging.INFO)  # the lines replace the bar
     if not workers and not scheduler:
         results = []
-        for vi in tqdm(bundles, desc="villages", unit="village", disable=not progress):
+        for i, vi in enumerate(tqdm(bundles, desc="villages", unit="village", disable=not progress or lines)):
+            report_progress("plan: village", i + 1, len(bundles), f"{vi.village_id} (zoning, allocation, fallow)")
             log.info("village %s: zoning, allocation, fallow", vi.village_id)
             results.append(run_village(vi))
         return results
@@ -397,11 +400,12 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
         futures = [client.submit(run_village, vi, key=f"village-{vi.village_id}", pure=False)
                    for vi in largest_first(bundles)]
         done: dict[str, VillageResult] = {}
-        bar = tqdm(total=len(futures), desc="villages", unit="village", disable=not progress)
+        bar = tqdm(total=len(futures), desc="villages", unit="village", disable=not progress or lines)
         for fut in as_completed(futures):
             r = fut.result()
             done[r.village_id] = r
             bar.update()
+            report_progress("plan: villages done", len(done), len(futures), r.village_id)
         bar.close()
         return [done[vi.village_id] for vi in bundles]
     finally:
@@ -457,6 +461,7 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
     handler = _plan_outputs.log_handler(out, shown_as=shown_as)
     logging.getLogger("landuse").addHandler(handler)
     try:
+        report_progress("plan: step", 1, 5, "reading and checking the inputs")
         log.info("plan %s: reading and checking the inputs", plan.name)
         inputs = load_inputs(plan)
         wanted = set(plan.options.villages)
@@ -466,6 +471,7 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
                                source=str(plan.path or "plan"), column="villages",
                                hint="use village_id values of the villages layer")
         pre_failed = _drop_failed_villages(inputs, wanted)
+        report_progress("plan: step", 2, 5, "district terrain: streams and parcel statistics")
         log.info("district terrain: streams and parcel statistics")
         from landuse import parcels as lparcels  # deferred: imports numba
         from landuse.terrain import hydrology  # deferred: imports numba and pyflwdir
@@ -475,8 +481,10 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
         metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
                                           villages=ok_villages)
         bundles = village_inputs(inputs, plan, streams=streams, metrics=metrics)
+        report_progress("plan: step", 3, 5, f"{len(bundles)} villages: zoning, allocation, fallow")
         results = map_villages(bundles, workers=workers, scheduler=scheduler, progress=progress)
         results = sorted(results + pre_failed, key=lambda r: str(r.village_id))
+        report_progress("plan: step", 4, 5, "irrigation schemes")
         schemes, irr_failed = irrigation(inputs, parcels=inputs.parcels, wanted=wanted)
         status: dict[str, str] = {}
         for r in results:
@@ -488,6 +496,7 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
         for vid, msg in irr_failed.items():
             status[vid] = msg if status.get(vid, "ok") == "ok" else status[vid] + "; " + msg
             log.error("village %s: %s", vid, msg)
+        report_progress("plan: step", 5, 5, "map, certificates, GeoPackage, tables and reports")
         products = _plan_outputs.write_all(
             plan, out, inputs=inputs, streams=streams, metrics=metrics, results=results,
             schemes=schemes, status=status, overwrite=overwrite, progress=progress,

@@ -14,7 +14,8 @@ the other villages' results are kept.
 
 Plan file
 ---------
-Paths are relative to the plan file::
+Every table and key, with types, defaults and errors: ``docs/planfile.md``. Paths are
+relative to the plan file::
 
     [plan]
     name = "Oudomxay demo"
@@ -74,6 +75,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from landuse._validate.display import figures_html, records_html
 from landuse._validate.toml import (
     Key,
     Table,
@@ -305,6 +307,25 @@ class PlanRun:
     def failed(self) -> dict[str, str]:
         """Villages whose run failed, with the reason."""
         return {k: v for k, v in self.villages.items() if v != "ok"}
+
+    def __repr__(self) -> str:
+        """One line: the folder, villages run and failed, files written."""
+        return (f"PlanRun({str(self.out_dir)!r}: {len(self.villages)} villages, {len(self.failed)} failed, "
+                f"{len(self.outputs)} products)")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the folder, the products by kind and each village's status."""
+        kinds: dict[str, int] = {}
+        for name in self.outputs:
+            kinds[name.split(":")[0]] = kinds.get(name.split(":")[0], 0) + 1
+        figures = [("ໂຟນເດີຜົນໄດ້ຮັບ", "output folder", self.out_dir),
+                   ("ບ້ານ (ສຳເລັດ / ທັງໝົດ)", "villages (ok / all)",
+                    f"{len(self.villages) - len(self.failed)} / {len(self.villages)}"),
+                   ("ຜະລິດຕະພັນ", "products", ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))]
+        rows = [{"village_id": k, "status": "ok · ສຳເລັດ" if v == "ok" else f"failed · ບໍ່ສຳເລັດ: {v}"}
+                for k, v in sorted(self.villages.items())]
+        return (figures_html(figures, title="Plan run", title_lo="ຜົນການແລ່ນແຜນ")
+                + records_html(rows, [("village_id", "ບ້ານ", "village"), ("status", "ສະຖານະ", "status")], max_rows=50))
 
 
 def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, overwrite: bool = False,

@@ -89,6 +89,7 @@ import numba
 import numpy as np
 
 from landuse import _validate
+from landuse import report_progress
 from landuse.errors import RasterError
 from landuse._validate.dem import check_dem
 from landuse.raster import Raster, RasterSource, read_dem
@@ -108,6 +109,9 @@ __all__ = [
 D8_CODES = {(0, 1): 1, (1, 1): 2, (1, 0): 4, (1, -1): 8, (0, -1): 16, (-1, -1): 32, (-1, 0): 64,
             (-1, 1): 128}
 D8_OUTLET = 0
+#: Rasters of at least this many cells report each stage of :func:`flow_direction` as a
+#: progress line (:func:`landuse.report_progress`); smaller ones take under a second.
+PROGRESS_MIN_CELLS = 4_000_000
 D8_NODATA = 247
 
 
@@ -333,11 +337,19 @@ def flow_direction(dem: RasterSource, *, outlets: str = "edge") -> FlowGrid:
     # priority flood gives the drainage tree (each cell -> the cell it was reached from);
     # pyflwdir's filled values carry float32 rounding, so the filled levels are recomputed
     # exactly along the tree: filled = max(z, filled of the downstream cell)
+    big = z.size >= PROGRESS_MIN_CELLS  # a progress line per stage on big rasters only
+    where = f"{z.shape[0]} x {z.shape[1]} cells"
+    if big:
+        report_progress("terrain: flow directions, step", 1, 3, f"filling depressions ({where})")
     _, d8_fill = pyflwdir.dem.fill_depressions(z, outlets=outlets, nodata=nodata)
     d8_fill[invalid] = D8_NODATA
+    if big:
+        report_progress("terrain: flow directions, step", 2, 3, f"drainage tree ({where})")
     tree = pyflwdir.from_array(d8_fill, ftype="d8", transform=r.transform, latlon=False)
     filled = _fill_along_tree(z.ravel(), tree.idxs_ds, tree.idxs_seq).reshape(z.shape)
     filled[invalid] = np.nan
+    if big:
+        report_progress("terrain: flow directions, step", 3, 3, f"steepest descent ({where})")
     d8 = _steepest_d8(filled, d8_fill, float(abs(r.transform.a)), float(abs(r.transform.e)))
     d8[invalid] = D8_NODATA
     flw = pyflwdir.from_array(d8, ftype="d8", transform=r.transform, latlon=False, cache=True)

@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 import landuse._validate as _validate
+from landuse._validate.display import figures_html, records_html
 from landuse._validate import LAND_TYPES
 from landuse._validate.parcels import check_parcels
 from landuse.zoning._grid import (
@@ -296,6 +297,19 @@ class ZoningResult:
     rule_raster: Raster
     rules: RuleSet
     streams: Any = None
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: counts, then the zone area table (Lao and English labels)."""
+        figures = [
+            ("ບ້ານ", "villages", self.table["village_id"].nunique() if len(self.table) else 0),
+            ("ເຂດ (ຕອນ)", "zone pieces", len(self.zones)),
+            ("ເນື້ອທີ່ລວມ [ເຮັກຕາ]", "total area [ha]", f"{self.table['area_ha'].sum():.2f}" if len(self.table) else "0"),
+        ]
+        cols = [("village_id", "ບ້ານ", "village"), ("label_lo", "ເຂດ", "zone (Lao)"),
+                ("label_en", "Zone", "zone"), ("area_ha", "ເນື້ອທີ່ [ຮຕ]", "area [ha]"),
+                ("share_pct", "ສ່ວນ [%]", "share [%]")]
+        return (figures_html(figures, title="Zoning", title_lo="ການແບ່ງເຂດ")
+                + records_html(self.table.to_dict("records"), cols, max_rows=30))
 
 
 def _check_villages(villages: Any) -> str:
