@@ -161,7 +161,7 @@ def test_bilingual_labels_and_values(grid_parcels):
     data = maps.map_layer_data(grid_parcels, name="parcels")
     labels = {c[0]: (c[1], c[2]) for c in data["cols"]}
     assert labels["land_type"] == ("Land type", "ປະເພດທີ່ດິນ")
-    assert column(data, "land_type")[0] == "Paddy · ນາ"
+    assert column(data, "land_type")[0] == "ນາ · Paddy"
     assert column(data, "area_ha")[0] == "1.00"
     assert data["title"] == ["Parcels", "ຕອນດິນ"]
 

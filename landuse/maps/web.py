@@ -176,7 +176,7 @@ def _format_value(v: Any, col: str) -> str | None:
     text = str(v)
     if vocab and text in vocab:
         entry = vocab[text]
-        return f"{entry['en']} · {entry['lo']}"
+        return f"{entry['lo']} · {entry['en']}"
     return text
 
 
