@@ -235,6 +235,12 @@ def test_latin_search_ignores_case_and_accents_and_finds_ids_and_codes(session, 
     pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
     assert pg.evaluate("landuse.maps[0].highlighted.layer") == "allocations"
     assert pg.evaluate("landuse.maps[0].highlighted.key") == "p:" + pid
+    # the outline lets clicks through: the parcel's own popup still opens on a click
+    _close(pg)
+    pt = shapely.point_on_surface(alloc.to_crs("EPSG:4326").geometry.iloc[5])
+    pg.mouse.click(*_screen(pg, pt.y, pt.x))
+    pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
+    assert pid in pg.inner_text(".leaflet-popup-content")
 
 
 def test_print_view_hides_the_controls(session):

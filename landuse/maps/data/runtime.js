@@ -359,11 +359,20 @@
     return grp;
   }
 
+  // Outlines of search results and measurements: above the features, under the labels;
+  // its canvas lets every click through to the features below.
+  function highlightPane(map) {
+    var pane = map.createPane("luHighlight");
+    pane.style.zIndex = 440;
+    pane.style.pointerEvents = "none";
+    return pane;
+  }
+
   // Zoom to a search result, outline its features (in their own pane: no layer is
   // switched on) and open the popup of the first.
   LU.choose = function (map, g) {
     var st = state(map), bounds = L.latLngBounds([]), shown = [];
-    if (!map.getPane("luHighlight")) { map.createPane("luHighlight").style.zIndex = 440; }
+    if (!map.getPane("luHighlight")) { highlightPane(map); }
     if (!st.highlight) { st.highlight = L.featureGroup().addTo(map); }
     st.highlight.clearLayers();
     g.indices.forEach(function (i) {
@@ -570,7 +579,7 @@
     });
     button.addEventListener("click", function () {
       st.measuring = !st.measuring;
-      if (!map.getPane("luHighlight")) { map.createPane("luHighlight").style.zIndex = 440; }
+      if (!map.getPane("luHighlight")) { highlightPane(map); }
       map.getContainer().classList.toggle("lu-measuring", st.measuring);
       panel.style.display = st.measuring ? "" : "none";
       button.classList.toggle("lu-active", st.measuring);
