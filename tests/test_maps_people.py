@@ -213,6 +213,12 @@ def test_partial_lao_name_finds_and_outlines_the_current_allocation(session, pla
     assert pg.evaluate("""(() => { const st = landuse.maps[0];
         return st.highlight.getLayers().every(l => st.map.getBounds().contains(l.getBounds())); })()""")
     pg.screenshot(path=str(ARTIFACTS / "people_search.png"))
+    # the household id is in both layers: still its allocation, one result
+    items = _search(pg, target.lower())
+    assert items.count() == 1
+    pg.press(".lu-search input", "Enter")
+    pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
+    assert pg.evaluate("landuse.maps[0].highlighted") == hl
 
 
 def test_latin_search_ignores_case_and_accents_and_finds_ids_and_codes(session, plan_map):
