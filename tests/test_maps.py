@@ -868,3 +868,28 @@ def test_layer_control_names_are_stable_too():
              for _ in range(2)]
     assert pages[0] == pages[1]
     assert re.findall(r"layer_control_[0-9a-f]{32}_layers", pages[0])
+
+
+def test_plan_map_allocations_carry_names_and_sheet_links(tmp_path, grid_parcels):
+    from landuse._validate.ids import id_filename
+    from landuse.plan._products import _map_allocations, _write_map
+
+    alloc = grid_parcels.assign(village_id="V1", household_id=["H1", "H2", None, "a/../b"] * 3)
+    households = pd.DataFrame({"household_id": ["H1", "H2", "H2"], "head_name": ["Bounmy", "Kham", "dup"],
+                               "head_name_lo": ["ບຸນມີ", "ຄຳ", "dup"], "members": [3, 4, 4]})
+    out = _map_allocations(alloc, households)
+    assert out["head_name"].iloc[:2].tolist() == ["Bounmy", "Kham"]  # the first of a repeated id
+    assert out["head_name"].iloc[2:4].isna().all()
+    assert out["head_name_lo"].iloc[0] == "ບຸນມີ" and "members" not in out.columns
+    assert out["household_sheet"].iloc[0] == "households/V1/H1.html"
+    assert out["household_sheet"].iloc[3] == "households/V1/" + id_filename("a/../b", ".html")
+    assert "/" not in out["household_sheet"].iloc[3][len("households/V1/"):]
+    assert out["household_sheet"].iloc[2] is None and len(out) == len(alloc)
+    # the map: schemes (catchments) drawn below the allocations, the popup shows names and link
+    schemes = gpd.GeoDataFrame({"scheme_id": ["S1"], "feature": ["catchment"]},
+                               geometry=[grid_parcels.union_all().buffer(10)], crs=grid_parcels.crs)
+    path = _write_map(tmp_path / "map.html", {"allocations": alloc, "schemes": schemes}, None, title="T",
+                      households=households)
+    html = path.read_text(encoding="utf-8")
+    assert html.index('"name":"schemes"') < html.index('"name":"allocations"')
+    assert "ບຸນມີ" in html and "households/V1/H1.html" in html and "ໃບຄົວເຮືອນ / Household sheet" in html
