@@ -75,12 +75,12 @@ __all__ = [
     "STYLES",
     "interactive_map",
     "map_layer_data",
+    "neighbour_colouring",
     "parcel_sketch",
     "parcel_vertices",
     "plan_map",
     "render_html",
     "save_figure",
-    "neighbour_colouring",
     "save_html",
 ]
 
@@ -181,7 +181,7 @@ def _format_value(v: Any, col: str) -> str | None:
 
 
 # -- classification --------------------------------------------------------------------
-def neighbour_colouring(labels: Sequence[Any], geoms: Any, *, gap_m: float = 0.5) -> dict[Any, int]:
+def neighbour_colouring(labels: Sequence[Any], geoms: Any, *, gap_m: float = 0.5) -> dict[str, int]:
     """Colour numbers for labels (households) so that labels whose features touch differ.
 
     Greedy graph colouring (Welsh and Powell 1967): labels are nodes, an edge joins two
@@ -215,23 +215,23 @@ def neighbour_colouring(labels: Sequence[Any], geoms: Any, *, gap_m: float = 0.5
     """
     import shapely
 
-    texts = [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
-             for v in labels]
+    texts: list[str | None] = [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA
+                               else str(v) for v in labels]
     g = np.asarray(geoms, dtype=object)
     ok = np.array([t is not None for t in texts], dtype=bool) & ~shapely.is_missing(g)
     idx = np.flatnonzero(ok)
+    name = [str(texts[i]) for i in idx]
     tree = shapely.STRtree(g[idx])
     left, right = tree.query(g[idx], predicate="dwithin", distance=gap_m)
-    nodes = sorted({texts[i] for i in idx})  # type: ignore[type-var]
-    adj: dict[str, set[str]] = {t: set() for t in nodes}  # type: ignore[misc]
-    for a, b in zip(idx[left].tolist(), idx[right].tolist(), strict=True):
-        ta, tb = texts[a], texts[b]
-        if ta != tb:
-            adj[ta].add(tb)  # type: ignore[index]
-            adj[tb].add(ta)  # type: ignore[index]
-    colour: dict[Any, int] = {}
-    for node in sorted(nodes, key=lambda t: (-len(adj[t]), t)):  # type: ignore[index]
-        used = {colour[m] for m in adj[node] if m in colour}  # type: ignore[index]
+    nodes = sorted(set(name))
+    adj: dict[str, set[str]] = {t: set() for t in nodes}
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        if name[a] != name[b]:
+            adj[name[a]].add(name[b])
+            adj[name[b]].add(name[a])
+    colour: dict[str, int] = {}
+    for node in sorted(nodes, key=lambda t: (-len(adj[t]), t)):
+        used = {colour[m] for m in adj[node] if m in colour}
         colour[node] = next(k for k in range(len(used) + 1) if k not in used)
     return {t: colour[t] for t in nodes}
 
@@ -438,7 +438,7 @@ def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | No
     ...                        geometry=[box(500000, 2290000, 500100, 2290100)], crs="EPSG:32647")
     >>> d = map_layer_data(gdf, name="parcels")
     >>> d["classes"], d["cls"], d["data"]
-    ([['#f2d64b', 'Paddy', 'ນາ']], [0], [['A'], ['Paddy · ນາ']])
+    ([['#f2d64b', 'Paddy', 'ນາ']], [0], [['A'], ['ນາ · Paddy']])
     """
     import shapely
 
