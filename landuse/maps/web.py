@@ -404,7 +404,9 @@ def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | No
         Column that colours the features: ``land_type``, ``zone``, ``status_class``,
         ``severity`` (conflicts) and ``feature`` (irrigation schemes) use the fixed
         palettes of :data:`STYLES`; other text columns get a
-        deterministic palette; numeric columns five quantile classes on a viridis ramp.
+        deterministic palette (more than 20 values, such as household ids: each value
+        its class, coloured by :func:`neighbour_colouring` so that touching features of
+        different values differ); numeric columns five quantile classes on a viridis ramp.
         By default the first of ``severity``, ``status_class``, ``zone``, ``land_type``,
         ``feature`` present (none for villages, streams, canals, command areas and
         unallocated land, drawn in their own colour).
@@ -730,15 +732,26 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
     """An interactive map of planning layers that works offline once saved.
 
     Each layer becomes a toggleable overlay with its own legend, tooltips (the
-    feature's id) and popups listing its attributes with English and Lao labels.
-    The map has a metric scale bar, a search box for a parcel, household or
-    certificate number (it zooms to every match and opens the first popup) and, with
-    *dem*, a hillshade background embedded in the page.
+    feature's id) and popups listing its attributes with Lao and English labels (Lao
+    first); a ``household_sheet`` column becomes a link. Villages get labels (Lao over
+    English) that open the village's popup. Catchment polygons are dashed outlines that
+    take no click; lines and points are drawn over every area.
+
+    The map has a metric scale bar, a north arrow, the cursor's UTM coordinates (the
+    zone of the layers' CRS), a measure tool (length and area), a print view (A4/A3,
+    portrait or landscape: controls hidden, title, legend, scale bar and north arrow
+    kept) and a search box: part of a name (Lao or English; case, accents and Lao tone
+    marks ignored), a household, parcel or certificate number or a village code lists
+    every household, parcel or village found; choosing one zooms to it, outlines it
+    (a household: its current allocation rather than parcels it held before) and opens
+    its popup, without switching layers on. On a phone (narrow screen) the layer list
+    and the legend start collapsed. With *dem*, a hillshade background is embedded.
 
     Parameters
     ----------
     layers : mapping of str to geopandas.GeoDataFrame
-        Layer name to features, drawn in this order (first at the bottom). The usual
+        Layer name to features, drawn in this order (first at the bottom, the last
+        takes the click: put areas such as irrigation schemes under the parcels). The usual
         names ``villages``, ``zones``, ``parcels``, ``allocation``, ``fallow``,
         ``schemes``, ``commands``, ``canals``, ``streams``, ``conflicts`` get bilingual
         titles and default colours. Any CRS; EPSG:32647 input is typical.
@@ -747,7 +760,9 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
     title : str, optional
         Title shown on the map and in the page's ``<title>``.
     color_by : mapping of str to str, optional
-        Layer name to the column colouring it (see :func:`map_layer_data`).
+        Layer name to the column colouring it (see :func:`map_layer_data`); a column
+        of many values (household ids) is coloured so that neighbours differ
+        (:func:`neighbour_colouring`).
     popup_columns : mapping of str to sequence of str, optional
         Layer name to the columns its popups show (the only attributes stored).
     show : sequence of str, optional
