@@ -161,7 +161,7 @@ def test_bilingual_labels_and_values(grid_parcels):
     data = maps.map_layer_data(grid_parcels, name="parcels")
     labels = {c[0]: (c[1], c[2]) for c in data["cols"]}
     assert labels["land_type"] == ("Land type", "ປະເພດທີ່ດິນ")
-    assert column(data, "land_type")[0] == "Paddy · ນາ"
+    assert column(data, "land_type")[0] == "ນາ · Paddy"
     assert column(data, "area_ha")[0] == "1.00"
     assert data["title"] == ["Parcels", "ຕອນດິນ"]
 
@@ -188,12 +188,71 @@ def test_numeric_colour_ramp_has_quantile_classes_and_missing_class(grid_parcels
 
 
 def test_many_categories_keep_distinct_colours_and_a_short_legend(grid_parcels):
+    # 60 households on 5 copies of the same 12 parcels: the 5 on one parcel overlap, so
+    # they differ in colour; colours are reused away from each other
     gdf = pd.concat([grid_parcels] * 5, ignore_index=True)
     gdf["household_id"] = [f"H{k:03d}" for k in range(len(gdf))]
     data = maps.map_layer_data(gpd.GeoDataFrame(gdf, crs=UTM47), color_by="household_id")
     colours = [c[0] for c in data["classes"]]
-    assert len(colours) == 60 and len(set(colours)) == 60
-    assert data["legendMax"] == maps.web.LEGEND_MAX < 60  # the runtime shows LEGEND_MAX rows + "and N more"
+    assert len(colours) == 60 and len(set(colours)) < 60
+    for k in range(12):
+        assert len({colours[k + 12 * j] for j in range(5)}) == 5
+    assert data["legendRows"] is False and "neighbours differ in colour" in data["legendCaption"]
+    # few categories: the qualitative palette in order, a legend row each
+    few = maps.map_layer_data(grid_parcels.assign(household_id=[f"H{k % 3}" for k in range(12)]),
+                              color_by="household_id")
+    assert [c[0] for c in few["classes"]] == list(maps.web._QUALITATIVE[:3]) and few["legendRows"] is True
+
+
+def _grid(labels: list[int], ncol: int) -> gpd.GeoDataFrame:
+    n = len(labels)
+    geoms = [box(X0 + 100 * (k % ncol), Y0 + 100 * (k // ncol), X0 + 100 * (k % ncol + 1),
+                 Y0 + 100 * (k // ncol + 1)) for k in range(n)]
+    return gpd.GeoDataFrame({"household_id": [f"H{v:03d}" for v in labels]}, geometry=geoms, crs=UTM47)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ncol=st.integers(2, 12), labels=st.lists(st.integers(0, 80), min_size=30, max_size=120),
+       seed=st.integers(0, 2**16))
+def test_neighbouring_households_get_different_colours(ncol, labels, seed):
+    gdf = _grid(labels, ncol)
+    data = maps.map_layer_data(gdf, name="allocations", color_by="household_id", simplify_m=0)
+    colour = {c[1]: c[0] for c in data["classes"]}
+    if len(colour) <= 20:  # a few households: the plain palette, all different
+        assert len(set(colour.values())) == len(colour)
+        return
+    # independent oracle: the grid's rook/queen neighbours (corners touch too)
+    deg: dict[str, set[str]] = {h: set() for h in colour}
+    hh = gdf["household_id"].tolist()
+    for i in range(len(gdf)):
+        for j in range(i + 1, len(gdf)):
+            ri, ci, rj, cj = i // ncol, i % ncol, j // ncol, j % ncol
+            a, b = hh[i], hh[j]
+            if abs(ri - rj) <= 1 and abs(ci - cj) <= 1 and a != b:
+                assert colour[a] != colour[b], (a, b)
+                deg[a].add(b)
+                deg[b].add(a)
+    # greedy uses at most max degree + 1 colours (a household of several plots has more
+    # neighbours than a plot); the palette first
+    used = set(colour.values())
+    assert len(used) <= max(len(v) for v in deg.values()) + 1
+    assert used >= set(maps.web._QUALITATIVE[:min(len(used), maps.web.NEIGHBOUR_PALETTE)])
+    # deterministic: the same households in another row order get the same colours
+    order = np.random.default_rng(seed).permutation(len(gdf))
+    again = maps.map_layer_data(gdf.iloc[order], name="allocations", color_by="household_id", simplify_m=0)
+    assert {c[1]: c[0] for c in again["classes"]} == colour
+
+
+def test_neighbour_colouring_by_hand():
+    # a ring of 5 households round a centre one: an odd cycle needs 3 colours, plus the centre
+    ring = [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1), box(2, 1, 3, 2), box(0, 1, 2, 2)]
+    c = maps.neighbour_colouring(["a", "b", "c", "d", "e"], ring)
+    assert all(c[x] != c[y] for x, y in ("ab", "bc", "cd", "de", "ea", "eb"))
+    assert c == maps.neighbour_colouring(["a", "b", "c", "d", "e"][::-1], ring[::-1])
+    # slivers within 0.5 m count as touching; 1 m apart does not; missing labels are skipped
+    assert maps.neighbour_colouring(["a", "b"], [box(0, 0, 1, 1), box(1.4, 0, 2, 1)]) == {"a": 0, "b": 1}
+    assert maps.neighbour_colouring(["a", "b", None], [box(0, 0, 1, 1), box(2, 0, 3, 1), box(1, 0, 2, 1)]) == \
+        {"a": 0, "b": 0}
 
 
 def test_unknown_categories_get_a_deterministic_palette(grid_parcels):
@@ -809,3 +868,28 @@ def test_layer_control_names_are_stable_too():
              for _ in range(2)]
     assert pages[0] == pages[1]
     assert re.findall(r"layer_control_[0-9a-f]{32}_layers", pages[0])
+
+
+def test_plan_map_allocations_carry_names_and_sheet_links(tmp_path, grid_parcels):
+    from landuse._validate.ids import id_filename
+    from landuse.plan._products import _map_allocations, _write_map
+
+    alloc = grid_parcels.assign(village_id="V1", household_id=["H1", "H2", None, "a/../b"] * 3)
+    households = pd.DataFrame({"household_id": ["H1", "H2", "H2"], "head_name": ["Bounmy", "Kham", "dup"],
+                               "head_name_lo": ["ບຸນມີ", "ຄຳ", "dup"], "members": [3, 4, 4]})
+    out = _map_allocations(alloc, households)
+    assert out["head_name"].iloc[:2].tolist() == ["Bounmy", "Kham"]  # the first of a repeated id
+    assert out["head_name"].iloc[2:4].isna().all()
+    assert out["head_name_lo"].iloc[0] == "ບຸນມີ" and "members" not in out.columns
+    assert out["household_sheet"].iloc[0] == "households/V1/H1.html"
+    assert out["household_sheet"].iloc[3] == "households/V1/" + id_filename("a/../b", ".html")
+    assert "/" not in out["household_sheet"].iloc[3][len("households/V1/"):]
+    assert out["household_sheet"].iloc[2] is None and len(out) == len(alloc)
+    # the map: schemes (catchments) drawn below the allocations, the popup shows names and link
+    schemes = gpd.GeoDataFrame({"scheme_id": ["S1"], "feature": ["catchment"]},
+                               geometry=[grid_parcels.union_all().buffer(10)], crs=grid_parcels.crs)
+    path = _write_map(tmp_path / "map.html", {"allocations": alloc, "schemes": schemes}, None, title="T",
+                      households=households)
+    html = path.read_text(encoding="utf-8")
+    assert html.index('"name":"schemes"') < html.index('"name":"allocations"')
+    assert "ບຸນມີ" in html and "households/V1/H1.html" in html and "ໃບຄົວເຮືອນ / Household sheet" in html

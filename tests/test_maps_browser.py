@@ -120,7 +120,7 @@ def test_every_feature_is_drawn(page, demo_map):
     assert pg.evaluate("document.querySelector('.leaflet-image-layer').src.startsWith('data:image/png')")
     # legend: one section per visible layer, bilingual land types
     legend = pg.inner_text(".lu-legend")
-    assert "Parcels · ຕອນດິນ" in legend and "Upland" in legend and "ໄຮ່" in legend
+    assert "ຕອນດິນ · Parcels" in legend and "Upland" in legend and "ໄຮ່" in legend
 
 
 def _close_popups(pg) -> None:
@@ -151,7 +151,7 @@ def test_clicking_a_parcel_opens_its_popup(page, demo_map):
     row = parcels.iloc[k]
     assert row["parcel_id"] in text
     label = maps.STYLES["land_type"][row["land_type"]]
-    assert f"{label['en']} · {label['lo']}" in text
+    assert f"{label['lo']} · {label['en']}" in text
     assert "Parcel" in text and "ລະຫັດຕອນດິນ" in text
     # the pointer rests on the parcel: its sticky tooltip shows the id and the land type
     pg.wait_for_selector(".leaflet-tooltip", timeout=5_000)
@@ -187,11 +187,15 @@ def test_search_box_finds_a_household(page, demo_map):
     pg.fill(".lu-search input", target.lower())
     pg.press(".lu-search input", "Enter")
     pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
-    assert pg.inner_text(".lu-search-msg").startswith(f"{n} found")
+    # one household found; all its n parcels outlined
+    assert pg.inner_text(".lu-search-msg") == "ພົບ 1 · 1 found"
     assert target in pg.inner_text(".leaflet-popup-content")
+    hl = pg.evaluate("landuse.maps[0].highlighted")
+    assert hl["key"] == "h:" + target and len(hl["indices"]) == n
+    assert pg.evaluate("landuse.maps[0].highlight.getLayers().length") == n
     pg.fill(".lu-search input", "no-such-id")
     pg.press(".lu-search input", "Enter")
-    assert pg.inner_text(".lu-search-msg").startswith("Not found")
+    assert pg.inner_text(".lu-search-msg") == "ບໍ່ພົບ · Not found"
     pg.wait_for_timeout(300)  # let the popup fade in for the screenshot (no timing assertion)
     pg.screenshot(path=str(ARTIFACTS / "demo_map_search.png"))
 

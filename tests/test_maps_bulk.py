@@ -165,7 +165,7 @@ def test_every_parcel_is_drawn_and_nothing_requested(page, bulk_map):
         return [n, c.width * c.height]; })()""")
     assert 0.01 * painted[1] < painted[0] < painted[1]  # the parcels cover part of the view
     legend = pg.inner_text(".lu-legend")
-    assert "Parcels · ຕອນດິນ" in legend and "Upland" in legend
+    assert "ຕອນດິນ · Parcels" in legend and "Upland" in legend
 
 
 @pytest.mark.browser
@@ -177,7 +177,7 @@ def test_click_opens_the_popup_and_hover_the_tooltip(page, bulk_map):
     text = _click_parcel(pg, parcels, k)
     row = parcels.iloc[k]
     label = maps.STYLES["land_type"][row["land_type"]]
-    assert row["parcel_id"] in text and f"{label['en']} · {label['lo']}" in text
+    assert row["parcel_id"] in text and f"{label['lo']} · {label['en']}" in text
     assert "Parcel" in text and "ລະຫັດຕອນດິນ" in text
     # the pointer rests on the parcel: a move shows its tooltip (id and land type)
     pt = shapely.point_on_surface(parcels.to_crs("EPSG:4326").geometry.iloc[k])
@@ -224,16 +224,17 @@ def test_search_finds_every_parcel_of_a_household(page, bulk_map):
     pg.fill(".lu-search input", target.lower())
     pg.press(".lu-search input", "Enter")
     pg.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5_000)
-    assert pg.inner_text(".lu-search-msg").startswith(f"{n} found")
+    assert "found" in pg.inner_text(".lu-search-msg")
     assert target in pg.inner_text(".leaflet-popup-content")
-    # the map shows all of them
-    inside = pg.evaluate(f"""(() => {{ const m = landuse.maps[0].map;
-        return landuse.search(m, {json.dumps(target)}).every(f =>
-            m.getBounds().contains(f.layer.getBounds())); }})()""")
+    # the exact match is chosen: all n parcels of the household outlined, and in view
+    hl = pg.evaluate("landuse.maps[0].highlighted")
+    assert hl["key"] == "h:" + target and len(hl["indices"]) == n
+    inside = pg.evaluate("""(() => { const st = landuse.maps[0], m = st.map;
+        return st.highlight.getLayers().every(l => m.getBounds().contains(l.getBounds())); })()""")
     assert inside
     pg.fill(".lu-search input", "no-such-id")
     pg.press(".lu-search input", "Enter")
-    assert pg.inner_text(".lu-search-msg").startswith("Not found")
+    assert pg.inner_text(".lu-search-msg") == "ບໍ່ພົບ · Not found"
 
 
 @pytest.mark.browser

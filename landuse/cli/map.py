@@ -16,8 +16,10 @@ import click
 from landuse.cli._common import overwrite_option
 
 #: Drawing order of the usual planning layers (first at the bottom); others follow, sorted.
-LAYER_ORDER = ("villages", "zones", "fallow", "parcels", "allocation", "allocations", "unallocated",
-               "commands", "schemes", "canals", "streams", "conflicts")
+#: Irrigation areas (catchments, command areas) lie under the parcels: a click there means
+#: the parcel (lines and points are drawn on top anyway).
+LAYER_ORDER = ("villages", "zones", "catchments", "commands", "schemes", "fallow", "parcels", "allocation",
+               "allocations", "unallocated", "canals", "intakes", "streams", "conflicts")
 
 
 def _list_layers(path: Path) -> list[str]:

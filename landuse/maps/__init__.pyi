@@ -4,6 +4,7 @@ from .web import (
     STYLES as STYLES,
     interactive_map as interactive_map,
     map_layer_data as map_layer_data,
+    neighbour_colouring as neighbour_colouring,
     parcel_sketch as parcel_sketch,
     parcel_vertices as parcel_vertices,
     plan_map as plan_map,

@@ -75,6 +75,7 @@ __all__ = [
     "STYLES",
     "interactive_map",
     "map_layer_data",
+    "neighbour_colouring",
     "parcel_sketch",
     "parcel_vertices",
     "plan_map",
@@ -88,8 +89,24 @@ __all__ = [
 #: it forms with its neighbours has an area below the tolerance squared (1 m²): the
 #: 5-10 cm zigzags of digitised borders go, parcel corners stay.
 SIMPLIFY_M = 1.0
-#: Search columns: a household or parcel id typed in the search box.
-SEARCH_COLUMNS = ("parcel_id", "household_id", "certificate_no", "plot_id")
+#: Search columns: part of an id, a village code or a name typed in the search box. A match
+#: in a household column finds the household (its current allocation first), in a parcel
+#: column the parcel, in a village column (villages layer only) the village.
+SEARCH_COLUMNS = ("parcel_id", "household_id", "certificate_no", "plot_id", "village_id",
+                  "name_lo", "name_en", "head_name_lo", "head_name", "holder_name_lo", "holder_name")
+_HOUSEHOLD_SEARCH = ("household_id", "head_name_lo", "head_name", "holder_name_lo", "holder_name")
+_PARCEL_SEARCH = ("parcel_id", "certificate_no", "plot_id")
+#: Columns holding a relative link (shown as a link in popups) and the link's text.
+LINK_COLUMNS = {"household_sheet": "ໃບຄົວເຮືອນ / Household sheet"}
+#: Search ranks: of several layers holding the same household or parcel, the search shows
+#: the features of the best-ranked one (the current allocation before the old parcel).
+_SEARCH_RANK = {"allocations": 0, "allocation": 0, "villages": 0, "parcels": 2, "fallow": 3}
+#: Palette for colouring many categories (households) so that neighbours differ: the 10
+#: first of the qualitative palette (ColorBrewer/Tableau 10), then golden-angle hues.
+NEIGHBOUR_PALETTE = 10
+_NEIGHBOUR_NOTE = "ສີຕ່າງກັນລະຫວ່າງເພື່ອນບ້ານ · neighbours differ in colour"
+#: Layers whose polygons of these classes are drawn as outlines that take no click.
+_OUTLINE_CLASSES = {"catchment", "Catchment"}
 #: Columns tried in order as the tooltip of a feature.
 TOOLTIP_COLUMNS = ("parcel_id", "certificate_no", "name_en", "name", "zone", "scheme_id",
                    "canal_id", "stream_id", "conflict", "household_id", "village_id")
@@ -159,14 +176,78 @@ def _format_value(v: Any, col: str) -> str | None:
     text = str(v)
     if vocab and text in vocab:
         entry = vocab[text]
-        return f"{entry['en']} · {entry['lo']}"
+        return f"{entry['lo']} · {entry['en']}"
     return text
 
 
 # -- classification --------------------------------------------------------------------
-def _classify(values: pd.Series, col: str | None, layer: str, default_colour: str
-              ) -> tuple[list[list[str]], np.ndarray, str | None]:
-    """Colour classes ``[[colour, label_en, label_lo], ...]``, class per feature, caption."""
+def neighbour_colouring(labels: Sequence[Any], geoms: Any, *, gap_m: float = 0.5) -> dict[str, int]:
+    """Colour numbers for labels (households) so that labels whose features touch differ.
+
+    Greedy graph colouring (Welsh and Powell 1967): labels are nodes, an edge joins two
+    labels when a feature of one lies within *gap_m* of a feature of the other; nodes
+    are taken by decreasing degree (ties: label text), each gets the smallest colour
+    number none of its coloured neighbours has. At most (maximum degree + 1) colours
+    are used, so on parcel maps (a parcel has a few neighbours) about 4-8.
+
+    Parameters
+    ----------
+    labels : sequence
+        Label per feature (None or NaN: not coloured, no node).
+    geoms : array-like of shapely geometries
+        Geometry per feature, in a projected CRS (metres).
+    gap_m : float, default 0.5
+        Features closer than this are neighbours (digitising slivers). [m]
+
+    Returns
+    -------
+    dict
+        Label (as text) to colour number 0, 1, 2, ...; deterministic.
+
+    References
+    ----------
+    D. J. A. Welsh and M. B. Powell, "An upper bound for the chromatic number of a graph
+    and its application to timetabling problems", The Computer Journal 10(1), 85-86, 1967.
+
+    >>> from shapely.geometry import box
+    >>> neighbour_colouring(["a", "b", "c"], [box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 5, 6, 6)])
+    {'a': 0, 'b': 1, 'c': 0}
+    """
+    import shapely
+
+    texts: list[str | None] = [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA
+                               else str(v) for v in labels]
+    g = np.asarray(geoms, dtype=object)
+    ok = np.array([t is not None for t in texts], dtype=bool) & ~shapely.is_missing(g)
+    idx = np.flatnonzero(ok)
+    name = [str(texts[i]) for i in idx]
+    tree = shapely.STRtree(g[idx])
+    left, right = tree.query(g[idx], predicate="dwithin", distance=gap_m)
+    nodes = sorted(set(name))
+    adj: dict[str, set[str]] = {t: set() for t in nodes}
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        if name[a] != name[b]:
+            adj[name[a]].add(name[b])
+            adj[name[b]].add(name[a])
+    colour: dict[str, int] = {}
+    for node in sorted(nodes, key=lambda t: (-len(adj[t]), t)):
+        used = {colour[m] for m in adj[node] if m in colour}
+        colour[node] = next(k for k in range(len(used) + 1) if k not in used)
+    return {t: colour[t] for t in nodes}
+
+
+def _palette_colour(k: int) -> str:
+    return _QUALITATIVE[k] if k < NEIGHBOUR_PALETTE else _hue_colour(k)
+
+
+def _classify(values: pd.Series, col: str | None, layer: str, default_colour: str, *,
+              geoms: Any = None) -> tuple[list[list[str]], np.ndarray, str | None]:
+    """Colour classes ``[[colour, label_en, label_lo], ...]``, class per feature, caption.
+
+    Many categories (more than the qualitative palette) with *geoms* (a callable giving
+    the projected geometries) get
+    :func:`neighbour_colouring`: each category keeps its class, neighbours differ in colour.
+    """
     n = len(values)
     if col is None:
         title = _layer_title(layer)
@@ -189,6 +270,14 @@ def _classify(values: pd.Series, col: str | None, layer: str, default_colour: st
         index = {v: k for k, v in enumerate(order)}
         cls = np.array([index[str(v)] if v is not None else len(order) for v in texts], dtype=np.int64)
         caption = None
+        if geoms is not None and extra > len(_QUALITATIVE):
+            numbers = neighbour_colouring(texts.tolist(), geoms())
+            for c in classes:
+                if c[1] in numbers:
+                    c[0] = _palette_colour(numbers[c[1]])
+            label = _column_label(col)
+            caption = (f"{len(order)} · {label[1] + ' · ' if label[1] else ''}{label[0]}: "
+                       + _NEIGHBOUR_NOTE)
     else:
         x = values.to_numpy(dtype="float64", na_value=np.nan)
         finite = np.isfinite(x)
@@ -315,7 +404,9 @@ def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | No
         Column that colours the features: ``land_type``, ``zone``, ``status_class``,
         ``severity`` (conflicts) and ``feature`` (irrigation schemes) use the fixed
         palettes of :data:`STYLES`; other text columns get a
-        deterministic palette; numeric columns five quantile classes on a viridis ramp.
+        deterministic palette (more than 20 values, such as household ids: each value
+        its class, coloured by :func:`neighbour_colouring` so that touching features of
+        different values differ); numeric columns five quantile classes on a viridis ramp.
         By default the first of ``severity``, ``status_class``, ``zone``, ``land_type``,
         ``feature`` present (none for villages, streams, canals, command areas and
         unallocated land, drawn in their own colour).
@@ -349,7 +440,7 @@ def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | No
     ...                        geometry=[box(500000, 2290000, 500100, 2290100)], crs="EPSG:32647")
     >>> d = map_layer_data(gdf, name="parcels")
     >>> d["classes"], d["cls"], d["data"]
-    ([['#f2d64b', 'Paddy', 'ນາ']], [0], [['A'], ['Paddy · ນາ']])
+    ([['#f2d64b', 'Paddy', 'ນາ']], [0], [['A'], ['ນາ · Paddy']])
     """
     import shapely
 
@@ -373,8 +464,12 @@ def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | No
                       "coordinates and CRS (landuse check)", LanduseWarning, stacklevel=2)
         sub, geoms4326 = sub.loc[~off], geoms4326[~off]
     look = _LAYER_LOOK.get(name, _DEFAULT_LOOK)
+
+    def projected() -> Any:
+        return (sub.geometry if is_projected(sub.crs) else to_projected(sub.geometry)).to_numpy()
+
     classes, cls, caption = _classify(sub[color_by] if color_by else pd.Series(index=sub.index),
-                                      color_by, name, look[0])
+                                      color_by, name, look[0], geoms=projected)
     encoded = _encode_geometries(geoms4326)
     data = _column_data(sub, cols)
     kinds = {g[0] for g in encoded if g is not None}
@@ -398,7 +493,12 @@ def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | No
         "legendCaption": caption,
         "legendInTip": color_by is not None,
         "tip": tip,
-        "search": [cols.index(c) for c in SEARCH_COLUMNS if c in cols],
+        "search": _search_spec(cols, name),
+        "rank": _SEARCH_RANK.get(name, 5),
+        "links": [[cols.index(c), text] for c, text in LINK_COLUMNS.items() if c in cols],
+        "outline": [k for k, c in enumerate(classes) if c[1] in _OUTLINE_CLASSES],
+        "labels": _labels(sub, geoms4326) if name == "villages" else None,
+        "legendRows": not (caption or "").endswith(_NEIGHBOUR_NOTE),
         "stroke": look[0] if name in ("villages", "parcels", "allocation", "allocations", "fallow",
                                       "zones") else None,
         "legendMax": LEGEND_MAX,
@@ -407,6 +507,43 @@ def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | No
         "radius": 6,
         "bounds": bounds,
     }
+
+
+def _search_spec(cols: list[str], name: str) -> list[list[Any]]:
+    """Searched columns as ``[column, kind, key column]``: a match in a household column
+    stands for the household (``"h"``, keyed by its household id), in a parcel column for
+    the parcel (``"p"``), in a village column of the villages layer for the village
+    (``"v"``), anything else for the feature itself (``"f"``, key -1)."""
+    out: list[list[Any]] = []
+    for c in SEARCH_COLUMNS:
+        if c not in cols:
+            continue
+        if name == "villages" and "village_id" in cols:
+            out.append([cols.index(c), "v", cols.index("village_id")])
+        elif c in _HOUSEHOLD_SEARCH and "household_id" in cols:
+            out.append([cols.index(c), "h", cols.index("household_id")])
+        elif c in _PARCEL_SEARCH and "parcel_id" in cols:
+            out.append([cols.index(c), "p", cols.index("parcel_id")])
+        elif c != "village_id":
+            out.append([cols.index(c), "f", -1])
+    return out
+
+
+def _labels(sub: Any, geoms4326: np.ndarray) -> list[list[Any]] | None:
+    """Village labels ``[feature, lat, lon, Lao name, English name]`` at a point inside."""
+    import shapely
+
+    if not len(sub) or not ({"name_lo", "name_en", "village_id"} & set(sub.columns)):
+        return None
+    pts = shapely.point_on_surface(geoms4326)
+    out = []
+    for k, (pt, (_, row)) in enumerate(zip(pts, sub.iterrows(), strict=True)):
+        texts = [row.get(c) for c in ("name_lo", "name_en")]
+        texts = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in texts]
+        if not any(texts):
+            texts[1] = str(row.get("village_id", ""))
+        out.append([k, round(pt.y, COORD_DECIMALS), round(pt.x, COORD_DECIMALS), *texts])
+    return out
 
 
 # -- hillshade background -----------------------------------------------------------------
@@ -563,6 +700,19 @@ def _folium() -> Any:
     return folium, LanduseMap, Runtime, CompactLayer, ImageLayer, Finish
 
 
+def _utm_zone(gdfs: Any, centre: list[float]) -> list[Any]:
+    """``[zone number, south]`` of the first layer in a UTM CRS, else of the map's centre."""
+    from pyproj import CRS
+
+    for gdf in gdfs:
+        crs = getattr(gdf, "crs", None)
+        zone = CRS.from_user_input(crs).utm_zone if crs is not None else None
+        if zone:
+            return [int(zone[:-1]), zone[-1].upper() == "S"]
+    lat, lon = centre
+    return [int((lon + 180) // 6) % 60 + 1, lat < 0]
+
+
 def _control_name(title: tuple[str, str]) -> str:
     """A layer name for folium's LayerControl, safe twice over.
 
@@ -570,7 +720,7 @@ def _control_name(title: tuple[str, str]) -> str:
     branca re-parses the control's script as a Jinja template (so braces become
     character references, which the browser shows as braces).
     """
-    text = _html.escape(title[0] + (f" · {title[1]}" if title[1] else ""), quote=True)
+    text = _html.escape((f"{title[1]} · " if title[1] else "") + title[0], quote=True)
     return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
@@ -582,15 +732,26 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
     """An interactive map of planning layers that works offline once saved.
 
     Each layer becomes a toggleable overlay with its own legend, tooltips (the
-    feature's id) and popups listing its attributes with English and Lao labels.
-    The map has a metric scale bar, a search box for a parcel, household or
-    certificate number (it zooms to every match and opens the first popup) and, with
-    *dem*, a hillshade background embedded in the page.
+    feature's id) and popups listing its attributes with Lao and English labels (Lao
+    first); a ``household_sheet`` column becomes a link. Villages get labels (Lao over
+    English) that open the village's popup. Catchment polygons are dashed outlines that
+    take no click; lines and points are drawn over every area.
+
+    The map has a metric scale bar, a north arrow, the cursor's UTM coordinates (the
+    zone of the layers' CRS), a measure tool (length and area), a print view (A4/A3,
+    portrait or landscape: controls hidden, title, legend, scale bar and north arrow
+    kept) and a search box: part of a name (Lao or English; case, accents and Lao tone
+    marks ignored), a household, parcel or certificate number or a village code lists
+    every household, parcel or village found; choosing one zooms to it, outlines it
+    (a household: its current allocation rather than parcels it held before) and opens
+    its popup, without switching layers on. On a phone (narrow screen) the layer list
+    and the legend start collapsed. With *dem*, a hillshade background is embedded.
 
     Parameters
     ----------
     layers : mapping of str to geopandas.GeoDataFrame
-        Layer name to features, drawn in this order (first at the bottom). The usual
+        Layer name to features, drawn in this order (first at the bottom, the last
+        takes the click: put areas such as irrigation schemes under the parcels). The usual
         names ``villages``, ``zones``, ``parcels``, ``allocation``, ``fallow``,
         ``schemes``, ``commands``, ``canals``, ``streams``, ``conflicts`` get bilingual
         titles and default colours. Any CRS; EPSG:32647 input is typical.
@@ -599,7 +760,9 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
     title : str, optional
         Title shown on the map and in the page's ``<title>``.
     color_by : mapping of str to str, optional
-        Layer name to the column colouring it (see :func:`map_layer_data`).
+        Layer name to the column colouring it (see :func:`map_layer_data`); a column
+        of many values (household ids) is coloured so that neighbours differ
+        (:func:`neighbour_colouring`).
     popup_columns : mapping of str to sequence of str, optional
         Layer name to the columns its popups show (the only attributes stored).
     show : sequence of str, optional
@@ -638,7 +801,7 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
     ...     geometry=[box(500000, 2290000, 500300, 2290200)], crs="EPSG:32647")
     >>> m = interactive_map({"villages": villages}, title="Pasak")
     >>> sorted(layer.layer_name for layer in m._children.values() if hasattr(layer, "layer_name"))
-    ['Villages · ບ້ານ']
+    ['ບ້ານ · Villages']
     """
     if not isinstance(layers, Mapping) or not layers:
         raise SchemaError("layers must be a non-empty mapping of layer name to GeoDataFrame",
@@ -687,7 +850,9 @@ def interactive_map(layers: Mapping[str, Any], *, dem: Any = None, title: str | 
         CompactLayer(spec, name=_control_name(tuple(spec["title"])),
                      show=show is None or spec["name"] in show).add_to(m)
     Finish({"title": str(title) if title else None, "search": bool(search),
-            "searchLabels": ["Parcel or household id", "ລະຫັດຕອນດິນ ຫຼື ຄອບຄົວ"]}).add_to(m)
+            "searchLabels": ["Name, household, parcel or village code",
+                             "ຊື່, ລະຫັດຄອບຄົວ, ຕອນດິນ ຫຼື ບ້ານ"],
+            "utm": _utm_zone(layers.values(), centre)}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 

@@ -137,7 +137,8 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     outputs.update(_write_irrigation(out / "irrigation", schemes, status))
     if plan.options.map:
         outputs.update(isolate("map", lambda keep: {"map": _write_map(out / "map.html", layers_of(keep),
-                                                                       inputs.dem, title=plan.name)}) or {})
+                                                                       inputs.dem, title=plan.name,
+                                                                       households=inputs.households)}) or {})
     if plan.options.certificates:
         def certs(keep: set[str]) -> dict[str, Path]:
             alloc = layers_of(keep).get("allocations")
@@ -317,12 +318,33 @@ def _summary(plan: Any, results: list[Any], schemes: list[Any], status: dict[str
     })
 
 
-def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str) -> Path:
-    show: dict[str, Any] = {k: layers[k] for k in ("villages", "zones", "parcels", "allocations", "fallow", "streams",
-                                   "schemes", "conflicts") if k in layers}
+def _map_allocations(alloc: Any, households: Any) -> Any:
+    """Allocations as the map shows them: the household head's names joined on, and the
+    relative link to the household sheet (``households/<village>/<file>.html``)."""
+    if households is not None and "household_id" in households.columns:
+        names = [c for c in ("head_name", "head_name_lo") if c in households.columns and c not in alloc.columns]
+        if names:
+            table = households.drop_duplicates("household_id").set_index("household_id")[names]
+            alloc = alloc.join(table, on="household_id")
+    hh = alloc["household_id"]
+    sheet = ["households/" + str(v) + "/" + id_filename(h, ".html") if pd.notna(h) and pd.notna(v) else None
+             for h, v in zip(hh, alloc["village_id"], strict=True)]
+    return alloc.assign(household_sheet=pd.Series(sheet, index=alloc.index, dtype=object))
+
+
+def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str, households: Any = None) -> Path:
+    layers = dict(layers)
+    if "allocations" in layers and {"household_id", "village_id"} <= set(layers["allocations"].columns):
+        layers["allocations"] = _map_allocations(layers["allocations"], households)
+    # drawn in this order (the last on top, taking the click): irrigation schemes (their
+    # catchments and command areas cover whole valleys) below the parcels and allocations
+    show: dict[str, Any] = {k: layers[k] for k in ("villages", "zones", "schemes", "catchments", "commands",
+                                                   "parcels", "allocations", "fallow", "streams", "canals",
+                                                   "intakes", "conflicts") if k in layers}
     # parcels, allocations and fallow repeat the same polygons: open on the zoning and the
     # allocation; the others are one click away in the layer control
-    visible = [k for k in ("villages", "zones", "allocations", "streams", "schemes") if k in show]
+    visible = [k for k in ("villages", "zones", "allocations", "streams", "schemes", "catchments", "commands",
+                           "canals", "intakes") if k in show]
     m = maps.interactive_map(show, dem=dem, title=title, show=visible)
     maps.save_html(m, path, offline=True, overwrite=True)
     return path

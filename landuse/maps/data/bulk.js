@@ -244,6 +244,15 @@
       _luIndex: i,
       options: {fill: e.spec.kind !== "line" && !!e.spec.fillOpacity},
       getLatLngs: function () { return []; },
+      getRings: function () {  // every ring as [LatLng, ...], for the search's outline
+        var out = [];
+        for (var r = e.featRing[i]; r < e.featRing[i + 1]; r++) {
+          var ring = [];
+          for (var v = e.rings[r]; v < e.rings[r + 1]; v++) { ring.push(toLatLng(e.xy[2 * v], e.xy[2 * v + 1])); }
+          out.push(ring);
+        }
+        return out;
+      },
       getBounds: function () {
         return L.latLngBounds(toLatLng(bb[4 * i], bb[4 * i + 3]), toLatLng(bb[4 * i + 2], bb[4 * i + 1]));
       },
@@ -283,6 +292,7 @@
     // a click that no per-feature layer took (their popups stop the event) reaches the map
     map.on("click", function (ev) {
       if (ev.originalEvent && ev.originalEvent._luBulk) { return; }  // opened by LU.bulkClick
+      if (st.measuring) { return; }  // the measure tool takes the clicks
       var hit = pick(st, ev.latlng);
       if (hit) { openPopup(st, hit, ev.latlng); }
     });
