@@ -233,3 +233,14 @@ def test_geopackage_styles_name_the_real_geometry_column_and_the_project_is_byte
     sources = [e.text for e in qgs.iter("datasource")]
     assert sorted(sources) == sorted(f"./plan.gpkg|layername={t}" for t in geom)  # the final name, not the temp
     assert qgs.find("projectCrs/spatialrefsys/authid").text == UTM47
+
+
+def test_landuse_map_joins_the_scheme_layers_of_a_plan_geopackage_again(tmp_path):
+    from landuse.cli.map import read_plan_layers
+
+    gpkg = tmp_path / "plan.gpkg"
+    _products._write_geopackage(gpkg, _small_layers(), schemes=[])
+    layers = read_plan_layers(gpkg)
+    assert list(layers) == ["villages", "parcels", "schemes", "streams"]  # the map's drawing order
+    assert sorted(layers["schemes"]["feature"]) == ["canal", "catchment", "command_area", "intake"]
+    assert set(read_plan_layers(gpkg, ["scheme_canals"])) == {"scheme_canals"}  # asked for by name: as stored

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +176,7 @@ def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *,
     return build(set(vids) - set(bad))
 
 
-def _write_geopackage(gpkg: Path, layers: dict[str, Any], *, schemes: list[Any] = ()) -> dict[str, Path]:
+def _write_geopackage(gpkg: Path, layers: dict[str, Any], *, schemes: Sequence[Any] = ()) -> dict[str, Path]:
     """The plan's layers, one geometry type each, with QGIS styles and the QGIS project inside."""
     layers = dict(layers)
     mixed = layers.pop("schemes", None)
