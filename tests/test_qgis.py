@@ -113,6 +113,7 @@ def test_every_layer_opens_with_its_default_style_and_one_geometry_type(in_qgis,
             column, vocabulary = CATEGORISED[name]
             assert info["renderer"] == "categorizedSymbol" and info["attribute"] == column, name
             expect = {v: [_bilingual(s), s["colour"]] for v, s in COLOURS[vocabulary].items()}
+            expect[""] = ["ຄ່າອື່ນໆ / Other values", "#ffffff"]  # QGIS' "all other values": none hidden
             assert info["categories"] == expect, name
             assert info["value_maps"][column] == {v: _bilingual(s) for v, s in COLOURS[vocabulary].items()}
         else:

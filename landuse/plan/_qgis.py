@@ -64,6 +64,8 @@ GROUPS = {"Plan": "ແຜນ", "Allocation": "ການຈັດສັນ", "Fal
           "Terrain": "ພູມສັນຖານ"}
 
 _PARCEL_LABEL = '"parcel_id"'
+#: The last category of every categorised style: values the palette does not know (drawn, never hidden).
+OTHER_VALUES = {"colour": "#ffffff", "en": "Other values", "lo": "ຄ່າອື່ນໆ"}
 #: Every layer of ``plan.gpkg``, in layer-panel order within its group.
 LAYERS: dict[str, LayerStyle] = {
     "villages": LayerStyle("ບ້ານ", "Villages", "Plan", colour="#000000", fill_alpha=0, width_mm=0.8,
@@ -175,7 +177,8 @@ def _bilingual(spec: Mapping[str, str]) -> str:
 def _renderer(kind: str, style: LayerStyle, columns: list[str]) -> str:
     if style.column and style.vocabulary and style.column in columns:
         cats, syms = [], []
-        for i, (value, spec) in enumerate(STYLES[style.vocabulary].items()):
+        entries = [*STYLES[style.vocabulary].items(), ("", OTHER_VALUES)]  # "": QGIS' "all other values"
+        for i, (value, spec) in enumerate(entries):
             cats.append(f'<category value="{escape(value)}" symbol="{i}" label="{escape(_bilingual(spec))}" '
                         'render="true"/>')
             syms.append(_symbol(kind, str(i), spec["colour"], style))
