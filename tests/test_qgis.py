@@ -120,7 +120,7 @@ def test_every_layer_opens_with_its_default_style_and_one_geometry_type(in_qgis,
             assert info["renderer"] == "singleSymbol", name
             symbol_type = {"Point": 0, "Line": 1, "Polygon": 2}[GEOMETRY[name]]  # Qgis.SymbolType
             assert info["symbol"][0] == symbol_type, name
-    assert layers["streams"]["symbol"][1] == "#2171b5"
+    assert layers["streams"]["symbol"][1] == "#2171b5" and '"order"' in layers["streams"]["width_expression"]
     assert layers["scheme_canals"]["symbol"][1] == COLOURS["feature"]["canal"]["colour"]
     assert layers["scheme_intakes"]["symbol"][1] == COLOURS["feature"]["intake"]["colour"]
     # labels: village names Lao above English; parcel ids only at large scales

@@ -54,6 +54,7 @@ class LayerStyle:
     fill_alpha: int = 255
     dashed: bool = False
     width_mm: float = 0.3
+    width_expression: str | None = None  # lines: width [mm] computed per feature
     label: str | None = None  # a QGIS expression
     label_max_scale: float = 0.0  # 0: at every scale
     visible: bool = True
@@ -87,7 +88,8 @@ LAYERS: dict[str, LayerStyle] = {
                                        fill_alpha=90, width_mm=0.5),
     "scheme_catchments": LayerStyle("ອ່າງຮັບນ້ຳ", "Catchments", "Irrigation", colour="#4393c3", fill_alpha=0,
                                     dashed=True, width_mm=0.5),
-    "streams": LayerStyle("ຫ້ວຍ", "Streams", "Terrain", colour="#2171b5", width_mm=0.4),
+    "streams": LayerStyle("ຫ້ວຍ", "Streams", "Terrain", colour="#2171b5", width_mm=0.4,
+                          width_expression='0.15 + 0.15 * coalesce("order", 1)'),  # wider downstream
 }
 
 #: Drawing order, top first: points and lines above polygons, allocations above zones.
@@ -165,8 +167,16 @@ def _symbol(kind: str, name: str, colour: str, style: LayerStyle) -> str:
                 "outline_width_unit": "MM", "outline_style": dash,
                 "style": "solid" if style.fill_alpha else "no"}
         cls = "SimpleFill"
+    defined = ""
+    if kind == "line" and style.width_expression:
+        defined = ('<data_defined_properties><Option type="Map"><Option name="name" value="" type="QString"/>'
+                   '<Option name="properties" type="Map"><Option name="outlineWidth" type="Map">'
+                   '<Option name="active" value="true" type="bool"/>'
+                   f'<Option name="expression" value="{escape(style.width_expression)}" type="QString"/>'
+                   '<Option name="type" value="3" type="int"/></Option></Option>'
+                   '<Option name="type" value="collection" type="QString"/></Option></data_defined_properties>')
     return (f'<symbol type="{kind}" name="{escape(name)}" alpha="1" clip_to_extent="1" force_rhr="0">'
-            f'<layer class="{cls}" enabled="1" locked="0" pass="0">{_options(opts)}</layer></symbol>')
+            f'<layer class="{cls}" enabled="1" locked="0" pass="0">{_options(opts)}{defined}</layer></symbol>')
 
 
 def _bilingual(spec: Mapping[str, str]) -> str:

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import sys
 
-from qgis.core import QgsApplication, QgsProject, QgsVectorLayer, QgsWkbTypes
+from qgis.core import QgsApplication, QgsProject, QgsSymbolLayer, QgsVectorLayer, QgsWkbTypes
 
 
 def describe(layer):
@@ -30,6 +30,9 @@ def describe(layer):
         out["categories"] = {str(c.value()): [c.label(), c.symbol().color().name()] for c in renderer.categories()}
     if renderer is not None and renderer.type() == "singleSymbol":
         out["symbol"] = [renderer.symbol().type(), renderer.symbol().color().name()]
+        width = renderer.symbol().symbolLayer(0).dataDefinedProperties().property(QgsSymbolLayer.PropertyStrokeWidth)
+        if width.isActive():
+            out["width_expression"] = width.expressionString()
     if out["labels"]:
         settings = layer.labeling().settings()
         out["label_expression"] = settings.fieldName
