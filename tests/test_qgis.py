@@ -100,7 +100,8 @@ def _bilingual(spec: dict) -> str:
     return f"{spec['lo']} / {spec['en']}"
 
 
-# -- real QGIS ------------------------------------------------------------------------------
+# -- real QGIS (a one-village plan run, ~15 s) ------------------------------------------
+@pytest.mark.slow
 def test_every_layer_opens_with_its_default_style_and_one_geometry_type(in_qgis, plan_gpkg):
     layers = in_qgis["layers"]
     assert set(GEOMETRY) <= set(layers), "the plan run writes every layer, schemes split in four"
@@ -133,6 +134,7 @@ def test_every_layer_opens_with_its_default_style_and_one_geometry_type(in_qgis,
     assert layers["scheme_intakes"]["aliases"]["name_lo"] == "ຊື່ (ລາວ) / Name (Lao)"
 
 
+@pytest.mark.slow
 def test_the_project_in_the_geopackage_has_groups_order_aliases_and_the_utm_crs(in_qgis, plan_gpkg):
     project = in_qgis["project"]
     assert project is not None, "QGIS found no project 'plan' in the GeoPackage"
