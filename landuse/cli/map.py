@@ -72,7 +72,28 @@ def read_plan_layers(plan: str | Path, names: list[str] | None = None) -> dict[s
     out = {name: read_vector(sources[name][0], layer=sources[name][1], what=name) for name in chosen}
     for name, gdf in out.items():
         _require_on_earth(gdf, f"{sources[name][0].name}:{sources[name][1]}")
+    if not names and "schemes" not in out and any(n in out for n in SCHEME_PARTS):
+        out = _join_schemes(out)
     return out
+
+
+#: A plan GeoPackage keeps each irrigation scheme's features in one layer per geometry
+#: type (QGIS opens a layer as one type); the map shows them as one layer by ``feature``.
+SCHEME_PARTS = {"scheme_intakes": "intake", "scheme_canals": "canal", "scheme_command_areas": "command_area",
+                "scheme_catchments": "catchment"}
+
+
+def _join_schemes(layers: dict[str, Any]) -> dict[str, Any]:
+    """The ``scheme_*`` layers as one ``schemes`` layer with a ``feature`` column, in drawing order."""
+    import geopandas as gpd
+    import pandas as pd
+
+    parts = [layers[n].assign(feature=kind) for n, kind in SCHEME_PARTS.items() if n in layers]
+    schemes = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry=parts[0].geometry.name,
+                               crs=parts[0].crs)
+    rest = {n: g for n, g in layers.items() if n not in SCHEME_PARTS}
+    order = [n for n in LAYER_ORDER if n in rest or n == "schemes"] + [n for n in rest if n not in LAYER_ORDER]
+    return {n: schemes if n == "schemes" else rest[n] for n in order}
 
 
 def _require_on_earth(gdf: Any, source: str) -> None:

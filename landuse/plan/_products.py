@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from landuse.certificates import issue as certificates
 from landuse.certificates import keys
 from landuse.check import group_findings
 from landuse.maps import web as maps
-from landuse.plan import _qgis as _qgis_styles
+from landuse.plan import _qgis
 from landuse._validate.ids import id_filename
 from landuse.plan._folder import environment_error
 from landuse.plan._report import write_reports
@@ -25,20 +26,6 @@ from landuse.plan._results import PlanProducts
 from landuse.plan._status import fail_village, reason_of
 
 log = logging.getLogger("landuse.plan")
-
-#: GeoPackage layers: name → (geometry kind, style column, palette vocabulary).
-_LAYER_STYLES = {
-    "villages": ("fill", None, None),
-    "zones": ("fill", "zone", "zone"),
-    "parcels": ("fill", "land_type", "land_type"),
-    "allocations": ("fill", "land_type", "land_type"),
-    "unallocated": ("fill", "land_type", "land_type"),
-    "conflicts": ("fill", None, None),
-    "fallow": ("fill", "status_class", "status_class"),
-    "streams": ("line", None, None),
-    "schemes": ("fill", None, None),
-}
-
 
 class _ShownAs(logging.Formatter):
     """Names the output folder, not the staging folder the run writes into."""
@@ -131,7 +118,8 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
 
     outputs: dict[str, Path] = {}
     isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
-    outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep))) or {})
+    outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep),
+                                                                         schemes=schemes)) or {})
     outputs.update(isolate("tables", lambda keep: _write_tables(out / "tables", plan, inputs, ok, keep, parcels,
                                                                 schemes)) or {})
     outputs.update(_write_irrigation(out / "irrigation", schemes, status))
@@ -191,28 +179,18 @@ def _isolated(step: str, vids: list[str], build: Any, status: dict[str, str], *,
     return build(set(vids) - set(bad))
 
 
-def _write_geopackage(gpkg: Path, layers: dict[str, Any]) -> dict[str, Path]:
-
+def _write_geopackage(gpkg: Path, layers: dict[str, Any], *, schemes: Sequence[Any] = ()) -> dict[str, Path]:
+    """The plan's layers, one geometry type each, with QGIS styles and the QGIS project inside."""
+    layers = dict(layers)
+    mixed = layers.pop("schemes", None)
+    if mixed is not None:  # intakes, canals, command areas and catchments apart (QGIS: one type a layer)
+        layers.update(_qgis.split_schemes(mixed, {s.spec.scheme_id: s.summary for s in schemes}))
     with io.atomic_output(gpkg, overwrite=True) as tmp:
         first = True
         for name, gdf in layers.items():
             io.write_vector(_gpkg_safe(gdf), tmp, layer=name, overwrite=first)
             first = False
-        styles = {}
-        for name, gdf in layers.items():
-            kind, col, vocab = _LAYER_STYLES.get(name, ("fill", None, None))
-            gt = set(gdf.geom_type.dropna())
-            if gt & {"LineString", "MultiLineString"} and not gt & {"Polygon", "MultiPolygon"}:
-                kind = "line"
-            if gt and gt <= {"Point", "MultiPoint"}:
-                kind = "marker"
-            if col and col not in gdf.columns:
-                col = vocab = None
-            alpha = 0 if name == "villages" else 255
-            colour = {"streams": "#2171b5", "conflicts": "#e31a1c", "villages": "#000000"}.get(name, "#807dba")
-            styles[name] = (gdf.geometry.name, _qgis_styles.qml(kind, column=col, vocabulary=vocab,
-                                                                 colour=colour, fill_alpha=alpha))
-        _qgis_styles.write_styles(tmp, styles)
+        _qgis.write_qgis(tmp, file_name=gpkg.name)
     return {"geopackage": gpkg}
 
 
