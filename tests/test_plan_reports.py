@@ -107,7 +107,7 @@ def test_below_share_and_got_nothing_on_a_hand_computed_case():
     assert list(low["household_id"]) == ["H3", "H1"]  # 0 %, then 40 %; H2 at exactly 50 % is not below
     assert low["share"].round(6).tolist() == [0.0, 0.4]
     nothing = txt.got_nothing(hh)
-    assert dict(zip(nothing["household_id"], nothing["land_types"])) == {"H3": ["paddy", "upland"],
+    assert dict(zip(nothing["household_id"], nothing["land_types"], strict=True)) == {"H3": ["paddy", "upland"],
                                                                            "H5": ["upland"]}
     assert list(txt.below_share(hh, share=0.55)["household_id"]) == ["H3", "H1", "H2"]
 

@@ -349,7 +349,7 @@ def _write_print_maps(folder: Path, layers: dict[str, Any], dem: Any, *, title: 
     folder.mkdir(exist_ok=True)
     outs: dict[str, Path] = {}
     for vid in sorted(villages["village_id"].astype(str)):
-        one = lambda g: None if g is None else g[g["village_id"].astype(str) == vid]  # noqa: E731
+        one = lambda g, vid=vid: None if g is None else g[g["village_id"].astype(str) == vid]  # noqa: E731
         fig = maps.plan_map(villages[villages["village_id"].astype(str) == vid], zones=one(layers.get("zones")),
                             parcels=one(layers.get("parcels")), streams=layers.get("streams"), dem=dem,
                             title=title, notes=notes)

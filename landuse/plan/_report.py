@@ -7,8 +7,11 @@ be e-mailed as one file. Every value is HTML-escaped.
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import io as _io
 from urllib.parse import quote
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,33 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+@functools.lru_cache(maxsize=1)
+def _lao_family() -> str | None:
+    """Register Noto Sans Lao with matplotlib; its family name (None without the font)."""
+    from matplotlib import font_manager
+
+    from landuse.certificates import find_lao_font  # deferred: the certificates room is heavy
+
+    try:
+        path = str(find_lao_font())
+    except Exception:  # noqa: BLE001 - charts fall back to English-only glyphs
+        return None
+    font_manager.fontManager.addfont(path)
+    return str(font_manager.FontProperties(fname=path).get_name())
+
+
+@contextlib.contextmanager
+def _chart_style() -> Iterator[None]:
+    """DejaVu Sans with Noto Sans Lao as per-glyph fallback, so Lao axis labels render."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    lao = _lao_family()
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans", lao] if lao else ["DejaVu Sans"],
+                                "axes.unicode_minus": False}):
+        yield
+
+
 def _lorenz_chart(lorenz: pd.DataFrame | None) -> str:
     if lorenz is None or not len(lorenz):
         return ""
@@ -42,13 +72,15 @@ def _lorenz_chart(lorenz: pd.DataFrame | None) -> str:
 
     cols = list(lorenz.columns)
     x, y = lorenz[cols[0]], lorenz[cols[1]]
-    fig, ax = plt.subplots(figsize=(4, 4))
-    ax.plot([0, 1], [0, 1], color="#999", lw=1, label="equality")
-    ax.plot(x, y, color="#d95f02", lw=2, label="allocation")
-    ax.set_xlabel("share of households")
-    ax.set_ylabel("share of allocated area per labour unit")
-    ax.legend(loc="upper left")
-    return f"<img alt='Lorenz curve' src='{_png(fig)}'/>"
+    with _chart_style():
+        fig, ax = plt.subplots(figsize=(4.6, 4.2))
+        ax.plot([0, 1], [0, 1], color="#999", lw=1, label="ສະເໝີພາບ · equality")
+        ax.plot(x, y, color="#d95f02", lw=2, label="ການຈັດສັນ · allocation")
+        ax.set_xlabel("ສ່ວນຂອງຄອບຄົວ · share of households")
+        ax.set_ylabel("ສ່ວນຂອງເນື້ອທີ່ຕໍ່ແຮງງານ · share of area per labour unit")
+        ax.legend(loc="upper left")
+        src = _png(fig)
+    return f"<img alt='Lorenz curve' src='{src}'/>"
 
 
 def _fallow_chart(cycles: pd.DataFrame | None) -> str:
@@ -74,26 +106,28 @@ def _fallow_survival_chart(curves: pd.DataFrame | None) -> str:
     import matplotlib.pyplot as plt
 
     try:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        colours = plt.get_cmap("viridis")
-        decades = sorted(curves["decade"].unique())
-        for k, dec in enumerate(decades):
-            g = curves[curves["decade"] == dec]
-            col = colours(k / max(len(decades) - 1, 1))
-            ax.step(g["time_years"], g["survival"], where="post", color=col, lw=2,
-                    label=f"cleared in the {int(dec)}s")
-            ax.fill_between(g["time_years"], g["survival_lo"], g["survival_hi"], step="post",
-                            color=col, alpha=0.15)
-        ax.axhline(0.5, color="#999", lw=0.8, ls=":")
-        ax.set_xlabel("fallow length t [years]")
-        ax.set_ylabel("share of fallows longer than t")
-        ax.set_ylim(0, 1.02)
-        ax.legend(fontsize="small")
-        ax.grid(alpha=0.3)
+        with _chart_style():
+            fig, ax = plt.subplots(figsize=(6, 4))
+            colours = plt.get_cmap("viridis")
+            decades = sorted(curves["decade"].unique())
+            for k, dec in enumerate(decades):
+                g = curves[curves["decade"] == dec]
+                col = colours(k / max(len(decades) - 1, 1))
+                ax.step(g["time_years"], g["survival"], where="post", color=col, lw=2,
+                        label=f"ຖາງໃນຊຸມປີ {int(dec)} · cleared in the {int(dec)}s")
+                ax.fill_between(g["time_years"], g["survival_lo"], g["survival_hi"], step="post",
+                                color=col, alpha=0.15)
+            ax.axhline(0.5, color="#999", lw=0.8, ls=":")
+            ax.set_xlabel("ໄລຍະພັກດິນ t [ປີ] · fallow length t [years]")
+            ax.set_ylabel("ສ່ວນທີ່ພັກດິນດົນກວ່າ t · share of fallows longer than t")
+            ax.set_ylim(0, 1.02)
+            ax.legend(fontsize="small")
+            ax.grid(alpha=0.3)
+            src = _png(fig)
     except Exception:  # noqa: BLE001 - a chart must never break a report
         plt.close("all")
         return ""
-    return f"<img alt='Fallow survival curves by decade of clearing' src='{_png(fig)}'/>"
+    return f"<img alt='Fallow survival curves by decade of clearing' src='{src}'/>"
 
 
 def village_charts(result: Any) -> dict[str, str]:

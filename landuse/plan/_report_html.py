@@ -61,7 +61,7 @@ def table(headers: Sequence[Pair | str], rows: Iterable[Sequence[str]], *, numer
     head = "".join(_th(h, k in num) for k, h in enumerate(headers))
     body = []
     for row in rows:
-        tds = "".join((f"<td class='n'>" if k in num else "<td>") + (c if cells_html else escape(str(c))) + "</td>"
+        tds = "".join(("<td class='n'>" if k in num else "<td>") + (c if cells_html else escape(str(c))) + "</td>"
                       for k, c in enumerate(row))
         body.append(f"<tr>{tds}</tr>")
     if not body:

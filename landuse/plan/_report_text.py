@@ -25,9 +25,9 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
-    "BELOW_SHARE", "CONFLICT_HIGH_SHARE", "NOTHING_HA", "Review", "below_share", "bilingual_header", "column_label", "conflict_sentences",
-    "fallow_sentences", "fmt_ha", "fmt_int", "fmt_pct", "fmt_year", "got_nothing", "household_sentences",
-    "irrigation_sentences", "land_types", "review", "zone_sentences",
+    "BELOW_SHARE", "CONFLICT_HIGH_SHARE", "NOTHING_HA", "Review", "below_share", "bilingual_header",
+    "column_label", "conflict_sentences", "fallow_sentences", "fmt_ha", "fmt_int", "fmt_pct", "fmt_year",
+    "got_nothing", "household_sentences", "irrigation_sentences", "land_types", "review", "zone_sentences",
 ]
 
 #: Households that received less than this share of their total entitlement are listed. [-]
@@ -82,7 +82,7 @@ def fmt_pct(v: Any) -> str:
 def fmt_year(v: Any) -> str:
     """A calendar year as four digits, never ``2,033`` or ``2033.0``."""
     x = _num(v)
-    return "—" if x is None else str(int(round(x)))
+    return "—" if x is None else str(round(x))
 
 
 # -- vocabularies ----------------------------------------------------------------------------

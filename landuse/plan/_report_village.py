@@ -143,8 +143,9 @@ def _kv(d: dict[str, Any]) -> str:
 def _status_box(review: txt.Review, run_status: str) -> str:
     parts = []
     if run_status != "ok":
-        parts.append(f"<div class='status attention'><p class='flag'>{bi_inline(('ການຄຳນວນຂອງບ້ານນີ້ລົ້ມເຫຼວ', 'This village’s run failed'))}"
-                     f"</p><p lang='en'>{escape(run_status)}</p></div>")
+        flag = bi_inline(("ການຄຳນວນຂອງບ້ານນີ້ລົ້ມເຫຼວ", "The run of this village failed"))
+        parts.append(f"<div class='status attention'><p class='flag'>{flag}</p>"
+                     f"<p lang='en'>{escape(run_status)}</p></div>")
     cls = "attention" if review.needs_attention else "ok"
     parts.append(f"<div class='status {cls}' data-status='{'needs attention' if review.needs_attention else 'ok'}'>"
                  f"<p class='flag'>{bi_inline(('ສະຖານະ', 'Status'))}: {bi_inline(review.label)}</p>"
