@@ -21,6 +21,9 @@ __all__ = ["PRINT_WIDTH_MM", "css"]
 #: Width of the printable area of an A4 page with the report's margins. [mm]
 PRINT_WIDTH_MM = 180.0
 
+#: Noto Sans Lao looks smaller than DejaVu Sans at the same font size: scale its glyphs. [%]
+_LAO_SIZE_ADJUST = 112
+
 _LAO_BLOCK = [*range(0x0E80, 0x0F00), 0x25CC, 0x200B]
 
 _CSS = """
@@ -43,7 +46,8 @@ p,li{overflow-wrap:anywhere}
 table{border-collapse:collapse;margin:.4em 0 1em 0;font-size:.88em;max-width:100%;width:100%}
 thead{display:table-header-group}
 tr,img,figure,.bi,.status{break-inside:avoid;page-break-inside:avoid}
-td,th{border:1px solid #bbb;padding:2px 5px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td,th{border:1px solid #bbb;padding:2px 5px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+td a,td .id,td:first-child{overflow-wrap:anywhere}
 th{background:#eee;font-weight:bold}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td.n{white-space:nowrap}
@@ -97,7 +101,7 @@ def _font_faces() -> str:
         font.close()
         data = base64.b64encode(buf.getvalue()).decode("ascii")
         rules.append("@font-face{font-family:'landuse Lao';font-style:normal;"
-                     f"font-weight:{weight};unicode-range:U+0E80-0EFF,U+25CC,U+200B;"
+                     f"font-weight:{weight};unicode-range:U+0E80-0EFF,U+25CC,U+200B;size-adjust:{_LAO_SIZE_ADJUST}%;"
                      f"src:url(data:font/woff;base64,{data}) format('woff')}}")
     return "\n".join(rules)
 

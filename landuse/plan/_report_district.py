@@ -61,7 +61,7 @@ def _village_table(results: list[Any], names: pd.DataFrame, status: dict[str, st
         lo = names.loc[vid, "name_lo"] if vid in names.index else ""
         en = names.loc[vid, "name_en"] if vid in names.index else vid
         name = link(id_href(vid), f"<span lang='lo'>{escape(str(lo))}</span><br><span lang='en'>{escape(str(en))}"
-                                  f"</span>") + f"<br><span class='note'>{escape(str(vid))}</span>"
+                                  f"</span>") + f"<br><span class='note id'>{escape(str(vid))}</span>"
         share = (txt.fmt_pct(row["allocated_ha"] / row["entitled_ha"])
                  if row["entitled_ha"] and row["allocated_ha"] is not None else "—")
         pm = link(print_maps[vid], "PNG") if vid in print_maps else "—"

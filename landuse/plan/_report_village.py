@@ -148,7 +148,7 @@ def _status_box(review: txt.Review, run_status: str) -> str:
                      f"<p lang='en'>{escape(run_status)}</p></div>")
     cls = "attention" if review.needs_attention else "ok"
     parts.append(f"<div class='status {cls}' data-status='{'needs attention' if review.needs_attention else 'ok'}'>"
-                 f"<p class='flag'>{bi_inline(('ສະຖານະ', 'Status'))}: {bi_inline(review.label)}</p>"
+                 f"<p class='flag'>{bi_inline(('ສະຖານະ: ' + review.label[0], 'Status: ' + review.label[1]))}</p>"
                  + bi_lines(review.reasons) + bi_lines(review.rules, cls="note") + "</div>")
     return "".join(parts)
 
