@@ -256,3 +256,30 @@ def test_reports_print_on_a4_and_nothing_is_cut(reports, tmp_path):
     finally:
         browser.close()
         pw.stop()
+
+
+def test_print_maps_are_a4_png_with_the_same_bytes_each_time(tmp_path, one_village, one_ha_parcels):
+    from PIL import Image
+
+    from landuse.plan._products import _write_print_maps
+    from landuse.plan._report import product_links
+
+    two = pd.concat([one_village, one_village.assign(village_id="../V2", geometry=one_village.translate(400))])
+    parcels = pd.concat([one_ha_parcels, one_ha_parcels.assign(village_id="../V2",
+                                                               geometry=one_ha_parcels.translate(400))])
+    layers = {"villages": gpd.GeoDataFrame(two, crs=one_village.crs),
+              "parcels": gpd.GeoDataFrame(parcels, crs=one_village.crs)}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _write_print_maps(tmp_path / "a" / "maps", layers, None, title="t", notes="2026-01-15")
+    again = _write_print_maps(tmp_path / "b" / "maps", layers, None, title="t", notes="2026-01-15")
+    assert sorted(first) == ["print_map:../V2", "print_map:V1"]
+    for key, path in first.items():
+        assert path.parent == tmp_path / "a" / "maps"  # a hostile id stays inside the folder
+        assert path.read_bytes() == again[key].read_bytes()
+        with Image.open(path) as im:
+            assert abs(im.width / im.height - 297 / 210) < 0.01
+    links = product_links(tmp_path / "a", ["V1", "../V2", "V3"])
+    assert links["print_maps"]["V1"] == "../maps/V1.png" and "V3" not in links["print_maps"]
+    assert links["maps"] == "../maps/" and "map" not in links  # no map.html was written
+    assert all(h.startswith("../maps/") and ".." not in h[3:] for h in links["print_maps"].values())

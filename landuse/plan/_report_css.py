@@ -62,7 +62,7 @@ table.wide{font-size:.8em}
 figure{margin:.5em 0}
 figcaption{font-size:.9em}
 img{max-width:100%;height:auto}
-nav a,.links a{margin-right:1em}
+nav a,.links a{margin-right:1em;display:inline-block}
 section.appendix{break-before:page;page-break-before:always}
 section.major{break-before:page;page-break-before:always}
 @media print{body{max-width:none;padding:0}details>summary{display:none}
