@@ -241,6 +241,15 @@ def test_reports_print_on_a4_and_nothing_is_cut(reports, tmp_path):
                 .map(e => e.tagName + ':' + e.textContent.slice(0, 40))""", width_px)
             assert wider == [], (name, wider[:5])
             assert page.evaluate("document.documentElement.scrollWidth") <= round(width_px) + 1, name
+            # in every heading the Lao text comes before its English, in the same font size
+            order = page.evaluate("""() => [...document.querySelectorAll('h1,h2,h3')].map(h => {
+                const lo = h.querySelector('[lang=lo]'), en = h.querySelector('[lang=en]');
+                if (!lo || !en) return 'missing: ' + h.innerText;
+                const t = h.innerText;
+                if (t.indexOf(lo.innerText) >= t.indexOf(en.innerText)) return 'order: ' + t;
+                if (getComputedStyle(lo).fontSize !== getComputedStyle(en).fontSize) return 'size: ' + t;
+                return 'ok'; })""")
+            assert order and set(order) == {"ok"}, (name, [o for o in order if o != "ok"])
             # Lao text is drawn with a Lao font (the embedded one when the system has none)
             assert page.evaluate("document.fonts.check('16px \"landuse Lao\"', 'ບ້ານ')")
             pdf = tmp_path / f"{name}.pdf"

@@ -194,7 +194,8 @@ def write_reports(folder: Path, *, plan: Any, results: list[Any], schemes: list[
         path = folder / id_filename(r.village_id, ".html")
         try:
             html = village_page(plan, by_id.loc[r.village_id], r, schemes, status.get(r.village_id, "ok"),
-                                links=_village_links(links, folder.parent, r.village_id))
+                                links=_village_links(links, folder.parent, r.village_id),
+                                charts=r.products.charts or village_charts(r))
             with io.atomic_output(path, overwrite=True) as tmp:
                 tmp.write_text(html, encoding="utf-8")
         except Exception as exc:  # noqa: BLE001 - one village's report fails that village only
