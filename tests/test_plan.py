@@ -104,7 +104,8 @@ def test_run_plan_one_village_is_complete_and_reproducible(tmp_path):
     from landuse.fallow import TREND_STATUSES
 
     assert summary["villages"][vid]["fallow_trend"]["status"] in TREND_STATUSES
-    assert "Fallow survival curves by decade of clearing" in report and "Fallow trend:" in report
+    assert "Fallow survival curves by decade of clearing" in report and "id='fallow'" in report
+    assert (tmp_path / "a" / "maps" / f"{vid}.png").is_file() and "data:image/png;base64," in report
     with pytest.raises(OutputExistsError, match="previous run"):
         plan.run_plan(p, out_dir=tmp_path / "a")
     # same inputs, same bytes (every product)

@@ -540,7 +540,7 @@ def test_a_failing_later_step_fails_only_its_village(tmp_path, monkeypatch):
     monkeypatch.setattr(certificates.issue, "write_certificates", breaks_on(
         certificates.write_certificates, lambda alloc, **kw: set(alloc["village_id"])))
     monkeypatch.setattr(_plan_report, "village_page", breaks_on(
-        _plan_report.village_page, lambda plan_, village, result, *a: {result.village_id}))
+        _plan_report.village_page, lambda plan_, village, result, *a, **kw: {result.village_id}))
     out = tmp_path / "out"
     res = _invoke("run", p, "--out", out)
     assert res.exit_code == 1 and "Traceback" not in res.output

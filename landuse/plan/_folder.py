@@ -49,7 +49,7 @@ KNOWN_PRODUCTS = (
     *(f"tables/{t}.csv" for t in ("check", "check_summary", "zone_table", "households", "fallow_plots", "fallow_cycles",
                                   "land_demand", "conflicts", "parcel_metrics", "irrigation_summary",
                                   "irrigation_monthly")),
-    "tables/households.xlsx", "reports/*.html", "irrigation/*.md",
+    "tables/households.xlsx", "reports/*.html", "irrigation/*.md", "maps/*.png",
     "certificates/register.csv", "certificates/register.gpkg", "certificates/*/*.pdf",
 )
 

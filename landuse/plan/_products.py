@@ -22,6 +22,7 @@ from landuse.plan import _qgis
 from landuse._validate.ids import id_filename
 from landuse.plan._folder import environment_error
 from landuse.plan._report import write_reports
+from landuse.plan._report_text import bilingual_header
 from landuse.plan._results import PlanProducts
 from landuse.plan._status import fail_village, reason_of
 
@@ -138,6 +139,9 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
 
         outputs.update(isolate("certificates", certs) or {})
 
+    if plan.options.map:
+        outputs.update(isolate("print map", lambda keep: _write_print_maps(
+            out / "maps", layers_of(keep), inputs.dem, title=plan.name, notes=f"{plan.issue_date}")) or {})
     summary = _summary(plan, results, schemes, status)
     outputs.update(write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
                                               status=status, villages=villages, summary=summary))
@@ -205,7 +209,7 @@ def _write_tables(tables_dir: Path, plan: Any, inputs: Any, ok: list[Any], keep:
         "check": inputs.check,  # every finding, for machines
         "check_summary": None if inputs.check is None else group_findings(inputs.check),  # for people
         "zone_table": prod("zone_table"),
-        "households": prod("allocation_households"),
+        "households": _with_members(prod("allocation_households"), inputs.households),
         "fallow_plots": prod("fallow_plots"),
         "fallow_cycles": prod("fallow_cycles"),
         "land_demand": prod("land_demand"),
@@ -224,9 +228,20 @@ def _write_tables(tables_dir: Path, plan: Any, inputs: Any, ok: list[Any], keep:
         outputs[f"table:{name}"] = path
     if tables.get("households") is not None:
         path = tables_dir / "households.xlsx"
-        io.write_table(tables["households"], path, overwrite=True, sheet_name="households")
+        io.write_table(bilingual_header(tables["households"]), path, overwrite=True, sheet_name="households")
         outputs["table:households.xlsx"] = path
     return outputs
+
+
+def _with_members(hh: Any, households: Any) -> Any:
+    """The allocation's household table with ``members`` from the input households (after ``labour_units``)."""
+    if hh is None or households is None or "members" in hh.columns or "members" not in households.columns:
+        return hh
+    members = households.drop_duplicates("household_id").set_index("household_id")["members"]
+    pos = list(hh.columns).index("labour_units") + 1 if "labour_units" in hh.columns else len(hh.columns)
+    out = hh.copy()
+    out.insert(pos, "members", out["household_id"].map(members))
+    return out
 
 
 def _write_irrigation(irr_dir: Path, schemes: list[Any], status: dict[str, str]) -> dict[str, Path]:
@@ -326,6 +341,23 @@ def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str, hous
     m = maps.interactive_map(show, dem=dem, title=title, show=visible)
     maps.save_html(m, path, offline=True, overwrite=True)
     return path
+
+
+def _write_print_maps(folder: Path, layers: dict[str, Any], dem: Any, *, title: str, notes: str
+                      ) -> dict[str, Path]:
+    """The static A4 plan map of each village: ``<folder>/<village_id>.png`` (fixed metadata)."""
+    villages = layers["villages"]
+    if not len(villages):
+        return {}
+    folder.mkdir(exist_ok=True)
+    outs: dict[str, Path] = {}
+    for vid in sorted(villages["village_id"].astype(str)):
+        one = lambda g, vid=vid: None if g is None else g[g["village_id"].astype(str) == vid]  # noqa: E731
+        fig = maps.plan_map(villages[villages["village_id"].astype(str) == vid], zones=one(layers.get("zones")),
+                            parcels=one(layers.get("parcels")), streams=layers.get("streams"), dem=dem,
+                            title=title, notes=notes)
+        outs[f"print_map:{vid}"] = maps.save_figure(fig, folder / id_filename(vid, ".png"), overwrite=True, dpi=150)
+    return outs
 
 
 def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool,
