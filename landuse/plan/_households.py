@@ -127,29 +127,43 @@ def land_type_name(lt: str) -> tuple[str, str]:
 
 
 class _Drawing:
-    """One village's parcels as SVG paths (metres, made once) and rings for the PDF."""
+    """One village's parcels as path strings made once: SVG and PDF, in metres from the village's origin.
+
+    Coordinates are relative to :attr:`origin` (the south-west corner of the village's
+    parcels, whole metres) so that they stay short and exact in single precision; each
+    writer places them with one transform (SVG ``matrix``, PDF ``cm``).
+    """
 
     def __init__(self, geoms: Any, boundary: Any) -> None:
         import shapely
 
         self.geoms = np.asarray(geoms, dtype=object)
         self.tree = shapely.STRtree(self.geoms)
-        self.bounds = shapely.bounds(self.geoms) if len(self.geoms) else np.zeros((0, 4))
-        self._paths: dict[int, str] = {}
-        self._rings: dict[int, list[np.ndarray]] = {}
-        self.boundary_rings = _rings(boundary) if boundary is not None else []
-        self.boundary_path = _svg_path(self.boundary_rings)
+        b = shapely.bounds(self.geoms) if len(self.geoms) else np.zeros((0, 4))
+        b = b[~np.isnan(b).any(axis=1)]
+        self.origin = (math.floor(b[:, 0].min()), math.floor(b[:, 1].min())) if len(b) else (0, 0)
+        self._svg: dict[int, str] = {}
+        self._pdf: dict[int, str] = {}
+        self.boundary_svg = self.boundary_pdf = ""
+        if boundary is not None:
+            rings = self._rings(boundary)
+            self.boundary_svg, self.boundary_pdf = _svg_path(rings), _pdf_path(rings)
 
-    def rings(self, i: int) -> list[np.ndarray]:
-        r = self._rings.get(i)
-        if r is None:
-            r = self._rings[i] = _rings(self.geoms[i])
-        return r
+    def _rings(self, geom: Any) -> list[np.ndarray]:
+        return [r - self.origin for r in _rings(geom)]
 
-    def path(self, i: int) -> str:
-        p = self._paths.get(i)
+    def svg(self, i: int) -> str:
+        """Parcel *i* as an SVG path (y up) [m from the origin]."""
+        p = self._svg.get(i)
         if p is None:
-            p = self._paths[i] = _svg_path(self.rings(i))
+            p = self._svg[i] = _svg_path(self._rings(self.geoms[i]))
+        return p
+
+    def pdf(self, i: int) -> str:
+        """Parcel *i* as PDF path operators (closed subpaths, not painted) [m from the origin]."""
+        p = self._pdf.get(i)
+        if p is None:
+            p = self._pdf[i] = _pdf_path(self._rings(self.geoms[i]))
         return p
 
 
@@ -168,12 +182,18 @@ def _rings(geom: Any) -> list[np.ndarray]:
 
 
 def _svg_path(rings: list[np.ndarray]) -> str:
-    """An SVG path in metres (1 dm precision; y up: the map flips it)."""
+    """An SVG path (1 dm precision; y up: the map flips it)."""
+    return "".join("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in r[:-1]) + "Z" for r in rings if len(r) > 2)
+
+
+def _pdf_path(rings: list[np.ndarray]) -> str:
+    """PDF path construction operators (1 dm precision), one closed subpath per ring."""
     parts = []
     for r in rings:
-        pts = np.round(r, 1)
-        parts.append("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts) + "Z")
-    return "".join(parts)
+        if len(r) > 2:
+            parts.append(f"{r[0, 0]:.1f} {r[0, 1]:.1f} m " + " ".join(f"{x:.1f} {y:.1f} l" for x, y in r[1:-1])
+                         + " h")
+    return " ".join(parts)
 
 
 def household_records(households: pd.DataFrame, allocations: Any, *, parcels: Any, villages: Any,
@@ -382,25 +402,26 @@ def sheet_html(sheet: Sheet, drawing: _Drawing | None) -> str:
 
 
 def _svg(sheet: Sheet, drawing: _Drawing | None) -> str:
-    """The map as inline SVG: parcels in metres under a y-flip, labels and furniture in pixels."""
+    """The map as inline SVG: parcels in metres under one flip transform, labels and furniture in pixels."""
     x0, y0, side = sheet.frame
     k = _MAP_PX / side  # px per metre
+    ox, oy = drawing.origin if drawing is not None else (0, 0)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_MAP_PX}" height="{_MAP_PX}" '
            f'viewBox="0 0 {_MAP_PX} {_MAP_PX}" role="img" aria-label="{html.escape(LABELS["map"][1])}">',
-           f'<g transform="matrix({k:.6f} 0 0 {-k:.6f} {-x0 * k:.3f} {(y0 + side) * k:.3f})" '
+           f'<g transform="matrix({k:.6f} 0 0 {-k:.6f} {(ox - x0) * k:.3f} {(y0 + side - oy) * k:.3f})" '
            'stroke-linejoin="round">']
     if drawing is not None:
-        if drawing.boundary_path:
-            out.append(f'<path d="{drawing.boundary_path}" fill="none" stroke="#333" stroke-width="1.5" '
-                       'stroke-dasharray="6 3" vector-effect="non-scaling-stroke"/>')
         if sheet.others:
-            out.append('<g fill="#e3e3e3" stroke="#9a9a9a" stroke-width="0.6" vector-effect="non-scaling-stroke">'
-                       + "".join(f'<path d="{drawing.path(i)}" vector-effect="non-scaling-stroke"/>'
+            out.append('<g fill="#e3e3e3" stroke="#9a9a9a" stroke-width="0.6">'
+                       + "".join(f'<path d="{drawing.svg(i)}" vector-effect="non-scaling-stroke"/>'
                                  for i in sheet.others) + "</g>")
         if sheet.own:
             out.append('<g fill="#f28e2b" stroke="#7a3b00" stroke-width="1.4">'
-                       + "".join(f'<path d="{drawing.path(i)}" vector-effect="non-scaling-stroke"/>'
+                       + "".join(f'<path d="{drawing.svg(i)}" vector-effect="non-scaling-stroke"/>'
                                  for i in sheet.own) + "</g>")
+        if drawing.boundary_svg:
+            out.append(f'<path d="{drawing.boundary_svg}" fill="none" stroke="#333" stroke-width="1.5" '
+                       'stroke-dasharray="6 3" vector-effect="non-scaling-stroke"/>')
     out.append("</g>")
     for i, p in enumerate(sheet.plots, start=1):
         lx, ly = (p.label[0] - x0) * k, (y0 + side - p.label[1]) * k
@@ -454,32 +475,26 @@ def _pdf_bilingual(page: Any, x: float, y: float, lo: str, en: str, *, size: flo
 
 
 def _pdf_map(page: Any, sheet: Sheet, drawing: _Drawing | None) -> None:
-    """The map: clipped to its square, parcels as vector paths, numbers, scale bar, north arrow."""
+    """The map: clipped to its square, the village's cached parcel paths under one ``cm``, numbers,
+    scale bar, north arrow."""
     mx, my, ms = _MAP
     x0, y0, side = sheet.frame
-    k = ms / side
-    top = page.height
-    page.ops.append(f"q {mx:.2f} {top - my - ms:.2f} {ms:.2f} {ms:.2f} re W n")
-
-    def draw(rings: list[np.ndarray], style: str) -> None:
-        page.polygon([list(zip(mx + (r[:, 0] - x0) * k, my + (y0 + side - r[:, 1]) * k, strict=True))
-                      for r in rings], style=style)
-
+    k = ms / side  # pt per metre
+    bottom = page.height - my - ms
+    page.ops.append(f"q {mx:.2f} {bottom:.2f} {ms:.2f} {ms:.2f} re W n")
     if drawing is not None:
-        page.line_width(0.4)
-        page.colour(stroke=(0.6, 0.6, 0.6), fill=(0.89, 0.89, 0.89))
-        for i in sheet.others:
-            draw(drawing.rings(i), "B*")
-        page.line_width(1.0)
-        page.colour(stroke=(0.48, 0.23, 0.0), fill=(0.95, 0.56, 0.17))
-        for i in sheet.own:
-            draw(drawing.rings(i), "B*")
-        if drawing.boundary_rings:
-            page.line_width(1.0)
-            page.dash(4, 2)
-            page.colour(stroke=(0.2, 0.2, 0.2))
-            draw(drawing.boundary_rings, "S")
-            page.dash()
+        ox, oy = drawing.origin
+        ops = [f"q {k:.6f} 0 0 {k:.6f} {mx + (ox - x0) * k:.4f} {bottom + (oy - y0) * k:.4f} cm 1 j"]
+        if sheet.others:
+            ops.append(f"{0.4 / k:.4f} w 0.6 0.6 0.6 RG 0.89 0.89 0.89 rg")
+            ops.append(" ".join(drawing.pdf(i) for i in sheet.others) + " B*")
+        if sheet.own:
+            ops.append(f"{1.0 / k:.4f} w 0.48 0.23 0 RG 0.95 0.56 0.17 rg")
+            ops.append(" ".join(drawing.pdf(i) for i in sheet.own) + " B*")
+        if drawing.boundary_pdf:
+            ops.append(f"{1.0 / k:.4f} w [{4 / k:.4f} {2 / k:.4f}] 0 d 0.2 0.2 0.2 RG {drawing.boundary_pdf} S")
+        ops.append("Q")
+        page.ops.extend(ops)
     page.colour(fill=(0, 0, 0))
     for i, p in enumerate(sheet.plots, start=1):
         lx, ly = mx + (p.label[0] - x0) * k, my + (y0 + side - p.label[1]) * k
