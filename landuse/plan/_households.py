@@ -209,43 +209,63 @@ def household_records(households: pd.DataFrame, allocations: Any, *, parcels: An
     one when *register* has the parcel, with a link when its PDF exists in
     *certificates_dir*.
     """
-    hh = households.drop_duplicates("household_id").sort_values(["village_id", "household_id"], kind="stable")
-    alloc = allocations.sort_values(["household_id", "land_type", "parcel_id"], kind="stable")
+    import shapely
+
+    hh = households.drop_duplicates("household_id")
     issued: dict[str, tuple[str, str | None]] = {}
     if register is not None and len(register):
+        files = register["file"] if "file" in register.columns else pd.Series([""] * len(register))
         for pid, no, f in zip(register["parcel_id"].astype(str), register["certificate_no"].astype(str),
-                              register.get("file", pd.Series([""] * len(register))).fillna("").astype(str),
-                              strict=True):
+                              files.fillna("").astype(str), strict=True):
             issued[pid] = (no, _certificate_href(f, certificates_dir))
-    vil = villages.set_index(villages["village_id"].astype(str))
+    vil = {str(r["village_id"]): r for r in villages.to_dict("records")}
+    geom_col = villages.geometry.name
     drawings: dict[str, _Drawing] = {}
     index_of: dict[str, dict[str, int]] = {}
     for vid, part in parcels.groupby(parcels["village_id"].astype(str), sort=True):
-        boundary = vil.geometry.get(vid) if vid in vil.index else None
-        drawings[vid] = _Drawing(list(part.geometry), boundary)
+        drawings[vid] = _Drawing(list(part.geometry), vil.get(vid, {}).get(geom_col))
         index_of[vid] = {str(p): i for i, p in enumerate(part["parcel_id"])}
-    plots_of = {str(h): g for h, g in alloc.groupby(alloc["household_id"].astype(str), sort=False)}
+    plots_of = _plots_by_household(allocations, issued)
+    rows = {str(r["household_id"]): r for r in hh.to_dict("records")}
+    for hid, plots in plots_of.items():  # a holder missing from the household table still gets a sheet
+        rows.setdefault(hid, {"household_id": hid, "village_id": plots[0][1]})
     sheets = []
-    for row in hh.to_dict("records"):
-        hid, vid = str(row["household_id"]), str(row["village_id"])
-        v = vil.loc[vid] if vid in vil.index else {}
-        own = plots_of.get(hid)
+    for hid, row in sorted(rows.items(), key=lambda kv: (str(kv[1]["village_id"]), kv[0])):
+        vid = str(row["village_id"])
+        v = vil.get(vid, {})
+        own = plots_of.get(hid, [])
         sheet = Sheet(hid, vid, _text(v.get("name_lo")), _text(v.get("name_en")),
                       _text(row.get("head_name_lo")), _text(row.get("head_name")),
                       _text(row.get("spouse_name_lo")), _text(row.get("spouse_name")),
                       _number(row.get("members"), "{:.0f}"), _number(row.get("labour_units"), "{:.2f}"),
-                      _land_lines(row, own), [])
-        if own is not None:
-            for p in own.itertuples(index=False):
-                pid = str(p.parcel_id)
-                no, href = issued.get(pid, (_text(getattr(p, "certificate_no", "")), None))
-                pt = p.geometry.representative_point() if p.geometry is not None and not p.geometry.is_empty \
-                    else None
-                sheet.plots.append(Plot(pid, _text(p.land_type), float(p.area_ha), no, href,
-                                        (pt.x, pt.y) if pt is not None else (math.nan, math.nan)))
-            _frame(sheet, own, drawings.get(vid), index_of.get(vid, {}))
+                      _land_lines(row, [p for p, _v, _b in own]), [p for p, _v, _b in own])
+        if own:
+            _frame(sheet, np.array([b for _p, _v, b in own]), drawings.get(vid), index_of.get(vid, {}))
         sheets.append(sheet)
     return sheets, drawings
+
+
+def _plots_by_household(allocations: Any, issued: dict[str, tuple[str, str | None]]
+                        ) -> dict[str, list[tuple[Plot, str, np.ndarray]]]:
+    """Each household's plots (sorted by land type and parcel), with their village and bounds."""
+    import shapely
+
+    alloc = allocations.sort_values(["household_id", "land_type", "parcel_id"], kind="stable")
+    geoms = np.asarray(alloc.geometry.values, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    pts = np.full((len(geoms), 2), np.nan)
+    if ok.any():
+        pts[ok] = shapely.get_coordinates(shapely.point_on_surface(geoms[ok]))
+    bounds = shapely.bounds(geoms)
+    drafts = alloc["certificate_no"] if "certificate_no" in alloc.columns else pd.Series([""] * len(alloc))
+    out: dict[str, list[tuple[Plot, str, np.ndarray]]] = {}
+    for i, (hid, vid, pid, lt, area, draft) in enumerate(zip(
+            alloc["household_id"].astype(str), alloc["village_id"].astype(str), alloc["parcel_id"].astype(str),
+            alloc["land_type"].astype(str), alloc["area_ha"].astype(float), drafts, strict=True)):
+        no, href = issued.get(pid, (_text(draft), None))
+        out.setdefault(hid, []).append((Plot(pid, _text(lt), float(area), no, href, (pts[i, 0], pts[i, 1])),
+                                        vid, bounds[i]))
+    return out
 
 
 def _certificate_href(file: str, certificates_dir: Path | None) -> str | None:
@@ -260,27 +280,28 @@ def _certificate_href(file: str, certificates_dir: Path | None) -> str | None:
     return "../../certificates/" + "/".join(quote(p, safe="~._-") for p in parts)
 
 
-def _land_lines(row: dict[str, Any], own: Any) -> list[tuple[str, float, float, int]]:
+def _land_lines(row: dict[str, Any], own: list[Plot]) -> list[tuple[str, float, float, int]]:
     """Per land type: entitled and allocated area [ha] and the number of plots."""
-    types = sorted({k[len("entitled_ha_"):] for k in row if k.startswith("entitled_ha_")}
-                   | (set(own["land_type"].astype(str)) if own is not None else set()),
-                   key=lambda t: (list(_LAND_TYPES).index(t) if t in _LAND_TYPES else 99, t))
+    order = list(_LAND_TYPES)
+    types = sorted({k[len("entitled_ha_"):] for k in row if k.startswith("entitled_ha_")} | {p.land_type for p in own},
+                   key=lambda t: (order.index(t) if t in order else 99, t))
     out = []
     for lt in types:
-        mine = own[own["land_type"].astype(str) == lt] if own is not None else None
-        got = float(mine["area_ha"].sum()) if mine is not None else 0.0
+        mine = [p.area_ha for p in own if p.land_type == lt]
         ent = row.get(f"entitled_ha_{lt}")
-        ent_f = float(ent) if ent is not None and not pd.isna(ent) else math.nan
-        out.append((lt, ent_f, got, 0 if mine is None else len(mine)))
+        try:
+            ent_f = float(ent)
+        except (TypeError, ValueError):
+            ent_f = math.nan
+        out.append((lt, ent_f, float(sum(mine)), len(mine)))
     return out
 
 
-def _frame(sheet: Sheet, own: Any, drawing: _Drawing | None, index: dict[str, int]) -> None:
-    """The square map frame around the household's plots and the parcels inside it."""
+def _frame(sheet: Sheet, bounds: np.ndarray, drawing: _Drawing | None, index: dict[str, int]) -> None:
+    """The square map frame around the household's plots (their *bounds*) and the parcels inside it."""
     import shapely
 
-    b = shapely.bounds(np.asarray(list(own.geometry), dtype=object))
-    b = b[~np.isnan(b).any(axis=1)]
+    b = bounds[~np.isnan(bounds).any(axis=1)]
     if not len(b):
         return
     minx, miny, maxx, maxy = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
@@ -289,11 +310,10 @@ def _frame(sheet: Sheet, own: Any, drawing: _Drawing | None, index: dict[str, in
     sheet.frame = (cx - side / 2, cy - side / 2, side)
     if drawing is None:
         return
-    mine = {index[p] for p in own["parcel_id"].astype(str) if p in index}
-    box = shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
-    near = sorted(int(i) for i in drawing.tree.query(box))
+    mine = {index[p.parcel_id] for p in sheet.plots if p.parcel_id in index}
+    near = drawing.tree.query(shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
     sheet.own = sorted(mine)
-    sheet.others = [i for i in near if i not in mine]
+    sheet.others = sorted(int(i) for i in near if int(i) not in mine)
 
 
 def _scale_bar(side_m: float) -> int:
@@ -331,12 +351,12 @@ _CSS = """@font-face{font-family:"Noto Sans Lao";src:local("Noto Sans Lao"),url(
 body{font-family:"Noto Sans Lao","Noto Sans","DejaVu Sans",Arial,sans-serif;font-size:11pt;color:#111;
 margin:0 auto;max-width:186mm;padding:8px;line-height:1.55}
 h1{font-size:16pt;margin:0 0 4px 0}h2{font-size:12pt;margin:14px 0 4px 0;border-bottom:1px solid #999}
-.lo,.en{font-size:inherit;color:inherit}.en::before{content:" \\00b7 "}
+.lo,.en{font-size:inherit;color:inherit}.lo+.en::before{content:" · "}
 .top{display:flex;gap:16px;align-items:flex-start}.who{flex:1}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:0}dt{font-weight:bold}dd{margin:0}
+dl{margin:0}dt{font-weight:bold;font-size:9pt;margin-top:5px}dd{margin:0}
 table{border-collapse:collapse;width:100%;font-size:10.5pt}th,td{border:1px solid #999;padding:2px 5px;
 text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}
-ul{margin:4px 0;padding-left:18px}li.short{font-weight:bold}.none{font-weight:bold;font-size:13pt;
+ul{margin:4px 0;padding-left:18px}li{margin-bottom:3px}li.nothing{font-weight:bold}.none{font-weight:bold;font-size:13pt;
 border:2px solid #b00020;padding:8px;margin:10px 0}figure{margin:0}figcaption{font-size:9.5pt}
 svg{border:1px solid #666;background:#fff}
 @media print{body{max-width:none;padding:0}a{color:inherit;text-decoration:none}}
@@ -361,6 +381,7 @@ def _bi_text(lo: str, en: str) -> str:
 def sheet_html(sheet: Sheet, drawing: _Drawing | None) -> str:
     """The sheet as one self-contained A4 HTML page (every value escaped)."""
     e = html.escape
+    spouse = _bi_text(sheet.spouse_lo, sheet.spouse_en) if sheet.spouse_lo or sheet.spouse_en else "-"
     head = [f'<!DOCTYPE html><html lang="lo"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
             f'<title>{e(LABELS["title"][1])} {e(sheet.household_id)}</title><style>{_CSS}</style></head><body>',
@@ -369,18 +390,17 @@ def sheet_html(sheet: Sheet, drawing: _Drawing | None) -> str:
             f'<dt>{_bi("household")}</dt><dd>{e(sheet.household_id)}</dd>',
             f'<dt>{_bi("village")}</dt><dd>{_bi_text(sheet.village_lo, sheet.village_en)} ({e(sheet.village_id)})</dd>',
             f'<dt>{_bi("head")}</dt><dd>{_bi_text(sheet.head_lo, sheet.head_en)}</dd>',
-            f'<dt>{_bi("spouse")}</dt><dd>{_bi_text(sheet.spouse_lo, sheet.spouse_en) if sheet.spouse_lo or sheet.spouse_en else "-"}</dd>',
+            f'<dt>{_bi("spouse")}</dt><dd>{spouse}</dd>',
             f'<dt>{_bi("members")}</dt><dd>{e(sheet.members or "-")}</dd>',
-            f'<dt>{_bi("labour")}</dt><dd>{e(sheet.labour_units or "-")}</dd></dl>',
-            f'<h2>{_bi("land")}</h2><ul>']
-    for lt, ent, got, n in sheet.land:
-        lo, en = land_sentences(lt, ent, got, n)
-        cls = ' class="short"' if n == 0 or (not math.isnan(ent) and ent - got > 0.005) else ""
-        head.append(f'<li{cls}><span class="lo" lang="lo">{e(lo)}</span><br><span lang="en">{e(en)}</span></li>')
-    head.append("</ul></div>")
+            f'<dt>{_bi("labour")}</dt><dd>{e(sheet.labour_units or "-")}</dd></dl></div>']
     if sheet.plots:
         head.append(f'<figure>{_svg(sheet, drawing)}<figcaption>{_bi("map")}</figcaption></figure>')
-    head.append("</div>")
+    head.append(f'</div><h2>{_bi("land")}</h2><ul>')
+    for lt, ent, got, n in sheet.land:
+        lo, en = land_sentences(lt, ent, got, n)
+        cls = ' class="nothing"' if n == 0 and not (ent == 0) else ""
+        head.append(f'<li{cls}><span class="lo" lang="lo">{e(lo)}</span><br><span lang="en">{e(en)}</span></li>')
+    head.append("</ul>")
     if not sheet.plots:
         lo, en = LABELS["none"]
         head.append(f'<p class="none"><span lang="lo">{e(lo)}</span><br><span lang="en">{e(en)}</span></p>')
@@ -565,7 +585,7 @@ def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101")
     y = _pdf_bilingual(page, _MARGIN, y, *LABELS["land"], size=12, width=_PAGE_W - 2 * _MARGIN, bold=True)
     for lt, ent, got, n in sheet.land:
         lo, en = land_sentences(lt, ent, got, n)
-        bold = n == 0 or (not math.isnan(ent) and ent - got > 0.005)
+        bold = n == 0 and not (ent == 0)
         page.text(_MARGIN, y, lo, size=_fit(page, lo, _PAGE_W - 2 * _MARGIN, 10, bold=bold), bold=bold)
         page.text(_MARGIN, y + 14, en, size=_fit(page, en, _PAGE_W - 2 * _MARGIN, 10, bold=bold), bold=bold)
         y += 32
