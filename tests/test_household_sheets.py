@@ -174,7 +174,8 @@ def test_plain_sentences_hand_cases():
         "ນາ: ສິດໄດ້ຮັບ 2.50 ha, ໄດ້ຮັບ 1.00 ha (1 ຕອນ), ຍັງຂາດ 1.50 ha (ໄດ້ 40 %)",
         "Paddy: entitled to 2.50 ha, received 1.00 ha in 1 plot, 1.50 ha short (40 % of the entitlement)")
     assert H.land_sentences("upland", 0.0, 0.0, 0)[1] == "Rotational upland: entitled to 0.00 ha, received nothing"
-    assert H.land_sentences("grazing", float("nan"), 3.0, 2)[1] == "Grazing: entitled to - ha, received 3.00 ha in 2 plots"
+    assert H.land_sentences("grazing", float("nan"), 3.0, 2)[1] == (
+        "Grazing: entitled to - ha, received 3.00 ha in 2 plots")
 
 
 @pytest.mark.parametrize(("side_m", "bar_m"), [(590.0, 200), (400.0, 100), (4000.0, 1000), (50.0, 10)])

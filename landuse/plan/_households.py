@@ -209,8 +209,6 @@ def household_records(households: pd.DataFrame, allocations: Any, *, parcels: An
     one when *register* has the parcel, with a link when its PDF exists in
     *certificates_dir*.
     """
-    import shapely
-
     hh = households.drop_duplicates("household_id")
     issued: dict[str, tuple[str, str | None]] = {}
     if register is not None and len(register):
@@ -290,7 +288,7 @@ def _land_lines(row: dict[str, Any], own: list[Plot]) -> list[tuple[str, float, 
         mine = [p.area_ha for p in own if p.land_type == lt]
         ent = row.get(f"entitled_ha_{lt}")
         try:
-            ent_f = float(ent)
+            ent_f = float(ent)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             ent_f = math.nan
         out.append((lt, ent_f, float(sum(mine)), len(mine)))
@@ -346,7 +344,8 @@ def land_sentences(lt: str, ent: float, got: float, n: int) -> tuple[str, str]:
 
 
 # -- HTML ------------------------------------------------------------------------------------
-_CSS = """@font-face{font-family:"Noto Sans Lao";src:local("Noto Sans Lao"),url("../NotoSansLao.ttf") format("truetype")}
+_CSS = """@font-face{font-family:"Noto Sans Lao";
+src:local("Noto Sans Lao"),url("../NotoSansLao.ttf") format("truetype")}
 @page{size:A4;margin:12mm}
 body{font-family:"Noto Sans Lao","Noto Sans","DejaVu Sans",Arial,sans-serif;font-size:11pt;color:#111;
 margin:0 auto;max-width:186mm;padding:8px;line-height:1.55}
@@ -356,8 +355,9 @@ h1{font-size:16pt;margin:0 0 4px 0}h2{font-size:12pt;margin:14px 0 4px 0;border-
 dl{margin:0}dt{font-weight:bold;font-size:9pt;margin-top:5px}dd{margin:0}
 table{border-collapse:collapse;width:100%;font-size:10.5pt}th,td{border:1px solid #999;padding:2px 5px;
 text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}
-ul{margin:4px 0;padding-left:18px}li{margin-bottom:3px}li.nothing{font-weight:bold}.none{font-weight:bold;font-size:13pt;
-border:2px solid #b00020;padding:8px;margin:10px 0}figure{margin:0}figcaption{font-size:9.5pt}
+ul{margin:4px 0;padding-left:18px}li{margin-bottom:3px}li.nothing{font-weight:bold}
+.none{font-weight:bold;font-size:13pt;border:2px solid #b00020;padding:8px;margin:10px 0}
+figure{margin:0}figcaption{font-size:9.5pt}
 svg{border:1px solid #666;background:#fff}
 @media print{body{max-width:none;padding:0}a{color:inherit;text-decoration:none}}
 """
