@@ -148,6 +148,7 @@ def test_hostile_ids_and_names_stay_inside_and_are_escaped(tmp_path, one_ha_parc
     hh.loc[0, "household_id"] = "../x<script>"
     hh.loc[0, "head_name"] = "<script>alert(1)</script>"
     hh.loc[1, "spouse_name"] = 'A "quote" & \x07 bell'
+    hh.loc[0, "head_name_lo"] = "<img src=x onerror=alert(1)>ລາວ"
     parcels = one_ha_parcels.copy()
     village = one_village.assign(name_en='Pa"sak</title>')
     alloc = _allocations(parcels).assign(household_id="../x<script>")
@@ -162,6 +163,7 @@ def test_hostile_ids_and_names_stay_inside_and_are_escaped(tmp_path, one_ha_parc
     assert "<script" not in page and "</title>\"" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "../x&lt;script&gt;" in page
     assert "Pa&quot;sak&lt;/title&gt;" in page
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;ລາວ" in page
     other = (out / "V1" / "H2.html").read_text(encoding="utf-8")
     assert "A &quot;quote&quot; &amp;  bell" in other and "\x07" not in other
     if have("pdftotext"):
