@@ -99,7 +99,7 @@ def test_household_without_land_says_so(tmp_path, one_ha_parcels, one_village):
     out = _write(tmp_path, one_ha_parcels, one_village)
     page = (out / "V1" / "H2.html").read_text(encoding="utf-8")
     assert "This household was allocated no land." in page and "<svg" not in page
-    assert "Paddy: entitled to 1.00 ha, received nothing" in page
+    assert "Paddy: entitled to 1.00 ha, received nothing</span>" in page
 
 
 @needs_poppler

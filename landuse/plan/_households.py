@@ -334,7 +334,7 @@ def land_sentences(lt: str, ent: float, got: float, n: int) -> tuple[str, str]:
     else:
         lo = f"{lo_name}: ສິດໄດ້ຮັບ {_ha(ent)} ha, ໄດ້ຮັບ {got:.2f} ha ({n} ຕອນ)"
         en = f"{en_name.capitalize()}: entitled to {_ha(ent)} ha, received {got:.2f} ha in {plots_en}"
-    if not math.isnan(ent) and ent > 0:
+    if n and not math.isnan(ent) and ent > 0:  # with nothing received, the whole entitlement is short
         short = ent - got
         if short > 0.005:
             share = 100.0 * got / ent
