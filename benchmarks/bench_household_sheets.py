@@ -86,6 +86,7 @@ def main() -> None:
     hh, alloc, parcels, villages, reg, certs = _inputs(args.run_out)
     if args.n:
         hh = hh.head(args.n)
+        alloc = alloc[alloc["household_id"].isin(hh["household_id"])]
     t = time.perf_counter()
     from landuse.certificates import pdf_document
 

@@ -182,16 +182,16 @@ def _rings(geom: Any) -> list[np.ndarray]:
 
 
 def _svg_path(rings: list[np.ndarray]) -> str:
-    """An SVG path (1 dm precision; y up: the map flips it)."""
-    return "".join("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in r[:-1]) + "Z" for r in rings if len(r) > 2)
+    """An SVG path to the metre (a map pixel is several metres; y up: the map flips it)."""
+    return "".join("M" + "L".join(f"{x:.0f} {y:.0f}" for x, y in r[:-1]) + "Z" for r in rings if len(r) > 2)
 
 
 def _pdf_path(rings: list[np.ndarray]) -> str:
-    """PDF path construction operators (1 dm precision), one closed subpath per ring."""
+    """PDF path construction operators to the metre, one closed subpath per ring."""
     parts = []
     for r in rings:
         if len(r) > 2:
-            parts.append(f"{r[0, 0]:.1f} {r[0, 1]:.1f} m " + " ".join(f"{x:.1f} {y:.1f} l" for x, y in r[1:-1])
+            parts.append(f"{r[0, 0]:.0f} {r[0, 1]:.0f} m " + " ".join(f"{x:.0f} {y:.0f} l" for x, y in r[1:-1])
                          + " h")
     return " ".join(parts)
 
