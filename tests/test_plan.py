@@ -106,6 +106,16 @@ def test_run_plan_one_village_is_complete_and_reproducible(tmp_path):
     assert summary["villages"][vid]["fallow_trend"]["status"] in TREND_STATUSES
     assert "Fallow survival curves by decade of clearing" in report and "id='fallow'" in report
     assert (tmp_path / "a" / "maps" / f"{vid}.png").is_file() and "data:image/png;base64," in report
+    # one household sheet (HTML + PDF) per household, each allocated parcel on its holder's sheet (issue 18)
+    import pandas as pd
+
+    hh = pd.read_csv(datasets.get_path("households"), dtype=str)
+    hh = hh[hh["village_id"] == vid]
+    sheets = tmp_path / "a" / "households" / vid
+    assert sorted(f.name for f in sheets.glob("*.html")) == sorted(f"{h}.html" for h in hh["household_id"])
+    assert len(list(sheets.glob("*.pdf"))) == len(hh)
+    for row in alloc[["parcel_id", "household_id"]].itertuples():
+        assert f"<td>{row.parcel_id}</td>" in (sheets / f"{row.household_id}.html").read_text(encoding="utf-8")
     with pytest.raises(OutputExistsError, match="previous run"):
         plan.run_plan(p, out_dir=tmp_path / "a")
     # same inputs, same bytes (every product)

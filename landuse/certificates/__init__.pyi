@@ -7,6 +7,7 @@ from .issue import (
     certificate_register as certificate_register,
     find_lao_font as find_lao_font,
     load_labels as load_labels,
+    pdf_document as pdf_document,
     render_certificates as render_certificates,
     verify_certificate as verify_certificate,
     verify_certificates as verify_certificates,

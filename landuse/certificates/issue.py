@@ -121,6 +121,7 @@ __all__ = [
     "certificate_register",
     "find_lao_font",
     "load_labels",
+    "pdf_document",
     "render_certificates",
     "verify_certificate",
     "verify_certificates",
@@ -166,6 +167,39 @@ def _fonts() -> tuple[Any, Any]:
         _FONTS["fonts"] = fonts
     return _FONTS["fonts"]
 
+
+
+def pdf_document(*, info: Mapping[str, str] | None = None) -> Any:
+    """A blank A4 PDF document written with the certificates' fonts and PDF writer.
+
+    The fonts are the certificates' Noto Sans Lao (Lao and Latin glyphs, regular and
+    bold), prepared once per process and embedded whole into every file; text is
+    shaped by HarfBuzz so that Lao vowels and tone marks stack correctly, and
+    ``pdftotext`` gives back the Unicode text. Other printed products (the household
+    sheets of :mod:`landuse.plan`) use it so that every PDF of a run renders Lao the
+    same way.
+
+    Parameters
+    ----------
+    info : mapping of str to str, optional
+        The ``/Info`` dictionary (``Title``, ``Author``, ``CreationDate`` as
+        ``D:YYYYMMDDhhmmssZ`` ...). Nothing else in the file depends on the clock, so
+        the same content and info give the same bytes.
+
+    Returns
+    -------
+    Document
+        ``add_page()`` gives a page (points from the top-left corner, A4) with
+        ``text``, ``paragraph``, ``line``, ``rect``, ``polygon``, ``colour``,
+        ``line_width`` and ``dash``; ``to_bytes()`` writes the file; ``missing``
+        holds the characters drawn that the font has no glyph for.
+
+    Raises
+    ------
+    LanduseError
+        When no font with Lao and Latin glyphs is installed.
+    """
+    return _pdf.Document(*_fonts(), info=dict(info or {}))
 
 # -- register ---------------------------------------------------------------------------------
 def _as_date(value: Any, name: str) -> _dt.date:

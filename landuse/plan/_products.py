@@ -19,6 +19,7 @@ from landuse.certificates import keys
 from landuse.check import group_findings
 from landuse.maps import web as maps
 from landuse.plan import _qgis
+from landuse.plan import _households
 from landuse._validate.ids import id_filename
 from landuse.plan._folder import environment_error
 from landuse.plan._report import write_reports
@@ -142,6 +143,13 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     if plan.options.map:
         outputs.update(isolate("print map", lambda keep: _write_print_maps(
             out / "maps", layers_of(keep), inputs.dem, title=plan.name, notes=f"{plan.issue_date}")) or {})
+
+    def sheets(keep: set[str]) -> dict[str, Path]:
+        return _write_household_sheets(out, plan, inputs, [r for r in ok if r.village_id in keep],
+                                       layers_of(keep), register=outputs.get("certificate_register"))
+
+    outputs.update(isolate("household sheets", sheets) or {})
+
     summary = _summary(plan, results, schemes, status)
     outputs.update(write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
                                               status=status, villages=villages, summary=summary))
@@ -380,6 +388,29 @@ def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, 
     if Path(reg).exists():
         outs["certificate_register"] = Path(reg)
     return outs
+
+
+def _write_household_sheets(out: Path, plan: Any, inputs: Any, ok: list[Any], layers: dict[str, Any], *,
+                            register: Path | None) -> dict[str, Path]:
+    """One sheet per household of the villages that were allocated (those with no plot included)."""
+    vids = {r.village_id for r in ok}
+    people = inputs.households[inputs.households["village_id"].astype(str).isin(vids)]
+    table = _concat([r.products.allocation_households for r in ok])
+    if table is not None:
+        extra = ["household_id", *[c for c in table.columns if c not in people.columns]]
+        people = people.merge(table[extra].drop_duplicates("household_id"), on="household_id", how="left")
+    alloc = layers.get("allocations")
+    if alloc is None:
+        import geopandas as gpd  # deferred: only when no village has an allocation layer
+
+        alloc = gpd.GeoDataFrame({"parcel_id": [], "household_id": [], "land_type": [], "area_ha": [],
+                                  "certificate_no": []}, geometry=[], crs=layers["parcels"].crs)
+    issued = None
+    if register is not None and Path(register).is_file() and Path(register).suffix == ".csv":
+        issued = pd.read_csv(register, dtype=str, keep_default_na=False)
+    return _households.write_household_sheets(
+        out / "households", people, alloc, parcels=layers["parcels"], villages=layers["villages"],
+        register=issued, certificates_dir=out / "certificates", date=plan.issue_date.strftime("%Y%m%d"))
 
 
 def _certificate_settings(plan: Any) -> dict[str, Any]:
