@@ -82,6 +82,8 @@ class Font:
     ascent: int = 0
     descent: int = 0
     cap_height: int = 0
+    ink_top: list[int] = field(default_factory=list)  # per glyph id: highest ink (yMax), 1000 units/em
+    ink_bottom: list[int] = field(default_factory=list)  # per glyph id: lowest ink (yMin), 1000 units/em
     _hb: Any = None
 
     @classmethod
@@ -105,6 +107,7 @@ class Font:
         ascent = round(os2.sTypoAscender * scale)
         descent = round(os2.sTypoDescender * scale)
         cap = round(getattr(os2, "sCapHeight", 0) * scale) or ascent
+        top, bottom = _glyph_ink(tt, order, scale)
         for tag in ("GSUB", "GPOS", "GDEF", "STAT", "DSIG", "MVAR", "HVAR", "meta", "FFTM"):
             if tag in tt:
                 del tt[tag]
@@ -113,7 +116,7 @@ class Font:
         raw = buf.getvalue()
         return cls(name=name, data=data, embed=zlib.compress(raw, 9), embed_length=len(raw), upem=upem,
                    widths=widths, unicode_of=unicode_of, codepoints=frozenset(cmap), bbox=bbox,
-                   ascent=ascent, descent=descent, cap_height=cap)
+                   ascent=ascent, descent=descent, cap_height=cap, ink_top=top, ink_bottom=bottom)
 
     def __getstate__(self) -> dict:  # HarfBuzz objects do not pickle (process pools)
         state = dict(self.__dict__)
@@ -176,6 +179,39 @@ class Font:
                    for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
         self.cache[key] = out
         return out
+
+    def extent(self, text: str) -> tuple[float, float]:
+        """Vertical extent of the ink of a line of *text*: ``(above, below)`` the baseline, in 1/1000 em.
+
+        Measured on the shaped line: each glyph's ``glyf`` bounding box moved by its
+        GPOS offset, so stacked Lao vowels and tone marks (up to about 1.16 em above
+        the baseline in Noto Sans Lao bold) and marks below (``ຸ ູ`` under a subscript
+        ``ຼ``, about 0.47 em below) count where they are drawn. Lines placed so that
+        the *below* of one and the *above* of the next do not meet never touch:
+
+        .. math:: b_{i+1} - b_i \\ge (\\text{below}_i + \\text{above}_{i+1})\\,s/1000 + g
+
+        with baselines :math:`b` [pt], font size :math:`s` [pt] and clearance
+        :math:`g` [pt] (:meth:`Page.flow`). An empty line has no extent.
+        """
+        key = ("extent", text)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        out = self._ink(text)
+        self.cache[key] = out
+        return out
+
+    def _ink(self, text: str) -> tuple[float, float]:
+        """Measured ink of a shaped line: ``(highest above, lowest below)`` the baseline [1/1000 em]."""
+        top, bottom = 0.0, 0.0
+        for kind, part in _split_super(text):
+            k, rise = (0.6, 380.0) if kind == "sup" else (1.0, 0.0)
+            for gid, _cl, _adv, _xo, yo in self.shape(part):
+                if gid < len(self.ink_top) and self.ink_top[gid] > self.ink_bottom[gid]:
+                    top = max(top, rise + k * (self.ink_top[gid] + yo))
+                    bottom = max(bottom, -(rise + k * (self.ink_bottom[gid] + yo)))
+        return top, bottom
 
     def width(self, text: str, size: float) -> float:
         """Advance width of *text* at *size* points. [pt]"""
@@ -247,6 +283,24 @@ def _gsub_unicodes(tt: Any, gid: dict[str, int], unicode_of: dict[int, str]) -> 
                             by_name[seq[0]] = by_name[src]
     for g, text in by_name.items():
         unicode_of.setdefault(gid[g], text)
+
+
+def _glyph_ink(tt: Any, order: list[str], scale: float) -> tuple[list[int], list[int]]:
+    """Highest and lowest ink of every glyph (``glyf`` bounding boxes; 0, 0 for empty glyphs) [1/1000 em]."""
+    top = [0] * len(order)
+    bottom = [0] * len(order)
+    if "glyf" not in tt:  # CFF outlines: the font's bounding box for every glyph (safe, loose)
+        head = tt["head"]
+        return [round(head.yMax * scale)] * len(order), [round(head.yMin * scale)] * len(order)
+    glyf = tt["glyf"]
+    for i, name in enumerate(order):
+        g = glyf[name]
+        if g.numberOfContours == 0:
+            continue
+        if not hasattr(g, "yMax"):
+            g.recalcBounds(glyf)
+        top[i], bottom[i] = round(g.yMax * scale), round(g.yMin * scale)
+    return top, bottom
 
 
 def _split_super(text: str) -> list[tuple[str, str]]:
@@ -331,6 +385,18 @@ class Page:
         if parts:
             self.ops.append(" ".join(parts) + f" {style}")
 
+    def polyline(self, parts: list[list[tuple[float, float]]]) -> None:
+        """Open paths, stroked (streams, roads, boundaries)."""
+        h = self.height
+        out = []
+        for part in parts:
+            if len(part) < 2:
+                continue
+            out.append(f"{part[0][0]:.2f} {h - part[0][1]:.2f} m")
+            out.extend([f"{x:.2f} {h - y:.2f} l" for x, y in part[1:]])
+        if out:
+            self.ops.append(" ".join(out) + " S")
+
     def modules(self, x: float, y: float, matrix: Any, size: float) -> None:
         """Paint the dark modules of a 2-D boolean grid (a QR code) in the fill colour.
 
@@ -374,16 +440,51 @@ class Page:
         return total
 
     def paragraph(self, x: float, y: float, text: str, *, width: float, size: float, leading: float | None = None,
-                  bold: bool = False, max_lines: int | None = None) -> float:
-        """Draw *text* wrapped to *width*; returns the y below the last line. [pt]"""
-        leading = leading or size * 1.35
-        lines = wrap(self.doc.bold if bold else self.doc.regular, text, width=width, size=size)
-        if max_lines is not None and len(lines) > max_lines:
-            lines = lines[:max_lines]
-            lines[-1] = lines[-1].rstrip() + " ..."
-        for i, ln in enumerate(lines):
-            self.text(x, y + size + i * leading, ln, size=size, bold=bold)
-        return y + len(lines) * leading
+                  bold: bool = False, gap: float | None = None) -> float:
+        """Draw *text* wrapped to *width* (every word, never cut) below *y*; returns the y below its ink. [pt]
+
+        *y* is the top of the block: the first baseline goes where the first line's
+        highest possible ink (:meth:`Font.extent`) touches *y*; the next baselines
+        are at least *leading* apart and far enough that no mark of a line comes
+        nearer than *gap* (default ``max(0.6, 0.08 size)``) to the line above.
+        """
+        font = self.doc.bold if bold else self.doc.regular
+        return self.flow(x, y, wrap(font, text, width=width, size=size), size=size, bold=bold, leading=leading,
+                         gap=gap)
+
+    def flow(self, x: float, y: float, lines: list[str], *, size: float, bold: bool = False,
+             leading: float | None = None, gap: float | None = None, align: str = "left",
+             width: float | None = None) -> float:
+        """Draw *lines* one under the other from the top *y*; returns the y below the last line's extent. [pt]
+
+        *leading* (default 1.2 *size*) is the least distance of two baselines.
+        Baseline of line *i+1*: :math:`b_{i+1} = b_i + \\max(L, (d_i + a_{i+1})\\,s/1000 + g)`
+        with *leading* :math:`L`, the lines' extents below and above the baseline
+        :math:`d_i, a_{i+1}` [1/1000 em] (:meth:`Font.extent`), the size :math:`s`
+        and the clearance :math:`g`; the first baseline is :math:`y + a_0 s/1000`.
+        """
+        font = self.doc.bold if bold else self.doc.regular
+        g = gap if gap is not None else clearance(size)
+        leading = size * 1.2 if leading is None else leading
+        base = None
+        below = 0.0
+        for ln in lines:
+            above, under = font.extent(ln)
+            if base is None:
+                base = y + above * size / 1000
+            else:
+                base += max(leading, (below + above) * size / 1000 + g)
+            below = under
+            self.text(x, base, ln, size=size, bold=bold, align=align, width=width)
+        return y if base is None else base + below * size / 1000
+
+
+def clearance(size: float) -> float:
+    """Least white space kept between the ink of two lines of text at *size* [pt]: 8 % of the size, at least 0.6 pt.
+
+    0.6 pt is 2.5 pixels at 300 dpi and 5 at 600 dpi: lines stay apart in any print or scan.
+    """
+    return max(0.6, 0.08 * size)
 
 
 def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, float]:
@@ -447,12 +548,76 @@ def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, f
     return head, " ".join(out), total
 
 
-def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
-    """Greedy line breaking at spaces; a word longer than *width* is broken between clusters.
+#: Lao letters by role (The Unicode Standard 15.0, section 16.2 "Lao", and its character
+#: database): consonants (ກ-ຮ, the digraphs ໜ ໝ ໞ ໟ), vowels written before the
+#: consonant (ເ ແ ໂ ໃ ໄ, stored first: visual order), and the vowel signs, the subscript
+#: ລ and the tone marks that follow the consonant they belong to.
+_LAO_CONSONANTS = frozenset("ກຂຄຆງຈຉຊຌຍຎຏຐຑຒຓດຕຖທຘນບປຜຝພຟຠມຢຣລວຨຩສຫຬອຮໜໝໞໟ")
+_LAO_PREPOSED = frozenset("ເແໂໃໄ")
+_LAO_FOLLOWING = frozenset("ະັາຳິີຶືຸູົຼຽ່້໊໋໌ໍ")
+_LAO_SONORANTS = frozenset("ງຍນມຣລວ")  # after a silent ຫ they make one initial (ຫງ ຫຍ ຫນ ຫມ ຫຼ ຫວ)
 
-    Lao is written without spaces between words; the templates put spaces between
-    phrases, so breaking at spaces gives readable lines. A longer run is broken at a
-    HarfBuzz cluster boundary (never inside a consonant-vowel-tone-mark cluster).
+
+def lao_breaks(text: str) -> list[int]:
+    """Offsets in *text* where a line may break inside Lao script: before a syllable.
+
+    Lao is written without spaces between words (UAX #14 puts it in the complex
+    context class SA: breaks need knowledge of the language). A syllable is
+    (preposed vowel) initial consonant(s) vowel (final consonant) (tone): N. J.
+    Enfield, *A Grammar of Lao* (Mouton de Gruyter, 2007), ch. 2. The rules here
+    only allow breaks that this structure makes certain, and miss some others:
+
+    * before a preposed vowel ``ເ ແ ໂ ໃ ໄ`` (it always opens a syllable);
+    * before a consonant directly followed by a vowel sign or tone mark (a final
+      consonant is never followed by one, so this consonant is an initial), unless
+      it is ``ວ`` after a consonant (the cluster ``ກວ ຂວ ຄວ ...``), a sonorant after
+      a silent ``ຫ``, or it follows a preposed vowel.
+
+    Returns
+    -------
+    list of int
+        Offsets ``0 < i < len(text)`` (never inside a syllable or between a letter
+        and its marks).
+
+    Examples
+    --------
+    >>> t = "ການນຳໃຊ້ທີ່ດິນ"
+    >>> [t[a:b] for a, b in zip([0, *lao_breaks(t)], [*lao_breaks(t), len(t)])]
+    ['ການ', 'ນຳ', 'ໃຊ້', 'ທີ່', 'ດິນ']
+    """
+    out = []
+    for i in range(1, len(text)):
+        c, prev = text[i], text[i - 1]
+        if prev in _LAO_PREPOSED:
+            continue
+        if c in _LAO_PREPOSED:
+            out.append(i)
+        elif c in _LAO_CONSONANTS and i + 1 < len(text) and text[i + 1] in _LAO_FOLLOWING:
+            if c == "ວ" and prev in _LAO_CONSONANTS or prev == "ຫ" and c in _LAO_SONORANTS:
+                continue
+            out.append(i)
+    return out
+
+
+def _atoms(text: str) -> list[str]:
+    """*text* cut where a line may break: before Lao syllables, and around spaces (a space is its own atom)."""
+    cuts = set(lao_breaks(text))
+    for i, c in enumerate(text):
+        if c == " ":
+            cuts.update((i, i + 1))
+    cuts.discard(0)
+    cuts.discard(len(text))
+    bounds = [0, *sorted(cuts), len(text)]
+    return [text[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
+    """Greedy line breaking at spaces and between Lao syllables (:func:`lao_breaks`).
+
+    Every character of *text* is kept (the spaces at a break are dropped); a run
+    without any break longer than *width* (a long id) is broken between HarfBuzz
+    clusters, never inside a consonant-vowel-tone-mark cluster. ``\\n`` starts a new
+    line.
     """
     key = ("wrap", text, width, size)
     hit = font.cache.get(key)
@@ -460,31 +625,58 @@ def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
         return list(hit)
     out: list[str] = []
     for para in text.split("\n"):
-        words = para.split(" ")
-        line = ""
-        for word in words:
-            cand = word if not line else line + " " + word
-            if font.width(cand, size) <= width or not line and font.width(word, size) <= width:
-                line = cand
-                continue
-            if line:
-                out.append(line)
-                line = ""
-            if font.width(word, size) <= width:
-                line = word
-                continue
-            # break a long word between clusters
-            glyphs = font.shape(word)
-            bounds = sorted({g[1] for g in glyphs}) + [len(word)]
-            start = 0
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-                if font.width(word[start:b], size) > width and a > start:
-                    out.append(word[start:a])
-                    start = a
-            line = word[start:]
-        out.append(line)
+        atoms = _atoms(para)
+        lines = _greedy(font, atoms, width=width, size=size, exact=False)  # sums of cached atom widths: fast
+        if any(font.width(ln, size) > width + 1e-6 for ln in lines):  # kerning across atoms made one too wide
+            lines = _greedy(font, atoms, width=width, size=size, exact=True)
+        out.extend(lines)
     font.cache[key] = tuple(out)
     return out
+
+
+def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: bool) -> list[str]:
+    """Fill lines with *atoms* (first fit); *exact* measures every candidate line, else sums the atoms' widths."""
+    out: list[str] = []
+    line: list[str] = []
+    used = 0.0
+
+    def measure(parts: list[str]) -> float:
+        return font.width("".join(parts).rstrip(" "), size) if exact else sum(
+            font.width(a, size) for a in parts) - (font.width(" ", size) if parts and parts[-1] == " " else 0.0)
+
+    for atom in atoms:
+        if atom == " ":
+            if line:
+                line.append(atom)
+                used += font.width(atom, size)
+            continue
+        w = measure([*line, atom]) if exact else used + font.width(atom, size)
+        if w <= width or not line:
+            line.append(atom)
+            used = w
+        else:
+            out.append("".join(line).rstrip(" "))
+            line, used = [atom], font.width(atom, size)
+        if used > width:  # one atom wider than a line (a long id): cut it between clusters
+            *full, last = _break_clusters(font, "".join(line), width=width, size=size)
+            out.extend(full)
+            line, used = [last], font.width(last, size)
+    out.append("".join(line).rstrip(" "))
+    return out
+
+
+def _break_clusters(font: Font, word: str, *, width: float, size: float) -> list[str]:
+    """*word* cut between HarfBuzz clusters into pieces of at most *width* (one cluster at least)."""
+    glyphs = font.shape(word)
+    bounds = sorted({g[1] for g in glyphs} | {len(word)})
+    pieces = []
+    start = 0
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if font.width(word[start:b], size) > width and a > start:
+            pieces.append(word[start:a])
+            start = a
+    pieces.append(word[start:])
+    return pieces
 
 
 class Document:

@@ -523,8 +523,44 @@ def _vertices(geom: Any) -> list[tuple[str, float, float]]:
     return out
 
 
-def _records(reg: Any, context: Any) -> list[dict[str, Any]]:
-    """Register rows with what the page needs to draw (vertices, rings, neighbouring parcels)."""
+def _sketch_layer(villages: Any, streams: Any, roads: Any, crs: Any) -> Any:
+    """The lines a sketch draws: village boundaries, streams and roads (``kind``, geometry) in *crs*, or None."""
+    import geopandas as gpd
+
+    parts = []
+    for kind, layer, name in (("boundary", villages, "villages"), ("stream", streams, "streams"),
+                              ("road", roads, "roads")):
+        if not isinstance(layer, gpd.GeoDataFrame) or not len(layer):
+            continue
+        _validate.require_same_crs({"allocations": gpd.GeoDataFrame(geometry=[], crs=crs), name: layer})
+        geoms = layer.geometry.boundary if kind == "boundary" else layer.geometry
+        parts.append(gpd.GeoDataFrame({"kind": [kind] * len(layer)}, geometry=list(geoms.array), crs=crs))
+    if not parts:
+        return None
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+    return out[~out.geometry.is_empty & out.geometry.notna()].reset_index(drop=True)
+
+
+def _clipped_lines(tree: Any, geoms: Any, kinds: Any, window: tuple[float, float, float, float]
+                   ) -> list[tuple[str, list[list[tuple[float, float]]]]]:
+    """The lines of the sketch layer inside *window*, clipped to it, as ``(kind, parts)`` (coordinates to 0.1 m)."""
+    import shapely
+
+    out = []
+    for j in sorted(tree.query(shapely.box(*window))):
+        g = shapely.clip_by_rect(geoms[j], *window)
+        if g.is_empty:
+            continue
+        lines = shapely.get_parts(shapely.line_merge(g) if g.geom_type == "MultiLineString" else g)
+        parts = [[(round(float(a), 1), round(float(b), 1)) for a, b in ln.coords] for ln in lines
+                 if ln.geom_type in ("LineString", "LinearRing") and len(ln.coords) > 1]
+        if parts:
+            out.append((str(kinds[j]), parts))
+    return out
+
+
+def _records(reg: Any, context: Any, lines: Any = None) -> list[dict[str, Any]]:
+    """Register rows with what the page needs to draw (vertices, rings, neighbouring parcels, lines)."""
     import shapely
 
     geoms = np.asarray(reg.geometry.array, dtype=object)
@@ -536,6 +572,9 @@ def _records(reg: Any, context: Any) -> list[dict[str, Any]]:
     recs = []
     cols = [c for c in reg.columns if c != reg.geometry.name]
     drawn: dict[int, tuple] = {}  # context parcel → what the sketches draw of it (made once, shared)
+    if lines is not None and len(lines):
+        lgeoms = np.asarray(lines.geometry.array, dtype=object)
+        ltree, lkinds = shapely.STRtree(lgeoms), lines["kind"].to_numpy()
     for i, row in enumerate(reg[cols].to_dict("records")):
         g = geoms[i]
         minx, miny, maxx, maxy = g.bounds
@@ -550,6 +589,8 @@ def _records(reg: Any, context: Any) -> list[dict[str, Any]]:
                 item = drawn[j] = (_rings(cgeoms[j]), str(short[j]), float(reps[j].x), float(reps[j].y))
             ctx.append(item)
         row.update(rings=_rings(g), vertices=_vertices(g), bounds=(minx, miny, maxx, maxy), context=ctx)
+        if lines is not None and len(lines):
+            row["lines"] = _clipped_lines(ltree, lgeoms, lkinds, _cert_layout.sketch_window((minx, miny, maxx, maxy)))
         row["area_m2"] = int(row["area_m2"])
         recs.append(row)
     return recs
@@ -596,8 +637,8 @@ def _render(recs: list[dict[str, Any]], labels: Mapping, fonts: tuple[Any, Any])
     return doc.to_bytes()
 
 
-def render_certificates(register: Any, *, context: Any = None, labels: str | os.PathLike | Mapping | None = None
-                        ) -> bytes:
+def render_certificates(register: Any, *, context: Any = None, labels: str | os.PathLike | Mapping | None = None,
+                        villages: Any = None, streams: Any = None, roads: Any = None) -> bytes:
     """One PDF (as bytes) with a page per row of *register*.
 
     Parameters
@@ -609,6 +650,9 @@ def render_certificates(register: Any, *, context: Any = None, labels: str | os.
         ``village_id``); default the register's own parcels.
     labels : path-like or dict, optional
         Labels (:func:`load_labels`).
+    villages, streams, roads : geopandas.GeoDataFrame, optional
+        Drawn on the sketch, clipped to its frame: the village boundaries (polygons),
+        streams and roads (lines), in the register's CRS.
 
     Returns
     -------
@@ -627,7 +671,8 @@ def render_certificates(register: Any, *, context: Any = None, labels: str | os.
     short = [p[len(v) + 1:] if v and p.startswith(v + "-") else p for p, v in zip(ids, vid, strict=True)]
     ctx = gpd.GeoDataFrame({"parcel_id": ids.to_numpy(), "short": short}, geometry=list(context.geometry.array),
                            crs=context.crs)
-    return _render(_records(register, ctx), lab, _fonts())
+    lines = _sketch_layer(villages, streams, roads, register.crs)
+    return _render(_records(register, ctx, lines), lab, _fonts())
 
 
 # -- batch ------------------------------------------------------------------------------------
@@ -795,7 +840,7 @@ def write_certificates(
     village: str | None = None, per_household: bool = False, validity_years: int | None = None,
     labels: str | os.PathLike | Mapping | None = None, key_file: str | os.PathLike | None = None,
     passphrase: str | None = None, register: Any = None, timezone: str | None = None, actor: str | None = None,
-    pades: bool = False, others: Any = None, workers: int = 1,
+    pades: bool = False, others: Any = None, workers: int = 1, streams: Any = None, roads: Any = None,
 ) -> CertificateResult:
     """Write the land-use certificates of an allocation as PDFs, with a register.
 
@@ -851,6 +896,9 @@ def write_certificates(
         Also sign each PDF with a PAdES signature (pyHanko; needs *key_file*).
     workers : int, default 1
         Processes rendering PDFs in parallel.
+    streams, roads : geopandas.GeoDataFrame, optional
+        Lines drawn on each sketch with the village boundaries (of *villages*, when
+        it has geometries), clipped to the sketch's frame; same CRS as *allocations*.
 
     Returns
     -------
@@ -889,7 +937,7 @@ def write_certificates(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _clean_temporaries(out)
-    recs = _records(reg, context)
+    recs = _records(reg, context, _sketch_layer(villages, streams, roads, reg.crs))
     groups = _plan_files(recs, lab, per_household=per_household)
     todo, done = _files_to_write(out, groups, overwrite=overwrite)
     failed: dict[str, str] = dict(bad)
@@ -988,7 +1036,7 @@ def _plan_files(recs: list[dict[str, Any]], lab: Mapping, *, per_household: bool
         page = 1
         for rec in rs:  # the page where the certificate starts (long vertex lists continue)
             rec["file"], rec["page"] = rel, page
-            page += _cert_layout.pages_needed(len(rec["vertices"]))
+            page += _cert_layout.pages_needed(len(rec["vertices"]), _cert_layout.neighbour_chars(rec))
     # what each file is drawn from (labels, neighbours, sketch, writer version): a file is
     # kept only if it was drawn from exactly this, not merely if its digest is unchanged
     head = json.dumps([landuse.__version__, json.dumps(lab, sort_keys=True, ensure_ascii=False)], ensure_ascii=False)

@@ -1,0 +1,319 @@
+"""Typography of the printed pages: no two lines of text touch, at 300 and 600 dpi (issue 18).
+
+The oracle reads the PDF with poppler, independently of the layout code: ``pdftotext
+-bbox-layout`` gives the boxes of the text lines, ``pdftoppm`` renders the page. The
+ink of the render is cut into connected components; components larger than any glyph
+(frames, rules, QR codes, map lines) are graphics and set aside. For two lines one
+above the other (their boxes overlap across, their centres less than 2.5 line heights
+apart) the rows from the centre of the upper line to the centre of the lower one must
+hold at least one row with no ink over the columns both lines share: the lowest ink of
+the upper line is above the highest ink of the lower line. A Lao tone mark touching
+the line above, or an English descender reaching into the Lao marks of the next line,
+leaves no such row.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString
+
+from landuse import certificates
+from landuse.certificates import _pdf, keys
+from conftest import UTM47, X0, Y0, have
+
+pytestmark = pytest.mark.skipif(not (have("pdftoppm") and have("pdftotext")), reason="needs poppler-utils")
+
+_LINE = re.compile(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>', re.S)
+_WORD = re.compile(r"<word[^>]*>(.*?)</word>", re.S)
+
+
+def text_lines(pdf: Path, page: int) -> list[tuple[float, float, float, float, str]]:
+    """Boxes ``(x0, y0, x1, y1)`` [pt, from the top] and texts of the lines of *page* (pdftotext)."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [(float(a), float(b), float(c), float(d), html.unescape(" ".join(_WORD.findall(body))))
+            for a, b, c, d, body in _LINE.findall(out)]
+
+
+def text_ink(pdf: Path, page: int, dpi: int) -> np.ndarray:
+    """Ink of the glyphs of *page* rendered at *dpi*: dark pixels in components no larger than 40 pt."""
+    from PIL import Image
+    from scipy import ndimage
+
+    png = subprocess.run(["pdftoppm", "-gray", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
+                          "-singlefile", str(pdf)], capture_output=True, check=True).stdout
+    import io
+
+    with Image.open(io.BytesIO(png)) as im:
+        ink = np.asarray(im.convert("L")) < 170
+    lab, n = ndimage.label(ink, structure=np.ones((3, 3)))
+    big = 40 * dpi / 72
+    keep = np.zeros(n + 1, dtype=bool)
+    for k, sl in enumerate(ndimage.find_objects(lab), start=1):
+        keep[k] = (sl[0].stop - sl[0].start) <= big and (sl[1].stop - sl[1].start) <= big
+    return keep[lab] & ink
+
+
+def touching_lines(pdf: Path, page: int, dpi: int, *, skip: tuple[float, float, float, float] | None = None
+                   ) -> list[tuple[str, str]]:
+    """Pairs of neighbouring lines of *page* with no blank pixel row between them (see the module doc).
+
+    *skip*: a box [pt] (a map) whose lines are labels, not lines of text.
+    """
+    lines = [ln for ln in text_lines(pdf, page) if ln[4].strip()]
+    if skip is not None:
+        lines = [ln for ln in lines if not (skip[0] <= ln[0] and ln[2] <= skip[2] and skip[1] <= ln[1]
+                                            and ln[3] <= skip[3])]
+    ink = text_ink(pdf, page, dpi)
+    k = dpi / 72
+    bad = []
+    for a in lines:
+        ca = (a[1] + a[3]) / 2
+        below = [b for b in lines if (b[1] + b[3]) / 2 > ca + 0.5
+                 and min(a[2], b[2]) - max(a[0], b[0]) >= 1.0]
+        if not below:
+            continue
+        b = min(below, key=lambda ln: (ln[1] + ln[3]) / 2)
+        cb = (b[1] + b[3]) / 2
+        if cb - ca > 2.5 * max(a[3] - a[1], b[3] - b[1]):
+            continue
+        cols = slice(int(max(a[0], b[0]) * k), int(np.ceil(min(a[2], b[2]) * k)))
+        rows = ink[int(ca * k):int(np.ceil(cb * k)) + 1, cols]
+        if rows.size and rows.any(axis=1).all():
+            bad.append((a[4], b[4]))
+    return bad
+
+
+# -- the oracle can fail ---------------------------------------------------------------------------
+def _fonts():
+    from landuse.certificates.issue import _fonts as fonts
+
+    return fonts()
+
+
+def test_oracle_finds_lines_that_touch(tmp_path):
+    """Two lines drawn too close (Lao marks into the English line above) are found; well spaced, not."""
+    doc = _pdf.Document(*_fonts())
+    p = doc.add_page()
+    lo, en = "ຜູ້ຖືສິດ ຕ້ອງນຳໃຊ້ທີ່ດິນ ຕາມປະເພດ ແລະ ແຜນການນຳໃຊ້ທີ່ດິນຂອງບ້ານ.", "The holder pays the land tax (gjpqy)."
+    p.text(40, 100, en, size=9)
+    p.text(40, 108, lo, size=9)  # 8 pt: tone marks at about 1.1 em reach the descenders above
+    y = p.flow(40, 200, [en, lo, en], size=9)
+    assert y > 200
+    path = tmp_path / "t.pdf"
+    path.write_bytes(doc.to_bytes())
+    assert touching_lines(path, 1, 300) == [(en, lo)]
+
+
+# -- certificates ----------------------------------------------------------------------------------
+LONG_LAO = ("ຜູ້ຖືສິດ ຕ້ອງນຳໃຊ້ທີ່ດິນ ຕາມປະເພດ ແລະ ແຜນການນຳໃຊ້ທີ່ດິນຂອງບ້ານ, ຕ້ອງເສຍອາກອນທີ່ດິນ ຕາມກົດໝາຍ, "
+            "ຫ້າມຂາຍ, ໂອນ ຫຼື ເຊົ່າ ທີ່ດິນນີ້ ກ່ອນໄດ້ຮັບໃບຕາດິນ; ຖ້ານຳໃຊ້ຖືກຕ້ອງຕາມເງື່ອນໄຂ ພາຍໃນກຳນົດເວລາ, "
+            "ຜູ້ຖືສິດ ສາມາດຂໍໃບຕາດິນໄດ້ ແລະ ຕ້ອງປົກປັກຮັກສາ ປ່າໄມ້, ແຫຼ່ງນ້ຳ ແລະ ເຂດແດນຂອງບ້ານ ຕະຫຼອດໄປ.")
+LONG_EN = ("The holder uses the land for its land type and according to the village land-use plan, pays the "
+           "land tax, may not sell, transfer or lease it before a land title, and keeps forests, springs (jjj) "
+           "and the village boundary as agreed; if used as agreed, the holder may apply for a land title.")
+
+
+def _households():
+    import pandas as pd
+
+    return pd.DataFrame({"household_id": ["H1", "H2"], "head_name": ["Bouasone Luangrath", "Khammany Keomany"],
+                         "head_name_lo": ["ບົວສອນ ຫຼວງລາດ", "ຄຳມະນີ ແກ້ວມະນີ"],
+                         "spouse_name": ["Vanmany Keomany", ""], "spouse_name_lo": ["ວັນມະນີ ແກ້ວມະນີ", ""]})
+
+
+def _layers():
+    from shapely.geometry import box
+
+    from conftest import square
+
+    v = gpd.GeoDataFrame({"village_id": ["V1"], "name_en": ["Nalao"], "name_lo": ["ນາເລົາ"], "district_en": ["Xay"],
+                          "district_lo": ["ມ. ໄຊ"], "province_en": ["Oudomxai"], "province_lo": ["ແຂວງ ອຸດົມໄຊ"]},
+                         geometry=[box(X0, Y0, X0 + 300, Y0 + 200)], crs=UTM47)
+    p = gpd.GeoDataFrame({"parcel_id": [f"V1-P{k}" for k in range(6)], "village_id": "V1",
+                          "land_type": ["paddy", "paddy", "upland", "upland", "permanent", "forest"]},
+                         geometry=[square(i, j) for j in range(2) for i in range(3)], crs=UTM47)
+    a = p.iloc[:4].copy()
+    a["household_id"] = ["H1", "H2", "H1", "H2"]
+    a["certificate_no"] = ["V1-PD-0001", "V1-PD-0002", "V1-UP-0001", "V1-UP-0002"]
+    streams = gpd.GeoDataFrame(geometry=[LineString([(X0 - 80, Y0 + 130), (X0 + 120, Y0 + 95), (X0 + 420, Y0 + 160)])],
+                               crs=UTM47)
+    return v, p, a, streams
+
+
+def _labels_with_long_conditions() -> dict:
+    lab = certificates.load_labels()
+    lab["conditions"] = [*lab["conditions"], {"lo": LONG_LAO, "en": LONG_EN}]
+    return lab
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("typo")
+    key = keys.init_keys(tmp / "keys" / "xay.pem")
+    v, p, a, streams = _layers()
+    res = certificates.write_certificates(a, households=_households(), villages=v, parcels=p, out_dir=tmp / "out",
+                                          issue_date="2026-01-15", key_file=key.private_path,
+                                          labels=_labels_with_long_conditions(), streams=streams)
+    return res
+
+
+@pytest.mark.parametrize("dpi", [300, 600])
+def test_certificate_lines_never_touch(signed, dpi):
+    for path in signed.files[:2]:
+        assert touching_lines(path, 1, dpi) == []
+
+
+def test_certificate_header_names_each_level_once(signed):
+    text = subprocess.run(["pdftotext", str(signed.files[0]), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "ມ. ໄຊ" not in text and "ແຂວງ ແຂວງ" not in text
+    assert "ແຂວງ ອຸດົມໄຊ" in text and "ເມືອງ ໄຊ" in text and "ບ້ານ ນາເລົາ" in text
+    assert "Oudomxai Province, Xay District, Nalao Village" in text
+    assert "ຫ້ອງການກະສິກຳ ແລະ ປ່າໄມ້ ເມືອງ ໄຊ" in text
+    assert "ສາທາລະນະລັດ ປະຊາທິປະໄຕ ປະຊາຊົນລາວ" in text and "Lao People's Democratic Republic" in text
+    # the footer: how to check, Lao first, with this certificate's number
+    assert text.index("ວິທີກວດສອບໃບຢັ້ງຢືນນີ້") < text.index("How to check this certificate")
+    no = signed.register["certificate_no"].iloc[0]
+    assert f"ນຳເລກທີ {no}" in text.replace("\n", " ") and f"take the number {no}" in text.replace("\n", " ")
+
+
+def test_admin_name_strips_prefix_and_abbreviation():
+    from landuse.certificates._layout import admin_name
+
+    lab = certificates.load_labels()
+    assert admin_name("ມ. ໄຊ", "Xay District", "district", lab) == ("ໄຊ", "Xay")
+    assert admin_name("ເມືອງ ໄຊ", "Xay", "district", lab) == ("ໄຊ", "Xay")
+    assert admin_name("ແຂວງ ອຸດົມໄຊ", "Oudomxai province", "province", lab) == ("ອຸດົມໄຊ", "Oudomxai")
+    assert admin_name("ບ. ນາເລົາ", "Ban Nalao", "village", lab) == ("ນາເລົາ", "Nalao")
+    assert admin_name("ມົງ", "Mong", "district", lab) == ("ມົງ", "Mong")  # a name starting with ມ is kept
+
+
+def test_sketch_draws_streams_and_village_boundary(signed, tmp_path):
+    """The stream (blue) and the dashed village boundary are drawn inside the sketch frame, clipped to it."""
+    from PIL import Image
+
+    path = signed.files[0]
+    subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", "1", "-l", "1", "-singlefile", str(path),
+                    str(tmp_path / "p")], check=True)
+    with Image.open(tmp_path / "p.png") as im:
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    blue = (rgb[..., 2] > 140) & (rgb[..., 0] < 90) & (rgb[..., 2] - rgb[..., 0] > 80)
+    ys, xs = np.nonzero(blue)
+    assert len(ys) > 100  # the stream across the sketch (and its legend sample)
+    words = text_lines(path, 1)
+    frame = [ln for ln in words if ln[4].startswith("ແຜນຜັງຕອນດິນ")][0]
+    conditions = [ln for ln in words if ln[4].startswith("ເງື່ອນໄຂການນຳໃຊ້")][0]
+    assert ys.min() > frame[3] and ys.max() < conditions[1]  # clipped to the sketch frame
+    assert xs.min() >= 34 - 1 and xs.max() <= 34 + 300 + 1
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "ສາຍນ້ຳ / stream" in text and "ເຂດແດນບ້ານ / village boundary" in text
+    assert "ເສັ້ນທາງ / road" not in text  # no roads given: none in the key
+
+
+# -- long neighbour lists --------------------------------------------------------------------------
+_SYLLABLES = ["ບົວ", "ສອນ", "ຫຼວງ", "ລາດ", "ແກ້ວ", "ມະ", "ນີ", "ສຸກ", "ສະ", "ຫວັນ", "ພັນ", "ທະ", "ວົງ", "ເງື່ອນ", "ໄຂ",
+              "ຄວາມ", "ຜູ້", "ຖື", "ສິດ", "ນ້ຳ", "ຫ້ວຍ"]
+_WORDS = ["Bouasone", "Luangrath", "Souksavanh", "Phanthavong", "(paddy)", "V1-P12", "garden", "stream", "jigsaw"]
+
+
+@st.composite
+def neighbour_lists(draw):
+    parts = []
+    while sum(len(p) + 2 for p in parts) < 300:
+        lao = "".join(draw(st.lists(st.sampled_from(_SYLLABLES), min_size=2, max_size=5)))
+        en = draw(st.sampled_from(_WORDS))
+        parts.append(f"{lao} ({en})")
+    return ", ".join(parts)
+
+
+def _register_with(sides: dict[str, str]):
+    v, p, a, _streams = _layers()
+    reg = certificates.certificate_register(a.iloc[:1], households=_households(), villages=v, parcels=p,
+                                            issue_date="2026-01-15")
+    for side, text in sides.items():
+        reg[side] = text
+    reg["qr"] = "LUC1.e30.sig"  # drawn as signed: no draft watermark across the text (the layout is the same)
+    return reg, v, p
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=neighbour_lists(), side=st.sampled_from(["north", "east", "south", "west"]))
+def test_long_neighbour_list_wrapped_whole_and_clear(tmp_path, text, side):
+    assert len(text) >= 300
+    reg, v, p = _register_with({side: text, "south" if side != "south" else "north": text[:120]})
+    path = tmp_path / "long.pdf"
+    path.write_bytes(certificates.render_certificates(reg, context=p, villages=v))
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", "", out)
+    assert re.sub(r"\s+", "", text) in flat  # every name, none cut with "..."
+    assert "..." not in out
+    assert subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout.count("Pages:") == 1
+    assert touching_lines(path, 1, 300) == []
+
+
+def test_very_long_neighbour_lists_continue_in_full_on_a_page_of_their_own(tmp_path):
+    """Beyond what the page holds, the first page says where the rest is and page 2 has every name."""
+    from landuse.certificates._layout import NEIGHBOUR_CHARS_ON_PAGE, pages_needed
+
+    names = ", ".join(f"ສົມພອນ ພົມມະຈັນ {k} (Somphone Phommachanh {k})" for k in range(80))
+    assert len(names) * 4 > NEIGHBOUR_CHARS_ON_PAGE
+    reg, v, p = _register_with(dict.fromkeys(("north", "east", "south", "west"), names))
+    path = tmp_path / "very.pdf"
+    path.write_bytes(certificates.render_certificates(reg, context=p, villages=v))
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    rest = subprocess.run(["pdftotext", "-f", "2", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "continued" in first and "ຕໍ່" in first
+    n_pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(path)], capture_output=True,
+                                                               text=True).stdout).group(1))
+    assert n_pages == pages_needed(1, len(names) * 4) == 1 + 4  # 13,600 characters: 4 pages of their own
+    for page in range(2, n_pages + 1):  # every name, each side in full, across the pages of their own
+        assert touching_lines(path, page, 300) == []
+    flat = re.sub(r"\s+|\x0c", "", rest)
+    flat = re.sub(r"V1-PD-0001-ຊາຍແດນຕິດກັບ/Boundaries\(ຕໍ່/continued,ໜ້າ/page\d\)", "", flat)
+    assert flat.count(re.sub(r"\s+", "", names)) == 4
+    assert touching_lines(path, 1, 300) == []
+
+
+def test_neighbours_at_the_bound_fit_on_one_page(tmp_path):
+    """Up to the bound of characters the boundaries fit on the first page, even in the widest letters."""
+    from landuse.certificates._layout import NEIGHBOUR_CHARS_ON_PAGE
+
+    wide = ("ໝໝໝ WWW ", "ຝັ່ງ MMM ", "ຫຼູ້ ງງງ ")
+    per_side = NEIGHBOUR_CHARS_ON_PAGE // 4
+    sides = {s: ("".join(wide) * 100)[:per_side] for s in ("north", "east", "south", "west")}
+    reg, v, p = _register_with(sides)
+    path = tmp_path / "bound.pdf"
+    path.write_bytes(certificates.render_certificates(reg, context=p, villages=v))
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Pages:\s+1\n", info)
+    assert touching_lines(path, 1, 300) == []
+
+
+# -- the public display sheet ----------------------------------------------------------------------
+def test_public_display_sheet_lines_never_touch(tmp_path):
+    from landuse.field.sheets import PAPER_MM, public_display_sheet
+
+    v, p, a, _streams = _layers()
+    parcels = p.merge(a[["parcel_id", "household_id"]], on="parcel_id", how="left")
+    zones = gpd.GeoDataFrame({"village_id": ["V1"], "zone": ["PADDY"]}, geometry=[v.geometry[0]], crs=UTM47)
+    out = public_display_sheet("V1", tmp_path / "pd.pdf", villages=v, zones=zones, parcels=parcels,
+                               households=_households(), objection_from="2026-04-01")
+    h_mm, w_mm = PAPER_MM["A3"]
+    f = w_mm / 420
+    mm = 72 / 25.4
+    map_box = (10 * f * mm, 24 * f * mm, (10 * f + w_mm * 0.66) * mm, (24 * f + h_mm - 34 * f) * mm)
+    for page in (1, 2, 3):
+        for dpi in (300, 600) if page == 3 else (300,):
+            assert touching_lines(out, page, dpi, skip=map_box) == [], (page, dpi)
