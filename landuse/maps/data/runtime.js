@@ -598,7 +598,8 @@
     var style = document.getElementById("lu-page-style") || document.head.appendChild(el("style"));
     style.id = "lu-page-style";
     style.textContent = "@page { size: " + paper + " " + (land ? "landscape" : "portrait") + "; margin: 10mm; }";
-    if (!st.printBounds) { st.printBounds = map.getBounds(); }
+    if (!st.printBounds) { st.printBounds = map.getBounds(); st.zoomSnap = map.options.zoomSnap; }
+    map.options.zoomSnap = 0;  // fit the screen's view to the paper exactly, not to a whole zoom level
     document.body.classList.add("lu-print");
     map.getContainer().style.width = w + "mm";
     map.getContainer().style.height = h + "mm";
@@ -610,6 +611,7 @@
     var st = state(map);
     if (!st.printBounds) { return; }
     document.body.classList.remove("lu-print");
+    map.options.zoomSnap = st.zoomSnap;
     map.getContainer().style.width = "";
     map.getContainer().style.height = "";
     map.invalidateSize({animate: false});
