@@ -47,7 +47,8 @@ table{border-collapse:collapse;margin:.4em 0 1em 0;font-size:.88em;max-width:100
 thead{display:table-header-group}
 tr,img,figure,.bi,.status{break-inside:avoid;page-break-inside:avoid}
 td,th{border:1px solid #bbb;padding:2px 5px;text-align:left;vertical-align:top;overflow-wrap:break-word}
-td a,td .id,td:first-child{overflow-wrap:anywhere}
+td .id,td:first-child{overflow-wrap:anywhere}
+table.wide td:first-child{min-width:6.5em}
 th{background:#eee;font-weight:bold}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td.n{white-space:nowrap}
