@@ -15,8 +15,11 @@ from __future__ import annotations
 import base64
 import functools
 import io as _io
+import logging
 
 __all__ = ["PRINT_WIDTH_MM", "css"]
+
+log = logging.getLogger("landuse.plan")
 
 #: Width of the printable area of an A4 page with the report's margins. [mm]
 PRINT_WIDTH_MM = 180.0
@@ -111,6 +114,7 @@ def css() -> str:
     """The reports' stylesheet with the embedded Lao font (same text on every call)."""
     try:
         faces = _font_faces()
-    except Exception:  # noqa: BLE001 - without the font the system's Lao font is used
+    except Exception as exc:  # noqa: BLE001 - without the font the system's Lao font is used
+        log.warning("reports: Lao font not embedded (%s); readers need a Lao font installed", exc)
         faces = ""
     return faces + _CSS
