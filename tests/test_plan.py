@@ -106,6 +106,8 @@ def test_run_plan_one_village_is_complete_and_reproducible(tmp_path):
     assert summary["villages"][vid]["fallow_trend"]["status"] in TREND_STATUSES
     assert "Fallow survival curves by decade of clearing" in report and "id='fallow'" in report
     assert (tmp_path / "a" / "maps" / f"{vid}.png").is_file() and "data:image/png;base64," in report
+    header = (tmp_path / "a" / "tables" / "households.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "members" in header.split(",")
     with pytest.raises(OutputExistsError, match="previous run"):
         plan.run_plan(p, out_dir=tmp_path / "a")
     # same inputs, same bytes (every product)
