@@ -116,6 +116,8 @@ def test_run_plan_one_village_is_complete_and_reproducible(tmp_path):
     assert len(list(sheets.glob("*.pdf"))) == len(hh)
     for row in alloc[["parcel_id", "household_id"]].itertuples():
         assert f"<td>{row.parcel_id}</td>" in (sheets / f"{row.household_id}.html").read_text(encoding="utf-8")
+    header = (tmp_path / "a" / "tables" / "households.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "members" in header.split(",")
     with pytest.raises(OutputExistsError, match="previous run"):
         plan.run_plan(p, out_dir=tmp_path / "a")
     # same inputs, same bytes (every product)

@@ -522,6 +522,8 @@ def test_two_concurrent_runs_one_succeeds_one_is_refused(tmp_path):
 # -- isolation of the later steps --------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_failing_later_step_fails_only_its_village(tmp_path, monkeypatch):
+    import landuse.certificates.issue  # the submodules patched below (the lazy packages do not load them)
+    import landuse.maps.web  # noqa: F401
     from landuse import certificates, maps
 
     from landuse.plan import _report as _plan_report

@@ -1,7 +1,11 @@
 """Self-contained HTML reports of a plan run (private): one per village and one for the district.
 
-Each page embeds its CSS and its charts (PNG as data URIs), so it opens offline and can
-be e-mailed as one file. Every value is HTML-escaped.
+Each page embeds its CSS, the Lao font, its charts and the village's print map (PNG as
+data URIs), so it opens offline and can be e-mailed as one file. Every value is
+HTML-escaped. The pages are built by :mod:`landuse.plan._report_village` and
+:mod:`landuse.plan._report_district` from the sentences of :mod:`landuse.plan._report_text`
+(Lao first, English beside) and the A4 print stylesheet of :mod:`landuse.plan._report_css`;
+this module makes the charts, finds the products to link and writes the files.
 """
 
 from __future__ import annotations

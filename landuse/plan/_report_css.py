@@ -15,8 +15,11 @@ from __future__ import annotations
 import base64
 import functools
 import io as _io
+import logging
 
 __all__ = ["PRINT_WIDTH_MM", "css"]
+
+log = logging.getLogger("landuse.plan")
 
 #: Width of the printable area of an A4 page with the report's margins. [mm]
 PRINT_WIDTH_MM = 180.0
@@ -47,7 +50,8 @@ table{border-collapse:collapse;margin:.4em 0 1em 0;font-size:.88em;max-width:100
 thead{display:table-header-group}
 tr,img,figure,.bi,.status{break-inside:avoid;page-break-inside:avoid}
 td,th{border:1px solid #bbb;padding:2px 5px;text-align:left;vertical-align:top;overflow-wrap:break-word}
-td a,td .id,td:first-child{overflow-wrap:anywhere}
+td .id,td:first-child{overflow-wrap:anywhere}
+table.wide td:first-child{min-width:6.5em}
 th{background:#eee;font-weight:bold}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td.n{white-space:nowrap}
@@ -110,6 +114,7 @@ def css() -> str:
     """The reports' stylesheet with the embedded Lao font (same text on every call)."""
     try:
         faces = _font_faces()
-    except Exception:  # noqa: BLE001 - without the font the system's Lao font is used
+    except Exception as exc:  # noqa: BLE001 - without the font the system's Lao font is used
+        log.warning("reports: Lao font not embedded (%s); readers need a Lao font installed", exc)
         faces = ""
     return faces + _CSS

@@ -34,7 +34,7 @@ def _names(row: Any) -> tuple[str, str]:
 
 
 def _hh_cell(vid: str, hid: Any) -> str:
-    return link(household_href(vid, hid), escape(str(hid)))
+    return link(household_href(vid, hid), f"<span class='id'>{escape(str(hid))}</span>")
 
 
 def _types_cell(types: list[str]) -> str:
