@@ -24,6 +24,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from landuse import datasets, plan
+from landuse.errors import IrrigationError
 from landuse.plan import _products, _qgis
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -187,7 +188,7 @@ def test_split_schemes_gives_one_geometry_type_a_layer_with_the_scheme_figures()
     assert all(p.geometry.name == p.columns[-1] and "feature" not in p for p in parts.values())
     bad = _scheme_layer()
     bad.loc[0, "feature"] = "weir"
-    with pytest.raises(ValueError, match="feature 'weir' has no GeoPackage layer"):
+    with pytest.raises(IrrigationError, match="feature 'S9', column 'feature': feature 'weir' has no GeoPackage layer. Fix: use one of canal"):
         _qgis.split_schemes(bad, summary)
 
 

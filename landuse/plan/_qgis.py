@@ -32,6 +32,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from landuse.errors import IrrigationError
 from landuse.maps import STYLES
 
 FIXED_TIME = "2000-01-01T00:00:00.000Z"
@@ -107,8 +108,7 @@ VALUE_MAPS = {"land_type": "land_type", "zone": "zone", "status_class": "status_
 _EXTRA_ALIASES = {"families": ("Families", "ຈຳນວນຄອບຄົວ"), "design_flow_l_s": ("Design flow [l/s]",
                                                                              "ອັດຕາໄຫຼອອກແບບ [ລິດ/ວິນາທີ]"),
                   "dependable_flow_l_s": ("Dependable flow [l/s]", "ອັດຕາໄຫຼທີ່ເຊື່ອຖືໄດ້ [ລິດ/ວິນາທີ]"),
-                  "source_sufficient": ("Source sufficient", "ແຫຼ່ງນ້ຳພຽງພໍ"),
-                  "severity": ("Severity", "ລະດັບ")}
+                  "source_sufficient": ("Source sufficient", "ແຫຼ່ງນ້ຳພຽງພໍ")}
 
 
 def split_schemes(layer: Any, summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -122,8 +122,10 @@ def split_schemes(layer: Any, summaries: Mapping[str, Mapping[str, Any]]) -> dic
     """
     unknown = sorted(set(layer["feature"].astype(str)) - set(SCHEME_LAYERS))
     if unknown:
-        raise ValueError(f"irrigation scheme layer: feature {unknown[0]!r} has no GeoPackage layer; "
-                         f"known: {', '.join(sorted(SCHEME_LAYERS))}")
+        first = layer[layer["feature"].astype(str) == unknown[0]].iloc[0]
+        raise IrrigationError(f"feature {unknown[0]!r} has no GeoPackage layer", source="irrigation scheme layer",
+                              feature_id=first.get("scheme_id"), column="feature",
+                              hint=f"use one of {', '.join(sorted(SCHEME_LAYERS))}")
     drop = {"intake": ["area_ha", "length_m"], "canal": ["area_ha"], "command_area": ["length_m"],
             "catchment": ["length_m"]}
     out: dict[str, Any] = {}
