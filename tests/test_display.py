@@ -36,7 +36,7 @@ def test_raster_repr_and_html_hold_the_key_figures():
     assert text == "Raster(2 x 3 float32, EPSG:32647, res 20 x 20, nodata=0.0, source='dem.tif')"
     html = r._repr_html_()
     assert "2 x 3" in html and "EPSG:32647" in html and "20 x 20" in html and "float32" in html
-    assert "500000, 2.29996e+06, 500060, 2.3e+06" in html  # bounds (left, bottom, right, top)
+    assert "500000, 2299960, 500060, 2300000" in html  # bounds (left, bottom, right, top)
     assert "1 / 3 / 5" in html  # min / mean / max of the valid cells (1+2+3+4+5)/5 = 3
     assert "5 of 6" in html  # valid cells
     assert "ລະບົບພິກັດ" in html  # Lao labels

@@ -961,12 +961,15 @@ def write_certificates(
 
 def _progress_bar(*, total: int, initial: int, progress: bool) -> Any:
     """The progress bar of :func:`write_certificates` (files, the kept ones counted as done)."""
-    bar = None
-    if progress and not logging.getLogger(PROGRESS_LOGGER).isEnabledFor(logging.INFO):  # lines replace the bar
+    import warnings
+
+    with warnings.catch_warnings():  # a notebook without ipywidgets: tqdm warns on import, then draws text
+        warnings.filterwarnings("ignore", message="IProgress not found")
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, initial=initial, unit="pdf", desc="certificates")
-    return _ProgressLines(bar, total=total, done=initial)
+    lines = logging.getLogger(PROGRESS_LOGGER).isEnabledFor(logging.INFO)  # the lines replace the bar
+    return _ProgressLines(tqdm(total=total, initial=initial, disable=not progress or lines, unit="pdf",
+                               desc="certificates"), total=total, done=initial)
 
 
 class _ProgressLines:
