@@ -177,7 +177,8 @@ def test_plain_sentences_hand_cases():
         "Paddy: entitled to 2.50 ha, received 1.00 ha in 1 plot, 1.50 ha short (40 % of the entitlement)")
     assert H.land_sentences("upland", 0.0, 0.0, 0)[1] == "Rotational upland: entitled to 0.00 ha, received nothing"
     assert H.land_sentences("grazing", float("nan"), 3.0, 2)[1] == (
-        "Grazing: entitled to - ha, received 3.00 ha in 2 plots")
+        "Grazing land: entitled to - ha, received 3.00 ha in 2 plots")  # the certificates' name
+    assert H.land_type_name("swidden_x") == ("swidden_x", "swidden_x")  # unknown: the code, never dropped
 
 
 @pytest.mark.parametrize(("side_m", "bar_m"), [(590.0, 200), (400.0, 100), (4000.0, 1000), (50.0, 10)])
