@@ -206,3 +206,12 @@ def test_many_plots_continue_on_a_second_page(tmp_path):
     page = (out / "V1" / "H1.html").read_text(encoding="utf-8")
     assert page.count("<tr><td class=\"n\">") == n
 
+
+
+def test_a_character_without_glyph_is_logged(tmp_path, one_ha_parcels, one_village, caplog):
+    hh = _households()
+    hh.loc[0, "head_name"] = "Wang 王"  # Noto Sans Lao has no Han glyphs
+    with caplog.at_level("WARNING", logger="landuse.plan"):
+        _write(tmp_path, one_ha_parcels, one_village, households=hh)
+    assert [r.getMessage() for r in caplog.records] == [
+        "household sheet H1: the Lao font has no glyph for U+738B; the PDF prints them as empty boxes"]

@@ -24,6 +24,7 @@ no clock, fixed PDF metadata, content-derived PDF ids.
 from __future__ import annotations
 
 import html
+import logging
 import math
 import re
 import shutil
@@ -37,6 +38,8 @@ import pandas as pd
 
 from landuse import io
 from landuse._validate.ids import id_filename
+
+log = logging.getLogger("landuse.plan")
 
 __all__ = ["FONT_FILE", "LABELS", "household_records", "land_sentences", "land_type_name", "sheet_html", "sheet_pdf",
            "write_household_sheets"]
@@ -598,8 +601,12 @@ def _pdf_table_head(page: Any, y: float) -> float:
     return y + 17 + _ROW
 
 
-def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101") -> bytes:
-    """The sheet as an A4 PDF (a second page only when the plots do not fit on the first)."""
+def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101",
+              missing: set[str] | None = None) -> bytes:
+    """The sheet as an A4 PDF (a second page only when the plots do not fit on the first).
+
+    Characters the font has no glyph for are added to *missing* (when given).
+    """
     from landuse.certificates import pdf_document  # deferred: the PDF stack and fonts load on first use
 
     doc = pdf_document(info={"Title": f"{LABELS['title'][1]} {sheet.household_id}",
@@ -627,7 +634,7 @@ def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101")
         page.colour(fill=(0, 0, 0))
         page.text(_MARGIN + 10, y + 20, LABELS["none"][0], size=13, bold=True)
         page.text(_MARGIN + 10, y + 39, LABELS["none"][1], size=13, bold=True)
-        return doc.to_bytes()
+        return _finish(doc, missing)
     y = _pdf_bilingual(page, _MARGIN, y + 8, *LABELS["plots"], size=12, width=_PAGE_W - 2 * _MARGIN, bold=True)
     y = _pdf_table_head(page, y)
     for i, p in enumerate(sheet.plots, start=1):
@@ -645,7 +652,13 @@ def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101")
     total = sum(p.area_ha for p in sheet.plots)
     page.text(_COLS[1][0], y + 2, "ລວມ · Total", size=10, bold=True)
     page.text(_COLS[3][0], y + 2, f"{total:.2f}", size=10, bold=True, align="right", width=_COLS[3][1])
-    return doc.to_bytes()
+    return _finish(doc, missing)
+
+
+def _finish(doc: Any, missing: set[str] | None) -> bytes:
+    if missing is not None:
+        missing.update(doc.missing)
+    return bytes(doc.to_bytes())
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -669,8 +682,12 @@ def write_household_sheets(out_dir: Path, households: pd.DataFrame, allocations:
         name = id_filename(sheet.household_id)
         with io.atomic_output(folder / f"{name}.html", overwrite=True) as tmp:
             tmp.write_text(sheet_html(sheet, drawing), encoding="utf-8")
+        missing: set[str] = set()
         with io.atomic_output(folder / f"{name}.pdf", overwrite=True) as tmp:
-            tmp.write_bytes(sheet_pdf(sheet, drawing, date=date))
+            tmp.write_bytes(sheet_pdf(sheet, drawing, date=date, missing=missing))
+        if missing:  # the HTML shows them (the browser finds a font); the PDF prints empty boxes
+            log.warning("household sheet %s: the Lao font has no glyph for %s; the PDF prints them as empty boxes",
+                        sheet.household_id, ", ".join(f"U+{ord(c):04X}" for c in sorted(missing)))
     return {"households": out_dir}
 
 
