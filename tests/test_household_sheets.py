@@ -177,7 +177,8 @@ def test_plain_sentences_hand_cases():
         "Paddy: entitled to 2.50 ha, received 1.00 ha in 1 plot, 1.50 ha short (40 % of the entitlement)")
     assert H.land_sentences("upland", 0.0, 0.0, 0)[1] == "Rotational upland: entitled to 0.00 ha, received nothing"
     assert H.land_sentences("grazing", float("nan"), 3.0, 2)[1] == (
-        "Grazing: entitled to - ha, received 3.00 ha in 2 plots")
+        "Grazing land: entitled to - ha, received 3.00 ha in 2 plots")  # the certificates' name
+    assert H.land_type_name("swidden_x") == ("swidden_x", "swidden_x")  # unknown: the code, never dropped
 
 
 @pytest.mark.parametrize(("side_m", "bar_m"), [(590.0, 200), (400.0, 100), (4000.0, 1000), (50.0, 10)])
@@ -205,3 +206,12 @@ def test_many_plots_continue_on_a_second_page(tmp_path):
     page = (out / "V1" / "H1.html").read_text(encoding="utf-8")
     assert page.count("<tr><td class=\"n\">") == n
 
+
+
+def test_a_character_without_glyph_is_logged(tmp_path, one_ha_parcels, one_village, caplog):
+    hh = _households()
+    hh.loc[0, "head_name"] = "Wang 王"  # Noto Sans Lao has no Han glyphs
+    with caplog.at_level("WARNING", logger="landuse.plan"):
+        _write(tmp_path, one_ha_parcels, one_village, households=hh)
+    assert [r.getMessage() for r in caplog.records] == [
+        "household sheet H1: the Lao font has no glyph for U+738B; the PDF prints them as empty boxes"]

@@ -51,6 +51,7 @@ KNOWN_PRODUCTS = (
                                   "irrigation_monthly")),
     "tables/households.xlsx", "reports/*.html", "irrigation/*.md", "maps/*.png",
     "certificates/register.csv", "certificates/register.gpkg", "certificates/*/*.pdf",
+    "households/*/*.html", "households/*/*.pdf", "households/NotoSansLao.ttf", "households/NotoSansLao-OFL.txt",
 )
 
 #: errno values that say the place or the disk is the problem, not the data.

@@ -24,6 +24,7 @@ no clock, fixed PDF metadata, content-derived PDF ids.
 from __future__ import annotations
 
 import html
+import logging
 import math
 import re
 import shutil
@@ -38,7 +39,10 @@ import pandas as pd
 from landuse import io
 from landuse._validate.ids import id_filename
 
-__all__ = ["LABELS", "household_records", "write_household_sheets"]
+log = logging.getLogger("landuse.plan")
+
+__all__ = ["FONT_FILE", "LABELS", "household_records", "land_sentences", "land_type_name", "sheet_html", "sheet_pdf",
+           "write_household_sheets"]
 
 #: Labels of the sheet (Lao, English); land-type names come from the certificate labels.
 LABELS = {
@@ -63,10 +67,11 @@ LABELS = {
     "not_issued": ("ຍັງບໍ່ທັນອອກ", "not issued"),
     "legend_own": ("ຕອນດິນຂອງຄົວເຮືອນ", "household's plots"),
     "legend_other": ("ຕອນດິນອື່ນ", "other parcels"),
+    "boundary": ("ເຂດແດນບ້ານ", "village boundary"),
     "continued": ("ຕໍ່", "continued"),
 }
-_LAND_TYPES = {"paddy": ("ນາ", "paddy"), "upland": ("ໄຮ່ໝູນວຽນ", "rotational upland"),
-               "permanent": ("ສວນ", "garden / orchard")}
+_ORDER = ("paddy", "upland", "permanent")  # land types in this order on a sheet, others after them
+_LAND_TYPE_NAMES: dict[str, tuple[str, str]] = {}
 FONT_FILE = "NotoSansLao.ttf"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SCALES_M = (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000)
@@ -122,8 +127,12 @@ def _number(v: Any, fmt: str) -> str:
 
 
 def land_type_name(lt: str) -> tuple[str, str]:
-    """Lao and English name of a land type (the code itself for one not known)."""
-    return _LAND_TYPES.get(lt, (lt, lt))
+    """Lao and English name of a land type, as the certificates name it (the code itself for one not known)."""
+    if not _LAND_TYPE_NAMES:
+        from landuse.certificates import load_labels  # deferred: the certificates room is heavy to import
+
+        _LAND_TYPE_NAMES.update({k: (v["lo"], v["en"]) for k, v in load_labels()["land_types"].items()})
+    return _LAND_TYPE_NAMES.get(lt, (lt, lt))
 
 
 class _Drawing:
@@ -280,7 +289,7 @@ def _certificate_href(file: str, certificates_dir: Path | None) -> str | None:
 
 def _land_lines(row: dict[str, Any], own: list[Plot]) -> list[tuple[str, float, float, int]]:
     """Per land type: entitled and allocated area [ha] and the number of plots."""
-    order = list(_LAND_TYPES)
+    order = list(_ORDER)
     types = sorted({k[len("entitled_ha_"):] for k in row if k.startswith("entitled_ha_")} | {p.land_type for p in own},
                    key=lambda t: (order.index(t) if t in order else 99, t))
     out = []
@@ -358,7 +367,8 @@ text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:ta
 ul{margin:4px 0;padding-left:18px}li{margin-bottom:3px}li.nothing{font-weight:bold}
 .none{font-weight:bold;font-size:13pt;border:2px solid #b00020;padding:8px;margin:10px 0}
 figure{margin:0}figcaption{font-size:9.5pt}
-svg{border:1px solid #666;background:#fff}
+svg{border:1px solid #666;background:#fff}.key{display:inline-block;width:14px;height:9px;margin-right:5px;
+background:#e3e3e3;border:1px solid #9a9a9a}.key.line{background:none;border:none;border-top:2px dashed #333}
 @media print{body{max-width:none;padding:0}a{color:inherit;text-decoration:none}}
 """
 
@@ -394,7 +404,10 @@ def sheet_html(sheet: Sheet, drawing: _Drawing | None) -> str:
             f'<dt>{_bi("members")}</dt><dd>{e(sheet.members or "-")}</dd>',
             f'<dt>{_bi("labour")}</dt><dd>{e(sheet.labour_units or "-")}</dd></dl></div>']
     if sheet.plots:
-        head.append(f'<figure>{_svg(sheet, drawing)}<figcaption>{_bi("map")}</figcaption></figure>')
+        head.append(f'<figure>{_svg(sheet, drawing)}<figcaption>{_bi("map")}<br>'
+                    f'<span class="key" style="background:#f28e2b;border-color:#7a3b00"></span>{_bi("legend_own")}'
+                    f'<br><span class="key"></span>{_bi("legend_other")}<br>'
+                    f'<span class="key line"></span>{_bi("boundary")}</figcaption></figure>')
     head.append(f'</div><h2>{_bi("land")}</h2><ul>')
     for lt, ent, got, n in sheet.land:
         lo, en = land_sentences(lt, ent, got, n)
@@ -537,6 +550,27 @@ def _pdf_map(page: Any, sheet: Sheet, drawing: _Drawing | None) -> None:
     page.text(nx - 15, ny + 37, LABELS["north"][0], size=8, align="center", width=30)
 
 
+def _pdf_legend(page: Any, x: float, y: float) -> None:
+    """Caption and key of the map, one line each, from baseline *y*. [pt]"""
+    page.colour(fill=(0, 0, 0))
+    page.text(x, y, f"{LABELS['map'][0]} · {LABELS['map'][1]}", size=8.5, bold=True)
+    keys = (("legend_own", (0.95, 0.56, 0.17), (0.48, 0.23, 0.0)),
+            ("legend_other", (0.89, 0.89, 0.89), (0.6, 0.6, 0.6)), ("boundary", None, (0.2, 0.2, 0.2)))
+    for i, (key, fill, stroke) in enumerate(keys, start=1):
+        yy = y + 11 * i
+        page.line_width(0.8)
+        if fill is None:
+            page.dash(3, 1.5)
+            page.colour(stroke=stroke)
+            page.line(x, yy - 3, x + 14, yy - 3)
+            page.dash()
+        else:
+            page.colour(stroke=stroke, fill=fill)
+            page.rect(x, yy - 7, 14, 8, style="B")
+        page.colour(fill=(0, 0, 0))
+        page.text(x + 19, yy, f"{LABELS[key][0]} · {LABELS[key][1]}", size=8.5)
+
+
 def _pdf_header(page: Any, sheet: Sheet, *, continued: bool) -> float:
     """Title and the household's people; returns the y below them. [pt]"""
     lo, en = LABELS["title"]
@@ -567,8 +601,12 @@ def _pdf_table_head(page: Any, y: float) -> float:
     return y + 17 + _ROW
 
 
-def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101") -> bytes:
-    """The sheet as an A4 PDF (a second page only when the plots do not fit on the first)."""
+def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101",
+              missing: set[str] | None = None) -> bytes:
+    """The sheet as an A4 PDF (a second page only when the plots do not fit on the first).
+
+    Characters the font has no glyph for are added to *missing* (when given).
+    """
     from landuse.certificates import pdf_document  # deferred: the PDF stack and fonts load on first use
 
     doc = pdf_document(info={"Title": f"{LABELS['title'][1]} {sheet.household_id}",
@@ -580,8 +618,8 @@ def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101")
     if sheet.plots:
         _pdf_map(page, sheet, drawing)
         page.colour(fill=(0, 0, 0))
-        page.text(_MAP[0], _MAP[1] + _MAP[2] + 12, f"{LABELS['map'][0]} · {LABELS['map'][1]}", size=8.5)
-    y = max(y, _MAP[1] + _MAP[2] + 22) + 8
+        _pdf_legend(page, _MAP[0], _MAP[1] + _MAP[2] + 12)
+    y = max(y, _MAP[1] + _MAP[2] + 50) + 16
     y = _pdf_bilingual(page, _MARGIN, y, *LABELS["land"], size=12, width=_PAGE_W - 2 * _MARGIN, bold=True)
     for lt, ent, got, n in sheet.land:
         lo, en = land_sentences(lt, ent, got, n)
@@ -596,7 +634,7 @@ def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101")
         page.colour(fill=(0, 0, 0))
         page.text(_MARGIN + 10, y + 20, LABELS["none"][0], size=13, bold=True)
         page.text(_MARGIN + 10, y + 39, LABELS["none"][1], size=13, bold=True)
-        return doc.to_bytes()
+        return _finish(doc, missing)
     y = _pdf_bilingual(page, _MARGIN, y + 8, *LABELS["plots"], size=12, width=_PAGE_W - 2 * _MARGIN, bold=True)
     y = _pdf_table_head(page, y)
     for i, p in enumerate(sheet.plots, start=1):
@@ -614,7 +652,13 @@ def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101")
     total = sum(p.area_ha for p in sheet.plots)
     page.text(_COLS[1][0], y + 2, "ລວມ · Total", size=10, bold=True)
     page.text(_COLS[3][0], y + 2, f"{total:.2f}", size=10, bold=True, align="right", width=_COLS[3][1])
-    return doc.to_bytes()
+    return _finish(doc, missing)
+
+
+def _finish(doc: Any, missing: set[str] | None) -> bytes:
+    if missing is not None:
+        missing.update(doc.missing)
+    return bytes(doc.to_bytes())
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -638,8 +682,12 @@ def write_household_sheets(out_dir: Path, households: pd.DataFrame, allocations:
         name = id_filename(sheet.household_id)
         with io.atomic_output(folder / f"{name}.html", overwrite=True) as tmp:
             tmp.write_text(sheet_html(sheet, drawing), encoding="utf-8")
+        missing: set[str] = set()
         with io.atomic_output(folder / f"{name}.pdf", overwrite=True) as tmp:
-            tmp.write_bytes(sheet_pdf(sheet, drawing, date=date))
+            tmp.write_bytes(sheet_pdf(sheet, drawing, date=date, missing=missing))
+        if missing:  # the HTML shows them (the browser finds a font); the PDF prints empty boxes
+            log.warning("household sheet %s: the Lao font has no glyph for %s; the PDF prints them as empty boxes",
+                        sheet.household_id, ", ".join(f"U+{ord(c):04X}" for c in sorted(missing)))
     return {"households": out_dir}
 
 
