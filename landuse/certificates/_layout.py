@@ -41,7 +41,10 @@ _SHORT_TABLE = 30
 NEIGHBOUR_CHARS_PER_PAGE = 4000
 _NB_SIZES = (7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
 _SKETCH_MIN_H = 150.0
-_SIGN_MIN_H = 52.0
+_SIGN_MIN_H = 62.0  # the titles and, below them, the PAdES stamp (_pades.DEFAULT_STAMP_BOX)
+#: Height kept for the footer (how to check the certificate) at the foot of the page [pt];
+#: the signature boxes end 6 pt above it, at a fixed place, so that the PAdES stamp fits in.
+FOOTER_H = 56.0
 _SKETCH_PAD = 28.0  # space above the sketch (its title) and below it [pt]
 _NB_LABEL_W = 96.0
 
@@ -143,8 +146,11 @@ def _issuer(rec: dict[str, Any], lab: dict[str, Any]) -> tuple[str, str]:
 
 
 def _stack(p: Page, x: float, y: float, items: list[tuple[str, float, bool]], width: float, *,
-           align: str = "left") -> float:
-    """Texts ``(text, size, bold)`` wrapped to *width*, one under the other from *y*; returns the y below them."""
+           align: str = "left", first_above: float | None = None) -> float:
+    """Texts ``(text, size, bold)`` wrapped to *width*, one under the other from *y*; returns the y below them.
+
+    *first_above* [1/1000 em]: the least ink height of the first line (to align blocks side by side).
+    """
     font = p.doc.regular
     first = True
     for text, size, bold in items:
@@ -154,7 +160,8 @@ def _stack(p: Page, x: float, y: float, items: list[tuple[str, float, bool]], wi
             y += clearance(size)
         first = False
         lines = wrap(p.doc.bold if bold else font, text, width=width, size=size)
-        y = p.flow(x, y, lines, size=size, bold=bold, align=align, width=width)
+        y = p.flow(x, y, lines, size=size, bold=bold, align=align, width=width, first_above=first_above)
+        first_above = None
     return y
 
 
@@ -172,8 +179,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
     y = _draw_fields(p, rec, lab, x0, x1, y, qr_matrix, draft=draft)
 
     # from the foot up: footer, signature boxes, conditions; the boundaries and the sketch share the rest
-    foot = _draw_footer(Page(doc), rec, lab, x0, x1, 0.0)
-    foot_top = H - M + 6 - foot
+    foot_top = H - M + 3 - FOOTER_H
     cond_h = _draw_conditions(Page(doc), lab, x0, x1, 0.0)
     room = foot_top - 6 - _SIGN_MIN_H - 6 - cond_h - (y + 6)
     long_list = _long_list(rec)
@@ -193,7 +199,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
 
     y += _draw_conditions(p, lab, x0, x1, y)
     _draw_signatures(p, lab, x0, x1, y + 6, foot_top - 6)
-    _draw_footer(p, rec, lab, x0, x1, foot_top)
+    _draw_footer(p, rec, lab, x0, x1, foot_top, height=FOOTER_H)
 
     if draft:  # diagonal outlined watermark over the page (outlines keep the text below readable)
         L0 = lab["labels"]["unsigned"]
@@ -380,24 +386,33 @@ def _draw_signatures(p: Page, lab: dict[str, Any], x0: float, x1: float, y: floa
     L = lab["labels"]
     bw = (x1 - x0 - 20) / 3
     bh = max(_SIGN_MIN_H, bottom - y)
-    for k, key in enumerate(("sign_holder", "sign_village", "sign_district")):
+    keys = ("sign_holder", "sign_village", "sign_district")
+    titles = [f"{L[key]['lo']} / {L[key]['en']}" for key in keys]
+    top = max(p.doc.bold.extent(t)[0] for t in titles)  # the three titles on one baseline
+    for k, title in enumerate(titles):
         bx = x0 + k * (bw + 10)
         p.rect(bx, y, bw, bh)
-        _stack(p, bx + 4, y + 3, [(f"{L[key]['lo']} / {L[key]['en']}", 7.5, True),
-                                  (f"{L['stamp']['lo']} / {L['stamp']['en']}", 6.5, False)], bw - 8)
+        _stack(p, bx + 4, y + 3, [(title, 7.5, True), (f"{L['stamp']['lo']} / {L['stamp']['en']}", 6.5, False)],
+               bw - 8, first_above=top)
 
 
-def _draw_footer(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float) -> float:
-    """How a villager checks the certificate, Lao first then English, from *y*; return its height."""
+def _draw_footer(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float, *,
+                 height: float = FOOTER_H) -> float:
+    """How a villager checks the certificate, Lao first then English, from *y*; return its height.
+
+    The text shrinks from 6.5 to 4.5 pt until it fits *height* [pt] (custom labels may be longer).
+    """
     L = lab["labels"]
     no = rec["certificate_no"]
-    top = y
-    y = _stack(p, x0, y, [(f"{L['verify']['lo']} / {L['verify']['en']}", 7, True)], x1 - x0)
-    for key in ("verify_qr", "verify_office"):
-        t = L[key]
-        y = _stack(p, x0, y + clearance(6.5), [(t["lo"].replace("{no}", no), 6.5, False),
-                                               (t["en"].replace("{no}", no), 6.5, False)], x1 - x0)
-    return y - top
+    scratch = Page(p.doc)
+    items: list[tuple[str, float, bool]] = []
+    for size in (6.5, 6.0, 5.5, 5.0, 4.5):
+        items = [(f"{L['verify']['lo']} / {L['verify']['en']}", size + 0.5, True)]
+        for key in ("verify_qr", "verify_office"):
+            items += [(L[key]["lo"].replace("{no}", no), size, False), (L[key]["en"].replace("{no}", no), size, False)]
+        if _stack(scratch, x0, 0.0, items, x1 - x0) <= height:
+            break
+    return _stack(p, x0, y, items, x1 - x0) - y
 
 
 def _draw_more_vertices(doc: Document, rec: dict[str, Any], lab: dict[str, Any], rest: list[Any], x0: float,

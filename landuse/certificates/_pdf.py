@@ -444,7 +444,7 @@ class Page:
         """Draw *text* wrapped to *width* (every word, never cut) below *y*; returns the y below its ink. [pt]
 
         *y* is the top of the block: the first baseline goes where the first line's
-        highest possible ink (:meth:`Font.extent`) touches *y*; the next baselines
+        highest ink (:meth:`Font.extent`) touches *y*; the next baselines
         are at least *leading* apart and far enough that no mark of a line comes
         nearer than *gap* (default ``max(0.6, 0.08 size)``) to the line above.
         """
@@ -454,14 +454,15 @@ class Page:
 
     def flow(self, x: float, y: float, lines: list[str], *, size: float, bold: bool = False,
              leading: float | None = None, gap: float | None = None, align: str = "left",
-             width: float | None = None) -> float:
+             width: float | None = None, first_above: float | None = None) -> float:
         """Draw *lines* one under the other from the top *y*; returns the y below the last line's extent. [pt]
 
         *leading* (default 1.2 *size*) is the least distance of two baselines.
         Baseline of line *i+1*: :math:`b_{i+1} = b_i + \\max(L, (d_i + a_{i+1})\\,s/1000 + g)`
         with *leading* :math:`L`, the lines' extents below and above the baseline
         :math:`d_i, a_{i+1}` [1/1000 em] (:meth:`Font.extent`), the size :math:`s`
-        and the clearance :math:`g`; the first baseline is :math:`y + a_0 s/1000`.
+        and the clearance :math:`g`; the first baseline is :math:`y + a_0 s/1000`
+        (:math:`a_0` at least *first_above*, to align the first lines of blocks side by side).
         """
         font = self.doc.bold if bold else self.doc.regular
         g = gap if gap is not None else clearance(size)
@@ -471,7 +472,7 @@ class Page:
         for ln in lines:
             above, under = font.extent(ln)
             if base is None:
-                base = y + above * size / 1000
+                base = y + max(above, first_above or 0.0) * size / 1000
             else:
                 base += max(leading, (below + above) * size / 1000 + g)
             below = under
@@ -593,7 +594,7 @@ def lao_breaks(text: str) -> list[int]:
         if c in _LAO_PREPOSED:
             out.append(i)
         elif c in _LAO_CONSONANTS and i + 1 < len(text) and text[i + 1] in _LAO_FOLLOWING:
-            if c == "ວ" and prev in _LAO_CONSONANTS or prev == "ຫ" and c in _LAO_SONORANTS:
+            if (c == "ວ" and prev in _LAO_CONSONANTS) or (prev == "ຫ" and c in _LAO_SONORANTS):
                 continue
             out.append(i)
     return out
