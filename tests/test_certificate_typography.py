@@ -44,51 +44,87 @@ def text_lines(pdf: Path, page: int) -> list[tuple[float, float, float, float, s
             for a, b, c, d, body in _LINE.findall(out)]
 
 
-def text_ink(pdf: Path, page: int, dpi: int) -> np.ndarray:
-    """Ink of the glyphs of *page* rendered at *dpi*: dark pixels in components no larger than 40 pt."""
+_ASC, _DESC = 1.183, 0.462  # Noto Sans Lao's ascender and descender [em]: pdftotext's line box around the baseline
+
+
+def _components(pdf: Path, page: int, dpi: int) -> list[tuple[int, int, int, int]]:
+    """Connected components of ink of *page* at *dpi* no larger than 40 pt: ``(row0, row1, col0, col1)`` [px]."""
+    import io
+
     from PIL import Image
     from scipy import ndimage
 
     png = subprocess.run(["pdftoppm", "-gray", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
                           "-singlefile", str(pdf)], capture_output=True, check=True).stdout
-    import io
-
     with Image.open(io.BytesIO(png)) as im:
         ink = np.asarray(im.convert("L")) < 170
-    lab, n = ndimage.label(ink, structure=np.ones((3, 3)))
+    lab, _n = ndimage.label(ink, structure=np.ones((3, 3)))
     big = 40 * dpi / 72
-    keep = np.zeros(n + 1, dtype=bool)
-    for k, sl in enumerate(ndimage.find_objects(lab), start=1):
-        keep[k] = (sl[0].stop - sl[0].start) <= big and (sl[1].stop - sl[1].start) <= big
-    return keep[lab] & ink
+    return [(sl[0].start, sl[0].stop, sl[1].start, sl[1].stop) for sl in ndimage.find_objects(lab)
+            if sl[0].stop - sl[0].start <= big and sl[1].stop - sl[1].start <= big]
 
 
 def touching_lines(pdf: Path, page: int, dpi: int, *, skip: tuple[float, float, float, float] | None = None
                    ) -> list[tuple[str, str]]:
-    """Pairs of neighbouring lines of *page* with no blank pixel row between them (see the module doc).
+    """Pairs of neighbouring lines of *page* whose ink rows meet (see the module doc).
 
-    *skip*: a box [pt] (a map) whose lines are labels, not lines of text.
+    A component of ink that crosses the strip just above one line's baseline is a letter
+    of that line (one that crosses two lines' strips joins them: they touch); any other
+    (a mark, a dot) goes with the nearest letter above, below or within 0.3 em beside it among
+    the lines whose zone (1.25 em above the baseline to 0.55 em below) holds it. The lowest ink of the upper line must lie above the highest ink of the
+    lower line, over the columns both share. *skip*: a box [pt] (a map) whose lines
+    are labels, not lines of text.
     """
     lines = [ln for ln in text_lines(pdf, page) if ln[4].strip()]
     if skip is not None:
         lines = [ln for ln in lines if not (skip[0] <= ln[0] and ln[2] <= skip[2] and skip[1] <= ln[1]
                                             and ln[3] <= skip[3])]
-    ink = text_ink(pdf, page, dpi)
     k = dpi / 72
-    bad = []
-    for a in lines:
+    geo = []  # per line: baseline, size, x0, x1 [px]
+    for x0, y0, x1, y1, _t in lines:
+        size = (y1 - y0) / (_ASC + _DESC)
+        geo.append(((y1 - _DESC * size) * k, size * k, x0 * k, x1 * k))
+    owned: list[list[tuple[int, int, int, int]]] = [[] for _ in lines]
+    loose, merged = [], []
+    for comp in _components(pdf, page, dpi):  # letters cross the strip just above their baseline
+        r0, r1, c0, c1 = comp
+        hit = [n for n, (b, s, x0, x1) in enumerate(geo)
+               if r0 < b - 0.05 * s and r1 > b - 0.3 * s and c0 < x1 and c1 > x0]
+        if len(hit) == 1:
+            owned[hit[0]].append(comp)
+        elif len(hit) > 1:
+            merged.append(hit)  # one piece of ink through the letters of two lines: they touch
+        else:
+            loose.append(comp)
+    for comp in loose:  # marks, dots, commas: with the nearest letter of a line whose zone holds them
+        r0, r1, c0, c1 = comp
+        mid = (r0 + r1) / 2
+        cands = [n for n, (b, s, x0, x1) in enumerate(geo)
+                 if b - 1.25 * s <= mid <= b + 0.55 * s and c0 < x1 and c1 > x0]
+
+        def gap(n: int) -> float:
+            b, s = geo[n][0], geo[n][1]
+            w = 0.3 * s  # letters beside it count too (an apostrophe, a mark between two letters)
+            near = [max(o[0] - r1, r0 - o[1]) for o in owned[n] if o[2] < c1 + w and o[3] > c0 - w]
+            return min(near) if near else max(r0 - b, (b - 0.3 * s) - r1) + 1000
+
+        if cands:
+            owned[min(cands, key=gap)].append(comp)
+    bad = [(lines[h[0]][4], lines[h[1]][4]) for h in merged]
+    for i, a in enumerate(lines):
         ca = (a[1] + a[3]) / 2
-        below = [b for b in lines if (b[1] + b[3]) / 2 > ca + 0.5
+        below = [j for j, b in enumerate(lines) if (b[1] + b[3]) / 2 > ca + 0.5
                  and min(a[2], b[2]) - max(a[0], b[0]) >= 1.0]
         if not below:
             continue
-        b = min(below, key=lambda ln: (ln[1] + ln[3]) / 2)
-        cb = (b[1] + b[3]) / 2
-        if cb - ca > 2.5 * max(a[3] - a[1], b[3] - b[1]):
+        j = min(below, key=lambda n: (lines[n][1] + lines[n][3]) / 2)
+        b = lines[j]
+        if (b[1] + b[3]) / 2 - ca > 2.5 * max(a[3] - a[1], b[3] - b[1]):
             continue
-        cols = slice(int(max(a[0], b[0]) * k), int(np.ceil(min(a[2], b[2]) * k)))
-        rows = ink[int(ca * k):int(np.ceil(cb * k)) + 1, cols]
-        if rows.size and rows.any(axis=1).all():
+        lo, hi = max(a[0], b[0]) * k, min(a[2], b[2]) * k
+        low_i = [c[1] for c in owned[i] if c[2] < hi and c[3] > lo]
+        high_j = [c[0] for c in owned[j] if c[2] < hi and c[3] > lo]
+        if low_i and high_j and max(low_i) >= min(high_j):  # rows are [start, stop): no blank row between
             bad.append((a[4], b[4]))
     return bad
 
@@ -115,9 +151,13 @@ def test_oracle_finds_lines_that_touch(tmp_path):
 
 
 # -- certificates ----------------------------------------------------------------------------------
-LONG_LAO = ("ຜູ້ຖືສິດ ຕ້ອງນຳໃຊ້ທີ່ດິນ ຕາມປະເພດ ແລະ ແຜນການນຳໃຊ້ທີ່ດິນຂອງບ້ານ, ຕ້ອງເສຍອາກອນທີ່ດິນ ຕາມກົດໝາຍ, "
-            "ຫ້າມຂາຍ, ໂອນ ຫຼື ເຊົ່າ ທີ່ດິນນີ້ ກ່ອນໄດ້ຮັບໃບຕາດິນ; ຖ້ານຳໃຊ້ຖືກຕ້ອງຕາມເງື່ອນໄຂ ພາຍໃນກຳນົດເວລາ, "
-            "ຜູ້ຖືສິດ ສາມາດຂໍໃບຕາດິນໄດ້ ແລະ ຕ້ອງປົກປັກຮັກສາ ປ່າໄມ້, ແຫຼ່ງນ້ຳ ແລະ ເຂດແດນຂອງບ້ານ ຕະຫຼອດໄປ.")
+#: A long condition whose every line holds both the tallest stacks (``ຟື້`` ``ຝີ້``: about 1.16 em above
+#: the baseline) and the deepest (``ຫຼຸ`` ``ຟູ``: about 0.47 em below), so that lines set closer than
+#: their ink would touch.
+LONG_LAO = ("ຜູ້ຖືສິດ ຕ້ອງຟື້ນຟູ ແລະ ຫຼຸດຜ່ອນ ການຖາງປ່າ ຕາມແຜນການນຳໃຊ້ທີ່ດິນຂອງບ້ານ, ຝີ້ນຟູ ຫຼຸດຜ່ອນ ຕ້ອງເສຍອາກອນທີ່ດິນ "
+            "ຕາມກົດໝາຍ, ຟື້ນຟູ ຫຼຸດຜ່ອນ ຫ້າມຂາຍ, ໂອນ ຫຼື ເຊົ່າ ທີ່ດິນນີ້ ກ່ອນໄດ້ຮັບໃບຕາດິນ; ຟື້ນຟູ ຫຼຸດຜ່ອນ ຖ້ານຳໃຊ້ຖືກຕ້ອງ "
+            "ຕາມເງື່ອນໄຂ ພາຍໃນກຳນົດເວລາ, ຟື້ນຟູ ຫຼຸດຜ່ອນ ຜູ້ຖືສິດ ສາມາດຂໍໃບຕາດິນໄດ້ ແລະ ຕ້ອງປົກປັກຮັກສາ ປ່າໄມ້, ຟື້ນຟູ "
+            "ຫຼຸດຜ່ອນ ແຫຼ່ງນ້ຳ ແລະ ເຂດແດນຂອງບ້ານ ຕະຫຼອດໄປ, ຟື້ນຟູ ຫຼຸດຜ່ອນ ແລະ ຮັກສາ ທີ່ດິນ ໃຫ້ອຸດົມສົມບູນ ຟື້ນຟູ ຫຼຸດຜ່ອນ.")
 LONG_EN = ("The holder uses the land for its land type and according to the village land-use plan, pays the "
            "land tax, may not sell, transfer or lease it before a land title, and keeps forests, springs (jjj) "
            "and the village boundary as agreed; if used as agreed, the holder may apply for a land title.")
@@ -337,3 +377,38 @@ def test_pades_stamp_box_lies_blank_inside_the_district_officers_box(signed, tmp
     assert title[3] < top and title[0] < x1 and title[0] > x1 - 20  # its title above it, in the same box
     below = ink[int(bottom):int(bottom) + 8, int(x1):int(x2)]
     assert below.any(axis=1).any()  # the box's lower edge just under the stamp
+
+
+# -- Lao line breaks -------------------------------------------------------------------------------
+def _syllables(text: str) -> list[str]:
+    cuts = _pdf.lao_breaks(text)
+    return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def test_lao_breaks_fall_between_syllables():
+    assert _syllables("ການນຳໃຊ້ທີ່ດິນ") == ["ການ", "ນຳ", "ໃຊ້", "ທີ່", "ດິນ"]
+    assert _syllables("ສາທາລະນະລັດ") == ["ສາ", "ທາ", "ລະ", "ນະ", "ລັດ"]
+    assert _syllables("ແກ້ວມະນີ") == ["ແກ້ວ", "ມະ", "ນີ"]
+    assert _syllables("ເງື່ອນໄຂ") == ["ເງື່ອນ", "ໄຂ"]
+    assert _syllables("ຄວາມ") == ["ຄວາມ"]  # the cluster ຄວ stays whole
+    assert _syllables("ຫຼວງລາດ") == ["ຫຼວງ", "ລາດ"]
+    assert _syllables("ຫວັນ") == ["ຫວັນ"]  # silent ຫ with a sonorant: one initial
+
+
+_MARKS = set("ັິີຶືຸູົຼ່້໊໋໌ໍຳ")
+_LAO_TEXT = st.text(alphabet=st.sampled_from(list("ກຂຄງຈສຊຍດຕຖທນບປຜຝພຟມຢຣລວຫອຮໜໝ"
+                                                 "ະັາຳິີຶືຸູົຼຽເແໂໃໄ່້໊໋ໍ ") + list("ab (),-")),
+                    min_size=1, max_size=120)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_LAO_TEXT, width=st.floats(min_value=8, max_value=200))
+def test_wrap_keeps_every_letter_and_never_splits_a_cluster(text, width):
+    regular, _ = _fonts()
+    for i in _pdf.lao_breaks(text):
+        assert 0 < i < len(text) and text[i] not in _MARKS and text[i - 1] not in "ເແໂໃໄ"
+    lines = _pdf.wrap(regular, text, width=width, size=8)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # only spaces at breaks go
+    for ln in lines:
+        if regular.width(ln, 8) > width:  # only a single cluster may be wider than the line
+            assert len({g[1] for g in regular.shape(ln)}) == 1, ln

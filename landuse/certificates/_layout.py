@@ -1,12 +1,20 @@
 """Page layout of a land-use certificate (private; drawn with :mod:`landuse.certificates._pdf`).
 
-One A4 page per certificate, top to bottom: state motto, title, certificate number
-and dates; holder, household, village, district, province, parcel, land type and
-area beside the QR code; neighbours to the north, east, south and west; the sketch
-map (parcel, neighbouring parcels, numbered vertices, north arrow, scale bar) beside
-the table of boundary vertices in UTM; conditions of use; signature boxes for the
-holder, the village head and the district officer; the digest. Vertices that do not
-fit on the page continue on extra pages.
+One A4 page per certificate, top to bottom: the state name and motto; the province,
+district and village (each prefix printed once: :func:`admin_name`) and the issuing
+office, with the certificate number and dates on the right; the title; holder,
+household, village, district, province, parcel, land type and area beside the QR
+code; the neighbours to the north, east, south and west, wrapped in full (the font
+shrinks, then the sketch shortens; beyond a bound of characters they continue on
+pages of their own); the sketch map (parcel, neighbouring parcels, streams, roads,
+village boundary, numbered vertices, key, north arrow, scale bar) beside the table of
+boundary vertices in UTM; the conditions of use; signature boxes for the holder, the
+village head and the district officer; the footer telling a villager how to check
+the certificate (Lao, then English). Vertices that do not fit continue on extra pages.
+
+Every block of text is placed with :meth:`~landuse.certificates._pdf.Page.flow`: lines
+follow each other by the measured ink of their glyphs, so that no Lao mark comes
+nearer than :func:`~landuse.certificates._pdf.clearance` to another line.
 """
 
 from __future__ import annotations
@@ -268,14 +276,16 @@ def _draw_fields(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x
         font = p.doc.bold if bold else p.doc.regular
         first = wrap(font, values[0], width=val_w, size=size)[0]
         top = fy + 2
-        base = top + font.extent(first)[0] * size / 1000
+        reg = p.doc.regular
+        above = max(font.extent(first)[0] * size, reg.extent(L[key]["lo"])[0] * 8.5, reg.extent(L[key]["en"])[0] * 8)
+        base = top + above / 1000  # the labels and the value's first line on one baseline, none above *top*
         p.text(x0, base, L[key]["lo"], size=8.5)
         p.text(x0 + 62, base, L[key]["en"], size=8)
         vy = top
         for i, v in enumerate(values):
             vy = p.paragraph(x0 + label_w, vy + (clearance(size) if i else 0.0), v, width=val_w, size=size,
-                             bold=bold)
-        lab_bottom = base + p.doc.regular.extent(L[key]["lo"])[1] * 8.5 / 1000
+                             bold=bold, first_above=None if i else above / size)
+        lab_bottom = base + max(reg.extent(L[key]["lo"])[1] * 8.5, reg.extent(L[key]["en"])[1] * 8) / 1000
         fy = max(vy, lab_bottom) + 2
         p.colour(stroke=LIGHT)
         p.line(x0, fy, qx - 10, fy)
@@ -300,19 +310,21 @@ def _draw_fields(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x
 
 def _fit_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, room: float, *,
                     short: bool) -> tuple[float, float]:
-    """Font size of the neighbours and height of the sketch that fit *room* [pt] together (largest first).
+    """Font size of the neighbours and height of the sketch that fit *room* [pt] together.
 
-    The neighbours keep every name: the font shrinks from 7.5 to 5 pt, then the sketch
-    from its full height down to what its vertex table needs (:func:`_sketch_min_h`).
+    The neighbours keep every name: their font shrinks from 7.5 to 6.5 pt beside the
+    full sketch, then the sketch shortens down to what its vertex table needs
+    (:func:`_sketch_min_h`), then the font shrinks on to 5 pt.
     """
     full = _SKETCH[3]
+    least = _sketch_min_h(len(rec["vertices"]))
     scratch = Page(p.doc)
-    size, nb_h = _NB_SIZES[-1], 0.0
+    size = _NB_SIZES[-1]
     for size in _NB_SIZES:
-        nb_h = _draw_neighbours(scratch, rec, lab, x0, x1, 0.0, size=size, short=short)
-        if nb_h + full + _SKETCH_PAD <= room:
-            return size, full
-    return size, max(_sketch_min_h(len(rec["vertices"])), room - nb_h - _SKETCH_PAD)
+        free = room - _draw_neighbours(scratch, rec, lab, x0, x1, 0.0, size=size, short=short) - _SKETCH_PAD
+        if free >= (full if size > _NB_SIZES[2] else least):
+            return size, min(full, free)
+    return size, least
 
 
 def _draw_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float, *,
@@ -333,10 +345,11 @@ def _draw_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: floa
             c = L["continued"]
             lines = [*lines[:2], f"... ({c['lo']} / {c['en']}: {_bi(lab, 'neighbours')}, "
                                  f"{L['page']['lo']} / {L['page']['en']} 2)"]
-        first = lines[0]
-        base = y + p.doc.regular.extent(first)[0] * size / 1000
-        p.text(x0, base, f"{L[side]['lo']} / {L[side]['en']}:", size=size)
-        y = p.flow(vx, y, lines, size=size)
+        label = f"{L[side]['lo']} / {L[side]['en']}:"
+        above = max(p.doc.regular.extent(lines[0])[0], p.doc.regular.extent(label)[0])
+        p.text(x0, y + above * size / 1000, label, size=size)  # on the first line's baseline
+        y = max(p.flow(vx, y, lines, size=size, first_above=above),
+                y + (above + p.doc.regular.extent(label)[1]) * size / 1000)
     return y
 
 
