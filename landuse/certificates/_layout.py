@@ -41,9 +41,9 @@ _ROWS_EXTRA_PAGE = 70
 #: the first page (at 5 pt at worst, the sketch shortened); beyond it they continue in
 #: full on an extra page. A bound on characters, not a measurement, so that the page
 #: count is known before the fonts are (the register numbers pages first).
-NEIGHBOUR_CHARS_ON_PAGE = 2400
+NEIGHBOUR_CHARS_ON_PAGE = 2000
 #: The same beside a vertex table of more than :data:`_SHORT_TABLE` vertices (the sketch cannot shorten).
-NEIGHBOUR_CHARS_BESIDE_FULL_TABLE = 1200
+NEIGHBOUR_CHARS_BESIDE_FULL_TABLE = 1000
 _SHORT_TABLE = 30
 #: Neighbour characters on each page of their own (they always fit, at 5 pt at worst).
 NEIGHBOUR_CHARS_PER_PAGE = 4000
