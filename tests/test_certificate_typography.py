@@ -235,8 +235,12 @@ def test_certificate_header_names_each_level_once(signed):
     assert "ສາທາລະນະລັດ ປະຊາທິປະໄຕ ປະຊາຊົນລາວ" in text and "Lao People's Democratic Republic" in text
     # the footer: how to check, Lao first, with this certificate's number
     assert text.index("ວິທີກວດສອບໃບຢັ້ງຢືນນີ້") < text.index("How to check this certificate")
+    flat = text.replace("\n", " ")
+    assert "ສະແກນລະຫັດ QR" in flat and "Scan the QR code" in flat
+    assert "ຫ້ອງການຊັບພະຍາກອນທຳມະຊາດ ແລະ ສິ່ງແວດລ້ອມເມືອງ" in flat and "district land office" in flat
     no = signed.register["certificate_no"].iloc[0]
-    assert f"ນຳເລກທີ {no}" in text.replace("\n", " ") and f"take the number {no}" in text.replace("\n", " ")
+    foot = next(ln for ln in text_lines(signed.files[0], 1) if ln[4].startswith("ວິທີກວດສອບ"))
+    assert any(ln[4] == no and ln[1] < foot[3] and ln[3] > foot[1] for ln in text_lines(signed.files[0], 1))
 
 
 def test_admin_name_strips_prefix_and_abbreviation():

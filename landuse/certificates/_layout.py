@@ -57,6 +57,15 @@ _SKETCH_PAD = 28.0  # space above the sketch (its title) and below it [pt]
 _NB_LABEL_W = 96.0
 
 
+class _Scratch(Page):
+    """A page that only measures: blocks flow as on a real page, nothing is drawn (heights before drawing)."""
+
+    def text(self, x: float, y: float, text: str, *, size: float, bold: bool = False, align: str = "left",
+             width: float | None = None) -> float:
+        """Draw nothing (the real page draws); 0."""
+        return 0.0
+
+
 def pages_needed(n_vertices: int, chars: int = 0) -> int:
     """Pages a certificate takes: one, plus one per 140 vertices beyond the first 48, plus one for long boundaries.
 
@@ -188,7 +197,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
 
     # from the foot up: footer, signature boxes, conditions; the boundaries and the sketch share the rest
     foot_top = H - M + 3 - FOOTER_H
-    cond_h = _draw_conditions(Page(doc), lab, x0, x1, 0.0)
+    cond_h = _draw_conditions(_Scratch(doc), lab, x0, x1, 0.0)
     room = foot_top - 6 - _SIGN_MIN_H - 6 - cond_h - (y + 6)
     long_list = _long_list(rec)
     size, sketch_h = _fit_neighbours(p, rec, lab, x0, x1, room, short=long_list)
@@ -318,7 +327,7 @@ def _fit_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float
     """
     full = _SKETCH[3]
     least = _sketch_min_h(len(rec["vertices"]))
-    scratch = Page(p.doc)
+    scratch = _Scratch(p.doc)
     size = _NB_SIZES[-1]
     for size in _NB_SIZES:
         free = room - _draw_neighbours(scratch, rec, lab, x0, x1, 0.0, size=size, short=short) - _SKETCH_PAD
@@ -361,7 +370,7 @@ def _draw_neighbour_pages(doc: Document, rec: dict[str, Any], lab: dict[str, Any
     :data:`NEIGHBOUR_CHARS_PER_PAGE` characters per page makes 5 pt always enough.
     """
     L = lab["labels"]
-    scratch = Page(doc)
+    scratch = _Scratch(doc)
     head = (f"{rec['certificate_no']} - {_bi(lab, 'neighbours')} ({L['continued']['lo']} / {L['continued']['en']})",
             9.0, True)
     chunks: list[list[tuple[str, float, bool]]] = []
@@ -417,15 +426,20 @@ def _draw_footer(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x
     """
     L = lab["labels"]
     no = rec["certificate_no"]
-    scratch = Page(p.doc)
+    scratch = _Scratch(p.doc)
     items: list[tuple[str, float, bool]] = []
+    num_w = p.doc.bold.width(no, 8) + 10  # the number, at the right of the title line
     for size in (6.5, 6.0, 5.5, 5.0, 4.5):
-        items = [(f"{L['verify']['lo']} / {L['verify']['en']}", size + 0.5, True)]
+        items = []
         for key in ("verify_qr", "verify_office"):
             items += [(L[key]["lo"].replace("{no}", no), size, False), (L[key]["en"].replace("{no}", no), size, False)]
-        if _stack(scratch, x0, 0.0, items, x1 - x0) <= height:
+        title = (f"{L['verify']['lo']} / {L['verify']['en']}", size + 0.5, True)
+        top = _stack(scratch, x0, 0.0, [title], x1 - x0 - num_w)
+        if _stack(scratch, x0, top + clearance(size), items, x1 - x0) <= height:
             break
-    return _stack(p, x0, y, items, x1 - x0) - y
+    p.text(x0, y + p.doc.bold.extent(no)[0] * 8 / 1000, no, size=8, bold=True, align="right", width=x1 - x0)
+    top = _stack(p, x0, y, [title], x1 - x0 - num_w)
+    return _stack(p, x0, top + clearance(size), items, x1 - x0) - y
 
 
 def _draw_more_vertices(doc: Document, rec: dict[str, Any], lab: dict[str, Any], rest: list[Any], x0: float,

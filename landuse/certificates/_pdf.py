@@ -631,17 +631,23 @@ def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
     out: list[str] = []
     for para in text.split("\n"):
         atoms = _atoms(para)
-        lines = _greedy(font, atoms, width=width, size=size, exact=False)  # sums of cached atom widths: fast
-        if any(font.width(ln, size) > width + 1e-6 for ln in lines):  # kerning across atoms made one too wide
-            lines = _greedy(font, atoms, width=width, size=size, exact=True)
+        lines, sums = _greedy(font, atoms, width=width, size=size, exact=False)  # cached atom widths: fast
+        if any(w > 0.97 * width and font.width(ln, size) > width + 1e-6  # kerning across atoms (about 1 %)
+               for ln, w in zip(lines, sums, strict=True)):
+            lines, _ = _greedy(font, atoms, width=width, size=size, exact=True)
         out.extend(lines)
     font.cache[key] = tuple(out)
     return out
 
 
-def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: bool) -> list[str]:
-    """Fill lines with *atoms* (first fit); *exact* measures every candidate line, else sums the atoms' widths."""
+def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: bool
+            ) -> tuple[list[str], list[float]]:
+    """Fill lines with *atoms* (first fit); *exact* measures every candidate line, else sums the atoms' widths.
+
+    Returns the lines and their widths as measured [pt].
+    """
     out: list[str] = []
+    sums: list[float] = []
     line: list[str] = []
     used = 0.0
 
@@ -661,13 +667,16 @@ def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: b
             used = w
         else:
             out.append("".join(line).rstrip(" "))
+            sums.append(used)
             line, used = [atom], font.width(atom, size)
         if used > width:  # one atom wider than a line (a long id): cut it between clusters
             *full, last = _break_clusters(font, "".join(line), width=width, size=size)
             out.extend(full)
+            sums.extend(width for _ in full)
             line, used = [last], font.width(last, size)
     out.append("".join(line).rstrip(" "))
-    return out
+    sums.append(used)
+    return out, sums
 
 
 def _break_clusters(font: Font, word: str, *, width: float, size: float) -> list[str]:
