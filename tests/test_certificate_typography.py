@@ -70,9 +70,10 @@ def touching_lines(pdf: Path, page: int, dpi: int, *, skip: tuple[float, float, 
 
     A component of ink that crosses the strip just above one line's baseline is a letter
     of that line (one that crosses two lines' strips joins them: they touch); any other
-    (a mark, a dot) goes with the nearest letter above, below or within 0.3 em beside it among
-    the lines whose zone (1.25 em above the baseline to 0.55 em below) holds it. The lowest ink of the upper line must lie above the highest ink of the
-    lower line, over the columns both share. *skip*: a box [pt] (a map) whose lines
+    (a mark, a dot) goes with the nearest letter above, below or within 0.3 em beside
+    it among the lines whose zone (1.25 em above the baseline to 0.55 em below) holds
+    it. The lowest ink of the upper line must lie above the highest ink of the lower
+    line, over the columns both share. *skip*: a box [pt] (a map) whose lines
     are labels, not lines of text.
     """
     lines = [ln for ln in text_lines(pdf, page) if ln[4].strip()]
@@ -102,7 +103,7 @@ def touching_lines(pdf: Path, page: int, dpi: int, *, skip: tuple[float, float, 
         cands = [n for n, (b, s, x0, x1) in enumerate(geo)
                  if b - 1.25 * s <= mid <= b + 0.55 * s and c0 < x1 and c1 > x0]
 
-        def gap(n: int) -> float:
+        def gap(n: int, r0: int = r0, r1: int = r1, c0: int = c0, c1: int = c1) -> float:
             b, s = geo[n][0], geo[n][1]
             w = 0.3 * s  # letters beside it count too (an apostrophe, a mark between two letters)
             near = [max(o[0] - r1, r0 - o[1]) for o in owned[n] if o[2] < c1 + w and o[3] > c0 - w]
