@@ -147,6 +147,8 @@ def main() -> None:
     ap.add_argument("--peer-sample", type=int, default=20)
     ap.add_argument("--verify-sample", type=int, default=500)
     ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument("--no-streams", action="store_true",
+                    help="sketches without streams (issue 18 draws the plan run's streams on them)")
     args = ap.parse_args()
 
     from landuse import certificates
@@ -156,13 +158,20 @@ def main() -> None:
     t_alloc = time.perf_counter() - t0
     print(f"allocation: {len(alloc)} certificates for {alloc['household_id'].nunique()} households "
           f"({'holdings' if args.holdings else 'allocate'}, {t_alloc:.1f} s, not counted)")
+    streams = None
+    if not args.no_streams:  # what `landuse run` passes: the district's streams (DEM, 0.5 km2), not timed
+        from landuse.datasets import get_path
+        from landuse.terrain import hydrology
+
+        streams = hydrology.streams(get_path("dem"), min_area_km2=0.5)
+        print(f"streams: {len(streams)} lines drawn on the sketches with the village boundaries")
     workdir = tempfile.TemporaryDirectory()  # about 200 MB of PDFs, removed at the end
     out = Path(workdir.name) / "certificates"
     t0 = time.perf_counter()
     cpu0 = os.times()
     res = certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
                                           parcels=demo.parcels, out_dir=out, issue_date=dt.date(2026, 1, 15),
-                                          overwrite=False, progress=False, workers=args.workers)
+                                          overwrite=False, progress=False, workers=args.workers, streams=streams)
     wall = time.perf_counter() - t0
     cpu1 = os.times()
     cpu = (cpu1.user - cpu0.user) + (cpu1.children_user - cpu0.children_user)
@@ -191,7 +200,7 @@ def main() -> None:
                                            parcels=demo.parcels, out_dir=signed_out,
                                            issue_date=dt.date(2026, 1, 15), overwrite=False, progress=False,
                                            workers=args.workers, key_file=key.private_path,
-                                           register=district / "register.gpkg")
+                                           register=district / "register.gpkg", streams=streams)
     swall = time.perf_counter() - t0
     cpu1 = os.times()
     scpu = (cpu1.user - cpu0.user) + (cpu1.children_user - cpu0.children_user)
@@ -227,7 +236,7 @@ def main() -> None:
     certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
                                     parcels=demo.parcels, out_dir=signed_out, issue_date=dt.date(2026, 1, 15),
                                     overwrite=False, progress=False, workers=args.workers,
-                                    key_file=key.private_path, register=reg)
+                                    key_file=key.private_path, register=reg, streams=streams)
     print(f"signed re-run (register unchanged, all resumed): {time.perf_counter() - t0:.1f} s")
     if args.skip_peer:
         workdir.cleanup()
@@ -237,7 +246,8 @@ def main() -> None:
     t0 = time.perf_counter()
     again = certificates.write_certificates(alloc, households=demo.households, villages=demo.villages,
                                             parcels=demo.parcels, out_dir=out, issue_date=dt.date(2026, 1, 15),
-                                            overwrite=False, progress=False, workers=args.workers)
+                                            overwrite=False, progress=False, workers=args.workers,
+                                            streams=streams)
     print(f"re-run (resume, all {again.skipped} unchanged): {time.perf_counter() - t0:.1f} s")
 
     # peer

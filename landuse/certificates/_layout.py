@@ -1,12 +1,20 @@
 """Page layout of a land-use certificate (private; drawn with :mod:`landuse.certificates._pdf`).
 
-One A4 page per certificate, top to bottom: state motto, title, certificate number
-and dates; holder, household, village, district, province, parcel, land type and
-area beside the QR code; neighbours to the north, east, south and west; the sketch
-map (parcel, neighbouring parcels, numbered vertices, north arrow, scale bar) beside
-the table of boundary vertices in UTM; conditions of use; signature boxes for the
-holder, the village head and the district officer; the digest. Vertices that do not
-fit on the page continue on extra pages.
+One A4 page per certificate, top to bottom: the state name and motto; the province,
+district and village (each prefix printed once: :func:`admin_name`) and the issuing
+office, with the certificate number and dates on the right; the title; holder,
+household, village, district, province, parcel, land type and area beside the QR
+code; the neighbours to the north, east, south and west, wrapped in full (the font
+shrinks, then the sketch shortens; beyond a bound of characters they continue on
+pages of their own); the sketch map (parcel, neighbouring parcels, streams, roads,
+village boundary, numbered vertices, key, north arrow, scale bar) beside the table of
+boundary vertices in UTM; the conditions of use; signature boxes for the holder, the
+village head and the district officer; the footer telling a villager how to check
+the certificate (Lao, then English). Vertices that do not fit continue on extra pages.
+
+Every block of text is placed with :meth:`~landuse.certificates._pdf.Page.flow`: lines
+follow each other by the measured ink of their glyphs, so that no Lao mark comes
+nearer than :func:`~landuse.certificates._pdf.clearance` to another line.
 """
 
 from __future__ import annotations
@@ -33,17 +41,29 @@ _ROWS_EXTRA_PAGE = 70
 #: the first page (at 5 pt at worst, the sketch shortened); beyond it they continue in
 #: full on an extra page. A bound on characters, not a measurement, so that the page
 #: count is known before the fonts are (the register numbers pages first).
-NEIGHBOUR_CHARS_ON_PAGE = 2400
+NEIGHBOUR_CHARS_ON_PAGE = 2000
 #: The same beside a vertex table of more than :data:`_SHORT_TABLE` vertices (the sketch cannot shorten).
-NEIGHBOUR_CHARS_BESIDE_FULL_TABLE = 1200
+NEIGHBOUR_CHARS_BESIDE_FULL_TABLE = 1000
 _SHORT_TABLE = 30
 #: Neighbour characters on each page of their own (they always fit, at 5 pt at worst).
 NEIGHBOUR_CHARS_PER_PAGE = 4000
 _NB_SIZES = (7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
 _SKETCH_MIN_H = 150.0
-_SIGN_MIN_H = 52.0
+_SIGN_MIN_H = 62.0  # the titles and, below them, the PAdES stamp (_pades.DEFAULT_STAMP_BOX)
+#: Height kept for the footer (how to check the certificate) at the foot of the page [pt];
+#: the signature boxes end 6 pt above it, at a fixed place, so that the PAdES stamp fits in.
+FOOTER_H = 56.0
 _SKETCH_PAD = 28.0  # space above the sketch (its title) and below it [pt]
 _NB_LABEL_W = 96.0
+
+
+class _Scratch(Page):
+    """A page that only measures: blocks flow as on a real page, nothing is drawn (heights before drawing)."""
+
+    def text(self, x: float, y: float, text: str, *, size: float, bold: bool = False, align: str = "left",
+             width: float | None = None) -> float:
+        """Draw nothing (the real page draws); 0."""
+        return 0.0
 
 
 def pages_needed(n_vertices: int, chars: int = 0) -> int:
@@ -143,8 +163,11 @@ def _issuer(rec: dict[str, Any], lab: dict[str, Any]) -> tuple[str, str]:
 
 
 def _stack(p: Page, x: float, y: float, items: list[tuple[str, float, bool]], width: float, *,
-           align: str = "left") -> float:
-    """Texts ``(text, size, bold)`` wrapped to *width*, one under the other from *y*; returns the y below them."""
+           align: str = "left", first_above: float | None = None) -> float:
+    """Texts ``(text, size, bold)`` wrapped to *width*, one under the other from *y*; returns the y below them.
+
+    *first_above* [1/1000 em]: the least ink height of the first line (to align blocks side by side).
+    """
     font = p.doc.regular
     first = True
     for text, size, bold in items:
@@ -154,7 +177,8 @@ def _stack(p: Page, x: float, y: float, items: list[tuple[str, float, bool]], wi
             y += clearance(size)
         first = False
         lines = wrap(p.doc.bold if bold else font, text, width=width, size=size)
-        y = p.flow(x, y, lines, size=size, bold=bold, align=align, width=width)
+        y = p.flow(x, y, lines, size=size, bold=bold, align=align, width=width, first_above=first_above)
+        first_above = None
     return y
 
 
@@ -172,9 +196,8 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
     y = _draw_fields(p, rec, lab, x0, x1, y, qr_matrix, draft=draft)
 
     # from the foot up: footer, signature boxes, conditions; the boundaries and the sketch share the rest
-    foot = _draw_footer(Page(doc), rec, lab, x0, x1, 0.0)
-    foot_top = H - M + 6 - foot
-    cond_h = _draw_conditions(Page(doc), lab, x0, x1, 0.0)
+    foot_top = H - M + 3 - FOOTER_H
+    cond_h = _draw_conditions(_Scratch(doc), lab, x0, x1, 0.0)
     room = foot_top - 6 - _SIGN_MIN_H - 6 - cond_h - (y + 6)
     long_list = _long_list(rec)
     size, sketch_h = _fit_neighbours(p, rec, lab, x0, x1, room, short=long_list)
@@ -193,7 +216,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
 
     y += _draw_conditions(p, lab, x0, x1, y)
     _draw_signatures(p, lab, x0, x1, y + 6, foot_top - 6)
-    _draw_footer(p, rec, lab, x0, x1, foot_top)
+    _draw_footer(p, rec, lab, x0, x1, foot_top, height=FOOTER_H)
 
     if draft:  # diagonal outlined watermark over the page (outlines keep the text below readable)
         L0 = lab["labels"]["unsigned"]
@@ -262,14 +285,16 @@ def _draw_fields(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x
         font = p.doc.bold if bold else p.doc.regular
         first = wrap(font, values[0], width=val_w, size=size)[0]
         top = fy + 2
-        base = top + font.extent(first)[0] * size / 1000
+        reg = p.doc.regular
+        above = max(font.extent(first)[0] * size, reg.extent(L[key]["lo"])[0] * 8.5, reg.extent(L[key]["en"])[0] * 8)
+        base = top + above / 1000  # the labels and the value's first line on one baseline, none above *top*
         p.text(x0, base, L[key]["lo"], size=8.5)
         p.text(x0 + 62, base, L[key]["en"], size=8)
         vy = top
         for i, v in enumerate(values):
             vy = p.paragraph(x0 + label_w, vy + (clearance(size) if i else 0.0), v, width=val_w, size=size,
-                             bold=bold)
-        lab_bottom = base + p.doc.regular.extent(L[key]["lo"])[1] * 8.5 / 1000
+                             bold=bold, first_above=None if i else above / size)
+        lab_bottom = base + max(reg.extent(L[key]["lo"])[1] * 8.5, reg.extent(L[key]["en"])[1] * 8) / 1000
         fy = max(vy, lab_bottom) + 2
         p.colour(stroke=LIGHT)
         p.line(x0, fy, qx - 10, fy)
@@ -294,19 +319,21 @@ def _draw_fields(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x
 
 def _fit_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, room: float, *,
                     short: bool) -> tuple[float, float]:
-    """Font size of the neighbours and height of the sketch that fit *room* [pt] together (largest first).
+    """Font size of the neighbours and height of the sketch that fit *room* [pt] together.
 
-    The neighbours keep every name: the font shrinks from 7.5 to 5 pt, then the sketch
-    from its full height down to what its vertex table needs (:func:`_sketch_min_h`).
+    The neighbours keep every name: their font shrinks from 7.5 to 6.5 pt beside the
+    full sketch, then the sketch shortens down to what its vertex table needs
+    (:func:`_sketch_min_h`), then the font shrinks on to 5 pt.
     """
     full = _SKETCH[3]
-    scratch = Page(p.doc)
-    size, nb_h = _NB_SIZES[-1], 0.0
+    least = _sketch_min_h(len(rec["vertices"]))
+    scratch = _Scratch(p.doc)
+    size = _NB_SIZES[-1]
     for size in _NB_SIZES:
-        nb_h = _draw_neighbours(scratch, rec, lab, x0, x1, 0.0, size=size, short=short)
-        if nb_h + full + _SKETCH_PAD <= room:
-            return size, full
-    return size, max(_sketch_min_h(len(rec["vertices"])), room - nb_h - _SKETCH_PAD)
+        free = room - _draw_neighbours(scratch, rec, lab, x0, x1, 0.0, size=size, short=short) - _SKETCH_PAD
+        if free >= (full if size > _NB_SIZES[2] else least):
+            return size, min(full, free)
+    return size, least
 
 
 def _draw_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float, *,
@@ -327,10 +354,11 @@ def _draw_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: floa
             c = L["continued"]
             lines = [*lines[:2], f"... ({c['lo']} / {c['en']}: {_bi(lab, 'neighbours')}, "
                                  f"{L['page']['lo']} / {L['page']['en']} 2)"]
-        first = lines[0]
-        base = y + p.doc.regular.extent(first)[0] * size / 1000
-        p.text(x0, base, f"{L[side]['lo']} / {L[side]['en']}:", size=size)
-        y = p.flow(vx, y, lines, size=size)
+        label = f"{L[side]['lo']} / {L[side]['en']}:"
+        above = max(p.doc.regular.extent(lines[0])[0], p.doc.regular.extent(label)[0])
+        p.text(x0, y + above * size / 1000, label, size=size)  # on the first line's baseline
+        y = max(p.flow(vx, y, lines, size=size, first_above=above),
+                y + (above + p.doc.regular.extent(label)[1]) * size / 1000)
     return y
 
 
@@ -342,7 +370,7 @@ def _draw_neighbour_pages(doc: Document, rec: dict[str, Any], lab: dict[str, Any
     :data:`NEIGHBOUR_CHARS_PER_PAGE` characters per page makes 5 pt always enough.
     """
     L = lab["labels"]
-    scratch = Page(doc)
+    scratch = _Scratch(doc)
     head = (f"{rec['certificate_no']} - {_bi(lab, 'neighbours')} ({L['continued']['lo']} / {L['continued']['en']})",
             9.0, True)
     chunks: list[list[tuple[str, float, bool]]] = []
@@ -380,24 +408,38 @@ def _draw_signatures(p: Page, lab: dict[str, Any], x0: float, x1: float, y: floa
     L = lab["labels"]
     bw = (x1 - x0 - 20) / 3
     bh = max(_SIGN_MIN_H, bottom - y)
-    for k, key in enumerate(("sign_holder", "sign_village", "sign_district")):
+    keys = ("sign_holder", "sign_village", "sign_district")
+    titles = [f"{L[key]['lo']} / {L[key]['en']}" for key in keys]
+    top = max(p.doc.bold.extent(t)[0] for t in titles)  # the three titles on one baseline
+    for k, title in enumerate(titles):
         bx = x0 + k * (bw + 10)
         p.rect(bx, y, bw, bh)
-        _stack(p, bx + 4, y + 3, [(f"{L[key]['lo']} / {L[key]['en']}", 7.5, True),
-                                  (f"{L['stamp']['lo']} / {L['stamp']['en']}", 6.5, False)], bw - 8)
+        _stack(p, bx + 4, y + 3, [(title, 7.5, True), (f"{L['stamp']['lo']} / {L['stamp']['en']}", 6.5, False)],
+               bw - 8, first_above=top)
 
 
-def _draw_footer(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float) -> float:
-    """How a villager checks the certificate, Lao first then English, from *y*; return its height."""
+def _draw_footer(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float, *,
+                 height: float = FOOTER_H) -> float:
+    """How a villager checks the certificate, Lao first then English, from *y*; return its height.
+
+    The text shrinks from 6.5 to 4.5 pt until it fits *height* [pt] (custom labels may be longer).
+    """
     L = lab["labels"]
     no = rec["certificate_no"]
-    top = y
-    y = _stack(p, x0, y, [(f"{L['verify']['lo']} / {L['verify']['en']}", 7, True)], x1 - x0)
-    for key in ("verify_qr", "verify_office"):
-        t = L[key]
-        y = _stack(p, x0, y + clearance(6.5), [(t["lo"].replace("{no}", no), 6.5, False),
-                                               (t["en"].replace("{no}", no), 6.5, False)], x1 - x0)
-    return y - top
+    scratch = _Scratch(p.doc)
+    items: list[tuple[str, float, bool]] = []
+    num_w = p.doc.bold.width(no, 8) + 10  # the number, at the right of the title line
+    for size in (6.5, 6.0, 5.5, 5.0, 4.5):
+        items = []
+        for key in ("verify_qr", "verify_office"):
+            items += [(L[key]["lo"].replace("{no}", no), size, False), (L[key]["en"].replace("{no}", no), size, False)]
+        title = (f"{L['verify']['lo']} / {L['verify']['en']}", size + 0.5, True)
+        top = _stack(scratch, x0, 0.0, [title], x1 - x0 - num_w)
+        if _stack(scratch, x0, top + clearance(size), items, x1 - x0) <= height:
+            break
+    p.text(x0, y + p.doc.bold.extent(no)[0] * 8 / 1000, no, size=8, bold=True, align="right", width=x1 - x0)
+    top = _stack(p, x0, y, [title], x1 - x0 - num_w)
+    return _stack(p, x0, top + clearance(size), items, x1 - x0) - y
 
 
 def _draw_more_vertices(doc: Document, rec: dict[str, Any], lab: dict[str, Any], rest: list[Any], x0: float,

@@ -41,8 +41,9 @@ from landuse.errors import LanduseError, SchemaError
 __all__: list[str] = []
 
 #: Default place of the visible stamp on the first page: x1, y1, x2, y2 [pt], from the
-#: bottom-left corner; inside the district officer's box of an A4 certificate.
-DEFAULT_STAMP_BOX = (398, 50, 556, 92)
+#: bottom-left corner; inside the district officer's box of an A4 certificate, below its
+#: titles (the box ends at a fixed height above the footer: ``_layout.FOOTER_H``).
+DEFAULT_STAMP_BOX = (398, 96, 556, 130)
 
 _FIELD = "LanduseDistrictSignature"
 

@@ -17,7 +17,9 @@ What it does:
   span with ``/ActualText`` so that text extraction (``pdftotext``) returns the
   original Unicode string; superscript two (``²``), absent from Noto Sans Lao, is
   drawn as a raised small ``2``;
-* graphics: lines, rectangles, polygons, filled module grids (QR codes);
+* lines of text placed by the measured ink of their shaped glyphs (:meth:`Page.flow`,
+  :meth:`Font.extent`), wrapped at spaces and between Lao syllables (:func:`lao_breaks`);
+* graphics: lines, polylines, rectangles, polygons, filled module grids (QR codes);
 * files: attachments (``/EmbeddedFiles``), a fixed ``/Info`` dictionary and an
   ``/ID`` derived from the content, so the same input gives the same bytes.
 
@@ -440,28 +442,29 @@ class Page:
         return total
 
     def paragraph(self, x: float, y: float, text: str, *, width: float, size: float, leading: float | None = None,
-                  bold: bool = False, gap: float | None = None) -> float:
+                  bold: bool = False, gap: float | None = None, first_above: float | None = None) -> float:
         """Draw *text* wrapped to *width* (every word, never cut) below *y*; returns the y below its ink. [pt]
 
         *y* is the top of the block: the first baseline goes where the first line's
-        highest possible ink (:meth:`Font.extent`) touches *y*; the next baselines
+        highest ink (:meth:`Font.extent`) touches *y*; the next baselines
         are at least *leading* apart and far enough that no mark of a line comes
-        nearer than *gap* (default ``max(0.6, 0.08 size)``) to the line above.
+        nearer than *gap* (default :func:`clearance`) to the line above.
         """
         font = self.doc.bold if bold else self.doc.regular
         return self.flow(x, y, wrap(font, text, width=width, size=size), size=size, bold=bold, leading=leading,
-                         gap=gap)
+                         gap=gap, first_above=first_above)
 
     def flow(self, x: float, y: float, lines: list[str], *, size: float, bold: bool = False,
              leading: float | None = None, gap: float | None = None, align: str = "left",
-             width: float | None = None) -> float:
+             width: float | None = None, first_above: float | None = None) -> float:
         """Draw *lines* one under the other from the top *y*; returns the y below the last line's extent. [pt]
 
         *leading* (default 1.2 *size*) is the least distance of two baselines.
         Baseline of line *i+1*: :math:`b_{i+1} = b_i + \\max(L, (d_i + a_{i+1})\\,s/1000 + g)`
         with *leading* :math:`L`, the lines' extents below and above the baseline
         :math:`d_i, a_{i+1}` [1/1000 em] (:meth:`Font.extent`), the size :math:`s`
-        and the clearance :math:`g`; the first baseline is :math:`y + a_0 s/1000`.
+        and the clearance :math:`g`; the first baseline is :math:`y + a_0 s/1000`
+        (:math:`a_0` at least *first_above*, to align the first lines of blocks side by side).
         """
         font = self.doc.bold if bold else self.doc.regular
         g = gap if gap is not None else clearance(size)
@@ -471,7 +474,7 @@ class Page:
         for ln in lines:
             above, under = font.extent(ln)
             if base is None:
-                base = y + above * size / 1000
+                base = y + max(above, first_above or 0.0) * size / 1000
             else:
                 base += max(leading, (below + above) * size / 1000 + g)
             below = under
@@ -480,11 +483,13 @@ class Page:
 
 
 def clearance(size: float) -> float:
-    """Least white space kept between the ink of two lines of text at *size* [pt]: 8 % of the size, at least 0.6 pt.
+    """Least white space kept between the ink of two lines of text at *size* [pt]: a quarter of the size, at least 1 pt.
 
-    0.6 pt is 2.5 pixels at 300 dpi and 5 at 600 dpi: lines stay apart in any print or scan.
+    Wider than the gap between a Lao letter and the vowel or tone mark over it (0.09 to
+    0.15 em in Noto Sans Lao), so that a mark is seen with its own line, never half-way
+    to the next; 1 pt is 4 pixels at 300 dpi: lines stay apart in any print or scan.
     """
-    return max(0.6, 0.08 * size)
+    return max(1.0, 0.25 * size)
 
 
 def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, float]:
@@ -593,7 +598,7 @@ def lao_breaks(text: str) -> list[int]:
         if c in _LAO_PREPOSED:
             out.append(i)
         elif c in _LAO_CONSONANTS and i + 1 < len(text) and text[i + 1] in _LAO_FOLLOWING:
-            if c == "ວ" and prev in _LAO_CONSONANTS or prev == "ຫ" and c in _LAO_SONORANTS:
+            if (c == "ວ" and prev in _LAO_CONSONANTS) or (prev == "ຫ" and c in _LAO_SONORANTS):
                 continue
             out.append(i)
     return out
@@ -626,17 +631,23 @@ def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
     out: list[str] = []
     for para in text.split("\n"):
         atoms = _atoms(para)
-        lines = _greedy(font, atoms, width=width, size=size, exact=False)  # sums of cached atom widths: fast
-        if any(font.width(ln, size) > width + 1e-6 for ln in lines):  # kerning across atoms made one too wide
-            lines = _greedy(font, atoms, width=width, size=size, exact=True)
+        lines, sums = _greedy(font, atoms, width=width, size=size, exact=False)  # cached atom widths: fast
+        if any(w > 0.97 * width and font.width(ln, size) > width + 1e-6  # kerning across atoms (about 1 %)
+               for ln, w in zip(lines, sums, strict=True)):
+            lines, _ = _greedy(font, atoms, width=width, size=size, exact=True)
         out.extend(lines)
     font.cache[key] = tuple(out)
     return out
 
 
-def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: bool) -> list[str]:
-    """Fill lines with *atoms* (first fit); *exact* measures every candidate line, else sums the atoms' widths."""
+def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: bool
+            ) -> tuple[list[str], list[float]]:
+    """Fill lines with *atoms* (first fit); *exact* measures every candidate line, else sums the atoms' widths.
+
+    Returns the lines and their widths as measured [pt].
+    """
     out: list[str] = []
+    sums: list[float] = []
     line: list[str] = []
     used = 0.0
 
@@ -656,13 +667,16 @@ def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: b
             used = w
         else:
             out.append("".join(line).rstrip(" "))
+            sums.append(used)
             line, used = [atom], font.width(atom, size)
         if used > width:  # one atom wider than a line (a long id): cut it between clusters
             *full, last = _break_clusters(font, "".join(line), width=width, size=size)
             out.extend(full)
+            sums.extend(width for _ in full)
             line, used = [last], font.width(last, size)
     out.append("".join(line).rstrip(" "))
-    return out
+    sums.append(used)
+    return out, sums
 
 
 def _break_clusters(font: Font, word: str, *, width: float, size: float) -> list[str]:

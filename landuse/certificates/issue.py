@@ -9,8 +9,9 @@ makes them from the allocation in one call:
   neighbours to the north, east, south and west, boundary vertices in UTM, issue
   date and validity) and the SHA-256 digest of its canonical content;
 * :func:`write_certificates` writes one A4 PDF per certificate (or one per
-  household, a page per plot) with a sketch map, a vertex table, the conditions of
-  use, signature boxes and a QR code carrying the certificate's record signed with
+  household, a page per plot) with a sketch map (neighbouring parcels, streams,
+  roads and the village boundary), a vertex table, the conditions of use, signature
+  boxes, a footer telling how to check it, and a QR code carrying the certificate's record signed with
   the district key (:mod:`landuse.certificates.keys`; without a key the page is marked UNSIGNED
   DRAFT); with the district register (:mod:`landuse.certificates.register`) numbers are stable
   serials and changed parcels supersede their old certificates. A batch index (CSV

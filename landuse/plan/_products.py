@@ -136,7 +136,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
                 return {}
             shutil.rmtree(out / "certificates", ignore_errors=True)  # a clean folder for each attempt
             return _write_certificates(out / "certificates", plan, alloc, inputs, progress=progress,
-                                       status=status)
+                                       status=status, streams=streams)
 
         outputs.update(isolate("certificates", certs) or {})
 
@@ -369,10 +369,10 @@ def _write_print_maps(folder: Path, layers: dict[str, Any], dem: Any, *, title: 
 
 
 def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool,
-                        status: dict[str, str] | None = None) -> dict[str, Path]:
+                        status: dict[str, str] | None = None, streams: Any = None) -> dict[str, Path]:
     res = certificates.write_certificates(
         allocations, households=inputs.households, villages=inputs.villages, parcels=inputs.parcels,
-        out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress,
+        out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress, streams=streams,
         workers=min(2, os.cpu_count() or 1), **_certificate_settings(plan),
     )
     outs = {"certificates": folder}
