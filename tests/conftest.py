@@ -17,6 +17,9 @@ from shapely.geometry import box
 UTM47 = "EPSG:32647"
 X0, Y0 = 500_000.0, 2_290_000.0
 
+#: scripts run by QGIS's own (system) Python in a subprocess, not test modules
+collect_ignore = ["qgis"]
+
 
 def square(ix: int, iy: int, size: float = 100.0):
     """The square of *size* metres at grid position (ix, iy) from (X0, Y0)."""
