@@ -245,6 +245,6 @@ def test_landuse_map_joins_the_scheme_layers_of_a_plan_geopackage_again(tmp_path
     gpkg = tmp_path / "plan.gpkg"
     _products._write_geopackage(gpkg, _small_layers(), schemes=[])
     layers = read_plan_layers(gpkg)
-    assert list(layers) == ["villages", "parcels", "schemes", "streams"]  # the map's drawing order
+    assert list(layers) == ["villages", "schemes", "parcels", "streams"]  # the map's drawing order: irrigation areas under the parcels
     assert sorted(layers["schemes"]["feature"]) == ["canal", "catchment", "command_area", "intake"]
     assert set(read_plan_layers(gpkg, ["scheme_canals"])) == {"scheme_canals"}  # asked for by name: as stored
