@@ -82,3 +82,14 @@ def shared_data() -> Path:
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+@pytest.fixture(autouse=True)
+def _progress_lines_off_after_each_test():
+    """A CLI test turns the progress lines on (``landuse.show_progress``): the logger then
+    stops propagating, and pytest attaches its capture handlers to such loggers at the next
+    test's start, which would then see every progress record twice. Off after every test."""
+    yield
+    import landuse
+
+    landuse.show_progress(False)
