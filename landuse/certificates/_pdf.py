@@ -376,19 +376,14 @@ class Page:
 
     def polygon(self, rings: list[list[tuple[float, float]]], *, style: str = "S") -> None:
         """Closed paths (outer ring and holes: even-odd fill with ``f*``/``B*``)."""
-        h = self.height
-        parts = []
-        for ring in rings:
-            if len(ring) < 2:
-                continue
-            parts.append(f"{ring[0][0]:.2f} {h - ring[0][1]:.2f} m")
-            parts.extend([f"{x:.2f} {h - y:.2f} l" for x, y in ring[1:]])
-            parts.append("h")
-        if parts:
-            self.ops.append(" ".join(parts) + f" {style}")
+        self._paths(rings, close=True, paint=style)
 
     def polyline(self, parts: list[list[tuple[float, float]]]) -> None:
         """Open paths, stroked (streams, roads, boundaries)."""
+        self._paths(parts, close=False, paint="S")
+
+    def _paths(self, parts: list[list[tuple[float, float]]], *, close: bool, paint: str) -> None:
+        """One path operator of subpaths of 2 or more points (page y flipped), painted with *paint*."""
         h = self.height
         out = []
         for part in parts:
@@ -396,8 +391,10 @@ class Page:
                 continue
             out.append(f"{part[0][0]:.2f} {h - part[0][1]:.2f} m")
             out.extend([f"{x:.2f} {h - y:.2f} l" for x, y in part[1:]])
+            if close:
+                out.append("h")
         if out:
-            self.ops.append(" ".join(out) + " S")
+            self.ops.append(" ".join(out) + f" {paint}")
 
     def modules(self, x: float, y: float, matrix: Any, size: float) -> None:
         """Paint the dark modules of a 2-D boolean grid (a QR code) in the fill colour.
