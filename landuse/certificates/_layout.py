@@ -60,6 +60,8 @@ _NB_LABEL_W = 96.0
 class _Scratch(Page):
     """A page that only measures: blocks flow as on a real page, nothing is drawn (heights before drawing)."""
 
+    draws = False
+
     def text(self, x: float, y: float, text: str, *, size: float, bold: bool = False, align: str = "left",
              width: float | None = None) -> float:
         """Draw nothing (the real page draws); 0."""

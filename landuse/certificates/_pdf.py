@@ -74,8 +74,7 @@ class Font:
 
     name: str
     data: bytes  # full static font: shaping
-    embed: bytes = b""  # font program without layout tables, compressed: embedding
-    embed_length: int = 0
+    program: Any = None  # font program without layout tables, taken apart for subsets (_subset.GlyphProgram)
     upem: int = 1000
     widths: list[int] = field(default_factory=list)  # per glyph id, 1000 units/em
     unicode_of: dict[int, str] = field(default_factory=dict)
@@ -87,6 +86,8 @@ class Font:
     ink_top: list[int] = field(default_factory=list)  # per glyph id: highest ink (yMax), 1000 units/em
     ink_bottom: list[int] = field(default_factory=list)  # per glyph id: lowest ink (yMin), 1000 units/em
     _hb: Any = None
+    #: Shaped runs, measures and drawn text by their arguments (certificates repeat most texts).
+    cache: _Cache = field(default_factory=lambda: _Cache(), repr=False, compare=False)
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> Font:
@@ -115,15 +116,16 @@ class Font:
                 del tt[tag]
         buf = io.BytesIO()
         tt.save(buf)
-        raw = buf.getvalue()
-        return cls(name=name, data=data, embed=zlib.compress(raw, 9), embed_length=len(raw), upem=upem,
+        from landuse.certificates._subset import GlyphProgram  # deferred: fontTools only where fonts are prepared
+
+        return cls(name=name, data=data, program=GlyphProgram(buf.getvalue()), upem=upem,
                    widths=widths, unicode_of=unicode_of, codepoints=frozenset(cmap), bbox=bbox,
                    ascent=ascent, descent=descent, cap_height=cap, ink_top=top, ink_bottom=bottom)
 
     def __getstate__(self) -> dict:  # HarfBuzz objects do not pickle (process pools)
         state = dict(self.__dict__)
         state["_hb"] = None
-        state.pop("_cache", None)
+        state["cache"] = _Cache()
         state.pop("_chars", None)
         return state
 
@@ -133,21 +135,6 @@ class Font:
         c = self.__dict__.get("_chars")
         if c is None:
             c = self.__dict__["_chars"] = frozenset(chr(cp) for cp in self.codepoints) | set(_SUPERSCRIPTS)
-        return c
-
-    @property
-    def cache(self) -> dict:
-        """Shaped runs and drawn text, by their arguments (certificates repeat most texts).
-
-        When it grows past 50,000 entries only the entries used again since the last
-        pruning are kept: the labels every certificate repeats stay shaped, the names
-        and coordinates of earlier certificates go.
-        """
-        c = self.__dict__.get("_cache")
-        if c is None:
-            c = self.__dict__["_cache"] = _Cache()
-        elif len(c) > 50_000:
-            c.prune()
         return c
 
     @property
@@ -164,6 +151,8 @@ class Font:
         """Glyphs of *text*: ``(gid, cluster, x_advance, x_offset, y_offset)`` in 1/1000 em."""
         key = ("shape", text)
         hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache.recall(key)
         if hit is not None:
             return hit
         import uharfbuzz as hb
@@ -198,6 +187,8 @@ class Font:
         """
         key = ("extent", text)
         hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache.recall(key)
         if hit is not None:
             return hit
         out = self._ink(text)
@@ -219,6 +210,8 @@ class Font:
         """Advance width of *text* at *size* points. [pt]"""
         key = ("width", text)
         hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache.recall(key)
         if hit is not None:
             return hit * size
         total = 0.0
@@ -230,26 +223,34 @@ class Font:
 
 
 class _Cache(dict):
-    """A dict that remembers which keys were read back (:meth:`get` hits), for :meth:`prune`."""
+    """A dict of two generations: when it holds *limit* entries the older generation goes.
 
-    __slots__ = ("hits",)
+    Lookups read the current generation (``get``, at the speed of a dict); a miss asks
+    :meth:`recall`, which moves an entry of the older generation back into the current
+    one. So when the cache is full, the entries used since the last turn stay (the
+    labels every certificate repeats), the names and coordinates of earlier
+    certificates go, and memory stays bounded.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("limit", "old")
+
+    def __init__(self, limit: int = 50_000) -> None:
         super().__init__()
-        self.hits: set = set()
+        self.old: dict = {}
+        self.limit = limit
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        value = dict.get(self, key, default)
-        if value is not default:
-            self.hits.add(key)
+    def recall(self, key: Any) -> Any:
+        """The entry *key* of the older generation (moved into the current one), or None."""
+        value = self.old.pop(key, None)
+        if value is not None:
+            dict.__setitem__(self, key, value)
         return value
 
-    def prune(self) -> None:
-        """Keep only the entries read back since the last pruning."""
-        keep = {k: dict.__getitem__(self, k) for k in self.hits if k in self}
-        self.clear()
-        self.update(keep)
-        self.hits = set()
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= self.limit:
+            self.old = dict(self)
+            self.clear()
+        dict.__setitem__(self, key, value)
 
 
 def _gsub_unicodes(tt: Any, gid: dict[str, int], unicode_of: dict[int, str]) -> None:
@@ -345,13 +346,65 @@ def _num(v: float) -> str:
     return f"{v:.2f}"
 
 
+class _Shared:
+    """A block of content drawn once per process (:meth:`Page.shared`): its stream object, ready to write."""
+
+    __slots__ = ("body", "glyphs", "missing", "result")
+
+    def __init__(self, body: bytes, glyphs: tuple[set[int], set[int]], missing: frozenset[str], result: Any) -> None:
+        self.body = body
+        self.glyphs = (frozenset(glyphs[0]), frozenset(glyphs[1]))
+        self.missing = missing
+        self.result = result
+
+
 class Page:
     """Content of one page; coordinates in points from the top-left corner."""
+
+    #: Whether what is drawn counts (a page that only measures sets False: no glyphs, no shared blocks).
+    draws = True
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.height = A4_PT[1]
-        self.ops: list[str] = []
+        #: Content operators (str) and shared blocks (:meth:`shared`), in drawing order.
+        self.ops: list[Any] = []
+
+    def shared(self, key: Any, x: float, y: float, draw: Any) -> Any:
+        """Draw the block ``draw(page)`` with its origin at (*x*, *y*) [pt]; return what *draw* returned.
+
+        *draw* draws from the page's origin (top-left corner) and must depend on *key*
+        (and the fonts) only, and leave the graphics state as it found it. It runs once
+        per process: its operators are compressed once and written byte-for-byte into
+        every document that draws the block, as a content stream of its own (a page's
+        ``/Contents`` is an array of streams, read as their concatenation: ISO 32000-1,
+        7.8.2), moved into place by a translation ``1 0 0 1 x -y cm`` (8.3.4) inside
+        ``q``/``Q``. Labels, conditions and the footer's wording are the same on every
+        certificate: they are shaped, placed and compressed once, not per file. A
+        result depending on the origin must be relative to it (the caller adds *y*).
+        """
+        cache = self.doc.regular.cache
+        k = ("shared", self.doc.bold.name, key)
+        block = cache.get(k)
+        if block is None:
+            block = cache.recall(k)
+        if block is None:
+            rec = Document(self.doc.regular, self.doc.bold)
+            page = rec.add_page()
+            result = draw(page)
+            data = ("\n".join(page.ops) + "\n").encode("ascii")
+            packed = zlib.compress(data, 9)
+            body = f"<< /Filter /FlateDecode /Length {len(packed)}>>\nstream\n".encode("ascii") + packed + b"\nendstream"
+            block = cache[k] = _Shared(body, rec.glyphs, frozenset(rec.missing), result)
+        if self.draws:
+            self.doc.glyphs[0].update(block.glyphs[0])
+            self.doc.glyphs[1].update(block.glyphs[1])
+            if block.missing:
+                self.doc.missing.update(block.missing)
+            self.ops.append(f"q 1 0 0 1 {x:.2f} {-y:.2f} cm")
+            self.ops.append(block)
+            self.ops.append("Q")
+        return block.result
 
     # graphics
     def line_width(self, w: float) -> None:
@@ -425,14 +478,17 @@ class Page:
         if not text:
             return 0.0
         font = self.doc.bold if bold else self.doc.regular
-        if not font.codepoint_chars.issuperset(text):
-            self.doc.missing.update(c for c in text if c not in font.codepoint_chars and c not in _SUPERSCRIPTS
-                                    and not c.isspace())
         key = ("run", text, size)
-        run = font.cache.get(key)
+        cache = font.cache
+        run = cache.get(key)
         if run is None:
-            run = font.cache[key] = _text_run(font, "F2" if bold else "F1", text, size)
-        head, body, total = run
+            run = cache.recall(key)
+            if run is None:
+                run = cache[key] = _text_run(font, "F2" if bold else "F1", text, size)
+        head, body, total, gids, missing = run
+        if missing:
+            self.doc.missing.update(missing)
+        self.doc.glyphs[bold].update(gids)
         if align != "left" and width is not None:
             x += (width - total) if align == "right" else (width - total) / 2
         self.ops.append(f"{head} 1 0 0 1 {x:.2f} {self.height - y:.2f} Tm {body}")
@@ -489,15 +545,18 @@ def clearance(size: float) -> float:
     return max(1.0, 0.25 * size)
 
 
-def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, float]:
-    """A shaped line of text as content-stream operators: ``(head, body, width [pt])``.
+def _text_run(font: Font, tag: str, text: str, size: float
+              ) -> tuple[str, str, float, frozenset[int], frozenset[str]]:
+    """A shaped line of text as content-stream operators: ``(head, body, width [pt], glyphs, missing)``.
 
     *head* opens the marked-content span (``/ActualText``: the Unicode text, for
     copying and extraction) and the text object; the caller adds the text matrix of
     the run's origin (left end of the baseline); *body* sets the font and places the
     glyphs relative to the origin (``Td``, positions to 0.001 pt, each move the
     difference of two rounded positions so that nothing accumulates), kerning and
-    mark offsets included, and closes the text object and the span.
+    mark offsets included, and closes the text object and the span. *glyphs* are the
+    glyph ids drawn (the document's font subset keeps them), *missing* the characters of
+    *text* that the font has no glyph for (drawn as the empty box).
     """
     runs = []
     total = 0.0
@@ -547,7 +606,10 @@ def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, f
         if arr:
             out.append("[" + "".join(arr) + "] TJ")
     out.append("ET EMC")
-    return head, " ".join(out), total
+    gids = frozenset(g[0] for _fs, _rise, glyphs in runs for g in glyphs)
+    chars = font.codepoint_chars
+    missing = frozenset(c for c in text if c not in chars and not c.isspace())
+    return head, " ".join(out), total, gids, missing
 
 
 #: Lao letters by role (The Unicode Standard 15.0, section 16.2 "Lao", and its character
@@ -623,6 +685,8 @@ def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
     """
     key = ("wrap", text, width, size)
     hit = font.cache.get(key)
+    if hit is None:
+        hit = font.cache.recall(key)
     if hit is not None:
         return list(hit)
     out: list[str] = []
@@ -701,6 +765,8 @@ class Document:
         self.attachments: list[tuple[str, bytes, str]] = []
         #: Characters drawn that the font has no glyph for (drawn as the empty box).
         self.missing: set[str] = set()
+        #: Glyph ids drawn, of the regular [0] and the bold [1] font: the embedded subsets.
+        self.glyphs: tuple[set[int], set[int]] = (set(), set())
 
     def add_page(self) -> Page:
         page = Page(self)
@@ -726,15 +792,30 @@ class Document:
         catalog = add(b"")  # placeholder, 1
         pages_id = add(b"")  # placeholder, 2
         font_ids: dict[str, int] = {}
-        for tag, font in (("F1", self.regular), ("F2", self.bold)):
-            font_ids[tag] = self._add_font(add, stream, font, tag)
+        for tag, font, gids in (("F1", self.regular, self.glyphs[0]), ("F2", self.bold, self.glyphs[1])):
+            font_ids[tag] = self._add_font(add, stream, font, tag, gids)
         page_ids = []
         resources = "<< /Font << /F1 {} 0 R /F2 {} 0 R >> >>".format(font_ids["F1"], font_ids["F2"])
+        shared: dict[int, int] = {}  # shared block -> its object in this file
         for page in self.pages:
-            content = ("\n".join(page.ops)).encode("ascii")
-            cid = add(stream("", content))
+            refs = []
+            seg: list[str] = []
+            for op in page.ops:
+                if isinstance(op, str):
+                    seg.append(op)
+                    continue
+                if seg:  # each part ends with a newline: the parts concatenate at token boundaries (7.8.2)
+                    refs.append(add(stream("", ("\n".join(seg) + "\n").encode("ascii"))))
+                    seg = []
+                ref = shared.get(id(op))
+                if ref is None:
+                    ref = shared[id(op)] = add(op.body)
+                refs.append(ref)
+            if seg or not refs:
+                refs.append(add(stream("", ("\n".join(seg)).encode("ascii"))))
+            contents = f"{refs[0]} 0 R" if len(refs) == 1 else "[" + " ".join(f"{r} 0 R" for r in refs) + "]"
             pid = add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {_num(A4_PT[0])} {_num(A4_PT[1])}] "
-                      f"/Resources {resources} /Contents {cid} 0 R >>".encode("ascii"))
+                      f"/Resources {resources} /Contents {contents} >>".encode("ascii"))
             page_ids.append(pid)
         objs[pages_id - 1] = (f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] "
                               f"/Count {len(page_ids)} >>").encode("ascii")
@@ -767,29 +848,51 @@ class Document:
         return bytes(out)
 
     @staticmethod
-    def _add_font(add: Any, stream: Any, font: Font, tag: str) -> int:
+    def _add_font(add: Any, stream: Any, font: Font, tag: str, gids: set[int]) -> int:
+        """The objects of *font* with the glyphs *gids* (a subset, :mod:`landuse.certificates._subset`); its id."""
         subset_tag = "LU" + ("AAAA" if tag == "F1" else "BBBB")
         base = f"{subset_tag}+{font.name}"
-        ff = add(stream(f" /Length1 {font.embed_length} /Filter /FlateDecode", font.embed, compress=False))
+        key = ("embed", frozenset(gids))
+        cache = font.cache
+        objs = cache.get(key)
+        if objs is None:
+            objs = cache.recall(key)
+        if objs is None:  # the same glyphs (sheets of one village, repeated labels) give the same bytes: made once
+            keep = font.program.closure(gids)
+            program = font.program.subset(keep)
+            ff = stream(f" /Length1 {len(program)}", program)
+            widths = _widths_array([(g, font.widths[g]) for g in keep])
+            tu = stream("", _to_unicode({g: font.unicode_of[g] for g in keep if g in font.unicode_of}))
+            objs = cache[key] = (ff, widths, tu)
+        ff_body, w, tu_body = objs
+        ff = add(ff_body)
         bbox = " ".join(str(v) for v in font.bbox)
         fd = add((f"<< /Type /FontDescriptor /FontName /{base} /Flags 32 /FontBBox [{bbox}] /ItalicAngle 0 "
                   f"/Ascent {font.ascent} /Descent {font.descent} /CapHeight {font.cap_height} "
                   f"/StemV {120 if tag == 'F2' else 80} /FontFile2 {ff} 0 R >>").encode())
-        w = font.cache.get("W") or font.cache.setdefault("W", _widths_array(font.widths))
         cid = add((f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{base} "
                    f"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
                    f"/FontDescriptor {fd} 0 R /W {w} /CIDToGIDMap /Identity >>").encode())
-        tu_key = ("ToUnicode",)
-        tu_body = font.cache.get(tu_key)
-        if tu_body is None:
-            tu_body = font.cache[tu_key] = stream("", _to_unicode(font.unicode_of))
         tu = add(tu_body)
         return add((f"<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H "
                     f"/DescendantFonts [{cid} 0 R] /ToUnicode {tu} 0 R >>").encode())
 
 
-def _widths_array(widths: list[int]) -> str:
-    return "[0 [" + " ".join(str(w) for w in widths) + "]]"
+def _widths_array(widths: list[tuple[int, int]]) -> str:
+    """The ``/W`` array of glyph ids and widths (sorted by id): one ``first [w w ...]`` per run of consecutive ids."""
+    out = []
+    run: list[str] = []
+    first = prev = -2
+    for g, w in widths:
+        if g != prev + 1:
+            if run:
+                out.append(f"{first} [{' '.join(run)}]")
+            first, run = g, []
+        run.append(str(w))
+        prev = g
+    if run:
+        out.append(f"{first} [{' '.join(run)}]")
+    return "[" + " ".join(out) + "]"
 
 
 def _to_unicode(unicode_of: dict[int, str]) -> bytes:
