@@ -852,15 +852,16 @@ class Document:
         """The objects of *font* with the glyphs *gids* (a subset, :mod:`landuse.certificates._subset`); its id."""
         subset_tag = "LU" + ("AAAA" if tag == "F1" else "BBBB")
         base = f"{subset_tag}+{font.name}"
-        key = ("embed", frozenset(gids))
+        keep = font.program.closure(gids)
+        key = ("embed", *keep)
         cache = font.cache
         objs = cache.get(key)
         if objs is None:
             objs = cache.recall(key)
-        if objs is None:  # the same glyphs (sheets of one village, repeated labels) give the same bytes: made once
-            keep = font.program.closure(gids)
-            program = font.program.subset(keep)
-            ff = stream(f" /Length1 {len(program)}", program)
+        if objs is None:  # the same glyphs (labels only, sheets of one village) give the same bytes: made once
+            packed, length = font.program.subset(keep)
+            ff = f"<< /Length1 {length} /Filter /FlateDecode /Length {len(packed)}>>\nstream\n".encode("ascii") \
+                + packed + b"\nendstream"
             widths = _widths_array([(g, font.widths[g]) for g in keep])
             tu = stream("", _to_unicode({g: font.unicode_of[g] for g in keep if g in font.unicode_of}))
             objs = cache[key] = (ff, widths, tu)
