@@ -198,12 +198,20 @@ class Font:
     def _ink(self, text: str) -> tuple[float, float]:
         """Measured ink of a shaped line: ``(highest above, lowest below)`` the baseline [1/1000 em]."""
         top, bottom = 0.0, 0.0
+        ink_top, ink_bottom = self.ink_top, self.ink_bottom
+        n = len(ink_top)
         for kind, part in _split_super(text):
             k, rise = (0.6, 380.0) if kind == "sup" else (1.0, 0.0)
             for gid, _cl, _adv, _xo, yo in self.shape(part):
-                if gid < len(self.ink_top) and self.ink_top[gid] > self.ink_bottom[gid]:
-                    top = max(top, rise + k * (self.ink_top[gid] + yo))
-                    bottom = max(bottom, -(rise + k * (self.ink_bottom[gid] + yo)))
+                if gid < n:
+                    t, b = ink_top[gid], ink_bottom[gid]
+                    if t > b:
+                        t = rise + k * (t + yo)
+                        b = -(rise + k * (b + yo))
+                        if t > top:
+                            top = t
+                        if b > bottom:
+                            bottom = b
         return top, bottom
 
     def width(self, text: str, size: float) -> float:
@@ -307,6 +315,8 @@ def _glyph_ink(tt: Any, order: list[str], scale: float) -> tuple[list[int], list
 
 
 def _split_super(text: str) -> list[tuple[str, str]]:
+    if "²" not in text and "³" not in text:
+        return [("txt", text)] if text else []
     out: list[tuple[str, str]] = []
     buf = ""
     for ch in text:
@@ -336,7 +346,7 @@ def prepare_fonts(path: str | os.PathLike, *, weights: tuple[float, float] = (40
 # -- document -----------------------------------------------------------------------
 def _pdf_string(text: str) -> bytes:
     """A PDF text string: literal if ASCII, else UTF-16BE with BOM in hex."""
-    if all(32 <= ord(c) < 127 for c in text):
+    if text.isascii() and text.isprintable():  # the characters 32 to 126
         esc = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         return f"({esc})".encode("ascii")
     return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
@@ -367,8 +377,10 @@ class Page:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.height = A4_PT[1]
-        #: Content operators (str) and shared blocks (:meth:`shared`), in drawing order.
-        self.ops: list[Any] = []
+        #: Content operators, in drawing order.
+        self.ops: list[str] = []
+        #: Shared blocks (:meth:`shared`) and where they go: after the first *i* operators.
+        self.blocks: list[tuple[int, _Shared]] = []
 
     def shared(self, key: Any, x: float, y: float, draw: Any) -> Any:
         """Draw the block ``draw(page)`` with its origin at (*x*, *y*) [pt]; return what *draw* returned.
@@ -402,7 +414,7 @@ class Page:
             if block.missing:
                 self.doc.missing.update(block.missing)
             self.ops.append(f"q 1 0 0 1 {x:.2f} {-y:.2f} cm")
-            self.ops.append(block)
+            self.blocks.append((len(self.ops), block))
             self.ops.append("Q")
         return block.result
 
@@ -691,6 +703,10 @@ def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
         return list(hit)
     out: list[str] = []
     for para in text.split("\n"):
+        line = para.strip(" ")
+        if font.width(line, size) <= width:  # fits whole (most texts): one shaping, no atoms
+            out.append(line)
+            continue
         atoms = _atoms(para)
         lines, sums = _greedy(font, atoms, width=width, size=size, exact=False)  # cached atom widths: fast
         if any(w > 0.97 * width and font.width(ln, size) > width + 1e-6  # kerning across atoms (about 1 %)
@@ -741,15 +757,35 @@ def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: b
 
 
 def _break_clusters(font: Font, word: str, *, width: float, size: float) -> list[str]:
-    """*word* cut between HarfBuzz clusters into pieces of at most *width* (one cluster at least)."""
+    """*word* cut between HarfBuzz clusters into pieces of at most *width* (one cluster at least).
+
+    The pieces are measured by the advances of the word shaped once (a long id or a
+    digest is not shaped again for every prefix).
+    """
     glyphs = font.shape(word)
     bounds = sorted({g[1] for g in glyphs} | {len(word)})
+    if _split_super(word) != [("txt", word)]:  # superscripts: measured piece by piece
+        pieces = []
+        start = 0
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if font.width(word[start:b], size) > width and a > start:
+                pieces.append(word[start:a])
+                start = a
+        pieces.append(word[start:])
+        return pieces
+    advance: dict[int, int] = {}
+    for g in glyphs:
+        advance[g[1]] = advance.get(g[1], 0) + g[2]
     pieces = []
     start = 0
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        if font.width(word[start:b], size) > width and a > start:
+    used = 0.0
+    for a in bounds[:-1]:
+        w = advance.get(a, 0) * size / 1000.0
+        if used + w > width and a > start:
             pieces.append(word[start:a])
             start = a
+            used = 0.0
+        used += w
     pieces.append(word[start:])
     return pieces
 
@@ -783,9 +819,13 @@ class Document:
             objs.append(body)
             return len(objs)
 
+        from landuse.certificates._subset import Deflater  # deferred: a sibling module of the PDF stack
+
+        packer = Deflater(3)
+
         def stream(dict_items: str, data: bytes, *, compress: bool = True, extra_len: str = "") -> bytes:
             if compress:
-                data = zlib.compress(data, 3)
+                data = packer.stream(data)
                 dict_items += " /Filter /FlateDecode"
             return (f"<<{dict_items} /Length {len(data)}{extra_len}>>\nstream\n").encode("ascii") + data + b"\nendstream"
 
@@ -793,26 +833,24 @@ class Document:
         pages_id = add(b"")  # placeholder, 2
         font_ids: dict[str, int] = {}
         for tag, font, gids in (("F1", self.regular, self.glyphs[0]), ("F2", self.bold, self.glyphs[1])):
-            font_ids[tag] = self._add_font(add, stream, font, tag, gids)
+            font_ids[tag] = self._add_font(add, stream, font, tag, gids, packer)
         page_ids = []
         resources = "<< /Font << /F1 {} 0 R /F2 {} 0 R >> >>".format(font_ids["F1"], font_ids["F2"])
         shared: dict[int, int] = {}  # shared block -> its object in this file
         for page in self.pages:
             refs = []
-            seg: list[str] = []
-            for op in page.ops:
-                if isinstance(op, str):
-                    seg.append(op)
-                    continue
-                if seg:  # each part ends with a newline: the parts concatenate at token boundaries (7.8.2)
-                    refs.append(add(stream("", ("\n".join(seg) + "\n").encode("ascii"))))
-                    seg = []
-                ref = shared.get(id(op))
+            start = 0
+            ops = page.ops
+            for at, block in page.blocks:
+                if at > start:  # each part ends with a newline: the parts concatenate at token boundaries (7.8.2)
+                    refs.append(add(stream("", ("\n".join(ops[start:at]) + "\n").encode("ascii"))))
+                start = at
+                ref = shared.get(id(block))
                 if ref is None:
-                    ref = shared[id(op)] = add(op.body)
+                    ref = shared[id(block)] = add(block.body)
                 refs.append(ref)
-            if seg or not refs:
-                refs.append(add(stream("", ("\n".join(seg)).encode("ascii"))))
+            if start < len(ops) or not refs:
+                refs.append(add(stream("", ("\n".join(ops[start:])).encode("ascii"))))
             contents = f"{refs[0]} 0 R" if len(refs) == 1 else "[" + " ".join(f"{r} 0 R" for r in refs) + "]"
             pid = add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {_num(A4_PT[0])} {_num(A4_PT[1])}] "
                       f"/Resources {resources} /Contents {contents} >>".encode("ascii"))
@@ -848,7 +886,7 @@ class Document:
         return bytes(out)
 
     @staticmethod
-    def _add_font(add: Any, stream: Any, font: Font, tag: str, gids: set[int]) -> int:
+    def _add_font(add: Any, stream: Any, font: Font, tag: str, gids: set[int], packer: Any) -> int:
         """The objects of *font* with the glyphs *gids* (a subset, :mod:`landuse.certificates._subset`); its id."""
         subset_tag = "LU" + ("AAAA" if tag == "F1" else "BBBB")
         base = f"{subset_tag}+{font.name}"
@@ -859,7 +897,7 @@ class Document:
         if objs is None:
             objs = cache.recall(key)
         if objs is None:  # the same glyphs (labels only, sheets of one village) give the same bytes: made once
-            packed, length = font.program.subset(keep)
+            packed, length = font.program.subset(keep, packer)
             ff = f"<< /Length1 {length} /Filter /FlateDecode /Length {len(packed)}>>\nstream\n".encode("ascii") \
                 + packed + b"\nendstream"
             widths = _widths_array([(g, font.widths[g]) for g in keep])
