@@ -127,6 +127,7 @@ class Font:
         state["_hb"] = None
         state["cache"] = _Cache()
         state.pop("_chars", None)
+        state.pop("_plain", None)
         return state
 
     @property
@@ -147,6 +148,20 @@ class Font:
             self._hb = font
         return self._hb
 
+    @property
+    def plain(self) -> dict[str, tuple[int, int]]:
+        """Characters that HarfBuzz shapes as their own glyph at its own advance in any text made of them alone.
+
+        Candidates are digits and the signs of numbers and dates (:data:`_PLAIN`); a
+        pair that the font kerns or substitutes (shaped once per process) drops its
+        characters. Texts of these characters only (coordinates, areas, dates) are then
+        shaped without HarfBuzz: ``{character: (glyph id, advance)}``.
+        """
+        plain = self.__dict__.get("_plain")
+        if plain is None:
+            plain = self.__dict__["_plain"] = _plain_chars(self)
+        return plain
+
     def shape(self, text: str) -> list[tuple[int, int, int, int, int]]:
         """Glyphs of *text*: ``(gid, cluster, x_advance, x_offset, y_offset)`` in 1/1000 em."""
         key = ("shape", text)
@@ -155,6 +170,17 @@ class Font:
             hit = self.cache.recall(key)
         if hit is not None:
             return hit
+        plain = self.plain
+        if plain and plain.keys() >= set(text):  # digits, numbers, dates: one glyph per character, no kerning
+            out = [plain[c] for c in text]
+            out = [(g, i, w, 0, 0) for i, (g, w) in enumerate(out)]
+            self.cache[key] = out
+            return out
+        out = self.cache[key] = self._shape_hb(text)
+        return out
+
+    def _shape_hb(self, text: str) -> list[tuple[int, int, int, int, int]]:
+        """:meth:`shape` by HarfBuzz (no cache)."""
         import uharfbuzz as hb
 
         buf = hb.Buffer()
@@ -168,7 +194,6 @@ class Font:
             s = 1000.0 / self.upem
             out = [(i.codepoint, i.cluster, round(p.x_advance * s), round(p.x_offset * s), round(p.y_offset * s))
                    for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
-        self.cache[key] = out
         return out
 
     def extent(self, text: str) -> tuple[float, float]:
@@ -228,6 +253,27 @@ class Font:
             total += adv * (0.6 if kind == "sup" else 1.0) / 1000.0
         self.cache[key] = total
         return total * size
+
+
+#: Candidates for shaping without HarfBuzz (:attr:`Font.plain`).
+_PLAIN = "0123456789.,-+:/() "
+
+
+def _plain_chars(font: Font) -> dict[str, tuple[int, int]]:
+    """The characters of :data:`_PLAIN` whose every pair HarfBuzz shapes glyph by glyph at the glyphs' advances."""
+    alone: dict[str, tuple[int, int]] = {}
+    for c in _PLAIN:
+        g = font._shape_hb(c)
+        if len(g) == 1 and g[0][0] and g[0][3:] == (0, 0) and g[0][0] < len(font.widths) \
+                and font.widths[g[0][0]] == g[0][2]:
+            alone[c] = (g[0][0], g[0][2])
+    bad: set[str] = set()
+    for a in alone:
+        for b in alone:
+            got = [(g[0], g[2], g[3], g[4]) for g in font._shape_hb(a + b)]
+            if got != [(*alone[a], 0, 0), (*alone[b], 0, 0)]:
+                bad.update((a, b))
+    return {c: v for c, v in alone.items() if c not in bad}
 
 
 class _Cache(dict):
@@ -352,6 +398,10 @@ def _pdf_string(text: str) -> bytes:
     return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
 
 
+#: Colour operators by colour (a page sets a few colours many times).
+_COLOURS: dict[tuple[Any, str], str] = {}
+
+
 def _num(v: float) -> str:
     return f"{v:.2f}"
 
@@ -425,9 +475,15 @@ class Page:
     def colour(self, stroke: tuple[float, float, float] | None = None,
                fill: tuple[float, float, float] | None = None) -> None:
         if stroke is not None:
-            self.ops.append("{} {} {} RG".format(*(_num(c) for c in stroke)))
+            op = _COLOURS.get((stroke, "RG"))
+            if op is None:
+                op = _COLOURS[(stroke, "RG")] = "{} {} {} RG".format(*(_num(c) for c in stroke))
+            self.ops.append(op)
         if fill is not None:
-            self.ops.append("{} {} {} rg".format(*(_num(c) for c in fill)))
+            op = _COLOURS.get((fill, "rg"))
+            if op is None:
+                op = _COLOURS[(fill, "rg")] = "{} {} {} rg".format(*(_num(c) for c in fill))
+            self.ops.append(op)
 
     def dash(self, on: float = 0, off: float = 0) -> None:
         self.ops.append(f"[{_num(on)} {_num(off)}] 0 d" if on else "[] 0 d")
