@@ -128,6 +128,7 @@ class Font:
         state["cache"] = _Cache()
         state.pop("_chars", None)
         state.pop("_plain", None)
+        state.pop("_hexes", None)
         return state
 
     @property
@@ -161,6 +162,14 @@ class Font:
         if plain is None:
             plain = self.__dict__["_plain"] = _plain_chars(self)
         return plain
+
+    @property
+    def hexes(self) -> list[str]:
+        """Glyph ids as 4 hex digits (the 2-byte codes of ``Identity-H``), by glyph id."""
+        h = self.__dict__.get("_hexes")
+        if h is None:
+            h = self.__dict__["_hexes"] = [f"{g:04X}" for g in range(len(self.widths))]  # HarfBuzz ids < numGlyphs
+        return h
 
     def shape(self, text: str) -> list[tuple[int, int, int, int, int]]:
         """Glyphs of *text*: ``(gid, cluster, x_advance, x_offset, y_offset)`` in 1/1000 em."""
@@ -645,20 +654,30 @@ def _text_run(font: Font, tag: str, text: str, size: float
         line[0], line[1] = rx, ry
         return op
 
+    hexes = font.hexes
+    widths = font.widths
+    n = len(widths)
     pen = 0.0
     for fs, rise, glyphs in runs:
         out.append(f"/{tag} {_num(fs)} Tf")
-        arr: list[str] = []
+        arr: list[str] = []  # the current TJ array: glyph strings and adjustments
+        cur: list[str] = []  # glyphs of the current string (one hex string for a run of glyphs)
         start = True
         for gid, _cl, adv, xo, yo in glyphs:
             if xo or yo:
+                if cur:
+                    arr.append("<" + "".join(cur) + ">")
+                    cur = []
                 if arr:
                     out.append("[" + "".join(arr) + "] TJ")
                     arr = []
-                out.append(f"{move(pen + xo * fs / 1000, rise + yo * fs / 1000)} <{gid:04X}> Tj".lstrip())
+                out.append(f"{move(pen + xo * fs / 1000, rise + yo * fs / 1000)} <{hexes[gid]}> Tj".lstrip())
                 start = True
             else:
                 if start:
+                    if cur:
+                        arr.append("<" + "".join(cur) + ">")
+                        cur = []
                     if arr:
                         out.append("[" + "".join(arr) + "] TJ")
                         arr = []
@@ -666,17 +685,19 @@ def _text_run(font: Font, tag: str, text: str, size: float
                     if m:
                         out.append(m)
                     start = False
-                arr.append(f"<{gid:04X}>")
-                w = font.widths[gid] if gid < len(font.widths) else 0
+                cur.append(hexes[gid])
+                w = widths[gid] if gid < n else 0
                 if w != adv:
-                    arr.append(str(w - adv))
+                    arr.append("<" + "".join(cur) + ">" + str(w - adv))
+                    cur = []
             pen += adv * fs / 1000
+        if cur:
+            arr.append("<" + "".join(cur) + ">")
         if arr:
             out.append("[" + "".join(arr) + "] TJ")
     out.append("ET EMC")
     gids = frozenset(g[0] for _fs, _rise, glyphs in runs for g in glyphs)
-    chars = font.codepoint_chars
-    missing = frozenset(c for c in text if c not in chars and not c.isspace())
+    missing = frozenset(c for c in frozenset(text) - font.codepoint_chars if not c.isspace())
     return head, " ".join(out), total, gids, missing
 
 
