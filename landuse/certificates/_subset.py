@@ -35,9 +35,11 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from itertools import accumulate
+from itertools import accumulate, groupby
 from typing import Any
 
+#: The outlines are compressed in pieces of this many consecutive glyph ids (see GlyphProgram._outlines).
+PIECE = 32
 #: Tables kept as they are (when present); ``head``, ``loca``, ``glyf`` and ``post`` are rebuilt.
 _KEEP = ("OS/2", "cmap", "cvt ", "fpgm", "hhea", "hmtx", "maxp", "prep")
 
@@ -118,6 +120,8 @@ class GlyphProgram:
         self.fixed_len = len(self.fixed)
         self.fixed_packed = _deflate(self.fixed, 9)
         self.glyph_sums = [_checksum(g) for g in glyphs]
+        #: Compressed outlines by the glyphs kept of a range of PIECE ids (:meth:`_outlines`).
+        self.pieces: dict[tuple[int, ...], bytes] = {}
 
     def closure(self, gids: Any) -> list[int]:
         """Sorted glyph ids of *gids*, glyph 0 and every component of the composite glyphs among them."""
@@ -127,6 +131,26 @@ class GlyphProgram:
         for g in [g for g in keep if deep.get(g)]:
             keep.update(deep[g])
         return sorted(g for g in keep if 0 <= g < self.n_glyphs)
+
+    def _outlines(self, keep: list[int]) -> list[bytes]:
+        """The outlines of *keep* compressed, one piece per :data:`PIECE` glyph ids (each piece made once).
+
+        A piece depends only on the glyphs kept among its ids, and is compressed by a
+        fresh compressor: the same glyphs give the same bytes whether the piece was
+        cached or not. The labels every document prints make most pieces repeat.
+        """
+        out = []
+        cache = self.pieces
+        glyphs = self.glyphs
+        for _, group in groupby(keep, _pieces_key):
+            members = tuple(group)
+            packed = cache.get(members)
+            if packed is None:
+                if len(cache) > 20_000:
+                    cache.clear()
+                packed = cache[members] = _deflate(b"".join([glyphs[g] for g in members]), 6)
+            out.append(packed)
+        return out
 
     def subset(self, keep: list[int], packer: Deflater | None = None) -> tuple[bytes, int]:
         """The font with only the outlines of the glyph ids *keep* (sorted, :meth:`closure`); glyph ids kept.
@@ -176,10 +200,14 @@ class GlyphProgram:
         tail = head + b"\0" * (-len(head) % 4) + loca + b"\0" * (-len(loca) % 4)
         adler = zlib.adler32(glyf, zlib.adler32(tail, zlib.adler32(self.fixed, zlib.adler32(top))))
         piece = (packer or Deflater()).piece
-        packed = b"".join([b"\x78\x9c", piece(top), self.fixed_packed, piece(tail), piece(glyf),
+        packed = b"".join([b"\x78\x9c", piece(top), self.fixed_packed, piece(tail), *self._outlines(keep),
                            b"\x03\x00",  # the last block: empty, final
                            struct.pack(">I", adler)])
         return packed, len(top) + self.fixed_len + len(tail) + len(glyf)
+
+
+def _pieces_key(g: int) -> int:
+    return g // PIECE
 
 
 def _deflate(data: bytes, level: int) -> bytes:
