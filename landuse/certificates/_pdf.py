@@ -190,11 +190,10 @@ class Font:
             return hit
         plain = self.plain
         if plain and plain.keys() >= set(text):  # digits, numbers, dates: one glyph per character, no kerning
-            out = [plain[c] for c in text]
-            out = [(g, i, w, 0, 0) for i, (g, w) in enumerate(out)]
-            self.cache[key] = out
-            return out
-        out = self.cache[key] = self._shape_hb(text)
+            out = [(g, i, w, 0, 0) for i, (g, w) in enumerate([plain[c] for c in text])]
+        else:
+            out = self._shape_hb(text)
+        self.cache[key] = out
         return out
 
     def _shape_hb(self, text: str) -> list[tuple[int, int, int, int, int]]:
@@ -247,10 +246,10 @@ class Font:
             k, rise = (0.6, 380.0) if kind == "sup" else (1.0, 0.0)
             for gid, _cl, _adv, _xo, yo in self.shape(part):
                 if gid < n:
-                    t, b = ink_top[gid], ink_bottom[gid]
-                    if t > b:
-                        t = rise + k * (t + yo)
-                        b = -(rise + k * (b + yo))
+                    hi, lo = ink_top[gid], ink_bottom[gid]
+                    if hi > lo:
+                        t = rise + k * (hi + yo)
+                        b = -(rise + k * (lo + yo))
                         if t > top:
                             top = t
                         if b > bottom:
@@ -474,7 +473,8 @@ class Page:
             result = draw(page)
             data = ("\n".join(page.ops) + "\n").encode("ascii")
             packed = zlib.compress(data, 9)
-            body = f"<< /Filter /FlateDecode /Length {len(packed)}>>\nstream\n".encode("ascii") + packed + b"\nendstream"
+            body = b"".join([f"<< /Filter /FlateDecode /Length {len(packed)}>>\nstream\n".encode("ascii"), packed,
+                             b"\nendstream"])
             block = cache[k] = _Shared(body, rec.glyphs, frozenset(rec.missing), result)
         if self.draws:
             self.doc.glyphs[0].update(block.glyphs[0])

@@ -35,7 +35,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from itertools import accumulate, groupby
+from itertools import accumulate, groupby, pairwise
 from typing import Any
 
 #: The outlines are compressed in pieces of this many consecutive glyph ids (see GlyphProgram._outlines).
@@ -94,7 +94,7 @@ class GlyphProgram:
         else:
             offsets = tuple(2 * o for o in struct.unpack(f">{n + 1}H", loca_raw[: 2 * (n + 1)]))
         glyphs = []
-        for a, b in zip(offsets[:-1], offsets[1:], strict=True):
+        for a, b in pairwise(offsets):
             data = glyf_raw[a:b]
             glyphs.append(data + b"\0" * (-len(data) % 4))  # 4-byte aligned: any loca format works
         #: Outline bytes per glyph id (empty for glyphs without contours).
