@@ -3,15 +3,17 @@
 Certificates are thousands of one-page documents with the same two fonts. A general
 PDF library re-parses and re-subsets the fonts for every document, which costs
 about a second per certificate with the variable Noto Sans Lao font; here the fonts
-are prepared once per process and the same embedded font program is written into
-every file, so a certificate takes a few milliseconds.
+are prepared once per process and each file's subset is assembled from pieces
+prepared then (:mod:`landuse.certificates._subset`), so a certificate takes a few
+milliseconds.
 
 What it does:
 
 * fonts: a TrueType font (variable fonts are instanced once with fontTools, e.g.
-  ``wght=400`` and ``wght=700``) embedded whole (layout tables dropped) as a
-  ``Type0``/``CIDFontType2`` font with ``Identity-H`` encoding, identity
-  ``CIDToGIDMap``, a ``/W`` widths array and a ``ToUnicode`` CMap;
+  ``wght=400`` and ``wght=700``) embedded as a subset of the glyphs the document
+  draws (glyph ids kept, layout tables dropped: :mod:`landuse.certificates._subset`)
+  as a ``Type0``/``CIDFontType2`` font with ``Identity-H`` encoding, identity
+  ``CIDToGIDMap``, and a ``/W`` widths array and a ``ToUnicode`` CMap of those glyphs;
 * text: shaped with HarfBuzz (``uharfbuzz``), so Lao vowels and tone marks are
   stacked by the font's own GPOS/GSUB rules; each run is wrapped in a marked-content
   span with ``/ActualText`` so that text extraction (``pdftotext``) returns the
@@ -20,6 +22,10 @@ What it does:
 * lines of text placed by the measured ink of their shaped glyphs (:meth:`Page.flow`,
   :meth:`Font.extent`), wrapped at spaces and between Lao syllables (:func:`lao_breaks`);
 * graphics: lines, polylines, rectangles, polygons, filled module grids (QR codes);
+* shared blocks (:meth:`Page.shared`): content that many documents repeat (labels,
+  conditions) drawn and compressed once per process and written into each file as a
+  content stream of its own; all other streams of a file come from one compressor
+  (:class:`landuse.certificates._subset.Deflater`);
 * files: attachments (``/EmbeddedFiles``), a fixed ``/Info`` dictionary and an
   ``/ID`` derived from the content, so the same input gives the same bytes.
 

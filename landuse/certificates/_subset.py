@@ -18,9 +18,14 @@ A document's subset (:meth:`GlyphProgram.subset`) is then a concatenation of byt
   ``prep``) when present; ``post`` becomes format 3 (no glyph names); ``name`` and
   the layout tables (already dropped, :class:`landuse.certificates._pdf.Font`) go;
 * table checksums and ``head.checkSumAdjustment`` are computed as the specification
-  says, so the font passes a validator as well as a viewer.
+  says, so the font passes a validator as well as a viewer;
+* the file is compressed in pieces that concatenate into one zlib stream (each ends
+  with ``Z_FULL_FLUSH``: :func:`_deflate`): the fixed tables once per process, the
+  outlines in ranges of :data:`PIECE` glyph ids once per distinct set of glyphs kept
+  in the range (the labels every page prints make most ranges repeat), the table
+  directory, ``head`` and ``loca`` per document.
 
-The same glyph set gives the same bytes (determinism).
+The same glyph set gives the same bytes (determinism), whatever was cached before.
 
 References
 ----------
