@@ -982,13 +982,13 @@ class Document:
         """The objects of *font* with the glyphs *gids* (a subset, :mod:`landuse.certificates._subset`); its id."""
         subset_tag = "LU" + ("AAAA" if tag == "F1" else "BBBB")
         base = f"{subset_tag}+{font.name}"
-        keep = font.program.closure(gids)
-        key = ("embed", *keep)
+        key = ("embed", frozenset(gids))
         cache = font.cache
         objs = cache.get(key)
         if objs is None:
             objs = cache.recall(key)
         if objs is None:  # the same glyphs (labels only, sheets of one village) give the same bytes: made once
+            keep = font.program.closure(gids)
             packed, length = font.program.subset(keep, packer)
             ff = f"<< /Length1 {length} /Filter /FlateDecode /Length {len(packed)}>>\nstream\n".encode("ascii") \
                 + packed + b"\nendstream"

@@ -128,6 +128,11 @@ class GlyphProgram:
         #: Compressed outlines by the glyphs kept of a range of PIECE ids (:meth:`_outlines`).
         self.pieces: dict[tuple[int, ...], bytes] = {}
 
+    def __getstate__(self) -> dict:  # to worker processes: without the cache of compressed pieces
+        state = dict(self.__dict__)
+        state["pieces"] = {}
+        return state
+
     def closure(self, gids: Any) -> list[int]:
         """Sorted glyph ids of *gids*, glyph 0 and every component of the composite glyphs among them."""
         keep = {0}
