@@ -94,6 +94,8 @@ class Font:
     _hb: Any = None
     #: Shaped runs, measures and drawn text by their arguments (certificates repeat most texts).
     cache: _Cache = field(default_factory=lambda: _Cache(), repr=False, compare=False)
+    #: Embedded subsets by the glyphs drawn (about 12 KB each: a small cache, bounded apart).
+    embeds: _Cache = field(default_factory=lambda: _Cache(256), repr=False, compare=False)
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> Font:
@@ -132,6 +134,7 @@ class Font:
         state = dict(self.__dict__)
         state["_hb"] = None
         state["cache"] = _Cache()
+        state["embeds"] = _Cache(256)
         state.pop("_chars", None)
         state.pop("_plain", None)
         state.pop("_hexes", None)
@@ -982,8 +985,8 @@ class Document:
         """The objects of *font* with the glyphs *gids* (a subset, :mod:`landuse.certificates._subset`); its id."""
         subset_tag = "LU" + ("AAAA" if tag == "F1" else "BBBB")
         base = f"{subset_tag}+{font.name}"
-        key = ("embed", frozenset(gids))
-        cache = font.cache
+        key = frozenset(gids)
+        cache = font.embeds
         objs = cache.get(key)
         if objs is None:
             objs = cache.recall(key)

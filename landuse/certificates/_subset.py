@@ -156,7 +156,7 @@ class GlyphProgram:
             members = tuple(group)
             packed = cache.get(members)
             if packed is None:
-                if len(cache) > 20_000:
+                if len(cache) > 4_000:  # about 1 KB each
                     cache.clear()
                 packed = cache[members] = _deflate(b"".join([glyphs[g] for g in members]), 6)
             out.append(packed)
