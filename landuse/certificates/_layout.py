@@ -60,6 +60,8 @@ _NB_LABEL_W = 96.0
 class _Scratch(Page):
     """A page that only measures: blocks flow as on a real page, nothing is drawn (heights before drawing)."""
 
+    draws = False
+
     def text(self, x: float, y: float, text: str, *, size: float, bold: bool = False, align: str = "left",
              width: float | None = None) -> float:
         """Draw nothing (the real page draws); 0."""
@@ -182,6 +184,17 @@ def _stack(p: Page, x: float, y: float, items: list[tuple[str, float, bool]], wi
     return y
 
 
+def _shared_stack(p: Page, x: float, y: float, items: list[tuple[str, float, bool]], width: float, *,
+                  align: str = "left", first_above: float | None = None) -> float:
+    """:func:`_stack` of texts that many certificates repeat (labels, the village's names), drawn once per process.
+
+    The block is placed by :meth:`~landuse.certificates._pdf.Page.shared`: the same
+    operators, moved to *y*; returns the y below it.
+    """
+    key = ("stack", x, tuple(items), width, align, first_above)
+    return y + p.shared(key, 0.0, y, lambda q: _stack(q, x, 0.0, items, width, align=align, first_above=first_above))
+
+
 def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any) -> None:
     """Draw the certificate *rec* (a register row with drawing data) on new page(s) of *doc*."""
     p = doc.add_page()
@@ -197,7 +210,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
 
     # from the foot up: footer, signature boxes, conditions; the boundaries and the sketch share the rest
     foot_top = H - M + 3 - FOOTER_H
-    cond_h = _draw_conditions(_Scratch(doc), lab, x0, x1, 0.0)
+    cond_h = _shared_conditions(_Scratch(doc), lab, x0, x1, 0.0)  # measured only
     room = foot_top - 6 - _SIGN_MIN_H - 6 - cond_h - (y + 6)
     long_list = _long_list(rec)
     size, sketch_h = _fit_neighbours(p, rec, lab, x0, x1, room, short=long_list)
@@ -214,7 +227,7 @@ def draw(doc: Document, rec: dict[str, Any], lab: dict[str, Any], qr_matrix: Any
     _vertex_table(p, verts[: 2 * _ROWS_PER_COLUMN], tx, sy, x1 - tx, lab)
     y = sy + sketch_h + 8
 
-    y += _draw_conditions(p, lab, x0, x1, y)
+    y += _shared_conditions(p, lab, x0, x1, y)
     _draw_signatures(p, lab, x0, x1, y + 6, foot_top - 6)
     _draw_footer(p, rec, lab, x0, x1, foot_top, height=FOOTER_H)
 
@@ -235,21 +248,22 @@ def _draw_header(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x
     """State motto (centre), the province, district, village and issuing office (left), the number and
     dates (right), the title; return the y below the rule under them."""
     L = lab["labels"]
-    y = _stack(p, x0, y, [(L["motto1"]["lo"], 11, True), (L["motto1"]["en"], 7.5, False),
-                          (L["motto2"]["lo"], 9, False), (L["motto2"]["en"], 7, False)], x1 - x0, align="center")
+    y = _shared_stack(p, x0, y, [(L["motto1"]["lo"], 11, True), (L["motto1"]["en"], 7.5, False),
+                                 (L["motto2"]["lo"], 9, False), (L["motto2"]["en"], 7, False)], x1 - x0,
+                      align="center")
     y += 8
     admin_lo, admin_en = _admin_lines(rec, lab)
     issuer_lo, issuer_en = _issuer(rec, lab)
     left_w = (x1 - x0) * 0.58
-    yl = _stack(p, x0, y, [(admin_lo, 8.5, True), (admin_en, 7.5, False), (issuer_lo, 8, False),
-                           (issuer_en, 7, False)], left_w)
+    yl = _shared_stack(p, x0, y, [(admin_lo, 8.5, True), (admin_en, 7.5, False), (issuer_lo, 8, False),
+                                  (issuer_en, 7, False)], left_w)  # the same for a village
     rx, rw = x0 + left_w + 10, x1 - x0 - left_w - 10
     yr = _stack(p, rx, y, [(f"{_bi(lab, 'certificate_no')}:", 8, False), (rec["certificate_no"], 12, True),
                            (f"{_bi(lab, 'issue_date')}: {rec['issue_date']}", 8, False),
                            (f"{_bi(lab, 'valid_until')}: {rec['valid_until']}", 8, False)], rw, align="right")
     y = max(yl, yr) + 8
-    y = _stack(p, x0, y, [(L["title"]["lo"], 16, True), (L["title"]["en"].upper(), 11, True)], x1 - x0,
-               align="center")
+    y = _shared_stack(p, x0, y, [(L["title"]["lo"], 16, True), (L["title"]["en"].upper(), 11, True)], x1 - x0,
+                      align="center")
     y += 5
     p.line(x0, y, x1, y)
     return y
@@ -344,7 +358,7 @@ def _draw_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: floa
     follows on the boundaries page.
     """
     L = lab["labels"]
-    y = _stack(p, x0, y, [(_bi(lab, "neighbours"), 9, True)], x1 - x0)
+    y = _shared_stack(p, x0, y, [(_bi(lab, "neighbours"), 9, True)], x1 - x0)
     vx = x0 + _NB_LABEL_W
     for side in ("north", "east", "south", "west"):
         y += clearance(size) + 1
@@ -403,43 +417,65 @@ def _draw_conditions(p: Page, lab: dict[str, Any], x0: float, x1: float, y: floa
     return y - top
 
 
+def _shared_conditions(p: Page, lab: dict[str, Any], x0: float, x1: float, y: float) -> float:
+    """:func:`_draw_conditions` as a shared block (the same on every certificate); return its height."""
+    key = ("conditions", x0, x1, _bi(lab, "conditions"), tuple((c["lo"], c["en"]) for c in lab["conditions"]))
+    return p.shared(key, 0.0, y, lambda q: _draw_conditions(q, lab, x0, x1, 0.0))
+
+
 def _draw_signatures(p: Page, lab: dict[str, Any], x0: float, x1: float, y: float, bottom: float) -> None:
-    """The three signature boxes from *y* down to *bottom*."""
+    """The three signature boxes from *y* down to *bottom* (a shared block: the same for the same height)."""
     L = lab["labels"]
-    bw = (x1 - x0 - 20) / 3
     bh = max(_SIGN_MIN_H, bottom - y)
-    keys = ("sign_holder", "sign_village", "sign_district")
-    titles = [f"{L[key]['lo']} / {L[key]['en']}" for key in keys]
+    titles = tuple(f"{L[key]['lo']} / {L[key]['en']}" for key in ("sign_holder", "sign_village", "sign_district"))
+    stamp = f"{L['stamp']['lo']} / {L['stamp']['en']}"
+    key = ("signatures", x0, x1, round(bh, 2), titles, stamp)
+    p.shared(key, 0.0, y, lambda q: _signature_boxes(q, titles, stamp, x0, x1, bh))
+
+
+def _signature_boxes(p: Page, titles: tuple[str, ...], stamp: str, x0: float, x1: float, bh: float) -> None:
+    """The signature boxes, *bh* [pt] high, from the page's top (:func:`_draw_signatures` moves them)."""
+    bw = (x1 - x0 - 20) / 3
     top = max(p.doc.bold.extent(t)[0] for t in titles)  # the three titles on one baseline
     for k, title in enumerate(titles):
         bx = x0 + k * (bw + 10)
-        p.rect(bx, y, bw, bh)
-        _stack(p, bx + 4, y + 3, [(title, 7.5, True), (f"{L['stamp']['lo']} / {L['stamp']['en']}", 6.5, False)],
-               bw - 8, first_above=top)
+        p.rect(bx, 0.0, bw, bh)
+        _stack(p, bx + 4, 3.0, [(title, 7.5, True), (stamp, 6.5, False)], bw - 8, first_above=top)
 
 
 def _draw_footer(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float, *,
                  height: float = FOOTER_H) -> float:
     """How a villager checks the certificate, Lao first then English, from *y*; return its height.
 
-    The text shrinks from 6.5 to 4.5 pt until it fits *height* [pt] (custom labels may be longer).
+    The text shrinks from 6.5 to 4.5 pt until it fits *height* [pt] (custom labels may be
+    longer). The wording is a shared block (the same on every certificate unless a label
+    writes ``{no}``); the certificate number at the right is drawn per certificate.
     """
     L = lab["labels"]
     no = rec["certificate_no"]
+    num_w = p.doc.bold.width(no, 8) + 10  # the number, at the right of the title line
+    texts = tuple(L[key][lang].replace("{no}", no) for key in ("verify_qr", "verify_office") for lang in ("lo", "en"))
+    title = f"{L['verify']['lo']} / {L['verify']['en']}"
+    p.text(x0, y + p.doc.bold.extent(no)[0] * 8 / 1000, no, size=8, bold=True, align="right", width=x1 - x0)
+    key = ("footer", x0, x1, round(num_w, 2), texts, title, height)
+    return p.shared(key, 0.0, y, lambda q: _footer_text(q, texts, title, x0, x1, num_w=num_w, height=height))
+
+
+def _footer_text(p: Page, texts: tuple[str, ...], title: str, x0: float, x1: float, *, num_w: float,
+                 height: float) -> float:
+    """The footer's title and wording from the page's top, at the largest size that fits *height*; its height."""
     scratch = _Scratch(p.doc)
     items: list[tuple[str, float, bool]] = []
-    num_w = p.doc.bold.width(no, 8) + 10  # the number, at the right of the title line
+    head = (title, 7.0, True)
+    size = 6.5
     for size in (6.5, 6.0, 5.5, 5.0, 4.5):
-        items = []
-        for key in ("verify_qr", "verify_office"):
-            items += [(L[key]["lo"].replace("{no}", no), size, False), (L[key]["en"].replace("{no}", no), size, False)]
-        title = (f"{L['verify']['lo']} / {L['verify']['en']}", size + 0.5, True)
-        top = _stack(scratch, x0, 0.0, [title], x1 - x0 - num_w)
+        items = [(t, size, False) for t in texts]
+        head = (title, size + 0.5, True)
+        top = _stack(scratch, x0, 0.0, [head], x1 - x0 - num_w)
         if _stack(scratch, x0, top + clearance(size), items, x1 - x0) <= height:
             break
-    p.text(x0, y + p.doc.bold.extent(no)[0] * 8 / 1000, no, size=8, bold=True, align="right", width=x1 - x0)
-    top = _stack(p, x0, y, [title], x1 - x0 - num_w)
-    return _stack(p, x0, top + clearance(size), items, x1 - x0) - y
+    top = _stack(p, x0, 0.0, [head], x1 - x0 - num_w)
+    return _stack(p, x0, top + clearance(size), items, x1 - x0)
 
 
 def _draw_more_vertices(doc: Document, rec: dict[str, Any], lab: dict[str, Any], rest: list[Any], x0: float,

@@ -3,15 +3,17 @@
 Certificates are thousands of one-page documents with the same two fonts. A general
 PDF library re-parses and re-subsets the fonts for every document, which costs
 about a second per certificate with the variable Noto Sans Lao font; here the fonts
-are prepared once per process and the same embedded font program is written into
-every file, so a certificate takes a few milliseconds.
+are prepared once per process and each file's subset is assembled from pieces
+prepared then (:mod:`landuse.certificates._subset`), so a certificate takes a few
+milliseconds.
 
 What it does:
 
 * fonts: a TrueType font (variable fonts are instanced once with fontTools, e.g.
-  ``wght=400`` and ``wght=700``) embedded whole (layout tables dropped) as a
-  ``Type0``/``CIDFontType2`` font with ``Identity-H`` encoding, identity
-  ``CIDToGIDMap``, a ``/W`` widths array and a ``ToUnicode`` CMap;
+  ``wght=400`` and ``wght=700``) embedded as a subset of the glyphs the document
+  draws (glyph ids kept, layout tables dropped: :mod:`landuse.certificates._subset`)
+  as a ``Type0``/``CIDFontType2`` font with ``Identity-H`` encoding, identity
+  ``CIDToGIDMap``, and a ``/W`` widths array and a ``ToUnicode`` CMap of those glyphs;
 * text: shaped with HarfBuzz (``uharfbuzz``), so Lao vowels and tone marks are
   stacked by the font's own GPOS/GSUB rules; each run is wrapped in a marked-content
   span with ``/ActualText`` so that text extraction (``pdftotext``) returns the
@@ -20,6 +22,10 @@ What it does:
 * lines of text placed by the measured ink of their shaped glyphs (:meth:`Page.flow`,
   :meth:`Font.extent`), wrapped at spaces and between Lao syllables (:func:`lao_breaks`);
 * graphics: lines, polylines, rectangles, polygons, filled module grids (QR codes);
+* shared blocks (:meth:`Page.shared`): content that many documents repeat (labels,
+  conditions) drawn and compressed once per process and written into each file as a
+  content stream of its own; all other streams of a file come from one compressor
+  (:class:`landuse.certificates._subset.Deflater`);
 * files: attachments (``/EmbeddedFiles``), a fixed ``/Info`` dictionary and an
   ``/ID`` derived from the content, so the same input gives the same bytes.
 
@@ -74,8 +80,7 @@ class Font:
 
     name: str
     data: bytes  # full static font: shaping
-    embed: bytes = b""  # font program without layout tables, compressed: embedding
-    embed_length: int = 0
+    program: Any = None  # font program without layout tables, taken apart for subsets (_subset.GlyphProgram)
     upem: int = 1000
     widths: list[int] = field(default_factory=list)  # per glyph id, 1000 units/em
     unicode_of: dict[int, str] = field(default_factory=dict)
@@ -87,6 +92,10 @@ class Font:
     ink_top: list[int] = field(default_factory=list)  # per glyph id: highest ink (yMax), 1000 units/em
     ink_bottom: list[int] = field(default_factory=list)  # per glyph id: lowest ink (yMin), 1000 units/em
     _hb: Any = None
+    #: Shaped runs, measures and drawn text by their arguments (certificates repeat most texts).
+    cache: _Cache = field(default_factory=lambda: _Cache(), repr=False, compare=False)
+    #: Embedded subsets by the glyphs drawn (about 12 KB each: a small cache, bounded apart).
+    embeds: _Cache = field(default_factory=lambda: _Cache(256), repr=False, compare=False)
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> Font:
@@ -115,16 +124,21 @@ class Font:
                 del tt[tag]
         buf = io.BytesIO()
         tt.save(buf)
-        raw = buf.getvalue()
-        return cls(name=name, data=data, embed=zlib.compress(raw, 9), embed_length=len(raw), upem=upem,
+        from landuse.certificates._subset import GlyphProgram  # deferred: fontTools only where fonts are prepared
+
+        return cls(name=name, data=data, program=GlyphProgram(buf.getvalue()), upem=upem,
                    widths=widths, unicode_of=unicode_of, codepoints=frozenset(cmap), bbox=bbox,
                    ascent=ascent, descent=descent, cap_height=cap, ink_top=top, ink_bottom=bottom)
 
     def __getstate__(self) -> dict:  # HarfBuzz objects do not pickle (process pools)
         state = dict(self.__dict__)
         state["_hb"] = None
-        state.pop("_cache", None)
+        state["cache"] = _Cache()
+        state["embeds"] = _Cache(256)
         state.pop("_chars", None)
+        state.pop("_plain", None)
+        state.pop("_hexes", None)
+        state.pop("_bfchar", None)
         return state
 
     @property
@@ -133,21 +147,6 @@ class Font:
         c = self.__dict__.get("_chars")
         if c is None:
             c = self.__dict__["_chars"] = frozenset(chr(cp) for cp in self.codepoints) | set(_SUPERSCRIPTS)
-        return c
-
-    @property
-    def cache(self) -> dict:
-        """Shaped runs and drawn text, by their arguments (certificates repeat most texts).
-
-        When it grows past 50,000 entries only the entries used again since the last
-        pruning are kept: the labels every certificate repeats stay shaped, the names
-        and coordinates of earlier certificates go.
-        """
-        c = self.__dict__.get("_cache")
-        if c is None:
-            c = self.__dict__["_cache"] = _Cache()
-        elif len(c) > 50_000:
-            c.prune()
         return c
 
     @property
@@ -160,12 +159,54 @@ class Font:
             self._hb = font
         return self._hb
 
+    @property
+    def plain(self) -> dict[str, tuple[int, int]]:
+        """Characters that HarfBuzz shapes as their own glyph at its own advance in any text made of them alone.
+
+        Candidates are digits and the signs of numbers and dates (:data:`_PLAIN`); a
+        pair that the font kerns or substitutes (shaped once per process) drops its
+        characters. Texts of these characters only (coordinates, areas, dates) are then
+        shaped without HarfBuzz: ``{character: (glyph id, advance)}``.
+        """
+        plain = self.__dict__.get("_plain")
+        if plain is None:
+            plain = self.__dict__["_plain"] = _plain_chars(self)
+        return plain
+
+    @property
+    def bfchar(self) -> dict[int, str]:
+        """The ``ToUnicode`` line of each glyph id that stands for text (:func:`_bfchar`)."""
+        b = self.__dict__.get("_bfchar")
+        if b is None:
+            b = self.__dict__["_bfchar"] = {g: _bfchar(g, u) for g, u in self.unicode_of.items()}
+        return b
+
+    @property
+    def hexes(self) -> list[str]:
+        """Glyph ids as 4 hex digits (the 2-byte codes of ``Identity-H``), by glyph id."""
+        h = self.__dict__.get("_hexes")
+        if h is None:
+            h = self.__dict__["_hexes"] = [f"{g:04X}" for g in range(len(self.widths))]  # HarfBuzz ids < numGlyphs
+        return h
+
     def shape(self, text: str) -> list[tuple[int, int, int, int, int]]:
         """Glyphs of *text*: ``(gid, cluster, x_advance, x_offset, y_offset)`` in 1/1000 em."""
         key = ("shape", text)
         hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache.recall(key)
         if hit is not None:
             return hit
+        plain = self.plain
+        if plain and plain.keys() >= set(text):  # digits, numbers, dates: one glyph per character, no kerning
+            out = [(g, i, w, 0, 0) for i, (g, w) in enumerate([plain[c] for c in text])]
+        else:
+            out = self._shape_hb(text)
+        self.cache[key] = out
+        return out
+
+    def _shape_hb(self, text: str) -> list[tuple[int, int, int, int, int]]:
+        """:meth:`shape` by HarfBuzz (no cache)."""
         import uharfbuzz as hb
 
         buf = hb.Buffer()
@@ -179,7 +220,6 @@ class Font:
             s = 1000.0 / self.upem
             out = [(i.codepoint, i.cluster, round(p.x_advance * s), round(p.x_offset * s), round(p.y_offset * s))
                    for i, p in zip(buf.glyph_infos, buf.glyph_positions, strict=True)]
-        self.cache[key] = out
         return out
 
     def extent(self, text: str) -> tuple[float, float]:
@@ -198,6 +238,8 @@ class Font:
         """
         key = ("extent", text)
         hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache.recall(key)
         if hit is not None:
             return hit
         out = self._ink(text)
@@ -207,18 +249,28 @@ class Font:
     def _ink(self, text: str) -> tuple[float, float]:
         """Measured ink of a shaped line: ``(highest above, lowest below)`` the baseline [1/1000 em]."""
         top, bottom = 0.0, 0.0
+        ink_top, ink_bottom = self.ink_top, self.ink_bottom
+        n = len(ink_top)
         for kind, part in _split_super(text):
             k, rise = (0.6, 380.0) if kind == "sup" else (1.0, 0.0)
             for gid, _cl, _adv, _xo, yo in self.shape(part):
-                if gid < len(self.ink_top) and self.ink_top[gid] > self.ink_bottom[gid]:
-                    top = max(top, rise + k * (self.ink_top[gid] + yo))
-                    bottom = max(bottom, -(rise + k * (self.ink_bottom[gid] + yo)))
+                if gid < n:
+                    hi, lo = ink_top[gid], ink_bottom[gid]
+                    if hi > lo:
+                        t = rise + k * (hi + yo)
+                        b = -(rise + k * (lo + yo))
+                        if t > top:
+                            top = t
+                        if b > bottom:
+                            bottom = b
         return top, bottom
 
     def width(self, text: str, size: float) -> float:
         """Advance width of *text* at *size* points. [pt]"""
         key = ("width", text)
         hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache.recall(key)
         if hit is not None:
             return hit * size
         total = 0.0
@@ -229,27 +281,56 @@ class Font:
         return total * size
 
 
+#: Candidates for shaping without HarfBuzz (:attr:`Font.plain`).
+_PLAIN = "0123456789.,-+:/() "
+
+
+def _plain_chars(font: Font) -> dict[str, tuple[int, int]]:
+    """The characters of :data:`_PLAIN` whose every pair HarfBuzz shapes glyph by glyph at the glyphs' advances."""
+    alone: dict[str, tuple[int, int]] = {}
+    for c in _PLAIN:
+        g = font._shape_hb(c)
+        if len(g) == 1 and g[0][0] and g[0][3:] == (0, 0) and g[0][0] < len(font.widths) \
+                and font.widths[g[0][0]] == g[0][2]:
+            alone[c] = (g[0][0], g[0][2])
+    bad: set[str] = set()
+    for a in alone:
+        for b in alone:
+            got = [(g[0], g[2], g[3], g[4]) for g in font._shape_hb(a + b)]
+            if got != [(*alone[a], 0, 0), (*alone[b], 0, 0)]:
+                bad.update((a, b))
+    return {c: v for c, v in alone.items() if c not in bad}
+
+
 class _Cache(dict):
-    """A dict that remembers which keys were read back (:meth:`get` hits), for :meth:`prune`."""
+    """A dict of two generations: when it holds *limit* entries the older generation goes.
 
-    __slots__ = ("hits",)
+    Lookups read the current generation (``get``, at the speed of a dict); a miss asks
+    :meth:`recall`, which moves an entry of the older generation back into the current
+    one. So when the cache is full, the entries used since the last turn stay (the
+    labels every certificate repeats), the names and coordinates of earlier
+    certificates go, and memory stays bounded.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("limit", "old")
+
+    def __init__(self, limit: int = 50_000) -> None:
         super().__init__()
-        self.hits: set = set()
+        self.old: dict = {}
+        self.limit = limit
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        value = dict.get(self, key, default)
-        if value is not default:
-            self.hits.add(key)
+    def recall(self, key: Any) -> Any:
+        """The entry *key* of the older generation (moved into the current one), or None."""
+        value = self.old.pop(key, None)
+        if value is not None:
+            dict.__setitem__(self, key, value)
         return value
 
-    def prune(self) -> None:
-        """Keep only the entries read back since the last pruning."""
-        keep = {k: dict.__getitem__(self, k) for k in self.hits if k in self}
-        self.clear()
-        self.update(keep)
-        self.hits = set()
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= self.limit:
+            self.old = dict(self)
+            self.clear()
+        dict.__setitem__(self, key, value)
 
 
 def _gsub_unicodes(tt: Any, gid: dict[str, int], unicode_of: dict[int, str]) -> None:
@@ -306,6 +387,8 @@ def _glyph_ink(tt: Any, order: list[str], scale: float) -> tuple[list[int], list
 
 
 def _split_super(text: str) -> list[tuple[str, str]]:
+    if "²" not in text and "³" not in text:
+        return [("txt", text)] if text else []
     out: list[tuple[str, str]] = []
     buf = ""
     for ch in text:
@@ -335,23 +418,82 @@ def prepare_fonts(path: str | os.PathLike, *, weights: tuple[float, float] = (40
 # -- document -----------------------------------------------------------------------
 def _pdf_string(text: str) -> bytes:
     """A PDF text string: literal if ASCII, else UTF-16BE with BOM in hex."""
-    if all(32 <= ord(c) < 127 for c in text):
+    if text.isascii() and text.isprintable():  # the characters 32 to 126
         esc = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         return f"({esc})".encode("ascii")
     return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+
+
+#: Colour operators by colour (a page sets a few colours many times).
+_COLOURS: dict[tuple[Any, str], str] = {}
 
 
 def _num(v: float) -> str:
     return f"{v:.2f}"
 
 
+class _Shared:
+    """A block of content drawn once per process (:meth:`Page.shared`): its stream object, ready to write."""
+
+    __slots__ = ("body", "glyphs", "missing", "result")
+
+    def __init__(self, body: bytes, glyphs: tuple[set[int], set[int]], missing: frozenset[str], result: Any) -> None:
+        self.body = body
+        self.glyphs = (frozenset(glyphs[0]), frozenset(glyphs[1]))
+        self.missing = missing
+        self.result = result
+
+
 class Page:
     """Content of one page; coordinates in points from the top-left corner."""
+
+    #: Whether what is drawn counts (a page that only measures sets False: no glyphs, no shared blocks).
+    draws = True
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.height = A4_PT[1]
+        #: Content operators, in drawing order.
         self.ops: list[str] = []
+        #: Shared blocks (:meth:`shared`) and where they go: after the first *i* operators.
+        self.blocks: list[tuple[int, _Shared]] = []
+
+    def shared(self, key: Any, x: float, y: float, draw: Any) -> Any:
+        """Draw the block ``draw(page)`` with its origin at (*x*, *y*) [pt]; return what *draw* returned.
+
+        *draw* draws from the page's origin (top-left corner) and must depend on *key*
+        (and the fonts) only, and leave the graphics state as it found it. It runs once
+        per process: its operators are compressed once and written byte-for-byte into
+        every document that draws the block, as a content stream of its own (a page's
+        ``/Contents`` is an array of streams, read as their concatenation: ISO 32000-1,
+        7.8.2), moved into place by a translation ``1 0 0 1 x -y cm`` (8.3.4) inside
+        ``q``/``Q``. Labels, conditions and the footer's wording are the same on every
+        certificate: they are shaped, placed and compressed once, not per file. A
+        result depending on the origin must be relative to it (the caller adds *y*).
+        """
+        cache = self.doc.regular.cache
+        k = ("shared", self.doc.bold.name, key)
+        block = cache.get(k)
+        if block is None:
+            block = cache.recall(k)
+        if block is None:
+            rec = Document(self.doc.regular, self.doc.bold)
+            page = rec.add_page()
+            result = draw(page)
+            data = ("\n".join(page.ops) + "\n").encode("ascii")
+            packed = zlib.compress(data, 9)
+            body = b"".join([f"<< /Filter /FlateDecode /Length {len(packed)}>>\nstream\n".encode("ascii"), packed,
+                             b"\nendstream"])
+            block = cache[k] = _Shared(body, rec.glyphs, frozenset(rec.missing), result)
+        if self.draws:
+            self.doc.glyphs[0].update(block.glyphs[0])
+            self.doc.glyphs[1].update(block.glyphs[1])
+            if block.missing:
+                self.doc.missing.update(block.missing)
+            self.ops.append(f"q 1 0 0 1 {x:.2f} {-y:.2f} cm")
+            self.blocks.append((len(self.ops), block))
+            self.ops.append("Q")
+        return block.result
 
     # graphics
     def line_width(self, w: float) -> None:
@@ -360,9 +502,15 @@ class Page:
     def colour(self, stroke: tuple[float, float, float] | None = None,
                fill: tuple[float, float, float] | None = None) -> None:
         if stroke is not None:
-            self.ops.append("{} {} {} RG".format(*(_num(c) for c in stroke)))
+            op = _COLOURS.get((stroke, "RG"))
+            if op is None:
+                op = _COLOURS[(stroke, "RG")] = "{} {} {} RG".format(*(_num(c) for c in stroke))
+            self.ops.append(op)
         if fill is not None:
-            self.ops.append("{} {} {} rg".format(*(_num(c) for c in fill)))
+            op = _COLOURS.get((fill, "rg"))
+            if op is None:
+                op = _COLOURS[(fill, "rg")] = "{} {} {} rg".format(*(_num(c) for c in fill))
+            self.ops.append(op)
 
     def dash(self, on: float = 0, off: float = 0) -> None:
         self.ops.append(f"[{_num(on)} {_num(off)}] 0 d" if on else "[] 0 d")
@@ -425,14 +573,17 @@ class Page:
         if not text:
             return 0.0
         font = self.doc.bold if bold else self.doc.regular
-        if not font.codepoint_chars.issuperset(text):
-            self.doc.missing.update(c for c in text if c not in font.codepoint_chars and c not in _SUPERSCRIPTS
-                                    and not c.isspace())
         key = ("run", text, size)
-        run = font.cache.get(key)
+        cache = font.cache
+        run = cache.get(key)
         if run is None:
-            run = font.cache[key] = _text_run(font, "F2" if bold else "F1", text, size)
-        head, body, total = run
+            run = cache.recall(key)
+            if run is None:
+                run = cache[key] = _text_run(font, "F2" if bold else "F1", text, size)
+        head, body, total, gids, missing = run
+        if missing:
+            self.doc.missing.update(missing)
+        self.doc.glyphs[bold].update(gids)
         if align != "left" and width is not None:
             x += (width - total) if align == "right" else (width - total) / 2
         self.ops.append(f"{head} 1 0 0 1 {x:.2f} {self.height - y:.2f} Tm {body}")
@@ -489,15 +640,18 @@ def clearance(size: float) -> float:
     return max(1.0, 0.25 * size)
 
 
-def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, float]:
-    """A shaped line of text as content-stream operators: ``(head, body, width [pt])``.
+def _text_run(font: Font, tag: str, text: str, size: float
+              ) -> tuple[str, str, float, frozenset[int], frozenset[str]]:
+    """A shaped line of text as content-stream operators: ``(head, body, width [pt], glyphs, missing)``.
 
     *head* opens the marked-content span (``/ActualText``: the Unicode text, for
     copying and extraction) and the text object; the caller adds the text matrix of
     the run's origin (left end of the baseline); *body* sets the font and places the
     glyphs relative to the origin (``Td``, positions to 0.001 pt, each move the
     difference of two rounded positions so that nothing accumulates), kerning and
-    mark offsets included, and closes the text object and the span.
+    mark offsets included, and closes the text object and the span. *glyphs* are the
+    glyph ids drawn (the document's font subset keeps them), *missing* the characters of
+    *text* that the font has no glyph for (drawn as the empty box).
     """
     runs = []
     total = 0.0
@@ -518,20 +672,30 @@ def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, f
         line[0], line[1] = rx, ry
         return op
 
+    hexes = font.hexes
+    widths = font.widths
+    n = len(widths)
     pen = 0.0
     for fs, rise, glyphs in runs:
         out.append(f"/{tag} {_num(fs)} Tf")
-        arr: list[str] = []
+        arr: list[str] = []  # the current TJ array: glyph strings and adjustments
+        cur: list[str] = []  # glyphs of the current string (one hex string for a run of glyphs)
         start = True
         for gid, _cl, adv, xo, yo in glyphs:
             if xo or yo:
+                if cur:
+                    arr.append("<" + "".join(cur) + ">")
+                    cur = []
                 if arr:
                     out.append("[" + "".join(arr) + "] TJ")
                     arr = []
-                out.append(f"{move(pen + xo * fs / 1000, rise + yo * fs / 1000)} <{gid:04X}> Tj".lstrip())
+                out.append(f"{move(pen + xo * fs / 1000, rise + yo * fs / 1000)} <{hexes[gid]}> Tj".lstrip())
                 start = True
             else:
                 if start:
+                    if cur:
+                        arr.append("<" + "".join(cur) + ">")
+                        cur = []
                     if arr:
                         out.append("[" + "".join(arr) + "] TJ")
                         arr = []
@@ -539,15 +703,20 @@ def _text_run(font: Font, tag: str, text: str, size: float) -> tuple[str, str, f
                     if m:
                         out.append(m)
                     start = False
-                arr.append(f"<{gid:04X}>")
-                w = font.widths[gid] if gid < len(font.widths) else 0
+                cur.append(hexes[gid])
+                w = widths[gid] if gid < n else 0
                 if w != adv:
-                    arr.append(str(w - adv))
+                    arr.append("<" + "".join(cur) + ">" + str(w - adv))
+                    cur = []
             pen += adv * fs / 1000
+        if cur:
+            arr.append("<" + "".join(cur) + ">")
         if arr:
             out.append("[" + "".join(arr) + "] TJ")
     out.append("ET EMC")
-    return head, " ".join(out), total
+    gids = frozenset(g[0] for _fs, _rise, glyphs in runs for g in glyphs)
+    missing = frozenset(c for c in frozenset(text) - font.codepoint_chars if not c.isspace())
+    return head, " ".join(out), total, gids, missing
 
 
 #: Lao letters by role (The Unicode Standard 15.0, section 16.2 "Lao", and its character
@@ -623,10 +792,16 @@ def wrap(font: Font, text: str, *, width: float, size: float) -> list[str]:
     """
     key = ("wrap", text, width, size)
     hit = font.cache.get(key)
+    if hit is None:
+        hit = font.cache.recall(key)
     if hit is not None:
         return list(hit)
     out: list[str] = []
     for para in text.split("\n"):
+        line = para.strip(" ")
+        if font.width(line, size) <= width:  # fits whole (most texts): one shaping, no atoms
+            out.append(line)
+            continue
         atoms = _atoms(para)
         lines, sums = _greedy(font, atoms, width=width, size=size, exact=False)  # cached atom widths: fast
         if any(w > 0.97 * width and font.width(ln, size) > width + 1e-6  # kerning across atoms (about 1 %)
@@ -677,15 +852,35 @@ def _greedy(font: Font, atoms: list[str], *, width: float, size: float, exact: b
 
 
 def _break_clusters(font: Font, word: str, *, width: float, size: float) -> list[str]:
-    """*word* cut between HarfBuzz clusters into pieces of at most *width* (one cluster at least)."""
+    """*word* cut between HarfBuzz clusters into pieces of at most *width* (one cluster at least).
+
+    The pieces are measured by the advances of the word shaped once (a long id or a
+    digest is not shaped again for every prefix).
+    """
     glyphs = font.shape(word)
     bounds = sorted({g[1] for g in glyphs} | {len(word)})
+    if _split_super(word) != [("txt", word)]:  # superscripts: measured piece by piece
+        pieces = []
+        start = 0
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if font.width(word[start:b], size) > width and a > start:
+                pieces.append(word[start:a])
+                start = a
+        pieces.append(word[start:])
+        return pieces
+    advance: dict[int, int] = {}
+    for g in glyphs:
+        advance[g[1]] = advance.get(g[1], 0) + g[2]
     pieces = []
     start = 0
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        if font.width(word[start:b], size) > width and a > start:
+    used = 0.0
+    for a in bounds[:-1]:
+        w = advance.get(a, 0) * size / 1000.0
+        if used + w > width and a > start:
             pieces.append(word[start:a])
             start = a
+            used = 0.0
+        used += w
     pieces.append(word[start:])
     return pieces
 
@@ -701,6 +896,8 @@ class Document:
         self.attachments: list[tuple[str, bytes, str]] = []
         #: Characters drawn that the font has no glyph for (drawn as the empty box).
         self.missing: set[str] = set()
+        #: Glyph ids drawn, of the regular [0] and the bold [1] font: the embedded subsets.
+        self.glyphs: tuple[set[int], set[int]] = (set(), set())
 
     def add_page(self) -> Page:
         page = Page(self)
@@ -717,24 +914,41 @@ class Document:
             objs.append(body)
             return len(objs)
 
+        from landuse.certificates._subset import Deflater  # deferred: a sibling module of the PDF stack
+
+        packer = Deflater(1)  # level 1: 5-8 % larger than 3, a third faster
+
         def stream(dict_items: str, data: bytes, *, compress: bool = True, extra_len: str = "") -> bytes:
             if compress:
-                data = zlib.compress(data, 3)
+                data = packer.stream(data)
                 dict_items += " /Filter /FlateDecode"
             return (f"<<{dict_items} /Length {len(data)}{extra_len}>>\nstream\n").encode("ascii") + data + b"\nendstream"
 
         catalog = add(b"")  # placeholder, 1
         pages_id = add(b"")  # placeholder, 2
         font_ids: dict[str, int] = {}
-        for tag, font in (("F1", self.regular), ("F2", self.bold)):
-            font_ids[tag] = self._add_font(add, stream, font, tag)
+        for tag, font, gids in (("F1", self.regular, self.glyphs[0]), ("F2", self.bold, self.glyphs[1])):
+            font_ids[tag] = self._add_font(add, stream, font, tag, gids, packer)
         page_ids = []
         resources = "<< /Font << /F1 {} 0 R /F2 {} 0 R >> >>".format(font_ids["F1"], font_ids["F2"])
+        shared: dict[int, int] = {}  # shared block -> its object in this file
         for page in self.pages:
-            content = ("\n".join(page.ops)).encode("ascii")
-            cid = add(stream("", content))
+            refs = []
+            start = 0
+            ops = page.ops
+            for at, block in page.blocks:
+                if at > start:  # each part ends with a newline: the parts concatenate at token boundaries (7.8.2)
+                    refs.append(add(stream("", ("\n".join(ops[start:at]) + "\n").encode("ascii"))))
+                start = at
+                ref = shared.get(id(block))
+                if ref is None:
+                    ref = shared[id(block)] = add(block.body)
+                refs.append(ref)
+            if start < len(ops) or not refs:
+                refs.append(add(stream("", ("\n".join(ops[start:])).encode("ascii"))))
+            contents = f"{refs[0]} 0 R" if len(refs) == 1 else "[" + " ".join(f"{r} 0 R" for r in refs) + "]"
             pid = add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {_num(A4_PT[0])} {_num(A4_PT[1])}] "
-                      f"/Resources {resources} /Contents {cid} 0 R >>".encode("ascii"))
+                      f"/Resources {resources} /Contents {contents} >>".encode("ascii"))
             page_ids.append(pid)
         objs[pages_id - 1] = (f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] "
                               f"/Count {len(page_ids)} >>").encode("ascii")
@@ -767,41 +981,75 @@ class Document:
         return bytes(out)
 
     @staticmethod
-    def _add_font(add: Any, stream: Any, font: Font, tag: str) -> int:
+    def _add_font(add: Any, stream: Any, font: Font, tag: str, gids: set[int], packer: Any) -> int:
+        """The objects of *font* with the glyphs *gids* (a subset, :mod:`landuse.certificates._subset`); its id."""
         subset_tag = "LU" + ("AAAA" if tag == "F1" else "BBBB")
         base = f"{subset_tag}+{font.name}"
-        ff = add(stream(f" /Length1 {font.embed_length} /Filter /FlateDecode", font.embed, compress=False))
+        key = frozenset(gids)
+        cache = font.embeds
+        objs = cache.get(key)
+        if objs is None:
+            objs = cache.recall(key)
+        if objs is None:  # the same glyphs (labels only, sheets of one village) give the same bytes: made once
+            keep = font.program.closure(gids)
+            packed, length = font.program.subset(keep, packer)
+            ff = f"<< /Length1 {length} /Filter /FlateDecode /Length {len(packed)}>>\nstream\n".encode("ascii") \
+                + packed + b"\nendstream"
+            widths = _widths_array([(g, font.widths[g]) for g in keep])
+            bfchar = font.bfchar
+            tu = stream("", _to_unicode_lines([bfchar[g] for g in keep if g in bfchar]))
+            objs = cache[key] = (ff, widths, tu)
+        ff_body, w, tu_body = objs
+        ff = add(ff_body)
         bbox = " ".join(str(v) for v in font.bbox)
         fd = add((f"<< /Type /FontDescriptor /FontName /{base} /Flags 32 /FontBBox [{bbox}] /ItalicAngle 0 "
                   f"/Ascent {font.ascent} /Descent {font.descent} /CapHeight {font.cap_height} "
                   f"/StemV {120 if tag == 'F2' else 80} /FontFile2 {ff} 0 R >>").encode())
-        w = font.cache.get("W") or font.cache.setdefault("W", _widths_array(font.widths))
         cid = add((f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{base} "
                    f"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
                    f"/FontDescriptor {fd} 0 R /W {w} /CIDToGIDMap /Identity >>").encode())
-        tu_key = ("ToUnicode",)
-        tu_body = font.cache.get(tu_key)
-        if tu_body is None:
-            tu_body = font.cache[tu_key] = stream("", _to_unicode(font.unicode_of))
         tu = add(tu_body)
         return add((f"<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H "
                     f"/DescendantFonts [{cid} 0 R] /ToUnicode {tu} 0 R >>").encode())
 
 
-def _widths_array(widths: list[int]) -> str:
-    return "[0 [" + " ".join(str(w) for w in widths) + "]]"
+def _widths_array(widths: list[tuple[int, int]]) -> str:
+    """The ``/W`` array of glyph ids and widths (sorted by id): one ``first [w w ...]`` per run of consecutive ids."""
+    out = []
+    run: list[str] = []
+    first = prev = -2
+    for g, w in widths:
+        if g != prev + 1:
+            if run:
+                out.append(f"{first} [{' '.join(run)}]")
+            first, run = g, []
+        run.append(str(w))
+        prev = g
+    if run:
+        out.append(f"{first} [{' '.join(run)}]")
+    return "[" + " ".join(out) + "]"
 
 
 def _to_unicode(unicode_of: dict[int, str]) -> bytes:
+    """A ``ToUnicode`` CMap (ISO 32000-1, 9.10.3) of glyph ids (2-byte codes) to their text."""
+    return _to_unicode_lines([_bfchar(g, u) for g, u in sorted(unicode_of.items())])
+
+
+def _bfchar(gid: int, text: str) -> str:
+    """One ``bfchar`` line of a ``ToUnicode`` CMap: the code of *gid* and its text in UTF-16BE."""
+    return f"<{gid:04X}> <{text.encode('utf-16-be').hex().upper()}>"
+
+
+def _to_unicode_lines(entries: list[str]) -> bytes:
+    """A ``ToUnicode`` CMap of ``bfchar`` lines (:func:`_bfchar`, sorted by code), 100 to a block."""
     lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
              "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
              "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
              "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange"]
-    items = sorted(unicode_of.items())
-    for i in range(0, len(items), 100):
-        chunk = items[i:i + 100]
+    for i in range(0, len(entries), 100):
+        chunk = entries[i:i + 100]
         lines.append(f"{len(chunk)} beginbfchar")
-        lines.extend(f"<{g:04X}> <{u.encode('utf-16-be').hex().upper()}>" for g, u in chunk)
+        lines.extend(chunk)
         lines.append("endbfchar")
     lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
     return "\n".join(lines).encode("ascii")

@@ -174,7 +174,8 @@ def pdf_document(*, info: Mapping[str, str] | None = None) -> Any:
     """A blank A4 PDF document written with the certificates' fonts and PDF writer.
 
     The fonts are the certificates' Noto Sans Lao (Lao and Latin glyphs, regular and
-    bold), prepared once per process and embedded whole into every file; text is
+    bold), prepared once per process; each file embeds the subset of the glyphs it
+    draws (``pdffonts`` shows ``sub yes``); text is
     shaped by HarfBuzz so that Lao vowels and tone marks stack correctly, and
     ``pdftotext`` gives back the Unicode text. Other printed products (the household
     sheets of :mod:`landuse.plan`) use it so that every PDF of a run renders Lao the

@@ -591,6 +591,14 @@ def _pdf_header(page: Any, sheet: Sheet, *, continued: bool) -> float:
 
 
 def _pdf_table_head(page: Any, y: float) -> float:
+    """The plots table's column titles from baseline *y* (drawn once per process, moved to *y*); the first row's y."""
+    page.shared(("household table head", tuple(LABELS.items())), 0.0, y, lambda q: _table_head(q, 0.0))
+    page.line_width(0.6)
+    page.colour(stroke=(0.4, 0.4, 0.4), fill=(0, 0, 0))
+    return y + 17 + _ROW
+
+
+def _table_head(page: Any, y: float) -> None:
     page.line_width(0.6)
     page.colour(stroke=(0.4, 0.4, 0.4), fill=(0, 0, 0))
     for (x, w, align), key in zip(_COLS, ("no", "parcel", "land_type", "area", "certificate"), strict=True):
@@ -598,7 +606,6 @@ def _pdf_table_head(page: Any, y: float) -> float:
         page.text(x, y, lo, size=_fit(page, lo, w, 8.5, bold=True), bold=True, align=align, width=w)
         page.text(x, y + 12, en, size=_fit(page, en, w, 8.5, bold=True), bold=True, align=align, width=w)
     page.line(_MARGIN, y + 17, _PAGE_W - _MARGIN, y + 17)
-    return y + 17 + _ROW
 
 
 def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101",
@@ -618,7 +625,8 @@ def sheet_pdf(sheet: Sheet, drawing: _Drawing | None, *, date: str = "20000101",
     if sheet.plots:
         _pdf_map(page, sheet, drawing)
         page.colour(fill=(0, 0, 0))
-        _pdf_legend(page, _MAP[0], _MAP[1] + _MAP[2] + 12)
+        page.shared(("household legend", tuple(LABELS.items())), 0.0, 0.0,
+                    lambda q: _pdf_legend(q, _MAP[0], _MAP[1] + _MAP[2] + 12))  # the same on every sheet: drawn once
     y = max(y, _MAP[1] + _MAP[2] + 50) + 16
     y = _pdf_bilingual(page, _MARGIN, y, *LABELS["land"], size=12, width=_PAGE_W - 2 * _MARGIN, bold=True)
     for lt, ent, got, n in sheet.land:
