@@ -37,8 +37,30 @@ def _rasterize(geoms: Any, values: Any, shape: tuple[int, int], transform: Any, 
     pairs = [(g, v) for g, v in zip(geoms, values) if g is not None and not g.is_empty]
     if not pairs:
         return np.zeros(shape, dtype)
+    shapes = _geojson_polygons([g for g, _ in pairs])
+    pairs = list(zip(shapes, [v for _, v in pairs]))
     return features.rasterize(pairs, out_shape=shape, transform=transform, fill=0,
                               all_touched=all_touched, dtype=dtype)
+
+
+def _geojson_polygons(geoms: list) -> list:
+    """Polygons as GeoJSON-like mappings, built from their coordinate arrays.
+
+    The same rings and coordinates as each polygon's ``__geo_interface__`` (so
+    rasterio burns the same cells) at a fraction of the cost of shapely's per-point
+    Python loop; anything but 2-D polygons is returned as it is.
+    """
+    import shapely
+
+    arr = np.asarray(geoms, dtype=object)
+    if not len(arr) or not (shapely.get_type_id(arr) == 3).all() or shapely.has_z(arr).any():
+        return list(geoms)
+    _, coords, (ring_off, poly_off) = shapely.to_ragged_array(arr, include_z=False)
+    xy = coords.tolist()
+    ring_off, poly_off = ring_off.tolist(), poly_off.tolist()
+    return [{"type": "Polygon",
+             "coordinates": [xy[ring_off[r]:ring_off[r + 1]] for r in range(poly_off[p], poly_off[p + 1])]}
+            for p in range(len(arr))]
 
 
 def _stream_distance(streams: Any, dem: Raster, *, cells: np.ndarray, thresholds_m: Any,
