@@ -93,6 +93,7 @@ def _timed(table: dict, name: str, fn, clock):
 
 @contextlib.contextmanager
 def timers():
+    """Wrap the steps of :data:`STEPS` with CPU timers; yield the table of seconds per step."""
     table: dict[str, float] = defaultdict(float)
     saved = []
     for mod, attr, name in STEPS:
@@ -109,6 +110,7 @@ def timers():
 
 
 def main() -> None:
+    """Build (or load) the bundles, warm the worker, time every village, print the table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, required=True, help="a province made by tools/make_province.py")
     ap.add_argument("--cache", type=Path, help="pickle of the bundles (made if missing, reused if present)")
