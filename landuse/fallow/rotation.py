@@ -267,7 +267,7 @@ def history_problems(histories: pd.DataFrame) -> pd.DataFrame:
     ids = df["plot_id"]
     years = pd.to_numeric(df["year"], errors="coerce")
     status = _normalise_status(df["status"])
-    for pos in np.flatnonzero(ids.isna().to_numpy() | (ids.astype(str).str.strip() == "")):
+    for pos in np.flatnonzero(_blank_ids(ids)):
         rows.append(dict(plot_id=None, year=years.iloc[pos], problem="empty_plot_id",
                          detail=f"row {pos + 1} has no plot_id"))
     bad_year = years.isna() | (years != np.round(years)) | (years < 1800) | (years > 2200)
@@ -298,9 +298,37 @@ def history_problems(histories: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _blank_ids(ids: pd.Series) -> np.ndarray:
+    """Whether each id is missing or blank (each distinct id is looked at once)."""
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    blank_u = np.fromiter((str(u).strip() == "" for u in uniques), dtype=bool, count=len(uniques))
+    return (codes < 0) | np.append(blank_u, False)[codes]
+
+
+def _sorted_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True)`` for an object array of str, by hashing first."""
+    codes, uniques = pd.factorize(ids)
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return uniques[order], rank[codes]
+
+
 def _normalise_status(values: pd.Series) -> pd.Series:
-    s = values.astype("string").str.strip().str.lower()
-    return s.replace(_STATUS_ALIASES).astype(object)
+    """Statuses stripped, lower case, aliases resolved (missing: ``pd.NA``); object dtype.
+
+    Each distinct value is normalised once and mapped back (a history table holds a
+    handful of distinct statuses over thousands of rows).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    norm = (pd.Series(uniques, dtype=object).astype("string").str.strip().str.lower()
+            .replace(_STATUS_ALIASES).astype(object).to_numpy())
+    out = np.empty(len(codes), dtype=object)
+    hit = codes >= 0
+    out[hit] = norm[codes[hit]]
+    out[~hit] = pd.NA
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
 
 
 def _check_option(value: str, allowed: tuple[str, ...], name: str) -> str:
@@ -319,7 +347,34 @@ class _Stack:
     n_observed: np.ndarray
 
 
+#: the last stack built, with the table it came from and the table's row hashes: a
+#: village's fallow figures read the same histories many times (plot summary, cycles,
+#: spells, survival, trend, cropped area), and the stack is built once for them
+_LAST_STACK: list[tuple[pd.DataFrame, np.ndarray, _Stack]] = []
+
+
+def _row_hashes(histories: pd.DataFrame) -> np.ndarray | None:
+    """A hash of each row's plot, year and status (None when a column is missing or unhashable)."""
+    try:
+        cols = histories[["plot_id", "year", "status"]]
+        return pd.util.hash_pandas_object(cols, index=False).to_numpy()
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _history_stack(histories: pd.DataFrame) -> _Stack:
+    """The stack of *histories*, reused while the same table holds the same rows."""
+    hashes = _row_hashes(histories)
+    if hashes is not None and _LAST_STACK:
+        table, seen, st = _LAST_STACK[0]
+        if table is histories and np.array_equal(seen, hashes):
+            return st
+    st = _build_stack(histories)
+    _LAST_STACK[:] = [(histories, hashes, st)] if hashes is not None else []
+    return st
+
+
+def _build_stack(histories: pd.DataFrame) -> _Stack:
     problems = history_problems(histories)
     if len(problems):
         p = problems.iloc[0]
@@ -341,7 +396,7 @@ def _history_stack(histories: pd.DataFrame) -> _Stack:
     years = pd.to_numeric(histories["year"]).to_numpy().astype(np.int64)
     status = _normalise_status(histories["status"])
     codes_1d = status.map(_STATUS_CODES).to_numpy().astype(np.uint8)
-    plot_ids, inv = np.unique(ids, return_inverse=True)
+    plot_ids, inv = _sorted_ids(ids)
     y0, y1 = int(years.min()), int(years.max())
     T, N = y1 - y0 + 1, plot_ids.size
     codes = np.full((T, N), MISSING, np.uint8)

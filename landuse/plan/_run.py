@@ -5,6 +5,7 @@ See :mod:`landuse.plan` for the public API and the plan file format.
 
 from __future__ import annotations
 
+import functools
 import logging
 import traceback
 from dataclasses import dataclass, field
@@ -214,13 +215,29 @@ def run_village(vi: VillageInput) -> VillageResult:
     return res
 
 
+def _zoning_rules(path: Any) -> Any:
+    """The zoning rules of *path* (None: the default), parsed once per worker and file state."""
+    p = Path(zoning.DEFAULT_RULES_PATH if path is None else path)
+    try:
+        st = p.stat()
+    except OSError:
+        return zoning.load_rules(path)  # the error names the file
+    return _zoning_rules_cached(str(p), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _zoning_rules_cached(path: str, mtime_ns: int, size: int) -> Any:
+    return zoning.load_rules(path)
+
+
 def _zoning(vi: VillageInput, res: VillageResult) -> None:
+    rules = _zoning_rules(vi.rules.get("zoning"))
     # existing parcels give the residential and paddy areas the rules keep as they are
-    z = zoning.zone_villages(vi.village, vi.dem, rules=vi.rules.get("zoning"), streams=vi.streams,
+    z = zoning.zone_villages(vi.village, vi.dem, rules=rules, streams=vi.streams,
                              forest=vi.forest, landuse=vi.parcels)
     res.products.zones = z.zones
     res.products.zone_table = z.table
-    pz = zoning.parcel_zones(vi.parcels, z.zones, rules=vi.rules.get("zoning"), dem=vi.dem)
+    pz = zoning.parcel_zones(vi.parcels, z.zones, rules=rules, dem=vi.dem)
     res.products.parcel_zones = pz
     if "conflict" in pz.columns:
         conflicts = pz[pz["conflict"].astype(bool)]
