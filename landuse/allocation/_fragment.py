@@ -68,6 +68,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -79,7 +80,7 @@ DISTANCE_PER_PLOT_M = 1000.0
 #: Most enumeration nodes of one household's pricing problem in one round [-].
 PRICING_NODES = 5_000
 #: Area cells of the grid DP that bounds a pricing problem the enumeration did not finish [-].
-PRICING_CELLS = 512
+PRICING_CELLS = 2048
 #: Most pricing rounds of one column generation [-].
 MAX_ROUNDS = 200
 #: Reference-machine seconds per enumeration node of the pricing problem [s].
@@ -338,6 +339,8 @@ class FragmentationBound:
     work_s: float  # effort charged [reference s]
     converged: bool  # no improving pattern is left: bound == configuration LP value
     patterns: list = field(default_factory=list)  # (household, parcels tuple) columns generated
+    highs: Any = None  # the master LP (columns: nh artificial, then the patterns in order)
+    start_columns: int = 0  # patterns of the start assignment (the first patterns)
 
 
 def pattern_rows(sp: Subproblem, z_max: float) -> tuple[np.ndarray, np.ndarray]:
@@ -411,6 +414,7 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
                 sets[hh].append(p)
         for hh in range(nh):
             add(hh, tuple(sorted(sets[hh])))
+        out.start_columns = len(patterns)
     best_lb = -np.inf
     for _ in range(max_rounds):
         if guard is not None and guard.expired():
@@ -437,14 +441,6 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
                 if (hh, ps) not in seen:
                     add(hh, ps)
                     added += 1
-        import os
-        if os.environ.get("FRAGDBG"):
-            neg = int(np.sum(val < sigma - 1e-9)); ab = int(np.sum(low < val - 1e-9))
-            for hh in np.flatnonzero(low < val - 1e-9)[:2]:
-                ps = pair_p[start[hh]:start[hh + 1]]
-                k1 = pair_c[start[hh]:start[hh + 1]] + lam[ps] - mu * area[ps]
-                print("  aborted h", hh, "val", val[hh], "low", low[hh], "sigma", sigma[hh], "L", lo[hh], "cap", hi[hh], "E", ent[hh], "n", ps.size, "nmax", nmax[hh], "k1<0", int((k1 < 0).sum()), "k1 min", k1.min(), "areas top", np.sort(area[ps])[-5:])
-            print("round", out.rounds, "lb", round(lb, 3), "lp", round(out.lp_value, 3), "mu", round(mu, 3), "nodes", nodes, "neg", neg, "aborted", ab, "added", added, "status", h.modelStatusToString(h.getModelStatus()))
         if added == 0:
             out.converged = bool(np.all(low >= val - 1e-12))
             break
@@ -455,3 +451,49 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
     out.patterns = patterns
     out.highs = h
     return out
+
+
+def master_assignment(sp: Subproblem, fb: FragmentationBound, *, node_limit: int,
+                      guard: Guard | None = None) -> tuple[np.ndarray | None, int]:
+    """The best allocation made of the generated patterns (the restricted master as an IP).
+
+    A primal heuristic ("price and branch", [1] section 4): the patterns of
+    :func:`configuration_bound` with :math:`y \\in \\{0, 1\\}`, solved by HiGHS from
+    the start assignment within *node_limit* nodes. Returns (assignment or None,
+    nodes). The assignment meets every row of the master, so every row of stage 3.
+    """
+    import highspy  # deferred: HiGHS, only when the stage-3 bound runs
+
+    h = fb.highs
+    nh = len(sp.household_ids)
+    if h is None or fb.start_columns != nh or not fb.patterns:
+        return None, 0
+    ncol = h.getNumCol()
+    h.changeColsBounds(nh, np.arange(nh, dtype=np.int32), np.zeros(nh), np.zeros(nh))  # no artificial column
+    idx = np.arange(nh, ncol, dtype=np.int32)
+    h.changeColsIntegrality(idx.size, idx, np.array([highspy.HighsVarType.kInteger] * idx.size))
+    h.setOptionValue("mip_max_nodes", max(int(node_limit), 1))
+    h.setOptionValue("mip_rel_gap", 1e-6)
+    if guard is not None:
+        h.setOptionValue("time_limit", guard.left_s())
+    x0 = np.zeros(ncol)
+    x0[nh:2 * nh] = 1.0
+    sol = highspy.HighsSolution()
+    sol.col_value = list(x0)
+    sol.value_valid = True
+    h.setSolution(sol)
+    h.run()
+    info = h.getInfo()
+    if guard is not None and h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+        guard.fired = True
+    if info.primal_solution_status != 2:
+        return None, int(info.mip_node_count)
+    y = np.asarray(h.getSolution().col_value)[nh:]
+    assign = np.full(len(sp.parcel_ids), -1, dtype=np.int64)
+    for j in np.flatnonzero(y > 0.5):
+        hh, ps = fb.patterns[j]
+        for p in ps:
+            if assign[p] >= 0:
+                return None, int(info.mip_node_count)
+            assign[p] = hh
+    return assign, int(info.mip_node_count)
