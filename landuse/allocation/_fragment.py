@@ -83,6 +83,8 @@ PRICING_NODES = 5_000
 PRICING_CELLS = 2048
 #: Most pricing rounds of one column generation [-].
 MAX_ROUNDS = 200
+#: Weight of the best-bound duals in the pricing point (Wentges smoothing) [-].
+SMOOTHING = 0.7
 #: Reference-machine seconds per enumeration node of the pricing problem [s].
 SECONDS_PER_NODE = 2e-8
 #: Reference-machine seconds per LP column per simplex solve of the master [s].
@@ -416,6 +418,10 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
             add(hh, tuple(sorted(sets[hh])))
         out.start_columns = len(patterns)
     best_lb = -np.inf
+    # Wentges smoothing [3]: price at a point between the duals of the best bound
+    # so far and the master's; the bound is valid at any point with lam, mu >= 0
+    best_lam, best_mu = np.zeros(npar), 0.0
+    alpha = SMOOTHING
     for _ in range(max_rounds):
         if guard is not None and guard.expired():
             break
@@ -426,26 +432,40 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
         out.lp_value = float(h.getInfo().objective_function_value)
         duals = np.asarray(h.getSolution().row_dual)
         sigma = duals[:nh]
-        lam = np.maximum(-duals[nh:nh + npar], 0.0)
-        mu = max(-float(duals[nh + npar]), 0.0)
+        lam_m = np.maximum(-duals[nh:nh + npar], 0.0)
+        mu_m = max(-float(duals[nh + npar]), 0.0)
+        first = out.rounds == 0
+        a_s = 1.0 if first else alpha  # round 1: the bound at lam = 0, mu = 0 (nearest parcels)
+        lam = a_s * best_lam + (1.0 - a_s) * lam_m
+        mu = a_s * best_mu + (1.0 - a_s) * mu_m
         val, low, sets_arr, nodes = _price_all(start, pair_p, pair_c, area, lam, mu, ent, lo, hi, nmax, node_limit,
                                                  PRICING_CELLS)
         out.rounds += 1
         out.work_s += SECONDS_PER_NODE * nodes
         lb = float(low.sum() - lam.sum() - mu * shortfall_max)
-        best_lb = max(best_lb, lb)
+        if lb > best_lb:
+            best_lb, best_lam, best_mu = lb, lam, mu
         added = 0
         for hh in range(nh):
-            if val[hh] < sigma[hh] - 1e-9 and val[hh] < 1e299:
-                ps = tuple(sorted(int(p) for p in sets_arr[hh] if p >= 0))
-                if (hh, ps) not in seen:
-                    add(hh, ps)
-                    added += 1
-        if added == 0:
-            out.converged = bool(np.all(low >= val - 1e-12))
-            break
+            if val[hh] >= 1e299:
+                continue
+            ps = tuple(sorted(int(p) for p in sets_arr[hh] if p >= 0))
+            # reduced cost at the master's duals
+            a_ps = float(area[list(ps)].sum()) if ps else 0.0
+            rc = (sum(cost_of[(hh, p)] + lam_m[p] for p in ps) + mu_m * max(float(ent[hh]) - a_ps, 0.0)
+                  - float(sigma[hh]))
+            if rc < -1e-9 and (hh, ps) not in seen:
+                add(hh, ps)
+                added += 1
         if best_lb >= target or out.work_s > work_limit_s:
             break
+        if added == 0:
+            if a_s == 0.0:
+                out.converged = bool(np.all(low >= val - 1e-12))
+                break
+            alpha = 0.0  # mis-priced: price at the master's duals next
+        elif not first:
+            alpha = SMOOTHING
     out.bound = max(best_lb, 0.0) if np.isfinite(best_lb) else 0.0
     out.columns = len(patterns)
     out.patterns = patterns

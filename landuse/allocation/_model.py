@@ -473,9 +473,11 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float, start: Tig
         used += w
         _apply_bound(r3, lpb, "LP relaxation")
     if r3["gap"] > mip_gap and CONFIGURATION_LP:
-        assign, w = _configuration_stage(sp, r3, assign, z_fix, s_fix, mip_gap=mip_gap,
-                                         work_s=max(budget - used, FRAGMENT_MIN_WORK_S), guard=guard)
+        work3 = max(budget - used, FRAGMENT_MIN_WORK_S)
+        guard3 = Guard(work3)  # its own safety net: this step may use more than the budget left
+        assign, w = _configuration_stage(sp, r3, assign, z_fix, s_fix, mip_gap=mip_gap, work_s=work3, guard=guard3)
         used += w
+        guard.fired |= guard3.fired
     stages.append(r3)
     for r in stages:
         if r["status"] != "Optimal" and r["gap"] <= mip_gap:
