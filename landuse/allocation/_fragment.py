@@ -357,14 +357,18 @@ def pattern_rows(sp: Subproblem, z_max: float) -> tuple[np.ndarray, np.ndarray]:
 
 def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, assign: np.ndarray | None = None,
                         target: float = np.inf, max_rounds: int = MAX_ROUNDS, work_limit_s: float = np.inf,
-                        node_limit: int = PRICING_NODES, guard: Guard | None = None) -> FragmentationBound:
+                        node_limit: int = PRICING_NODES, guard: Guard | None = None,
+                        multipliers: dict | None = None) -> FragmentationBound:
     """Lower bound of the fragmentation stage from its configuration LP (see the module notes).
 
     Column generation over the households' patterns, started from the sets of
     *assign* (an allocation meeting the stage-3 rows); stops when the proven
     bound reaches *target*, when no improving pattern is left, after
     *max_rounds* rounds, or once the effort charged exceeds *work_limit_s*
-    [reference s]. *guard* is the wall-clock safety net only.
+    [reference s]. *guard* is the wall-clock safety net only. The first round
+    prices at the *multipliers* (``lam`` per parcel, ``mu``, e.g. the
+    duals of the pair LP: then the bound is at least that LP's value, since each
+    household's patterns satisfy its rows of that LP), else at zero.
     """
     import highspy  # deferred: HiGHS, only when the stage-3 bound runs
 
@@ -421,6 +425,9 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
     # Wentges smoothing [3]: price at a point between the duals of the best bound
     # so far and the master's; the bound is valid at any point with lam, mu >= 0
     best_lam, best_mu = np.zeros(npar), 0.0
+    if multipliers and "lam" in multipliers and len(multipliers["lam"]) == npar:
+        best_lam = np.maximum(np.asarray(multipliers["lam"], dtype=float), 0.0)
+        best_mu = max(float(multipliers["mu"]), 0.0)
     alpha = SMOOTHING
     for _ in range(max_rounds):
         if guard is not None and guard.expired():
@@ -435,7 +442,7 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
         lam_m = np.maximum(-duals[nh:nh + npar], 0.0)
         mu_m = max(-float(duals[nh + npar]), 0.0)
         first = out.rounds == 0
-        a_s = 1.0 if first else alpha  # round 1: the bound at lam = 0, mu = 0 (nearest parcels)
+        a_s = 1.0 if first else alpha  # round 1: the bound at the start multipliers
         lam = a_s * best_lam + (1.0 - a_s) * lam_m
         mu = a_s * best_mu + (1.0 - a_s) * mu_m
         val, low, sets_arr, nodes = _price_all(start, pair_p, pair_c, area, lam, mu, ent, lo, hi, nmax, node_limit,

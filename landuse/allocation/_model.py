@@ -294,7 +294,7 @@ def _add_whole_parcel_rows(h, sp: Subproblem, z_max: float) -> None:
 
 
 def fragmentation_lp_bound(sp: Subproblem, z_max: float, shortfall_max: float, *,
-                           guard: Guard | None = None) -> tuple[float, float]:
+                           guard: Guard | None = None, duals: dict | None = None) -> tuple[float, float]:
     """Lower bound of the fragmentation stage from its LP relaxation; returns (bound, effort [s]).
 
     The stage-3 model (largest relative shortfall <= *z_max*, total shortfall
@@ -306,7 +306,9 @@ def fragmentation_lp_bound(sp: Subproblem, z_max: float, shortfall_max: float, *
     serving several households fractionally). A pure LP, without the cuts and
     heuristics of a MIP root node, so it is cheap even where HiGHS cannot pay
     for that root (under 1 s for 66,000 pairs on the demo). Effort is charged by simplex iterations (deterministic). 0 if not
-    solved.
+    solved. With *duals* (a dict), its ``lam`` [-/parcel] and ``mu`` [-/ha] receive the
+    multipliers of the parcel rows and the total-shortfall row (both >= 0), a
+    good start for the configuration LP of :mod:`landuse.allocation._fragment`.
     """
     import highspy
 
@@ -328,6 +330,11 @@ def fragmentation_lp_bound(sp: Subproblem, z_max: float, shortfall_max: float, *
         if guard is not None and h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
             guard.fired = True
         return 0.0, work
+    if duals is not None:
+        row = np.asarray(h.getSolution().row_dual)
+        npar = len(sp.parcel_ids)
+        duals["lam"] = np.maximum(-row[:npar], 0.0)
+        duals["mu"] = max(-float(row[npar + 4 * nh]), 0.0)
     return max(float(h.getInfo().objective_function_value), 0.0), work
 
 
@@ -469,13 +476,15 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float, start: Tig
             r3["status"] = r3["status"] + " + swaps"
         r3["gap"] = _gap(r3["objective"], r3["bound"])
     if r3["gap"] > mip_gap:
-        lpb, w = fragmentation_lp_bound(sp, z_fix, s_fix, guard=guard)
+        lp_duals: dict[str, Any] = {}
+        lpb, w = fragmentation_lp_bound(sp, z_fix, s_fix, guard=guard, duals=lp_duals)
         used += w
         _apply_bound(r3, lpb, "LP relaxation")
     if r3["gap"] > mip_gap and CONFIGURATION_LP:
         work3 = max(budget - used, FRAGMENT_MIN_WORK_S)
         guard3 = Guard(work3)  # its own safety net: this step may use more than the budget left
-        assign, w = _configuration_stage(sp, r3, assign, z_fix, s_fix, mip_gap=mip_gap, work_s=work3, guard=guard3)
+        assign, w = _configuration_stage(sp, r3, assign, z_fix, s_fix, mip_gap=mip_gap, work_s=work3, guard=guard3,
+                                         start=lp_duals)
         used += w
         guard.fired |= guard3.fired
     stages.append(r3)
@@ -508,11 +517,13 @@ def _meets_stage3(sp: Subproblem, assign: np.ndarray, z_max: float, shortfall_ma
 
 
 def _configuration_stage(sp: Subproblem, r3: dict, assign: np.ndarray, z_max: float, shortfall_max: float, *,
-                         mip_gap: float, work_s: float, guard: Guard) -> tuple[np.ndarray, float]:
+                         mip_gap: float, work_s: float, guard: Guard,
+                         start: dict | None = None) -> tuple[np.ndarray, float]:
     """Close stage 3's gap with the configuration LP; returns (assignment, effort [reference s]).
 
     1. :func:`landuse.allocation._fragment.configuration_bound` (column
-       generation; its Lagrangian bound is proven) until the bound proves
+       generation from the pair LP's multipliers *start*, so its Lagrangian
+       bound is at least that LP's; the bound is proven) until it proves
        *mip_gap* or the effort *work_s* is spent; it raises ``r3``'s bound.
     2. If the gap is still open, the generated patterns are assembled into an
        allocation by the restricted master IP
@@ -520,7 +531,7 @@ def _configuration_stage(sp: Subproblem, r3: dict, assign: np.ndarray, z_max: fl
        nodes); it replaces *assign* if it is cheaper and meets every stage-3 row.
     """
     fb = configuration_bound(sp, z_max, shortfall_max, assign=assign, target=r3["objective"] * (1.0 - mip_gap),
-                             work_limit_s=work_s, guard=guard)
+                             work_limit_s=work_s, guard=guard, multipliers=start)
     used = fb.work_s
     _apply_bound(r3, fb.bound, "configuration LP")
     if r3["gap"] > mip_gap:
