@@ -27,7 +27,10 @@ solved lexicographically in three stages, each fixing the previous optimum:
 Every stage starts from the previous stage's solution, which stays feasible.
 Stage 1 starts from :func:`presolve`: the heuristics and the combinatorial bound
 of :mod:`landuse.allocation._heuristic`, tightened by the pairwise re-partition
-and the configuration LP of :mod:`landuse.allocation._patterns`.
+and the configuration LP of :mod:`landuse.allocation._patterns`. Stage 3, when
+HiGHS leaves its gap open, is bounded by its own configuration LP and improved by
+the restricted master IP of :mod:`landuse.allocation._fragment`
+(``CONFIGURATION_LP``).
 """
 
 from __future__ import annotations
@@ -388,7 +391,10 @@ def solve_mip(sp: Subproblem, *, time_limit_s: float, mip_gap: float, start: Tig
     budget if not given): the heuristic improved by re-partition, and the proven
     combinatorial and pattern-LP bounds; HiGHS runs only if their gap exceeds
     *mip_gap*. Stages 2 and 3 run HiGHS from the previous
-    solution. A stage whose share cannot pay for its root node is not run: its
+    solution; if stage 3's gap is still open, :func:`_configuration_stage`
+    (at least ``FRAGMENT_MIN_WORK_S``) bounds it by the configuration LP and may
+    replace the allocation by a cheaper one made of its patterns. A stage whose
+    share cannot pay for its root node is not run: its
     solution is the previous stage's and its gap is reported as not proven (inf)
     unless a bound closes it. The wall clock is only a safety net (:class:`Guard`,
     ``SAFETY_FACTOR`` x the budget); if it fires, ``deterministic`` is False.
