@@ -658,6 +658,8 @@ def test_stage_not_paid_for_is_not_run(monkeypatch):
     full = quiet_allocate(parcels, hh, villages=villages, time_limit_s=30)
     assert (full.solver["nodes"] >= 1).any()  # HiGHS ran on some stage
     monkeypatch.setattr(model, "ROOT_SECONDS_PER_PAIR", 1e6)
+    # HiGHS-only stage 3 here: the configuration LP would prove it without HiGHS (below)
+    monkeypatch.setattr(model, "CONFIGURATION_LP", False)
     res = quiet_allocate(parcels, hh, villages=villages, time_limit_s=30)
     assert (res.solver["nodes"] == 0).all() and (res.solver["runtime_s"] == 0).all()
     skipped = res.solver[res.solver["status"].str.startswith("Not run (budget)")]
@@ -665,3 +667,9 @@ def test_stage_not_paid_for_is_not_run(monkeypatch):
     assert res.metrics["status"] == "time_limit" and res.metrics["deterministic"]
     # the heuristic start is kept: the fairness optimum does not depend on HiGHS here
     assert res.metrics["max_relative_shortfall"] >= full.metrics["max_relative_shortfall"] - 1e-9
+    # with the configuration LP of stage 3, its gap narrows without a HiGHS node
+    monkeypatch.setattr(model, "CONFIGURATION_LP", True)
+    res2 = quiet_allocate(parcels, hh, villages=villages, time_limit_s=30)
+    frag = res2.solver[res2.solver["stage"] == "fragmentation"]
+    assert (res2.solver["nodes"] == 0).all()
+    assert (frag["gap"] < skipped.loc[skipped["stage"] == "fragmentation", "gap"].min()).all()
