@@ -672,4 +672,7 @@ def test_stage_not_paid_for_is_not_run(monkeypatch):
     res2 = quiet_allocate(parcels, hh, villages=villages, time_limit_s=30)
     frag = res2.solver[res2.solver["stage"] == "fragmentation"]
     assert (res2.solver["nodes"] == 0).all()
-    assert (frag["gap"] < skipped.loc[skipped["stage"] == "fragmentation", "gap"].min()).all()
+    # (the master IP of its patterns is HiGHS too: not paid for here, so only the bound narrows)
+    before = skipped[skipped["stage"] == "fragmentation"].set_index("land_type")["gap"]
+    after = frag.set_index("land_type")["gap"].reindex(before.index)
+    assert (after <= before + 1e-12).all() and (after < before - 1e-3).any()

@@ -68,8 +68,10 @@ USEFUL_ROOTS = 16.0
 #: HiGHS-only stage 3 of before (kept for the benchmark).
 CONFIGURATION_LP = True
 #: Effort the configuration LP of stage 3 may use even when the budget is spent
-#: [reference s]: the proof of stage 3 is part of the result, not an extra.
-FRAGMENT_MIN_WORK_S = 2.0
+#: [reference s]. 0: like every other step it only spends what the budget has left
+#: (the budget is the one knob of the solver's effort; 2.0 cost about 3x the
+#: CPU of a 5 s budget on the province tile, see ``benchmarks/README.md``).
+FRAGMENT_MIN_WORK_S = 0.0
 #: Node limit of the restricted master IP that assembles patterns into an allocation [-].
 MASTER_NODES = 50
 
@@ -534,15 +536,18 @@ def _configuration_stage(sp: Subproblem, r3: dict, assign: np.ndarray, z_max: fl
     2. If the gap is still open, the generated patterns are assembled into an
        allocation by the restricted master IP
        (:func:`landuse.allocation._fragment.master_assignment`, ``MASTER_NODES``
-       nodes); it replaces *assign* if it is cheaper and meets every stage-3 row.
+       nodes, fewer if the effort left cannot pay for them; not run if it cannot pay
+       for its root); it replaces *assign* if it is cheaper and meets every stage-3 row.
     """
     fb = configuration_bound(sp, z_max, shortfall_max, assign=assign, target=r3["objective"] * (1.0 - mip_gap),
                              work_limit_s=work_s, guard=guard, multipliers=start)
     used = fb.work_s
     _apply_bound(r3, fb.bound, "configuration LP")
-    if r3["gap"] > mip_gap:
-        better, nodes = master_assignment(sp, fb, node_limit=MASTER_NODES, guard=guard)
-        used += root_seconds(len(fb.patterns) + len(sp.household_ids)) * (1.0 + NODE_FRACTION * max(nodes - 1, 0))
+    root = root_seconds(len(fb.patterns) + len(sp.household_ids))
+    if r3["gap"] > mip_gap and work_s - used >= root:  # the master IP only if what is left pays for its root
+        nodes_paid = 1 + int((work_s - used - root) / (NODE_FRACTION * root))
+        better, nodes = master_assignment(sp, fb, node_limit=min(MASTER_NODES, nodes_paid), guard=guard)
+        used += root * (1.0 + NODE_FRACTION * max(nodes - 1, 0))
         if better is not None and _meets_stage3(sp, better, z_max, shortfall_max):
             cost = 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M
             frag = float(cost @ _columns_from_assign(sp, better)[:sp.n_pairs])
