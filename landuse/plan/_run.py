@@ -486,39 +486,44 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
     handler = _plan_outputs.log_handler(out, shown_as=shown_as)
     logging.getLogger("landuse").addHandler(handler)
     try:
-        report_progress("plan: step", 1, 5, "reading and checking the inputs")
-        log.info("plan %s: reading and checking the inputs", plan.name)
-        inputs = load_inputs(plan)
-        wanted = set(plan.options.villages)
-        unknown = wanted - set(inputs.villages["village_id"])
-        if unknown:
-            raise LanduseError(f"villages {sorted(unknown)} named in [options] are not in the villages layer",
-                               source=str(plan.path or "plan"), column="villages",
-                               hint="use village_id values of the villages layer")
-        pre_failed = _drop_failed_villages(inputs, wanted)
-        report_progress("plan: step", 2, 5, "district terrain: streams and parcel statistics")
-        log.info("district terrain: streams and parcel statistics")
-        from landuse import parcels as lparcels  # deferred: imports numba
-        from landuse.terrain import hydrology  # deferred: imports numba and pyflwdir
-
-        streams = hydrology.streams(inputs.dem, min_area_km2=plan.options.stream_min_area_km2)
-        ok_villages = inputs.villages[~inputs.villages["village_id"].isin(set(inputs.failures))]
-        metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
-                                          villages=ok_villages)
-        bundles = village_inputs(inputs, plan, streams=streams, metrics=metrics)
-        report_progress("plan: step", 3, 5, f"{len(bundles)} villages: zoning, allocation, fallow")
-        # one client for the villages and their outputs (certificates, sheets, print maps)
+        # one client for the whole run (villages, then their outputs), opened first: a local
+        # cluster's workers start while the inputs are read, a bad scheduler address stops at once
         with session(workers=workers, scheduler=scheduler) as client:
-            remote = None if client is None else _plan_outputs.RemoteOutputs(
-                client, plan, inputs, streams=streams, metrics=metrics,
-                window=lambda geom, buffer_m: dem_window(inputs.dem, geom, buffer_m=buffer_m))
-            results = map_villages(bundles, workers=workers, scheduler=scheduler, progress=progress,
-                                   client=client, on_result=None if remote is None else remote.village_done)
-            products = _finish(plan, out, inputs, results + pre_failed, streams=streams, metrics=metrics,
-                               wanted=wanted, overwrite=overwrite, progress=progress, remote=remote)
-        log.info("plan %s: done (%d villages, %d failed)", plan.name, len(products.villages),
-                 sum(v != "ok" for v in products.villages.values()))
-        return products
+            return _execute(plan, out, client=client, progress=progress, overwrite=overwrite)
     finally:
         logging.getLogger("landuse").removeHandler(handler)
         handler.close()
+
+
+def _execute(plan: Any, out: Path, *, client: Any, overwrite: bool, progress: bool) -> PlanProducts:
+    report_progress("plan: step", 1, 5, "reading and checking the inputs")
+    log.info("plan %s: reading and checking the inputs", plan.name)
+    inputs = load_inputs(plan)
+    wanted = set(plan.options.villages)
+    unknown = wanted - set(inputs.villages["village_id"])
+    if unknown:
+        raise LanduseError(f"villages {sorted(unknown)} named in [options] are not in the villages layer",
+                           source=str(plan.path or "plan"), column="villages",
+                           hint="use village_id values of the villages layer")
+    pre_failed = _drop_failed_villages(inputs, wanted)
+    report_progress("plan: step", 2, 5, "district terrain: streams and parcel statistics")
+    log.info("district terrain: streams and parcel statistics")
+    from landuse import parcels as lparcels  # deferred: imports numba
+    from landuse.terrain import hydrology  # deferred: imports numba and pyflwdir
+
+    streams = hydrology.streams(inputs.dem, min_area_km2=plan.options.stream_min_area_km2)
+    ok_villages = inputs.villages[~inputs.villages["village_id"].isin(set(inputs.failures))]
+    metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
+                                      villages=ok_villages)
+    bundles = village_inputs(inputs, plan, streams=streams, metrics=metrics)
+    report_progress("plan: step", 3, 5, f"{len(bundles)} villages: zoning, allocation, fallow")
+    remote = None if client is None else _plan_outputs.RemoteOutputs(
+        client, plan, inputs, streams=streams, metrics=metrics,
+        window=lambda geom, buffer_m: dem_window(inputs.dem, geom, buffer_m=buffer_m))
+    results = map_villages(bundles, workers=None, scheduler=None, progress=progress, client=client,
+                           on_result=None if remote is None else remote.village_done)
+    products = _finish(plan, out, inputs, results + pre_failed, streams=streams, metrics=metrics,
+                       wanted=wanted, overwrite=overwrite, progress=progress, remote=remote)
+    log.info("plan %s: done (%d villages, %d failed)", plan.name, len(products.villages),
+             sum(v != "ok" for v in products.villages.values()))
+    return products
