@@ -60,6 +60,9 @@ MAIN_STAGES = [
     ("landuse.plan._products", "_write_certificates", "certificates"),
     ("landuse.plan._products", "_write_print_maps", "print maps"),
     ("landuse.plan._products", "_write_household_sheets", "household sheets"),
+    # with workers: the command collects and writes what the workers drew
+    ("landuse.plan._products", "_print_maps_on_workers", "print maps"),
+    ("landuse.plan._products", "_household_sheets_on_workers", "household sheets"),
     ("landuse.plan._report", "write_reports", "reports"),
 ]
 #: functions timed in the workers, per village

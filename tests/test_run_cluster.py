@@ -256,6 +256,33 @@ def test_largest_first_orders_by_parcels_times_households_then_id():
     assert [x.village_id for x in largest_first(b)] == ["b", "a", "c", "d"]
 
 
+#: state of the patched functions below: module-level, so that the tasks (pickled by
+#: reference to this module, unpickled in this process's worker thread) share it
+_SEEN: dict = {}
+
+
+def _out_of_ink(recs, labels, fonts):
+    if recs[0]["village_id"] == _SEEN["bad"] and not _SEEN["failed"]:  # the first one met
+        _SEEN["failed"].append(recs[0]["certificate_no"])
+        raise RuntimeError("out of ink")
+    return _SEEN["render"](recs, labels, fonts)
+
+
+def _chunk(tasks):
+    _SEEN["chunks"] += 1
+    return _SEEN["draw_chunk"](tasks)
+
+
+def _map(*a, **k):
+    _SEEN["maps"] += 1
+    return _SEEN["print_map"](*a, **k)
+
+
+def _sheets(*a, **k):
+    _SEEN["sheets"] += 1
+    return _SEEN["village_sheets"](*a, **k)
+
+
 @pytest.mark.slow
 def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monkeypatch):
     """A certificate that cannot be drawn on a worker: its village fails with the reason
@@ -267,35 +294,21 @@ def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monk
     from landuse.plan import _products, run_plan
 
     bad = VILLAGES[1]
-    failed: list[str] = []
-    calls = {"maps": 0, "sheets": 0, "chunks": 0}
-    real_render, real_chunk = issue._render, issue._draw_chunk
-    real_map, real_sheets = _products._print_map_files, _products._village_sheet_files
-
-    def render(recs, labels, fonts):
-        if recs[0]["village_id"] == bad and not failed:  # the first one of the village met
-            failed.append(recs[0]["certificate_no"])
-            raise RuntimeError("out of ink")
-        return real_render(recs, labels, fonts)
-
-    def counted(name, fn):
-        def wrapper(*a, **k):
-            calls[name] += 1
-            return fn(*a, **k)
-
-        return wrapper
-
-    monkeypatch.setattr(issue, "_render", render)
-    monkeypatch.setattr(issue, "_draw_chunk", counted("chunks", real_chunk))
-    monkeypatch.setattr(_products, "_print_map_files", counted("maps", real_map))
-    monkeypatch.setattr(_products, "_village_sheet_files", counted("sheets", real_sheets))
+    _SEEN.clear()
+    _SEEN.update(bad=bad, failed=[], maps=0, sheets=0, chunks=0, render=issue._render,
+                 draw_chunk=issue._draw_chunk, print_map=_products._print_map_files,
+                 village_sheets=_products._village_sheet_files)
+    monkeypatch.setattr(issue, "_render", _out_of_ink)
+    monkeypatch.setattr(issue, "_draw_chunk", _chunk)
+    monkeypatch.setattr(_products, "_print_map_files", _map)
+    monkeypatch.setattr(_products, "_village_sheet_files", _sheets)
     # worker threads in this process, so that the patches above reach them
     with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0", scheduler_port=0
     ) as cl:
         res = run_plan(_plan(tmp_path), out_dir=tmp_path / "out", scheduler=cl.scheduler_address)
-    assert calls["chunks"] >= 2 and calls["maps"] == 2 and calls["sheets"] == 2, calls
-    (no,) = failed
+    assert _SEEN["chunks"] >= 2 and _SEEN["maps"] == 2 and _SEEN["sheets"] == 2, _SEEN
+    (no,) = _SEEN["failed"]
     out = tmp_path / "out"
     assert res.villages[VILLAGES[0]] == "ok"
     assert res.villages[bad] == f"certificate {no} not issued: cannot draw the certificate (RuntimeError: out of ink)"
@@ -336,3 +349,32 @@ def test_a_chunk_lost_on_a_worker_fails_each_of_its_files(tmp_path):
         assert Path(path).exists() == (not error)
         if not error:
             assert Path(path).read_bytes() == path.encode() and size == len(path.encode())
+
+
+def test_warnings_given_on_a_worker_are_logged_again_by_the_command(caplog):
+    """What a worker task logs (WARNING and up) or warns comes back with its result and is
+    logged again in the command's process (so it reaches run.log); INFO stays behind."""
+    import logging
+    import warnings
+
+    from landuse.plan.cluster import captured, replay
+
+    def task(x):
+        logging.getLogger("landuse.plan").info("chatter")
+        logging.getLogger("landuse.plan").warning("sheet %s: no glyph for U+0E00", x)
+        warnings.warn("a font is missing", UserWarning, stacklevel=1)
+        return x * 2
+
+    result, said = captured(task, 21)
+    assert result == 42
+    assert said == [
+        (logging.WARNING, "landuse.plan", "sheet 21: no glyph for U+0E00"),
+        (logging.WARNING, "landuse", "UserWarning: a font is missing"),
+    ]
+    caplog.clear()  # what the task logged here itself
+    with caplog.at_level(logging.INFO, logger="landuse"):
+        replay(said)
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("landuse.plan", logging.WARNING, "sheet 21: no glyph for U+0E00"),
+        ("landuse", logging.WARNING, "UserWarning: a font is missing"),
+    ]

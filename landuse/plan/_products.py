@@ -121,8 +121,8 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
     web_map = None  # drawn on a worker while this process writes the GeoPackage, tables and register
     if plan.options.map and remote is not None:
-        web_map = remote.submit("map", "district", _map_files, layers_of(set(done)), inputs.dem, title=plan.name,
-                                households=inputs.households)
+        big = remote.client.scatter([layers_of(set(done)), inputs.dem, inputs.households], hash=False)
+        web_map = remote.submit("map", "district", _map_files, big[0], big[1], title=plan.name, households=big[2])
     outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep),
                                                                          schemes=schemes)) or {})
     outputs.update(isolate("tables", lambda keep: _write_tables(out / "tables", plan, inputs, ok, keep, parcels,
