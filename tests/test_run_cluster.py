@@ -325,12 +325,14 @@ def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monk
 def test_a_chunk_lost_on_a_worker_fails_each_of_its_files(tmp_path):
     """A chunk of certificates whose task fails as a whole (a worker lost): each of its files
     is recorded as failed with the reason, the other chunks are written, in task order."""
+    import pickle
     from concurrent.futures import Future
 
     from landuse.certificates import issue
 
     class Executor:
         def submit(self, fn, chunk):
+            chunk = pickle.loads(chunk)  # the tasks travel pickled
             f: Future = Future()
             if any(path.endswith("b3.pdf") for path, *_ in chunk):
                 f.set_exception(RuntimeError("worker lost"))

@@ -814,16 +814,20 @@ CHUNK_FILES = 50
 _IN_FLIGHT = 32
 
 
-def _draw_chunk(tasks: list[tuple[str, list[dict[str, Any]], Mapping, Any]]) -> list[tuple[bytes, str, list[str]]]:
+def _draw_chunk(tasks: bytes | list[tuple[str, list[dict[str, Any]], Mapping, Any]]
+                ) -> list[tuple[bytes, str, list[str]]]:
     """The PDF bytes of each task (or why it cannot be drawn) and the warnings given while drawing it.
 
     Runs on an executor's worker, maybe another machine: nothing is written there, and
-    the fonts are prepared there on first use.
+    the fonts are prepared there on first use. *tasks* may come pickled (:func:`_render_on`).
     """
+    import pickle
     import warnings
 
+    todo: list[tuple[str, list[dict[str, Any]], Mapping, Any]] = (
+        pickle.loads(tasks) if isinstance(tasks, bytes) else tasks)  # noqa: S301 - ours, from the submitting process
     out = []
-    for _path, recs, labels, pades in tasks:
+    for _path, recs, labels, pades in todo:
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             try:
@@ -844,6 +848,7 @@ def _render_on(executor: Executor, tasks: list[Any], record: Any) -> None:
     memory of a province stays bounded). A chunk whose task fails as a whole (a worker
     lost, data that cannot be sent) fails each of its files with the reason.
     """
+    import pickle
     from collections import deque
 
     size = max(1, min(CHUNK_FILES, -(-len(tasks) // 16)))  # >= 16 chunks a batch, to share out
@@ -851,7 +856,9 @@ def _render_on(executor: Executor, tasks: list[Any], record: Any) -> None:
     pending: deque[tuple[list[Any], Any]] = deque()
     try:
         for chunk in chunks:
-            pending.append((chunk, executor.submit(_draw_chunk, chunk)))
+            # pickled here: dask would otherwise walk every record's nested lists looking for
+            # futures (most of this process's time in a profile)
+            pending.append((chunk, executor.submit(_draw_chunk, pickle.dumps(chunk, protocol=5))))
             if len(pending) < _IN_FLIGHT:
                 continue
             _write_chunk(*pending.popleft(), record)
