@@ -58,6 +58,11 @@ MAIN_STAGES = [
     ("landuse.plan._products", "_write_irrigation", "irrigation reports"),
     ("landuse.plan._products", "_write_map", "map"),
     ("landuse.plan._products", "_write_certificates", "certificates"),
+    ("landuse.plan._products", "_write_print_maps", "print maps"),
+    ("landuse.plan._products", "_write_household_sheets", "household sheets"),
+    # with workers: the command collects and writes what the workers drew
+    ("landuse.plan._products", "_print_maps_on_workers", "print maps"),
+    ("landuse.plan._products", "_household_sheets_on_workers", "household sheets"),
     ("landuse.plan._report", "write_reports", "reports"),
 ]
 #: functions timed in the workers, per village
@@ -140,10 +145,12 @@ def run_once(plan: Path, out: Path, address: str, label: str) -> dict:
         client.wait_for_workers(1)
         client.run(_install_worker_timers)
         cpu0 = {w: f["cpu_s"] for w, f in client.run(_worker_figures).items()}
+        me0, kids0 = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
         t0 = time.perf_counter()
         with timers(MAIN_STAGES) as main:
             res = run_plan(plan, out_dir=out, overwrite=True, scheduler=address)
         wall = time.perf_counter() - t0
+        me1, kids1 = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
         workers = client.run(_worker_figures)
     for w, f in workers.items():
         f["cpu_s"] -= cpu0.get(w, 0.0)
@@ -163,6 +170,9 @@ def run_once(plan: Path, out: Path, address: str, label: str) -> dict:
         "stages_s": stages,
         "worker_peak_rss_mb": sorted(f["peak_rss_mb"] for f in workers.values()),
         "worker_cpu_s": sum(f["cpu_s"] for f in workers.values()),
+        # the command's own process, and its child processes (a certificate process pool)
+        "main_cpu_s": me1.ru_utime + me1.ru_stime - me0.ru_utime - me0.ru_stime,
+        "main_children_cpu_s": kids1.ru_utime + kids1.ru_stime - kids0.ru_utime - kids0.ru_stime,
         "main_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "villages": len(res.villages),
         "failed": dict(res.failed),
@@ -282,6 +292,11 @@ def report(runs: list[dict], data_stats: dict) -> None:
         print(n.ljust(42) + "".join(f"{r['stages_s'].get(n, 0.0):16.1f}" for r in runs))
     print("total wall [s]".ljust(42) + "".join(f"{r['wall_s']:16.1f}" for r in runs))
     print("worker CPU [s]".ljust(42) + "".join(f"{r['worker_cpu_s']:16.1f}" for r in runs))
+    print("command process CPU [s]".ljust(42) + "".join(f"{r['main_cpu_s']:16.1f}" for r in runs))
+    print(
+        "command's child processes CPU [s]".ljust(42)
+        + "".join(f"{r['main_children_cpu_s']:16.1f}" for r in runs)
+    )
     print(
         "peak RSS per worker [MB]".ljust(42)
         + "".join(("/".join(f"{m:.0f}" for m in r["worker_peak_rss_mb"])).rjust(16) for r in runs)
@@ -388,7 +403,7 @@ def main() -> None:
         print(f"load average at end: {os.getloadavg()}")
         if args.json:
             for r in runs:
-                r["n_files"] = len(r.pop("files"))
+                r["n_files"] = len(r["files"])
             args.json.write_text(
                 json.dumps(
                     {"province": stats, "runs": runs, "load_end": os.getloadavg()},

@@ -157,12 +157,33 @@ def _run(plan: Path, out: Path, *extra: str) -> dict[str, str]:
     return {f["path"]: f["sha256"] for f in manifest["files"] if f["path"] != "run.log"}
 
 
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """The two villages run in the command's own process (no worker): plan, folder, file hashes."""
+    tmp = tmp_path_factory.mktemp("local")
+    plan = _plan(tmp)
+    return plan, tmp / "local", _run(plan, tmp / "local")
+
+
 @pytest.mark.slow
-def test_run_on_a_tcp_cluster_equals_the_local_run(cluster, tmp_path):
+def test_run_on_two_local_workers_equals_the_in_process_run(local_run, tmp_path):
+    """``--workers 2``: villages, certificate PDFs, household sheets and print maps on a
+    LocalCluster, written by the command's process: the same bytes as the in-process run."""
+    plan, _folder, local = local_run
+    two = _run(plan, tmp_path / "w2", "--workers", "2")
+    assert sorted(two) == sorted(local)
+    for prefix, suffix in (("certificates/", ".pdf"), ("households/", ".pdf"), ("households/", ".html"),
+                           ("maps/", ".png")):
+        assert sum(p.startswith(prefix) and p.endswith(suffix) for p in two) >= 2, (prefix, suffix)
+    differ = [p for p in local if local[p] != two[p]]
+    assert not differ, f"{len(differ)} file(s) differ, e.g. {differ[:5]}"
+
+
+@pytest.mark.slow
+def test_run_on_a_tcp_cluster_equals_the_local_run(cluster, local_run, tmp_path):
     from distributed import Client
 
-    plan = _plan(tmp_path)
-    local = _run(plan, tmp_path / "local")
+    plan, local_dir, local = local_run
     remote = _run(plan, tmp_path / "remote", "--scheduler", cluster)
     assert any(p.startswith("certificates/") and p.endswith(".pdf") for p in local)
     assert "map.html" in local and "plan.gpkg" in local
@@ -174,11 +195,11 @@ def test_run_on_a_tcp_cluster_equals_the_local_run(cluster, tmp_path):
     det = {
         run: {
             v: s.get("allocation", {}).get("deterministic")
-            for v, s in json.loads((tmp_path / run / "summary.json").read_text(encoding="utf-8"))[
+            for v, s in json.loads((folder / "summary.json").read_text(encoding="utf-8"))[
                 "villages"
             ].items()
         }
-        for run in ("local", "remote")
+        for run, folder in (("local", local_dir), ("remote", tmp_path / "remote"))
     }
     assert not differ, f"{len(differ)} file(s) differ, e.g. {differ[:5]}; deterministic: {det}"
     assert sorted(summary["villages"]) == VILLAGES
@@ -233,3 +254,129 @@ def test_largest_first_orders_by_parcels_times_households_then_id():
         NS(village_id="d", parcels=[], households=[]),
     ]  # 0
     assert [x.village_id for x in largest_first(b)] == ["b", "a", "c", "d"]
+
+
+#: state of the patched functions below: module-level, so that the tasks (pickled by
+#: reference to this module, unpickled in this process's worker thread) share it
+_SEEN: dict = {}
+
+
+def _out_of_ink(recs, labels, fonts):
+    if recs[0]["village_id"] == _SEEN["bad"] and not _SEEN["failed"]:  # the first one met
+        _SEEN["failed"].append(recs[0]["certificate_no"])
+        raise RuntimeError("out of ink")
+    return _SEEN["render"](recs, labels, fonts)
+
+
+def _chunk(tasks):
+    _SEEN["chunks"] += 1
+    return _SEEN["draw_chunk"](tasks)
+
+
+def _map(*a, **k):
+    _SEEN["maps"] += 1
+    return _SEEN["print_map"](*a, **k)
+
+
+def _sheets(*a, **k):
+    _SEEN["sheets"] += 1
+    return _SEEN["village_sheets"](*a, **k)
+
+
+@pytest.mark.slow
+def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monkeypatch):
+    """A certificate that cannot be drawn on a worker: its village fails with the reason
+    (summary, failed.csv), its PDF is neither written nor registered, the other village is
+    ok; the print maps and household sheets were drawn on the worker too."""
+    from distributed import LocalCluster
+
+    from landuse.certificates import issue
+    from landuse.plan import _products, run_plan
+
+    bad = VILLAGES[1]
+    _SEEN.clear()
+    _SEEN.update(bad=bad, failed=[], maps=0, sheets=0, chunks=0, render=issue._render,
+                 draw_chunk=issue._draw_chunk, print_map=_products._print_map_files,
+                 village_sheets=_products._village_sheet_files)
+    monkeypatch.setattr(issue, "_render", _out_of_ink)
+    monkeypatch.setattr(issue, "_draw_chunk", _chunk)
+    monkeypatch.setattr(_products, "_print_map_files", _map)
+    monkeypatch.setattr(_products, "_village_sheet_files", _sheets)
+    # worker threads in this process, so that the patches above reach them
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0", scheduler_port=0
+    ) as cl:
+        res = run_plan(_plan(tmp_path), out_dir=tmp_path / "out", scheduler=cl.scheduler_address)
+    assert _SEEN["chunks"] >= 2 and _SEEN["maps"] == 2 and _SEEN["sheets"] == 2, _SEEN
+    (no,) = _SEEN["failed"]
+    out = tmp_path / "out"
+    assert res.villages[VILLAGES[0]] == "ok"
+    assert res.villages[bad] == f"certificate {no} not issued: cannot draw the certificate (RuntimeError: out of ink)"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["villages"][bad]["status"] == res.villages[bad] and summary["n_failed"] == 1
+    rows = (out / "certificates" / "failed.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[1:] == [f"{no},cannot draw the certificate (RuntimeError: out of ink)"]
+    register = (out / "certificates" / "register.csv").read_text(encoding="utf-8")
+    assert no not in register and f"{bad}-" in register and f"{VILLAGES[0]}-" in register
+    pdfs = {p.stem for p in (out / "certificates").rglob("*.pdf")}
+    assert no not in pdfs and len(pdfs) == register.count("\n") - 1
+
+
+def test_a_chunk_lost_on_a_worker_fails_each_of_its_files(tmp_path):
+    """A chunk of certificates whose task fails as a whole (a worker lost): each of its files
+    is recorded as failed with the reason, the other chunks are written, in task order."""
+    import pickle
+    from concurrent.futures import Future
+
+    from landuse.certificates import issue
+
+    class Executor:
+        def submit(self, fn, chunk):
+            chunk = pickle.loads(chunk)  # the tasks travel pickled
+            f: Future = Future()
+            if any(path.endswith("b3.pdf") for path, *_ in chunk):
+                f.set_exception(RuntimeError("worker lost"))
+            else:
+                f.set_result([(path.encode(), "", []) for path, *_ in chunk])
+            return f
+
+    tasks = [(str(tmp_path / f"{c}{i}.pdf"), [], {}, None) for c in "ab" for i in range(5)]
+    got = []
+    issue._render_on(Executor(), tasks, lambda path, sha, size, error="": got.append((path, size, error)))
+    assert [g[0] for g in got] == [t[0] for t in tasks]  # every file, in order
+    lost = [g for g in got if g[2]]
+    assert lost and all("worker lost" in g[2] and g[1] == -1 for g in lost)
+    assert any(g[0].endswith("b3.pdf") for g in lost)
+    for path, size, error in got:
+        assert Path(path).exists() == (not error)
+        if not error:
+            assert Path(path).read_bytes() == path.encode() and size == len(path.encode())
+
+
+def test_warnings_given_on_a_worker_are_logged_again_by_the_command(caplog):
+    """What a worker task logs (WARNING and up) or warns comes back with its result and is
+    logged again in the command's process (so it reaches run.log); INFO stays behind."""
+    import logging
+    import warnings
+
+    from landuse.plan.cluster import captured, replay
+
+    def task(x):
+        logging.getLogger("landuse.plan").info("chatter")
+        logging.getLogger("landuse.plan").warning("sheet %s: no glyph for U+0E00", x)
+        warnings.warn("a font is missing", UserWarning, stacklevel=1)
+        return x * 2
+
+    result, said = captured(task, 21)
+    assert result == 42
+    assert said == [
+        (logging.WARNING, "landuse.plan", "sheet 21: no glyph for U+0E00"),
+        (logging.WARNING, "landuse", "UserWarning: a font is missing"),
+    ]
+    caplog.clear()  # what the task logged here itself
+    with caplog.at_level(logging.INFO, logger="landuse"):
+        replay(said)
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("landuse.plan", logging.WARNING, "sheet 21: no glyph for U+0E00"),
+        ("landuse", logging.WARNING, "UserWarning: a font is missing"),
+    ]

@@ -113,6 +113,8 @@ from landuse.check.topology import neighbours
 from landuse.errors import LanduseError, LanduseWarning, OutputExistsError, SchemaError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from geopandas import GeoDataFrame
 
 __all__ = [
@@ -808,6 +810,84 @@ def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[st
     return path, hashlib.sha256(data).hexdigest(), len(data), ""
 
 
+#: Files a task of an executor renders (:func:`write_certificates`), and tasks in flight at once.
+CHUNK_FILES = 50
+_IN_FLIGHT = 32
+
+
+def _draw_chunk(tasks: bytes | list[tuple[str, list[dict[str, Any]], Mapping, Any]]
+                ) -> list[tuple[bytes, str, list[str]]]:
+    """The PDF bytes of each task (or why it cannot be drawn) and the warnings given while drawing it.
+
+    Runs on an executor's worker, maybe another machine: nothing is written there, and
+    the fonts are prepared there on first use. *tasks* may come pickled (:func:`_render_on`).
+    """
+    import pickle
+    import warnings
+
+    todo: list[tuple[str, list[dict[str, Any]], Mapping, Any]] = (
+        pickle.loads(tasks) if isinstance(tasks, bytes) else tasks)  # noqa: S301 - ours, from the submitting process
+    out = []
+    for _path, recs, labels, pades in todo:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            try:
+                data = _render(recs, labels, _fonts())
+                if pades:
+                    data = _pades_sign(data, pades)
+                error = ""
+            except Exception as exc:  # noqa: BLE001 - one certificate that cannot be drawn must not stop the batch
+                data, error = b"", f"cannot draw the certificate ({type(exc).__name__}: {exc})"
+        out.append((data, error, [str(w.message) for w in seen]))
+    return out
+
+
+def _render_on(executor: Executor, tasks: list[Any], record: Any) -> None:
+    """Render *tasks* on *executor* in chunks, and write and *record* each file in task order.
+
+    At most :data:`_IN_FLIGHT` chunks are submitted ahead of the one being written (the
+    memory of a province stays bounded). A chunk whose task fails as a whole (a worker
+    lost, data that cannot be sent) fails each of its files with the reason.
+    """
+    import pickle
+    from collections import deque
+
+    size = max(1, min(CHUNK_FILES, -(-len(tasks) // 16)))  # >= 16 chunks a batch, to share out
+    chunks = iter([tasks[i:i + size] for i in range(0, len(tasks), size)])
+    pending: deque[tuple[list[Any], Any]] = deque()
+    try:
+        for chunk in chunks:
+            # pickled here: dask would otherwise walk every record's nested lists looking for
+            # futures (most of this process's time in a profile)
+            pending.append((chunk, executor.submit(_draw_chunk, pickle.dumps(chunk, protocol=5))))
+            if len(pending) < _IN_FLIGHT:
+                continue
+            _write_chunk(*pending.popleft(), record)
+        while pending:
+            _write_chunk(*pending.popleft(), record)
+    except BaseException:
+        for _chunk, fut in pending:  # interrupted: drop what is queued (written files are atomic)
+            fut.cancel()
+        raise
+
+
+def _write_chunk(chunk: list[Any], fut: Any, record: Any) -> None:
+    try:
+        drawn = fut.result()
+    except Exception as exc:  # noqa: BLE001 - the chunk fails its files, the batch goes on
+        why = f"cannot draw the certificate on a worker ({type(exc).__name__}: {exc})"
+        drawn = [(b"", why, [])] * len(chunk)
+    for (path, *_rest), (data, error, said) in zip(chunk, drawn, strict=True):
+        for msg in said:
+            log.warning("%s", msg)
+        if error:
+            record(path, "", -1, error)
+            continue
+        with io.atomic_output(Path(path), overwrite=True) as tmp:
+            tmp.write_bytes(data)
+        record(path, hashlib.sha256(data).hexdigest(), len(data))
+
+
 def _known_rows(out: Path) -> dict[str, dict[str, Any]]:
     """Register rows already written in *out* (register.csv, then the journal of an interrupted run)."""
     rows: dict[str, dict[str, Any]] = {}
@@ -843,6 +923,7 @@ def write_certificates(
     labels: str | os.PathLike | Mapping | None = None, key_file: str | os.PathLike | None = None,
     passphrase: str | None = None, register: Any = None, timezone: str | None = None, actor: str | None = None,
     pades: bool = False, others: Any = None, workers: int = 1, streams: Any = None, roads: Any = None,
+    executor: Executor | None = None,
 ) -> CertificateResult:
     """Write the land-use certificates of an allocation as PDFs, with a register.
 
@@ -898,6 +979,11 @@ def write_certificates(
         Also sign each PDF with a PAdES signature (pyHanko; needs *key_file*).
     workers : int, default 1
         Processes rendering PDFs in parallel.
+    executor : concurrent.futures.Executor, optional
+        Render the PDFs there instead (e.g. ``distributed.Client.get_executor()``, whose
+        workers may be other machines): tasks of up to :data:`CHUNK_FILES` files return
+        the bytes, and this process writes, journals and registers them in file order,
+        so the files are the same as without it. *workers* is then not used.
     streams, roads : geopandas.GeoDataFrame, optional
         Lines drawn on each sketch with the village boundaries (of *villages*, when
         it has geometries), clipped to the sketch's frame; same CRS as *allocations*.
@@ -930,7 +1016,7 @@ def write_certificates(
         raise SchemaError(f"workers={workers} must be at least 1", column="workers", hint="use 1 or more")
     alloc = _village_allocations(allocations, village)
     # the worker processes start (and import) while this process builds and signs the register
-    early = _WarmPool(workers) if workers > 1 and len(alloc) > 1 else None
+    early = _WarmPool(workers) if executor is None and workers > 1 and len(alloc) > 1 else None
     reg, context = _build(alloc, households=households, villages=villages, parcels=parcels, issue_date=issue_date,
                           validity_years=validity_years, labels=lab, key=key, others=others)
     reg, bad = _drop_degenerate(reg)
@@ -947,7 +1033,7 @@ def write_certificates(
     pades_cfg = _pades_settings(signer, reg) if pades else None
     tasks = [(str(out / rel), groups[rel], lab, pades_cfg) for rel in todo]
     _render_files(out, tasks, groups, failed=failed, sizes=sizes, workers=workers, early=early,
-                  bar=_progress_bar(total=len(groups), initial=len(done), progress=progress))
+                  bar=_progress_bar(total=len(groups), initial=len(done), progress=progress), executor=executor)
     # the register: rows of this batch replace rows of the same certificate; others are kept
     for rel in [rel for rel, rs in groups.items() if any(r["certificate_no"] in failed for r in rs)]:
         del groups[rel]
@@ -1094,8 +1180,10 @@ def _pades_settings(signer: Any, reg: Any) -> dict[str, Any]:
 
 
 def _render_files(out: Path, tasks: list[Any], groups: dict[str, list[dict[str, Any]]], *, failed: dict[str, str],
-                  sizes: dict[str, int], workers: int, early: _WarmPool | None, bar: Any) -> None:
-    """Write the PDFs of *tasks* (in *workers* processes, *early* if already started), journaling each file.
+                  sizes: dict[str, int], workers: int, early: _WarmPool | None, bar: Any,
+                  executor: Executor | None = None) -> None:
+    """Write the PDFs of *tasks* (in *workers* processes, *early* if already started, or on
+    *executor*), journaling each file.
 
     A file that fails puts its certificates into *failed*; the sizes of written files go into *sizes*.
     """
@@ -1116,7 +1204,9 @@ def _render_files(out: Path, tasks: list[Any], groups: dict[str, list[dict[str, 
                     jf.write(json.dumps(_register_row(r), ensure_ascii=False, sort_keys=True) + "\n")
                 jf.flush()
 
-            if workers > 1 and len(tasks) > 1:
+            if executor is not None:
+                _render_on(executor, tasks, record)
+            elif workers > 1 and len(tasks) > 1:
                 import multiprocessing as mp
                 from concurrent.futures import ProcessPoolExecutor
 

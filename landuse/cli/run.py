@@ -37,7 +37,7 @@ def echo_outputs(run, *, quiet: bool) -> None:
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Run villages in parallel on a dask LocalCluster of N workers.")
+              help="Run villages and their outputs in parallel on a dask LocalCluster of N workers.")
 @click.option("--scheduler", default=None, help="Address of an existing dask scheduler (tcp://host:8786).")
 @key_file_option
 @register_option

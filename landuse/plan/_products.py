@@ -17,11 +17,13 @@ from landuse import io
 from landuse.certificates import issue as certificates
 from landuse.certificates import keys
 from landuse.check import group_findings
+from landuse.errors import LanduseError
 from landuse.maps import web as maps
 from landuse.plan import _qgis
 from landuse.plan import _households
 from landuse._validate.ids import id_filename
 from landuse.plan._folder import environment_error
+from landuse.plan.cluster import captured, replay
 from landuse.plan._report import write_reports
 from landuse.plan._report_text import bilingual_header
 from landuse.plan._results import PlanProducts
@@ -78,15 +80,16 @@ def _gpkg_safe(gdf: Any) -> Any:
 
 
 def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, results: list[Any],
-              schemes: list[Any], status: dict[str, str], overwrite: bool, progress: bool
-              ) -> PlanProducts:
+              schemes: list[Any], status: dict[str, str], overwrite: bool, progress: bool,
+              remote: RemoteOutputs | None = None) -> PlanProducts:
     """Write every product; return their paths, the village status and the summary.
 
     Each step (GeoPackage, tables, irrigation reports, map, certificates, reports) is
     isolated per village: a failure that comes from one village's data fails that
     village (the reason goes into *status*, so into ``summary.json`` and on screen) and
     the step is written for the others. Failures of the place (disk full, permission)
-    stop the run.
+    stop the run. With *remote* (a run on dask workers) the certificate PDFs, print maps
+    and household sheets are drawn on its workers, village by village, and written here.
     """
     ok = [r for r in results if r.ok]
     wanted = set(plan.options.villages)
@@ -94,11 +97,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     if wanted:
         villages = villages[villages["village_id"].isin(wanted)].reset_index(drop=True)
     vids = set(villages["village_id"])
-    parcels = inputs.parcels[inputs.parcels["village_id"].isin(vids)]
-    if metrics is not None:
-        extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
-        parcels = parcels.join(metrics[extra])
-    parcels = parcels.sort_values("parcel_id").reset_index(drop=True)
+    parcels = _joined_parcels(inputs.parcels, metrics, vids)
     done = sorted(vids)  # a village that failed before still has its village and parcels layers
 
     def layers_of(keep: set[str]) -> dict[str, Any]:
@@ -120,12 +119,18 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
 
     outputs: dict[str, Path] = {}
     isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
+    web_map = None  # drawn on a worker while this process writes the GeoPackage, tables and register
+    if plan.options.map and remote is not None:
+        big = remote.client.scatter([layers_of(set(done)), inputs.dem, inputs.households], hash=False)
+        web_map = remote.submit("map", "district", _map_files, big[0], big[1], title=plan.name, households=big[2])
     outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep),
                                                                          schemes=schemes)) or {})
     outputs.update(isolate("tables", lambda keep: _write_tables(out / "tables", plan, inputs, ok, keep, parcels,
                                                                 schemes)) or {})
     outputs.update(_write_irrigation(out / "irrigation", schemes, status))
-    if plan.options.map:
+    if web_map is not None and _collect("map", {"district": web_map}, out, status, quiet=True):
+        outputs["map"] = out / "map.html"
+    elif plan.options.map:  # in this process, or again here when the worker's attempt failed
         outputs.update(isolate("map", lambda keep: {"map": _write_map(out / "map.html", layers_of(keep),
                                                                        inputs.dem, title=plan.name,
                                                                        households=inputs.households)}) or {})
@@ -136,11 +141,14 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
                 return {}
             shutil.rmtree(out / "certificates", ignore_errors=True)  # a clean folder for each attempt
             return _write_certificates(out / "certificates", plan, alloc, inputs, progress=progress,
-                                       status=status, streams=streams)
+                                       status=status, streams=streams,
+                                       executor=None if remote is None else remote.executor())
 
         outputs.update(isolate("certificates", certs) or {})
 
-    if plan.options.map:
+    if plan.options.map and remote is not None:
+        outputs.update(_print_maps_on_workers(remote, out / "maps", layers_of(set(done)), done, status))
+    elif plan.options.map:
         outputs.update(isolate("print map", lambda keep: _write_print_maps(
             out / "maps", layers_of(keep), inputs.dem, title=plan.name, notes=f"{plan.issue_date}")) or {})
 
@@ -148,7 +156,11 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         return _write_household_sheets(out, plan, inputs, [r for r in ok if r.village_id in keep],
                                        layers_of(keep), register=outputs.get("certificate_register"))
 
-    outputs.update(isolate("household sheets", sheets) or {})
+    if remote is not None:
+        outputs.update(_household_sheets_on_workers(remote, out, plan, inputs, ok, layers_of(set(done)), done,
+                                                    status, register=outputs.get("certificate_register")))
+    else:
+        outputs.update(isolate("household sheets", sheets) or {})
 
     summary = _summary(plan, results, schemes, status)
     outputs.update(write_reports(out / "reports", plan=plan, results=results, schemes=schemes,
@@ -369,11 +381,12 @@ def _write_print_maps(folder: Path, layers: dict[str, Any], dem: Any, *, title: 
 
 
 def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, *, progress: bool,
-                        status: dict[str, str] | None = None, streams: Any = None) -> dict[str, Path]:
+                        status: dict[str, str] | None = None, streams: Any = None, executor: Any = None
+                        ) -> dict[str, Path]:
     res = certificates.write_certificates(
         allocations, households=inputs.households, villages=inputs.villages, parcels=inputs.parcels,
         out_dir=folder, issue_date=plan.issue_date, overwrite=True, progress=progress, streams=streams,
-        workers=min(2, os.cpu_count() or 1), **_certificate_settings(plan),
+        workers=min(2, os.cpu_count() or 1), executor=executor, **_certificate_settings(plan),
     )
     outs = {"certificates": folder}
     failed = getattr(res, "failed", {})
@@ -393,6 +406,15 @@ def _write_certificates(folder: Path, plan: Any, allocations: Any, inputs: Any, 
 def _write_household_sheets(out: Path, plan: Any, inputs: Any, ok: list[Any], layers: dict[str, Any], *,
                             register: Path | None) -> dict[str, Path]:
     """One sheet per household of the villages that were allocated (those with no plot included)."""
+    people, alloc, issued = _sheet_inputs(inputs, ok, layers, register=register)
+    return _households.write_household_sheets(
+        out / "households", people, alloc, parcels=layers["parcels"], villages=layers["villages"],
+        register=issued, certificates_dir=out / "certificates", date=plan.issue_date.strftime("%Y%m%d"))
+
+
+def _sheet_inputs(inputs: Any, ok: list[Any], layers: dict[str, Any], *, register: Path | None
+                  ) -> tuple[pd.DataFrame, Any, pd.DataFrame | None]:
+    """The households of the sheets (with the allocation table's columns), the allocated plots, the register."""
     vids = {r.village_id for r in ok}
     people = inputs.households[inputs.households["village_id"].astype(str).isin(vids)]
     table = _concat([r.products.allocation_households for r in ok])
@@ -408,9 +430,7 @@ def _write_household_sheets(out: Path, plan: Any, inputs: Any, ok: list[Any], la
     issued = None
     if register is not None and Path(register).is_file() and Path(register).suffix == ".csv":
         issued = pd.read_csv(register, dtype=str, keep_default_na=False)
-    return _households.write_household_sheets(
-        out / "households", people, alloc, parcels=layers["parcels"], villages=layers["villages"],
-        register=issued, certificates_dir=out / "certificates", date=plan.issue_date.strftime("%Y%m%d"))
+    return people, alloc, issued
 
 
 def _certificate_settings(plan: Any) -> dict[str, Any]:
@@ -423,3 +443,210 @@ def _certificate_settings(plan: Any) -> dict[str, Any]:
         passphrase = os.environ.get(keys.PASSPHRASE_ENV) or None
     return {"key_file": c.key_file, "register": c.register, "timezone": c.timezone, "pades": c.pades,
             "passphrase": passphrase}
+
+
+def _joined_parcels(parcels: Any, metrics: Any, vids: set[str]) -> Any:
+    """The parcels of *vids* with the district terrain statistics joined on, sorted by ``parcel_id``."""
+    parcels = parcels[parcels["village_id"].isin(vids)]
+    if metrics is not None:
+        extra = [c for c in metrics.columns if c not in parcels.columns and c != "geometry"]
+        parcels = parcels.join(metrics[extra])
+    return parcels.sort_values("parcel_id").reset_index(drop=True)
+
+
+# -- per-village outputs on the dask workers (landuse run --workers / --scheduler) ----------------
+class RemoteOutputs:
+    """The run's dask client, and the per-village outputs (print maps) already sent to its workers.
+
+    Each task returns its files as ``{name: bytes}`` (and the warnings it logged,
+    :func:`landuse.plan.cluster.captured`); this process writes them, so the workers may
+    be other machines with no shared file system. A village's print map is sent as soon
+    as its zoning arrives (:meth:`village_done`), while other villages still run.
+    *window* ``(geometry, buffer_m) -> Raster`` cuts the district DEM around a village.
+    """
+
+    def __init__(self, client: Any, plan: Any, inputs: Any, *, streams: Any, metrics: Any, window: Any) -> None:
+        self.client, self.window = client, window
+        self.title, self.notes = plan.name, f"{plan.issue_date}"
+        self.draw_maps = bool(plan.options.map)
+        villages = inputs.villages.sort_values("village_id").reset_index(drop=True)
+        wanted = set(plan.options.villages)
+        if wanted:
+            villages = villages[villages["village_id"].isin(wanted)].reset_index(drop=True)
+        self.villages = villages
+        self.parcels = _joined_parcels(inputs.parcels, metrics, set(villages["village_id"]))
+        self.streams = streams if streams is not None and len(streams) else None
+        self.maps: dict[str, Any] = {}  # village id -> future of ({file name: bytes}, warnings)
+
+    def executor(self) -> Any:
+        """A :class:`concurrent.futures.Executor` on the workers (for the certificate PDFs)."""
+        return self.client.get_executor(pure=False)
+
+    def submit(self, step: str, vid: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` on a worker, with the warnings it gives (a dask future)."""
+        import uuid
+
+        return self.client.submit(captured, fn, *args, pure=False, key=f"{step}-{vid}-{uuid.uuid4().hex}", **kwargs)
+
+    def village_done(self, result: Any) -> None:
+        """Send the print map of a village whose zoning arrived (villages without zones wait for the rest)."""
+        zones = _concat([result.products.zones]) if result.ok else None
+        if not self.draw_maps or zones is None or not hasattr(zones, "geometry"):
+            return
+        zones = zones[zones["village_id"].astype(str) == str(result.village_id)]
+        if len(zones):
+            self.print_map(str(result.village_id), zones)
+
+    def print_map(self, vid: str, zones: Any) -> None:
+        """Send the print map of *vid*: the same drawing as :func:`_write_print_maps` (DEM and streams cut
+        to a frame the map cannot leave, with the same bytes)."""
+        village = self.villages[self.villages["village_id"].astype(str) == vid]
+        if vid in self.maps or not len(village):
+            return
+        import shapely
+
+        parcels = self.parcels[self.parcels["village_id"].astype(str) == vid]
+        bounds = np.asarray(village.total_bounds, dtype=float)
+        streams, dem = self.streams, None
+        if np.isfinite(bounds).all():  # else the map fails there (no boundary), as it does here
+            minx, miny, maxx, maxy = bounds
+            # the map frame is the village's box widened to the page's shape (< 0.6 x its longer
+            # side each way) plus 4 %: its longer side and 500 m around it hold every drawn cell
+            buffer_m = max(maxx - minx, maxy - miny) + 500.0
+            dem = self.window(shapely.box(*bounds), buffer_m)
+            if streams is not None:
+                frame = shapely.box(minx - buffer_m, miny - buffer_m, maxx + buffer_m, maxy + buffer_m)
+                hit = np.sort(streams.sindex.query(frame, predicate="intersects"))
+                # none in the frame: one line out of sight keeps the legend entry of the whole layer
+                streams = streams.iloc[hit] if len(hit) else streams.iloc[:1]
+        self.maps[vid] = self.submit("print-map", vid, _print_map_files, village, zones=zones, parcels=parcels,
+                                     streams=streams, dem=dem, title=self.title, notes=self.notes)
+
+
+def _map_files(layers: dict[str, Any], dem: Any, *, title: str, households: Any) -> dict[str, bytes]:
+    """The web map (:func:`_write_map`) as ``{"map.html": bytes}`` (runs on a worker)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="landuse-map-") as tmp:
+        return {"map.html": _write_map(Path(tmp) / "map.html", layers, dem, title=title,
+                                       households=households).read_bytes()}
+
+
+def _print_map_files(village: Any, *, zones: Any, parcels: Any, streams: Any, dem: Any, title: str, notes: str
+                     ) -> dict[str, bytes]:
+    """One village's print map as ``{file name: PNG bytes}`` (runs on a worker)."""
+    import tempfile
+
+    name = id_filename(str(village["village_id"].iloc[0]), ".png")
+    fig = maps.plan_map(village, zones=zones, parcels=parcels, streams=streams, dem=dem, title=title, notes=notes)
+    with tempfile.TemporaryDirectory(prefix="landuse-map-") as tmp:
+        return {name: maps.save_figure(fig, Path(tmp) / name, overwrite=True, dpi=150).read_bytes()}
+
+
+def _print_maps_on_workers(remote: RemoteOutputs, folder: Path, layers: dict[str, Any], vids: list[str],
+                           status: dict[str, str]) -> dict[str, Path]:
+    """The print maps of *vids*: those not sent yet are sent now (zones as :func:`_write_print_maps` has
+    them), then every map is written here in village order."""
+    zones = layers.get("zones")
+    for vid in vids:
+        if vid not in remote.maps:
+            remote.print_map(vid, None if zones is None else zones[zones["village_id"].astype(str) == vid])
+    if not remote.maps:
+        return {}
+    folder.mkdir(exist_ok=True)
+    written = _collect("print map", {v: remote.maps[v] for v in vids if v in remote.maps}, folder, status)
+    return {f"print_map:{vid}": folder / names[0] for vid, names in written.items()}
+
+
+def _household_sheets_on_workers(remote: RemoteOutputs, out: Path, plan: Any, inputs: Any, ok: list[Any],
+                                 layers: dict[str, Any], vids: list[str], status: dict[str, str], *,
+                                 register: Path | None) -> dict[str, Path]:
+    """The household sheets, a task per allocated village (the same files as :func:`_write_household_sheets`)."""
+    people, alloc, issued = _sheet_inputs(inputs, ok, layers, register=register)
+    folder = out / "households"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    _households._copy_font(folder)
+    certs = out / "certificates"
+    futures = {}
+    for vid in sorted({str(r.village_id) for r in ok}):
+        own = lambda df, vid=vid: df[df["village_id"].astype(str) == vid]  # noqa: E731
+        a = own(alloc) if "village_id" in alloc.columns else alloc
+        mine = None
+        files: list[str] = []
+        if issued is not None:
+            mine = issued[issued["parcel_id"].astype(str).isin(set(a["parcel_id"].astype(str)))]
+            if "file" in mine.columns:  # the PDFs the sheets link to, when they were written
+                files = [f for f in mine["file"].astype(str) if _inside(f) and (certs / f).is_file()]
+        futures[vid] = remote.submit("household-sheets", vid, _village_sheet_files, own(people), a,
+                                     parcels=own(layers["parcels"]), villages=own(layers["villages"]),
+                                     register=mine, certificates=files, date=plan.issue_date.strftime("%Y%m%d"))
+    _collect("household sheets", futures, folder, status, vids=vids)
+    return {"households": folder}
+
+
+def _inside(rel: str) -> bool:
+    """True if *rel* is a plain relative path (no empty, ``.`` or ``..`` part, not absolute)."""
+    parts = rel.replace("\\", "/").split("/")
+    return bool(rel) and not any(p in ("", ".", "..") for p in parts) and not Path(rel).is_absolute()
+
+
+def _village_sheet_files(people: pd.DataFrame, allocations: Any, *, parcels: Any, villages: Any,
+                         register: pd.DataFrame | None, certificates: list[str], date: str) -> dict[str, bytes]:
+    """One village's household sheets as ``{relative path: bytes}`` (runs on a worker).
+
+    The certificate PDFs the sheets link to are stood in for by empty files of the same
+    names (a link is made only to a PDF that exists; its bytes are not needed).
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="landuse-sheets-") as tmp:
+        root, certs = Path(tmp) / "households", Path(tmp) / "certificates"
+        for rel in certificates:
+            if _inside(rel):
+                (certs / rel).parent.mkdir(parents=True, exist_ok=True)
+                (certs / rel).touch()
+        _households.write_household_sheets(root, people, allocations, parcels=parcels, villages=villages,
+                                           register=register, certificates_dir=certs, date=date)
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and p.parent != root}  # the font beside the villages' folders is copied here
+
+
+def _collect(step: str, futures: dict[str, Any], folder: Path, status: dict[str, str], *,
+             vids: list[str] | None = None, quiet: bool = False) -> dict[str, list[str]]:
+    """Write the files of each village's task (in village order) into *folder*; return the names by village.
+
+    As :func:`_isolated`: a village whose task failed is marked failed (the step and
+    why); a failure of the place (disk full, permission), or one that every village of
+    *vids* (default: those of *futures*) repeats, is raised. *quiet*: a failed task is
+    only left out of the result (the caller does the step again in this process).
+    """
+    vids = sorted(futures) if vids is None else vids
+    bad: dict[str, BaseException] = {}
+    written: dict[str, list[str]] = {}
+    for vid in sorted(futures):
+        try:
+            files, said = futures[vid].result()
+        except Exception as exc:  # noqa: BLE001 - a village's task fails that village
+            if environment_error(exc) is not None:
+                raise
+            log.debug("%s failed for %s", step, vid, exc_info=True)
+            bad[vid] = exc
+            continue
+        replay(said)
+        for rel, data in files.items():
+            path = folder / rel
+            if not _inside(rel):
+                raise LanduseError(f"{step}: a worker returned the file name {rel!r}", source=str(folder),
+                                   hint="use the same landuse version on every worker")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with io.atomic_output(path, overwrite=True) as tmp:
+                tmp.write_bytes(data)
+        written[vid] = list(files)
+    if quiet:
+        return written
+    if bad and len(bad) == len(vids):
+        raise bad[min(bad)]
+    for vid, why in sorted(bad.items()):
+        fail_village(status, vid, f"{step}: {reason_of(why)}")
+    return written

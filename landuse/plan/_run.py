@@ -5,9 +5,11 @@ See :mod:`landuse.plan` for the public API and the plan file format.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,6 +29,7 @@ from landuse.plan._folder import environment_error
 from landuse.plan._report import village_charts
 from landuse.plan._results import PlanProducts, VillageResult
 from landuse.plan._status import reason_of
+from landuse.plan.cluster import largest_first, session
 from landuse.raster import Raster
 from landuse.irrigation.schemes import read_schemes, size_scheme
 from landuse.zoning import zones as zoning
@@ -390,30 +393,31 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
 
 
 def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler: str | None,
-                 progress: bool) -> list[VillageResult]:
-    """Run :func:`run_village` on every bundle, in-process or on dask.distributed."""
+                 progress: bool, client: Any = None,
+                 on_result: Callable[[VillageResult], None] | None = None) -> list[VillageResult]:
+    """Run :func:`run_village` on every bundle, in-process or on dask.distributed.
+
+    *client* is the run's dask client (kept open for its outputs); without it one is
+    opened for *workers* / *scheduler* and closed here. *on_result* is called in this
+    process with each village's result as it arrives (to send that village's outputs).
+    """
     from tqdm.auto import tqdm
 
     lines = logging.getLogger(PROGRESS_LOGGER).isEnabledFor(logging.INFO)  # the lines replace the bar
-    if not workers and not scheduler:
+    if client is None and not workers and not scheduler:
         results = []
         for i, vi in enumerate(tqdm(bundles, desc="villages", unit="village", disable=not progress or lines)):
             report_progress("plan: village", i + 1, len(bundles), f"{vi.village_id} (zoning, allocation, fallow)")
             log.info("village %s: zoning, allocation, fallow", vi.village_id)
             results.append(run_village(vi))
+            if on_result is not None:
+                on_result(results[-1])
         return results
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
-    from landuse.plan.cluster import connect, largest_first  # deferred: with dask.distributed
-
-    cluster = None
-    if scheduler:
-        client = connect(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster)
-    try:
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(session(workers=workers, scheduler=scheduler))
         futures = [client.submit(run_village, vi, key=f"village-{vi.village_id}", pure=False)
                    for vi in largest_first(bundles)]
         done: dict[str, VillageResult] = {}
@@ -423,12 +427,10 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
             done[r.village_id] = r
             bar.update()
             report_progress("plan: villages done", len(done), len(futures), r.village_id)
+            if on_result is not None:
+                on_result(r)
         bar.close()
         return [done[vi.village_id] for vi in bundles]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[Any], dict[str, str]]:
@@ -471,6 +473,29 @@ def _drop_failed_villages(inputs: Inputs, wanted: set[str]) -> list[VillageResul
     return out
 
 
+def _finish(plan: Any, out: Path, inputs: Inputs, results: list[VillageResult], *, streams: Any, metrics: Any,
+            wanted: set[str], overwrite: bool, progress: bool, remote: Any) -> PlanProducts:
+    """Irrigation, the villages' status and every output (the villages' part on *remote*, if any)."""
+    results = sorted(results, key=lambda r: str(r.village_id))
+    report_progress("plan: step", 4, 5, "irrigation schemes")
+    schemes, irr_failed = irrigation(inputs, parcels=inputs.parcels, wanted=wanted)
+    status: dict[str, str] = {}
+    for r in results:
+        status[r.village_id] = "ok" if r.ok else cast(str, r.error)
+        if not r.ok:
+            log.error("village %s failed: %s", r.village_id, r.error)
+            if r.detail:
+                log.debug(r.detail)
+    for vid, msg in irr_failed.items():
+        status[vid] = msg if status.get(vid, "ok") == "ok" else status[vid] + "; " + msg
+        log.error("village %s: %s", vid, msg)
+    report_progress("plan: step", 5, 5, "map, certificates, GeoPackage, tables and reports")
+    return cast(PlanProducts, _plan_outputs.write_all(
+        plan, out, inputs=inputs, streams=streams, metrics=metrics, results=results,
+        schemes=schemes, status=status, overwrite=overwrite, progress=progress, remote=remote,
+    ))
+
+
 def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, scheduler: str | None,
             progress: bool, shown_as: Path | None = None) -> PlanProducts:
     """Run *plan* into *out* (the staging folder; *shown_as* is the output folder the log names)."""
@@ -478,49 +503,44 @@ def execute(plan: Any, out: Path, *, overwrite: bool, workers: int | None, sched
     handler = _plan_outputs.log_handler(out, shown_as=shown_as)
     logging.getLogger("landuse").addHandler(handler)
     try:
-        report_progress("plan: step", 1, 5, "reading and checking the inputs")
-        log.info("plan %s: reading and checking the inputs", plan.name)
-        inputs = load_inputs(plan)
-        wanted = set(plan.options.villages)
-        unknown = wanted - set(inputs.villages["village_id"])
-        if unknown:
-            raise LanduseError(f"villages {sorted(unknown)} named in [options] are not in the villages layer",
-                               source=str(plan.path or "plan"), column="villages",
-                               hint="use village_id values of the villages layer")
-        pre_failed = _drop_failed_villages(inputs, wanted)
-        report_progress("plan: step", 2, 5, "district terrain: streams and parcel statistics")
-        log.info("district terrain: streams and parcel statistics")
-        from landuse import parcels as lparcels  # deferred: imports numba
-        from landuse.terrain import hydrology  # deferred: imports numba and pyflwdir
-
-        streams = hydrology.streams(inputs.dem, min_area_km2=plan.options.stream_min_area_km2)
-        ok_villages = inputs.villages[~inputs.villages["village_id"].isin(set(inputs.failures))]
-        metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
-                                          villages=ok_villages)
-        bundles = village_inputs(inputs, plan, streams=streams, metrics=metrics)
-        report_progress("plan: step", 3, 5, f"{len(bundles)} villages: zoning, allocation, fallow")
-        results = map_villages(bundles, workers=workers, scheduler=scheduler, progress=progress)
-        results = sorted(results + pre_failed, key=lambda r: str(r.village_id))
-        report_progress("plan: step", 4, 5, "irrigation schemes")
-        schemes, irr_failed = irrigation(inputs, parcels=inputs.parcels, wanted=wanted)
-        status: dict[str, str] = {}
-        for r in results:
-            status[r.village_id] = "ok" if r.ok else cast(str, r.error)
-            if not r.ok:
-                log.error("village %s failed: %s", r.village_id, r.error)
-                if r.detail:
-                    log.debug(r.detail)
-        for vid, msg in irr_failed.items():
-            status[vid] = msg if status.get(vid, "ok") == "ok" else status[vid] + "; " + msg
-            log.error("village %s: %s", vid, msg)
-        report_progress("plan: step", 5, 5, "map, certificates, GeoPackage, tables and reports")
-        products = _plan_outputs.write_all(
-            plan, out, inputs=inputs, streams=streams, metrics=metrics, results=results,
-            schemes=schemes, status=status, overwrite=overwrite, progress=progress,
-        )
-        log.info("plan %s: done (%d villages, %d failed)", plan.name, len(status),
-                 sum(v != "ok" for v in status.values()))
-        return products
+        # one client for the whole run (villages, then their outputs), opened first: a local
+        # cluster's workers start while the inputs are read, a bad scheduler address stops at once
+        with session(workers=workers, scheduler=scheduler) as client:
+            return _execute(plan, out, client=client, progress=progress, overwrite=overwrite)
     finally:
         logging.getLogger("landuse").removeHandler(handler)
         handler.close()
+
+
+def _execute(plan: Any, out: Path, *, client: Any, overwrite: bool, progress: bool) -> PlanProducts:
+    report_progress("plan: step", 1, 5, "reading and checking the inputs")
+    log.info("plan %s: reading and checking the inputs", plan.name)
+    inputs = load_inputs(plan)
+    wanted = set(plan.options.villages)
+    unknown = wanted - set(inputs.villages["village_id"])
+    if unknown:
+        raise LanduseError(f"villages {sorted(unknown)} named in [options] are not in the villages layer",
+                           source=str(plan.path or "plan"), column="villages",
+                           hint="use village_id values of the villages layer")
+    pre_failed = _drop_failed_villages(inputs, wanted)
+    report_progress("plan: step", 2, 5, "district terrain: streams and parcel statistics")
+    log.info("district terrain: streams and parcel statistics")
+    from landuse import parcels as lparcels  # deferred: imports numba
+    from landuse.terrain import hydrology  # deferred: imports numba and pyflwdir
+
+    streams = hydrology.streams(inputs.dem, min_area_km2=plan.options.stream_min_area_km2)
+    ok_villages = inputs.villages[~inputs.villages["village_id"].isin(set(inputs.failures))]
+    metrics = lparcels.parcel_metrics(inputs.parcels, inputs.dem, streams=streams,
+                                      villages=ok_villages)
+    bundles = village_inputs(inputs, plan, streams=streams, metrics=metrics)
+    report_progress("plan: step", 3, 5, f"{len(bundles)} villages: zoning, allocation, fallow")
+    remote = None if client is None else _plan_outputs.RemoteOutputs(
+        client, plan, inputs, streams=streams, metrics=metrics,
+        window=lambda geom, buffer_m: dem_window(inputs.dem, geom, buffer_m=buffer_m))
+    results = map_villages(bundles, workers=None, scheduler=None, progress=progress, client=client,
+                           on_result=None if remote is None else remote.village_done)
+    products = _finish(plan, out, inputs, results + pre_failed, streams=streams, metrics=metrics,
+                       wanted=wanted, overwrite=overwrite, progress=progress, remote=remote)
+    log.info("plan %s: done (%d villages, %d failed)", plan.name, len(products.villages),
+             sum(v != "ok" for v in products.villages.values()))
+    return products

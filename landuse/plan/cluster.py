@@ -15,11 +15,20 @@ A cluster is started from the command line (see the README, "A national run")::
 
 Villages are submitted largest first (by parcels x households, the size of the
 allocation model), so that a long village is not left to run alone at the end.
+
+The same client stays open for the whole run: the per-village outputs (certificate
+PDFs, household sheets, print maps) are drawn on the workers too, each task returning
+its files as bytes, which the command's process writes into its output folder (so the
+workers need no shared file system here either). The register of certificates stays
+in the command's process, in a fixed order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import landuse
@@ -111,3 +120,77 @@ def largest_first(bundles: Sequence[Any]) -> list[Any]:
         return len(getattr(vi, "parcels", ())) * max(len(getattr(vi, "households", ())), 1)
 
     return sorted(bundles, key=lambda vi: (-size(vi), str(vi.village_id)))
+
+
+@contextlib.contextmanager
+def session(*, workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """The dask client of one run, closed (with its local cluster) at the end; None in-process.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes of a ``LocalCluster`` started here (one thread each).
+    scheduler : str, optional
+        ``tcp://host:port`` of a running ``dask scheduler`` (:func:`connect`); wins
+        over *workers*.
+
+    Yields
+    ------
+    distributed.Client or None
+        None when neither is given: the run stays in this process.
+    """
+    if not workers and not scheduler:
+        yield None
+        return
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler:
+        client = connect(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def captured(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list[tuple[int, str, str]]]:
+    """``fn(*args, **kwargs)`` and the warnings it gave, to run on a dask worker.
+
+    Returns the result and ``(level, logger, message)`` of every record of a ``landuse``
+    logger at WARNING or above that this call logged, and of every Python warning
+    (as WARNING of ``landuse``): the command's process logs them again with
+    :func:`replay`, so they reach its ``run.log`` as when the work runs there.
+    """
+    import warnings
+
+    me = threading.get_ident()
+    records: list[tuple[int, str, str]] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == me:  # a worker with more threads runs other tasks meanwhile
+                records.append((record.levelno, record.name, record.getMessage()))
+
+    handler = _Keep(logging.WARNING)
+    logger = logging.getLogger("landuse")
+    logger.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            result = fn(*args, **kwargs)
+        records += [(logging.WARNING, "landuse", f"{w.category.__name__}: {w.message}") for w in seen]
+    finally:
+        logger.removeHandler(handler)
+    return result, records
+
+
+def replay(records: Sequence[tuple[int, str, str]]) -> None:
+    """Log again, in this process, the records :func:`captured` brought back from a worker."""
+    for level, name, message in records:
+        logging.getLogger(name).log(level, "%s", message)

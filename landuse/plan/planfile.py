@@ -350,7 +350,8 @@ def run_plan(plan: Plan | str | os.PathLike, *, out_dir: str | os.PathLike, over
         inputs → same bytes).
     workers : int, optional
         Run villages in parallel on a ``dask.distributed.LocalCluster`` of that many
-        single-threaded worker processes.
+        single-threaded worker processes (and then their certificate PDFs, household
+        sheets and maps; the register and the files are written by this process).
     scheduler : str, optional
         Address of an existing dask scheduler (``tcp://host:8786``) to submit villages to.
     progress : bool, default False
