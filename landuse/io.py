@@ -160,6 +160,10 @@ def _as_id(values: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v).strip()
 
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        # text and missing cells only (a CSV read as text): the same values, without a Python call per cell
+        text = values.str.strip().astype(object)
+        return text.where(values.notna(), None).rename(values.name)
     return pd.Series([fmt(v) for v in values], index=values.index, dtype=object, name=values.name)
 
 
@@ -606,13 +610,29 @@ def unescape_cell(value: Any) -> Any:
     return value
 
 
+def _text_starting(s: pd.Series, prefixes: tuple[str, ...]) -> np.ndarray | None:
+    """Mask of the cells of *s* that start with one of *prefixes*, when *s* holds text and
+    missing cells only; None for any other column (mapped cell by cell as before, which
+    also lets pandas infer its dtype)."""
+    if pd.api.types.infer_dtype(s, skipna=True) != "string":
+        return None
+    return s.str.startswith(prefixes, na=False).to_numpy(dtype=bool)
+
+
 def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of *df* whose text cells, column names and index labels are escaped."""
     out = df.copy()
     for i in range(out.shape[1]):
         s = out.iloc[:, i]
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-            out.isetitem(i, s.astype(object).map(escape_cell, na_action="ignore"))
+            s = s.astype(object)
+            risky = _text_starting(s, ("'", *FORMULA_TRIGGERS))  # the only cells escape_cell may change
+            if risky is None:
+                s = s.map(escape_cell, na_action="ignore")
+            elif risky.any():
+                s = s.copy()
+                s[risky] = s[risky].map(escape_cell)
+            out.isetitem(i, s)
         elif isinstance(s.dtype, pd.CategoricalDtype):
             out.isetitem(i, s.cat.rename_categories([escape_cell(c) for c in s.cat.categories]))
     out.columns = [escape_cell(c) for c in out.columns]
@@ -627,8 +647,15 @@ def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
 def _unescape_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`_escape_frame` on a table just read (text cells and column names)."""
     for i in range(df.shape[1]):
-        if df.iloc[:, i].dtype == object:
-            df.isetitem(i, df.iloc[:, i].map(unescape_cell, na_action="ignore"))
+        s = df.iloc[:, i]
+        if s.dtype == object:
+            quoted = _text_starting(s, ("'",))  # the only cells unescape_cell may change
+            if quoted is None:
+                df.isetitem(i, s.map(unescape_cell, na_action="ignore"))
+            elif quoted.any():
+                s = s.copy()
+                s[quoted] = s[quoted].map(unescape_cell)
+                df.isetitem(i, s)
     df.columns = [unescape_cell(c) for c in df.columns]
     return df
 

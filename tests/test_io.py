@@ -418,3 +418,43 @@ def test_geometry_and_crs_faults_are_rejected(tmp_path):
         GeometryError, match=r"feature 'P1'.*invalid geometry: Self-intersection.*make_valid"
     ):
         io.read_parcels(io.write_vector(bad, tmp_path / "bad.gpkg", layer="parcels"))
+
+
+# -- whole-column text paths (issue 20: a province's 3 million history cells) ----------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CELLS = st.one_of(st.none(), st.just(float("nan")),
+                   st.text(alphabet=st.sampled_from(list("'=+-@\t\r a1.ບ")), max_size=6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELLS, max_size=12))
+def test_text_columns_escape_and_unescape_as_cell_by_cell(cells):
+    s = pd.Series(cells, dtype=object)
+    df = pd.DataFrame({"a": s, "n": np.arange(len(s))})
+    escaped = io._escape_frame(df)
+    expected = s.map(io.escape_cell, na_action="ignore")
+    pd.testing.assert_series_equal(escaped["a"], expected, check_names=False)
+    back = io._unescape_frame(escaped.copy())
+    pd.testing.assert_series_equal(back["a"], escaped["a"].map(io.unescape_cell, na_action="ignore"),
+                                   check_names=False)
+    assert [x for x in back["a"] if isinstance(x, str)] == [x for x in cells if isinstance(x, str)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")), st.text(max_size=5)), max_size=12))
+def test_text_ids_are_cleaned_as_cell_by_cell(cells):
+    s = pd.Series(cells, dtype=object, name="plot_id", index=np.arange(len(cells)) * 2)
+    out = io._as_id(s)
+    expected = [None if c is None or c != c else str(c).strip() for c in cells]
+    assert out.tolist() == expected and out.dtype == object
+    assert out.name == "plot_id" and out.index.equals(s.index)
+
+
+def test_mixed_columns_keep_the_cell_by_cell_path():
+    df = pd.DataFrame({"x": pd.Series([1, 2, "'=a"], dtype=object), "y": pd.Series([1, 2, 3], dtype=object)})
+    out = io._unescape_frame(df.copy())
+    assert out["x"].tolist() == [1, 2, "=a"]
+    assert out["y"].dtype == np.int64  # as before: pandas infers the type of a mapped column
+    assert io._as_id(pd.Series([1.0, "a ", None], dtype=object)).tolist() == ["1", "a", None]

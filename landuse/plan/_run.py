@@ -420,18 +420,40 @@ def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[
     failed: dict[str, str] = {}
     if not inputs.schemes or inputs.climate is None:
         return results, failed
+    candidates = _scheme_parcels(parcels)
     for spec in sorted(inputs.schemes, key=lambda s: s.scheme_id):
         if wanted and spec.village_id not in wanted:
             continue
         try:
             log.info("scheme %s: water balance, source, canal", spec.scheme_id)
-            results.append(size_scheme(spec, inputs.climate, dem=inputs.dem, parcels=parcels))
+            results.append(size_scheme(spec, inputs.climate, dem=inputs.dem, parcels=candidates(spec)))
         except Exception as exc:  # noqa: BLE001 - one scheme fails its village only
             if environment_error(exc) is not None:
                 raise
             log.debug("scheme %s failed", spec.scheme_id, exc_info=True)
             failed[spec.village_id] = f"irrigation scheme {spec.scheme_id}: {reason_of(exc)}"
     return results, failed
+
+
+def _scheme_parcels(parcels: Any) -> Any:
+    """``candidates(spec)``: the parcels :func:`size_scheme` can use for *spec*, in layer order.
+
+    A scheme's command area is taken from its listed ``paddy_parcel_ids`` or, without a
+    list, from the paddy parcels of its village; the other parcels of the district play
+    no part, so each scheme gets its village's parcels and its listed ones only, found
+    through an index built once (not a scan of the whole layer per scheme).
+    """
+    if parcels is None or not {"parcel_id", "village_id", "land_type"} <= set(parcels.columns):
+        return lambda spec: parcels
+    pos_of_id = pd.Series(np.arange(len(parcels)), index=parcels["parcel_id"].astype(str).to_numpy())
+    by_village = pd.Series(np.arange(len(parcels))).groupby(parcels["village_id"].astype(str).to_numpy()).indices
+
+    def candidates(spec: Any) -> Any:
+        listed = pos_of_id[pos_of_id.index.isin([str(p) for p in spec.paddy_parcel_ids or ()])].to_numpy()
+        own = by_village.get(str(spec.village_id), np.array([], dtype=np.int64))
+        return parcels.iloc[np.union1d(listed, own)]
+
+    return candidates
 
 
 def _drop_failed_villages(inputs: Inputs, wanted: set[str]) -> list[VillageResult]:
