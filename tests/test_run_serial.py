@@ -43,3 +43,18 @@ def test_schemes_sized_on_their_candidates_equal_schemes_sized_on_the_whole_laye
         pd.testing.assert_frame_equal(res.parcels, whole.parcels)
         pd.testing.assert_frame_equal(res.layer, whole.layer)
         pd.testing.assert_frame_equal(res.monthly, whole.monthly)
+
+
+def test_village_bundles_equal_the_per_village_scans(demo_inputs):
+    """Each bundle holds exactly the rows a scan of the whole layer for its village gives."""
+    plan, inputs = demo_inputs
+    bundles = _run.village_inputs(inputs, plan, streams=None, metrics=None)
+    assert [b.village_id for b in bundles] == sorted(inputs.villages["village_id"])
+    for b in bundles:
+        vid = b.village_id
+        parcels = inputs.parcels[inputs.parcels["village_id"] == vid]
+        pd.testing.assert_frame_equal(b.parcels, parcels)
+        pd.testing.assert_frame_equal(b.households, inputs.households[inputs.households["village_id"] == vid])
+        hist = inputs.histories[inputs.histories["plot_id"].isin(set(parcels["parcel_id"]))]
+        pd.testing.assert_frame_equal(b.histories, hist)
+        assert len(b.parcels) and len(b.households) and len(b.histories)

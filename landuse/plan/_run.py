@@ -348,6 +348,14 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
     # entitlement rules are read (and their warnings given) once per run, not per village
     rules: dict[str, Any] = {k: str(v) for k, v in plan.rules.items()}
     rules["entitlements"] = entitlements.load_rules(plan.rules.get("entitlements"))
+    # each layer is grouped by village once (rows in layer order), not scanned per village
+    rows_of = _rows_by_village(parcels["village_id"])
+    households_of = _rows_by_village(inputs.households["village_id"])
+    histories_of = None
+    if inputs.histories is not None:
+        village_of_parcel = pd.Series(parcels["village_id"].to_numpy(), index=parcels["parcel_id"].to_numpy())
+        village_of_parcel = village_of_parcel[~village_of_parcel.index.duplicated(keep="first")]
+        histories_of = _rows_by_village(inputs.histories["plot_id"].map(village_of_parcel))
     out = []
     for _, row in villages.sort_values("village_id").iterrows():
         vid = row["village_id"]
@@ -360,16 +368,23 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
         if inputs.forest is not None:
             forest = inputs.forest.iloc[inputs.forest.sindex.query(geom, predicate="intersects")]
         hist = None
-        vparcels = parcels[parcels["village_id"] == vid]
-        if inputs.histories is not None:
-            hist = inputs.histories[inputs.histories["plot_id"].isin(set(vparcels["parcel_id"]))]
+        vparcels = parcels.iloc[rows_of(vid)]
+        if histories_of is not None:
+            hist = inputs.histories.iloc[histories_of(vid)]
         out.append(VillageInput(
             village_id=vid, village=vgdf, parcels=vparcels,
-            households=inputs.households[inputs.households["village_id"] == vid],
+            households=inputs.households.iloc[households_of(vid)],
             dem=dem_window(inputs.dem, geom), streams=sel_streams, forest=forest, histories=hist,
             rules=rules, options=plan.options,
         ))
     return out
+
+
+def _rows_by_village(village_ids: pd.Series) -> Any:
+    """``rows(vid)``: the positions of the rows whose village is *vid*, ascending (none: empty)."""
+    groups = pd.Series(np.arange(len(village_ids))).groupby(village_ids.to_numpy(), dropna=True).indices
+    none = np.array([], dtype=np.int64)
+    return lambda vid: groups.get(vid, none)
 
 
 def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler: str | None,
