@@ -262,10 +262,22 @@ def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int
             source=str(path),
             hint="check that it is a valid CSV or XLSX file",
         ) from exc
-    df = _unescape_frame(df)
+    # a CSV without any ' has no escaped cell: its text columns need no look
+    df = _unescape_frame(df, quotes=suffix not in (".csv", ".txt") or _holds_byte(path, b"'"))
     df.columns = [str(c).strip() for c in df.columns]
     df.attrs["source"] = path.name
     return df
+
+
+def _holds_byte(path: Path, byte: bytes) -> bool:
+    """True when the file holds *byte* (an ASCII byte never occurs inside a UTF-8 sequence)."""
+    import mmap
+
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            return m.find(byte) >= 0
 
 
 def _finish(df: Any, kind: str, *, validate: bool, mapping: Any = None) -> Any:
@@ -619,6 +631,8 @@ def _text_starting(s: pd.Series, prefixes: tuple[str, ...]) -> np.ndarray | None
     # the first character of every cell, cast in C (missing cells give 'n', 'N' or '<',
     # none of them a prefix here; every prefix is one character): far faster than a
     # Python call per cell
+    if not prefixes:
+        return np.zeros(len(s), dtype=bool)
     return np.isin(s.to_numpy(dtype=object).astype("U1"), list(prefixes))
 
 
@@ -647,12 +661,15 @@ def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _unescape_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Undo :func:`_escape_frame` on a table just read (text cells and column names)."""
+def _unescape_frame(df: pd.DataFrame, *, quotes: bool = True) -> pd.DataFrame:
+    """Undo :func:`_escape_frame` on a table just read (text cells and column names).
+
+    ``quotes=False`` says that no cell holds a ``'`` (so no text cell changes).
+    """
     for i in range(df.shape[1]):
         s = df.iloc[:, i]
         if s.dtype == object:
-            quoted = _text_starting(s, ("'",))  # the only cells unescape_cell may change
+            quoted = _text_starting(s, ("'",) if quotes else ())  # the only cells unescape_cell may change
             if quoted is None:
                 df.isetitem(i, s.map(unescape_cell, na_action="ignore"))
             elif quoted.any():

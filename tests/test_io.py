@@ -458,3 +458,14 @@ def test_mixed_columns_keep_the_cell_by_cell_path():
     assert out["x"].tolist() == [1, 2, "=a"]
     assert out["y"].dtype == np.int64  # as before: pandas infers the type of a mapped column
     assert io._as_id(pd.Series([1.0, "a ", None], dtype=object)).tolist() == ["1", "a", None]
+
+
+def test_a_csv_without_quotes_reads_as_before(tmp_path):
+    """No ' in the file: text cells are left as read, other columns still pass the cell map."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n=x,,1\nP-1,,2\n", encoding="utf-8")
+    df = io.read_table(path)
+    assert df["a"].tolist() == ["=x", "P-1"] and df["b"].dtype == np.float64  # all-empty: as before
+    quoted = tmp_path / "q.csv"
+    quoted.write_text("a,b\n'=x,\nP-1,\n", encoding="utf-8")
+    assert io.read_table(quoted)["a"].tolist() == ["=x", "P-1"]
