@@ -185,7 +185,7 @@ def read_vector(path: str | os.PathLike, *, layer: str | int | None = None, what
             hint="use GeoPackage (.gpkg), Shapefile (.shp), GeoJSON (.geojson) or FlatGeobuf (.fgb)",
         )
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        gdf = _remembered(path, ("vector", layer), lambda: gpd.read_file(path, layer=layer, engine="pyogrio"))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise DataReadError(
             f"cannot read the {what} file: {str(exc).splitlines()[0]}",
@@ -228,6 +228,41 @@ def _drop_z(gdf: Any, path: Path) -> Any:
     return out
 
 
+_READ_ONCE: dict[tuple, Any] | None = None
+
+
+@contextlib.contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block, :func:`read_table` and :func:`read_vector` parse each file once.
+
+    A plan run reads every input twice (the check reads the raw files, then the readers
+    map them): inside this block the second read gets a copy of what the first parsed.
+    A file is known by its resolved path, size and modification time, so a file changed
+    in between is read again; the copies are the caller's to change.
+    """
+    global _READ_ONCE
+    outer = _READ_ONCE
+    _READ_ONCE = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _READ_ONCE = outer
+
+
+def _remembered(path: Path, what: tuple, read: Any) -> Any:
+    """``read()``, or a copy of what it gave for the same file inside :func:`read_once`."""
+    if _READ_ONCE is None:
+        return read()
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns, *what)
+    except OSError:
+        return read()
+    if key not in _READ_ONCE:
+        _READ_ONCE[key] = read()
+    return _READ_ONCE[key].copy()
+
+
 def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int = 0) -> pd.DataFrame:
     """Read a CSV (UTF-8, with or without BOM) or an XLSX sheet.
 
@@ -236,6 +271,10 @@ def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int
     """
     path = Path(path)
     _check_exists(path, what)
+    return _remembered(path, ("table", sheet), lambda: _read_table(path, what, sheet))
+
+
+def _read_table(path: Path, what: str, sheet: str | int = 0) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):

@@ -469,3 +469,21 @@ def test_a_csv_without_quotes_reads_as_before(tmp_path):
     quoted = tmp_path / "q.csv"
     quoted.write_text("a,b\n'=x,\nP-1,\n", encoding="utf-8")
     assert io.read_table(quoted)["a"].tolist() == ["=x", "P-1"]
+
+
+def test_read_once_parses_each_file_once_and_hands_out_copies(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\nx,1\n", encoding="utf-8")
+    calls = []
+    real = io._read_table
+    monkeypatch.setattr(io, "_read_table", lambda *a: calls.append(a) or real(*a))
+    with io.read_once():
+        first = io.read_table(path)
+        first.loc[0, "a"] = "changed"
+        second = io.read_table(path)
+    assert len(calls) == 1 and second["a"].tolist() == ["x"]
+    io.read_table(path)  # outside the block: read again
+    path.write_text("a,b\ny,2\nz,3\n", encoding="utf-8")  # a changed file is read again, too
+    with io.read_once():
+        assert io.read_table(path)["a"].tolist() == ["y", "z"]
+    assert len(calls) == 3

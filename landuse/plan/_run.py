@@ -57,6 +57,11 @@ def load_inputs(plan: Any) -> Inputs:
     parcels, households, histories, its part of the DEM) are kept in ``failures`` and
     make that village fail before planning, while the others run.
     """
+    with io.read_once():  # the check and the readers parse each file once
+        return _load_inputs(plan)
+
+
+def _load_inputs(plan: Any) -> Inputs:
     p = plan.inputs
     m = read_mapping(p["mapping"]) if "mapping" in p else None  # [inputs] mapping: docs/mapping.md
     report = check.check_files(villages=p["villages"], parcels=p["parcels"],
