@@ -374,7 +374,7 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
             forest = inputs.forest.iloc[inputs.forest.sindex.query(geom, predicate="intersects")]
         hist = None
         vparcels = parcels.iloc[rows_of(vid)]
-        if histories_of is not None:
+        if histories_of is not None and inputs.histories is not None:
             hist = inputs.histories.iloc[histories_of(vid)]
         out.append(VillageInput(
             village_id=vid, village=vgdf, parcels=vparcels,
