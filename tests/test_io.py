@@ -487,3 +487,16 @@ def test_read_once_parses_each_file_once_and_hands_out_copies(tmp_path, monkeypa
     with io.read_once():
         assert io.read_table(path)["a"].tolist() == ["y", "z"]
     assert len(calls) == 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")),
+                         st.sampled_from(["fallow", " Cropped", "FOREST ", "x", "", "ພັກ"])), max_size=15))
+def test_per_distinct_equals_the_whole_column(cells):
+    s = pd.Series(cells, dtype=object, name="status", index=np.arange(len(cells)) + 5)
+    fn = lambda v: v.astype("string").str.strip().str.lower().replace({"cropped": "cultivated"}).astype(object)  # noqa: E731
+    pd.testing.assert_series_equal(io.per_distinct(s, fn), fn(s))
+    flag = lambda v: (~v.astype("string").str.strip().isin(["fallow"])).fillna(True)  # noqa: E731
+    pd.testing.assert_series_equal(io.per_distinct(s, flag), flag(s))
+    mixed = pd.Series([1, 1.0, True, "1"], dtype=object)
+    pd.testing.assert_series_equal(io.per_distinct(mixed, fn), fn(mixed))
