@@ -160,6 +160,10 @@ def _as_id(values: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v).strip()
 
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        # text and missing cells only (a CSV read as text): the same values, without a Python call per cell
+        text = [str(v).strip() if isinstance(v, str) else None for v in values.tolist()]
+        return pd.Series(text, index=values.index, dtype=object, name=values.name)
     return pd.Series([fmt(v) for v in values], index=values.index, dtype=object, name=values.name)
 
 
@@ -181,7 +185,7 @@ def read_vector(path: str | os.PathLike, *, layer: str | int | None = None, what
             hint="use GeoPackage (.gpkg), Shapefile (.shp), GeoJSON (.geojson) or FlatGeobuf (.fgb)",
         )
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        gdf = _remembered(path, ("vector", layer), lambda: gpd.read_file(path, layer=layer, engine="pyogrio"))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise DataReadError(
             f"cannot read the {what} file: {str(exc).splitlines()[0]}",
@@ -224,6 +228,41 @@ def _drop_z(gdf: Any, path: Path) -> Any:
     return out
 
 
+_READ_ONCE: dict[tuple, Any] | None = None
+
+
+@contextlib.contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block, :func:`read_table` and :func:`read_vector` parse each file once.
+
+    A plan run reads every input twice (the check reads the raw files, then the readers
+    map them): inside this block the second read gets a copy of what the first parsed.
+    A file is known by its resolved path, size and modification time, so a file changed
+    in between is read again; the copies are the caller's to change.
+    """
+    global _READ_ONCE
+    outer = _READ_ONCE
+    _READ_ONCE = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _READ_ONCE = outer
+
+
+def _remembered(path: Path, what: tuple, read: Any) -> Any:
+    """``read()``, or a copy of what it gave for the same file inside :func:`read_once`."""
+    if _READ_ONCE is None:
+        return read()
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns, *what)
+    except OSError:
+        return read()
+    if key not in _READ_ONCE:
+        _READ_ONCE[key] = read()
+    return _READ_ONCE[key].copy()
+
+
 def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int = 0) -> pd.DataFrame:
     """Read a CSV (UTF-8, with or without BOM) or an XLSX sheet.
 
@@ -232,6 +271,10 @@ def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int
     """
     path = Path(path)
     _check_exists(path, what)
+    return _remembered(path, ("table", sheet), lambda: _read_table(path, what, sheet))
+
+
+def _read_table(path: Path, what: str, sheet: str | int = 0) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
@@ -258,10 +301,22 @@ def read_table(path: str | os.PathLike, *, what: str = "table", sheet: str | int
             source=str(path),
             hint="check that it is a valid CSV or XLSX file",
         ) from exc
-    df = _unescape_frame(df)
+    # a CSV without any ' has no escaped cell: its text columns need no look
+    df = _unescape_frame(df, quotes=suffix not in (".csv", ".txt") or _holds_byte(path, b"'"))
     df.columns = [str(c).strip() for c in df.columns]
     df.attrs["source"] = path.name
     return df
+
+
+def _holds_byte(path: Path, byte: bytes) -> bool:
+    """True when the file holds *byte* (an ASCII byte never occurs inside a UTF-8 sequence)."""
+    import mmap
+
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            return m.find(byte) >= 0
 
 
 def _finish(df: Any, kind: str, *, validate: bool, mapping: Any = None) -> Any:
@@ -380,11 +435,11 @@ def read_histories(path: str | os.PathLike, *, validate: bool = True, mapping: A
     """
     df = read_table(path, what="histories")
     df, name = _finish(df, "histories", validate=validate, mapping=mapping)
-    df["status"] = (
-        df["status"].astype("string").str.strip().str.lower()
+    df["status"] = per_distinct(df["status"], lambda s: (
+        s.astype("string").str.strip().str.lower()
         .replace({"cropped": "cultivated", "crop": "cultivated", "forest": "other"})
         .astype(object)
-    )
+    ))
     df["year"] = pd.to_numeric(df["year"], errors="coerce") if not validate else df["year"]
     if validate:
         df["year"] = _validate.require_numeric(df, "year", layer=name, id_column="plot_id",
@@ -392,6 +447,24 @@ def read_histories(path: str | os.PathLike, *, validate: bool = True, mapping: A
                                                max_value=_validate.year_max()).astype(int)
         _validate.require_vocabulary(df, "status", _validate.HISTORY_STATUSES, layer=name, id_column="plot_id")
     return df
+
+
+def per_distinct(values: pd.Series, fn: Any) -> pd.Series:
+    """``fn(values)`` for a text column, computed on its distinct values only.
+
+    *fn* maps a Series to a Series of the same length, value by value (as ``.str``
+    methods do). A text column (text and missing cells) is factorised, *fn* runs on the
+    distinct texts and on one missing cell, and the results are spread back; any other
+    column goes to *fn* whole (``1``, ``1.0`` and ``True`` would count as one value).
+    A column of 5.4 million history rows holds three statuses.
+    """
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return fn(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    missing = values[values.isna()].iloc[:1]
+    done = fn(pd.Series([*uniques.tolist(), *missing.tolist()], dtype=object))
+    out = done.iloc[np.where(codes < 0, len(uniques), codes)] if len(missing) else done.iloc[codes]
+    return pd.Series(out.to_numpy(), index=values.index, dtype=done.dtype, name=values.name)
 
 
 def read_climate(path: str | os.PathLike, *, validate: bool = True, mapping: Any = None) -> pd.DataFrame:
@@ -606,13 +679,34 @@ def unescape_cell(value: Any) -> Any:
     return value
 
 
+def _text_starting(s: pd.Series, prefixes: tuple[str, ...]) -> np.ndarray | None:
+    """Mask of the cells of *s* that start with one of *prefixes*, when *s* holds text and
+    missing cells only; None for any other column (mapped cell by cell as before, which
+    also lets pandas infer its dtype)."""
+    if pd.api.types.infer_dtype(s, skipna=True) != "string":
+        return None
+    # the first character of every cell, cast in C (missing cells give 'n', 'N' or '<',
+    # none of them a prefix here; every prefix is one character): far faster than a
+    # Python call per cell
+    if not prefixes:
+        return np.zeros(len(s), dtype=bool)
+    return np.isin(s.to_numpy(dtype=object).astype("U1"), list(prefixes))
+
+
 def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of *df* whose text cells, column names and index labels are escaped."""
     out = df.copy()
     for i in range(out.shape[1]):
         s = out.iloc[:, i]
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-            out.isetitem(i, s.astype(object).map(escape_cell, na_action="ignore"))
+            s = s.astype(object)
+            risky = _text_starting(s, ("'", *FORMULA_TRIGGERS))  # the only cells escape_cell may change
+            if risky is None:
+                s = s.map(escape_cell, na_action="ignore")
+            elif risky.any():
+                s = s.copy()
+                s[risky] = s[risky].map(escape_cell)
+            out.isetitem(i, s)
         elif isinstance(s.dtype, pd.CategoricalDtype):
             out.isetitem(i, s.cat.rename_categories([escape_cell(c) for c in s.cat.categories]))
     out.columns = [escape_cell(c) for c in out.columns]
@@ -624,11 +718,21 @@ def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _unescape_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Undo :func:`_escape_frame` on a table just read (text cells and column names)."""
+def _unescape_frame(df: pd.DataFrame, *, quotes: bool = True) -> pd.DataFrame:
+    """Undo :func:`_escape_frame` on a table just read (text cells and column names).
+
+    ``quotes=False`` says that no cell holds a ``'`` (so no text cell changes).
+    """
     for i in range(df.shape[1]):
-        if df.iloc[:, i].dtype == object:
-            df.isetitem(i, df.iloc[:, i].map(unescape_cell, na_action="ignore"))
+        s = df.iloc[:, i]
+        if s.dtype == object:
+            quoted = _text_starting(s, ("'",) if quotes else ())  # the only cells unescape_cell may change
+            if quoted is None:
+                df.isetitem(i, s.map(unescape_cell, na_action="ignore"))
+            elif quoted.any():
+                s = s.copy()
+                s[quoted] = s[quoted].map(unescape_cell)
+                df.isetitem(i, s)
     df.columns = [unescape_cell(c) for c in df.columns]
     return df
 

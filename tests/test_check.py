@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 from affine import Affine
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon, box
 
 from landuse import io
@@ -1001,3 +1003,24 @@ def test_cli_checks_the_columns_of_an_entitlement_rule_file(tmp_path):
     plain = ["check", "--households", str(paths["households"])]
     assert CliRunner().invoke(cli, plain).exit_code == 0
     assert CliRunner().invoke(cli, [*plain, "--entitlements", str(rules)]).exit_code == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZ09._-/ \n\tບCONUXLPT1")), max_size=8))
+def test_quick_safe_id_test_never_passes_an_unsafe_id(text):
+    from landuse._validate.ids import unsafe_reason
+    from landuse.check._base import _plainly_safe
+
+    if _plainly_safe(text):
+        assert unsafe_reason(text) is None
+    for reserved in ("CON", "con.txt", "LPT1", "nul.a.b"):
+        assert not _plainly_safe(reserved)
+    assert _plainly_safe("0401015-P00012") and not _plainly_safe("a..b") and not _plainly_safe("a\n")
+
+
+def test_unsafe_ids_are_reported_once_in_order_of_appearance():
+    hist = pd.DataFrame({"plot_id": ["P1", "a/b", "P1", "CON", "a/b", None], "year": [2000] * 6,
+                         "status": ["cultivated"] * 6})
+    found = check_inputs(histories=hist)
+    rows = found[found["code"] == "ID_UNSAFE"]
+    assert rows["feature_id"].tolist() == ["a/b", "CON"]

@@ -289,3 +289,19 @@ def test_cli_streams(tmp_path):
     res = runner.invoke(cli, ["streams", "--dem", str(path), "--out", str(out), "--overwrite",
                               "--min-area-km2", "-1"])
     assert res.exit_code == 1 and "must be a positive number" in res.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(4, 30), st.integers(4, 30))
+def test_upstream_walk_finds_pyflwdir_basin(seed, rows, cols):
+    """The walk upstream from an outlet gives exactly pyflwdir's basin of that outlet
+    (an independent oracle: ``FlwdirRaster.basins`` passes over the whole grid)."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0.0, 3.0, (rows, cols)).cumsum(axis=0) + rng.uniform(100, 110, (rows, cols))
+    z[rng.random((rows, cols)) < 0.05] = np.nan  # some nodata holes
+    fg = hydrology.flow_direction(Raster(z, Affine(20.0, 0, 0, 0, -20.0, 0), "EPSG:32647", np.nan))
+    for outlet in rng.choice(np.flatnonzero(np.isfinite(z.ravel())), 5):
+        expected = np.flatnonzero(fg.flwdir.basins(idxs=np.array([outlet])).ravel() == 1)
+        walked = hydrology._upstream_of(fg.flwdir.idxs_ds, rows, cols, int(outlet))
+        assert walked[0] == outlet and len(set(walked.tolist())) == len(walked)
+        assert np.array_equal(np.sort(walked), expected)

@@ -418,3 +418,85 @@ def test_geometry_and_crs_faults_are_rejected(tmp_path):
         GeometryError, match=r"feature 'P1'.*invalid geometry: Self-intersection.*make_valid"
     ):
         io.read_parcels(io.write_vector(bad, tmp_path / "bad.gpkg", layer="parcels"))
+
+
+# -- whole-column text paths (issue 20: a province's 3 million history cells) ----------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CELLS = st.one_of(st.none(), st.just(float("nan")),
+                   st.text(alphabet=st.sampled_from(list("'=+-@\t\r a1.ບ")), max_size=6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELLS, max_size=12))
+def test_text_columns_escape_and_unescape_as_cell_by_cell(cells):
+    s = pd.Series(cells, dtype=object)
+    df = pd.DataFrame({"a": s, "n": np.arange(len(s))})
+    escaped = io._escape_frame(df)
+    expected = s.map(io.escape_cell, na_action="ignore")
+    pd.testing.assert_series_equal(escaped["a"], expected, check_names=False)
+    back = io._unescape_frame(escaped.copy())
+    pd.testing.assert_series_equal(back["a"], escaped["a"].map(io.unescape_cell, na_action="ignore"),
+                                   check_names=False)
+    assert [x for x in back["a"] if isinstance(x, str)] == [x for x in cells if isinstance(x, str)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")), st.text(max_size=5)), max_size=12))
+def test_text_ids_are_cleaned_as_cell_by_cell(cells):
+    s = pd.Series(cells, dtype=object, name="plot_id", index=np.arange(len(cells)) * 2)
+    out = io._as_id(s)
+    expected = [None if c is None or c != c else str(c).strip() for c in cells]
+    assert out.tolist() == expected and out.dtype == object
+    assert out.name == "plot_id" and out.index.equals(s.index)
+
+
+def test_mixed_columns_keep_the_cell_by_cell_path():
+    df = pd.DataFrame({"x": pd.Series([1, 2, "'=a"], dtype=object), "y": pd.Series([1, 2, 3], dtype=object)})
+    out = io._unescape_frame(df.copy())
+    assert out["x"].tolist() == [1, 2, "=a"]
+    assert out["y"].dtype == np.int64  # as before: pandas infers the type of a mapped column
+    assert io._as_id(pd.Series([1.0, "a ", None], dtype=object)).tolist() == ["1", "a", None]
+
+
+def test_a_csv_without_quotes_reads_as_before(tmp_path):
+    """No ' in the file: text cells are left as read, other columns still pass the cell map."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n=x,,1\nP-1,,2\n", encoding="utf-8")
+    df = io.read_table(path)
+    assert df["a"].tolist() == ["=x", "P-1"] and df["b"].dtype == np.float64  # all-empty: as before
+    quoted = tmp_path / "q.csv"
+    quoted.write_text("a,b\n'=x,\nP-1,\n", encoding="utf-8")
+    assert io.read_table(quoted)["a"].tolist() == ["=x", "P-1"]
+
+
+def test_read_once_parses_each_file_once_and_hands_out_copies(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\nx,1\n", encoding="utf-8")
+    calls = []
+    real = io._read_table
+    monkeypatch.setattr(io, "_read_table", lambda *a: calls.append(a) or real(*a))
+    with io.read_once():
+        first = io.read_table(path)
+        first.loc[0, "a"] = "changed"
+        second = io.read_table(path)
+    assert len(calls) == 1 and second["a"].tolist() == ["x"]
+    io.read_table(path)  # outside the block: read again
+    path.write_text("a,b\ny,2\nz,3\n", encoding="utf-8")  # a changed file is read again, too
+    with io.read_once():
+        assert io.read_table(path)["a"].tolist() == ["y", "z"]
+    assert len(calls) == 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")),
+                         st.sampled_from(["fallow", " Cropped", "FOREST ", "x", "", "ພັກ"])), max_size=15))
+def test_per_distinct_equals_the_whole_column(cells):
+    s = pd.Series(cells, dtype=object, name="status", index=np.arange(len(cells)) + 5)
+    fn = lambda v: v.astype("string").str.strip().str.lower().replace({"cropped": "cultivated"}).astype(object)  # noqa: E731
+    pd.testing.assert_series_equal(io.per_distinct(s, fn), fn(s))
+    flag = lambda v: (~v.astype("string").str.strip().isin(["fallow"])).fillna(True)  # noqa: E731
+    pd.testing.assert_series_equal(io.per_distinct(s, flag), flag(s))
+    mixed = pd.Series([1, 1.0, True, "1"], dtype=object)
+    pd.testing.assert_series_equal(io.per_distinct(mixed, fn), fn(mixed))

@@ -893,3 +893,20 @@ def test_plan_map_allocations_carry_names_and_sheet_links(tmp_path, grid_parcels
     html = path.read_text(encoding="utf-8")
     assert html.index('"name":"schemes"') < html.index('"name":"allocations"')
     assert "ບຸນມີ" in html and "households/V1/H1.html" in html and "ໃບຄົວເຮືອນ / Household sheet" in html
+
+
+_FLOATS = st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1.0, 2.5])),
+                   max_size=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_FLOATS, st.lists(st.one_of(st.none(), st.sampled_from(["paddy", "upland", "x", "", "ບ້ານ"])), max_size=20),
+       st.lists(st.integers(-3, 3), max_size=20), st.sampled_from(["area_ha", "land_type", "n"]))
+def test_popup_texts_format_each_distinct_value_as_each_cell(floats, texts, ints, col):
+    """Formatting each distinct value once gives the cell-by-cell texts (floats by their bits)."""
+    from landuse.maps.web import _format_value, _texts
+
+    for values in (pd.Series(floats, dtype=float), pd.Series(texts, dtype=object), pd.Series(ints, dtype="int64"),
+                   pd.Series([i > 0 for i in ints], dtype=bool), pd.Series(ints, dtype="Int64"),
+                   pd.Series([1, 1.0, True, "1", None][: len(ints)], dtype=object)):
+        assert _texts(values, col) == [_format_value(v, col) for v in values.tolist()]

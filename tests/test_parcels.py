@@ -368,3 +368,20 @@ def test_statistics_are_additive_over_a_split_parcel(split, dx, dy):
         assert recombined == pytest.approx(m[col].iloc[0], rel=1e-6, abs=1e-9)
     smax = m["slope_max_deg"]
     assert smax.iloc[0] == max(smax.iloc[1], smax.iloc[2])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_distance_to_stream_segments_equals_distance_to_whole_lines(seed):
+    """Distances to the lines cut into segments are exactly GEOS's distances to the lines."""
+    import shapely
+
+    from landuse.parcels import _distance_to_lines
+
+    rng = np.random.default_rng(seed)
+    polys = shapely.buffer(shapely.points(rng.uniform(0, 1000, (15, 2))), rng.uniform(1, 60, 15), quad_segs=3)
+    walks = [rng.uniform(0, 1000, (int(rng.integers(2, 6)), 2)) for _ in range(4)]
+    lines = np.array([shapely.LineString(walks[0]), shapely.MultiLineString([walks[1], walks[2]]),
+                      shapely.LineString(walks[3])], dtype=object)
+    expected = shapely.distance(polys[:, None], lines[None, :]).min(axis=1)
+    assert np.array_equal(_distance_to_lines(polys, lines), expected)

@@ -24,6 +24,8 @@ rule as a finding instead of raising.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from landuse.errors import CRSError, RasterError
@@ -73,21 +75,39 @@ def _check_grid(r: Raster, src: str, *, flow_routing: bool) -> None:
                           hint="use a DEM covering the villages with a margin (e.g. 20 m cells)")
 
 
-def _check_values(r: Raster, src: str, *, need_data: bool) -> None:
+#: Lowest and highest valid value of each Raster seen, kept while the Raster lives (a plan
+#: run checks the one district DEM again for every irrigation scheme).
+_RANGES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _value_range(r: Raster) -> tuple[float, float] | None:
+    """(lowest, highest) valid value of *r*, or None when no cell is valid."""
+    seen = _RANGES.get(r)
+    if seen is not None and seen[0] is r.data:
+        return seen[1]
     valid = r.valid
-    if not valid.any():
+    found = (float(r.data[valid].min()), float(r.data[valid].max())) if valid.any() else None
+    _RANGES[r] = (r.data, found)
+    return found
+
+
+def _check_values(r: Raster, src: str, *, need_data: bool) -> None:
+    found = _value_range(r)
+    if found is None:
         if need_data:
             raise RasterError("the DEM has no valid cells (all cells are nodata)", source=src,
                               hint="check the nodata value and the file")
         return
-    z = r.data[valid].astype(np.float64)
+    lo, hi = found
     for c in NODATA_CANDIDATES:
+        if not (c - 2e-6 * abs(c) <= hi and c + 2e-6 * abs(c) >= lo):
+            continue  # no valid cell lies within isclose's reach of c (|z - c| <= 1e-6 |c|)
+        z = r.data[r.valid].astype(np.float64)
         hit = np.isclose(z, c, rtol=1e-6, atol=0.0)
         if hit.any():
             raise RasterError(f"{int(hit.sum())} cells hold {c:g}, a usual fill value, but the "
                               "DEM declares no such nodata", source=src,
                               hint=f"declare it, e.g. gdal_edit.py -a_nodata {c:g} dem.tif")
-    lo, hi = float(z.min()), float(z.max())
     if lo < PLAUSIBLE_ELEVATION_M[0] or hi > PLAUSIBLE_ELEVATION_M[1]:
         raise RasterError(f"elevations {lo:g} .. {hi:g} m are outside the plausible "
                           f"{PLAUSIBLE_ELEVATION_M[0]:g} .. {PLAUSIBLE_ELEVATION_M[1]:g} m",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -364,19 +365,34 @@ def _check_ids(rep: _Report, df: pd.DataFrame, id_column: str, layer: str) -> np
     return ~empty & ~ids.duplicated(keep="first").to_numpy()
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _plainly_safe(text: str) -> bool:
+    """A quick test that *text* is a safe id (True only where ``unsafe_reason`` gives None).
+
+    ASCII letters, digits and ``._-``, starting with a letter or digit, at most 64
+    characters, no ``..``, no trailing ``.``, and a first part (before any ``.``) that is
+    not 3 or 4 characters long, so never a Windows device name; ids it does not pass go
+    to :func:`landuse._validate.ids.unsafe_reason`.
+    """
+    return (_PLAIN_ID.fullmatch(text) is not None and ".." not in text and not text.endswith(".")
+            and len(text.split(".", 1)[0]) not in (3, 4))
+
+
 def _check_safe_ids(
     rep: _Report, ids: pd.Series, id_column: str, layer: str, *, skip: np.ndarray | None = None
 ) -> None:
     """Report ids that are not safe (``ID_UNSAFE``, see :mod:`landuse._validate.ids`), each once;
     for ids that name files (villages, households), also ids differing only in case."""
-    seen: dict[str, str] = {}
-    for pos, value in enumerate(ids.to_numpy(dtype=object)):
-        if (skip is not None and skip[pos]) or value is None or value != value:
-            continue
-        text = str(value)
-        why = unsafe_reason(text)
-        if why is not None and text not in seen:
-            seen[text] = text
+    values = ids.to_numpy(dtype=object)
+    present = ~pd.isna(ids).to_numpy()
+    if skip is not None:
+        present &= ~skip
+    # each distinct text once, in order of first appearance (a history repeats its plot ids)
+    for text in pd.unique(np.array([str(v) for v in values[present]], dtype=object)):
+        why = None if _plainly_safe(text) else unsafe_reason(text)
+        if why is not None:
             shown = text if len(text) <= 80 else text[:77] + "..."
             rep.add("error", "ID_UNSAFE", layer, shown, f"{id_column} {shown!r} {why}",
                     f"{ID_FIX}; ids become file names and links", column=id_column)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse import _validate
+from landuse import _validate, io
 from landuse.allocation.quotas import load_rules
 from landuse.check._base import (
     _CLIMATE_LIMITS,
@@ -187,11 +187,11 @@ def _check_histories(rep: _Report, histories: pd.DataFrame, parcel_ids: set | No
                 "use the parcel_id of the plot so that its fallow cycles can be mapped",
             )
     if "status" in histories.columns:
-        status = histories["status"].astype("string").str.strip().str.lower()
-        status = status.replace({"cropped": "cultivated", "crop": "cultivated", "forest": "other"})
-        for pos in np.flatnonzero(
-            (~status.isin(_validate.HISTORY_STATUSES)).fillna(True).to_numpy()
-        ):
+        unknown = io.per_distinct(histories["status"], lambda s: (
+            ~s.astype("string").str.strip().str.lower()
+            .replace({"cropped": "cultivated", "crop": "cultivated", "forest": "other"})
+            .isin(_validate.HISTORY_STATUSES)).fillna(True))
+        for pos in np.flatnonzero(unknown.to_numpy()):
             rep.add(
                 "error",
                 "STATUS_UNKNOWN",

@@ -373,11 +373,33 @@ def _shown_columns(gdf: Any, *, name: str, color_by: str | None, popup_columns: 
     return color_by, cols
 
 
+def _texts(values: pd.Series, col: str) -> list[str | None]:
+    """``[_format_value(v, col) for v in values]``, formatting each distinct value once.
+
+    Only for columns whose distinct values are told apart exactly: numbers and booleans
+    (floats by their bits, so ``-0.0`` and ``0.0`` stay apart) and text; other object
+    columns (where ``1``, ``1.0`` and ``True`` would count as one value) are formatted
+    cell by cell.
+    """
+    kind = values.dtype.kind
+    if kind == "f":
+        bits = np.ascontiguousarray(values.to_numpy(dtype=np.float64)).view(np.int64)
+        first, inverse = np.unique(bits, return_index=True, return_inverse=True)[1:]
+        uniques = values.iloc[first].tolist()
+    elif kind in "iub" or (kind == "O" and pd.api.types.infer_dtype(values, skipna=True) == "string"):
+        inverse, found = pd.factorize(values, use_na_sentinel=True)
+        uniques = list(found.tolist()) + [None]  # code -1 (a missing text) -> None
+    else:
+        return [_format_value(v, col) for v in values.tolist()]
+    shown = [_format_value(v, col) for v in uniques]
+    return [shown[k] for k in np.asarray(inverse).ravel().tolist()]
+
+
 def _column_data(sub: pd.DataFrame, cols: list[str]) -> list[Any]:
     """Popup texts per column; a column with few distinct texts as a dictionary and codes."""
     data: list[Any] = []
     for c in cols:
-        texts = [_format_value(v, c) for v in sub[c].tolist()]
+        texts = _texts(sub[c], c)
         uniques = {t for t in texts if t is not None}
         if len(texts) > 8 and 2 * len(uniques) < len(texts):
             order = sorted(uniques)

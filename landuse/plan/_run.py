@@ -61,6 +61,11 @@ def load_inputs(plan: Any) -> Inputs:
     parcels, households, histories, its part of the DEM) are kept in ``failures`` and
     make that village fail before planning, while the others run.
     """
+    with io.read_once():  # the check and the readers parse each file once
+        return _load_inputs(plan)
+
+
+def _load_inputs(plan: Any) -> Inputs:
     p = plan.inputs
     m = read_mapping(p["mapping"]) if "mapping" in p else None  # [inputs] mapping: docs/mapping.md
     report = check.check_files(villages=p["villages"], parcels=p["parcels"],
@@ -368,6 +373,14 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
     # entitlement rules are read (and their warnings given) once per run, not per village
     rules: dict[str, Any] = {k: str(v) for k, v in plan.rules.items()}
     rules["entitlements"] = entitlements.load_rules(plan.rules.get("entitlements"))
+    # each layer is grouped by village once (rows in layer order), not scanned per village
+    rows_of = _rows_by_village(parcels["village_id"])
+    households_of = _rows_by_village(inputs.households["village_id"])
+    histories_of = None
+    if inputs.histories is not None:
+        village_of_parcel = pd.Series(parcels["village_id"].to_numpy(), index=parcels["parcel_id"].to_numpy())
+        village_of_parcel = village_of_parcel[~village_of_parcel.index.duplicated(keep="first")]
+        histories_of = _rows_by_village(inputs.histories["plot_id"].map(village_of_parcel))
     out = []
     for _, row in villages.sort_values("village_id").iterrows():
         vid = row["village_id"]
@@ -380,16 +393,23 @@ def village_inputs(inputs: Inputs, plan: Any, *, streams: Any, metrics: Any) -> 
         if inputs.forest is not None:
             forest = inputs.forest.iloc[inputs.forest.sindex.query(geom, predicate="intersects")]
         hist = None
-        vparcels = parcels[parcels["village_id"] == vid]
-        if inputs.histories is not None:
-            hist = inputs.histories[inputs.histories["plot_id"].isin(set(vparcels["parcel_id"]))]
+        vparcels = parcels.iloc[rows_of(vid)]
+        if histories_of is not None and inputs.histories is not None:
+            hist = inputs.histories.iloc[histories_of(vid)]
         out.append(VillageInput(
             village_id=vid, village=vgdf, parcels=vparcels,
-            households=inputs.households[inputs.households["village_id"] == vid],
+            households=inputs.households.iloc[households_of(vid)],
             dem=dem_window(inputs.dem, geom), streams=sel_streams, forest=forest, histories=hist,
             rules=rules, options=plan.options,
         ))
     return out
+
+
+def _rows_by_village(village_ids: pd.Series) -> Any:
+    """``rows(vid)``: the positions of the rows whose village is *vid*, ascending (none: empty)."""
+    groups = pd.Series(np.arange(len(village_ids))).groupby(village_ids.to_numpy(), dropna=True).indices
+    none = np.array([], dtype=np.int64)
+    return lambda vid: groups.get(vid, none)
 
 
 def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler: str | None,
@@ -439,18 +459,40 @@ def irrigation(inputs: Inputs, *, parcels: Any, wanted: set[str]) -> tuple[list[
     failed: dict[str, str] = {}
     if not inputs.schemes or inputs.climate is None:
         return results, failed
+    candidates = _scheme_parcels(parcels)
     for spec in sorted(inputs.schemes, key=lambda s: s.scheme_id):
         if wanted and spec.village_id not in wanted:
             continue
         try:
             log.info("scheme %s: water balance, source, canal", spec.scheme_id)
-            results.append(size_scheme(spec, inputs.climate, dem=inputs.dem, parcels=parcels))
+            results.append(size_scheme(spec, inputs.climate, dem=inputs.dem, parcels=candidates(spec)))
         except Exception as exc:  # noqa: BLE001 - one scheme fails its village only
             if environment_error(exc) is not None:
                 raise
             log.debug("scheme %s failed", spec.scheme_id, exc_info=True)
             failed[spec.village_id] = f"irrigation scheme {spec.scheme_id}: {reason_of(exc)}"
     return results, failed
+
+
+def _scheme_parcels(parcels: Any) -> Any:
+    """``candidates(spec)``: the parcels :func:`size_scheme` can use for *spec*, in layer order.
+
+    A scheme's command area is taken from its listed ``paddy_parcel_ids`` or, without a
+    list, from the paddy parcels of its village; the other parcels of the district play
+    no part, so each scheme gets its village's parcels and its listed ones only, found
+    through an index built once (not a scan of the whole layer per scheme).
+    """
+    if parcels is None or not {"parcel_id", "village_id", "land_type"} <= set(parcels.columns):
+        return lambda spec: parcels
+    pos_of_id = pd.Series(np.arange(len(parcels)), index=parcels["parcel_id"].astype(str).to_numpy())
+    by_village = pd.Series(np.arange(len(parcels))).groupby(parcels["village_id"].astype(str).to_numpy()).indices
+
+    def candidates(spec: Any) -> Any:
+        listed = pos_of_id[pos_of_id.index.isin([str(p) for p in spec.paddy_parcel_ids or ()])].to_numpy()
+        own = by_village.get(str(spec.village_id), np.array([], dtype=np.int64))
+        return parcels.iloc[np.union1d(listed, own)]
+
+    return candidates
 
 
 def _drop_failed_villages(inputs: Inputs, wanted: set[str]) -> list[VillageResult]:

@@ -234,6 +234,40 @@ def _fill_along_tree(z, idxs_ds, seq):
     return out
 
 
+@numba.njit(cache=True)
+def _upstream_of(idxs_ds, nrows, ncols, outlet):
+    """Flat indices of the cells draining through *outlet* (itself first), walking upstream.
+
+    A cell's downstream cell in a D8 network is one of its 8 neighbours, so the cells
+    draining into a cell are found among its neighbours: the walk visits the basin only,
+    not the whole grid (``FlwdirRaster.basins`` passes over every cell).
+    """
+    out = np.empty(16, np.int64)
+    out[0] = outlet
+    n = 1
+    head = 0
+    while head < n:
+        cur = out[head]
+        head += 1
+        r = cur // ncols
+        c = cur - r * ncols
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                rr = r + dr
+                cc = c + dc
+                if (dr == 0 and dc == 0) or rr < 0 or rr >= nrows or cc < 0 or cc >= ncols:
+                    continue
+                nb = rr * ncols + cc
+                if idxs_ds[nb] == cur:
+                    if n == out.size:
+                        grown = np.empty(out.size * 2, np.int64)
+                        grown[:n] = out[:n]
+                        out = grown
+                    out[n] = nb
+                    n += 1
+    return out[:n]
+
+
 def _coerce_dem(dem: Any) -> Raster:
     return check_dem(read_dem(dem), flow_routing=True)
 
@@ -617,13 +651,13 @@ def catchment(dem: RasterSource, x_m: float, y_m: float, *, snap: bool = True, m
         x_o, y_o = x_m, y_m
     row, col = _cell_of(fg, x_o, y_o, "outlet")
     idx = row * fg.shape[1] + col
-    basin = fg.flwdir.basins(idxs=np.array([idx])) == 1
-    n = int(basin.sum())
+    cells = _upstream_of(fg.flwdir.idxs_ds, fg.shape[0], fg.shape[1], idx)
+    n = len(cells)
     # polygonise only the basin's bounding box
-    rows_any = np.flatnonzero(basin.any(axis=1))
-    cols_any = np.flatnonzero(basin.any(axis=0))
-    r0, r1, c0, c1 = rows_any[0], rows_any[-1] + 1, cols_any[0], cols_any[-1] + 1
-    sub = basin[r0:r1, c0:c1]
+    rows, cols = np.divmod(cells, fg.shape[1])
+    r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+    sub = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+    sub[rows - r0, cols - c0] = True
     t = fg.transform
     sub_t = Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)
     polys = [shapely.geometry.shape(g) for g, v in
