@@ -117,41 +117,56 @@ def _check_thresholds(thresholds: Sequence[float]) -> tuple[float, ...]:
     return out
 
 
-class _WkbFeatureSource:
-    """Feed shapely geometries to exactextract as WKB (twice as fast as GeoJSON)."""
+def exactextract_features(geoms: Any, *, srs_wkt: str | None = None) -> Any:
+    """Shapely polygons as an exactextract feature source, passed as WKB.
 
-    def __new__(cls, geoms: Any, srs_wkt: str | None):
-        import shapely
-        from exactextract._exactextract import Feature
-        from exactextract.feature import FeatureSource
+    WKB costs about a third of GeoJSON and carries the same doubles, so exactextract's
+    statistics are equal either way. Shared by :func:`parcel_metrics` and the zoning
+    grid; *geoms* must hold no missing geometry (the caller checks).
 
-        class _Feature(Feature):
-            def __init__(self, wkb: bytes) -> None:
-                Feature.__init__(self)
-                self._wkb = wkb
+    Parameters
+    ----------
+    geoms : array-like of shapely geometries
+    srs_wkt : str, optional
+        The geometries' CRS as WKT, for exactextract's CRS check.
 
-            def geometry(self) -> bytes:
-                return self._wkb
+    Returns
+    -------
+    exactextract.feature.FeatureSource
+    """
+    import shapely  # deferred: keeps `import landuse.parcels` light
+    from exactextract.feature import Feature, FeatureSource  # deferred: heavy, C++ extension
 
-            def fields(self) -> list:
-                return []
+    class _Feature(Feature):
+        def __init__(self, wkb: bytes) -> None:
+            Feature.__init__(self)
+            self._wkb = wkb
 
-        class _Source(FeatureSource):
-            def __init__(self) -> None:
-                super().__init__()
-                self._wkbs = shapely.to_wkb(np.asarray(geoms), output_dimension=2)
+        def geometry(self) -> bytes:
+            return self._wkb
 
-            def count(self) -> int:
-                return len(self._wkbs)
+        def set_geometry_format(self) -> str:
+            return "wkb"
 
-            def __iter__(self):
-                for w in self._wkbs:
-                    yield _Feature(w)
+        def fields(self) -> list:
+            return []
 
-            def srs_wkt(self) -> str | None:
-                return srs_wkt
+    class _Source(FeatureSource):
+        def __init__(self) -> None:
+            super().__init__()
+            self._wkbs = shapely.to_wkb(np.asarray(geoms, dtype=object), output_dimension=2)
 
-        return _Source()
+        def count(self) -> int:
+            return len(self._wkbs)
+
+        def __iter__(self) -> Any:
+            for w in self._wkbs:
+                yield _Feature(w)
+
+        def srs_wkt(self) -> str | None:
+            return srs_wkt
+
+    return _Source()
 
 
 def _coverage(geoms: Any, r: Raster) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,7 +185,7 @@ def _coverage(geoms: Any, r: Raster) -> tuple[np.ndarray, np.ndarray, np.ndarray
     grid = np.broadcast_to(np.uint8(1), r.shape)
     src = NumPyRasterSource(grid, left, bottom, right, top, nodata=None, name="grid", srs_wkt=wkt)
     ops = [Operation("cell_id", "cell", src), Operation("coverage", "cover", src)]
-    df = exact_extract(None, _WkbFeatureSource(geoms, wkt), ops, output="pandas")
+    df = exact_extract(None, exactextract_features(geoms, srs_wkt=wkt), ops, output="pandas")
     cells = df["cell"].to_list()
     lengths = np.fromiter((len(a) for a in cells), dtype=np.int64, count=len(cells))
     if lengths.sum() == 0:

@@ -438,44 +438,15 @@ def _features(parcels: Any) -> Any:
     both carry the doubles exactly), so the statistics are equal; a missing or empty
     geometry keeps the GeoDataFrame path and its handling.
     """
-    import shapely
-    from exactextract.feature import Feature, FeatureSource
+    import shapely  # deferred: zoning's import stays light
+
+    from landuse.parcels import exactextract_features  # deferred: pulls exactextract
 
     geoms = np.asarray(parcels.geometry.to_numpy(), dtype=object)
     if not len(geoms) or shapely.is_missing(geoms).any() or shapely.is_empty(geoms).any():
         return parcels.reset_index(drop=True)[[parcels.geometry.name]].set_geometry(parcels.geometry.name)
     wkt = parcels.crs.to_wkt() if parcels.crs is not None else None
-
-    class _Feature(Feature):
-        def __init__(self, wkb: bytes) -> None:
-            Feature.__init__(self)
-            self._wkb = wkb
-
-        def geometry(self) -> bytes:
-            return self._wkb
-
-        def set_geometry_format(self) -> str:
-            return "wkb"
-
-        def fields(self) -> list:
-            return []
-
-    class _Source(FeatureSource):
-        def __init__(self) -> None:
-            super().__init__()
-            self._wkbs = shapely.to_wkb(geoms, output_dimension=2)
-
-        def count(self) -> int:
-            return len(self._wkbs)
-
-        def __iter__(self) -> Any:
-            for w in self._wkbs:
-                yield _Feature(w)
-
-        def srs_wkt(self) -> str | None:
-            return wkt
-
-    return _Source()
+    return exactextract_features(geoms, srs_wkt=wkt)
 
 
 def _parcel_fractions(parcels: Any, rasters: dict[str, Raster],
