@@ -17,7 +17,7 @@ little) of each step per village:
 - ``products``: the report charts made in the worker and pickling the result back;
 - ``subdivision`` is not part of ``run_village`` (parcels are allocated whole).
 
-The worker's start (imports of the deferred modules: HiGHS, matplotlib, lifelines; then
+The worker's start (imports of the deferred modules: HiGHS, matplotlib; then
 a first run of the smallest village, which loads the numba kernels from their cache) is
 paid once per worker and printed apart; the villages are then timed warm. Goal (issue 20): everything but
 the solver <= 0.8 CPU-s per village.
@@ -55,7 +55,7 @@ STEPS = [
 ]
 #: what the worker imports once (deferred imports of the steps above)
 WORKER_IMPORTS = ["landuse.plan._run", "landuse.allocation.optimise", "landuse.fallow.rotation",
-                  "landuse.zoning.zones", "matplotlib.pyplot", "lifelines"]
+                  "landuse.zoning.zones", "matplotlib.pyplot"]
 
 
 def bundles(data: Path, cache: Path | None) -> list:

@@ -137,53 +137,112 @@ def test_plot_level_rule_on_stationary_plots():
     assert tested["shortening"].mean() <= 0.05
 
 
+def _km_sample(seed, n=120, tmax=20, p_event=0.7):
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, tmax, n).astype(float), rng.random(n) < p_event
+
+
 def test_rmst_matches_lifelines():
     from lifelines import KaplanMeierFitter
     from lifelines.utils import restricted_mean_survival_time
 
     import landuse.fallow._survival as surv
 
-    rng = np.random.default_rng(0)
-    t = rng.integers(1, 20, 120).astype(float)
-    e = rng.random(120) < 0.7
+    t, e = _km_sample(0)
     for tau in (5.0, 8.5, 15.0):
         kmf = KaplanMeierFitter().fit(t, e)
-        mu, var = surv.rmst(kmf, tau)
+        mu, var = surv.rmst(surv.kaplan_meier(t, e, alpha=0.05), tau)
         assert mu == pytest.approx(restricted_mean_survival_time(kmf, t=tau))
         assert 0 < var < 1
     # without censoring the estimator variance is Var(min(T, tau)) / n (plug-in)
-    kmf = KaplanMeierFitter().fit(t, np.ones_like(e))
-    mu, var = surv.rmst(kmf, 12.0)
+    mu, var = surv.rmst(surv.kaplan_meier(t, np.ones_like(e), alpha=0.05), 12.0)
     y = np.minimum(t, 12.0)
     assert mu == pytest.approx(y.mean()) and var == pytest.approx(y.var() / y.size)
 
 
-def test_clustered_sandwich_matches_lifelines_robust():
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 60), tmax=st.integers(2, 25),
+       p_event=st.floats(0.0, 1.0), alpha=st.sampled_from([0.05, 0.1, 0.2]))
+def test_kaplan_meier_equals_lifelines(seed, n, tmax, p_event, alpha):
+    """Curve, interval, risk sets and median (and its CI) equal lifelines' on any sample."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    import landuse.fallow._survival as surv
+
+    t, e = _km_sample(seed, n, tmax, p_event)
+    km = surv.kaplan_meier(t, e, alpha=alpha)
+    kmf = KaplanMeierFitter(alpha=alpha).fit(t, e)
+    sf = kmf.survival_function_.iloc[:, 0]
+    np.testing.assert_array_equal(km.time, sf.index.to_numpy(float))
+    np.testing.assert_allclose(km.survival, sf.to_numpy(float), rtol=1e-12, atol=1e-15)
+    ci = kmf.confidence_interval_
+    np.testing.assert_allclose(km.lo, ci.iloc[:, 0].to_numpy(float), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(km.hi, ci.iloc[:, 1].to_numpy(float), rtol=1e-10, atol=1e-13)
+    tab = kmf.event_table
+    np.testing.assert_array_equal(km.at_risk, tab["at_risk"].reindex(sf.index).to_numpy())
+    np.testing.assert_array_equal(km.observed, tab["observed"].reindex(sf.index).to_numpy())
+    assert surv.first_below(km.time, km.survival) == kmf.median_survival_time_
+    lo, hi = np.asarray(median_survival_times(ci), float).ravel()[:2]
+    assert (surv.first_below(km.time, km.lo), surv.first_below(km.time, km.hi)) == (lo, hi)
+
+
+def _aft_sample(seed, n=200):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"T": rng.integers(1, 10, n).astype(float),
+                         "E": (rng.random(n) < 0.8).astype(int), "decade": rng.normal(size=n)})
+
+
+def _lifelines_aft(df, **kw):
     import warnings
 
     from lifelines import WeibullAFTFitter
 
-    import landuse.fallow._survival as surv
-
-    rng = np.random.default_rng(5)
-    n = 200
-    df = pd.DataFrame({"T": rng.integers(1, 10, n).astype(float),
-                       "E": (rng.random(n) < 0.8).astype(int), "decade": rng.normal(size=n)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = WeibullAFTFitter().fit(df, "T", "E")
-        robust = WeibullAFTFitter().fit(df, "T", "E", robust=True)
-    got = np.sqrt(np.diag(surv.weibull_aft_sandwich(fit, df)))
-    np.testing.assert_allclose(got, robust.summary["se(coef)"].to_numpy(), rtol=1e-6)
+        return WeibullAFTFitter().fit(df, "T", "E", **kw)
+
+
+_ORDER = [("lambda_", "Intercept"), ("lambda_", "decade"), ("rho_", "Intercept")]
+
+
+@pytest.mark.parametrize("seed", [1, 5, 11])
+def test_weibull_aft_equals_lifelines(seed):
+    """Estimates and the model-based covariance equal lifelines' WeibullAFTFitter."""
+    import landuse.fallow._survival as surv
+
+    df = _aft_sample(seed)
+    fit = surv.weibull_aft(df["T"].to_numpy(), df["E"].to_numpy(), df["decade"].to_numpy())
+    ref = _lifelines_aft(df)
+    np.testing.assert_allclose(fit.params, ref.params_.loc[_ORDER].to_numpy(), rtol=1e-5, atol=1e-7)
+    v = ref.variance_matrix_.loc[_ORDER, _ORDER].to_numpy(float)
+    np.testing.assert_allclose(fit.cov, v, rtol=1e-4, atol=1e-9)
+
+
+def test_weibull_aft_without_a_finite_maximum_is_none():
+    """All times equal: the shape grows without bound; the fit says so instead of guessing."""
+    import landuse.fallow._survival as surv
+
+    n = 40
+    assert surv.weibull_aft(np.full(n, 4.0), np.ones(n), np.linspace(-1, 1, n)) is None
+
+
+def test_clustered_sandwich_matches_lifelines_robust():
+    import landuse.fallow._survival as surv
+
+    df = _aft_sample(5)
+    n = len(df)
+    fit = surv.weibull_aft(df["T"].to_numpy(), df["E"].to_numpy(), df["decade"].to_numpy())
+    robust = _lifelines_aft(df, robust=True)
+    got = np.sqrt(np.diag(surv.weibull_aft_sandwich(fit)))
+    np.testing.assert_allclose(got, robust.summary.loc[_ORDER, "se(coef)"].to_numpy(), rtol=1e-5)
     # clusters of one spell each change nothing; a spell entered twice in one cluster
     # (perfectly dependent) doubles its score: the clustered variance of the doubled data
     # is 4 / 2 = 2 times the naive variance of the same doubled data
-    one = surv.weibull_aft_sandwich(fit, df, clusters=np.arange(n))
-    np.testing.assert_allclose(one, surv.weibull_aft_sandwich(fit, df))
+    one = surv.weibull_aft_sandwich(fit, clusters=np.arange(n))
+    np.testing.assert_allclose(one, surv.weibull_aft_sandwich(fit))
     twice = pd.concat([df, df], ignore_index=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit2 = WeibullAFTFitter().fit(twice, "T", "E")
-    naive = surv.weibull_aft_sandwich(fit2, twice)
-    clustered = surv.weibull_aft_sandwich(fit2, twice, clusters=np.r_[np.arange(n), np.arange(n)])
+    fit2 = surv.weibull_aft(twice["T"].to_numpy(), twice["E"].to_numpy(), twice["decade"].to_numpy())
+    naive = surv.weibull_aft_sandwich(fit2)
+    clustered = surv.weibull_aft_sandwich(fit2, clusters=np.r_[np.arange(n), np.arange(n)])
     np.testing.assert_allclose(clustered, 2 * naive, rtol=1e-6)

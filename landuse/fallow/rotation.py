@@ -776,14 +776,15 @@ def village_summary(histories: pd.DataFrame, *, villages: Any = None,
     -----
     Spells (:func:`fallow_spells`) with a known start enter the Kaplan-Meier
     product-limit estimator [7]_ [8]_ :math:`\hat S(t) = \prod_{t_i \le t}(1 - d_i/n_i)`
-    (``lifelines``), an ended spell as an event at ``F`` and an open one with ``k``
+    (lifelines' estimator, computed in closed form), an ended spell as an event at ``F`` and an open one with ``k``
     years seen as censored at ``k - 1`` (``F >= k``); Greenwood's variance gives the
     intervals [8]_ [9]_.
 
     Trend: the spells with equal follow-up ``H`` (see :func:`plot_summary`), each
     censored at ``H``, are fitted with a Weibull accelerated-failure-time model
     [9]_ :math:`\log F = \beta_0 + \beta_1 (x - \bar x)/10 + \sigma W` on the
-    clearing year ``x`` (``lifelines.WeibullAFTFitter``; Huber-White sandwich variance
+    clearing year ``x`` (lifelines' ``WeibullAFTFitter`` model, fitted by Newton's method;
+    Huber-White sandwich variance
     clustered by plot, as the spells of one plot are not independent).
     Because every clearing period is followed for the same ``H`` years, the spells of
     a village whose fallow never changes are identically distributed whatever their
@@ -941,8 +942,6 @@ def survival_curves(histories: pd.DataFrame, *, villages: Any = None, other_as: 
     1    2000         2.0       0.5
     2    2000         4.0       0.0
     """
-    from lifelines import KaplanMeierFitter
-
     if int(period_years) < 1:
         raise SchemaError(f"period_years={period_years!r} must be >= 1", hint="e.g. 10")
     _trend_options(alpha, 10, 1.0)
@@ -954,15 +953,11 @@ def survival_curves(histories: pd.DataFrame, *, villages: Any = None, other_as: 
         t, e = _surv.survival_times(g["duration_years"].to_numpy(), g["observed"].to_numpy())
         if not len(t):
             continue
-        kmf = KaplanMeierFitter(alpha=alpha).fit(t, e)
-        sf = kmf.survival_function_.iloc[:, 0]
-        ci = kmf.confidence_interval_
-        tab = kmf.event_table
+        km = _surv.kaplan_meier(t, e, alpha=alpha)
         parts.append(pd.DataFrame({
-            "village_id": vid, "decade": int(dec), "time_years": sf.index.to_numpy(float),
-            "survival": sf.to_numpy(float), "survival_lo": ci.iloc[:, 0].to_numpy(float),
-            "survival_hi": ci.iloc[:, 1].to_numpy(float),
-            "at_risk": tab["at_risk"].reindex(sf.index).to_numpy(np.int64)}))
+            "village_id": vid, "decade": int(dec), "time_years": km.time,
+            "survival": km.survival, "survival_lo": km.lo, "survival_hi": km.hi,
+            "at_risk": km.at_risk}))
     cols = ["village_id", "decade", "time_years", "survival", "survival_lo", "survival_hi",
             "at_risk"]
     if not parts:
