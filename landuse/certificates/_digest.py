@@ -103,6 +103,24 @@ def geometry_hash(geom: Any) -> str:
     return hashlib.sha256(wkb).hexdigest()[:32]
 
 
+def geometry_hashes(wkts: Any) -> list[str]:
+    """:func:`geometry_hash` of many canonical WKT texts, the geometry work done array-wise.
+
+    >>> from shapely.geometry import box
+    >>> w = [geometry_wkt(box(0, 0, 100, 100)), geometry_wkt(box(5, 5, 7, 9))]
+    >>> geometry_hashes(w) == [geometry_hash(x) for x in w]
+    True
+    """
+    import numpy as np
+    import shapely
+
+    arr = np.asarray(wkts, dtype=object)
+    if arr.size == 0:
+        return []
+    wkbs = shapely.to_wkb(normal_geometry(shapely.from_wkt(arr)), byte_order=1, output_dimension=2)
+    return [hashlib.sha256(w).hexdigest()[:32] for w in np.atleast_1d(wkbs)]
+
+
 def canonical_json(content: dict[str, Any]) -> bytes:
     """Canonical JSON bytes of *content* (only :data:`FIELDS`)."""
     missing = [f for f in FIELDS if f not in content]

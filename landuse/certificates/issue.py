@@ -342,26 +342,33 @@ def certificate_register(
     nb.index = nb_all["parcel_id"].to_numpy()
 
     geoms = _digest.normal_geometry(np.asarray(alloc.geometry.array, dtype=object))
+    # whole-array geometry work, then plain dict lookups per row (no pandas .loc per row)
+    areas = np.rint(shapely.area(np.asarray(alloc.geometry.array, dtype=object))).astype(np.int64)
+    wkts = shapely.to_wkt(geoms, rounding_precision=2, trim=False)
+    ghashes = _digest.geometry_hashes(wkts)
     rows = []
     vil_rows = vil.to_dict("index") if vil.index.is_unique else None  # dict lookups, not a pandas .loc per row
+    nb_rows = nb.to_dict("index") if nb.index.is_unique else None
     for i, r in enumerate(alloc.itertuples(index=False)):
-        g = geoms[i]
         v = vil_rows[r.village_id] if vil_rows is not None else vil.loc[r.village_id]
-        area = int(round(float(shapely.area(alloc.geometry.iloc[i]))))
+        area = int(areas[i])
         content = {
             "certificate_no": str(r.certificate_no), "household_id": r.household_id,
             "holder": holder[r.household_id], "holder_lo": holder_lo[r.household_id],
             "village_id": r.village_id, "parcel_id": r.parcel_id, "land_type": str(r.land_type),
-            "area_m2": area, "geometry": shapely.to_wkt(g, rounding_precision=2, trim=False),
+            "area_m2": area, "geometry": str(wkts[i]),
             "issue_date": issue.isoformat(), "valid_until": until.isoformat(),
         }
         content = {k: _digest.nfc(v_) for k, v_ in content.items()}
-        sides = nb.loc[r.parcel_id] if r.parcel_id in nb.index else pd.Series(dtype=object)
+        if nb_rows is not None:
+            sides = nb_rows.get(r.parcel_id, {})
+        else:
+            sides = nb.loc[r.parcel_id] if r.parcel_id in nb.index else pd.Series(dtype=object)
         rows.append({
             **content,
             "area_ha": round(area / 10_000, 4),
             "geometry_wkt": content["geometry"],
-            "geometry_hash": _digest.geometry_hash(content["geometry"]),
+            "geometry_hash": ghashes[i],
             "holders": pairs[r.household_id],
             "digest": _digest.digest(content),
             "hmac": _digest.hmac_hex(content, key) if key else "",
