@@ -23,6 +23,7 @@ Usage::
     .venv/bin/python benchmarks/bench_province.py --villages 54           # a tenth
     .venv/bin/python benchmarks/bench_province.py --villages 540 --json province.json
     .venv/bin/python benchmarks/bench_province.py --data /tmp/province    # reuse a province
+    ... --monitor run.csv --every 30    # a CSV line of stage, RSS and CPU per process every 30 s
 """
 
 from __future__ import annotations
@@ -73,14 +74,20 @@ WORKER_STAGES = [
 ]
 
 
+#: the command-process stage running now (for the monitor)
+CURRENT = {"stage": "start"}
+
+
 def _timed(table: dict, name: str, fn):
     @functools.wraps(fn)
     def wrapper(*a, **k):
         t0 = time.perf_counter()
+        before, CURRENT["stage"] = CURRENT["stage"], name
         try:
             return fn(*a, **k)
         finally:
             table[name] += time.perf_counter() - t0
+            CURRENT["stage"] = before
 
     wrapper.__wrapped_by_bench__ = fn
     return wrapper
@@ -133,6 +140,48 @@ def _worker_figures() -> dict:
         "cpu_s": r.ru_utime + r.ru_stime,
         "stages_s": dict(table),
     }
+
+
+@contextlib.contextmanager
+def monitor(path: Path | None, every_s: float):
+    """Append, every *every_s* seconds, one CSV line to *path*: the time, the load, the
+    stage the command is in and the RSS of the command and of
+    each of its child processes (the workers, largest first) [MB] with their CPU [s]. A long run that is stopped keeps its
+    curve; the RSS curve shows memory that grows per village."""
+    import threading
+
+    import psutil
+
+    if path is None:
+        yield
+        return
+    stop = threading.Event()
+    me = psutil.Process()
+    t0 = time.perf_counter()
+
+    def loop() -> None:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("utc,elapsed_s,load1,stage,command_rss_mb,children_rss_mb,children_cpu_s\n")
+            while not stop.wait(every_s):
+                kids = []
+                for c in me.children(recursive=True):
+                    try:
+                        kids.append((c.memory_info().rss / 2**20, sum(c.cpu_times()[:2])))
+                    except psutil.Error:
+                        continue
+                kids.sort(reverse=True)
+                fh.write(f"{time.strftime('%H:%M:%S', time.gmtime())},{time.perf_counter() - t0:.0f},"
+                         f"{os.getloadavg()[0]:.2f},{CURRENT['stage']},{me.memory_info().rss / 2**20:.0f},"
+                         f"{'/'.join(f'{r:.0f}' for r, _ in kids)},{'/'.join(f'{c:.0f}' for _, c in kids)}\n")
+                fh.flush()
+
+    th = threading.Thread(target=loop, daemon=True)
+    th.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        th.join()
 
 
 # -- runs ------------------------------------------------------------------------------------
@@ -359,6 +408,9 @@ def main() -> None:
     ap.add_argument("--no-certificates", action="store_true")
     ap.add_argument("--no-map", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    ap.add_argument("--monitor", type=Path, default=None,
+                    help="append a CSV line of stage, RSS and CPU per process here every --every seconds")
+    ap.add_argument("--every", type=float, default=30.0)
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT / "tools"))
@@ -389,7 +441,7 @@ def main() -> None:
         plan.write_text(text, encoding="utf-8")
         runs = []
         for n in (int(x) for x in args.workers.split(",") if x):
-            with local_cluster(n) as cl:
+            with local_cluster(n) as cl, monitor(args.monitor, args.every):
                 runs.append(
                     run_once(plan, tmp / f"out-local-{n}", cl.scheduler_address, f"local-{n}")
                 )
