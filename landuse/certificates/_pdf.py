@@ -748,6 +748,15 @@ def _text_run(font: Font, tag: str, text: str, size: float
         runs.append((fs, size * 0.38 if kind == "sup" else 0.0, glyphs))
         total += sum(g[2] for g in glyphs) * fs / 1000.0
     head = f"/Span <</ActualText {_pdf_string(text).decode('ascii')}>> BDC BT"
+    hexes = font.hexes
+    widths = font.widths
+    n = len(widths)
+    if len(runs) == 1 and runs[0][1] == 0.0:  # one run, no superscript: glyph by glyph at their own advances?
+        glyphs = runs[0][2]
+        if all(not xo and not yo and gid < n and widths[gid] == adv for gid, _cl, adv, xo, yo in glyphs):
+            body = (f"/{tag} {_num(runs[0][0])} Tf [<" + "".join([hexes[g[0]] for g in glyphs])
+                    + ">] TJ ET EMC")  # what the general case below writes for such a run
+            return head, body, total, frozenset(g[0] for g in glyphs), _missing(font, text)
     out: list[str] = []
     line = [0.0, 0.0]  # start of the current text line (Tlm), relative to the origin, rounded
 
@@ -759,9 +768,6 @@ def _text_run(font: Font, tag: str, text: str, size: float
         line[0], line[1] = rx, ry
         return op
 
-    hexes = font.hexes
-    widths = font.widths
-    n = len(widths)
     pen = 0.0
     for fs, rise, glyphs in runs:
         out.append(f"/{tag} {_num(fs)} Tf")
@@ -802,8 +808,12 @@ def _text_run(font: Font, tag: str, text: str, size: float
             out.append("[" + "".join(arr) + "] TJ")
     out.append("ET EMC")
     gids = frozenset(g[0] for _fs, _rise, glyphs in runs for g in glyphs)
-    missing = frozenset(c for c in frozenset(text) - font.codepoint_chars if not c.isspace())
-    return head, " ".join(out), total, gids, missing
+    return head, " ".join(out), total, gids, _missing(font, text)
+
+
+def _missing(font: Font, text: str) -> frozenset[str]:
+    """The characters of *text* that *font* has no glyph for (spaces aside)."""
+    return frozenset(c for c in frozenset(text) - font.codepoint_chars if not c.isspace())
 
 
 #: Lao letters by role (The Unicode Standard 15.0, section 16.2 "Lao", and its character
