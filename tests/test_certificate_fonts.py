@@ -156,6 +156,38 @@ def test_plain_shaping_is_what_harfbuzz_gives(data):
         assert [tuple(g) for g in font.shape(text)] == [tuple(g) for g in font._shape_hb(text)]
 
 
+_WORDS = ["ທອງຄຳ", "ແກ້ວມະນີ", "ຫຼ້າ", "ສົມສັກ", "ນ້ຳ", "Thongkham", "Keomany", "AVAT", "office", "(H-0012),",
+          "/", "0401015-G0049", "ha", "Wo", "LT", "ffi", "ຳ", "່", "ິ", "ໍ", "T.", "y,", ""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_WORDS),
+                          st.text(alphabet=sorted(_pdf._WORD_CHARS - {" "}), min_size=1, max_size=6)),
+                min_size=2, max_size=8))
+def test_word_by_word_shaping_is_what_harfbuzz_gives(words):
+    """A text with spaces, shaped word by word and joined, gives HarfBuzz's glyphs, clusters and advances.
+
+    Words are Lao and Latin (kerned pairs such as ``AV``, ``Wo``, ``T.``, ligatures such as
+    ``ffi``), marks that start a word (which join the space's cluster in HarfBuzz: the
+    text goes to HarfBuzz whole), empty words (two spaces) and random printable ASCII
+    and Lao; the first strong letter decides the script of every word, as in HarfBuzz.
+    """
+    text = " ".join(words)
+    for font in _fonts():
+        got = font.shape(text)
+        assert [tuple(g) for g in got] == [tuple(g) for g in font._shape_hb(text)]
+
+
+def test_word_shaping_takes_the_script_of_the_whole_text():
+    """Latin words in a Lao text are shaped with the Lao script (HarfBuzz's guess for the text), not their own."""
+    regular = _fonts()[0]
+    text = "ທອງຄຳ (Thongkham Keomany)"
+    assert regular.shape(text) == regular._shape_hb(text)
+    assert regular._spaced(("Laoo", "ltr", "c")) is not None
+    scripts = {props[0] for props in regular.__dict__["_spaced_by"]}
+    assert "Laoo" in scripts
+
+
 def test_shared_block_is_one_object_written_into_each_file():
     """A shared block is compressed once and written byte-for-byte into every document that draws it."""
     regular, bold = _fonts()

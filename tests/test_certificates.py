@@ -808,3 +808,25 @@ def test_vertices_numbered_with_holes_and_parts():
     multi = MultiPolygon([Polygon(ring), Polygon([(200, 0), (300, 0), (300, 100)])])
     labels = [v[0] for v in certificates.issue._vertices(multi)]
     assert labels == ["A1", "A2", "A3", "A4", "B5", "B6", "B7"]
+
+
+def test_pdf_writer_is_atomic_and_leaves_no_temporary(tmp_path):
+    """Certificates are written whole or not at all: a temporary file renamed over the target, never left behind."""
+    import os
+
+    from landuse.certificates.issue import _write_pdf
+
+    target = tmp_path / "c.pdf"
+    _write_pdf(target, b"%PDF-1 first")
+    _write_pdf(target, b"%PDF-1 second")  # the caller decided to replace it
+    assert target.read_bytes() == b"%PDF-1 second"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o600)  # as mkstemp's temporaries
+    with pytest.raises(TypeError):
+        _write_pdf(tmp_path / "bad.pdf", "not bytes")  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pdf"]  # nothing half-written, no temporary
+    taken = tmp_path / f".d.{os.getpid()}.tmp.pdf"  # an interrupted run's temporary of the same name
+    taken.write_bytes(b"old")
+    _write_pdf(tmp_path / "d.pdf", b"%PDF-1 third")
+    assert (tmp_path / "d.pdf").read_bytes() == b"%PDF-1 third" and taken.read_bytes() == b"old"
+    _write_pdf(tmp_path / "sub" / "e.pdf", b"%PDF-1 fourth")  # a folder not made yet
+    assert (tmp_path / "sub" / "e.pdf").read_bytes() == b"%PDF-1 fourth"

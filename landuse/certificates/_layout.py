@@ -344,10 +344,30 @@ def _fit_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float
     scratch = _Scratch(p.doc)
     size = _NB_SIZES[-1]
     for size in _NB_SIZES:
+        need = full if size > _NB_SIZES[2] else least
+        if room - _neighbours_floor(scratch, lab, x0, x1, size) - _SKETCH_PAD < need:
+            continue  # too high even with one line a side: not measured
         free = room - _draw_neighbours(scratch, rec, lab, x0, x1, 0.0, size=size, short=short) - _SKETCH_PAD
-        if free >= (full if size > _NB_SIZES[2] else least):
+        if free >= need:
             return size, min(full, free)
     return size, least
+
+
+def _neighbours_floor(p: Page, lab: dict[str, Any], x0: float, x1: float, size: float) -> float:
+    """Least height of :func:`_draw_neighbours` at *size* [pt]: the heading and, per side, its label's ink.
+
+    Each side takes at least its label's ink height below the gap above it, whatever its
+    list, summed in the same order as the drawing does (floating-point sums of larger
+    terms are not smaller): a size whose floor leaves no room is skipped unmeasured.
+    """
+    L = lab["labels"]
+    reg = p.doc.regular
+    y = _shared_stack(p, x0, 0.0, [(_bi(lab, "neighbours"), 9, True)], x1 - x0)
+    for side in ("north", "east", "south", "west"):
+        y += clearance(size) + 1
+        above, below = reg.extent(f"{L[side]['lo']} / {L[side]['en']}:")
+        y += (above + below) * size / 1000
+    return y
 
 
 def _draw_neighbours(p: Page, rec: dict[str, Any], lab: dict[str, Any], x0: float, x1: float, y: float, *,

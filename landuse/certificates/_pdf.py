@@ -139,6 +139,7 @@ class Font:
         state.pop("_plain", None)
         state.pop("_hexes", None)
         state.pop("_bfchar", None)
+        state.pop("_spaced_by", None)
         return state
 
     @property
@@ -198,20 +199,102 @@ class Font:
         if hit is not None:
             return hit
         plain = self.plain
-        if plain and plain.keys() >= set(text):  # digits, numbers, dates: one glyph per character, no kerning
+        chars = set(text)
+        if plain and plain.keys() >= chars:  # digits, numbers, dates: one glyph per character, no kerning
             out = [(g, i, w, 0, 0) for i, (g, w) in enumerate([plain[c] for c in text])]
+        elif " " in chars and chars <= _WORD_CHARS:  # names, lists: words shaped once, joined at the spaces
+            out = self._shape_words(text)
         else:
             out = self._shape_hb(text)
         self.cache[key] = out
         return out
 
-    def _shape_hb(self, text: str) -> list[tuple[int, int, int, int, int]]:
-        """:meth:`shape` by HarfBuzz (no cache)."""
+    def _shape_words(self, text: str) -> list[tuple[int, int, int, int, int]]:
+        """:meth:`shape` of a text with spaces: its words shaped apart (each once per process) and joined.
+
+        HarfBuzz gives the same glyphs when a space neither kerns with nor is
+        substituted together with the characters beside it (:meth:`_spaced`, checked
+        once per process and segment properties against HarfBuzz), and each word is
+        shaped with the segment properties (script, direction, language) that HarfBuzz
+        guesses for the whole text. Otherwise, or for right-to-left text, the whole
+        text is shaped by HarfBuzz. Clusters are offsets into *text*, as HarfBuzz's.
+        """
         import uharfbuzz as hb
 
         buf = hb.Buffer()
         buf.add_str(text)
         buf.guess_segment_properties()
+        props = (buf.script, buf.direction, buf.language)
+        rules = self._spaced(props)
+        if rules is None:
+            return self._shape_hb(text)
+        space, bad_before, bad_after = rules
+        words = text.split(" ")
+        last = len(words) - 1
+        out: list[tuple[int, int, int, int, int]] = []
+        at = 0
+        for i, word in enumerate(words):
+            if word:
+                if (i < last and word[-1] in bad_before) or (i and word[0] in bad_after):
+                    return self._shape_hb(text)
+                out += [(gid, cl + at, adv, xo, yo) for gid, cl, adv, xo, yo in self._word(word, props)]
+                at += len(word)
+            if i < last:
+                out.append((space[0], at, space[1], 0, 0))
+                at += 1
+        return out
+
+    def _word(self, word: str, props: tuple[Any, Any, Any]) -> list[tuple[int, int, int, int, int]]:
+        """*word* shaped by HarfBuzz with the segment properties *props* (cached)."""
+        key = ("word", word, props)
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = self.cache.recall(key)
+        if hit is None:
+            hit = self.cache[key] = self._shape_hb(word, props)
+        return hit
+
+    def _spaced(self, props: tuple[Any, Any, Any]) -> tuple[tuple[int, int], frozenset[str], frozenset[str]] | None:
+        """How a space shapes beside each character of :data:`_WORD_CHARS` under *props*, or None (not left-to-right).
+
+        Returns the space's ``(glyph id, advance)``, the characters after which and those
+        before which a space does not shape as on its own (kerning, ligature, a mark
+        joining the space's cluster): a text whose word ends or starts so goes to HarfBuzz whole.
+        """
+        memo = self.__dict__.setdefault("_spaced_by", {})
+        if props in memo:
+            return memo[props]
+        rules = None
+        if props[1] == "ltr":
+            sp = self._shape_hb(" ", props)
+            if len(sp) == 1 and sp[0][3:] == (0, 0):
+                space = (sp[0][0], sp[0][2])
+                before, after = set(), set()
+                for c in sorted(_WORD_CHARS):
+                    alone = self._shape_hb(c, props)
+                    if self._shape_hb(c + " ", props) != [*alone, (space[0], 1, space[1], 0, 0)]:
+                        before.add(c)
+                    if self._shape_hb(" " + c, props) != [(space[0], 0, space[1], 0, 0),
+                                                          *[(g, cl + 1, a, x, y) for g, cl, a, x, y in alone]]:
+                        after.add(c)
+                rules = (space, frozenset(before), frozenset(after))
+        memo[props] = rules
+        return rules
+
+    def _shape_hb(self, text: str, props: tuple[Any, Any, Any] | None = None) -> list[tuple[int, int, int, int, int]]:
+        """:meth:`shape` by HarfBuzz (no cache); *props*: segment properties ``(script, direction, language)``
+        to use instead of HarfBuzz's guess from *text*."""
+        import uharfbuzz as hb
+
+        buf = hb.Buffer()
+        buf.add_str(text)
+        if props is None:
+            buf.guess_segment_properties()
+        else:
+            if props[0] is not None:
+                buf.script = props[0]
+            buf.direction = props[1]
+            buf.language = props[2]
         hb.shape(self.hb, buf, {"kern": True, "liga": True})
         if self.upem == 1000:  # HarfBuzz units are 1/1000 em already (Noto fonts): nothing to scale or round
             out = [(i.codepoint, i.cluster, p.x_advance, p.x_offset, p.y_offset)
@@ -279,6 +362,10 @@ class Font:
             total += adv * (0.6 if kind == "sup" else 1.0) / 1000.0
         self.cache[key] = total
         return total * size
+
+
+#: Characters of texts shaped word by word (:meth:`Font._shape_words`): printable ASCII and the Lao block.
+_WORD_CHARS = frozenset(map(chr, [*range(0x20, 0x7F), *range(0x0E80, 0x0F00)]))
 
 
 #: Candidates for shaping without HarfBuzz (:attr:`Font.plain`).
@@ -661,6 +748,15 @@ def _text_run(font: Font, tag: str, text: str, size: float
         runs.append((fs, size * 0.38 if kind == "sup" else 0.0, glyphs))
         total += sum(g[2] for g in glyphs) * fs / 1000.0
     head = f"/Span <</ActualText {_pdf_string(text).decode('ascii')}>> BDC BT"
+    hexes = font.hexes
+    widths = font.widths
+    n = len(widths)
+    if len(runs) == 1 and runs[0][1] == 0.0:  # one run, no superscript: glyph by glyph at their own advances?
+        glyphs = runs[0][2]
+        if all(not xo and not yo and gid < n and widths[gid] == adv for gid, _cl, adv, xo, yo in glyphs):
+            body = (f"/{tag} {_num(runs[0][0])} Tf [<" + "".join([hexes[g[0]] for g in glyphs])
+                    + ">] TJ ET EMC")  # what the general case below writes for such a run
+            return head, body, total, frozenset(g[0] for g in glyphs), _missing(font, text)
     out: list[str] = []
     line = [0.0, 0.0]  # start of the current text line (Tlm), relative to the origin, rounded
 
@@ -672,9 +768,6 @@ def _text_run(font: Font, tag: str, text: str, size: float
         line[0], line[1] = rx, ry
         return op
 
-    hexes = font.hexes
-    widths = font.widths
-    n = len(widths)
     pen = 0.0
     for fs, rise, glyphs in runs:
         out.append(f"/{tag} {_num(fs)} Tf")
@@ -715,8 +808,12 @@ def _text_run(font: Font, tag: str, text: str, size: float
             out.append("[" + "".join(arr) + "] TJ")
     out.append("ET EMC")
     gids = frozenset(g[0] for _fs, _rise, glyphs in runs for g in glyphs)
-    missing = frozenset(c for c in frozenset(text) - font.codepoint_chars if not c.isspace())
-    return head, " ".join(out), total, gids, missing
+    return head, " ".join(out), total, gids, _missing(font, text)
+
+
+def _missing(font: Font, text: str) -> frozenset[str]:
+    """The characters of *text* that *font* has no glyph for (spaces aside)."""
+    return frozenset(c for c in frozenset(text) - font.codepoint_chars if not c.isspace())
 
 
 #: Lao letters by role (The Unicode Standard 15.0, section 16.2 "Lao", and its character

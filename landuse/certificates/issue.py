@@ -812,8 +812,7 @@ def _write_one(task: tuple[str, list[dict[str, Any]], Mapping, Any]) -> tuple[st
         return path, "", -1, f"cannot draw the certificate ({type(exc).__name__}: {exc})"
     if pades:
         data = _pades_sign(data, pades)
-    with io.atomic_output(Path(path), overwrite=True) as tmp:
-        tmp.write_bytes(data)
+    _write_pdf(Path(path), data)
     return path, hashlib.sha256(data).hexdigest(), len(data), ""
 
 
@@ -890,9 +889,39 @@ def _write_chunk(chunk: list[Any], fut: Any, record: Any) -> None:
         if error:
             record(path, "", -1, error)
             continue
-        with io.atomic_output(Path(path), overwrite=True) as tmp:
-            tmp.write_bytes(data)
+        _write_pdf(Path(path), data)
         record(path, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _write_pdf(path: Path, data: bytes) -> None:
+    """Write *data* to *path* atomically, replacing it (the caller decided that it may): a temporary file, renamed.
+
+    What :func:`landuse.io.atomic_output` does, in four system calls instead of about
+    twelve (no existence checks, no ``mkstemp``; the folder exists): the temporary
+    ``.<stem>.<pid>.tmp.pdf`` is created exclusively (mode 0600, as ``mkstemp``'s),
+    written in one call and renamed over *path*; nothing half-written is ever at *path*,
+    and on any error the temporary file goes (an interrupted run's are removed by
+    :func:`_clean_temporaries`). If the name is taken, :func:`landuse.io.atomic_output`
+    writes the file.
+    """
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.pdf")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        with io.atomic_output(path, overwrite=True) as other:
+            other.write_bytes(data)
+        return
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _known_rows(out: Path) -> dict[str, dict[str, Any]]:
