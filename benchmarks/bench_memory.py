@@ -7,7 +7,9 @@ its print map. This script does the same in ONE process, over the villages of a
 province folder (``tools/make_province.py``) taken in turn again and again, each
 time from a fresh pickled copy of the village's bundle (as a worker receives it), and
 prints the resident set size after each village, with the growth per village [MB]
-over the second half (the first villages load libraries and compile kernels).
+over the second half (the first villages load libraries and compile kernels), and
+how much a worker would hold if it kept every village's result and print map until
+the end of the run (as before issue 20: the futures were kept).
 
 Usage::
 
@@ -79,6 +81,7 @@ def main() -> None:
     gc.collect()
     print(f"{len(packed)} distinct villages; RSS after reading the inputs {proc.memory_info().rss / 2**20:.0f} MB")
     rss: list[float] = []
+    held = {"result": 0.0, "map": 0.0}  # [MB] pickled results and PNG bytes made so far
     snap = types = None
     t0 = time.perf_counter()
     for i in range(args.n):
@@ -87,13 +90,15 @@ def main() -> None:
         if not args.no_map and res.ok and res.products.zones is not None:
             b = vi.village.total_bounds
             dem = dem_window(vi.dem, shapely.box(*b), buffer_m=max(b[2] - b[0], b[3] - b[1]) + 500.0)
-            _print_map_files(vi.village, zones=res.products.zones, parcels=vi.parcels, streams=vi.streams,
-                             dem=dem, title=plan.name, notes="")
-        pickle.dumps(res)  # as the worker sends it back
+            png = _print_map_files(vi.village, zones=res.products.zones, parcels=vi.parcels, streams=vi.streams,
+                                   dem=dem, title=plan.name, notes="")
+            held["map"] += sum(len(b) for b in png.values()) / 2**20
+        held["result"] += len(pickle.dumps(res)) / 2**20  # as the worker sends it back
         del vi, res
         gc.collect()
         rss.append(proc.memory_info().rss / 2**20)
-        print(f"village {i + 1:3d}: RSS {rss[-1]:7.1f} MB", flush=True)
+        print(f"village {i + 1:3d}: RSS {rss[-1]:7.1f} MB; a worker that kept every future would hold "
+              f"{held['result']:.1f} MB of results and {held['map']:.1f} MB of print maps", flush=True)
         if args.top and i + 1 == args.n // 2:
             tracemalloc.start(8)
             snap, types = tracemalloc.take_snapshot(), _types()
