@@ -74,14 +74,16 @@ def main() -> None:
     import shapely
 
     from landuse.plan._products import _print_map_files
+    from landuse.plan._results import slim
     from landuse.plan._run import dem_window, run_village
 
     proc = psutil.Process()
     packed, plan = bundles(args.data, args.time_limit)
     gc.collect()
-    print(f"{len(packed)} distinct villages; RSS after reading the inputs {proc.memory_info().rss / 2**20:.0f} MB")
+    print(f"{len(packed)} distinct villages, a task's input {sum(map(len, packed)) / len(packed) / 2**20:.1f} MB "
+          f"pickled (mean); RSS after reading the inputs {proc.memory_info().rss / 2**20:.0f} MB")
     rss: list[float] = []
-    held = {"result": 0.0, "map": 0.0}  # [MB] pickled results and PNG bytes made so far
+    held = {"result": 0.0, "map": 0.0, "slim": 0.0}  # [MB] pickled results and PNG bytes made so far
     snap = types = None
     t0 = time.perf_counter()
     for i in range(args.n):
@@ -94,11 +96,13 @@ def main() -> None:
                                    dem=dem, title=plan.name, notes="")
             held["map"] += sum(len(b) for b in png.values()) / 2**20
         held["result"] += len(pickle.dumps(res)) / 2**20  # as the worker sends it back
+        held["slim"] += len(pickle.dumps(slim(res))) / 2**20  # as the command's process keeps it
         del vi, res
         gc.collect()
         rss.append(proc.memory_info().rss / 2**20)
         print(f"village {i + 1:3d}: RSS {rss[-1]:7.1f} MB; a worker that kept every future would hold "
-              f"{held['result']:.1f} MB of results and {held['map']:.1f} MB of print maps", flush=True)
+              f"{held['result']:.1f} MB of results and {held['map']:.1f} MB of print maps; the command's "
+              f"process keeps {held['slim']:.1f} MB of slim results", flush=True)
         if args.top and i + 1 == args.n // 2:
             tracemalloc.start(8)
             snap, types = tracemalloc.take_snapshot(), _types()

@@ -586,6 +586,7 @@ def _execute(plan: Any, out: Path, *, client: Any, overwrite: bool, progress: bo
         window=lambda geom, buffer_m: dem_window(inputs.dem, geom, buffer_m=buffer_m), folder=out / "maps")
     results = map_villages(bundles, workers=None, scheduler=None, progress=progress, client=client,
                            on_result=None if remote is None else remote.village_done)
+    del bundles  # every village's inputs: not needed by the district steps
     products = _finish(plan, out, inputs, results + pre_failed, streams=streams, metrics=metrics,
                        wanted=wanted, overwrite=overwrite, progress=progress, remote=remote)
     log.info("plan %s: done (%d villages, %d failed)", plan.name, len(products.villages),
