@@ -17,6 +17,11 @@ Usage::
     python benchmarks/bench_memory.py --data /tmp/p6 -n 60 --time-limit 0.5
     python benchmarks/bench_memory.py --data /tmp/p6 -n 30 --top 10     # + tracemalloc growth
 
+``--workers W`` runs the N villages as the command does (:func:`map_villages` on a
+local cluster of W worker processes) and prints, as each result arrives, the RSS of
+the command's process (where the scheduler of a local cluster lives) and of each
+worker, and how many task results the workers still hold.
+
 ``--top K`` also prints the K source lines whose allocations grew most between the
 middle and the end of the run (tracemalloc; slower), and the object types whose
 counts grew (``gc.get_objects``).
@@ -37,7 +42,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after PYTHONPATH: another landuse (e.g. an older commit) may be measured
 
 
 def _types() -> collections.Counter:
@@ -62,23 +67,65 @@ def bundles(data: Path, time_limit_s: float) -> list:
     return out, plan
 
 
+def on_dask(packed: list, n: int, workers: int) -> None:
+    """The villages through ``map_villages`` on a local cluster; memory as each result arrives."""
+    import os
+
+    from dask.distributed import Client, LocalCluster
+
+    from landuse.plan._run import map_villages
+
+    proc = psutil.Process()
+    todo = []
+    for i in range(n):
+        vi = pickle.loads(packed[i % len(packed)])
+        vi.village_id = f"{vi.village_id}-{i:03d}"  # a task key of its own (the data are the village's)
+        todo.append(vi)
+    del packed
+
+    def state(dask_worker: object) -> tuple[float, int]:
+        return psutil.Process(os.getpid()).memory_info().rss / 2**20, len(dask_worker.data)  # type: ignore[attr-defined]
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cl, Client(cl) as client:
+        seen = [0]
+
+        def on_result(r: object) -> None:
+            seen[0] += 1
+            w = client.run(state)
+            gc.collect()
+            print(f"village {seen[0]:3d}: command RSS {proc.memory_info().rss / 2**20:7.1f} MB; workers RSS "
+                  + ", ".join(f"{v[0]:.0f}" for v in w.values()) + " MB; results held on the workers "
+                  + str(sum(v[1] for v in w.values())), flush=True)
+
+        t0 = time.perf_counter()
+        map_villages(todo, workers=None, scheduler=None, progress=False, client=client, on_result=on_result)
+        print(f"{n} villages on {workers} workers in {time.perf_counter() - t0:.0f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True, help="a province folder (tools/make_province.py)")
     ap.add_argument("-n", type=int, default=40, help="villages to run [count]")
     ap.add_argument("--time-limit", type=float, default=0.5, help="allocation time limit [s]")
     ap.add_argument("--no-map", action="store_true", help="leave out the print map of each village")
+    ap.add_argument("--workers", type=int, default=0, help="run on a local dask cluster of W workers")
     ap.add_argument("--top", type=int, default=0, help="print the K lines that grew most (tracemalloc)")
     args = ap.parse_args()
 
     import shapely
 
     from landuse.plan._products import _print_map_files
-    from landuse.plan._results import slim
+
+    try:
+        from landuse.plan._results import slim
+    except ImportError:  # a landuse from before issue 20's memory work
+        slim = lambda r: r  # noqa: E731
     from landuse.plan._run import dem_window, run_village
 
     proc = psutil.Process()
     packed, plan = bundles(args.data, args.time_limit)
+    if args.workers:
+        return on_dask(packed, args.n, args.workers)
     gc.collect()
     print(f"{len(packed)} distinct villages, a task's input {sum(map(len, packed)) / len(packed) / 2**20:.1f} MB "
           f"pickled (mean); RSS after reading the inputs {proc.memory_info().rss / 2**20:.0f} MB")
