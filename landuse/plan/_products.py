@@ -465,8 +465,9 @@ class RemoteOutputs:
     *window* ``(geometry, buffer_m) -> Raster`` cuts the district DEM around a village.
     """
 
-    def __init__(self, client: Any, plan: Any, inputs: Any, *, streams: Any, metrics: Any, window: Any) -> None:
-        self.client, self.window = client, window
+    def __init__(self, client: Any, plan: Any, inputs: Any, *, streams: Any, metrics: Any, window: Any,
+                 folder: Path | None = None) -> None:
+        self.client, self.window, self.folder = client, window, folder
         self.title, self.notes = plan.name, f"{plan.issue_date}"
         self.draw_maps = bool(plan.options.map)
         villages = inputs.villages.sort_values("village_id").reset_index(drop=True)
@@ -477,6 +478,28 @@ class RemoteOutputs:
         self.parcels = _joined_parcels(inputs.parcels, metrics, set(villages["village_id"]))
         self.streams = streams if streams is not None and len(streams) else None
         self.maps: dict[str, Any] = {}  # village id -> future of ({file name: bytes}, warnings)
+
+    def write_ready(self) -> None:
+        """Write into *folder* the print maps whose tasks are done, and let go of their futures.
+
+        A finished task's PNG otherwise stays in its worker's memory until the end of the
+        run (issue 20: the workers grew by every village's map). The map's warnings are
+        kept for :func:`_collect` to log in village order, as when the map is written there.
+        """
+        if self.folder is None:
+            return
+        for vid, fut in list(self.maps.items()):
+            if isinstance(fut, _Written) or fut.status != "finished":
+                continue  # a failed task is left to _collect (the village fails there)
+            files, said = fut.result()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for rel, data in files.items():
+                if _inside(rel):  # else _collect raises, from the future kept for it
+                    with io.atomic_output(self.folder / rel, overwrite=True) as tmp:
+                        tmp.write_bytes(data)
+            if all(_inside(rel) for rel in files):
+                self.maps[vid] = _Written(list(files), said)
+            fut.release()
 
     def executor(self) -> Any:
         """A :class:`concurrent.futures.Executor` on the workers (for the certificate PDFs)."""
@@ -496,6 +519,7 @@ class RemoteOutputs:
         zones = zones[zones["village_id"].astype(str) == str(result.village_id)]
         if len(zones):
             self.print_map(str(result.village_id), zones)
+        self.write_ready()
 
     def print_map(self, vid: str, zones: Any) -> None:
         """Send the print map of *vid*: the same drawing as :func:`_write_print_maps` (DEM and streams cut
@@ -521,6 +545,17 @@ class RemoteOutputs:
                 streams = streams.iloc[hit] if len(hit) else streams.iloc[:1]
         self.maps[vid] = self.submit("print-map", vid, _print_map_files, village, zones=zones, parcels=parcels,
                                      streams=streams, dem=dem, title=self.title, notes=self.notes)
+
+
+class _Written:
+    """Stands for the future of a task whose files are already written: its names and warnings."""
+
+    def __init__(self, names: list[str], said: list[tuple[int, str, str]]) -> None:
+        self.names, self.said = names, said
+
+    def result(self) -> tuple[dict[str, None], list[tuple[int, str, str]]]:
+        """``({file name: None}, warnings)``: :func:`_collect` writes nothing again."""
+        return dict.fromkeys(self.names), self.said
 
 
 def _map_files(layers: dict[str, Any], dem: Any, *, title: str, households: Any) -> dict[str, bytes]:
@@ -554,7 +589,7 @@ def _print_maps_on_workers(remote: RemoteOutputs, folder: Path, layers: dict[str
     if not remote.maps:
         return {}
     folder.mkdir(exist_ok=True)
-    written = _collect("print map", {v: remote.maps[v] for v in vids if v in remote.maps}, folder, status)
+    written = _collect("print map", {v: remote.maps.pop(v) for v in vids if v in remote.maps}, folder, status)
     return {f"print_map:{vid}": folder / names[0] for vid, names in written.items()}
 
 
@@ -614,7 +649,7 @@ def _village_sheet_files(people: pd.DataFrame, allocations: Any, *, parcels: Any
 
 def _collect(step: str, futures: dict[str, Any], folder: Path, status: dict[str, str], *,
              vids: list[str] | None = None, quiet: bool = False) -> dict[str, list[str]]:
-    """Write the files of each village's task (in village order) into *folder*; return the names by village.
+    """Write the files of each village's task into *folder*; return the names by village (in village order).
 
     As :func:`_isolated`: a village whose task failed is marked failed (the step and
     why); a failure of the place (disk full, permission), or one that every village of
@@ -624,25 +659,35 @@ def _collect(step: str, futures: dict[str, Any], folder: Path, status: dict[str,
     vids = sorted(futures) if vids is None else vids
     bad: dict[str, BaseException] = {}
     written: dict[str, list[str]] = {}
-    for vid in sorted(futures):
+    said_by: dict[str, list[tuple[int, str, str]]] = {}
+    # written as the tasks finish (a finished task's files leave its worker's memory at
+    # once), their warnings logged after in village order (the same run.log)
+    for vid, fut in _finishing(futures):
         try:
-            files, said = futures[vid].result()
+            files, said = fut.result()
         except Exception as exc:  # noqa: BLE001 - a village's task fails that village
             if environment_error(exc) is not None:
                 raise
             log.debug("%s failed for %s", step, vid, exc_info=True)
             bad[vid] = exc
             continue
-        replay(said)
+        futures[vid] = fut = None  # the worker lets go of the files once they are written here
         for rel, data in files.items():
             path = folder / rel
             if not _inside(rel):
                 raise LanduseError(f"{step}: a worker returned the file name {rel!r}", source=str(folder),
                                    hint="use the same landuse version on every worker")
+            if data is None:  # written as the task finished (RemoteOutputs.write_ready)
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
             with io.atomic_output(path, overwrite=True) as tmp:
                 tmp.write_bytes(data)
+        said_by[vid] = said
         written[vid] = list(files)
+        del files
+    for vid in sorted(said_by):
+        replay(said_by[vid])
+    written = {vid: written[vid] for vid in sorted(written)}
     if quiet:
         return written
     if bad and len(bad) == len(vids):
@@ -650,3 +695,15 @@ def _collect(step: str, futures: dict[str, Any], folder: Path, status: dict[str,
     for vid, why in sorted(bad.items()):
         fail_village(status, vid, f"{step}: {reason_of(why)}")
     return written
+
+
+def _finishing(futures: dict[str, Any]) -> Any:
+    """``(village id, future)`` of *futures* as their tasks finish (those already written first)."""
+    from distributed import Future, as_completed  # deferred: only runs with dask workers
+
+    tasks = {f.key: vid for vid, f in sorted(futures.items()) if isinstance(f, Future)}
+    for vid in sorted(futures):
+        if not isinstance(futures[vid], Future):
+            yield vid, futures[vid]
+    for fut in as_completed([futures[vid] for vid in tasks.values()]):
+        yield tasks[fut.key], fut

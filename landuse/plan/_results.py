@@ -9,7 +9,7 @@ They sit below the modules that make them (:mod:`landuse.plan._run`) and write t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from landuse._validate.display import figures_html
 
-__all__ = ["PlanProducts", "VillageProducts", "VillageResult"]
+__all__ = ["PlanProducts", "VillageProducts", "VillageResult", "slim"]
 
 
 @dataclass
@@ -110,6 +110,25 @@ def _flat(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
         elif not isinstance(value, (list, tuple)):
             out.append((f"{prefix}{key}", value))
     return out
+
+
+def slim(result: VillageResult) -> VillageResult:
+    """*result* with only what the run's district steps and reports still read (a new record).
+
+    The command's process keeps every village's result until the district products are
+    written (issue 20: 7.4 GB at 400 of 540 villages). Of ``parcel_zones`` (every parcel
+    with its geometry) the reports read only the number of rows, so an empty frame of as
+    many rows stands for it; the Lorenz curve, the survival curves and the decade table
+    are read only to draw the charts, so they go once the charts are made (in the worker).
+    The outputs do not change (``tests/test_plan_memory.py``).
+    """
+    p = result.products
+    keep: dict[str, Any] = {}
+    if p.parcel_zones is not None:
+        keep["parcel_zones"] = pd.DataFrame(index=pd.RangeIndex(len(p.parcel_zones)))
+    if p.charts:
+        keep.update(lorenz=None, fallow_survival=None, fallow_decades=None)
+    return replace(result, products=replace(p, **keep)) if keep else result
 
 
 @dataclass

@@ -27,7 +27,7 @@ from landuse.errors import LanduseError
 from landuse.plan import _products as _plan_outputs
 from landuse.plan._folder import environment_error
 from landuse.plan._report import village_charts
-from landuse.plan._results import PlanProducts, VillageResult
+from landuse.plan._results import PlanProducts, VillageResult, slim
 from landuse.plan._status import reason_of
 from landuse.plan.cluster import largest_first, session
 from landuse.raster import Raster
@@ -429,7 +429,7 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
         for i, vi in enumerate(tqdm(bundles, desc="villages", unit="village", disable=not progress or lines)):
             report_progress("plan: village", i + 1, len(bundles), f"{vi.village_id} (zoning, allocation, fallow)")
             log.info("village %s: zoning, allocation, fallow", vi.village_id)
-            results.append(run_village(vi))
+            results.append(slim(run_village(vi)))
             if on_result is not None:
                 on_result(results[-1])
         return results
@@ -438,17 +438,22 @@ def map_villages(bundles: list[VillageInput], *, workers: int | None, scheduler:
     with contextlib.ExitStack() as stack:
         if client is None:
             client = stack.enter_context(session(workers=workers, scheduler=scheduler))
-        futures = [client.submit(run_village, vi, key=f"village-{vi.village_id}", pure=False)
-                   for vi in largest_first(bundles)]
+        # no list of the futures is kept: as_completed lets go of each one as it yields it and
+        # the loop drops it after its result, so the worker frees that village's result at once
+        pending = as_completed([client.submit(run_village, vi, key=f"village-{vi.village_id}", pure=False)
+                                for vi in largest_first(bundles)])
         done: dict[str, VillageResult] = {}
-        bar = tqdm(total=len(futures), desc="villages", unit="village", disable=not progress or lines)
-        for fut in as_completed(futures):
+        bar = tqdm(total=len(bundles), desc="villages", unit="village", disable=not progress or lines)
+        for fut in pending:
             r = fut.result()
-            done[r.village_id] = r
+            fut.release()
+            del fut
+            done[r.village_id] = slim(r)
             bar.update()
-            report_progress("plan: villages done", len(done), len(futures), r.village_id)
+            report_progress("plan: villages done", len(done), len(bundles), r.village_id)
             if on_result is not None:
-                on_result(r)
+                on_result(done[r.village_id])
+            del r
         bar.close()
         return [done[vi.village_id] for vi in bundles]
 
@@ -578,9 +583,10 @@ def _execute(plan: Any, out: Path, *, client: Any, overwrite: bool, progress: bo
     report_progress("plan: step", 3, 5, f"{len(bundles)} villages: zoning, allocation, fallow")
     remote = None if client is None else _plan_outputs.RemoteOutputs(
         client, plan, inputs, streams=streams, metrics=metrics,
-        window=lambda geom, buffer_m: dem_window(inputs.dem, geom, buffer_m=buffer_m))
+        window=lambda geom, buffer_m: dem_window(inputs.dem, geom, buffer_m=buffer_m), folder=out / "maps")
     results = map_villages(bundles, workers=None, scheduler=None, progress=progress, client=client,
                            on_result=None if remote is None else remote.village_done)
+    del bundles  # every village's inputs: not needed by the district steps
     products = _finish(plan, out, inputs, results + pre_failed, streams=streams, metrics=metrics,
                        wanted=wanted, overwrite=overwrite, progress=progress, remote=remote)
     log.info("plan %s: done (%d villages, %d failed)", plan.name, len(products.villages),
