@@ -363,7 +363,7 @@ class FragmentationBound:
 def master_lp_seconds(n_cols: int, iterations: int) -> float:
     """Effort of one simplex solve of the restricted master LP [reference s].
 
-    .. math:: t = a \, n + b \, n^{1.25} \, \max(k, 1)^{0.8}
+    .. math:: t = a \\, n + b \\, n^{1.25} \\, \\max(k, 1)^{0.8}
 
     with *n* the columns, *k* the simplex iterations, a = 3e-6 s and b = 2.6e-8 s,
     fitted to 75 solves of the tile's stage-3 masters (200-2,000 columns, 0-1,400
