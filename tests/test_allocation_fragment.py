@@ -145,3 +145,55 @@ def test_bound_never_exceeds_the_enumerated_optimum(areas, ents, seed, plots, we
         res = frag.configuration_bound(sp, z_fix, s_fix)
         assert res.bound <= opt + 1e-7, (z, res.bound, opt)
         break
+
+
+def test_rounding_gives_a_disjoint_allocation_that_meets_the_rows():
+    # the two-household case: the rounded master must give each household one of its
+    # patterns, no parcel twice, and meet every stage-3 row; at the LP optimum (integral
+    # here) it is the optimum 5
+    sp = subproblem([1.0, 0.5, 0.5], [1.0, 1.0], [[0.0, 1000.0, 1000.0], [0.0, 1000.0, 1000.0]])
+    seen = []
+
+    def primal(a):
+        seen.append(a.copy())
+        return np.inf
+
+    res = frag.configuration_bound(sp, 1e-7, 1e-7, primal=primal)
+    a = frag.rounded_assignment(sp, res)
+    assert a is not None and seen
+    assert sorted(a.tolist()) in ([0, 1, 1], [0, 0, 1])
+    assert model._meets_stage3(sp, a, 1e-7, 1e-7)
+    cost = 1.0 + sp.pair_d / 1000.0
+    assert float(cost @ model._columns_from_assign(sp, a)[:sp.n_pairs]) == pytest.approx(5.0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(areas=st.lists(st.floats(0.2, 1.5), min_size=2, max_size=5),
+       ents=st.lists(st.floats(0.3, 1.5), min_size=1, max_size=2), seed=st.integers(0, 10_000))
+def test_rounded_allocations_are_never_below_the_optimum(areas, ents, seed):
+    # every allocation handed to the caller that meets the stage-3 rows costs at least
+    # the enumerated optimum (an independent oracle), and at least the proven bound
+    rng = np.random.default_rng(seed)
+    dist = rng.uniform(0, 3000, (len(ents), len(areas)))
+    sp = subproblem(areas, ents, dist, cap=[e + 1.5 for e in ents])
+    z, s = 1.0, float(sum(ents))
+    opt = brute_force(sp, z, s)
+    cost = 1.0 + sp.pair_d / 1000.0
+    got = []
+
+    def primal(a):
+        if model._meets_stage3(sp, a, z, s):
+            got.append(float(cost @ model._columns_from_assign(sp, a)[:sp.n_pairs]))
+        return np.inf
+
+    res = frag.configuration_bound(sp, z, s, primal=primal)
+    assert res.bound <= opt + 1e-7
+    for v in got:
+        assert v >= opt - 1e-7
+
+
+def test_master_lp_effort_grows_with_columns_and_iterations():
+    assert frag.master_lp_seconds(2000, 100) > frag.master_lp_seconds(1000, 100) > 0
+    assert frag.master_lp_seconds(1000, 1000) > frag.master_lp_seconds(1000, 10)
+    # the fixed part: a solve without iterations still costs its columns
+    assert frag.master_lp_seconds(1000, 0) == pytest.approx(3e-3 + 2.6e-8 * 1000 ** 1.25, rel=1e-12)

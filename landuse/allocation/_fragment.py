@@ -68,7 +68,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from numba import njit
@@ -91,6 +91,8 @@ SMOOTHING = 0.7
 SECONDS_PER_STEP = 4e-9
 #: Reference-machine seconds per LP column per simplex solve of the master, fixed part [s].
 SECONDS_PER_LP_COLUMN = 3e-6
+#: Pricing rounds between two roundings of the master LP into an allocation [-].
+ROUND_EVERY = 3
 #: Tolerance on the area rows [ha] (the bound is for rows relaxed by this much).
 AREA_TOL_HA = 1e-9
 
@@ -386,7 +388,8 @@ def pattern_rows(sp: Subproblem, z_max: float) -> tuple[np.ndarray, np.ndarray]:
 def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, assign: np.ndarray | None = None,
                         target: float = np.inf, max_rounds: int = MAX_ROUNDS, work_limit_s: float = np.inf,
                         node_limit: int = PRICING_NODES, guard: Guard | None = None,
-                        multipliers: dict | None = None) -> FragmentationBound:
+                        multipliers: dict | None = None,
+                        primal: Callable[[np.ndarray], float] | None = None) -> FragmentationBound:
     """Lower bound of the fragmentation stage from its configuration LP (see the module notes).
 
     Column generation over the households' patterns, started from the sets of
@@ -396,7 +399,11 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
     [reference s]. *guard* is the wall-clock safety net only. The first round
     prices at the *multipliers* (``lam`` per parcel, ``mu``, e.g. the
     duals of the pair LP: then the bound is at least that LP's value, since each
-    household's patterns satisfy its rows of that LP), else at zero.
+    household's patterns satisfy its rows of that LP), else at zero. With
+    *primal*, every ``ROUND_EVERY`` rounds and at the end the master LP is rounded
+    into an allocation (:func:`rounded_assignment`) and passed to *primal*, which
+    returns the new *target* (the caller keeps the best allocation that meets
+    every stage-3 row), so a better allocation can stop the column generation early.
     """
     import highspy  # deferred: HiGHS, only when the stage-3 bound runs
 
@@ -484,6 +491,8 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
                                                  PRICING_CELLS)
         out.rounds += 1
         out.work_s += SECONDS_PER_STEP * nodes
+        if primal is not None and out.rounds % ROUND_EVERY == 0:
+            target = _round_into(sp, out, patterns, h, primal, target)
         lb = float(low.sum() - lam.sum() - mu * shortfall_max)
         if lb > best_lb:
             best_lb, best_lam, best_mu = lb, lam, mu
@@ -512,7 +521,22 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
     out.columns = len(patterns)
     out.patterns = patterns
     out.highs = h
+    if primal is not None and out.rounds % ROUND_EVERY != 0:
+        _round_into(sp, out, patterns, h, primal, target)
     return out
+
+
+def _round_into(sp: Subproblem, out: FragmentationBound, patterns: list, h: Any,
+                primal: Callable[[np.ndarray], float], target: float) -> float:
+    """Round the master LP's last solution (:func:`rounded_assignment`) into *primal*; returns the new target."""
+    out.patterns, out.highs = patterns, h
+    nh = len(sp.household_ids)
+    if h.getNumCol() != nh + len(patterns):
+        h.run()  # columns were added since the last solve
+        out.work_s += master_lp_seconds(h.getNumCol(), h.getInfo().simplex_iteration_count)
+    out.work_s += SECONDS_PER_STEP * (h.getNumCol() + sum(len(ps) for _, ps in patterns))
+    assign = rounded_assignment(sp, out)
+    return target if assign is None else min(target, primal(assign))
 
 
 def master_assignment(sp: Subproblem, fb: FragmentationBound, *, node_limit: int,
@@ -559,3 +583,45 @@ def master_assignment(sp: Subproblem, fb: FragmentationBound, *, node_limit: int
                 return None, int(info.mip_node_count)
             assign[p] = hh
     return assign, int(info.mip_node_count)
+
+
+def rounded_assignment(sp: Subproblem, fb: FragmentationBound) -> np.ndarray | None:
+    """An allocation made of the generated patterns by rounding the master LP (a cheap primal heuristic).
+
+    Patterns are taken in decreasing order of their master-LP value :math:`y_{hS}`
+    (then in order of generation), each if its household has none yet and its
+    parcels are free; a household left without one takes its cheapest generated
+    pattern whose parcels are still free ("price and round", [1] section 4). Returns
+    None if some household gets none; the caller checks the stage-3 rows. Costs one
+    pass over the patterns (deterministic).
+    """
+    h = fb.highs
+    nh = len(sp.household_ids)
+    if h is None or not fb.patterns or h.getNumCol() != nh + len(fb.patterns):
+        return None
+    y = np.asarray(h.getSolution().col_value)[nh:]
+    if y.size != len(fb.patterns):
+        return None
+    assign = np.full(len(sp.parcel_ids), -1, dtype=np.int64)
+    done = np.zeros(nh, dtype=bool)
+
+    def take(j: int) -> None:
+        hh, ps = fb.patterns[j]
+        if done[hh] or any(assign[p] >= 0 for p in ps):
+            return
+        done[hh] = True
+        for p in ps:
+            assign[p] = hh
+
+    for j in np.argsort(-y, kind="stable").tolist():
+        if y[j] <= 1e-9:
+            break
+        take(j)
+    if not done.all():
+        cost = 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M
+        pair_cost = dict(zip(zip(sp.pair_h.tolist(), sp.pair_p.tolist()), cost.tolist()))
+        pat_cost = [sum(pair_cost[(hh, p)] for p in ps) for hh, ps in fb.patterns]
+        for j in sorted(range(len(fb.patterns)), key=lambda j: (pat_cost[j], j)):
+            if not done[fb.patterns[j][0]]:
+                take(j)
+    return assign if done.all() else None
