@@ -190,6 +190,10 @@ def test_rounded_allocations_are_never_below_the_optimum(areas, ents, seed):
     assert res.bound <= opt + 1e-7
     for v in got:
         assert v >= opt - 1e-7
+    a = frag.rounded_assignment(sp, res)
+    if a is not None:  # each household gets exactly one of its generated patterns
+        for hh in range(len(ents)):
+            assert (hh, tuple(np.flatnonzero(a == hh).tolist())) in set(res.patterns)
 
 
 def test_master_lp_effort_grows_with_columns_and_iterations():
@@ -197,3 +201,36 @@ def test_master_lp_effort_grows_with_columns_and_iterations():
     assert frag.master_lp_seconds(1000, 1000) > frag.master_lp_seconds(1000, 10)
     # the fixed part: a solve without iterations still costs its columns
     assert frag.master_lp_seconds(1000, 0) == pytest.approx(3e-3 + 2.6e-8 * 1000 ** 1.25, rel=1e-12)
+
+
+class _FakeMaster:
+    """The two calls rounded_assignment makes of a HiGHS master: its columns and their LP values."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def getNumCol(self):  # noqa: N802 - the highspy name
+        return len(self.values)
+
+    def getSolution(self):  # noqa: N802 - the highspy name
+        return type("Sol", (), {"col_value": self.values})()
+
+
+def test_rounding_by_hand_takes_the_largest_y_first_and_never_shares_a_parcel():
+    # patterns: H0 {P0} (y 0.6), H1 {P0} (y 0.4), H1 {P1, P2} (y 0.6), H0 {P1} (y 0.4).
+    # Largest y first: H0 {P0} and H1 {P1, P2}; H1 {P0} and H0 {P1} would share a parcel.
+    sp = subproblem([1.0, 0.5, 0.5], [1.0, 1.0], [[0.0, 900.0, 1000.0], [0.0, 1000.0, 1000.0]])
+    patterns = [(0, (0,)), (1, (0,)), (1, (1, 2)), (0, (1,))]
+    fb = frag.FragmentationBound(bound=0.0, lp_value=0.0, rounds=1, columns=4, work_s=0.0, converged=False,
+                                 patterns=patterns, highs=_FakeMaster([0, 0, 0.6, 0.4, 0.6, 0.4]))
+    assert frag.rounded_assignment(sp, fb).tolist() == [0, 1, 1]
+    # y swapped on P0: H1 {P0} (0.6) first, H1 {P1, P2} skipped (H1 has one), H0 {P0} skipped
+    # (P0 taken), then H0 {P1}; P2 stays free
+    fb.highs = _FakeMaster([0, 0, 0.4, 0.6, 0.6, 0.4])
+    assert frag.rounded_assignment(sp, fb).tolist() == [1, 0, -1]
+    # only H1 {P0} in the LP support: H0 completes with its cheapest free pattern, {P1}
+    fb.highs = _FakeMaster([0, 0, 0.0, 1.0, 0.0, 0.0])
+    assert frag.rounded_assignment(sp, fb).tolist() == [1, 0, -1]
+    # H0's only patterns use P0 (taken by H1): no allocation
+    fb.patterns = [(0, (0,)), (1, (0,)), (1, (1, 2)), (0, (0,))]
+    assert frag.rounded_assignment(sp, fb) is None
