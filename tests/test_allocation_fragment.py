@@ -106,7 +106,8 @@ def test_pricing_matches_enumeration(data, mu, ent, lo_frac, cap_frac, nmax, nod
     k1 = k2 - mu * ar
     order = np.argsort(k1, kind="mergesort")
     out = np.empty(nmax, dtype=np.int64)
-    best, low, _nodes, _steps = frag._price_one(k1[order], k2[order], ar[order], mu * ent, lo, hi, nmax, node_limit, out)
+    best, low, _nodes, _steps = frag._price_one(k1[order], k2[order], ar[order], mu * ent, lo, hi, nmax,
+                                                node_limit, out)
     if not np.isfinite(expect):
         assert best >= 1e299
         return
@@ -209,10 +210,10 @@ class _FakeMaster:
     def __init__(self, values):
         self.values = list(values)
 
-    def getNumCol(self):  # noqa: N802 - the highspy name
+    def getNumCol(self):
         return len(self.values)
 
-    def getSolution(self):  # noqa: N802 - the highspy name
+    def getSolution(self):
         return type("Sol", (), {"col_value": self.values})()
 
 

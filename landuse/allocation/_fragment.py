@@ -67,8 +67,9 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -375,6 +376,23 @@ def master_lp_seconds(n_cols: int, iterations: int) -> float:
     return SECONDS_PER_LP_COLUMN * n + 2.6e-8 * n ** 1.25 * max(int(iterations), 1) ** 0.8
 
 
+def _pair_costs(sp: Subproblem) -> Callable[[int, tuple[int, ...]], np.ndarray]:
+    """Lookup of the stage-3 costs of household *h*'s pairs with parcels *ps*, by a sorted key h * n_parcels + p.
+
+    (A dict of every pair cost 0.25 s at 80,000 pairs, more than the pricing of a round.)
+    """
+    npar = max(len(sp.parcel_ids), 1)
+    key = sp.pair_h.astype(np.int64) * npar + sp.pair_p.astype(np.int64)
+    key_order = np.argsort(key, kind="stable")
+    keys = key[key_order]
+    key_cost = (1.0 + sp.pair_d[key_order] / DISTANCE_PER_PLOT_M).astype(float)
+
+    def costs(hh: int, ps: tuple[int, ...]) -> np.ndarray:
+        return key_cost[np.searchsorted(keys, hh * npar + np.asarray(ps, dtype=np.int64))]
+
+    return costs
+
+
 def pattern_rows(sp: Subproblem, z_max: float) -> tuple[np.ndarray, np.ndarray]:
     """Least and largest area of each household's pattern [ha]: (L_h, C_h), relaxed by ``AREA_TOL_HA``.
 
@@ -412,15 +430,7 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
     pair_p = sp.pair_p[order].astype(np.int64)
     pair_c = (1.0 + sp.pair_d[order] / DISTANCE_PER_PLOT_M).astype(float)
     start = np.searchsorted(sp.pair_h[order], np.arange(nh + 1)).astype(np.int64)
-    # cost of pair (h, p) by a sorted key h * npar + p (a dict of every pair cost 0.25 s at 80,000 pairs)
-    key = sp.pair_h.astype(np.int64) * max(npar, 1) + sp.pair_p.astype(np.int64)
-    key_order = np.argsort(key, kind="stable")
-    keys = key[key_order]
-    key_cost = (1.0 + sp.pair_d[key_order] / DISTANCE_PER_PLOT_M).astype(float)
-
-    def costs(hh: int, ps: tuple[int, ...]) -> np.ndarray:
-        return key_cost[np.searchsorted(keys, hh * max(npar, 1) + np.asarray(ps, dtype=np.int64))]
-
+    costs = _pair_costs(sp)
     lo, hi = pattern_rows(sp, z_max)
     ent = sp.entitled.astype(float)
     nmax = sp.plots.astype(np.int64)
@@ -619,7 +629,7 @@ def rounded_assignment(sp: Subproblem, fb: FragmentationBound) -> np.ndarray | N
         take(j)
     if not done.all():
         cost = 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M
-        pair_cost = dict(zip(zip(sp.pair_h.tolist(), sp.pair_p.tolist()), cost.tolist()))
+        pair_cost = dict(zip(zip(sp.pair_h.tolist(), sp.pair_p.tolist(), strict=True), cost.tolist(), strict=True))
         pat_cost = [sum(pair_cost[(hh, p)] for p in ps) for hh, ps in fb.patterns]
         for j in sorted(range(len(fb.patterns)), key=lambda j: (pat_cost[j], j)):
             if not done[fb.patterns[j][0]]:
