@@ -106,7 +106,8 @@ def test_pricing_matches_enumeration(data, mu, ent, lo_frac, cap_frac, nmax, nod
     k1 = k2 - mu * ar
     order = np.argsort(k1, kind="mergesort")
     out = np.empty(nmax, dtype=np.int64)
-    best, low, _nodes = frag._price_one(k1[order], k2[order], ar[order], mu * ent, lo, hi, nmax, node_limit, out)
+    best, low, _nodes, _steps = frag._price_one(k1[order], k2[order], ar[order], mu * ent, lo, hi, nmax,
+                                                node_limit, out)
     if not np.isfinite(expect):
         assert best >= 1e299
         return
@@ -145,3 +146,92 @@ def test_bound_never_exceeds_the_enumerated_optimum(areas, ents, seed, plots, we
         res = frag.configuration_bound(sp, z_fix, s_fix)
         assert res.bound <= opt + 1e-7, (z, res.bound, opt)
         break
+
+
+def test_rounding_gives_a_disjoint_allocation_that_meets_the_rows():
+    # the two-household case: the rounded master must give each household one of its
+    # patterns, no parcel twice, and meet every stage-3 row; at the LP optimum (integral
+    # here) it is the optimum 5
+    sp = subproblem([1.0, 0.5, 0.5], [1.0, 1.0], [[0.0, 1000.0, 1000.0], [0.0, 1000.0, 1000.0]])
+    seen = []
+
+    def primal(a):
+        seen.append(a.copy())
+        return np.inf
+
+    res = frag.configuration_bound(sp, 1e-7, 1e-7, primal=primal)
+    a = frag.rounded_assignment(sp, res)
+    assert a is not None and seen
+    assert sorted(a.tolist()) in ([0, 1, 1], [0, 0, 1])
+    assert model._meets_stage3(sp, a, 1e-7, 1e-7)
+    cost = 1.0 + sp.pair_d / 1000.0
+    assert float(cost @ model._columns_from_assign(sp, a)[:sp.n_pairs]) == pytest.approx(5.0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(areas=st.lists(st.floats(0.2, 1.5), min_size=2, max_size=5),
+       ents=st.lists(st.floats(0.3, 1.5), min_size=1, max_size=2), seed=st.integers(0, 10_000))
+def test_rounded_allocations_are_never_below_the_optimum(areas, ents, seed):
+    # every allocation handed to the caller that meets the stage-3 rows costs at least
+    # the enumerated optimum (an independent oracle), and at least the proven bound
+    rng = np.random.default_rng(seed)
+    dist = rng.uniform(0, 3000, (len(ents), len(areas)))
+    sp = subproblem(areas, ents, dist, cap=[e + 1.5 for e in ents])
+    z, s = 1.0, float(sum(ents))
+    opt = brute_force(sp, z, s)
+    cost = 1.0 + sp.pair_d / 1000.0
+    got = []
+
+    def primal(a):
+        if model._meets_stage3(sp, a, z, s):
+            got.append(float(cost @ model._columns_from_assign(sp, a)[:sp.n_pairs]))
+        return np.inf
+
+    res = frag.configuration_bound(sp, z, s, primal=primal)
+    assert res.bound <= opt + 1e-7
+    for v in got:
+        assert v >= opt - 1e-7
+    a = frag.rounded_assignment(sp, res)
+    if a is not None:  # each household gets exactly one of its generated patterns
+        for hh in range(len(ents)):
+            assert (hh, tuple(np.flatnonzero(a == hh).tolist())) in set(res.patterns)
+
+
+def test_master_lp_effort_grows_with_columns_and_iterations():
+    assert frag.master_lp_seconds(2000, 100) > frag.master_lp_seconds(1000, 100) > 0
+    assert frag.master_lp_seconds(1000, 1000) > frag.master_lp_seconds(1000, 10)
+    # the fixed part: a solve without iterations still costs its columns
+    assert frag.master_lp_seconds(1000, 0) == pytest.approx(3e-3 + 2.6e-8 * 1000 ** 1.25, rel=1e-12)
+
+
+class _FakeMaster:
+    """The two calls rounded_assignment makes of a HiGHS master: its columns and their LP values."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def getNumCol(self):
+        return len(self.values)
+
+    def getSolution(self):
+        return type("Sol", (), {"col_value": self.values})()
+
+
+def test_rounding_by_hand_takes_the_largest_y_first_and_never_shares_a_parcel():
+    # patterns: H0 {P0} (y 0.6), H1 {P0} (y 0.4), H1 {P1, P2} (y 0.6), H0 {P1} (y 0.4).
+    # Largest y first: H0 {P0} and H1 {P1, P2}; H1 {P0} and H0 {P1} would share a parcel.
+    sp = subproblem([1.0, 0.5, 0.5], [1.0, 1.0], [[0.0, 900.0, 1000.0], [0.0, 1000.0, 1000.0]])
+    patterns = [(0, (0,)), (1, (0,)), (1, (1, 2)), (0, (1,))]
+    fb = frag.FragmentationBound(bound=0.0, lp_value=0.0, rounds=1, columns=4, work_s=0.0, converged=False,
+                                 patterns=patterns, highs=_FakeMaster([0, 0, 0.6, 0.4, 0.6, 0.4]))
+    assert frag.rounded_assignment(sp, fb).tolist() == [0, 1, 1]
+    # y swapped on P0: H1 {P0} (0.6) first, H1 {P1, P2} skipped (H1 has one), H0 {P0} skipped
+    # (P0 taken), then H0 {P1}; P2 stays free
+    fb.highs = _FakeMaster([0, 0, 0.4, 0.6, 0.6, 0.4])
+    assert frag.rounded_assignment(sp, fb).tolist() == [1, 0, -1]
+    # only H1 {P0} in the LP support: H0 completes with its cheapest free pattern, {P1}
+    fb.highs = _FakeMaster([0, 0, 0.0, 1.0, 0.0, 0.0])
+    assert frag.rounded_assignment(sp, fb).tolist() == [1, 0, -1]
+    # H0's only patterns use P0 (taken by H1): no allocation
+    fb.patterns = [(0, (0,)), (1, (0,)), (1, (1, 2)), (0, (0,))]
+    assert frag.rounded_assignment(sp, fb) is None

@@ -67,6 +67,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,10 +86,14 @@ PRICING_CELLS = 2048
 MAX_ROUNDS = 200
 #: Weight of the best-bound duals in the pricing point (Wentges smoothing) [-].
 SMOOTHING = 0.7
-#: Reference-machine seconds per enumeration node of the pricing problem [s].
-SECONDS_PER_NODE = 2e-8
-#: Reference-machine seconds per LP column per simplex solve of the master [s].
-SECONDS_PER_LP_COLUMN = 1e-6
+#: Reference-machine seconds per elementary step of the pricing problem (an item
+#: scanned by the enumeration's bounds, its set-up and sort, a cell of the grid DP) [s],
+#: measured: 3-4e-9 s a DP cell, 2-6e-9 s an item scanned.
+SECONDS_PER_STEP = 4e-9
+#: Reference-machine seconds per LP column per simplex solve of the master, fixed part [s].
+SECONDS_PER_LP_COLUMN = 3e-6
+#: Pricing rounds between two roundings of the master LP into an allocation [-].
+ROUND_EVERY = 3
 #: Tolerance on the area rows [ha] (the bound is for rows relaxed by this much).
 AREA_TOL_HA = 1e-9
 
@@ -102,17 +107,20 @@ def _lb_from(d, i, n, nmax, s1, s2, sa, c1, k1, k2min, amax, lo, hi, ar):  # pra
     reach *lo*, and only items that fit the room left under *hi* can be added:
     the completion costs at least the ``need`` cheapest of them plus the
     negative parts of the next ones (at most *nmax* - *d* items in all).
+    Returns (bound, steps): the items scanned, the effort counted.
     """
     r = nmax - d
     if i >= n or r <= 0 or sa[d] + amax[r, i] < lo:
-        return 1e300
+        return 1e300, 1
     need = 1  # fewest further items that can reach lo
     while sa[d] + amax[need, i] < lo:
         need += 1
     room = hi - sa[d]
     b1 = 0.0
     used = 0
+    steps = need
     for j in range(i, n):
+        steps += 1
         if ar[j] > room:
             continue
         if used >= need and k1[j] >= 0.0:
@@ -122,11 +130,11 @@ def _lb_from(d, i, n, nmax, s1, s2, sa, c1, k1, k2min, amax, lo, hi, ar):  # pra
         if used >= r:
             break
     if used < need:
-        return 1e300
+        return 1e300, steps
     b1 += c1 + s1[d]
     m2 = k2min[i]
     b2 = s2[d] + need * m2 + (r - need) * (m2 if m2 < 0.0 else 0.0)
-    return b1 if b1 > b2 else b2
+    return (b1 if b1 > b2 else b2), steps
 
 
 @njit(cache=True)
@@ -134,8 +142,10 @@ def _price_one(k1, k2, ar, c1, lo, hi, nmax, node_limit, out):  # pragma: no cov
     """Least max(c1 + sum k1, sum k2) over sets of at most *nmax* items with area in [lo, hi].
 
     Items are sorted by *k1* ascending. *out* receives the best set (item
-    indices, padded with -1). Returns (best value, proven lower bound, nodes):
-    the bound equals the value unless the node budget ran out.
+    indices, padded with -1). Returns (best value, proven lower bound, nodes,
+    steps): the bound equals the value unless the node budget ran out; *steps*
+    counts the elementary operations (set-up and the items the bounds scan), the
+    effort charged.
     """
     n = k1.shape[0]
     inf = 1e300
@@ -145,7 +155,7 @@ def _price_one(k1, k2, ar, c1, lo, hi, nmax, node_limit, out):  # pragma: no cov
     if lo <= 0.0 <= hi:
         best = c1 if c1 > 0.0 else 0.0
     if nmax <= 0 or n == 0:
-        return best, best, 0
+        return best, best, 0, 1
     k2min = np.empty(n)
     k2min[n - 1] = k2[n - 1]
     for i in range(n - 2, -1, -1):
@@ -168,19 +178,23 @@ def _price_one(k1, k2, ar, c1, lo, hi, nmax, node_limit, out):  # pragma: no cov
     pos = np.empty(nmax, dtype=np.int64)
     cur = np.zeros(nmax + 1, dtype=np.int64)
     nodes = 0
+    steps = n * (nmax + 2)  # the set-up above
     open_lb = inf
     d = 0
     cur[0] = 0
     while d >= 0:
         i = cur[d]
-        if _lb_from(d, i, n, nmax, s1, s2, sa, c1, k1, k2min, amax, lo, hi, ar) >= best:
+        bnd, k = _lb_from(d, i, n, nmax, s1, s2, sa, c1, k1, k2min, amax, lo, hi, ar)
+        steps += k
+        if bnd >= best:
             d -= 1
             if d >= 0:
                 cur[d] += 1
             continue
         if nodes >= node_limit:
             for lev in range(d + 1):
-                v = _lb_from(lev, cur[lev], n, nmax, s1, s2, sa, c1, k1, k2min, amax, lo, hi, ar)
+                v, k = _lb_from(lev, cur[lev], n, nmax, s1, s2, sa, c1, k1, k2min, amax, lo, hi, ar)
+                steps += k
                 if v < open_lb:
                     open_lb = v
             break
@@ -203,7 +217,7 @@ def _price_one(k1, k2, ar, c1, lo, hi, nmax, node_limit, out):  # pragma: no cov
                 continue
         cur[d] += 1
     lb = best if best < open_lb else open_lb
-    return best, lb, nodes
+    return best, lb, nodes, steps
 
 
 @njit(cache=True)
@@ -283,7 +297,9 @@ def _price_dp(k2, ar, mu, ent, lo, hi, nmax, cells, out):  # pragma: no cover - 
 def _price_all(start, pair_p, pair_c, area, lam, mu, ent, lo, hi, nmax, node_limit, cells):  # pragma: no cover
     """Pricing of every household (pairs grouped by household, *start* the offsets).
 
-    Returns (value, lower bound, best set as parcel indices padded with -1, nodes).
+    Returns (value, lower bound, best set as parcel indices padded with -1,
+    steps): *steps* counts the elementary operations of the enumeration (its
+    set-up, the sort and the items its bounds scan) and of the grid DP, the effort charged.
     """
     nh = start.shape[0] - 1
     width = 1
@@ -308,14 +324,16 @@ def _price_all(start, pair_p, pair_c, area, lam, mu, ent, lo, hi, nmax, node_lim
             k1[j] = k2[j] - mu * area[p]
             ar[j] = area[p]
         order = np.argsort(k1, kind="mergesort")
-        v, lb, k = _price_one(k1[order], k2[order], ar[order], mu * ent[h], lo[h], hi[h], nmax[h], node_limit, out)
+        nodes += 4 * n + n * int(np.log2(n + 1))  # the costs and the sort
+        v, lb, _, k = _price_one(k1[order], k2[order], ar[order], mu * ent[h], lo[h], hi[h], nmax[h], node_limit,
+                                 out)
         nodes += k
         if lb < v and hi[h] > 0.0:
             # the enumeration ran out of nodes: bound (and maybe a set) by the grid DP
             k2s = k2[order]
             ars = ar[order]
             dlb, dv, k = _price_dp(k2s, ars, mu, ent[h], lo[h], hi[h], nmax[h], cells, out2)
-            nodes += k // 8
+            nodes += k
             if dlb > lb:
                 lb = dlb if dlb < v else v
             if dv < v:
@@ -345,6 +363,36 @@ class FragmentationBound:
     start_columns: int = 0  # patterns of the start assignment (the first patterns)
 
 
+def master_lp_seconds(n_cols: int, iterations: int) -> float:
+    """Effort of one simplex solve of the restricted master LP [reference s].
+
+    .. math:: t = a \\, n + b \\, n^{1.25} \\, \\max(k, 1)^{0.8}
+
+    with *n* the columns, *k* the simplex iterations, a = 3e-6 s and b = 2.6e-8 s,
+    fitted to 75 solves of the tile's stage-3 masters (200-2,000 columns, 0-1,400
+    iterations; HiGHS 1.16, median ratio of CPU to estimate 0.95, 5-95 % 0.5-1.2).
+    """
+    n = float(max(n_cols, 1))
+    return SECONDS_PER_LP_COLUMN * n + 2.6e-8 * n ** 1.25 * max(int(iterations), 1) ** 0.8
+
+
+def _pair_costs(sp: Subproblem) -> Callable[[int, tuple[int, ...]], np.ndarray]:
+    """Lookup of the stage-3 costs of household *h*'s pairs with parcels *ps*, by a sorted key h * n_parcels + p.
+
+    (A dict of every pair cost 0.25 s at 80,000 pairs, more than the pricing of a round.)
+    """
+    npar = max(len(sp.parcel_ids), 1)
+    key = sp.pair_h.astype(np.int64) * npar + sp.pair_p.astype(np.int64)
+    key_order = np.argsort(key, kind="stable")
+    keys = key[key_order]
+    key_cost = (1.0 + sp.pair_d[key_order] / DISTANCE_PER_PLOT_M).astype(float)
+
+    def costs(hh: int, ps: tuple[int, ...]) -> np.ndarray:
+        return key_cost[np.searchsorted(keys, hh * npar + np.asarray(ps, dtype=np.int64))]
+
+    return costs
+
+
 def pattern_rows(sp: Subproblem, z_max: float) -> tuple[np.ndarray, np.ndarray]:
     """Least and largest area of each household's pattern [ha]: (L_h, C_h), relaxed by ``AREA_TOL_HA``.
 
@@ -358,7 +406,8 @@ def pattern_rows(sp: Subproblem, z_max: float) -> tuple[np.ndarray, np.ndarray]:
 def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, assign: np.ndarray | None = None,
                         target: float = np.inf, max_rounds: int = MAX_ROUNDS, work_limit_s: float = np.inf,
                         node_limit: int = PRICING_NODES, guard: Guard | None = None,
-                        multipliers: dict | None = None) -> FragmentationBound:
+                        multipliers: dict | None = None,
+                        primal: Callable[[np.ndarray], float] | None = None) -> FragmentationBound:
     """Lower bound of the fragmentation stage from its configuration LP (see the module notes).
 
     Column generation over the households' patterns, started from the sets of
@@ -368,7 +417,11 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
     [reference s]. *guard* is the wall-clock safety net only. The first round
     prices at the *multipliers* (``lam`` per parcel, ``mu``, e.g. the
     duals of the pair LP: then the bound is at least that LP's value, since each
-    household's patterns satisfy its rows of that LP), else at zero.
+    household's patterns satisfy its rows of that LP), else at zero. With
+    *primal*, every ``ROUND_EVERY`` rounds and at the end the master LP is rounded
+    into an allocation (:func:`rounded_assignment`) and passed to *primal*, which
+    returns the new *target* (the caller keeps the best allocation that meets
+    every stage-3 row), so a better allocation can stop the column generation early.
     """
     import highspy  # deferred: HiGHS, only when the stage-3 bound runs
 
@@ -377,8 +430,7 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
     pair_p = sp.pair_p[order].astype(np.int64)
     pair_c = (1.0 + sp.pair_d[order] / DISTANCE_PER_PLOT_M).astype(float)
     start = np.searchsorted(sp.pair_h[order], np.arange(nh + 1)).astype(np.int64)
-    cost_of = {(int(sp.pair_h[k]), int(sp.pair_p[k])): float(1.0 + sp.pair_d[k] / DISTANCE_PER_PLOT_M)
-               for k in range(sp.n_pairs)}
+    costs = _pair_costs(sp)
     lo, hi = pattern_rows(sp, z_max)
     ent = sp.entitled.astype(float)
     nmax = sp.plots.astype(np.int64)
@@ -408,7 +460,7 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
         patterns.append(key)
         a = float(area[list(ps)].sum()) if ps else 0.0
         s = max(float(ent[hh]) - a, 0.0)
-        c = sum(cost_of[(hh, p)] for p in ps)
+        c = float(costs(hh, ps).sum()) if ps else 0.0
         idx = [hh] + [nh + p for p in ps] + ([nh + npar] if s > 0 else [])
         val = [1.0] * (1 + len(ps)) + ([s] if s > 0 else [])
         h.addCol(c, 0.0, inf, len(idx), np.array(idx, dtype=np.int32), np.array(val))
@@ -433,7 +485,7 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
         if guard is not None and guard.expired():
             break
         h.run()
-        out.work_s += SECONDS_PER_LP_COLUMN * (nh + len(patterns)) * max(1, h.getInfo().simplex_iteration_count) ** 0.5
+        out.work_s += master_lp_seconds(nh + len(patterns), h.getInfo().simplex_iteration_count)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         out.lp_value = float(h.getInfo().objective_function_value)
@@ -448,7 +500,9 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
         val, low, sets_arr, nodes = _price_all(start, pair_p, pair_c, area, lam, mu, ent, lo, hi, nmax, node_limit,
                                                  PRICING_CELLS)
         out.rounds += 1
-        out.work_s += SECONDS_PER_NODE * nodes
+        out.work_s += SECONDS_PER_STEP * nodes
+        if primal is not None and out.rounds % ROUND_EVERY == 0:
+            target = _round_into(sp, out, patterns, h, primal, target)
         lb = float(low.sum() - lam.sum() - mu * shortfall_max)
         if lb > best_lb:
             best_lb, best_lam, best_mu = lb, lam, mu
@@ -459,8 +513,8 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
             ps = tuple(sorted(int(p) for p in sets_arr[hh] if p >= 0))
             # reduced cost at the master's duals
             a_ps = float(area[list(ps)].sum()) if ps else 0.0
-            rc = (sum(cost_of[(hh, p)] + lam_m[p] for p in ps) + mu_m * max(float(ent[hh]) - a_ps, 0.0)
-                  - float(sigma[hh]))
+            rc = ((float(costs(hh, ps).sum() + lam_m[list(ps)].sum()) if ps else 0.0)
+                  + mu_m * max(float(ent[hh]) - a_ps, 0.0) - float(sigma[hh]))
             if rc < -1e-9 and (hh, ps) not in seen:
                 add(hh, ps)
                 added += 1
@@ -477,7 +531,22 @@ def configuration_bound(sp: Subproblem, z_max: float, shortfall_max: float, *, a
     out.columns = len(patterns)
     out.patterns = patterns
     out.highs = h
+    if primal is not None and out.rounds % ROUND_EVERY != 0:
+        _round_into(sp, out, patterns, h, primal, target)
     return out
+
+
+def _round_into(sp: Subproblem, out: FragmentationBound, patterns: list, h: Any,
+                primal: Callable[[np.ndarray], float], target: float) -> float:
+    """Round the master LP's last solution (:func:`rounded_assignment`) into *primal*; returns the new target."""
+    out.patterns, out.highs = patterns, h
+    nh = len(sp.household_ids)
+    if h.getNumCol() != nh + len(patterns):
+        h.run()  # columns were added since the last solve
+        out.work_s += master_lp_seconds(h.getNumCol(), h.getInfo().simplex_iteration_count)
+    out.work_s += SECONDS_PER_STEP * (h.getNumCol() + sum(len(ps) for _, ps in patterns))
+    assign = rounded_assignment(sp, out)
+    return target if assign is None else min(target, primal(assign))
 
 
 def master_assignment(sp: Subproblem, fb: FragmentationBound, *, node_limit: int,
@@ -524,3 +593,45 @@ def master_assignment(sp: Subproblem, fb: FragmentationBound, *, node_limit: int
                 return None, int(info.mip_node_count)
             assign[p] = hh
     return assign, int(info.mip_node_count)
+
+
+def rounded_assignment(sp: Subproblem, fb: FragmentationBound) -> np.ndarray | None:
+    """An allocation made of the generated patterns by rounding the master LP (a cheap primal heuristic).
+
+    Patterns are taken in decreasing order of their master-LP value :math:`y_{hS}`
+    (then in order of generation), each if its household has none yet and its
+    parcels are free; a household left without one takes its cheapest generated
+    pattern whose parcels are still free ("price and round", [1] section 4). Returns
+    None if some household gets none; the caller checks the stage-3 rows. Costs one
+    pass over the patterns (deterministic).
+    """
+    h = fb.highs
+    nh = len(sp.household_ids)
+    if h is None or not fb.patterns or h.getNumCol() != nh + len(fb.patterns):
+        return None
+    y = np.asarray(h.getSolution().col_value)[nh:]
+    if y.size != len(fb.patterns):
+        return None
+    assign = np.full(len(sp.parcel_ids), -1, dtype=np.int64)
+    done = np.zeros(nh, dtype=bool)
+
+    def take(j: int) -> None:
+        hh, ps = fb.patterns[j]
+        if done[hh] or any(assign[p] >= 0 for p in ps):
+            return
+        done[hh] = True
+        for p in ps:
+            assign[p] = hh
+
+    for j in np.argsort(-y, kind="stable").tolist():
+        if y[j] <= 1e-9:
+            break
+        take(j)
+    if not done.all():
+        cost = 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M
+        pair_cost = dict(zip(zip(sp.pair_h.tolist(), sp.pair_p.tolist(), strict=True), cost.tolist(), strict=True))
+        pat_cost = [sum(pair_cost[(hh, p)] for p in ps) for hh, ps in fb.patterns]
+        for j in sorted(range(len(fb.patterns)), key=lambda j: (pat_cost[j], j)):
+            if not done[fb.patterns[j][0]]:
+                take(j)
+    return assign if done.all() else None

@@ -533,15 +533,31 @@ def _configuration_stage(sp: Subproblem, r3: dict, assign: np.ndarray, z_max: fl
        generation from the pair LP's multipliers *start*, so its Lagrangian
        bound is at least that LP's; the bound is proven) until it proves
        *mip_gap* or the effort *work_s* is spent; it raises ``r3``'s bound.
+       Every few rounds its master LP is rounded into an allocation
+       (:func:`landuse.allocation._fragment.rounded_assignment`), kept if cheaper
+       and meeting every stage-3 row; the better incumbent lowers the target.
     2. If the gap is still open, the generated patterns are assembled into an
        allocation by the restricted master IP
        (:func:`landuse.allocation._fragment.master_assignment`, ``MASTER_NODES``
        nodes, fewer if the effort left cannot pay for them; not run if it cannot pay
        for its root); it replaces *assign* if it is cheaper and meets every stage-3 row.
     """
+    cost = 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M
+    best = {"assign": assign, "frag": r3["objective"]}
+
+    def primal(a: np.ndarray) -> float:
+        # keep a rounded master solution if it is cheaper and meets every stage-3 row
+        frag = float(cost @ _columns_from_assign(sp, a)[:sp.n_pairs])
+        if frag < best["frag"] - 1e-9 and _meets_stage3(sp, a, z_max, shortfall_max):
+            best["assign"], best["frag"] = a, frag
+        return best["frag"] * (1.0 - mip_gap)
+
     fb = configuration_bound(sp, z_max, shortfall_max, assign=assign, target=r3["objective"] * (1.0 - mip_gap),
-                             work_limit_s=work_s, guard=guard, multipliers=start)
+                             work_limit_s=work_s, guard=guard, multipliers=start, primal=primal)
     used = fb.work_s
+    if best["frag"] < r3["objective"] - 1e-9:
+        assign, r3["objective"] = best["assign"], best["frag"]
+        r3["status"] = r3["status"] + " + rounding"
     _apply_bound(r3, fb.bound, "configuration LP")
     root = root_seconds(len(fb.patterns) + len(sp.household_ids))
     if r3["gap"] > mip_gap and work_s - used >= root:  # the master IP only if what is left pays for its root
@@ -549,7 +565,6 @@ def _configuration_stage(sp: Subproblem, r3: dict, assign: np.ndarray, z_max: fl
         better, nodes = master_assignment(sp, fb, node_limit=min(MASTER_NODES, nodes_paid), guard=guard)
         used += root * (1.0 + NODE_FRACTION * max(nodes - 1, 0))
         if better is not None and _meets_stage3(sp, better, z_max, shortfall_max):
-            cost = 1.0 + sp.pair_d / DISTANCE_PER_PLOT_M
             frag = float(cost @ _columns_from_assign(sp, better)[:sp.n_pairs])
             if frag < r3["objective"] - 1e-9:
                 assign, r3["objective"] = better, frag
