@@ -48,6 +48,7 @@ __all__ = [
     "ALIASES",
     "Record",
     "atomic_output",
+    "atomic_write_bytes",
     "escape_cell",
     "read_climate",
     "read_histories",
@@ -565,6 +566,65 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False, copy_exis
         for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
             if leftover.exists():
                 leftover.unlink()
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool = False) -> Path:
+    """Write *data* to *path* atomically: what :func:`atomic_output` does, in about four
+    system calls instead of twelve, for the many small files of a province run
+    (certificates, household sheets, print maps).
+
+    A temporary ``.<stem>.<pid>.tmp<suffix>`` beside *path* is created exclusively (mode
+    0600, as ``mkstemp``'s), written in one call and renamed over *path*: nothing
+    half-written is ever at *path*, and on any error the temporary file is removed. If
+    that name is taken (or the folder is missing), :func:`atomic_output` writes the file.
+
+    Parameters
+    ----------
+    path : path-like
+        Final output file.
+    data : bytes
+        The whole content.
+    overwrite : bool, default False
+        Replace an existing *path*; otherwise raise :class:`OutputExistsError`.
+
+    Returns
+    -------
+    pathlib.Path
+        *path*.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "a.pdf"
+    >>> atomic_write_bytes(out, b"%PDF") == out, out.read_bytes()
+    (True, b'%PDF')
+    """
+    path = Path(path)
+    if not overwrite and path.exists():
+        raise OutputExistsError(
+            "the output exists already",
+            source=str(path),
+            hint="choose another path, delete it, or pass overwrite=True (--overwrite)",
+        )
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        with atomic_output(path, overwrite=overwrite) as other:
+            other.write_bytes(data)
+        return path
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _gpkg_layers(path: Path) -> list[str]:

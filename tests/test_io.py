@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -500,3 +501,22 @@ def test_per_distinct_equals_the_whole_column(cells):
     pd.testing.assert_series_equal(io.per_distinct(s, flag), flag(s))
     mixed = pd.Series([1, 1.0, True, "1"], dtype=object)
     pd.testing.assert_series_equal(io.per_distinct(mixed, fn), fn(mixed))
+
+
+def test_atomic_write_bytes_replaces_only_when_asked_and_leaves_nothing_half_written(tmp_path):
+    from landuse.errors import OutputExistsError
+
+    target = tmp_path / "c.pdf"
+    io.atomic_write_bytes(target, b"first")
+    with pytest.raises(OutputExistsError):
+        io.atomic_write_bytes(target, b"second")
+    assert target.read_bytes() == b"first"
+    io.atomic_write_bytes(target, b"second", overwrite=True)
+    assert target.read_bytes() == b"second" and (target.stat().st_mode & 0o777) == 0o600
+    with pytest.raises(TypeError):
+        io.atomic_write_bytes(tmp_path / "bad.pdf", "not bytes", overwrite=True)  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pdf"]  # no temporary, no half file
+    # the temporary name taken (a killed run of the same pid): atomic_output writes it instead
+    (tmp_path / f".d.{os.getpid()}.tmp.pdf").write_bytes(b"stale")
+    io.atomic_write_bytes(tmp_path / "d.pdf", b"third")
+    assert (tmp_path / "d.pdf").read_bytes() == b"third"

@@ -894,34 +894,12 @@ def _write_chunk(chunk: list[Any], fut: Any, record: Any) -> None:
 
 
 def _write_pdf(path: Path, data: bytes) -> None:
-    """Write *data* to *path* atomically, replacing it (the caller decided that it may): a temporary file, renamed.
+    """Write *data* to *path* atomically, replacing it (the caller decided that it may).
 
-    What :func:`landuse.io.atomic_output` does, in four system calls instead of about
-    twelve (no existence checks, no ``mkstemp``; the folder exists): the temporary
-    ``.<stem>.<pid>.tmp.pdf`` is created exclusively (mode 0600, as ``mkstemp``'s),
-    written in one call and renamed over *path*; nothing half-written is ever at *path*,
-    and on any error the temporary file goes (an interrupted run's are removed by
-    :func:`_clean_temporaries`). If the name is taken, :func:`landuse.io.atomic_output`
-    writes the file.
+    :func:`landuse.io.atomic_write_bytes`: an exclusive temporary ``.<stem>.<pid>.tmp.pdf``
+    renamed over *path* (an interrupted run's are removed by :func:`_clean_temporaries`).
     """
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.pdf")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:
-        with io.atomic_output(path, overwrite=True) as other:
-            other.write_bytes(data)
-        return
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    io.atomic_write_bytes(path, data, overwrite=True)
 
 
 def _known_rows(out: Path) -> dict[str, dict[str, Any]]:

@@ -688,11 +688,10 @@ def write_household_sheets(out_dir: Path, households: pd.DataFrame, allocations:
         folder.mkdir(exist_ok=True)
         drawing = drawings.get(sheet.village_id)
         name = id_filename(sheet.household_id)
-        with io.atomic_output(folder / f"{name}.html", overwrite=True) as tmp:
-            tmp.write_text(sheet_html(sheet, drawing), encoding="utf-8")
+        io.atomic_write_bytes(folder / f"{name}.html", sheet_html(sheet, drawing).encode("utf-8"), overwrite=True)
         missing: set[str] = set()
-        with io.atomic_output(folder / f"{name}.pdf", overwrite=True) as tmp:
-            tmp.write_bytes(sheet_pdf(sheet, drawing, date=date, missing=missing))
+        io.atomic_write_bytes(folder / f"{name}.pdf", sheet_pdf(sheet, drawing, date=date, missing=missing),
+                              overwrite=True)
         if missing:  # the HTML shows them (the browser finds a font); the PDF prints empty boxes
             log.warning("household sheet %s: the Lao font has no glyph for %s; the PDF prints them as empty boxes",
                         sheet.household_id, ", ".join(f"U+{ord(c):04X}" for c in sorted(missing)))

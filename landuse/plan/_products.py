@@ -495,8 +495,7 @@ class RemoteOutputs:
             self.folder.mkdir(parents=True, exist_ok=True)
             for rel, data in files.items():
                 if _inside(rel):  # else _collect raises, from the future kept for it
-                    with io.atomic_output(self.folder / rel, overwrite=True) as tmp:
-                        tmp.write_bytes(data)
+                    io.atomic_write_bytes(self.folder / rel, data, overwrite=True)
             if all(_inside(rel) for rel in files):
                 self.maps[vid] = _Written(list(files), said)
             fut.release()
@@ -680,8 +679,7 @@ def _collect(step: str, futures: dict[str, Any], folder: Path, status: dict[str,
             if data is None:  # written as the task finished (RemoteOutputs.write_ready)
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
-            with io.atomic_output(path, overwrite=True) as tmp:
-                tmp.write_bytes(data)
+            io.atomic_write_bytes(path, data, overwrite=True)
         said_by[vid] = said
         written[vid] = list(files)
         del files
