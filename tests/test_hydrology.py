@@ -305,3 +305,22 @@ def test_upstream_walk_finds_pyflwdir_basin(seed, rows, cols):
         walked = hydrology._upstream_of(fg.flwdir.idxs_ds, rows, cols, int(outlet))
         assert walked[0] == outlet and len(set(walked.tolist())) == len(walked)
         assert np.array_equal(np.sort(walked), expected)
+
+
+def test_flow_cache_lets_go_of_dems():
+    """The network cache of DEMs given as rasters is bounded: a DEM no longer used is freed
+    (a FlowGrid holds its DEM, so a weak-key cache kept every DEM of a long run alive)."""
+    import gc
+    import weakref
+
+    refs = []
+    for k in range(6):
+        dem = _grid(v_valley()[0] + k)
+        hydrology.flow_accumulation(dem)
+        hydrology.flow_accumulation(dem)  # the second call finds the cached network
+        refs.append(weakref.ref(dem))
+        del dem
+    gc.collect()
+    alive = [r() is not None for r in refs]
+    assert alive[:-hydrology._RASTER_CACHE_SIZE] == [False] * (6 - hydrology._RASTER_CACHE_SIZE)
+    assert len(hydrology._RASTER_CACHE) <= hydrology._RASTER_CACHE_SIZE

@@ -272,7 +272,10 @@ def _coerce_dem(dem: Any) -> Raster:
     return check_dem(read_dem(dem), flow_routing=True)
 
 
-_RASTER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: id(DEM) -> (DEM, {outlets: FlowGrid}), the last few DEMs given as rasters. Bounded, not
+#: weak-keyed: a FlowGrid holds its DEM, so a weak-key entry would never be let go.
+_RASTER_CACHE: OrderedDict = OrderedDict()
+_RASTER_CACHE_SIZE = 2
 _PATH_CACHE: OrderedDict = OrderedDict()
 _ACC_OWNER: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PATH_CACHE_SIZE = 4
@@ -301,7 +304,13 @@ def _flow(dem_or_flow: Any, *, outlets: str = "edge") -> FlowGrid:
                 _PATH_CACHE.popitem(last=False)
         return fg
     if isinstance(dem_or_flow, Raster):
-        per = _RASTER_CACHE.setdefault(dem_or_flow, {})
+        hit = _RASTER_CACHE.get(id(dem_or_flow))
+        if hit is None or hit[0] is not dem_or_flow:
+            hit = _RASTER_CACHE[id(dem_or_flow)] = (dem_or_flow, {})
+        _RASTER_CACHE.move_to_end(id(dem_or_flow))
+        while len(_RASTER_CACHE) > _RASTER_CACHE_SIZE:
+            _RASTER_CACHE.popitem(last=False)
+        per = hit[1]
         if outlets not in per:
             per[outlets] = flow_direction(dem_or_flow, outlets=outlets)
         return per[outlets]
