@@ -310,7 +310,7 @@ def _flow(dem_or_flow: Any, *, outlets: str = "edge") -> FlowGrid:
         _RASTER_CACHE.move_to_end(id(dem_or_flow))
         while len(_RASTER_CACHE) > _RASTER_CACHE_SIZE:
             _RASTER_CACHE.popitem(last=False)
-        per = hit[1]
+        per: dict[str, FlowGrid] = hit[1]
         if outlets not in per:
             per[outlets] = flow_direction(dem_or_flow, outlets=outlets)
         return per[outlets]
