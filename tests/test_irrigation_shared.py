@@ -14,12 +14,15 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
+from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from landuse import irrigation as scheme
 from landuse.irrigation import requirement as irr
 from landuse.irrigation.schemes import _SiteBalances, _sensitivity
+from landuse.raster import Raster
 from tests.test_scheme import BASE
 
 
@@ -90,10 +93,24 @@ def test_site_checks_options_like_the_public_function():
     (sp,) = scheme.parse_schemes(BASE)
     site = _SiteBalances(_climate(1), lat_deg=20.7, elevation_m=600.0)
     bad = dataclasses.replace(sp, rain_method="guess")
-    import pytest  # local: only this test needs it  # noqa: PLC0415
-
     with pytest.raises(Exception) as got:
         site.balance(bad)
     with pytest.raises(Exception) as want:
         _reference(bad, _climate(1), 20.7, 600.0)
     assert type(got.value) is type(want.value) and str(got.value) == str(want.value)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), integer=st.booleans(), r0=st.integers(0, 6), c0=st.integers(0, 6),
+       h=st.integers(0, 6), w=st.integers(0, 6))
+def test_window_as_float_equals_the_whole_grid_sliced(seed, integer, r0, c0, h, w):
+    rng = np.random.default_rng(seed)
+    data = rng.integers(-3, 4, (8, 9)).astype("int16" if integer else "float32")
+    if not integer:
+        data[rng.random(data.shape) < 0.2] = np.nan
+        data[rng.random(data.shape) < 0.1] = np.inf
+    r = Raster(data, Affine(30.0, 0.0, 0.0, 0.0, -30.0, 0.0), None, -3, "t.tif")
+    want = r.as_float()[r0:r0 + h, c0:c0 + w]
+    got = r.window_as_float(slice(r0, r0 + h), slice(c0, c0 + w))
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.float64
