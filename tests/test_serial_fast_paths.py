@@ -1,11 +1,14 @@
-"""The shared-site path of scheme sizing (issue 20) against the one-call-per-case reference.
+"""Fast paths of the serial province steps (issue 20) against their reference computations.
+
+The shared-site path of scheme sizing against the one-call-per-case reference.
 
 ``size_scheme`` computes the design balance, the wet-season-only case and the 15
 sensitivity cases of a scheme on the site's ET0 computed once, and each distinct case
 once (``_SiteBalances``). These tests recompute every case from scratch with the public
 :func:`landuse.irrigation.scheme_water_balance` and
 :func:`landuse.irrigation.design_requirement`, as the code did before, on random
-climates, calendars and options, and require the same figures bit for bit.
+climates, calendars and options, and require the same figures bit for bit. The window
+read of a scheme's DEM cells (`Raster.window_as_float`) is compared with the whole grid sliced.
 """
 
 from __future__ import annotations
@@ -114,3 +117,4 @@ def test_window_as_float_equals_the_whole_grid_sliced(seed, integer, r0, c0, h, 
     got = r.window_as_float(slice(r0, r0 + h), slice(c0, c0 + w))
     np.testing.assert_array_equal(got, want)
     assert got.dtype == np.float64
+
