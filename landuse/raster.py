@@ -113,7 +113,9 @@ class Raster:
     @property
     def valid(self) -> np.ndarray:
         """Boolean array, True where the cell holds data."""
-        arr = self.data
+        return self._valid_of(self.data)
+
+    def _valid_of(self, arr: np.ndarray) -> np.ndarray:
         ok = np.ones(arr.shape, bool)
         if np.issubdtype(arr.dtype, np.floating):
             ok &= np.isfinite(arr)
@@ -125,6 +127,17 @@ class Raster:
         """Return the values as float64 with NaN for nodata."""
         out = self.data.astype("float64", copy=True)
         out[~self.valid] = np.nan
+        return out
+
+    def window_as_float(self, rows: slice, cols: slice) -> np.ndarray:
+        """:meth:`as_float` of the cells ``data[rows, cols]`` only (a new array, the same values).
+
+        For a few cells of a large raster (a scheme's parcels, one intake) without
+        converting and masking the whole grid.
+        """
+        sub = self.data[rows, cols]
+        out = sub.astype("float64", copy=True)
+        out[~self._valid_of(sub)] = np.nan
         return out
 
     def require_projected(self) -> None:

@@ -37,7 +37,7 @@ def _sample_dem(dem: Any, x: float, y: float, *, what: str = "intake") -> float:
             column="intake_x_m",
             hint="check intake_x_m / intake_y_m and that the scheme and the DEM use the same CRS",
         )
-    if not r.valid[row_i, col_i]:
+    if not np.isfinite(r.window_as_float(slice(row_i, row_i + 1), slice(col_i, col_i + 1))[0, 0]):
         raise IrrigationError(
             f"the DEM has no data at the {what} point ({x:.1f}, {y:.1f})",
             source=r.source or "dem",
@@ -53,7 +53,6 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
     from rasterio import features
 
     r = read_dem(dem)
-    z = r.as_float()
     out = np.full(len(parcels), np.nan)
     if len(parcels) == 0:
         return out
@@ -64,7 +63,7 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
     c0, c1 = max(math.floor(min(cols)) - 1, 0), min(math.ceil(max(cols)) + 1, r.shape[1])
     r0, r1 = max(math.floor(min(rows)) - 1, 0), min(math.ceil(max(rows)) + 1, r.shape[0])
     if c1 > c0 and r1 > r0:
-        sub = z[r0:r1, c0:c1]
+        sub = r.window_as_float(slice(r0, r1), slice(c0, c1))  # not the whole DEM per scheme
         ids = features.rasterize(
             ((g, i + 1) for i, g in enumerate(parcels.geometry)),
             out_shape=sub.shape,
@@ -92,8 +91,10 @@ def _parcel_elevations(parcels: Any, dem: Any, stat: str) -> np.ndarray:
         p = parcels.geometry.iloc[i].representative_point()
         col, row = ~r.transform @ (p.x, p.y)
         ri, ci = math.floor(row), math.floor(col)
-        if 0 <= ri < r.shape[0] and 0 <= ci < r.shape[1] and r.valid[ri, ci]:
-            out[i] = z[ri, ci]
+        if 0 <= ri < r.shape[0] and 0 <= ci < r.shape[1]:
+            cell = r.window_as_float(slice(ri, ri + 1), slice(ci, ci + 1))[0, 0]
+            if np.isfinite(cell):
+                out[i] = cell
     return out
 
 

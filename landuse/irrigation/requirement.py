@@ -943,6 +943,16 @@ def scheme_water_balance(
     >>> bool((daily["gir_mm_day"] >= 0).all()), len(daily)
     (True, 365)
     """
+    _check_balance_args(crops, percolation_mm_day, efficiency, rain_method)
+    et0_tab = et0_monthly(climate, lat_deg=lat_deg, elevation_m=elevation_m, method=et0_method)
+    return _balance_on_et0(et0_tab, _check_climate(climate), crops=crops,
+                           percolation_mm_day=percolation_mm_day, efficiency=efficiency,
+                           rain_method=rain_method, adjust_kc=adjust_kc)
+
+
+def _check_balance_args(crops: Sequence[CropSeason], percolation_mm_day: float, efficiency: float,
+                        rain_method: str) -> None:
+    """The checks of :func:`scheme_water_balance` on its options and calendar."""
     check_option(rain_method, EFFECTIVE_RAIN_METHODS, name="rain_method")
     _check_range("percolation_mm_day", percolation_mm_day, 0.0, 500.0)
     _check_range(
@@ -955,8 +965,23 @@ def scheme_water_balance(
             hint="give at least one CropSeason (e.g. the wet-season crop)",
         )
     check_calendar(crops)
-    et0_tab = et0_monthly(climate, lat_deg=lat_deg, elevation_m=elevation_m, method=et0_method)
-    clim = _check_climate(climate)
+
+
+def _balance_on_et0(
+    et0_tab: pd.DataFrame,
+    clim: pd.DataFrame,
+    *,
+    crops: Sequence[CropSeason],
+    percolation_mm_day: float,
+    efficiency: float,
+    rain_method: str,
+    adjust_kc: bool,
+) -> pd.DataFrame:
+    """:func:`scheme_water_balance` on a site's monthly ET0 (:func:`et0_monthly`) and checked
+    climate (``_check_climate``), so the cases of one site share them (same figures).
+
+    The arguments must have passed :func:`_check_balance_args`.
+    """
     month = _DAYS.month.to_numpy()
     ndays = _DAYS.days_in_month.to_numpy()
     doy = np.arange(1, 366)

@@ -330,11 +330,46 @@ def _command(
     return reach, layer, area_ha, area_src, families, fam_src
 
 
+class _SiteBalances:
+    """Daily balances and design peaks of one intake, sharing what does not change between them.
+
+    The design, the wet-season-only case and the sensitivity cases of a scheme differ in
+    crops, percolation, efficiency or effective-rain method only: the site's monthly ET0
+    (:func:`landuse.irrigation.et0_monthly`) and checked climate are computed once, and a
+    case asked twice (the sensitivity table's first row is the design) is computed once.
+    The figures are those of :func:`landuse.irrigation.scheme_water_balance` (same code).
+    """
+
+    def __init__(self, climate: pd.DataFrame, *, lat_deg: float, elevation_m: float) -> None:
+        self.climate, self.lat_deg, self.elevation_m = climate, lat_deg, elevation_m
+        self._site: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        self._memo: dict[tuple[Any, ...], tuple[pd.DataFrame, dict[str, Any]]] = {}
+
+    def balance(self, sp: SchemeSpec, *, crops: Sequence[Any] | None = None) -> pd.DataFrame:
+        """The daily balance of *sp* (its calendar, or *crops*) at this site (a shared, read-only frame)."""
+        return self._get(sp, crops)[0]
+
+    def peak(self, sp: SchemeSpec, *, crops: Sequence[Any] | None = None) -> dict[str, Any]:
+        """:func:`landuse.irrigation.design_requirement` of :meth:`balance` (a copy)."""
+        return dict(self._get(sp, crops)[1])
+
+    def _get(self, sp: SchemeSpec, crops: Sequence[Any] | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+        crops = tuple(sp.crops() if crops is None else crops)
+        key = (crops, sp.percolation_mm_day, sp.efficiency, sp.rain_method, sp.operating_hours)
+        if key not in self._memo:
+            _irr._check_balance_args(crops, sp.percolation_mm_day, sp.efficiency, sp.rain_method)
+            if self._site is None:
+                et0_tab = _irr.et0_monthly(self.climate, lat_deg=self.lat_deg, elevation_m=self.elevation_m)
+                self._site = (et0_tab, _irr._check_climate(self.climate))
+            daily = _irr._balance_on_et0(*self._site, crops=crops, percolation_mm_day=sp.percolation_mm_day,
+                                         efficiency=sp.efficiency, rain_method=sp.rain_method, adjust_kc=True)
+            self._memo[key] = (daily, _irr.design_requirement(daily, operating_hours=sp.operating_hours))
+        return self._memo[key]
+
+
 def _wet_only(
     spec: SchemeSpec,
-    climate: pd.DataFrame,
-    lat: float,
-    elevation: float,
+    site: _SiteBalances,
     area_ha: float,
     families: int,
     dependable: float | None,
@@ -348,16 +383,7 @@ def _wet_only(
         "servable_families": None,
     }
     if len(spec.crops()) > 1:
-        wet_daily = _irr.scheme_water_balance(
-            climate,
-            lat_deg=lat,
-            elevation_m=elevation,
-            crops=spec.crops()[:1],
-            percolation_mm_day=spec.percolation_mm_day,
-            efficiency=spec.efficiency,
-            rain_method=spec.rain_method,
-        )
-        wpeak = _irr.design_requirement(wet_daily, operating_hours=spec.operating_hours)
+        wpeak = site.peak(spec, crops=spec.crops()[:1])
         wm = int(wpeak["month"])
         wet["design_month"], wet["duty_l_s_ha"] = wm, float(wpeak["duty_l_s_ha"])
         if dependable is not None and wet["duty_l_s_ha"] > 0:
@@ -428,6 +454,12 @@ def design_sensitivity(
         ``design_flow_l_s``, ``change_pct`` (against the design), ``design_window``;
         the first row is the design itself.
     """
+    site = _SiteBalances(climate, lat_deg=lat_deg, elevation_m=elevation_m)
+    return _sensitivity(spec, site, area_ha=area_ha)
+
+
+def _sensitivity(spec: SchemeSpec, site: _SiteBalances, *, area_ha: float) -> pd.DataFrame:
+    """:func:`design_sensitivity` on the balances of the scheme's site."""
     import dataclasses
 
     cases: list[tuple[str, str, str, SchemeSpec]] = [("design", "-", "as designed", spec)]
@@ -478,16 +510,7 @@ def design_sensitivity(
     rows = []
     base = None
     for label, param, value, sp in cases:
-        daily = _irr.scheme_water_balance(
-            climate,
-            lat_deg=lat_deg,
-            elevation_m=elevation_m,
-            crops=sp.crops(),
-            percolation_mm_day=sp.percolation_mm_day,
-            efficiency=sp.efficiency,
-            rain_method=sp.rain_method,
-        )
-        pk = _irr.design_requirement(daily, operating_hours=sp.operating_hours)
+        pk = site.peak(sp)
         duty = float(pk["duty_l_s_ha"])
         base = duty if base is None else base
         rows.append(
@@ -727,16 +750,9 @@ def size_scheme(
     lat, lon = _lat_lon(spec)
     elevation, elev_src = _intake_elevation(spec, dem, notes)
 
-    # demand
-    daily = _irr.scheme_water_balance(
-        climate,
-        lat_deg=lat,
-        elevation_m=elevation,
-        crops=spec.crops(),
-        percolation_mm_day=spec.percolation_mm_day,
-        efficiency=spec.efficiency,
-        rain_method=spec.rain_method,
-    )
+    # demand (the design, its wet-season-only case and its sensitivity share the site's ET0)
+    site = _SiteBalances(climate, lat_deg=lat, elevation_m=elevation)
+    daily = site.balance(spec)
 
     # command area, families
     reach, layer, area_ha, area_src, families, fam_src = _command(spec, dem, parcels, notes)
@@ -749,7 +765,7 @@ def size_scheme(
     )
     # design on the peak 10-day running mean of the daily gross requirement, not on the
     # largest monthly mean (which averages land preparation straddling two months away)
-    peak = _irr.design_requirement(daily, operating_hours=spec.operating_hours)
+    peak = site.peak(spec)
     dmonth = int(peak["month"])
     ddecade = int(_irr.design_period(decades))
     mmonth = int(_irr.design_period(monthly))
@@ -773,7 +789,7 @@ def size_scheme(
         layer = pd.concat([layer, extra[layer.columns]], ignore_index=True)
 
     # the same scheme without the dry-season crop (supplementary wet-season irrigation)
-    wet = _wet_only(spec, climate, lat, elevation, area_ha, families, dependable, factor)
+    wet = _wet_only(spec, site, area_ha, families, dependable, factor)
 
     # canal
     design = _canal.design_canal(
@@ -789,9 +805,7 @@ def size_scheme(
                        monthly=monthly, decades=decades, dmonth=dmonth, ddecade=ddecade, mmonth=mmonth,
                        design_duty=design_duty, design_flow=design_flow, src=src,
                        design=design, wet=wet)
-    sens = design_sensitivity(
-        spec, climate, lat_deg=lat, elevation_m=elevation, area_ha=area_ha
-    )
+    sens = _sensitivity(spec, site, area_ha=area_ha)
     return SchemeResult(
         spec=spec,
         monthly=monthly,
