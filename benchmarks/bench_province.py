@@ -411,6 +411,8 @@ def main() -> None:
     ap.add_argument("--monitor", type=Path, default=None,
                     help="append a CSV line of stage, RSS and CPU per process here every --every seconds")
     ap.add_argument("--every", type=float, default=30.0)
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="move the run's outputs to this new folder instead of deleting them")
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT / "tools"))
@@ -465,7 +467,10 @@ def main() -> None:
                 encoding="utf-8",
             )
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep is not None and not args.keep.exists():
+            shutil.move(str(tmp), str(args.keep))
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
