@@ -283,6 +283,22 @@ def _sheets(*a, **k):
     return _SEEN["village_sheets"](*a, **k)
 
 
+def _keys_when_certificates_start(*a, **k):
+    """What the workers still hold when the certificates start (the map's inputs and page must be gone)."""
+    import time
+
+    from distributed import default_client
+
+    held: list[str] = []
+    for _ in range(50):  # the client tells the scheduler asynchronously
+        held = [str(key) for key in default_client().run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks))]
+        if not any(key.startswith(("map-", "dict-", "Raster-", "DataFrame-")) for key in held):
+            break
+        time.sleep(0.1)
+    _SEEN["held"] = held
+    return _SEEN["write_certificates"](*a, **k)
+
+
 @pytest.mark.slow
 def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monkeypatch):
     """A certificate that cannot be drawn on a worker: its village fails with the reason
@@ -297,7 +313,8 @@ def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monk
     _SEEN.clear()
     _SEEN.update(bad=bad, failed=[], maps=0, sheets=0, chunks=0, render=issue._render,
                  draw_chunk=issue._draw_chunk, print_map=_products._print_map_files,
-                 village_sheets=_products._village_sheet_files)
+                 village_sheets=_products._village_sheet_files, write_certificates=_products._write_certificates)
+    monkeypatch.setattr(_products, "_write_certificates", _keys_when_certificates_start)
     monkeypatch.setattr(issue, "_render", _out_of_ink)
     monkeypatch.setattr(issue, "_draw_chunk", _chunk)
     monkeypatch.setattr(_products, "_print_map_files", _map)
@@ -308,6 +325,8 @@ def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monk
     ) as cl:
         res = run_plan(_plan(tmp_path), out_dir=tmp_path / "out", scheduler=cl.scheduler_address)
     assert _SEEN["chunks"] >= 2 and _SEEN["maps"] == 2 and _SEEN["sheets"] == 2, _SEEN
+    # the web map's scattered inputs and its page were let go before the certificates
+    assert not [key for key in _SEEN["held"] if key.startswith(("map-", "dict-", "Raster-", "DataFrame-"))], _SEEN["held"]
     (no,) = _SEEN["failed"]
     out = tmp_path / "out"
     assert res.villages[VILLAGES[0]] == "ok"

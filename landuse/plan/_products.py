@@ -119,7 +119,7 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
 
     outputs: dict[str, Path] = {}
     isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
-    web_map = None  # drawn on a worker while this process writes the GeoPackage, tables and register
+    web_map = big = None  # drawn on a worker while this process writes the GeoPackage, tables and register
     if plan.options.map and remote is not None:
         big = remote.client.scatter([layers_of(set(done)), inputs.dem, inputs.households], hash=False)
         web_map = remote.submit("map", "district", _map_files, big[0], big[1], title=plan.name, households=big[2])
@@ -134,6 +134,9 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         outputs.update(isolate("map", lambda keep: {"map": _write_map(out / "map.html", layers_of(keep),
                                                                        inputs.dem, title=plan.name,
                                                                        households=inputs.households)}) or {})
+    # let go of the map's futures: the workers drop its inputs (every layer of the district,
+    # the DEM, the households) and its page before they draw the certificates
+    web_map = big = None
     if plan.options.certificates:
         def certs(keep: set[str]) -> dict[str, Path]:
             alloc = layers_of(keep).get("allocations")
