@@ -381,8 +381,11 @@ def test_slope_file_memory_is_bounded(tmp_path):
         np.testing.assert_allclose(got[1:-1, 1:-1], math.degrees(math.atan(0.1)), atol=1e-4)
         return peak, rows * cols * 4
 
-    small_peak, _ = peak_for(1024)
+    peak_for(512)  # first-time allocations (imports, caches, GDAL's drivers) are not the window's
+    small_peak, small_bytes = peak_for(1024)
     big_peak, big_bytes = peak_for(4096)
-    # memory depends on the window, not on the DEM: 4x the rows, about the same peak
-    assert big_peak < 1.3 * small_peak
-    assert big_peak < 0.5 * big_bytes
+    # memory depends on the window, not on the DEM: 4x the rows (+6.3 MB of DEM) add well
+    # under a fifth of that to the peak (measured: +0.5-0.7 MB, some per-window bookkeeping),
+    # and the peak stays below the DEM itself (a whole-DEM read would hold it, and its float copy)
+    assert big_peak - small_peak < 0.2 * (big_bytes - small_bytes)
+    assert big_peak < big_bytes
