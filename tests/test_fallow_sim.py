@@ -227,6 +227,17 @@ def test_weibull_aft_without_a_finite_maximum_is_none():
     assert surv.weibull_aft(np.full(n, 4.0), np.ones(n), np.linspace(-1, 1, n)) is None
 
 
+def test_weibull_step_that_overshoots_is_halved_not_raised():
+    """A Newton step to an absurd shape (found by bench_fallow_validity: OverflowError in
+    math.exp) gives a non-finite likelihood, which the line search rejects."""
+    import landuse.fallow._survival as surv
+
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        ll, *_ = surv._weibull_terms(np.array([0.0, 0.0, 1000.0]), np.log(t), np.ones(4), np.zeros(4))
+    assert not np.isfinite(ll)
+
+
 def test_clustered_sandwich_matches_lifelines_robust():
     import landuse.fallow._survival as surv
 

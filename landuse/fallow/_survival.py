@@ -260,7 +260,7 @@ class WeibullAFT:
 def _weibull_terms(theta: np.ndarray, logt: np.ndarray, e: np.ndarray,
                    x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Log-likelihood, per-spell scores ``(n, 3)`` and Hessian of the Weibull AFT at *theta*."""
-    rho = math.exp(theta[2])
+    rho = float(np.exp(theta[2]))  # inf, not OverflowError, when a Newton step overshoots: the step is halved
     z = rho * (logt - theta[0] - theta[1] * x)
     u = np.exp(z)
     ll = float(np.sum(e * (theta[2] - logt + z) - u))
