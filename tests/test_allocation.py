@@ -637,6 +637,10 @@ def test_root_estimate_and_lanes_hand_computed():
     # t_root = c n (1 + n / n0): 470 pairs cost twice the linear rate
     assert model.root_seconds(470) == pytest.approx(model.ROOT_SECONDS_PER_PAIR * 470 * 2)
     assert model.root_seconds(0) == pytest.approx(model.ROOT_SECONDS_PER_PAIR * (1 + 1 / model.ROOT_PAIRS_SCALE))
+    # the stage-3 master IP: 2 x 3.2e-7 n^0.91 (n / n_h)^2.56; 2,440 columns over 96 households
+    # (a measured 3.5 CPU-s root, where root_seconds said 0.3 s) are charged about 3 s
+    assert model.master_root_seconds(1000, 100) == pytest.approx(6.4e-7 * 1000 ** 0.91 * 10 ** 2.56)
+    assert 2.0 < model.master_root_seconds(2440, 96) < 4.0 and model.root_seconds(2440) < 0.5
     from types import SimpleNamespace
 
     from landuse.allocation.optimise import _lanes
@@ -647,6 +651,37 @@ def test_root_estimate_and_lanes_hand_computed():
     assert _lanes(sps, 2) == [[0, 1], [3, 2]]
     assert _lanes(sps, 1) == [[0, 3, 2, 1]]
     assert _lanes(sps[:1], 3) == [[0]]
+
+
+def test_second_pass_shares_what_is_left_by_size(monkeypatch):
+    """Pass 2 gives each subproblem its share by size of the effort left, not all of it.
+
+    Lane [small (100 pairs), large (300)], budget 10 s, pass 1 charged 1 s each:
+    8 s left; the small one is offered 8 x 100 / 400 = 2 s and is charged 1.5 s,
+    so the large one (last) gets all the 6.5 s left. Before, the small one was
+    offered all 8 s (and a hard one spent it, leaving the large one the 0.2 s floor).
+    """
+    from types import SimpleNamespace
+
+    from landuse.allocation import optimise
+
+    sps = [SimpleNamespace(n_pairs=n, household_ids=np.arange(5), parcel_ids=np.arange(5),
+                           village_id="V", land_type=lt) for n, lt in ((100, "paddy"), (300, "upland"))]
+    offered = {}
+
+    def fake_presolve(sp, *, budget_s, mip_gap):
+        return SimpleNamespace(work_s=1.0)
+
+    def fake_solve(sp, *, time_limit_s, mip_gap, start):
+        offered[sp.land_type] = time_limit_s
+        charged = 1.5 if sp.land_type == "paddy" else time_limit_s
+        return model.Solution(assign=np.zeros(5, dtype=np.int64), method="mip", status="optimal", work_s=charged)
+
+    monkeypatch.setattr(optimise, "presolve", fake_presolve)
+    monkeypatch.setattr(optimise, "solve_mip", fake_solve)
+    monkeypatch.setattr(optimise, "root_seconds", lambda n: 1.0)  # useful = 16 s: never the cap here
+    optimise._solve_all(sps, time_limit_s=10.0, mip_gap=0.005, n_jobs=1, exact_max_pairs=10**9)
+    assert offered == {"paddy": pytest.approx(2.0), "upland": pytest.approx(6.5)}
 
 
 def test_stage_not_paid_for_is_not_run(monkeypatch):

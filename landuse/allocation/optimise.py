@@ -357,13 +357,16 @@ def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_
     Pass 1 runs the fairness stage's heuristic, re-partition and bounds
     (:func:`landuse.allocation._model.presolve`) on every subproblem, with half
     the budget shared by model size, so that no subproblem is left without a
-    proof because others spent the budget on later stages. In pass 2 a
-    subproblem gets the effort left in the lane, at most what it can use: ``USEFUL_ROOTS`` root
+    proof because others spent the budget on later stages. In pass 2 the effort
+    left in the lane is shared the same way: a subproblem gets its share by model
+    size of what is left (at least 0.2 s), at most what it can use: ``USEFUL_ROOTS`` root
     nodes (:func:`landuse.allocation._model.root_seconds`), enough for three
-    stages and their branch and bound. The effort it is charged (root and node
+    stages and their branch and bound. (Until issue 20's fourth round it got all
+    that was left, so the first small subproblem of a lane took the budget and the
+    largest, solved last, kept 0.2 s.) The effort it is charged (root and node
     estimates) is a deterministic count, so what it leaves passes on to the next
     subproblem of the lane in the same way on any machine. Cheap subproblems are
-    thus solved first and fully; a subproblem whose root nodes the rest of the
+    thus solved first, and the largest (solved last) gets what is left; a subproblem whose root nodes the rest of the
     budget cannot pay for keeps the heuristic (and the swaps) and reports its gap.
     """
     def run(i: int, budget: float, start) -> Solution:
@@ -394,13 +397,16 @@ def _solve_all(sps: list[Subproblem], *, time_limit_s: float, mip_gap: float, n_
             spent += starts[i].work_s
         # pass 2: HiGHS on the three stages with the rest
         left = max(float(time_limit_s) - spent, 0.0)
+        pairs_left2 = sum(sps[i].n_pairs for i in lane)
         out = {}
         for i in lane:
             sp = sps[i]
             if sp.n_pairs:
                 report_progress("allocation: solving", next(seen2), n_work, f"village {sp.village_id}, {sp.land_type}")
             useful = USEFUL_ROOTS * root_seconds(sp.n_pairs + len(sp.household_ids) + 1)
-            out[i] = run(i, max(0.2, min(left, useful)), starts.get(i))
+            share = left * sp.n_pairs / max(pairs_left2, 1)  # its share by size; what it leaves passes on
+            pairs_left2 -= sp.n_pairs
+            out[i] = run(i, max(0.2, min(share, useful)), starts.get(i))
             left = max(left - out[i].work_s, 0.0)
         return out
 
