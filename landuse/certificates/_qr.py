@@ -186,7 +186,7 @@ def _alignment_centres(version: int) -> list[int]:
     size = 4 * version + 17
     count = version // 7 + 2
     step = 26 if version == 32 else -(-(size - 13) // (2 * (count - 1))) * 2
-    return [6] + sorted(size - 7 - i * step for i in range(count - 1))
+    return [6, *sorted(size - 7 - i * step for i in range(count - 1))]
 
 
 def _function_patterns(version: int) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +228,7 @@ def _draw_format(dark: np.ndarray, bits: int) -> None:
     n = dark.shape[0]
     first = [(8, c) for c in (0, 1, 2, 3, 4, 5, 7, 8)] + [(r, 8) for r in (7, 5, 4, 3, 2, 1, 0)]
     second = [(n - 1 - i, 8) for i in range(7)] + [(8, n - 8 + i) for i in range(8)]
-    for i, ((r1, c1), (r2, c2)) in enumerate(zip(first, second)):
+    for i, ((r1, c1), (r2, c2)) in enumerate(zip(first, second, strict=True)):
         dark[r1, c1] = dark[r2, c2] = bool(bits >> (14 - i) & 1)
 
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-
 from landuse.certificates import _digest, _pades, _qr, keys
 
 __all__ = ["default_actor"]
