@@ -46,6 +46,9 @@ def test_standard_values():
         _qr.qr_version(2332)
     with pytest.raises(ValueError, match="version-1"):
         _qr.qr_matrix(b"x" * 15, version=1)
+    for bad in (dict(level="X"), dict(mask=8), dict(mask=-1)):
+        with pytest.raises(ValueError, match="level must be"):
+            _qr.qr_matrix(b"x", **bad)
 
 
 def test_reed_solomon_remainder_by_long_division():
