@@ -813,7 +813,8 @@ def _text_run(font: Font, tag: str, text: str, size: float
 
 def _missing(font: Font, text: str) -> frozenset[str]:
     """The characters of *text* that *font* has no glyph for (spaces aside)."""
-    return frozenset(c for c in frozenset(text) - font.codepoint_chars if not c.isspace())
+    missing = frozenset(text) - font.codepoint_chars
+    return frozenset(c for c in missing if not c.isspace()) if missing else missing
 
 
 #: Lao letters by role (The Unicode Standard 15.0, section 16.2 "Lao", and its character
