@@ -107,7 +107,7 @@ def peer_fpdf2(recs, labels, fonts, n: int) -> float:
         doc = _pdf.Document(*fonts)
         doc.add_page = lambda doc=doc: doc.pages.append(Recorder(doc)) or doc.pages[-1]  # type: ignore[method-assign]
         payload = rec.get("qr") or _digest.qr_payload(rec["certificate_no"], rec["digest"])
-        _cert_layout.draw(doc, rec, labels, segno.make(payload, error="m", mask=certificates._seal.QR_MASK).matrix)
+        _cert_layout.draw(doc, rec, labels, certificates._seal._qr_matrix(payload))
         scripts.append((list(calls), payload))
     t0 = time.perf_counter()
     for script, payload in scripts:
@@ -140,8 +140,56 @@ def peer_fpdf2(recs, labels, fonts, n: int) -> float:
     return seconds
 
 
+def render_only(alloc, demo, n: int, *, warm: int = 20, profile: bool = False, save: str | None = None) -> None:
+    """CPU per signed certificate drawn in this process (no workers, no register, no files).
+
+    Builds the signed records as ``write_certificates`` does (ECDSA key, no district
+    register), draws *warm* certificates to fill the per-process caches, then times the
+    next *n* (``time.process_time``); ``--profile`` prints cProfile's top functions,
+    ``--save DIR`` writes each PDF's bytes (to compare two versions of the code byte for byte).
+    """
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from landuse import certificates
+
+    signer = ec.derive_private_key(20_2026, ec.SECP256R1())  # a fixed key: the same bytes every run
+    lab = certificates.load_labels()
+    reg, ctx = certificates.issue._build(alloc, households=demo.households, villages=demo.villages,
+                                         parcels=demo.parcels, issue_date="2026-01-15", validity_years=None,
+                                         labels=lab, key=None, others=None)
+    reg = certificates._seal._seal_register(reg, signer=signer, register=None, issue_date=dt.date(2026, 1, 15),
+                                            key=None, actor="bench")
+    recs = certificates.issue._records(reg, ctx)[: warm + n]
+    fonts = certificates.issue._fonts()
+    for rec in recs[:warm]:
+        certificates.issue._render([rec], lab, fonts)
+    timed = recs[warm:]
+    if profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+    t0 = time.process_time()
+    pdfs = [certificates.issue._render([rec], lab, fonts) for rec in timed]
+    cpu = time.process_time() - t0
+    if profile:
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    print(f"render only, one process: {len(timed)} signed certificates after {warm}: "
+          f"{1000 * cpu / len(timed):.2f} ms CPU per certificate (load average {os.getloadavg()[0]:.1f})")
+    if save:
+        Path(save).mkdir(parents=True, exist_ok=True)
+        for rec, data in zip(timed, pdfs, strict=True):
+            (Path(save) / f"{rec['certificate_no']}.pdf").write_bytes(data)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--render-only", type=int, default=0, metavar="N",
+                    help="only draw N signed certificates in this process (after 20) and print CPU per certificate")
+    ap.add_argument("--profile", action="store_true", help="with --render-only: cProfile's top functions")
+    ap.add_argument("--save", metavar="DIR", help="with --render-only: write the PDFs drawn into DIR")
     ap.add_argument("--holdings", action="store_true", help="use the demo holdings instead of running allocate")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--peer-sample", type=int, default=20)
@@ -158,6 +206,9 @@ def main() -> None:
     t_alloc = time.perf_counter() - t0
     print(f"allocation: {len(alloc)} certificates for {alloc['household_id'].nunique()} households "
           f"({'holdings' if args.holdings else 'allocate'}, {t_alloc:.1f} s, not counted)")
+    if args.render_only:
+        render_only(alloc, demo, args.render_only, profile=args.profile, save=args.save)
+        return
     streams = None
     if not args.no_streams:  # what `landuse run` passes: the district's streams (DEM, 0.5 km2), not timed
         from landuse.datasets import get_path

@@ -746,17 +746,17 @@ def _text_run(font: Font, tag: str, text: str, size: float
         fs = size * 0.6 if kind == "sup" else size
         glyphs = font.shape(part)
         runs.append((fs, size * 0.38 if kind == "sup" else 0.0, glyphs))
-        total += sum(g[2] for g in glyphs) * fs / 1000.0
+        total += sum([g[2] for g in glyphs]) * fs / 1000.0
     head = f"/Span <</ActualText {_pdf_string(text).decode('ascii')}>> BDC BT"
     hexes = font.hexes
     widths = font.widths
     n = len(widths)
-    if len(runs) == 1 and runs[0][1] == 0.0:  # one run, no superscript: glyph by glyph at their own advances?
-        glyphs = runs[0][2]
-        if all(not xo and not yo and gid < n and widths[gid] == adv for gid, _cl, adv, xo, yo in glyphs):
-            body = (f"/{tag} {_num(runs[0][0])} Tf [<" + "".join([hexes[g[0]] for g in glyphs])
+    if len(runs) == 1 and runs[0][1] == 0.0 and runs[0][2]:  # one run, no superscript: at their own advances?
+        ids, _cls, advs, xos, yos = zip(*runs[0][2], strict=True)  # columns (C loops below, not per glyph)
+        if not any(xos) and not any(yos) and max(ids) < n and list(map(widths.__getitem__, ids)) == list(advs):
+            body = (f"/{tag} {_num(runs[0][0])} Tf [<" + "".join(map(hexes.__getitem__, ids))
                     + ">] TJ ET EMC")  # what the general case below writes for such a run
-            return head, body, total, frozenset(g[0] for g in glyphs), _missing(font, text)
+            return head, body, total, frozenset(ids), _missing(font, text)
     out: list[str] = []
     line = [0.0, 0.0]  # start of the current text line (Tlm), relative to the origin, rounded
 
@@ -813,7 +813,8 @@ def _text_run(font: Font, tag: str, text: str, size: float
 
 def _missing(font: Font, text: str) -> frozenset[str]:
     """The characters of *text* that *font* has no glyph for (spaces aside)."""
-    return frozenset(c for c in frozenset(text) - font.codepoint_chars if not c.isspace())
+    missing = frozenset(text) - font.codepoint_chars
+    return frozenset(c for c in missing if not c.isspace()) if missing else missing
 
 
 #: Lao letters by role (The Unicode Standard 15.0, section 16.2 "Lao", and its character
@@ -982,6 +983,13 @@ def _break_clusters(font: Font, word: str, *, width: float, size: float) -> list
     return pieces
 
 
+#: Streams of at most this many bytes are kept, made once per process (:data:`_SMALL_STREAMS`).
+_SMALL_STREAM = 256
+#: Short streams as written, by content: each ``Z_FULL_FLUSH`` piece of :class:`_subset.Deflater`
+#: is independent of what the compressor saw before, so a repeated stream has the same bytes.
+_SMALL_STREAMS: dict[tuple[str, bytes, bool, str], bytes] = {}
+
+
 class Document:
     """A PDF being built: pages, attachments and metadata; :meth:`to_bytes` writes it."""
 
@@ -1016,10 +1024,19 @@ class Document:
         packer = Deflater(1)  # level 1: 5-8 % larger than 3, a third faster
 
         def stream(dict_items: str, data: bytes, *, compress: bool = True, extra_len: str = "") -> bytes:
+            key = (dict_items, data, compress, extra_len) if len(data) <= _SMALL_STREAM else None
+            hit = _SMALL_STREAMS.get(key) if key else None
+            if hit is not None:  # a short stream every page repeats (between shared blocks): built once
+                return hit
             if compress:
                 data = packer.stream(data)
                 dict_items += " /Filter /FlateDecode"
-            return (f"<<{dict_items} /Length {len(data)}{extra_len}>>\nstream\n").encode("ascii") + data + b"\nendstream"
+            out = (f"<<{dict_items} /Length {len(data)}{extra_len}>>\nstream\n").encode("ascii") + data + b"\nendstream"
+            if key:
+                if len(_SMALL_STREAMS) >= 4096:
+                    _SMALL_STREAMS.clear()
+                _SMALL_STREAMS[key] = out
+            return out
 
         catalog = add(b"")  # placeholder, 1
         pages_id = add(b"")  # placeholder, 2
