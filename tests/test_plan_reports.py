@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import geopandas as gpd
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from landuse.plan import _report_text as txt
@@ -110,6 +112,37 @@ def test_below_share_and_got_nothing_on_a_hand_computed_case():
     assert dict(zip(nothing["household_id"], nothing["land_types"], strict=True)) == {"H3": ["paddy", "upland"],
                                                                            "H5": ["upland"]}
     assert list(txt.below_share(hh, share=0.55)["household_id"]) == ["H3", "H1", "H2"]
+
+
+def _got_nothing_per_row(households: pd.DataFrame, nothing_ha: float = txt.NOTHING_HA) -> pd.DataFrame:
+    """The former per-household path of ``got_nothing`` (each column parsed again for every row)."""
+    rows = []
+    types = txt.land_types(households)
+    for i in households.index:
+        missing = [t for t in types
+                   if pd.to_numeric(households[f"entitled_ha_{t}"], errors="coerce").fillna(0.0)[i] > 0
+                   and pd.to_numeric(households[f"allocated_ha_{t}"], errors="coerce").fillna(0.0)[i] < nothing_ha]
+        if missing:
+            rows.append({"household_id": households.at[i, "household_id"], "land_types": missing})
+    return pd.DataFrame(rows, columns=["household_id", "land_types"])
+
+
+_AREA = st.one_of(st.sampled_from([0.0, -0.0, 1e-9, 0.01, 0.5, float("nan"), None, "", "x", "0.2"]),
+                  st.floats(-1, 5, allow_nan=False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=4), _AREA, _AREA, _AREA, _AREA), max_size=12),
+       st.sampled_from([txt.NOTHING_HA, 0.0, 0.3]), st.booleans())
+def test_got_nothing_equals_the_per_row_path(rows, nothing_ha, shuffled_index):
+    """Column-wise ``got_nothing`` gives the same frame as the old per-household loop
+    (text, blank, NaN and negative areas; a non-default, non-sorted index)."""
+    hh = pd.DataFrame(rows, columns=["household_id", "entitled_ha_paddy", "allocated_ha_paddy",
+                                     "entitled_ha_upland", "allocated_ha_upland"])
+    if shuffled_index:
+        hh.index = [7 * k + 3 for k in range(len(hh))][::-1]
+    pd.testing.assert_frame_equal(txt.got_nothing(hh, nothing_ha=nothing_ha),
+                                  _got_nothing_per_row(hh, nothing_ha), check_exact=True)
 
 
 def test_review_needs_attention_for_nothing_or_many_high_conflicts():
