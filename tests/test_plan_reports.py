@@ -145,6 +145,68 @@ def test_got_nothing_equals_the_per_row_path(rows, nothing_ha, shuffled_index):
                                   _got_nothing_per_row(hh, nothing_ha), check_exact=True)
 
 
+def _household_tables_per_row(vid: str, hh: pd.DataFrame) -> str:
+    """The former ``_household_tables`` (iterrows, and a label lookup per household that got nothing)."""
+    from html import escape
+
+    from landuse.plan import _report_village as rv
+
+    low = txt.below_share(hh)
+    limit = txt.fmt_pct(txt.BELOW_SHARE)
+    parts = [rv.bi_heading(3, (f"ຄອບຄົວທີ່ໄດ້ຮັບໜ້ອຍກວ່າ {limit} ຂອງສິດ",
+                               f"Households that received less than {limit} of their entitlement")),
+             rv.bi_lines([(f"ລາຍຊື່ນີ້ ລວມທຸກຄອບຄົວທີ່ໄດ້ຮັບທີ່ດິນ (ທຸກປະເພດລວມກັນ) ໜ້ອຍກວ່າ {limit} ຂອງເນື້ອທີ່ທີ່ມີສິດ: "
+                            f"{txt.fmt_int(len(low))} ຄອບຄົວ.",
+                            f"This list holds every household whose allocated area (all land types together) is "
+                            f"below {limit} of its entitled area: {txt.fmt_int(len(low))} households.")])]
+    rows = []
+    for k, (_, r) in enumerate(low.iterrows(), start=1):
+        lo, en = rv._names(r)
+        rows.append([str(k), rv._hh_cell(vid, r["household_id"]), escape(lo), escape(en),
+                     txt.fmt_ha(r["entitled_ha"]), txt.fmt_ha(r["allocated_ha"]), txt.fmt_pct(r["share"])])
+    parts.append(rv.table(["#", ("ລະຫັດຄອບຄົວ", "Household"), ("ຫົວໜ້າຄອບຄົວ", "Head (Lao)"),
+                           ("ຫົວໜ້າຄອບຄົວ (ອັງກິດ)", "Head (English)"), ("ມີສິດ [ເຮັກຕາ]", "Entitled [ha]"),
+                           ("ໄດ້ຮັບ [ເຮັກຕາ]", "Allocated [ha]"), ("ສ່ວນ", "Share")],
+                          rows, numeric=(0, 4, 5, 6), cells_html=True))
+    nothing = txt.got_nothing(hh)
+    parts.append(rv.bi_heading(3, ("ຄອບຄົວທີ່ບໍ່ໄດ້ຮັບທີ່ດິນປະເພດທີ່ຕົນມີສິດ",
+                                   "Households that got nothing of a land type they are entitled to")))
+    by_id = hh.set_index("household_id", drop=False)
+    rows = []
+    for k, (_, r) in enumerate(nothing.iterrows(), start=1):
+        full = by_id.loc[r["household_id"]]
+        full = full.iloc[0] if isinstance(full, pd.DataFrame) else full
+        lo, en = rv._names(full)
+        rows.append([str(k), rv._hh_cell(vid, r["household_id"]), escape(lo), escape(en),
+                     rv._types_cell(list(r["land_types"]))])
+    parts.append(rv.table(["#", ("ລະຫັດຄອບຄົວ", "Household"), ("ຫົວໜ້າຄອບຄົວ", "Head (Lao)"),
+                           ("ຫົວໜ້າຄອບຄົວ (ອັງກິດ)", "Head (English)"), ("ບໍ່ໄດ້ຮັບ", "Got nothing of")],
+                          rows, numeric=(0,), cells_html=True))
+    return "".join(parts)
+
+
+def _household_cases() -> list[pd.DataFrame]:
+    plain = _households("V1", CASE)
+    hostile = _households("V<2>", CASE + [("H<x>&'", 2, 0, 0, 0)])
+    hostile.loc[0, "head_name"] = HOSTILE_NAME
+    hostile.loc[1, "head_name_lo"] = None
+    hostile.loc[2, "head_name"] = float("nan")
+    hostile.loc[3, "head_name_lo"] = pd.NA
+    dup = pd.concat([plain, plain.assign(head_name="second")], ignore_index=True)  # duplicate ids: first row named
+    numeric = plain.drop(columns=["village_id", "head_name", "head_name_lo"]).assign(
+        household_id=range(101, 101 + len(plain)))  # every column a number: rows as float64 Series
+    no_names = plain.drop(columns=["head_name", "head_name_lo"])
+    return [plain, hostile, dup, numeric, no_names, _households("V1", [("A", 1, 1, 1, 1)])]  # last: nobody listed
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_household_tables_equal_the_per_row_path(case):
+    from landuse.plan import _report_village as rv
+
+    hh = _household_cases()[case]
+    assert rv._household_tables("V1", hh) == _household_tables_per_row("V1", hh)
+
+
 def test_review_needs_attention_for_nothing_or_many_high_conflicts():
     ok = _households("V", [("A", 1, 1, 1, 1)])
     assert not txt.review(ok, None, 100).needs_attention
