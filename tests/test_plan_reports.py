@@ -187,7 +187,7 @@ def _household_tables_per_row(vid: str, hh: pd.DataFrame) -> str:
 
 def _household_cases() -> list[pd.DataFrame]:
     plain = _households("V1", CASE)
-    hostile = _households("V<2>", CASE + [("H<x>&'", 2, 0, 0, 0)])
+    hostile = _households("V<2>", [*CASE, ("H<x>&'", 2, 0, 0, 0)])
     hostile.loc[0, "head_name"] = HOSTILE_NAME
     hostile.loc[1, "head_name_lo"] = None
     hostile.loc[2, "head_name"] = float("nan")

@@ -69,7 +69,7 @@ def _household_tables(vid: str, hh: pd.DataFrame | None) -> str:
     by_id = hh.set_index("household_id", drop=False)
     first = ~by_id.index.duplicated()
     names = dict(zip(by_id.index[first], (_names(r) for r in (dict(zip(by_id.columns, v, strict=True))
-                                                              for v in by_id[first].to_numpy()))))
+                                                              for v in by_id[first].to_numpy())), strict=True))
     rows = []
     for k, (hid, types) in enumerate(zip(nothing["household_id"], nothing["land_types"], strict=True), start=1):
         if hid in names:
