@@ -15,7 +15,8 @@ The villages are not run (zoning, allocation and fallow are the workers' part, s
 ``bench_province.py``): the output steps get a **stand-in** result per village, made
 from its inputs, with the layers and tables a real run gives their sizes from (the
 village polygon as its zone, every parcel allocated to its present holder, the
-village's households as the allocation table). Peer: none (the goal is the issue's
+village's households as the allocation table, with entitled and allocated area per land
+type, so the reports list the households that got nothing as real villages do). Peer: none (the goal is the issue's
 15-minute budget for the whole province on 2 cores; these steps were estimated at about
 12 minutes for 540 villages before this script measured them).
 
