@@ -15,7 +15,8 @@ The villages are not run (zoning, allocation and fallow are the workers' part, s
 ``bench_province.py``): the output steps get a **stand-in** result per village, made
 from its inputs, with the layers and tables a real run gives their sizes from (the
 village polygon as its zone, every parcel allocated to its present holder, the
-village's households as the allocation table). Peer: none (the goal is the issue's
+village's households as the allocation table, with entitled and allocated area per land
+type, so the reports list the households that got nothing as real villages do). Peer: none (the goal is the issue's
 15-minute budget for the whole province on 2 cores; these steps were estimated at about
 12 minutes for 540 villages before this script measured them).
 
@@ -90,6 +91,15 @@ def stand_in_results(inputs, bundles):
         hh = vi.households
         per_hh = alloc.groupby("household_id")["area_ha"].agg(["sum", "size"])
         table = pd.DataFrame({"household_id": hh["household_id"].to_numpy(), "village_id": vi.village_id})
+        # entitled and allocated area per land type, as the allocation's table has them: each
+        # household is entitled to what it holds, and to 0.5 ha of each type it holds none of
+        # (so the reports list households that got nothing, as real villages have)
+        by_type = alloc.groupby(["household_id", "land_type"])["area_ha"].sum()
+        for t in sorted(alloc["land_type"].dropna().unique()):
+            got = table["household_id"].map(by_type.xs(t, level="land_type")).fillna(0.0).round(4)
+            table[f"entitled_ha_{t}"] = got.where(got > 0, 0.5)
+            table[f"allocated_ha_{t}"] = got
+        table["entitled_ha"] = table.filter(like="entitled_ha_").sum(axis=1)
         table["allocated_ha"] = table["household_id"].map(per_hh["sum"]).fillna(0.0).round(4)
         table["n_plots"] = table["household_id"].map(per_hh["size"]).fillna(0).astype(int)
         res = VillageResult(vi.village_id, products=VillageProducts(
@@ -102,7 +112,7 @@ def stand_in_results(inputs, bundles):
 
 def run(data: Path, out: Path, *, only: str | None) -> list[dict]:
     from landuse import parcels as lparcels
-    from landuse.plan import _products, _report, _run
+    from landuse.plan import _folder, _products, _report, _run
     from landuse.plan.planfile import load_plan
     from landuse.terrain import hydrology
 
@@ -128,7 +138,8 @@ def run(data: Path, out: Path, *, only: str | None) -> list[dict]:
     status = {r.village_id: "ok" if r.ok else str(r.error) for r in results}
     status.update(irr_failed)
     ok = [r for r in results if r.ok]
-    layers, parcels, villages = _layers(inputs, streams, metrics, ok, schemes)
+    with s.step("layers (the villages' layers joined, once)"):
+        layers, parcels, villages = _layers(inputs, streams, metrics, ok, schemes)
     keep = set(villages["village_id"])
     out.mkdir(parents=True, exist_ok=True)
     with s.step("GeoPackage"):
@@ -141,6 +152,11 @@ def run(data: Path, out: Path, *, only: str | None) -> list[dict]:
         summary = _products._summary(plan, results, schemes, status)
         _report.write_reports(out / "reports", plan=plan, results=results, schemes=schemes, status=status,
                               villages=villages, summary=summary)
+    with s.step("manifest (this folder's files)"):
+        files = _folder.manifest(out, inputs={}, plan={})["files"]
+    size_mb = sum(f["size"] for f in files) / 2**20
+    print(f"  manifest: {len(files)} files, {size_mb:.0f} MB (a real run adds the certificates and household "
+          f"sheets: 357,166 files at 540 villages)", flush=True)
     total = {"step": "total", **{k: sum(r[k] for r in s.rows) for k in ("cpu_s", "wall_s")},
              "peak_rss_mb": max(r["peak_rss_mb"] for r in s.rows)}
     print(f"{'total':38s} cpu {total['cpu_s']:8.1f} s  wall {total['wall_s']:8.1f} s  "

@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import geopandas as gpd
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from landuse.plan import _report_text as txt
@@ -110,6 +112,99 @@ def test_below_share_and_got_nothing_on_a_hand_computed_case():
     assert dict(zip(nothing["household_id"], nothing["land_types"], strict=True)) == {"H3": ["paddy", "upland"],
                                                                            "H5": ["upland"]}
     assert list(txt.below_share(hh, share=0.55)["household_id"]) == ["H3", "H1", "H2"]
+
+
+def _got_nothing_per_row(households: pd.DataFrame, nothing_ha: float = txt.NOTHING_HA) -> pd.DataFrame:
+    """The former per-household path of ``got_nothing`` (each column parsed again for every row)."""
+    rows = []
+    types = txt.land_types(households)
+    for i in households.index:
+        missing = [t for t in types
+                   if pd.to_numeric(households[f"entitled_ha_{t}"], errors="coerce").fillna(0.0)[i] > 0
+                   and pd.to_numeric(households[f"allocated_ha_{t}"], errors="coerce").fillna(0.0)[i] < nothing_ha]
+        if missing:
+            rows.append({"household_id": households.at[i, "household_id"], "land_types": missing})
+    return pd.DataFrame(rows, columns=["household_id", "land_types"])
+
+
+_AREA = st.one_of(st.sampled_from([0.0, -0.0, 1e-9, 0.01, 0.5, float("nan"), None, "", "x", "0.2"]),
+                  st.floats(-1, 5, allow_nan=False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=4), _AREA, _AREA, _AREA, _AREA), max_size=12),
+       st.sampled_from([txt.NOTHING_HA, 0.0, 0.3]), st.booleans())
+def test_got_nothing_equals_the_per_row_path(rows, nothing_ha, shuffled_index):
+    """Column-wise ``got_nothing`` gives the same frame as the old per-household loop
+    (text, blank, NaN and negative areas; a non-default, non-sorted index)."""
+    hh = pd.DataFrame(rows, columns=["household_id", "entitled_ha_paddy", "allocated_ha_paddy",
+                                     "entitled_ha_upland", "allocated_ha_upland"])
+    if shuffled_index:
+        hh.index = [7 * k + 3 for k in range(len(hh))][::-1]
+    pd.testing.assert_frame_equal(txt.got_nothing(hh, nothing_ha=nothing_ha),
+                                  _got_nothing_per_row(hh, nothing_ha), check_exact=True)
+
+
+def _household_tables_per_row(vid: str, hh: pd.DataFrame) -> str:
+    """The former ``_household_tables`` (iterrows, and a label lookup per household that got nothing)."""
+    from html import escape
+
+    from landuse.plan import _report_village as rv
+
+    low = txt.below_share(hh)
+    limit = txt.fmt_pct(txt.BELOW_SHARE)
+    parts = [rv.bi_heading(3, (f"ຄອບຄົວທີ່ໄດ້ຮັບໜ້ອຍກວ່າ {limit} ຂອງສິດ",
+                               f"Households that received less than {limit} of their entitlement")),
+             rv.bi_lines([(f"ລາຍຊື່ນີ້ ລວມທຸກຄອບຄົວທີ່ໄດ້ຮັບທີ່ດິນ (ທຸກປະເພດລວມກັນ) ໜ້ອຍກວ່າ {limit} ຂອງເນື້ອທີ່ທີ່ມີສິດ: "
+                            f"{txt.fmt_int(len(low))} ຄອບຄົວ.",
+                            f"This list holds every household whose allocated area (all land types together) is "
+                            f"below {limit} of its entitled area: {txt.fmt_int(len(low))} households.")])]
+    rows = []
+    for k, (_, r) in enumerate(low.iterrows(), start=1):
+        lo, en = rv._names(r)
+        rows.append([str(k), rv._hh_cell(vid, r["household_id"]), escape(lo), escape(en),
+                     txt.fmt_ha(r["entitled_ha"]), txt.fmt_ha(r["allocated_ha"]), txt.fmt_pct(r["share"])])
+    parts.append(rv.table(["#", ("ລະຫັດຄອບຄົວ", "Household"), ("ຫົວໜ້າຄອບຄົວ", "Head (Lao)"),
+                           ("ຫົວໜ້າຄອບຄົວ (ອັງກິດ)", "Head (English)"), ("ມີສິດ [ເຮັກຕາ]", "Entitled [ha]"),
+                           ("ໄດ້ຮັບ [ເຮັກຕາ]", "Allocated [ha]"), ("ສ່ວນ", "Share")],
+                          rows, numeric=(0, 4, 5, 6), cells_html=True))
+    nothing = txt.got_nothing(hh)
+    parts.append(rv.bi_heading(3, ("ຄອບຄົວທີ່ບໍ່ໄດ້ຮັບທີ່ດິນປະເພດທີ່ຕົນມີສິດ",
+                                   "Households that got nothing of a land type they are entitled to")))
+    by_id = hh.set_index("household_id", drop=False)
+    rows = []
+    for k, (_, r) in enumerate(nothing.iterrows(), start=1):
+        full = by_id.loc[r["household_id"]]
+        full = full.iloc[0] if isinstance(full, pd.DataFrame) else full
+        lo, en = rv._names(full)
+        rows.append([str(k), rv._hh_cell(vid, r["household_id"]), escape(lo), escape(en),
+                     rv._types_cell(list(r["land_types"]))])
+    parts.append(rv.table(["#", ("ລະຫັດຄອບຄົວ", "Household"), ("ຫົວໜ້າຄອບຄົວ", "Head (Lao)"),
+                           ("ຫົວໜ້າຄອບຄົວ (ອັງກິດ)", "Head (English)"), ("ບໍ່ໄດ້ຮັບ", "Got nothing of")],
+                          rows, numeric=(0,), cells_html=True))
+    return "".join(parts)
+
+
+def _household_cases() -> list[pd.DataFrame]:
+    plain = _households("V1", CASE)
+    hostile = _households("V<2>", [*CASE, ("H<x>&'", 2, 0, 0, 0)])
+    hostile.loc[0, "head_name"] = HOSTILE_NAME
+    hostile.loc[1, "head_name_lo"] = None
+    hostile.loc[2, "head_name"] = float("nan")
+    hostile.loc[3, "head_name_lo"] = pd.NA
+    dup = pd.concat([plain, plain.assign(head_name="second")], ignore_index=True)  # duplicate ids: first row named
+    numeric = plain.drop(columns=["village_id", "head_name", "head_name_lo"]).assign(
+        household_id=range(101, 101 + len(plain)))  # every column a number: rows as float64 Series
+    no_names = plain.drop(columns=["head_name", "head_name_lo"])
+    return [plain, hostile, dup, numeric, no_names, _households("V1", [("A", 1, 1, 1, 1)])]  # last: nobody listed
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_household_tables_equal_the_per_row_path(case):
+    from landuse.plan import _report_village as rv
+
+    hh = _household_cases()[case]
+    assert rv._household_tables("V1", hh) == _household_tables_per_row("V1", hh)
 
 
 def test_review_needs_attention_for_nothing_or_many_high_conflicts():

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -140,14 +141,15 @@ def got_nothing(households: pd.DataFrame, *, nothing_ha: float = NOTHING_HA) -> 
         ``household_id`` and ``land_types`` (list of the land types it got nothing of),
         one row per such household, in the order of *households*.
     """
-    rows = []
     types = land_types(households)
-    for i in households.index:
-        missing = [t for t in types
-                   if _float_col(households, f"entitled_ha_{t}")[i] > 0
-                   and _float_col(households, f"allocated_ha_{t}")[i] < nothing_ha]
-        if missing:
-            rows.append({"household_id": households.at[i, "household_id"], "land_types": missing})
+    # one boolean column per land type, each column parsed once (not once per household)
+    short = np.zeros((len(households), len(types)), dtype=bool)
+    for j, t in enumerate(types):
+        short[:, j] = ((_float_col(households, f"entitled_ha_{t}").to_numpy() > 0)
+                       & (_float_col(households, f"allocated_ha_{t}").to_numpy() < nothing_ha))
+    ids = households["household_id"]
+    rows = [{"household_id": ids.iat[k], "land_types": [t for t, s in zip(types, short[k], strict=True) if s]}
+            for k in np.flatnonzero(short.any(axis=1))]
     return pd.DataFrame(rows, columns=["household_id", "land_types"])
 
 

@@ -54,7 +54,8 @@ def _household_tables(vid: str, hh: pd.DataFrame | None) -> str:
                              f"This list holds every household whose allocated area (all land types together) is "
                              f"below {limit} of its entitled area: {txt.fmt_int(len(low))} households.")]))
     rows = []
-    for k, (_, r) in enumerate(low.iterrows(), start=1):
+    # each row as iterrows gives it (the frame's interleaved values), without a Series per row
+    for k, r in enumerate((dict(zip(low.columns, v, strict=True)) for v in low.to_numpy()), start=1):
         lo, en = _names(r)
         rows.append([str(k), _hh_cell(vid, r["household_id"]), escape(lo), escape(en),
                      txt.fmt_ha(r["entitled_ha"]), txt.fmt_ha(r["allocated_ha"]), txt.fmt_pct(r["share"])])
@@ -66,13 +67,17 @@ def _household_tables(vid: str, hh: pd.DataFrame | None) -> str:
     parts.append(bi_heading(3, ("ຄອບຄົວທີ່ບໍ່ໄດ້ຮັບທີ່ດິນປະເພດທີ່ຕົນມີສິດ",
                                 "Households that got nothing of a land type they are entitled to")))
     by_id = hh.set_index("household_id", drop=False)
+    first = ~by_id.index.duplicated()
+    names = dict(zip(by_id.index[first], (_names(r) for r in (dict(zip(by_id.columns, v, strict=True))
+                                                              for v in by_id[first].to_numpy())), strict=True))
     rows = []
-    for k, (_, r) in enumerate(nothing.iterrows(), start=1):
-        full = by_id.loc[r["household_id"]]
-        full = full.iloc[0] if isinstance(full, pd.DataFrame) else full
-        lo, en = _names(full)
-        rows.append([str(k), _hh_cell(vid, r["household_id"]), escape(lo), escape(en),
-                     _types_cell(list(r["land_types"]))])
+    for k, (hid, types) in enumerate(zip(nothing["household_id"], nothing["land_types"], strict=True), start=1):
+        if hid in names:
+            lo, en = names[hid]
+        else:  # an id a dict cannot find (NaN): as before, by label
+            full = by_id.loc[hid]
+            lo, en = _names(full.iloc[0] if isinstance(full, pd.DataFrame) else full)
+        rows.append([str(k), _hh_cell(vid, hid), escape(lo), escape(en), _types_cell(list(types))])
     parts.append(table(["#", ("ລະຫັດຄອບຄົວ", "Household"), ("ຫົວໜ້າຄອບຄົວ", "Head (Lao)"),
                         ("ຫົວໜ້າຄອບຄົວ (ອັງກິດ)", "Head (English)"), ("ບໍ່ໄດ້ຮັບ", "Got nothing of")],
                        rows, numeric=(0,), cells_html=True))
