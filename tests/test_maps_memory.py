@@ -148,3 +148,25 @@ def test_map_inputs_sends_only_the_drawn_columns_and_no_households():
     whole = {"villages": layers["villages"], "parcels": p, "allocations": _map_allocations(alloc, households)}
     for name, gdf in show.items():  # what is sent draws what the whole layers draw
         assert web.map_layer_data(gdf, name=name) == web.map_layer_data(whole[name], name=name)
+
+
+def test_polyline_encoding_in_chunks_gives_the_same_text(monkeypatch):
+    from landuse.maps import _encoding
+
+    rng = np.random.default_rng(7)
+    # up to 2**33 (the 7 chunks of 5 bits hold the zig-zag of |v| < 2**34; degrees * 1e6 < 2**28)
+    values = np.concatenate([rng.integers(-2**33, 2**33, 500), rng.integers(-40, 40, 501), [0, -1, 2**33 - 1]])
+    whole_text, whole_n = _encoding._polyline_encode(values)
+    monkeypatch.setattr(_encoding, "ENCODE_CHUNK", 7)  # 143 chunks, the last one short
+    text, n = _encoding._polyline_encode(values)
+    assert text == whole_text and n.tolist() == whole_n.tolist() and len(n) == len(values)
+    # and the text decodes back (Google's algorithm, written out independently here)
+    out, acc, shift = [], 0, 0
+    for ch in text.encode("ascii"):
+        b = ch - 63
+        acc |= (b & 31) << shift
+        shift += 5
+        if b < 32:
+            out.append(~(acc >> 1) if acc & 1 else acc >> 1)
+            acc, shift = 0, 0
+    assert out == values.tolist()

@@ -529,7 +529,7 @@ def map_layer_data(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | No
     color_by, cols = _shown_columns(gdf, name=name, color_by=color_by, popup_columns=popup_columns,
                                     layer=layer)
     present = ~(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
-    sub = gdf.loc[present]
+    sub = gdf if present.all() else gdf.loc[present]  # no copy of a whole province's layer
     geoms4326 = _display_geometries(sub, simplify_m=simplify_m, layer=layer)
     off = _off_earth(geoms4326)
     if off.any():
