@@ -389,7 +389,7 @@ def map_columns(gdf: GeoDataFrame, *, name: str = "layer", color_by: str | None 
     label names. ``gdf[map_columns(gdf, name=...)]`` draws the same map as *gdf*, so a
     caller that sends a layer to another process (a dask worker drawing a province's map)
     can leave the other columns behind: at province scale the parcels, fallow and
-    conflict layers carry 20-37 columns of which the map shows 3-8.
+    conflict layers carry 20-37 columns of which the map shows 5-10.
 
     Parameters
     ----------

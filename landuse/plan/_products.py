@@ -358,7 +358,7 @@ def map_inputs(layers: dict[str, Any], dem: Any, *, households: Any = None) -> t
     under the parcels, the last on top taking the click), and each keeps only the
     columns the map reads (:func:`landuse.maps.web.map_columns`): at province scale
     (issue 20) the parcels, fallow and conflict layers carry 20-37 columns of which
-    the map shows 3-8, and the households are not needed once their names are joined.
+    the map shows 5-10, and the households are not needed once their names are joined.
     """
     if "allocations" in layers and {"household_id", "village_id"} <= set(layers["allocations"].columns):
         layers = {**layers, "allocations": _map_allocations(layers["allocations"], households)}
