@@ -121,10 +121,15 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
     web_map = big = None  # drawn on a worker while this process writes the GeoPackage, tables and register
     if plan.options.map and remote is not None:
-        # only what the map draws (issue 20), both on one worker: the task reads them there
-        big = remote.client.scatter(list(map_inputs(layers_of(set(done)), inputs.dem, households=inputs.households)),
-                                    hash=False, workers=remote.one_worker())
-        web_map = remote.submit("map", "district", _map_files, big[0], big[1], title=plan.name)
+        try:  # only what the map draws (issue 20)
+            drawn: Any = map_inputs(layers_of(set(done)), inputs.dem, households=inputs.households)
+        except Exception:  # noqa: BLE001 - drawn below in this process, where a village's failure is isolated
+            log.debug("web map inputs failed for the district", exc_info=True)
+            drawn = None
+        if drawn is not None:  # both on one worker: the task reads them there
+            big = remote.client.scatter(list(drawn), hash=False, workers=remote.one_worker())
+            web_map = remote.submit("map", "district", _map_files, big[0], big[1], title=plan.name)
+        drawn = None
     outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep),
                                                                          schemes=schemes)) or {})
     outputs.update(isolate("tables", lambda keep: _write_tables(out / "tables", plan, inputs, ok, keep, parcels,
@@ -136,8 +141,8 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         outputs.update(isolate("map", lambda keep: {"map": _write_map(out / "map.html", layers_of(keep),
                                                                        inputs.dem, title=plan.name,
                                                                        households=inputs.households)}) or {})
-    # let go of the map's futures: the workers drop its inputs (every layer of the district,
-    # the DEM, the households) and its page before they draw the certificates
+    # let go of the map's futures: the workers drop its inputs (the district's layers as the
+    # map draws them, the DEM) and its page before they draw the certificates
     web_map = big = None
     if plan.options.certificates:
         def certs(keep: set[str]) -> dict[str, Path]:
