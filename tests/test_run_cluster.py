@@ -283,6 +283,12 @@ def _sheets(*a, **k):
     return _SEEN["village_sheets"](*a, **k)
 
 
+def _web_map(layers, dem, **k):
+    """The web map task: what it was sent (issue 20: only the columns it draws, no households)."""
+    _SEEN["web_map"] = {"columns": {name: list(g.columns) for name, g in layers.items()}, "kwargs": sorted(k)}
+    return _SEEN["map_files"](layers, dem, **k)
+
+
 def _keys_when_certificates_start(*a, **k):
     """What the workers still hold when the certificates start (the map's inputs and page must be gone)."""
     import time
@@ -313,7 +319,9 @@ def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monk
     _SEEN.clear()
     _SEEN.update(bad=bad, failed=[], maps=0, sheets=0, chunks=0, render=issue._render,
                  draw_chunk=issue._draw_chunk, print_map=_products._print_map_files,
-                 village_sheets=_products._village_sheet_files, write_certificates=_products._write_certificates)
+                 village_sheets=_products._village_sheet_files, write_certificates=_products._write_certificates,
+                 map_files=_products._map_files)
+    monkeypatch.setattr(_products, "_map_files", _web_map)
     monkeypatch.setattr(_products, "_write_certificates", _keys_when_certificates_start)
     monkeypatch.setattr(issue, "_render", _out_of_ink)
     monkeypatch.setattr(issue, "_draw_chunk", _chunk)
@@ -325,6 +333,10 @@ def test_a_certificate_failing_on_a_worker_fails_only_its_village(tmp_path, monk
     ) as cl:
         res = run_plan(_plan(tmp_path), out_dir=tmp_path / "out", scheduler=cl.scheduler_address)
     assert _SEEN["chunks"] >= 2 and _SEEN["maps"] == 2 and _SEEN["sheets"] == 2, _SEEN
+    # the web map was sent the columns it draws, not the parcels' terrain statistics nor the households
+    sent = _SEEN["web_map"]
+    assert sent["kwargs"] == ["title"] and "allocations" in sent["columns"], sent
+    assert "slope_p90_deg" not in sent["columns"]["parcels"] and "household_sheet" in sent["columns"]["allocations"]
     # the web map's scattered inputs and its page were let go before the certificates
     assert not [key for key in _SEEN["held"] if key.startswith(("map-", "dict-", "Raster-", "DataFrame-"))], _SEEN["held"]
     (no,) = _SEEN["failed"]

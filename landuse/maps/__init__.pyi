@@ -3,6 +3,7 @@
 from .web import (
     STYLES as STYLES,
     interactive_map as interactive_map,
+    map_columns as map_columns,
     map_layer_data as map_layer_data,
     neighbour_colouring as neighbour_colouring,
     parcel_sketch as parcel_sketch,

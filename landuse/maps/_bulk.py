@@ -83,7 +83,7 @@ def pack_layer(spec: dict[str, Any]) -> dict[str, Any]:
     >>> pack_layer(small) is small
     True
     """
-    if not is_bulk(spec):
+    if "packed" in spec or not is_bulk(spec):  # packed already, or small
         return spec
     body = {"data": spec["data"], "cls": spec["cls"]}
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -121,8 +121,15 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
     isolate = lambda step, build: _isolated(step, done, build, status, folder=out)  # noqa: E731
     web_map = big = None  # drawn on a worker while this process writes the GeoPackage, tables and register
     if plan.options.map and remote is not None:
-        big = remote.client.scatter([layers_of(set(done)), inputs.dem, inputs.households], hash=False)
-        web_map = remote.submit("map", "district", _map_files, big[0], big[1], title=plan.name, households=big[2])
+        try:  # only what the map draws (issue 20)
+            drawn: Any = map_inputs(layers_of(set(done)), inputs.dem, households=inputs.households)
+        except Exception:  # noqa: BLE001 - drawn below in this process, where a village's failure is isolated
+            log.debug("web map inputs failed for the district", exc_info=True)
+            drawn = None
+        if drawn is not None:  # both on one worker: the task reads them there
+            big = remote.client.scatter(list(drawn), hash=False, workers=remote.one_worker())
+            web_map = remote.submit("map", "district", _map_files, big[0], big[1], title=plan.name)
+        drawn = None
     outputs.update(isolate("GeoPackage", lambda keep: _write_geopackage(out / "plan.gpkg", layers_of(keep),
                                                                          schemes=schemes)) or {})
     outputs.update(isolate("tables", lambda keep: _write_tables(out / "tables", plan, inputs, ok, keep, parcels,
@@ -134,8 +141,8 @@ def write_all(plan: Any, out: Path, *, inputs: Any, streams: Any, metrics: Any, 
         outputs.update(isolate("map", lambda keep: {"map": _write_map(out / "map.html", layers_of(keep),
                                                                        inputs.dem, title=plan.name,
                                                                        households=inputs.households)}) or {})
-    # let go of the map's futures: the workers drop its inputs (every layer of the district,
-    # the DEM, the households) and its page before they draw the certificates
+    # let go of the map's futures: the workers drop its inputs (the district's layers as the
+    # map draws them, the DEM) and its page before they draw the certificates
     web_map = big = None
     if plan.options.certificates:
         def certs(keep: set[str]) -> dict[str, Path]:
@@ -348,15 +355,39 @@ def _map_allocations(alloc: Any, households: Any) -> Any:
     return alloc.assign(household_sheet=pd.Series(sheet, index=alloc.index, dtype=object))
 
 
-def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str, households: Any = None) -> Path:
-    layers = dict(layers)
+def map_inputs(layers: dict[str, Any], dem: Any, *, households: Any = None) -> tuple[dict[str, Any], Any]:
+    """The web map's layers, ready to draw, and its DEM: what :func:`_draw_map` (on a worker) needs.
+
+    The allocations get the household heads' names and the links to the household
+    sheets (:func:`_map_allocations`), the layers are put in drawing order (schemes
+    under the parcels, the last on top taking the click), and each keeps only the
+    columns the map reads (:func:`landuse.maps.web.map_columns`): at province scale
+    (issue 20) the parcels, fallow and conflict layers carry 20-37 columns of which
+    the map shows 5-10, and the households are not needed once their names are joined.
+    """
     if "allocations" in layers and {"household_id", "village_id"} <= set(layers["allocations"].columns):
-        layers["allocations"] = _map_allocations(layers["allocations"], households)
-    # drawn in this order (the last on top, taking the click): irrigation schemes (their
-    # catchments and command areas cover whole valleys) below the parcels and allocations
-    show: dict[str, Any] = {k: layers[k] for k in ("villages", "zones", "schemes", "catchments", "commands",
-                                                   "parcels", "allocations", "fallow", "streams", "canals",
-                                                   "intakes", "conflicts") if k in layers}
+        layers = {**layers, "allocations": _map_allocations(layers["allocations"], households)}
+    show: dict[str, Any] = {}
+    for k in _MAP_ORDER:
+        if k in layers:
+            gdf = layers[k]
+            cols = maps.map_columns(gdf, name=k)
+            show[k] = gdf if len(cols) == len(gdf.columns) else gdf[cols]
+    return show, dem
+
+
+#: The web map's layers, in drawing order (the last on top, taking the click).
+_MAP_ORDER = ("villages", "zones", "schemes", "catchments", "commands", "parcels", "allocations", "fallow",
+              "streams", "canals", "intakes", "conflicts")
+
+
+def _write_map(path: Path, layers: dict[str, Any], dem: Any, *, title: str, households: Any = None) -> Path:
+    show, dem = map_inputs(layers, dem, households=households)
+    return _draw_map(path, show, dem, title=title)
+
+
+def _draw_map(path: Path, show: dict[str, Any], dem: Any, *, title: str) -> Path:
+    """The web map of the layers of :func:`map_inputs` (drawn in their order)."""
     # parcels, allocations and fallow repeat the same polygons: open on the zoning and the
     # allocation; the others are one click away in the layer control
     visible = [k for k in ("villages", "zones", "allocations", "streams", "schemes", "catchments", "commands",
@@ -503,6 +534,11 @@ class RemoteOutputs:
                 self.maps[vid] = _Written(list(files), said)
             fut.release()
 
+    def one_worker(self) -> list[str] | None:
+        """The address of one worker (the first by address), to keep a task's inputs together; None: any."""
+        workers = sorted(self.client.scheduler_info().get("workers", {}))
+        return workers[:1] or None
+
     def executor(self) -> Any:
         """A :class:`concurrent.futures.Executor` on the workers (for the certificate PDFs)."""
         return self.client.get_executor(pure=False)
@@ -560,13 +596,12 @@ class _Written:
         return dict.fromkeys(self.names), self.said
 
 
-def _map_files(layers: dict[str, Any], dem: Any, *, title: str, households: Any) -> dict[str, bytes]:
-    """The web map (:func:`_write_map`) as ``{"map.html": bytes}`` (runs on a worker)."""
+def _map_files(layers: dict[str, Any], dem: Any, *, title: str) -> dict[str, bytes]:
+    """The web map of the layers of :func:`map_inputs` as ``{"map.html": bytes}`` (runs on a worker)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="landuse-map-") as tmp:
-        return {"map.html": _write_map(Path(tmp) / "map.html", layers, dem, title=title,
-                                       households=households).read_bytes()}
+        return {"map.html": _draw_map(Path(tmp) / "map.html", layers, dem, title=title).read_bytes()}
 
 
 def _print_map_files(village: Any, *, zones: Any, parcels: Any, streams: Any, dem: Any, title: str, notes: str
