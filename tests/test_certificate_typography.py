@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from conftest import UTM47, X0, Y0, have
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString
 
@@ -97,20 +97,35 @@ def touching_lines(pdf: Path, page: int, dpi: int, *, skip: tuple[float, float, 
             merged.append(hit)  # one piece of ink through the letters of two lines: they touch
         else:
             loose.append(comp)
-    for comp in loose:  # marks, dots, commas: with the nearest letter of a line whose zone holds them
-        r0, r1, c0, c1 = comp
-        mid = (r0 + r1) / 2
-        cands = [n for n, (b, s, x0, x1) in enumerate(geo)
-                 if b - 1.25 * s <= mid <= b + 0.55 * s and c0 < x1 and c1 > x0]
+    # marks, dots, commas: with the nearest ink of a line whose zone holds them. Marks stack (a
+    # tone mark over a vowel over a letter), so a mark's nearest ink may itself be a mark: the
+    # pieces are given out again, each time with what the lines hold so far, until none moves
+    # (a tone mark 2 px over its vowel and 6 px under the descender of the line above is found
+    # to be the vowel's, not the descender's, on the second round).
+    home: dict[int, int] = {}
+    for _round in range(4):
+        moved = False
+        for m, comp in enumerate(loose):
+            r0, r1, c0, c1 = comp
+            mid = (r0 + r1) / 2
+            cands = [n for n, (b, s, x0, x1) in enumerate(geo)
+                     if b - 1.25 * s <= mid <= b + 0.55 * s and c0 < x1 and c1 > x0]
 
-        def gap(n: int, r0: int = r0, r1: int = r1, c0: int = c0, c1: int = c1) -> float:
-            b, s = geo[n][0], geo[n][1]
-            w = 0.3 * s  # letters beside it count too (an apostrophe, a mark between two letters)
-            near = [max(o[0] - r1, r0 - o[1]) for o in owned[n] if o[2] < c1 + w and o[3] > c0 - w]
-            return min(near) if near else max(r0 - b, (b - 0.3 * s) - r1) + 1000
+            def gap(n: int, r0: int = r0, r1: int = r1, c0: int = c0, c1: int = c1, m: int = m) -> float:
+                b, s = geo[n][0], geo[n][1]
+                w = 0.3 * s  # letters beside it count too (an apostrophe, a mark between two letters)
+                held = owned[n] + [loose[q] for q, n2 in home.items() if n2 == n and q != m]
+                near = [max(o[0] - r1, r0 - o[1]) for o in held if o[2] < c1 + w and o[3] > c0 - w]
+                return min(near) if near else max(r0 - b, (b - 0.3 * s) - r1) + 1000
 
-        if cands:
-            owned[min(cands, key=gap)].append(comp)
+            if cands:
+                n = min(cands, key=gap)
+                moved |= home.get(m) != n
+                home[m] = n
+        if not moved:
+            break
+    for m, n in home.items():
+        owned[n].append(loose[m])
     bad = [(lines[h[0]][4], lines[h[1]][4]) for h in merged]
     for i, a in enumerate(lines):
         ca = (a[1] + a[3]) / 2
@@ -303,12 +318,18 @@ def _register_with(sides: dict[str, str]):
     return reg, v, p
 
 
-# derandomize: a random search once found (CI dry run, 2026-12-04 22:55 UTC) a wrapped list
-# whose stacked Lao marks touch between two lines at the smallest neighbour size ('ບົວຫຼວງ
-# (Bouasone), ... ບົວນ້ຳ', north); that defect is open (issue 20's closing note) and the
-# fixed examples below keep checking everything else of the wrapping on every run
+# A random search once found (CI dry run, 2026-12-04 22:55 UTC), and again on 2026-12-05
+# (about 50 random lists, one hit), a pair of wrapped lines said to touch: the lower line's tone
+# mark over its vowel (ເງື່ອນ) sat 2 px above the vowel and 6 px (1.4 pt at 300 dpi) below
+# the descender of "Phanthavong" above. The page was right, the oracle was not: it gave each
+# mark to the nearest *letter*, so a mark stacked on a mark went to the line above. Marks now
+# go to the nearest ink of either kind, given out until none moves; the example is kept.
+_STACKED_MARK_EXAMPLE = ('ເງື່ອນຖື (Phanthavong), ຖືນ້ຳ (Luangrath), ຫ້ວຍພັນ (Luangrath), ເງື່ອນວົງຫຼວງເງື່ອນ (stream), ໄຂວົງນ້ຳຖືນ້ຳ (Souksavanh), ວົງລາດພັນສະຫ້ວຍ (Souksavanh), ລາດມະ (Bouasone), ພັນສອນມະເງື່ອນ (stream), ເງື່ອນຖື (garden), ສອນບົວແກ້ວສຸກຜູ້ (stream), ພັນແກ້ວຫວັນນ້ຳແກ້ວ (Souksavanh), ແກ້ວສິດສຸກ (Phanthavong), ຄວາມຖືໄຂ (V1-P12), ຜູ້ບົວເງື່ອນສຸກວົງ ((paddy)), ຜູ້ພັນ (Luangrath), ເງື່ອນສະແກ້ວ (jigsaw), ສະລາດຫຼວງທະ (garden), ເງື່ອນຜູ້ໄຂຄວາມ (garden), ສອນຄວາມ (V1-P12), ລາດບົວທະ (Luangrath), ຄວາມລາດສຸກ (Souksavanh), ມະຫ້ວຍ ((paddy)), ທະມະສຸກສອນຫວັນ (stream), ນ້ຳຫວັນສຸກບົວຫວັນ (stream)')
+
+
 @settings(max_examples=3, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(text=_STACKED_MARK_EXAMPLE, side="east")
 @given(text=neighbour_lists(), side=st.sampled_from(["north", "east", "south", "west"]))
 def test_long_neighbour_list_wrapped_whole_and_clear(tmp_path, text, side):
     assert len(text) >= 300
