@@ -86,10 +86,19 @@ def have(tool: str) -> bool:
 
 @pytest.fixture(autouse=True)
 def _progress_lines_off_after_each_test():
-    """A CLI test turns the progress lines on (``landuse.show_progress``): the logger then
+    """The logging state a CLI test leaves is undone after it.
+
+    A CLI test turns the progress lines on (``landuse.show_progress``): the logger then
     stops propagating, and pytest attaches its capture handlers to such loggers at the next
     test's start, which would then see every progress record twice. Off after every test."""
+    import logging
+
+    level = logging.getLogger("landuse").level
     yield
     import landuse
 
     landuse.show_progress(False)
+    # a CLI test sets the "landuse" logger's level for the whole process (``--quiet``: ERROR;
+    # right for one command, not for the tests after it in the same pytest worker, whose
+    # WARNING records would then be dropped before any handler sees them)
+    logging.getLogger("landuse").setLevel(level)
