@@ -266,14 +266,28 @@ def test_dates_flags_feature_ids_and_mappings_without_text():
     assert repr(ABSENT) == "ABSENT"
 
 
+def test_a_whole_number_too_long_for_a_number_key_is_an_error():
+    """2**53 + 1 in a number (float) key would read as 2**53: an error naming the key, not a changed value.
+
+    Found by the round-trip property below (a CI dry run, 2026-12-05).
+    """
+    spec = Table({"w": number()})
+    ok = TomlDoc.parse("w = 9007199254740992\n", source="p.toml")
+    assert ok.check(ok.data, spec) == {"w": 9007199254740992.0}  # 2**53: exact
+    doc = TomlDoc.parse("w = 9007199254740993\n", source="p.toml")
+    with pytest.raises(RuleError, match=r"p\.toml, line 1: key 'w': the number 9007199254740993 has more digits"):
+        doc.check(doc.data, spec)
+
+
 # -- round trip: every valid document per a schema reads back as written -------------------
 def _strategy(ks: Key) -> st.SearchStrategy:
     lo, hi = ks.minimum, ks.maximum
     if ks.kind == "number":
         return st.one_of(st.floats(min_value=lo, max_value=hi, allow_nan=False,
                                    allow_infinity=False),
-                         st.integers(min_value=math.ceil(lo) if lo is not None else None,
-                                     max_value=int(hi) if hi is not None else None))
+                         # whole numbers a float holds exactly (larger ones are an error, below)
+                         st.integers(min_value=max(math.ceil(lo), -2**53) if lo is not None else -2**53,
+                                     max_value=min(int(hi), 2**53) if hi is not None else 2**53))
     if ks.kind == "integer":
         return st.integers(min_value=lo, max_value=hi)
     if ks.kind == "text":

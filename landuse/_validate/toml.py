@@ -502,6 +502,12 @@ class TomlDoc:
             raise self.error(path, f"expected a whole number, found {_show(v)}",
                              feature_id=feature_id,
                              hint=ks.hint or "write a whole number such as 3")
+        if not whole and isinstance(v, int) and float(v) != v:
+            # a float holds whole numbers exactly only up to 2**53: reading 9007199254740993 as
+            # 9007199254740992.0 would change the value without a word
+            raise self.error(path, f"the number {v} has more digits than can be held exactly",
+                             feature_id=feature_id,
+                             hint=ks.hint or "write it with at most 15 significant digits (e.g. 9.007e15)")
         lo, hi = ks.minimum, ks.maximum
         if lo is not None and v < lo:
             msg = f"value {v!r} is negative" if lo == 0 else f"value {v!r} is below {lo:g}"
