@@ -84,11 +84,8 @@ def sha256_file(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
 
 
 def _size_and_sha256(path: str) -> tuple[int, str]:
-    """``(size [bytes], SHA-256 hex)`` of a file: its size from ``stat`` as before, its bytes read once."""
-    size = os.stat(path).st_size
-    with open(path, "rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()
-    return size, digest
+    """``(size [bytes], SHA-256 hex)`` of a file: its size from ``stat``, its hash by :func:`sha256_file`."""
+    return os.stat(path).st_size, sha256_file(path)
 
 
 def _sizes_and_sha256(folder: Path, rels: Sequence[str]) -> list[tuple[int, str]]:

@@ -41,6 +41,12 @@ def _types_cell(types: list[str]) -> str:
     return "<br>".join(bi_inline(txt.land_type_label(t)) for t in types)
 
 
+def _records(df: pd.DataFrame) -> Any:
+    """Each row of *df* as a dict of its values as ``iterrows`` gives them (the frame's
+    interleaved values), without building a Series per row."""
+    return (dict(zip(df.columns, v, strict=True)) for v in df.to_numpy())
+
+
 def _household_tables(vid: str, hh: pd.DataFrame | None) -> str:
     if hh is None or not len(hh):
         return bi_lines([("ບໍ່ມີການຈັດສັນ.", "No allocation.")])
@@ -54,8 +60,7 @@ def _household_tables(vid: str, hh: pd.DataFrame | None) -> str:
                              f"This list holds every household whose allocated area (all land types together) is "
                              f"below {limit} of its entitled area: {txt.fmt_int(len(low))} households.")]))
     rows = []
-    # each row as iterrows gives it (the frame's interleaved values), without a Series per row
-    for k, r in enumerate((dict(zip(low.columns, v, strict=True)) for v in low.to_numpy()), start=1):
+    for k, r in enumerate(_records(low), start=1):
         lo, en = _names(r)
         rows.append([str(k), _hh_cell(vid, r["household_id"]), escape(lo), escape(en),
                      txt.fmt_ha(r["entitled_ha"]), txt.fmt_ha(r["allocated_ha"]), txt.fmt_pct(r["share"])])
@@ -68,8 +73,7 @@ def _household_tables(vid: str, hh: pd.DataFrame | None) -> str:
                                 "Households that got nothing of a land type they are entitled to")))
     by_id = hh.set_index("household_id", drop=False)
     first = ~by_id.index.duplicated()
-    names = dict(zip(by_id.index[first], (_names(r) for r in (dict(zip(by_id.columns, v, strict=True))
-                                                              for v in by_id[first].to_numpy())), strict=True))
+    names = {hid: _names(r) for hid, r in zip(by_id.index[first], _records(by_id[first]), strict=True)}
     rows = []
     for k, (hid, types) in enumerate(zip(nothing["household_id"], nothing["land_types"], strict=True), start=1):
         if hid in names:
